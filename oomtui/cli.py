@@ -1,0 +1,100 @@
+"""Command line: one small function per subcommand; heavy imports happen inside them.
+
+`oomtui --help` must start fast, so nothing here imports Textual or Rich at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .importers.explain import main as explain_main
+
+    return explain_main(args)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importers.explain import import_main
+
+    return import_main(args)
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from .importers.snapshot import main as snapshot_main
+
+    return snapshot_main(args)
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from .lab.runner import main as lab_main
+
+    return lab_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="oomtui",
+        description="Watch, play with and check what the Linux kernel does when it runs out of memory.",
+        epilog="With no command, oomtui opens the interactive view on the built-in default scene.",
+    )
+    p.add_argument("--version", action="version", version=f"oomtui {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("explain", help="explain a real OOM report: who the kernel killed and why")
+    s.add_argument("file", metavar="FILE", help="a file with one or more OOM reports (dmesg, journalctl, syslog, mail); - for stdin")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_cmd_explain)
+
+    s = sub.add_parser("import", help="turn a real OOM report into a scene that replays it")
+    s.add_argument("file", metavar="FILE", help="a file with an OOM report")
+    s.add_argument("-o", "--output", metavar="SCENE.toml", required=True, help="where to write the scene")
+    s.add_argument("--report", type=int, default=1, metavar="N", help="which report of the file (default 1)")
+    s.set_defaults(func=_cmd_import)
+
+    s = sub.add_parser("snapshot", help="build a scene from this machine's /proc")
+    s.add_argument("-o", "--output", metavar="SCENE.toml", help="write the scene here (default: stdout)")
+    s.add_argument("--check-scores", action="store_true", help="compare the model's oom_score with /proc/PID/oom_score")
+    s.add_argument("--json", action="store_true", help="with --check-scores: print one JSON object")
+    s.set_defaults(func=_cmd_snapshot)
+
+    s = sub.add_parser("lab", help="run experiments on the real kernel and compare them with the model (root)")
+    s.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment name (see --list)")
+    s.add_argument("--list", action="store_true", help="describe the experiments")
+    s.add_argument("--all", action="store_true", help="run every experiment")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_cmd_lab)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import UserError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    try:
+        if func is None:
+            return _default(args)
+        return func(args)
+    except UserError as e:
+        print(f"oomtui: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("oomtui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _default(args: argparse.Namespace) -> int:
+    parser = build_parser()
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""oom_badness() and /proc/PID/oom_score, era by era (mm/oom_kill.c, fs/proc/base.c).
+
+Pure arithmetic on page counts so that the simulator, `oomtui explain` (real reports)
+and `oomtui snapshot --check-scores` (live /proc) share one implementation.
+"""
+
+from __future__ import annotations
+
+from .version import KernelVersion
+
+PAGE_SIZE = 4096
+OOM_SCORE_ADJ_MIN = -1000
+OOM_SCORE_ADJ_MAX = 1000
+LONG_MIN = -(2**63)
+LONG_MAX = 2**63 - 1
+
+
+def _cdiv(a: int, b: int) -> int:
+    """C integer division: truncates toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def oom_badness_points(
+    rss: int,
+    swapents: int,
+    pgtables_bytes: int,
+    adj: int,
+    totalpages: int,
+    version: KernelVersion,
+    *,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Badness of an *eligible* process (callers filter unkillable / -1000 / MMF_OOM_SKIP / vfork).
+
+    5.9+ oom_badness(): points = rss + swapents + pgtables_bytes/PAGE_SIZE; adj *= totalpages/1000
+    (integer division first); points += adj; may be negative (signed long).
+    2.6.36..5.8: the same sum, then `return points > 0 ? points : 1` -- an eligible task never scores
+    below 1, so with large negative adj everybody ties at 1 (Yafang Shao's report).
+    """
+    points = rss + swapents + pgtables_bytes // page_size
+    points += adj * (totalpages // 1000)
+    if version.signed_badness:
+        return points
+    return points if points > 0 else 1
+
+
+def oom_badness(
+    rss: int,
+    swapents: int,
+    pgtables_bytes: int,
+    adj: int,
+    totalpages: int,
+    version: KernelVersion,
+    *,
+    eligible: bool = True,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """oom_badness() including the ineligible cases: adj == OOM_SCORE_ADJ_MIN or !eligible gives
+    LONG_MIN (5.9+) or 0 (older kernels, unsigned)."""
+    if not eligible or adj == OOM_SCORE_ADJ_MIN:
+        return LONG_MIN if version.signed_badness else 0
+    return oom_badness_points(rss, swapents, pgtables_bytes, adj, totalpages, version, page_size=page_size)
+
+
+def proc_oom_score(badness: int, totalpages: int, version: KernelVersion) -> int:
+    """/proc/PID/oom_score from a badness computed against the *global* totalpages
+    (totalram_pages() + total_swap_pages, even for tasks in a memcg).
+
+    5.9+ proc_oom_score(): LONG_MIN prints 0, else (1000 + badness*1000/totalpages) * 2 / 3
+    with C truncation -> 0..2000, an idle adj-0 process reads 666.
+    2.6.36..5.8: badness * 1000 / totalpages (unsigned; ineligible 0).
+    """
+    if totalpages <= 0:
+        totalpages = 1
+    if version.oom_score_scaled_2000:
+        if badness == LONG_MIN:
+            return 0
+        return _cdiv((1000 + _cdiv(badness * 1000, totalpages)) * 2, 3)
+    return (max(badness, 0) * 1000) // totalpages
+
+
+def kill_score(chosen_points: int, totalpages: int) -> int:
+    """The pre-5.1 "Kill process %d (%s) score %u or sacrifice child" score:
+    chosen_points * 1000 / totalpages."""
+    return (chosen_points * 1000) // max(totalpages, 1)
+
+
+def better_candidate(points: int, chosen_points: int, chosen_is_leader: bool, version: KernelVersion) -> bool:
+    """oom_evaluate_task(): does a candidate with `points` replace the current choice?
+
+    Skip when points < chosen_points (strict), so an equal score replaces: the later-scanned
+    process wins (5.9+). Older kernels kept the current choice on a tie when it was a thread group
+    leader ("prefer thread group leaders for display purposes"), so the first scanned wins.
+    """
+    if points < chosen_points:
+        return False
+    if points == chosen_points and version.leader_tie_break and chosen_is_leader:
+        return False
+    return True

@@ -1,0 +1,110 @@
+"""Kernel versions and the rules that changed with them.
+
+The model never branches on a policy's name; policy records carry a representative
+kernel version, and the version-dependent rules (victim selection, dmesg formats,
+syscalls that exist) are looked up here.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class KernelVersion(msgspec.Struct, frozen=True, order=True):
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> "KernelVersion":
+        """Parse "6.18", "5.15.158-2-pve", "3.10.0-514.el7" or "v4.19"."""
+        t = text.strip().lstrip("vV")
+        parts = t.replace("-", ".").split(".")
+        try:
+            return cls(int(parts[0]), int(parts[1]))
+        except (ValueError, IndexError):
+            raise ValueError(f"not a kernel version: {text!r} (expected MAJOR.MINOR, e.g. 6.18)") from None
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return (self.major, self.minor) >= (major, minor)
+
+    # --- victim selection (mm/oom_kill.c) ---------------------------------
+    @property
+    def signed_badness(self) -> bool:
+        """5.9 "mm, oom: make the calculation of oom badness more accurate": signed long,
+        LONG_MIN for ineligible, no clamp. Before: unsigned, ineligible 0, eligible >= 1."""
+        return self.at_least(5, 9)
+
+    @property
+    def leader_tie_break(self) -> bool:
+        """<=5.x oom_evaluate_task: "prefer thread group leaders for display purposes" kept
+        the first-scanned process on equal points. Removal release is UNCONFIRMED (gone by 5.8,
+        kernel-model.md 1.2); we drop it together with the unsigned badness at 5.9."""
+        return not self.at_least(5, 9)
+
+    @property
+    def sacrifice_child(self) -> bool:
+        """Pre-5.1 oom_kill_process killed the victim's largest child instead ("or sacrifice child")."""
+        return not self.at_least(5, 1)
+
+    @property
+    def pgtables_in_badness(self) -> bool:
+        """All eras count page tables; 4.15 switched nr_ptes+nr_pmds to pgtables_bytes/PAGE_SIZE.
+        Same number of pages for a simulator."""
+        return True
+
+    # --- the reaper and the exit path -------------------------------------
+    @property
+    def reaps_mlocked(self) -> bool:
+        """5.18 a213e5cf71cb "mm/munlock: delete munlock_vma_pages_all(), allow oomreap"."""
+        return self.at_least(5, 18)
+
+    @property
+    def has_process_mrelease(self) -> bool:
+        """process_mrelease(2), syscall 448, since 5.15."""
+        return self.at_least(5, 15)
+
+    @property
+    def has_oom_reaper(self) -> bool:
+        """4.6 "mm, oom: introduce oom reaper"."""
+        return self.at_least(4, 6)
+
+    # --- dmesg formats (kernel-model.md 2.5) -----------------------------
+    @property
+    def kill_line_prefix(self) -> bool:
+        """5.1 added the "%s: " message prefix to "Killed process"."""
+        return self.at_least(5, 1)
+
+    @property
+    def kill_line_uid_pgtables(self) -> bool:
+        """5.4 added "UID:%u pgtables:%lukB oom_score_adj:%hd"."""
+        return self.at_least(5, 4)
+
+    @property
+    def has_oom_kill_summary(self) -> bool:
+        """5.0 "mm, oom: reorganize the oom report in dump_header" added the oom-kill: line."""
+        return self.at_least(5, 0)
+
+    @property
+    def header_has_nodemask(self) -> bool:
+        """4.x "invoked oom-killer" line carried nodemask=...; 5.0 moved it to the oom-kill: line."""
+        return not self.at_least(5, 0)
+
+    @property
+    def dump_tasks_format(self) -> str:
+        """Which task-dump table dump_tasks() prints: "4.0", "4.15", "4.19" or "6.8"."""
+        if self.at_least(6, 8):
+            return "6.8"
+        if self.at_least(4, 19):
+            return "4.19"
+        if self.at_least(4, 15):
+            return "4.15"
+        return "4.0"
+
+    # --- /proc/PID/oom_score ---------------------------------------------
+    @property
+    def oom_score_scaled_2000(self) -> bool:
+        """5.9+: (1000 + badness*1000/totalpages) * 2 / 3; before: badness*1000/totalpages."""
+        return self.at_least(5, 9)
