@@ -1,0 +1,72 @@
+"""One experiment's sandbox: its cgroups, its kernel-log reader and its child processes."""
+
+from __future__ import annotations
+
+import signal
+
+from .cgroup import LabGroups
+from .kmsg import Kmsg, OomLines, oom_lines
+from .procs import Child
+
+STARTUP_TIMEOUT_S = 15.0  # a Python child must print `ready` within this
+_TEARDOWN_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+class Session:
+    """`with Session("memcg-oom", limit_mib=64) as s: hog = s.spawn("hog", "hog", 0, 1)`.
+
+    Exit (normal, exception or Ctrl-C): thaw, kill and reap every child, remove the groups.
+    Signals are held back during the teardown so a second Ctrl-C cannot leave a group behind.
+    """
+
+    def __init__(self, tag: str, limit_mib: int) -> None:
+        self.groups = LabGroups(tag, limit_mib)
+        self.children: list[Child] = []
+        self.kmsg: Kmsg | None = None
+
+    def __enter__(self) -> "Session":
+        self.kmsg = Kmsg()
+        try:
+            self.groups.__enter__()
+        except BaseException:
+            self.kmsg.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _TEARDOWN_SIGNALS)
+        try:
+            if self.groups.freezer.exists():
+                self.groups.thaw()  # v1-frozen tasks cannot act on SIGKILL until thawed
+            for c in self.children:
+                c.close()
+            self.groups.teardown()
+            if self.kmsg is not None:
+                self.kmsg.close()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def spawn(self, name: str, role: str, *args: object, frozen_group: bool = False) -> Child:
+        """Start a child, move it into the memcg (and the freezer group), then let it run."""
+        c = Child(name, role, *args)
+        self.children.append(c)
+        c.expect("ready", STARTUP_TIMEOUT_S)
+        self.groups.add(c.pid, frozen_group=frozen_group)
+        c.go()
+        return c
+
+    def log(self) -> Kmsg:
+        assert self.kmsg is not None
+        return self.kmsg
+
+    def oom_lines(self) -> OomLines:
+        """The OOM killer/reaper lines logged so far about this session's children."""
+        kmsg = self.log()
+        kmsg.poll()
+        return oom_lines(kmsg.lines, {c.pid for c in self.children}, {f"lab-{c.name}" for c in self.children})
+
+    def role_of(self, pid: int | None) -> str | None:
+        """The child name of a pid ("hog", "victim" ...), "outsider" for a pid that is not ours."""
+        if pid is None:
+            return None
+        return next((c.name for c in self.children if c.pid == pid), "outsider")
