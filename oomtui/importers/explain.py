@@ -1,0 +1,578 @@
+"""`oomtui explain FILE`: re-run the kernel's victim selection on real OOM reports.
+
+For every report in the file: rebuild the candidate table from the task dump and `totalpages` from the
+Mem-Info totals (or the memcg limit), find the kernel era, run that era's select_bad_process() with
+oomtui.kernel.oom_badness, and compare the model's victim with the kernel's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import msgspec
+
+from ..errors import UserError
+from ..kernel.oom_badness import (
+    OOM_SCORE_ADJ_MIN,
+    better_candidate,
+    kill_score,
+    oom_badness,
+    proc_oom_score,
+)
+from ..kernel.version import KernelVersion
+from .report import OomReport, TaskRow, node_list, parse_reports
+
+RANKING_SIZE = 10
+PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
+PAGE_COUNTER_MAX_KB = 2**63 // 4096 * 4 - 4  # "unlimited" memcg limit as printed with 4K pages
+
+# --- output structs ----------------------------------------------------------------
+
+
+class Task(msgspec.Struct):
+    pid: int
+    comm: str
+
+
+class Candidate(msgspec.Struct, kw_only=True):
+    pid: int
+    comm: str
+    uid: int
+    rss: int
+    swapents: int
+    pgtables_bytes: int
+    oom_score_adj: int
+    points: int
+    oom_score: int | None = None  # /proc/PID/oom_score the process had (5.9+ formula, global totalpages)
+    scan_order: int  # position in the task dump = the kernel's scan order
+
+
+class Explanation(msgspec.Struct, kw_only=True):
+    index: int
+    lines: list[int]  # first and last line of the report in the input
+    kernel_victim: Task | None  # the "Killed process" line
+    kernel_selected: Task | None  # pre-5.1 "Kill process ... or sacrifice child"; else the killed one
+    model_victim: Task | None
+    agree: bool
+    compared: bool  # False: the report lacks what a comparison needs (see problems)
+    era: str | None
+    era_source: str
+    constraint: str | None
+    totalpages: int | None
+    totalpages_source: str
+    page_size: int
+    page_size_source: str
+    manual: bool  # sysrq-f (order=-1)
+    trigger: Task | None
+    printed_score: int | None = None  # pre-5.1 "score %u"
+    model_score: int | None = None  # the same from the model: chosen_points * 1000 / totalpages
+    candidates: int = 0
+    ranking: list[Candidate] = []
+    kernel_victim_rank: int | None = None
+    why: list[str] = []
+    notes: list[str] = []
+    problems: list[str] = []
+
+
+class ExplainOutput(msgspec.Struct):
+    file: str
+    reports: list[Explanation]
+
+
+# --- era ------------------------------------------------------------------------------
+
+
+def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
+    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
+    if r.kernel_release:
+        try:
+            return KernelVersion.parse(r.kernel_release), f"kernel release {r.kernel_release} on the CPU line"
+        except ValueError:
+            pass
+    lower: list[tuple[KernelVersion, str]] = []
+    upper: list[tuple[KernelVersion, str]] = []  # "before"
+    cols = r.task_columns or []
+    k = r.killed
+
+    def clue(bound: list, major: int, minor: int, why: str, present: bool) -> None:
+        if present:
+            bound.append((KernelVersion(major, minor), why))
+
+    # dump_tasks() header history, kernel-model.md 2.5
+    clue(lower, 6, 8, "rss_anon/rss_file/rss_shmem columns", "rss_anon" in cols)
+    clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
+    clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
+    clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
+    clue(lower, 4, 0, "nr_pmds column (release UNCONFIRMED)", "nr_pmds" in cols)
+    clue(upper, 6, 8, "no rss_anon columns", "pgtables_bytes" in cols and "rss_anon" not in cols)
+    clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_pid_wide)
+    clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
+    # oom_kill_process()/dump_header() message history
+    clue(lower, 5, 4, "UID/pgtables on the Killed line", k is not None and not k.rhel6 and k.pgtables_kb is not None)
+    clue(lower, 5, 1, "'Out of memory: Killed process' prefix", k is not None and k.message is not None)
+    clue(lower, 5, 0, "oom-kill: summary line", r.constraint is not None)
+    clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
+    clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
+    clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
+    clue(upper, 5, 0, "no oom-kill: line", r.trigger_comm is not None and r.constraint is None and r.killed is not None)
+    if not lower and not upper:
+        return None, "no kernel release and no version-specific format in the report"
+    lo = max(lower, key=lambda c: c[0]) if lower else None
+    hi = min(upper, key=lambda c: c[0]) if upper else None
+    parts = []
+    if lo:
+        parts.append(f"at least {lo[0]} ({lo[1]})")
+    if hi:
+        parts.append(f"before {hi[0]} ({hi[1]})")
+    source = "inferred from the formats: " + ", ".join(parts)
+    if lo:
+        return lo[0], source
+    # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
+    v = hi[0]
+    return (KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, 20)), source
+
+
+# --- page size and totalpages -------------------------------------------------------------
+
+
+def find_row(r: OomReport, pid: int) -> TaskRow | None:
+    """The task-dump row of a pid (the dump prints the thread that holds the mm; match its tgid too)."""
+    return next((t for t in r.tasks if t.pid == pid), None) or next((t for t in r.tasks if t.tgid == pid), None)
+
+
+def infer_page_size(r: OomReport) -> tuple[int, str]:
+    """PAGE_SIZE in bytes. The victim's total_vm (pages) against the kB on the Killed line; the VM may have
+    grown a little between the dump and the kill (003: +708 kB), so take the nearest page size."""
+    k = r.killed
+    row = find_row(r, k.pid) if k else None
+    if k and row and k.total_vm_kb and row.total_vm:
+        ratio = k.total_vm_kb / row.total_vm
+        size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
+        if abs(ratio / size - 1) < 0.2:
+            return size * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
+    if r.buddy_page_kb in PAGE_SIZES_KB:
+        return r.buddy_page_kb * 1024, "smallest block of the buddy lists"
+    return 4096, "assumed (nothing in the report tells)"
+
+
+def total_pages(r: OomReport, constraint: str, page_kb: int) -> tuple[int | None, str]:
+    """oc->totalpages of constrained_alloc() (kernel-model.md 1.3)."""
+    swap_pages = (r.total_swap_kb or 0) // page_kb
+    if constraint == "CONSTRAINT_MEMCG":
+        return _memcg_pages(r, page_kb)
+    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
+        # total_swap_pages + sum of node_present_pages over the allowed nodes (current's mems_allowed for a
+        # cpuset, the allocation's nodemask for a mempolicy).
+        nodes = node_list(r.mems_allowed if constraint == "CONSTRAINT_CPUSET" else r.nodemask)
+        if nodes and all(n in r.zone_present_kb for n in nodes) and r.total_swap_kb is not None:
+            present = sum(r.zone_present_kb[n] for n in nodes) // page_kb
+            return present + swap_pages, f"present pages of nodes {nodes} ({present}) + swap pages ({swap_pages})"
+        return None, f"{constraint}: the nodes' present pages or the swap total are missing"
+    if r.ram_pages is None:
+        return None, "no 'pages RAM' line"
+    # totalram_pages() counts managed pages; show_mem() prints "pages RAM" = sum of present pages and
+    # "pages reserved" = sum of (present - managed), so totalram_pages() = RAM - reserved. The printed
+    # scores of the 3.10 (651), 4.9 (98) and 4.19 (303) fixtures reproduce only with the subtraction.
+    ram = r.ram_pages - (r.reserved_pages or 0)
+    how = f"RAM {r.ram_pages} - reserved {r.reserved_pages or 0} + swap {swap_pages} pages"
+    if r.total_swap_kb is None:
+        how += " (no 'Total swap' line: swap counted as 0)"
+    return ram + swap_pages, how
+
+
+def _memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
+    """mem_cgroup_get_max(): the memory limit, plus swap headroom where swap is accounted: cgroup v1
+    memsw.max - memory.max, cgroup v2 swap.max, each capped at total_swap_pages (4.14 mem_cgroup_get_limit
+    is the same sum)."""
+    if r.memory is None:
+        return None, "memcg OOM without a 'memory: usage ..., limit ...' line"
+    limit = r.memory.limit_kb // page_kb
+    if r.memsw is not None:
+        headroom_kb = max(r.memsw.limit_kb - r.memory.limit_kb, 0)
+        kind = "memory+swap limit - memory limit"
+    elif r.swap is not None:
+        headroom_kb, kind = r.swap.limit_kb, "swap limit"
+    else:
+        headroom_kb, kind = 0, "no swap line"
+    if headroom_kb == 0:
+        return limit, f"memcg limit {r.memory.limit_kb} kB = {limit} pages"
+    if r.total_swap_kb is not None:
+        extra = min(headroom_kb, r.total_swap_kb) // page_kb
+        return limit + extra, f"memcg limit {limit} pages + swap headroom {extra} pages"
+    return limit, (
+        f"memcg limit {limit} pages; the swap headroom ({kind}) is capped at the system's swap size, "
+        "which a memcg report does not print: counted as 0"
+    )
+
+
+def _constraint(r: OomReport) -> tuple[str, str | None]:
+    """The constraint as printed (5.0+), else what the report's lines imply."""
+    if r.constraint:
+        return r.constraint, None
+    if r.memory is not None or r.memcg_task_line or (r.killed and r.killed.message == "Memory cgroup out of memory"):
+        return "CONSTRAINT_MEMCG", "constraint inferred: memcg lines"
+    if r.selected and r.selected.message == "Memory cgroup out of memory":
+        return "CONSTRAINT_MEMCG", "constraint inferred: memcg lines"
+    return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (reports before 5.0 do not print it)"
+
+
+# --- selection ------------------------------------------------------------------------------
+
+
+def _pgtables_bytes(t: TaskRow, page_bytes: int) -> int:
+    """pgtables_bytes (4.15+) or the page-table page counts of older dumps, in bytes."""
+    if t.pgtables_bytes is not None:
+        return t.pgtables_bytes
+    return ((t.nr_ptes or 0) + (t.nr_pmds or 0) + (t.nr_puds or 0)) * page_bytes
+
+
+def _eligible(t: TaskRow) -> bool:
+    # oom_badness(): OOM_SCORE_ADJ_MIN is never chosen; oom_unkillable_task(): global init. Kernel threads have
+    # no mm and are not in the dump. The dump's pid is the global pid, so pid 1 is the global init.
+    return t.oom_score_adj != OOM_SCORE_ADJ_MIN and t.pid != 1
+
+
+def select_bad_process(
+    tasks: list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int, global_totalpages: int | None
+) -> tuple[list[Candidate], Candidate | None]:
+    """select_bad_process()/oom_evaluate_task() over the dump in its printed order, which is the kernel's scan
+    order (for_each_process or mem_cgroup_scan_tasks). Returns every eligible candidate and the chosen one."""
+    candidates: list[Candidate] = []
+    chosen: Candidate | None = None
+    chosen_is_leader = False
+    for i, t in enumerate(tasks):
+        if not _eligible(t):
+            continue
+        pgt = _pgtables_bytes(t, page_bytes)
+        args = (t.rss, t.swapents or 0, pgt, t.oom_score_adj)
+        points = oom_badness(*args, totalpages, version, page_size=page_bytes)
+        score = None
+        if version.oom_score_scaled_2000 and global_totalpages:
+            # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+)
+            g = oom_badness(*args, global_totalpages, version, page_size=page_bytes)
+            score = proc_oom_score(g, global_totalpages, version)
+        c = Candidate(
+            pid=t.pid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents or 0, pgtables_bytes=pgt,
+            oom_score_adj=t.oom_score_adj, points=points, oom_score=score, scan_order=i + 1,
+        )  # fmt: skip
+        candidates.append(c)
+        if chosen is None or better_candidate(points, chosen.points, chosen_is_leader, version):
+            chosen, chosen_is_leader = c, t.pid == t.tgid
+    return candidates, chosen
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def _mib(pages: int, page_bytes: int) -> str:
+    mib = pages * page_bytes / 2**20
+    return f"{mib / 1024:.1f} GiB" if abs(mib) >= 1024 else f"{mib:.0f} MiB"
+
+
+def _base(c: Candidate, page_bytes: int) -> int:
+    return c.rss + c.swapents + c.pgtables_bytes // page_bytes
+
+
+def _adj_pages(c: Candidate, totalpages: int) -> int:
+    return c.oom_score_adj * (totalpages // 1000)  # oom_badness(): adj *= totalpages / 1000
+
+
+def explain_selection(
+    ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int, page_bytes: int
+) -> list[str]:
+    """Why the model picks `chosen`, in words."""
+    why: list[str] = []
+    base = _base(chosen, page_bytes)
+    biggest = max(ranked, key=lambda c: (_base(c, page_bytes), -c.scan_order))
+    size = f"rss {chosen.rss} + swapents {chosen.swapents} + pgtables {chosen.pgtables_bytes // page_bytes} = {base} pages"
+    if biggest is chosen or _base(biggest, page_bytes) == base:
+        why.append(f"{chosen.comm} ({chosen.pid}) has the largest rss+swap+pgtables: {size} ({_mib(base, page_bytes)})")
+    else:
+        big = _base(biggest, page_bytes)
+        why.append(
+            f"{chosen.comm} ({chosen.pid}) is not the biggest process ({biggest.comm} ({biggest.pid}) has "
+            f"{big} pages, {_mib(big, page_bytes)}); {chosen.comm} has {size}"
+        )
+        for c in (chosen, biggest):
+            if c.oom_score_adj:
+                adj = _adj_pages(c, totalpages)
+                verb = "adds" if adj > 0 else "subtracts"
+                why.append(
+                    f"adj {c.oom_score_adj:+d} on {c.comm} {verb} {abs(c.oom_score_adj)} x {totalpages // 1000} = "
+                    f"{abs(adj)} pages ({_mib(abs(adj), page_bytes)})"
+                )
+        why.append(
+            f"so {chosen.comm} scores {chosen.points} points against {biggest.points} for {biggest.comm}: "
+            "the adj difference outweighs the difference in size"
+        )
+    if chosen.oom_score_adj and (biggest is chosen or _base(biggest, page_bytes) == base):
+        adj = _adj_pages(chosen, totalpages)
+        why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {abs(adj)} pages")
+    others = [c for c in ranked if c is not chosen]
+    if others:
+        nxt = others[0]
+        if nxt.points == chosen.points:
+            if version.leader_tie_break:
+                why.append(
+                    f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): before 5.9 oom_evaluate_task kept "
+                    "the first-scanned thread-group leader ('prefer thread group leaders')"
+                )
+            else:
+                why.append(
+                    f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): the later-scanned wins on 5.9+ "
+                    "(oom_evaluate_task skips only when points < chosen_points)"
+                )
+        else:
+            d = chosen.points - nxt.points
+            why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {d} pages ({_mib(d, page_bytes)}) behind")
+    if not version.signed_badness and chosen.points == 1 and len(ranked) > 1:
+        why.append("every candidate scores 1: before 5.9 oom_badness() never returned less than 1 for an eligible task")
+    if chosen.oom_score is not None:
+        why.append(f"its /proc/{chosen.pid}/oom_score was {chosen.oom_score}")
+    return why
+
+
+def _ranked(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
+    """Highest points first, the chosen one first among equals (it is the one the scan kept)."""
+    return sorted(candidates, key=lambda c: (-c.points, c is not chosen, c.scan_order))
+
+
+def _root_bonus_note(ranked: list[Candidate], chosen: Candidate, version: KernelVersion) -> str | None:
+    """2.6.36-4.16 oom_badness() took 3 % off CAP_SYS_ADMIN processes (removal release UNCONFIRMED, kernel-model
+    1.1: 4.17). The dump does not show capabilities; say so when a uid-0 process is close enough to matter."""
+    if version.at_least(4, 17):
+        return None
+    close = [c for c in ranked if c is not chosen and c.points * 100 >= chosen.points * 97]
+    rooted = chosen.uid == 0 or any(c.uid == 0 for c in close)
+    if close and rooted:
+        return (
+            "kernels before 4.17 took 3 % off the points of CAP_SYS_ADMIN processes; the dump does not show "
+            f"capabilities and the top candidates are within 3 % ({', '.join(c.comm for c in close[:3])})"
+        )
+    return None
+
+
+# --- one report ---------------------------------------------------------------------------------
+
+
+def explain_report(r: OomReport) -> Explanation:
+    problems = list(r.problems)
+    notes: list[str] = []
+    version, era_source = infer_era(r)
+    page_bytes, page_source = infer_page_size(r)
+    page_kb = page_bytes // 1024
+    constraint, constraint_note = _constraint(r)
+    if constraint_note:
+        notes.append(constraint_note)
+    kernel_victim = Task(r.killed.pid, r.killed.comm) if r.killed else None
+    selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
+    manual = r.order == -1
+    trigger = Task(r.trigger_pid or 0, r.trigger_comm) if r.trigger_comm else None
+
+    # what is missing
+    if r.trigger_comm is None:
+        problems.append("the report has no 'invoked oom-killer' line: its beginning is missing")
+    if r.killed is None and r.selected is None:
+        if r.no_killable:
+            notes.append("'Out of memory and no killable processes...': the kernel found no victim")
+        elif r.already_exiting:
+            notes.append("the victim was already exiting: the kernel skipped the kill")
+        else:
+            problems.append("the report begins with 'invoked oom-killer' but has no 'Killed process' line: truncated?")
+    elif r.killed is None:
+        problems.append("the report has a 'Kill process' line but no 'Killed process' line: truncated?")
+    if r.task_columns is None:
+        problems.append("no task dump (vm.oom_dump_tasks=0, or cut off): cannot re-run the selection")
+    elif not r.tasks:
+        problems.append("the task dump has a header but no rows: cannot re-run the selection")
+
+    # facts about the kill
+    if manual:
+        notes.append("manual OOM: sysrq-f (order=-1); no real shortage is needed")
+    if r.selected and r.killed and r.selected.pid != r.killed.pid:
+        notes.append(
+            f"the kernel selected {r.selected.comm} ({r.selected.pid}) and killed its child {r.killed.comm} "
+            f"({r.killed.pid}) instead ('or sacrifice child', before 5.1)"
+        )
+    if kernel_victim and r.trigger_pid == kernel_victim.pid:
+        notes.append(f"the task that triggered the OOM, {kernel_victim.comm} ({kernel_victim.pid}), is the victim")
+    for k in r.group_kills:
+        notes.append(f"memory.oom.group of {r.oom_group_memcg}: also killed {k.comm} ({k.pid})")
+    for rp in r.reaper:
+        notes.append(
+            f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})"
+        )
+    if version and not version.at_least(3, 8):
+        notes.append(
+            "2.6.36-3.7 scaled badness to 0..1000 inside oom_badness() (points*1000/totalpages + adj, clamped to "
+            "1000); the model ranks the unscaled points, which order the candidates the same up to rounding"
+        )
+
+    totalpages, tp_source = total_pages(r, constraint, page_kb)
+    global_tp = None
+    if constraint == "CONSTRAINT_NONE":
+        global_tp = totalpages
+    elif r.ram_pages is not None:
+        global_tp = total_pages(r, "CONSTRAINT_NONE", page_kb)[0]
+
+    exp = Explanation(
+        index=r.index, lines=[r.first_line, r.last_line], kernel_victim=kernel_victim, kernel_selected=selected,
+        model_victim=None, agree=False, compared=False, era=str(version) if version else None,
+        era_source=era_source, constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
+        page_size=page_bytes, page_size_source=page_source, manual=manual, trigger=trigger,
+        printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
+    )  # fmt: skip
+    if not r.tasks:
+        return exp
+    if version is None:
+        problems.append("unknown kernel era: cannot choose the selection rules")
+        return exp
+    if totalpages is None:
+        if any(t.oom_score_adj not in (0, OOM_SCORE_ADJ_MIN) for t in r.tasks):
+            problems.append(f"totalpages unknown ({tp_source}) and some oom_score_adj is not 0: cannot weigh adj")
+            return exp
+        problems.append(f"totalpages unknown ({tp_source}); every adj is 0 or -1000, so the ranking still holds")
+        totalpages = 0
+
+    candidates, chosen = select_bad_process(r.tasks, totalpages, version, page_bytes, global_tp)
+    exp.candidates = len(candidates)
+    if chosen is None:
+        problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
+        return exp
+    ranked = _ranked(candidates, chosen)
+    exp.model_victim = Task(chosen.pid, chosen.comm)
+    exp.ranking = ranked[:RANKING_SIZE]
+    exp.why = explain_selection(ranked, chosen, version, totalpages, page_bytes)
+    excluded = [t for t in r.tasks if not _eligible(t)]
+    if excluded:
+        names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
+        exp.why.append(f"{len(excluded)} process(es) with oom_score_adj -1000 or init are never chosen: {names}")
+    if constraint == "CONSTRAINT_MEMCG" and r.oom_memcg:
+        exp.why.append(f"only the tasks of memcg {r.oom_memcg} are candidates; totalpages is its limit")
+    if note := _root_bonus_note(ranked, chosen, version):
+        notes.append(note)
+
+    if selected is None:
+        return exp
+    exp.compared = True
+    exp.agree = chosen.pid == selected.pid or (find_row(r, selected.pid) is find_row(r, chosen.pid))
+    rank = next((i for i, c in enumerate(ranked, 1) if find_row(r, selected.pid) is find_row(r, c.pid)), None)
+    exp.kernel_victim_rank = rank
+    if rank is None:
+        problems.append(
+            f"the kernel's choice {selected.comm} ({selected.pid}) is not among the eligible rows of the task dump"
+        )
+    elif not exp.agree:
+        k = ranked[rank - 1]
+        problems.append(
+            f"the kernel chose {k.comm} ({k.pid}, {k.points} points, rank {rank}) but the model picks "
+            f"{chosen.comm} ({chosen.pid}, {chosen.points} points): the dump may omit what the kernel saw "
+            "(an existing OOM victim, cpuset/mempolicy filters, a process that exited or grew in the meantime)"
+        )
+    if r.selected and rank is not None:
+        exp.model_score = kill_score(ranked[rank - 1].points, totalpages)
+        if exp.model_score == r.selected.score:
+            notes.append(f"the printed score {r.selected.score} reproduces with totalpages {totalpages}")
+        else:
+            lacking = " (this dump has no swapents/page-table columns)" if r.tasks[0].swapents is None else ""
+            notes.append(
+                f"the printed score is {r.selected.score}, the model computes {exp.model_score}{lacking}"
+            )
+    return exp
+
+
+# --- command -------------------------------------------------------------------------------------
+
+
+def _read(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise UserError(f"{file}: no such file") from None
+    except OSError as e:
+        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+
+
+def explain_text(text: str) -> list[Explanation]:
+    return [explain_report(r) for r in parse_reports(text)]
+
+
+def main(args: argparse.Namespace) -> int:
+    explanations = explain_text(_read(args.file))
+    if not explanations:
+        raise UserError(
+            f"{args.file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')"
+        )
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(ExplainOutput(args.file, explanations)).decode() + "\n")
+    else:
+        print_explanations(args.file, explanations)
+    return 0
+
+
+def import_main(args: argparse.Namespace) -> int:
+    raise UserError("oomtui import is not available yet")
+
+
+def print_explanations(file: str, explanations: list[Explanation]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for e in explanations:
+        title = f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})"
+        console.rule(f"[bold]{title}")
+        era = f"{e.era} ({e.era_source})" if e.era else e.era_source
+        console.print(f"kernel era: {era}")
+        if e.trigger:
+            console.print(f"trigger: {e.trigger.comm}" + (f" ({e.trigger.pid})" if e.trigger.pid else ""))
+        console.print(f"constraint: {e.constraint}; totalpages: {e.totalpages} ({e.totalpages_source})")
+        if e.page_size != 4096:
+            console.print(f"page size: {e.page_size // 1024} KiB ({e.page_size_source})")
+        if e.ranking:
+            table = Table(title=f"top {len(e.ranking)} of {e.candidates} candidates, by points", title_justify="left")
+            for col in ("#", "pid", "comm", "rss", "swapents", "pgtables", "adj", "points"):
+                table.add_column(col, justify="left" if col == "comm" else "right")
+            if any(c.oom_score is not None for c in e.ranking):
+                table.add_column("oom_score", justify="right")
+            table.add_column("")
+            for i, c in enumerate(e.ranking, 1):
+                marks = []
+                if e.model_victim and c.pid == e.model_victim.pid:
+                    marks.append("model")
+                if e.kernel_selected and c.pid == e.kernel_selected.pid:
+                    marks.append("kernel")
+                row = [str(i), str(c.pid), c.comm, str(c.rss), str(c.swapents), f"{c.pgtables_bytes // e.page_size}",
+                       str(c.oom_score_adj), str(c.points)]  # fmt: skip
+                if any(x.oom_score is not None for x in e.ranking):
+                    row.append(str(c.oom_score))
+                row.append(", ".join(marks))
+                table.add_row(*row, style="bold" if marks else None)
+            console.print(table)
+            console.print("(rss, swapents, pgtables in pages; points = rss + swapents + pgtables + adj x totalpages/1000)")
+        console.print(_verdict(e))
+        for w in e.why:
+            console.print(f"  - {w}", highlight=False)
+        for n in e.notes:
+            console.print(f"  [dim]note:[/dim] {n}", highlight=False)
+        for p in e.problems:
+            console.print(f"  [yellow]problem:[/yellow] {p}", highlight=False)
+
+
+def _verdict(e: Explanation) -> str:
+    def name(t: Task | None) -> str:
+        return f"{t.comm} ({t.pid})" if t else "nobody"
+
+    killed = name(e.kernel_victim)
+    if e.kernel_selected and e.kernel_victim and e.kernel_selected.pid != e.kernel_victim.pid:
+        killed = f"{name(e.kernel_selected)}, killing its child {killed}"
+    if not e.compared:
+        model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"
+        return f"[yellow]The kernel chose {killed}; {model}: not compared.[/yellow]"
+    if e.agree:
+        return f"[green]The kernel chose {killed}; the model picks {name(e.model_victim)}: agree.[/green]"
+    return f"[red]The kernel chose {killed}; the model picks {name(e.model_victim)}: DISAGREE.[/red]"

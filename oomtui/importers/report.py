@@ -1,0 +1,456 @@
+"""Read kernel OOM reports as people have them: text -> list of OomReport.
+
+Accepted wrappers, removed line by line before the kernel text is read: dmesg stamps (`[  30.74]`,
+`dmesg -T` in any locale, `dmesg -x` facility:level, `<4>`), journalctl -k / syslog / /var/log/messages
+prefixes (`Mon DD HH:MM:SS host [<prio>] kernel: `, ISO stamps), rsyslog's `#012` line joins, /dev/kmsg
+records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), indentation and blank lines. Lines that a
+mail client wrapped are rejoined for the lines this module reads (task rows, verdict lines, header lines).
+
+The formats are those of kernel-model.md 2.5, from 2.6.3x/3.x to 6.x. Nothing here knows about victim
+selection: that is oomtui.importers.explain, on top of oomtui.kernel.oom_badness.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+# --- line prefixes -------------------------------------------------------------
+
+_MONTH_DAY_TIME = r"[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:\d\d:\d\d(?:\.\d+)?"  # any locale: Aug, Mär, août.
+_ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+_MONOTONIC = r"\[\s*\d+\.\d+\]"
+_ANY_TIME = f"(?:{_MONTH_DAY_TIME}|{_ISO_TIME}|{_MONOTONIC})"
+
+_PREFIXES = [
+    re.compile(r"^(?:>\s?)+"),  # mail quoting, nested
+    re.compile(r"^\d+,\d+,\d+,[^;]*;"),  # /dev/kmsg: prio,seq,usec,flags;msg
+    # syslog / journalctl / messages: "Aug 12 03:54:03 host [<kern.warning>] kernel: "
+    re.compile(rf"^{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?"),
+    re.compile(rf"^(?:{_MONTH_DAY_TIME}|{_ISO_TIME})\s+[\w.-]+:\s"),  # "Apr 01 14:13:32 mysrv: "
+    re.compile(r"^kernel:\s?"),
+    re.compile(r"^[a-z]+\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?"),  # dmesg -x
+    re.compile(r"^<\d>"),  # raw printk level
+    re.compile(r"^\[[^\]]*\d{1,2}:\d\d:\d\d[^\]]*\]\s?"),  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
+    re.compile(rf"^{_MONOTONIC}\s?"),  # "[ 1146.798696] "
+    re.compile(rf"^{_ISO_TIME}\s"),  # dmesg --time-format iso
+]
+
+
+def strip_prefixes(line: str) -> str:
+    """The kernel's text of one log line, without stamps, syslog fields, quoting or indentation."""
+    s = line.replace("\xa0", " ").replace("\t", " ").strip()
+    while True:
+        before = s
+        for rx in _PREFIXES:
+            s = rx.sub("", s, count=1).lstrip()
+        if s == before:
+            return s
+
+
+def kernel_lines(text: str) -> list[tuple[int, str]]:
+    """(1-based line number in the input, kernel text) for every non-blank line.
+
+    rsyslog's `#012` (an escaped newline inside one syslog record) splits a record back into its lines.
+    """
+    out: list[tuple[int, str]] = []
+    for no, raw in enumerate(text.splitlines(), start=1):
+        for part in raw.split("#012"):
+            s = strip_prefixes(part)
+            if s:
+                out.append((no, s))
+    return out
+
+
+# --- the structs -----------------------------------------------------------------
+
+
+class TaskRow(msgspec.Struct, kw_only=True):
+    """One row of dump_tasks(). Memory values in pages except pgtables_bytes; None = column not printed."""
+
+    line: int
+    pid: int
+    uid: int
+    tgid: int
+    total_vm: int
+    rss: int
+    swapents: int | None  # None: the 2.6.3x/3.2 dump ("cpu oom_adj") has no swapents column
+    oom_score_adj: int
+    comm: str
+    pgtables_bytes: int | None = None  # 4.15+
+    nr_ptes: int | None = None  # pre-4.15, pages
+    nr_pmds: int | None = None  # 4.0-4.14, pages
+    nr_puds: int | None = None  # 4.14, pages
+    rss_anon: int | None = None  # 6.8+
+    rss_file: int | None = None
+    rss_shmem: int | None = None
+
+
+class Selected(msgspec.Struct, kw_only=True):
+    """Pre-5.1 "%s: Kill process %d (%s) score %u or sacrifice child"."""
+
+    line: int
+    pid: int
+    comm: str
+    score: int
+    message: str  # "Out of memory", "Memory cgroup out of memory", ...
+
+
+class Killed(msgspec.Struct, kw_only=True):
+    """The "Killed process" line in any of its forms; kB values as printed."""
+
+    line: int
+    pid: int
+    comm: str
+    message: str | None = None  # the 5.1+ "%s: " prefix
+    uid: int | None = None  # 5.4+ "UID:%u", RHEL6 "UID %d,"
+    total_vm_kb: int | None = None
+    anon_rss_kb: int | None = None
+    file_rss_kb: int | None = None
+    shmem_rss_kb: int | None = None
+    pgtables_kb: int | None = None
+    oom_score_adj: int | None = None
+    rhel6: bool = False
+
+
+class Reaped(msgspec.Struct, kw_only=True):
+    line: int
+    pid: int
+    comm: str
+    reaped: bool  # False: "oom_reaper: unable to reap pid:%d (%s)"
+
+
+class CgroupCounter(msgspec.Struct, kw_only=True):
+    """memcg "memory:", "memory+swap:", "swap:" or "kmem:" line (kB)."""
+
+    usage_kb: int
+    limit_kb: int
+    failcnt: int | None = None
+
+
+class OomReport(msgspec.Struct, kw_only=True):
+    index: int  # 1-based position in the input
+    first_line: int
+    last_line: int
+    trigger_comm: str | None = None
+    trigger_pid: int | None = None
+    gfp_mask: str | None = None
+    order: int | None = None  # -1: sysrq-f (moom_callback)
+    trigger_oom_score_adj: int | None = None
+    header_has_nodemask: bool = False  # 4.x "invoked oom-killer: ..., nodemask=..., order="
+    header_has_oom_adj: bool = False  # pre-3.x "..., order=0, oom_adj=0, oom_score_adj=0"
+    kernel_release: str | None = None  # from "CPU: ... Comm: ... <release> #n" or "Pid: ..., comm: ..."
+    constraint: str | None = None  # oom-kill: line (5.0+)
+    nodemask: str | None = None
+    mems_allowed: str | None = None
+    oom_memcg: str | None = None
+    task_memcg: str | None = None
+    global_oom: bool = False
+    memcg_task_line: bool = False  # 4.x "Task in /a killed as a result of limit of /b"
+    ram_pages: int | None = None
+    reserved_pages: int | None = None
+    total_swap_kb: int | None = None
+    free_swap_kb: int | None = None
+    zone_present_kb: dict[int, int] = {}  # node -> sum of "present:" over its zones
+    buddy_page_kb: int | None = None  # smallest block of the buddy lists ("Node 0 DMA: 0*4kB ...")
+    memory: CgroupCounter | None = None
+    memsw: CgroupCounter | None = None
+    swap: CgroupCounter | None = None
+    task_columns: list[str] | None = None  # header of the task dump, without "pid" and "name"
+    task_pid_wide: bool = False  # 4.19+ "[  pid  ]" (c3b78b11efbb "larger PID pad") instead of "[ pid ]"
+    tasks: list[TaskRow] = []
+    selected: Selected | None = None
+    killed: Killed | None = None
+    group_kills: list[Killed] = []  # memory.oom.group: further "Killed process" lines
+    oom_group_memcg: str | None = None
+    reaper: list[Reaped] = []
+    no_killable: bool = False  # "Out of memory and no killable processes..."
+    already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
+    problems: list[str] = []  # what the parser could not read
+
+
+# --- the kernel's lines ------------------------------------------------------------
+
+_INVOKED = re.compile(
+    r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\))?)"
+    r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d+)(?P<oom_adj>, oom_adj=-?\d+)?, oom_score_adj=(?P<adj>-?\d+)"
+)
+_INVOKED_START = re.compile(r" invoked oom-killer:")
+_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
+_PID_OLD = re.compile(r"^Pid: (?P<pid>\d+), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
+_RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
+_OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
+_OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=\d+$")
+_KILL = re.compile(
+    r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*)\) score (?P<score>\d+) or sacrifice child"
+)
+_KILL_START = re.compile(r"\b[Kk]ill process \d+")
+_KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d+)(?P<rhel6>, UID (?P<uid>\d+),)? \(")
+_KILLED_TAIL = re.compile(
+    r"^\((?P<comm>.*)\) (?:total-vm|vsz):(?P<vm>\d+)kB, anon-rss:(?P<anon>\d+)kB, file-rss:(?P<file>\d+)kB"
+    r"(?:, shmem-rss:(?P<shmem>\d+)kB)?(?:,? UID:(?P<uid>\d+))?(?: pgtables:(?P<pgt>\d+)kB)?"
+    r"(?: oom_score_adj:(?P<adj>-?\d+))?"
+)
+_KILLED_TAIL_BARE = re.compile(r"^\((?P<comm>.*)\)\s*$")  # 2.6.3x: "Killed process %d (%s)"
+_KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b")
+_REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now anon-rss")
+_UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
+_CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d+)kB, limit (?P<l>\d+)kB(?:, failcnt (?P<f>\d+))?")
+_MEMCG_TASK = re.compile(r"^Task in (?P<task>\S+) killed as a result of limit of (?P<memcg>\S+)")  # 4.x memcg
+_OOM_GROUP = re.compile(r"^Tasks in (?P<memcg>.*) are going to be killed due to memory\.oom\.group set")
+_PAGES = re.compile(r"^(?P<n>\d+) pages (?P<what>RAM|reserved)$")
+_SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d+)kB")
+_ZONE = re.compile(r"^(?:Node (?P<node>\d+) )?(?:DMA32|DMA|Normal|HighMem|Movable|Device) free:\d+kB\b.*?\bpresent:(?P<kb>\d+)kB")
+_BUDDY = re.compile(r"^(?:Node \d+ )?(?:DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
+_TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
+_TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d+)\]\s+(?P<rest>.*)$")
+_NO_KILLABLE = "Out of memory and no killable processes"
+_ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
+
+_NUMERIC_COLUMNS = {
+    "uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes",
+    "nr_ptes", "nr_pmds", "nr_puds", "swapents", "oom_score_adj", "cpu", "oom_adj",
+}  # fmt: skip
+_MAX_JOINS = 3  # a mail client wraps one kernel line into at most a few pieces
+
+
+class _Lines:
+    """The kernel lines of the input with a cursor; `join_next` re-attaches a wrapped continuation."""
+
+    def __init__(self, lines: list[tuple[int, str]]):
+        self.lines = lines
+        self.i = 0
+
+    def peek(self, k: int = 1) -> str | None:
+        j = self.i + k
+        return self.lines[j][1] if j < len(self.lines) else None
+
+    def join_next(self) -> str:
+        """Append the next line to the current one (a mail client wrapped it) and return the result."""
+        no, cur = self.lines[self.i]
+        _, nxt = self.lines.pop(self.i + 1)
+        joined = f"{cur} {nxt}"
+        self.lines[self.i] = (no, joined)
+        return joined
+
+    def join_while(self, line: str, incomplete) -> str:
+        for _ in range(_MAX_JOINS):
+            nxt = self.peek()
+            if nxt is None or not incomplete(line, nxt):
+                break
+            line = self.join_next()
+        return line
+
+
+def _starts_report_line(s: str) -> bool:
+    return bool(_INVOKED_START.search(s) or _KILL_START.search(s) or _KILLED_START.match(s) or _TASK_ROW.match(s))
+
+
+def _row_fields(rest: str, ncols: int) -> tuple[list[int], str] | None:
+    """Split "uid tgid ... adj name" into ncols integers and the name (which may hold spaces)."""
+    parts = rest.split(None, ncols)
+    if len(parts) <= ncols:
+        return None
+    try:
+        nums = [int(p) for p in parts[:ncols]]
+    except ValueError:
+        return None
+    return nums, parts[ncols].strip()
+
+
+def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) -> TaskRow:
+    v = dict(zip(cols, nums))
+    return TaskRow(
+        line=no, pid=pid, uid=v.get("uid", 0), tgid=v.get("tgid", pid), total_vm=v.get("total_vm", 0),
+        rss=v.get("rss", 0), swapents=v.get("swapents"), oom_score_adj=v.get("oom_score_adj", 0), comm=comm,
+        pgtables_bytes=v.get("pgtables_bytes"), nr_ptes=v.get("nr_ptes"), nr_pmds=v.get("nr_pmds"),
+        nr_puds=v.get("nr_puds"), rss_anon=v.get("rss_anon"), rss_file=v.get("rss_file"),
+        rss_shmem=v.get("rss_shmem"),
+    )  # fmt: skip
+
+
+def _killed(no: int, line: str) -> Killed | None:
+    m = _KILLED_START.match(line)
+    if not m:
+        return None
+    tail = line[m.end() - 1 :]
+    common = dict(line=no, pid=int(m["pid"]), message=m["msg"] or None, rhel6=bool(m["rhel6"]))
+    uid = int(m["uid"]) if m["uid"] else None
+    t = _KILLED_TAIL.match(tail)
+    if t:
+        opt = {k: (int(t[k]) if t[k] is not None else None) for k in ("shmem", "uid", "pgt", "adj")}
+        return Killed(
+            **common, comm=t["comm"], uid=opt["uid"] if opt["uid"] is not None else uid,
+            total_vm_kb=int(t["vm"]), anon_rss_kb=int(t["anon"]), file_rss_kb=int(t["file"]),
+            shmem_rss_kb=opt["shmem"], pgtables_kb=opt["pgt"], oom_score_adj=opt["adj"],
+        )  # fmt: skip
+    t = _KILLED_TAIL_BARE.match(tail)
+    if t:
+        return Killed(**common, comm=t["comm"], uid=uid)
+    return None
+
+
+def _killed_incomplete(line: str, nxt: str) -> bool:
+    """A "Killed process" line a mail client cut: no memory fields yet, a trailing comma, or a field follows."""
+    if _starts_report_line(nxt):
+        return False
+    return "total-vm:" not in line or line.endswith(",") or bool(_KILLED_FIELD.match(nxt))
+
+
+def node_list(text: str | None) -> list[int] | None:
+    """Kernel %*pbl node list ("0-1,3") -> [0, 1, 3]; None for "(null)" or nothing."""
+    if not text or not re.fullmatch(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*", text):
+        return None
+    nodes: list[int] = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        nodes.extend(range(int(a), int(b or a) + 1))
+    return nodes
+
+
+def parse_reports(text: str) -> list[OomReport]:
+    """Every OOM report in `text`, in order. A report starts at "invoked oom-killer", or at a verdict line
+    that has no report of its own (its beginning is missing); it ends where the next one starts."""
+    lines = _Lines(kernel_lines(text))
+    reports: list[OomReport] = []
+    cur: OomReport | None = None
+
+    def new_report(no: int) -> OomReport:
+        r = OomReport(index=len(reports) + 1, first_line=no, last_line=no)
+        reports.append(r)
+        return r
+
+    while lines.i < len(lines.lines):
+        no, s = lines.lines[lines.i]
+
+        if _INVOKED_START.search(s):
+            s = lines.join_while(s, lambda cur_, nxt: not _INVOKED.match(cur_) and "oom_score_adj=" in nxt)
+            cur = new_report(no)
+            m = _INVOKED.match(s)
+            if m:
+                cur.trigger_comm = m["comm"]
+                cur.gfp_mask = m["gfp"]
+                cur.order = int(m["order"])
+                cur.trigger_oom_score_adj = int(m["adj"])
+                cur.header_has_nodemask = bool(m["nm"])
+                cur.header_has_oom_adj = bool(m["oom_adj"])
+            else:
+                cur.trigger_comm = s.split(" invoked oom-killer:")[0]
+                cur.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")
+        elif _KILL_START.search(s) and not s.lstrip().startswith("Killed"):
+            s = lines.join_while(s, lambda c, n: not _KILL.match(c) and not _starts_report_line(n))
+            m = _KILL.match(s)
+            if cur is None or cur.selected is not None or cur.killed is not None:
+                cur = new_report(no)
+            if m:
+                cur.selected = Selected(
+                    line=no, pid=int(m["pid"]), comm=m["comm"], score=int(m["score"]), message=m["msg"] or ""
+                )
+            else:
+                cur.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
+        elif _KILLED_START.match(s):
+            s = lines.join_while(s, _killed_incomplete)
+            k = _killed(no, s)
+            if cur is not None and cur.killed is not None and cur.oom_group_memcg is not None and k is not None:
+                cur.group_kills.append(k)
+            else:
+                if cur is None or cur.killed is not None:
+                    cur = new_report(no)
+                if k is None:
+                    cur.problems.append(f"line {no}: could not read the 'Killed process' line: {s!r}")
+                else:
+                    cur.killed = k
+        elif cur is not None:
+            _read_body_line(lines, cur, no, s)
+
+        if cur is not None:
+            cur.last_line = lines.lines[lines.i][0]
+        lines.i += 1
+    return reports
+
+
+def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
+    """Everything between the header and the verdict (and the reaper lines after it)."""
+    if r.task_columns is not None and (m := _TASK_ROW.match(s)):
+        ncols = len(r.task_columns)
+        s = lines.join_while(
+            s, lambda c, n: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is None and not _starts_report_line(n)
+        )
+        m = _TASK_ROW.match(s)
+        fields = _row_fields(m["rest"], ncols)
+        if fields is None:
+            r.problems.append(f"line {no}: task row not understood: {s!r}")
+        else:
+            r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
+        return
+    if m := _TASK_HEADER.match(s):
+        cols = m["cols"].split()
+        unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
+        if unknown:
+            r.problems.append(f"line {no}: unknown task-dump columns {unknown}: rows not read")
+        else:
+            r.task_columns = cols
+            r.task_pid_wide = len(m["pad"]) >= 2
+        return
+    if m := (_CPU.match(s) or _PID_OLD.match(s)):
+        r.trigger_pid = int(m["pid"])
+        if rel := _RELEASE.search(m["rest"]):
+            r.kernel_release = rel[1]
+        return
+    if m := _OOM_KILL.match(s):
+        s = lines.join_while(s, lambda c, n: not _OOM_KILL_TASK.search(c) and not _starts_report_line(n))
+        _read_oom_kill_line(r, s)
+        return
+    if m := _PAGES.match(s):
+        setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
+        return
+    if m := _SWAP.match(s):
+        setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
+        return
+    if m := _CGROUP.match(s):
+        if m["what"] != "kmem":  # kmem is part of "memory:" and not a limit of its own for the OOM killer
+            c = CgroupCounter(usage_kb=int(m["u"]), limit_kb=int(m["l"]), failcnt=int(m["f"]) if m["f"] else None)
+            setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap"}[m["what"]], c)
+        return
+    if m := _ZONE.match(s):
+        node = int(m["node"] or 0)
+        r.zone_present_kb = {**r.zone_present_kb, node: r.zone_present_kb.get(node, 0) + int(m["kb"])}
+        return
+    if r.buddy_page_kb is None and (m := _BUDDY.match(s)):
+        r.buddy_page_kb = int(m["kb"])
+        return
+    if m := _MEMCG_TASK.match(s):
+        r.memcg_task_line = True
+        r.task_memcg, r.oom_memcg = m["task"], m["memcg"]
+        return
+    if m := _OOM_GROUP.match(s):
+        r.oom_group_memcg = m["memcg"]
+        return
+    if m := (_REAPED.match(s) or _UNABLE.match(s)):
+        r.reaper.append(Reaped(line=no, pid=int(m["pid"]), comm=m["comm"], reaped=s.startswith("oom_reaper: reaped")))
+        return
+    if s.startswith(_NO_KILLABLE):
+        r.no_killable = True
+    elif _ALREADY_EXITING.search(s):
+        r.already_exiting = True
+    elif r.mems_allowed is None and (m := re.search(r"\bcpuset=\S* mems_allowed=(?P<nodes>[\d,-]+)$", s)):
+        r.mems_allowed = m["nodes"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
+
+
+def _read_oom_kill_line(r: OomReport, s: str) -> None:
+    """5.0+ "oom-kill:constraint=%s,nodemask=%*pbl,cpuset=%s,mems_allowed=%*pbl,{oom_memcg=%s|global_oom},
+    task_memcg=%s,task=%s,pid=%d,uid=%d". Node lists and paths may hold commas, so read it by anchors."""
+    r.constraint = _OOM_KILL.match(s)["constraint"]
+    if m := re.search(r",nodemask=(\(null\)|[\d,-]+?)(?=,cpuset=|,mems_allowed=|,global_oom|,oom_memcg=)", s):
+        r.nodemask = m[1]
+    if m := re.search(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=)", s):
+        r.mems_allowed = m[1]
+    r.global_oom = ",global_oom," in s
+    if m := re.search(r",oom_memcg=(.*?),task_memcg=", s):
+        r.oom_memcg = m[1]
+    if m := re.search(r",task_memcg=(.*?),task=", s):
+        r.task_memcg = m[1]
+    if m := _OOM_KILL_TASK.search(s):
+        r.trigger_pid = r.trigger_pid or int(m["pid"])
+        r.trigger_comm = r.trigger_comm or m["comm"]
