@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from . import pthread
+from .cgroup import PREFIX
 from .kmsg import OomLines, killed_pid, reaper_pid
 from .procs import Call, errno_name, kb, process_mrelease, read_status, thread_states
 from .session import Session
@@ -27,6 +28,7 @@ from .session import Session
 REAPER_WINDOW_S = 3.0
 KILL_TIMEOUT_S = 10.0  # the OOM kill must happen within this after the pressure starts
 EXIT_TIMEOUT_S = 5.0
+SHM_DIR = Path("/dev/shm")
 
 
 def _rss_kb(pid: int) -> int:
@@ -313,7 +315,7 @@ class RobustFutexExperiment:
 
     def trial(self, mrelease_first: bool) -> RobustTrial:
         tag = "robust-mrelease" if mrelease_first else "robust-thaw"
-        path = Path(f"/dev/shm/oomtui-lab-{os.getpid()}-{tag}")
+        path = SHM_DIR / f"{PREFIX}{os.getpid()}-{tag}"
         path.write_bytes(b"\0" * mmap.PAGESIZE)
         try:
             with open(path, "r+b") as f, mmap.mmap(f.fileno(), mmap.PAGESIZE, mmap.MAP_SHARED) as page:
@@ -393,6 +395,14 @@ def _affordable_mib(wanted: int) -> int:
         if line.startswith("MemAvailable:"):
             return max(16, min(wanted, int(line.split()[1]) // 1024 // 4))
     return wanted
+
+
+def remove_stale_shm() -> None:
+    """Remove mutex files left in /dev/shm by a lab process that no longer exists."""
+    for path in SHM_DIR.glob(f"{PREFIX}*"):
+        owner = path.name[len(PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            path.unlink(missing_ok=True)
 
 
 EXPERIMENTS = {

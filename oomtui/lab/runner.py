@@ -29,22 +29,20 @@ import msgspec
 from ..errors import UserError
 from ..kernel.version import KernelVersion
 from .cgroup import missing_prerequisites, remove_stale_groups
-from .experiments import EXPERIMENTS
+from .experiments import EXPERIMENTS, remove_stale_shm
 
 
 def check_machine() -> None:
-    """Refuse clearly (UserError) where the lab cannot run."""
+    """Refuse clearly (UserError, listing everything missing) where the lab cannot run."""
+    missing = []
     if platform.machine() != "x86_64":
-        raise UserError(
-            f"the lab needs x86_64 (syscall numbers and the glibc pthread_mutex_t layout it uses); "
-            f"this machine is {platform.machine()}"
-        )
+        missing.append(f"x86_64 (its syscall numbers and glibc pthread_mutex_t layout); this is {platform.machine()}")
     if platform.libc_ver()[0] != "glibc":
-        raise UserError("the lab needs glibc (it drives glibc's robust pthread mutexes through ctypes)")
+        missing.append("glibc (the robust pthread mutexes are glibc's, driven through ctypes)")
     version = KernelVersion.parse(os.uname().release)
     if not version.has_process_mrelease:
-        raise UserError(f"the lab needs Linux 5.15 or later (process_mrelease); this kernel is {version}")
-    missing = missing_prerequisites()
+        missing.append(f"Linux 5.15 or later (process_mrelease); this kernel is {version}")
+    missing += missing_prerequisites()
     if missing:
         raise UserError("the lab cannot run here; it needs " + "; ".join(missing))
 
@@ -87,6 +85,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all or --list")
     check_machine()
     remove_stale_groups()
+    remove_stale_shm()
     with _terminate_as_interrupt():
         entries = []
         for name in names:

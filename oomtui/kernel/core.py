@@ -1,0 +1,531 @@
+"""The Kernel: simulated time, timers, memory accounting, construction and user actions.
+
+Time is in jiffies at `hz`. Nothing happens per tick unless something is scheduled: timers wait
+in a heap; work in progress (an exit, a reap, an allocation) reschedules itself while it lasts.
+The same construction, policy and actions give the same events, byte for byte.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import Callable
+
+from . import events as ev
+from .dmesg import stamp
+from .policy import Policy
+from .state import (
+    DISK, EXITING, FROZEN, MMF_MULTIPROCESS, RUNNING, SLEEPING, STOPPED_V2,
+    Allocation, Cgroup, Futex, MmStruct, Process, ShmObject, Task, Vma, Waiter,
+    FUTEX_WAITERS,
+)
+
+PAGE_SIZE = 4096
+
+
+class KernelError(ValueError):
+    """An action the model cannot perform as asked (unknown pid, bad target)."""
+
+
+class ZapJob:
+    """unmap_page_range() over a list of VMAs at `rate` pages per jiffy: used by the oom_reaper,
+    by process_mrelease (in the caller's context) and by exit_mmap."""
+
+    __slots__ = ("mm", "order", "idx", "rate", "by", "pid", "on_done", "freed", "current")
+
+    def __init__(self, mm: MmStruct, order: list[Vma], rate: int, by: str, pid: int,
+                 on_done: Callable[["ZapJob"], None]):
+        self.mm = mm
+        self.order = order
+        self.idx = 0
+        self.rate = rate
+        self.by = by
+        self.pid = pid
+        self.on_done = on_done
+        self.freed = 0  # anon pages returned to the free pool
+        self.current: Vma | None = None
+
+
+class Kernel:
+    def __init__(self, policy: Policy, *, hz: int = 250, ram_pages: int, swap_pages: int = 0,
+                 reserved_pages: int = 0, reap_rate: int | None = None, exit_rate: int | None = None):
+        self.policy = policy
+        self.hz = hz
+        self.jiffies = 0
+        self.ram_pages = ram_pages
+        self.swap_pages = swap_pages
+        self.used_pages = reserved_pages  # kernel + everything not modelled
+        self.swap_used = 0
+        # ~12 GB/s: process_mrelease freed 400 MiB in 32.6 ms on this project's 6.18 machine
+        # (kernel-model.md 11.3); exit_mmap unmaps at the same rate.
+        default_rate = max(1, (12 * 1024**3 // PAGE_SIZE) // hz)
+        self.reap_rate = reap_rate or default_rate
+        self.exit_rate = exit_rate or default_rate
+        self.root = Cgroup("/", None)
+        self.cgroups: dict[str, Cgroup] = {"/": self.root}
+        self.tasklist: list[Process] = []  # for_each_process order: creation order
+        self.pids: dict[int, Process] = {}
+        self.tids: dict[int, Task] = {}
+        self.mms: list[MmStruct] = []
+        self.shm: dict[str, ShmObject] = {}
+        self.futexes: dict[str, Futex] = {}
+        self.allocations: list[Allocation] = []
+        self._timers: list[tuple[int, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._alloc_armed = False
+        self.events: list[ev.AnyEvent] = []
+        self._new: list[ev.AnyEvent] = []
+        # oom_reaper kthread
+        self.oom_reaper_list: list[Process] = []  # head at index 0: LIFO
+        self.reaper_state = "idle"  # idle | trylock k/10 | reaping VMA at 0x... | sleeping
+        self.reaper_current: Process | None = None
+        self.reaper_timers: dict[int, int] = {}  # victim pid -> jiffy its timer fires
+        self.reaper_armed = False
+        self.zap_jobs: list[ZapJob] = []
+        self.mrelease_calls: list[int] = []  # pids with a process_mrelease() in progress
+        # outcome bookkeeping
+        self.oom_blocked_jiffies = 0
+        self.livelock: ev.Livelock | None = None
+        self.panicked = False
+        self.ratelimit: list[int] = []  # dump_header timestamps (DEFAULT_RATELIMIT 10 per 5*HZ)
+        self._next_mm = 1
+        self.last_abort: int | None = None
+        self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order  # pid the last aborted OOM scan stopped at
+
+    # ------------------------------------------------------------------ events & timers
+    def emit(self, e: ev.AnyEvent) -> None:
+        self._new.append(e)
+        self.events.append(e)
+
+    def printk(self, line: str) -> None:
+        self.emit(ev.Dmesg(t=self.jiffies, line=line))
+
+    def format_dmesg(self, e: ev.Dmesg) -> str:
+        return stamp(e.t, self.hz) + e.line
+
+    def dmesg(self) -> list[str]:
+        return [self.format_dmesg(e) for e in self.events if isinstance(e, ev.Dmesg)]
+
+    def add_timer(self, when: int, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (max(when, self.jiffies), next(self._seq), fn))
+
+    def next_event_at(self) -> int | None:
+        return self._timers[0][0] if self._timers else None
+
+    def step(self, n: int = 1) -> list[ev.AnyEvent]:
+        """Advance n jiffies; return the events that happened. Idle jiffies cost nothing."""
+        target = self.jiffies + n
+        while not self.panicked:
+            if self._timers and self._timers[0][0] <= target:
+                when = self._timers[0][0]
+                self.jiffies = max(self.jiffies, when)
+                while self._timers and self._timers[0][0] <= self.jiffies:
+                    _, _, fn = heapq.heappop(self._timers)
+                    fn()
+            else:
+                break
+        if not self.panicked:
+            self.jiffies = target
+        out, self._new = self._new, []
+        return out
+
+    def run_to_next_event(self, limit: int) -> list[ev.AnyEvent]:
+        """Advance until something happens (at most `limit` jiffies)."""
+        nxt = self.next_event_at()
+        if nxt is None:
+            return self.step(limit)
+        return self.step(max(0, min(nxt, self.jiffies + limit) - self.jiffies))
+
+    def drain(self) -> list[ev.AnyEvent]:
+        """Events produced by actions since the last step()."""
+        out, self._new = self._new, []
+        return out
+
+    def ms(self, jiffies: int) -> int:
+        return jiffies * 1000 // self.hz
+
+    def jiffies_from_ms(self, ms: float) -> int:
+        return int(round(ms * self.hz / 1000))
+
+    # ------------------------------------------------------------------ construction
+    def add_cgroup(self, path: str, *, limit: int | None = None, oom_group: bool = False,
+                   freezer: str | None = None, frozen: bool = False) -> Cgroup:
+        if path in self.cgroups:
+            raise KernelError(f"cgroup {path} exists")
+        parent_path = path.rsplit("/", 1)[0] or "/"
+        parent = self.cgroups.get(parent_path)
+        if parent is None:
+            raise KernelError(f"cgroup {path}: parent {parent_path} does not exist")
+        cg = Cgroup(path, parent, limit, oom_group, freezer)
+        cg.freeze_self = frozen
+        parent.children.append(cg)
+        self.cgroups[path] = cg
+        return cg
+
+    def new_mm(self, memcg: Cgroup, pgtables_bytes: int = 0) -> MmStruct:
+        mm = MmStruct(self._next_mm, memcg, pgtables_bytes)
+        self._next_mm += 1
+        self.mms.append(mm)
+        self._charge_pages(memcg, 0, global_pages=pgtables_bytes // PAGE_SIZE)
+        return mm
+
+    def add_process(self, pid: int, comm: str, cgroup: str = "/", *, parent: int | None = None,
+                    oom_score_adj: int = 0, uid: int = 0, mm: MmStruct | None = None,
+                    pgtables_bytes: int = 0, is_init: bool = False, kthread: bool = False,
+                    handles_sigterm: bool = True) -> Process:
+        if pid in self.pids or pid in self.tids:
+            raise KernelError(f"pid {pid} is used twice")
+        cg = self.cgroups.get(cgroup)
+        if cg is None:
+            raise KernelError(f"process {pid}: cgroup {cgroup} does not exist")
+        p = Process(pid, comm, cg, oom_score_adj, uid)
+        p.is_init, p.kthread, p.handles_sigterm = is_init, kthread, handles_sigterm
+        p.order = len(self.tasklist)
+        if parent is not None:
+            pp = self.pids.get(parent)
+            if pp is None:
+                raise KernelError(f"process {pid}: parent {parent} does not exist")
+            p.parent = pp
+            pp.children.append(p)
+        if mm is not None and mm.mm_users:
+            mm.flags.add(MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
+        self.tasklist.append(p)
+        self.pids[pid] = p
+        cg.members.append(p)
+        if mm is None and not kthread:
+            mm = self.new_mm(cg, pgtables_bytes)
+            mm.owner_pid = pid
+        p.init_mm = mm
+        return p
+
+    def add_thread(self, p: Process, tid: int, *, state: str = SLEEPING, robust_list: bool = True,
+                   exit_latency: int = 1, d_for: int | None = None, d_forever: bool = False,
+                   holds_mmap_lock: bool = False) -> Task:
+        if tid in self.tids or (tid in self.pids and self.pids[tid] is not p):
+            raise KernelError(f"tid {tid} is used twice")
+        t = Task(tid, p, state, robust_list, exit_latency)
+        mm = p.init_mm
+        if mm is not None:
+            t.mm = mm
+            mm.mm_users += 1
+        if state == DISK:
+            t.resume_state = SLEEPING
+            t.holds_mmap_lock = holds_mmap_lock
+            if holds_mmap_lock and mm is not None:
+                mm.mmap_lock_writer = t
+            if not d_forever:
+                t.d_until = self.jiffies + (d_for or 0)
+                self.add_timer(t.d_until, lambda t=t: self._d_state_ends(t))
+        p.threads.append(t)
+        self.tids[tid] = t
+        return t
+
+    def add_vma(self, mm: MmStruct, vma: Vma) -> Vma:
+        mm.add_vma(vma)
+        if vma.is_anonymous:
+            self._charge_pages(mm.memcg, vma.rss, global_pages=vma.rss)
+            self.swap_used += vma.swap
+        return vma
+
+    def add_shm(self, name: str, pages: int, memcg: str = "/") -> ShmObject:
+        cg = self.cgroups[memcg]
+        obj = ShmObject(name, pages, cg)
+        self.shm[name] = obj
+        self._charge_pages(cg, pages, global_pages=pages)
+        return obj
+
+    def add_futex(self, name: str, *, robust: bool, shm: ShmObject | None = None, vma: Vma | None = None,
+                  owner: Task | None = None) -> Futex:
+        f = Futex(name, robust, shm, vma)
+        if owner is not None:
+            f.word = owner.tid
+            f.owner_task = owner
+            if robust:
+                owner.robust_held.append(f)
+        self.futexes[name] = f
+        return f
+
+    def add_waiter(self, f: Futex, task: Task, timeout: int | None = None) -> Waiter:
+        """task blocks in FUTEX_WAIT on f (glibc: pthread_mutex_lock / timedlock)."""
+        w = Waiter(task, None if timeout is None else self.jiffies + timeout)
+        f.waiters.append(w)
+        f.history.append(w)
+        task.waiting_on = f
+        if f.owner_task is not None:
+            f.word |= FUTEX_WAITERS
+        if w.timeout_at is not None:
+            self.add_timer(w.timeout_at, lambda: self._futex_timeout(f, w))
+        return w
+
+    def add_allocation(self, task: Task, rate: int, target: int, start: int = 0) -> Allocation:
+        p = task.process
+        mm = task.mm
+        if mm is None:
+            raise KernelError(f"task {task.tid} has no mm to allocate in")
+        heap = next((v for v in mm.vmas if v.kind == "anon" and v.name == "[heap]"), None)
+        if heap is None:
+            base = max((v.end for v in mm.vmas if v.start < 0x7F0000000000), default=0x560000000000)
+            heap = Vma(base, base + 4096, "anon", "[heap]", 0)
+            self.add_vma(mm, heap)
+        a = Allocation(task, rate, target, heap, start)
+        p.alloc = a
+        self.allocations.append(a)
+        self.add_timer(start, self._arm_alloc)
+        return a
+
+    # ------------------------------------------------------------------ memory accounting
+    def free_pages(self) -> int:
+        return self.ram_pages - self.used_pages
+
+    def _charge_pages(self, memcg: Cgroup, pages: int, *, global_pages: int) -> None:
+        self.used_pages += global_pages
+        if pages:
+            for c in memcg.ancestors():
+                c.usage += pages
+
+    def try_charge(self, memcg: Cgroup, pages: int) -> Cgroup | None:
+        """try_charge_memcg(): the lowest ancestor whose limit would be exceeded, else charge."""
+        for c in memcg.ancestors():
+            if c.limit is not None and c.usage + pages > c.limit:
+                c.failcnt += 1
+                return c
+        return None
+
+    def uncharge_vma_pages(self, mm: MmStruct, vma: Vma, pages: int, swap: int) -> int:
+        """Drop `pages` resident and `swap` entries of one mapping; return pages returned to RAM."""
+        vma.rss -= pages
+        vma.swap -= swap
+        c = vma.counter
+        freed = 0
+        if c == "anon":
+            mm.anon -= pages
+            freed = pages
+            self.used_pages -= pages
+            for cg in mm.memcg.ancestors():
+                cg.usage -= pages
+        elif c == "file":
+            mm.file -= pages  # page cache: stays cached, was never counted as used
+        elif c == "shmem":
+            mm.shmem -= pages  # the shm object keeps its pages
+        mm.swapents -= swap
+        self.swap_used -= swap
+        return freed
+
+    # ------------------------------------------------------------------ unmapping work
+    def start_zap(self, job: ZapJob) -> None:
+        self.zap_jobs.append(job)
+        self._zap_tick(job)
+
+    def _zap_tick(self, job: ZapJob) -> None:
+        """unmap_page_range() for `rate` pages this jiffy; a VMA another job already started is
+        skipped (the reaper and exit_mmap never unmap the same range twice)."""
+        budget = job.rate
+        mm = job.mm
+        while job.idx < len(job.order):
+            vma = job.order[job.idx]
+            if job.current is not vma:
+                if vma.zapped:
+                    job.idx += 1
+                    continue
+                vma.zapped = True
+                job.current = vma
+                if job.by != "exit_mmap":
+                    self.emit(ev.ReapVma(t=self.jiffies, pid=job.pid, by=job.by, start=vma.start, end=vma.end,
+                                        name=vma.name, pages=vma.rss + vma.swap))
+            work = vma.rss + vma.swap
+            if work > budget:
+                pages = min(vma.rss, budget)
+                job.freed += self.uncharge_vma_pages(mm, vma, pages, min(vma.swap, budget - pages))
+                break
+            job.freed += self.uncharge_vma_pages(mm, vma, vma.rss, vma.swap)
+            budget -= work
+            job.idx += 1
+            job.current = None
+        if job.idx >= len(job.order):
+            self.zap_jobs.remove(job)
+            job.on_done(job)
+        else:
+            self.add_timer(self.jiffies + 1, lambda: self._zap_tick(job))
+
+    def pending_victims(self) -> list[Process]:
+        """OOM victims whose mm lacks MMF_OOM_SKIP: each one blocks select_bad_process()."""
+        return [p for p in self.victims if "MMF_OOM_SKIP" not in p.oom_mm.flags]  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------------ allocation
+    def _arm_alloc(self) -> None:
+        if not self._alloc_armed and not self.panicked:
+            self._alloc_armed = True
+            self.add_timer(self.jiffies, self._alloc_pass)
+
+    def _alloc_pass(self) -> None:
+        """Every allocating thread faults in up to `rate` pages this jiffy; a failed charge enters
+        the OOM path (__alloc_pages_may_oom / mem_cgroup_oom). The allocator retries each jiffy."""
+        from .oom_kill import out_of_memory
+
+        self._alloc_armed = False
+        active = False
+        blocked = False
+        for a in list(self.allocations):
+            t = a.task
+            if a.remaining <= 0 or a.failed or t.mm is None or not t.alive or self.jiffies < a.start:
+                continue
+            if t.state != RUNNING:
+                active = True  # frozen / D / exiting allocators resume later
+                continue
+            chunk = min(a.rate, a.remaining)
+            mm = t.mm
+            over = self.try_charge(mm.memcg, chunk)
+            if over is None and self.free_pages() < chunk:
+                over = self.root
+            if over is None:
+                self._charge_pages(mm.memcg, chunk, global_pages=chunk)
+                a.vma.rss += chunk
+                a.vma.end = max(a.vma.end, a.vma.start + a.vma.rss * PAGE_SIZE)
+                mm.anon += chunk
+                a.remaining -= chunk
+                a.blocked_since = None
+                active = active or a.remaining > 0
+                continue
+            active = True
+            progress = out_of_memory(self, memcg=None if over is self.root else over, current=t)
+            if progress == "blocked":
+                blocked = True
+                if a.blocked_since is None:
+                    a.blocked_since = self.jiffies
+            elif progress == "failed":
+                a.failed = True
+                self.emit(ev.AllocFailed(t=self.jiffies, pid=t.process.pid, comm=t.process.comm,
+                                         memcg=None if over is self.root else over.path))
+            if self.panicked:
+                return
+        if blocked:
+            self.oom_blocked_jiffies += 1
+        if active:
+            if blocked and self._only_alloc_pending():
+                self._declare_livelock()
+                return
+            self._alloc_armed = True
+            self.add_timer(self.jiffies + 1, self._alloc_pass)
+
+    def _only_alloc_pending(self) -> bool:
+        """No kernel work is scheduled that could free memory or set MMF_OOM_SKIP."""
+        return not self._timers and not self.zap_jobs and self.reaper_current is None \
+            and not self.oom_reaper_list and not self.mrelease_calls
+
+    def _declare_livelock(self) -> None:
+        if self.livelock is not None:
+            return
+        pending = next((p for p in self.tasklist if p.oom_mm is not None and "MMF_OOM_SKIP" not in p.oom_mm.flags), None)
+        pid, comm = (pending.pid, pending.comm) if pending else (0, "?")
+        why = (f"every OOM invocation aborts on victim {pid} ({comm}): it cannot exit and nothing "
+               f"will set MMF_OOM_SKIP on its mm")
+        self.livelock = ev.Livelock(t=self.jiffies, pid=pid, comm=comm, reason=why)
+        self.emit(self.livelock)
+
+    def kick(self) -> None:
+        """After a user action: allocators retry (a thaw or kill may have unblocked them)."""
+        if self.allocations:
+            self._arm_alloc()
+
+    # ------------------------------------------------------------------ thread transitions
+    def set_state(self, t: Task, state: str) -> None:
+        if t.state != state:
+            t.state = state
+            self.emit(ev.ThreadState(t=self.jiffies, tid=t.tid, pid=t.process.pid, state=state))
+
+    def _d_state_ends(self, t: Task) -> None:
+        from .exit import task_can_run
+
+        if t.state != DISK or t.d_until is None or t.d_until > self.jiffies:
+            return
+        t.d_until = None
+        if t.holds_mmap_lock:
+            t.holds_mmap_lock = False
+            if t.mm is not None and t.mm.mmap_lock_writer is t:
+                t.mm.mmap_lock_writer = None
+        self.set_state(t, t.resume_state)
+        task_can_run(self, t)
+
+    def _futex_timeout(self, f: Futex, w: Waiter) -> None:
+        if w.outcome is None and w in f.waiters:
+            f.waiters.remove(w)
+            w.outcome, w.t = "timedout", self.jiffies
+            w.task.waiting_on = None
+            self.emit(ev.FutexEvent(t=self.jiffies, futex=f.name, tid=w.task.tid, outcome="timedout"))
+
+    # ------------------------------------------------------------------ actions (one entry each)
+    def process(self, pid: int) -> Process:
+        p = self.pids.get(pid)
+        if p is None:
+            raise KernelError(f"no process with pid {pid}")
+        return p
+
+    def cgroup(self, path: str) -> Cgroup:
+        c = self.cgroups.get(path)
+        if c is None:
+            raise KernelError(f"no cgroup {path}")
+        return c
+
+    def sysrq_oom(self, memcg: str | None = None) -> None:
+        """sysrq-f (moom_callback): a manual OOM; with `memcg`, a memcg OOM as if a charge there failed."""
+        from .oom_kill import out_of_memory
+
+        out_of_memory(self, memcg=self.cgroup(memcg) if memcg and memcg != "/" else None,
+                      current=None, sysrq=memcg in (None, "/"))
+        self.kick()
+
+    def kill(self, pid: int, sig: str = "SIGKILL") -> None:
+        from .exit import send_signal
+
+        send_signal(self, self.process(pid), sig, reason="signal")
+        self.kick()
+
+    def freeze(self, path: str) -> None:
+        from .freezer import freeze_cgroup
+
+        freeze_cgroup(self, self.cgroup(path), True)
+        self.kick()
+
+    def thaw(self, path: str) -> None:
+        from .freezer import freeze_cgroup
+
+        freeze_cgroup(self, self.cgroup(path), False)
+        self.kick()
+
+    def process_mrelease(self, pid: int, flags: int = 0, caller: int | None = None) -> None:
+        from .oom_kill import process_mrelease
+
+        process_mrelease(self, pid, flags, caller)
+        self.kick()
+
+    def set_oom_score_adj(self, pid: int, adj: int) -> None:
+        """__set_oom_adj(): per signal_struct; 5.10+ MMF_MULTIPROCESS also updates mm sharers."""
+        if not -1000 <= adj <= 1000:
+            raise KernelError(f"oom_score_adj {adj} out of range -1000..1000")
+        p = self.process(pid)
+        targets = [p]
+        mm = p.mm
+        if mm is not None and MMF_MULTIPROCESS in mm.flags and self.policy.version.at_least(5, 10):
+            targets += [q for q in self.tasklist if q is not p and q.mm is mm and not q.kthread
+                        and not q.is_init and not q.in_vfork]
+        for q in targets:
+            q.oom_score_adj = adj
+            self.emit(ev.AdjChanged(t=self.jiffies, pid=q.pid, oom_score_adj=adj))
+
+    def set_policy(self, policy: Policy) -> None:
+        """Applies to decisions made after the change (timers already armed keep their expiry)."""
+        self.policy = policy
+        self.emit(ev.PolicyChanged(t=self.jiffies, policy=policy.id))
+
+    # ------------------------------------------------------------------ queries
+    def totalpages_global(self) -> int:
+        """totalram_pages() + total_swap_pages (CONSTRAINT_NONE, and /proc/PID/oom_score)."""
+        return self.ram_pages + self.swap_pages
+
+    def oom_score(self, pid: int) -> int:
+        from .oom_kill import proc_oom_score_of
+
+        return proc_oom_score_of(self, self.process(pid))
+
+    def in_progress(self) -> bool:
+        return bool(self._timers)

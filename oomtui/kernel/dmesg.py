@@ -1,0 +1,143 @@
+"""printk formats of the OOM path, exact per era (kernel-model.md 2.5).
+
+Every function returns lines without the "[seconds.micros] " stamp; Kernel.format_dmesg adds it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .version import KernelVersion
+
+if TYPE_CHECKING:
+    from .state import Cgroup, MmStruct, Process
+
+KB_PER_PAGE = 4  # pages << (PAGE_SHIFT - 10)
+
+# gfp masks as real reports print them (anonymous page fault / sysrq-f)
+GFP_USER_FAULT = {
+    True: "0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)",  # 5.x/6.x
+    False: "0x6200ca(GFP_HIGHUSER_MOVABLE)",  # 4.x
+}
+GFP_SYSRQ = "0xcc0(GFP_KERNEL)"
+
+
+def stamp(jiffies: int, hz: int) -> str:
+    """printk's "[%5lu.%06lu] " from simulated time."""
+    us = jiffies * 1_000_000 // hz
+    return f"[{us // 1_000_000:5d}.{us % 1_000_000:06d}] "
+
+
+def invoked_line(v: KernelVersion, comm: str, adj: int, sysrq: bool) -> str:
+    gfp = GFP_SYSRQ if sysrq else GFP_USER_FAULT[v.at_least(5, 0)]
+    order = -1 if sysrq else 0  # sysrq-f's moom_callback uses order -1
+    if v.header_has_nodemask:
+        # 4.x: nodemask printed as (null) when absent; note the two spaces before "order".
+        return f"{comm} invoked oom-killer: gfp_mask={gfp}, nodemask=(null),  order={order}, oom_score_adj={adj}"
+    return f"{comm} invoked oom-killer: gfp_mask={gfp}, order={order}, oom_score_adj={adj}"
+
+
+def cpu_line(v: KernelVersion, pid: int, comm: str) -> str:
+    return f"CPU: 0 PID: {pid} Comm: {comm} Not tainted {v.major}.{v.minor}.0-oomtui #1"
+
+
+def mem_info_lines(ram_pages: int, swap_pages: int, free_swap_pages: int) -> list[str]:
+    """show_mem()/show_swap_cache_info() totals that report readers use to rebuild totalpages."""
+    return [
+        f"Free swap  = {free_swap_pages * KB_PER_PAGE}kB",
+        f"Total swap = {swap_pages * KB_PER_PAGE}kB",
+        f"{ram_pages} pages RAM",
+        "0 pages HighMem/MovableOnly",
+        "0 pages reserved",
+    ]
+
+
+def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup") -> list[str]:
+    """mem_cgroup_print_oom_meminfo()/context: usage and limit of the OOMing memcg."""
+    limit = memcg.limit if memcg.limit is not None else 0
+    lines = []
+    if not v.has_oom_kill_summary:
+        lines.append(f"Task in {victim_memcg.path} killed as a result of limit of {memcg.path}")
+    lines.append(
+        f"memory: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit * KB_PER_PAGE}kB, failcnt {memcg.failcnt}"
+    )
+    lines.append("swap: usage 0kB, limit 0kB, failcnt 0")
+    return lines
+
+
+def dump_tasks_header(v: KernelVersion) -> list[str]:
+    fmt = v.dump_tasks_format
+    lines = ["Tasks state (memory values in pages):"] if v.at_least(4, 19) else []
+    if fmt == "6.8":
+        lines.append("[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name")
+    elif fmt == "4.19":
+        lines.append("[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
+    elif fmt == "4.15":
+        lines.append("[ pid ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
+    else:
+        lines.append("[ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds swapents oom_score_adj name")
+    return lines
+
+
+def dump_task_row(v: KernelVersion, p: "Process", tid: int, mm: "MmStruct") -> str:
+    fmt = v.dump_tasks_format
+    if fmt == "6.8":
+        return (f"[{tid:7d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {mm.anon:8d} {mm.file:8d} "
+                f"{mm.shmem:9d} {mm.pgtables_bytes:8d} {mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
+    if fmt == "4.19":
+        return (f"[{tid:7d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {mm.pgtables_bytes:8d} "
+                f"{mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
+    if fmt == "4.15":
+        return (f"[{tid:5d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {mm.pgtables_bytes:8d} "
+                f"{mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
+    nr_ptes = mm.pgtables_bytes // 4096
+    return (f"[{tid:5d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {nr_ptes:7d} {0:7d} "
+            f"{mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
+
+
+def oom_kill_summary(constraint: str, oom_memcg: str | None, task_memcg: str, comm: str, pid: int, uid: int) -> str:
+    ctx = f"oom_memcg={oom_memcg}" if oom_memcg is not None else "global_oom"
+    return (f"oom-kill:constraint={constraint},nodemask=(null),cpuset=/,mems_allowed=0,{ctx},"
+            f"task_memcg={task_memcg},task={comm},pid={pid},uid={uid}")
+
+
+def sacrifice_line(message: str, pid: int, comm: str, score: int) -> str:
+    """Pre-5.1 oom_kill_process()."""
+    return f"{message}: Kill process {pid} ({comm}) score {score} or sacrifice child"
+
+
+def killed_line(v: KernelVersion, message: str, pid: int, comm: str, mm: "MmStruct", uid: int, adj: int) -> str:
+    """__oom_kill_process() verdict line."""
+    body = (f"Killed process {pid} ({comm}) total-vm:{mm.total_vm * KB_PER_PAGE}kB, "
+            f"anon-rss:{mm.anon * KB_PER_PAGE}kB, file-rss:{mm.file * KB_PER_PAGE}kB, "
+            f"shmem-rss:{mm.shmem * KB_PER_PAGE}kB")
+    if v.kill_line_uid_pgtables:
+        body += f", UID:{uid} pgtables:{mm.pgtables_bytes >> 10}kB oom_score_adj:{adj}"
+    if v.kill_line_prefix:
+        return f"{message}: {body}"
+    return body
+
+
+def oom_group_line(path: str) -> str:
+    return f"Tasks in {path} are going to be killed due to memory.oom.group set"
+
+
+def mm_pinned_line(victim_pid: int, victim_comm: str, pid: int, comm: str) -> str:
+    return f"oom killer {victim_pid} ({victim_comm}) has mm pinned by {pid} ({comm})"
+
+
+def reaped_line(pid: int, comm: str, mm: "MmStruct") -> str:
+    return (f"oom_reaper: reaped process {pid} ({comm}), now anon-rss:{mm.anon * KB_PER_PAGE}kB, "
+            f"file-rss:{mm.file * KB_PER_PAGE}kB, shmem-rss:{mm.shmem * KB_PER_PAGE}kB")
+
+
+def unable_line(pid: int, comm: str) -> str:
+    return f"oom_reaper: unable to reap pid:{pid} ({comm})"
+
+
+def already_exiting_line(message: str, pid: int, comm: str) -> str:
+    return f"{message}: OOM victim {pid} ({comm}) is already exiting. Skip killing the task"
+
+
+NO_KILLABLE = "Out of memory and no killable processes..."
+PANIC_DEADLOCK = "System is deadlocked on memory"

@@ -1,0 +1,204 @@
+"""Events: the one way front ends learn what happened (plus read-only queries of state).
+
+msgspec tagged-union structs; `t` is the jiffy at which it happened. The JSON of `oomtui run`
+and every TUI widget are built from these.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Event(msgspec.Struct, tag_field="type", kw_only=True):
+    t: int
+
+
+class Dmesg(Event, tag="dmesg"):
+    line: str  # without the [seconds.micros] stamp; see Kernel.format_dmesg
+
+
+class Candidate(msgspec.Struct):
+    pid: int
+    comm: str
+    rss: int
+    swapents: int
+    pgtables_bytes: int
+    oom_score_adj: int
+    points: int | None  # None: not eligible (see `note`)
+    note: str = ""
+
+
+class OomInvoked(Event, tag="oom_invoked"):
+    kind: str  # "global" | "memcg" | "sysrq"
+    memcg: str | None
+    pid: int | None  # the allocating task ("current"); None for sysrq
+    comm: str
+    totalpages: int
+
+
+class OomSelected(Event, tag="oom_selected"):
+    """select_bad_process() finished: the candidates it saw, in scan order, and its choice."""
+
+    candidates: list[Candidate]
+    victim_pid: int | None
+    why: str
+
+
+class OomAborted(Event, tag="oom_aborted"):
+    """oom_evaluate_task() met a victim without MMF_OOM_SKIP: the whole scan aborts."""
+
+    blocked_by: int
+    comm: str
+
+
+class OomShortcut(Event, tag="oom_shortcut"):
+    """task_will_free_mem() fast path: mark_oom_victim + queue_oom_reaper, no kill, no dmesg."""
+
+    pid: int
+    comm: str
+    where: str  # "current" | "victim"
+
+
+class Panic(Event, tag="panic"):
+    message: str
+
+
+class Kill(Event, tag="kill"):
+    pid: int
+    comm: str
+    reason: str  # "oom" | "oom_group" | "mm_sharer" | "signal"
+    signal: str = "SIGKILL"
+
+
+class MarkVictim(Event, tag="mark_victim"):
+    pid: int
+    tid: int
+    thawed: list[int]
+
+
+class ReaperQueued(Event, tag="reaper_queued"):
+    pid: int
+    comm: str
+    delay: int  # jiffies
+    fires_at: int
+    why: str
+
+
+class ReaperTimer(Event, tag="reaper_timer"):
+    pid: int
+    comm: str
+    result: str  # "fires" | "noop"
+
+
+class ReaperAttempt(Event, tag="reaper_attempt"):
+    pid: int
+    attempt: int
+    ok: bool
+
+
+class ReapVma(Event, tag="reap_vma"):
+    pid: int
+    by: str  # "oom_reaper" | "process_mrelease" | "exit_mmap"
+    start: int
+    end: int
+    name: str
+    pages: int
+
+
+class Reaped(Event, tag="reaped"):
+    pid: int
+    comm: str
+    by: str  # "oom_reaper" | "process_mrelease"
+    result: str  # "reaped" | "unable" | "skipped"
+    freed_kb: int
+
+
+class ThreadState(Event, tag="thread_state"):
+    tid: int
+    pid: int
+    state: str
+
+
+class FreezerState(Event, tag="freezer_state"):
+    cgroup: str
+    state: str
+
+
+class RobustListFault(Event, tag="robust_list_fault"):
+    """exit_robust_list(): get_user() on the list head faulted (the reaper got there first)."""
+
+    tid: int
+    pid: int
+
+
+class FutexEvent(Event, tag="futex"):
+    futex: str
+    tid: int
+    outcome: str  # "eownerdead" | "acquired" | "timedout" | "hung" | "owner_died"
+
+
+class ExitMmap(Event, tag="exit_mmap"):
+    pid: int
+    phase: str  # "start" | "done"
+    freed_kb: int = 0
+
+
+class ProcessExit(Event, tag="process_exit"):
+    pid: int
+    comm: str
+
+
+class Syscall(Event, tag="syscall"):
+    name: str
+    pid: int
+    ret: int
+    errno: str | None
+
+
+class AllocFailed(Event, tag="alloc_failed"):
+    pid: int
+    comm: str
+    memcg: str | None
+
+
+class Livelock(Event, tag="livelock"):
+    pid: int
+    comm: str
+    reason: str
+
+
+class PolicyChanged(Event, tag="policy"):
+    policy: str
+
+
+class AdjChanged(Event, tag="adj"):
+    pid: int
+    oom_score_adj: int
+
+
+AnyEvent = (
+    Dmesg
+    | OomInvoked
+    | OomSelected
+    | OomAborted
+    | OomShortcut
+    | Panic
+    | Kill
+    | MarkVictim
+    | ReaperQueued
+    | ReaperTimer
+    | ReaperAttempt
+    | ReapVma
+    | Reaped
+    | ThreadState
+    | FreezerState
+    | RobustListFault
+    | FutexEvent
+    | ExitMmap
+    | ProcessExit
+    | Syscall
+    | AllocFailed
+    | Livelock
+    | PolicyChanged
+    | AdjChanged
+)

@@ -1,0 +1,202 @@
+"""kernel/exit.c and kernel/futex/core.c: signals, do_exit per thread, futex_cleanup,
+exit_robust_list/handle_futex_death, mmput and exit_mmap (kernel-model.md section 4)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import events as ev
+from .state import (
+    DISK, EXITING, FROZEN, FUTEX_OWNER_DIED, FUTEX_WAITERS, MMF_OOM_SKIP, ROBUST_LIST_LIMIT, RUNNING,
+    SLEEPING, STOPPED_V2, ZOMBIE, Futex, MmStruct, Process, Task,
+)
+
+if TYPE_CHECKING:
+    from .core import Kernel, ZapJob
+
+
+def send_signal(k: "Kernel", p: Process, sig: str, reason: str) -> None:
+    """A fatal signal (SIGKILL, or SIGTERM with the default action) sets SIGNAL_GROUP_EXIT at send
+    time (complete_signal()), so the process is "dying" for task_will_free_mem() at once, even if
+    none of its threads can run yet."""
+    if not p.alive:
+        return
+    k.emit(ev.Kill(t=k.jiffies, pid=p.pid, comm=p.comm, reason=reason, signal=sig))
+    if sig == "SIGTERM" and p.handles_sigterm:
+        return  # a handler runs: no group exit (the userspace-OOM-killer bug of the SIGTERM scene)
+    if p.killed_at is None:
+        p.killed_at, p.kill_reason = k.jiffies, reason
+    p.group_exit = True
+    for t in p.threads:
+        if t.state in (RUNNING, SLEEPING, STOPPED_V2):
+            # fatal signals wake TASK_INTERRUPTIBLE/TASK_WAKEKILL sleepers and v2-frozen tasks;
+            # a v1-frozen task (TASK_FROZEN) and a D-state task are not woken
+            start_exit(k, t)
+
+
+def task_can_run(k: "Kernel", t: Task) -> None:
+    """A thread becomes runnable (D-state over, thawed): try_to_freeze() in get_signal() runs
+    before the pending SIGKILL is dequeued, so a freezing cgroup catches it first."""
+    from .freezer import freezing
+
+    if not t.alive or t.state in (EXITING, DISK):
+        return
+    if freezing(k, t):
+        if t.state != FROZEN:
+            if t.state in (RUNNING, SLEEPING):
+                t.resume_state = t.state
+            k.set_state(t, FROZEN)
+        return
+    if t.process.cgroup.v2_frozen() and not t.process.group_exit:
+        if t.state in (RUNNING, SLEEPING):
+            t.resume_state = t.state
+        k.set_state(t, STOPPED_V2)
+        return
+    if t.process.group_exit:
+        start_exit(k, t)
+    elif t.state in (FROZEN, STOPPED_V2):
+        k.set_state(t, t.resume_state)
+
+
+def start_exit(k: "Kernel", t: Task) -> None:
+    """do_exit(): exit_signals() sets PF_EXITING; the thread reaches exit_mm() `exit_latency` later."""
+    if t.state in (EXITING, ZOMBIE) or not t.alive:
+        return
+    t.pf_exiting = True
+    f = t.waiting_on
+    if f is not None:  # a dying waiter leaves the futex queue
+        t.waiting_on = None
+        for w in list(f.waiters):
+            if w.task is t:
+                f.waiters.remove(w)
+                w.outcome, w.t = "killed", k.jiffies
+    k.set_state(t, EXITING)
+    k.add_timer(k.jiffies + t.exit_latency, lambda: exit_mm(k, t))
+
+
+def exit_mm(k: "Kernel", t: Task) -> None:
+    """exit_mm(): exit_mm_release() -> futex_exit_release() first, then mmput(); the last user runs
+    exit_mmap() and only then finishes do_exit()."""
+    futex_cleanup(k, t)
+    mm = t.mm
+    t.mm = None
+    t.tif_memdie = False  # exit_oom_victim()
+    if mm is None:
+        return finish_exit(k, t)
+    mm.mm_users -= 1
+    if mm.mm_users == 0:
+        exit_mmap(k, mm, lambda: finish_exit(k, t))
+    else:
+        finish_exit(k, t)
+
+
+def finish_exit(k: "Kernel", t: Task) -> None:
+    k.set_state(t, ZOMBIE)
+    p = t.process
+    if all(not th.alive for th in p.threads):
+        p.exited_at = k.jiffies
+        if p in p.cgroup.members:
+            p.cgroup.members.remove(p)  # release_task(): gone from the task list and css_set
+        if p in k.tasklist:
+            k.tasklist.remove(p)
+        if p.alloc is not None and p.alloc in k.allocations:
+            k.allocations.remove(p.alloc)
+        k.emit(ev.ProcessExit(t=k.jiffies, pid=p.pid, comm=p.comm))
+
+
+# ---------------------------------------------------------------- futexes (4.2 - 4.4)
+def futex_cleanup(k: "Kernel", t: Task) -> None:
+    if t.robust_list:
+        exit_robust_list(k, t)
+        t.robust_list = False
+    # The owner is past futex cleanup: a futex still carrying its TID can never be woken now.
+    for f in k.futexes.values():
+        if f.owner_task is t and (f.word & 0x3FFFFFFF) == t.tid:
+            for w in list(f.waiters):
+                f.waiters.remove(w)
+                w.outcome, w.t = "hung", k.jiffies
+                k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=w.task.tid, outcome="hung"))
+
+
+def _readable(vma) -> bool:
+    """get_user() on reaped private memory fails: MMF_UNSTABLE makes the fault VM_FAULT_SIGBUS."""
+    return vma is None or not vma.zapped
+
+
+def exit_robust_list(k: "Kernel", t: Task) -> None:
+    """Walk the user-space robust list: the head lives in the thread's stack/TLS (glibc struct
+    pthread, MAP_PRIVATE|MAP_ANONYMOUS). Any fault reading it -> return silently."""
+    mm = t.mm
+    head = None
+    if mm is not None:
+        head = next((v for v in mm.vmas if v.stack_of == t.tid), None)
+    if not _readable(head):
+        k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
+        return
+    for f in list(t.robust_held)[:ROBUST_LIST_LIMIT]:
+        if not _readable(f.vma):
+            k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
+            return  # -1 from handle_futex_death aborts the walk
+        handle_futex_death(k, f, t)
+    t.robust_held.clear()
+
+
+def handle_futex_death(k: "Kernel", f: Futex, t: Task) -> None:
+    uval = f.word
+    if (uval & 0x3FFFFFFF) != t.tid:
+        return  # not ours
+    f.word = (uval & FUTEX_WAITERS) | FUTEX_OWNER_DIED
+    f.owner_task = None
+    k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=t.tid, outcome="owner_died"))
+    if uval & FUTEX_WAITERS:
+        futex_wake(k, f)
+
+
+def futex_wake(k: "Kernel", f: Futex) -> None:
+    """Wake one waiter; a glibc robust mutex waiter takes the lock and returns EOWNERDEAD when the
+    word has FUTEX_OWNER_DIED, else it simply acquires."""
+    if not f.waiters:
+        f.word &= ~FUTEX_WAITERS
+        return
+    w = f.waiters.pop(0)
+    outcome = "eownerdead" if f.word & FUTEX_OWNER_DIED else "acquired"
+    w.outcome, w.t = outcome, k.jiffies
+    w.task.waiting_on = None
+    f.word = w.task.tid | (FUTEX_WAITERS if f.waiters else 0)
+    f.owner_task = w.task
+    if f.robust and w.task.robust_list:
+        w.task.robust_held.append(f)
+    k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=w.task.tid, outcome=outcome))
+
+
+def futex_unlock(k: "Kernel", f: Futex, t: Task) -> None:
+    """The owner unlocks (pthread_mutex_unlock): the word is cleared and one waiter is woken."""
+    if f.owner_task is not t:
+        return
+    if f in t.robust_held:
+        t.robust_held.remove(f)
+    had_waiters = bool(f.word & FUTEX_WAITERS)
+    f.word, f.owner_task = 0, None
+    if had_waiters:
+        futex_wake(k, f)
+
+
+# ---------------------------------------------------------------- exit_mmap (3.5)
+def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
+    """6.0+: unmap every VMA (forward), set MMF_OOM_SKIP, then free page tables and VMAs."""
+    from .core import ZapJob
+
+    mm.exit_mmap_running = True
+    k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="start"))
+
+    def done(job: "ZapJob") -> None:
+        mm.flags.add(MMF_OOM_SKIP)
+        pt_pages = mm.pgtables_bytes // 4096
+        k.used_pages -= pt_pages
+        mm.pgtables_bytes = 0
+        mm.exit_mmap_running = False
+        mm.vmas = []
+        k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * 4))
+        then()
+
+    k.start_zap(ZapJob(mm, list(mm.vmas), k.exit_rate, "exit_mmap", mm.owner_pid, done))

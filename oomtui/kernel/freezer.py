@@ -1,0 +1,68 @@
+"""kernel/freezer.c, kernel/cgroup/legacy_freezer.c and the cgroup v2 freezer (kernel-model.md 5)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import events as ev
+from .state import EXITING, FROZEN, RUNNING, SLEEPING, STOPPED_V2, Cgroup, Task
+
+if TYPE_CHECKING:
+    from .core import Kernel
+
+
+def freezing(k: "Kernel", t: Task) -> bool:
+    """freezing_slow_path(): the v1 freezer applies unless the task is exempt as an OOM victim:
+    <=6.17 per thread (TIF_MEMDIE), 6.18+ per process (tsk_is_oom_victim: signal->oom_mm)."""
+    if not t.process.cgroup.v1_freezing():
+        return False
+    if k.policy.thaw_whole_process:
+        return t.process.oom_mm is None
+    return not t.tif_memdie
+
+
+def thaw_task(k: "Kernel", t: Task) -> bool:
+    """__thaw_task(): wake a frozen task; it stays only if freezing() still holds for it."""
+    from .exit import task_can_run
+
+    if t.state != FROZEN or freezing(k, t):
+        return False
+    k.set_state(t, t.resume_state)
+    task_can_run(k, t)
+    return True
+
+
+def freezer_state(k: "Kernel", cg: Cgroup) -> str:
+    """v1 freezer.state (FROZEN reported lazily once every task is frozen); v2 cgroup.events frozen."""
+    if cg.freezer == "v2":
+        return "frozen" if cg.v2_frozen() else "thawed"
+    if not cg.v1_freezing():
+        return "THAWED"
+    threads = [t for c in cg.subtree() for p in c.members for t in p.threads if t.alive and t.state != EXITING]
+    return "FROZEN" if all(t.state == FROZEN for t in threads) else "FREEZING"
+
+
+def freeze_cgroup(k: "Kernel", cg: Cgroup, freeze: bool) -> None:
+    """Write freezer.state FROZEN/THAWED (v1) or cgroup.freeze 1/0 (v2) on `cg`."""
+    from .exit import task_can_run
+
+    if cg.freezer is None:
+        from .core import KernelError
+
+        raise KernelError(f"cgroup {cg.path} has no freezer")
+    cg.freeze_self = freeze
+    for c in cg.subtree():
+        for p in list(c.members):
+            for t in p.threads:
+                if not t.alive or t.state == EXITING:
+                    continue
+                if freeze:
+                    # freeze_task(): a fake signal wake-up; sleepers freeze at once, D-state tasks
+                    # when they return to user space (task_can_run() then catches them)
+                    if t.state in (RUNNING, SLEEPING):
+                        task_can_run(k, t)
+                elif t.state in (FROZEN, STOPPED_V2):
+                    k.set_state(t, t.resume_state)
+                    task_can_run(k, t)
+    k.emit(ev.FreezerState(t=k.jiffies, cgroup=cg.path, state=freezer_state(k, cg)))
+

@@ -1,0 +1,550 @@
+"""mm/oom_kill.c: out_of_memory, select_bad_process, oom_kill_process, mark_oom_victim,
+queue_oom_reaper, the oom_reaper kthread and process_mrelease(2).
+
+Section numbers refer to ../shared/kernel-model.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import dmesg
+from . import events as ev
+from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, better_candidate, kill_score, oom_badness_points, proc_oom_score
+from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, Cgroup, MmStruct, Process, Task
+
+if TYPE_CHECKING:
+    from .core import Kernel, ZapJob
+
+MAX_OOM_REAP_RETRIES = 10
+SYSRQ_COMM, SYSRQ_PID = "kworker/0:1", 13
+TOP_CANDIDATES = 20  # how many candidates an OomSelected event carries
+
+
+# ---------------------------------------------------------------- eligibility and badness (1.1, 1.2)
+def oom_unkillable_task(p: Process) -> bool:
+    """is_global_init() or PF_KTHREAD."""
+    return p.is_init or p.kthread
+
+
+def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | None, str]:
+    """oom_badness(): (points, "") or (None, why it is not eligible)."""
+    t = p.find_lock_task_mm()
+    if t is None:
+        return None, "no mm: every thread passed exit_mm"
+    mm = t.mm
+    assert mm is not None
+    if p.oom_score_adj == OOM_SCORE_ADJ_MIN:
+        return None, "oom_score_adj -1000"
+    if MMF_OOM_SKIP in mm.flags:
+        return None, "MMF_OOM_SKIP"
+    if p.in_vfork:
+        return None, "in vfork"
+    return oom_badness_points(mm.rss, mm.swapents, mm.pgtables_bytes, p.oom_score_adj, totalpages,
+                              k.policy.version), ""
+
+
+def proc_oom_score_of(k: "Kernel", p: Process) -> int:
+    """/proc/PID/oom_score (1.4): always against the global totalpages."""
+    total = k.totalpages_global()
+    if oom_unkillable_task(p):
+        points, _ = None, ""
+    else:
+        points, _ = process_badness(k, p, total)
+    v = k.policy.version
+    if points is None:
+        return proc_oom_score(LONG_MIN if v.signed_badness else 0, total, v)
+    return proc_oom_score(points, total, v)
+
+
+# ---------------------------------------------------------------- the OOM control (oom_control)
+class OomControl:
+    __slots__ = ("memcg", "current", "sysrq", "totalpages", "constraint", "chosen", "chosen_points",
+                 "candidates")
+
+    def __init__(self, memcg: Cgroup | None, current: Task | None, sysrq: bool, totalpages: int):
+        self.memcg = memcg
+        self.current = current
+        self.sysrq = sysrq
+        self.totalpages = totalpages
+        self.constraint = "CONSTRAINT_MEMCG" if memcg is not None else "CONSTRAINT_NONE"
+        self.chosen: Process | None = None
+        self.chosen_points = 0
+        self.candidates: list[ev.Candidate] = []
+
+    @property
+    def message(self) -> str:
+        return "Memory cgroup out of memory" if self.memcg is not None else "Out of memory"
+
+
+def constrained_alloc(k: "Kernel", memcg: Cgroup | None) -> int:
+    """totalpages (1.3): mem_cgroup_get_max() for a memcg OOM, else totalram + total swap."""
+    if memcg is not None:
+        return max(memcg.limit or 0, 1)
+    return k.totalpages_global()
+
+
+def scan_order(k: "Kernel", memcg: Cgroup | None):
+    """for_each_process (creation order) or mem_cgroup_scan_tasks (each memcg of the subtree in
+    pre-order, its tasks in css_set membership order; kernel-model.md 11.5)."""
+    if memcg is None:
+        yield from k.tasklist
+    else:
+        for cg in memcg.subtree():
+            yield from cg.members
+
+
+def first_pending_victim(k: "Kernel", oc: OomControl) -> Process | None:
+    """Where select_bad_process() would abort: the first process in scan order that is an OOM
+    victim (signal->oom_mm set) whose mm lacks MMF_OOM_SKIP. Found without walking every task."""
+    if oc.sysrq:
+        return None  # oom_evaluate_task: `if (!is_sysrq_oom(oc) && tsk_is_oom_victim(task))`
+    pending = [p for p in k.pending_victims() if not oom_unkillable_task(p)]
+    if oc.memcg is not None:
+        pre = {id(cg): i for i, cg in enumerate(oc.memcg.subtree())}
+        pending = [p for p in pending if id(p.cgroup) in pre]
+        key = lambda p: (pre[id(p.cgroup)], p.cgroup.members.index(p))  # noqa: E731
+    else:
+        key = lambda p: p.order  # noqa: E731
+    return min(pending, key=key) if pending else None
+
+
+def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
+    """select_bad_process()/oom_evaluate_task(): returns the process that aborts the scan, if any."""
+    blocker = first_pending_victim(k, oc)
+    if blocker is not None:
+        oc.chosen = None
+        return blocker
+    v = k.policy.version
+    # 5.9+: chosen_points = LONG_MIN, signed badness. Older: 0, and `if (!points || points < ...)`.
+    oc.chosen_points = LONG_MIN if v.signed_badness else 0
+    evaluated: list[ev.Candidate] = []
+    for p in scan_order(k, oc.memcg):
+        if oom_unkillable_task(p) or p.exited_at is not None:
+            continue
+        points, why = process_badness(k, p, oc.totalpages)
+        mm = p.mm
+        if mm is not None:
+            evaluated.append(ev.Candidate(pid=p.pid, comm=p.comm, rss=mm.rss, swapents=mm.swapents,
+                                          pgtables_bytes=mm.pgtables_bytes, oom_score_adj=p.oom_score_adj,
+                                          points=points, note=why))
+        if points is None:
+            continue
+        # every process we visit is a thread group leader, so the old leader tie-break always applies
+        if better_candidate(points, oc.chosen_points, True, v):
+            oc.chosen, oc.chosen_points = p, points
+    ranked = sorted((c for c in evaluated if c.points is not None), key=lambda c: -c.points)  # type: ignore[operator]
+    oc.candidates = ranked[:TOP_CANDIDATES] + [c for c in evaluated if c.points is None][:5]
+    return None
+
+
+def explain_choice(k: "Kernel", oc: OomControl) -> str:
+    if oc.chosen is None:
+        return "no eligible process"
+    c = next(x for x in oc.candidates if x.pid == oc.chosen.pid)
+    unit = oc.totalpages // 1000
+    parts = f"rss {c.rss} + swap {c.swapents} + pgtables {c.pgtables_bytes // 4096}"
+    if c.oom_score_adj:
+        parts += f" + adj {c.oom_score_adj} x {unit}"
+    text = f"{c.comm} ({c.pid}) has the highest badness: {parts} = {c.points} pages"
+    ties = [x for x in oc.candidates if x.points == c.points and x.pid != c.pid]
+    if ties:
+        rule = ("first scanned kept (thread-group-leader tie-break, before 5.9)"
+                if k.policy.version.leader_tie_break else "the later-scanned process wins (5.9+)")
+        text += f"; tie with {', '.join(f'{t.comm} ({t.pid})' for t in ties[:3])}: {rule}"
+    return text
+
+
+# ---------------------------------------------------------------- out_of_memory (1.2)
+def out_of_memory(k: "Kernel", memcg: Cgroup | None, current: Task | None, sysrq: bool = False) -> str:
+    """Returns "progress" (killed, or shortcut), "blocked" (aborted on a pending victim) or
+    "failed" (nothing killable)."""
+    # task_will_free_mem(current): mark it, queue the reaper; no scan, no kill, no dmesg.
+    if current is not None and current.mm is not None and task_will_free_mem(k, current):
+        k.emit(ev.OomShortcut(t=k.jiffies, pid=current.process.pid, comm=current.process.comm, where="current"))
+        mark_oom_victim(k, current)
+        queue_oom_reaper(k, current)
+        return "progress"
+    oc = OomControl(memcg, current, sysrq, constrained_alloc(k, memcg))
+    blocker = select_bad_process(k, oc)
+    if blocker is not None:
+        if k.last_abort != blocker.pid:
+            k.last_abort = blocker.pid
+            k.emit(ev.OomAborted(t=k.jiffies, blocked_by=blocker.pid, comm=blocker.comm))
+        return "blocked"
+    k.last_abort = None
+    kind = "sysrq" if sysrq else ("memcg" if memcg is not None else "global")
+    k.emit(ev.OomInvoked(t=k.jiffies, kind=kind, memcg=memcg.path if memcg else None,
+                         pid=current.process.pid if current else None,
+                         comm=current.process.comm if current else SYSRQ_COMM, totalpages=oc.totalpages))
+    k.emit(ev.OomSelected(t=k.jiffies, candidates=oc.candidates,
+                          victim_pid=oc.chosen.pid if oc.chosen else None, why=explain_choice(k, oc)))
+    if oc.chosen is None:
+        dump_header(k, oc, None)
+        k.printk(dmesg.NO_KILLABLE)
+        if memcg is None and not sysrq:
+            k.printk(f"Kernel panic - not syncing: {dmesg.PANIC_DEADLOCK}")
+            k.panicked = True
+            k.emit(ev.Panic(t=k.jiffies, message=dmesg.PANIC_DEADLOCK))
+        return "failed"
+    oom_kill_process(k, oc)
+    return "progress"
+
+
+def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
+    """dump_header(): invoked line, (stack), Mem-Info or memcg usage, dump_tasks, oom-kill: summary."""
+    v = k.policy.version
+    cur = oc.current.process if oc.current else None
+    comm, pid, adj = (cur.comm, oc.current.tid, cur.oom_score_adj) if cur and oc.current else (SYSRQ_COMM, SYSRQ_PID, 0)
+    k.printk(dmesg.invoked_line(v, comm, adj, oc.sysrq))
+    k.printk(dmesg.cpu_line(v, pid, comm))
+    if oc.memcg is not None:
+        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else oc.memcg):
+            k.printk(line)
+    else:
+        for line in dmesg.mem_info_lines(k.ram_pages, k.swap_pages, k.swap_pages - k.swap_used):
+            k.printk(line)
+    for line in dmesg.dump_tasks_header(v):
+        k.printk(line)
+    for p in scan_order(k, oc.memcg):
+        if oom_unkillable_task(p):
+            continue
+        t = p.find_lock_task_mm()
+        if t is None or t.mm is None:
+            continue
+        k.printk(dmesg.dump_task_row(v, p, t.tid, t.mm))
+    if victim is not None and v.has_oom_kill_summary:
+        k.printk(dmesg.oom_kill_summary(oc.constraint, oc.memcg.path if oc.memcg else None,
+                                        victim.cgroup.path, victim.comm, victim.pid, victim.uid))
+
+
+def _ratelimit_ok(k: "Kernel") -> bool:
+    """DEFAULT_RATELIMIT_INTERVAL (5*HZ) / DEFAULT_RATELIMIT_BURST (10) on dump_header."""
+    k.ratelimit = [t for t in k.ratelimit if t > k.jiffies - 5 * k.hz]
+    if len(k.ratelimit) >= 10:
+        return False
+    k.ratelimit.append(k.jiffies)
+    return True
+
+
+# ---------------------------------------------------------------- the kill (2.1 - 2.4)
+def oom_kill_process(k: "Kernel", oc: OomControl) -> None:
+    victim = oc.chosen
+    assert victim is not None
+    t = victim.find_lock_task_mm()
+    # If the task is already exiting, don't alarm the sysadmin or kill its children.
+    if t is not None and task_will_free_mem(k, t):
+        k.emit(ev.OomShortcut(t=k.jiffies, pid=victim.pid, comm=victim.comm, where="victim"))
+        mark_oom_victim(k, t)
+        queue_oom_reaper(k, t)
+        return
+    if _ratelimit_ok(k):
+        dump_header(k, oc, victim)
+    v = k.policy.version
+    if v.sacrifice_child:
+        k.printk(dmesg.sacrifice_line(oc.message, victim.pid, victim.comm, kill_score(oc.chosen_points, oc.totalpages)))
+        victim = sacrifice_child(k, oc, victim)
+    oom_group = mem_cgroup_get_oom_group(victim, oc.memcg)
+    __oom_kill_process(k, victim, oc.message, "oom")
+    if oom_group is not None:
+        k.printk(dmesg.oom_group_line(oom_group.path))
+        for cg in oom_group.subtree():
+            for p in list(cg.members):
+                # oom_kill_memcg_member(): skip -1000 and global init; the victim gets it again
+                if p.oom_score_adj != OOM_SCORE_ADJ_MIN and not oom_unkillable_task(p) and p.alive:
+                    __oom_kill_process(k, p, oc.message, "oom_group")
+
+
+def sacrifice_child(k: "Kernel", oc: OomControl, victim: Process) -> Process:
+    """Pre-5.1: kill the child (not sharing the victim's mm) with the highest nonzero badness instead.
+    victim_points starts at 0 and must be strictly beaten."""
+    best, best_points = victim, 0
+    vmm = victim.mm
+    for child in victim.children:
+        if not child.alive or (vmm is not None and child.mm is vmm):
+            continue
+        if oc.memcg is not None and not child.cgroup.is_descendant_of(oc.memcg):
+            continue
+        if oom_unkillable_task(child):
+            continue
+        points, _ = process_badness(k, child, oc.totalpages)
+        if points is not None and points > best_points:
+            best, best_points = child, points
+    return best
+
+
+def mem_cgroup_get_oom_group(victim: Process, oom_domain: Cgroup | None) -> Cgroup | None:
+    """memory.oom.group (4.19+): the highest ancestor of the victim's memcg, up to the OOM domain,
+    with oom_group set. None for a victim in the root memcg."""
+    cg = victim.cgroup
+    if cg.parent is None:
+        return None
+    if oom_domain is not None and not cg.is_descendant_of(oom_domain):
+        return None
+    found = None
+    for c in cg.ancestors():
+        if c.parent is None:
+            break
+        if c.oom_group:
+            found = c
+        if c is oom_domain:
+            break
+    return found
+
+
+def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) -> None:
+    from .exit import send_signal
+
+    t = victim.find_lock_task_mm()
+    if t is None:
+        k.printk(dmesg.already_exiting_line(message, victim.pid, victim.comm))
+        return
+    mm = t.mm
+    assert mm is not None
+    # SIGKILL before granting reserves: SIGNAL_GROUP_EXIT is set synchronously
+    send_signal(k, victim, "SIGKILL", reason)
+    mark_oom_victim(k, t)
+    k.printk(dmesg.killed_line(k.policy.version, message, t.tid, victim.comm, mm, victim.uid, victim.oom_score_adj))
+    can_oom_reap = True
+    for q in list(k.tasklist):
+        if q is victim or not q.alive or not any(th.mm is mm for th in q.threads):
+            continue
+        if q.is_init:
+            can_oom_reap = False
+            set_oom_skip(k, mm)
+            k.printk(dmesg.mm_pinned_line(t.tid, victim.comm, q.pid, q.comm))
+            continue
+        if q.kthread:
+            continue
+        # CLONE_VM sharers get SIGKILL but are not marked: no TIF_MEMDIE, no oom_mm, not thawed
+        send_signal(k, q, "SIGKILL", "mm_sharer")
+    if can_oom_reap:
+        queue_oom_reaper(k, t)
+
+
+def mark_oom_victim(k: "Kernel", t: Task) -> None:
+    """Set TIF_MEMDIE, signal->oom_mm; thaw: one thread (<=6.17 __thaw_task) or the whole process
+    (6.18 thaw_process, freezing_slow_path() then ignores every thread of an oom victim)."""
+    from .freezer import thaw_task
+
+    if t.tif_memdie:
+        return
+    t.tif_memdie = True
+    p = t.process
+    if p.oom_mm is None:
+        p.oom_mm = t.mm
+        k.victims.append(p)
+    thawed: list[int] = []
+    for th in (p.threads if k.policy.thaw_whole_process else [t]):
+        if thaw_task(k, th):
+            thawed.append(th.tid)
+    k.emit(ev.MarkVictim(t=k.jiffies, pid=p.pid, tid=t.tid, thawed=thawed))
+
+
+def __task_will_free_mem(p: Process) -> bool:
+    if p.core_dumping:
+        return False
+    if p.group_exit:
+        return True
+    live = [t for t in p.threads if t.alive]
+    return len(live) == 1 and live[0].pf_exiting
+
+
+def task_will_free_mem(k: "Kernel", t: Task) -> bool:
+    """2.2: the process, and every other process sharing its mm, is dying."""
+    mm = t.mm
+    if mm is None:
+        return False
+    if not __task_will_free_mem(t.process):
+        return False
+    if MMF_OOM_SKIP in mm.flags:
+        return False
+    if mm.mm_users <= 1:
+        return True
+    for q in k.tasklist:
+        if q is t.process or not q.alive:
+            continue
+        if any(th.mm is mm for th in q.threads) and not __task_will_free_mem(q):
+            return False
+    return True
+
+
+def set_oom_skip(k: "Kernel", mm: MmStruct) -> None:
+    mm.flags.add(MMF_OOM_SKIP)
+
+
+# ---------------------------------------------------------------- the OOM reaper (3)
+def uses_robust_futexes(k: "Kernel", p: Process) -> bool:
+    """seed v4 process_has_robust_futex() over the victim and every process sharing its mm:
+    any thread with robust_list registered (registration, not ownership)."""
+    mm = p.oom_mm or p.mm
+    procs = [p] + [q for q in k.tasklist if q is not p and mm is not None and any(th.mm is mm for th in q.threads)]
+    return any(th.robust_list for q in procs for th in q.threads if th.alive)
+
+
+def queue_oom_reaper(k: "Kernel", t: Task) -> None:
+    p = t.process
+    mm = p.oom_mm
+    if mm is None or MMF_OOM_REAP_QUEUED in mm.flags:
+        return  # one queueing per mm, ever (MMF_OOM_REAP_QUEUED)
+    mm.flags.add(MMF_OOM_REAP_QUEUED)
+    pol = k.policy
+    robust = uses_robust_futexes(k, p)
+    if pol.never_reap_robust and robust:
+        k.emit(ev.ReaperQueued(t=k.jiffies, pid=p.pid, comm=p.comm, delay=-1, fires_at=-1,
+                               why="never: robust-futex user (rejected policy)"))
+        return
+    delay_2s = 2 * k.hz  # OOM_REAPER_DELAY
+    if pol.reaper_delay == "immediate":
+        # 4.6-5.17 wake_oom_reaper(): on the list now
+        k.emit(ev.ReaperQueued(t=k.jiffies, pid=p.pid, comm=p.comm, delay=0, fires_at=k.jiffies,
+                               why="no delay under this policy"))
+        oom_reaper_push(k, p)
+        return
+    if pol.reaper_delay == "robust_only":
+        delay, why = (delay_2s, "robust list registered: 2*HZ") if robust else (0, "no robust list: no delay")
+    elif pol.reaper_delay == "unless_frozen":
+        frozen = p.cgroup.v1_freezing()
+        delay, why = (0, "victim frozen/freezing: no delay") if frozen else (delay_2s, "OOM_REAPER_DELAY (2*HZ)")
+    else:
+        delay, why = delay_2s, "OOM_REAPER_DELAY (2*HZ)"
+    # expires = jiffies + delay; a zero delay still fires on the next timer tick
+    fires = k.jiffies + max(delay, 1)
+    k.reaper_timers[p.pid] = fires
+    k.emit(ev.ReaperQueued(t=k.jiffies, pid=p.pid, comm=p.comm, delay=delay, fires_at=fires, why=why))
+    k.add_timer(fires, lambda: wake_oom_reaper(k, p))
+
+
+def wake_oom_reaper(k: "Kernel", p: Process) -> None:
+    """Timer callback: the victim may have terminated on its own (exit_mmap set MMF_OOM_SKIP)."""
+    k.reaper_timers.pop(p.pid, None)
+    mm = p.oom_mm
+    assert mm is not None
+    if MMF_OOM_SKIP in mm.flags:
+        k.emit(ev.ReaperTimer(t=k.jiffies, pid=p.pid, comm=p.comm, result="noop"))
+        k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="skipped", freed_kb=0))
+        return
+    k.emit(ev.ReaperTimer(t=k.jiffies, pid=p.pid, comm=p.comm, result="fires"))
+    oom_reaper_push(k, p)
+
+
+def oom_reaper_push(k: "Kernel", p: Process) -> None:
+    k.oom_reaper_list.insert(0, p)  # pushed at the head, popped from the head: LIFO
+    if k.reaper_current is None and not k.reaper_armed:
+        k.reaper_armed = True
+        k.add_timer(k.jiffies + 1, lambda: oom_reaper(k))  # the kthread runs at its next scheduling
+
+
+def oom_reaper(k: "Kernel") -> None:
+    """The oom_reaper kthread: one victim at a time, from the head of oom_reaper_list."""
+    k.reaper_armed = False
+    if k.reaper_current is not None or not k.oom_reaper_list:
+        return
+    p = k.oom_reaper_list.pop(0)
+    k.reaper_current = p
+    oom_reap_task(k, p, 1)
+
+
+def oom_reap_task(k: "Kernel", p: Process, attempt: int) -> None:
+    """3.3: up to MAX_OOM_REAP_RETRIES mmap_read_trylock attempts, HZ/10 apart."""
+    mm = p.oom_mm
+    assert mm is not None
+    if mm.mmap_lock_writer is not None:
+        k.reaper_state = f"trylock {attempt}/{MAX_OOM_REAP_RETRIES} failed"
+        k.emit(ev.ReaperAttempt(t=k.jiffies, pid=p.pid, attempt=attempt, ok=False))
+        if attempt < MAX_OOM_REAP_RETRIES:
+            k.add_timer(k.jiffies + k.hz // 10, lambda: oom_reap_task(k, p, attempt + 1))
+        else:
+            k.add_timer(k.jiffies + k.hz // 10, lambda: oom_reap_done(k, p, None))
+        return
+    k.emit(ev.ReaperAttempt(t=k.jiffies, pid=p.pid, attempt=attempt, ok=True))
+    if MMF_OOM_SKIP in mm.flags:
+        oom_reap_done(k, p, 0, skipped=True)  # exit_mmap got past unmapping: nothing to do
+        return
+    k.reaper_state = "reaping"
+    __oom_reap_task_mm(k, mm, "oom_reaper", p.pid, lambda job: oom_reap_done(k, p, job.freed))
+
+
+def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = False) -> None:
+    mm = p.oom_mm
+    assert mm is not None
+    if freed is None:
+        if MMF_OOM_SKIP not in mm.flags:
+            k.printk(dmesg.unable_line(p.pid, p.comm))
+        k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="unable", freed_kb=0))
+    elif skipped:
+        k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="skipped", freed_kb=0))
+    else:
+        t = p.find_lock_task_mm()
+        k.printk(dmesg.reaped_line(t.tid if t else p.pid, p.comm, mm))
+        k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * 4))
+    # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
+    set_oom_skip(k, mm)
+    k.reaper_current = None
+    k.reaper_state = "idle"
+    if k.oom_reaper_list:
+        k.reaper_armed = True
+        k.add_timer(k.jiffies, lambda: oom_reaper(k))
+
+
+def reapable_vmas(k: "Kernel", mm: MmStruct) -> list:
+    """3.4: skip VM_HUGETLB, VM_PFNMAP (and VM_LOCKED before 5.18); unmap only vma_is_anonymous()
+    or !VM_SHARED. 6.18 walks from the top (mas_for_each_rev), earlier kernels from the bottom."""
+    v = k.policy.version
+    out = [m for m in mm.vmas if m.kind not in ("hugetlb", "pfnmap")
+           and (m.is_anonymous or not m.shared)
+           and (v.reaps_mlocked or not m.locked)]
+    return out[::-1] if k.policy.reverse_vma_walk else out
+
+
+def __oom_reap_task_mm(k: "Kernel", mm: MmStruct, by: str, pid: int, on_done) -> None:
+    from .core import ZapJob
+
+    mm.flags.add(MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
+    k.start_zap(ZapJob(mm, reapable_vmas(k, mm), k.reap_rate, by, pid, on_done))
+
+
+# ---------------------------------------------------------------- process_mrelease (6)
+ERRNO = {"EINVAL": 22, "ESRCH": 3, "ENOSYS": 38, "EINTR": 4, "EAGAIN": 11, "EBADF": 9}
+
+
+def process_mrelease(k: "Kernel", pid: int, flags: int, caller: int | None) -> None:
+    def ret(value: int, errno: str | None) -> None:
+        k.emit(ev.Syscall(t=k.jiffies, name="process_mrelease", pid=pid, ret=value, errno=errno))
+
+    if not k.policy.version.has_process_mrelease:
+        return ret(-1, "ENOSYS")  # syscall 448 exists since 5.15
+    if flags != 0:
+        return ret(-1, "EINVAL")
+    p = k.pids.get(pid)
+    if p is None or p.exited_at is not None:
+        return ret(-1, "ESRCH")
+    t = p.find_lock_task_mm()
+    if t is None or t.mm is None:
+        return ret(-1, "ESRCH")  # every thread passed exit_mm
+    mm = t.mm
+    if not task_will_free_mem(k, t):
+        # error only if the work has not been done already
+        return ret(0, None) if MMF_OOM_SKIP in mm.flags else ret(-1, "EINVAL")
+    if k.policy.mrelease_skips_robust and uses_robust_futexes(k, p):
+        return ret(0, None)  # seed v4: `if (!reap || delay_reap) goto drop_mm;`
+    k.mrelease_calls.append(pid)
+    _mrelease_lock(k, p, mm, ret)
+
+
+def _mrelease_lock(k: "Kernel", p: Process, mm: MmStruct, ret) -> None:
+    """mmap_read_lock_killable(): the caller sleeps while a writer holds mmap_lock."""
+    if mm.mmap_lock_writer is not None:
+        k.add_timer(k.jiffies + 1, lambda: _mrelease_lock(k, p, mm, ret))
+        return
+
+    def done(job: "ZapJob | None") -> None:
+        k.mrelease_calls.remove(p.pid)
+        if job is not None:
+            k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="process_mrelease", result="reaped",
+                             freed_kb=job.freed * 4))
+        ret(0, None)  # no MMF_OOM_SKIP, no dmesg line
+
+    if MMF_OOM_SKIP in mm.flags:
+        return done(None)
+    __oom_reap_task_mm(k, mm, "process_mrelease", p.pid, done)

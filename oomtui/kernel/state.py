@@ -1,0 +1,305 @@
+"""Kernel objects, named after their C counterparts: task_struct, signal_struct (Process),
+mm_struct, vm_area_struct, mem_cgroup/freezer cgroup, futexes.
+
+Plain slotted classes: the engine mutates them; front ends only read them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# --- mm flags (include/linux/sched/coredump.h, mm_types.h) ------------------
+MMF_OOM_SKIP = "MMF_OOM_SKIP"
+MMF_OOM_REAP_QUEUED = "MMF_OOM_REAP_QUEUED"
+MMF_UNSTABLE = "MMF_UNSTABLE"
+MMF_MULTIPROCESS = "MMF_MULTIPROCESS"
+
+# --- futex word bits (include/uapi/linux/futex.h) ---------------------------
+FUTEX_WAITERS = 0x80000000
+FUTEX_OWNER_DIED = 0x40000000
+FUTEX_TID_MASK = 0x3FFFFFFF
+ROBUST_LIST_LIMIT = 2048
+
+VmaKind = Literal["anon", "stack", "file", "shared_file", "shmem", "hugetlb", "pfnmap"]
+
+# Thread states as the model tracks them; display letters in STATE_LETTER.
+RUNNING, SLEEPING, DISK, FROZEN, STOPPED_V2, EXITING, ZOMBIE, DEAD = (
+    "running", "sleeping", "disk", "frozen", "frozen_v2", "exiting", "zombie", "dead",
+)
+STATE_LETTER = {
+    RUNNING: "R", SLEEPING: "S", DISK: "D", FROZEN: "FROZEN v1", STOPPED_V2: "FROZEN v2",
+    EXITING: "EXITING", ZOMBIE: "ZOMBIE", DEAD: "DEAD",
+}
+
+
+class ShmObject:
+    """A tmpfs/memfd/SysV segment: its pages outlive any one mapping (the reaper never touches them)."""
+
+    __slots__ = ("name", "pages", "memcg")
+
+    def __init__(self, name: str, pages: int, memcg: "Cgroup"):
+        self.name = name
+        self.pages = pages
+        self.memcg = memcg
+
+
+class Vma:
+    __slots__ = ("start", "end", "kind", "name", "rss", "swap", "locked", "shm", "stack_of", "zapped")
+
+    def __init__(self, start: int, end: int, kind: VmaKind, name: str, rss: int, swap: int = 0,
+                 locked: bool = False, shm: ShmObject | None = None, stack_of: int | None = None):
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.name = name
+        self.rss = rss  # resident pages of this mapping
+        self.swap = swap  # swap entries (private anon only)
+        self.locked = locked  # VM_LOCKED (mlock)
+        self.shm = shm
+        self.stack_of = stack_of  # tid whose stack/TLS (and glibc robust list head) lives here
+        self.zapped = False
+
+    @property
+    def pages(self) -> int:
+        return (self.end - self.start) // 4096
+
+    @property
+    def is_anonymous(self) -> bool:
+        """vma_is_anonymous(): private anonymous memory (heap, stacks, TLS)."""
+        return self.kind in ("anon", "stack")
+
+    @property
+    def shared(self) -> bool:
+        """VM_SHARED: MAP_SHARED file or shmem/memfd/MAP_SHARED|MAP_ANONYMOUS."""
+        return self.kind in ("shared_file", "shmem")
+
+    @property
+    def counter(self) -> str | None:
+        """Which rss counter the resident pages of this mapping are in (mm_counter())."""
+        if self.kind in ("anon", "stack"):
+            return "anon"
+        if self.kind in ("file", "shared_file"):
+            return "file"
+        if self.kind == "shmem":
+            return "shmem"
+        return None  # hugetlb and pfnmap pages are not in the rss counters
+
+
+class MmStruct:
+    __slots__ = ("id", "vmas", "mm_users", "flags", "anon", "file", "shmem", "swapents",
+                 "pgtables_bytes", "memcg", "mmap_lock_writer", "owner_pid", "exit_mmap_running")
+
+    def __init__(self, mm_id: int, memcg: "Cgroup", pgtables_bytes: int):
+        self.id = mm_id
+        self.vmas: list[Vma] = []  # sorted by start
+        self.mm_users = 0
+        self.flags: set[str] = set()
+        self.anon = 0
+        self.file = 0
+        self.shmem = 0
+        self.swapents = 0
+        self.pgtables_bytes = pgtables_bytes
+        self.memcg = memcg  # where private pages are charged (mm->owner's memcg)
+        self.mmap_lock_writer: "Task | None" = None
+        self.owner_pid = 0
+        self.exit_mmap_running = False
+
+    @property
+    def rss(self) -> int:
+        return self.anon + self.file + self.shmem
+
+    @property
+    def total_vm(self) -> int:
+        return sum(v.pages for v in self.vmas)
+
+    def add_vma(self, vma: Vma) -> None:
+        self.vmas.append(vma)
+        self.vmas.sort(key=lambda v: v.start)
+        self.account(vma, +1)
+
+    def account(self, vma: Vma, sign: int) -> None:
+        c = vma.counter
+        if c == "anon":
+            self.anon += sign * vma.rss
+        elif c == "file":
+            self.file += sign * vma.rss
+        elif c == "shmem":
+            self.shmem += sign * vma.rss
+        self.swapents += sign * vma.swap
+
+
+class Cgroup:
+    """A cgroup node: memory controller (limit, usage, memory.oom.group) and a freezer (v1 or v2)."""
+
+    __slots__ = ("path", "parent", "children", "limit", "usage", "oom_group", "freezer",
+                 "freeze_self", "members", "failcnt")
+
+    def __init__(self, path: str, parent: "Cgroup | None", limit: int | None = None,
+                 oom_group: bool = False, freezer: str | None = None):
+        self.path = path
+        self.parent = parent
+        self.children: list[Cgroup] = []
+        self.limit = limit  # pages, None = max
+        self.usage = 0  # pages charged (hierarchical: includes descendants)
+        self.oom_group = oom_group
+        self.freezer = freezer  # None, "v1" or "v2"
+        self.freeze_self = False  # freezer.state=FROZEN (v1) / cgroup.freeze=1 (v2) written here
+        self.members: list[Process] = []  # css_set order: join order, a moved task goes to the end
+        self.failcnt = 0
+
+    def ancestors(self):
+        c: Cgroup | None = self
+        while c is not None:
+            yield c
+            c = c.parent
+
+    def subtree(self):
+        """mem_cgroup_iter() pre-order: this memcg first, then its descendants."""
+        yield self
+        for ch in self.children:
+            yield from ch.subtree()
+
+    def is_descendant_of(self, other: "Cgroup") -> bool:
+        return any(c is other for c in self.ancestors())
+
+    def v1_freezing(self) -> bool:
+        """cgroup_freezing(): this cgroup or an ancestor has CGROUP_FREEZING (v1 legacy freezer)."""
+        return any(c.freezer == "v1" and c.freeze_self for c in self.ancestors())
+
+    def v2_frozen(self) -> bool:
+        return any(c.freezer == "v2" and c.freeze_self for c in self.ancestors())
+
+
+class Task:
+    """task_struct: one thread."""
+
+    __slots__ = ("tid", "process", "state", "pf_exiting", "tif_memdie", "mm", "robust_list",
+                 "robust_held", "waiting_on", "d_until", "holds_mmap_lock", "exit_latency",
+                 "resume_state", "allocating")
+
+    def __init__(self, tid: int, process: "Process", state: str, robust_list: bool, exit_latency: int):
+        self.tid = tid
+        self.process = process
+        self.state = state
+        self.pf_exiting = False
+        self.tif_memdie = False
+        self.mm: MmStruct | None = None
+        self.robust_list = robust_list  # set_robust_list() registered (glibc does it for every thread)
+        self.robust_held: list[Futex] = []  # robust futexes on this thread's robust list, lock order
+        self.waiting_on: Futex | None = None
+        self.d_until: int | None = None  # jiffy at which an uninterruptible sleep ends (None: forever)
+        self.holds_mmap_lock = False  # holds mmap_lock for write while in D
+        self.exit_latency = exit_latency  # jiffies from wake-up with SIGKILL to futex_cleanup()
+        self.resume_state = state  # what a thawed/undisturbed thread goes back to
+        self.allocating = False
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in (ZOMBIE, DEAD)
+
+    @property
+    def letter(self) -> str:
+        return STATE_LETTER[self.state]
+
+
+class Process:
+    """A thread group: signal_struct (oom_score_adj, SIGNAL_GROUP_EXIT, oom_mm) plus its threads."""
+
+    __slots__ = ("pid", "comm", "uid", "parent", "children", "threads", "cgroup", "oom_score_adj",
+                 "oom_score_adj_min", "group_exit", "oom_mm", "is_init", "kthread", "in_vfork",
+                 "core_dumping", "handles_sigterm", "alloc", "exited_at", "order", "killed_at",
+                 "kill_reason", "init_mm")
+
+    def __init__(self, pid: int, comm: str, cgroup: Cgroup, oom_score_adj: int = 0, uid: int = 0):
+        self.pid = pid
+        self.comm = comm
+        self.uid = uid
+        self.parent: Process | None = None
+        self.children: list[Process] = []
+        self.threads: list[Task] = []
+        self.cgroup = cgroup
+        self.oom_score_adj = oom_score_adj
+        self.oom_score_adj_min = oom_score_adj
+        self.group_exit = False  # SIGNAL_GROUP_EXIT: set synchronously when a fatal signal is sent
+        self.oom_mm: MmStruct | None = None  # signal->oom_mm, set by mark_oom_victim, never cleared
+        self.is_init = False
+        self.kthread = False
+        self.in_vfork = False
+        self.core_dumping = False
+        self.handles_sigterm = True
+        self.alloc: Allocation | None = None
+        self.exited_at: int | None = None
+        self.order = 0  # position in the global task list (creation order)
+        self.killed_at: int | None = None
+        self.kill_reason: str | None = None
+        self.init_mm: MmStruct | None = None  # the mm its threads get at creation
+
+    @property
+    def leader(self) -> Task:
+        return self.threads[0]
+
+    @property
+    def alive(self) -> bool:
+        return self.exited_at is None
+
+    def find_lock_task_mm(self) -> Task | None:
+        """find_lock_task_mm(): the first thread (list order) that still has an mm."""
+        for t in self.threads:
+            if t.mm is not None:
+                return t
+        return None
+
+    @property
+    def mm(self) -> MmStruct | None:
+        t = self.find_lock_task_mm()
+        return t.mm if t else None
+
+
+class Allocation:
+    """A thread that faults in memory at `rate` pages per jiffy until it has added `target` pages."""
+
+    __slots__ = ("task", "rate", "remaining", "vma", "start", "blocked_since", "failed")
+
+    def __init__(self, task: Task, rate: int, remaining: int, vma: Vma, start: int):
+        self.task = task
+        self.rate = rate
+        self.remaining = remaining
+        self.vma = vma
+        self.start = start
+        self.blocked_since: int | None = None  # OOM aborted on a pending victim since this jiffy
+        self.failed = False  # charge failed for good (memcg OOM with nothing to kill)
+
+
+class Waiter:
+    __slots__ = ("task", "timeout_at", "outcome", "t")
+
+    def __init__(self, task: Task, timeout_at: int | None):
+        self.task = task
+        self.timeout_at = timeout_at
+        self.outcome: str | None = None  # eownerdead | acquired | timedout | hung
+        self.t: int | None = None
+
+
+class Futex:
+    """A futex word. `shm` set: in a MAP_SHARED object (the reaper never zaps it); else in `vma`
+    of a private mapping."""
+
+    __slots__ = ("name", "word", "robust", "shm", "vma", "waiters", "history", "owner_task")
+
+    def __init__(self, name: str, robust: bool, shm: ShmObject | None, vma: Vma | None):
+        self.name = name
+        self.word = 0
+        self.robust = robust
+        self.shm = shm
+        self.vma = vma
+        self.waiters: list[Waiter] = []  # FIFO; still waiting
+        self.history: list[Waiter] = []  # every waiter ever, for outcomes
+        self.owner_task: Task | None = None
+
+    @property
+    def owner_tid(self) -> int:
+        return self.word & FUTEX_TID_MASK
+
+    @property
+    def owner_died(self) -> bool:
+        return bool(self.word & FUTEX_OWNER_DIED)
