@@ -179,6 +179,7 @@ _INVOKED = re.compile(
 _INVOKED_START = re.compile(r" invoked oom-killer:")
 _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
 _PID_OLD = re.compile(r"^Pid: (?P<pid>\d+), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
+_CPU_START = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )")
 _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
 _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=\d+$")
@@ -186,13 +187,15 @@ _KILL = re.compile(
     r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*)\) score (?P<score>\d+) or sacrifice child"
 )
 _KILL_START = re.compile(r"\b[Kk]ill process \d+")
-_KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d+)(?P<rhel6>, UID (?P<uid>\d+),)? \(")
-_KILLED_TAIL = re.compile(
-    r"^\((?P<comm>.*)\) (?:total-vm|vsz):(?P<vm>\d+)kB, anon-rss:(?P<anon>\d+)kB, file-rss:(?P<file>\d+)kB"
+_KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d+)\b")
+# "(?P<rhel6>, UID %d,)": RHEL 6 "Killed process %d, UID %d, (%s) ..."
+_KILLED_HEAD = r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d+)(?P<rhel6>, UID (?P<rhel6_uid>\d+),)? \((?P<comm>.*)\)"
+_KILLED = re.compile(
+    _KILLED_HEAD + r" (?:total-vm|vsz):(?P<vm>\d+)kB, anon-rss:(?P<anon>\d+)kB, file-rss:(?P<file>\d+)kB"
     r"(?:, shmem-rss:(?P<shmem>\d+)kB)?(?:,? UID:(?P<uid>\d+))?(?: pgtables:(?P<pgt>\d+)kB)?"
     r"(?: oom_score_adj:(?P<adj>-?\d+))?"
 )
-_KILLED_TAIL_BARE = re.compile(r"^\((?P<comm>.*)\)\s*$")  # 2.6.3x: "Killed process %d (%s)"
+_KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
 _KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b")
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now anon-rss")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
@@ -204,6 +207,7 @@ _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d+)kB")
 _ZONE = re.compile(r"^(?:Node (?P<node>\d+) )?(?:DMA32|DMA|Normal|HighMem|Movable|Device) free:\d+kB\b.*?\bpresent:(?P<kb>\d+)kB")
 _BUDDY = re.compile(r"^(?:Node \d+ )?(?:DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
+_TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
 _TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d+)\]\s+(?P<rest>.*)$")
 _NO_KILLABLE = "Out of memory and no killable processes"
 _ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
@@ -271,23 +275,21 @@ def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) ->
 
 
 def _killed(no: int, line: str) -> Killed | None:
-    m = _KILLED_START.match(line)
-    if not m:
-        return None
-    tail = line[m.end() - 1 :]
-    common = dict(line=no, pid=int(m["pid"]), message=m["msg"] or None, rhel6=bool(m["rhel6"]))
-    uid = int(m["uid"]) if m["uid"] else None
-    t = _KILLED_TAIL.match(tail)
-    if t:
-        opt = {k: (int(t[k]) if t[k] is not None else None) for k in ("shmem", "uid", "pgt", "adj")}
+    def num(m: re.Match, group: str) -> int | None:
+        return int(m[group]) if m[group] is not None else None
+
+    if m := _KILLED.match(line):
         return Killed(
-            **common, comm=t["comm"], uid=opt["uid"] if opt["uid"] is not None else uid,
-            total_vm_kb=int(t["vm"]), anon_rss_kb=int(t["anon"]), file_rss_kb=int(t["file"]),
-            shmem_rss_kb=opt["shmem"], pgtables_kb=opt["pgt"], oom_score_adj=opt["adj"],
+            line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
+            uid=num(m, "uid") if m["uid"] is not None else num(m, "rhel6_uid"), total_vm_kb=int(m["vm"]),
+            anon_rss_kb=int(m["anon"]), file_rss_kb=int(m["file"]), shmem_rss_kb=num(m, "shmem"),
+            pgtables_kb=num(m, "pgt"), oom_score_adj=num(m, "adj"),
         )  # fmt: skip
-    t = _KILLED_TAIL_BARE.match(tail)
-    if t:
-        return Killed(**common, comm=t["comm"], uid=uid)
+    if m := _KILLED_BARE.match(line):
+        return Killed(
+            line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
+            uid=num(m, "rhel6_uid"),
+        )
     return None
 
 
@@ -325,7 +327,7 @@ def parse_reports(text: str) -> list[OomReport]:
         no, s = lines.lines[lines.i]
 
         if _INVOKED_START.search(s):
-            s = lines.join_while(s, lambda cur_, nxt: not _INVOKED.match(cur_) and "oom_score_adj=" in nxt)
+            s = lines.join_while(s, lambda c, n: not _INVOKED.match(c) and not _starts_report_line(n))
             cur = new_report(no)
             m = _INVOKED.match(s)
             if m:
@@ -384,6 +386,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         else:
             r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
         return
+    if _TASK_HEADER_START.match(s):
+        s = lines.join_while(s, lambda c, n: not _TASK_HEADER.match(c) and not _starts_report_line(n))
     if m := _TASK_HEADER.match(s):
         cols = m["cols"].split()
         unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
@@ -393,6 +397,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
             r.task_columns = cols
             r.task_pid_wide = len(m["pad"]) >= 2
         return
+    if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
+        s = lines.join_while(s, lambda c, n: not _RELEASE.search(c) and not _starts_report_line(n))
     if m := (_CPU.match(s) or _PID_OLD.match(s)):
         r.trigger_pid = int(m["pid"])
         if rel := _RELEASE.search(m["rest"]):
