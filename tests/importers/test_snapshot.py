@@ -1,0 +1,152 @@
+"""`oomtui snapshot --check-scores`: the model's oom_score against this machine's /proc."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oomtui.errors import UserError
+from oomtui.importers import snapshot
+from oomtui.importers.snapshot import Counters, ProcInfo, Totals, check_scores, model_score
+from oomtui.kernel.version import KernelVersion
+
+ROOT = Path(__file__).resolve().parents[2]
+V618 = KernelVersion(6, 18)
+TOTALS = Totals(mem_total_kb=4_000_000 * 4, swap_total_kb=0, page_size=4096)  # 4 000 000 pages
+
+
+def _proc(pid: int = 100, adj: int = 0, rss_kb: int = 0, after_kb: int | None = None, score: int = 666, **kw) -> ProcInfo:
+    def counters(kb: int) -> Counters:
+        return Counters(rss_anon_kb=kb, rss_file_kb=0, rss_shmem_kb=0, swap_kb=0, pgtables_kb=0)
+
+    fields = dict(
+        pid=pid, comm="x", ppid=1, threads=1, kthread=False, oom_score_adj=adj, cgroups=[], oom_score=score,
+        counters=counters(rss_kb), counters_after=counters(rss_kb if after_kb is None else after_kb),
+    )
+    fields.update(kw)
+    return ProcInfo(**fields)
+
+
+def _args(**kw) -> argparse.Namespace:
+    return argparse.Namespace(**{"output": None, "check_scores": False, "json": False, **kw})
+
+
+# --- the model side, on made-up processes -------------------------------------------------------
+def test_model_score_of_known_cases() -> None:
+    assert model_score(_proc(rss_kb=8), _proc().counters, TOTALS, V618) == 666  # idle, adj 0
+    p = _proc(adj=-1000, rss_kb=1 << 20)
+    assert model_score(p, p.counters, TOTALS, V618) == 0  # OOM_SCORE_ADJ_MIN: LONG_MIN prints 0
+    p = _proc(adj=1000)
+    assert model_score(p, p.counters, TOTALS, V618) == 1333
+    # half of all pages, adj 0: (1000 + 500) * 2 / 3
+    p = _proc(rss_kb=2_000_000 * 4)
+    assert model_score(p, p.counters, TOTALS, V618) == 1000
+    for p in (_proc(kthread=True, counters=None, counters_after=None), _proc(pid=1), _proc(counters=None)):
+        assert model_score(p, p.counters, TOTALS, V618) == 0  # unkillable or no mm
+
+
+def test_totalpages_counts_memory_and_swap_in_pages() -> None:
+    assert Totals(mem_total_kb=24684096, swap_total_kb=1024, page_size=4096).totalpages == 6171024 + 256
+
+
+def test_exact_drifted_and_mismatch() -> None:
+    point_kb = 4_000_000 * 4 * 3 // 2 // 1000 + 8  # just over one oom_score point of RSS
+    procs = [
+        _proc(pid=10, score=666),  # exact
+        _proc(pid=11, rss_kb=0, after_kb=point_kb, score=667),  # changed between reads, inside the bracket
+        _proc(pid=12, score=667),  # 1 point off with stable counters: within tolerance
+        _proc(pid=13, score=0),  # kernel says ineligible
+        _proc(pid=14, score=700),
+    ]
+    r = check_scores(procs, TOTALS, V618)
+    assert (r.compared, r.exact) == (5, 1)
+    assert [m.pid for m in r.drifted] == [11, 12]
+    assert "memory changed" in r.drifted[0].why
+    assert [(m.pid, m.model, m.kernel) for m in r.mismatches] == [(13, 666, 0), (14, 666, 700)]
+    assert "ineligible" in r.mismatches[0].why
+
+
+def test_vanished_process_is_skipped() -> None:
+    assert snapshot.read_process(2**22 + 1) is None  # above pid_max's ceiling: never exists
+
+
+def test_scene_writing_is_not_available_yet() -> None:
+    with pytest.raises(UserError, match="not available yet: use --check-scores"):
+        snapshot.main(_args())
+
+
+# --- against this machine's kernel --------------------------------------------------------------
+def _has_cap_sys_resource() -> bool:
+    """Lowering oom_score_adj below its minimum needs CAP_SYS_RESOURCE (fs/proc/base.c __set_oom_adj)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) & (1 << 24))
+    return False
+
+
+@pytest.fixture
+def sample_processes():
+    """Processes with known RSS and oom_score_adj, so the check covers more than idle 666s."""
+    script = (
+        "import sys, time; b = b'x' * (int(sys.argv[1]) << 20)\n"
+        "with open('/proc/self/oom_score_adj', 'w') as f: f.write(sys.argv[2])\n"
+        "print('ok', flush=True); time.sleep(60)"
+    )
+    cases = [(64, "0"), (128, "500"), (16, "1000")]
+    if _has_cap_sys_resource():
+        cases += [(32, "-500"), (1, "-1000")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(mib), adj], stdout=subprocess.PIPE, text=True)
+        for mib, adj in cases
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ok"
+        yield {p.pid: int(adj) for p, (_, adj) in zip(procs, cases)}
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(5)
+            p.stdout.close()
+
+
+def test_model_matches_this_kernel(sample_processes: dict[int, int]) -> None:
+    procs = snapshot.read_processes()
+    mine = {p.pid: p for p in procs if p.pid in sample_processes}
+    assert {pid: p.oom_score_adj for pid, p in mine.items()} == sample_processes
+    assert all(mine[pid].oom_score == 0 for pid, adj in sample_processes.items() if adj == -1000)
+    totals = snapshot.read_totals()
+    version = KernelVersion.parse(os.uname().release)
+    r = check_scores(procs, totals, version)
+    assert r.mismatches == []
+    # our sample processes are idle after their allocation: their counters are stable, so exact
+    drifted = {m.pid for m in r.drifted}
+    assert not drifted & set(sample_processes)
+    assert mine[next(pid for pid, adj in sample_processes.items() if adj == 1000)].oom_score >= 1333
+
+
+def test_cli_json() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "oomtui.cli", "snapshot", "--check-scores", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == (1 if doc["mismatches"] else 0)
+    assert doc["compared"] > 0 and doc["kernel"] == str(KernelVersion.parse(os.uname().release))
+    assert doc["compared"] == doc["exact"] + len(doc["drifted"]) + len(doc["mismatches"])
+
+
+def test_cli_human_output() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "oomtui.cli", "snapshot", "--check-scores"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.stdout.startswith("Compared ")
+    assert "totalpages = (MemTotal " in proc.stdout
+    assert "mismatches." in proc.stdout
