@@ -197,7 +197,7 @@ _KILLED = re.compile(
 )
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
 _KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b")
-_REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now anon-rss")
+_REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\)(?:, now\b|,?$)")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d+)kB, limit (?P<l>\d+)kB(?:, failcnt (?P<f>\d+))?")
 _MEMCG_TASK = re.compile(r"^Task in (?P<task>\S+) killed as a result of limit of (?P<memcg>\S+)")  # 4.x memcg
@@ -209,6 +209,7 @@ _BUDDY = re.compile(r"^(?:Node \d+ )?(?:DMA32|DMA|Normal|HighMem|Movable): \d+\*
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
 _TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
 _TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d+)\]\s+(?P<rest>.*)$")
+_CUT_PHRASE = re.compile(r"(?:\binvoked|\binvoked oom-killer:|\b[Kk]ill(?:ed)?|\b[Kk]ill(?:ed)? process)$")
 _NO_KILLABLE = "Out of memory and no killable processes"
 _ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
 
@@ -325,6 +326,8 @@ def parse_reports(text: str) -> list[OomReport]:
 
     while lines.i < len(lines.lines):
         no, s = lines.lines[lines.i]
+        if _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut a key phrase
+            s = lines.join_while(s, lambda c, n: bool(_CUT_PHRASE.search(c)) and not _starts_report_line(n))
 
         if _INVOKED_START.search(s):
             s = lines.join_while(s, lambda c, n: not _INVOKED.match(c) and not _starts_report_line(n))

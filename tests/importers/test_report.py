@@ -1,0 +1,309 @@
+"""The OOM-report parser against real fixtures (../shared) and the synthetic inputs of tests/data/reports."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oomtui.importers.report import kernel_lines, node_list, parse_reports, strip_prefixes
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "fixtures"
+DATA = REPO / "tests" / "data" / "reports"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures (shared test material) is not here")
+
+
+def fixture(prefix: str, folder: str = "oomanalyser") -> str:
+    (path,) = (SHARED / folder).glob(f"{prefix}-*.log")
+    return path.read_text(encoding="utf-8")
+
+
+def data(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+# --- line prefixes ------------------------------------------------------------------
+
+MSG = "Out of memory: Killed process 651 (unattended-upgr) total-vm:108020kB"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",
+        "[11686.888109] ",
+        "[    3.000001] ",
+        "Apr 01 14:13:32 mysrv: ",  # the INDEX.md variants, from OOMAnalyser's tests
+        "Apr 01 14:13:32 mysrv kernel: ",
+        "Apr 01 14:13:32 mysrv <kern.warning> kernel: ",
+        "Apr 01 14:13:32 mysrv kernel: [11686.888109] ",
+        "kernel: ",
+        "Apr 01 14:13:32 mysrv <kern.warning> kernel:",
+        "Apr  1 14:13:32 mysrv kernel: ",  # syslog pads the day with a space
+        "Mär 01 14:13:32 mysrv kernel: ",  # German syslog month
+        "2025-08-12T03:54:03+0200 host kernel: ",  # journalctl -o short-iso
+        "2025-08-12T03:54:03.123456+02:00 host kernel: ",
+        "Aug 12 03:54:03.123456 host kernel: ",  # journalctl -o short-precise
+        "[Di Aug 12 03:54:03 2025] ",  # dmesg -T, German
+        "[Tue Mar  5 10:00:00 2019] ",  # dmesg -T, English, padded day
+        "2025-08-12T03:54:03,123456+02:00 ",  # dmesg --time-format iso
+        "kern  :err   : [  283.4] ",  # dmesg -x
+        "<3>[  283.4] ",
+        "3,1234,5678901,-;",  # /dev/kmsg
+        "> ",
+        "> > ",
+        ">> ",
+        "   ",
+        "> > Apr 01 14:13:32 mysrv kernel: [11686.888109] ",
+    ],
+)
+def test_strip_prefixes(prefix: str) -> None:
+    assert strip_prefixes(prefix + MSG) == MSG
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[    473206]   504 473206  7572670  2308581 60686336  5225427             0 doxygen",  # a task row is no stamp
+        "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+        "memory: usage 524288kB, limit 524288kB, failcnt 1240247",  # "word:" is no syslog host
+        "CPU: 4 PID: 16719 Comm: emerge Not tainted 4.19.69 #43",
+        "Pid: 11341, comm: xfs_db Not tainted 3.2.0-rc3-dgc+ #114",
+    ],
+)
+def test_kernel_text_is_kept(line: str) -> None:
+    assert strip_prefixes("[ 1146.799601] " + line) == line
+    assert strip_prefixes(line) == line
+
+
+def test_rsyslog_012_splits_one_record_into_lines() -> None:
+    lines = kernel_lines("Apr 01 14:13:32 h kernel: Mem-Info:#012active_anon:1 inactive_anon:2#012 free:3\n\n\n")
+    assert [s for _, s in lines] == ["Mem-Info:", "active_anon:1 inactive_anon:2", "free:3"]
+    assert {no for no, _ in lines} == {1}
+
+
+def test_node_list() -> None:
+    assert node_list("0-1,3") == [0, 1, 3]
+    assert node_list("(null)") is None
+    assert node_list(None) is None
+
+
+# --- the real fixtures ------------------------------------------------------------------
+
+
+def _naive_row_count(text: str) -> int:
+    """Task rows by a plain grep (independent of the parser): "[ pid] uid tgid" with digits."""
+    return len(re.findall(r"^.*?\[\s*\d+\]\s+\d+\s+\d+\s+\d+\s+\d+", text.replace("#012", "\n"), re.M))
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("prefix", "rows", "victim"),
+    [  # rows and victims as INDEX.md and expected.tsv state them
+        ("001", 112, (473206, "doxygen")),
+        ("002", 73, (3902942, "php-fpm")),
+        ("003", 85, (6576, "mysqld")),
+        ("004", 23, (651, "unattended-upgr")),
+        ("005", 85, (6576, "java")),
+    ],
+)
+def test_oomanalyser_fixtures(prefix: str, rows: int, victim: tuple[int, str]) -> None:
+    (r,) = parse_reports(fixture(prefix))
+    assert len(r.tasks) == rows
+    assert (r.killed.pid, r.killed.comm) == victim
+    assert r.problems == []
+
+
+@needs_shared
+def test_oomanalyser_facts() -> None:
+    r = parse_reports(fixture("001"))[0]
+    assert (r.trigger_comm, r.trigger_pid) == ("doxygen", 473206)
+    assert (r.ram_pages, r.total_swap_kb, r.free_swap_kb) == (4115400, 25165820, 84)
+    assert r.killed.uid == 504 and r.killed.pgtables_kb == 59264 and r.reaper[0].pid == 473206
+    assert r.kernel_release == "6.1.1-arch1-1" and r.constraint == "CONSTRAINT_NONE" and r.global_oom
+
+    r = parse_reports(fixture("002"))[0]
+    assert (r.trigger_comm, r.trigger_pid) == ("php-fpm", 3923954)
+    assert r.constraint == "CONSTRAINT_MEMCG" and r.oom_memcg == "/lxc/39004"
+    assert r.memory.limit_kb == 31211520 and r.swap.limit_kb == 0
+    assert r.killed.anon_rss_kb + r.killed.file_rss_kb + r.killed.shmem_rss_kb == 12781340  # INDEX: resident kB
+    wide = next(t for t in r.tasks if t.pid == 1833435)  # 7-digit pid overflows "[%7d]"
+    assert (wide.tgid, wide.comm) == (1833435, "systemd")
+
+    r = parse_reports(fixture("003"))[0]
+    assert r.selected.score == 651 and r.trigger_comm == "sed" and r.trigger_pid == 29481
+    names = {t.pid: t.comm for t in r.tasks}
+    assert {p: names[p] for p in (390, 433, 868, 6576, 10635)} == {
+        390: "systemd-journal", 433: "systemd-udevd", 868: "sshd", 6576: "mysqld", 10635: "sftp-server"
+    }  # fmt: skip
+    assert (r.ram_pages, r.reserved_pages, r.total_swap_kb) == (8379834, 192987, 8388604)  # Mem-Info via #012
+
+    r = parse_reports(fixture("004"))[0]
+    assert r.order == -1 and r.trigger_comm == "kworker/0:2"
+    names = {t.pid: t.comm for t in r.tasks}
+    assert [names[p] for p in (323, 542, 608, 857, 651)] == [
+        "systemd-journal", "systemd-timesyn", "networkd-dispat", "(sd-pam)", "unattended-upgr"
+    ]  # fmt: skip
+
+
+@needs_shared
+def test_incomplete_fixtures() -> None:
+    (r,) = parse_reports(fixture("006"))
+    assert r.trigger_comm == "sed" and r.killed is None and r.task_columns is None
+    (r,) = parse_reports(fixture("007"))
+    assert r.trigger_comm is None and (r.selected.pid, r.selected.score) == (6576, 651) and r.killed.comm == "java"
+
+
+@needs_shared
+@pytest.mark.parametrize("path", sorted(SHARED.glob("*/*.log")) if SHARED.is_dir() else [], ids=lambda p: p.name)
+def test_every_task_row_is_read(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert sum(len(r.tasks) for r in parse_reports(text)) == _naive_row_count(text)
+
+
+@needs_shared
+def test_dmesg_fixture_details() -> None:
+    r = parse_reports(fixture("019", "dmesg"))[0]
+    assert any(t.comm == "tmux: client" for t in r.tasks)  # a comm with a colon and a space
+    assert r.header_has_nodemask and r.task_pid_wide and r.kernel_release == "4.19.69"
+    r = parse_reports(fixture("009", "dmesg"))[0]
+    assert r.task_columns == ["uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj"]
+    assert r.tasks[0].swapents is None and r.header_has_oom_adj and r.trigger_pid == 11341
+    r = parse_reports(fixture("020", "dmesg"))[0]  # indented lines, some without a stamp
+    assert r.tasks[-1].comm == "zathura" and r.tasks[0].nr_pmds == 0 and r.tasks[0].nr_ptes == 5
+    r = parse_reports(fixture("003", "dmesg"))[0]
+    victim = r.tasks[-1]
+    assert victim.rss == victim.rss_anon + victim.rss_file + victim.rss_shmem == 1995298
+
+
+# --- variants built from the fixtures, as OOMAnalyser's tests build them ----------------------------
+
+
+def _summary(text: str) -> list[tuple]:
+    return [
+        (r.trigger_comm, r.killed and (r.killed.pid, r.killed.comm), r.ram_pages, r.total_swap_kb,
+         [(t.pid, t.rss, t.swapents, t.pgtables_bytes, t.nr_ptes, t.oom_score_adj, t.comm) for t in r.tasks])
+        for r in parse_reports(text)
+    ]  # fmt: skip
+
+
+@needs_shared
+@pytest.mark.parametrize("number", ["001", "003"])
+@pytest.mark.parametrize(
+    "prefix",
+    ["[11686.888109] ", "Apr 01 14:13:32 mysrv: ", "Apr 01 14:13:32 mysrv kernel: ",
+     "Apr 01 14:13:32 mysrv <kern.warning> kernel: ", "Apr 01 14:13:32 mysrv kernel: [11686.888109] ",
+     "kernel:", "Apr 01 14:13:32 mysrv <kern.warning> kernel:", "6,4711,11686888109,-;"],
+)  # fmt: skip
+def test_prefixed_fixture_reads_the_same(number: str, prefix: str) -> None:
+    text = fixture(number)
+    prefixed = "".join(prefix + line for line in text.splitlines(keepends=True))
+    assert _summary(prefixed) == _summary(text)
+
+
+@needs_shared
+def test_journalctl_form_of_003() -> None:
+    """INDEX.md variant 2: split #012, prefix every line except the Mem-Info continuations (one space)."""
+    text = fixture("003")
+    out = []
+    for line in text.splitlines():
+        first, *rest = line.split("#012")
+        out.append("Apr 01 14:13:32 mysrv <kern.warning> kernel: " + first)
+        out.extend(" " + r.strip() for r in rest)
+    assert _summary("\n".join(out)) == _summary(text)
+
+
+@needs_shared
+@pytest.mark.parametrize("number", ["001", "002", "004"])
+def test_mail_quoted_and_wrapped_fixture_reads_the_same(number: str) -> None:
+    """Quote every line twice, wrap it at 72 columns as a mail client does, put blank lines between."""
+    text = fixture(number)
+    out = []
+    for line in text.splitlines():
+        for piece in textwrap.wrap(line, 72, break_long_words=False, break_on_hyphens=False) or [""]:
+            out.append("> > " + piece)
+        out.append("> >")
+    assert _summary("\n".join(out)) == _summary(text)
+
+
+@needs_shared
+def test_several_reports_in_one_file() -> None:
+    text = fixture("001") + "\nsome unrelated line\n" + fixture("003", "dmesg") + fixture("007")
+    reports = parse_reports(text)
+    assert [r.index for r in reports] == [1, 2, 3]
+    assert [r.killed.pid for r in reports] == [473206, 116, 6576]
+    assert reports[2].trigger_comm is None and not reports[2].tasks
+
+
+# --- synthetic reports -------------------------------------------------------------------------
+
+
+def test_rhel6_verdict_and_messages_prefix() -> None:
+    (r,) = parse_reports(data("rhel6-2.6.32-messages-uid-verdict.log"))
+    assert r.killed.rhel6 and (r.killed.pid, r.killed.uid, r.killed.comm) == (2400, 48, "httpd")
+    assert r.killed.total_vm_kb == 1600000 and r.killed.shmem_rss_kb is None
+    assert r.kernel_release == "2.6.32-431.el6.x86_64" and r.trigger_pid == 2345 and len(r.tasks) == 5
+
+
+def test_kmsg_two_reports() -> None:
+    a, b = parse_reports(data("kmsg-5.10-two-reports-global-and-memcg.log"))
+    assert (a.killed.pid, b.killed.pid) == (900, 1510)
+    assert a.constraint == "CONSTRAINT_NONE" and b.constraint == "CONSTRAINT_MEMCG" and b.oom_memcg == "/jobs/batch"
+    assert b.memory.limit_kb == 524288 and b.swap.limit_kb == 0 and a.memory is None
+    assert len(a.tasks) == 3 and len(b.tasks) == 2
+
+
+def test_mail_quoted_wrapped_report() -> None:
+    (r,) = parse_reports(data("5.4-mail-quoted-wrapped.log"))
+    assert r.trigger_comm == "node.js worker" and r.kernel_release == "5.4.0-42-generic"
+    assert r.task_columns is not None and [t.comm for t in r.tasks] == ["snapd", "(sd-pam)", "node.js worker", "postgres: walw"]
+    k = r.killed
+    assert (k.pid, k.comm, k.uid, k.pgtables_kb, k.oom_score_adj) == (2718, "node.js worker", 1000, 10240, 0)
+    assert r.constraint == "CONSTRAINT_NONE" and r.trigger_pid == 2718 and r.reaper[0].reaped
+
+
+def test_journalctl_68_columns_and_spaces_in_comm() -> None:
+    (r,) = parse_reports(data("6.8-rss-columns-journalctl-tie-later-wins.log"))
+    assert r.trigger_comm == "Web Content" and r.trigger_pid == 4242
+    assert r.task_columns[4:7] == ["rss_anon", "rss_file", "rss_shmem"]
+    web = [t for t in r.tasks if t.comm == "Web Content"]
+    assert [t.pid for t in web] == [4100, 4242] and all(t.rss == 50000 for t in web)
+    assert r.killed.comm == "Web Content" and r.killed.oom_score_adj == 200
+
+
+def test_dmesg_T_and_sacrifice_child() -> None:
+    (r,) = parse_reports(data("4.15-narrow-pgtables-dmesg-T-sacrifice-child.log"))
+    assert (r.selected.pid, r.selected.score, r.killed.pid) == (500, 201, 501)
+    assert not r.task_pid_wide and r.task_columns == ["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"]
+
+
+def test_truncated_and_garbled_rows_are_reported() -> None:
+    (r,) = parse_reports(data("6.1-truncated-in-task-dump.log"))
+    assert [t.pid for t in r.tasks] == [3000, 3100]
+    assert r.killed is None and any("line 10: task row not understood" in p for p in r.problems)
+
+
+def test_no_report() -> None:
+    assert parse_reports(data("no-oom-report.log")) == []
+    assert parse_reports("") == []
+
+
+COMM = st.text(st.sampled_from("abcXYZ019 ./():-_@"), min_size=1, max_size=15).map(str.strip).filter(bool)
+
+
+@given(comm=COMM, pid=st.integers(1, 4_194_304))
+def test_any_comm_survives_task_row_and_verdict(comm: str, pid: int) -> None:
+    text = "\n".join([
+        f"{comm} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+        "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+        f"[{pid:7d}]     0 {pid:5d}     1000      500    40960        0             0 {comm}",
+        f"Out of memory: Killed process {pid} ({comm}) total-vm:4000kB, anon-rss:2000kB, file-rss:0kB, "
+        "shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:0",
+    ])  # fmt: skip
+    (r,) = parse_reports(text)
+    assert r.trigger_comm == comm and r.tasks[0].comm == comm and (r.killed.pid, r.killed.comm) == (pid, comm)
