@@ -1,0 +1,271 @@
+"""`oomtui explain`: the model must pick the kernel's victim on every complete report of every era."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oomtui.cli import main as cli_main
+from oomtui.errors import UserError
+from oomtui.importers.explain import explain_text, import_main, select_bad_process
+from oomtui.importers.report import parse_reports
+from oomtui.kernel.version import KernelVersion
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "fixtures"
+DATA = REPO / "tests" / "data" / "reports"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures (shared test material) is not here")
+
+
+def fixture(prefix: str, folder: str = "oomanalyser") -> Path:
+    (path,) = (SHARED / folder).glob(f"{prefix}-*.log")
+    return path
+
+
+def explain_file(path: Path):
+    return explain_text(path.read_text(encoding="utf-8"))
+
+
+def _expected_tsv() -> list[tuple[str, int]]:
+    if not SHARED.is_dir():
+        return []
+    rows = csv.DictReader(
+        (line for line in (SHARED / "oomanalyser" / "expected.tsv").open() if not line.startswith("# ") or "file" in line),
+        delimiter="\t",
+    )
+    return [(r["# file"], int(r["selected_pid"])) for r in rows if r["complete"] == "yes"]
+
+
+@needs_shared
+@pytest.mark.parametrize(("name", "selected"), _expected_tsv())
+def test_oomanalyser_victims(name: str, selected: int) -> None:
+    (e,) = explain_file(SHARED / "oomanalyser" / name)
+    assert e.kernel_selected.pid == selected
+    assert e.model_victim.pid == selected
+    assert e.agree and e.compared and e.problems == []
+
+
+def _verdict_pid(text: str) -> int:
+    """The kernel's choice read with a plain regex: pre-5.1 'Kill process N', else 'Killed process N'."""
+    m = re.search(r"\bKill process (\d+)", text) or re.search(r"Killed process (\d+)", text)
+    return int(m[1])
+
+
+@needs_shared
+@pytest.mark.parametrize("path", sorted((SHARED / "dmesg").glob("*.log")) if SHARED.is_dir() else [], ids=lambda p: p.name)
+def test_dmesg_fixture_victims(path: Path) -> None:
+    (e,) = explain_file(path)
+    assert e.kernel_selected.pid == _verdict_pid(path.read_text(encoding="utf-8"))
+    assert e.model_victim == e.kernel_selected
+    assert e.agree and e.compared
+
+
+@needs_shared
+def test_019_biggest_is_not_the_victim_because_of_adj_300() -> None:
+    (e,) = explain_file(fixture("019", "dmesg"))
+    r = parse_reports(fixture("019", "dmesg").read_text())[0]
+    biggest = max(r.tasks, key=lambda t: t.rss)
+    assert (biggest.pid, biggest.comm) == (4187, "firefox")
+    assert e.model_victim.pid == 23437 and e.ranking[1].pid == 4187
+    # 4.19 is before 5.1: the printed "score 303" is chosen_points*1000/totalpages
+    assert e.printed_score == e.model_score == 303
+    assert any("adj +300 on QtWebEngineProc adds" in w for w in e.why)
+    assert any("not the biggest" in w for w in e.why)
+
+
+@needs_shared
+@pytest.mark.parametrize(("prefix", "folder", "score"), [("003", "oomanalyser", 651), ("005", "oomanalyser", 651), ("020", "dmesg", 98)])
+def test_printed_score_reproduces_with_ram_minus_reserved(prefix: str, folder: str, score: int) -> None:
+    (e,) = explain_file(fixture(prefix, folder))
+    assert e.printed_score == e.model_score == score
+
+
+@needs_shared
+def test_003_totalpages_and_runner_up() -> None:
+    (e,) = explain_file(fixture("003"))
+    assert e.totalpages == 8379834 - 192987 + 8388604 // 4  # INDEX.md: RAM - reserved + swap pages
+    assert [(c.pid, c.points) for c in e.ranking[:2]] == [(6576, 5157063 + 15483 + 1527848), (27502, 2949299)]
+    assert e.era == "3.10"
+
+
+@needs_shared
+def test_001_points_from_index() -> None:
+    (e,) = explain_file(fixture("001"))
+    assert (e.ranking[0].pid, e.ranking[0].points) == (473206, 7548824)  # INDEX.md
+    # java 331049 is the second-largest by size (INDEX.md): 516062 + 547863 + 12025856/4096 = 1066861 points,
+    # but the chrome renderers at adj 300 get 300 * (10309773/1000) = 3092700 pages more and rank second.
+    r = parse_reports(fixture("001").read_text())[0]
+    candidates, _ = select_bad_process(r.tasks, e.totalpages, KernelVersion(6, 1), 4096, e.totalpages)
+    java = next(c for c in candidates if c.pid == 331049)
+    assert java.points == 1066861
+    assert e.ranking[1].comm == "chrome" and e.ranking[1].oom_score_adj == 300 and e.ranking[1].points > java.points
+    assert e.ranking[0].oom_score is not None and 0 < e.ranking[0].oom_score <= 2000
+    assert any("triggered the OOM" in n for n in e.notes) and any("reaped doxygen" in n for n in e.notes)
+
+
+@needs_shared
+def test_002_memcg() -> None:
+    (e,) = explain_file(fixture("002"))
+    assert e.constraint == "CONSTRAINT_MEMCG"
+    assert e.totalpages == 31211520 // 4  # memory limit, swap limit 0
+    assert (e.ranking[0].points, e.ranking[1].pid) == (3201932, 3589018)  # INDEX.md
+    assert e.trigger.pid == 3923954 != e.kernel_victim.pid
+
+
+@needs_shared
+def test_004_sysrq_and_negative_adj() -> None:
+    (e,) = explain_file(fixture("004"))
+    assert e.manual and e.era == "5.13"
+    assert [(c.pid, c.points) for c in e.ranking[:2]] == [(651, 5258), (608, 4700)]  # INDEX.md
+    # snapd has the largest rss (8248) but adj -900
+    assert any("adj -900 on snapd subtracts" in w for w in e.why)
+    # 5.9+ /proc/PID/oom_score: (1000 + 5258*1000/506349) * 2/3 = 673
+    assert e.ranking[0].oom_score == 673
+
+
+@needs_shared
+def test_009_old_dump_without_swapents() -> None:
+    (e,) = explain_file(fixture("009", "dmesg"))
+    assert e.agree and e.era == "3.2"
+    assert e.printed_score == 944 and e.model_score != 944
+    assert any("no swapents/page-table columns" in n for n in e.notes)
+
+
+@needs_shared
+def test_incomplete_reports_say_what_is_missing() -> None:
+    (e,) = explain_file(fixture("006"))
+    assert not e.compared and e.model_victim is None and e.kernel_victim is None
+    assert "the report begins with 'invoked oom-killer' but has no 'Killed process' line: truncated?" in e.problems
+    assert any(p.startswith("no task dump") and "cannot re-run the selection" in p for p in e.problems)
+    (e,) = explain_file(fixture("007"))
+    assert not e.compared and e.kernel_victim.pid == 6576
+    assert any("no 'invoked oom-killer' line" in p for p in e.problems)
+    assert e.era == "5.0" and "before 5.1" in e.era_source
+
+
+# --- synthetic reports (hand computations in the comments) ----------------------------------------------
+
+
+def test_414_tie_keeps_first_scanned_leader() -> None:
+    (e,) = explain_file(DATA / "4.14-nodemask-nr_puds-tie-first-leader.log")
+    # no CPU line: nr_puds -> at least 4.14, nr_ptes -> before 4.15
+    assert e.era == "4.14" and "nr_puds" in e.era_source
+    # worker-a and worker-b: rss 1000 + page tables 10+2+0 = 1012 each; before 5.9 the first leader is kept
+    assert [(c.pid, c.points) for c in e.ranking[:2]] == [(300, 1012), (400, 1012)]
+    assert e.agree and e.printed_score == e.model_score == 10  # 1012*1000/100000
+    assert any("tie on 1012 points" in w and "first-scanned" in w for w in e.why)
+
+
+def test_415_sacrifice_child_is_compared_with_the_selected_parent() -> None:
+    (e,) = explain_file(DATA / "4.15-narrow-pgtables-dmesg-T-sacrifice-child.log")
+    assert e.era == "4.15"
+    # httpd 500: 20000 + 409600/4096 = 20100 points; score 20100*1000/100000 = 201. pid 1 (init) is never chosen.
+    assert (e.kernel_selected.pid, e.kernel_victim.pid, e.model_victim.pid) == (500, 501, 500) and e.agree
+    assert e.model_score == 201 and all(c.pid != 1 for c in e.ranking)
+    assert any("killed its child httpd-worker (501)" in n for n in e.notes)
+
+
+def test_419_memcg_v1_limit_is_totalpages() -> None:
+    (e,) = explain_file(DATA / "4.19-memcg-v1-var-log-messages.log")
+    # memory limit 1048576 kB = memory+swap limit: no swap headroom -> 262144 pages
+    assert e.constraint == "CONSTRAINT_MEMCG" and e.totalpages == 262144
+    # java 235000 + 256 = 235256 -> 235256000/262144 = 897; log-shipper 1000 + 16 + 500*262 = 132016
+    assert [(c.comm, c.points) for c in e.ranking[:2]] == [("java", 235256), ("log-shipper", 132016)]
+    assert e.printed_score == e.model_score == 897 and e.agree
+
+
+def test_68_tie_later_scanned_wins() -> None:
+    (e,) = explain_file(DATA / "6.8-rss-columns-journalctl-tie-later-wins.log")
+    # totalpages 4000000 - 100000 = 3900000; adj 200 adds 200*3900 = 780000 to 50000 + 100 -> 830100 both
+    assert [(c.pid, c.points) for c in e.ranking[:2]] == [(4242, 830100), (4100, 830100)]
+    assert e.agree and e.model_victim.comm == "Web Content"
+    assert any("later-scanned wins on 5.9+" in w for w in e.why)
+    assert e.ranking[0].oom_score == 808  # (1000 + 830100*1000/3900000) * 2 / 3
+
+
+def test_rhel6() -> None:
+    (e,) = explain_file(DATA / "rhel6-2.6.32-messages-uid-verdict.log")
+    assert e.era == "2.6" and e.agree and e.kernel_victim == e.model_victim and e.model_victim.pid == 2400
+    # totalpages = 2000000 - 50000 + 2097148/4 = 2474287; 300000*1000/2474287 = 121
+    assert e.totalpages == 2474287 and e.model_score == 121
+    assert all(c.pid != 480 for c in e.ranking)  # sshd at -1000
+
+
+def test_kmsg_two_reports() -> None:
+    a, b = explain_file(DATA / "kmsg-5.10-two-reports-global-and-memcg.log")
+    assert a.agree and a.model_victim.pid == 900  # the bigger of two; dbd is -1000
+    # memcg: 131072 pages, adj 500 adds 500*131: cache-warmer 40000 + 50 + 65500 beats worker 60060
+    assert b.agree and b.model_victim.pid == 1510 and b.totalpages == 131072
+    assert [c.points for c in b.ranking] == [105550, 60060]
+    assert all(c.oom_score is None for c in b.ranking)  # no global totalpages in a memcg report
+
+
+def test_mail_quoted_wrapped() -> None:
+    (e,) = explain_file(DATA / "5.4-mail-quoted-wrapped.log")
+    assert e.agree and e.model_victim.comm == "node.js worker"
+    # 3000000 - 62144 + 1048572/4 = 3199999; node: 1200000 + 262000 + 2560
+    assert e.totalpages == 3199999 and e.ranking[0].points == 1464560
+
+
+def test_64k_pages_decide_the_winner() -> None:
+    path = DATA / "5.14-ppc64le-64k-pages.log"
+    (e,) = explain_file(path)
+    assert e.page_size == 65536 and e.agree and e.model_victim.comm == "postgres"
+    # 520192 + 8388544/64 = 651263; postgres 200000 + 1000 + 32 = 201032, java 150000 + 16 + 50*651 = 182566
+    assert e.totalpages == 651263 and [c.points for c in e.ranking] == [201032, 182566]
+    # the same dump read with 4 KiB pages would pick java: the page size matters
+    r = parse_reports(path.read_text())[0]
+    tp_4k = 524288 - 4096 + 8388544 // 4
+    _, chosen = select_bad_process(r.tasks, tp_4k, KernelVersion(5, 14), 4096, None)
+    assert chosen.comm == "java"
+
+
+def test_truncated_dump_still_ranks_what_it_has() -> None:
+    (e,) = explain_file(DATA / "6.1-truncated-in-task-dump.log")
+    assert not e.compared and e.model_victim.pid == 3000
+    assert any("truncated?" in p for p in e.problems) and any("task row not understood" in p for p in e.problems)
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+
+def test_json_output(capsys) -> None:
+    assert cli_main(["explain", "--json", str(DATA / "kmsg-5.10-two-reports-global-and-memcg.log")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["reports"]) == 2
+    r = out["reports"][1]
+    assert r["kernel_victim"] == {"pid": 1510, "comm": "cache-warmer"} == r["model_victim"]
+    assert r["agree"] is True and r["era"] == "5.10" and r["constraint"] == "CONSTRAINT_MEMCG"
+    assert r["totalpages"] == 131072 and isinstance(r["problems"], list)
+    assert set(r["ranking"][0]) >= {"pid", "comm", "rss", "swapents", "pgtables_bytes", "oom_score_adj", "points"}
+
+
+def test_human_output(capsys) -> None:
+    assert cli_main(["explain", str(DATA / "6.8-rss-columns-journalctl-tie-later-wins.log")]) == 0
+    out = capsys.readouterr().out
+    assert "Web Content (4242)" in out and "agree" in out and "oom_score" in out
+
+
+def test_missing_file_and_no_report(capsys, tmp_path) -> None:
+    missing = tmp_path / "nope.log"
+    assert cli_main(["explain", str(missing)]) == 2
+    assert f"oomtui: {missing}: no such file" in capsys.readouterr().err
+    assert cli_main(["explain", str(DATA / "no-oom-report.log")]) == 2
+    assert "no OOM report found" in capsys.readouterr().err
+
+
+def test_import_is_not_available_yet() -> None:
+    with pytest.raises(UserError, match="not available yet"):
+        import_main(argparse.Namespace(file="x", output="y", report=1))
+
+
+def test_rich_is_imported_only_when_printing() -> None:
+    code = "import sys, oomtui.importers.explain; assert 'rich' not in sys.modules and 'textual' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
