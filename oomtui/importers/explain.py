@@ -26,7 +26,6 @@ from .report import OomReport, TaskRow, node_list, parse_reports
 
 RANKING_SIZE = 10
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
-PAGE_COUNTER_MAX_KB = 2**63 // 4096 * 4 - 4  # "unlimited" memcg limit as printed with 4K pages
 
 # --- output structs ----------------------------------------------------------------
 
@@ -211,10 +210,9 @@ def _constraint(r: OomReport) -> tuple[str, str | None]:
     """The constraint as printed (5.0+), else what the report's lines imply."""
     if r.constraint:
         return r.constraint, None
-    if r.memory is not None or r.memcg_task_line or (r.killed and r.killed.message == "Memory cgroup out of memory"):
-        return "CONSTRAINT_MEMCG", "constraint inferred: memcg lines"
-    if r.selected and r.selected.message == "Memory cgroup out of memory":
-        return "CONSTRAINT_MEMCG", "constraint inferred: memcg lines"
+    messages = {v.message for v in (r.killed, r.selected) if v is not None}
+    if r.memory is not None or r.memcg_task_line or "Memory cgroup out of memory" in messages:
+        return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
     return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (reports before 5.0 do not print it)"
 
 
@@ -357,58 +355,62 @@ def _root_bonus_note(ranked: list[Candidate], chosen: Candidate, version: Kernel
 # --- one report ---------------------------------------------------------------------------------
 
 
-def explain_report(r: OomReport) -> Explanation:
-    problems = list(r.problems)
-    notes: list[str] = []
-    version, era_source = infer_era(r)
-    page_bytes, page_source = infer_page_size(r)
-    page_kb = page_bytes // 1024
-    constraint, constraint_note = _constraint(r)
-    if constraint_note:
-        notes.append(constraint_note)
-    kernel_victim = Task(r.killed.pid, r.killed.comm) if r.killed else None
-    selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
-    manual = r.order == -1
-    trigger = Task(r.trigger_pid or 0, r.trigger_comm) if r.trigger_comm else None
-
-    # what is missing
+def _missing(r: OomReport) -> list[str]:
+    """What a truncated or garbled report lacks, in words."""
+    problems = []
     if r.trigger_comm is None:
         problems.append("the report has no 'invoked oom-killer' line: its beginning is missing")
-    if r.killed is None and r.selected is None:
-        if r.no_killable:
-            notes.append("'Out of memory and no killable processes...': the kernel found no victim")
-        elif r.already_exiting:
-            notes.append("the victim was already exiting: the kernel skipped the kill")
-        else:
-            problems.append("the report begins with 'invoked oom-killer' but has no 'Killed process' line: truncated?")
-    elif r.killed is None:
+    if r.killed is None and r.selected is None and not (r.no_killable or r.already_exiting):
+        problems.append("the report begins with 'invoked oom-killer' but has no 'Killed process' line: truncated?")
+    elif r.killed is None and r.selected is not None:
         problems.append("the report has a 'Kill process' line but no 'Killed process' line: truncated?")
     if r.task_columns is None:
         problems.append("no task dump (vm.oom_dump_tasks=0, or cut off): cannot re-run the selection")
     elif not r.tasks:
         problems.append("the task dump has a header but no rows: cannot re-run the selection")
+    return problems
 
-    # facts about the kill
-    if manual:
+
+def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
+    """What the report says about the kill beyond the victim's name."""
+    notes = []
+    if r.no_killable:
+        notes.append("'Out of memory and no killable processes...': the kernel found no victim")
+    if r.already_exiting:
+        notes.append("the victim was already exiting: the kernel skipped the kill")
+    if r.order == -1:
         notes.append("manual OOM: sysrq-f (order=-1); no real shortage is needed")
     if r.selected and r.killed and r.selected.pid != r.killed.pid:
         notes.append(
             f"the kernel selected {r.selected.comm} ({r.selected.pid}) and killed its child {r.killed.comm} "
             f"({r.killed.pid}) instead ('or sacrifice child', before 5.1)"
         )
-    if kernel_victim and r.trigger_pid == kernel_victim.pid:
-        notes.append(f"the task that triggered the OOM, {kernel_victim.comm} ({kernel_victim.pid}), is the victim")
+    if r.killed and r.trigger_pid == r.killed.pid:
+        notes.append(f"the task that triggered the OOM, {r.killed.comm} ({r.killed.pid}), is the victim")
     for k in r.group_kills:
         notes.append(f"memory.oom.group of {r.oom_group_memcg}: also killed {k.comm} ({k.pid})")
     for rp in r.reaper:
-        notes.append(
-            f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})"
-        )
+        notes.append(f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})")
+    if r.tasks and r.tasks[0].swapents is None:
+        notes.append("this task dump has no swapents or page-table columns (2.6.3x/3.x format): points count rss only")
     if version and not version.at_least(3, 8):
         notes.append(
             "2.6.36-3.7 scaled badness to 0..1000 inside oom_badness() (points*1000/totalpages + adj, clamped to "
             "1000); the model ranks the unscaled points, which order the candidates the same up to rounding"
         )
+    return notes
+
+
+def explain_report(r: OomReport) -> Explanation:
+    version, era_source = infer_era(r)
+    page_bytes, page_source = infer_page_size(r)
+    page_kb = page_bytes // 1024
+    constraint, constraint_note = _constraint(r)
+    problems = r.problems + _missing(r)
+    notes = ([constraint_note] if constraint_note else []) + _facts(r, version)
+    kernel_victim = Task(r.killed.pid, r.killed.comm) if r.killed else None
+    selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
+    trigger = Task(r.trigger_pid or 0, r.trigger_comm) if r.trigger_comm else None
 
     totalpages, tp_source = total_pages(r, constraint, page_kb)
     global_tp = None
@@ -421,7 +423,7 @@ def explain_report(r: OomReport) -> Explanation:
         index=r.index, lines=[r.first_line, r.last_line], kernel_victim=kernel_victim, kernel_selected=selected,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
         era_source=era_source, constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
-        page_size=page_bytes, page_size_source=page_source, manual=manual, trigger=trigger,
+        page_size=page_bytes, page_size_source=page_source, manual=r.order == -1, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
     )  # fmt: skip
     if not r.tasks:
@@ -457,8 +459,9 @@ def explain_report(r: OomReport) -> Explanation:
     if selected is None:
         return exp
     exp.compared = True
-    exp.agree = chosen.pid == selected.pid or (find_row(r, selected.pid) is find_row(r, chosen.pid))
-    rank = next((i for i, c in enumerate(ranked, 1) if find_row(r, selected.pid) is find_row(r, c.pid)), None)
+    row = find_row(r, selected.pid)  # candidates carry their row's pid
+    rank = next((i for i, c in enumerate(ranked, 1) if row is not None and c.pid == row.pid), None)
+    exp.agree = rank is not None and ranked[rank - 1] is chosen
     exp.kernel_victim_rank = rank
     if rank is None:
         problems.append(
@@ -476,10 +479,7 @@ def explain_report(r: OomReport) -> Explanation:
         if exp.model_score == r.selected.score:
             notes.append(f"the printed score {r.selected.score} reproduces with totalpages {totalpages}")
         else:
-            lacking = " (this dump has no swapents/page-table columns)" if r.tasks[0].swapents is None else ""
-            notes.append(
-                f"the printed score is {r.selected.score}, the model computes {exp.model_score}{lacking}"
-            )
+            notes.append(f"the printed score is {r.selected.score}, the model computes {exp.model_score}")
     return exp
 
 
@@ -530,14 +530,15 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
         console.print(f"kernel era: {era}")
         if e.trigger:
             console.print(f"trigger: {e.trigger.comm}" + (f" ({e.trigger.pid})" if e.trigger.pid else ""))
-        console.print(f"constraint: {e.constraint}; totalpages: {e.totalpages} ({e.totalpages_source})")
+        console.print(f"constraint: {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
         if e.page_size != 4096:
             console.print(f"page size: {e.page_size // 1024} KiB ({e.page_size_source})")
         if e.ranking:
             table = Table(title=f"top {len(e.ranking)} of {e.candidates} candidates, by points", title_justify="left")
             for col in ("#", "pid", "comm", "rss", "swapents", "pgtables", "adj", "points"):
                 table.add_column(col, justify="left" if col == "comm" else "right")
-            if any(c.oom_score is not None for c in e.ranking):
+            with_score = any(c.oom_score is not None for c in e.ranking)
+            if with_score:
                 table.add_column("oom_score", justify="right")
             table.add_column("")
             for i, c in enumerate(e.ranking, 1):
@@ -548,7 +549,7 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
                     marks.append("kernel")
                 row = [str(i), str(c.pid), c.comm, str(c.rss), str(c.swapents), f"{c.pgtables_bytes // e.page_size}",
                        str(c.oom_score_adj), str(c.points)]  # fmt: skip
-                if any(x.oom_score is not None for x in e.ranking):
+                if with_score:
                     row.append(str(c.oom_score))
                 row.append(", ".join(marks))
                 table.add_row(*row, style="bold" if marks else None)
@@ -564,15 +565,18 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
 
 
 def _verdict(e: Explanation) -> str:
-    def name(t: Task | None) -> str:
-        return f"{t.comm} ({t.pid})" if t else "nobody"
+    def name(t: Task) -> str:
+        return f"{t.comm} ({t.pid})"
 
-    killed = name(e.kernel_victim)
-    if e.kernel_selected and e.kernel_victim and e.kernel_selected.pid != e.kernel_victim.pid:
-        killed = f"{name(e.kernel_selected)}, killing its child {killed}"
+    if e.kernel_selected is None:
+        kernel = "The report does not show the kernel's victim"
+    elif e.kernel_victim and e.kernel_victim.pid != e.kernel_selected.pid:
+        kernel = f"The kernel chose {name(e.kernel_selected)} and killed its child {name(e.kernel_victim)}"
+    else:
+        kernel = f"The kernel chose {name(e.kernel_selected)}"
+    model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"
     if not e.compared:
-        model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"
-        return f"[yellow]The kernel chose {killed}; {model}: not compared.[/yellow]"
+        return f"[yellow]{kernel}; {model}: not compared.[/yellow]"
     if e.agree:
-        return f"[green]The kernel chose {killed}; the model picks {name(e.model_victim)}: agree.[/green]"
-    return f"[red]The kernel chose {killed}; the model picks {name(e.model_victim)}: DISAGREE.[/red]"
+        return f"[green]{kernel}; {model}: agree.[/green]"
+    return f"[red]{kernel}; {model}: DISAGREE.[/red]"
