@@ -227,8 +227,8 @@ class _Lines:
         self.lines = lines
         self.i = 0
 
-    def peek(self, k: int = 1) -> str | None:
-        j = self.i + k
+    def peek(self) -> str | None:
+        j = self.i + 1
         return self.lines[j][1] if j < len(self.lines) else None
 
     def join_next(self) -> str:
@@ -343,7 +343,7 @@ def parse_reports(text: str) -> list[OomReport]:
             else:
                 cur.trigger_comm = s.split(" invoked oom-killer:")[0]
                 cur.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")
-        elif _KILL_START.search(s) and not s.lstrip().startswith("Killed"):
+        elif _KILL_START.search(s):
             s = lines.join_while(s, lambda c, n: not _KILL.match(c) and not _starts_report_line(n))
             m = _KILL.match(s)
             if cur is None or cur.selected is not None or cur.killed is not None:
