@@ -1,0 +1,278 @@
+"""Build a Kernel from a scene: address-space layout, threads, futexes, timed actions.
+
+Layout follows x86_64 glibc: the brk heap low (0x56...), the mmap area top-down below 0x7f7f...
+(main thread TLS first, then thread stacks, then other mappings), the main stack at 0x7ffc....
+So a forward VMA walk (<=6.17) reaches the heap first and thread stacks late; the reverse walk of
+6.18 reaches the stacks and TLS (where glibc keeps each thread's robust list head) first.
+"""
+
+from __future__ import annotations
+
+from ..kernel.core import Kernel, KernelError
+from ..kernel.policy import Policy, get_policy
+from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
+from .actions import Action, action_from_spec
+from .load import LoadedScene
+from .units import parse_duration, parse_pages, parse_rate
+
+HEAP_BASE = 0x5600_0000_0000
+MMAP_TOP = 0x7F7F_0000_0000
+MAIN_STACK = 0x7FFC_0000_0000
+GAP = 0x10_0000  # 1 MiB between mmap-area mappings
+PAGE = 4096
+
+
+def _align(n: int) -> int:
+    return -(-n // PAGE) * PAGE
+
+
+class Builder:
+    def __init__(self, ls: LoadedScene):
+        self.ls = ls
+        self.sc = ls.scene
+        self.hz = self.sc.hz
+
+    def err(self, path: str, message: str):
+        return self.ls.error(path, message)
+
+    def pages(self, value, path: str) -> int:
+        try:
+            return parse_pages(value)
+        except ValueError as e:
+            raise self.err(path, str(e)) from None
+
+    def jiffies(self, value, path: str) -> int:
+        try:
+            return parse_duration(value, self.hz)
+        except ValueError as e:
+            raise self.err(path, str(e)) from None
+
+    def rate(self, value, path: str) -> int:
+        try:
+            return parse_rate(value, self.hz)
+        except ValueError as e:
+            raise self.err(path, str(e)) from None
+
+    def policy(self, policy_id: str | None, kernel: str | None) -> Policy:
+        pid = policy_id or self.sc.policy
+        try:
+            return get_policy(pid, kernel or self.sc.kernel)
+        except ValueError as e:
+            raise self.err("policy" if policy_id is None else "--policy", str(e)) from None
+
+    def build(self, policy: Policy) -> tuple[Kernel, list[tuple[int, Action]]]:
+        sc = self.sc
+        k = Kernel(policy, hz=self.hz, ram_pages=self.pages(sc.ram, "ram"), swap_pages=self.pages(sc.swap, "swap"),
+                   reserved_pages=self.pages(sc.reserved, "reserved"),
+                   reap_rate=self.rate(sc.reap_rate, "reap_rate") if sc.reap_rate else None,
+                   exit_rate=self.rate(sc.exit_rate, "exit_rate") if sc.exit_rate else None)
+        try:
+            self._cgroups(k)
+            self._shm(k)
+            self._processes(k)
+            self._futexes(k)
+            actions = self._actions(k)
+        except KernelError as e:
+            raise self.err("", str(e)) from None
+        return k, actions
+
+    def _cgroups(self, k: Kernel) -> None:
+        for i, c in enumerate(self.sc.cgroups):
+            path = f"cgroups[{i}]"
+            if not c.path.startswith("/") or c.path == "/" or c.path.endswith("/"):
+                raise self.err(f"{path}.path", f'expected an absolute cgroup path like "/app", got {c.path!r}')
+            limit = self.pages(c.memory_max, f"{path}.memory_max") if c.memory_max is not None else None
+            try:
+                k.add_cgroup(c.path, limit=limit, oom_group=c.oom_group, freezer=c.freezer, frozen=False)
+            except KernelError as e:
+                raise self.err(f"{path}.path", str(e)) from None
+            if c.frozen and c.freezer is None:
+                raise self.err(f"{path}.frozen", 'a frozen cgroup needs freezer = "v1" or "v2"')
+
+    def _shm(self, k: Kernel) -> None:
+        for i, s in enumerate(self.sc.shm):
+            if s.cgroup not in k.cgroups:
+                raise self.err(f"shm[{i}].cgroup", f"no cgroup {s.cgroup!r} (declare it under [[cgroups]])")
+            if s.name in k.shm:
+                raise self.err(f"shm[{i}].name", f"shm {s.name!r} declared twice")
+            k.add_shm(s.name, self.pages(s.size, f"shm[{i}].size"), s.cgroup)
+
+    def _processes(self, k: Kernel) -> None:
+        seen_tids: set[int] = set()
+        for i, ps in enumerate(self.sc.processes):
+            path = f"processes[{i}]"
+            if ps.cgroup not in k.cgroups:
+                raise self.err(f"{path}.cgroup", f"no cgroup {ps.cgroup!r} (declare it under [[cgroups]])")
+            if ps.parent is not None and ps.parent not in k.pids:
+                raise self.err(f"{path}.parent", f"no earlier process with pid {ps.parent}")
+            if ps.pid in k.pids:
+                raise self.err(f"{path}.pid", f"pid {ps.pid} is used twice")
+            shared = None
+            if ps.shares_mm_with is not None:
+                other = k.pids.get(ps.shares_mm_with)
+                if other is None or other.init_mm is None:
+                    raise self.err(f"{path}.shares_mm_with", f"no earlier process with pid {ps.shares_mm_with}")
+                shared = other.init_mm
+            p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
+                              uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
+                              handles_sigterm=ps.handles_sigterm)
+            mm = p.init_mm
+            threads = ps.threads or []
+            tids = [t.tid for t in threads] or [ps.pid]
+            if threads and threads[0].tid != ps.pid:
+                raise self.err(f"{path}.threads[0].tid", f"the first thread is the group leader: its tid must be the pid {ps.pid}")
+            for j, tid in enumerate(tids):
+                if tid in seen_tids or (tid != ps.pid and tid in k.pids):
+                    raise self.err(f"{path}.threads[{j}].tid", f"tid {tid} is used twice")
+                seen_tids.add(tid)
+            # threads
+            from ..scene.schema import ThreadSpec
+
+            specs = threads or [ThreadSpec(tid=ps.pid, state="R" if ps.alloc else "S")]
+            for j, ts in enumerate(specs):
+                tpath = f"{path}.threads[{j}]"
+                state = {"R": RUNNING, "S": SLEEPING, "D": DISK}[ts.state]
+                d_forever = ts.d_for == "forever"
+                d_for = None if (ts.d_for is None or d_forever) else self.jiffies(ts.d_for, f"{tpath}.d_for")
+                if state == DISK and ts.d_for is None:
+                    raise self.err(f"{tpath}.d_for", 'a D-state thread needs d_for ("10s" or "forever")')
+                if ts.mmap_lock and state != DISK:
+                    raise self.err(f"{tpath}.mmap_lock", 'only a thread in state "D" can hold mmap_lock here')
+                k.add_thread(p, ts.tid, state=state, robust_list=ts.robust_list,
+                             exit_latency=max(1, self.jiffies(ts.exit_latency, f"{tpath}.exit_latency")),
+                             d_for=d_for, d_forever=d_forever, holds_mmap_lock=ts.mmap_lock)
+            if mm is None or shared is not None:
+                if ps.vmas or ps.rss or ps.file_rss:
+                    raise self.err(path, "a process sharing another's mm cannot declare its own memory")
+                self._stacks(k, p, specs, path, shared_mm=shared)
+                continue
+            self._layout(k, p, ps, specs, path)
+            if ps.alloc is not None:
+                a = ps.alloc
+                tid = a.thread if a.thread is not None else ps.pid
+                t = k.tids.get(tid)
+                if t is None or t.process is not p:
+                    raise self.err(f"{path}.alloc.thread", f"tid {tid} is not a thread of pid {ps.pid}")
+                if t.state != RUNNING:
+                    t.state = t.resume_state = RUNNING
+                k.add_allocation(t, self.rate(a.rate, f"{path}.alloc.rate"), self.pages(a.target, f"{path}.alloc.target"),
+                                 self.jiffies(a.start, f"{path}.alloc.start"))
+
+    def _stacks(self, k: Kernel, p, specs, path: str, shared_mm=None) -> None:
+        mm = shared_mm or p.init_mm
+        base = min((v.start for v in mm.vmas if HEAP_BASE < v.start < MAIN_STACK), default=MMAP_TOP)
+        for j, ts in enumerate(specs):
+            size = _align(self.pages(ts.stack, f"{path}.threads[{j}].stack") * PAGE)
+            rss = min(self.pages(ts.stack_rss, f"{path}.threads[{j}].stack_rss"), size // PAGE)
+            if j == 0 and shared_mm is None:
+                # the leader's robust list head is in the static TLS block (ld.so, top of the mmap area)
+                k.add_vma(mm, Vma(MAIN_STACK, MAIN_STACK + size, "stack", "[stack]", rss))
+                k.add_vma(mm, Vma(MMAP_TOP, MMAP_TOP + 16 * PAGE, "anon", "[tls]", 4, stack_of=ts.tid))
+                continue
+            base -= size + GAP
+            k.add_vma(mm, Vma(base, base + size, "stack", f"[stack:{ts.tid}]", rss, stack_of=ts.tid))
+
+    def _layout(self, k: Kernel, p, ps, specs, path: str) -> None:
+        mm = p.init_mm
+        self._stacks(k, p, specs, path)
+        total = 0
+        heap = self.pages(ps.rss, f"{path}.rss")
+        swap = self.pages(ps.swap, f"{path}.swap")
+        if heap or swap:
+            k.add_vma(mm, Vma(HEAP_BASE, HEAP_BASE + (heap + swap) * PAGE, "anon", "[heap]", heap, swap=swap))
+        fr = self.pages(ps.file_rss, f"{path}.file_rss")
+        if fr:
+            k.add_vma(mm, Vma(0x5555_5555_0000, 0x5555_5555_0000 + fr * PAGE, "file", f"/usr/bin/{ps.comm}", fr))
+        cursor = min(v.start for v in mm.vmas if HEAP_BASE < v.start < MAIN_STACK)
+        for j, vs in enumerate(ps.vmas):
+            vpath = f"{path}.vmas[{j}]"
+            size = self.pages(vs.size, f"{vpath}.size")
+            rss = size if vs.rss is None else self.pages(vs.rss, f"{vpath}.rss")
+            if rss > size:
+                raise self.err(f"{vpath}.rss", f"rss ({rss} pages) is larger than the mapping ({size} pages)")
+            shm = None
+            if vs.kind == "shmem":
+                if vs.shm is None or vs.shm not in k.shm:
+                    raise self.err(f"{vpath}.shm", f"kind shmem needs shm = the name of a [[shm]] object, got {vs.shm!r}")
+                shm = k.shm[vs.shm]
+            elif vs.shm is not None:
+                raise self.err(f"{vpath}.shm", 'only kind = "shmem" maps a [[shm]] object')
+            swap = self.pages(vs.swap, f"{vpath}.swap")
+            if swap and vs.kind not in ("anon", "stack"):
+                raise self.err(f"{vpath}.swap", "only private anonymous memory has swap entries")
+            cursor -= size * PAGE + GAP
+            name = vs.name or {"shmem": f"/dev/shm/{vs.shm}", "file": "/usr/lib/lib.so",
+                               "shared_file": "/data/shared.db"}.get(vs.kind, f"[{vs.kind}]")
+            k.add_vma(mm, Vma(cursor, cursor + size * PAGE, vs.kind, name, rss, swap=swap, locked=vs.locked, shm=shm))
+            total += size
+        pt = ps.pgtables
+        if pt is None:
+            mapped = sum(v.rss + v.swap for v in mm.vmas)
+            pt_bytes = (mapped // 512 + 1) * PAGE  # one PTE page maps 2 MiB
+        else:
+            pt_bytes = self.pages(pt, f"{path}.pgtables") * PAGE
+        mm.pgtables_bytes = pt_bytes
+        k.used_pages += pt_bytes // PAGE
+
+    def _futexes(self, k: Kernel) -> None:
+        for i, fs in enumerate(self.sc.futexes):
+            path = f"futexes[{i}]"
+            if fs.name in k.futexes:
+                raise self.err(f"{path}.name", f"futex {fs.name!r} declared twice")
+            shm = vma = None
+            if fs.shm is not None:
+                if fs.shm not in k.shm:
+                    raise self.err(f"{path}.shm", f"no [[shm]] object named {fs.shm!r}")
+                shm = k.shm[fs.shm]
+            elif fs.private_to is not None:
+                p = k.pids.get(fs.private_to)
+                if p is None or p.init_mm is None:
+                    raise self.err(f"{path}.private_to", f"no process with pid {fs.private_to}")
+                vma = next((v for v in p.init_mm.vmas if v.name == "[heap]"), None) or p.init_mm.vmas[0]
+            else:
+                raise self.err(path, "a futex lives in shared memory (shm = ...) or in a process (private_to = pid)")
+            owner = None
+            if fs.owner is not None:
+                owner = k.tids.get(fs.owner)
+                if owner is None:
+                    raise self.err(f"{path}.owner", f"no thread with tid {fs.owner}")
+            f = k.add_futex(fs.name, robust=fs.robust, shm=shm, vma=vma, owner=owner)
+            for j, ws in enumerate(fs.waiters):
+                t = k.tids.get(ws.tid)
+                if t is None:
+                    raise self.err(f"{path}.waiters[{j}].tid", f"no thread with tid {ws.tid}")
+                if t.waiting_on is not None:
+                    raise self.err(f"{path}.waiters[{j}].tid", f"tid {ws.tid} already waits on {t.waiting_on.name}")
+                k.add_waiter(f, t, None if ws.timeout is None else self.jiffies(ws.timeout, f"{path}.waiters[{j}].timeout"))
+            if fs.release_at is not None:
+                if owner is None:
+                    raise self.err(f"{path}.release_at", "release_at needs an owner")
+                from .actions import Unlock
+
+                k.add_timer(self.jiffies(fs.release_at, f"{path}.release_at"),
+                            lambda f=f: Unlock(futex=f.name).apply(k))
+
+    def _actions(self, k: Kernel) -> list[tuple[int, Action]]:
+        out = []
+        for i, a in enumerate(self.sc.actions):
+            path = f"actions[{i}]"
+            try:
+                action = action_from_spec(a)
+                action.validate(k)
+            except ValueError as e:
+                raise self.err(path, str(e)) from None
+            out.append((self.jiffies(a.at, f"{path}.at"), action))
+        out.sort(key=lambda x: x[0])
+        return out
+
+
+def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None = None):
+    b = Builder(ls)
+    pol = b.policy(policy, kernel)
+    k, actions = b.build(pol)
+    # frozen-at-start cgroups: freeze after everything exists, so threads enter the refrigerator
+    for c in ls.scene.cgroups:
+        if c.frozen:
+            k.freeze(c.path)
+    k.drain()
+    return k, actions

@@ -1,0 +1,194 @@
+"""Load scene files with errors in the file's own words: file, key path, line, what was expected,
+and the nearest valid key for a typo. Built-in scenes ship inside the package (oomtui/scenes)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import msgspec
+
+from ..errors import UserError
+from .schema import Scene
+
+
+class SceneError(UserError):
+    def __init__(self, file: str, path: str | None, message: str, line: int | None = None):
+        self.file, self.path, self.line, self.message = file, path, line, message
+        where = file + (f":{line}" if line else "")
+        key = f" at {path}" if path else ""
+        super().__init__(f"{where}: {message}{key}")
+
+
+def builtin_dir():
+    return resources.files("oomtui") / "scenes"
+
+
+def builtin_ids() -> list[str]:
+    d = builtin_dir()
+    try:
+        names = [e.name for e in d.iterdir()]
+    except FileNotFoundError:  # running from a source tree without the wheel mapping
+        names = []
+    if not names:
+        d = Path(__file__).resolve().parents[2] / "scenes"
+        names = [p.name for p in d.glob("*.toml")] if d.is_dir() else []
+    return sorted(n[:-5] for n in names if n.endswith(".toml"))
+
+
+def _builtin_text(scene_id: str) -> str | None:
+    for base in (builtin_dir(), Path(__file__).resolve().parents[2] / "scenes"):
+        try:
+            f = base / f"{scene_id}.toml"
+            return f.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError, OSError):
+            continue
+    return None
+
+
+def resolve(ref: str) -> tuple[str, str]:
+    """(display name, text) of a built-in id or a path."""
+    p = Path(ref)
+    if p.suffix == ".toml" or p.exists() or "/" in ref:
+        try:
+            return str(p), p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(f"{ref}: no such file") from None
+        except IsADirectoryError:
+            raise UserError(f"{ref}: is a directory, expected a scene file (.toml)") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise UserError(f"{ref}: cannot read: {e}") from None
+    text = _builtin_text(ref)
+    if text is None:
+        ids = builtin_ids()
+        hint = difflib.get_close_matches(ref, ids, n=1)
+        did = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise UserError(f"no built-in scene {ref!r}{did} and no such file; `oomtui scenes` lists the built-in ones")
+    return f"{ref} (built-in)", text
+
+
+class LoadedScene:
+    """A decoded scene with what error messages need: its display name and text."""
+
+    __slots__ = ("scene", "name", "text", "ref")
+
+    def __init__(self, scene: Scene, name: str, text: str, ref: str):
+        self.scene, self.name, self.text, self.ref = scene, name, text, ref
+
+    def error(self, path: str, message: str) -> SceneError:
+        return SceneError(self.name, path, message, locate(self.text, path))
+
+
+def load_scene(ref: str) -> LoadedScene:
+    name, text = resolve(ref)
+    return LoadedScene(parse_scene(text, name), name, text, ref)
+
+
+def parse_scene(text: str, name: str = "<scene>") -> Scene:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line = int(m.group(1)) if m else None
+        raise SceneError(name, None, f"not valid TOML: {re.sub(r' [(]at line.*', '', str(e))}", line) from None
+    try:
+        return msgspec.convert(data, Scene)
+    except msgspec.ValidationError as e:
+        raise _rewrite(e, data, text, name) from None
+
+
+_AT = re.compile(r"^(.*) - at `\$(.*)`$")
+
+
+def _rewrite(e: msgspec.ValidationError, data: dict, text: str, name: str) -> SceneError:
+    msg = str(e)
+    m = _AT.match(msg)
+    detail, jpath = (m.group(1), m.group(2)) if m else (msg, "")
+    path = jpath.lstrip(".")
+    unknown = re.match(r"Object contains unknown field `(.+)`", detail)
+    if unknown:
+        key = unknown.group(1)
+        struct = _struct_at(path)
+        fields = list(struct.__struct_fields__) if struct else []
+        hint = difflib.get_close_matches(key, fields, n=1, cutoff=0.5)
+        did = f"; did you mean {hint[0]!r}?" if hint else (f"; valid keys: {', '.join(fields)}" if fields else "")
+        full = f"{path}.{key}" if path else key
+        return SceneError(name, full, f"unknown key {key!r}{did}", locate(text, full))
+    missing = re.match(r"Object missing required field `(.+)`", detail)
+    if missing:
+        key = missing.group(1)
+        return SceneError(name, path or "(top level)", f"missing required key {key!r}", locate(text, path))
+    detail = detail.replace("Expected", "expected").replace("`", "")
+    return SceneError(name, path, detail, locate(text, path))
+
+
+def _struct_at(path: str):
+    """The schema struct a key path points into (for "did you mean")."""
+    import typing
+
+    t: object = Scene
+    for tok in re.findall(r"[A-Za-z_]+", path):
+        fields = getattr(t, "__annotations__", {})
+        hints = typing.get_type_hints(t, include_extras=True) if fields else {}
+        if tok not in hints:
+            return None
+        t = _unwrap(hints[tok])
+    return t if hasattr(t, "__struct_fields__") else None
+
+
+def _unwrap(tp):
+    import typing
+
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (list,):
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union,) or str(origin) == "<class 'types.UnionType'>":
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = next((a for a in args if hasattr(a, "__struct_fields__")), args[0])
+        else:
+            return tp
+
+
+def locate(text: str, path: str) -> int | None:
+    """Best-effort line of a key path like processes[2].threads[0].tid in TOML text."""
+    if not path:
+        return None
+    lines = text.splitlines()
+    start = 0
+    prefix: list[str] = []
+    found: int | None = None
+    for tok in re.findall(r"([A-Za-z_]+)(?:\[(\d+)\])?", path):
+        key, idx = tok
+        table = ".".join(prefix + [key])
+        if idx:
+            want = int(idx)
+            header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+            hits = [i for i in range(start, len(lines)) if header.match(lines[i])]
+            if len(hits) > want:
+                start = found = hits[want]
+                start += 1
+            else:
+                inline = re.compile(rf"^\s*{re.escape(key)}\s*=")
+                hit = next((i for i in range(start, len(lines)) if inline.match(lines[i])), None)
+                return hit + 1 if hit is not None else (found + 1 if found is not None else None)
+            prefix.append(key)
+        else:
+            assign = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            sub = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+            end = next((i for i in range(start, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines))
+            hit = next((i for i in range(start, end) if assign.match(lines[i])), None)
+            if hit is None:
+                hit = next((i for i in range(start, len(lines)) if sub.match(lines[i])), None)
+                if hit is not None:
+                    start = hit + 1
+                    prefix.append(key)
+            if hit is None:
+                return found + 1 if found is not None else None
+            found = hit
+    return found + 1 if found is not None else None

@@ -1,0 +1,137 @@
+"""The scene file format (TOML), as msgspec structs. Unknown keys are rejected.
+
+`oomtui schema` prints the JSON Schema generated from these structs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from .units import DURATION_HELP, RATE_HELP, SIZE_HELP
+
+Size = Annotated[int | str, Meta(description=SIZE_HELP)]
+Duration = Annotated[int | str, Meta(description=DURATION_HELP)]
+Rate = Annotated[str, Meta(description=RATE_HELP)]
+
+
+class _S(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+class CgroupSpec(_S):
+    path: Annotated[str, Meta(description='cgroup path, e.g. "/app" (parents first)')]
+    memory_max: Size | None = None
+    oom_group: Annotated[bool, Meta(description="memory.oom.group (cgroup v2)")] = False
+    freezer: Annotated[Literal["v1", "v2"] | None, Meta(description="which freezer controls this cgroup")] = None
+    frozen: Annotated[bool, Meta(description="frozen at the start")] = False
+
+
+class ThreadSpec(_S):
+    tid: int
+    state: Annotated[Literal["R", "S", "D"], Meta(description="R running, S sleeping, D uninterruptible")] = "S"
+    robust_list: Annotated[bool, Meta(description="set_robust_list() registered (glibc: every thread)")] = True
+    exit_latency: Annotated[Duration, Meta(description="from a SIGKILL wake-up to futex_cleanup()")] = "4ms"
+    d_for: Annotated[Duration | None, Meta(description='with state = "D": how long; "forever" never wakes')] = None
+    mmap_lock: Annotated[bool, Meta(description="holds mmap_lock for write while in D")] = False
+    stack: Size = "8 MiB"
+    stack_rss: Size = "64 KiB"
+
+
+class VmaSpec(_S):
+    kind: Literal["anon", "stack", "file", "shared_file", "shmem", "hugetlb", "pfnmap"]
+    size: Size
+    rss: Size | None = None
+    swap: Size = 0
+    name: str | None = None
+    locked: Annotated[bool, Meta(description="mlock()ed (VM_LOCKED)")] = False
+    shm: Annotated[str | None, Meta(description="name of a [[shm]] object this maps (kind shmem)")] = None
+
+
+class AllocSpec(_S):
+    rate: Rate
+    target: Size
+    thread: int | None = None
+    start: Duration = 0
+
+
+class ProcessSpec(_S):
+    pid: int
+    comm: str
+    cgroup: str = "/"
+    parent: int | None = None
+    oom_score_adj: Annotated[int, Meta(ge=-1000, le=1000)] = 0
+    uid: int = 0
+    rss: Annotated[Size, Meta(description="private anonymous heap ([heap]), resident")] = 0
+    file_rss: Annotated[Size, Meta(description="private file mappings (binary, libraries), resident")] = 0
+    swap: Annotated[Size, Meta(description="swapped-out heap pages (swapents)")] = 0
+    pgtables: Annotated[Size | None, Meta(description="page tables; default about 1/512 of the mapped size")] = None
+    shares_mm_with: Annotated[int | None, Meta(description="CLONE_VM without CLONE_THREAD: use this pid's mm")] = None
+    init: Annotated[bool, Meta(description="global init (pid 1): never killed")] = False
+    kthread: bool = False
+    handles_sigterm: Annotated[bool, Meta(description="has a SIGTERM handler (SIGTERM is then not fatal)")] = True
+    threads: list[ThreadSpec] = []
+    vmas: list[VmaSpec] = []
+    alloc: AllocSpec | None = None
+
+
+class ShmSpec(_S):
+    name: str
+    size: Size
+    cgroup: str = "/"
+
+
+class WaiterSpec(_S):
+    tid: int
+    timeout: Duration | None = None
+
+
+class FutexSpec(_S):
+    name: str
+    shm: Annotated[str | None, Meta(description="in this [[shm]] object (MAP_SHARED: survives reaping)")] = None
+    private_to: Annotated[int | None, Meta(description="else: in this pid's private heap")] = None
+    robust: bool = True
+    owner: Annotated[int | None, Meta(description="tid holding it")] = None
+    waiters: list[WaiterSpec] = []
+    release_at: Annotated[Duration | None, Meta(description="the owner unlocks at this time")] = None
+
+
+ActionName = Literal["oom", "kill", "sigterm", "freeze", "thaw", "mrelease", "set_adj", "policy", "unlock"]
+
+
+class ActionSpec(_S):
+    at: Duration
+    do: ActionName
+    pid: int | None = None
+    cgroup: str | None = None
+    value: int | None = None
+    flags: int = 0
+    policy: str | None = None
+    futex: str | None = None
+    caption: str | None = None
+
+
+class Scene(_S):
+    title: str
+    story: str
+    ram: Size
+    source: str = ""
+    hz: Annotated[Literal[100, 250, 300, 1000], Meta(description="CONFIG_HZ")] = 250
+    swap: Size = 0
+    reserved: Annotated[Size, Meta(description="RAM used by everything not modelled")] = 0
+    policy: str = "linux-6.18"
+    kernel: Annotated[str | None, Meta(description='override the policy\'s kernel version, e.g. "5.15"')] = None
+    duration: Annotated[Duration, Meta(description="how long `oomtui run` simulates")] = "5s"
+    reap_rate: Rate | None = None
+    exit_rate: Rate | None = None
+    cgroups: list[CgroupSpec] = []
+    shm: list[ShmSpec] = []
+    processes: list[ProcessSpec] = []
+    futexes: list[FutexSpec] = []
+    actions: list[ActionSpec] = []
+
+
+def json_schema() -> dict:
+    return msgspec.json.schema(Scene)

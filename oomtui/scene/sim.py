@@ -1,0 +1,177 @@
+"""A running scene: the kernel plus the scene's timed actions, and the outcome detected from events.
+
+Front ends (CLI, TUI, recorder, tests) drive a Simulation; they never touch kernel state directly.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..kernel import events as ev
+from ..kernel.core import Kernel, KernelError
+from .actions import Action
+from .build import build_kernel
+from .load import LoadedScene
+from .units import parse_duration
+
+
+class KillRec(msgspec.Struct):
+    t_ms: int
+    pid: int
+    comm: str
+    reason: str
+    signal: str
+
+
+class ReapRec(msgspec.Struct):
+    t_ms: int
+    pid: int
+    comm: str
+    by: str
+    result: str
+    freed_kb: int
+
+
+class FreedRec(msgspec.Struct):
+    t_ms: int
+    pid: int
+    by: str  # "exit_mmap" | "oom_reaper" | "process_mrelease"
+    freed_kb: int
+
+
+class WaiterRec(msgspec.Struct):
+    tid: int
+    futex: str
+    outcome: str  # eownerdead | acquired | timedout | blocked | hung | killed
+    t_ms: int | None
+
+
+class SyscallRec(msgspec.Struct):
+    t_ms: int
+    name: str
+    pid: int
+    ret: int
+    errno: str | None
+
+
+class LivelockRec(msgspec.Struct):
+    t_ms: int
+    pid: int
+    comm: str
+    reason: str
+
+
+class Outcome(msgspec.Struct):
+    scene: str
+    title: str
+    policy: str
+    kernel: str
+    hz: int
+    t_ms: int
+    kills: list[KillRec]
+    reaps: list[ReapRec]
+    freed: list[FreedRec]
+    waiters: list[WaiterRec]
+    syscalls: list[SyscallRec]
+    oom_blocked_ms: int
+    livelock: LivelockRec | None
+    panic: str | None
+    dmesg: list[str]
+
+    def waiter(self, tid: int) -> WaiterRec:
+        return next(w for w in self.waiters if w.tid == tid)
+
+    def killed_pids(self, reason: str | None = None) -> list[int]:
+        return [k.pid for k in self.kills if reason is None or k.reason == reason]
+
+
+class Simulation:
+    def __init__(self, ls: LoadedScene, policy: str | None = None, kernel: str | None = None):
+        self.loaded = ls
+        self.scene = ls.scene
+        self.policy_override = policy
+        self.kernel_override = kernel
+        self.k: Kernel
+        self.script: list[tuple[int, Action]]
+        self.k, self.script = build_kernel(ls, policy, kernel)
+        self.duration = parse_duration(self.scene.duration, self.scene.hz)
+        self._next_action = 0
+
+    @property
+    def id(self) -> str:
+        return self.loaded.ref
+
+    def restart(self) -> None:
+        self.__init__(self.loaded, self.policy_override, self.kernel_override)  # type: ignore[misc]
+
+    def advance(self, n: int) -> list[ev.AnyEvent]:
+        """Advance n jiffies, applying scripted actions when their time comes."""
+        out: list[ev.AnyEvent] = []
+        target = self.k.jiffies + n
+        while self._next_action < len(self.script) and self.script[self._next_action][0] <= target:
+            at, action = self.script[self._next_action]
+            self._next_action += 1
+            out += self.k.step(max(0, at - self.k.jiffies))
+            out += self.apply(action)
+        out += self.k.step(max(0, target - self.k.jiffies))
+        return out
+
+    def next_event_at(self) -> int | None:
+        times = [t for t in (self.k.next_event_at(),) if t is not None]
+        if self._next_action < len(self.script):
+            times.append(self.script[self._next_action][0])
+        return min(times) if times else None
+
+    def advance_to_next_event(self, limit: int) -> list[ev.AnyEvent]:
+        nxt = self.next_event_at()
+        if nxt is None:
+            return self.advance(limit)
+        return self.advance(max(0, min(nxt, self.k.jiffies + limit) - self.k.jiffies))
+
+    def apply(self, action: Action) -> list[ev.AnyEvent]:
+        """Apply a user/script action now. A bad target raises KernelError with a clear message."""
+        try:
+            action.apply(self.k)
+        except KernelError:
+            self.k.drain()
+            raise
+        return self.k.drain()
+
+    def run(self, until: int | None = None) -> Outcome:
+        end = self.duration if until is None else until
+        if end > self.k.jiffies:
+            self.advance(end - self.k.jiffies)
+        return self.outcome()
+
+    def outcome(self) -> Outcome:
+        k = self.k
+        ms = k.ms
+        kills, reaps, freed, syscalls = [], [], [], []
+        for e in k.events:
+            if isinstance(e, ev.Kill):
+                kills.append(KillRec(ms(e.t), e.pid, e.comm, e.reason, e.signal))
+            elif isinstance(e, ev.Reaped):
+                reaps.append(ReapRec(ms(e.t), e.pid, e.comm, e.by, e.result, e.freed_kb))
+                if e.freed_kb:
+                    freed.append(FreedRec(ms(e.t), e.pid, e.by, e.freed_kb))
+            elif isinstance(e, ev.ExitMmap) and e.phase == "done":
+                freed.append(FreedRec(ms(e.t), e.pid, "exit_mmap", e.freed_kb))
+            elif isinstance(e, ev.Syscall):
+                syscalls.append(SyscallRec(ms(e.t), e.name, e.pid, e.ret, e.errno))
+        waiters = []
+        for f in k.futexes.values():
+            for w in f.history:
+                outcome = w.outcome or "blocked"
+                waiters.append(WaiterRec(w.task.tid, f.name, outcome, None if w.t is None else ms(w.t)))
+        blocked = k.oom_blocked_jiffies
+        if k.livelock is not None:
+            blocked += k.jiffies - k.livelock.t  # every allocation keeps failing from then on
+        ll = k.livelock
+        panic = next((e.message for e in k.events if isinstance(e, ev.Panic)), None)
+        return Outcome(
+            scene=self.id, title=self.scene.title, policy=k.policy.id, kernel=str(k.policy.version), hz=k.hz,
+            t_ms=ms(k.jiffies), kills=kills, reaps=reaps, freed=freed, waiters=waiters, syscalls=syscalls,
+            oom_blocked_ms=ms(blocked),
+            livelock=LivelockRec(ms(ll.t), ll.pid, ll.comm, ll.reason) if ll else None,
+            panic=panic, dmesg=k.dmesg(),
+        )

@@ -1,0 +1,79 @@
+"""Sizes, durations and rates as scene authors write them: "512 MiB", "150ms", "12 GB/s"."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE_UNITS = {
+    "": 1, "b": 1,
+    "k": 1024, "kb": 1000, "kib": 1024,
+    "m": 1024**2, "mb": 1000**2, "mib": 1024**2,
+    "g": 1024**3, "gb": 1000**3, "gib": 1024**3,
+    "t": 1024**4, "tb": 1000**4, "tib": 1024**4,
+}
+_NUM = r"(\d+(?:\.\d+)?|\.\d+)"
+_SIZE_RE = re.compile(rf"^\s*{_NUM}\s*([a-zA-Z]*)\s*$")
+SIZE_HELP = 'bytes, or a number with a unit: "512 MiB", "4 KiB", "2G", "1.5 GB"'
+DURATION_HELP = 'a time: "2s", "150ms", "40 jiffies", "0"'
+RATE_HELP = 'a rate: "12 GB/s", "256 MiB/s"'
+
+
+def parse_size(value: int | str) -> int:
+    """Bytes."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size ({SIZE_HELP}), got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"a size cannot be negative, got {value}")
+        return value
+    m = _SIZE_RE.match(value)
+    if not m or m.group(2).lower() not in _SIZE_UNITS:
+        raise ValueError(f"expected a size ({SIZE_HELP}), got {value!r}")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
+def parse_pages(value: int | str, page_size: int = 4096) -> int:
+    return -(-parse_size(value) // page_size)
+
+
+_DUR_UNITS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "m": 60.0, "min": 60.0}
+_DUR_RE = re.compile(rf"^\s*{_NUM}\s*([a-zA-Z]*)\s*$")
+
+
+def parse_duration(value: int | float | str, hz: int) -> int:
+    """Jiffies at `hz` (rounded up: a timer never fires early)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value == 0:
+            return 0
+        raise ValueError(f"expected {DURATION_HELP} with a unit, got {value!r}")
+    m = _DUR_RE.match(value)
+    if not m:
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    num, unit = float(m.group(1)), m.group(2).lower()
+    if unit in ("j", "jiffy", "jiffies"):
+        return int(num)
+    if unit == "" and num == 0:
+        return 0
+    if unit not in _DUR_UNITS:
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r} (unknown unit {m.group(2)!r})")
+    return -(-round(num * _DUR_UNITS[unit] * hz * 1e6) // 1_000_000)
+
+
+def parse_rate(value: str, hz: int, page_size: int = 4096) -> int:
+    """Pages per jiffy (at least 1)."""
+    if not isinstance(value, str) or "/" not in value:
+        raise ValueError(f"expected {RATE_HELP}, got {value!r}")
+    size, per = value.rsplit("/", 1)
+    if per.strip().lower() not in ("s", "sec"):
+        raise ValueError(f"expected {RATE_HELP}, got {value!r} (rates are per second: /s)")
+    return max(1, parse_size(size) // page_size // hz)
+
+
+def fmt_size(nbytes: int) -> str:
+    for unit, div in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if abs(nbytes) >= div:
+            v = nbytes / div
+            return f"{v:.1f} {unit}" if v < 100 and v != int(v) else f"{int(v)} {unit}"
+    return f"{nbytes} B"
