@@ -18,15 +18,8 @@ from oomtui.importers.explain import explain_text, import_main, select_bad_proce
 from oomtui.importers.report import parse_reports
 from oomtui.kernel.version import KernelVersion
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "fixtures"
-DATA = REPO / "tests" / "data" / "reports"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures (shared test material) is not here")
-
-
-def fixture(prefix: str, folder: str = "oomanalyser") -> Path:
-    (path,) = (SHARED / folder).glob(f"{prefix}-*.log")
-    return path
+from .test_report import DATA, REPO, SHARED, needs_shared
+from .test_report import fixture_path as fixture
 
 
 def explain_file(path: Path):

@@ -18,9 +18,13 @@ DATA = REPO / "tests" / "data" / "reports"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures (shared test material) is not here")
 
 
-def fixture(prefix: str, folder: str = "oomanalyser") -> str:
+def fixture_path(prefix: str, folder: str = "oomanalyser") -> Path:
     (path,) = (SHARED / folder).glob(f"{prefix}-*.log")
-    return path.read_text(encoding="utf-8")
+    return path
+
+
+def fixture(prefix: str, folder: str = "oomanalyser") -> str:
+    return fixture_path(prefix, folder).read_text(encoding="utf-8")
 
 
 def data(name: str) -> str:
