@@ -11,6 +11,48 @@ import sys
 from . import __version__
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .report.cli import run_main
+
+    return run_main(args)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .report.cli import compare_main
+
+    return compare_main(args)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .report.cli import check_main
+
+    return check_main(args)
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .report.cli import schema_main
+
+    return schema_main(args)
+
+
+def _cmd_scenes(args: argparse.Namespace) -> int:
+    from .report.cli import scenes_main
+
+    return scenes_main(args)
+
+
+def _cmd_policies(args: argparse.Namespace) -> int:
+    from .report.cli import policies_main
+
+    return policies_main(args)
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    from .tui.app import main as play_main
+
+    return play_main(args)
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     from .importers.explain import main as explain_main
 
@@ -44,6 +86,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"oomtui {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+    s = sub.add_parser("play", help="open the interactive view on a scene (the default command)")
+    _scene_args(s, optional=True)
+    s.add_argument("--paused", action="store_true", help="start paused")
+    s.add_argument("--speed", type=float, default=1.0, metavar="X", help="simulated seconds per real second (0.05 to 100)")
+    s.set_defaults(func=_cmd_play)
+
+    s = sub.add_parser("run", help="run a scene headless and print its timeline, dmesg and outcome")
+    _scene_args(s)
+    s.add_argument("--until", metavar="TIME", help='simulate until this time (default: the scene\'s duration), e.g. "3s"')
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_cmd_run)
+
+    s = sub.add_parser("compare", help="run a scene under every policy, side by side")
+    s.add_argument("scene", metavar="SCENE", help="a built-in scene id (see `oomtui scenes`) or a scene file")
+    s.add_argument("--until", metavar="TIME", help="simulate until this time")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_cmd_compare)
+
+    s = sub.add_parser("check", help="validate scene files")
+    s.add_argument("files", nargs="+", metavar="FILE", help="scene files (or built-in ids)")
+    s.set_defaults(func=_cmd_check)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of scene files")
+    s.set_defaults(func=_cmd_schema)
+
+    s = sub.add_parser("scenes", help="list the built-in scenes")
+    s.set_defaults(func=_cmd_scenes)
+
+    s = sub.add_parser("policies", help="list the kernel policies (eras)")
+    s.set_defaults(func=_cmd_policies)
+
     s = sub.add_parser("explain", help="explain a real OOM report: who the kernel killed and why")
     s.add_argument("file", metavar="FILE", help="a file with one or more OOM reports (dmesg, journalctl, syslog, mail); - for stdin")
     s.add_argument("--json", action="store_true", help="print one JSON object")
@@ -70,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _scene_args(s: argparse.ArgumentParser, optional: bool = False) -> None:
+    s.add_argument("scene", nargs="?" if optional else None, metavar="SCENE",
+                   help="a built-in scene id (see `oomtui scenes`) or a scene file (.toml)")
+    s.add_argument("--policy", metavar="ID", help="kernel policy (see `oomtui policies`); default: the scene's")
+    s.add_argument("--kernel", metavar="X.Y",
+                   help="kernel version for victim selection and dmesg formats (default: the policy's)")
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import UserError
 
@@ -91,9 +172,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _default(args: argparse.Namespace) -> int:
-    parser = build_parser()
-    parser.print_help()
-    return 0
+    """`oomtui` with no command opens the interactive view on the default scene."""
+    return _cmd_play(build_parser().parse_args(["play"]))
 
 
 if __name__ == "__main__":

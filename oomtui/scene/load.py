@@ -15,6 +15,10 @@ from ..errors import UserError
 from .schema import Scene
 
 
+# What `oomtui` opens with no argument: the seed thread's central case.
+DEFAULT_SCENE = "frozen-robust-holder"
+
+
 class SceneError(UserError):
     def __init__(self, file: str, path: str | None, message: str, line: int | None = None):
         self.file, self.path, self.line, self.message = file, path, line, message
