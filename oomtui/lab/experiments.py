@@ -117,6 +117,10 @@ class FrozenVictim(msgspec.Struct, tag="frozen-victim"):
     victim_role: str | None
     victim_end: str | None
     exit_after_kill_line_ms: float | None
+    # Every OOM kill in the memcg, in order, and the printk time between the first two. The trigger
+    # keeps allocating and is sometimes killed as well (a race, hence not part of outcome()).
+    killed_roles: list[str]
+    second_kill_after_ms: float | None
     trigger_survived: bool
     reaper_line: bool
     dmesg: OomLines
@@ -126,7 +130,6 @@ class FrozenVictim(msgspec.Struct, tag="frozen-victim"):
             "victim_role": self.victim_role,
             "victim_exited": self.exit_after_kill_line_ms is not None,
             "reaper_acted": self.reaper_line,
-            "trigger_survived": self.trigger_survived,
         }
 
     def summary(self) -> list[str]:
@@ -142,7 +145,7 @@ class FrozenVictim(msgspec.Struct, tag="frozen-victim"):
             f"A {self.victim_threads}-thread process was v1-frozen (thread states {frozen}); another process of the "
             f"same {self.limit_mib} MiB memcg allocated.",
             f"The OOM killer chose {self.victim_comm} (pid {self.victim_pid}, role {self.victim_role}), which {fate}.",
-            "The allocating process " + ("got its memory and survived." if self.trigger_survived else "did not survive."),
+            _trigger_sentence(self.killed_roles, self.second_kill_after_ms, self.trigger_survived),
             _reaper_sentence(self.reaper_line),
         ]
 
@@ -182,6 +185,7 @@ class FrozenVictimExperiment:
                 victim.proc.wait(EXIT_TIMEOUT_S)
             lines = s.oom_lines()
             vpid = killed_pid(line) if line else None
+            kills = [(ln.usec, killed_pid(ln)) for ln in s.log().lines if killed_pid(ln) in (victim.pid, trigger.pid)]
             return FrozenVictim(
                 limit_mib=self.limit_mib,
                 victim_threads=self.victim_threads,
@@ -191,6 +195,8 @@ class FrozenVictimExperiment:
                 victim_role=s.role_of(vpid),
                 victim_end=victim.signal_name(),
                 exit_after_kill_line_ms=_ms(exit_s),
+                killed_roles=[str(s.role_of(pid)) for _, pid in kills],
+                second_kill_after_ms=(kills[1][0] - kills[0][0]) / 1000 if len(kills) > 1 else None,
                 trigger_survived=survived,
                 reaper_line=bool(lines.reaper),
                 dmesg=lines,
@@ -371,6 +377,17 @@ def _reaper_sentence(reaper_line: bool) -> str:
         f"No oom_reaper line within {REAPER_WINDOW_S:g} s: the victim exited before the 2 s reaper timer "
         "(MMF_OOM_SKIP was already set)."
     )
+
+
+def _trigger_sentence(killed_roles: list[str], gap_ms: float | None, survived: bool) -> str:
+    if survived:
+        return "The allocating process got its memory and survived."
+    if gap_ms is not None and killed_roles[1:2] == ["trigger"]:
+        return (
+            f"The allocating process was OOM-killed too, {gap_ms:.1f} ms later: the exiting victim no longer "
+            "blocked the selection, but its memory was not uncharged yet."
+        )
+    return "The allocating process did not finish its allocation."
 
 
 def _comm_of(lines: OomLines, pid: int | None) -> str | None:

@@ -135,7 +135,10 @@ def test_frozen_multithreaded_victim_is_thawed_and_exits(lab_json: dict) -> None
     assert m["victim_role"] == "victim" and m["victim_end"] == "SIGKILL"
     # 6.18 mark_oom_victim() -> thaw_process(): every thread leaves the refrigerator and exits (11.2)
     assert m["exit_after_kill_line_ms"] is not None and m["exit_after_kill_line_ms"] < 500
-    assert m["reaper_line"] is False and m["trigger_survived"] is True
+    assert m["reaper_line"] is False
+    # the allocating process may be killed as well, right after (a race): never before the victim
+    assert m["killed_roles"] in (["victim"], ["victim", "trigger"])
+    assert m["trigger_survived"] == (m["killed_roles"] == ["victim"])
 
 
 @needs_lab
