@@ -15,6 +15,7 @@ Processes that vanish while being read are skipped.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 from pathlib import Path
 
@@ -89,36 +90,39 @@ def _read(path: str) -> str | None:
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     except OSError as e:  # ESRCH from a task that exited mid-read
-        if e.errno == 3:
+        if e.errno == errno.ESRCH:
             return None
         raise
 
 
-def _status(pid: int) -> dict[str, str] | None:
+def read_status(pid: int) -> dict[str, str] | None:
+    """/proc/PID/status as a dict, None if the process is gone."""
     text = _read(f"/proc/{pid}/status")
     if text is None:
         return None
     return {k: v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
 
 
+def status_kb(status: dict[str, str], key: str) -> int:
+    """A `NNN kB` field of /proc/PID/status; 0 when absent (no mm)."""
+    return int(status.get(key, "0 kB").split()[0])
+
+
 def _counters(status: dict[str, str]) -> Counters | None:
     if "RssAnon" not in status:  # no mm: kernel thread or zombie
         return None
-
-    def kb(key: str) -> int:
-        return int(status.get(key, "0 kB").split()[0])
-
-    return Counters(kb("RssAnon"), kb("RssFile"), kb("RssShmem"), kb("VmSwap"), kb("VmPTE"))
+    kb = [status_kb(status, k) for k in ("RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPTE")]
+    return Counters(*kb)
 
 
 def read_process(pid: int) -> ProcInfo | None:
     """One process, or None if it vanished while being read."""
     stat = _read(f"/proc/{pid}/stat")
-    status = _status(pid)
+    status = read_status(pid)
     adj = _read(f"/proc/{pid}/oom_score_adj")
     cgroup = _read(f"/proc/{pid}/cgroup")
     score = _read(f"/proc/{pid}/oom_score")
-    status_after = _status(pid)
+    status_after = read_status(pid)
     if None in (stat, status, adj, cgroup, score, status_after):
         return None
     assert stat is not None and status is not None and status_after is not None

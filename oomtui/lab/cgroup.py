@@ -13,7 +13,6 @@ import signal
 import time
 from pathlib import Path
 
-from ..errors import UserError
 
 MEMCG_ROOT = Path("/sys/fs/cgroup/memory")
 FREEZER_ROOT = Path("/sys/fs/cgroup/freezer")
@@ -46,7 +45,8 @@ def missing_prerequisites() -> list[str]:
 
 
 class LabGroups:
-    """`with LabGroups("memcg-oom", limit_mib=64) as g:` -> g.memcg, g.freezer (Paths)."""
+    """A memcg with `limit_mib` and a freezer group, both named oomtui-lab-<lab pid>-<tag>:
+    `create()` them, `teardown()` always."""
 
     def __init__(self, tag: str, limit_mib: int) -> None:
         name = f"{PREFIX}{os.getpid()}-{tag}"
@@ -54,7 +54,7 @@ class LabGroups:
         self.freezer = FREEZER_ROOT / name
         self.limit_mib = limit_mib
 
-    def __enter__(self) -> "LabGroups":
+    def create(self) -> None:
         try:
             self.memcg.mkdir()
             self.freezer.mkdir()
@@ -66,10 +66,6 @@ class LabGroups:
         except BaseException:
             self.teardown()
             raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.teardown()
 
     def add(self, pid: int, *, frozen_group: bool = False) -> None:
         """Move a process (all its threads) into the memcg, and into the freezer group if asked."""

@@ -20,7 +20,8 @@ import msgspec
 from . import pthread
 from .cgroup import PREFIX
 from .kmsg import OomLines, killed_pid, reaper_pid
-from .procs import Call, errno_name, kb, process_mrelease, read_status, thread_states
+from ..importers.snapshot import read_status, status_kb
+from .procs import Call, errno_name, process_mrelease, thread_states
 from .session import Session
 
 # OOM_REAPER_DELAY is 2*HZ (mm/oom_kill.c, 5.18+); the timer may fire a wheel granule late and the
@@ -32,8 +33,8 @@ SHM_DIR = Path("/dev/shm")
 
 
 def _rss_kb(pid: int) -> int:
-    st = read_status(pid)
-    return kb(st, "RssAnon") + kb(st, "RssFile") + kb(st, "RssShmem")
+    st = read_status(pid) or {}
+    return sum(status_kb(st, k) for k in ("RssAnon", "RssFile", "RssShmem"))
 
 
 def _wait_reaper_window(s: Session, pid: int, t_kill: float) -> None:
@@ -228,7 +229,8 @@ class Mrelease(msgspec.Struct, tag="mrelease"):
         }
 
     def summary(self) -> list[str]:
-        rate = self.target_mib / 1024 / (self.killed_frozen.ms / 1000) if self.killed_frozen.ms > 0 else 0.0
+        freed_gib = (self.rss_before_kb - self.rss_after_kb) / (1 << 20)
+        rate = freed_gib / (self.killed_frozen.ms / 1000) if self.killed_frozen.ms > 0 else 0.0
         return [
             f"Live process: process_mrelease -> {self.live.ret} ({self.live.errno}).",
             f"v1-frozen then SIGKILLed by kill(2): thread states {''.join(self.states_after_kill)} (kill does not thaw).",

@@ -37,12 +37,6 @@ class Kmsg:
             os.close(self.fd)
             self.fd = -1
 
-    def __enter__(self) -> "Kmsg":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def poll(self) -> list[KmsgLine]:
         """Read every record available now (non-blocking); returns the new ones."""
         new = []

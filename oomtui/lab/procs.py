@@ -39,20 +39,6 @@ def process_mrelease(pidfd: int) -> Call:
     return Call(ret, "OK" if ret == 0 else errno_name(ctypes.get_errno()), round(ms, 3))
 
 
-def read_status(pid: int) -> dict[str, str]:
-    """/proc/PID/status as a dict; empty if the process is gone."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return {}
-    return {k: v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
-
-
-def kb(status: dict[str, str], key: str) -> int:
-    """A `NNN kB` field of /proc/PID/status; 0 when absent (no mm)."""
-    return int(status.get(key, "0 kB").split()[0])
-
-
 def thread_states(pid: int) -> list[str]:
     """One-letter state of every thread (D for a v1-frozen task, S sleeping, Z zombie ...)."""
     states = []
@@ -123,9 +109,6 @@ class Child:
         if not select.select([self.pidfd], [], [], timeout)[0]:
             return None
         return time.monotonic() - t0
-
-    def exited(self) -> bool:
-        return bool(select.select([self.pidfd], [], [], 0)[0])
 
     def signal_name(self) -> str | None:
         """How a reaped child ended: "SIGKILL", "exit 0" ... (None while alive)."""

@@ -36,11 +36,16 @@ def _check(rc: int, what: str) -> None:
         raise OSError(rc, f"{what} failed")
 
 
+def _mutex(buf: object) -> ctypes.Array[ctypes.c_char]:
+    """The pthread_mutex_t at offset 0 of a writable buffer (an mmap of the shared page)."""
+    return (ctypes.c_char * PTHREAD_MUTEX_T_SIZE).from_buffer(buf)  # type: ignore[arg-type]
+
+
 def mutex_init(buf: object) -> None:
     """Initialise a robust, process-shared mutex at offset 0 of a writable buffer (an mmap)."""
     libc = _libc()
     attr = ctypes.create_string_buffer(PTHREAD_MUTEXATTR_T_SIZE)
-    mutex = ctypes.c_char.from_buffer(buf)  # type: ignore[arg-type]
+    mutex = _mutex(buf)
     _check(libc.pthread_mutexattr_init(attr), "pthread_mutexattr_init")
     _check(libc.pthread_mutexattr_setpshared(attr, PTHREAD_PROCESS_SHARED), "pthread_mutexattr_setpshared")
     _check(libc.pthread_mutexattr_setrobust(attr, PTHREAD_MUTEX_ROBUST), "pthread_mutexattr_setrobust")
@@ -52,7 +57,7 @@ def mutex_init(buf: object) -> None:
 def mutex_lock(buf: object) -> int:
     """pthread_mutex_lock; returns its error number (0 on success)."""
     libc = _libc()
-    mutex = ctypes.c_char.from_buffer(buf)  # type: ignore[arg-type]
+    mutex = _mutex(buf)
     return int(libc.pthread_mutex_lock(ctypes.byref(mutex)))
 
 
@@ -63,7 +68,7 @@ def mutex_timedlock(buf: object, timeout_s: float) -> int:
     mutex OWNER_DIED; the lock is then made consistent and released) or ETIMEDOUT (110).
     """
     libc = _libc()
-    mutex = ctypes.c_char.from_buffer(buf)  # type: ignore[arg-type]
+    mutex = _mutex(buf)
     deadline = time.time() + timeout_s
     ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
     rc = int(libc.pthread_mutex_timedlock(ctypes.byref(mutex), ctypes.byref(ts)))

@@ -27,7 +27,7 @@ class Session:
     def __enter__(self) -> "Session":
         self.kmsg = Kmsg()
         try:
-            self.groups.__enter__()
+            self.groups.create()
         except BaseException:
             self.kmsg.close()
             raise

@@ -22,6 +22,7 @@ from oomtui.errors import UserError
 from oomtui.lab import experiments, runner
 from oomtui.lab.cgroup import FREEZER_ROOT, MEMCG_ROOT, PREFIX
 from oomtui.lab.experiments import EXPERIMENTS, SHM_DIR
+from oomtui.lab.pthread import FUTEX_OWNER_DIED, FUTEX_TID_MASK
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,7 +170,7 @@ def test_robust_futex_owner_dead_vs_lost_wakeup(lab_json: dict) -> None:
     assert reaped["mrelease"]["errno"] == "OK"
     assert reaped["waiter_rc"] == 110 and reaped["waiter_fate"] == "ETIMEDOUT"
     word = int(reaped["futex_word_after"], 16)
-    assert word & 0x40000000 == 0 and word & 0x3FFFFFFF != 0  # still the dead owner's TID, no OWNER_DIED
+    assert word & FUTEX_OWNER_DIED == 0 and word & FUTEX_TID_MASK != 0  # still the dead owner's TID
 
 
 @needs_lab
