@@ -1,6 +1,6 @@
 """The lab's own cgroup v1 groups: one memcg with a small limit and one freezer group.
 
-Only the lab's children ever enter them. Teardown (always, via `with`): thaw, SIGKILL every
+Only the lab's children ever enter them. Teardown (always: the Session's exit): thaw, SIGKILL every
 member, wait for them to go, rmdir. Groups left behind by a lab that was itself SIGKILLed are
 recognised by the owner pid in their name and removed the same way on the next run.
 """
@@ -12,7 +12,6 @@ import re
 import signal
 import time
 from pathlib import Path
-
 
 MEMCG_ROOT = Path("/sys/fs/cgroup/memory")
 FREEZER_ROOT = Path("/sys/fs/cgroup/freezer")
