@@ -515,7 +515,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def import_main(args: argparse.Namespace) -> int:
-    raise UserError("oomtui import is not available yet")
+    """`oomtui import FILE -o SCENE.toml [--report N]`: see oomtui.importers.to_scene."""
+    from .to_scene import main as to_scene_main
+
+    return to_scene_main(args)
 
 
 def print_explanations(file: str, explanations: list[Explanation]) -> None:
