@@ -110,9 +110,10 @@ def futex_cleanup(k: "Kernel", t: Task) -> None:
         exit_robust_list(k, t)
         t.robust_list = False
     # The owner is past futex cleanup: a futex still carrying its TID can never be woken now.
+    # Waiters without a timeout hang; timed waiters will return ETIMEDOUT when their timer fires.
     for f in k.futexes.values():
         if f.owner_task is t and (f.word & 0x3FFFFFFF) == t.tid:
-            for w in list(f.waiters):
+            for w in [w for w in f.waiters if w.timeout_at is None]:
                 f.waiters.remove(w)
                 w.outcome, w.t = "hung", k.jiffies
                 k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=w.task.tid, outcome="hung"))

@@ -1,0 +1,216 @@
+"""Headless subcommands: run, compare, check, schema, scenes, policies."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import msgspec
+
+from ..errors import UserError
+from ..kernel.core import KernelError
+from ..kernel.policy import POLICIES
+from ..scene.load import builtin_ids, load_scene
+from ..scene.sim import Outcome, Simulation
+from ..scene.units import parse_duration
+
+STYLE = {
+    "kill": "bold red", "oom": "yellow", "reap": "magenta", "futex-ok": "green", "futex-bad": "bold white on red",
+    "freezer": "cyan", "syscall": "bold blue", "exit": "dim", "alarm": "bold white on red",
+}
+
+
+def _sim(args: argparse.Namespace, scene: str | None = None, policy: str | None = None) -> Simulation:
+    ls = load_scene(scene or args.scene)
+    return Simulation(ls, policy or getattr(args, "policy", None), getattr(args, "kernel", None))
+
+
+def _until(args: argparse.Namespace, sim: Simulation) -> int | None:
+    if not args.until:
+        return None
+    try:
+        return parse_duration(args.until, sim.k.hz)
+    except ValueError as e:
+        raise UserError(f"--until: {e}") from None
+
+
+def _run(sim: Simulation, until: int | None) -> Outcome:
+    try:
+        return sim.run(until)
+    except KernelError as e:  # a scripted action that the model refuses
+        raise UserError(f"{sim.loaded.name}: {e}") from None
+
+
+def _json(obj) -> None:
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(obj).decode(), indent=2) + "\n")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def summary_lines(o: Outcome) -> list[str]:
+    """The outcome in words, shared by `run` and the comparison."""
+    out = []
+    victims = [k for k in o.kills if k.reason == "oom"]
+    if victims:
+        out.append("OOM victims: " + ", ".join(f"{k.comm} ({k.pid}) at {k.t_ms} ms" for k in victims))
+    else:
+        out.append("the OOM killer killed nobody")
+    for f in o.freed:
+        out.append(f"memory back: {f.freed_kb // 1024} MiB of {f.pid} by {f.by} at {f.t_ms} ms")
+    for w in o.waiters:
+        at = f" at {w.t_ms} ms" if w.t_ms is not None else ""
+        out.append(f"futex {w.futex}: waiter {w.tid} {w.outcome.upper() if w.outcome == 'hung' else w.outcome}{at}")
+    out.append(f"OOM killer blocked by a pending victim: {o.oom_blocked_ms} ms")
+    if o.livelock:
+        out.append(f"LIVELOCK from {o.livelock.t_ms} ms: {o.livelock.reason}")
+    if o.panic:
+        out.append(f"kernel panic: {o.panic}")
+    return out
+
+
+def run_main(args: argparse.Namespace) -> int:
+    sim = _sim(args)
+    o = _run(sim, _until(args, sim))
+    if args.json:
+        _json(o)
+        return 0
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from .timeline import timeline
+
+    k = sim.k
+    con = _console()
+    con.print(Panel(Text(" ".join(sim.scene.story.split())), title=f"[b]{sim.scene.title}[/b]",
+                    subtitle=f"policy {k.policy.id} ({k.policy.title}), kernel {k.policy.version}, HZ={k.hz}"))
+    t = Table(title="Timeline", show_edge=False, pad_edge=False)
+    t.add_column("time", justify="right", style="bold")
+    t.add_column("what happened")
+    for j, kind, text in timeline(k):
+        t.add_row(f"{j * 1000 / k.hz:.0f} ms", Text(text, style=STYLE.get(kind, "")))
+    con.print(t)
+    con.print("\n[b]dmesg[/b]")
+    for line in o.dmesg:
+        con.print(Text(line, style="dim" if "Tasks state" in line or line.split("] ", 1)[-1].startswith("[") else ""))
+    con.print("\n[b]Outcome[/b]")
+    for line in summary_lines(o):
+        style = "bold white on red" if ("HUNG" in line or "LIVELOCK" in line or "panic" in line) else ""
+        con.print(Text("  " + line, style=style))
+    return 0
+
+
+class PolicyRow(msgspec.Struct):
+    policy: str
+    kernel: str
+    victims: list[str]
+    memory_back_ms: int | None
+    oom_blocked_ms: int
+    reaper: list[str]
+    waiters: dict[str, str]
+    syscalls: list[str]
+    livelock_ms: int | None
+
+
+class Comparison(msgspec.Struct):
+    scene: str
+    title: str
+    policies: list[PolicyRow]
+
+
+def compare_rows(scene: str, until: int | None = None) -> Comparison:
+    ls = load_scene(scene)
+    rows = []
+    for pid in POLICIES:
+        sim = Simulation(ls, pid)
+        o = _run(sim, until)
+        victims = [k for k in o.kills if k.reason == "oom"]
+        first_victim = victims[0] if victims else None
+        back = None
+        if first_victim is not None:
+            # the victim's memory: reaped or unmapped by exit_mmap (shared mm: any sharer's exit)
+            times = [f.t_ms for f in o.freed if f.t_ms >= first_victim.t_ms and f.freed_kb >= 1024]
+            back = min(times) - first_victim.t_ms if times else None
+        rows.append(PolicyRow(
+            policy=pid, kernel=o.kernel,
+            victims=[f"{k.comm} ({k.pid})@{k.t_ms}ms" for k in victims],
+            memory_back_ms=back, oom_blocked_ms=o.oom_blocked_ms,
+            reaper=[f"{r.by}:{r.result}@{r.t_ms}ms" for r in o.reaps],
+            waiters={f"{w.futex}/{w.tid}": w.outcome for w in o.waiters},
+            syscalls=[f"{s.name}={s.ret}{' ' + s.errno if s.errno else ''}@{s.t_ms}ms" for s in o.syscalls],
+            livelock_ms=o.livelock.t_ms if o.livelock else None,
+        ))
+    return Comparison(scene=ls.ref, title=ls.scene.title, policies=rows)
+
+
+def compare_main(args: argparse.Namespace) -> int:
+    until = None
+    if args.until:
+        sim = _sim(args, policy=None) if hasattr(args, "policy") else Simulation(load_scene(args.scene))
+        until = _until(args, sim)
+    c = compare_rows(args.scene, until)
+    if args.json:
+        _json(c)
+        return 0
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=f"{c.title}  [dim]({c.scene})[/dim]")
+    for col in ("policy", "OOM victims", "memory back", "OOM blocked", "reaper", "futex waiters", "syscalls"):
+        t.add_column(col)
+    for r in c.policies:
+        waiters = Text()
+        for name, outcome in r.waiters.items():
+            waiters.append(f"{name} {outcome.upper() if outcome == 'hung' else outcome}\n",
+                           style="bold white on red" if outcome == "hung" else ("green" if outcome == "eownerdead" else ""))
+        blocked = Text(f"{r.oom_blocked_ms} ms")
+        if r.livelock_ms is not None:
+            blocked = Text(f"LIVELOCK from {r.livelock_ms} ms", style="bold white on red")
+        t.add_row(f"{r.policy}\n[dim]{r.kernel}[/dim]", "\n".join(r.victims) or "-",
+                  "-" if r.memory_back_ms is None else f"+{r.memory_back_ms} ms", blocked,
+                  "\n".join(r.reaper) or "-", waiters if r.waiters else "-", "\n".join(r.syscalls) or "-")
+    _console().print(t)
+    return 0
+
+
+def check_main(args: argparse.Namespace) -> int:
+    failed = 0
+    for f in args.files:
+        try:
+            ls = load_scene(f)
+            Simulation(ls)
+        except UserError as e:
+            failed += 1
+            print(f"oomtui: {e}", file=sys.stderr)
+            continue
+        print(f"ok {ls.name}: {ls.scene.title}")
+    return 2 if failed else 0
+
+
+def schema_main(args: argparse.Namespace) -> int:
+    from ..scene.schema import json_schema
+
+    _json(json_schema())
+    return 0
+
+
+def scenes_main(args: argparse.Namespace) -> int:
+    ids = builtin_ids()
+    width = max(map(len, ids), default=0)
+    for sid in ids:
+        print(f"{sid:<{width}}  {load_scene(sid).scene.title}")
+    return 0
+
+
+def policies_main(args: argparse.Namespace) -> int:
+    from ..kernel.policy import DEFAULT_POLICY
+
+    width = max(map(len, POLICIES))
+    for p in POLICIES.values():
+        mark = " (default)" if p.id == DEFAULT_POLICY else ""
+        print(f"{p.id:<{width}}  {p.kernels:<30} {p.title}{mark}")
+    return 0
