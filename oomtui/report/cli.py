@@ -96,7 +96,8 @@ def run_main(args: argparse.Namespace) -> int:
     con.print(t)
     con.print("\n[b]dmesg[/b]")
     for line in o.dmesg:
-        con.print(Text(line, style="dim" if "Tasks state" in line or line.split("] ", 1)[-1].startswith("[") else ""))
+        # kernel-exact lines: never wrapped, so they can be copied and grepped
+        con.print(Text(line, style="dim" if line.split("] ", 1)[-1].startswith("[") else ""), soft_wrap=True)
     con.print("\n[b]Outcome[/b]")
     for line in summary_lines(o):
         style = "bold white on red" if ("HUNG" in line or "LIVELOCK" in line or "panic" in line) else ""

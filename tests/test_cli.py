@@ -1,0 +1,105 @@
+"""The headless CLI as a user runs it: output, JSON, exit codes, clear errors, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from oomtui.cli import main
+
+
+def oomtui(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oomtui.cli", *args], capture_output=True, text=True)
+
+
+def test_run_json_has_the_documented_fields(capsys):
+    assert main(["run", "lmkd-mrelease", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("scene", "policy", "hz", "kills", "reaps", "waiters", "syscalls", "oom_blocked_ms", "livelock", "dmesg"):
+        assert key in d
+    assert d["policy"] == "linux-6.18" and d["hz"] == 250
+    assert d["kills"][0] == {"t_ms": 1000, "pid": 100, "comm": "app", "reason": "signal", "signal": "SIGKILL"}
+    assert {"t_ms", "name", "pid", "ret", "errno"} <= set(d["syscalls"][0])
+    assert d["syscalls"][0]["errno"] == "EINVAL"
+    assert d["waiters"][0]["outcome"] == "hung"
+
+
+def test_run_is_byte_identical_across_runs():
+    a = oomtui("run", "frozen-robust-holder", "--policy", "linux-5.18", "--json")
+    b = oomtui("run", "frozen-robust-holder", "--policy", "linux-5.18", "--json")
+    assert a.returncode == 0 and a.stdout == b.stdout
+    human = [oomtui("run", "d-state-holder").stdout for _ in range(2)]
+    assert human[0] == human[1]
+
+
+def test_run_human_output_shows_timeline_dmesg_and_outcome():
+    r = oomtui("run", "frozen-robust-holder", "--policy", "linux-5.18")
+    assert r.returncode == 0
+    assert "Timeline" in r.stdout and "dmesg" in r.stdout and "Outcome" in r.stdout
+    assert "oom_reaper: reaped process 100 (app)" in r.stdout
+    assert "HUNG" in r.stdout
+
+
+def test_until_cuts_the_run_short(capsys):
+    assert main(["run", "frozen-robust-holder", "--until", "1s", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["kills"] == [] and d["t_ms"] == 1000
+
+
+def test_compare_lists_every_policy(capsys):
+    assert main(["compare", "frozen-robust-holder", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    rows = {r["policy"]: r for r in d["policies"]}
+    assert len(rows) == 6
+    assert rows["linux-6.18"]["waiters"] == {"M/200": "eownerdead"}
+    assert rows["linux-5.18"]["waiters"] == {"M/200": "hung"}
+    assert rows["never-reap-robust"]["livelock_ms"] is not None
+
+
+def test_policy_and_kernel_overrides(capsys):
+    assert main(["run", "score-ties", "--policy", "linux-6.18", "--kernel", "5.4", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [k["pid"] for k in d["kills"] if k["reason"] == "oom"] == [100, 200, 300]  # pre-5.9 selection
+    assert d["kernel"] == "5.4"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run", "no-such-scene"], "no built-in scene 'no-such-scene'"),
+    (["run", "robust-waitr"], "did you mean 'robust-waiter'"),
+    (["run", "robust-waiter", "--policy", "linux-6.19"], "did you mean 'linux-6.18'"),
+    (["run", "robust-waiter", "--until", "soon"], "--until"),
+    (["run", "/nonexistent/x.toml"], "no such file"),
+    (["check", "/nonexistent/x.toml"], "no such file"),
+])
+def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
+    r = oomtui(*args)
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_usage_errors_exit_2():
+    r = oomtui("run")
+    assert r.returncode == 2 and "SCENE" in r.stderr
+
+
+def test_scenes_policies_schema(capsys):
+    assert main(["scenes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("frozen-robust-holder ") for line in lines)
+    assert main(["policies"]) == 0
+    out = capsys.readouterr().out
+    assert "linux-6.18" in out and "(default)" in out
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "Scene" in json.dumps(schema)
+
+
+def test_check_accepts_every_builtin_scene(capsys):
+    from oomtui.scene.load import builtin_ids
+
+    assert main(["check", *builtin_ids()]) == 0
+    assert capsys.readouterr().out.count("ok ") == len(builtin_ids())
