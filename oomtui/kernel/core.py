@@ -80,6 +80,7 @@ class Kernel:
         self.reaper_state = "idle"  # idle | trylock k/10 | reaping VMA at 0x... | sleeping
         self.reaper_current: Process | None = None
         self.reaper_timers: dict[int, int] = {}  # victim pid -> jiffy its timer fires
+        self.reaper_task: dict[int, int] = {}  # victim pid -> tid of the thread queue_oom_reaper() got
         self.reaper_armed = False
         self.zap_jobs: list[ZapJob] = []
         self.mrelease_calls: list[int] = []  # pids with a process_mrelease() in progress

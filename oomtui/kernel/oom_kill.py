@@ -388,6 +388,7 @@ def queue_oom_reaper(k: "Kernel", t: Task) -> None:
     if mm is None or MMF_OOM_REAP_QUEUED in mm.flags:
         return  # one queueing per mm, ever (MMF_OOM_REAP_QUEUED)
     mm.flags.add(MMF_OOM_REAP_QUEUED)
+    k.reaper_task[p.pid] = t.tid  # get_task_struct(tsk): the reaper reports this thread's pid
     pol = k.policy
     robust = uses_robust_futexes(k, p)
     if pol.never_reap_robust and robust:
@@ -470,13 +471,12 @@ def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = Fa
     assert mm is not None
     if freed is None:
         if MMF_OOM_SKIP not in mm.flags:
-            k.printk(dmesg.unable_line(p.pid, p.comm))
+            k.printk(dmesg.unable_line(k.reaper_task.get(p.pid, p.pid), p.comm))
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="unable", freed_kb=0))
     elif skipped:
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="skipped", freed_kb=0))
     else:
-        t = p.find_lock_task_mm()
-        k.printk(dmesg.reaped_line(t.tid if t else p.pid, p.comm, mm))
+        k.printk(dmesg.reaped_line(k.reaper_task.get(p.pid, p.pid), p.comm, mm))
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * 4))
     # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
     set_oom_skip(k, mm)
