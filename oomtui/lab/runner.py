@@ -1,16 +1,22 @@
-"""`oomtui lab`: run the experiments on this machine's kernel and print what it did.
+"""`oomtui lab`: run the experiments on this machine's kernel and on the kernel model, side by side.
 
 JSON (`--json`) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one ENTRY per experiment:
 
     {"name": "mrelease",
-     "real":  {"outcome": {...}, "measured": {...}} | null,   # null only if the run failed
-     "model": null,      # the kernel model's result for the same situation: not wired in yet
-     "agree": null,      # will be real.outcome == model.outcome once `model` exists
+     "real":  {"outcome": {...}, "measured": {...}} | null,   # null if the run failed (or model only)
+     "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...},
+               "details": {...}, "scene": "TOML"} | null,      # null only if the model failed
+     "agree": true | false | null,   # real.outcome == model.outcome; null when a side is missing
+     "differ": ["waiter_fate.thaw", ...],   # the facts that differ (flattened keys)
      "error": null | "what went wrong"}
 
-`outcome` holds the facts a model must reproduce (victim role, errno per call, waiter fate,
-whether the reaper acted); `measured` is the full msgspec result (pids, timings, dmesg lines).
-The model side is a later step: it will fill `model` with the same {"outcome": ...} shape.
+`outcome` holds the facts that repeat on every run (victim role, errno per call, waiter fate,
+whether the reaper acted); `measured` is the full msgspec result of the real run (pids, timings,
+dmesg lines). The model side (lab/model.py) runs the same situation as a scene under the policy
+of the running kernel; `scene` is its TOML, which `oomtui run` replays.
+
+Exit status: 0 when every experiment ran and real and model agree, 1 otherwise.
+With `--model-only` (no root needed) only the model side runs.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from ..errors import UserError
 from ..kernel.version import KernelVersion
 from .cgroup import missing_prerequisites, remove_stale_groups
 from .experiments import EXPERIMENTS, remove_stale_shm
+from .model import compare, run_model
 
 
 def check_machine() -> None:
@@ -62,13 +69,31 @@ def _terminate_as_interrupt() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def run_experiment(name: str) -> dict[str, Any]:
+def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
+    """Run one experiment on the real kernel (unless `real` is False) and on the model."""
+    entry: dict[str, Any] = {"name": name, "real": None, "model": None, "agree": None, "differ": [], "error": None}
+    result = None
+    if real:
+        try:
+            result = EXPERIMENTS[name].run()
+        except (RuntimeError, OSError) as e:  # a timeout or a refused write: report it, keep the others going
+            entry["error"] = str(e)
+        else:
+            entry["real"] = {"outcome": result.outcome(), "measured": msgspec.to_builtins(result)}
+    measured = entry["real"]["measured"] if entry["real"] else None
     try:
-        result = EXPERIMENTS[name].run()
-    except (RuntimeError, OSError) as e:  # a timeout or a refused write: report it, keep the others going
-        return {"name": name, "real": None, "model": None, "agree": None, "error": str(e)}
-    real = {"outcome": result.outcome(), "measured": msgspec.to_builtins(result)}
-    return {"name": name, "real": real, "model": None, "agree": None, "error": None, "_result": result}
+        m = run_model(name, os.uname().release, measured)
+    except Exception as e:  # a model bug must not hide the real kernel's result
+        entry["error"] = "; ".join(filter(None, [entry["error"], f"model: {type(e).__name__}: {e}"]))
+    else:
+        entry["model"] = {"policy": m.policy, "kernel": m.kernel, "outcome": m.outcome, "details": m.details,
+                          "scene": m.scene}
+    if entry["real"] and entry["model"]:
+        rows = compare(entry["real"]["outcome"], entry["model"]["outcome"])
+        entry["differ"] = [fact for fact, _, _, same in rows if not same]
+        entry["agree"] = not entry["differ"]
+    entry["_result"] = result
+    return entry
 
 
 def main(args: argparse.Namespace) -> int:
@@ -83,22 +108,25 @@ def main(args: argparse.Namespace) -> int:
         names = [args.experiment]
     else:
         raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all or --list")
-    check_machine()
-    remove_stale_groups()
-    remove_stale_shm()
+    model_only = bool(getattr(args, "model_only", False))
+    if not model_only:
+        check_machine()
+        remove_stale_groups()
+        remove_stale_shm()
     with _terminate_as_interrupt():
         entries = []
         for name in names:
-            if not args.json:
+            if not args.json and not model_only:
                 print(f"running {name} ...", file=sys.stderr, flush=True)
-            entries.append(run_experiment(name))
+            entries.append(run_experiment(name, real=not model_only))
     results = [e.pop("_result", None) for e in entries]
     if args.json:
         doc = {"kernel": os.uname().release, "experiments": entries}
         sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
     else:
         _print_results(entries, results)
-    return 1 if any(e["error"] for e in entries) else 0
+    failed = any(e["error"] for e in entries) or any(e["agree"] is False for e in entries)
+    return 1 if failed else 0
 
 
 def _print_list() -> None:
@@ -115,34 +143,64 @@ def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
     from rich.text import Text
 
     console = Console()
+    release = os.uname().release
     for entry, result in zip(entries, results):
         name = entry["name"]
-        if result is None:
+        real, model = entry["real"], entry["model"]
+        if real is None and model is None:
             console.print(Panel(Text(entry["error"], style="red"), title=f"{name}: failed", title_align="left"))
             continue
         body = Table.grid(padding=(0, 1))
         body.add_column()
-        for sentence in result.summary():
-            body.add_row(Text(sentence))
-        body.add_row(Text("outcome (what the model must reproduce):", style="bold"))
-        outcome = Table(show_header=False)
-        outcome.add_column(style="bold")
-        outcome.add_column()
-        for key, value in _flatten(entry["real"]["outcome"]):
-            outcome.add_row(key, str(value))
-        body.add_row(outcome)
+        if result is not None:
+            for sentence in result.summary():
+                body.add_row(Text(sentence))
+        if entry["error"]:
+            body.add_row(Text(entry["error"], style="red"))
+        where = f"model: policy {model['policy']}, kernel {model['kernel']}" if model else "model: failed"
+        body.add_row(Text(f"real kernel vs {where}:", style="bold"))
+        table = Table()
+        table.add_column("fact", style="bold")
+        table.add_column("real")
+        table.add_column("model")
+        table.add_column("", justify="center")
+        for fact, r, m, same in compare(real["outcome"] if real else None, model["outcome"] if model else None):
+            mark = Text("✓", style="green") if same else Text("✗", style="bold red") if same is False else Text("")
+            table.add_row(fact, "—" if real is None else str(r), "—" if model is None else str(m), mark)
+        body.add_row(table)
+        if entry["agree"] is True:
+            body.add_row(Text("The model reproduces every fact of the real run.", style="green"))
+        elif entry["agree"] is False:
+            body.add_row(Text(f"The model DISAGREES with the real kernel on: {', '.join(entry['differ'])}.",
+                              style="bold red"))
+        elif real is None and model is not None:
+            body.add_row(Text("Model only: the real kernel was not run.", style="italic"))
+        if model is not None:
+            for note in _model_notes(name, model):
+                body.add_row(Text(note, style="italic"))
         dmesg = getattr(result, "dmesg", None)
         if dmesg is not None and dmesg.all():
             body.add_row(Text("dmesg:", style="bold"))
             for line in dmesg.all():
                 body.add_row(Text("  " + line, style="dim", overflow="fold"))
-        body.add_row(Text("model: not compared yet (the kernel model side of the lab is a later step)", style="italic"))
-        console.print(Panel(body, title=f"{name} on Linux {os.uname().release}", title_align="left"))
+        title = f"{name} on Linux {release}" if real is not None else f"{name}: model for Linux {release}"
+        console.print(Panel(body, title=title, title_align="left"))
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for k, v in d.items():
-        if isinstance(v, dict):
-            yield from _flatten(v, f"{prefix}{k}.")
-        else:
-            yield f"{prefix}{k}", v
+def _model_notes(name: str, model: dict[str, Any]) -> list[str]:
+    """What the model did beyond outcome(), in a sentence or two."""
+    d = model["details"]
+    notes = []
+    if "kill_ms" in d and d["kill_ms"] is not None:
+        exited = f"it exited at {d['exit_ms']} ms" if d.get("exit_ms") is not None else "it had not exited at the end"
+        notes.append(f"model: killed {', '.join(d['killed_roles'])} at {d['kill_ms']} ms; {exited}.")
+    if name == "frozen-victim":
+        notes.append("The real allocating process is sometimes OOM-killed too, ms after the victim (a race, "
+                     "not compared); the model " + ("kills it too." if "trigger" in d["killed_roles"] else "does not."))
+    if "waiter_raw" in d:
+        notes.append("model waiter outcomes: " + ", ".join(f"{k} {v}" for k, v in d["waiter_raw"].items())
+                     + " (a timed waiter whose owner died without a wake-up returns ETIMEDOUT).")
+    if "rss_before_kb" in d:
+        notes.append(f"model: RSS {d['rss_before_kb'] // 1024} MiB -> {d['rss_after_kb'] // 1024} MiB after "
+                     f"process_mrelease; thread states after kill(2): {', '.join(d['states_after_kill'])}.")
+    return notes
