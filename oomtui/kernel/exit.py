@@ -109,6 +109,7 @@ def futex_cleanup(k: "Kernel", t: Task) -> None:
     if t.robust_list:
         exit_robust_list(k, t)
         t.robust_list = False
+    t.robust_held.clear()  # the list is gone with the thread, whether or not the walk could read it
     # The owner is past futex cleanup: a futex still carrying its TID can never be woken now.
     # Waiters without a timeout hang; timed waiters will return ETIMEDOUT when their timer fires.
     for f in k.futexes.values():
@@ -139,7 +140,6 @@ def exit_robust_list(k: "Kernel", t: Task) -> None:
             k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
             return  # -1 from handle_futex_death aborts the walk
         handle_futex_death(k, f, t)
-    t.robust_held.clear()
 
 
 def handle_futex_death(k: "Kernel", f: Futex, t: Task) -> None:

@@ -387,6 +387,8 @@ def queue_oom_reaper(k: "Kernel", t: Task) -> None:
     mm = p.oom_mm
     if mm is None or MMF_OOM_REAP_QUEUED in mm.flags:
         return  # one queueing per mm, ever (MMF_OOM_REAP_QUEUED)
+    if not k.policy.version.has_oom_reaper:
+        return  # before 4.6 there is no oom_reaper: memory returns only when the victim exits
     mm.flags.add(MMF_OOM_REAP_QUEUED)
     k.reaper_task[p.pid] = t.tid  # get_task_struct(tsk): the reaper reports this thread's pid
     pol = k.policy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
@@ -13,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from oomtui.cli import main as cli_main
-from oomtui.errors import UserError
-from oomtui.importers.explain import explain_text, import_main, select_bad_process
+from oomtui.importers.explain import explain_text, select_bad_process
 from oomtui.importers.report import parse_reports
 from oomtui.kernel.version import KernelVersion
 
@@ -252,11 +250,6 @@ def test_missing_file_and_no_report(capsys, tmp_path) -> None:
     assert f"oomtui: {missing}: no such file" in capsys.readouterr().err
     assert cli_main(["explain", str(DATA / "no-oom-report.log")]) == 2
     assert "no OOM report found" in capsys.readouterr().err
-
-
-def test_import_is_not_available_yet() -> None:
-    with pytest.raises(UserError, match="not available yet"):
-        import_main(argparse.Namespace(file="x", output="y", report=1))
 
 
 def test_rich_is_imported_only_when_printing() -> None:
