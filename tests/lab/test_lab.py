@@ -3,7 +3,9 @@
 The experiments run only where the machine allows them (root, cgroup v1 memory + freezer,
 x86_64 glibc, Linux >= 5.15); elsewhere those tests are skipped with the reason. The assertions
 are what kernel-model.md section 11 reports for Linux 6.18: they fail if the kernel behaves
-otherwise. One `oomtui lab --all --json` run (~10 s) feeds most of them.
+otherwise. One `oomtui lab --all --json` run (~10 s) feeds most of them,
+including the check that the kernel model agrees with the real run (tests/lab/test_model.py
+tests the model side alone, everywhere).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from oomtui.errors import UserError
 from oomtui.lab import experiments, runner
 from oomtui.lab.cgroup import FREEZER_ROOT, MEMCG_ROOT, PREFIX
 from oomtui.lab.experiments import EXPERIMENTS, SHM_DIR
+from oomtui.lab.model import policy_for_release
 from oomtui.lab.pthread import FUTEX_OWNER_DIED, FUTEX_TID_MASK
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +42,7 @@ needs_lab = pytest.mark.skipif(_lab_unavailable() is not None, reason=f"real-ker
 
 
 def _args(experiment: str | None = None, *, list_: bool = False, all_: bool = False, json_: bool = False):
-    return argparse.Namespace(experiment=experiment, list=list_, all=all_, json=json_)
+    return argparse.Namespace(experiment=experiment, list=list_, all=all_, json=json_, model_only=False)
 
 
 def _cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -96,13 +99,24 @@ def _entry(doc: dict, name: str) -> dict:
 
 
 @needs_lab
-def test_json_shape_leaves_the_model_side_empty(lab_json: dict) -> None:
+def test_json_shape_has_real_and_model_sides(lab_json: dict) -> None:
     assert lab_json["kernel"] == os.uname().release
     assert [e["name"] for e in lab_json["experiments"]] == list(EXPERIMENTS)
     for e in lab_json["experiments"]:
-        assert set(e) == {"name", "real", "model", "agree", "error"}
+        assert set(e) == {"name", "real", "model", "agree", "differ", "error"}
         assert set(e["real"]) == {"outcome", "measured"}
-        assert e["model"] is None and e["agree"] is None
+        assert e["model"]["policy"] == policy_for_release(os.uname().release)
+        assert e["model"]["outcome"].keys() == e["real"]["outcome"].keys()
+
+
+@needs_lab
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_model_agrees_with_the_real_kernel(lab_json: dict, name: str) -> None:
+    """Every fact of outcome() (victim role, errno per call, waiter fate, whether the reaper acted)
+    is the same on the real kernel and in the model under the running kernel's policy."""
+    e = _entry(lab_json, name)
+    assert e["differ"] == [], f"real {e['real']['outcome']} vs model {e['model']['outcome']}"
+    assert e["agree"] is True
 
 
 @needs_lab
@@ -213,4 +227,6 @@ def test_readable_output_of_one_experiment() -> None:
     proc = _cli("lab", "mrelease")
     assert proc.returncode == 0, proc.stderr
     assert "process_mrelease -> -1 (EINVAL)" in proc.stdout
-    assert "model: not compared yet" in proc.stdout
+    assert f"real kernel vs model: policy {policy_for_release(os.uname().release)}" in proc.stdout
+    assert re.search(r"errno\.live\s+│ EINVAL\s+│ EINVAL\s+│ ✓", proc.stdout)
+    assert "The model reproduces every fact of the real run." in proc.stdout
