@@ -1,5 +1,11 @@
 """`oomtui snapshot`: this machine's processes as the OOM killer sees them, read from /proc.
 
+Without options it writes a scene (TOML, stdout or `-o FILE`) of this machine: RAM and swap from
+/proc/meminfo; every process that has an mm (kernel threads and zombies are left out) with its
+threads, RssAnon/RssFile/RssShmem/VmSwap/VmPTE, oom_score_adj, uid and cgroup v1 memory
+hierarchy path (with memory.limit_in_bytes when it is a limit); and a sysrq-f at 1 s, so
+`oomtui run` shows whom the model's OOM killer would pick. Parents come before their children.
+
 `--check-scores` recomputes every process's /proc/PID/oom_score with the model
 (oomtui.kernel.oom_badness) and compares it with the kernel's.
 
@@ -17,6 +23,9 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import socket
+import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -50,6 +59,7 @@ class ProcInfo(msgspec.Struct):
     oom_score: int  # what the kernel printed
     counters: Counters | None  # None: no mm (kernel thread, zombie)
     counters_after: Counters | None  # the same, read again after oom_score
+    uid: int = 0  # real uid (the first of /proc/PID/status Uid:), what the OOM report prints
 
 
 class Totals(msgspec.Struct):
@@ -86,7 +96,7 @@ class ScoreCheck(msgspec.Struct):
 def _read(path: str) -> str | None:
     """A /proc file's text, None if the process went away (or hides it) meanwhile."""
     try:
-        return Path(path).read_text()
+        return Path(path).read_bytes().decode("utf-8", "replace")  # a comm may hold any bytes
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     except OSError as e:  # ESRCH from a task that exited mid-read
@@ -139,6 +149,7 @@ def read_process(pid: int) -> ProcInfo | None:
         oom_score=int(str(score)),
         counters=_counters(status),
         counters_after=_counters(status_after),
+        uid=int(status.get("Uid", "0").split()[0]),
     )
 
 
@@ -224,7 +235,18 @@ def check_scores(procs: list[ProcInfo], totals: Totals, version: KernelVersion) 
 
 def main(args: argparse.Namespace) -> int:
     if not args.check_scores:
-        raise UserError("writing a scene from /proc is not available yet: use --check-scores")
+        if args.json:
+            raise UserError("--json goes with --check-scores; a snapshot is a scene file (TOML)")
+        text = take_snapshot().text
+        if args.output:
+            try:
+                Path(args.output).write_text(text, encoding="utf-8")
+            except OSError as e:
+                raise UserError(f"{args.output}: cannot write: {e.strerror or e}") from None
+            print(f"wrote {args.output}: `oomtui run {args.output}` replays a sysrq-f on it", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
     version = KernelVersion.parse(os.uname().release)
     totals = read_totals()
     result = check_scores(read_processes(), totals, version)
@@ -255,3 +277,197 @@ def _print(r: ScoreCheck, totals: Totals) -> None:
             for m in rows:
                 print(f"  {m.pid:>7}  {m.comm:<16} {m.model:>5} {m.kernel:>6}  {m.why}")
 
+
+
+# --- a scene of this machine ----------------------------------------------------------------------
+UNLIMITED = 1 << 62  # memory.limit_in_bytes of an unlimited v1 memcg is PAGE_COUNTER_MAX pages: >= 2^62
+
+
+class SceneProcess(msgspec.Struct):
+    info: ProcInfo
+    tids: list[int]  # leader first
+    memcg: str  # cgroup v1 memory hierarchy path, "/" for the root
+
+
+class Snapshot(msgspec.Struct):
+    text: str  # the scene, TOML
+    processes: list[SceneProcess]  # in scene order (parents first)
+    cgroups: dict[str, int | None]  # declared memcg path -> limit in bytes (None: unlimited)
+
+
+def toml_str(s: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in s:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append(f"\\u{ord(ch) if not 0xD800 <= ord(ch) <= 0xDFFF else 0xFFFD:04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _size(kb: int) -> str:
+    if kb and kb % 1024 == 0:
+        return f'"{kb // 1024} MiB"'
+    return f'"{kb} KiB"'
+
+
+def _bytes(n: int) -> str:
+    return _size(n // 1024) if n % 1024 == 0 else str(n)
+
+
+def memcg_mount() -> Path | None:
+    """Where the cgroup v1 memory hierarchy is mounted (from /proc/self/mountinfo), None if nowhere."""
+    text = _read("/proc/self/mountinfo") or ""
+    for line in text.splitlines():
+        pre, _, post = line.partition(" - ")
+        fields, opts = pre.split(), post.split()
+        if len(opts) >= 3 and opts[0] == "cgroup" and "memory" in opts[2].split(","):
+            return Path(fields[4].replace("\\040", " "))
+    return None
+
+
+def memcg_of(cgroup_lines: list[str]) -> str:
+    """The memory controller's path among /proc/PID/cgroup lines "ID:CONTROLLERS:PATH"."""
+    for line in cgroup_lines:
+        parts = line.split(":", 2)
+        if len(parts) == 3 and "memory" in parts[1].split(","):
+            path = parts[2].rstrip("/") or "/"
+            return path if path.startswith("/") else "/"
+    return "/"
+
+
+def memcg_limit(mount: Path | None, path: str) -> int | None:
+    """memory.limit_in_bytes of a v1 memcg; None when unlimited or unreadable."""
+    if mount is None:
+        return None
+    text = _read(str(mount / path.lstrip("/") / "memory.limit_in_bytes"))
+    try:
+        limit = int(text or "")
+    except ValueError:
+        return None
+    return None if limit >= UNLIMITED else limit
+
+
+def _tids(pid: int) -> list[int] | None:
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if t.isdigit())
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    if pid in tids:
+        tids.remove(pid)
+    return [pid, *tids]
+
+
+def parents_first(procs: list[ProcInfo]) -> list[ProcInfo]:
+    """Sorted by pid, except that a parent in the list always comes before its children."""
+    by_pid = {p.pid: p for p in procs}
+    out: list[ProcInfo] = []
+    placed: set[int] = set()
+    for p in sorted(procs, key=lambda p: p.pid):
+        chain = []
+        q: ProcInfo | None = p
+        while q is not None and q.pid not in placed and q not in chain:
+            chain.append(q)
+            q = by_pid.get(q.ppid)
+        for q in reversed(chain):
+            placed.add(q.pid)
+            out.append(q)
+    return out
+
+
+def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
+    """This machine as a scene (see the module docstring). `procs` defaults to a fresh read."""
+    if procs is None:
+        procs = read_processes()
+    meminfo = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        meminfo[key] = int(value.split()[0])
+    mount = memcg_mount()
+    chosen = []
+    for p in procs:
+        if p.kthread or p.counters is None:
+            continue
+        tids = _tids(p.pid)
+        if tids is None:  # gone meanwhile
+            continue
+        chosen.append(SceneProcess(p, tids, memcg_of(p.cgroups)))
+    by_pid = {sp.info.pid: sp for sp in chosen}
+    ordered = [by_pid[p.pid] for p in parents_first([sp.info for sp in chosen])]
+
+    paths: set[str] = set()
+    for sp in ordered:
+        path = sp.memcg
+        while path != "/":
+            paths.add(path)
+            path = path.rsplit("/", 1)[0] or "/"
+    cgroups = {path: memcg_limit(mount, path) for path in sorted(paths, key=lambda c: c.split("/"))}
+
+    host = socket.gethostname()
+    when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    release = os.uname().release
+    from ..lab.model import kernel_of_release, policy_for_release
+
+    modelled_kb = sum(sp.info.counters.rss_anon_kb + sp.info.counters.rss_shmem_kb + sp.info.counters.pgtables_kb
+                      for sp in ordered if sp.info.counters)
+    used_kb = meminfo["MemTotal"] - meminfo.get("MemAvailable", meminfo.get("MemFree", 0))
+    lines = [
+        f"title = {toml_str(f'Snapshot of {host} at {when}')}",
+        'story = """',
+        f"The processes of {host} (Linux {release}) as /proc showed them at {when}: "
+        f"{len(ordered)} processes with an mm (kernel threads left out), their RSS, swap, page tables, "
+        "oom_score_adj and memory cgroups. At 1 s a sysrq-f runs the OOM killer: whom would it pick?",
+        '"""',
+        f"source = {toml_str(f'oomtui snapshot on {host}, Linux {release}, {when}')}",
+        f"ram = {_size(meminfo['MemTotal'])}",
+        f"swap = {_size(meminfo.get('SwapTotal', 0))}",
+        f"reserved = {_size(max(0, used_kb - modelled_kb))}  # in use but not in any process below",
+        f'policy = "{policy_for_release(release)}"',
+        f'kernel = "{kernel_of_release(release)}"',
+        'duration = "3s"',
+    ]
+    for path, limit in cgroups.items():
+        lines += ["", "[[cgroups]]", f"path = {toml_str(path)}"]
+        if limit is not None:
+            lines.append(f"memory_max = {_bytes(limit)}")
+    shm = [sp for sp in ordered if sp.info.counters and sp.info.counters.rss_shmem_kb]
+    for sp in shm:
+        c = sp.info.counters
+        assert c is not None
+        lines += ["", "[[shm]]", f'name = "shmem-{sp.info.pid}"', f"size = {_size(c.rss_shmem_kb)}"]
+        if sp.memcg != "/":
+            lines.append(f"cgroup = {toml_str(sp.memcg)}")
+    for sp in ordered:
+        p, c = sp.info, sp.info.counters
+        assert c is not None
+        lines += ["", "[[processes]]", f"pid = {p.pid}", f"comm = {toml_str(p.comm)}"]
+        if sp.memcg != "/":
+            lines.append(f"cgroup = {toml_str(sp.memcg)}")
+        if p.ppid in by_pid:
+            lines.append(f"parent = {p.ppid}")
+        if p.pid == 1:
+            lines.append("init = true")
+        if p.oom_score_adj:
+            lines.append(f"oom_score_adj = {p.oom_score_adj}")
+        if p.uid:
+            lines.append(f"uid = {p.uid}")
+        lines += [f"rss = {_size(c.rss_anon_kb)}", f"file_rss = {_size(c.rss_file_kb)}"]
+        if c.swap_kb:
+            lines.append(f"swap = {_size(c.swap_kb)}")
+        lines.append(f"pgtables = {_size(c.pgtables_kb)}")
+        if len(sp.tids) > 1:
+            lines.append("threads = [" + ", ".join(f"{{ tid = {t} }}" for t in sp.tids) + "]")
+        if c.rss_shmem_kb:
+            lines.append(f'vmas = [{{ kind = "shmem", size = {_size(c.rss_shmem_kb)}, shm = "shmem-{p.pid}" }}]')
+    lines += [
+        "",
+        "[[actions]]",
+        'at = "1s"',
+        'do = "oom"',
+        f"caption = {toml_str(f'sysrq-f on a snapshot of {host}')}",
+        "",
+    ]
+    return Snapshot("\n".join(lines), ordered, cgroups)

@@ -1,4 +1,5 @@
-"""`oomtui snapshot --check-scores`: the model's oom_score against this machine's /proc."""
+"""`oomtui snapshot`: a scene of this machine, and --check-scores (the model's oom_score against
+this machine's /proc)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -76,9 +78,51 @@ def test_vanished_process_is_skipped() -> None:
     assert snapshot.read_process(2**22 + 1) is None  # above pid_max's ceiling: never exists
 
 
-def test_scene_writing_is_not_available_yet() -> None:
-    with pytest.raises(UserError, match="not available yet: use --check-scores"):
-        snapshot.main(_args())
+def test_json_without_check_scores_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="--json goes with --check-scores"):
+        snapshot.main(_args(json=True))
+
+
+# --- the scene writer, on made-up input ---------------------------------------------------------
+@pytest.mark.parametrize("comm", ['plain', 'a "quoted" name', "back\\slash", "tab\there", "del\x7f", "new\nline",
+                                  "ünï", "bad\ufffdbyte", "emoji \U0001F600"])
+def test_toml_str_round_trips(comm: str) -> None:
+    assert tomllib.loads(f"x = {snapshot.toml_str(comm)}")["x"] == comm
+
+
+def test_parents_come_first_otherwise_pid_order() -> None:
+    procs = [_proc(pid=5, ppid=1), _proc(pid=3, ppid=9), _proc(pid=1, ppid=0), _proc(pid=9, ppid=5),
+             _proc(pid=7, ppid=42)]
+    assert [p.pid for p in snapshot.parents_first(procs)] == [1, 5, 9, 3, 7]
+
+
+def test_vanished_kernel_thread_and_mmless_processes_are_left_out() -> None:
+    me = snapshot.read_process(os.getpid())
+    assert me is not None
+    gone = _proc(pid=2**22 + 1)  # read, then gone before its threads were listed
+    kthread = _proc(pid=2, kthread=True, counters=None, counters_after=None)
+    zombie = _proc(pid=os.getppid(), counters=None, counters_after=None)
+    snap = snapshot.take_snapshot([kthread, me, gone, zombie])
+    assert [sp.info.pid for sp in snap.processes] == [os.getpid()]
+    assert "parent =" not in snap.text  # the parent is not in the scene
+
+
+def test_memcg_path_from_proc_cgroup() -> None:
+    lines = ["9:name=systemd:/", "6:freezer:/frozen", "4:memory:/app/web", "0::/"]
+    assert snapshot.memcg_of(lines) == "/app/web"
+    assert snapshot.memcg_of(["3:cpu,memory:/x/"]) == "/x"
+    assert snapshot.memcg_of(["0::/user.slice"]) == "/"  # no v1 memory hierarchy: the root
+
+
+def test_memcg_limit_unlimited_and_set(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (tmp_path / "a" / "b").mkdir()
+    (tmp_path / "a" / "b" / "memory.limit_in_bytes").write_text("67108864\n")
+    assert snapshot.memcg_limit(tmp_path, "/a") is None
+    assert snapshot.memcg_limit(tmp_path, "/a/b") == 64 << 20
+    assert snapshot.memcg_limit(tmp_path, "/gone") is None
+    assert snapshot.memcg_limit(None, "/a/b") is None
 
 
 # --- against this machine's kernel --------------------------------------------------------------
@@ -150,3 +194,78 @@ def test_cli_human_output() -> None:
     assert proc.stdout.startswith("Compared ")
     assert "totalpages = (MemTotal " in proc.stdout
     assert "mismatches." in proc.stdout
+
+
+# --- a scene of this machine --------------------------------------------------------------------
+def test_snapshot_scene_runs_and_kills_a_top_scorer(tmp_path: Path, sample_processes: dict[int, int]) -> None:
+    """The model's sysrq-f victim is a process the kernel scores highest (ties and drift: 1 point)."""
+    from oomtui.scene.load import load_scene
+    from oomtui.scene.sim import Simulation
+
+    snap = snapshot.take_snapshot()
+    path = tmp_path / "snap.toml"
+    path.write_text(snap.text)
+    outcome = Simulation(load_scene(str(path))).run()
+    victim = next(k for k in outcome.kills if k.reason == "oom")
+    scores = {sp.info.pid: sp.info.oom_score for sp in snap.processes}
+    assert victim.pid in scores
+    assert scores[victim.pid] >= max(scores.values()) - snapshot.TOLERANCE_POINTS, (victim, sorted(scores.items(), key=lambda kv: -kv[1])[:3])
+    # our oom_score_adj 1000 sample process outscores everything else on the machine
+    assert victim.pid == next(pid for pid, adj in sample_processes.items() if adj == 1000)
+
+
+def test_snapshot_scene_content(sample_processes: dict[int, int]) -> None:
+    snap = snapshot.take_snapshot()
+    doc = tomllib.loads(snap.text)
+    procs = {p["pid"]: p for p in doc["processes"]}
+    assert doc["actions"] == [{"at": "1s", "do": "oom", "caption": f"sysrq-f on a snapshot of {os.uname().nodename}"}]
+    assert doc["duration"] == "3s" and doc["policy"].startswith("linux-")
+    assert os.uname().nodename in doc["title"] and os.uname().nodename in doc["story"]
+    # no kernel threads; pid 1 is init; parents before children
+    assert all(snapshot.read_process(pid) is None or not snapshot.read_process(pid).kthread for pid in procs)
+    if 1 in procs:
+        assert procs[1]["init"] is True
+    order = [p["pid"] for p in doc["processes"]]
+    for p in doc["processes"]:
+        if "parent" in p:
+            assert order.index(p["parent"]) < order.index(p["pid"])
+    # ourselves: threads, adj, and the cgroup v1 memory path declared parents-first
+    me = procs[os.getpid()]
+    assert me["parent"] == os.getppid() or os.getppid() not in procs
+    tids = sorted(int(t) for t in os.listdir("/proc/self/task"))
+    if len(tids) > 1:
+        assert me["threads"][0] == {"tid": os.getpid()}
+    for pid, adj in sample_processes.items():
+        assert procs[pid].get("oom_score_adj", 0) == adj
+    declared = [c["path"] for c in doc.get("cgroups", [])]
+    for c in declared:
+        parent = c.rsplit("/", 1)[0]
+        assert parent == "" or declared.index(parent) < declared.index(c)
+    for p in doc["processes"]:
+        assert p.get("cgroup", "/") == "/" or p["cgroup"] in declared
+
+
+def test_cli_snapshot_to_file_then_check(tmp_path: Path) -> None:
+    out = tmp_path / "machine.toml"
+    proc = subprocess.run([sys.executable, "-m", "oomtui.cli", "snapshot", "-o", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and f"wrote {out}" in proc.stderr
+    check = subprocess.run([sys.executable, "-m", "oomtui.cli", "check", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.startswith(f"ok {out}")
+
+
+def test_cli_snapshot_to_stdout() -> None:
+    proc = subprocess.run([sys.executable, "-m", "oomtui.cli", "snapshot"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    doc = tomllib.loads(proc.stdout)
+    assert os.getpid() in {p["pid"] for p in doc["processes"]}
+
+
+def test_cli_snapshot_unwritable_output() -> None:
+    proc = subprocess.run([sys.executable, "-m", "oomtui.cli", "snapshot", "-o", "/nonexistent/dir/x.toml"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
