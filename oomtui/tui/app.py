@@ -1,0 +1,272 @@
+"""The live view: `oomtui` / `oomtui play [SCENE]`.
+
+The App owns an Engine (the Simulation plus pause/speed) and a 30 fps timer that advances
+simulated time by wall time x speed. Every user action goes through a command object
+(commands.py) and `apply_action`; each frame's events are handed to the panels, which redraw
+only what those events (or the passing of time) changed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Input
+
+from ..errors import UserError
+from ..kernel.core import KernelError
+from ..scene.actions import Action
+from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
+from .commands import BY_ID, CommandError, OomCommands, bindings
+from .engine import Engine
+from .widgets.panels import DecisionPanel, DmesgLog, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
+from .widgets.proctable import ProcessTable
+
+FPS = 30
+COMPACT_W, COMPACT_H = 112, 28
+PANELS = ("reaper", "futex", "memory", "decision")
+
+
+class OomApp(App):
+    CSS_PATH = Path(__file__).with_name("oomtui.tcss")
+    TITLE = "oomtui"
+    BINDINGS = bindings()
+    COMMANDS = App.COMMANDS | {OomCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, scene: str | LoadedScene | None = None, *, policy: str | None = None,
+                 kernel: str | None = None, paused: bool = False, speed: float = 1.0, fps: int = FPS):
+        super().__init__()
+        ls = scene if isinstance(scene, LoadedScene) else load_scene(scene or DEFAULT_SCENE)
+        self.engine = Engine(ls, policy=policy, kernel=kernel, paused=paused, speed=speed)
+        self.fps = fps
+        self.panel_index = 0
+        self._last_tick = time.monotonic()
+        self._last_script_j = -1
+        self.frames = 0
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        e = self.engine
+        yield StatusBar(e, id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                self.table = ProcessTable(e, id="tree")
+                self.table.border_title = "Processes"
+                yield self.table
+                yield Input(placeholder="filter: comm, pid, tid or cgroup — enter applies, esc clears", id="filter")
+                yield DmesgLog(e, id="dmesg")
+            with VerticalScroll(id="side"):
+                yield ReaperPanel(e, id="reaper", classes="panel")
+                yield FutexPanel(e, id="futex", classes="panel")
+                yield MemoryPanel(e, id="memory", classes="panel")
+                yield DecisionPanel(e, id="decision", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.status = self.query_one(StatusBar)
+        self.dmesg = self.query_one(DmesgLog)
+        self.panels = [self.query_one(f"#{p}") for p in PANELS]
+        self._apply_layout()
+        self.table.rebuild()
+        self.table.focus()
+        self.dmesg.reset()
+        self.after_events([], moved=True)
+        self._last_tick = time.monotonic()
+        self.set_interval(1 / self.fps, self._tick)
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    @property
+    def compact(self) -> bool:
+        return self.has_class("-compact")
+
+    def _apply_layout(self) -> None:
+        w, h = self.size
+        compact = w < COMPACT_W or h < COMPACT_H
+        self.set_class(compact, "-compact")
+        for i, p in enumerate(getattr(self, "panels", [])):
+            p.set_class(i == self.panel_index, "-shown")
+            p.set_class(compact, "-compact")
+        side = self.query("#side")
+        if side:
+            side.first().border_title = PANELS_TITLE[self.panel_index] + "  (v: next panel)" if compact else None
+
+    def cycle_panel(self, panel: str | None = None) -> None:
+        if panel is not None:
+            if panel not in PANELS:
+                raise CommandError(f"panel: one of {', '.join(PANELS)}")
+            self.panel_index = PANELS.index(panel)
+        else:
+            self.panel_index = (self.panel_index + 1) % len(PANELS)
+        self._apply_layout()
+
+    # ------------------------------------------------------------------ the clock
+    def _tick(self) -> None:
+        now = time.monotonic()
+        dt, self._last_tick = now - self._last_tick, now
+        e = self.engine
+        if e.paused:
+            return
+        j0 = e.k.jiffies
+        events = e.frame(dt)
+        if e.k.jiffies != j0 or events:
+            self.after_events(events, moved=True)
+
+    def after_events(self, events: list, moved: bool = True) -> None:
+        """Hand one frame's events to every panel; each redraws only what changed."""
+        self.frames += 1
+        e = self.engine
+        self.table.refresh()
+        for p in self.panels:
+            p.sync(events, moved)
+        self.dmesg.sync(events, moved)
+        self._captions()
+        if e.finished and not e.end_noted:
+            e.end_noted = True
+            if not e.paused:
+                e.paused = True
+                self.notify("The scene's script has run its course: paused. space runs on, r restarts, "
+                            "p tries another policy.", title="End of scene", timeout=6)
+        self.status.sync(events, moved)
+        if self.compact and events:
+            self._auto_panel(events)
+
+    def _auto_panel(self, events: list) -> None:
+        """Compact layout: bring forward the panel the news is about."""
+        from ..kernel import events as ev
+
+        want = None
+        for x in events:
+            if isinstance(x, (ev.OomSelected, ev.OomAborted)):
+                want = "decision"
+            elif isinstance(x, ev.FutexEvent) and x.outcome in ("hung", "eownerdead"):
+                want = "futex"
+            elif isinstance(x, (ev.ReaperQueued, ev.ReaperTimer, ev.Reaped, ev.Syscall)):
+                want = want or "reaper"
+        if want is not None and PANELS[self.panel_index] != want:
+            self.cycle_panel(want)
+
+    def _captions(self) -> None:
+        """Scripted actions that came due since the last frame, as a toast with their caption."""
+        e = self.engine
+        j = e.k.jiffies
+        for at, action in e.sim.script:
+            if self._last_script_j < at <= j:
+                text = action.caption or action.describe()
+                self.notify(f"{text}\n[dim]{action.describe()}[/dim]", title=f"script at {at / e.k.hz:.3f}s",
+                            timeout=4)
+        self._last_script_j = j
+
+    # ------------------------------------------------------------------ commands
+    def action_command(self, command_id: str) -> None:
+        self.run_command(command_id)
+
+    def run_command(self, command_id: str, raise_errors: bool = False, **params) -> bool:
+        """Run a command as a key press would; params replace what it takes from the selection.
+        Errors (bad target, no selection) become a notification (or are raised with raise_errors)."""
+        cmd = BY_ID.get(command_id)
+        try:
+            if cmd is None:
+                raise CommandError(f"no command {command_id!r}; known: {', '.join(BY_ID)}")
+            cmd.execute(self, **params)
+        except (CommandError, KernelError, UserError, ValueError, TypeError) as err:
+            if raise_errors:
+                raise
+            self.notify(str(err), title=cmd.title if cmd else "command", severity="error", timeout=5)
+            return False
+        return True
+
+    def apply_action(self, action: Action) -> list:
+        """The one way the TUI changes kernel state."""
+        events = self.engine.apply(action)
+        self.after_events(events, moved=False)
+        self.table.refresh()
+        self._report(action, events)
+        return events
+
+    def _report(self, action: Action, events: list) -> None:
+        from ..kernel import events as ev
+
+        sys = [x for x in events if isinstance(x, ev.Syscall)]
+        if sys:
+            s = sys[-1]
+            ok = s.ret == 0
+            self.notify(f"{s.name}(pidfd {s.pid}, 0) = {s.ret}" + (f"  {s.errno}" if s.errno else ""),
+                        title="syscall", severity="information" if ok else "error", timeout=6)
+            if self.compact:
+                self.cycle_panel("reaper")
+            return
+        extra = ""
+        if any(isinstance(x, ev.OomAborted) for x in events):
+            a = next(x for x in events if isinstance(x, ev.OomAborted))
+            extra = f"\naborted: blocked by pending victim {a.blocked_by} ({a.comm})"
+        elif any(isinstance(x, ev.Kill) for x in events):
+            extra = "\n" + ", ".join(f"killed {x.comm} {x.pid}" for x in events if isinstance(x, ev.Kill))
+        self.notify(action.describe() + extra, timeout=3)
+
+    # ------------------------------------------------------------------ view helpers used by commands
+    def reset_view(self) -> None:
+        self._last_script_j = -1
+        self.table.rebuild()
+        self.dmesg.reset()
+        for p in self.panels:
+            p._last = None
+        self.after_events([], moved=True)
+
+    def open_filter(self) -> None:
+        inp = self.query_one("#filter", Input)
+        inp.value = self.table.filter
+        inp.add_class("-open")
+        inp.focus()
+
+    def set_filter(self, text: str) -> None:
+        self.table.filter = text.strip()
+        self.table.rebuild()
+        self.table.border_title = f"Processes  filter: {self.table.filter}" if self.table.filter else "Processes"
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.input.remove_class("-open")
+            self.table.focus()
+
+    def on_key(self, event) -> None:
+        inp = self.query("#filter")
+        if event.key == "escape" and inp and inp.first().has_class("-open"):
+            inp.first().remove_class("-open")
+            self.set_filter("")
+            self.table.focus()
+            event.stop()
+
+    def on_process_table_selection_changed(self, message: ProcessTable.SelectionChanged) -> None:
+        self.refresh_bindings()
+
+
+PANELS_TITLE = {0: "OOM reaper", 1: "Futexes", 2: "Memory", 3: "OOM decision"}
+
+
+def make_app(scene: str | LoadedScene | None = None, **kw) -> OomApp:
+    """One factory for the CLI, the tests and the benchmarks."""
+    return OomApp(scene, **kw)
+
+
+def main(args) -> int:
+    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed."""
+    speed = getattr(args, "speed", 1.0) or 1.0
+    if not 0.05 <= speed <= 100:
+        raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
+    try:
+        app = make_app(getattr(args, "scene", None), policy=getattr(args, "policy", None),
+                       kernel=getattr(args, "kernel", None), paused=bool(getattr(args, "paused", False)),
+                       speed=speed)
+    except ValueError as e:  # a bad --policy/--kernel that the scene builder did not word
+        raise UserError(str(e)) from None
+    app.run()
+    return 0

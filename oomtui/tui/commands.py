@@ -1,0 +1,487 @@
+"""One class per user command: its key, its footer title, its help text (the docstring) and
+`execute(app, **params)`.
+
+Key bindings, the footer, the command palette, the help screen and autoplay scripts all come
+from COMMANDS, so they cannot drift apart. Autoplay calls `app.run_command("kill", pid=100)`:
+every parameter a key press would take from the selection can be given explicitly.
+Commands never touch kernel state: they build a scene Action and hand it to `app.apply_action`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from ..kernel.policy import POLICIES
+from ..scene import actions as A
+
+if TYPE_CHECKING:
+    from .app import OomApp
+
+
+class CommandError(Exception):
+    """A command cannot run now (no selection, nothing to do): shown as a notification."""
+
+
+class Command:
+    id: ClassVar[str]
+    key: ClassVar[str | None]  # Textual key name(s), comma separated; None: palette/autoplay only
+    key_display: ClassVar[str | None] = None
+    title: ClassVar[str]
+    show: ClassVar[bool] = True  # in the footer
+    bind: ClassVar[bool] = True  # False: the key is bound elsewhere (Textual's ctrl+p)
+
+    @classmethod
+    def help(cls) -> str:
+        return " ".join((cls.__doc__ or "").split())
+
+    @classmethod
+    def keys_label(cls) -> str:
+        if cls.key_display:
+            return cls.key_display
+        return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in (cls.key or "").split(","))
+
+    def available(self, app: "OomApp") -> bool:
+        """Whether the palette offers it now."""
+        return True
+
+    def label(self, app: "OomApp") -> str:
+        """The palette's wording for the current selection."""
+        return self.title
+
+    def execute(self, app: "OomApp", **params) -> None:
+        raise NotImplementedError
+
+
+KEY_NAMES = {"space": "space", "full_stop": ".", "greater_than_sign": ">", "plus": "+", "minus": "-",
+             "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "ctrl+p": "^p"}
+
+
+def _pid(app: "OomApp", pid: int | None, what: str) -> int:
+    if pid is not None:
+        return int(pid)
+    p = app.table.selected_process()
+    if p is None:
+        raise CommandError(f"{what}: select a process first (↑↓ in the process tree)")
+    return p.pid
+
+
+def _proc_label(app: "OomApp") -> str:
+    p = app.table.selected_process()
+    return f"{p.comm} {p.pid}" if p else "the selected process"
+
+
+def _live_selected(app: "OomApp") -> bool:
+    p = app.table.selected_process()
+    return p is not None and p.exited_at is None
+
+
+# ---------------------------------------------------------------------- time
+class Pause(Command):
+    """Pause or resume simulated time."""
+
+    id, key, title = "pause", "space", "Pause"
+
+    def label(self, app):
+        return "Resume" if app.engine.paused else "Pause"
+
+    def execute(self, app, paused: bool | None = None) -> None:
+        app.engine.paused = (not app.engine.paused) if paused is None else bool(paused)
+        app.engine.carry = 0.0
+        app.after_events([], moved=False)
+
+
+class Step(Command):
+    """Pause and advance one jiffy (1/HZ of simulated time)."""
+
+    id, key, title = "step", "full_stop", "Step"
+
+    def execute(self, app, n: int = 1) -> None:
+        app.engine.paused = True
+        app.after_events(app.engine.step(int(n)))
+
+
+class NextEvent(Command):
+    """Pause and run to the next thing that happens: a timer, a scripted action, an exit step."""
+
+    id, key, title = "next", "greater_than_sign", "Next event"
+
+    def execute(self, app) -> None:
+        app.engine.paused = True
+        before = app.engine.k.jiffies
+        events = app.engine.next_event()
+        if not events and app.engine.k.jiffies == before:
+            app.notify("Nothing is scheduled: the kernel is idle.", title="Next event")
+        app.after_events(events)
+
+
+class Faster(Command):
+    """Run simulated time faster (up to 100x real time); `speed=` sets it directly."""
+
+    id, key, title = "faster", "plus,equals_sign", "Faster"
+    key_display = "+"
+
+    def execute(self, app, speed: float | None = None) -> None:
+        if speed is not None:
+            app.engine.set_speed(speed)
+        else:
+            app.engine.faster()
+        app.after_events([], moved=False)
+
+
+class Slower(Command):
+    """Run simulated time slower (down to 0.05x real time)."""
+
+    id, key, title = "slower", "minus", "Slower"
+
+    def execute(self, app) -> None:
+        app.engine.slower()
+        app.after_events([], moved=False)
+
+
+# ---------------------------------------------------------------------- kernel actions
+class Oom(Command):
+    """Run the OOM killer now (sysrq-f). With a cgroup row selected, a memcg OOM in that cgroup."""
+
+    id, key, title = "oom", "o", "OOM now"
+
+    def label(self, app):
+        cg = app.table.selected_cgroup(strict=True)
+        return f"memcg OOM in {cg.path}" if cg is not None and cg.path != "/" else "out_of_memory now (sysrq-f)"
+
+    def execute(self, app, cgroup: str | None = None) -> None:
+        if cgroup is None:
+            cg = app.table.selected_cgroup(strict=True)
+            cgroup = cg.path if cg is not None and cg.path != "/" else None
+        app.apply_action(A.Oom(cgroup=cgroup))
+
+
+class Freeze(Command):
+    """Freeze or thaw the selected cgroup (or the cgroup of the selected process): freezer.state
+    for cgroup v1, cgroup.freeze for v2."""
+
+    id, key, title = "freeze", "z", "Freeze/thaw"
+
+    def _cg(self, app, cgroup: str | None):
+        if cgroup is not None:
+            return app.engine.k.cgroup(cgroup)
+        cg = app.table.selected_cgroup()
+        if cg is None:
+            raise CommandError("freeze: select a cgroup or a process in one")
+        if cg.freezer is None:
+            with_fz = [c.path for c in app.engine.k.cgroups.values() if c.freezer]
+            hint = f"; cgroups with one: {', '.join(with_fz)}" if with_fz else "; this scene has none"
+            raise CommandError(f"cgroup {cg.path} has no freezer{hint}")
+        return cg
+
+    def available(self, app):
+        cg = app.table.selected_cgroup()
+        return cg is not None and cg.freezer is not None
+
+    def label(self, app):
+        cg = app.table.selected_cgroup()
+        if cg is None:
+            return self.title
+        return f"{'Thaw' if cg.freeze_self else 'Freeze'} {cg.path} ({cg.freezer})"
+
+    def execute(self, app, cgroup: str | None = None, freeze: bool | None = None) -> None:
+        cg = self._cg(app, cgroup)
+        if freeze is None:
+            freeze = not cg.freeze_self
+        app.apply_action(A.Freeze(cgroup=cg.path) if freeze else A.Thaw(cgroup=cg.path))
+
+
+class Kill(Command):
+    """Send SIGKILL to the selected process (kill -9)."""
+
+    id, key, title = "kill", "k", "SIGKILL"
+
+    def available(self, app):
+        return _live_selected(app)
+
+    def label(self, app):
+        return f"SIGKILL {_proc_label(app)}"
+
+    def execute(self, app, pid: int | None = None) -> None:
+        app.apply_action(A.Kill(pid=_pid(app, pid, "kill")))
+
+
+class Term(Command):
+    """Send SIGTERM to the selected process (fatal only without a handler)."""
+
+    id, key, title = "term", "t", "SIGTERM"
+    show = False
+
+    def available(self, app):
+        return _live_selected(app)
+
+    def label(self, app):
+        return f"SIGTERM {_proc_label(app)}"
+
+    def execute(self, app, pid: int | None = None) -> None:
+        app.apply_action(A.Sigterm(pid=_pid(app, pid, "sigterm")))
+
+
+class Mrelease(Command):
+    """process_mrelease(pidfd, 0) on the selected process, as lmkd does after SIGKILL: reaps its
+    private memory in the caller's context. The return value and errno are shown."""
+
+    id, key, title = "mrelease", "m", "mrelease"
+
+    def available(self, app):
+        return app.table.selected_process() is not None
+
+    def label(self, app):
+        return f"process_mrelease on {_proc_label(app)}"
+
+    def execute(self, app, pid: int | None = None, flags: int = 0) -> None:
+        app.apply_action(A.Mrelease(pid=_pid(app, pid, "process_mrelease"), flags=int(flags)))
+
+
+class Adj(Command):
+    """Set oom_score_adj (-1000..1000) of the selected process."""
+
+    id, key, title = "adj", "a", "oom_score_adj"
+
+    def available(self, app):
+        return _live_selected(app)
+
+    def label(self, app):
+        return f"Set oom_score_adj of {_proc_label(app)}"
+
+    def execute(self, app, pid: int | None = None, value: int | None = None) -> None:
+        target = _pid(app, pid, "oom_score_adj")
+        if value is not None:
+            app.apply_action(A.SetAdj(pid=target, value=int(value)))
+            return
+        from .screens.modals import AdjScreen
+
+        p = app.engine.k.process(target)
+
+        def done(v: int | None) -> None:
+            if v is not None:
+                app.run_command("adj", pid=target, value=v)
+
+        app.push_screen(AdjScreen(p.pid, p.comm, p.oom_score_adj), done)
+
+
+class Unlock(Command):
+    """Unlock a futex held by the selected thread or process (pthread_mutex_unlock)."""
+
+    id, key, title = "unlock", "u", "Unlock futex"
+    show = False
+
+    def _held(self, app):
+        k = app.engine.k
+        r = app.table.selected
+        if r is None:
+            return []
+        if r.kind == "t":
+            tasks = [r.obj]
+        elif r.kind == "p":
+            tasks = list(r.obj.threads)
+        else:
+            return []
+        return [f.name for f in k.futexes.values() if f.owner_task in tasks]
+
+    def available(self, app):
+        return bool(self._held(app))
+
+    def label(self, app):
+        held = self._held(app)
+        return f"Unlock {held[0]}" if held else self.title
+
+    def execute(self, app, futex: str | None = None) -> None:
+        if futex is None:
+            held = self._held(app)
+            if not held:
+                raise CommandError("unlock: the selection holds no futex")
+            futex = held[0]
+        if futex not in app.engine.k.futexes:
+            raise CommandError(f"unlock: no futex {futex!r}")
+        app.apply_action(A.Unlock(futex=futex))
+
+
+class Policy(Command):
+    """Choose the kernel policy (era) for decisions from now on; `r` restarts under it."""
+
+    id, key, title = "policy", "p", "Policy"
+
+    def execute(self, app, policy: str | None = None) -> None:
+        if policy is not None:
+            app.apply_action(A.SetPolicy(policy=policy))
+            return
+        from .screens.modals import PickerScreen
+
+        cur = app.engine.k.policy.id
+        items = [(p.id, f"{p.id:<18} {p.kernels:<30} {p.title}") for p in POLICIES.values()]
+
+        def done(v: str | None) -> None:
+            if v is not None and v != cur:
+                app.run_command("policy", policy=v)
+
+        app.push_screen(PickerScreen("Kernel policy", items, cur), done)
+
+
+class Restart(Command):
+    """Start the scene again from time 0, under the policy in force now."""
+
+    id, key, title = "restart", "r", "Restart"
+
+    def execute(self, app, policy: str | None = None) -> None:
+        app.engine.restart(policy)
+        app.reset_view()
+        app.notify(f"Restarted under {app.engine.k.policy.id}", title=app.engine.sim.scene.title, timeout=2)
+
+
+class Scene(Command):
+    """Pick a built-in scene."""
+
+    id, key, title = "scene", "s", "Scene"
+
+    def execute(self, app, scene: str | None = None) -> None:
+        from ..scene.load import builtin_ids, load_scene
+
+        if scene is not None:
+            app.engine.load(load_scene(scene))
+            app.reset_view()
+            return
+        from .screens.modals import PickerScreen
+
+        items = []
+        for sid in builtin_ids():
+            try:
+                title = load_scene(sid).scene.title
+            except Exception as e:  # a broken built-in still shows, with its error
+                title = f"(cannot load: {e})"
+            items.append((sid, f"{sid:<22} {title}"))
+
+        def done(v: str | None) -> None:
+            if v is not None:
+                app.run_command("scene", scene=v)
+
+        app.push_screen(PickerScreen("Scene", items, app.engine.sim.id), done)
+
+
+class Filter(Command):
+    """Filter the process tree by comm, pid, tid or cgroup (escape clears)."""
+
+    id, key, title = "filter", "slash", "Filter"
+
+    def execute(self, app, text: str | None = None) -> None:
+        if text is not None:
+            app.set_filter(text)
+        else:
+            app.open_filter()
+
+
+class Panel(Command):
+    """In the compact layout: show the next side panel (reaper, futexes, memory, OOM decision)."""
+
+    id, key, title = "panel", "v", "Panel"
+    show = False
+
+    def execute(self, app, panel: str | None = None) -> None:
+        app.cycle_panel(panel)
+
+
+class Select(Command):
+    """Select a process, thread or cgroup in the tree (for scripts; the arrow keys do it by hand)."""
+
+    id, key, title = "select", None, "Select"
+    show = False
+
+    def available(self, app):
+        return False
+
+    def execute(self, app, pid: int | None = None, tid: int | None = None, cgroup: str | None = None) -> None:
+        ok = (app.table.select_pid(int(pid)) if pid is not None else
+              app.table.select_tid(int(tid)) if tid is not None else
+              app.table.select_cgroup(cgroup) if cgroup is not None else False)
+        if not ok:
+            raise CommandError(f"select: nothing matches pid={pid} tid={tid} cgroup={cgroup}")
+
+
+class Help(Command):
+    """Show every command, its key and what it does."""
+
+    id, key, title = "help", "question_mark,f1", "Help"
+    key_display = "?"
+
+    def execute(self, app) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(app.screen, HelpScreen):
+            app.push_screen(HelpScreen())
+
+
+class Palette(Command):
+    """Open the command palette: every command that makes sense now, by name."""
+
+    id, key, title = "palette", "ctrl+p", "Palette"
+    show = False
+    bind = False
+
+    def available(self, app):
+        return False
+
+    def execute(self, app) -> None:
+        app.action_command_palette()
+
+
+class Quit(Command):
+    """Quit oomtui."""
+
+    id, key, title = "quit", "q", "Quit"
+
+    def execute(self, app) -> None:
+        app.exit()
+
+
+COMMANDS: list[Command] = [
+    Pause(), Step(), NextEvent(), Faster(), Slower(), Oom(), Freeze(), Kill(), Term(), Mrelease(), Adj(),
+    Unlock(), Policy(), Restart(), Scene(), Filter(), Panel(), Select(), Help(), Palette(), Quit(),
+]
+BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
+
+
+def bindings() -> list[Binding]:
+    """One Binding per command; its id ("oomtui.kill") lets a keymap move it to another key."""
+    out = []
+    for c in COMMANDS:
+        if c.key is None or not c.bind:
+            continue
+        out.append(Binding(c.key, f"command('{c.id}')", c.title, show=c.show, key_display=c.key_display,
+                           tooltip=c.help(), id=f"oomtui.{c.id}"))
+    return out
+
+
+class OomCommands(Provider):
+    """The palette: the commands that make sense now, worded for the current selection, plus one
+    entry per policy and per built-in scene."""
+
+    def _entries(self):
+        app: OomApp = self.app  # type: ignore[assignment]
+        for c in COMMANDS:
+            if c.id in ("palette", "select"):
+                continue
+            if c.available(app):
+                yield c.label(app), c.help(), (lambda c=c: app.run_command(c.id))
+        cur = app.engine.k.policy.id
+        for p in POLICIES.values():
+            if p.id != cur:
+                yield (f"Policy: {p.id} ({p.kernels})", p.title,
+                       (lambda pid=p.id: app.run_command("policy", policy=pid)))
+
+    async def discover(self) -> Hits:
+        for text, help_, cb in self._entries():
+            yield DiscoveryHit(text, cb, help=help_)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_, cb in self._entries():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), cb, help=help_)

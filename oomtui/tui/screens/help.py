@@ -1,0 +1,73 @@
+"""The help screen (? and F1): generated from the same command list as the footer and palette."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..commands import COMMANDS, KEY_NAMES
+
+
+def effective_keys(app, cmd) -> str:
+    """The key(s) a command is bound to now, after any keymap."""
+    if cmd.key is None:
+        return "—"
+    keymap = getattr(app, "_keymap", None) or {}
+    bid = f"oomtui.{cmd.id}"
+    if bid in keymap:
+        return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keymap[bid].split(","))
+    return cmd.keys_label()
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss(None)", "Close", id="help.close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 96%; max-width: 112; height: 92%; border: thick $accent;
+                                  background: $panel; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        eng = app.engine  # type: ignore[attr-defined]
+        sc = eng.sim.scene
+        story = Text()
+        story.append(sc.title + "\n", Style(bold=True, color="#ffcc66"))
+        story.append(" ".join(sc.story.split()) + "\n", Style(color="#cccccc"))
+        pol = eng.k.policy
+        story.append(f"\nPolicy {pol.id} ({pol.kernels}): ", Style(bold=True))
+        story.append(pol.summary + "\n", Style(color="#cccccc"))
+        table = Table(box=None, pad_edge=False, expand=True, show_header=True, header_style="bold #8a9bb0")
+        table.add_column("key", style="bold #ffcc66", no_wrap=True, width=10)
+        table.add_column("command", style="bold", no_wrap=True, width=16)
+        table.add_column("what it does")
+        for c in COMMANDS:
+            keys = effective_keys(app, c) if c.key else "palette"
+            table.add_row(keys, c.title, c.help())
+        table.add_row("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads")
+        legend = Text()
+        legend.append("\nMarks: ", Style(bold=True))
+        for label, style, text in (
+            (" VICTIM ", "white on #b3261e", "chosen by the OOM killer (signal->oom_mm set)  "),
+            (" dying ", "black on #e0a030", "SIGKILL sent  "),
+            (" reaped ", "white on #7b3fa0", "its private memory was unmapped (MMF_UNSTABLE)  "),
+            (" pinned ", "white on #2a62c9", "dying, but a frozen/D thread or an mm sharer keeps the memory  "),
+        ):
+            legend.append(label, Style.parse(style))
+            legend.append(" " + text)
+        legend.append("\nThreads: R running · S sleeping · D uninterruptible · FROZEN v1/v2 · EXITING · ZOMBIE."
+                      "\nFutex waiters: blocked · EOWNERDEAD (woken: owner died) · HUNG (the owner is gone and "
+                      "nothing will ever wake it).")
+        with VerticalScroll():
+            yield Static(story)
+            yield Static(table)
+            yield Static(legend)
+            yield Static(Text("esc closes", style="italic #888888"))

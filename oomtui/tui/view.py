@@ -1,0 +1,140 @@
+"""Read-only queries of kernel state that the panels need and the model does not offer.
+
+No Textual here; everything takes the Kernel and returns plain values.
+"""
+
+from __future__ import annotations
+
+from ..kernel.core import Kernel
+from ..kernel.oom_kill import oom_unkillable_task, process_badness
+from ..kernel.state import (
+    DISK, EXITING, FROZEN, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, ZOMBIE, Process, Task,
+)
+
+PAGE_KB = 4
+
+
+def size(pages: int) -> str:
+    """Pages as a short human size: 4K, 64M, 1.17G."""
+    kb = pages * PAGE_KB
+    if kb == 0:
+        return "0"
+    if kb < 1024:
+        return f"{kb}K"
+    mb = kb / 1024
+    if mb < 1000:
+        return f"{mb:.0f}M" if mb >= 10 else f"{mb:.1f}M"
+    return f"{mb / 1024:.2f}G"
+
+
+def size_kb(kb: int) -> str:
+    return size(kb // PAGE_KB) if kb >= PAGE_KB else f"{kb}K"
+
+
+def badness(k: Kernel, p: Process) -> tuple[int | None, str]:
+    """oom_badness() points against the global totalpages, or (None, why not eligible)."""
+    if p.exited_at is not None:
+        return None, "exited"
+    if oom_unkillable_task(p):
+        return None, "init" if p.is_init else "kthread"
+    return process_badness(k, p, k.totalpages_global())
+
+
+def oom_score(k: Kernel, p: Process) -> int | None:
+    if p.exited_at is not None:
+        return None
+    try:
+        return k.oom_score(p.pid)
+    except Exception:  # an exited or half-torn-down process: nothing to show
+        return None
+
+
+def stuck_threads(p: Process) -> list[Task]:
+    """Threads that cannot run to exit now: frozen or in uninterruptible sleep."""
+    return [t for t in p.threads if t.state in (FROZEN, STOPPED_V2, DISK)]
+
+
+def marks(k: Kernel, p: Process) -> list[tuple[str, str]]:
+    """(label, kind) marks of a process: victim, dying, reaped, pinned, skip, exited."""
+    out: list[tuple[str, str]] = []
+    if p.exited_at is not None:
+        out.append(("exited", "exited"))
+        if p.oom_mm is not None:
+            out.insert(0, ("victim", "victim"))
+        return out
+    if any(hung_on(t) for t in p.threads):
+        out.append(("HUNG", "hung"))
+    if p.oom_mm is not None:
+        out.append(("VICTIM", "victim"))  # a victim is always dying too: say it once
+    elif p.group_exit:
+        out.append(("dying", "dying"))
+    mm = p.oom_mm or p.mm
+    if mm is not None and MMF_UNSTABLE in mm.flags:
+        out.append(("reaped", "reaped"))
+    if p.group_exit and stuck_threads(p):
+        out.append(("pinned", "pinned"))
+    elif p.group_exit and mm is not None and _sharers(k, p, mm):
+        out.append(("pinned", "pinned"))
+    if mm is not None and MMF_OOM_SKIP in mm.flags and p.oom_mm is not None:
+        out.append(("OOM_SKIP", "skip"))
+    if p.oom_score_adj == -1000:
+        out.append(("unkillable", "dim"))
+    return out
+
+
+def hung_on(t: Task):
+    """The futex this thread waits on forever (its owner exited without waking it), else None."""
+    f = t.waiting_on
+    if f is None:
+        return None
+    for w in f.history:
+        if w.task is t and w.outcome == "hung":
+            return f
+    return None
+
+
+def _sharers(k: Kernel, p: Process, mm) -> list[Process]:
+    return [q for q in k.tasklist if q is not p and any(t.mm is mm for t in q.threads)]
+
+
+def thread_robust(t: Task) -> str:
+    return "robust" if t.robust_list else "-"
+
+
+def pins(k: Kernel) -> list[str]:
+    """Who pins what: memory of dying processes that cannot go back yet, and why."""
+    out: list[str] = []
+    for p in list(k.pids.values()):
+        if p.exited_at is not None or not p.group_exit:
+            continue
+        mm = p.oom_mm or p.mm
+        if mm is None:
+            continue
+        held = size(mm.anon + mm.swapents)
+        why: list[str] = []
+        for t in stuck_threads(p):
+            why.append(f"thread {t.tid} {t.letter}")
+        exiting = [t for t in p.threads if t.state == EXITING]
+        for q in _sharers(k, p, mm):
+            st = stuck_threads(q)
+            why.append(f"mm shared with {q.comm} {q.pid}" + (f" ({st[0].letter})" if st else ""))
+        if mm.mmap_lock_writer is not None:
+            why.append(f"mmap_lock held by {mm.mmap_lock_writer.tid}")
+        if not why:
+            if exiting:
+                why.append("exiting")
+            else:
+                continue
+        reaped = MMF_UNSTABLE in mm.flags
+        what = f"page tables {size(mm.pgtables_bytes // 4096)}" if reaped else f"{held} anon"
+        out.append(f"{p.comm} {p.pid}: {what} held — {', '.join(why)}")
+    for name, obj in k.shm.items():
+        users = [p for p in k.tasklist if p.mm is not None and any(v.shm is obj for v in p.mm.vmas)]
+        if obj.pages >= 256 or any(q.group_exit for q in users):
+            who = ", ".join(str(q.pid) for q in users[:4]) or "no mapper (tmpfs keeps it)"
+            out.append(f"shm {name}: {size(obj.pages)} pinned by mappers {who}")
+    return out
+
+
+def live_thread_count(p: Process) -> int:
+    return sum(1 for t in p.threads if t.state != ZOMBIE)

@@ -1,0 +1,427 @@
+"""The process tree: cgroup -> process -> threads, drawn with the Line API.
+
+Only visible lines are rendered, so 5 000 processes cost what 30 cost. The row list is rebuilt
+only when its shape changes (collapse, filter, a new scene); values are read live from the model
+when a line is drawn, so a frame that changed anything just refreshes the visible lines.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...kernel.freezer import freezer_state
+from ...kernel.state import Cgroup, Process, Task
+from .. import view
+
+S_HEAD = Style(bold=True, color="#8a9bb0")
+S_CG = Style(bold=True, color="#7fb4ff")
+S_CG_INFO = Style(color="#6d8fb8")
+S_PID = Style(color="#d0d0d0")
+S_COMM = Style(bold=True, color="#e8e8e8")
+S_NUM = Style(color="#c8c8c8")
+S_ZERO = Style(color="#5a5a5a")
+S_DIM = Style(color="#6a6a6a")
+S_EXITED = Style(color="#6a6a6a", strike=True)
+S_SCORE = Style(color="#ffcc66", bold=True)
+S_ARROW = Style(color="#8a9bb0")
+S_CURSOR = Style(bgcolor="#2f4f7f")
+S_CURSOR_BLUR = Style(bgcolor="#333a44")
+MARK = {
+    "victim": Style(color="#ffffff", bgcolor="#b3261e", bold=True),
+    "hung": Style(color="#ffffff", bgcolor="#d00000", bold=True, blink=True),
+    "dying": Style(color="#000000", bgcolor="#e0a030", bold=True),
+    "reaped": Style(color="#ffffff", bgcolor="#7b3fa0", bold=True),
+    "pinned": Style(color="#ffffff", bgcolor="#2a62c9", bold=True),
+    "skip": Style(color="#a0a0a0", bgcolor="#3a3a3a"),
+    "exited": Style(color="#909090", italic=True),
+    "dim": Style(color="#707070"),
+}
+STATE = {
+    "R": Style(color="#66dd66", bold=True),
+    "S": Style(color="#9aa7b8"),
+    "D": Style(color="#ff8844", bold=True),
+    "FROZEN v1": Style(color="#000000", bgcolor="#66ccff", bold=True),
+    "FROZEN v2": Style(color="#000000", bgcolor="#99aaff", bold=True),
+    "EXITING": Style(color="#ffcc00", bold=True),
+    "ZOMBIE": Style(color="#777777", italic=True),
+    "DEAD": Style(color="#555555", italic=True),
+}
+S_HOLD = Style(color="#ffaa55", bold=True)
+S_WAIT = Style(color="#ff6666", bold=True)
+S_ROBUST = Style(color="#77bb99")
+
+
+class Row(NamedTuple):
+    kind: str  # "cg" | "p" | "t"
+    key: object  # cgroup path | pid | tid
+    obj: object
+    depth: int
+
+
+def _cell(text: str, width: int, right: bool = False) -> str:
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+class ProcessTable(ScrollView, can_focus=True):
+    """cgroup → process → threads. ↑↓ move, ←→ collapse/expand, enter toggles."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="tree.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="tree.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="tree.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="tree.pagedown"),
+        Binding("home", "jump(0)", "Top", show=False, id="tree.home"),
+        Binding("end", "jump(-1)", "Bottom", show=False, id="tree.end"),
+        Binding("left", "fold(1)", "Collapse", show=False, id="tree.collapse"),
+        Binding("right", "fold(0)", "Expand", show=False, id="tree.expand"),
+        Binding("enter", "toggle", "Toggle threads", show=False, id="tree.toggle"),
+    ]
+
+    DEFAULT_CSS = """
+    ProcessTable { height: 1fr; background: $surface; overflow-x: hidden; }
+    """
+
+    class SelectionChanged(Message):
+        def __init__(self, row: Row | None) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, engine, **kw) -> None:
+        super().__init__(**kw)
+        self.engine = engine
+        self.rows: list[Row] = []
+        self.cursor = 0
+        self.collapsed: set[tuple[str, object]] = set()
+        self.expanded: set[tuple[str, object]] = set()
+        self.filter = ""
+        self._generation = -1
+        self._collapse_default = False
+        self._show_swap = False
+        self._show_file = False
+
+    # ------------------------------------------------------------------ rows
+    def rebuild(self) -> None:
+        k = self.engine.k
+        if self._generation != self.engine.generation:
+            self._generation = self.engine.generation
+            self.collapsed.clear()
+            self.expanded.clear()
+            self._collapse_default = len(k.pids) > 40
+            self._show_swap = k.swap_pages > 0
+            self._show_file = any(p.mm is not None and p.mm.file for p in k.pids.values())
+        keep = self.rows[self.cursor][:2] if self.rows and self.cursor < len(self.rows) else None
+        by_cg: dict[str, list[Process]] = {}
+        for p in k.pids.values():
+            by_cg.setdefault(p.cgroup.path, []).append(p)
+        for lst in by_cg.values():
+            lst.sort(key=lambda p: p.order)
+        flt = self.filter.lower()
+        rows: list[Row] = []
+        for cg in k.root.subtree():
+            procs = by_cg.get(cg.path, [])
+            if flt:
+                cg_hit = flt in cg.path.lower()
+                procs = [p for p in procs if cg_hit or self._matches(p, flt)]
+                if not procs and not cg_hit:
+                    continue
+            depth = 0 if cg.path == "/" else cg.path.count("/")
+            rows.append(Row("cg", cg.path, cg, depth))
+            if ("cg", cg.path) in self.collapsed:
+                continue
+            for p in procs:
+                rows.append(Row("p", p.pid, p, depth + 1))
+                if self._is_open(p):
+                    for t in p.threads:
+                        rows.append(Row("t", t.tid, t, depth + 2))
+        self.rows = rows
+        self.cursor = 0
+        if keep is not None:
+            for i, r in enumerate(rows):
+                if (r.kind, r.key) == keep:
+                    self.cursor = i
+                    break
+            else:
+                if keep[0] == "t":  # a hidden thread: select its process
+                    self._select_key("p", self.engine.k.tids[keep[1]].process.pid)
+        if not any(r.kind == "p" for r in rows[: self.cursor + 1]) and keep is None:
+            # start on the first process rather than on "/"
+            self.cursor = next((i for i, r in enumerate(rows) if r.kind == "p"), 0)
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self._scroll_to_cursor()
+        self.refresh()
+
+    @staticmethod
+    def _matches(p: Process, flt: str) -> bool:
+        if flt in p.comm.lower() or flt == str(p.pid) or str(p.pid).startswith(flt):
+            return True
+        return any(str(t.tid) == flt for t in p.threads)
+
+    def _is_open(self, p: Process) -> bool:
+        key = ("p", p.pid)
+        if key in self.collapsed:
+            return False
+        if key in self.expanded:
+            return True
+        return not self._collapse_default
+
+    def _select_key(self, kind: str, key: object) -> bool:
+        for i, r in enumerate(self.rows):
+            if r.kind == kind and r.key == key:
+                self.set_cursor(i)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ selection API
+    @property
+    def selected(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def selected_process(self) -> Process | None:
+        r = self.selected
+        if r is None:
+            return None
+        if r.kind == "p":
+            return r.obj  # type: ignore[return-value]
+        if r.kind == "t":
+            return r.obj.process  # type: ignore[union-attr]
+        return None
+
+    def selected_cgroup(self, strict: bool = False) -> Cgroup | None:
+        """The cgroup row under the cursor; unless strict, also the cgroup of a selected process."""
+        r = self.selected
+        if r is None:
+            return None
+        if r.kind == "cg":
+            return r.obj  # type: ignore[return-value]
+        if strict:
+            return None
+        p = self.selected_process()
+        return p.cgroup if p else None
+
+    def select_pid(self, pid: int) -> bool:
+        if self._select_key("p", pid):
+            return True
+        if pid in self.engine.k.pids and self.filter:
+            self.filter = ""
+            self.rebuild()
+            return self._select_key("p", pid)
+        return False
+
+    def select_tid(self, tid: int) -> bool:
+        t = self.engine.k.tids.get(tid)
+        if t is None:
+            return False
+        self.expanded.add(("p", t.process.pid))
+        self.collapsed.discard(("p", t.process.pid))
+        self.rebuild()
+        return self._select_key("t", tid)
+
+    def select_cgroup(self, path: str) -> bool:
+        return self._select_key("cg", path)
+
+    def set_cursor(self, i: int) -> None:
+        i = max(0, min(len(self.rows) - 1, i))
+        if i != self.cursor:
+            self.cursor = i
+            self._scroll_to_cursor()
+            self.refresh()
+            self.post_message(self.SelectionChanged(self.selected))
+        else:
+            self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        h = max(1, self.scrollable_content_region.height - 1)
+        y = int(self.scroll_y)
+        if self.cursor < y:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= y + h:
+            self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True)
+
+    # ------------------------------------------------------------------ actions
+    def action_cursor(self, d: int) -> None:
+        self.set_cursor(self.cursor + d)
+
+    def action_page(self, d: int) -> None:
+        self.set_cursor(self.cursor + d * max(1, self.scrollable_content_region.height - 2))
+
+    def action_jump(self, where: int) -> None:
+        self.set_cursor(0 if where == 0 else len(self.rows) - 1)
+
+    def action_fold(self, collapse: int) -> None:
+        r = self.selected
+        if r is None:
+            return
+        if r.kind == "t" and collapse:
+            p = r.obj.process  # type: ignore[union-attr]
+            self.collapsed.add(("p", p.pid))
+            self.expanded.discard(("p", p.pid))
+            self.rebuild()
+            self._select_key("p", p.pid)
+            return
+        key = (r.kind, r.key)
+        if r.kind == "t":
+            return
+        if collapse:
+            if key in self.collapsed or (r.kind == "p" and not self._is_open(r.obj)):  # type: ignore[arg-type]
+                # already folded: go to the parent row
+                for i in range(self.cursor - 1, -1, -1):
+                    if self.rows[i].depth < r.depth:
+                        self.set_cursor(i)
+                        break
+                return
+            self.collapsed.add(key)
+            self.expanded.discard(key)
+        else:
+            self.collapsed.discard(key)
+            self.expanded.add(key)
+        self.rebuild()
+
+    def action_toggle(self) -> None:
+        r = self.selected
+        if r is None or r.kind == "t":
+            return
+        open_ = (r.kind, r.key) not in self.collapsed and (r.kind == "cg" or self._is_open(r.obj))  # type: ignore[arg-type]
+        self.action_fold(1 if open_ else 0)
+
+    def on_click(self, event: events.Click) -> None:
+        y = event.y
+        if y <= 0:
+            return
+        self.set_cursor(int(self.scroll_y) + y - 1)
+        self.focus()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        self._scroll_to_cursor()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+    def _layout(self, width: int) -> dict[str, int]:
+        cols = {"pid": 5, "comm": 12, "adj": 5, "anon": 6, "file": 6 if self._show_file else 0, "shm": 5,
+                "swap": 6 if self._show_swap else 0, "score": 5, "points": 8}
+        if width < 72:
+            cols.update(comm=10, points=7)
+        return cols
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        i = int(self.scroll_y) + y - 1
+        if i >= len(self.rows):
+            return Strip.blank(width)
+        r = self.rows[i]
+        k = self.engine.k
+        if r.kind == "cg":
+            segs = self._cg_line(k, r)
+        elif r.kind == "p":
+            segs = self._p_line(k, r, width)
+        else:
+            segs = self._t_line(k, r)
+        strip = Strip(segs).crop_extend(0, width, None)
+        if i == self.cursor:
+            strip = strip.apply_style(S_CURSOR if self.has_focus else S_CURSOR_BLUR)
+        return strip
+
+    def _header(self, width: int) -> Strip:
+        c = self._layout(width)
+        parts = [" " * 2, "PID".rjust(c["pid"]), " ", "COMM".ljust(c["comm"]), "ADJ".rjust(c["adj"]),
+                 "ANON".rjust(c["anon"])]
+        if c["file"]:
+            parts.append("FILE".rjust(c["file"]))
+        parts.append("SHM".rjust(c["shm"]))
+        if c["swap"]:
+            parts.append("SWAP".rjust(c["swap"]))
+        parts += ["SCORE".rjust(c["score"] + 1), "POINTS".rjust(c["points"]), "  MARKS"]
+        return Strip([Segment("".join(parts), S_HEAD)]).crop_extend(0, width, None)
+
+    def _cg_line(self, k, r: Row) -> list[Segment]:
+        cg: Cgroup = r.obj  # type: ignore[assignment]
+        arrow = "▸ " if ("cg", cg.path) in self.collapsed else "▾ "
+        segs = [Segment("  " * r.depth + arrow, S_ARROW), Segment(cg.path if cg.path != "/" else "/ (root)", S_CG)]
+        limit = view.size(cg.limit) if cg.limit is not None else "max"
+        segs.append(Segment(f"  mem {view.size(cg.usage)}/{limit}", S_CG_INFO))
+        if cg.freezer:
+            st = freezer_state(k, cg)
+            frozen = st in ("FROZEN", "FREEZING", "frozen")
+            segs.append(Segment(f"  freezer {cg.freezer} ", S_CG_INFO))
+            segs.append(Segment(f" {st} ", STATE["FROZEN v1" if cg.freezer == "v1" else "FROZEN v2"] if frozen else S_DIM))
+        if cg.oom_group:
+            segs.append(Segment("  oom.group", S_CG_INFO))
+        n = sum(1 for p in cg.members)
+        segs.append(Segment(f"  {n} proc", S_DIM))
+        return segs
+
+    def _p_line(self, k, r: Row, width: int) -> list[Segment]:
+        p: Process = r.obj  # type: ignore[assignment]
+        c = self._layout(width)
+        exited = p.exited_at is not None
+        arrow = ("▾ " if self._is_open(p) else "▸ ") if len(p.threads) > 0 else "  "
+        mm = p.mm if not exited else None
+        segs = [Segment(arrow, S_ARROW), Segment(str(p.pid).rjust(c["pid"]) + " ", S_DIM if exited else S_PID),
+                Segment(_cell(p.comm, c["comm"]), S_EXITED if exited else S_COMM)]
+        adj = p.oom_score_adj
+        segs.append(Segment(str(adj).rjust(c["adj"]), S_ZERO if adj == 0 else (Style(color="#66ccff") if adj < 0 else Style(color="#ff9966"))))
+
+        def num(pages: int, w: int) -> Segment:
+            return Segment(view.size(pages).rjust(w), S_ZERO if pages == 0 else S_NUM)
+
+        if mm is not None:
+            segs.append(num(mm.anon, c["anon"]))
+            if c["file"]:
+                segs.append(num(mm.file, c["file"]))
+            segs.append(num(mm.shmem, c["shm"]))
+            if c["swap"]:
+                segs.append(num(mm.swapents, c["swap"]))
+        else:
+            blank = c["anon"] + c["file"] + c["shm"] + c["swap"]
+            segs.append(Segment(("—" if exited else "no mm").rjust(blank), S_DIM))
+        score = view.oom_score(k, p)
+        segs.append(Segment(("" if score is None else str(score)).rjust(c["score"] + 1), S_SCORE))
+        pts, note = view.badness(k, p)
+        segs.append(Segment((str(pts) if pts is not None else "—").rjust(c["points"]), S_NUM if pts is not None else S_DIM))
+        segs.append(Segment("  "))
+        for label, kind in view.marks(k, p):
+            segs.append(Segment(f" {label} " if kind not in ("exited", "dim") else label, MARK[kind]))
+            segs.append(Segment(" "))
+        return segs
+
+    def _t_line(self, k, r: Row) -> list[Segment]:
+        t: Task = r.obj  # type: ignore[assignment]
+        p = t.process
+        last = p.threads[-1] is t
+        segs = [Segment("  " + ("└" if last else "├"), S_ARROW),
+                Segment(str(t.tid).rjust(5) + " ", S_DIM),
+                Segment(f" {t.letter} ".ljust(11), STATE.get(t.letter, S_NUM)),
+                Segment(" ")]
+        segs.append(Segment("robust_list " if t.robust_list else "no robust   ", S_ROBUST if t.robust_list else S_DIM))
+        if t.robust_held:
+            segs.append(Segment("holds " + ",".join(f.name for f in t.robust_held) + " ", S_HOLD))
+        owned = [f.name for f in k.futexes.values() if f.owner_task is t and f not in t.robust_held]
+        if owned:
+            segs.append(Segment("owns " + ",".join(owned) + " ", S_HOLD))
+        if view.hung_on(t) is not None:
+            segs.append(Segment(f" HUNG on {t.waiting_on.name} ", MARK["hung"]))
+        elif t.waiting_on is not None:
+            segs.append(Segment(f"waits on {t.waiting_on.name} ", S_WAIT))
+        if t.tif_memdie:
+            segs.append(Segment("TIF_MEMDIE ", Style(color="#ff7777")))
+        if t.holds_mmap_lock:
+            segs.append(Segment("mmap_lock(w) ", Style(color="#ff8844")))
+        return segs
