@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -269,3 +270,38 @@ def test_cli_snapshot_unwritable_output() -> None:
     proc = subprocess.run([sys.executable, "-m", "oomtui.cli", "snapshot", "-o", "/nonexistent/dir/x.toml"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _v1_memcg_writable() -> bool:
+    mount = snapshot.memcg_mount()
+    return mount is not None and os.access(mount, os.W_OK)
+
+
+@pytest.mark.skipif(not _v1_memcg_writable(), reason="needs a writable cgroup v1 memory hierarchy (root)")
+def test_snapshot_declares_a_limited_memcg_and_its_parents() -> None:
+    mount = snapshot.memcg_mount()
+    assert mount is not None
+    outer = mount / f"oomtui-snaptest-{os.getpid()}"
+    inner = outer / "inner"
+    inner.mkdir(parents=True)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (inner / "memory.limit_in_bytes").write_text(str(64 << 20))
+        (inner / "cgroup.procs").write_text(str(child.pid))
+        snap = snapshot.take_snapshot()
+        doc = tomllib.loads(snap.text)
+        rel_outer, rel_inner = f"/{outer.name}", f"/{outer.name}/inner"
+        cgroups = [c for c in doc["cgroups"] if c["path"].startswith(rel_outer)]
+        assert cgroups == [{"path": rel_outer}, {"path": rel_inner, "memory_max": "64 MiB"}]
+        (p,) = [p for p in doc["processes"] if p["pid"] == child.pid]
+        assert p["cgroup"] == rel_inner and p["parent"] == os.getpid()
+    finally:
+        child.kill()
+        child.wait(5)
+        for g in (inner, outer):
+            for _ in range(50):
+                try:
+                    g.rmdir()
+                    break
+                except OSError:  # the killed child leaves the group a moment later
+                    time.sleep(0.02)
