@@ -104,7 +104,7 @@ class Step(Command):
 
 
 class NextEvent(Command):
-    """Pause and run to the next thing that happens: a timer, a scripted action, an exit step."""
+    """Pause and run until the kernel next reports something (a kill, a timer, a scripted action, an exit step)."""
 
     id, key, title = "next", "greater_than_sign", "Next event"
 

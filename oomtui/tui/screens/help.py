@@ -50,7 +50,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("command", style="bold", no_wrap=True, width=16)
         table.add_column("what it does")
         for c in COMMANDS:
-            keys = effective_keys(app, c) if c.key else "palette"
+            keys = effective_keys(app, c) if c.key else "(scripts)"
             table.add_row(keys, c.title, c.help())
         table.add_row("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads")
         legend = Text()
@@ -67,7 +67,7 @@ class HelpScreen(ModalScreen[None]):
                       "\nFutex waiters: blocked · EOWNERDEAD (woken: owner died) · HUNG (the owner is gone and "
                       "nothing will ever wake it).")
         with VerticalScroll():
-            yield Static(story)
             yield Static(table)
             yield Static(legend)
+            yield Static(Text("\n") + story)
             yield Static(Text("esc closes", style="italic #888888"))

@@ -1,0 +1,20 @@
+"""TUI tests: one app factory (the CLI's), started paused, animations off."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture
+def make_app():
+    from oomtui.tui.app import make_app as factory
+
+    def make(scene: str = "frozen-robust-holder", **kw):
+        kw.setdefault("paused", True)
+        return factory(scene, **kw)
+
+    return make
