@@ -17,6 +17,7 @@ Nothing here needs root or the real kernel.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -58,8 +59,8 @@ class ModelRun(msgspec.Struct):
     kernel: str
     outcome: dict[str, Any]
     details: dict[str, Any]  # model-side facts outside outcome() (kill order, waiter raw outcome ...)
-    scene: str  # the TOML text: `oomtui run` it to watch the model's timeline
-    simulated: list[Outcome]  # one per scene run (robust-futex has two trials)
+    scenes: list[str]  # the TOML texts (robust-futex: one per trial); `oomtui run` one to watch it
+    simulated: list[Outcome]  # one per scene
 
 
 def _sim(text: str, name: str, policy: str, kernel: str | None) -> Simulation:
@@ -88,8 +89,9 @@ def _exit_ms(sim: Simulation, pid: int | None) -> int | None:
 
 
 def _reaper_line(out: Outcome, tids: set[int]) -> bool:
-    """An `oom_reaper:` line naming the victim. The kernel prints the tid of the thread that was
-    queued; match every tid of the victim so a model choosing another thread still counts."""
+    """An `oom_reaper:` line naming the victim. The kernel prints the tid of the thread queued at
+    kill time (usually the leader); the model prints the first thread that still has an mm at reap
+    time (101 when only the leader was thawed and exited), so any tid of the victim counts."""
     return any((m := _REAPER_LINE.search(line)) and int(m.group(1)) in tids for line in out.dmesg)
 
 
@@ -113,7 +115,7 @@ def _role(roles: dict[int, str], pid: int | None) -> str | None:
 
 
 def _process(pid: int, comm: str, cgroup: str, *, anon_mib: int = PY_ANON_MIB, threads: int = 1,
-             alloc_mib: int | None = None, extra: str = "") -> str:
+             alloc_mib: int | None = None, alloc_start_ms: int = 0, extra: str = "") -> str:
     text = f"""
 [[processes]]
 pid = {pid}
@@ -127,6 +129,7 @@ file_rss = "{PY_FILE_MIB} MiB"
     text += extra
     if alloc_mib is not None:
         text += f'  [processes.alloc]\n  rate = "{ALLOC_RATE}"\n  target = "{alloc_mib} MiB"\n'
+        text += f'  start = "{alloc_start_ms}ms"\n'
     return text
 
 
@@ -149,8 +152,8 @@ memory_max = "{limit_mib} MiB"
 
 
 def _action(at_ms: int, do: str, caption: str, **kw: object) -> str:
-    fields = "".join(f'{k} = {v if isinstance(v, int) else chr(34) + str(v) + chr(34)}\n' for k, v in kw.items())
-    return f'\n[[actions]]\nat = "{at_ms}ms"\ndo = "{do}"\n{fields}caption = "{caption}"\n'
+    fields = "".join(f"{k} = {json.dumps(v)}\n" for k, v in kw.items())  # ints and ASCII strings: valid TOML
+    return f'\n[[actions]]\nat = "{at_ms}ms"\ndo = "{do}"\n{fields}caption = {json.dumps(caption)}\n'
 
 
 # ------------------------------------------------------------------------------------- memcg-oom
@@ -179,7 +182,7 @@ def model_memcg_oom(policy: str, kernel: str | None = None) -> ModelRun:
         "reaper_acted": _reaper_line(_window(out, t_kill), _tids(sim, pid)),
     }
     details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(MEMCG_ROLES, k) for k in out.killed_pids()]}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, text, [out])
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
 
 
 # ------------------------------------------------------------------------------------- frozen-victim
@@ -197,8 +200,7 @@ def frozen_victim_scene() -> str:
             4096, e.limit_mib, TRIGGER_MS / 1000 + 1 + EXIT_TIMEOUT_S, frozen=True,
         )
         + _process(100, "lab-victim", "/lab/frozen", anon_mib=PY_ANON_MIB + e.victim_mib, threads=e.victim_threads)
-        + _process(200, "lab-trigger", "/lab", extra="")
-        + f'  [processes.alloc]\n  rate = "{ALLOC_RATE}"\n  target = "{e.trigger_mib} MiB"\n  start = "{TRIGGER_MS}ms"\n'
+        + _process(200, "lab-trigger", "/lab", alloc_mib=e.trigger_mib, alloc_start_ms=TRIGGER_MS)
         + _action(FREEZE_MS, "freeze", "freezer.state = FROZEN", cgroup="/lab/frozen")
     )
 
@@ -219,7 +221,7 @@ def model_frozen_victim(policy: str, kernel: str | None = None) -> ModelRun:
         "exit_ms": exit_ms,
         "killed_roles": [_role(FROZEN_ROLES, k) for k in out.killed_pids()],
     }
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, text, [out])
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
 
 
 # ------------------------------------------------------------------------------------- mrelease
@@ -280,7 +282,7 @@ def model_mrelease(policy: str, kernel: str | None = None, target_mib: int | Non
     }
     details = {"states_after_kill": states, "rss_before_kb": rss_before, "rss_after_kb": rss_after,
                "exit_ms": _exit_ms(sim, 100), "target_mib": target_mib}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, text, [out])
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
 
 
 # ------------------------------------------------------------------------------------- robust-futex
@@ -345,7 +347,7 @@ def model_robust_futex(policy: str, kernel: str | None = None) -> ModelRun:
         "reaper_acted": bool(reaped),
     }
     details = {"waiter_raw": raw}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, "\n# ---- second trial ----\n".join(scenes), outs)
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, scenes, outs)
 
 
 MODELS: dict[str, Callable[[str, str | None], ModelRun]] = {

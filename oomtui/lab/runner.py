@@ -5,7 +5,7 @@ JSON (`--json`) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one E
     {"name": "mrelease",
      "real":  {"outcome": {...}, "measured": {...}} | null,   # null if the run failed (or model only)
      "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...},
-               "details": {...}, "scene": "TOML"} | null,      # null only if the model failed
+               "details": {...}, "scenes": ["TOML", ...]} | null,  # null only if the model failed
      "agree": true | false | null,   # real.outcome == model.outcome; null when a side is missing
      "differ": ["waiter_fate.thaw", ...],   # the facts that differ (flattened keys)
      "error": null | "what went wrong"}
@@ -13,7 +13,7 @@ JSON (`--json`) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one E
 `outcome` holds the facts that repeat on every run (victim role, errno per call, waiter fate,
 whether the reaper acted); `measured` is the full msgspec result of the real run (pids, timings,
 dmesg lines). The model side (lab/model.py) runs the same situation as a scene under the policy
-of the running kernel; `scene` is its TOML, which `oomtui run` replays.
+of the running kernel; `scenes` are its TOML files (one per trial), which `oomtui run` replays.
 
 Exit status: 0 when every experiment ran and real and model agree, 1 otherwise.
 With `--model-only` (no root needed) only the model side runs.
@@ -87,7 +87,7 @@ def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
         entry["error"] = "; ".join(filter(None, [entry["error"], f"model: {type(e).__name__}: {e}"]))
     else:
         entry["model"] = {"policy": m.policy, "kernel": m.kernel, "outcome": m.outcome, "details": m.details,
-                          "scene": m.scene}
+                          "scenes": m.scenes}
     if entry["real"] and entry["model"]:
         rows = compare(entry["real"]["outcome"], entry["model"]["outcome"])
         entry["differ"] = [fact for fact, _, _, same in rows if not same]
