@@ -1,0 +1,40 @@
+"""SVG snapshots of the main screen, paused, at 80x24 and 120x36, for two scenes.
+
+Regenerate after an intended change: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui.tui.app import make_app
+
+# (scene, jiffy to stop at): just after the kill, with the reaper timer counting down
+CASES = {
+    "frozen-robust-holder": 700,  # EOWNERDEAD under 6.18, timer counting down to a no-op
+    "d-state-holder": 1000,  # holder stuck in D: waiter blocked, OOM scans abort on the victim
+}
+
+
+def _at(jiffy: int):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        app.after_events(app.engine.advance(jiffy))
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+@pytest.mark.parametrize("scene", list(CASES))
+def test_main_screen(snap_compare, scene, size):
+    app = make_app(scene, paused=True)
+    assert snap_compare(app, terminal_size=size, run_before=_at(CASES[scene]))
+
+
+def test_hung_waiter_snapshot(snap_compare):
+    """lmkd-mrelease on 6.18: the reverse walk reaches 101's stack first: client HUNG."""
+    app = make_app("lmkd-mrelease", paused=True)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_at(300))
