@@ -73,6 +73,7 @@ class Kernel:
         self.allocations: list[Allocation] = []
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._seq = itertools.count()
+        self._order = itertools.count()
         self._alloc_armed = False
         self.events: list[ev.AnyEvent] = []
         self._new: list[ev.AnyEvent] = []
@@ -182,7 +183,7 @@ class Kernel:
             raise KernelError(f"process {pid}: cgroup {cgroup} does not exist")
         p = Process(pid, comm, cg, oom_score_adj, uid)
         p.is_init, p.kthread, p.handles_sigterm = is_init, kthread, handles_sigterm
-        p.order = len(self.tasklist)
+        p.order = next(self._order)
         if parent is not None:
             pp = self.pids.get(parent)
             if pp is None:
@@ -198,6 +199,8 @@ class Kernel:
             mm = self.new_mm(cg, pgtables_bytes)
             mm.owner_pid = pid
         p.init_mm = mm
+        if mm is not None:
+            mm.procs.append(p)
         return p
 
     def add_thread(self, p: Process, tid: int, *, state: str = SLEEPING, robust_list: bool = True,
@@ -382,7 +385,9 @@ class Kernel:
             if over is None:
                 self._charge_pages(mm.memcg, chunk, global_pages=chunk)
                 a.vma.rss += chunk
-                a.vma.end = max(a.vma.end, a.vma.start + a.vma.rss * PAGE_SIZE)
+                end = max(a.vma.end, a.vma.start + a.vma.rss * PAGE_SIZE)
+                mm.total_vm += (end - a.vma.end) // PAGE_SIZE
+                a.vma.end = end
                 mm.anon += chunk
                 a.remaining -= chunk
                 a.blocked_since = None
@@ -508,7 +513,7 @@ class Kernel:
         targets = [p]
         mm = p.mm
         if mm is not None and MMF_MULTIPROCESS in mm.flags and self.policy.version.at_least(5, 10):
-            targets += [q for q in self.tasklist if q is not p and q.mm is mm and not q.kthread
+            targets += [q for q in mm.procs if q is not p and q.alive and q.mm is mm and not q.kthread
                         and not q.is_init and not q.in_vfork]
         for q in targets:
             q.oom_score_adj = adj

@@ -197,6 +197,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         mm.pgtables_bytes = 0
         mm.exit_mmap_running = False
         mm.vmas = []
+        mm.total_vm = 0
         k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * 4))
         then()
 

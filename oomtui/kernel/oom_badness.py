@@ -38,11 +38,15 @@ def oom_badness_points(
     2.6.36..5.8: the same sum, then `return points > 0 ? points : 1` -- an eligible task never scores
     below 1, so with large negative adj everybody ties at 1 (Yafang Shao's report).
     """
-    points = rss + swapents + pgtables_bytes // page_size
-    points += adj * (totalpages // 1000)
-    if version.signed_badness:
-        return points
-    return points if points > 0 else 1
+    return badness_from(rss + swapents + pgtables_bytes // page_size, adj, totalpages // 1000,
+                        version.signed_badness)
+
+
+def badness_from(pages: int, adj: int, unit: int, signed: bool) -> int:
+    """The core of oom_badness(): `pages` (rss + swap + page tables) plus adj * (totalpages / 1000);
+    unsigned kernels (before 5.9) never return less than 1 for an eligible task."""
+    points = pages + adj * unit
+    return points if signed or points > 0 else 1
 
 
 def oom_badness(

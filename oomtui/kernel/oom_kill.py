@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 from . import dmesg
 from . import events as ev
-from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, better_candidate, kill_score, oom_badness_points, proc_oom_score
+import heapq
+
+from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, badness_from, kill_score, oom_badness_points, proc_oom_score
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
@@ -116,26 +118,51 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         oc.chosen = None
         return blocker
     v = k.policy.version
+    signed, leader_tie_break = v.signed_badness, v.leader_tie_break
+    unit = oc.totalpages // 1000
     # 5.9+: chosen_points = LONG_MIN, signed badness. Older: 0, and `if (!points || points < ...)`.
-    oc.chosen_points = LONG_MIN if v.signed_badness else 0
-    evaluated: list[ev.Candidate] = []
+    chosen, chosen_points = None, LONG_MIN if signed else 0
+    scored: list[tuple[int, int, Process]] = []
+    ineligible: list[tuple[Process, str]] = []
+    # The body of oom_evaluate_task() + oom_badness(), inlined: this loop runs over every process.
     for p in scan_order(k, oc.memcg):
-        if oom_unkillable_task(p) or p.exited_at is not None:
+        if p.is_init or p.kthread or p.exited_at is not None:
+            continue  # oom_unkillable_task()
+        mm = None
+        for th in p.threads:  # find_lock_task_mm()
+            if th.mm is not None:
+                mm = th.mm
+                break
+        if mm is None:
             continue
-        points, why = process_badness(k, p, oc.totalpages)
-        mm = p.mm
-        if mm is not None:
-            evaluated.append(ev.Candidate(pid=p.pid, comm=p.comm, rss=mm.rss, swapents=mm.swapents,
-                                          pgtables_bytes=mm.pgtables_bytes, oom_score_adj=p.oom_score_adj,
-                                          points=points, note=why))
-        if points is None:
+        adj = p.oom_score_adj
+        if adj == OOM_SCORE_ADJ_MIN or MMF_OOM_SKIP in mm.flags or p.in_vfork:
+            if len(ineligible) < 5:
+                ineligible.append((p, "oom_score_adj -1000" if adj == OOM_SCORE_ADJ_MIN else
+                                   ("MMF_OOM_SKIP" if MMF_OOM_SKIP in mm.flags else "in vfork")))
             continue
-        # every process we visit is a thread group leader, so the old leader tie-break always applies
-        if better_candidate(points, oc.chosen_points, True, v):
-            oc.chosen, oc.chosen_points = p, points
-    ranked = sorted((c for c in evaluated if c.points is not None), key=lambda c: -c.points)  # type: ignore[operator]
-    oc.candidates = ranked[:TOP_CANDIDATES] + [c for c in evaluated if c.points is None][:5]
+        points = badness_from(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096,
+                              adj, unit, signed)
+        scored.append((points, -len(scored), p))
+        # skip if strictly lower; an equal score replaces the choice (later-scanned wins) except
+        # before 5.9, which kept a thread-group leader (every process visited here is one)
+        if points < chosen_points or (points == chosen_points and leader_tie_break and chosen is not None):
+            continue
+        chosen, chosen_points = p, points
+    oc.chosen, oc.chosen_points = chosen, chosen_points
+    top = heapq.nlargest(TOP_CANDIDATES, scored)
+    if chosen is not None and all(p is not chosen for _, _, p in top):
+        top = top[:-1] + [(chosen_points, 0, chosen)]  # a tie beyond the top rows: show the winner
+    oc.candidates = [_candidate(p, pts, "") for pts, _, p in top]
+    oc.candidates += [_candidate(p, None, why) for p, why in ineligible]
     return None
+
+
+def _candidate(p: Process, points: int | None, note: str) -> ev.Candidate:
+    mm = p.mm
+    assert mm is not None
+    return ev.Candidate(pid=p.pid, comm=p.comm, rss=mm.rss, swapents=mm.swapents, pgtables_bytes=mm.pgtables_bytes,
+                        oom_score_adj=p.oom_score_adj, points=points, note=note)
 
 
 def explain_choice(k: "Kernel", oc: OomControl) -> str:
@@ -306,7 +333,7 @@ def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) 
     mark_oom_victim(k, t)
     k.printk(dmesg.killed_line(k.policy.version, message, t.tid, victim.comm, mm, victim.uid, victim.oom_score_adj))
     can_oom_reap = True
-    for q in list(k.tasklist):
+    for q in list(mm.procs):
         if q is victim or not q.alive or not any(th.mm is mm for th in q.threads):
             continue
         if q.is_init:
@@ -361,7 +388,7 @@ def task_will_free_mem(k: "Kernel", t: Task) -> bool:
         return False
     if mm.mm_users <= 1:
         return True
-    for q in k.tasklist:
+    for q in mm.procs:
         if q is t.process or not q.alive:
             continue
         if any(th.mm is mm for th in q.threads) and not __task_will_free_mem(q):
@@ -378,7 +405,7 @@ def uses_robust_futexes(k: "Kernel", p: Process) -> bool:
     """seed v4 process_has_robust_futex() over the victim and every process sharing its mm:
     any thread with robust_list registered (registration, not ownership)."""
     mm = p.oom_mm or p.mm
-    procs = [p] + [q for q in k.tasklist if q is not p and mm is not None and any(th.mm is mm for th in q.threads)]
+    procs = [p] + [q for q in (mm.procs if mm is not None else []) if q is not p and any(th.mm is mm for th in q.threads)]
     return any(th.robust_list for q in procs for th in q.threads if th.alive)
 
 

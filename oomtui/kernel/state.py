@@ -87,7 +87,7 @@ class Vma:
 
 class MmStruct:
     __slots__ = ("id", "vmas", "mm_users", "flags", "anon", "file", "shmem", "swapents",
-                 "pgtables_bytes", "memcg", "mmap_lock_writer", "owner_pid", "exit_mmap_running")
+                 "pgtables_bytes", "memcg", "mmap_lock_writer", "owner_pid", "exit_mmap_running", "procs", "total_vm")
 
     def __init__(self, mm_id: int, memcg: "Cgroup", pgtables_bytes: int):
         self.id = mm_id
@@ -103,18 +103,17 @@ class MmStruct:
         self.mmap_lock_writer: "Task | None" = None
         self.owner_pid = 0
         self.exit_mmap_running = False
+        self.procs: list[Process] = []  # every process created with this mm (CLONE_VM sharers), in order
+        self.total_vm = 0  # pages mapped (sum of VMA sizes)
 
     @property
     def rss(self) -> int:
         return self.anon + self.file + self.shmem
 
-    @property
-    def total_vm(self) -> int:
-        return sum(v.pages for v in self.vmas)
-
     def add_vma(self, vma: Vma) -> None:
         self.vmas.append(vma)
         self.vmas.sort(key=lambda v: v.start)
+        self.total_vm += vma.pages
         self.account(vma, +1)
 
     def account(self, vma: Vma, sign: int) -> None:
