@@ -138,11 +138,11 @@ def compare_rows(scene: str, until: int | None = None) -> Comparison:
             back = min(times) - first_victim.t_ms if times else None
         rows.append(PolicyRow(
             policy=pid, kernel=o.kernel,
-            victims=[f"{k.comm} ({k.pid})@{k.t_ms}ms" for k in victims],
+            victims=[f"{k.comm} ({k.pid}) at {k.t_ms} ms" for k in victims],
             memory_back_ms=back, oom_blocked_ms=o.oom_blocked_ms,
-            reaper=[f"{r.by}:{r.result}@{r.t_ms}ms" for r in o.reaps],
+            reaper=[f"{r.by} {r.result} at {r.t_ms} ms" for r in o.reaps],
             waiters={f"{w.futex}/{w.tid}": w.outcome for w in o.waiters},
-            syscalls=[f"{s.name}={s.ret}{' ' + s.errno if s.errno else ''}@{s.t_ms}ms" for s in o.syscalls],
+            syscalls=[f"{s.ret}{' ' + s.errno if s.errno else ''} at {s.t_ms} ms" for s in o.syscalls],
             livelock_ms=o.livelock.t_ms if o.livelock else None,
         ))
     return Comparison(scene=ls.ref, title=ls.scene.title, policies=rows)
@@ -161,19 +161,27 @@ def compare_main(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     t = Table(title=f"{c.title}  [dim]({c.scene})[/dim]")
-    for col in ("policy", "OOM victims", "memory back", "OOM blocked", "reaper", "futex waiters", "syscalls"):
-        t.add_column(col)
+    cols = ["policy", "OOM victims", "memory back", "OOM blocked", "reaper", "futex waiters", "process_mrelease"]
+    rows = []
     for r in c.policies:
         waiters = Text()
         for name, outcome in r.waiters.items():
             waiters.append(f"{name} {outcome.upper() if outcome == 'hung' else outcome}\n",
                            style="bold white on red" if outcome == "hung" else ("green" if outcome == "eownerdead" else ""))
+        waiters.rstrip()
         blocked = Text(f"{r.oom_blocked_ms} ms")
         if r.livelock_ms is not None:
             blocked = Text(f"LIVELOCK from {r.livelock_ms} ms", style="bold white on red")
-        t.add_row(f"{r.policy}\n[dim]{r.kernel}[/dim]", "\n".join(r.victims) or "-",
-                  "-" if r.memory_back_ms is None else f"+{r.memory_back_ms} ms", blocked,
-                  "\n".join(r.reaper) or "-", waiters if r.waiters else "-", "\n".join(r.syscalls) or "-")
+        rows.append([f"{r.policy} [dim]{r.kernel}[/dim]", "\n".join(r.victims) or "-",
+                     "-" if r.memory_back_ms is None else f"+{r.memory_back_ms} ms", blocked,
+                     "\n".join(r.reaper) or "-",
+                     waiters if r.waiters else "-", "\n".join(r.syscalls) or "-"])
+    # leave out columns with nothing to say for this scene
+    keep = [i for i in range(len(cols)) if i < 2 or any(str(row[i]) != "-" for row in rows)]
+    for i in keep:
+        t.add_column(cols[i], no_wrap=i == 0)
+    for row in rows:
+        t.add_row(*[row[i] for i in keep])
     _console().print(t)
     return 0
 
