@@ -87,21 +87,31 @@ def test_list_describes_every_experiment(capsys: pytest.CaptureFixture[str]) -> 
 # --- on the real kernel ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lab_json() -> dict:
+    """One run for all the checks below; each test reports its own experiment's error or difference."""
     proc = _cli("lab", "--all", "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    assert proc.stdout, proc.stderr
+    doc = json.loads(proc.stdout)
+    doc["returncode"] = proc.returncode
+    return doc
 
 
 def _entry(doc: dict, name: str) -> dict:
     (entry,) = [e for e in doc["experiments"] if e["name"] == name]
-    assert entry["error"] is None
+    assert entry["error"] is None, entry["error"]
     return entry
+
+
+@needs_lab
+def test_exit_status_says_whether_everything_ran_and_agreed(lab_json: dict) -> None:
+    ok = all(e["error"] is None and e["agree"] for e in lab_json["experiments"])
+    assert lab_json["returncode"] == (0 if ok else 1)
 
 
 @needs_lab
 def test_json_shape_has_real_and_model_sides(lab_json: dict) -> None:
     assert lab_json["kernel"] == os.uname().release
     assert [e["name"] for e in lab_json["experiments"]] == list(EXPERIMENTS)
+    assert all(e["error"] is None for e in lab_json["experiments"]), [e["error"] for e in lab_json["experiments"]]
     for e in lab_json["experiments"]:
         assert set(e) == {"name", "real", "model", "agree", "differ", "error"}
         assert set(e["real"]) == {"outcome", "measured"}
