@@ -161,11 +161,17 @@ def read_processes() -> list[ProcInfo]:
     return sorted(procs, key=lambda p: p.pid)
 
 
-def read_totals() -> Totals:
+def read_meminfo() -> dict[str, int]:
+    """/proc/meminfo as {field: kB}."""
     info = {}
     for line in Path("/proc/meminfo").read_text().splitlines():
         key, _, value = line.partition(":")
         info[key] = int(value.split()[0])
+    return info
+
+
+def read_totals() -> Totals:
+    info = read_meminfo()
     return Totals(info["MemTotal"], info.get("SwapTotal", 0), os.sysconf("SC_PAGE_SIZE"))
 
 
@@ -382,10 +388,7 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
     """This machine as a scene (see the module docstring). `procs` defaults to a fresh read."""
     if procs is None:
         procs = read_processes()
-    meminfo = {}
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        key, _, value = line.partition(":")
-        meminfo[key] = int(value.split()[0])
+    meminfo = read_meminfo()
     mount = memcg_mount()
     chosen = []
     for p in procs:
