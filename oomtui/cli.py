@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--list", action="store_true", help="describe the experiments")
     s.add_argument("--all", action="store_true", help="run every experiment")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--model-only", action="store_true", help="only the kernel model's side (no root needed)")
     s.set_defaults(func=_cmd_lab)
     return p
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import UserError
+from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import _constraint, _pgtables_bytes, _read, find_row, infer_era, infer_page_size, total_pages
 from .report import _ISO_TIME, _MONTH_DAY_TIME, OomReport, TaskRow, parse_reports
@@ -85,14 +86,6 @@ def size(pages: int) -> str:
 
 # --- the report's facts -----------------------------------------------------------------------------
 
-
-def policy_for(version: KernelVersion) -> str:
-    """The built-in policy of the era: < 5.18 linux-4.6, 5.18-6.17 linux-5.18, >= 6.18 linux-6.18."""
-    if version.at_least(6, 18):
-        return "linux-6.18"
-    if version.at_least(5, 18):
-        return "linux-5.18"
-    return "linux-4.6"
 
 
 def report_time(text_lines: list[str], r: OomReport) -> str | None:
@@ -337,7 +330,7 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
 
     # words
     era = str(version) if version else None
-    policy = policy_for(version) if version else "linux-6.18"
+    policy = policy_for_version(version) if version else "linux-6.18"
     release = f"Linux {r.kernel_release}" if r.kernel_release else (f"a {era}-era kernel" if era else "an unknown kernel")
     trigger = _trigger_words(r)
     when = report_time(text.splitlines(), r)

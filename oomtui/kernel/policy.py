@@ -114,6 +114,16 @@ POLICIES: dict[str, Policy] = {
 DEFAULT_POLICY = "linux-6.18"
 
 
+def policy_for_version(v: KernelVersion) -> str:
+    """The policy a real kernel of version v runs: < 5.18 linux-4.6 (also for kernels before 4.6, whose
+    missing reaper version.has_oom_reaper handles), 5.18-6.17 linux-5.18, >= 6.18 linux-6.18."""
+    if v.at_least(6, 18):
+        return "linux-6.18"
+    if v.at_least(5, 18):
+        return "linux-5.18"
+    return "linux-4.6"
+
+
 def get_policy(policy_id: str, kernel: str | None = None) -> Policy:
     """Look up a policy; `kernel` ("5.15") overrides its representative version."""
     try:

@@ -44,12 +44,9 @@ _REAPER_LINE = re.compile(r"oom_reaper: (?:reaped process |unable to reap pid:)(
 
 def policy_for_release(release: str) -> str:
     """The model policy of a kernel release string (`os.uname().release`)."""
-    v = KernelVersion.parse(release)
-    if v.at_least(6, 18):
-        return "linux-6.18"
-    if v.at_least(5, 18):
-        return "linux-5.18"
-    return "linux-4.6"
+    from ..kernel.policy import policy_for_version
+
+    return policy_for_version(KernelVersion.parse(release))
 
 
 class ModelRun(msgspec.Struct):

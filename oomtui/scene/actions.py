@@ -171,6 +171,15 @@ class Unlock(Action, tag="unlock"):
         return f"unlock {self.futex}"
 
 
+class Step(msgspec.Struct):
+    """An autoplay step: at a jiffy, show a caption, optionally do an action, optionally hold for a key."""
+
+    at: int
+    caption: str
+    action: Action | None = None
+    hold: bool = False
+
+
 AnyAction = Oom | Kill | Sigterm | Freeze | Thaw | Mrelease | SetAdj | SetPolicy | Unlock
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..kernel.core import Kernel, KernelError
 from ..kernel.policy import Policy, get_policy
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
-from .actions import Action, action_from_spec
+from .actions import Action, Step, action_from_spec
 from .load import LoadedScene
 from .units import parse_duration, parse_pages, parse_rate
 
@@ -252,6 +252,21 @@ class Builder:
                 k.add_timer(self.jiffies(fs.release_at, f"{path}.release_at"),
                             lambda f=f: Unlock(futex=f.name).apply(k))
 
+    def walkthrough(self, k: Kernel) -> list[Step]:
+        steps = []
+        for i, s in enumerate(self.sc.walkthrough):
+            path = f"walkthrough[{i}]"
+            action = None
+            if s.do is not None:
+                try:
+                    action = action_from_spec(s)
+                    action.validate(k)
+                except ValueError as e:
+                    raise self.err(path, str(e)) from None
+            steps.append(Step(self.jiffies(s.at, f"{path}.at"), s.caption, action, s.hold))
+        steps.sort(key=lambda st: st.at)
+        return steps
+
     def _actions(self, k: Kernel) -> list[tuple[int, Action]]:
         out = []
         for i, a in enumerate(self.sc.actions):
@@ -270,9 +285,10 @@ def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None 
     b = Builder(ls)
     pol = b.policy(policy, kernel)
     k, actions = b.build(pol)
+    steps = b.walkthrough(k)
     # frozen-at-start cgroups: freeze after everything exists, so threads enter the refrigerator
     for c in ls.scene.cgroups:
         if c.frozen:
             k.freeze(c.path)
     k.drain()
-    return k, actions
+    return k, actions, steps

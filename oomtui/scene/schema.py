@@ -113,6 +113,47 @@ class ActionSpec(_S):
     caption: str | None = None
 
 
+GoalKind = Literal["memory_back", "no_hung_waiters", "max_oom_victims", "survives", "no_livelock",
+                   "oom_blocked_under", "waiter_outcome"]
+
+
+class GoalSpec(_S):
+    kind: Annotated[GoalKind, Meta(description=(
+        "memory_back: `amount` freed within `within` of the first kill; no_hung_waiters; max_oom_victims: at most "
+        "`count`; survives: `pid` is not killed; no_livelock; oom_blocked_under: the OOM killer blocked at most "
+        "`within`; waiter_outcome: waiter `tid` ends with `outcome`"))]
+    text: Annotated[str | None, Meta(description="how the goal reads on screen (default: generated)")] = None
+    amount: Size | None = None
+    within: Duration | None = None
+    count: int | None = None
+    pid: int | None = None
+    tid: int | None = None
+    outcome: Literal["eownerdead", "acquired", "timedout", "blocked", "hung", "killed"] | None = None
+    points: int = 100
+
+
+class GameSpec(_S):
+    difficulty: Literal["intro", "easy", "medium", "hard"] = "easy"
+    par: Annotated[int, Meta(description="player actions an expert needs; each one more costs 10 points")] = 0
+    order: Annotated[int | None, Meta(description="position on the story path (built-in scenes)")] = None
+    hint: str | None = None
+
+
+class StepSpec(_S):
+    """An autoplay step: a caption, optionally an action, optionally a hold that waits for a key."""
+
+    at: Duration
+    caption: str
+    do: ActionName | None = None
+    pid: int | None = None
+    cgroup: str | None = None
+    value: int | None = None
+    flags: int = 0
+    policy: str | None = None
+    futex: str | None = None
+    hold: Annotated[bool, Meta(description="pause here until the presenter presses a key")] = False
+
+
 class Scene(_S):
     title: str
     story: str
@@ -131,6 +172,9 @@ class Scene(_S):
     processes: list[ProcessSpec] = []
     futexes: list[FutexSpec] = []
     actions: list[ActionSpec] = []
+    game: GameSpec | None = None
+    goals: list[GoalSpec] = []
+    walkthrough: Annotated[list[StepSpec], Meta(description="autoplay: oomtui play SCENE --autoplay")] = []
 
 
 def json_schema() -> dict:

@@ -9,7 +9,7 @@ import msgspec
 
 from ..kernel import events as ev
 from ..kernel.core import Kernel, KernelError
-from .actions import Action
+from .actions import Action, Step
 from .build import build_kernel
 from .load import LoadedScene
 from .units import parse_duration
@@ -93,9 +93,10 @@ class Simulation:
         self.kernel_override = kernel
         self.k: Kernel
         self.script: list[tuple[int, Action]]
-        self.k, self.script = build_kernel(ls, policy, kernel)
+        self.k, self.script, self.walkthrough = build_kernel(ls, policy, kernel)
         self.duration = parse_duration(self.scene.duration, self.scene.hz)
         self._next_action = 0
+        self.played: list[tuple[int, Action]] = []  # the player's actions, for replays and scoring
 
     @property
     def id(self) -> str:
@@ -112,7 +113,7 @@ class Simulation:
             at, action = self.script[self._next_action]
             self._next_action += 1
             out += self.k.step(max(0, at - self.k.jiffies))
-            out += self.apply(action)
+            out += self.apply(action, scripted=True)
         out += self.k.step(max(0, target - self.k.jiffies))
         return out
 
@@ -128,14 +129,44 @@ class Simulation:
             return self.advance(limit)
         return self.advance(max(0, min(nxt, self.k.jiffies + limit) - self.k.jiffies))
 
-    def apply(self, action: Action) -> list[ev.AnyEvent]:
-        """Apply a user/script action now. A bad target raises KernelError with a clear message."""
+    def apply(self, action: Action, scripted: bool = False) -> list[ev.AnyEvent]:
+        """Apply a player's (or, with scripted=True, the scene's) action now. A bad target raises
+        KernelError with a clear message and changes nothing."""
         try:
             action.apply(self.k)
         except KernelError:
             self.k.drain()
             raise
+        if not scripted:
+            self.played.append((self.k.jiffies, action))
         return self.k.drain()
+
+    def autoplay(self, until: int | None = None) -> list[tuple[Step, list[ev.AnyEvent]]]:
+        """Headless walkthrough: each step's action is applied as the player's, at its time."""
+        out = []
+        for step in self.walkthrough:
+            if until is not None and step.at > until:
+                break
+            self.advance(max(0, step.at - self.k.jiffies))
+            events = self.apply(step.action) if step.action is not None else []
+            out.append((step, events))
+        return out
+
+    def replay(self, policy: str) -> "Simulation":
+        """The same scene and the same player actions at the same times, under another policy
+        (the player's own policy switches are left out: the question is what that kernel does)."""
+        from .actions import SetPolicy
+
+        other = Simulation(self.loaded, policy, self.kernel_override)
+        for at, action in self.played:
+            if isinstance(action, SetPolicy):
+                continue
+            other.advance(max(0, at - other.k.jiffies))
+            try:
+                other.apply(action)
+            except KernelError:
+                pass  # the target may not exist there (already gone): the player could not have done it
+        return other
 
     def run(self, until: int | None = None) -> Outcome:
         end = self.duration if until is None else until

@@ -12,7 +12,8 @@ from oomtui.cli import main as cli_main
 from oomtui.errors import UserError
 from oomtui.importers.explain import find_row
 from oomtui.importers.report import parse_reports
-from oomtui.importers.to_scene import import_report, policy_for, toml_str
+from oomtui.importers.to_scene import import_report, toml_str
+from oomtui.kernel.policy import policy_for_version
 from oomtui.kernel.version import KernelVersion
 from oomtui.scene.load import LoadedScene, load_scene, parse_scene
 from oomtui.scene.sim import Simulation
@@ -215,7 +216,7 @@ def test_old_kernel_story_says_no_reaper() -> None:
      ((6, 17), "linux-5.18"), ((6, 18), "linux-6.18"), ((7, 0), "linux-6.18")],
 )  # fmt: skip
 def test_policy_for_era(version: tuple[int, int], policy: str) -> None:
-    assert policy_for(KernelVersion(*version)) == policy
+    assert policy_for_version(KernelVersion(*version)) == policy
 
 
 def test_toml_str_escapes() -> None:
