@@ -57,6 +57,7 @@ class Observed:
     syscalls: list[SyscallRec] = field(default_factory=list)
     reaped: dict[int, str] = field(default_factory=dict)  # pid -> result of its last reap
     freed_kb: dict[int, int] = field(default_factory=dict)  # pid -> kB freed by reaper / mrelease / exit
+    killed: dict[int, int] = field(default_factory=dict)  # pid -> jiffy of its (first) SIGKILL
     hung: list[tuple[int, str, int]] = field(default_factory=list)  # (tid, futex, t)
     eownerdead: list[tuple[int, str, int]] = field(default_factory=list)
     reaper_done: tuple[int, str, int] | None = None  # (pid, result, t) of the last finished reap
@@ -174,6 +175,9 @@ class Engine:
                     if tr.pid == e.pid and tr.result is None:
                         tr.result, tr.ended_at = e.result, e.t
                         break
+            elif isinstance(e, ev.Kill):
+                if e.signal == "SIGKILL" or k.pids[e.pid].group_exit:
+                    o.killed.setdefault(e.pid, e.t)
             elif isinstance(e, ev.OomInvoked):
                 o.last_invoked = e
                 o.last_oom_t = e.t

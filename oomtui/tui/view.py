@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..kernel.core import Kernel
 from ..kernel.oom_kill import oom_unkillable_task, process_badness
 from ..kernel.state import (
-    DISK, EXITING, FROZEN, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, ZOMBIE, Process, Task,
+    DISK, FROZEN, MMF_MULTIPROCESS, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, ZOMBIE, Process, Task,
 )
 
 PAGE_KB = 4
@@ -94,6 +94,9 @@ def hung_on(t: Task):
 
 
 def _sharers(k: Kernel, p: Process, mm) -> list[Process]:
+    """Other processes using this mm (CLONE_VM without CLONE_THREAD): only MMF_MULTIPROCESS mms."""
+    if MMF_MULTIPROCESS not in mm.flags:
+        return []
     return [q for q in k.tasklist if q is not p and any(t.mm is mm for t in q.threads)]
 
 
@@ -101,38 +104,33 @@ def thread_robust(t: Task) -> str:
     return "robust" if t.robust_list else "-"
 
 
-def pins(k: Kernel) -> list[str]:
-    """Who pins what: memory of dying processes that cannot go back yet, and why."""
+def pins(k: Kernel, dying) -> list[str]:
+    """Who pins what: memory of the dying processes `dying` (pids) that cannot go back yet, and why.
+    Cost grows with the dying, not with the task list."""
     out: list[str] = []
-    for p in list(k.pids.values()):
-        if p.exited_at is not None or not p.group_exit:
+    shm_seen: set[str] = set()
+    for pid in dying:
+        p = k.pids.get(pid)
+        if p is None or p.exited_at is not None:
             continue
         mm = p.oom_mm or p.mm
         if mm is None:
             continue
-        held = size(mm.anon + mm.swapents)
-        why: list[str] = []
-        for t in stuck_threads(p):
-            why.append(f"thread {t.tid} {t.letter}")
-        exiting = [t for t in p.threads if t.state == EXITING]
+        why: list[str] = [f"thread {t.tid} {t.letter}" for t in stuck_threads(p)]
         for q in _sharers(k, p, mm):
             st = stuck_threads(q)
             why.append(f"mm shared with {q.comm} {q.pid}" + (f" ({st[0].letter})" if st else ""))
         if mm.mmap_lock_writer is not None:
             why.append(f"mmap_lock held by {mm.mmap_lock_writer.tid}")
+        for v in mm.vmas:
+            if v.shm is not None and v.shm.name not in shm_seen:
+                shm_seen.add(v.shm.name)
+                out.append(f"shm {v.shm.name}: {size(v.shm.pages)} stays (tmpfs outlives {p.comm})")
         if not why:
-            if exiting:
-                why.append("exiting")
-            else:
-                continue
+            continue
         reaped = MMF_UNSTABLE in mm.flags
-        what = f"page tables {size(mm.pgtables_bytes // 4096)}" if reaped else f"{held} anon"
-        out.append(f"{p.comm} {p.pid}: {what} held — {', '.join(why)}")
-    for name, obj in k.shm.items():
-        users = [p for p in k.tasklist if p.mm is not None and any(v.shm is obj for v in p.mm.vmas)]
-        if obj.pages >= 256 or any(q.group_exit for q in users):
-            who = ", ".join(str(q.pid) for q in users[:4]) or "no mapper (tmpfs keeps it)"
-            out.append(f"shm {name}: {size(obj.pages)} pinned by mappers {who}")
+        what = f"page tables {size(mm.pgtables_bytes // 4096)}" if reaped else f"{size(mm.anon + mm.swapents)} anon"
+        out.insert(0, f"{p.comm} {p.pid}: {what} held — {', '.join(why)}")
     return out
 
 

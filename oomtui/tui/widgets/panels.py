@@ -6,6 +6,7 @@ changed (`sync(events, moved)`): `events` are this frame's events, `moved` wheth
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from rich.console import Group
@@ -205,7 +206,7 @@ class ReaperPanel(Panel):
         t.append("\ntimer ", LABEL)
         t.append(rule, DIM)
         shown = o.timers[-6:]
-        barw = max(6, w - 36)
+        barw = max(6, w - 29)
         for tr in shown:
             t.append("\n")
             name = f"{tr.comm} {tr.pid}"[:14].ljust(14)
@@ -215,7 +216,7 @@ class ReaperPanel(Panel):
                 frac = left / tr.delay if tr.delay > 0 else 0.0
                 col = "#ffcc33" if frac > 0.5 else ("#ff8c1a" if frac > 0.2 else "#ff4040")
                 t.append_text(bar(frac, barw, col))
-                t.append(f" {left / k.hz:4.2f}s ", Style(color=col, bold=True))
+                t.append(f" ⏱ {left / k.hz:4.2f}s ", Style(color=col, bold=True))
                 t.append(f"{left}j", DIM)
             elif tr.result == "fires":
                 t.append(" ⏰ FIRES ", Style(color="#000000", bgcolor="#ff8c1a", bold=True))
@@ -303,7 +304,7 @@ class MemoryPanel(Panel):
                 i = min(len(SPARK) - 1, int(frac_f * (len(SPARK) - 1) + 0.5))
                 t.append(SPARK[i], Style(color=gauge_color(1 - frac_f)))
             t.append(f" {view.size(max(0, k.free_pages()))}", Style(bold=True))
-        for line in view.pins(k)[:3]:
+        for line in view.pins(k, list(e.obs.killed)[-50:])[:3]:
             t.append("\n")
             t.append("pinned ", Style(color="#ffffff", bgcolor="#2a62c9", bold=True))
             t.append(" " + line, Style(color="#a9c4f5"))
@@ -337,7 +338,7 @@ class FutexPanel(Panel):
             t.append("no futexes in this scene", DIM)
             return t
         first = True
-        for f in list(k.futexes.values())[:8]:
+        for f in itertools.islice(k.futexes.values(), 8):
             if not first:
                 t.append("\n")
             first = False
@@ -367,7 +368,10 @@ class FutexPanel(Panel):
                     t.append(str(tid))
                 if ot is None and task is None:
                     t.append(" (no such task)", DIM)
-            for w in f.history:
+            hist = f.history
+            if len(hist) > 6:  # the hung and the blocked first, then the latest
+                hist = sorted(hist, key=lambda w: (w.outcome != "hung", w.outcome is not None))[:6]
+            for w in hist:
                 wt = w.task
                 t.append("\n  ⟵ ", LABEL)
                 t.append(f"{wt.tid} {wt.process.comm} ", Style(bold=True))
@@ -381,6 +385,8 @@ class FutexPanel(Panel):
                     t.append(label, st)
                 if w.t is not None:
                     t.append(f" {secs(w.t, k.hz)}", DIM)
+            if len(f.history) > len(hist):
+                t.append(f"\n  … {len(f.history) - len(hist)} more waiters", DIM)
         if len(k.futexes) > 8:
             t.append(f"\n… {len(k.futexes) - 8} more", DIM)
         return t
