@@ -101,15 +101,20 @@ class FutexSpec(_S):
 ActionName = Literal["oom", "kill", "sigterm", "freeze", "thaw", "mrelease", "set_adj", "policy", "unlock"]
 
 
-class ActionSpec(_S):
-    at: Duration
-    do: ActionName
+class _ActionArgs(_S, kw_only=True):
+    """What an action applies to; which keys it needs depends on `do`."""
+
     pid: int | None = None
     cgroup: str | None = None
-    value: int | None = None
-    flags: int = 0
+    value: Annotated[int | None, Meta(description="set_adj: the new oom_score_adj")] = None
+    flags: Annotated[int, Meta(description="mrelease: the flags argument")] = 0
     policy: str | None = None
     futex: str | None = None
+
+
+class ActionSpec(_ActionArgs, kw_only=True):
+    at: Duration
+    do: ActionName
     caption: str | None = None
 
 
@@ -139,18 +144,12 @@ class GameSpec(_S):
     hint: str | None = None
 
 
-class StepSpec(_S):
+class StepSpec(_ActionArgs, kw_only=True):
     """An autoplay step: a caption, optionally an action, optionally a hold that waits for a key."""
 
     at: Duration
     caption: str
     do: ActionName | None = None
-    pid: int | None = None
-    cgroup: str | None = None
-    value: int | None = None
-    flags: int = 0
-    policy: str | None = None
-    futex: str | None = None
     hold: Annotated[bool, Meta(description="pause here until the presenter presses a key")] = False
 
 
