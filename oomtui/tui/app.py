@@ -46,6 +46,7 @@ class OomApp(App):
         self._last_tick = time.monotonic()
         self._last_script_j = -1
         self.frames = 0
+        self._layout_size = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -85,6 +86,7 @@ class OomApp(App):
         return self.has_class("-compact")
 
     def _apply_layout(self) -> None:
+        self._layout_size = self.size
         w, h = self.size
         compact = w < COMPACT_W or h < COMPACT_H
         self.set_class(compact, "-compact")
@@ -106,6 +108,8 @@ class OomApp(App):
 
     # ------------------------------------------------------------------ the clock
     def _tick(self) -> None:
+        if self.size != self._layout_size:  # App.on_resize is not reliable: the App stops Resize
+            self._apply_layout()
         now = time.monotonic()
         dt, self._last_tick = now - self._last_tick, now
         e = self.engine
