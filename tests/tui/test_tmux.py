@@ -41,10 +41,14 @@ def session():
 
 def test_oomtui_in_tmux(session):
     exe = str(OOMTUI) if OOMTUI.exists() else f"{sys.executable} -m oomtui.cli"
-    env = "TERM=xterm-256color TEXTUAL_ANIMATIONS=none"
+    env = "-u COLUMNS -u LINES TERM=xterm-256color TEXTUAL_ANIMATIONS=none"  # COLUMNS would fix the app at 80
     subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "36", "-s", session,
                     f"env {env} {exe} play frozen-robust-holder --paused"], check=True)
-    screen = _wait_for(session, "Processes")
+    # with window-size "latest" and no client, tmux may fall back to 80x24: pin the size
+    subprocess.run(["tmux", "set-option", "-t", session, "window-size", "manual"], capture_output=True)
+    subprocess.run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "36"], capture_output=True)
+    screen = _wait_for(session, "╭─ Processes")  # the wide layout (the compact one has no corners)
+    screen = _wait_for(session, "PAUSED")
     assert "PAUSED" in screen and "A v1-frozen victim" in screen and "dmesg" in screen
     # select loader (the tree starts on init: down x4 -> loader) and SIGKILL it
     subprocess.run(["tmux", "send-keys", "-t", session, "Down", "Down", "Down", "Down", "k"], check=True)
