@@ -19,7 +19,7 @@ from ..errors import UserError
 from ..kernel.core import KernelError
 from ..scene.actions import Action
 from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
-from .commands import BY_ID, CommandError, OomCommands, bindings
+from .commands import BY_ID, CommandError, bindings, palette_provider
 from .engine import Engine
 from .widgets.panels import DecisionPanel, DmesgLog, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
 from .widgets.proctable import ProcessTable
@@ -33,7 +33,7 @@ class OomApp(App):
     CSS_PATH = Path(__file__).with_name("oomtui.tcss")
     TITLE = "oomtui"
     BINDINGS = bindings()
-    COMMANDS = App.COMMANDS | {OomCommands}
+    COMMANDS = App.COMMANDS | {palette_provider}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, scene: str | LoadedScene | None = None, *, policy: str | None = None,

@@ -232,7 +232,7 @@ async def test_help_f1_and_question_mark(make_app):
 
 
 async def test_palette_offers_what_makes_sense(make_app):
-    from oomtui.tui.commands import OomCommands
+    from oomtui.tui.palette import OomCommands
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
