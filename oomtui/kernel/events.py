@@ -167,6 +167,14 @@ class Livelock(Event, tag="livelock"):
     reason: str
 
 
+class ActionApplied(Event, tag="action"):
+    """A player's or a scene script's action (emitted by the front end's Simulation, before its effects)."""
+
+    what: str
+    caption: str | None
+    scripted: bool
+
+
 class PolicyChanged(Event, tag="policy"):
     policy: str
 
@@ -199,6 +207,7 @@ AnyEvent = (
     | Syscall
     | AllocFailed
     | Livelock
+    | ActionApplied
     | PolicyChanged
     | AdjChanged
 )

@@ -16,7 +16,7 @@ from ..scene.units import parse_duration
 
 STYLE = {
     "kill": "bold red", "oom": "yellow", "reap": "magenta", "futex-ok": "green", "futex-bad": "bold white on red",
-    "freezer": "cyan", "syscall": "bold blue", "exit": "dim", "alarm": "bold white on red",
+    "freezer": "cyan", "syscall": "bold blue", "exit": "dim", "alarm": "bold white on red", "action": "bold cyan",
 }
 
 

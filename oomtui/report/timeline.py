@@ -23,7 +23,7 @@ def syscall_text(e: ev.Syscall) -> str:
 
 def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:
     """(kind, text) for events worth a timeline line, else None. kind is a style key:
-    kill, reap, futex-ok, futex-bad, freezer, syscall, oom, exit, alarm."""
+    kill, reap, futex-ok, futex-bad, freezer, syscall, oom, exit, alarm, action."""
     hz = k.hz
     if isinstance(e, ev.Kill):
         why = {"oom": "OOM killer victim", "oom_group": "memory.oom.group", "mm_sharer": "shares the victim's mm",
@@ -83,6 +83,9 @@ def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:
         return "alarm", f"OOM LIVELOCK: {e.reason}"
     if isinstance(e, ev.Panic):
         return "alarm", f"Kernel panic: {e.message}"
+    if isinstance(e, ev.ActionApplied):
+        who = "script" if e.scripted else "player"
+        return "action", f"{who}: {e.what}" + (f" ({e.caption})" if e.caption else "")
     if isinstance(e, ev.PolicyChanged):
         return "oom", f"policy switched to {e.policy}"
     if isinstance(e, ev.AdjChanged):

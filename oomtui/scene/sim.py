@@ -132,9 +132,13 @@ class Simulation:
     def apply(self, action: Action, scripted: bool = False) -> list[ev.AnyEvent]:
         """Apply a player's (or, with scripted=True, the scene's) action now. A bad target raises
         KernelError with a clear message and changes nothing."""
+        mark = len(self.k.events)
         try:
+            self.k.emit(ev.ActionApplied(t=self.k.jiffies, what=action.describe(), caption=action.caption,
+                                         scripted=scripted))
             action.apply(self.k)
         except KernelError:
+            del self.k.events[mark:]  # a refused action leaves no trace
             self.k.drain()
             raise
         if not scripted:
