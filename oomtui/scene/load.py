@@ -15,8 +15,8 @@ from ..errors import UserError
 from .schema import Scene
 
 
-# What `oomtui` opens with no argument: the seed thread's central case.
-DEFAULT_SCENE = "frozen-robust-holder"
+# What `oomtui` opens with no argument: the first story scene, so a newcomer sees the kernel move at once.
+DEFAULT_SCENE = "first-oom"
 
 
 class SceneError(UserError):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 
 from ..errors import UserError
 from ..kernel.core import KernelError
@@ -21,6 +21,7 @@ from ..scene.actions import Action
 from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
 from .commands import BY_ID, CommandError, bindings, palette_provider
 from .engine import Engine
+from .widgets.game import CaptionBar, ObjectivePanel
 from .widgets.panels import DecisionPanel, DmesgLog, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
 from .widgets.proctable import ProcessTable
 
@@ -37,8 +38,11 @@ class OomApp(App):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, scene: str | LoadedScene | None = None, *, policy: str | None = None,
-                 kernel: str | None = None, paused: bool = False, speed: float = 1.0, fps: int = FPS):
-        super().__init__()
+                 kernel: str | None = None, paused: bool = False, speed: float = 1.0, fps: int = FPS,
+                 autoplay: bool = False, big: bool = False, clock: bool = True, driver_class=None):
+        """autoplay: run the scene's walkthrough through the commands, captions in a caption bar.
+        big: the presenter layout. clock=False: no wall-clock timer (the recorder drives time)."""
+        super().__init__(driver_class=driver_class)
         ls = scene if isinstance(scene, LoadedScene) else load_scene(scene or DEFAULT_SCENE)
         self.engine = Engine(ls, policy=policy, kernel=kernel, paused=paused, speed=speed)
         self.fps = fps
@@ -47,36 +51,58 @@ class OomApp(App):
         self._last_script_j = -1
         self.frames = 0
         self._layout_size = None
+        self.autoplay = autoplay
+        self.big = big
+        self.clock = clock
+        self.steps: list = []  # the walkthrough still to run (autoplay)
+        self.step_i = 0
+        self.holding = False  # a hold step waits for a key
+        self.on_step = None  # callback(step) when a walkthrough step runs (the recorder's markers)
+        self.last_result = None  # (Result, Outcome) of the last scored end
+        self._in_steps = False
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         e = self.engine
         yield StatusBar(e, id="status")
+        if self.big:
+            from .widgets.game import BigBar
+
+            yield BigBar(e, id="big")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 self.table = ProcessTable(e, id="tree")
                 self.table.border_title = "Processes"
+                self.table.narrow = self.big
                 yield self.table
-                yield Input(placeholder="filter: comm, pid, tid or cgroup — enter applies, esc clears", id="filter")
+                # the filter Input is mounted here when / is first pressed
                 yield DmesgLog(e, id="dmesg")
             with VerticalScroll(id="side"):
+                yield ObjectivePanel(e, id="goals")
                 yield ReaperPanel(e, id="reaper", classes="panel")
                 yield FutexPanel(e, id="futex", classes="panel")
                 yield MemoryPanel(e, id="memory", classes="panel")
                 yield DecisionPanel(e, id="decision", classes="panel")
+        self.caption = CaptionBar(id="caption")
+        yield self.caption
         yield Footer()
 
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
         self.dmesg = self.query_one(DmesgLog)
+        self.goals = self.query_one(ObjectivePanel)
         self.panels = [self.query_one(f"#{p}") for p in PANELS]
+        self.bigbar = self.query_one("#big") if self.big else None
+        self.set_class(self.big, "-big")
         self._apply_layout()
         self.table.rebuild()
         self.table.focus()
         self.dmesg.reset()
+        self._start_autoplay()
         self.after_events([], moved=True)
         self._last_tick = time.monotonic()
-        self.set_interval(1 / self.fps, self._tick)
+        if self.clock:
+            self.set_interval(1 / self.fps, self._tick)
 
     def on_resize(self) -> None:
         self._apply_layout()
@@ -93,6 +119,10 @@ class OomApp(App):
         for i, p in enumerate(getattr(self, "panels", [])):
             p.set_class(i == self.panel_index, "-shown")
             p.set_class(compact, "-compact")
+        goals = getattr(self, "goals", None)
+        if goals is not None and goals.has_class("-compact") != compact:
+            goals.set_class(compact, "-compact")
+            goals._last = None
         side = self.query("#side")
         if side:
             side.first().border_title = PANELS_TITLE[self.panel_index] + "  (v: next panel)" if compact else None
@@ -124,20 +154,118 @@ class OomApp(App):
         """Hand one frame's events to every panel; each redraws only what changed."""
         self.frames += 1
         e = self.engine
+        if self.steps and not self._in_steps:
+            self._run_due_steps()
         self.table.refresh()
         for p in self.panels:
             p.sync(events, moved)
+        self.goals.sync(events, moved)
+        if self.bigbar is not None:
+            self.bigbar.sync(events, moved)
         self.dmesg.sync(events, moved)
         self._captions()
-        if e.finished and not e.end_noted:
+        if e.finished and not e.end_noted and not self._in_steps:
             e.end_noted = True
-            if not e.paused:
+            if e.sim.scene.goals:
+                self.finish()
+            elif not e.paused:
                 e.paused = True
                 self.notify("The scene's script has run its course: paused. space runs on, r restarts, "
                             "p tries another policy.", title="End of scene", timeout=6)
         self.status.sync(events, moved)
         if self.compact and events:
             self._auto_panel(events)
+
+    # ------------------------------------------------------------------ the game
+    def finish(self) -> None:
+        """The scene has reached its end: score it, keep the best score, show the result."""
+        from ..scene.goals import evaluate
+        from . import game
+        from .screens.game import ResultScreen
+
+        e = self.engine
+        e.paused = True
+        o = e.sim.outcome()
+        result = evaluate(e.sim, o)
+        self.last_result = (result, o)
+        best = game.record_score(e.sim.id, result.score, result.max_score, result.won)
+        nxt = game.next_story(e.sim.id)
+
+        def done(choice: str | None) -> None:
+            if choice == "restart":
+                self.run_command("restart")
+            elif choice == "next" and nxt:
+                self.run_command("scene", scene=nxt)
+            elif choice == "scenes":
+                self.run_command("scene")
+
+        self.push_screen(ResultScreen(e.sim.scene.title, e.k.policy.id, result, o, best, nxt), done)
+
+    def run_to_end(self) -> None:
+        """End the scene now: run the rest of it at once (the walkthrough too, holds skipped)."""
+        e = self.engine
+        self.holding = False
+        while not e.finished and not e.k.panicked:
+            events = e.advance(e.sim.duration - e.k.jiffies)
+            self._in_steps = True  # one after_events at the end, not one per step
+            try:
+                self._run_due_steps(skip_holds=True)
+            finally:
+                self._in_steps = False
+            if not events and e.stop_at is None and e.k.jiffies < e.sim.duration:
+                break
+        self.table.rebuild()
+        self.dmesg.reset()
+        for p in self.panels:
+            p._last = None
+        self.after_events([], moved=True)
+
+    # ------------------------------------------------------------------ autoplay
+    def _start_autoplay(self) -> None:
+        self.step_i = 0
+        self.holding = False
+        self.steps = list(self.engine.sim.walkthrough) if self.autoplay else []
+        self.engine.stop_at = self.steps[0].at if self.steps else None
+        if self.autoplay and not self.steps:
+            self.caption.say("This scene has no walkthrough: it runs on its own.")
+        elif not self.autoplay:
+            self.caption.clear()
+
+    def _run_due_steps(self, skip_holds: bool = False) -> None:
+        """Run every walkthrough step whose time has come, through the same commands as the keys."""
+        from .game import step_commands
+
+        e = self.engine
+        guard, self._in_steps = self._in_steps, True
+        try:
+            while self.step_i < len(self.steps) and self.steps[self.step_i].at <= e.k.jiffies:
+                st = self.steps[self.step_i]
+                self.step_i += 1
+                if st.action is not None:
+                    for cid, params in step_commands(st.action):
+                        self.run_command(cid, **params)
+                if self.on_step is not None:
+                    self.on_step(st)
+                hold = st.hold and not skip_holds and self.on_step is None
+                self.caption.say(st.caption, f"{st.at / e.k.hz:.2f}s", hold=hold)
+                if hold:
+                    self.holding = True
+                    e.paused = True
+                    break
+            e.stop_at = self.steps[self.step_i].at if self.step_i < len(self.steps) else None
+        finally:
+            self._in_steps = guard
+
+    def release_hold(self) -> None:
+        self.holding = False
+        self.engine.paused = False
+        self.engine.carry = 0.0
+        self._last_tick = time.monotonic()
+        if self.step_i:
+            st = self.steps[self.step_i - 1]
+            self.caption.say(st.caption, f"{st.at / self.engine.k.hz:.2f}s")
+        self._run_due_steps()
+        self.after_events([], moved=False)
 
     def _auto_panel(self, events: list) -> None:
         """Compact layout: bring forward the panel the news is about."""
@@ -167,6 +295,9 @@ class OomApp(App):
 
     # ------------------------------------------------------------------ commands
     def action_command(self, command_id: str) -> None:
+        if self.holding and command_id not in ("quit", "help"):
+            self.release_hold()  # the key that ends a hold does nothing else
+            return
         self.run_command(command_id)
 
     def run_command(self, command_id: str, raise_errors: bool = False, **params) -> bool:
@@ -215,6 +346,7 @@ class OomApp(App):
     # ------------------------------------------------------------------ view helpers used by commands
     def reset_view(self) -> None:
         self._last_script_j = -1
+        self._start_autoplay()
         self.table.rebuild()
         self.dmesg.reset()
         for p in self.panels:
@@ -222,7 +354,14 @@ class OomApp(App):
         self.after_events([], moved=True)
 
     def open_filter(self) -> None:
-        inp = self.query_one("#filter", Input)
+        found = self.query("#filter")
+        if found:
+            inp = found.first()
+        else:  # created on first use: one widget less to build at start-up
+            from textual.widgets import Input
+
+            inp = Input(placeholder="filter: comm, pid, tid or cgroup — enter applies, esc clears", id="filter")
+            self.query_one("#left").mount(inp, before=self.dmesg)
         inp.value = self.table.filter
         inp.add_class("-open")
         inp.focus()
@@ -232,16 +371,21 @@ class OomApp(App):
         self.table.rebuild()
         self.table.border_title = f"Processes  filter: {self.table.filter}" if self.table.filter else "Processes"
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_input_changed(self, event) -> None:
         if event.input.id == "filter":
             self.set_filter(event.value)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event) -> None:
         if event.input.id == "filter":
             event.input.remove_class("-open")
             self.table.focus()
 
     def on_key(self, event) -> None:
+        if self.holding and event.key not in ("q", "question_mark", "f1", "ctrl+p", "ctrl+q", "ctrl+c"):
+            self.release_hold()
+            event.prevent_default()  # the key that ends a hold does nothing else
+            event.stop()
+            return
         inp = self.query("#filter")
         if event.key == "escape" and inp and inp.first().has_class("-open"):
             inp.first().remove_class("-open")
@@ -262,14 +406,15 @@ def make_app(scene: str | LoadedScene | None = None, **kw) -> OomApp:
 
 
 def main(args) -> int:
-    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed."""
+    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big."""
     speed = getattr(args, "speed", 1.0) or 1.0
     if not 0.05 <= speed <= 100:
         raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
     try:
         app = make_app(getattr(args, "scene", None), policy=getattr(args, "policy", None),
                        kernel=getattr(args, "kernel", None), paused=bool(getattr(args, "paused", False)),
-                       speed=speed)
+                       speed=speed, autoplay=bool(getattr(args, "autoplay", False)),
+                       big=bool(getattr(args, "big", False)))
     except ValueError as e:  # a bad --policy/--kernel that the scene builder did not word
         raise UserError(str(e)) from None
     app.run()

@@ -336,32 +336,55 @@ class Restart(Command):
 
 
 class Scene(Command):
-    """Pick a built-in scene."""
+    """Pick a scene: the story path in order, then the scenarios, or a scene file of your own;
+    with difficulty and your best score."""
 
-    id, key, title = "scene", "s", "Scene"
+    id, key, title = "scene", "s", "Scenes"
 
     def execute(self, app, scene: str | None = None) -> None:
-        from ..scene.load import builtin_ids, load_scene
+        from ..scene.load import load_scene
 
         if scene is not None:
             app.engine.load(load_scene(scene))
             app.reset_view()
             return
-        from .screens.modals import PickerScreen
-
-        items = []
-        for sid in builtin_ids():
-            try:
-                title = load_scene(sid).scene.title
-            except Exception as e:  # a broken built-in still shows, with its error
-                title = f"(cannot load: {e})"
-            items.append((sid, f"{sid:<22} {title}"))
+        from .screens.game import ScenePicker
 
         def done(v: str | None) -> None:
             if v is not None:
                 app.run_command("scene", scene=v)
 
-        app.push_screen(PickerScreen("Scene", items, app.engine.sim.id), done)
+        app.push_screen(ScenePicker(app.engine.sim.id), done)
+
+
+class Hint(Command):
+    """Show or hide the scene's hint in the objective panel."""
+
+    id, key, title = "hint", "h", "Hint"
+
+    def available(self, app):
+        g = app.engine.sim.scene.game
+        return g is not None and bool(g.hint)
+
+    def execute(self, app) -> None:
+        g = app.engine.sim.scene.game
+        if g is None or not g.hint:
+            raise CommandError("this scene has no hint")
+        app.goals.toggle_hint()
+
+
+class End(Command):
+    """End the scene now: run the rest of it at once and see the result (score, what happened,
+    which kernel would have saved you)."""
+
+    id, key, title = "end", "e", "End & score"
+
+    def execute(self, app) -> None:
+        if app.engine.finished:
+            if app.engine.sim.scene.goals:
+                app.finish()
+            return
+        app.run_to_end()
 
 
 class Filter(Command):
@@ -441,7 +464,7 @@ class Quit(Command):
 
 COMMANDS: list[Command] = [
     Pause(), Step(), NextEvent(), Faster(), Slower(), Oom(), Freeze(), Kill(), Term(), Mrelease(), Adj(),
-    Unlock(), Policy(), Restart(), Scene(), Filter(), Panel(), Select(), Help(), Palette(), Quit(),
+    Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Filter(), Panel(), Select(), Help(), Palette(), Quit(),
 ]
 BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
 

@@ -79,6 +79,9 @@ class Engine:
         self.obs = Observed()
         self.end_noted = False
         self.generation = 0  # bumps on restart / scene change: widgets rebuild
+        # autoplay: time never runs past the next walkthrough step, so each step happens at its
+        # exact jiffy, as in the headless walkthrough (Simulation.autoplay)
+        self.stop_at: int | None = None
         self._sample(force=True)
 
     # ------------------------------------------------------------------ state
@@ -105,9 +108,13 @@ class Engine:
         self.carry -= n
         # a stalled frame (suspend, debugger) must not jump the story by minutes
         n = min(n, max(1, int(self.k.hz * self.speed)))
+        if self.k.jiffies < self.sim.duration:  # stop exactly at the end: that is when a scene is scored
+            n = min(n, self.sim.duration - self.k.jiffies)
         return self.advance(n)
 
     def advance(self, n: int) -> list[ev.AnyEvent]:
+        if self.stop_at is not None:
+            n = max(0, min(n, self.stop_at - self.k.jiffies))
         out = self.sim.advance(n)
         self.fold(out)
         return out
@@ -118,6 +125,8 @@ class Engine:
     def next_event(self, limit_s: float = 60.0) -> list[ev.AnyEvent]:
         """Run to the next scheduled timer or scripted action (at most limit_s simulated seconds)."""
         limit = int(limit_s * self.k.hz)
+        if self.stop_at is not None:
+            limit = max(0, min(limit, self.stop_at - self.k.jiffies))
         out: list[ev.AnyEvent] = []
         start = self.k.jiffies
         while not out and self.k.jiffies - start < limit and not self.k.panicked:
@@ -146,6 +155,7 @@ class Engine:
         self.obs = Observed()
         self.carry = 0.0
         self.end_noted = False
+        self.stop_at = None
         self.generation += 1
         self._sample(force=True)
 

@@ -109,6 +109,7 @@ class ProcessTable(ScrollView, can_focus=True):
         self._collapse_default = False
         self._show_swap = False
         self._show_file = False
+        self.narrow = False  # the presenter layout: fewer columns (no FILE, SHM, SWAP, SCORE)
 
     # ------------------------------------------------------------------ rows
     def rebuild(self) -> None:
@@ -317,6 +318,8 @@ class ProcessTable(ScrollView, can_focus=True):
                 "swap": 6 if self._show_swap else 0, "score": 5, "points": 8}
         if width < 72:
             cols.update(comm=10, points=7)
+        if self.narrow:
+            cols.update(file=0, shm=0, swap=0, score=0)
         return cols
 
     def render_line(self, y: int) -> Strip:
@@ -345,10 +348,13 @@ class ProcessTable(ScrollView, can_focus=True):
                  "ANON".rjust(c["anon"])]
         if c["file"]:
             parts.append("FILE".rjust(c["file"]))
-        parts.append("SHM".rjust(c["shm"]))
+        if c["shm"]:
+            parts.append("SHM".rjust(c["shm"]))
         if c["swap"]:
             parts.append("SWAP".rjust(c["swap"]))
-        parts += ["SCORE".rjust(c["score"] + 1), "POINTS".rjust(c["points"]), "  MARKS"]
+        if c["score"]:
+            parts.append("SCORE".rjust(c["score"] + 1))
+        parts += ["POINTS".rjust(c["points"]), "  MARKS"]
         return Strip([Segment("".join(parts), S_HEAD)]).crop_extend(0, width, None)
 
     def _cg_line(self, k, r: Row) -> list[Segment]:
@@ -386,14 +392,16 @@ class ProcessTable(ScrollView, can_focus=True):
             segs.append(num(mm.anon, c["anon"]))
             if c["file"]:
                 segs.append(num(mm.file, c["file"]))
-            segs.append(num(mm.shmem, c["shm"]))
+            if c["shm"]:
+                segs.append(num(mm.shmem, c["shm"]))
             if c["swap"]:
                 segs.append(num(mm.swapents, c["swap"]))
         else:
             blank = c["anon"] + c["file"] + c["shm"] + c["swap"]
             segs.append(Segment(("—" if exited else "no mm").rjust(blank), S_DIM))
-        score = view.oom_score(k, p)
-        segs.append(Segment(("" if score is None else str(score)).rjust(c["score"] + 1), S_SCORE))
+        if c["score"]:
+            score = view.oom_score(k, p)
+            segs.append(Segment(("" if score is None else str(score)).rjust(c["score"] + 1), S_SCORE))
         pts, note = view.badness(k, p)
         segs.append(Segment((str(pts) if pts is not None else "—").rjust(c["points"]), S_NUM if pts is not None else S_DIM))
         segs.append(Segment("  "))

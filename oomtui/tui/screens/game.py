@@ -1,0 +1,165 @@
+"""The game's screens: the result at the end of a scene, and the scene picker."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...kernel.policy import POLICIES
+from .. import game
+from ..widgets.game import DIFF, key_events
+
+WIN = Style(color="#000000", bgcolor="#5fbf5f", bold=True)
+LOSE = Style(color="#ffffff", bgcolor="#c0141c", bold=True)
+DIM = Style(color="#8a8a8a")
+
+
+class ResultScreen(ModalScreen[str | None]):
+    """Win or lose, score, what happened and which kernel policy would have saved you.
+    Dismisses with "restart", "next", "scenes" or None (keep watching)."""
+
+    BINDINGS = [
+        Binding("escape,enter", "dismiss(None)", "Keep watching", id="result.close"),
+        Binding("r", "dismiss('restart')", "Restart", id="result.restart"),
+        Binding("n", "dismiss('next')", "Next scene", id="result.next"),
+        Binding("s", "dismiss('scenes')", "Scenes", id="result.scenes"),
+    ]
+    DEFAULT_CSS = """
+    ResultScreen { align: center middle; }
+    ResultScreen > VerticalScroll { width: 90%; max-width: 100; height: auto; max-height: 92%;
+                                    border: thick $accent; background: $panel; padding: 0 1; }
+    ResultScreen.-won > VerticalScroll { border: thick #5fbf5f; }
+    ResultScreen.-lost > VerticalScroll { border: thick #c0141c; }
+    ResultScreen .hint { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, policy: str, result, outcome, new_best: bool = False,
+                 next_scene: str | None = None) -> None:
+        super().__init__(classes="-won" if result.won else "-lost")
+        self.title_text, self.policy, self.result, self.outcome = title, policy, result, outcome
+        self.new_best, self.next_scene = new_best, next_scene
+
+    def body(self) -> Text:
+        r, o = self.result, self.outcome
+        t = Text()
+        t.append(" YOU WON " if r.won else " NOT THIS TIME ", WIN if r.won else LOSE)
+        t.append(f"  {self.title_text}\n", Style(bold=True))
+        t.append(f"score {r.score} / {r.max_score}", Style(bold=True, color="#ffcc66"))
+        extra = max(0, r.actions - r.par)
+        t.append(f"   your actions {r.actions}, par {r.par}" + (f" (−{10 * extra} points)" if extra else ""), DIM)
+        t.append(f"   under {self.policy}", DIM)
+        if self.new_best:
+            t.append("   ★ new best", Style(color="#ffcc33", bold=True))
+        t.append("\n\nGoals\n", Style(bold=True, color="#8a9bb0"))
+        for g in r.goals:
+            t.append(" ✓ " if g.met else " ✗ ", WIN if g.met else LOSE)
+            t.append(f" {g.text}", Style(bold=True))
+            t.append(f"  — {g.detail}  ({g.points if g.met else 0}/{g.points})\n", DIM)
+        lines = key_events(o)
+        if lines:
+            t.append("\nWhat happened\n", Style(bold=True, color="#8a9bb0"))
+            for line in lines:
+                t.append(" " + line + "\n")
+        t.append("\nWhich kernel would have saved you", Style(bold=True, color="#8a9bb0"))
+        t.append("  (the same moves, replayed under each policy)\n", DIM)
+        for pid, pol in POLICIES.items():
+            ok = pid in r.saved_by
+            t.append(" ✓ " if ok else " · ", Style(color="#5fbf5f", bold=True) if ok else DIM)
+            t.append(f"{pid:<18}", Style(bold=ok))
+            t.append(f" {pol.kernels}\n", DIM if not ok else Style(color="#cccccc"))
+        return t
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self.body(), id="result-body")
+            keys = "enter keep watching · r restart · s scenes"
+            if self.next_scene:
+                keys += f" · n next: {self.next_scene}"
+            yield Label(keys, classes="hint")
+
+    def action_dismiss(self, result: str | None = None) -> None:  # type: ignore[override]
+        if result == "next" and not self.next_scene:
+            return
+        self.dismiss(result)
+
+
+class ScenePicker(ModalScreen[str | None]):
+    """Built-in scenes (the story first, in order, then the scenarios) with difficulty and best
+    score, and a path input for your own scene files."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    DEFAULT_CSS = """
+    ScenePicker { align: center middle; }
+    ScenePicker > Vertical { width: 94%; max-width: 116; height: auto; max-height: 90%;
+                             border: thick $accent; background: $panel; padding: 0 1; }
+    ScenePicker OptionList { height: auto; max-height: 24; }
+    ScenePicker Input { margin-top: 1; }
+    ScenePicker .hint { color: $text-muted; }
+    """
+
+    def __init__(self, current: str | None = None) -> None:
+        super().__init__()
+        self.current = current
+        self.entries = game.catalogue()
+
+    def _label(self, e: game.Entry) -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append("● " if e.ref == self.current else "  ")
+        t.append(f"{e.order:>2}. " if e.order else "    ", Style(color="#8a9bb0"))
+        t.append(f"{e.ref:<24}", Style(bold=True))
+        diff = e.difficulty or ("scenario" if not e.goals else "")
+        t.append(f"{diff:<9}", Style(color=DIFF.get(diff, "#8a8a8a")))
+        if e.best:
+            b = e.best
+            t.append(f"{'★' if b.get('won') else ' '} {b.get('score', 0):>3}/{b.get('max', 0):<3} ",
+                     Style(color="#ffcc33" if b.get("won") else "#aaaaaa"))
+        else:
+            t.append("    –    " if e.goals else "         ", DIM)
+        title = e.title.split(". ", 1)[1] if e.order and ". " in e.title else e.title
+        t.append(" " + title)
+        return t
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]Scenes[/b]  the story path, then the scenarios · ★ best score (won)")
+            options = []
+            for i, e in enumerate(self.entries):
+                if i and e.order is None and self.entries[i - 1].order is not None:
+                    options.append(None)  # separator
+                options.append(Option(self._label(e), id=e.ref))
+            yield OptionList(*options, id="scenes")
+            yield Input(placeholder="or a scene file: path/to/scene.toml — enter opens it", id="scene-path")
+            yield Label("↑↓ choose · enter open · tab to the path · esc cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        ol.focus()
+        refs = [e.ref for e in self.entries]
+        if self.current in refs:
+            ol.highlighted = ol.get_option_index(self.current)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        if not path:
+            return
+        from ...errors import UserError
+        from ...scene.load import load_scene
+
+        try:
+            load_scene(path)
+        except UserError as err:
+            self.notify(str(err), title="scene file", severity="error", timeout=6)
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,196 @@
+"""The game's widgets: the objective panel, the caption bar (autoplay), the presenter's big numbers."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from .. import game
+from .panels import DIM, LABEL, Panel
+
+MARK = {
+    game.MET: (" ✓ ", Style(color="#000000", bgcolor="#5fbf5f", bold=True)),
+    game.FAILED: (" ✗ ", Style(color="#ffffff", bgcolor="#c0141c", bold=True)),
+    game.PENDING: (" … ", Style(color="#000000", bgcolor="#8a9bb0", bold=True)),
+}
+DIFF = {"intro": "#66dd66", "easy": "#88ccff", "medium": "#ffcc33", "hard": "#ff6b6b"}
+
+
+class ObjectivePanel(Panel):
+    """The scene's goals with a live ✓/✗ where already decided, par and the hint on demand."""
+
+    TITLE = "Objective"
+    DEFAULT_CSS = """
+    ObjectivePanel { border: round #e0a030; border-title-color: #ffcc66; }
+    """
+
+    def __init__(self, engine, **kw) -> None:
+        super().__init__(engine, **kw)
+        self.show_hint = False
+        self._states: list[game.GoalState] = []
+        self._at = -1
+        self._gen = -1
+
+    @property
+    def has_goals(self) -> bool:
+        return bool(self.engine.sim.scene.goals)
+
+    def sync(self, events: list, moved: bool) -> None:
+        e = self.engine
+        self.display = self.has_goals
+        if not self.has_goals:
+            return
+        k = e.k
+        stale = (self._gen != e.generation or events or e.finished
+                 or (moved and k.jiffies - self._at >= max(1, k.hz // 4)))
+        if stale or self._last is None:
+            if stale:
+                self._states = game.live_goals(e.sim)
+                self._at, self._gen = k.jiffies, e.generation
+            self.show(self.render_text())
+
+    def toggle_hint(self) -> None:
+        self.show_hint = not self.show_hint
+        self._last = None
+        self.show(self.render_text())
+
+    def render_text(self) -> Text:
+        e = self.engine
+        sc = e.sim.scene
+        g = sc.game
+        compact = self.has_class("-compact")
+        t = Text(no_wrap=compact, overflow="ellipsis")
+        if not self._states and sc.goals:
+            self._states = game.live_goals(e.sim)
+        for i, s in enumerate(self._states):
+            if compact:
+                if i:
+                    t.append(" ")
+            elif i:
+                t.append("\n")
+            mark, style = MARK[s.state]
+            t.append(mark, style)
+            t.append(" " + s.text, Style(bold=True))
+            if not compact and s.detail:
+                t.append(f"  {s.detail}", DIM)
+        t.append("\n" if not compact else "  ")
+        par = g.par if g else 0
+        if g is not None:
+            t.append(g.difficulty, Style(color=DIFF.get(g.difficulty, "#cccccc"), bold=True))
+            t.append(" · ", DIM)
+        t.append(f"par {par}", LABEL)
+        t.append(f" · your actions {len(e.sim.played)}", LABEL)
+        if g is not None and g.hint:
+            if self.show_hint:
+                t.append("\nhint ", Style(color="#ffcc66", bold=True))
+                t.append(g.hint, Style(italic=True))
+            else:
+                t.append(" · h: hint", DIM)
+        t.append(" · e: end & score", DIM)
+        return t
+
+
+class CaptionBar(Static):
+    """Autoplay captions, docked above the footer; a hold step waits here for a key."""
+
+    DEFAULT_CSS = """
+    CaptionBar { dock: bottom; height: auto; max-height: 4; background: #1d2b45; color: #ffffff;
+                 padding: 0 1; display: none; }
+    CaptionBar.-shown { display: block; }
+    CaptionBar.-hold { background: #4a3a10; }
+    """
+
+    def say(self, text: str, at: str = "", hold: bool = False) -> None:
+        t = Text()
+        if at:
+            t.append(f"{at}  ", Style(color="#8a9bb0"))
+        t.append(text, Style(bold=True))
+        if hold:
+            t.append("   ⏸ press any key to go on", Style(color="#ffcc33", bold=True))
+        self.update(t)
+        self.set_class(True, "-shown")
+        self.set_class(hold, "-hold")
+
+    def clear(self) -> None:
+        self.update("")
+        self.set_class(False, "-shown")
+        self.set_class(False, "-hold")
+
+
+class BigBar(Horizontal):
+    """Presenter layout: simulated time, the reaper countdown and free memory in large digits."""
+
+    DEFAULT_CSS = """
+    BigBar { height: 5; dock: top; margin-top: 1; background: $surface; }
+    BigBar > Vertical { width: 1fr; height: 5; padding: 0 2; }
+    BigBar Digits { width: auto; color: #ffcc66; }
+    BigBar .biglabel { color: #8a9bb0; height: 1; }
+    BigBar #big-reaper Digits { color: #ff8c1a; }
+    BigBar #big-free Digits { color: #5fbf5f; }
+    """
+
+    def __init__(self, engine, **kw) -> None:
+        super().__init__(**kw)
+        self.engine = engine
+        self._last: tuple = ()
+
+    def compose(self):
+        from textual.widgets import Digits
+
+        for wid, label in (("big-time", "simulated time (s)"), ("big-reaper", "OOM reaper timer (s)"),
+                           ("big-free", "free memory (MiB)")):
+            with Vertical(id=wid):
+                yield Digits("", id=f"{wid}-d")
+                yield Static(label, classes="biglabel", id=f"{wid}-l")
+
+    def values(self) -> tuple[str, str, str, str]:
+        e = self.engine
+        k = e.k
+        t = f"{k.jiffies / k.hz:.2f}"
+        running = [tr for tr in e.obs.timers if tr.result is None and tr.delay > 0]
+        if running:
+            tr = running[-1]
+            left = max(0, tr.fires_at - k.jiffies)
+            reaper, label = f"{left / k.hz:.2f}", f"OOM reaper timer for {tr.comm} {tr.pid} (s)"
+        elif e.obs.timers:
+            tr = e.obs.timers[-1]
+            reaper, label = "-", f"OOM reaper: {tr.result} ({tr.comm} {tr.pid})"
+        else:
+            reaper, label = "-", "OOM reaper timer (s)"
+        free = f"{max(0, k.free_pages()) * 4 // 1024}"
+        return t, reaper, free, label
+
+    def sync(self, events: list | None = None, moved: bool = True) -> None:
+        vals = self.values()
+        if vals == self._last:
+            return
+        self._last = vals
+        t, reaper, free, label = vals
+        self.query_one("#big-time-d").update(t)
+        self.query_one("#big-reaper-d").update(reaper)
+        self.query_one("#big-reaper-l", Static).update(label)
+        self.query_one("#big-free-d").update(free)
+
+
+def key_events(o, limit: int = 9) -> list[str]:
+    """What happened, in time order and a few lines, from a scene Outcome."""
+    rows: list[tuple[float, str]] = []
+    for x in o.kills:
+        rows.append((x.t_ms, f"{x.signal} → {x.comm} {x.pid} ({x.reason})"))
+    for r in o.reaps:
+        rows.append((r.t_ms, f"{r.by}: {r.result} {r.comm} {r.pid}" + (f", {r.freed_kb // 1024} MiB" if r.freed_kb else "")))
+    for w in o.waiters:
+        rows.append((w.t_ms if w.t_ms is not None else o.t_ms, f"waiter {w.tid} on {w.futex}: {w.outcome.upper()}"))
+    for s in o.syscalls:
+        rows.append((s.t_ms, f"{s.name}() = {s.ret}" + (f" {s.errno}" if s.errno else "")))
+    if o.livelock is not None:
+        rows.append((o.livelock.t_ms, f"OOM LIVELOCK on {o.livelock.comm} {o.livelock.pid}"))
+    rows.sort(key=lambda r: r[0])
+    out = [f"{t:>6} ms  {text}" for t, text in rows[:limit]]
+    if len(rows) > limit:
+        out.append(f"          … {len(rows) - limit} more")
+    if o.oom_blocked_ms:
+        out.append(f"          the OOM killer was blocked {o.oom_blocked_ms} ms in all")
+    return out
