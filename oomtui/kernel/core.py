@@ -46,6 +46,17 @@ class ZapJob:
         self.current: Vma | None = None
 
 
+class RateLimit:
+    """struct ratelimit_state."""
+
+    __slots__ = ("begin", "printed", "missed")
+
+    def __init__(self) -> None:
+        self.begin: int | None = None
+        self.printed = 0
+        self.missed = 0
+
+
 class Kernel:
     def __init__(self, policy: Policy, *, hz: int = 250, ram_pages: int, swap_pages: int = 0,
                  reserved_pages: int = 0, reap_rate: int | None = None, exit_rate: int | None = None):
@@ -90,10 +101,12 @@ class Kernel:
         self.oom_blocked_jiffies = 0
         self.livelock: ev.Livelock | None = None
         self.panicked = False
-        self.ratelimit: list[int] = []  # dump_header timestamps (DEFAULT_RATELIMIT 10 per 5*HZ)
+        self.ratelimit = RateLimit()  # dump_header's oom_rs
         self._next_mm = 1
-        self.last_abort: int | None = None
-        self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order  # pid the last aborted OOM scan stopped at
+        self.last_abort: int | None = None  # pid the last aborted OOM scan stopped at
+        self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order
+        self.livelock_end: int | None = None  # when allocations went through again after a livelock
+        self._dormant_since: int | None = None  # allocators parked: every retry would abort the same way
 
     # ------------------------------------------------------------------ events & timers
     def emit(self, e: ev.AnyEvent) -> None:
@@ -322,16 +335,18 @@ class Kernel:
         self._zap_tick(job)
 
     def _zap_tick(self, job: ZapJob) -> None:
-        """unmap_page_range() for `rate` pages this jiffy; a VMA another job already started is
-        skipped (the reaper and exit_mmap never unmap the same range twice)."""
+        """unmap_page_range() for `rate` pages this jiffy. The reaper and exit_mmap may work on the same
+        range at once (6.18 walks them in opposite directions to reduce PTE-lock contention); each
+        page is freed once, by whichever gets there first."""
         budget = job.rate
         mm = job.mm
         while job.idx < len(job.order):
             vma = job.order[job.idx]
             if job.current is not vma:
-                if vma.zapped:
-                    job.idx += 1
+                if vma.zapped and vma.rss == 0 and vma.swap == 0:
+                    job.idx += 1  # another job already unmapped all of it
                     continue
+                # a VMA another job is still unmapping is shared: both take pages from what is left
                 vma.zapped = True
                 job.current = vma
                 if job.by != "exit_mmap":
@@ -354,7 +369,7 @@ class Kernel:
 
     def pending_victims(self) -> list[Process]:
         """OOM victims whose mm lacks MMF_OOM_SKIP: each one blocks select_bad_process()."""
-        return [p for p in self.victims if "MMF_OOM_SKIP" not in p.oom_mm.flags]  # type: ignore[union-attr]
+        return [p for p in self.victims if not p.released and "MMF_OOM_SKIP" not in p.oom_mm.flags]  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ allocation
     def _arm_alloc(self) -> None:
@@ -407,12 +422,22 @@ class Kernel:
                 return
         if blocked:
             self.oom_blocked_jiffies += 1
+        elif self.livelock is not None and self.livelock_end is None:
+            self.livelock_end = self.jiffies  # userspace (a thaw, a kill) got the allocators going again
         if active:
             if blocked and self._only_alloc_pending():
+                # Nothing the kernel will do can change the outcome: park the allocators (they would
+                # retry and abort every jiffy) until a user action kicks them.
                 self._declare_livelock()
+                self._dormant_since = self.jiffies
                 return
             self._alloc_armed = True
             self.add_timer(self.jiffies + 1, self._alloc_pass)
+
+    def oom_blocked(self) -> int:
+        """Jiffies during which some allocation was blocked by a pending OOM victim."""
+        parked = self.jiffies - self._dormant_since if self._dormant_since is not None else 0
+        return self.oom_blocked_jiffies + parked
 
     def _only_alloc_pending(self) -> bool:
         """No kernel work is scheduled that could free memory or set MMF_OOM_SKIP."""
@@ -420,17 +445,20 @@ class Kernel:
             and not self.oom_reaper_list and not self.mrelease_calls
 
     def _declare_livelock(self) -> None:
-        if self.livelock is not None:
+        if self.livelock is not None and self.livelock_end is None:
             return
-        pending = next((p for p in self.tasklist if p.oom_mm is not None and "MMF_OOM_SKIP" not in p.oom_mm.flags), None)
-        pid, comm = (pending.pid, pending.comm) if pending else (0, "?")
+        pid, comm = (self.last_abort, self.pids[self.last_abort].comm) if self.last_abort else (0, "?")
         why = (f"every OOM invocation aborts on victim {pid} ({comm}): it cannot exit and nothing "
                f"will set MMF_OOM_SKIP on its mm")
         self.livelock = ev.Livelock(t=self.jiffies, pid=pid, comm=comm, reason=why)
+        self.livelock_end = None
         self.emit(self.livelock)
 
     def kick(self) -> None:
         """After a user action: allocators retry (a thaw or kill may have unblocked them)."""
+        if self._dormant_since is not None:
+            self.oom_blocked_jiffies += self.jiffies - self._dormant_since
+            self._dormant_since = None
         if self.allocations:
             self._arm_alloc()
 
@@ -506,13 +534,14 @@ class Kernel:
         self.kick()
 
     def set_oom_score_adj(self, pid: int, adj: int) -> None:
-        """__set_oom_adj(): per signal_struct; 5.10+ MMF_MULTIPROCESS also updates mm sharers."""
+        """__set_oom_adj(): per signal_struct, and every other process sharing the mm too (skipping
+        kthreads, global init and vfork children) where the era does that (version.py)."""
         if not -1000 <= adj <= 1000:
             raise KernelError(f"oom_score_adj {adj} out of range -1000..1000")
         p = self.process(pid)
         targets = [p]
         mm = p.mm
-        if mm is not None and MMF_MULTIPROCESS in mm.flags and self.policy.version.at_least(5, 10):
+        if mm is not None and self.policy.version.oom_adj_follows_shared_mm:
             targets += [q for q in mm.procs if q is not p and q.alive and q.mm is mm and not q.kthread
                         and not q.is_init and not q.in_vfork]
         for q in targets:
@@ -534,5 +563,3 @@ class Kernel:
 
         return proc_oom_score_of(self, self.process(pid))
 
-    def in_progress(self) -> bool:
-        return bool(self._timers)

@@ -14,12 +14,20 @@ if TYPE_CHECKING:
 
 KB_PER_PAGE = 4  # pages << (PAGE_SHIFT - 10)
 
-# gfp masks as real reports print them (anonymous page fault / sysrq-f)
-GFP_USER_FAULT = {
-    True: "0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)",  # 5.x/6.x
-    False: "0x6200ca(GFP_HIGHUSER_MOVABLE)",  # 4.x
-}
 GFP_SYSRQ = "0xcc0(GFP_KERNEL)"
+
+
+def gfp_user_fault(v: KernelVersion) -> str:
+    """The gfp mask of an anonymous page fault as real reports print it: 0x140cca(...|__GFP_COMP) on
+    6.1 (shared/fixtures/oomanalyser/001), 0x1100cca on 5.15 (002), 0x100cca on 5.2 (dmesg/008); the
+    release boundaries in between are UNCONFIRMED."""
+    if v.at_least(6, 0):
+        return "0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)"
+    if v.at_least(5, 14):
+        return "0x1100cca(GFP_HIGHUSER_MOVABLE)"
+    if v.at_least(5, 0):
+        return "0x100cca(GFP_HIGHUSER_MOVABLE)"
+    return "0x6200ca(GFP_HIGHUSER_MOVABLE)"
 
 
 def stamp(jiffies: int, hz: int) -> str:
@@ -29,7 +37,7 @@ def stamp(jiffies: int, hz: int) -> str:
 
 
 def invoked_line(v: KernelVersion, comm: str, adj: int, sysrq: bool) -> str:
-    gfp = GFP_SYSRQ if sysrq else GFP_USER_FAULT[v.at_least(5, 0)]
+    gfp = GFP_SYSRQ if sysrq else gfp_user_fault(v)
     order = -1 if sysrq else 0  # sysrq-f's moom_callback uses order -1
     if v.header_has_nodemask:
         # 4.x: nodemask printed as (null) when absent. kernel-model.md 2.5 says two spaces before
@@ -53,14 +61,17 @@ def mem_info_lines(ram_pages: int, swap_pages: int, free_swap_pages: int) -> lis
     ]
 
 
-def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup") -> list[str]:
+PAGE_COUNTER_MAX_KB = ((2**63 - 1) // 4096) * 4  # "unlimited", as a memcg report prints it
+
+
+def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None") -> list[str]:
     """mem_cgroup_print_oom_meminfo()/context: usage and limit of the OOMing memcg."""
-    limit = memcg.limit if memcg.limit is not None else 0
+    limit_kb = memcg.limit * KB_PER_PAGE if memcg.limit is not None else PAGE_COUNTER_MAX_KB
     lines = []
-    if not v.has_oom_kill_summary:
+    if not v.has_oom_kill_summary and victim_memcg is not None:
         lines.append(f"Task in {victim_memcg.path} killed as a result of limit of {memcg.path}")
     lines.append(
-        f"memory: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit * KB_PER_PAGE}kB, failcnt {memcg.failcnt}"
+        f"memory: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit_kb}kB, failcnt {memcg.failcnt}"
     )
     lines.append("swap: usage 0kB, limit 0kB, failcnt 0")
     return lines

@@ -54,8 +54,10 @@ def task_can_run(k: "Kernel", t: Task) -> None:
         return
     if t.process.group_exit:
         start_exit(k, t)
-    elif t.state in (FROZEN, STOPPED_V2):
+        return
+    if t.state in (FROZEN, STOPPED_V2):
         k.set_state(t, t.resume_state)
+    reap_zombie_children(k, t.process)  # it can call wait() again
 
 
 def start_exit(k: "Kernel", t: Task) -> None:
@@ -70,6 +72,7 @@ def start_exit(k: "Kernel", t: Task) -> None:
             if w.task is t:
                 f.waiters.remove(w)
                 w.outcome, w.t = "killed", k.jiffies
+                k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=t.tid, outcome="killed"))
     k.set_state(t, EXITING)
     k.add_timer(k.jiffies + t.exit_latency, lambda: exit_mm(k, t))
 
@@ -80,28 +83,50 @@ def exit_mm(k: "Kernel", t: Task) -> None:
     futex_cleanup(k, t)
     mm = t.mm
     t.mm = None
-    t.tif_memdie = False  # exit_oom_victim()
     if mm is None:
         return finish_exit(k, t)
+    if mm.mmap_lock_writer is t:
+        mm.mmap_lock_writer = None
     mm.mm_users -= 1
     if mm.mm_users == 0:
-        exit_mmap(k, mm, lambda: finish_exit(k, t))
+        exit_mmap(k, mm, lambda: finish_exit(k, t))  # mmput() runs it synchronously in this thread
     else:
         finish_exit(k, t)
 
 
 def finish_exit(k: "Kernel", t: Task) -> None:
+    t.tif_memdie = False  # exit_oom_victim(), after mmput()
     k.set_state(t, ZOMBIE)
     p = t.process
     if all(not th.alive for th in p.threads):
         p.exited_at = k.jiffies
         if p in p.cgroup.members:
-            p.cgroup.members.remove(p)  # release_task(): gone from the task list and css_set
-        if p in k.tasklist:
-            k.tasklist.remove(p)
+            p.cgroup.members.remove(p)  # cgroup_exit(): off the css_set, out of memcg scans
         if p.alloc is not None and p.alloc in k.allocations:
             k.allocations.remove(p.alloc)
         k.emit(ev.ProcessExit(t=k.jiffies, pid=p.pid, comm=p.comm))
+        if p.parent is None or not p.parent.alive or can_reap(p.parent):
+            release_task(k, p)
+        reap_zombie_children(k, p)  # its orphans go to init, which reaps them
+
+
+def can_reap(parent: Process) -> bool:
+    """A parent reaps its zombie children when one of its threads can run (a frozen or D-state
+    parent cannot call wait())."""
+    return any(th.state in (RUNNING, SLEEPING) for th in parent.threads)
+
+
+def release_task(k: "Kernel", p: Process) -> None:
+    """The zombie is reaped: gone from the task list (for_each_process no longer sees it)."""
+    p.released = True
+    if p in k.tasklist:
+        k.tasklist.remove(p)
+
+
+def reap_zombie_children(k: "Kernel", p: Process) -> None:
+    for child in p.children:
+        if child.exited_at is not None and not child.released:
+            release_task(k, child)
 
 
 # ---------------------------------------------------------------- futexes (4.2 - 4.4)
@@ -135,7 +160,7 @@ def exit_robust_list(k: "Kernel", t: Task) -> None:
     if not _readable(head):
         k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
         return
-    for f in list(t.robust_held)[:ROBUST_LIST_LIMIT]:
+    for f in list(reversed(t.robust_held))[:ROBUST_LIST_LIMIT]:  # newest first, as glibc links them
         if not _readable(f.vma):
             k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
             return  # -1 from handle_futex_death aborts the walk
@@ -184,10 +209,11 @@ def futex_unlock(k: "Kernel", f: Futex, t: Task) -> None:
 
 # ---------------------------------------------------------------- exit_mmap (3.5)
 def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
-    """6.0+: unmap every VMA (forward), set MMF_OOM_SKIP, then free page tables and VMAs."""
+    """6.0+: unmap every VMA (forward), set MMF_OOM_SKIP, then free page tables and VMAs. (4.17-5.19
+    reaped an OOM victim's mm first with __oom_reap_task_mm() and then set MMF_OOM_SKIP: the same
+    memory freed and the same flag, so every era uses this path.)"""
     from .core import ZapJob
 
-    mm.exit_mmap_running = True
     k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="start"))
 
     def done(job: "ZapJob") -> None:
@@ -195,7 +221,6 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         pt_pages = mm.pgtables_bytes // 4096
         k.used_pages -= pt_pages
         mm.pgtables_bytes = 0
-        mm.exit_mmap_running = False
         mm.vmas = []
         mm.total_vm = 0
         k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * 4))

@@ -6,12 +6,11 @@ Section numbers refer to ../shared/kernel-model.md.
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING
 
 from . import dmesg
 from . import events as ev
-import heapq
-
 from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, badness_from, kill_score, oom_badness_points, proc_oom_score
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, Cgroup, MmStruct, Process, Task
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from .core import Kernel, ZapJob
 
 MAX_OOM_REAP_RETRIES = 10
+PAGE_COUNTER_MAX = (2**63 - 1) // 4096  # LONG_MAX / PAGE_SIZE
 SYSRQ_COMM, SYSRQ_PID = "kworker/0:1", 13
 TOP_CANDIDATES = 20  # how many candidates an OomSelected event carries
 
@@ -80,9 +80,10 @@ class OomControl:
 
 
 def constrained_alloc(k: "Kernel", memcg: Cgroup | None) -> int:
-    """totalpages (1.3): mem_cgroup_get_max() for a memcg OOM, else totalram + total swap."""
+    """totalpages (1.3): mem_cgroup_get_max() for a memcg OOM (PAGE_COUNTER_MAX when unlimited),
+    else totalram + total swap."""
     if memcg is not None:
-        return max(memcg.limit or 0, 1)
+        return PAGE_COUNTER_MAX if memcg.limit is None else max(memcg.limit, 1)
     return k.totalpages_global()
 
 
@@ -101,10 +102,12 @@ def first_pending_victim(k: "Kernel", oc: OomControl) -> Process | None:
     victim (signal->oom_mm set) whose mm lacks MMF_OOM_SKIP. Found without walking every task."""
     if oc.sysrq:
         return None  # oom_evaluate_task: `if (!is_sysrq_oom(oc) && tsk_is_oom_victim(task))`
+    # Global: zombies stay in the task list until their parent reaps them, and still abort the scan.
+    # Memcg: cgroup_exit() took exiting tasks off the css_set, so the memcg walk no longer sees them.
     pending = [p for p in k.pending_victims() if not oom_unkillable_task(p)]
     if oc.memcg is not None:
         pre = {id(cg): i for i, cg in enumerate(oc.memcg.subtree())}
-        pending = [p for p in pending if id(p.cgroup) in pre]
+        pending = [p for p in pending if id(p.cgroup) in pre and p in p.cgroup.members]
         key = lambda p: (pre[id(p.cgroup)], p.cgroup.members.index(p))  # noqa: E731
     else:
         key = lambda p: p.order  # noqa: E731
@@ -226,7 +229,7 @@ def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
     k.printk(dmesg.invoked_line(v, comm, adj, oc.sysrq))
     k.printk(dmesg.cpu_line(v, pid, comm))
     if oc.memcg is not None:
-        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else oc.memcg):
+        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else None):
             k.printk(line)
     else:
         for line in dmesg.mem_info_lines(k.ram_pages, k.swap_pages, k.swap_pages - k.swap_used):
@@ -246,11 +249,17 @@ def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
 
 
 def _ratelimit_ok(k: "Kernel") -> bool:
-    """DEFAULT_RATELIMIT_INTERVAL (5*HZ) / DEFAULT_RATELIMIT_BURST (10) on dump_header."""
-    k.ratelimit = [t for t in k.ratelimit if t > k.jiffies - 5 * k.hz]
-    if len(k.ratelimit) >= 10:
+    """__ratelimit(&oom_rs): DEFAULT_RATELIMIT_BURST (10) calls per DEFAULT_RATELIMIT_INTERVAL (5*HZ)
+    window, the window starting at the first call; a new window reports what the last one dropped."""
+    rs = k.ratelimit
+    if rs.begin is None or k.jiffies >= rs.begin + 5 * k.hz:
+        if rs.missed:
+            k.printk(f"oom_kill_process: {rs.missed} callbacks suppressed")
+        rs.begin, rs.printed, rs.missed = k.jiffies, 0, 0
+    if rs.printed >= 10:
+        rs.missed += 1
         return False
-    k.ratelimit.append(k.jiffies)
+    rs.printed += 1
     return True
 
 
@@ -258,9 +267,10 @@ def _ratelimit_ok(k: "Kernel") -> bool:
 def oom_kill_process(k: "Kernel", oc: OomControl) -> None:
     victim = oc.chosen
     assert victim is not None
-    t = victim.find_lock_task_mm()
-    # If the task is already exiting, don't alarm the sysadmin or kill its children.
-    if t is not None and task_will_free_mem(k, t):
+    # If the task is already exiting, don't alarm the sysadmin or kill its children. The check is on
+    # the task select_bad_process() visited, the leader: a leader past exit_mm (mm NULL) says no.
+    t = victim.leader
+    if task_will_free_mem(k, t):
         k.emit(ev.OomShortcut(t=k.jiffies, pid=victim.pid, comm=victim.comm, where="victim"))
         mark_oom_victim(k, t)
         queue_oom_reaper(k, t)
@@ -338,7 +348,7 @@ def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) 
             continue
         if q.is_init:
             can_oom_reap = False
-            set_oom_skip(k, mm)
+            mm.flags.add(MMF_OOM_SKIP)
             k.printk(dmesg.mm_pinned_line(t.tid, victim.comm, q.pid, q.comm))
             continue
         if q.kthread:
@@ -394,10 +404,6 @@ def task_will_free_mem(k: "Kernel", t: Task) -> bool:
         if any(th.mm is mm for th in q.threads) and not __task_will_free_mem(q):
             return False
     return True
-
-
-def set_oom_skip(k: "Kernel", mm: MmStruct) -> None:
-    mm.flags.add(MMF_OOM_SKIP)
 
 
 # ---------------------------------------------------------------- the OOM reaper (3)
@@ -508,7 +514,7 @@ def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = Fa
         k.printk(dmesg.reaped_line(k.reaper_task.get(p.pid, p.pid), p.comm, mm))
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * 4))
     # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
-    set_oom_skip(k, mm)
+    mm.flags.add(MMF_OOM_SKIP)
     k.reaper_current = None
     k.reaper_state = "idle"
     if k.oom_reaper_list:

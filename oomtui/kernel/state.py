@@ -23,12 +23,12 @@ ROBUST_LIST_LIMIT = 2048
 VmaKind = Literal["anon", "stack", "file", "shared_file", "shmem", "hugetlb", "pfnmap"]
 
 # Thread states as the model tracks them; display letters in STATE_LETTER.
-RUNNING, SLEEPING, DISK, FROZEN, STOPPED_V2, EXITING, ZOMBIE, DEAD = (
-    "running", "sleeping", "disk", "frozen", "frozen_v2", "exiting", "zombie", "dead",
+RUNNING, SLEEPING, DISK, FROZEN, STOPPED_V2, EXITING, ZOMBIE = (
+    "running", "sleeping", "disk", "frozen", "frozen_v2", "exiting", "zombie",
 )
 STATE_LETTER = {
     RUNNING: "R", SLEEPING: "S", DISK: "D", FROZEN: "FROZEN v1", STOPPED_V2: "FROZEN v2",
-    EXITING: "EXITING", ZOMBIE: "ZOMBIE", DEAD: "DEAD",
+    EXITING: "EXITING", ZOMBIE: "ZOMBIE",
 }
 
 
@@ -87,7 +87,7 @@ class Vma:
 
 class MmStruct:
     __slots__ = ("id", "vmas", "mm_users", "flags", "anon", "file", "shmem", "swapents",
-                 "pgtables_bytes", "memcg", "mmap_lock_writer", "owner_pid", "exit_mmap_running", "procs", "total_vm")
+                 "pgtables_bytes", "memcg", "mmap_lock_writer", "owner_pid", "procs", "total_vm")
 
     def __init__(self, mm_id: int, memcg: "Cgroup", pgtables_bytes: int):
         self.id = mm_id
@@ -102,7 +102,6 @@ class MmStruct:
         self.memcg = memcg  # where private pages are charged (mm->owner's memcg)
         self.mmap_lock_writer: "Task | None" = None
         self.owner_pid = 0
-        self.exit_mmap_running = False
         self.procs: list[Process] = []  # every process created with this mm (CLONE_VM sharers), in order
         self.total_vm = 0  # pages mapped (sum of VMA sizes)
 
@@ -174,7 +173,7 @@ class Task:
 
     __slots__ = ("tid", "process", "state", "pf_exiting", "tif_memdie", "mm", "robust_list",
                  "robust_held", "waiting_on", "d_until", "holds_mmap_lock", "exit_latency",
-                 "resume_state", "allocating")
+                 "resume_state")
 
     def __init__(self, tid: int, process: "Process", state: str, robust_list: bool, exit_latency: int):
         self.tid = tid
@@ -184,17 +183,18 @@ class Task:
         self.tif_memdie = False
         self.mm: MmStruct | None = None
         self.robust_list = robust_list  # set_robust_list() registered (glibc does it for every thread)
-        self.robust_held: list[Futex] = []  # robust futexes on this thread's robust list, lock order
+        # robust futexes on this thread's robust list, in lock order; glibc's ENQUEUE_MUTEX inserts at the
+        # head, so exit_robust_list() walks them newest first
+        self.robust_held: list[Futex] = []
         self.waiting_on: Futex | None = None
         self.d_until: int | None = None  # jiffy at which an uninterruptible sleep ends (None: forever)
         self.holds_mmap_lock = False  # holds mmap_lock for write while in D
         self.exit_latency = exit_latency  # jiffies from wake-up with SIGKILL to futex_cleanup()
         self.resume_state = state  # what a thawed/undisturbed thread goes back to
-        self.allocating = False
 
     @property
     def alive(self) -> bool:
-        return self.state not in (ZOMBIE, DEAD)
+        return self.state != ZOMBIE
 
     @property
     def letter(self) -> str:
@@ -207,7 +207,7 @@ class Process:
     __slots__ = ("pid", "comm", "uid", "parent", "children", "threads", "cgroup", "oom_score_adj",
                  "oom_score_adj_min", "group_exit", "oom_mm", "is_init", "kthread", "in_vfork",
                  "core_dumping", "handles_sigterm", "alloc", "exited_at", "order", "killed_at",
-                 "kill_reason", "init_mm")
+                 "kill_reason", "init_mm", "released")
 
     def __init__(self, pid: int, comm: str, cgroup: Cgroup, oom_score_adj: int = 0, uid: int = 0):
         self.pid = pid
@@ -232,6 +232,7 @@ class Process:
         self.killed_at: int | None = None
         self.kill_reason: str | None = None
         self.init_mm: MmStruct | None = None  # the mm its threads get at creation
+        self.released = False  # a zombie reaped by its parent: gone from the task list
 
     @property
     def leader(self) -> Task:

@@ -40,8 +40,10 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
     @property
     def leader_tie_break(self) -> bool:
         """<=5.x oom_evaluate_task: "prefer thread group leaders for display purposes" kept
-        the first-scanned process on equal points. Removal release is UNCONFIRMED (gone by 5.8,
-        kernel-model.md 1.2); we drop it together with the unsigned badness at 5.9."""
+        the first-scanned process on equal points. Removal release is UNCONFIRMED. kernel-model.md
+        disagrees with itself: 1.2 says it is gone by 5.8 (S9: "at least 5.8+: Y"), while S9 also says
+        <=5.8 picks the first scanned when every score clamps to 1, which needs the tie-break. We keep
+        it until 5.9, where both the clamp and the tie-break are certainly gone."""
         return not self.at_least(5, 9)
 
     @property
@@ -49,13 +51,13 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         """Pre-5.1 oom_kill_process killed the victim's largest child instead ("or sacrifice child")."""
         return not self.at_least(5, 1)
 
-    @property
-    def pgtables_in_badness(self) -> bool:
-        """All eras count page tables; 4.15 switched nr_ptes+nr_pmds to pgtables_bytes/PAGE_SIZE.
-        Same number of pages for a simulator."""
-        return True
-
     # --- the reaper and the exit path -------------------------------------
+    @property
+    def oom_adj_follows_shared_mm(self) -> bool:
+        """__set_oom_adj() updates every process sharing the mm: unconditionally when it is shared since
+        ~4.8 (UNCONFIRMED), via MMF_MULTIPROCESS since 5.10 - the same processes in this model."""
+        return self.at_least(4, 8)
+
     @property
     def reaps_mlocked(self) -> bool:
         """5.18 a213e5cf71cb "mm/munlock: delete munlock_vma_pages_all(), allow oomreap"."""
@@ -94,7 +96,8 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
 
     @property
     def dump_tasks_format(self) -> str:
-        """Which task-dump table dump_tasks() prints: "4.0", "4.15", "4.19" or "6.8"."""
+        """Which task-dump table dump_tasks() prints: "4.0", "4.15", "4.19" or "6.8". 4.14 may have had
+        an extra nr_puds column (UNCONFIRMED); we print the 4.0 table up to 4.14."""
         if self.at_least(6, 8):
             return "6.8"
         if self.at_least(4, 19):

@@ -66,7 +66,8 @@ def summary_lines(o: Outcome) -> list[str]:
         out.append(f"futex {w.futex}: waiter {w.tid} {w.outcome.upper() if w.outcome == 'hung' else w.outcome}{at}")
     out.append(f"OOM killer blocked by a pending victim: {o.oom_blocked_ms} ms")
     if o.livelock:
-        out.append(f"LIVELOCK from {o.livelock.t_ms} ms: {o.livelock.reason}")
+        until = f" until {o.livelock.until_ms} ms (a user action)" if o.livelock.until_ms is not None else ""
+        out.append(f"LIVELOCK from {o.livelock.t_ms} ms{until}: {o.livelock.reason}")
     if o.panic:
         out.append(f"kernel panic: {o.panic}")
     return out
@@ -115,6 +116,7 @@ class PolicyRow(msgspec.Struct):
     waiters: dict[str, str]
     syscalls: list[str]
     livelock_ms: int | None
+    livelock_until_ms: int | None
 
 
 class Comparison(msgspec.Struct):
@@ -144,6 +146,7 @@ def compare_rows(scene: str, until: int | None = None) -> Comparison:
             waiters={f"{w.futex}/{w.tid}": w.outcome for w in o.waiters},
             syscalls=[f"{s.ret}{' ' + s.errno if s.errno else ''} at {s.t_ms} ms" for s in o.syscalls],
             livelock_ms=o.livelock.t_ms if o.livelock else None,
+            livelock_until_ms=o.livelock.until_ms if o.livelock else None,
         ))
     return Comparison(scene=ls.ref, title=ls.scene.title, policies=rows)
 
@@ -171,7 +174,8 @@ def compare_main(args: argparse.Namespace) -> int:
         waiters.rstrip()
         blocked = Text(f"{r.oom_blocked_ms} ms")
         if r.livelock_ms is not None:
-            blocked = Text(f"LIVELOCK from {r.livelock_ms} ms", style="bold white on red")
+            until = f" to {r.livelock_until_ms} ms" if r.livelock_until_ms is not None else " on"
+            blocked = Text(f"LIVELOCK {r.livelock_ms} ms{until}", style="bold white on red")
         rows.append([f"{r.policy} [dim]{r.kernel}[/dim]", "\n".join(r.victims) or "-",
                      "-" if r.memory_back_ms is None else f"+{r.memory_back_ms} ms", blocked,
                      "\n".join(r.reaper) or "-",

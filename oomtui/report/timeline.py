@@ -65,6 +65,7 @@ def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:
             "acquired": f"{e.futex}: waiter {e.tid} acquired it",
             "timedout": f"{e.futex}: waiter {e.tid} timed out (ETIMEDOUT)",
             "hung": f"{e.futex}: waiter {e.tid} HUNG: the owner is gone and no wake-up can come",
+            "killed": f"{e.futex}: waiter {e.tid} was killed while waiting",
         }[e.outcome]
         return ("futex-bad" if e.outcome in ("hung", "timedout") else "futex-ok"), text
     if isinstance(e, ev.FreezerState):

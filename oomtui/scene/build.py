@@ -141,20 +141,25 @@ class Builder:
                 k.add_thread(p, ts.tid, state=state, robust_list=ts.robust_list,
                              exit_latency=max(1, self.jiffies(ts.exit_latency, f"{tpath}.exit_latency")),
                              d_for=d_for, d_forever=d_forever, holds_mmap_lock=ts.mmap_lock)
-            if mm is None or shared is not None:
+            if ps.kthread:
+                if ps.vmas or ps.rss or ps.file_rss or ps.alloc or ps.shares_mm_with is not None:
+                    raise self.err(path, "a kernel thread has no mm: it cannot declare memory or allocate")
+                continue
+            if shared is not None:
                 if ps.vmas or ps.rss or ps.file_rss:
                     raise self.err(path, "a process sharing another's mm cannot declare its own memory")
                 self._stacks(k, p, specs, path, shared_mm=shared)
-                continue
-            self._layout(k, p, ps, specs, path)
+            else:
+                self._layout(k, p, ps, specs, path)
             if ps.alloc is not None:
                 a = ps.alloc
                 tid = a.thread if a.thread is not None else ps.pid
                 t = k.tids.get(tid)
                 if t is None or t.process is not p:
                     raise self.err(f"{path}.alloc.thread", f"tid {tid} is not a thread of pid {ps.pid}")
-                if t.state != RUNNING:
-                    t.state = t.resume_state = RUNNING
+                if t.state == DISK:
+                    raise self.err(f"{path}.alloc.thread", f"tid {tid} is in D state: the allocating thread runs")
+                t.state = t.resume_state = RUNNING
                 k.add_allocation(t, self.rate(a.rate, f"{path}.alloc.rate"), self.pages(a.target, f"{path}.alloc.target"),
                                  self.jiffies(a.start, f"{path}.alloc.start"))
 
@@ -247,10 +252,11 @@ class Builder:
             if fs.release_at is not None:
                 if owner is None:
                     raise self.err(f"{path}.release_at", "release_at needs an owner")
-                from .actions import Unlock
+                from ..kernel.exit import futex_unlock
 
+                # the declared owner unlocks; if it died first, nothing happens
                 k.add_timer(self.jiffies(fs.release_at, f"{path}.release_at"),
-                            lambda f=f: Unlock(futex=f.name).apply(k))
+                            lambda f=f, o=owner: futex_unlock(k, f, o))
 
     def walkthrough(self, k: Kernel) -> list[Step]:
         steps = []

@@ -59,6 +59,7 @@ class LivelockRec(msgspec.Struct):
     pid: int
     comm: str
     reason: str
+    until_ms: int | None  # when a user action got allocations going again; None: still livelocked
 
 
 class Outcome(msgspec.Struct):
@@ -198,15 +199,14 @@ class Simulation:
             for w in f.history:
                 outcome = w.outcome or "blocked"
                 waiters.append(WaiterRec(w.task.tid, f.name, outcome, None if w.t is None else ms(w.t)))
-        blocked = k.oom_blocked_jiffies
-        if k.livelock is not None:
-            blocked += k.jiffies - k.livelock.t  # every allocation keeps failing from then on
+        blocked = k.oom_blocked()
         ll = k.livelock
         panic = next((e.message for e in k.events if isinstance(e, ev.Panic)), None)
         return Outcome(
             scene=self.id, title=self.scene.title, policy=k.policy.id, kernel=str(k.policy.version), hz=k.hz,
             t_ms=ms(k.jiffies), kills=kills, reaps=reaps, freed=freed, waiters=waiters, syscalls=syscalls,
             oom_blocked_ms=ms(blocked),
-            livelock=LivelockRec(ms(ll.t), ll.pid, ll.comm, ll.reason) if ll else None,
+            livelock=LivelockRec(ms(ll.t), ll.pid, ll.comm, ll.reason,
+                                 None if k.livelock_end is None else ms(k.livelock_end)) if ll else None,
             panic=panic, dmesg=k.dmesg(),
         )
