@@ -53,6 +53,18 @@ def _cmd_play(args: argparse.Namespace) -> int:
     return play_main(args)
 
 
+def _cmd_record(args: argparse.Namespace) -> int:
+    from .record.cast import main as record_main
+
+    return record_main(args)
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    from .record.shot import main as shot_main
+
+    return shot_main(args)
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     from .importers.explain import main as explain_main
 
@@ -90,7 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
     _scene_args(s, optional=True)
     s.add_argument("--paused", action="store_true", help="start paused")
     s.add_argument("--speed", type=float, default=1.0, metavar="X", help="simulated seconds per real second (0.05 to 100)")
+    s.add_argument("--autoplay", action="store_true",
+                   help="play the scene's walkthrough through the same commands as the keys, with captions")
+    s.add_argument("--big", action="store_true",
+                   help="presenter layout: large digits for time, the reaper countdown and free memory")
     s.set_defaults(func=_cmd_play)
+
+    s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
+    _scene_args(s)
+    s.add_argument("-o", "--output", metavar="FILE.cast", required=True, help="where to write the cast")
+    s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
+    s.add_argument("--big", action="store_true", help="the presenter layout")
+    s.set_defaults(func=_cmd_record)
+
+    s = sub.add_parser("screenshot", help="an SVG of the view at a given simulated time (for slides and docs)")
+    _scene_args(s)
+    s.add_argument("--at", default="0s", metavar="TIME", help='simulated time, e.g. "2.5s" (default 0s)')
+    s.add_argument("-o", "--output", metavar="FILE.svg", required=True, help="where to write the SVG")
+    s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
+    s.add_argument("--autoplay", action="store_true", help="play the walkthrough up to that time")
+    s.add_argument("--big", action="store_true", help="the presenter layout")
+    s.set_defaults(func=_cmd_screenshot)
 
     s = sub.add_parser("run", help="run a scene headless and print its timeline, dmesg and outcome")
     _scene_args(s)

@@ -59,6 +59,7 @@ class OomApp(App):
         self.holding = False  # a hold step waits for a key
         self.on_step = None  # callback(step) when a walkthrough step runs (the recorder's markers)
         self.last_result = None  # (Result, Outcome) of the last scored end
+        self.keep_scores = True  # False: do not touch the best-scores file (recordings, screenshots)
         self._in_steps = False
 
     # ------------------------------------------------------------------ layout
@@ -188,7 +189,7 @@ class OomApp(App):
         o = e.sim.outcome()
         result = evaluate(e.sim, o)
         self.last_result = (result, o)
-        best = game.record_score(e.sim.id, result.score, result.max_score, result.won)
+        best = self.keep_scores and game.record_score(e.sim.id, result.score, result.max_score, result.won)
         nxt = game.next_story(e.sim.id)
 
         def done(choice: str | None) -> None:

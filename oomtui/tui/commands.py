@@ -361,6 +361,7 @@ class Hint(Command):
     """Show or hide the scene's hint in the objective panel."""
 
     id, key, title = "hint", "h", "Hint"
+    show = False  # the objective panel says "h hint"
 
     def available(self, app):
         g = app.engine.sim.scene.game
@@ -378,6 +379,7 @@ class End(Command):
     which kernel would have saved you)."""
 
     id, key, title = "end", "e", "End & score"
+    show = False  # the objective panel says "e end"
 
     def execute(self, app) -> None:
         if app.engine.finished:

@@ -74,21 +74,20 @@ class ObjectivePanel(Panel):
             t.append(mark, style)
             t.append(" " + s.text, Style(bold=True))
             if not compact and s.detail:
-                t.append(f"  {s.detail}", DIM)
+                t.append(f"\n    {s.detail}", DIM)
         t.append("\n" if not compact else "  ")
         par = g.par if g else 0
         if g is not None:
             t.append(g.difficulty, Style(color=DIFF.get(g.difficulty, "#cccccc"), bold=True))
             t.append(" · ", DIM)
-        t.append(f"par {par}", LABEL)
-        t.append(f" · your actions {len(e.sim.played)}", LABEL)
+        t.append(f"par {par} · moves {len(e.sim.played)}", LABEL)
         if g is not None and g.hint:
             if self.show_hint:
                 t.append("\nhint ", Style(color="#ffcc66", bold=True))
                 t.append(g.hint, Style(italic=True))
             else:
-                t.append(" · h: hint", DIM)
-        t.append(" · e: end & score", DIM)
+                t.append(" · h hint", DIM)
+        t.append(" · e end", DIM)
         return t
 
 
@@ -96,8 +95,8 @@ class CaptionBar(Static):
     """Autoplay captions, docked above the footer; a hold step waits here for a key."""
 
     DEFAULT_CSS = """
-    CaptionBar { dock: bottom; height: auto; max-height: 4; background: #1d2b45; color: #ffffff;
-                 padding: 0 1; display: none; }
+    CaptionBar { height: auto; max-height: 4; background: #1d2b45; color: #ffffff; padding: 0 1;
+                 display: none; }
     CaptionBar.-shown { display: block; }
     CaptionBar.-hold { background: #4a3a10; }
     """

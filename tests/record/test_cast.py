@@ -1,0 +1,123 @@
+"""`oomtui record` and `oomtui screenshot`: deterministic output, replayed through a terminal emulator."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+
+from oomtui.cli import main
+from oomtui.record import cast
+from oomtui.record.cast import Grid, diff
+
+SCENE = "frozen-android-app"
+
+
+def test_textual_still_writes_the_display_through_a_non_headless_driver():
+    """The recorder relies on a private detail of App: _display() writes the ANSI stream through
+    self._driver.write unless the driver is headless. If a Textual upgrade changes that, this test
+    says so before a recording comes out empty (record_async also raises if nothing is written)."""
+    import textual
+    from textual.app import App
+
+    src = inspect.getsource(App._display)
+    assert "is_headless" in src and "_driver.write" in src, (
+        f"Textual {textual.__version__}: App._display no longer writes through the driver; "
+        "update oomtui/record/cast.py")
+    assert "driver_class" in inspect.signature(App.__init__).parameters
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return cast.record(SCENE, size=(100, 30)), cast.record(SCENE, size=(100, 30))
+
+
+def test_two_recordings_are_byte_identical(recorded):
+    a, b = recorded
+    assert a == b
+
+
+def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
+    from oomtui.scene.load import load_scene
+    from oomtui.scene.sim import Simulation
+
+    lines = recorded[0].splitlines()
+    header = json.loads(lines[0])
+    assert header["version"] == 2 and (header["width"], header["height"]) == (100, 30)
+    assert "timestamp" not in header and "4. The frozen Android app" in header["title"]
+    events = [json.loads(x) for x in lines[1:]]
+    assert all(len(e) == 3 and e[1] in ("o", "m") for e in events)
+    times = [e[0] for e in events]
+    assert times == sorted(times) and times[0] == 0
+    sim = Simulation(load_scene(SCENE))
+    steps = sim.walkthrough
+    markers = [e for e in events if e[1] == "m"]
+    assert [m[2] for m in markers] == [s.caption for s in steps]
+    assert [m[0] for m in markers] == [s.at / sim.k.hz for s in steps]  # no hold before either step
+    # 8 s of scene + one 3 s hold + 5 s on the result screen
+    assert times[-1] == pytest.approx(sim.duration / sim.k.hz + cast.HOLD_S + cast.END_S)
+
+
+def _replay(text: str, until: float | None = None):
+    import pyte
+
+    lines = text.splitlines()
+    h = json.loads(lines[0])
+    screen = pyte.Screen(h["width"], h["height"])
+    stream = pyte.Stream(screen)
+    for line in lines[1:]:
+        t, kind, data = json.loads(line)
+        if until is not None and t > until:
+            break
+        if kind == "o":
+            stream.feed(data)
+    return "\n".join(screen.display)
+
+
+def test_cast_replays_to_the_right_screens(recorded):
+    text = recorded[0]
+    mid = _replay(text, until=2.6)  # just after the kill under 6.18
+    assert "4. The frozen Android app" in mid and "linux-6.18" in mid
+    assert "EOWNERDEAD" in mid and "victim" in mid.lower()
+    assert "All of app's threads ran their own futex" in mid  # the caption bar
+    end = _replay(text)
+    assert "YOU WON" in end and "200 / 200" in end and "linux-6.18" in end
+
+
+def test_grid_and_diff_round_trip_through_a_terminal():
+    import pyte
+
+    g = Grid(20, 3)
+    g.feed("\x1b[1;1H\x1b[1;38;2;255;0;0mHi\x1b[0m 漢字 ok\x1b[2;3Hline two\x1b]22;default\x07")
+    first = g.snapshot()
+    g.feed("\x1b[2;3HLINE")
+    second = g.snapshot()
+    d = diff(first, second)
+    assert d.count("\x1b[2;") == 1 and "LINE" in d and "Hi" not in d
+    screen = pyte.Screen(20, 3)
+    stream = pyte.Stream(screen)
+    stream.feed(diff(None, first) + d)
+    assert screen.display[0].startswith("Hi 漢字 ok")  # pyte pads wide characters
+    assert screen.display[1].startswith("  LINE two")
+    assert screen.buffer[0][0].bold and screen.buffer[0][0].fg == "ff0000"
+
+
+def test_record_cli(tmp_path, capsys):
+    out = tmp_path / "first.cast"
+    assert main(["record", "first-oom", "-o", str(out), "--size", "100x30"]) == 0
+    text = out.read_text()
+    assert json.loads(text.splitlines()[0])["width"] == 100
+    assert "wrote" in capsys.readouterr().out
+    assert main(["record", "first-oom", "-o", str(out), "--size", "huge"]) == 2
+
+
+def test_screenshot_cli(tmp_path):
+    out = tmp_path / "shot.svg"
+    assert main(["screenshot", SCENE, "--at", "2.6s", "--autoplay", "-o", str(out), "--size", "100x30"]) == 0
+    svg = out.read_text()
+    assert svg.startswith("<svg") and "EOWNERDEAD" in svg and "linux" in svg
+    out2 = tmp_path / "end.svg"
+    assert main(["screenshot", "first-oom", "--at", "end", "-o", str(out2)]) == 0
+    assert "NOT&#160;THIS&#160;TIME" in out2.read_text() or "NOT THIS TIME" in out2.read_text()
+    assert main(["screenshot", "first-oom", "--at", "soon", "-o", str(out2)]) == 2
