@@ -127,7 +127,8 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     chosen, chosen_points = None, LONG_MIN if signed else 0
     scored: list[tuple[int, int, Process]] = []
     ineligible: list[tuple[Process, str]] = []
-    # The body of oom_evaluate_task() + oom_badness(), inlined: this loop runs over every process.
+    # The body of oom_evaluate_task() + oom_badness(), inlined because this loop runs over every
+    # process; tests/kernel/test_selection_property.py holds it to oom_badness_points + better_candidate.
     for p in scan_order(k, oc.memcg):
         if p.is_init or p.kthread or p.exited_at is not None:
             continue  # oom_unkillable_task()
