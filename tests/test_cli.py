@@ -103,3 +103,13 @@ def test_check_accepts_every_builtin_scene(capsys):
 
     assert main(["check", *builtin_ids()]) == 0
     assert capsys.readouterr().out.count("ok ") == len(builtin_ids())
+
+
+def test_run_reports_the_game_result_for_scenes_with_goals(capsys):
+    assert main(["run", "frozen-android-app", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["game"]["won"] is False and d["game"]["saved_by"] == ["linux-6.18"]
+    assert main(["run", "frozen-android-app", "--policy", "linux-6.18", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["game"]["won"] is True
+    assert main(["run", "robust-waiter", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["game"] is None

@@ -11,6 +11,7 @@ from ..errors import UserError
 from ..kernel.core import KernelError
 from ..kernel.policy import POLICIES
 from ..scene.load import builtin_ids, load_scene
+from ..scene.goals import Result, evaluate
 from ..scene.sim import Outcome, Simulation
 from ..scene.units import parse_duration
 
@@ -73,11 +74,24 @@ def summary_lines(o: Outcome) -> list[str]:
     return out
 
 
+class RunReport(Outcome, kw_only=True):
+    """`oomtui run --json`: the outcome, plus the game result when the scene has goals."""
+
+    game: Result | None = None
+
+
 def run_main(args: argparse.Namespace) -> int:
     sim = _sim(args)
-    o = _run(sim, _until(args, sim))
+    until = _until(args, sim)
+    if getattr(args, "autoplay", False):
+        try:
+            sim.autoplay(until)
+        except KernelError as e:
+            raise UserError(f"{sim.loaded.name}: walkthrough: {e}") from None
+    o = _run(sim, until)
+    result = evaluate(sim, o) if sim.scene.goals else None
     if args.json:
-        _json(o)
+        _json(RunReport(**msgspec.structs.asdict(o), game=result))
         return 0
     from rich.panel import Panel
     from rich.table import Table
@@ -103,6 +117,13 @@ def run_main(args: argparse.Namespace) -> int:
     for line in summary_lines(o):
         style = "bold white on red" if ("HUNG" in line or "LIVELOCK" in line or "panic" in line) else ""
         con.print(Text("  " + line, style=style))
+    if result is not None:
+        con.print(f"\n[b]Goals[/b] ({'won' if result.won else 'lost'}: {result.score}/{result.max_score} points, "
+                  f"{result.actions} player actions, par {result.par})")
+        for g in result.goals:
+            con.print(Text(f"  {'✓' if g.met else '✗'} {g.text}: {g.detail}", style="green" if g.met else "red"))
+        saved = ", ".join(result.saved_by) or "none"
+        con.print(f"  the same play wins under: {saved}")
     return 0
 
 
