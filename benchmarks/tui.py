@@ -195,7 +195,7 @@ def first_frame(cmd: str, marker: str, runs: int) -> list[float]:
         name = f"bench-{uuid.uuid4().hex[:8]}"
         t0 = time.perf_counter()
         subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "36", "-s", name,
-                        f"env -u COLUMNS -u LINES TEXTUAL_ANIMATIONS=none TERM=xterm-256color {cmd}"], check=True)
+                        f"env -u COLUMNS -u LINES -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=/tmp/oomtui-bench-pyc TEXTUAL_ANIMATIONS=none TERM=xterm-256color {cmd}"], check=True)
         subprocess.run(["tmux", "set-option", "-t", name, "window-size", "manual"], capture_output=True)
         subprocess.run(["tmux", "resize-window", "-t", name, "-x", "120", "-y", "36"], capture_output=True)
         try:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer
 
 from ..errors import UserError
 from ..kernel.core import KernelError
@@ -21,7 +20,7 @@ from ..scene.actions import Action
 from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
 from .commands import BY_ID, CommandError, bindings, palette_provider
 from .engine import Engine
-from .widgets.game import CaptionBar, ObjectivePanel
+from .widgets.game import CaptionBar, ObjectivePanel, OomFooter
 from .widgets.panels import DecisionPanel, DmesgLog, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
 from .widgets.proctable import ProcessTable
 
@@ -86,7 +85,7 @@ class OomApp(App):
                 yield DecisionPanel(e, id="decision", classes="panel")
         self.caption = CaptionBar(id="caption")
         yield self.caption
-        yield Footer()
+        yield OomFooter()
 
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
@@ -394,8 +393,8 @@ class OomApp(App):
             self.table.focus()
             event.stop()
 
-    def on_process_table_selection_changed(self, message: ProcessTable.SelectionChanged) -> None:
-        self.refresh_bindings()
+    # No refresh_bindings() on selection changes: nothing in the footer depends on the selection, and
+    # each refresh recomposes the whole footer (its cost showed in the start-up and key latency).
 
 
 PANELS_TITLE = {0: "OOM reaper", 1: "Futexes", 2: "Memory", 3: "OOM decision"}

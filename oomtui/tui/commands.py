@@ -30,6 +30,7 @@ class Command:
     key_display: ClassVar[str | None] = None
     title: ClassVar[str]
     show: ClassVar[bool] = True  # in the footer
+    footer: ClassVar[str | None] = None  # the footer's short word (default: the title)
     bind: ClassVar[bool] = True  # False: the key is bound elsewhere (Textual's ctrl+p)
 
     @classmethod
@@ -82,6 +83,7 @@ class Pause(Command):
     """Pause or resume simulated time."""
 
     id, key, title = "pause", "space", "Pause"
+    footer = "pause"
 
     def label(self, app):
         return "Resume" if app.engine.paused else "Pause"
@@ -96,6 +98,7 @@ class Step(Command):
     """Pause and advance one jiffy (1/HZ of simulated time)."""
 
     id, key, title = "step", "full_stop", "Step"
+    show = False  # > (next event) is the footer's stepping key; ? lists this one
 
     def execute(self, app, n: int = 1) -> None:
         app.engine.paused = True
@@ -106,6 +109,7 @@ class NextEvent(Command):
     """Pause and run until the kernel next reports something (a kill, a timer, a scripted action, an exit step)."""
 
     id, key, title = "next", "greater_than_sign", "Next event"
+    footer = "next"
 
     def execute(self, app) -> None:
         app.engine.paused = True
@@ -121,6 +125,7 @@ class Faster(Command):
 
     id, key, title = "faster", "plus,equals_sign", "Faster"
     key_display = "+"
+    show = False
 
     def execute(self, app, speed: float | None = None) -> None:
         if speed is not None:
@@ -134,6 +139,7 @@ class Slower(Command):
     """Run simulated time slower (down to 0.05x real time)."""
 
     id, key, title = "slower", "minus", "Slower"
+    show = False
 
     def execute(self, app) -> None:
         app.engine.slower()
@@ -145,6 +151,7 @@ class Oom(Command):
     """Run the OOM killer now (sysrq-f). With a cgroup row selected, a memcg OOM in that cgroup."""
 
     id, key, title = "oom", "o", "OOM now"
+    footer = "OOM"
 
     def label(self, app):
         cg = app.table.selected_cgroup(strict=True)
@@ -162,6 +169,7 @@ class Freeze(Command):
     for cgroup v1, cgroup.freeze for v2."""
 
     id, key, title = "freeze", "z", "Freeze/thaw"
+    footer = "freeze"
 
     def _cg(self, app, cgroup: str | None):
         if cgroup is not None:
@@ -228,6 +236,7 @@ class Mrelease(Command):
     private memory in the caller's context. The return value and errno are shown."""
 
     id, key, title = "mrelease", "m", "mrelease"
+    footer = "mrelease"
 
     def available(self, app):
         return app.table.selected_process() is not None
@@ -243,6 +252,7 @@ class Adj(Command):
     """Set oom_score_adj (-1000..1000) of the selected process."""
 
     id, key, title = "adj", "a", "oom_score_adj"
+    footer = "adj"
 
     def available(self, app):
         return _live_selected(app)
@@ -307,6 +317,7 @@ class Policy(Command):
     """Choose the kernel policy (era) for decisions from now on; `r` restarts under it."""
 
     id, key, title = "policy", "p", "Policy"
+    footer = "policy"
 
     def execute(self, app, policy: str | None = None) -> None:
         if policy is not None:
@@ -328,6 +339,7 @@ class Restart(Command):
     """Start the scene again from time 0, under the policy in force now."""
 
     id, key, title = "restart", "r", "Restart"
+    show = False
 
     def execute(self, app, policy: str | None = None) -> None:
         app.engine.restart(policy)
@@ -340,6 +352,7 @@ class Scene(Command):
     with difficulty and your best score."""
 
     id, key, title = "scene", "s", "Scenes"
+    footer = "scenes"
 
     def execute(self, app, scene: str | None = None) -> None:
         from ..scene.load import load_scene
@@ -393,6 +406,7 @@ class Filter(Command):
     """Filter the process tree by comm, pid, tid or cgroup (escape clears)."""
 
     id, key, title = "filter", "slash", "Filter"
+    show = False
 
     def execute(self, app, text: str | None = None) -> None:
         if text is not None:
@@ -433,6 +447,7 @@ class Help(Command):
 
     id, key, title = "help", "question_mark,f1", "Help"
     key_display = "?"
+    footer = "help"
 
     def execute(self, app) -> None:
         from .screens.help import HelpScreen
@@ -459,6 +474,7 @@ class Quit(Command):
     """Quit oomtui."""
 
     id, key, title = "quit", "q", "Quit"
+    footer = "quit"
 
     def execute(self, app) -> None:
         app.exit()
@@ -477,7 +493,7 @@ def bindings() -> list[Binding]:
     for c in COMMANDS:
         if c.key is None or not c.bind:
             continue
-        out.append(Binding(c.key, f"command('{c.id}')", c.title, show=c.show, key_display=c.key_display,
+        out.append(Binding(c.key, f"command('{c.id}')", c.footer or c.title, show=c.show, key_display=c.key_display,
                            tooltip=c.help(), id=f"oomtui.{c.id}"))
     return out
 

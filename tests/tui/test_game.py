@@ -164,6 +164,7 @@ async def test_running_to_the_duration_shows_the_result(make_app):
             if isinstance(app.screen, ResultScreen):
                 break
         assert isinstance(app.screen, ResultScreen)
+        await pilot.pause()
         assert app.engine.k.jiffies == app.engine.sim.duration  # scored exactly at the end
         await pilot.press("enter")  # keep watching
         await pilot.pause()
@@ -217,6 +218,7 @@ async def _autoplay_to_result(app, pilot, max_frames: int = 600):
         if app.holding:
             await pilot.press("x")
         if isinstance(app.screen, ResultScreen):
+            await pilot.pause()  # let it compose before anyone reads the screen
             return
     raise AssertionError(f"no result screen; t={app.engine.k.jiffies} step {app.step_i}/{len(app.steps)}")
 

@@ -38,3 +38,35 @@ def test_hung_waiter_snapshot(snap_compare):
     """lmkd-mrelease on 6.18: the reverse walk reaches 101's stack first: client HUNG."""
     app = make_app("lmkd-mrelease", paused=True)
     assert snap_compare(app, terminal_size=(120, 36), run_before=_at(300))
+
+
+def _autoplay_to(jiffy: int):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        e = app.engine
+        while e.k.jiffies < jiffy:
+            app.after_events(e.advance(jiffy - e.k.jiffies))
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_game_objective_and_caption(snap_compare, size):
+    """first-oom under autoplay at 1.2 s: the objective panel, the caption of the adj step."""
+    app = make_app("first-oom", paused=True, autoplay=True)
+    assert snap_compare(app, terminal_size=size, run_before=_autoplay_to(300))
+
+
+def test_game_result_screen(snap_compare, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app = make_app("frozen-android-app", paused=True, autoplay=True)
+    app.keep_scores = False  # no "new best" that depends on earlier runs
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_autoplay_to(2000))
+
+
+def test_presenter_layout(snap_compare):
+    app = make_app("frozen-android-app", paused=True, big=True)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_autoplay_to(640))

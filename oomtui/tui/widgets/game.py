@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from .. import game
 from .panels import DIM, LABEL, Panel
@@ -91,6 +91,40 @@ class ObjectivePanel(Panel):
         return t
 
 
+class OomFooter(Footer):
+    """Textual's Footer, recomposed only when what it shows changes. Textual recomposes it on every
+    binding refresh (focus moves, app focus, the screen stack ...), rebuilding every key widget;
+    at start-up that happened four times and was the largest single cost of the first frame."""
+
+    _shown: tuple | None = None
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        # The Footer composes empty and fills in on the first binding refresh, which comes a whole
+        # layout pass later; our bindings are known from the start, so the first frame has them.
+        self._bindings_ready = True
+
+    @staticmethod
+    def _signature(screen) -> tuple:
+        return tuple((b.key, b.description, b.key_display, enabled) for _, b, enabled, _ in
+                     screen.active_bindings.values() if b.show or b.action == "command_palette")
+
+    def compose(self):
+        try:
+            self._shown = self._signature(self.screen)
+        except Exception:
+            self._shown = None
+        return super().compose()
+
+    def bindings_changed(self, screen) -> None:
+        try:
+            if self._signature(screen) == self._shown:
+                return
+        except Exception:  # not ready: let the Footer decide
+            pass
+        super().bindings_changed(screen)
+
+
 class CaptionBar(Static):
     """Autoplay captions, docked above the footer; a hold step waits here for a key."""
 
@@ -124,7 +158,7 @@ class BigBar(Horizontal):
     DEFAULT_CSS = """
     BigBar { height: 5; dock: top; margin-top: 1; background: $surface; }
     BigBar > Vertical { width: 1fr; height: 5; padding: 0 2; }
-    BigBar Digits { width: auto; color: #ffcc66; }
+    BigBar Digits { width: auto; color: #ffcc66; text-style: bold; }
     BigBar .biglabel { color: #8a9bb0; height: 1; }
     BigBar #big-reaper Digits { color: #ff8c1a; }
     BigBar #big-free Digits { color: #5fbf5f; }
