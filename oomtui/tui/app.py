@@ -143,7 +143,7 @@ class OomApp(App):
         now = time.monotonic()
         dt, self._last_tick = now - self._last_tick, now
         e = self.engine
-        if e.paused:
+        if e.paused or len(self.screen_stack) > 1:  # time stands still while a dialog is open
             return
         j0 = e.k.jiffies
         events = e.frame(dt)
@@ -335,6 +335,8 @@ class OomApp(App):
             if self.compact:
                 self.cycle_panel("reaper")
             return
+        if self._in_steps:
+            return  # an autoplay step: its caption says it
         extra = ""
         if any(isinstance(x, ev.OomAborted) for x in events):
             a = next(x for x in events if isinstance(x, ev.OomAborted))

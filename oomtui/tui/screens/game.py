@@ -68,6 +68,9 @@ class ResultScreen(ModalScreen[str | None]):
                 t.append(" " + line + "\n")
         t.append("\nWhich kernel would have saved you", Style(bold=True, color="#8a9bb0"))
         t.append("  (the same moves, replayed under each policy)\n", DIM)
+        if not r.saved_by:
+            t.append(" none: every kernel loses with these moves; it is the moves that must change\n",
+                     Style(color="#ffcc33"))
         for pid, pol in POLICIES.items():
             ok = pid in r.saved_by
             t.append(" ✓ " if ok else " · ", Style(color="#5fbf5f", bold=True) if ok else DIM)
@@ -122,7 +125,7 @@ class ScenePicker(ModalScreen[str | None]):
         else:
             t.append("    –    " if e.goals else "         ", DIM)
         title = e.title.split(". ", 1)[1] if e.order and ". " in e.title else e.title
-        t.append(" " + title)
+        t.append(" " + (title if len(title) <= 56 else title[:55] + "…"))
         return t
 
     def compose(self) -> ComposeResult:
