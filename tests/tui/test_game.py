@@ -285,3 +285,24 @@ async def test_big_layout_digits_follow_the_model(make_app):
         t, reaper, free, label = app.bigbar.values()
         assert t == "2.50" and reaper not in ("-", "") and "app 100" in label and free.isdigit()
         assert app.query_one("#big-time-d", Digits).value == "2.50"
+
+
+async def test_every_scene_runs_to_its_end_in_the_app_under_every_policy(make_app):
+    """Every built-in scene, every policy, through the app's own commands (scene, restart, end):
+    nothing raises, and scenes with goals end on the result screen."""
+    from oomtui.kernel.policy import POLICIES
+    from oomtui.scene.load import builtin_ids
+
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        for sid in builtin_ids():
+            for pol in POLICIES:
+                app.run_command("scene", scene=sid, raise_errors=True)
+                app.run_command("restart", policy=pol, raise_errors=True)
+                app.run_command("end", raise_errors=True)
+                assert app.engine.finished, (sid, pol)
+                if app.engine.sim.scene.goals:
+                    assert isinstance(app.screen, ResultScreen), (sid, pol)
+                    app.pop_screen()
+        await pilot.pause()
+        assert app.return_code is None  # no exception inside the app

@@ -73,3 +73,30 @@ def test_oomtui_in_tmux(session):
         time.sleep(0.05)
     else:
         raise AssertionError("oomtui did not quit on q")
+
+
+def test_oomtui_without_arguments_plays_the_first_story_scene(session, tmp_path):
+    """`oomtui` alone: the first story scene, running, with its objective; e ends it on the result."""
+    exe = str(OOMTUI) if OOMTUI.exists() else f"{sys.executable} -m oomtui.cli"
+    env = f"-u COLUMNS -u LINES TERM=xterm-256color TEXTUAL_ANIMATIONS=none XDG_STATE_HOME={tmp_path}"
+    subprocess.run(["tmux", "new-session", "-d", "-x", "120", "-y", "36", "-s", session, f"env {env} {exe}"],
+                   check=True)
+    subprocess.run(["tmux", "set-option", "-t", session, "window-size", "manual"], capture_output=True)
+    subprocess.run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "36"], capture_output=True)
+    screen = _wait_for(session, "Objective")
+    assert "1. The first OOM kill" in screen and "db (pid 100) survives" in screen
+    _wait_for(session, "RUNNING")
+    subprocess.run(["tmux", "send-keys", "-t", session, "e"], check=True)
+    screen = _wait_for(session, "Which kernel would have saved you")
+    assert "NOT THIS TIME" in screen or "YOU WON" in screen
+    subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)  # alone: ESC q reads as alt+q
+    end = time.monotonic() + 10
+    while "Which kernel would have saved you" in _capture(session):
+        assert time.monotonic() < end, "esc did not close the result screen"
+        time.sleep(0.05)
+    subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+    end = time.monotonic() + 10
+    while subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+        assert time.monotonic() < end, "oomtui did not quit on q"
+        time.sleep(0.05)
+    assert (tmp_path / "oomtui" / "scores.json").exists()
