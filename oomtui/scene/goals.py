@@ -9,6 +9,7 @@ from .sim import Outcome, Simulation
 from .units import fmt_size, parse_duration, parse_size
 
 ACTION_COST = 10  # points per player action beyond par
+MET, FAILED, PENDING = "met", "failed", "pending"
 
 
 class GoalResult(msgspec.Struct):
@@ -72,6 +73,31 @@ def evaluate_goal(g: GoalSpec, o: Outcome, hz: int) -> tuple[bool, str]:
     if w is None:
         return False, f"no waiter {g.tid}"
     return w.outcome == g.outcome, f"waiter {g.tid} {w.outcome}"
+
+
+def goal_state(g: GoalSpec, met: bool, o: Outcome, hz: int, now_ms: int) -> str:
+    """While a scene runs: is the goal already decided? A SIGKILL cannot be taken back, a HUNG
+    waiter is hung forever, memory freed inside the window stays freed, a window that has passed is
+    closed. At the end every goal is decided (what `evaluate` says)."""
+    k = g.kind
+    if k in ("survives", "max_oom_victims", "no_hung_waiters", "no_livelock", "oom_blocked_under"):
+        # these can only go from met to failed: failed is final, met is not (yet)
+        return PENDING if met else FAILED
+    if k == "memory_back":
+        if met:
+            return MET
+        first = min((x.t_ms for x in o.kills if x.signal == "SIGKILL"), default=None)
+        if first is not None:
+            limit = parse_duration(g.within or 0, hz) * 1000 // hz
+            if now_ms - first > limit:
+                return FAILED
+        return PENDING
+    if k == "waiter_outcome":
+        w = next((w for w in o.waiters if w.tid == g.tid), None)
+        if w is None or w.outcome in ("blocked",):
+            return PENDING
+        return MET if met else FAILED
+    return PENDING
 
 
 def evaluate(sim: Simulation, o: Outcome | None = None, *, others: bool = True) -> Result:

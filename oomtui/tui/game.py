@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..scene import actions as A
-from ..scene.goals import evaluate_goal, goal_text
+from ..scene.goals import FAILED, MET, evaluate_goal, goal_state, goal_text
 from ..scene.sim import Outcome, Simulation
-from ..scene.units import parse_duration
 
 DIFFICULTY = ("intro", "easy", "medium", "hard")
 
-# goal states on screen
-MET, FAILED, PENDING = "met", "failed", "pending"
 
 
 # ---------------------------------------------------------------------- live goals
@@ -46,34 +43,9 @@ def live_goals(sim: Simulation, o: Outcome | None = None) -> list[GoalState]:
     out = []
     for g in goals:
         met, detail = evaluate_goal(g, o, hz)
-        if end:
-            state = MET if met else FAILED
-        else:
-            state = _decided(g, met, o, hz, now_ms)
+        state = (MET if met else FAILED) if end else goal_state(g, met, o, hz, now_ms)
         out.append(GoalState(goal_text(g, hz), state, detail))
     return out
-
-
-def _decided(g, met: bool, o: Outcome, hz: int, now_ms: int) -> str:
-    k = g.kind
-    if k in ("survives", "max_oom_victims", "no_hung_waiters", "no_livelock", "oom_blocked_under"):
-        # these can only go from met to failed: failed is final, met is not (yet)
-        return PENDING if met else FAILED
-    if k == "memory_back":
-        if met:
-            return MET
-        first = min((x.t_ms for x in o.kills if x.signal == "SIGKILL"), default=None)
-        if first is not None:
-            limit = parse_duration(g.within or 0, hz) * 1000 // hz
-            if now_ms - first > limit:
-                return FAILED
-        return PENDING
-    if k == "waiter_outcome":
-        w = next((w for w in o.waiters if w.tid == g.tid), None)
-        if w is None or w.outcome in ("blocked",):
-            return PENDING
-        return MET if met else FAILED
-    return PENDING
 
 
 # ---------------------------------------------------------------------- autoplay
@@ -129,6 +101,7 @@ def record_score(ref: str, score: int, max_score: int, won: bool) -> bool:
     new = {"score": int(score), "max": int(max_score), "won": bool(won)}
     if old is not None and (bool(old.get("won")), int(old.get("score", 0))) >= (won, score):
         return False
+    first_loss = old is None and not won  # kept, but not worth a "new best"
     scores[ref] = new
     path = scores_path()
     try:
@@ -138,7 +111,7 @@ def record_score(ref: str, score: int, max_score: int, won: bool) -> bool:
         tmp.replace(path)
     except OSError:
         return False
-    return True
+    return not first_loss
 
 
 # ---------------------------------------------------------------------- catalogue

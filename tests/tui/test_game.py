@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from oomtui.scene import goals
 from oomtui.scene.load import DEFAULT_SCENE, load_scene
 from oomtui.scene.sim import Simulation
 from oomtui.tui import game
@@ -33,10 +34,10 @@ def test_story_ids_in_order_then_scenarios():
 def test_live_goals_decide_what_is_decided():
     sim = Simulation(load_scene("first-oom"))
     states = game.live_goals(sim)
-    assert [s.state for s in states] == [game.PENDING, game.PENDING]  # nothing can be said yet
+    assert [s.state for s in states] == [goals.PENDING, goals.PENDING]  # nothing can be said yet
     sim.run()  # nobody protects db: it is killed
     states = game.live_goals(sim)
-    assert states[0].text.startswith("db") and states[0].state == game.FAILED
+    assert states[0].text.startswith("db") and states[0].state == goals.FAILED
     assert "killed" in states[0].detail
 
 
@@ -45,11 +46,11 @@ def test_memory_back_is_met_early_and_fails_when_its_window_closes():
     mem = sim.scene.goals[0]
     assert mem.kind == "memory_back"
     sim.run(int(2.8 * sim.k.hz))  # killed at 2.392 s: the 300 ms window is over at 2.692 s
-    assert game.live_goals(sim)[0].state == game.FAILED
+    assert game.live_goals(sim)[0].state == goals.FAILED
     win = Simulation(load_scene("frozen-android-app"))
     win.autoplay()
     win.run(int(2.5 * win.k.hz))
-    assert game.live_goals(win)[0].state == game.MET
+    assert game.live_goals(win)[0].state == goals.MET
 
 
 def test_step_commands_cover_every_action():
@@ -65,7 +66,8 @@ def test_step_commands_cover_every_action():
 def test_best_scores_persist_in_xdg_state(state_home):
     assert game.scores_path() == state_home / "oomtui" / "scores.json"
     assert game.load_scores() == {}
-    assert game.record_score("first-oom", 120, 200, False)
+    assert not game.record_score("first-oom", 120, 200, False)  # kept, but a first loss is no "new best"
+    assert game.load_scores()["first-oom"]["score"] == 120
     assert game.record_score("first-oom", 190, 200, True)
     assert not game.record_score("first-oom", 200, 200, False)  # a loss never beats a win
     assert not game.record_score("first-oom", 150, 200, True)

@@ -7,13 +7,14 @@ from rich.text import Text
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
+from ...scene.goals import FAILED, MET, PENDING
 from .. import game
 from .panels import DIM, LABEL, Panel
 
 MARK = {
-    game.MET: (" ✓ ", Style(color="#000000", bgcolor="#5fbf5f", bold=True)),
-    game.FAILED: (" ✗ ", Style(color="#ffffff", bgcolor="#c0141c", bold=True)),
-    game.PENDING: (" … ", Style(color="#000000", bgcolor="#8a9bb0", bold=True)),
+    MET: (" ✓ ", Style(color="#000000", bgcolor="#5fbf5f", bold=True)),
+    FAILED: (" ✗ ", Style(color="#ffffff", bgcolor="#c0141c", bold=True)),
+    PENDING: (" … ", Style(color="#000000", bgcolor="#8a9bb0", bold=True)),
 }
 DIFF = {"intro": "#66dd66", "easy": "#88ccff", "medium": "#ffcc33", "hard": "#ff6b6b"}
 
