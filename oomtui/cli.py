@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run a scene headless and print its timeline, dmesg and outcome")
     _scene_args(s)
     s.add_argument("--until", metavar="TIME", help='simulate until this time (default: the scene\'s duration), e.g. "3s"')
+    s.add_argument("--autoplay", action="store_true", help="play the scene's walkthrough as the player")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=_cmd_run)
 

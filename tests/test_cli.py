@@ -113,3 +113,12 @@ def test_run_reports_the_game_result_for_scenes_with_goals(capsys):
     assert json.loads(capsys.readouterr().out)["game"]["won"] is True
     assert main(["run", "robust-waiter", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["game"] is None
+
+
+def test_run_autoplay_plays_the_walkthrough(capsys):
+    assert main(["run", "futex-race-2022", "--autoplay", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["game"]["won"] is True and d["game"]["actions"] == 1
+    assert d["waiters"][0]["outcome"] == "eownerdead"
+    assert main(["run", "futex-race-2022", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["waiters"][0]["outcome"] == "hung"

@@ -119,7 +119,7 @@ def run_main(args: argparse.Namespace) -> int:
         con.print(Text("  " + line, style=style))
     if result is not None:
         con.print(f"\n[b]Goals[/b] ({'won' if result.won else 'lost'}: {result.score}/{result.max_score} points, "
-                  f"{result.actions} player actions, par {result.par})")
+                  f"{result.actions} player action{'s' if result.actions != 1 else ''}, par {result.par})")
         for g in result.goals:
             con.print(Text(f"  {'✓' if g.met else '✗'} {g.text}: {g.detail}", style="green" if g.met else "red"))
         saved = ", ".join(result.saved_by) or "none"
