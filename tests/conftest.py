@@ -1,4 +1,4 @@
-"""Recording tests: animations off, best scores in a temporary state directory."""
+"""For every test: no animations, and best scores in a temporary XDG state directory, never the user's."""
 
 from __future__ import annotations
 
