@@ -1,4 +1,4 @@
 """The kernel model: a pure, deterministic library that reads like mm/oom_kill.c.
 
-Never imports Textual, Rich or anything in oomtui.tui (tests/test_purity.py enforces it).
+It never imports Textual, Rich or the terminal front end (tests/test_purity.py enforces it).
 """
