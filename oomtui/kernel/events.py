@@ -153,6 +153,7 @@ class Syscall(Event, tag="syscall"):
     pid: int
     ret: int
     errno: str | None
+    flags: int = 0
 
 
 class AllocFailed(Event, tag="alloc_failed"):

@@ -546,7 +546,7 @@ ERRNO = {"EINVAL": 22, "ESRCH": 3, "ENOSYS": 38, "EINTR": 4, "EAGAIN": 11, "EBAD
 
 def process_mrelease(k: "Kernel", pid: int, flags: int, caller: int | None) -> None:
     def ret(value: int, errno: str | None) -> None:
-        k.emit(ev.Syscall(t=k.jiffies, name="process_mrelease", pid=pid, ret=value, errno=errno))
+        k.emit(ev.Syscall(t=k.jiffies, name="process_mrelease", pid=pid, ret=value, errno=errno, flags=flags))
 
     if not k.policy.version.has_process_mrelease:
         return ret(-1, "ENOSYS")  # syscall 448 exists since 5.15

@@ -15,10 +15,12 @@ ERRNO_TEXT = {
 
 
 def syscall_text(e: ev.Syscall) -> str:
+    """The call as strace would show it, with a why for the errno."""
+    call = f"{e.name}(pidfd({e.pid}), {e.flags})"
     if e.errno:
         why = ERRNO_TEXT.get(e.errno, "")
-        return f"{e.name}(pidfd({e.pid}), 0) = -1 {e.errno}" + (f" ({why})" if why else "")
-    return f"{e.name}(pidfd({e.pid}), 0) = {e.ret}"
+        return f"{call} = -1 {e.errno}" + (f" ({why})" if why else "")
+    return f"{call} = {e.ret}"
 
 
 def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:

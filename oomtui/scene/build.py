@@ -8,8 +8,11 @@ So a forward VMA walk (<=6.17) reaches the heap first and thread stacks late; th
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..kernel.core import Kernel, KernelError
 from ..kernel.policy import Policy, get_policy
+from ..kernel.version import KernelVersion
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import Action, Step, action_from_spec
 from .load import LoadedScene
@@ -56,9 +59,16 @@ class Builder:
     def policy(self, policy_id: str | None, kernel: str | None) -> Policy:
         pid = policy_id or self.sc.policy
         try:
-            return get_policy(pid, kernel or self.sc.kernel)
+            policy = get_policy(pid)
         except ValueError as e:
             raise self.err("policy" if policy_id is None else "--policy", str(e)) from None
+        version = kernel or self.sc.kernel
+        if version is None:
+            return policy
+        try:
+            return policy.with_version(KernelVersion.parse(version))
+        except ValueError as e:
+            raise self.err("kernel" if kernel is None else "--kernel", str(e)) from None
 
     def build(self, policy: Policy) -> tuple[Kernel, list[tuple[int, Action]]]:
         sc = self.sc
@@ -287,14 +297,42 @@ class Builder:
         return out
 
 
-def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None = None):
+    def goals(self, k: Kernel) -> None:
+        """Each goal kind has the keys it needs, and they parse (scored only at the end)."""
+        need = {"memory_back": ("amount", "within"), "max_oom_victims": ("count",), "survives": ("pid",),
+                "oom_blocked_under": ("within",), "waiter_outcome": ("tid", "outcome")}
+        for i, g in enumerate(self.sc.goals):
+            path = f"goals[{i}]"
+            for key in need.get(g.kind, ()):
+                if getattr(g, key) is None:
+                    raise self.err(path, f"a {g.kind} goal needs {key} = ...")
+            if g.amount is not None:
+                self.pages(g.amount, f"{path}.amount")
+            if g.within is not None:
+                self.jiffies(g.within, f"{path}.within")
+            if g.pid is not None and g.pid not in k.pids:
+                raise self.err(f"{path}.pid", f"no process with pid {g.pid}")
+            if g.tid is not None and g.tid not in k.tids:
+                raise self.err(f"{path}.tid", f"no thread with tid {g.tid}")
+
+
+class Built(NamedTuple):
+    kernel: Kernel
+    script: list[tuple[int, Action]]  # the scene's timed actions
+    walkthrough: list[Step]
+    duration: int  # jiffies
+
+
+def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None = None) -> Built:
     b = Builder(ls)
     pol = b.policy(policy, kernel)
     k, actions = b.build(pol)
     steps = b.walkthrough(k)
+    b.goals(k)
+    duration = b.jiffies(ls.scene.duration, "duration")
     # frozen-at-start cgroups: freeze after everything exists, so threads enter the refrigerator
     for c in ls.scene.cgroups:
         if c.frozen:
             k.freeze(c.path)
     k.drain()
-    return k, actions, steps
+    return Built(k, actions, steps, duration)

@@ -91,6 +91,11 @@ def load_scene(ref: str) -> LoadedScene:
     return LoadedScene(parse_scene(text, name), name, text, ref)
 
 
+def loads(text: str, name: str = "<scene>") -> LoadedScene:
+    """A scene from TOML text (generated scenes, tests, benchmarks), errors worded like a file's."""
+    return LoadedScene(parse_scene(text, name), name, text, name)
+
+
 def parse_scene(text: str, name: str = "<scene>") -> Scene:
     try:
         data = tomllib.loads(text)

@@ -12,7 +12,6 @@ from ..kernel.core import Kernel, KernelError
 from .actions import Action, Step
 from .build import build_kernel
 from .load import LoadedScene
-from .units import parse_duration
 
 
 class KillRec(msgspec.Struct):
@@ -94,8 +93,7 @@ class Simulation:
         self.kernel_override = kernel
         self.k: Kernel
         self.script: list[tuple[int, Action]]
-        self.k, self.script, self.walkthrough = build_kernel(ls, policy, kernel)
-        self.duration = parse_duration(self.scene.duration, self.scene.hz)
+        self.k, self.script, self.walkthrough, self.duration = build_kernel(ls, policy, kernel)
         self._next_action = 0
         self.played: list[tuple[int, Action]] = []  # the player's actions, for replays and scoring
 
