@@ -23,7 +23,7 @@ from oomtui.kernel.core import Kernel
 from oomtui.kernel.oom_kill import OomControl, constrained_alloc, select_bad_process
 from oomtui.kernel.policy import POLICIES, get_policy
 from oomtui.kernel.state import Vma
-from oomtui.scene.load import LoadedScene, builtin_ids, load_scene, parse_scene
+from oomtui.scene.load import builtin_ids, load_scene, loads
 from oomtui.scene.sim import Simulation
 
 MiB = 256  # pages
@@ -93,7 +93,7 @@ def bench_big() -> None:
     text = big_scene_text()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    ls = LoadedScene(parse_scene(text, "big.toml"), "big.toml", text, "big.toml")
+    ls = loads(text, "big.toml")
     sim = Simulation(ls)
     t1 = time.perf_counter()
     o = sim.run()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
-from oomtui.scene.load import LoadedScene, parse_scene
+from oomtui.scene.load import LoadedScene, loads
 from oomtui.scene.sim import Simulation
 
 
 def loaded(text: str, name: str = "test.toml") -> LoadedScene:
-    text = textwrap.dedent(text)
-    return LoadedScene(parse_scene(text, name), name, text, name)
+    return loads(textwrap.dedent(text), name)
 
 
 def sim(text: str, policy: str | None = None, kernel: str | None = None) -> Simulation:

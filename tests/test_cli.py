@@ -122,3 +122,19 @@ def test_run_autoplay_plays_the_walkthrough(capsys):
     assert d["waiters"][0]["outcome"] == "eownerdead"
     assert main(["run", "futex-race-2022", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["waiters"][0]["outcome"] == "hung"
+
+
+def test_user_text_is_never_read_as_markup(tmp_path):
+    scene = tmp_path / "m.toml"
+    scene.write_text('title = "[/x] [red]title"\nstory = "[b]s"\nram = "1 GiB"\n[[processes]]\npid = 100\n'
+                     'comm = "[/b]x"\nrss = "100 MiB"\n[[actions]]\nat = "1s"\ndo = "oom"\n')
+    r = oomtui("run", str(scene))
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert "[/x] [red]title" in r.stdout and "[/b]x (100)" in r.stdout
+    r = oomtui("compare", str(scene))
+    assert r.returncode == 0 and "[/b]x (100)" in r.stdout
+
+
+def test_bad_kernel_flag_names_the_flag():
+    r = oomtui("run", "first-oom", "--kernel", "9")
+    assert r.returncode == 2 and "--kernel" in r.stderr

@@ -101,7 +101,7 @@ def run_main(args: argparse.Namespace) -> int:
 
     k = sim.k
     con = _console()
-    con.print(Panel(Text(" ".join(sim.scene.story.split())), title=f"[b]{sim.scene.title}[/b]",
+    con.print(Panel(Text(" ".join(sim.scene.story.split())), title=Text(sim.scene.title, style="bold"),
                     subtitle=f"policy {k.policy.id} ({k.policy.title}), kernel {k.policy.version}, HZ={k.hz}"))
     t = Table(title="Timeline", show_edge=False, pad_edge=False)
     t.add_column("time", justify="right", style="bold")
@@ -175,8 +175,10 @@ def compare_rows(scene: str, until: int | None = None) -> Comparison:
 def compare_main(args: argparse.Namespace) -> int:
     until = None
     if args.until:
-        sim = _sim(args, policy=None) if hasattr(args, "policy") else Simulation(load_scene(args.scene))
-        until = _until(args, sim)
+        try:
+            until = parse_duration(args.until, load_scene(args.scene).scene.hz)
+        except ValueError as e:
+            raise UserError(f"--until: {e}") from None
     c = compare_rows(args.scene, until)
     if args.json:
         _json(c)
@@ -184,7 +186,7 @@ def compare_main(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=f"{c.title}  [dim]({c.scene})[/dim]")
+    t = Table(title=Text.assemble((c.title, "bold"), "  ", (f"({c.scene})", "dim")))
     cols = ["policy", "OOM victims", "memory back", "OOM blocked", "reaper", "futex waiters", "process_mrelease"]
     rows = []
     for r in c.policies:
@@ -197,12 +199,12 @@ def compare_main(args: argparse.Namespace) -> int:
         if r.livelock_ms is not None:
             until = f" to {r.livelock_until_ms} ms" if r.livelock_until_ms is not None else " on"
             blocked = Text(f"LIVELOCK {r.livelock_ms} ms{until}", style="bold white on red")
-        rows.append([f"{r.policy} [dim]{r.kernel}[/dim]", "\n".join(r.victims) or "-",
-                     "-" if r.memory_back_ms is None else f"+{r.memory_back_ms} ms", blocked,
-                     "\n".join(r.reaper) or "-",
-                     waiters if r.waiters else "-", "\n".join(r.syscalls) or "-"])
+        rows.append([Text.assemble(r.policy, " ", (r.kernel, "dim")), Text("\n".join(r.victims) or "-"),
+                     Text("-" if r.memory_back_ms is None else f"+{r.memory_back_ms} ms"), blocked,
+                     Text("\n".join(r.reaper) or "-"), waiters if r.waiters else Text("-"),
+                     Text("\n".join(r.syscalls) or "-")])
     # leave out columns with nothing to say for this scene
-    keep = [i for i in range(len(cols)) if i < 2 or any(str(row[i]) != "-" for row in rows)]
+    keep = [i for i in range(len(cols)) if i < 2 or any(str(row[i]) != "-" for row in rows)]  # Text or str
     for i in keep:
         t.add_column(cols[i], no_wrap=i == 0)
     for row in rows:

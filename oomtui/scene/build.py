@@ -16,6 +16,7 @@ from ..kernel.version import KernelVersion
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import Action, Step, action_from_spec
 from .load import LoadedScene
+from .schema import ThreadSpec
 from .units import parse_duration, parse_pages, parse_rate
 
 HEAP_BASE = 0x5600_0000_0000
@@ -72,8 +73,13 @@ class Builder:
 
     def build(self, policy: Policy) -> tuple[Kernel, list[tuple[int, Action]]]:
         sc = self.sc
-        k = Kernel(policy, hz=self.hz, ram_pages=self.pages(sc.ram, "ram"), swap_pages=self.pages(sc.swap, "swap"),
-                   reserved_pages=self.pages(sc.reserved, "reserved"),
+        ram, reserved = self.pages(sc.ram, "ram"), self.pages(sc.reserved, "reserved")
+        if ram <= 0:
+            raise self.err("ram", "a machine needs some RAM")
+        if reserved >= ram:
+            raise self.err("reserved", f"reserved ({sc.reserved}) must be less than ram ({sc.ram})")
+        k = Kernel(policy, hz=self.hz, ram_pages=ram, swap_pages=self.pages(sc.swap, "swap"),
+                   reserved_pages=reserved,
                    reap_rate=self.rate(sc.reap_rate, "reap_rate") if sc.reap_rate else None,
                    exit_rate=self.rate(sc.exit_rate, "exit_rate") if sc.exit_rate else None)
         try:
@@ -115,8 +121,8 @@ class Builder:
                 raise self.err(f"{path}.cgroup", f"no cgroup {ps.cgroup!r} (declare it under [[cgroups]])")
             if ps.parent is not None and ps.parent not in k.pids:
                 raise self.err(f"{path}.parent", f"no earlier process with pid {ps.parent}")
-            if ps.pid in k.pids:
-                raise self.err(f"{path}.pid", f"pid {ps.pid} is used twice")
+            if ps.pid in k.pids or ps.pid in seen_tids:
+                raise self.err(f"{path}.pid", f"pid {ps.pid} is used twice (as a pid or a thread's tid)")
             shared = None
             if ps.shares_mm_with is not None:
                 other = k.pids.get(ps.shares_mm_with)
@@ -126,7 +132,6 @@ class Builder:
             p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
                               uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
                               handles_sigterm=ps.handles_sigterm)
-            mm = p.init_mm
             threads = ps.threads or []
             tids = [t.tid for t in threads] or [ps.pid]
             if threads and threads[0].tid != ps.pid:
@@ -135,9 +140,6 @@ class Builder:
                 if tid in seen_tids or (tid != ps.pid and tid in k.pids):
                     raise self.err(f"{path}.threads[{j}].tid", f"tid {tid} is used twice")
                 seen_tids.add(tid)
-            # threads
-            from ..scene.schema import ThreadSpec
-
             specs = threads or [ThreadSpec(tid=ps.pid, state="R" if ps.alloc else "S")]
             for j, ts in enumerate(specs):
                 tpath = f"{path}.threads[{j}]"
@@ -190,7 +192,6 @@ class Builder:
     def _layout(self, k: Kernel, p, ps, specs, path: str) -> None:
         mm = p.init_mm
         self._stacks(k, p, specs, path)
-        total = 0
         heap = self.pages(ps.rss, f"{path}.rss")
         swap = self.pages(ps.swap, f"{path}.swap")
         if heap or swap:
@@ -219,7 +220,6 @@ class Builder:
             name = vs.name or {"shmem": f"/dev/shm/{vs.shm}", "file": "/usr/lib/lib.so",
                                "shared_file": "/data/shared.db"}.get(vs.kind, f"[{vs.kind}]")
             k.add_vma(mm, Vma(cursor, cursor + size * PAGE, vs.kind, name, rss, swap=swap, locked=vs.locked, shm=shm))
-            total += size
         pt = ps.pgtables
         if pt is None:
             mapped = sum(v.rss + v.swap for v in mm.vmas)

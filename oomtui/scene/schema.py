@@ -29,8 +29,11 @@ class CgroupSpec(_S):
     frozen: Annotated[bool, Meta(description="frozen at the start")] = False
 
 
+Id = Annotated[int, Meta(ge=1, le=4194304, description="a pid or tid (1..PID_MAX_LIMIT)")]
+
+
 class ThreadSpec(_S):
-    tid: int
+    tid: Id
     state: Annotated[Literal["R", "S", "D"], Meta(description="R running, S sleeping, D uninterruptible")] = "S"
     robust_list: Annotated[bool, Meta(description="set_robust_list() registered (glibc: every thread)")] = True
     exit_latency: Annotated[Duration, Meta(description="from a SIGKILL wake-up to futex_cleanup()")] = "4ms"
@@ -58,7 +61,7 @@ class AllocSpec(_S):
 
 
 class ProcessSpec(_S):
-    pid: int
+    pid: Id
     comm: str
     cgroup: str = "/"
     parent: int | None = None

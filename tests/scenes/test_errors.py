@@ -94,3 +94,31 @@ def test_check_reports_every_bad_file_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr()
     assert "unknown key 'rma'; did you mean 'ram'?" in err.err
     assert "ok robust-waiter" in err.out
+
+
+def test_bad_duration_names_its_key(tmp_path):
+    e = error_for(tmp_path, GOOD.replace('ram = "1 GiB"', 'ram = "1 GiB"\nduration = "5 parsecs"'))
+    assert e.path == "duration" and "2s" in str(e) and e.line == 4
+
+
+def test_goals_need_their_keys_and_valid_values(tmp_path):
+    e = error_for(tmp_path, GOOD + '\n[[goals]]\nkind = "survives"\n')
+    assert e.path == "goals[0]" and "needs pid" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[goals]]\nkind = "memory_back"\namount = "1 GiB"\nwithin = "zz"\n')
+    assert e.path == "goals[0].within"
+    e = error_for(tmp_path, GOOD + '\n[[goals]]\nkind = "survives"\npid = 999\n')
+    assert e.path == "goals[0].pid" and "no process with pid 999" in str(e)
+
+
+def test_impossible_machines_and_ids(tmp_path):
+    e = error_for(tmp_path, GOOD.replace('ram = "1 GiB"', 'ram = "1 GiB"\nreserved = "2 GiB"'))
+    assert e.path == "reserved"
+    e = error_for(tmp_path, GOOD.replace("pid = 100", "pid = 0"))
+    assert e.path == "processes[0].pid" and ">= 1" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[processes]]\npid = 101\ncomm = "clash"\n')
+    assert e.path == "processes[1].pid" and "used twice" in str(e)
+
+
+def test_a_bad_kernel_version_names_the_kernel_key(tmp_path):
+    e = error_for(tmp_path, GOOD.replace('ram = "1 GiB"', 'ram = "1 GiB"\nkernel = "abc"'))
+    assert e.path == "kernel" and "MAJOR.MINOR" in str(e)
