@@ -487,8 +487,8 @@ def explain_report(r: OomReport) -> Explanation:
 
 
 def _read(file: str) -> str:
-    if file == "-":
-        return sys.stdin.read()
+    if file == "-":  # bytes, decoded like a file: a report may hold any byte (a comm, a garbled line)
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
     try:
         return Path(file).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -522,20 +522,27 @@ def import_main(args: argparse.Namespace) -> int:
 
 
 def print_explanations(file: str, explanations: list[Explanation]) -> None:
+    """The human report. Comm names, file names and report text are user data: they are printed as rich
+    Text (never parsed as markup), so a comm like "[/x]" or a file "oom[x].log" prints as it is."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
+
+    def say(*parts: str | tuple[str, str]) -> None:
+        console.print(Text.assemble(*parts), highlight=False)
+
     for e in explanations:
         title = f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})"
-        console.rule(f"[bold]{title}")
+        console.rule(Text(title, style="bold"))
         era = f"{e.era} ({e.era_source})" if e.era else e.era_source
-        console.print(f"kernel era: {era}")
+        say(f"kernel era: {era}")
         if e.trigger:
-            console.print(f"trigger: {e.trigger.comm}" + (f" ({e.trigger.pid})" if e.trigger.pid else ""))
-        console.print(f"constraint: {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
+            say(f"trigger: {e.trigger.comm}" + (f" ({e.trigger.pid})" if e.trigger.pid else ""))
+        say(f"constraint: {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
         if e.page_size != 4096:
-            console.print(f"page size: {e.page_size // 1024} KiB ({e.page_size_source})")
+            say(f"page size: {e.page_size // 1024} KiB ({e.page_size_source})")
         if e.ranking:
             table = Table(title=f"top {len(e.ranking)} of {e.candidates} candidates, by points", title_justify="left")
             for col in ("#", "pid", "comm", "rss", "swapents", "pgtables", "adj", "points"):
@@ -555,19 +562,22 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
                 if with_score:
                     row.append(str(c.oom_score))
                 row.append(", ".join(marks))
-                table.add_row(*row, style="bold" if marks else None)
+                table.add_row(*(Text(cell) for cell in row), style="bold" if marks else None)
             console.print(table)
             console.print("(rss, swapents, pgtables in pages; points = rss + swapents + pgtables + adj x totalpages/1000)")
         console.print(_verdict(e))
         for w in e.why:
-            console.print(f"  - {w}", highlight=False)
+            say(f"  - {w}")
         for n in e.notes:
-            console.print(f"  [dim]note:[/dim] {n}", highlight=False)
+            say("  ", ("note:", "dim"), f" {n}")
         for p in e.problems:
-            console.print(f"  [yellow]problem:[/yellow] {p}", highlight=False)
+            say("  ", ("problem:", "yellow"), f" {p}")
 
 
-def _verdict(e: Explanation) -> str:
+def _verdict(e: Explanation):
+    """The verdict line as rich Text: coloured by the outcome, the names in it never read as markup."""
+    from rich.text import Text
+
     def name(t: Task) -> str:
         return f"{t.comm} ({t.pid})"
 
@@ -579,7 +589,7 @@ def _verdict(e: Explanation) -> str:
         kernel = f"The kernel chose {name(e.kernel_selected)}"
     model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"
     if not e.compared:
-        return f"[yellow]{kernel}; {model}: not compared.[/yellow]"
+        return Text(f"{kernel}; {model}: not compared.", style="yellow")
     if e.agree:
-        return f"[green]{kernel}; {model}: agree.[/green]"
-    return f"[red]{kernel}; {model}: DISAGREE.[/red]"
+        return Text(f"{kernel}; {model}: agree.", style="green")
+    return Text(f"{kernel}; {model}: DISAGREE.", style="red")

@@ -255,3 +255,44 @@ def test_missing_file_and_no_report(capsys, tmp_path) -> None:
 def test_rich_is_imported_only_when_printing() -> None:
     code = "import sys, oomtui.importers.explain; assert 'rich' not in sys.modules and 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def _bracketed_report() -> str:
+    """The 6.8 fixture with comms that look like rich markup."""
+    text = (DATA / "6.8-rss-columns-journalctl-tie-later-wins.log").read_text(encoding="utf-8")
+    return text.replace("Web Content", "[red]st[/]").replace("firefox", "[/x]").replace("systemd", "[bold]")
+
+
+def test_human_output_prints_markup_like_names_as_they_are(capsys, tmp_path, monkeypatch) -> None:
+    # A comm "[/x]" once raised MarkupError, "oom[x].log" printed as "oom.log", "[red]st[/]" was coloured.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    Path("oom[x].log").write_text(_bracketed_report(), encoding="utf-8")
+    assert cli_main(["explain", "oom[x].log"]) == 0
+    out = capsys.readouterr().out
+    assert "oom[x].log: report 1" in out
+    assert "The kernel chose [red]st[/] (4242); the model picks [red]st[/] (4242): agree." in out
+    assert "trigger: [red]st[/] (4242)" in out
+    assert "[/x]" in out and "[bold]" in out
+    assert "\x1b[" not in out
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    import io
+
+    # what Python gives a pipe under the C locale: undecodable bytes become lone surrogates
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape"))
+
+
+def test_stdin_with_non_utf8_bytes(capsys, monkeypatch, tmp_path) -> None:
+    data = _bracketed_report().replace("[/x]", "fire\xfffox").encode("latin-1")
+    _stdin(monkeypatch, data)
+    assert cli_main(["explain", "-", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["file"] == "-" and out["reports"][0]["agree"] is True
+    assert "fire\ufffdfox" in {c["comm"] for c in out["reports"][0]["ranking"]}
+
+    _stdin(monkeypatch, data)
+    scene = tmp_path / "x.toml"
+    assert cli_main(["import", "-", "-o", str(scene)]) == 0
+    assert 'comm = "fire\ufffdfox"' in scene.read_text(encoding="utf-8")
