@@ -5,6 +5,8 @@ Without options it writes a scene (TOML, stdout or `-o FILE`) of this machine: R
 threads, RssAnon/RssFile/RssShmem/VmSwap/VmPTE, oom_score_adj, uid and cgroup v1 memory
 hierarchy path (with memory.limit_in_bytes when it is a limit); and a sysrq-f at 1 s, so
 `oomtui run` shows whom the model's OOM killer would pick. Parents come before their children.
+The scene builder gives every thread a 64 KiB stack and the leader a 16 KiB TLS block; they are
+taken out of RssAnon (scene_text.fit_anon), so the model's anon counter equals /proc's.
 
 `--check-scores` recomputes every process's /proc/PID/oom_score with the model
 (oomtui.kernel.oom_badness) and compares it with the kernel's.
@@ -33,6 +35,7 @@ import msgspec
 from ..errors import UserError
 from ..kernel.oom_badness import oom_badness, proc_oom_score
 from ..kernel.version import KernelVersion
+from .scene_text import STACK_PAGES, TLS_PAGES, AnonFit, fit_anon, toml_str
 
 TOLERANCE_POINTS = 1
 PF_KTHREAD = 0x00200000  # include/linux/sched.h
@@ -301,19 +304,6 @@ class Snapshot(msgspec.Struct):
     cgroups: dict[str, int | None]  # declared memcg path -> limit in bytes (None: unlimited)
 
 
-def toml_str(s: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for ch in s:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append(f"\\u{ord(ch) if not 0xD800 <= ord(ch) <= 0xDFFF else 0xFFFD:04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
 def _size(kb: int) -> str:
     if kb and kb % 1024 == 0:
         return f'"{kb // 1024} MiB"'
@@ -322,6 +312,22 @@ def _size(kb: int) -> str:
 
 def _bytes(n: int) -> str:
     return _size(n // 1024) if n % 1024 == 0 else str(n)
+
+
+def _fit(sp: SceneProcess) -> AnonFit:
+    """The process's RssAnon/RssFile/RssShmem as scene pages (4 KiB), with RssAnon split so that the
+    builder's stacks and TLS block are part of it, not added on top: the model's counters equal /proc's."""
+    c = sp.info.counters
+    assert c is not None
+    return fit_anon(c.rss_anon_kb // 4, c.rss_file_kb // 4, c.rss_shmem_kb // 4, len(sp.tids))
+
+
+def _anon_kb(fit: AnonFit) -> int:
+    return (fit.heap + sum(fit.stacks) + TLS_PAGES) * 4
+
+
+def _thread(tid: int, stack_pages: int) -> str:
+    return f"{{ tid = {tid} }}" if stack_pages == STACK_PAGES else f"{{ tid = {tid}, stack_rss = {_size(stack_pages * 4)} }}"
 
 
 def memcg_mount() -> Path | None:
@@ -414,7 +420,8 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
     release = os.uname().release
     from ..lab.model import kernel_of_release, policy_for_release
 
-    modelled_kb = sum(sp.info.counters.rss_anon_kb + sp.info.counters.rss_shmem_kb + sp.info.counters.pgtables_kb
+    fits = {sp.info.pid: _fit(sp) for sp in ordered}
+    modelled_kb = sum(_anon_kb(fits[sp.info.pid]) + fits[sp.info.pid].shmem * 4 + sp.info.counters.pgtables_kb
                       for sp in ordered if sp.info.counters)
     used_kb = meminfo["MemTotal"] - meminfo.get("MemAvailable", meminfo.get("MemFree", 0))
     lines = [
@@ -436,11 +443,8 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
         lines += ["", "[[cgroups]]", f"path = {toml_str(path)}"]
         if limit is not None:
             lines.append(f"memory_max = {_bytes(limit)}")
-    shm = [sp for sp in ordered if sp.info.counters and sp.info.counters.rss_shmem_kb]
-    for sp in shm:
-        c = sp.info.counters
-        assert c is not None
-        lines += ["", "[[shm]]", f'name = "shmem-{sp.info.pid}"', f"size = {_size(c.rss_shmem_kb)}"]
+    for sp in (sp for sp in ordered if fits[sp.info.pid].shmem):
+        lines += ["", "[[shm]]", f'name = "shmem-{sp.info.pid}"', f"size = {_size(fits[sp.info.pid].shmem * 4)}"]
         if sp.memcg != "/":
             lines.append(f"cgroup = {toml_str(sp.memcg)}")
     for sp in ordered:
@@ -457,14 +461,15 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
             lines.append(f"oom_score_adj = {p.oom_score_adj}")
         if p.uid:
             lines.append(f"uid = {p.uid}")
-        lines += [f"rss = {_size(c.rss_anon_kb)}", f"file_rss = {_size(c.rss_file_kb)}"]
+        fit = fits[p.pid]
+        lines += [f"rss = {_size(fit.heap * 4)}", f"file_rss = {_size(fit.file * 4)}"]
         if c.swap_kb:
             lines.append(f"swap = {_size(c.swap_kb)}")
         lines.append(f"pgtables = {_size(c.pgtables_kb)}")
-        if len(sp.tids) > 1:
-            lines.append("threads = [" + ", ".join(f"{{ tid = {t} }}" for t in sp.tids) + "]")
-        if c.rss_shmem_kb:
-            lines.append(f'vmas = [{{ kind = "shmem", size = {_size(c.rss_shmem_kb)}, shm = "shmem-{p.pid}" }}]')
+        if len(sp.tids) > 1 or fit.stacks != [STACK_PAGES]:
+            lines.append("threads = [" + ", ".join(_thread(t, rss) for t, rss in zip(sp.tids, fit.stacks)) + "]")
+        if fit.shmem:
+            lines.append(f'vmas = [{{ kind = "shmem", size = {_size(fit.shmem * 4)}, shm = "shmem-{p.pid}" }}]')
     lines += [
         "",
         "[[actions]]",

@@ -23,10 +23,9 @@ from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import _constraint, _pgtables_bytes, _read, find_row, infer_era, infer_page_size, total_pages
 from .report import _ISO_TIME, _MONTH_DAY_TIME, OomReport, TaskRow, parse_reports
+from .scene_text import STACK_PAGES, TLS_PAGES, fit_anon, toml_str
 
 SCENE_PAGE = 4096
-STACK_PAGES = 16  # every scene process gets a main stack with 64 KiB resident (ThreadSpec.stack_rss default)
-TLS_PAGES = 4  # ... and a 16 KiB static TLS block (scene/build.py _stacks)
 OOM_AT = "1s"
 DURATION = "4s"
 WRAP = 110
@@ -44,21 +43,6 @@ class Imported(msgspec.Struct, kw_only=True):
 
 
 # --- TOML text ----------------------------------------------------------------------------------
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def toml_str(s: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for ch in s:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 def _comment_safe(s: str) -> str:
@@ -222,14 +206,7 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
         anon, file, shmem = p.anon * scale, p.file * scale, p.shmem * scale
         swap = p.swap * scale
         pgt_pages = -(-p.pgtables_bytes // SCENE_PAGE)
-        stack = STACK_PAGES
-        heap = anon - STACK_PAGES - TLS_PAGES
-        if heap < 0:  # a tiny process: shrink its stack, then take the TLS pages from file, then shmem
-            heap, stack = 0, max(anon - TLS_PAGES, 0)
-            excess = max(TLS_PAGES - anon, 0)
-            take = min(excess, file)
-            file, excess = file - take, excess - take
-            shmem -= min(excess, shmem)
+        heap, (stack,), file, shmem = fit_anon(anon, file, shmem)  # a tiny process shrinks its stack
         block = [f"# dump line {row.line}: [{row.pid}] {_comment_safe(_row_text(row))}"]
         block.append("[[processes]]")
         block.append(f"pid = {p.pid}")

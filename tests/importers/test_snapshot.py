@@ -317,3 +317,38 @@ def test_snapshot_declares_a_limited_memcg_and_its_parents() -> None:
                     break
                 except OSError:  # the killed child leaves the group a moment later
                     time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    "counters",
+    [Counters(rss_anon_kb=50_000, rss_file_kb=8_000, rss_shmem_kb=400, swap_kb=0, pgtables_kb=200),
+     Counters(rss_anon_kb=40, rss_file_kb=8, rss_shmem_kb=0, swap_kb=0, pgtables_kb=4)],  # less than 4 stacks + TLS
+    ids=["big", "tiny"],
+)  # fmt: skip
+def test_snapshot_anon_equals_rss_anon_of_a_threaded_process(counters: Counters) -> None:
+    """The builder's stacks (64 KiB per thread) and TLS (16 KiB) are part of RssAnon, not added on top."""
+    import threading
+
+    import msgspec
+
+    from oomtui.scene.load import loads
+    from oomtui.scene.sim import Simulation
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=stop.wait) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        me = snapshot.read_process(os.getpid())
+        assert me is not None
+        me = msgspec.structs.replace(me, counters=counters, counters_after=counters)
+        snap = snapshot.take_snapshot([me])
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert len(snap.processes[0].tids) >= 4
+    mm = Simulation(loads(snap.text, "snapshot")).k.pids[os.getpid()].mm
+    assert abs(mm.anon * 4 - counters.rss_anon_kb) < 4
+    assert (mm.file * 4, mm.shmem * 4) == (counters.rss_file_kb, counters.rss_shmem_kb)
+    assert mm.pgtables_bytes == counters.pgtables_kb * 1024
