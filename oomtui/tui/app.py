@@ -325,13 +325,13 @@ class OomApp(App):
 
     def _report(self, action: Action, events: list) -> None:
         from ..kernel import events as ev
+        from ..report.timeline import syscall_text
 
         sys = [x for x in events if isinstance(x, ev.Syscall)]
         if sys:
             s = sys[-1]
             ok = s.ret == 0
-            self.notify(f"{s.name}(pidfd {s.pid}, 0) = {s.ret}" + (f"  {s.errno}" if s.errno else ""),
-                        title="syscall", severity="information" if ok else "error", timeout=6)
+            self.notify(syscall_text(s), title="syscall", severity="information" if ok else "error", timeout=6)
             if self.compact:
                 self.cycle_panel("reaper")
             return

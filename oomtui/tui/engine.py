@@ -35,15 +35,6 @@ class TimerRec:
 
 
 @dataclass
-class SyscallRec:
-    t: int
-    name: str
-    pid: int
-    ret: int
-    errno: str | None
-
-
-@dataclass
 class Observed:
     """Records folded from events (reset on restart / scene change)."""
 
@@ -54,7 +45,7 @@ class Observed:
     aborts: int = 0  # aborted scans since the last completed one
     first_abort_t: int | None = None
     last_oom_t: int | None = None
-    syscalls: list[SyscallRec] = field(default_factory=list)
+    syscalls: list[ev.Syscall] = field(default_factory=list)
     reaped: dict[int, str] = field(default_factory=dict)  # pid -> result of its last reap
     freed_kb: dict[int, int] = field(default_factory=dict)  # pid -> kB freed by reaper / mrelease / exit
     killed: dict[int, int] = field(default_factory=dict)  # pid -> jiffy of its (first) SIGKILL
@@ -202,7 +193,7 @@ class Engine:
                 o.aborts += 1
                 o.last_oom_t = e.t
             elif isinstance(e, ev.Syscall):
-                o.syscalls.append(SyscallRec(e.t, e.name, e.pid, e.ret, e.errno))
+                o.syscalls.append(e)
             elif isinstance(e, ev.Reaped):
                 o.reaped[e.pid] = e.result
                 if e.freed_kb:

@@ -127,7 +127,18 @@ async def test_mrelease_result_is_shown(make_app):
         assert app.engine.k.mrelease_calls == [100] or app.engine.obs.syscalls[-1].ret == 0
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         assert any(x.ret == 0 for x in app.engine.obs.syscalls)
-        assert "process_mrelease(pidfd 100, 0) = 0" in app.query_one("#reaper")._last[0][0]
+        assert "process_mrelease(pidfd(100), 0) = 0" in app.query_one("#reaper")._last[0][0]
+
+
+async def test_mrelease_flags_are_shown(make_app):
+    app = make_app("lmkd-mrelease")
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_command("mrelease", pid=100, flags=1)
+        await pilot.pause()
+        s = app.engine.obs.syscalls[-1]
+        assert (s.flags, s.errno) == (1, "EINVAL")
+        assert any("process_mrelease(pidfd(100), 1) = -1 EINVAL" in m for m in _notes(app))
+        assert "process_mrelease(pidfd(100), 1) = -1 EINVAL" in app.query_one("#reaper")._last[0][0]
 
 
 async def test_adj_modal(make_app):

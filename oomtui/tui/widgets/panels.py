@@ -17,6 +17,7 @@ from textual.widgets import Log, Static
 
 from ...kernel import events as ev
 from ...kernel.state import MMF_OOM_SKIP
+from ...report.timeline import syscall_text
 from .. import view
 
 RED = "#ff5555"
@@ -246,9 +247,9 @@ class ReaperPanel(Panel):
         if o.syscalls:
             s = o.syscalls[-1]
             t.append("\n")
-            t.append(f"{s.name}(pidfd {s.pid}, 0) = {s.ret}", Style(bold=True))
+            t.append(syscall_text(s), Style(bold=True, color=RED) if s.errno else Style(bold=True))
             if s.errno:
-                t.append(f" {s.errno} ", ALARM)
+                t.append(" FAILED ", ALARM)
             else:
                 t.append(" OK ", Style(color="#000000", bgcolor="#5fbf5f", bold=True))
             t.append(f" at {secs(s.t, k.hz)}", DIM)
