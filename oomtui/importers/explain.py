@@ -22,6 +22,7 @@ from ..kernel.oom_badness import (
     proc_oom_score,
 )
 from ..kernel.version import KernelVersion
+from ..scene.units import fmt_size
 from .report import OomReport, TaskRow, node_list, parse_reports
 
 RANKING_SIZE = 10
@@ -265,8 +266,7 @@ def select_bad_process(
 
 
 def _mib(pages: int, page_bytes: int) -> str:
-    mib = pages * page_bytes / 2**20
-    return f"{mib / 1024:.1f} GiB" if abs(mib) >= 1024 else f"{mib:.0f} MiB"
+    return fmt_size(pages * page_bytes)
 
 
 def _base(c: Candidate, page_bytes: int) -> int:

@@ -34,6 +34,7 @@ import msgspec
 
 from ..errors import UserError
 from ..kernel.oom_badness import oom_badness, proc_oom_score
+from ..kernel.policy import kernel_of_release, policy_for_release
 from ..kernel.version import KernelVersion
 from .scene_text import STACK_PAGES, TLS_PAGES, AnonFit, fit_anon, toml_str
 
@@ -418,8 +419,6 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
     host = socket.gethostname()
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     release = os.uname().release
-    from ..lab.model import kernel_of_release, policy_for_release
-
     fits = {sp.info.pid: _fit(sp) for sp in ordered}
     modelled_kb = sum(_anon_kb(fits[sp.info.pid]) + fits[sp.info.pid].shmem * 4 + sp.info.counters.pgtables_kb
                       for sp in ordered if sp.info.counters)

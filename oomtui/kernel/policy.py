@@ -124,6 +124,17 @@ def policy_for_version(v: KernelVersion) -> str:
     return "linux-4.6"
 
 
+def policy_for_release(release: str) -> str:
+    """The policy of a kernel release string (`os.uname().release`, "6.8.0-31-generic")."""
+    return policy_for_version(KernelVersion.parse(release))
+
+
+def kernel_of_release(release: str) -> str:
+    """The model's `kernel` ("6.8") of a kernel release string."""
+    v = KernelVersion.parse(release)
+    return f"{v.major}.{v.minor}"
+
+
 def get_policy(policy_id: str, kernel: str | None = None) -> Policy:
     """Look up a policy; `kernel` ("5.15") overrides its representative version."""
     try:

@@ -20,7 +20,7 @@ import msgspec
 from . import pthread
 from .cgroup import PREFIX
 from .kmsg import OomLines, killed_pid, reaper_pid
-from ..importers.snapshot import read_status, status_kb
+from ..importers.snapshot import read_meminfo, read_status, status_kb
 from .procs import Call, errno_name, process_mrelease, thread_states
 from .session import Session
 
@@ -410,10 +410,8 @@ def _errno_or_ok(code: int) -> str:
 
 def _affordable_mib(wanted: int) -> int:
     """At most a quarter of MemAvailable, so the experiment never pressures the machine itself."""
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return max(16, min(wanted, int(line.split()[1]) // 1024 // 4))
-    return wanted
+    available_kb = read_meminfo().get("MemAvailable")
+    return wanted if available_kb is None else max(16, min(wanted, available_kb // 1024 // 4))
 
 
 def remove_stale_shm() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from ..kernel.version import KernelVersion
+from ..kernel.policy import kernel_of_release, policy_for_release
 from ..scene.load import LoadedScene, parse_scene
 from ..scene.sim import Outcome, Simulation
 from .experiments import (
@@ -40,13 +40,6 @@ PY_ANON_MIB = 5  # a lab child (python3 + ctypes) before it allocates: ~5 MiB an
 PY_FILE_MIB = 6  # ... and ~6 MiB of mapped interpreter and libraries (real runs: 4.5-5.5 / 6.0-6.7)
 ALLOC_RATE = "1 GiB/s"  # bytes(1 MiB) in a loop, every page written
 _REAPER_LINE = re.compile(r"oom_reaper: (?:reaped process |unable to reap pid:)(\d+)")
-
-
-def policy_for_release(release: str) -> str:
-    """The model policy of a kernel release string (`os.uname().release`)."""
-    from ..kernel.policy import policy_for_version
-
-    return policy_for_version(KernelVersion.parse(release))
 
 
 class ModelRun(msgspec.Struct):
@@ -362,11 +355,6 @@ def run_model(name: str, release: str, real: dict[str, Any] | None = None) -> Mo
     if name == "mrelease" and real is not None and real.get("target_mib"):
         return model_mrelease(policy, kernel, target_mib=int(real["target_mib"]))
     return MODELS[name](policy, kernel)
-
-
-def kernel_of_release(release: str) -> str:
-    v = KernelVersion.parse(release)
-    return f"{v.major}.{v.minor}"
 
 
 def _kernel(policy: str, kernel: str | None) -> str:

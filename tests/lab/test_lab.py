@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from oomtui.errors import UserError
+from oomtui.kernel.policy import policy_for_release
 from oomtui.lab import experiments, runner
 from oomtui.lab.cgroup import FREEZER_ROOT, MEMCG_ROOT, PREFIX
 from oomtui.lab.experiments import EXPERIMENTS, SHM_DIR
-from oomtui.lab.model import policy_for_release
 from oomtui.lab.pthread import FUTEX_OWNER_DIED, FUTEX_TID_MASK
 
 ROOT = Path(__file__).resolve().parents[2]

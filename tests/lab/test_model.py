@@ -12,9 +12,10 @@ import json
 
 import pytest
 
+from oomtui.kernel.policy import policy_for_release
 from oomtui.lab import model, runner
 from oomtui.lab.experiments import EXPERIMENTS
-from oomtui.lab.model import MODELS, compare, policy_for_release, run_model, waiter_fate
+from oomtui.lab.model import MODELS, compare, run_model, waiter_fate
 from oomtui.scene.load import LoadedScene, parse_scene
 from oomtui.scene.sim import Simulation
 
