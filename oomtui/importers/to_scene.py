@@ -409,11 +409,10 @@ def _trigger_words(r: OomReport) -> str:
 
 def replay_victim(text: str, label: str) -> tuple[int, str] | None:
     """Run the scene and return the first OOM kill (pid, comm), or None."""
-    from ..scene.load import LoadedScene, parse_scene
+    from ..scene.load import loads
     from ..scene.sim import Simulation
 
-    ls = LoadedScene(parse_scene(text, label), label, text, label)
-    out = Simulation(ls).run()
+    out = Simulation(loads(text, label)).run()
     k = next((k for k in out.kills if k.reason == "oom"), None)
     return (k.pid, k.comm) if k else None
 

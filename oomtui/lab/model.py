@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from ..kernel.policy import kernel_of_release, policy_for_release
-from ..scene.load import LoadedScene, parse_scene
+from ..scene.load import loads
 from ..scene.sim import Outcome, Simulation
 from .experiments import (
     EXIT_TIMEOUT_S,
@@ -54,7 +54,7 @@ class ModelRun(msgspec.Struct):
 
 
 def _sim(text: str, name: str, policy: str, kernel: str | None) -> Simulation:
-    return Simulation(LoadedScene(parse_scene(text, name), name, text, name), policy, kernel)
+    return Simulation(loads(text, name), policy, kernel)
 
 
 def _at(sim: Simulation, ms: int) -> None:

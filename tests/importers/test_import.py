@@ -15,7 +15,7 @@ from oomtui.importers.report import parse_reports
 from oomtui.importers.to_scene import import_report, toml_str
 from oomtui.kernel.policy import policy_for_version
 from oomtui.kernel.version import KernelVersion
-from oomtui.scene.load import LoadedScene, load_scene, parse_scene
+from oomtui.scene.load import load_scene, loads, parse_scene
 from oomtui.scene.sim import Simulation
 from oomtui.scene.units import parse_pages
 
@@ -41,8 +41,7 @@ def _kernel_victim(text: str, index: int = 1) -> int:
 
 
 def _first_oom_kill(toml: str, name: str = "imported.toml") -> int:
-    ls = LoadedScene(parse_scene(toml, name), name, toml, name)
-    out = Simulation(ls).run()
+    out = Simulation(loads(toml, name)).run()
     return next(k.pid for k in out.kills if k.reason == "oom")
 
 
@@ -176,7 +175,7 @@ def test_scene_fields_from_the_dump() -> None:
     assert "global.log" in scene.story and "6.20.0-test" in scene.story and "bigjob (400)" in scene.story
     assert scene.source.startswith("global.log")
     # the model's counters equal the dump's
-    sim = Simulation(LoadedScene(scene, "x", imp.text, "x"))
+    sim = Simulation(loads(imp.text, "x"))
     mm = sim.k.pids[300].mm
     assert (mm.anon, mm.file, mm.shmem, mm.swapents, mm.pgtables_bytes) == (4000, 500, 500, 100, 81920)
     assert _first_oom_kill(imp.text) == 400

@@ -16,7 +16,7 @@ from oomtui.kernel.policy import policy_for_release
 from oomtui.lab import model, runner
 from oomtui.lab.experiments import EXPERIMENTS
 from oomtui.lab.model import MODELS, compare, run_model, waiter_fate
-from oomtui.scene.load import LoadedScene, parse_scene
+from oomtui.scene.load import loads
 from oomtui.scene.sim import Simulation
 
 RELEASE_618 = "6.18.44-fc-v595"
@@ -78,7 +78,7 @@ def test_the_scene_text_loads_and_replays(name: str) -> None:
     run = run_model(name, RELEASE_618)
     assert len(run.scenes) == len(run.simulated) == (2 if name == "robust-futex" else 1)
     for text, simulated in zip(run.scenes, run.simulated):
-        sim = Simulation(LoadedScene(parse_scene(text, name), name, text, name), "linux-6.18")
+        sim = Simulation(loads(text, name), "linux-6.18")
         replay = sim.run()
         assert (replay.kills, replay.waiters, replay.syscalls) == (simulated.kills, simulated.waiters, simulated.syscalls)
 
