@@ -124,7 +124,6 @@ class Reaped(msgspec.Struct, kw_only=True):
 class CgroupCounter(msgspec.Struct, kw_only=True):
     """memcg "memory:", "memory+swap:", "swap:" or "kmem:" line (kB)."""
 
-    usage_kb: int
     limit_kb: int
     failcnt: int | None = None
 
@@ -137,21 +136,17 @@ class OomReport(msgspec.Struct, kw_only=True):
     trigger_pid: int | None = None
     gfp_mask: str | None = None
     order: int | None = None  # -1: sysrq-f (moom_callback)
-    trigger_oom_score_adj: int | None = None
     header_has_nodemask: bool = False  # 4.x "invoked oom-killer: ..., nodemask=..., order="
-    header_has_oom_adj: bool = False  # pre-3.x "..., order=0, oom_adj=0, oom_score_adj=0"
     kernel_release: str | None = None  # from "CPU: ... Comm: ... <release> #n" or "Pid: ..., comm: ..."
     constraint: str | None = None  # oom-kill: line (5.0+)
     nodemask: str | None = None
     mems_allowed: str | None = None
     oom_memcg: str | None = None
     task_memcg: str | None = None
-    global_oom: bool = False
     memcg_task_line: bool = False  # 4.x "Task in /a killed as a result of limit of /b"
     ram_pages: int | None = None
     reserved_pages: int | None = None
     total_swap_kb: int | None = None
-    free_swap_kb: int | None = None
     zone_present_kb: dict[int, int] = {}  # node -> sum of "present:" over its zones
     buddy_page_kb: int | None = None  # smallest block of the buddy lists ("Node 0 DMA: 0*4kB ...")
     memory: CgroupCounter | None = None
@@ -337,9 +332,7 @@ def parse_reports(text: str) -> list[OomReport]:
                 cur.trigger_comm = m["comm"]
                 cur.gfp_mask = m["gfp"]
                 cur.order = int(m["order"])
-                cur.trigger_oom_score_adj = int(m["adj"])
                 cur.header_has_nodemask = bool(m["nm"])
-                cur.header_has_oom_adj = bool(m["oom_adj"])
             else:
                 cur.trigger_comm = s.split(" invoked oom-killer:")[0]
                 cur.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")
@@ -415,11 +408,12 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
         return
     if m := _SWAP.match(s):
-        setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
+        if m["what"] == "Total":  # "Free swap" is not part of totalpages
+            r.total_swap_kb = int(m["kb"])
         return
     if m := _CGROUP.match(s):
         if m["what"] != "kmem":  # kmem is part of "memory:" and not a limit of its own for the OOM killer
-            c = CgroupCounter(usage_kb=int(m["u"]), limit_kb=int(m["l"]), failcnt=int(m["f"]) if m["f"] else None)
+            c = CgroupCounter(limit_kb=int(m["l"]), failcnt=int(m["f"]) if m["f"] else None)
             setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap"}[m["what"]], c)
         return
     if m := _ZONE.match(s):
@@ -455,7 +449,6 @@ def _read_oom_kill_line(r: OomReport, s: str) -> None:
         r.nodemask = m[1]
     if m := re.search(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=)", s):
         r.mems_allowed = m[1]
-    r.global_oom = ",global_oom," in s
     if m := re.search(r",oom_memcg=(.*?),task_memcg=", s):
         r.oom_memcg = m[1]
     if m := re.search(r",task_memcg=(.*?),task=", s):
