@@ -100,6 +100,8 @@ def main(args: argparse.Namespace) -> int:
     if args.list:
         _print_list()
         return 0
+    if args.all and args.experiment:
+        raise UserError(f"name one experiment ({args.experiment!r}) or use --all, not both")
     if args.all:
         names = list(EXPERIMENTS)
     elif args.experiment:

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from oomtui.errors import UserError
 from oomtui.kernel.policy import policy_for_release
 from oomtui.lab import model, runner
 from oomtui.lab.experiments import EXPERIMENTS
@@ -161,3 +162,10 @@ class _Uname:
     def __init__(self, release: str) -> None:
         self.release = release
         self.sysname, self.nodename, self.version, self.machine = "Linux", "test", "#1", "x86_64"
+
+
+def test_a_name_and_all_are_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `oomtui lab mrelease --all` used to run every experiment without a word
+    monkeypatch.setattr(runner, "run_experiment", lambda *a, **k: pytest.fail("nothing may run"))
+    with pytest.raises(UserError, match="not both"):
+        runner.main(_args("mrelease", all_=True))
