@@ -209,12 +209,8 @@ def new_app(scene: str, policy: str | None, kernel: str | None, big: bool, autop
     from ..scene.load import load_scene
     from ..tui.app import make_app
 
-    try:
-        ls = load_scene(scene)
-        app = make_app(ls, policy=policy, kernel=kernel, paused=False, autoplay=autoplay, big=big, clock=False,
-                       driver_class=driver)
-    except ValueError as e:  # a bad --policy/--kernel
-        raise UserError(str(e)) from None
+    app = make_app(load_scene(scene), policy=policy, kernel=kernel, paused=False, autoplay=autoplay, big=big,
+                   clock=False, driver_class=driver)
     app.keep_scores = False
     app.animation_level = "none"
     fixed_console(app)

@@ -409,15 +409,13 @@ def make_app(scene: str | LoadedScene | None = None, **kw) -> OomApp:
 
 def main(args) -> int:
     """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big."""
-    speed = getattr(args, "speed", 1.0) or 1.0
-    if not 0.05 <= speed <= 100:
+    speed = getattr(args, "speed", None)
+    speed = 1.0 if speed is None else speed
+    if not 0.05 <= speed <= 100:  # also 0 and nan
         raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
-    try:
-        app = make_app(getattr(args, "scene", None), policy=getattr(args, "policy", None),
-                       kernel=getattr(args, "kernel", None), paused=bool(getattr(args, "paused", False)),
-                       speed=speed, autoplay=bool(getattr(args, "autoplay", False)),
-                       big=bool(getattr(args, "big", False)))
-    except ValueError as e:  # a bad --policy/--kernel that the scene builder did not word
-        raise UserError(str(e)) from None
+    app = make_app(getattr(args, "scene", None), policy=getattr(args, "policy", None),
+                   kernel=getattr(args, "kernel", None), paused=bool(getattr(args, "paused", False)),
+                   speed=speed, autoplay=bool(getattr(args, "autoplay", False)),
+                   big=bool(getattr(args, "big", False)))
     app.run()
     return 0

@@ -121,3 +121,23 @@ def test_screenshot_cli(tmp_path):
     assert main(["screenshot", "first-oom", "--at", "end", "-o", str(out2)]) == 0
     assert "NOT&#160;THIS&#160;TIME" in out2.read_text() or "NOT THIS TIME" in out2.read_text()
     assert main(["screenshot", "first-oom", "--at", "soon", "-o", str(out2)]) == 2
+
+
+def test_record_and_screenshot_word_bad_policy_kernel_and_duration(tmp_path, capsys):
+    from oomtui.scene.load import load_scene
+
+    lines = [('duration = "soon"' if x.startswith("duration =") else x) for x in load_scene("first-oom").text.splitlines()]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("\n".join(lines) + "\n")
+    line = lines.index('duration = "soon"') + 1
+    for cmd, out in (("record", tmp_path / "x.cast"), ("screenshot", tmp_path / "x.svg")):
+        assert main([cmd, "first-oom", "--policy", "linux-9", "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("oomtui: first-oom") and "unknown policy 'linux-9'" in err and "--policy" in err
+        assert main([cmd, "first-oom", "--kernel", "9.x", "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("oomtui: first-oom") and "'9.x'" in err and "--kernel" in err
+        assert main([cmd, str(bad), "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"oomtui: {bad}:{line}: ") and "'soon'" in err and "duration" in err
+        assert not out.exists()

@@ -324,3 +324,32 @@ async def test_end_of_scene_pauses(make_app):
         assert app.engine.paused and app.engine.finished
         assert app.engine.obs.timers and app.engine.obs.timers[0].result == "noop"
         assert MMF_OOM_SKIP in app.engine.k.pids[100].oom_mm.flags
+
+
+def _bad_duration_scene(tmp_path):
+    from oomtui.scene.load import load_scene
+
+    lines = [('duration = "soon"' if x.startswith("duration =") else x) for x in load_scene("first-oom").text.splitlines()]
+    f = tmp_path / "bad.toml"
+    f.write_text("\n".join(lines) + "\n")
+    return f, lines.index('duration = "soon"') + 1
+
+
+def test_play_rejects_bad_speed_policy_kernel_and_duration(tmp_path, capsys, monkeypatch):
+    from oomtui.cli import main
+    from oomtui.tui.app import OomApp
+
+    monkeypatch.setattr(OomApp, "run", lambda self: (_ for _ in ()).throw(AssertionError("the app ran")))
+    for speed in ("0", "-1", "0.01", "101", "nan"):
+        assert main(["play", "first-oom", "--speed", speed]) == 2
+        assert capsys.readouterr().err.startswith(f"oomtui: --speed {float(speed):g}: expected 0.05 to 100")
+    assert main(["play", "first-oom", "--policy", "linux-9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("oomtui: first-oom") and "unknown policy 'linux-9'" in err and "--policy" in err
+    assert main(["play", "first-oom", "--kernel", "9.x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("oomtui: first-oom") and "'9.x'" in err and "--kernel" in err
+    bad, line = _bad_duration_scene(tmp_path)
+    assert main(["play", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"oomtui: {bad}:{line}: ") and "'soon'" in err and "duration" in err
