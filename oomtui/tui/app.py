@@ -20,6 +20,7 @@ from ..scene.actions import Action
 from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
 from .commands import BY_ID, CommandError, bindings, palette_provider
 from .engine import Engine
+from .view import secs
 from .widgets.game import CaptionBar, ObjectivePanel, OomFooter
 from .widgets.panels import DecisionPanel, DmesgLog, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
 from .widgets.proctable import ProcessTable
@@ -247,7 +248,7 @@ class OomApp(App):
                 if self.on_step is not None:
                     self.on_step(st)
                 hold = st.hold and not skip_holds and self.on_step is None
-                self.caption.say(st.caption, f"{st.at / e.k.hz:.2f}s", hold=hold)
+                self.caption.say(st.caption, secs(st.at, e.k.hz, 2), hold=hold)
                 if hold:
                     self.holding = True
                     e.paused = True
@@ -263,7 +264,7 @@ class OomApp(App):
         self._last_tick = time.monotonic()
         if self.step_i:
             st = self.steps[self.step_i - 1]
-            self.caption.say(st.caption, f"{st.at / self.engine.k.hz:.2f}s")
+            self.caption.say(st.caption, secs(st.at, self.engine.k.hz, 2))
         self._run_due_steps()
         self.after_events([], moved=False)
 
@@ -289,7 +290,7 @@ class OomApp(App):
         for at, action in e.sim.script:
             if self._last_script_j < at <= j:
                 text = action.caption or action.describe()
-                self.notify(f"{text}\n[dim]{action.describe()}[/dim]", title=f"script at {at / e.k.hz:.3f}s",
+                self.notify(f"{text}\n[dim]{action.describe()}[/dim]", title=f"script at {secs(at, e.k.hz)}",
                             timeout=4)
         self._last_script_j = j
 

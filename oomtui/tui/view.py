@@ -31,6 +31,11 @@ def size_kb(kb: int) -> str:
     return size(kb // PAGE_KB) if kb >= PAGE_KB else f"{kb}K"
 
 
+def secs(j: int, hz: int, digits: int = 3, unit: str = "s") -> str:
+    """Jiffies as seconds: 1.048s (`digits` after the point, `unit` after the number)."""
+    return f"{j / hz:.{digits}f}{unit}"
+
+
 def badness(k: Kernel, p: Process) -> tuple[int | None, str]:
     """oom_badness() points against the global totalpages, or (None, why not eligible)."""
     if p.exited_at is not None:

@@ -276,7 +276,9 @@ async def test_autoplay_paused_start_and_restart_replays_the_walkthrough(make_ap
 
 # ---------------------------------------------------------------------- presenter layout
 async def test_big_layout_digits_follow_the_model(make_app):
-    from textual.widgets import Digits
+    from textual.widgets import Digits, Static
+
+    from oomtui.scene.units import fmt_size
 
     app = make_app("frozen-android-app", big=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -285,7 +287,11 @@ async def test_big_layout_digits_follow_the_model(make_app):
         app.after_events(app.engine.advance(int(2.5 * app.engine.k.hz)))
         await pilot.pause()
         t, reaper, free, label = app.bigbar.values()
-        assert t == "2.50" and reaper not in ("-", "") and "app 100" in label and free.isdigit()
+        assert t == "2.50" and reaper not in ("-", "") and "app 100" in label
+        assert free == fmt_size(app.engine.k.free_pages() * 4096)
+        number, unit = free.split()
+        assert app.query_one("#big-free-d", Digits).value == number
+        assert str(app.query_one("#big-free-l", Static).render()) == f"free memory ({unit})"
         assert app.query_one("#big-time-d", Digits).value == "2.50"
 
 

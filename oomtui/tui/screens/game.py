@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...kernel.policy import POLICIES
+from ...scene.goals import ACTION_COST
 from .. import game
 from ..widgets.game import DIFF, key_events
 
@@ -52,7 +53,7 @@ class ResultScreen(ModalScreen[str | None]):
         t.append(f"  {self.title_text}\n", Style(bold=True))
         t.append(f"score {r.score} / {r.max_score}", Style(bold=True, color="#ffcc66"))
         extra = max(0, r.actions - r.par)
-        t.append(f"   your actions {r.actions}, par {r.par}" + (f" (−{10 * extra} points)" if extra else ""), DIM)
+        t.append(f"   your actions {r.actions}, par {r.par}" + (f" (−{ACTION_COST * extra} points)" if extra else ""), DIM)
         t.append(f"   under {self.policy}", DIM)
         if self.new_best:
             t.append("   ★ new best", Style(color="#ffcc33", bold=True))

@@ -8,7 +8,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
 from ...scene.goals import FAILED, MET, PENDING
+from ...scene.units import fmt_size
 from .. import game
+from ..view import PAGE_KB, secs
 from .panels import DIM, LABEL, Panel
 
 MARK = {
@@ -182,18 +184,18 @@ class BigBar(Horizontal):
     def values(self) -> tuple[str, str, str, str]:
         e = self.engine
         k = e.k
-        t = f"{k.jiffies / k.hz:.2f}"
+        t = secs(k.jiffies, k.hz, 2, unit="")
         running = [tr for tr in e.obs.timers if tr.result is None and tr.delay > 0]
         if running:
             tr = running[-1]
             left = max(0, tr.fires_at - k.jiffies)
-            reaper, label = f"{left / k.hz:.2f}", f"OOM reaper timer for {tr.comm} {tr.pid} (s)"
+            reaper, label = secs(left, k.hz, 2, unit=""), f"OOM reaper timer for {tr.comm} {tr.pid} (s)"
         elif e.obs.timers:
             tr = e.obs.timers[-1]
             reaper, label = "-", f"OOM reaper: {tr.result} ({tr.comm} {tr.pid})"
         else:
             reaper, label = "-", "OOM reaper timer (s)"
-        free = f"{max(0, k.free_pages()) * 4 // 1024}"
+        free = fmt_size(max(0, k.free_pages()) * PAGE_KB * 1024)  # "80 KiB": not 0 MiB
         return t, reaper, free, label
 
     def sync(self, events: list | None = None, moved: bool = True) -> None:
@@ -205,7 +207,9 @@ class BigBar(Horizontal):
         self.query_one("#big-time-d").update(t)
         self.query_one("#big-reaper-d").update(reaper)
         self.query_one("#big-reaper-l", Static).update(label)
-        self.query_one("#big-free-d").update(free)
+        number, unit = free.split()
+        self.query_one("#big-free-d").update(number)
+        self.query_one("#big-free-l", Static).update(f"free memory ({unit})")
 
 
 def key_events(o, limit: int = 9) -> list[str]:
@@ -214,7 +218,7 @@ def key_events(o, limit: int = 9) -> list[str]:
     for x in o.kills:
         rows.append((x.t_ms, f"{x.signal} → {x.comm} {x.pid} ({x.reason})"))
     for r in o.reaps:
-        rows.append((r.t_ms, f"{r.by}: {r.result} {r.comm} {r.pid}" + (f", {r.freed_kb // 1024} MiB" if r.freed_kb else "")))
+        rows.append((r.t_ms, f"{r.by}: {r.result} {r.comm} {r.pid}" + (f", {fmt_size(r.freed_kb * 1024)}" if r.freed_kb else "")))
     for w in o.waiters:
         rows.append((w.t_ms if w.t_ms is not None else o.t_ms, f"waiter {w.tid} on {w.futex}: {w.outcome.upper()}"))
     for s in o.syscalls:

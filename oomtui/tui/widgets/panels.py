@@ -19,6 +19,7 @@ from ...kernel import events as ev
 from ...kernel.state import MMF_OOM_SKIP
 from ...report.timeline import syscall_text
 from .. import view
+from ..view import secs
 
 RED = "#ff5555"
 ALARM = Style(color="#ffffff", bgcolor="#c0141c", bold=True)
@@ -42,10 +43,6 @@ def bar(frac: float, width: int, color: str, empty: str = "#3a3f47") -> Text:
 
 def gauge_color(frac: float) -> str:
     return "#5fbf5f" if frac < 0.75 else ("#e0b030" if frac < 0.92 else "#ff4d4d")
-
-
-def secs(j: int, hz: int) -> str:
-    return f"{j / hz:.3f}s"
 
 
 class Panel(Static):
