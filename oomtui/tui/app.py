@@ -49,7 +49,6 @@ class OomApp(App):
         self.panel_index = 0
         self._last_tick = time.monotonic()
         self._last_script_j = -1
-        self.frames = 0
         self._layout_size = None
         self.autoplay = autoplay
         self.big = big
@@ -153,7 +152,6 @@ class OomApp(App):
 
     def after_events(self, events: list, moved: bool = True) -> None:
         """Hand one frame's events to every panel; each redraws only what changed."""
-        self.frames += 1
         e = self.engine
         if self.steps and not self._in_steps:
             self._run_due_steps()

@@ -102,7 +102,7 @@ class Step(Command):
 
     def execute(self, app, n: int = 1) -> None:
         app.engine.paused = True
-        app.after_events(app.engine.step(int(n)))
+        app.after_events(app.engine.advance(int(n)))
 
 
 class NextEvent(Command):

@@ -44,7 +44,6 @@ class Observed:
     last_aborted: ev.OomAborted | None = None
     aborts: int = 0  # aborted scans since the last completed one
     first_abort_t: int | None = None
-    last_oom_t: int | None = None
     syscalls: list[ev.Syscall] = field(default_factory=list)
     reaped: dict[int, str] = field(default_factory=dict)  # pid -> result of its last reap
     freed_kb: dict[int, int] = field(default_factory=dict)  # pid -> kB freed by reaper / mrelease / exit
@@ -54,7 +53,6 @@ class Observed:
     reaper_done: tuple[int, str, int] | None = None  # (pid, result, t) of the last finished reap
     free_hist: deque = field(default_factory=lambda: deque(maxlen=240))  # (jiffy, free pages)
     last_hist_t: int = -1
-    captions: list[tuple[int, str]] = field(default_factory=list)
 
 
 class Engine:
@@ -84,9 +82,6 @@ class Engine:
     def finished(self) -> bool:
         return self.k.jiffies >= self.sim.duration
 
-    def seconds(self, j: int | None = None) -> float:
-        return (self.k.jiffies if j is None else j) / self.k.hz
-
     # ------------------------------------------------------------------ driving
     def frame(self, dt: float) -> list[ev.AnyEvent]:
         """Advance by `dt` wall seconds at the current speed (nothing while paused)."""
@@ -109,9 +104,6 @@ class Engine:
         out = self.sim.advance(n)
         self.fold(out)
         return out
-
-    def step(self, n: int = 1) -> list[ev.AnyEvent]:
-        return self.advance(n)
 
     def next_event(self, limit_s: float = 60.0) -> list[ev.AnyEvent]:
         """Run to the next scheduled timer or scripted action (at most limit_s simulated seconds)."""
@@ -181,7 +173,6 @@ class Engine:
                     o.killed.setdefault(e.pid, e.t)
             elif isinstance(e, ev.OomInvoked):
                 o.last_invoked = e
-                o.last_oom_t = e.t
             elif isinstance(e, ev.OomSelected):
                 o.last_selected = e
                 o.last_aborted = None
@@ -191,7 +182,6 @@ class Engine:
                 if o.aborts == 0:
                     o.first_abort_t = e.t
                 o.aborts += 1
-                o.last_oom_t = e.t
             elif isinstance(e, ev.Syscall):
                 o.syscalls.append(e)
             elif isinstance(e, ev.Reaped):
@@ -208,9 +198,6 @@ class Engine:
                 elif e.outcome == "eownerdead":
                     o.eownerdead.append((e.tid, e.futex, e.t))
         self._sample()
-
-    def note_caption(self, text: str) -> None:
-        self.obs.captions.append((self.k.jiffies, text))
 
     def _sample(self, force: bool = False) -> None:
         """Free-memory history: one sample per 100 ms of simulated time."""

@@ -15,9 +15,6 @@ from ..scene import actions as A
 from ..scene.goals import FAILED, MET, evaluate_goal, goal_state, goal_text
 from ..scene.sim import Outcome, Simulation
 
-DIFFICULTY = ("intro", "easy", "medium", "hard")
-
-
 
 # ---------------------------------------------------------------------- live goals
 @dataclass

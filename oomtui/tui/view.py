@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..kernel.core import Kernel
 from ..kernel.oom_kill import oom_unkillable_task, process_badness
 from ..kernel.state import (
-    DISK, FROZEN, MMF_MULTIPROCESS, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, ZOMBIE, Process, Task,
+    DISK, FROZEN, MMF_MULTIPROCESS, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, Process, Task,
 )
 
 PAGE_KB = 4
@@ -105,10 +105,6 @@ def _sharers(k: Kernel, p: Process, mm) -> list[Process]:
     return [q for q in k.tasklist if q is not p and any(t.mm is mm for t in q.threads)]
 
 
-def thread_robust(t: Task) -> str:
-    return "robust" if t.robust_list else "-"
-
-
 def pins(k: Kernel, dying) -> list[str]:
     """Who pins what: memory of the dying processes `dying` (pids) that cannot go back yet, and why.
     Cost grows with the dying, not with the task list."""
@@ -137,7 +133,3 @@ def pins(k: Kernel, dying) -> list[str]:
         what = f"page tables {size(mm.pgtables_bytes // 4096)}" if reaped else f"{size(mm.anon + mm.swapents)} anon"
         out.insert(0, f"{p.comm} {p.pid}: {what} held — {', '.join(why)}")
     return out
-
-
-def live_thread_count(p: Process) -> int:
-    return sum(1 for t in p.threads if t.state != ZOMBIE)
