@@ -5,7 +5,7 @@ No Textual here; everything takes the Kernel and returns plain values.
 
 from __future__ import annotations
 
-from ..kernel.core import Kernel
+from ..kernel.core import Kernel, KernelError
 from ..kernel.oom_kill import oom_unkillable_task, process_badness
 from ..kernel.state import (
     DISK, FROZEN, MMF_MULTIPROCESS, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, Process, Task,
@@ -50,7 +50,7 @@ def oom_score(k: Kernel, p: Process) -> int | None:
         return None
     try:
         return k.oom_score(p.pid)
-    except Exception:  # an exited or half-torn-down process: nothing to show
+    except KernelError:  # already released from the pid table: nothing to show
         return None
 
 

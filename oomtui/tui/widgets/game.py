@@ -113,18 +113,13 @@ class OomFooter(Footer):
                      screen.active_bindings.values() if b.show or b.action == "command_palette")
 
     def compose(self):
-        try:
-            self._shown = self._signature(self.screen)
-        except Exception:
-            self._shown = None
+        # no try: Footer.compose reads the same screen.active_bindings right after, unguarded
+        self._shown = self._signature(self.screen)
         return super().compose()
 
     def bindings_changed(self, screen) -> None:
-        try:
-            if self._signature(screen) == self._shown:
-                return
-        except Exception:  # not ready: let the Footer decide
-            pass
+        if self._signature(screen) == self._shown:
+            return
         super().bindings_changed(screen)
 
 
