@@ -30,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
-from oomtui.scene.load import LoadedScene, parse_scene  # noqa: E402
+from oomtui.scene.load import LoadedScene, loads  # noqa: E402
 
 
 def gen_scene(n_procs: int, threads: int) -> LoadedScene:
@@ -69,8 +69,7 @@ def gen_scene(n_procs: int, threads: int) -> LoadedScene:
     lines.append('[[futexes]]\nname = "M"\nshm = "mutex"\nowner = 1000\n'
                  'waiters = [' + ", ".join(f"{{ tid = {1000 + i} }}" for i in range(1, 20) if i % 10) + "]")
     text = "\n".join(lines) + "\n"
-    name = f"generated-{n_procs}"
-    return LoadedScene(parse_scene(text, name), name, text, name)
+    return loads(text, f"generated-{n_procs}")
 
 
 def pct(xs: list[float], p: float) -> float:
