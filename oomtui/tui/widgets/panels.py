@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import textwrap
 
 from rich.console import Group
 from rich.highlighter import Highlighter
@@ -243,8 +244,11 @@ class ReaperPanel(Panel):
                 t.append(" waiting for mmap_lock", WARN)
         if o.syscalls:
             s = o.syscalls[-1]
-            t.append("\n")
-            t.append(syscall_text(s), Style(bold=True, color=RED) if s.errno else Style(bold=True))
+            style = Style(bold=True, color=RED) if s.errno else Style(bold=True)
+            # wrapped by hand (the panel does not wrap): the errno's explanation must not be cut off
+            for line in textwrap.wrap(syscall_text(s), w, subsequent_indent="  ", break_long_words=False,
+                                      break_on_hyphens=False):
+                t.append("\n" + line, style)
             if s.errno:
                 t.append(" FAILED ", ALARM)
             else:
