@@ -403,7 +403,7 @@ class ProcessTable(ScrollView, can_focus=True):
             score = view.oom_score(k, p)
             segs.append(Segment(("" if score is None else str(score)).rjust(c["score"] + 1), S_SCORE))
         pts, note = view.badness(k, p)
-        segs.append(Segment((str(pts) if pts is not None else "—").rjust(c["points"]), S_NUM if pts is not None else S_DIM))
+        segs.append(Segment(_points(pts, c["points"] - 1).rjust(c["points"]), S_NUM if pts is not None else S_DIM))
         segs.append(Segment("  "))
         for label, kind in view.marks(k, p):
             segs.append(Segment(f" {label} " if kind not in ("exited", "dim") else label, MARK[kind]))
@@ -433,3 +433,15 @@ class ProcessTable(ScrollView, can_focus=True):
         if t.holds_mmap_lock:
             segs.append(Segment("mmap_lock(w) ", Style(color="#ff8844")))
         return segs
+
+
+def _points(pts: int | None, room: int) -> str:
+    """Badness points in at most `room` characters (a column always keeps one space before it)."""
+    if pts is None:
+        return "—"
+    text = str(pts)
+    for div, unit in ((10**3, "k"), (10**6, "M"), (10**9, "G"), (10**12, "T")):
+        if len(text) <= room:
+            break
+        text = f"{pts / div:.0f}{unit}"
+    return text
