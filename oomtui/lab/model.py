@@ -160,19 +160,24 @@ def memcg_oom_scene() -> str:
     ) + _process(100, "lab-hog", "/lab", alloc_mib=1024)
 
 
-def model_memcg_oom(policy: str, kernel: str | None = None) -> ModelRun:
-    text = memcg_oom_scene()
-    sim = _sim(text, "lab memcg-oom", policy, kernel)
+def _oom_kill_run(sim, roles: dict[int, str], policy: str, kernel: str | None, text: str) -> ModelRun:
+    """The outcome of an experiment whose point is one OOM kill: who, did it exit, did the reaper act."""
     out = sim.run()
     pid, t_kill = _first_kill(out)
     exit_ms = _exit_ms(sim, pid)
     outcome = {
-        "victim_role": _role(MEMCG_ROLES, pid),
+        "victim_role": _role(roles, pid),
         "victim_exited": exit_ms is not None and t_kill is not None and exit_ms - t_kill <= EXIT_TIMEOUT_S * 1000,
         "reaper_acted": _reaper_line(_window(out, t_kill), _tids(sim, pid)),
     }
-    details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(MEMCG_ROLES, k) for k in out.killed_pids()]}
+    details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(roles, k) for k in out.killed_pids()]}
     return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
+
+
+def model_memcg_oom(policy: str, kernel: str | None = None) -> ModelRun:
+    text = memcg_oom_scene()
+    sim = _sim(text, "lab memcg-oom", policy, kernel)
+    return _oom_kill_run(sim, MEMCG_ROLES, policy, kernel, text)
 
 
 # ------------------------------------------------------------------------------------- frozen-victim
@@ -198,20 +203,7 @@ def frozen_victim_scene() -> str:
 def model_frozen_victim(policy: str, kernel: str | None = None) -> ModelRun:
     text = frozen_victim_scene()
     sim = _sim(text, "lab frozen-victim", policy, kernel)
-    out = sim.run()
-    pid, t_kill = _first_kill(out)
-    exit_ms = _exit_ms(sim, pid)
-    outcome = {
-        "victim_role": _role(FROZEN_ROLES, pid),
-        "victim_exited": exit_ms is not None and t_kill is not None and exit_ms - t_kill <= EXIT_TIMEOUT_S * 1000,
-        "reaper_acted": _reaper_line(_window(out, t_kill), _tids(sim, pid)),
-    }
-    details = {
-        "kill_ms": t_kill,
-        "exit_ms": exit_ms,
-        "killed_roles": [_role(FROZEN_ROLES, k) for k in out.killed_pids()],
-    }
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
+    return _oom_kill_run(sim, FROZEN_ROLES, policy, kernel, text)
 
 
 # ------------------------------------------------------------------------------------- mrelease
