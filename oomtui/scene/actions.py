@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..kernel.core import Kernel
+from ..kernel.core import Kernel, KernelError
 from ..kernel.policy import get_policy
 
 
@@ -164,8 +164,10 @@ class Unlock(Action, tag="unlock"):
         from ..kernel.exit import futex_unlock
 
         f = k.futexes[self.futex]
-        if f.owner_task is not None:
-            futex_unlock(k, f, f.owner_task)
+        if f.owner_task is None:
+            # pthread_mutex_unlock() is the owner's call: an unowned lock has nobody to make it
+            raise KernelError(f"{self.futex} is not locked: nothing to unlock")
+        futex_unlock(k, f, f.owner_task)
 
     def describe(self) -> str:
         return f"unlock {self.futex}"

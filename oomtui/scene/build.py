@@ -17,6 +17,7 @@ from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import Action, Step, action_from_spec
 from .load import LoadedScene
 from .schema import ThreadSpec
+from .sidesteps import KEYS, OOM, Sidestep
 from .units import parse_duration, parse_pages, parse_rate
 
 HEAP_BASE = 0x5600_0000_0000
@@ -315,12 +316,72 @@ class Builder:
             if g.tid is not None and g.tid not in k.tids:
                 raise self.err(f"{path}.tid", f"no thread with tid {g.tid}")
 
+    def _bound(self, value, path: str) -> int | str:
+        if isinstance(value, str) and value.strip().lower() == OOM:
+            return OOM
+        try:
+            return parse_duration(value, self.hz)
+        except ValueError as e:
+            raise self.err(path, f'{e}; or "oom": the first OOM kill') from None
+
+    def sidesteps(self, k: Kernel) -> list[Sidestep]:
+        """[[sidesteps]]: each names only the keys its `do` takes, real targets, and never one of the
+        scene's own walkthrough moves (the walkthrough must win by the lesson)."""
+        out = []
+        for i, s in enumerate(self.sc.sidesteps):
+            path = f"sidesteps[{i}]"
+            allowed = KEYS[s.do]
+            for key in ("pid", "cgroup", "futex", "policy", "value", "flags", "value_min", "value_max"):
+                if getattr(s, key) is not None and key not in allowed:
+                    takes = ", ".join(allowed)
+                    raise self.err(f"{path}.{key}", f'{key!r} does not apply to do = "{s.do}" (it takes: {takes})')
+            if not s.reason.strip():
+                raise self.err(f"{path}.reason", "say why the move skips the lesson: the player reads it")
+            if s.pid is not None and s.pid not in k.pids:
+                raise self.err(f"{path}.pid", f"no process with pid {s.pid}")
+            if s.cgroup is not None:
+                c = k.cgroups.get(s.cgroup)
+                if c is None:
+                    raise self.err(f"{path}.cgroup", f"no cgroup {s.cgroup!r}")
+                if s.do in ("freeze", "thaw") and c.freezer is None:
+                    raise self.err(f"{path}.cgroup", f"cgroup {s.cgroup!r} has no freezer")
+            if s.futex is not None and s.futex not in k.futexes:
+                raise self.err(f"{path}.futex", f"no futex {s.futex!r}")
+            if s.policy is not None:
+                try:
+                    get_policy(s.policy)
+                except ValueError as e:
+                    raise self.err(f"{path}.policy", str(e)) from None
+            for key in ("value", "value_min", "value_max"):
+                v = getattr(s, key)
+                if v is not None and not -1000 <= v <= 1000:
+                    raise self.err(f"{path}.{key}", f"{v} is outside -1000..1000")
+            before = None if s.before is None else self._bound(s.before, f"{path}.before")
+            after = None if s.after is None else self._bound(s.after, f"{path}.after")
+            if isinstance(before, int) and isinstance(after, int) and after >= before:
+                raise self.err(f"{path}.after", "the window is empty: after must come before before")
+            side = Sidestep(index=i, do=s.do, reason=s.reason.strip(), verdict=s.verdict, pid=s.pid,
+                            cgroup=s.cgroup, futex=s.futex, policy=s.policy, value=s.value, flags=s.flags,
+                            value_min=s.value_min, value_max=s.value_max, before=before, after=after)
+            # walkthrough actions are never sidesteps (an "oom" bound counts as possibly inside)
+            for j, st in enumerate(self.sc.walkthrough):
+                if st.do is None:
+                    continue
+                action = action_from_spec(st)  # validated by walkthrough()
+                at = self.jiffies(st.at, f"walkthrough[{j}].at")
+                if side.matches_action(action) and side.could_be_in_window(at):
+                    raise self.err(path, f"walkthrough[{j}] ({action.describe()} at {st.at}) is this sidestep: "
+                                         "the walkthrough must win by the lesson; narrow the sidestep")
+            out.append(side)
+        return out
+
 
 class Built(NamedTuple):
     kernel: Kernel
     script: list[tuple[int, Action]]  # the scene's timed actions
     walkthrough: list[Step]
     duration: int  # jiffies
+    sidesteps: list[Sidestep]  # player moves that skip the lesson
 
 
 def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None = None) -> Built:
@@ -329,10 +390,11 @@ def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None 
     k, actions = b.build(pol)
     steps = b.walkthrough(k)
     b.goals(k)
+    sidesteps = b.sidesteps(k)
     duration = b.jiffies(ls.scene.duration, "duration")
     # frozen-at-start cgroups: freeze after everything exists, so threads enter the refrigerator
     for c in ls.scene.cgroups:
         if c.frozen:
             k.freeze(c.path)
     k.drain()
-    return Built(k, actions, steps, duration)
+    return Built(k, actions, steps, duration, sidesteps)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import msgspec
 
 from .schema import GoalSpec
+from .sidesteps import ForfeitRec
 from .sim import Outcome, Simulation
 from .units import fmt_size, parse_duration, parse_size
 
 ACTION_COST = 10  # points per player action beyond par
+FORFEIT_TEXT = "win by the lesson, not a sidestep"  # the result line a forfeited play adds
 MET, FAILED, PENDING = "met", "failed", "pending"
 
 
@@ -27,6 +29,8 @@ class Result(msgspec.Struct):
     par: int
     goals: list[GoalResult]
     saved_by: list[str]  # policies under which the same play wins
+    # moves that sidestepped the lesson ([[sidesteps]] with verdict "forfeit"): the win is forfeited
+    forfeits: list[ForfeitRec] = []
 
 
 def goal_text(g: GoalSpec, hz: int) -> str:
@@ -116,8 +120,15 @@ def evaluate(sim: Simulation, o: Outcome | None = None, *, others: bool = True) 
     max_score = sum(g.points for g in goals)
     score = max(0, sum(g.points for g in goals if g.met) - ACTION_COST * max(0, actions - par))
     won = bool(goals) and all(g.met for g in goals)
+    forfeits = [ForfeitRec(sim.k.ms(at), a.describe(), s.reason) for at, a, s in sim.forfeits]
+    if forfeits:
+        # A move that skips the lesson forfeits the win and its points; the goals still say what
+        # happened, and one more line (0 points, never met) says why, for screens that list goals.
+        f = forfeits[0]
+        goals.append(GoalResult(FORFEIT_TEXT, False, f"{f.move} at {f.t_ms} ms: {f.reason}", 0))
+        won, score = False, 0
     saved_by: list[str] = []
-    if others and goals:
+    if others and goals and not forfeits:  # a forfeited play wins under no policy
         for pid in POLICIES:
             if pid == sim.k.policy.id:
                 if won:
@@ -127,4 +138,4 @@ def evaluate(sim: Simulation, o: Outcome | None = None, *, others: bool = True) 
             alt_o = alt.run(max(sim.k.jiffies, alt.k.jiffies))
             if all(evaluate_goal(g, alt_o, hz)[0] for g in sim.scene.goals):
                 saved_by.append(pid)
-    return Result(won, score, max_score, actions, par, goals, saved_by)
+    return Result(won, score, max_score, actions, par, goals, saved_by, forfeits)

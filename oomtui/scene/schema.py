@@ -145,6 +145,8 @@ class GameSpec(_S):
     par: Annotated[int, Meta(description="player actions an expert needs; each one more costs 10 points")] = 0
     order: Annotated[int | None, Meta(description="position on the story path (built-in scenes)")] = None
     hint: str | None = None
+    briefing: Annotated[str | None, Meta(description=(
+        "the story in two or three sentences, shown when the scene opens (default: the story's first sentences)"))] = None
 
 
 class StepSpec(_ActionArgs, kw_only=True):
@@ -154,6 +156,26 @@ class StepSpec(_ActionArgs, kw_only=True):
     caption: str
     do: ActionName | None = None
     hold: Annotated[bool, Meta(description="pause here until the presenter presses a key")] = False
+
+
+SidestepBound = Annotated[int | str, Meta(description=(
+    'a time ("2s") or "oom": the moment the OOM killer marks its first victim (mark_oom_victim) in this run. '
+    "Judged on the model's deterministic order of events: a move in the jiffy of that kill comes after it"))]
+
+
+class SidestepSpec(_ActionArgs, kw_only=True):
+    """A player move that wins without the scene's lesson, in the [[walkthrough]] vocabulary. A key left
+    out matches any value (no `pid`: any process); `value_min`/`value_max` bound a set_adj value."""
+
+    do: ActionName
+    reason: Annotated[str, Meta(description="why the move skips the lesson (shown to the player)")]
+    verdict: Annotated[Literal["refused", "forfeit"], Meta(description=(
+        "refused: the move is not applied and is no move; forfeit: it is applied and the win is forfeited"))] = "refused"
+    flags: Annotated[int | None, Meta(description="mrelease: the flags argument (default: any)")] = None
+    value_min: Annotated[int | None, Meta(description="set_adj: matches a new value >= this")] = None
+    value_max: Annotated[int | None, Meta(description="set_adj: matches a new value <= this")] = None
+    before: Annotated[SidestepBound | None, Meta(description="matches a move made before this")] = None
+    after: Annotated[SidestepBound | None, Meta(description="matches a move made at or after this")] = None
 
 
 class Scene(_S):
@@ -177,6 +199,8 @@ class Scene(_S):
     game: GameSpec | None = None
     goals: list[GoalSpec] = []
     walkthrough: Annotated[list[StepSpec], Meta(description="autoplay: oomtui play SCENE --autoplay")] = []
+    sidesteps: Annotated[list[SidestepSpec], Meta(description=(
+        "player moves that would win without the lesson: refused, or applied with the win forfeited"))] = []
 
 
 def json_schema() -> dict:

@@ -12,6 +12,7 @@ from ..kernel.core import Kernel, KernelError
 from .actions import Action, Step
 from .build import build_kernel
 from .load import LoadedScene
+from .sidesteps import Sidestep, SidestepRefused
 
 
 class KillRec(msgspec.Struct):
@@ -91,11 +92,16 @@ class Simulation:
         self.scene = ls.scene
         self.policy_override = policy
         self.kernel_override = kernel
-        self.k: Kernel
-        self.script: list[tuple[int, Action]]
-        self.k, self.script, self.walkthrough, self.duration = build_kernel(ls, policy, kernel)
+        built = build_kernel(ls, policy, kernel)
+        self.k: Kernel = built.kernel
+        self.script: list[tuple[int, Action]] = built.script
+        self.walkthrough, self.duration = built.walkthrough, built.duration
+        self.sidesteps: list[Sidestep] = built.sidesteps
         self._next_action = 0
         self.played: list[tuple[int, Action]] = []  # the player's actions, for replays and scoring
+        self.forfeits: list[tuple[int, Action, Sidestep]] = []  # (jiffy, move, sidestep): the win is forfeited
+        self._oom_at: int | None = None
+        self._oom_scanned = 0
 
     @property
     def id(self) -> str:
@@ -128,9 +134,34 @@ class Simulation:
             return self.advance(limit)
         return self.advance(max(0, min(nxt, self.k.jiffies + limit) - self.k.jiffies))
 
-    def apply(self, action: Action, scripted: bool = False) -> list[ev.AnyEvent]:
+    def oom_at(self) -> int | None:
+        """The jiffy at which the OOM killer first marked a victim (mark_oom_victim), None before."""
+        if self._oom_at is None:
+            events = self.k.events
+            for i in range(self._oom_scanned, len(events)):
+                if isinstance(events[i], ev.MarkVictim):
+                    self._oom_at = events[i].t
+                    break
+            self._oom_scanned = len(events)
+        return self._oom_at
+
+    def sidestep(self, action: Action) -> Sidestep | None:
+        """The scene's sidestep this player move would be now (first match in file order), else None.
+        The TUI may ask before applying, e.g. to word a confirmation; apply() enforces it anyway."""
+        if not self.sidesteps:
+            return None
+        now, oom = self.k.jiffies, self.oom_at()
+        return next((s for s in self.sidesteps if s.matches_action(action) and s.in_window(now, oom)), None)
+
+    def apply(self, action: Action, scripted: bool = False, *, sidesteps: bool = True) -> list[ev.AnyEvent]:
         """Apply a player's (or, with scripted=True, the scene's) action now. A bad target raises
-        KernelError with a clear message and changes nothing."""
+        KernelError with a clear message and changes nothing. A player's move that is one of the
+        scene's refused sidesteps raises SidestepRefused (a UserError), changes nothing and is not
+        counted; a forfeit sidestep is applied and recorded in `forfeits`. `sidesteps=False` skips
+        the check (replays of moves already judged)."""
+        side = self.sidestep(action) if sidesteps and not scripted else None
+        if side is not None and side.refused:
+            raise SidestepRefused(side, action)
         mark = len(self.k.events)
         try:
             self.k.emit(ev.ActionApplied(t=self.k.jiffies, what=action.describe(), caption=action.caption,
@@ -142,6 +173,8 @@ class Simulation:
             raise
         if not scripted:
             self.played.append((self.k.jiffies, action))
+            if side is not None:
+                self.forfeits.append((self.k.jiffies, action, side))
         return self.k.drain()
 
     def autoplay(self, until: int | None = None) -> list[tuple[Step, list[ev.AnyEvent]]]:
@@ -166,7 +199,7 @@ class Simulation:
                 continue
             other.advance(max(0, at - other.k.jiffies))
             try:
-                other.apply(action)
+                other.apply(action, sidesteps=False)  # judged where it was played
             except KernelError:
                 pass  # the target may not exist there (already gone): the player could not have done it
         return other
