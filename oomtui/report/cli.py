@@ -14,6 +14,7 @@ from ..scene.load import builtin_ids, load_scene
 from ..scene.goals import Result, evaluate
 from ..scene.sim import Outcome, Simulation
 from ..scene.units import parse_duration
+from ..text import visible
 
 STYLE = {
     "kill": "bold red", "oom": "yellow", "reap": "magenta", "futex-ok": "green", "futex-bad": "bold white on red",
@@ -186,7 +187,8 @@ def compare_main(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=Text.assemble((c.title, "bold"), "  ", (f"({c.scene})", "dim")))
+    # c.scene is the reference as given (a path may hold control characters); the title is already visible
+    t = Table(title=Text.assemble((c.title, "bold"), "  ", (f"({visible(c.scene)})", "dim")))
     cols = ["policy", "OOM victims", "memory back", "OOM blocked", "reaper", "futex waiters", "process_mrelease"]
     rows = []
     for r in c.policies:

@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import UserError
+from ..text import visible
 from .schema import Scene
 
 
@@ -24,7 +25,8 @@ class SceneError(UserError):
         self.file, self.path, self.line, self.message = file, path, line, message
         where = file + (f":{line}" if line else "")
         key = f" at {path}" if path else ""
-        super().__init__(f"{where}: {message}{key}")
+        # a message may quote the file's own text (a bad value, a key): shown, never obeyed
+        super().__init__(visible(f"{where}: {message}{key}", multiline=True))
 
 
 def builtin_dir():
@@ -57,14 +59,15 @@ def resolve(ref: str) -> tuple[str, str]:
     """(display name, text) of a built-in id or a path."""
     p = Path(ref)
     if p.suffix == ".toml" or p.exists() or "/" in ref:
+        shown = visible(str(p))  # a file name is printed in every error: never with raw control characters
         try:
-            return str(p), p.read_text(encoding="utf-8")
+            return shown, p.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise UserError(f"{ref}: no such file") from None
+            raise UserError(f"{shown}: no such file") from None
         except IsADirectoryError:
-            raise UserError(f"{ref}: is a directory, expected a scene file (.toml)") from None
+            raise UserError(f"{shown}: is a directory, expected a scene file (.toml)") from None
         except (OSError, UnicodeDecodeError) as e:
-            raise UserError(f"{ref}: cannot read: {e}") from None
+            raise UserError(f"{shown}: cannot read: {visible(str(e))}") from None
     text = _builtin_text(ref)
     if text is None:
         ids = builtin_ids()
@@ -88,7 +91,9 @@ class LoadedScene:
 
 def load_scene(ref: str) -> LoadedScene:
     name, text = resolve(ref)
-    return LoadedScene(parse_scene(text, name), name, text, ref)
+    # the ref is the scene's id on screen (the status bar, best scores): a path's control characters
+    # are shown like the scene's own text
+    return LoadedScene(parse_scene(text, name), name, text, visible(ref))
 
 
 def loads(text: str, name: str = "<scene>") -> LoadedScene:
@@ -104,9 +109,38 @@ def parse_scene(text: str, name: str = "<scene>") -> Scene:
         line = int(m.group(1)) if m else None
         raise SceneError(name, None, f"not valid TOML: {re.sub(r' [(]at line.*', '', str(e))}", line) from None
     try:
-        return msgspec.convert(data, Scene)
+        scene = msgspec.convert(data, Scene)
     except msgspec.ValidationError as e:
         raise _rewrite(e, data, text, name) from None
+    _make_visible(scene)
+    return scene
+
+
+# Scene text that may run over several lines; every other string (comm, title, a cgroup path, a goal's
+# text) is one line, where a newline or a tab is escaped too.
+MULTILINE = frozenset({"story", "briefing", "hint", "caption", "source", "reason"})
+
+
+def _make_visible(obj, multiline: bool = False) -> None:
+    """Every string of a decoded scene with its control characters shown as escapes (oomtui.text), so a
+    comm "\\x1b[2J" is printed as those characters, never obeyed by the terminal. Done once here, so the
+    TUI, `run`, `check` and `compare` all show the same text; identifiers (cgroup paths, futex names)
+    change the same way everywhere they are written, so references between them still match."""
+    if isinstance(obj, msgspec.Struct):
+        for f in obj.__struct_fields__:
+            v = getattr(obj, f)
+            if isinstance(v, str):
+                shown = visible(v, multiline=f in MULTILINE)
+                if shown != v:
+                    setattr(obj, f, shown)
+            elif isinstance(v, (list, msgspec.Struct)):
+                _make_visible(v, f in MULTILINE)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if isinstance(v, str):
+                obj[i] = visible(v, multiline=multiline)
+            elif isinstance(v, (list, msgspec.Struct)):
+                _make_visible(v)
 
 
 _AT = re.compile(r"^(.*) - at `\$(.*)`$")
