@@ -100,12 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("play", help="open the interactive view on a scene (the default command)")
     _scene_args(s, optional=True)
-    s.add_argument("--paused", action="store_true", help="start paused")
+    s.add_argument("--paused", action="store_true", help="stay paused after the briefing (space runs the clock)")
     s.add_argument("--speed", type=float, default=1.0, metavar="X", help="simulated seconds per real second (0.05 to 100)")
     s.add_argument("--autoplay", action="store_true",
                    help="play the scene's walkthrough through the same commands as the keys, with captions")
     s.add_argument("--big", action="store_true",
                    help="presenter layout: large digits for time, the reaper countdown and free memory")
+    s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop at each kernel decision with a card saying what the kernel did (default: on for "
+                        "story scenes you have not won yet, off with --autoplay)")
     s.set_defaults(func=_cmd_play)
 
     s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
@@ -113,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="FILE.cast", required=True, help="where to write the cast")
     s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
     s.add_argument("--big", action="store_true", help="the presenter layout")
+    s.add_argument("--teach", action="store_true",
+                   help="show teach-mode cards at each kernel decision, each for its reading time")
     s.set_defaults(func=_cmd_record)
 
     s = sub.add_parser("screenshot", help="an SVG of the view at a given simulated time (for slides and docs)")
@@ -196,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
             return _default(args)
         return func(args)
     except UserError as e:
-        print(f"oomtui: {e}", file=sys.stderr)
+        from .text import visible
+
+        # a message quotes file names and input: their control characters are shown, never obeyed
+        print(f"oomtui: {visible(str(e), multiline=True)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("oomtui: interrupted", file=sys.stderr)

@@ -27,7 +27,6 @@ from pathlib import Path
 from ..errors import UserError
 
 FPS = 20  # frames per simulated second in the cast
-HOLD_S = 3.0  # a hold step pauses the cast this long
 END_S = 5.0  # the result screen stays this long at the end
 CLEAR = "\x1b[?25l\x1b[2J\x1b[H"  # hide the cursor, clear: the first frame then paints everything
 
@@ -144,7 +143,6 @@ class Recorder:
         self.shown: list[list[tuple[str, str]]] | None = None
         self.events: list[tuple[float, str, str]] = []
         self.offset = 0.0  # seconds of holds so far
-        self.pending_hold = 0.0
         self.t = 0.0
         self.bytes_written = 0
 
@@ -204,13 +202,16 @@ def fixed_console(app) -> None:
                           legacy_windows=False, _environ={}, force_terminal=True, safe_box=False, soft_wrap=False)
 
 
-def new_app(scene: str, policy: str | None, kernel: str | None, big: bool, autoplay: bool, driver=None):
-    """An app that the recorder (or the screenshot) drives: no wall-clock timer, no score keeping."""
+def new_app(scene: str, policy: str | None, kernel: str | None, big: bool, autoplay: bool, driver=None,
+            teach: bool = False, reading: bool = False, holds: bool = False):
+    """An app that the recorder (or the screenshot) drives: no wall-clock timer, no score keeping, no
+    briefing panel; reading time, holds and teach cards only where the caller asks (the recorder adds
+    their time to the cast's timeline instead of waiting)."""
     from ..scene.load import load_scene
     from ..tui.app import make_app
 
     app = make_app(load_scene(scene), policy=policy, kernel=kernel, paused=False, autoplay=autoplay, big=big,
-                   clock=False, driver_class=driver)
+                   clock=False, driver_class=driver, briefing=False, teach=teach, reading=reading, holds=holds)
     app.keep_scores = False
     app.animation_level = "none"
     fixed_console(app)
@@ -230,13 +231,15 @@ async def _settle(pilot, rec: Recorder) -> None:
 
 
 async def record_async(scene: str, *, size=(120, 36), policy: str | None = None, kernel: str | None = None,
-                       big: bool = False, fps: int = FPS) -> tuple[dict, list[tuple[float, str, str]]]:
-    """Run the walkthrough and return (header, events)."""
+                       big: bool = False, fps: int = FPS, teach: bool = False) -> tuple[dict, list[tuple[float, str, str]]]:
+    """Run the walkthrough and return (header, events). The briefing is the first caption; each
+    caption's reading time, each hold and each teach card adds its time to the timeline."""
     from ..tui.screens.game import ResultScreen
 
     w, h = size
     rec = Recorder(w, h)
-    app = new_app(scene, policy, kernel, big, autoplay=True, driver=driver_class(rec))
+    app = new_app(scene, policy, kernel, big, autoplay=True, driver=driver_class(rec), teach=teach, reading=True,
+                  holds=True)
     e = app.engine
     hz = e.k.hz
 
@@ -245,8 +248,6 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
 
     def on_step(step) -> None:
         rec.marker(now(), step.caption)
-        if step.hold:
-            rec.pending_hold += HOLD_S
 
     app.on_step = on_step
     async with app.run_test(headless=False, size=size) as pilot:
@@ -256,20 +257,25 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
             raise RuntimeError("the TUI wrote nothing to the recording driver: Textual's App no longer writes "
                                "through a non-headless driver (App._display); oomtui.record.cast needs updating")
         limit = e.sim.duration + hz  # never loop forever
+        stuck = 0
         while e.k.jiffies < limit:
             if isinstance(app.screen, ResultScreen):
                 break
             if e.finished and not e.sim.scene.goals:
                 break
+            if app.seq.waiting is not None:
+                # a caption being read, a hold or a card: the cast shows it for that long
+                rec.offset += app.seq.owed()
+                app.go_on()
+                await _settle(pilot, rec)
+                rec.flush(now())
+                continue
             j0 = e.k.jiffies
-            events = e.frame(1 / fps)
-            app.after_events(events, moved=e.k.jiffies != j0)
+            events = app.advance(e.take(1 / fps))
             await _settle(pilot, rec)
             rec.flush(now())
-            if rec.pending_hold:
-                rec.offset += rec.pending_hold
-                rec.pending_hold = 0.0
-            if e.k.jiffies == j0 and not events and not isinstance(app.screen, ResultScreen) and e.paused:
+            stuck = stuck + 1 if e.k.jiffies == j0 and not events else 0
+            if stuck > fps and not isinstance(app.screen, ResultScreen):
                 break  # nothing can move any more (a panic)
         await _settle(pilot, rec)
         rec.flush(now())
@@ -297,7 +303,7 @@ def record(scene: str, **kw) -> str:
 def main(args) -> int:
     size = parse_size(args.size)
     text = record(args.scene, size=size, policy=args.policy, kernel=getattr(args, "kernel", None),
-                  big=bool(getattr(args, "big", False)))
+                  big=bool(getattr(args, "big", False)), teach=bool(getattr(args, "teach", False)))
     out = Path(args.output)
     try:
         out.write_text(text, encoding="utf-8")

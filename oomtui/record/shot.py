@@ -18,8 +18,7 @@ async def shoot_async(scene: str, at: str = "0s", *, size=(120, 36), policy: str
                       kernel: str | None = None, autoplay: bool = False, big: bool = False) -> str:
     from ..scene.units import parse_duration
 
-    app = new_app(scene, policy, kernel, big, autoplay=autoplay)
-    app.on_step = lambda step: None  # holds do not wait for a key here
+    app = new_app(scene, policy, kernel, big, autoplay=autoplay)  # no reading time, holds or cards
     e = app.engine
     if at.strip().lower() == "end":
         target = e.sim.duration
@@ -32,14 +31,10 @@ async def shoot_async(scene: str, at: str = "0s", *, size=(120, 36), policy: str
         await pilot.pause()
         while e.k.jiffies < target and not e.k.panicked:
             j0 = e.k.jiffies
-            app.after_events(e.advance(target - j0), moved=True)
+            app.advance(target - j0)
             if e.k.jiffies == j0 and (e.stop_at is None or e.stop_at <= j0):
                 break
-        app.table.rebuild()
-        app.dmesg.reset()
-        for p in app.panels:
-            p._last = None
-        app.after_events([], moved=True)
+        app.redraw()
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()

@@ -1,9 +1,14 @@
 """The live view: `oomtui` / `oomtui play [SCENE]`.
 
-The App owns an Engine (the Simulation plus pause/speed) and a 30 fps timer that advances
-simulated time by wall time x speed. Every user action goes through a command object
-(commands.py) and `apply_action`; each frame's events are handed to the panels, which redraw
-only what those events (or the passing of time) changed.
+The App owns an Engine (the Simulation plus pause/speed), a Sequencer (the briefing, walkthrough
+steps, caption reading time, teach-mode cards) and a 30 fps timer that advances simulated time by
+wall time x speed. Every user action goes through a command object (commands.py) and
+`apply_action`; each frame's events are handed to the panels, which redraw only what those events
+(or the passing of time) changed.
+
+The host API that commands, tests, the recorder, the screenshot and the benchmarks use:
+`advance(n)`, `next_event()`, `go_on()`, `redraw()`, `run_to_end()`, `apply_action(action)`,
+`run_command(id, **params)` and `panel_text(id)`.
 """
 
 from __future__ import annotations
@@ -12,54 +17,105 @@ import time
 from pathlib import Path
 
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.widgets import Static
 
 from ..errors import UserError
 from ..kernel.core import KernelError
 from ..scene.actions import Action
 from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
-from .commands import BY_ID, CommandError, bindings, palette_provider
+from . import sequencer as seqmod
+from . import styles
+from .commands import BY_ID, CommandError, bindings
 from .engine import Engine
+from .sequencer import Sequencer
 from .view import secs
-from .widgets.game import CaptionBar, ObjectivePanel, OomFooter
-from .widgets.panels import DecisionPanel, DmesgLog, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
+from .widgets.dmesg import DmesgLog
+from .widgets.game import BriefingPanel, CaptionBar, ObjectivePanel, OomFooter
+from .widgets.panels import DecisionPanel, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
 from .widgets.proctable import ProcessTable
 
 FPS = 30
 COMPACT_W, COMPACT_H = 112, 28
+MIN_W, MIN_H = 60, 16  # below this a notice replaces the view
+TIGHT_H = 44  # below this (wide layout) the side panels drop their side and bottom borders
 PANELS = ("reaper", "futex", "memory", "decision")
+PANELS_TITLE = {0: "OOM reaper", 1: "Futexes", 2: "Memory", 3: "OOM decision"}
+
+
+def palette_provider():
+    """App.COMMANDS entry: textual.command is imported when the palette first opens."""
+    from .palette import OomCommands
+
+    return OomCommands
+
+
+def side_width(w: int) -> int:
+    """The side column grows with the terminal: 52 columns at 120, 84 at 200, 105 at 250."""
+    return max(52, min(110, int(w * 0.42)))
 
 
 class OomApp(App):
     CSS_PATH = Path(__file__).with_name("oomtui.tcss")
     TITLE = "oomtui"
-    BINDINGS = bindings()
+    BINDINGS = bindings() + [
+        # the briefing, a teach card or a hold: enter goes on (space does too, through Pause)
+        Binding("enter", "go_on", "Go on", show=False, priority=True, id="oomtui.go_on"),
+        Binding("escape", "dismiss_briefing", "Close", show=False, priority=True, id="oomtui.escape"),
+    ]
     COMMANDS = App.COMMANDS | {palette_provider}
     ENABLE_COMMAND_PALETTE = True
 
+    # ------------------------------------------------------------------ colours: styles.py
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(styles.VARIABLES)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables for the current theme plus ours (resolved); every style role is
+        rebuilt from them here, on start-up and on each theme change."""
+        self.theme_variables = styles.use_theme(super().get_css_variables())
+        return self.theme_variables
+
+    def _theme_changed(self, theme) -> None:
+        """The roles have the new theme's colours: redraw what has them baked into its text."""
+        for w in (*self.panels, self.goals):
+            w._last = None
+        self.status._last = ""
+        self._seq_shown = -1
+        self.dmesg.notify_style_update()
+        self.dmesg.refresh()
+        self.after_events([], moved=False)
+
     def __init__(self, scene: str | LoadedScene | None = None, *, policy: str | None = None,
                  kernel: str | None = None, paused: bool = False, speed: float = 1.0, fps: int = FPS,
-                 autoplay: bool = False, big: bool = False, clock: bool = True, driver_class=None):
+                 autoplay: bool = False, big: bool = False, clock: bool = True, driver_class=None,
+                 briefing: bool = False, teach: bool = False, reading: bool | None = None, holds: bool = True):
         """autoplay: run the scene's walkthrough through the commands, captions in a caption bar.
-        big: the presenter layout. clock=False: no wall-clock timer (the recorder drives time)."""
+        big: the presenter layout. clock=False: no wall-clock timer (the recorder drives time).
+        briefing: open on the scene's briefing, the clock at 0 until space. teach: stop at each
+        kernel decision with a card. reading: captions hold time for their reading time (default:
+        with the clock). holds: a hold step waits for a key."""
         super().__init__(driver_class=driver_class)
         ls = scene if isinstance(scene, LoadedScene) else load_scene(scene or DEFAULT_SCENE)
         self.engine = Engine(ls, policy=policy, kernel=kernel, paused=paused, speed=speed)
+        self.start_paused = paused
+        self.seq = Sequencer(self.engine, autoplay=autoplay, teach_mode=teach, briefing=briefing,
+                             reading=clock if reading is None else reading, holds=holds, run_step=self._run_step)
         self.fps = fps
         self.panel_index = 0
         self._last_tick = time.monotonic()
         self._last_script_j = -1
         self._layout_size = None
+        self._seq_shown = -1
         self.autoplay = autoplay
         self.big = big
         self.clock = clock
-        self.steps: list = []  # the walkthrough still to run (autoplay)
-        self.step_i = 0
-        self.holding = False  # a hold step waits for a key
         self.on_step = None  # callback(step) when a walkthrough step runs (the recorder's markers)
         self.last_result = None  # (Result, Outcome) of the last scored end
         self.keep_scores = True  # False: do not touch the best-scores file (recordings, screenshots)
-        self._in_steps = False
+        self._in_step = False
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -76,6 +132,7 @@ class OomApp(App):
                 self.table.narrow = self.big
                 yield self.table
                 # the filter Input is mounted here when / is first pressed
+                yield BriefingPanel(e, id="briefing")
                 yield DmesgLog(e, id="dmesg")
             with VerticalScroll(id="side"):
                 yield ObjectivePanel(e, id="goals")
@@ -85,24 +142,58 @@ class OomApp(App):
                 yield DecisionPanel(e, id="decision", classes="panel")
         self.caption = CaptionBar(id="caption")
         yield self.caption
+        yield Static("", id="toosmall")
         yield OomFooter()
 
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
+        self.status.seq = self.seq
         self.dmesg = self.query_one(DmesgLog)
         self.goals = self.query_one(ObjectivePanel)
+        self.briefing_panel = self.query_one(BriefingPanel)
         self.panels = [self.query_one(f"#{p}") for p in PANELS]
         self.bigbar = self.query_one("#big") if self.big else None
         self.set_class(self.big, "-big")
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_layout()
         self.table.rebuild()
         self.table.focus()
         self.dmesg.reset()
-        self._start_autoplay()
+        self.seq.start()
         self.after_events([], moved=True)
         self._last_tick = time.monotonic()
         if self.clock:
             self.set_interval(1 / self.fps, self._tick)
+        from . import game
+
+        game.warn_player(self.notify)  # a bad scores file found before start-up (moved aside): say so once
+
+    def _refresh_notifications(self) -> None:
+        """Notifications never cover a dialog: under a modal screen they wait (a dialog shows its own
+        errors) and come back when it closes. Textual sets the rack's display inline, so CSS cannot
+        do this; tests/tui/test_first_minute.py fails if Textual stops calling this."""
+        from textual.css.query import NoMatches
+        from textual.screen import ModalScreen
+        from textual.widgets._toast import ToastRack
+
+        if isinstance(self.screen, ModalScreen):
+            try:
+                self.screen.get_child_by_type(ToastRack).display = False
+            except NoMatches:
+                pass
+            return
+        super()._refresh_notifications()
+
+    def notify(self, message: str, *, markup: bool = False, **kw) -> None:  # type: ignore[override]
+        """Plain text unless asked: notifications quote scene text (a comm "[/x]" raised MarkupError)."""
+        super().notify(message, markup=markup, **kw)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, made safe at tiny sizes (palette.SafeCommandPalette)."""
+        from .palette import SafeCommandPalette
+
+        if self.use_command_palette and not SafeCommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
 
     def on_resize(self) -> None:
         self._apply_layout()
@@ -116,6 +207,14 @@ class OomApp(App):
         w, h = self.size
         compact = w < COMPACT_W or h < COMPACT_H
         self.set_class(compact, "-compact")
+        self.set_class(not compact and h < TIGHT_H, "-tight")
+        self.set_class(w < MIN_W or h < MIN_H, "-toosmall")
+        small = self.query("#toosmall")
+        if small:
+            small.first().update(f"terminal too small ({w}×{h}, needs {MIN_W}×{MIN_H}); q quits")
+        side = self.query("#side")
+        if side:
+            side.first().styles.width = None if compact else side_width(w)
         for i, p in enumerate(getattr(self, "panels", [])):
             p.set_class(i == self.panel_index, "-shown")
             p.set_class(compact, "-compact")
@@ -123,9 +222,14 @@ class OomApp(App):
         if goals is not None and goals.has_class("-compact") != compact:
             goals.set_class(compact, "-compact")
             goals._last = None
-        side = self.query("#side")
+        dmesg = getattr(self, "dmesg", None)
+        if dmesg is not None:
+            dmesg.wrap = not compact
         if side:
             side.first().border_title = PANELS_TITLE[self.panel_index] + "  (v: next panel)" if compact else None
+        brief = getattr(self, "briefing_panel", None)
+        if brief is not None and self.seq.briefing:
+            brief.show_briefing(key_of=self._key_of, compact=compact)
 
     def cycle_panel(self, panel: str | None = None) -> None:
         if panel is not None:
@@ -145,16 +249,65 @@ class OomApp(App):
         e = self.engine
         if e.paused or len(self.screen_stack) > 1:  # time stands still while a dialog is open
             return
+        self.seq.tick(dt)
+        if self.seq.waiting is not None:
+            if self.seq.version != self._seq_shown:
+                self.after_events([], moved=False)
+            return
         j0 = e.k.jiffies
-        events = e.frame(dt)
-        if e.k.jiffies != j0 or events:
+        events = self.seq.advance(e.take(dt))
+        if e.k.jiffies != j0 or events or self.seq.version != self._seq_shown:
             self.after_events(events, moved=True)
+
+    # ------------------------------------------------------------------ host API
+    def advance(self, n: int) -> list:
+        """Advance up to n jiffies as the clock would (walkthrough steps, teach stops), and redraw."""
+        events = self.seq.advance(int(n))
+        self.after_events(events, moved=True)
+        return events
+
+    def next_event(self) -> list:
+        """Run to the next thing the kernel reports (stopping at walkthrough steps)."""
+        e = self.engine
+        before = e.k.jiffies
+        events = e.next_event()
+        self.seq.note_events(events)
+        self.seq.start()
+        if not events and e.k.jiffies == before:
+            self.notify("Nothing is scheduled: the kernel is idle.", title="Next event")
+        self.after_events(events)
+        return events
+
+    def go_on(self) -> str | None:
+        """The key that ends the briefing, a teach card, a hold or a caption's reading time."""
+        ended = self.seq.go_on()
+        if ended == seqmod.BRIEFING and not self.start_paused:
+            self.engine.paused = False
+        if ended in (seqmod.HOLD,):
+            self.engine.paused = False
+        self.engine.carry = 0.0
+        self._last_tick = time.monotonic()
+        self.seq.start()
+        self.after_events([], moved=False)
+        return ended
+
+    def redraw(self) -> None:
+        """Redraw everything from the model (after time jumped or the scene changed)."""
+        self.table.rebuild()
+        self.dmesg.reset()
+        for p in self.panels:
+            p._last = None
+        self.goals._last = None
+        self.after_events([], moved=True)
+
+    def panel_text(self, panel_id: str) -> str:
+        """The plain text a panel shows now (for tests and tools)."""
+        w = self.query_one(f"#{panel_id}")
+        return w.plain() if hasattr(w, "plain") else str(w.render())
 
     def after_events(self, events: list, moved: bool = True) -> None:
         """Hand one frame's events to every panel; each redraws only what changed."""
         e = self.engine
-        if self.steps and not self._in_steps:
-            self._run_due_steps()
         self.table.refresh()
         for p in self.panels:
             p.sync(events, moved)
@@ -162,8 +315,9 @@ class OomApp(App):
         if self.bigbar is not None:
             self.bigbar.sync(events, moved)
         self.dmesg.sync(events, moved)
-        self._captions()
-        if e.finished and not e.end_noted and not self._in_steps:
+        self._scripted(events)
+        self._show_sequencer()
+        if e.finished and not e.end_noted and not self.seq.waiting:
             e.end_noted = True
             if e.sim.scene.goals:
                 self.finish()
@@ -174,6 +328,39 @@ class OomApp(App):
         self.status.sync(events, moved)
         if self.compact and events:
             self._auto_panel(events)
+
+    def _show_sequencer(self) -> None:
+        """The briefing, the current teach card or caption, as the sequencer has them."""
+        s = self.seq
+        if s.version == self._seq_shown:
+            return
+        self._seq_shown = s.version
+        self.set_class(s.briefing, "-briefing")
+        self.briefing_panel.display = s.briefing
+        if s.briefing:
+            self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact)
+        if s.card is not None:
+            self.caption.card(s.card, more=len(s.cards) - 1, teach_key=self._key_of("teach"))
+        elif s.caption is not None:
+            text, at, hold = s.caption
+            self.caption.say(text, at, hold=hold)
+        else:
+            self.caption.clear()
+        self._place_toasts()
+
+    def _key_of(self, command_id: str) -> str:
+        from .screens.help import effective_keys
+
+        return effective_keys(self, BY_ID[command_id])
+
+    def _place_toasts(self) -> None:
+        """Notifications never cover the caption bar or the objective: above the caption bar,
+        bottom left (over dmesg) in the wide layout; top left (over the tree) in the compact one."""
+        from textual.widgets._toast import ToastRack
+
+        for rack in self.screen.query(ToastRack):
+            cap = self.caption.outer_size.height if self.caption.display and self.caption.has_class("-shown") else 0
+            rack.styles.margin = (0, 0, 1 + cap, 0)
 
     # ------------------------------------------------------------------ the game
     def finish(self) -> None:
@@ -188,6 +375,7 @@ class OomApp(App):
         result = evaluate(e.sim, o)
         self.last_result = (result, o)
         best = self.keep_scores and game.record_score(e.sim.id, result.score, result.max_score, result.won)
+        game.warn_player(self.notify)
         nxt = game.next_story(e.sim.id)
 
         def done(choice: str | None) -> None:
@@ -198,73 +386,30 @@ class OomApp(App):
             elif choice == "scenes":
                 self.run_command("scene")
 
+        self.clear_notifications()
         self.push_screen(ResultScreen(e.sim.scene.title, e.k.policy.id, result, o, best, nxt), done)
 
     def run_to_end(self) -> None:
-        """End the scene now: run the rest of it at once (the walkthrough too, holds skipped)."""
-        e = self.engine
-        self.holding = False
-        while not e.finished and not e.k.panicked:
-            events = e.advance(e.sim.duration - e.k.jiffies)
-            self._in_steps = True  # one after_events at the end, not one per step
-            try:
-                self._run_due_steps(skip_holds=True)
-            finally:
-                self._in_steps = False
-            if not events and e.stop_at is None and e.k.jiffies < e.sim.duration:
-                break
-        self.table.rebuild()
-        self.dmesg.reset()
-        for p in self.panels:
-            p._last = None
-        self.after_events([], moved=True)
+        """End the scene now: run the rest of it at once (the walkthrough too, holds and cards skipped)."""
+        if self.engine.finished:
+            self.engine.end_noted = False
+        self.seq.run_rest()
+        self.redraw()
 
     # ------------------------------------------------------------------ autoplay
-    def _start_autoplay(self) -> None:
-        self.step_i = 0
-        self.holding = False
-        self.steps = list(self.engine.sim.walkthrough) if self.autoplay else []
-        self.engine.stop_at = self.steps[0].at if self.steps else None
-        if self.autoplay and not self.steps:
-            self.caption.say("This scene has no walkthrough: it runs on its own.")
-        elif not self.autoplay:
-            self.caption.clear()
-
-    def _run_due_steps(self, skip_holds: bool = False) -> None:
-        """Run every walkthrough step whose time has come, through the same commands as the keys."""
+    def _run_step(self, st) -> None:
+        """A walkthrough step, through the same commands as the keys."""
         from .game import step_commands
 
-        e = self.engine
-        guard, self._in_steps = self._in_steps, True
-        try:
-            while self.step_i < len(self.steps) and self.steps[self.step_i].at <= e.k.jiffies:
-                st = self.steps[self.step_i]
-                self.step_i += 1
-                if st.action is not None:
-                    for cid, params in step_commands(st.action):
-                        self.run_command(cid, **params)
-                if self.on_step is not None:
-                    self.on_step(st)
-                hold = st.hold and not skip_holds and self.on_step is None
-                self.caption.say(st.caption, secs(st.at, e.k.hz, 2), hold=hold)
-                if hold:
-                    self.holding = True
-                    e.paused = True
-                    break
-            e.stop_at = self.steps[self.step_i].at if self.step_i < len(self.steps) else None
-        finally:
-            self._in_steps = guard
-
-    def release_hold(self) -> None:
-        self.holding = False
-        self.engine.paused = False
-        self.engine.carry = 0.0
-        self._last_tick = time.monotonic()
-        if self.step_i:
-            st = self.steps[self.step_i - 1]
-            self.caption.say(st.caption, secs(st.at, self.engine.k.hz, 2))
-        self._run_due_steps()
-        self.after_events([], moved=False)
+        if st.action is not None:
+            self._in_step = True
+            try:
+                for cid, params in step_commands(st.action):
+                    self.run_command(cid, **params)
+            finally:
+                self._in_step = False
+        if self.on_step is not None:
+            self.on_step(st)
 
     def _auto_panel(self, events: list) -> None:
         """Compact layout: bring forward the panel the news is about."""
@@ -281,23 +426,41 @@ class OomApp(App):
         if want is not None and PANELS[self.panel_index] != want:
             self.cycle_panel(want)
 
-    def _captions(self) -> None:
+    def _scripted(self, events: list) -> None:
         """Scripted actions that came due since the last frame, as a toast with their caption."""
         e = self.engine
         j = e.k.jiffies
         for at, action in e.sim.script:
             if self._last_script_j < at <= j:
-                text = action.caption or action.describe()
-                self.notify(f"{text}\n[dim]{action.describe()}[/dim]", title=f"script at {secs(at, e.k.hz)}",
-                            timeout=4)
+                text = escape(action.caption or action.describe())  # scene text, shown as it is
+                self.notify(f"{text}\n[dim]{escape(action.describe())}[/dim]", title=f"script at {secs(at, e.k.hz)}",
+                            timeout=4, markup=True)
         self._last_script_j = j
 
-    # ------------------------------------------------------------------ commands
+    # ------------------------------------------------------------------ keys
     def action_command(self, command_id: str) -> None:
-        if self.holding and command_id not in ("quit", "help"):
-            self.release_hold()  # the key that ends a hold does nothing else
+        if self.seq.waiting == seqmod.HOLD and command_id not in ("quit", "help", "end", "teach"):
+            self.go_on()  # the key that ends a hold does nothing else
             return
         self.run_command(command_id)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "go_on":
+            return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD, seqmod.HOLD) and len(self.screen_stack) == 1
+        if action == "dismiss_briefing":
+            return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD) and len(self.screen_stack) == 1
+        return True
+
+    def action_go_on(self) -> None:
+        self.go_on()
+
+    def action_dismiss_briefing(self) -> None:
+        """Esc: close the briefing and look around first (the clock stays at 0, paused)."""
+        looking = self.seq.waiting == seqmod.BRIEFING
+        self.go_on()
+        if looking:
+            self.engine.paused = True
+            self.after_events([], moved=False)
 
     def run_command(self, command_id: str, raise_errors: bool = False, **params) -> bool:
         """Run a command as a key press would; params replace what it takes from the selection.
@@ -317,6 +480,7 @@ class OomApp(App):
     def apply_action(self, action: Action) -> list:
         """The one way the TUI changes kernel state."""
         events = self.engine.apply(action)
+        self.seq.note_events(events)
         self.after_events(events, moved=False)
         self.table.refresh()
         self._report(action, events)
@@ -330,29 +494,51 @@ class OomApp(App):
         if sys:
             s = sys[-1]
             ok = s.ret == 0
-            self.notify(syscall_text(s), title="syscall", severity="information" if ok else "error", timeout=6)
+            if self.seq.card is None:  # a teach card says it already
+                self.notify(syscall_text(s), title="syscall", severity="information" if ok else "error", timeout=6)
             if self.compact:
                 self.cycle_panel("reaper")
             return
-        if self._in_steps:
+        if self._in_step:
             return  # an autoplay step: its caption says it
-        extra = ""
-        if any(isinstance(x, ev.OomAborted) for x in events):
-            a = next(x for x in events if isinstance(x, ev.OomAborted))
-            extra = f"\naborted: blocked by pending victim {a.blocked_by} ({a.comm})"
-        elif any(isinstance(x, ev.Kill) for x in events):
-            extra = "\n" + ", ".join(f"killed {x.comm} {x.pid}" for x in events if isinstance(x, ev.Kill))
-        self.notify(action.describe() + extra, timeout=3)
+        from ..scene.feedback import effect_text
+
+        # what happened, not what was asked: a SIGTERM to a process with a handler kills nothing
+        self.notify(effect_text(action, events, self.engine.k), title=action.describe(), markup=False, timeout=4)
+
+    # ------------------------------------------------------------------ dialogs (commands.Host)
+    def ask_adj(self, pid: int, comm: str, current: int, done) -> None:
+        from .screens.modals import AdjScreen
+
+        self.push_screen(AdjScreen(pid, comm, current), done)
+
+    def pick(self, title: str, items: list[tuple[str, str]], current: str | None, done) -> None:
+        from .screens.modals import PickerScreen
+
+        self.push_screen(PickerScreen(title, items, current), done)
+
+    def pick_scene(self, current: str | None, done) -> None:
+        from .screens.game import ScenePicker
+
+        self.push_screen(ScenePicker(current), done)
+
+    def show_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     # ------------------------------------------------------------------ view helpers used by commands
-    def reset_view(self) -> None:
+    def reset_view(self, briefing: bool = False) -> None:
+        """A restart or a new scene: the view from the model, the walkthrough from its start."""
         self._last_script_j = -1
-        self._start_autoplay()
-        self.table.rebuild()
-        self.dmesg.reset()
-        for p in self.panels:
-            p._last = None
-        self.after_events([], moved=True)
+        self.seq.reset(briefing=briefing)
+        if briefing:
+            self.engine.paused = self.start_paused
+        self.seq.start()
+        self.redraw()
+
+    brief_new_scenes = False  # interactive play opens every scene it switches to on its briefing
 
     def open_filter(self) -> None:
         found = self.query("#filter")
@@ -362,7 +548,7 @@ class OomApp(App):
             from textual.widgets import Input
 
             inp = Input(placeholder="filter: comm, pid, tid or cgroup — enter applies, esc clears", id="filter")
-            self.query_one("#left").mount(inp, before=self.dmesg)
+            self.query_one("#left").mount(inp, before=self.query_one("#briefing"))
         inp.value = self.table.filter
         inp.add_class("-open")
         inp.focus()
@@ -382,9 +568,14 @@ class OomApp(App):
             self.table.focus()
 
     def on_key(self, event) -> None:
-        if self.holding and event.key not in ("q", "question_mark", "f1", "ctrl+p", "ctrl+q", "ctrl+c"):
-            self.release_hold()
+        if self.seq.waiting == seqmod.HOLD and event.key not in (
+                "q", "question_mark", "f1", "ctrl+p", "ctrl+q", "ctrl+c", "e", "T"):
+            self.go_on()
             event.prevent_default()  # the key that ends a hold does nothing else
+            event.stop()
+            return
+        if event.key == "escape" and self.table.filter and self.focused is self.table:
+            self.set_filter("")  # esc clears an applied filter
             event.stop()
             return
         inp = self.query("#filter")
@@ -398,23 +589,36 @@ class OomApp(App):
     # each refresh recomposes the whole footer (its cost showed in the start-up and key latency).
 
 
-PANELS_TITLE = {0: "OOM reaper", 1: "Futexes", 2: "Memory", 3: "OOM decision"}
-
-
 def make_app(scene: str | LoadedScene | None = None, **kw) -> OomApp:
     """One factory for the CLI, the tests and the benchmarks."""
     return OomApp(scene, **kw)
 
 
+def teach_default(ls: LoadedScene) -> bool:
+    """Teach mode is on for story scenes the player has not won yet."""
+    from . import game
+
+    g = ls.scene.game
+    if g is None or g.order is None:
+        return False
+    best = game.load_scores().get(ls.ref)
+    return not (isinstance(best, dict) and best.get("won") is True)
+
+
 def main(args) -> int:
-    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big."""
+    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big, .teach."""
     speed = getattr(args, "speed", None)
     speed = 1.0 if speed is None else speed
     if not 0.05 <= speed <= 100:  # also 0 and nan
         raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
-    app = make_app(getattr(args, "scene", None), policy=getattr(args, "policy", None),
-                   kernel=getattr(args, "kernel", None), paused=bool(getattr(args, "paused", False)),
-                   speed=speed, autoplay=bool(getattr(args, "autoplay", False)),
-                   big=bool(getattr(args, "big", False)))
+    ls = load_scene(getattr(args, "scene", None) or DEFAULT_SCENE)
+    autoplay = bool(getattr(args, "autoplay", False))
+    teach = getattr(args, "teach", None)
+    if teach is None:
+        teach = teach_default(ls) and not autoplay
+    app = make_app(ls, policy=getattr(args, "policy", None), kernel=getattr(args, "kernel", None),
+                   paused=bool(getattr(args, "paused", False)), speed=speed, autoplay=autoplay,
+                   big=bool(getattr(args, "big", False)), briefing=not autoplay, teach=teach)
+    app.brief_new_scenes = not autoplay
     app.run()
-    return 0
+    return 0 if app.return_code in (None, 0) else 1

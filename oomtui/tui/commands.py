@@ -9,7 +9,7 @@ Commands never touch kernel state: they build a scene Action and hand it to `app
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
 
 from textual.binding import Binding
 
@@ -17,7 +17,41 @@ from ..kernel.policy import POLICIES
 from ..scene import actions as A
 
 if TYPE_CHECKING:
-    from .app import OomApp
+    from .engine import Engine
+    from .sequencer import Sequencer
+
+
+class Host(Protocol):
+    """What a command may use (the App implements it): the model, the selection in the process
+    tree, and a few verbs. Commands import no screen, palette or help module: dialogs are the
+    host's (ask_adj, pick, pick_scene, show_help)."""
+
+    engine: "Engine"
+    seq: "Sequencer"
+    table: Any  # the process tree's selection: selected, selected_process(), selected_cgroup(), select_*()
+    goals: Any  # the objective panel: toggle_hint()
+    brief_new_scenes: bool
+
+    def apply_action(self, action: A.Action) -> list: ...
+    def run_command(self, command_id: str, raise_errors: bool = False, **params) -> bool: ...
+    def advance(self, n: int) -> list: ...
+    def next_event(self) -> list: ...
+    def go_on(self) -> str | None: ...
+    def after_events(self, events: list, moved: bool = True) -> None: ...
+    def reset_view(self, briefing: bool = False) -> None: ...
+    def run_to_end(self) -> None: ...
+    def finish(self) -> None: ...
+    def cycle_panel(self, panel: str | None = None) -> None: ...
+    def set_filter(self, text: str) -> None: ...
+    def open_filter(self) -> None: ...
+    def notify(self, message: str, **kw) -> None: ...
+    def exit(self) -> None: ...
+    def action_command_palette(self) -> None: ...
+    def ask_adj(self, pid: int, comm: str, current: int, done: Callable[[int | None], None]) -> None: ...
+    def pick(self, title: str, items: list[tuple[str, str]], current: str | None,
+             done: Callable[[str | None], None]) -> None: ...
+    def pick_scene(self, current: str | None, done: Callable[[str | None], None]) -> None: ...
+    def show_help(self) -> None: ...
 
 
 class CommandError(Exception):
@@ -43,15 +77,15 @@ class Command:
             return cls.key_display
         return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in (cls.key or "").split(","))
 
-    def available(self, app: "OomApp") -> bool:
+    def available(self, app: Host) -> bool:
         """Whether the palette offers it now."""
         return True
 
-    def label(self, app: "OomApp") -> str:
+    def label(self, app: Host) -> str:
         """The palette's wording for the current selection."""
         return self.title
 
-    def execute(self, app: "OomApp", **params) -> None:
+    def execute(self, app: Host, **params) -> None:
         raise NotImplementedError
 
 
@@ -59,7 +93,7 @@ KEY_NAMES = {"space": "space", "full_stop": ".", "greater_than_sign": ">", "plus
              "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "ctrl+p": "^p"}
 
 
-def _pid(app: "OomApp", pid: int | None, what: str) -> int:
+def _pid(app: Host, pid: int | None, what: str) -> int:
     if pid is not None:
         return int(pid)
     p = app.table.selected_process()
@@ -68,12 +102,12 @@ def _pid(app: "OomApp", pid: int | None, what: str) -> int:
     return p.pid
 
 
-def _proc_label(app: "OomApp") -> str:
+def _proc_label(app: Host) -> str:
     p = app.table.selected_process()
     return f"{p.comm} {p.pid}" if p else "the selected process"
 
 
-def _live_selected(app: "OomApp") -> bool:
+def _live_selected(app: Host) -> bool:
     p = app.table.selected_process()
     return p is not None and p.exited_at is None
 
@@ -89,6 +123,9 @@ class Pause(Command):
         return "Resume" if app.engine.paused else "Pause"
 
     def execute(self, app, paused: bool | None = None) -> None:
+        if paused is None and app.seq.waiting in ("briefing", "card", "hold"):
+            app.go_on()  # space starts the scene, closes a teach card, ends a hold
+            return
         app.engine.paused = (not app.engine.paused) if paused is None else bool(paused)
         app.engine.carry = 0.0
         app.after_events([], moved=False)
@@ -102,7 +139,9 @@ class Step(Command):
 
     def execute(self, app, n: int = 1) -> None:
         app.engine.paused = True
-        app.after_events(app.engine.advance(int(n)))
+        if app.seq.waiting is not None:
+            app.go_on()  # stepping is the player's way on: past the briefing, a card or a caption
+        app.advance(int(n))
 
 
 class NextEvent(Command):
@@ -113,11 +152,9 @@ class NextEvent(Command):
 
     def execute(self, app) -> None:
         app.engine.paused = True
-        before = app.engine.k.jiffies
-        events = app.engine.next_event()
-        if not events and app.engine.k.jiffies == before:
-            app.notify("Nothing is scheduled: the kernel is idle.", title="Next event")
-        app.after_events(events)
+        if app.seq.waiting is not None:
+            app.go_on()
+        app.next_event()
 
 
 class Faster(Command):
@@ -265,15 +302,13 @@ class Adj(Command):
         if value is not None:
             app.apply_action(A.SetAdj(pid=target, value=int(value)))
             return
-        from .screens.modals import AdjScreen
-
         p = app.engine.k.process(target)
 
         def done(v: int | None) -> None:
             if v is not None:
                 app.run_command("adj", pid=target, value=v)
 
-        app.push_screen(AdjScreen(p.pid, p.comm, p.oom_score_adj), done)
+        app.ask_adj(p.pid, p.comm, p.oom_score_adj, done)
 
 
 class Unlock(Command):
@@ -323,8 +358,6 @@ class Policy(Command):
         if policy is not None:
             app.apply_action(A.SetPolicy(policy=policy))
             return
-        from .screens.modals import PickerScreen
-
         cur = app.engine.k.policy.id
         items = [(p.id, f"{p.id:<18} {p.kernels:<30} {p.title}") for p in POLICIES.values()]
 
@@ -332,7 +365,7 @@ class Policy(Command):
             if v is not None and v != cur:
                 app.run_command("policy", policy=v)
 
-        app.push_screen(PickerScreen("Kernel policy", items, cur), done)
+        app.pick("Kernel policy", items, cur, done)
 
 
 class Restart(Command):
@@ -343,7 +376,7 @@ class Restart(Command):
 
     def execute(self, app, policy: str | None = None) -> None:
         app.engine.restart(policy)
-        app.reset_view()
+        app.reset_view(briefing=False)
         app.notify(f"Restarted under {app.engine.k.policy.id}", title=app.engine.sim.scene.title, timeout=2)
 
 
@@ -359,15 +392,13 @@ class Scene(Command):
 
         if scene is not None:
             app.engine.load(load_scene(scene))
-            app.reset_view()
+            app.reset_view(briefing=app.brief_new_scenes)
             return
-        from .screens.game import ScenePicker
-
         def done(v: str | None) -> None:
             if v is not None:
                 app.run_command("scene", scene=v)
 
-        app.push_screen(ScenePicker(app.engine.sim.id), done)
+        app.pick_scene(app.engine.sim.id, done)
 
 
 class Hint(Command):
@@ -395,11 +426,30 @@ class End(Command):
     show = False  # the objective panel says "e end"
 
     def execute(self, app) -> None:
-        if app.engine.finished:
+        if app.engine.finished and app.engine.end_noted:
             if app.engine.sim.scene.goals:
                 app.finish()
             return
         app.run_to_end()
+
+
+class Teach(Command):
+    """Teach mode on or off: the clock stops at each kernel decision (a victim chosen, the reaper's
+    timer armed or fired, a futex owner dying, a waiter's fate, process_mrelease returning) with a card
+    saying what the kernel did and what you can do now; space goes on."""
+
+    id, key, title = "teach", "T", "Teach mode"
+    show = False
+
+    def label(self, app):
+        return "Teach mode off" if app.seq.teach else "Teach mode on"
+
+    def execute(self, app, on: bool | None = None) -> None:
+        on = (not app.seq.teach) if on is None else bool(on)
+        app.seq.set_teach(on)
+        app.after_events([], moved=False)
+        app.notify("the clock stops at each kernel decision" if on else "the clock runs through",
+                   title=f"Teach mode {'on' if on else 'off'}", timeout=3)
 
 
 class Filter(Command):
@@ -450,10 +500,7 @@ class Help(Command):
     footer = "help"
 
     def execute(self, app) -> None:
-        from .screens.help import HelpScreen
-
-        if not isinstance(app.screen, HelpScreen):
-            app.push_screen(HelpScreen())
+        app.show_help()
 
 
 class Palette(Command):
@@ -482,24 +529,23 @@ class Quit(Command):
 
 COMMANDS: list[Command] = [
     Pause(), Step(), NextEvent(), Faster(), Slower(), Oom(), Freeze(), Kill(), Term(), Mrelease(), Adj(),
-    Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Filter(), Panel(), Select(), Help(), Palette(), Quit(),
+    Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Teach(), Filter(), Panel(), Select(), Help(), Palette(),
+    Quit(),
 ]
+# the footer's order: at 80 columns the footer cuts from the right, and help and quit must stay
+FOOTER_FIRST = ("help", "quit")
 BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
 
 
 def bindings() -> list[Binding]:
     """One Binding per command; its id ("oomtui.kill") lets a keymap move it to another key."""
     out = []
-    for c in COMMANDS:
+    first = [BY_ID[i] for i in FOOTER_FIRST]
+    for c in first + [c for c in COMMANDS if c not in first]:
         if c.key is None or not c.bind:
             continue
+        # q quits from every screen (a dialog, the result screen) unless a text input has the key:
+        # a priority binding is still filtered out where an Input consumes the key
         out.append(Binding(c.key, f"command('{c.id}')", c.footer or c.title, show=c.show, key_display=c.key_display,
-                           tooltip=c.help(), id=f"oomtui.{c.id}"))
+                           tooltip=c.help(), id=f"oomtui.{c.id}", priority=c.id == "quit"))
     return out
-
-
-def palette_provider():
-    """App.COMMANDS entry: textual.command is imported when the palette first opens."""
-    from .palette import OomCommands
-
-    return OomCommands

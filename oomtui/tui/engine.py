@@ -83,20 +83,20 @@ class Engine:
         return self.k.jiffies >= self.sim.duration
 
     # ------------------------------------------------------------------ driving
-    def frame(self, dt: float) -> list[ev.AnyEvent]:
-        """Advance by `dt` wall seconds at the current speed (nothing while paused)."""
+    def take(self, dt: float) -> int:
+        """How many jiffies `dt` wall seconds make at the current speed (nothing while paused)."""
         if self.paused or self.k.panicked:
-            return []
+            return 0
         self.carry += dt * self.speed * self.k.hz
         n = int(self.carry)
         if n <= 0:
-            return []
+            return 0
         self.carry -= n
         # a stalled frame (suspend, debugger) must not jump the story by minutes
         n = min(n, max(1, int(self.k.hz * self.speed)))
         if self.k.jiffies < self.sim.duration:  # stop exactly at the end: that is when a scene is scored
             n = min(n, self.sim.duration - self.k.jiffies)
-        return self.advance(n)
+        return n
 
     def advance(self, n: int) -> list[ev.AnyEvent]:
         if self.stop_at is not None:

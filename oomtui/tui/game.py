@@ -70,43 +70,199 @@ def step_commands(action: A.Action) -> list[tuple[str, dict]]:
 
 
 # ---------------------------------------------------------------------- best scores
-def state_dir() -> Path:
-    """$XDG_STATE_HOME/oomtui, default ~/.local/state/oomtui."""
+# The scores file is the player's, and it may be anything: hand-edited, truncated, from another version.
+# Reading it never raises. A file that cannot be read or parsed as a JSON object is moved aside to
+# scores.json.bad-<time> (never deleted, never overwritten) and the player is told once (take_warning);
+# inside a good file, an entry of the wrong shape is ignored on reading and kept as it is on writing.
+MAX_POINTS = 10**6  # scores and maxima are clamped to 0..MAX_POINTS
+MAX_FILE = 1 << 20  # a scores file is a few kB; anything over 1 MiB is not one
+_pending: list[str] = []  # warnings the player has not been shown yet
+_told: set[str] = set()  # bad files that could not be moved aside, already warned about
+
+
+def state_dir() -> Path | None:
+    """$XDG_STATE_HOME/oomtui, default ~/.local/state/oomtui; None when there is no home to put it in
+    (HOME empty, or unset with no passwd entry, or not an absolute path): the game then goes on without saving."""
     base = os.environ.get("XDG_STATE_HOME") or ""
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
-    return root / "oomtui"
+    if base and Path(base).is_absolute():  # a relative XDG_STATE_HOME is ignored (XDG spec)
+        return Path(base) / "oomtui"
+    if os.environ.get("HOME") == "":  # Path.home() would make it "/"
+        return None
+    try:
+        home = Path.home()
+    except (RuntimeError, OSError, KeyError):  # "Could not determine home directory"
+        return None
+    return home / ".local" / "state" / "oomtui" if home.is_absolute() else None
 
 
-def scores_path() -> Path:
-    return state_dir() / "scores.json"
+def scores_path() -> Path | None:
+    d = state_dir()
+    return d / "scores.json" if d is not None else None
+
+
+def take_warning() -> str | None:
+    """What went wrong with the scores file since the last call, for the player (once), or None."""
+    if not _pending:
+        return None
+    msg = "\n".join(_pending)
+    _pending.clear()
+    return msg
+
+
+def warn_player(notify) -> None:
+    """Show a pending scores warning through `notify` (App.notify); nothing if there is none."""
+    msg = take_warning()
+    if msg:
+        notify(msg, title="Best scores", severity="warning", timeout=12, markup=False)
+
+
+def _warn(path: Path, why: str, moved: Path | None) -> None:
+    from ..text import visible
+
+    where = visible(str(path))
+    if moved is not None:
+        _pending.append(f"Best scores: {where} could not be read ({why}). It was moved to {visible(moved.name)}; "
+                        "best scores start afresh.")
+    elif str(path) not in _told:  # it stays there: say so once, not at every read
+        _told.add(str(path))
+        _pending.append(f"Best scores: {where} could not be read ({why}) nor moved aside; "
+                        "scores will not be saved.")
+
+
+def _read(path: Path) -> tuple[dict | None, str | None]:
+    """(the file's JSON object, None), ({}, None) when there is no file, or (None, why it is bad)."""
+    import stat
+
+    try:
+        # O_NONBLOCK: a FIFO in place of the file must not hang the game
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return {}, None
+    except OSError as e:
+        return None, e.strerror or type(e).__name__
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, "not a regular file"
+        if st.st_size > MAX_FILE:
+            return None, f"{st.st_size} bytes, too large"
+        chunks, size = [], 0
+        while size <= MAX_FILE:
+            b = os.read(fd, MAX_FILE + 1 - size)
+            if not b:
+                break
+            chunks.append(b)
+            size += len(b)
+        raw = b"".join(chunks)
+        if size > MAX_FILE:  # it grew while we read it
+            return None, "too large"
+    except OSError as e:
+        return None, e.strerror or type(e).__name__
+    finally:
+        os.close(fd)
+    try:
+        # huge or non-finite numbers become None (an entry then ignored) rather than a failed parse
+        data = json.loads(raw.decode("utf-8"), parse_int=_parse_int, parse_constant=lambda _: None)
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except RecursionError:
+        return None, "nested too deeply"
+    except ValueError as e:
+        return None, f"not JSON: {e}"
+    if not isinstance(data, dict):
+        return None, f"a JSON {type(data).__name__}, expected an object"
+    return data, None
+
+
+def _parse_int(s: str) -> int | None:
+    return int(s) if len(s) <= 30 else None
+
+
+def _move_aside(path: Path) -> Path | None:
+    """Rename the bad file to scores.json.bad-<YYYYmmddTHHMMSS>[-N]; None if it cannot be moved."""
+    import time
+
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for n in range(100):
+        dest = path.with_name(f"{path.name}.bad-{stamp}" + (f"-{n}" if n else ""))
+        if os.path.lexists(dest):
+            continue  # never overwrite an earlier bad file
+        try:
+            os.rename(path, dest)
+        except OSError:
+            return None
+        return dest
+    return None
+
+
+def _load(path: Path) -> tuple[dict, bool]:
+    """The raw JSON object and whether it may be written back. A bad file is moved aside (and the
+    player warned); one that cannot be moved is left alone and never written over."""
+    data, why = _read(path)
+    if data is not None:
+        return data, True
+    moved = _move_aside(path)
+    _warn(path, why or "unreadable", moved)
+    return {}, moved is not None
+
+
+def _points(v: object) -> int | None:
+    if isinstance(v, bool):  # JSON true is not 1 point
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if not isinstance(v, int):
+        return None
+    return max(0, min(MAX_POINTS, v))
+
+
+def _entry(v: object) -> dict | None:
+    """A well-formed {"score", "max", "won"} from what the file holds for a scene, or None."""
+    if not isinstance(v, dict):
+        return None
+    score, max_score = _points(v.get("score")), _points(v.get("max"))
+    if score is None or max_score is None:
+        return None
+    return {"score": score, "max": max_score, "won": v.get("won") is True}  # "false" is no win
 
 
 def load_scores() -> dict[str, dict]:
-    """scene ref -> {"score", "max", "won"}; a missing or unreadable file is no scores."""
-    try:
-        data = json.loads(scores_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """scene ref -> {"score": int, "max": int, "won": bool}; no file, a bad file, or no home is no scores."""
+    path = scores_path()
+    if path is None:
         return {}
-    return data if isinstance(data, dict) else {}
+    data, _ = _load(path)
+    out = {}
+    for ref, v in data.items():
+        e = _entry(v)
+        if e is not None:
+            out[ref] = e
+    return out
 
 
 def record_score(ref: str, score: int, max_score: int, won: bool) -> bool:
     """Keep the best (a win beats a loss, then the higher score). True if this is a new best.
-    A state directory that cannot be written is not an error: the game goes on."""
-    scores = load_scores()
-    old = scores.get(ref)
-    new = {"score": int(score), "max": int(max_score), "won": bool(won)}
-    if old is not None and (bool(old.get("won")), int(old.get("score", 0))) >= (won, score):
+    A state directory that cannot be written is not an error: the game goes on. Other scenes'
+    entries are written back as they were, even ones this version cannot read."""
+    path = scores_path()
+    if path is None:
+        return False
+    data, writable = _load(path)
+    if not writable:
+        return False
+    score, max_score, won = _points(int(score)) or 0, _points(int(max_score)) or 0, bool(won)
+    old = _entry(data.get(ref))
+    if old is not None and (old["won"], old["score"]) >= (won, score):
         return False
     first_loss = old is None and not won  # kept, but not worth a "new best"
-    scores[ref] = new
-    path = scores_path()
+    data[ref] = {"score": score, "max": max_score, "won": won}
     try:
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(scores, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-    except OSError:
+    except (OSError, ValueError, RecursionError):
         return False
     return not first_loss
 

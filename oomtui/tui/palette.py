@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from ..kernel.policy import POLICIES
 from .commands import COMMANDS
@@ -32,11 +33,29 @@ class OomCommands(Provider):
 
     async def discover(self) -> Hits:
         for text, help_, cb in self._entries():
-            yield DiscoveryHit(text, cb, help=help_)
+            # Content, not str: a str prompt is parsed as markup, and a comm "[/x]" raised MarkupError
+            yield DiscoveryHit(Content(text), cb, text=text, help=help_)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, help_, cb in self._entries():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), cb, help=help_)
+                # highlight() parses its text as markup: markup-like scene text is shown plain instead
+                yield Hit(score, matcher.highlight(text) if "[" not in text else Content(text), cb, text=text,
+                          help=help_)
+
+
+class SafeCommandPalette(CommandPalette):
+    """Textual's palette, made safe on a tiny terminal (Textual 8 bugs): paging (pageup/pagedown) a
+    command list with no area on screen is a no-op (OptionList._move_page raised KeyError), and the
+    list keeps a minimum width (wrapping its options to width 0 raised ValueError)."""
+
+    DEFAULT_CSS = """
+    SafeCommandPalette CommandList { min-width: 12; }
+    """
+
+    def _action_command_list(self, action: str) -> None:
+        if action.startswith("page_") and not self.query_one(CommandList).scrollable_content_region:
+            return
+        super()._action_command_list(action)

@@ -58,9 +58,19 @@ def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
     steps = sim.walkthrough
     markers = [e for e in events if e[1] == "m"]
     assert [m[2] for m in markers] == [s.caption for s in steps]
-    assert [m[0] for m in markers] == [s.at / sim.k.hz for s in steps]  # no hold before either step
-    # 8 s of scene + one 3 s hold + 5 s on the result screen
-    assert times[-1] == pytest.approx(sim.duration / sim.k.hz + cast.HOLD_S + cast.END_S)
+    # each caption is read before time goes on: the briefing (the first caption) and every step's
+    # caption add their reading time to the timeline, a hold its 3 s
+    from oomtui.tui import teach
+    from oomtui.tui.sequencer import HOLD_S
+
+    brief = teach.briefing(sim.scene, steps, sim.k.hz, key_of=str).caption()
+    offset, want = teach.reading_time(brief), []
+    for s in steps:
+        want.append(round(s.at / sim.k.hz + offset, 6))
+        offset += HOLD_S if s.hold else teach.reading_time(s.caption)
+    assert [m[0] for m in markers] == pytest.approx(want)
+    # 8 s of scene + the reading and holds + 5 s on the result screen
+    assert times[-1] == pytest.approx(sim.duration / sim.k.hz + offset + cast.END_S)
 
 
 def _replay(text: str, until: float | None = None):
@@ -81,7 +91,8 @@ def _replay(text: str, until: float | None = None):
 
 def test_cast_replays_to_the_right_screens(recorded):
     text = recorded[0]
-    mid = _replay(text, until=2.6)  # just after the kill under 6.18
+    second = [json.loads(x) for x in text.splitlines()[1:] if '"m"' in x][1][0]
+    mid = _replay(text, until=second + 0.1)  # the second step: just after the kill under 6.18
     assert "4. The frozen Android app" in mid and "linux-6.18" in mid
     assert "EOWNERDEAD" in mid and "victim" in mid.lower()
     assert "All of app's threads ran their own futex" in mid  # the caption bar

@@ -11,6 +11,7 @@ from oomtui.scene.load import DEFAULT_SCENE, load_scene
 from oomtui.scene.sim import Simulation
 from oomtui.tui import game
 from oomtui.tui.screens.game import ResultScreen, ScenePicker
+from oomtui.tui.sequencer import HOLD, READING
 
 from .test_commands import screen_text
 
@@ -219,15 +220,22 @@ async def test_filter_input_is_created_on_first_use(make_app):
 
 
 # ---------------------------------------------------------------------- autoplay
+def e_stands_still(app) -> bool:
+    """Time cannot move: paused, or the sequencer waits for a key."""
+    return app.engine.paused or app.seq.waiting is not None
+
+
 async def _autoplay_to_result(app, pilot, max_frames: int = 600):
     for _ in range(max_frames):
         await pilot.pause(0.01)
-        if app.holding:
+        if app.seq.waiting == HOLD:
             await pilot.press("x")
+        elif app.seq.waiting == READING:
+            app.go_on()  # the reading time is tested on its own; here it would only slow the test
         if isinstance(app.screen, ResultScreen):
             await pilot.pause()  # let it compose before anyone reads the screen
             return
-    raise AssertionError(f"no result screen; t={app.engine.k.jiffies} step {app.step_i}/{len(app.steps)}")
+    raise AssertionError(f"no result screen; t={app.engine.k.jiffies} step {app.seq.step_i}/{len(app.seq.steps)}")
 
 
 @pytest.mark.parametrize("scene", STORY)
@@ -237,7 +245,7 @@ async def test_autoplay_wins_every_story_scene(make_app, scene):
         await _autoplay_to_result(app, pilot)
         result, _ = app.last_result
         assert result.won, [(g.text, g.detail) for g in result.goals if not g.met]
-        assert app.step_i == len(app.engine.sim.walkthrough)
+        assert app.seq.step_i == len(app.engine.sim.walkthrough)
         assert "YOU WON" in screen_text(app)
         # every step's action went through the commands: the kernel saw them as the player's
         assert len(app.engine.sim.played) == sum(1 for s in app.engine.sim.walkthrough if s.action)
@@ -246,18 +254,20 @@ async def test_autoplay_wins_every_story_scene(make_app, scene):
 async def test_hold_waits_for_a_key_and_the_key_does_nothing_else(make_app):
     app = make_app("first-oom", paused=False, speed=10, autoplay=True)
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(300):
+        for _ in range(600):
             await pilot.pause(0.01)
-            if app.holding:
+            if app.seq.waiting == READING:
+                app.go_on()
+            if app.seq.waiting == HOLD:
                 break
-        assert app.holding and app.engine.paused
-        hold = app.engine.sim.walkthrough[app.step_i - 1]
+        assert app.seq.waiting == HOLD and e_stands_still(app)
+        hold = app.engine.sim.walkthrough[app.seq.step_i - 1]
         assert hold.hold and app.engine.k.jiffies == hold.at
         assert "press any key" in screen_text(app) and hold.caption[:30] in screen_text(app)
         app.run_command("select", pid=300)
         app.engine.set_speed(0.05)  # Pilot waits for idle after a key: keep the scene from ending meanwhile
         await pilot.press("k")  # ends the hold, kills nothing
-        assert not app.holding and not app.engine.paused
+        assert app.seq.waiting is None and not app.engine.paused
         assert not app.engine.k.pids[300].group_exit
         assert "press any key" not in screen_text(app)
 
@@ -265,18 +275,21 @@ async def test_hold_waits_for_a_key_and_the_key_does_nothing_else(make_app):
 async def test_autoplay_paused_start_and_restart_replays_the_walkthrough(make_app):
     app = make_app("frozen-android-app", paused=True, autoplay=True)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.engine.stop_at == app.steps[0].at  # time stops at each step
+        steps = app.seq.steps
+        assert app.engine.stop_at == steps[0].at  # time stops at each step
         await pilot.press("greater_than_sign")  # next event: runs to the first step, not past it
-        assert app.engine.k.jiffies <= app.steps[0].at
+        assert app.engine.k.jiffies <= steps[0].at
         app.engine.paused = False
-        for _ in range(200):
+        for _ in range(400):
             await pilot.pause(0.01)
-            if app.step_i >= 1:
+            if app.seq.waiting == READING:
+                app.go_on()
+            if app.seq.step_i >= 1:
                 break
         assert app.engine.k.policy.id == "linux-6.18"  # the step's policy switch, through the command
         app.engine.paused = True
         await pilot.press("r")
-        assert app.step_i == 0 and app.engine.stop_at == app.steps[0].at
+        assert app.seq.step_i == 0 and app.engine.stop_at == steps[0].at
 
 
 # ---------------------------------------------------------------------- presenter layout
@@ -289,7 +302,7 @@ async def test_big_layout_digits_follow_the_model(make_app):
     async with app.run_test(size=SIZE) as pilot:
         assert len(app.query(Digits)) == 3
         assert "SCORE" not in app.table._header(100).text  # fewer columns
-        app.after_events(app.engine.advance(int(2.5 * app.engine.k.hz)))
+        app.advance(int(2.5 * app.engine.k.hz))
         await pilot.pause()
         t, reaper, free, label = app.bigbar.values()
         assert t == "2.50" and reaper not in ("-", "") and "app 100" in label

@@ -19,7 +19,7 @@ CASES = {
 def _at(jiffy: int):
     async def run_before(pilot) -> None:
         app = pilot.app
-        app.after_events(app.engine.advance(jiffy))
+        app.advance(jiffy)
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()
@@ -44,8 +44,12 @@ def _autoplay_to(jiffy: int):
     async def run_before(pilot) -> None:
         app = pilot.app
         e = app.engine
-        while e.k.jiffies < jiffy:
-            app.after_events(e.advance(jiffy - e.k.jiffies))
+        for _ in range(100):  # each pass stops at a walkthrough step and its caption
+            if e.k.jiffies >= jiffy:
+                break
+            app.advance(jiffy - e.k.jiffies)
+            if app.seq.waiting is not None:
+                app.go_on()
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()
@@ -70,3 +74,15 @@ def test_game_result_screen(snap_compare, monkeypatch, tmp_path):
 def test_presenter_layout(snap_compare):
     app = make_app("frozen-android-app", paused=True, big=True)
     assert snap_compare(app, terminal_size=(120, 36), run_before=_autoplay_to(640))
+
+
+def test_light_theme(snap_compare):
+    """textual-light (issue 8 §7): the tree on the theme's surface, the marks (VICTIM, pinned, FROZEN),
+    the reaper timer, the gauges and the badges all readable on a light background."""
+    app = make_app("frozen-android-app", paused=True)
+
+    async def run_before(pilot) -> None:
+        pilot.app.theme = "textual-light"
+        await _at(640)(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

@@ -6,6 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
@@ -14,11 +15,8 @@ from textual.widgets.option_list import Option
 from ...kernel.policy import POLICIES
 from ...scene.goals import ACTION_COST
 from .. import game
-from ..widgets.game import DIFF, key_events
-
-WIN = Style(color="#000000", bgcolor="#5fbf5f", bold=True)
-LOSE = Style(color="#ffffff", bgcolor="#c0141c", bold=True)
-DIM = Style(color="#8a8a8a")
+from ..styles import R
+from ..widgets.game import diff_style, key_events
 
 
 class ResultScreen(ModalScreen[str | None]):
@@ -35,8 +33,8 @@ class ResultScreen(ModalScreen[str | None]):
     ResultScreen { align: center middle; }
     ResultScreen > VerticalScroll { width: 90%; max-width: 100; height: auto; max-height: 92%;
                                     border: thick $accent; background: $panel; padding: 0 1; }
-    ResultScreen.-won > VerticalScroll { border: thick #5fbf5f; }
-    ResultScreen.-lost > VerticalScroll { border: thick #c0141c; }
+    ResultScreen.-won > VerticalScroll { border: thick $success; }
+    ResultScreen.-lost > VerticalScroll { border: thick $error; }
     ResultScreen .hint { color: $text-muted; }
     """
 
@@ -49,43 +47,49 @@ class ResultScreen(ModalScreen[str | None]):
     def body(self) -> Text:
         r, o = self.result, self.outcome
         t = Text()
-        t.append(" YOU WON " if r.won else " NOT THIS TIME ", WIN if r.won else LOSE)
-        t.append(f"  {self.title_text}\n", Style(bold=True))
-        t.append(f"score {r.score} / {r.max_score}", Style(bold=True, color="#ffcc66"))
+        t.append(" YOU WON " if r.won else " NOT THIS TIME ", R.badge_ok if r.won else R.alarm)
+        t.append(f"  {self.title_text}\n", R.strong)
+        t.append(f"score {r.score} / {r.max_score}", R.accent)
         extra = max(0, r.actions - r.par)
-        t.append(f"   your actions {r.actions}, par {r.par}" + (f" (−{ACTION_COST * extra} points)" if extra else ""), DIM)
-        t.append(f"   under {self.policy}", DIM)
+        t.append(f"   your actions {r.actions}, par {r.par}" + (f" (−{ACTION_COST * extra} points)" if extra else ""), R.dim)
+        t.append(f"   under {self.policy}", R.dim)
         if self.new_best:
-            t.append("   ★ new best", Style(color="#ffcc33", bold=True))
-        t.append("\n\nGoals\n", Style(bold=True, color="#8a9bb0"))
+            t.append("   ★ new best", R.warn)
+        t.append("\n\nGoals\n", R.head)
         for g in r.goals:
-            t.append(" ✓ " if g.met else " ✗ ", WIN if g.met else LOSE)
-            t.append(f" {g.text}", Style(bold=True))
-            t.append(f"  — {g.detail}  ({g.points if g.met else 0}/{g.points})\n", DIM)
+            t.append(" ✓ " if g.met else " ✗ ", R.badge_ok if g.met else R.alarm)
+            t.append(f" {g.text}", R.strong)
+            t.append(f"  — {g.detail}  ({g.points if g.met else 0}/{g.points})\n", R.dim)
         lines = key_events(o)
         if lines:
-            t.append("\nWhat happened\n", Style(bold=True, color="#8a9bb0"))
+            t.append("\nWhat happened\n", R.head)
             for line in lines:
                 t.append(" " + line + "\n")
-        t.append("\nWhich kernel would have saved you", Style(bold=True, color="#8a9bb0"))
-        t.append("  (the same moves, replayed under each policy)\n", DIM)
+        t.append("\nWhich kernel would have saved you", R.head)
+        t.append("  (the same moves, replayed under each policy)\n", R.dim)
         if not r.saved_by:
             t.append(" none: every kernel loses with these moves; it is the moves that must change\n",
-                     Style(color="#ffcc33"))
+                     R.warn_plain)
         for pid, pol in POLICIES.items():
             ok = pid in r.saved_by
-            t.append(" ✓ " if ok else " · ", Style(color="#5fbf5f", bold=True) if ok else DIM)
-            t.append(f"{pid:<18}", Style(bold=ok))
-            t.append(f" {pol.kernels}\n", DIM if not ok else Style(color="#cccccc"))
+            t.append(" ✓ " if ok else " · ", R.ok if ok else R.dim)
+            t.append(f"{pid:<18}", R.strong if ok else Style())
+            t.append(f" {pol.kernels}\n", R.dim if not ok else R.text)
         return t
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self.body(), id="result-body")
-            keys = "enter keep watching · r restart · s scenes"
+            keys = "enter keep watching · r restart · s scenes · q quit"
             if self.next_scene:
                 keys += f" · n next: {self.next_scene}"
             yield Label(keys, classes="hint")
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _restyle(self, _theme=None) -> None:
+        self.query_one("#result-body", Static).update(self.body())
 
     def action_dismiss(self, result: str | None = None) -> None:  # type: ignore[override]
         if result == "next" and not self.next_scene:
@@ -102,9 +106,11 @@ class ScenePicker(ModalScreen[str | None]):
     ScenePicker { align: center middle; }
     ScenePicker > Vertical { width: 94%; max-width: 116; height: auto; max-height: 90%;
                              border: thick $accent; background: $panel; padding: 0 1; }
-    ScenePicker OptionList { height: auto; max-height: 24; }
+    ScenePicker OptionList { height: auto; max-height: 24; min-width: 12; }
+    /* min-width: an OptionList narrower than its border, padding and scrollbar crashed Textual */
     ScenePicker Input { margin-top: 1; }
     ScenePicker .hint { color: $text-muted; }
+    ScenePicker .hint.-error { color: $text-error; text-style: bold; }
     """
 
     def __init__(self, current: str | None = None) -> None:
@@ -113,20 +119,20 @@ class ScenePicker(ModalScreen[str | None]):
         self.entries = game.catalogue()
 
     def _label(self, e: game.Entry) -> Text:
-        t = Text(no_wrap=True, overflow="ellipsis")
+        t = Text()  # a long title wraps onto a second line rather than being cut
         t.append("● " if e.ref == self.current else "  ")
-        t.append(f"{e.order:>2}. " if e.order else "    ", Style(color="#8a9bb0"))
-        t.append(f"{e.ref:<24}", Style(bold=True))
+        t.append(f"{e.order:>2}. " if e.order else "    ", R.label)
+        t.append(f"{e.ref:<24}", R.strong)
         diff = e.difficulty or ("scenario" if not e.goals else "")
-        t.append(f"{diff:<9}", Style(color=DIFF.get(diff, "#8a8a8a")))
+        t.append(f"{diff:<9}", diff_style(diff))
         if e.best:
             b = e.best
             t.append(f"{'★' if b.get('won') else ' '} {b.get('score', 0):>3}/{b.get('max', 0):<3} ",
-                     Style(color="#ffcc33" if b.get("won") else "#aaaaaa"))
+                     R.warn_plain if b.get("won") else R.dim)
         else:
-            t.append("    –    " if e.goals else "         ", DIM)
+            t.append("    –    " if e.goals else "         ", R.dim)
         title = e.title.split(". ", 1)[1] if e.order and ". " in e.title else e.title
-        t.append(" " + (title if len(title) <= 56 else title[:55] + "…"))
+        t.append(" " + title)
         return t
 
     def compose(self) -> ComposeResult:
@@ -139,7 +145,7 @@ class ScenePicker(ModalScreen[str | None]):
                 options.append(Option(self._label(e), id=e.ref))
             yield OptionList(*options, id="scenes")
             yield Input(placeholder="or a scene file: path/to/scene.toml — enter opens it", id="scene-path")
-            yield Label("↑↓ choose · enter open · tab to the path · esc cancel", classes="hint")
+            yield Label("↑↓ choose · enter open · tab to the path · esc cancel", classes="hint", id="picker-hint")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
@@ -147,6 +153,13 @@ class ScenePicker(ModalScreen[str | None]):
         refs = [e.ref for e in self.entries]
         if self.current in refs:
             ol.highlighted = ol.get_option_index(self.current)
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+        game.warn_player(self.app.notify)  # a bad scores file, found by catalogue(): say so once
+
+    def _restyle(self, _theme=None) -> None:
+        ol = self.query_one(OptionList)
+        for e in self.entries:
+            ol.replace_option_prompt(e.ref, self._label(e))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -161,7 +174,11 @@ class ScenePicker(ModalScreen[str | None]):
         try:
             load_scene(path)
         except UserError as err:
-            self.notify(str(err), title="scene file", severity="error", timeout=6)
+            # in the dialog itself (a notification would cover it); the message quotes a path the
+            # player typed ("[x].toml"): never markup
+            hint = self.query_one("#picker-hint", Label)
+            hint.update(Content(str(err)))
+            hint.add_class("-error")
             return
         self.dismiss(path)
 

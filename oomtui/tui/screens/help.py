@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..commands import COMMANDS, KEY_NAMES
+from ..styles import R
 
 
 def effective_keys(app, cmd) -> str:
@@ -27,7 +27,7 @@ def effective_keys(app, cmd) -> str:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q,question_mark,f1", "dismiss(None)", "Close", id="help.close"),
+        Binding("escape,question_mark,f1", "dismiss(None)", "Close", id="help.close"),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -35,18 +35,21 @@ class HelpScreen(ModalScreen[None]):
                                   background: $panel; padding: 0 1; }
     """
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh(recompose=True))
+
     def compose(self) -> ComposeResult:
         app = self.app
         eng = app.engine  # type: ignore[attr-defined]
         sc = eng.sim.scene
         story = Text()
-        story.append(sc.title + "\n", Style(bold=True, color="#ffcc66"))
-        story.append(" ".join(sc.story.split()) + "\n", Style(color="#cccccc"))
+        story.append(sc.title + "\n", R.accent)
+        story.append(" ".join(sc.story.split()) + "\n", R.text)
         pol = eng.k.policy
-        story.append(f"\nPolicy {pol.id} ({pol.kernels}): ", Style(bold=True))
-        story.append(pol.summary + "\n", Style(color="#cccccc"))
-        table = Table(box=None, pad_edge=False, expand=True, show_header=True, header_style="bold #8a9bb0")
-        table.add_column("key", style="bold #ffcc66", no_wrap=True, width=10)
+        story.append(f"\nPolicy {pol.id} ({pol.kernels}): ", R.strong)
+        story.append(pol.summary + "\n", R.text)
+        table = Table(box=None, pad_edge=False, expand=True, show_header=True, header_style=R.head)
+        table.add_column("key", style=R.accent, no_wrap=True, width=10)
         table.add_column("command", style="bold", no_wrap=True, width=16)
         table.add_column("what it does")
         for c in COMMANDS:
@@ -54,14 +57,14 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(keys, c.title, c.help())
         table.add_row("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads")
         legend = Text()
-        legend.append("\nMarks: ", Style(bold=True))
+        legend.append("\nMarks: ", R.strong)
         for label, style, text in (
-            (" VICTIM ", "white on #b3261e", "chosen by the OOM killer (signal->oom_mm set)  "),
-            (" dying ", "black on #e0a030", "SIGKILL sent  "),
-            (" reaped ", "white on #7b3fa0", "its private memory was unmapped (MMF_UNSTABLE)  "),
-            (" pinned ", "white on #2a62c9", "dying, but a frozen/D thread or an mm sharer keeps the memory  "),
+            (" VICTIM ", R.mark_victim, "chosen by the OOM killer (signal->oom_mm set)  "),
+            (" dying ", R.mark_dying, "SIGKILL sent  "),
+            (" reaped ", R.mark_reaped, "its private memory was unmapped (MMF_UNSTABLE)  "),
+            (" pinned ", R.mark_pinned, "dying, but a frozen/D thread or an mm sharer keeps the memory  "),
         ):
-            legend.append(label, Style.parse(style))
+            legend.append(label, style)
             legend.append(" " + text)
         legend.append("\nThreads: R running · S sleeping · D uninterruptible · FROZEN v1/v2 · EXITING · ZOMBIE."
                       "\nFutex waiters: blocked · EOWNERDEAD (woken: owner died) · HUNG (the owner is gone and "
@@ -70,4 +73,4 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static(legend)
             yield Static(Text("\n") + story)
-            yield Static(Text("esc closes", style="italic #888888"))
+            yield Static(Text("esc closes · q quits", style=R.italic + R.dim))

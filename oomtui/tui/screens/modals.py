@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,7 +21,10 @@ class AdjScreen(ModalScreen[int | None]):
     AdjScreen > Vertical { width: 52; height: auto; border: thick $accent; background: $panel; padding: 0 1; }
     AdjScreen Label { width: 100%; }
     AdjScreen .hint { color: $text-muted; }
+    AdjScreen .hint.-error { color: $text-error; text-style: bold; }
     """
+
+    HINT = "-1000 never kill · 0 default · 1000 kill first · enter sets, esc cancels"
 
     def __init__(self, pid: int, comm: str, current: int) -> None:
         super().__init__()
@@ -28,9 +32,10 @@ class AdjScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"oom_score_adj of {self.comm} {self.pid} (now {self.current})")
+            # markup=False: a comm is the scene's text ("[/x]" raised MarkupError)
+            yield Label(f"oom_score_adj of {self.comm} {self.pid} (now {self.current})", markup=False)
             yield Input(str(self.current), type="integer", validators=[Integer(-1000, 1000)], id="adj")
-            yield Label("-1000 never kill · 0 default · 1000 kill first · enter sets, esc cancels", classes="hint")
+            yield Label(self.HINT, classes="hint", id="adj-hint")
 
     def on_mount(self) -> None:
         inp = self.query_one(Input)
@@ -41,12 +46,18 @@ class AdjScreen(ModalScreen[int | None]):
         try:
             v = int(event.value)
         except ValueError:
-            self.notify("a whole number from -1000 to 1000", severity="error")
+            self._error("a whole number from -1000 to 1000")
             return
         if not -1000 <= v <= 1000:
-            self.notify(f"{v} is outside -1000..1000", severity="error")
+            self._error(f"{v} is outside -1000..1000")
             return
         self.dismiss(v)
+
+    def _error(self, text: str) -> None:
+        """In the dialog itself: a notification would cover the dialog."""
+        hint = self.query_one("#adj-hint", Label)
+        hint.update(f"{text} · esc cancels")
+        hint.add_class("-error")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -60,7 +71,8 @@ class PickerScreen(ModalScreen[str | None]):
     PickerScreen { align: center middle; }
     PickerScreen > Vertical { width: 90%; max-width: 110; height: auto; max-height: 80%;
                               border: thick $accent; background: $panel; padding: 0 1; }
-    PickerScreen OptionList { height: auto; max-height: 20; }
+    PickerScreen OptionList { height: auto; max-height: 20; min-width: 12; }
+    /* min-width: an OptionList narrower than its border, padding and scrollbar crashed Textual */
     PickerScreen .hint { color: $text-muted; }
     """
 
@@ -72,8 +84,10 @@ class PickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"[b]{self.title_text}[/b]")
-            yield OptionList(*[Option(("● " if i == self.current else "  ") + text, id=i) for i, text in self.items])
+            yield Label(Text(self.title_text, style="bold"))
+            # Text prompts: an item is shown as it is, never parsed as markup
+            yield OptionList(*[Option(Text(("● " if i == self.current else "  ") + text), id=i)
+                               for i, text in self.items])
             yield Label("↑↓ choose · enter select · esc cancel", classes="hint")
 
     def on_mount(self) -> None:

@@ -10,15 +10,16 @@ from textual.widgets import Footer, Static
 from ...scene.goals import FAILED, MET, PENDING
 from ...scene.units import fmt_size
 from .. import game
+from ..styles import R
 from ..view import PAGE_KB, secs
-from .panels import DIM, LABEL, Panel
+from .panels import Panel
 
-MARK = {
-    MET: (" ✓ ", Style(color="#000000", bgcolor="#5fbf5f", bold=True)),
-    FAILED: (" ✗ ", Style(color="#ffffff", bgcolor="#c0141c", bold=True)),
-    PENDING: (" … ", Style(color="#000000", bgcolor="#8a9bb0", bold=True)),
-}
-DIFF = {"intro": "#66dd66", "easy": "#88ccff", "medium": "#ffcc33", "hard": "#ff6b6b"}
+MARK = {MET: (" ✓ ", "badge_ok"), FAILED: (" ✗ ", "alarm"), PENDING: (" … ", "goal_pending")}  # label, role
+
+
+def diff_style(difficulty: str) -> Style:
+    """A scene's difficulty (intro, easy, medium, hard) as its style role."""
+    return getattr(R, f"diff_{difficulty}", R.dim)
 
 
 class ObjectivePanel(Panel):
@@ -26,7 +27,7 @@ class ObjectivePanel(Panel):
 
     TITLE = "Objective"
     DEFAULT_CSS = """
-    ObjectivePanel { border: round #e0a030; border-title-color: #ffcc66; }
+    ObjectivePanel { border: round $accent; border-title-color: $text-accent; }
     """
 
     def __init__(self, engine, **kw) -> None:
@@ -73,24 +74,24 @@ class ObjectivePanel(Panel):
                     t.append(" ")
             elif i:
                 t.append("\n")
-            mark, style = MARK[s.state]
-            t.append(mark, style)
-            t.append(" " + s.text, Style(bold=True))
+            mark, role = MARK[s.state]
+            t.append(mark, R[role])
+            t.append(" " + s.text, R.strong)
             if not compact and s.detail:
-                t.append(f"\n    {s.detail}", DIM)
+                t.append(f"\n    {s.detail}", R.dim)
         t.append("\n" if not compact else "  ")
         par = g.par if g else 0
         if g is not None:
-            t.append(g.difficulty, Style(color=DIFF.get(g.difficulty, "#cccccc"), bold=True))
-            t.append(" · ", DIM)
-        t.append(f"par {par} · moves {len(e.sim.played)}", LABEL)
+            t.append(g.difficulty, diff_style(g.difficulty) + R.strong)
+            t.append(" · ", R.dim)
+        t.append(f"par {par} · moves {len(e.sim.played)}", R.label)
         if g is not None and g.hint:
             if self.show_hint:
-                t.append("\nhint ", Style(color="#ffcc66", bold=True))
-                t.append(g.hint, Style(italic=True))
+                t.append("\nhint ", R.accent)
+                t.append(g.hint, R.italic)
             else:
-                t.append(" · h hint", DIM)
-        t.append(" · e end", DIM)
+                t.append(" · h hint", R.dim)
+        t.append(" · e end", R.dim)
         return t
 
 
@@ -127,27 +128,50 @@ class CaptionBar(Static):
     """Autoplay captions, docked above the footer; a hold step waits here for a key."""
 
     DEFAULT_CSS = """
-    CaptionBar { height: auto; max-height: 4; background: #1d2b45; color: #ffffff; padding: 0 1;
+    CaptionBar { height: auto; max-height: 4; background: $primary-muted; color: $text; padding: 0 1;
                  display: none; }
     CaptionBar.-shown { display: block; }
-    CaptionBar.-hold { background: #4a3a10; }
+    CaptionBar.-hold { background: $warning-muted; }
+    CaptionBar.-card { max-height: 8; background: $primary-darken-2; color: $text;
+                       border-top: wide $accent; border-title-color: $text; border-title-style: bold;
+                       border-title-align: right; padding: 0 1; }
+    App.-compact CaptionBar.-card { max-height: 6; }
     """
 
     def say(self, text: str, at: str = "", hold: bool = False) -> None:
         t = Text()
         if at:
-            t.append(f"{at}  ", Style(color="#8a9bb0"))
-        t.append(text, Style(bold=True))
+            t.append(f"{at}  ", R.dim)
+        t.append(text, R.strong)
         if hold:
-            t.append("   ⏸ press any key to go on", Style(color="#ffcc33", bold=True))
+            t.append("   ")
+            t.append(" ⏸ press any key to go on ", R.badge_warn)
+        self.border_title = None
         self.update(t)
         self.set_class(True, "-shown")
         self.set_class(hold, "-hold")
+        self.set_class(False, "-card")
+
+    def card(self, card, more: int = 0, teach_key: str = "T") -> None:
+        """A teach-mode card: what the kernel just did and what the player can do now."""
+        from textual.content import Content
+
+        self.update(Content.assemble(
+            (" TEACH ", "bold $text on $accent"), " ", (card.title, "bold"), "\n",
+            card.what, "\n", (card.now, "italic $text-muted")))
+        # the keys stand in the top border, where no card length can push them off
+        self.border_title = (f"space continues{f' ({more} more)' if more else ''} · {teach_key} teach mode off · "
+                             "e end & score")
+        self.set_class(True, "-shown")
+        self.set_class(False, "-hold")
+        self.set_class(True, "-card")
 
     def clear(self) -> None:
+        self.border_title = None
         self.update("")
         self.set_class(False, "-shown")
         self.set_class(False, "-hold")
+        self.set_class(False, "-card")
 
 
 class BigBar(Horizontal):
@@ -156,10 +180,10 @@ class BigBar(Horizontal):
     DEFAULT_CSS = """
     BigBar { height: 5; dock: top; margin-top: 1; background: $surface; }
     BigBar > Vertical { width: 1fr; height: 5; padding: 0 2; }
-    BigBar Digits { width: auto; color: #ffcc66; text-style: bold; }
-    BigBar .biglabel { color: #8a9bb0; height: 1; }
-    BigBar #big-reaper Digits { color: #ff8c1a; }
-    BigBar #big-free Digits { color: #5fbf5f; }
+    BigBar Digits { width: auto; color: $text-primary; text-style: bold; }
+    BigBar .biglabel { color: $text-muted; height: 1; }
+    BigBar #big-reaper Digits { color: $text-warning; }
+    BigBar #big-free Digits { color: $text-success; }
     """
 
     def __init__(self, engine, **kw) -> None:
@@ -223,7 +247,56 @@ def key_events(o, limit: int = 9) -> list[str]:
     rows.sort(key=lambda r: r[0])
     out = [f"{t:>6} ms  {text}" for t, text in rows[:limit]]
     if len(rows) > limit:
-        out.append(f"          … {len(rows) - limit} more")
+        out.append(f"          + {len(rows) - limit} more")
     if o.oom_blocked_ms:
         out.append(f"          the OOM killer was blocked {o.oom_blocked_ms} ms in all")
     return out
+
+
+class BriefingPanel(Static):
+    """The briefing a scene opens on: the story in a few lines, the objective as a checklist, the
+    keys that matter here, and "space to start". It stands where dmesg is, under the process tree."""
+
+    DEFAULT_CSS = """
+    BriefingPanel { height: auto; max-height: 70%; border: round $accent; border-title-color: $text-accent;
+                    border-title-style: bold; border-subtitle-color: $text; border-subtitle-style: bold;
+                    border-subtitle-background: $success-darken-1; padding: 0 1; display: none;
+                    background: $surface; overflow-y: auto; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self, engine, **kw) -> None:
+        super().__init__(**kw)
+        self.engine = engine
+        self.border_title = "Briefing"
+
+    def show_briefing(self, key_of=None, compact: bool = False) -> None:
+        """compact (80x24): no blank lines, the keys on one line; "space to start" is always in the
+        bottom border, where no terminal height can push it off."""
+        from textual.content import Content
+
+        from ..teach import briefing
+
+        e = self.engine
+        b = briefing(e.sim.scene, e.sim.walkthrough, e.k.hz, key_of=key_of)
+        gap = [] if compact else ["\n"]
+        parts: list = [] if compact else [(b.title, "bold $text-accent"), "\n"]
+        parts += [b.text, "\n"]
+        if b.goals:
+            parts += gap + [("Objective", "bold"), "\n"]
+            for g in b.goals:
+                parts += ["  ☐ ", (g, "bold"), "\n"]
+        if compact:
+            for i, (key, what) in enumerate(b.keys):
+                parts += [" · " if i else "", (key, "bold $text-warning"), f" {what.split(',')[0]}"]
+        else:
+            parts += gap + [("Keys here", "bold"), "\n"]
+            for key, what in b.keys:
+                parts += ["  ", (f"{key:>5}", "bold $text-warning"), f"  {what}\n"]
+            parts += ["\n", ("The tree above lists every process with its oom_badness POINTS; the panels beside it "
+                              "show the kernel's moves as they happen.", "$text-muted")]
+        self.update(Content.assemble(*parts))
+        self.border_title = f"Briefing: {b.title}" if compact else "Briefing"
+        self.border_subtitle = "space to start · esc to look around first"
+
+    def plain(self) -> str:
+        return str(self.render())

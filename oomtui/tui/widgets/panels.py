@@ -1,4 +1,4 @@
-"""The small panels: status bar, OOM reaper, memory, futexes, the OOM decision, dmesg.
+"""The small panels: status bar, OOM reaper, memory, futexes, the OOM decision (dmesg is in dmesg.py).
 
 Each panel redraws from the model and the Engine's folded records, and only when its inputs
 changed (`sync(events, moved)`): `events` are this frame's events, `moved` whether time advanced.
@@ -7,43 +7,36 @@ changed (`sync(events, moved)`): `events` are this frame's events, `moved` wheth
 from __future__ import annotations
 
 import itertools
-import re
 import textwrap
 
 from rich.console import Group
-from rich.highlighter import Highlighter
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Log, Static
+from textual.widgets import Static
 
 from ...kernel import events as ev
 from ...kernel.state import MMF_OOM_SKIP
 from ...report.timeline import syscall_text
 from .. import view
+from ..styles import R
 from ..view import secs
 
-RED = "#ff5555"
-ALARM = Style(color="#ffffff", bgcolor="#c0141c", bold=True)
-OK = Style(color="#66dd66", bold=True)
-WARN = Style(color="#ffcc33", bold=True)
-DIM = Style(color="#7a7a7a")
-LABEL = Style(color="#8a9bb0")
 BAR_FULL = "█"
 BAR_EMPTY = "░"
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def bar(frac: float, width: int, color: str, empty: str = "#3a3f47") -> Text:
+def bar(frac: float, width: int, style: Style) -> Text:
     frac = max(0.0, min(1.0, frac))
     n = int(round(frac * width))
     t = Text()
-    t.append(BAR_FULL * n, Style(color=color))
-    t.append(BAR_EMPTY * (width - n), Style(color=empty))
+    t.append(BAR_FULL * n, style)
+    t.append(BAR_EMPTY * (width - n), R.gauge_empty)
     return t
 
 
-def gauge_color(frac: float) -> str:
-    return "#5fbf5f" if frac < 0.75 else ("#e0b030" if frac < 0.92 else "#ff4d4d")
+def gauge_style(frac: float) -> Style:
+    return R.gauge_ok if frac < 0.75 else (R.gauge_warn if frac < 0.92 else R.gauge_bad)
 
 
 class Panel(Static):
@@ -59,17 +52,29 @@ class Panel(Static):
         self.engine = engine
         self.border_title = self.TITLE
         self._last: list | None = None
+        self._lines_shown = 0
 
     def content_width(self) -> int:
         w = self.content_region.width or (self.size.width - 4)
         return max(20, w)
 
+    def plain(self) -> str:
+        """The text shown now (tests and tools read panels through this)."""
+        if self._last is None:
+            self.show(self.render_text())
+        return "\n".join(p for p, _ in self._last or [])
+
     def show(self, text: Text | list[Text]) -> None:
         parts = text if isinstance(text, list) else [text]
         key = [(x.plain, x.spans) for x in parts]
         if self._last is None or key != self._last:
-            self._last = key
-            self.update(parts[0] if len(parts) == 1 else Group(*parts))
+            # a relayout of the whole screen only when the panel may change height (a line more or
+            # less); a fixed-height panel (1fr) never needs one
+            fixed = self.styles.height is not None and self.styles.height.is_fraction
+            lines = 0 if fixed else sum(len(x.wrap(self.app.console, self.content_width())) for x in parts)
+            relayout = not fixed and (self._last is None or lines != self._lines_shown)
+            self._last, self._lines_shown = key, lines
+            self.update(parts[0] if len(parts) == 1 else Group(*parts), layout=relayout)
 
     def sync(self, events: list, moved: bool) -> None:  # pragma: no cover - overridden
         self.show(self.render_text())
@@ -87,53 +92,66 @@ class StatusBar(Static):
     """Scene title, policy (kernel era), simulated time, speed, paused or running, alarms."""
 
     DEFAULT_CSS = """
-    StatusBar { dock: top; height: 1; background: $primary-background; color: $text; }
+    StatusBar { dock: top; height: 1; background: $panel; color: $text; }
     """
 
     def __init__(self, engine, **kw) -> None:
         super().__init__(**kw)
         self.engine = engine
+        self.seq = None  # the App's Sequencer: the state word says what time waits for
         self._last = ""
 
     def sync(self, events: list | None = None, moved: bool = True) -> None:
         e = self.engine
         k = e.k
         pol = k.policy
-        width = self.size.width or 120
-        t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(" oomtui ", Style(color="#000000", bgcolor="#e0a030", bold=True))
-        state = Text(" ❚❚ PAUSED ", Style(color="#000000", bgcolor="#ffcc33", bold=True)) if e.paused else \
-            Text(" ▶ RUNNING ", Style(color="#000000", bgcolor="#55cc55", bold=True))
+        width = self.size.width or self.app.size.width or 120
+        t = Text(no_wrap=True, overflow="crop")
+        t.append(" oomtui ", R.brand)
+        state = Text(" ❚❚ PAUSED ", R.badge_warn) if e.paused else \
+            Text(" ▶ RUNNING ", R.badge_ok)
+        waiting = self.seq.waiting if self.seq is not None else None
+        if waiting in ("briefing", "card", "hold"):
+            word = {"briefing": " ❚❚ BRIEFING ", "card": " ❚❚ TEACH ", "hold": " ❚❚ HOLD "}[waiting]
+            state = Text(word, R.badge_warn)
         if k.panicked:
-            state = Text(" KERNEL PANIC ", ALARM)
-        clock = Text(f" t={k.jiffies / k.hz:7.3f}s ", Style(color="#ffffff", bold=True))
-        clock.append(f"j{k.jiffies} ", DIM)
-        speed = Text(f" {e.speed:g}x ", Style(color="#88ccff", bold=True))
-        policy = Text(f" {pol.id} ", Style(color="#ffffff", bgcolor="#3a4a6a", bold=True))
-        era = Text(f" {pol.kernels} · {pol.version} ", LABEL)
+            state = Text(" KERNEL PANIC ", R.alarm)
+        clock = Text(f" t={k.jiffies / k.hz:7.3f}s ", R.strong)
+        clock.append(f"j{k.jiffies} ", R.dim)
+        speed = Text(f" {e.speed:g}x ", R.speed)
+        policy = Text(f" {pol.id} ", R.policy)
+        era = Text(f" {pol.kernels} · {pol.version} ", R.label)
         alarms = Text()
         o = e.obs
         if o.hung:
             tid, fut, _ = o.hung[-1]
-            alarms.append(f" ⚠ HUNG: {tid} on {fut} ", ALARM)
+            alarms.append(f" ⚠ HUNG: {tid} on {fut} ", R.alarm)
             alarms.append(" ")
         if k.livelock is not None:
-            alarms.append(f" ⚠ OOM LIVELOCK on {k.livelock.pid} ", ALARM)
+            alarms.append(f" ⚠ OOM LIVELOCK on {k.livelock.pid} ", R.alarm)
             alarms.append(" ")
         if e.finished and not k.panicked:
-            alarms.append(" end of script ", DIM)
-        title = e.sim.scene.title
-        fixed = len(state) + len(clock) + len(speed) + len(policy) + len(alarms) + 13
-        compact = width < 100
-        if not compact:
-            fixed += len(era)
-        room = width - fixed
+            alarms.append(" end of script ", R.dim)
+        # what gives way when the line is short, in order: the era, the jiffies, the title (for the
+        # scene id, then nothing); nothing is cut with "…"
+        base = len(t) + len(state) + len(speed) + len(policy) + len(alarms) + 2
+        parts = {"era": era, "clock": clock, "title": e.sim.scene.title}
+
+        def total() -> int:
+            return base + len(parts["clock"]) + (len(era) if parts["era"] else 0) + (
+                len(parts["title"]) + 1 if parts["title"] else 0)
+
+        for key, fallback in (("era", None), ("clock", Text(f" t={k.jiffies / k.hz:7.3f}s ", R.strong)),
+                              ("title", e.sim.id), ("title", None)):
+            if total() > width:
+                parts[key] = fallback
+        clock = parts["clock"]
         t.append(" ")
-        if room > 8:
-            t.append(title if len(title) <= room else title[: room - 1] + "…", Style(bold=True))
+        if parts["title"]:
+            t.append(parts["title"], R.strong)
             t.append(" ")
         t.append_text(policy)
-        if not compact:
+        if parts["era"]:
             t.append_text(era)
         t.append_text(clock)
         t.append_text(speed)
@@ -143,7 +161,7 @@ class StatusBar(Static):
         key = t.plain + str(len(t.spans))
         if key != self._last:
             self._last = key
-            self.update(t)
+            self.update(t, layout=False)  # one row, always: no relayout of the screen
 
     def on_resize(self) -> None:
         self._last = ""
@@ -165,95 +183,95 @@ class ReaperPanel(Panel):
         k = e.k
         o = e.obs
         w = self.content_width()
-        t = Text(no_wrap=True, overflow="ellipsis")
+        t = Text()  # wraps: from 120x36 up no panel cuts a line
         # the kthread
-        t.append("kthread ", LABEL)
+        t.append("kthread ", R.label)
         cur = k.reaper_current
         if cur is not None:
             job = next((j for j in k.zap_jobs if j.by == "oom_reaper"), None)
             if job is not None and job.current is not None:
                 v = job.current
-                t.append(" REAPING ", Style(color="#ffffff", bgcolor="#7b3fa0", bold=True))
-                t.append(f" {cur.comm} {cur.pid}: VMA {v.start:#x} {v.name or v.kind}", Style(color="#d9a6ff"))
+                t.append(" REAPING ", R.reaping)
+                t.append(f" {cur.comm} {cur.pid}: VMA {v.start:#x} {v.name or v.kind}", R.reaped_text)
             elif k.reaper_state.startswith("trylock"):
-                t.append(f" {k.reaper_state.upper()} ", Style(color="#000000", bgcolor="#ffaa33", bold=True))
-                t.append(f" mmap_read_trylock on {cur.comm} {cur.pid}", WARN)
+                t.append(f" {k.reaper_state.upper()} ", R.badge_warn)
+                t.append(f" mmap_read_trylock on {cur.comm} {cur.pid}", R.warn)
             else:
-                t.append(f" {k.reaper_state} ", Style(color="#ffffff", bgcolor="#7b3fa0"))
+                t.append(f" {k.reaper_state} ", R.reaping_plain)
                 t.append(f" {cur.comm} {cur.pid}")
         elif o.reaper_done is not None and not k.oom_reaper_list:
             pid, result, at = o.reaper_done
-            t.append(" idle ", Style(color="#000000", bgcolor="#6a7a8a"))
+            t.append(" idle ", R.badge_idle)
             word = {"reaped": "done: reaped", "unable": "gave up: unable to reap", "skipped": "done: nothing to do"}[result]
             freed = o.freed_kb.get(pid, 0)
             extra = f" {view.size_kb(freed)}" if result == "reaped" and freed else ""
-            t.append(f"  {word} {pid}{extra} at {secs(at, k.hz)}", OK if result == "reaped" else (WARN if result == "unable" else DIM))
+            t.append(f"  {word} {pid}{extra} at {secs(at, k.hz)}", R.ok if result == "reaped" else (R.warn if result == "unable" else R.dim))
         else:
-            t.append(" idle ", Style(color="#000000", bgcolor="#6a7a8a"))
-            t.append("  waiting for work", DIM)
+            t.append(" idle ", R.badge_idle)
+            t.append("  waiting for work", R.dim)
         # the LIFO queue
         if k.oom_reaper_list:
-            t.append("\nqueue ", LABEL)
-            t.append("(LIFO, head first) ", DIM)
-            t.append(" → ".join(f"{p.comm} {p.pid}" for p in k.oom_reaper_list), Style(bold=True))
+            t.append("\nqueue ", R.label)
+            t.append("(LIFO, head first) ", R.dim)
+            t.append(" → ".join(f"{p.comm} {p.pid}" for p in k.oom_reaper_list), R.strong)
         # timers
         delay = k.policy.reaper_delay
         rule = {"immediate": "no delay (4.6-5.17)", "fixed": f"OOM_REAPER_DELAY 2*HZ = {2 * k.hz} jiffies",
                 "robust_only": "2*HZ only for robust-list users", "unless_frozen": "2*HZ unless frozen"}[delay]
         if k.policy.never_reap_robust:
             rule += "; never for robust users"
-        t.append("\ntimer ", LABEL)
-        t.append(rule, DIM)
+        t.append("\ntimer ", R.label)
+        t.append(rule, R.dim)
         shown = o.timers[-6:]
         barw = max(6, w - 29)
         for tr in shown:
             t.append("\n")
             name = f"{tr.comm} {tr.pid}"[:14].ljust(14)
-            t.append(name + " ", Style(bold=True))
+            t.append(name + " ", R.strong)
             if tr.result is None:
                 left = max(0, tr.fires_at - k.jiffies)
                 frac = left / tr.delay if tr.delay > 0 else 0.0
-                col = "#ffcc33" if frac > 0.5 else ("#ff8c1a" if frac > 0.2 else "#ff4040")
+                col = R.timer_high if frac > 0.5 else (R.timer_mid if frac > 0.2 else R.timer_low)
                 t.append_text(bar(frac, barw, col))
-                t.append(f" ⏱ {left / k.hz:4.2f}s ", Style(color=col, bold=True))
-                t.append(f"{left}j", DIM)
+                t.append(f" ⏱ {left / k.hz:4.2f}s ", col + R.strong)
+                t.append(f"{left}j", R.dim)
             elif tr.result == "fires":
-                t.append(" ⏰ FIRES ", Style(color="#000000", bgcolor="#ff8c1a", bold=True))
-                t.append(f" at {secs(tr.ended_at or 0, k.hz)}: victim queued for the reaper", WARN)
+                t.append(" ⏰ FIRES ", R.badge_warn)
+                t.append(f" at {secs(tr.ended_at or 0, k.hz)}: victim queued for the reaper", R.warn)
             elif tr.result == "noop":
-                t.append(" no-op ", Style(color="#000000", bgcolor="#5fbf5f", bold=True))
-                t.append(f" {MMF_OOM_SKIP} already set ({secs(tr.ended_at or 0, k.hz)})", OK)
+                t.append(" no-op ", R.badge_ok)
+                t.append(f" {MMF_OOM_SKIP} already set ({secs(tr.ended_at or 0, k.hz)})", R.ok)
             elif tr.result == "immediate":
-                t.append(" no delay ", Style(color="#000000", bgcolor="#e0b030", bold=True))
-                t.append(f" under this policy: queued at {secs(tr.queued_at, k.hz)}", WARN)
+                t.append(" no delay ", R.badge_warn)
+                t.append(f" under this policy: queued at {secs(tr.queued_at, k.hz)}", R.warn)
             else:
-                t.append(" never ", ALARM)
-                t.append(f" {tr.why}", Style(color=RED))
+                t.append(" never ", R.alarm)
+                t.append(f" {tr.why}", R.bad)
             if tr.result is None and tr.delay == 0:
-                t.append(f" {tr.why}", DIM)
+                t.append(f" {tr.why}", R.dim)
         if not o.timers:
-            t.append(" · no victim yet", DIM)
+            t.append(" · no victim yet", R.dim)
         # process_mrelease
         for pid in k.mrelease_calls:
             job = next((j for j in k.zap_jobs if j.by == "process_mrelease" and j.pid == pid), None)
-            t.append("\nprocess_mrelease ", LABEL)
-            t.append(f" IN PROGRESS on {pid} ", Style(color="#ffffff", bgcolor="#7b3fa0", bold=True))
+            t.append("\nprocess_mrelease ", R.label)
+            t.append(f" IN PROGRESS on {pid} ", R.reaping)
             if job is not None and job.current is not None:
-                t.append(f" VMA {job.current.start:#x} {job.current.name}", Style(color="#d9a6ff"))
+                t.append(f" VMA {job.current.start:#x} {job.current.name}", R.reaped_text)
             else:
-                t.append(" waiting for mmap_lock", WARN)
+                t.append(" waiting for mmap_lock", R.warn)
         if o.syscalls:
             s = o.syscalls[-1]
-            style = Style(bold=True, color=RED) if s.errno else Style(bold=True)
+            style = R.bad_bold if s.errno else R.strong
             # wrapped by hand (the panel does not wrap): the errno's explanation must not be cut off
             for line in textwrap.wrap(syscall_text(s), w, subsequent_indent="  ", break_long_words=False,
                                       break_on_hyphens=False):
                 t.append("\n" + line, style)
             if s.errno:
-                t.append(" FAILED ", ALARM)
+                t.append(" FAILED ", R.alarm)
             else:
-                t.append(" OK ", Style(color="#000000", bgcolor="#5fbf5f", bold=True))
-            t.append(f" at {secs(s.t, k.hz)}", DIM)
+                t.append(" OK ", R.badge_ok)
+            t.append(f" at {secs(s.t, k.hz)}", R.dim)
         return t
 
 
@@ -269,56 +287,60 @@ class MemoryPanel(Panel):
         e = self.engine
         k = e.k
         w = self.content_width()
-        t = Text(no_wrap=True, overflow="ellipsis")
+        t = Text()  # wraps: from 120x36 up no panel cuts a line
         barw = max(6, w - 26)
         used = k.used_pages
         frac = used / k.ram_pages if k.ram_pages else 0
-        t.append("RAM  ".ljust(10), LABEL)
-        t.append_text(bar(frac, barw, gauge_color(frac)))
-        t.append(f" {view.size(used)}/{view.size(k.ram_pages)}", Style(bold=True))
+        t.append("RAM  ".ljust(10), R.label)
+        t.append_text(bar(frac, barw, gauge_style(frac)))
+        t.append(f" {view.size(used)}/{view.size(k.ram_pages)}", R.strong)
         if k.swap_pages:
             sf = k.swap_used / k.swap_pages
-            t.append("\n" + "swap".ljust(10), LABEL)
-            t.append_text(bar(sf, barw, gauge_color(sf)))
+            t.append("\n" + "swap".ljust(10), R.label)
+            t.append_text(bar(sf, barw, gauge_style(sf)))
             t.append(f" {view.size(k.swap_used)}/{view.size(k.swap_pages)}")
         cgs = [c for c in k.cgroups.values() if c.path != "/"]
         for c in cgs[:5]:
-            t.append("\n" + (c.path if len(c.path) <= 9 else c.path[:8] + "…").ljust(10), LABEL)
+            if len(c.path) > 9:  # a long path gets its own line rather than a cut
+                t.append("\n" + c.path, R.label)
+                t.append("\n" + " " * 10)
+            else:
+                t.append("\n" + c.path.ljust(10), R.label)
             if c.limit:
                 cf = c.usage / c.limit
-                t.append_text(bar(cf, barw, gauge_color(cf)))
+                t.append_text(bar(cf, barw, gauge_style(cf)))
                 t.append(f" {view.size(c.usage)}/{view.size(c.limit)}")
             else:
                 cf = c.usage / k.ram_pages if k.ram_pages else 0
-                t.append_text(bar(cf, barw, "#5f8fbf"))
+                t.append_text(bar(cf, barw, R.gauge_nolimit))
                 t.append(f" {view.size(c.usage)}/max")
         if len(cgs) > 5:
-            t.append(f"\n  … {len(cgs) - 5} more cgroups", DIM)
+            t.append(f"\n  + {len(cgs) - 5} more cgroups", R.dim)
         # free-memory sparkline
         hist = [f for _, f in e.obs.free_hist]
         sw = max(8, w - 20)
         hist = hist[-sw:]
-        t.append("\n" + "free".ljust(10), LABEL)
+        t.append("\n" + "free".ljust(10), R.label)
         if hist:
             top = max(k.ram_pages, 1)
             for f in hist:
                 frac_f = max(0.0, f / top)
                 i = min(len(SPARK) - 1, int(frac_f * (len(SPARK) - 1) + 0.5))
-                t.append(SPARK[i], Style(color=gauge_color(1 - frac_f)))
-            t.append(f" {view.size(max(0, k.free_pages()))}", Style(bold=True))
+                t.append(SPARK[i], gauge_style(1 - frac_f))
+            t.append(f" {view.size(max(0, k.free_pages()))}", R.strong)
         for line in view.pins(k, list(e.obs.killed)[-50:])[:3]:
             t.append("\n")
-            t.append("pinned ", Style(color="#ffffff", bgcolor="#2a62c9", bold=True))
-            t.append(" " + line, Style(color="#a9c4f5"))
+            t.append("pinned ", R.mark_pinned)
+            t.append(" " + line, R.pinned_text)
         return t
 
 
 # ---------------------------------------------------------------------- futexes
-OUTCOME = {
-    "eownerdead": (" ✓ EOWNERDEAD ", Style(color="#000000", bgcolor="#5fbf5f", bold=True)),
-    "acquired": (" ✓ acquired ", Style(color="#000000", bgcolor="#5fbf5f")),
-    "timedout": (" ETIMEDOUT ", Style(color="#000000", bgcolor="#e0b030")),
-    "killed": (" killed ", Style(color="#cccccc", bgcolor="#555555")),
+OUTCOME = {  # waiter outcome: label, style role
+    "eownerdead": (" ✓ EOWNERDEAD ", "badge_ok"),
+    "acquired": (" ✓ acquired ", "badge_ok_plain"),
+    "timedout": (" ETIMEDOUT ", "badge_warn_plain"),
+    "killed": (" killed ", "badge_muted"),
 }
 
 
@@ -332,65 +354,66 @@ class FutexPanel(Panel):
                 or self._last is None or (moved and waiting):
             self.show(self.render_text())
         self.set_class(bool(self.engine.obs.hung), "-alarm")
+        self.set_class(not k.futexes, "-empty")  # a scene without futexes gives the room to other panels
 
     def render_text(self) -> Text:
         k = self.engine.k
-        t = Text(no_wrap=True, overflow="ellipsis")
+        t = Text()  # wraps: from 120x36 up no panel cuts a line
         if not k.futexes:
-            t.append("no futexes in this scene", DIM)
+            t.append("no futexes in this scene", R.dim)
             return t
         first = True
         for f in itertools.islice(k.futexes.values(), 8):
             if not first:
                 t.append("\n")
             first = False
-            t.append(f.name, Style(bold=True, color="#ffcc66"))
+            t.append(f.name, R.accent)
             where = f"shm {f.shm.name}" if f.shm else ("private" if f.vma else "")
-            t.append(f"  {'robust' if f.robust else 'plain'} · {where} · word {f.word:#010x}", LABEL)
+            t.append(f"  {'robust' if f.robust else 'plain'} · {where} · word {f.word:#010x}", R.label)
             bits = []
             if f.owner_died:
                 bits.append("OWNER_DIED")
             if f.word & 0x80000000:
                 bits.append("WAITERS")
             if bits:
-                t.append(" " + "|".join(bits), Style(color="#ff9966"))
-            t.append("\n  owner ", LABEL)
+                t.append(" " + "|".join(bits), R.futex_bits)
+            t.append("\n  owner ", R.label)
             ot = f.owner_task
             tid = f.owner_tid
             if tid == 0:
-                t.append("none (free)", DIM)
+                t.append("none (free)", R.dim)
             else:
                 task = k.tids.get(tid)
                 if task is not None:
-                    t.append(f"{tid} {task.process.comm} ", Style(bold=True))
-                    t.append(f"[{task.letter}]", Style(color="#66ccff" if "FROZEN" in task.letter else "#cccccc"))
+                    t.append(f"{tid} {task.process.comm} ", R.strong)
+                    t.append(f"[{task.letter}]", R.frozen_text if "FROZEN" in task.letter else R.text)
                     if not task.alive or task.state in ("zombie", "dead"):
-                        t.append(" gone without unlocking", Style(color=RED, bold=True))
+                        t.append(" gone without unlocking", R.bad_bold)
                 else:
                     t.append(str(tid))
                 if ot is None and task is None:
-                    t.append(" (no such task)", DIM)
+                    t.append(" (no such task)", R.dim)
             hist = f.history
             if len(hist) > 6:  # the hung and the blocked first, then the latest
                 hist = sorted(hist, key=lambda w: (w.outcome != "hung", w.outcome is not None))[:6]
             for w in hist:
                 wt = w.task
-                t.append("\n  ⟵ ", LABEL)
-                t.append(f"{wt.tid} {wt.process.comm} ", Style(bold=True))
+                t.append("\n  ⟵ ", R.label)
+                t.append(f"{wt.tid} {wt.process.comm} ", R.strong)
                 if w.outcome is None:
-                    t.append(" ⏳ blocked in FUTEX_WAIT ", Style(color="#000000", bgcolor="#e0b030", bold=True))
+                    t.append(" ⏳ blocked in FUTEX_WAIT ", R.blocked)
                 elif w.outcome == "hung":
-                    t.append(" ☠ HUNG FOREVER ", Style(color="#ffffff", bgcolor="#d00000", bold=True, blink=True))
-                    t.append(" owner gone, word still holds its TID", Style(color=RED, bold=True))
+                    t.append(" ☠ HUNG FOREVER ", R.mark_hung)
+                    t.append(" owner gone, word still holds its TID", R.bad_bold)
                 else:
-                    label, st = OUTCOME.get(w.outcome, (f" {w.outcome} ", DIM))
-                    t.append(label, st)
+                    label, role = OUTCOME.get(w.outcome, (f" {w.outcome} ", "dim"))
+                    t.append(label, R[role])
                 if w.t is not None:
-                    t.append(f" {secs(w.t, k.hz)}", DIM)
+                    t.append(f" {secs(w.t, k.hz)}", R.dim)
             if len(f.history) > len(hist):
-                t.append(f"\n  … {len(f.history) - len(hist)} more waiters", DIM)
+                t.append(f"\n  + {len(f.history) - len(hist)} more waiters", R.dim)
         if len(k.futexes) > 8:
-            t.append(f"\n… {len(k.futexes) - 8} more", DIM)
+            t.append(f"\n+ {len(k.futexes) - 8} more futexes", R.dim)
         return t
 
 
@@ -403,8 +426,19 @@ class DecisionPanel(Panel):
                                                     ev.PolicyChanged)) for x in events):
             self.show(self.render_text())
 
-    def max_rows(self) -> int:
-        return 4 if self.has_class("-compact") else 7
+    def max_rows(self, used: int = 0) -> int:
+        """Candidate rows that fit: the panel takes the side column's spare height (1fr), so a hint,
+        a caption or a decided goal elsewhere shrinks the ranking instead of adding a scrollbar."""
+        if self.has_class("-compact"):
+            return 4
+        h = self.size.height - 2  # the border
+        if h <= 0:
+            return 7
+        return max(1, h - used)
+
+    def _lines(self, text: Text, width: int) -> int:
+        """Rows `text` takes once wrapped at `width`, as Rich wraps it (by words)."""
+        return len(text.wrap(self.app.console, max(1, width)))
 
     def render_text(self) -> list[Text]:
         e = self.engine
@@ -414,83 +448,63 @@ class DecisionPanel(Panel):
         sel = o.last_selected
         head = Text()
         if inv is None and o.last_aborted is None:
-            head.append("The OOM killer has not run yet. Press ", DIM)
-            head.append("o", Style(bold=True))
-            head.append(" for sysrq-f, or wait for an allocation to fail.", DIM)
+            head.append("The OOM killer has not run yet. Press ", R.dim)
+            head.append("o", R.strong)
+            head.append(" for sysrq-f, or wait for an allocation to fail.", R.dim)
             return [head]
         out = [head]
-        if inv is not None:
-            where = f"memcg {inv.memcg}" if inv.memcg else inv.kind
-            who = f"{inv.comm} {inv.pid} allocating" if inv.pid is not None else "sysrq-f"
-            head.append(f"OOM at {secs(inv.t, k.hz)} ", Style(bold=True))
-            head.append(f"{where} · {who} · totalpages {inv.totalpages}", LABEL)
-        if sel is not None:
-            table = Text(no_wrap=True, overflow="ellipsis")
-            cands = sorted(sel.candidates, key=lambda c: (c.points is None, -(c.points or 0)))
-            n = self.max_rows()
-            table.append("   PID COMM        RSS SWAP PGTBL   ADJ  POINTS", Style(bold=True, color="#8a9bb0"))
-            for c in cands[:n]:
-                win = c.pid == sel.victim_pid
-                st = Style(color="#ffffff", bgcolor="#8b1a1a", bold=True) if win else (DIM if c.points is None else Style())
-                pts = str(c.points) if c.points is not None else (c.note or "—")[:7]
-                line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:9]:<9} {view.size(c.rss):>5} {view.size(c.swapents):>4}"
-                        f" {view.size(c.pgtables_bytes // 4096):>5} {c.oom_score_adj:>5} {pts:>7}")
-                table.append("\n" + line, st)
-            if len(cands) > n:
-                table.append(f"\n  … {len(cands) - n} more candidates", DIM)
-            out.append(table)
-            why = Text()
-            why.append("why ", LABEL)
-            why.append(sel.why, Style(italic=True))
-            out.append(why)
+        w = self.content_width()
+        room = self.size.height - 2 if self.size.height and not self.has_class("-compact") else None
+        ab = None
         if o.last_aborted is not None:
             a = o.last_aborted
             ab = Text()
-            ab.append(" SCAN ABORTED ", ALARM)
-            ab.append(f" blocked by pending victim {a.blocked_by} ({a.comm})", Style(color=RED, bold=True))
+            ab.append(" SCAN ABORTED " if room is None or room > 8 else " ABORTED ", R.alarm)
+            ab.append(f" pending victim {a.blocked_by} ({a.comm})", R.bad_bold)
             since = o.first_abort_t if o.first_abort_t is not None else a.t
-            ab.append(f" since {secs(since, k.hz)}" + (f" ×{o.aborts}" if o.aborts > 1 else ""), Style(color=RED))
+            ab.append(f" since {secs(since, k.hz)}" + (f" ×{o.aborts}" if o.aborts > 1 else ""), R.bad)
+        ab_lines = self._lines(ab, w) if ab is not None else 0
+        if inv is not None:
+            where = f"memcg {inv.memcg}" if inv.memcg else inv.kind
+            who = f"{inv.comm} {inv.pid} allocating" if inv.pid is not None else "sysrq-f"
+            head.append(f"OOM at {secs(inv.t, k.hz)} ", R.strong)
+            head.append(f"{where} · {who} · totalpages {inv.totalpages}", R.label)
+        if sel is not None:
+            cw = 15 if w >= 54 else 9  # the whole comm (TASK_COMM_LEN 16) where the column is wide enough
+            table: Text | None = Text(no_wrap=True)
+            cands = sorted(sel.candidates, key=lambda c: (c.points is None, -(c.points or 0)))
+            why = Text()
+            why.append("why ", R.label)
+            why.append(sel.why, R.italic)
+            used = self._lines(head, w) + 1 + self._lines(why, w) + ab_lines
+            if room is not None and used + 1 > room and inv is not None:
+                # squeezed by the panels above: the head on one line (the why has the arithmetic)
+                head.truncate(0)
+                head.append(f"OOM at {secs(inv.t, k.hz)} ", R.strong)
+                head.append(f"{where} · {who}", R.label)
+                used = self._lines(head, w) + 1 + self._lines(why, w) + ab_lines
+            n = self.max_rows(used)
+            if len(cands) > n:
+                n = max(1, n - 1)  # room for the "more" line
+            more = len(cands) > n and (room is None or used + n + 1 <= room)
+            if room is not None and used + n > room:
+                out.append(why)  # no room for even the victim's row: the why names it, with the arithmetic
+                table = None
+        if sel is not None and table is not None:
+            table.append(f"   PID {'COMM':<{cw}}   RSS SWAP PGTBL   ADJ  POINTS", R.head)
+            for c in cands[:n]:
+                win = c.pid == sel.victim_pid
+                st = R.winner if win else (R.dim if c.points is None else Style())
+                pts = str(c.points) if c.points is not None else (c.note or "—")[:7]
+                line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:cw]:<{cw}} {view.size(c.rss):>5} "
+                        f"{view.size(c.swapents):>4} {view.size(c.pgtables_bytes // 4096):>5} {c.oom_score_adj:>5} "
+                        f"{pts:>7}")
+                table.append("\n" + line, st)
+            if more:
+                table.append(f"\n  + {len(cands) - n} more candidates", R.dim)
+            out.append(table)
+            out.append(why)
+        if ab is not None:
             out.append(ab)
         return out
 
-
-# ---------------------------------------------------------------------- dmesg
-class DmesgHighlighter(Highlighter):
-    RULES = [
-        (re.compile(r"^\[\s*\d+\.\d+\]"), Style(color="#6a9955")),
-        (re.compile(r"invoked oom-killer.*"), Style(color="#ffcc66", bold=True)),
-        (re.compile(r"Out of memory.*|Memory cgroup out of memory.*"), Style(color="#ff6b6b", bold=True)),
-        (re.compile(r"oom_reaper: .*"), Style(color="#d9a6ff", bold=True)),
-        (re.compile(r"Killed process \d+ \([^)]*\)"), Style(color="#ffffff", bgcolor="#8b1a1a", bold=True)),
-        (re.compile(r"Kernel panic.*"), Style(color="#ffffff", bgcolor="#c0141c", bold=True)),
-        (re.compile(r"unable to reap.*"), Style(color="#ff9933", bold=True)),
-    ]
-
-    def highlight(self, text: Text) -> None:
-        for rx, style in self.RULES:
-            for m in rx.finditer(text.plain):
-                text.stylize(style, m.start(), m.end())
-
-
-class DmesgLog(Log):
-    """dmesg with the kernel's exact lines and [seconds.micros] stamps."""
-
-    DEFAULT_CSS = """
-    DmesgLog { border: round $panel-lighten-2; border-title-color: $text-muted; background: $surface; }
-    """
-
-    def __init__(self, engine, **kw) -> None:
-        super().__init__(highlight=True, max_lines=5000, auto_scroll=True, **kw)
-        self.engine = engine
-        self.highlighter = DmesgHighlighter()
-        self.border_title = "dmesg"
-
-    def sync(self, events: list, moved: bool) -> None:
-        lines = [self.engine.k.format_dmesg(x) for x in events if isinstance(x, ev.Dmesg)]
-        if lines:
-            self.write_lines(lines)
-
-    def reset(self) -> None:
-        self.clear()
-        k = self.engine.k
-        self.write_lines([k.format_dmesg(x) for x in k.events if isinstance(x, ev.Dmesg)])

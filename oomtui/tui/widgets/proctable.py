@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
@@ -21,43 +20,20 @@ from textual.strip import Strip
 from ...kernel.freezer import freezer_state
 from ...kernel.state import Cgroup, Process, Task
 from .. import view
+from ..styles import R
 
-S_HEAD = Style(bold=True, color="#8a9bb0")
-S_CG = Style(bold=True, color="#7fb4ff")
-S_CG_INFO = Style(color="#6d8fb8")
-S_PID = Style(color="#d0d0d0")
-S_COMM = Style(bold=True, color="#e8e8e8")
-S_NUM = Style(color="#c8c8c8")
-S_ZERO = Style(color="#5a5a5a")
-S_DIM = Style(color="#6a6a6a")
-S_EXITED = Style(color="#6a6a6a", strike=True)
-S_SCORE = Style(color="#ffcc66", bold=True)
-S_ARROW = Style(color="#8a9bb0")
-S_CURSOR = Style(bgcolor="#2f4f7f")
-S_CURSOR_BLUR = Style(bgcolor="#333a44")
-MARK = {
-    "victim": Style(color="#ffffff", bgcolor="#b3261e", bold=True),
-    "hung": Style(color="#ffffff", bgcolor="#d00000", bold=True, blink=True),
-    "dying": Style(color="#000000", bgcolor="#e0a030", bold=True),
-    "reaped": Style(color="#ffffff", bgcolor="#7b3fa0", bold=True),
-    "pinned": Style(color="#ffffff", bgcolor="#2a62c9", bold=True),
-    "skip": Style(color="#a0a0a0", bgcolor="#3a3a3a"),
-    "exited": Style(color="#909090", italic=True),
-    "dim": Style(color="#707070"),
-}
+# mark kind (view.marks) and thread state (Task.letter) -> style role (styles.py)
+MARK = {kind: f"mark_{kind}" for kind in ("victim", "hung", "dying", "reaped", "pinned", "skip", "exited", "dim")}
 STATE = {
-    "R": Style(color="#66dd66", bold=True),
-    "S": Style(color="#9aa7b8"),
-    "D": Style(color="#ff8844", bold=True),
-    "FROZEN v1": Style(color="#000000", bgcolor="#66ccff", bold=True),
-    "FROZEN v2": Style(color="#000000", bgcolor="#99aaff", bold=True),
-    "EXITING": Style(color="#ffcc00", bold=True),
-    "ZOMBIE": Style(color="#777777", italic=True),
-    "DEAD": Style(color="#555555", italic=True),
+    "R": "state_r",
+    "S": "state_s",
+    "D": "state_d",
+    "FROZEN v1": "frozen_v1",
+    "FROZEN v2": "frozen_v2",
+    "EXITING": "state_exiting",
+    "ZOMBIE": "state_zombie",
+    "DEAD": "state_dead",
 }
-S_HOLD = Style(color="#ffaa55", bold=True)
-S_WAIT = Style(color="#ff6666", bold=True)
-S_ROBUST = Style(color="#77bb99")
 
 
 class Row(NamedTuple):
@@ -109,6 +85,7 @@ class ProcessTable(ScrollView, can_focus=True):
         self._collapse_default = False
         self._show_swap = False
         self._show_file = False
+        self._show_shm = False
         self.narrow = False  # the presenter layout: fewer columns (no FILE, SHM, SWAP, SCORE)
 
     # ------------------------------------------------------------------ rows
@@ -121,6 +98,7 @@ class ProcessTable(ScrollView, can_focus=True):
             self._collapse_default = len(k.pids) > 40
             self._show_swap = k.swap_pages > 0
             self._show_file = any(p.mm is not None and p.mm.file for p in k.pids.values())
+            self._show_shm = any(p.mm is not None and p.mm.shmem for p in k.pids.values())
         keep = self.rows[self.cursor][:2] if self.rows and self.cursor < len(self.rows) else None
         by_cg: dict[str, list[Process]] = {}
         for p in k.pids.values():
@@ -153,8 +131,11 @@ class ProcessTable(ScrollView, can_focus=True):
                     self.cursor = i
                     break
             else:
-                if keep[0] == "t":  # a hidden thread: select its process
-                    self._select_key("p", self.engine.k.tids[keep[1]].process.pid)
+                # a hidden thread: select its process. After a scene change the old tid may not
+                # exist at all (KeyError here once): then the cursor simply starts over.
+                t = self.engine.k.tids.get(keep[1]) if keep[0] == "t" else None
+                if t is not None:
+                    self._select_key("p", t.process.pid)
         if not any(r.kind == "p" for r in rows[: self.cursor + 1]) and keep is None:
             # start on the first process rather than on "/"
             self.cursor = next((i for i, r in enumerate(rows) if r.kind == "p"), 0)
@@ -306,6 +287,16 @@ class ProcessTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self._scroll_to_cursor()
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # The compositor hands a ScrollView its viewport as `virtual_size`; ScrollView compares that
+        # with its own and so re-renders the scrollbar on every screen layout (each Static.update
+        # of a panel): only when our own virtual size changed since the last time does it matter.
+        mine = self.virtual_size
+        if mine != getattr(self, "_bars_for", None):
+            self._bars_for = mine
+            return super()._size_updated(size, virtual_size, container_size, layout)
+        return super()._size_updated(size, mine, container_size, layout)
+
     def on_focus(self) -> None:
         self.refresh()
 
@@ -313,22 +304,41 @@ class ProcessTable(ScrollView, can_focus=True):
         self.refresh()
 
     # ------------------------------------------------------------------ drawing
+    MARKS_ROOM = 20  # " VICTIM  reaped  pinned " and the like: the marks are what a row is about
+
     def _layout(self, width: int) -> dict[str, int]:
-        cols = {"pid": 5, "comm": 12, "adj": 5, "anon": 6, "file": 6 if self._show_file else 0, "shm": 5,
+        """Column widths; where the marks would not fit, the less important columns give way
+        (SHM, FILE, then SCORE, which POINTS repeats in other units), never the marks."""
+        cols = {"pid": 5, "comm": 16 if width >= 110 else 12, "adj": 5, "anon": 6,
+                "file": 6 if self._show_file else 0, "shm": 5 if self._show_shm else 0,
                 "swap": 6 if self._show_swap else 0, "score": 5, "points": 8}
         if width < 72:
             cols.update(comm=10, points=7)
         if self.narrow:
             cols.update(file=0, shm=0, swap=0, score=0)
+        for col in ("shm", "file", "score", "swap"):
+            if width - (sum(cols.values()) + 6) >= self.MARKS_ROOM:
+                break
+            cols[col] = 0
         return cols
 
+    def render_lines(self, crop):
+        # looked up once per paint, not per row: rich_style walks every ancestor's styles
+        self._paint = (self.scrollable_content_region.width, self.rich_style)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        paint = getattr(self, "_paint", None)
+        # the widget's colour and background ($surface) under every cell
+        width, base = paint or (self.scrollable_content_region.width, self.rich_style)
         if y == 0:
-            return self._header(width)
+            return self._header(width).apply_style(base)
         i = int(self.scroll_y) + y - 1
         if i >= len(self.rows):
-            return Strip.blank(width)
+            return Strip.blank(width, base)
         r = self.rows[i]
         k = self.engine.k
         if r.kind == "cg":
@@ -339,8 +349,8 @@ class ProcessTable(ScrollView, can_focus=True):
             segs = self._t_line(k, r)
         strip = Strip(segs).crop_extend(0, width, None)
         if i == self.cursor:
-            strip = strip.apply_style(S_CURSOR if self.has_focus else S_CURSOR_BLUR)
-        return strip
+            strip = strip.apply_style(R.cursor if self.has_focus else R.cursor_blur)
+        return strip.apply_style(base)
 
     def _header(self, width: int) -> Strip:
         c = self._layout(width)
@@ -355,23 +365,23 @@ class ProcessTable(ScrollView, can_focus=True):
         if c["score"]:
             parts.append("SCORE".rjust(c["score"] + 1))
         parts += ["POINTS".rjust(c["points"]), "  MARKS"]
-        return Strip([Segment("".join(parts), S_HEAD)]).crop_extend(0, width, None)
+        return Strip([Segment("".join(parts), R.head)]).crop_extend(0, width, None)
 
     def _cg_line(self, k, r: Row) -> list[Segment]:
         cg: Cgroup = r.obj  # type: ignore[assignment]
         arrow = "▸ " if ("cg", cg.path) in self.collapsed else "▾ "
-        segs = [Segment("  " * r.depth + arrow, S_ARROW), Segment(cg.path if cg.path != "/" else "/ (root)", S_CG)]
+        segs = [Segment("  " * r.depth + arrow, R.label), Segment(cg.path if cg.path != "/" else "/ (root)", R.cgroup)]
         limit = view.size(cg.limit) if cg.limit is not None else "max"
-        segs.append(Segment(f"  mem {view.size(cg.usage)}/{limit}", S_CG_INFO))
+        segs.append(Segment(f"  mem {view.size(cg.usage)}/{limit}", R.cgroup_info))
         if cg.freezer:
             st = freezer_state(k, cg)
             frozen = st in ("FROZEN", "FREEZING", "frozen")
-            segs.append(Segment(f"  freezer {cg.freezer} ", S_CG_INFO))
-            segs.append(Segment(f" {st} ", STATE["FROZEN v1" if cg.freezer == "v1" else "FROZEN v2"] if frozen else S_DIM))
+            segs.append(Segment(f"  freezer {cg.freezer} ", R.cgroup_info))
+            segs.append(Segment(f" {st} ", (R.frozen_v1 if cg.freezer == "v1" else R.frozen_v2) if frozen else R.dim))
         if cg.oom_group:
-            segs.append(Segment("  oom.group", S_CG_INFO))
-        n = sum(1 for p in cg.members)
-        segs.append(Segment(f"  {n} proc", S_DIM))
+            segs.append(Segment("  oom.group", R.cgroup_info))
+        n = len(cg.members)
+        segs.append(Segment(f"  {n} proc", R.dim))
         return segs
 
     def _p_line(self, k, r: Row, width: int) -> list[Segment]:
@@ -380,13 +390,13 @@ class ProcessTable(ScrollView, can_focus=True):
         exited = p.exited_at is not None
         arrow = ("▾ " if self._is_open(p) else "▸ ") if len(p.threads) > 0 else "  "
         mm = p.mm if not exited else None
-        segs = [Segment(arrow, S_ARROW), Segment(str(p.pid).rjust(c["pid"]) + " ", S_DIM if exited else S_PID),
-                Segment(_cell(p.comm, c["comm"]), S_EXITED if exited else S_COMM)]
+        segs = [Segment(arrow, R.label), Segment(str(p.pid).rjust(c["pid"]) + " ", R.dim if exited else R.pid),
+                Segment(_cell(p.comm, c["comm"]), R.exited if exited else R.comm)]
         adj = p.oom_score_adj
-        segs.append(Segment(str(adj).rjust(c["adj"]), S_ZERO if adj == 0 else (Style(color="#66ccff") if adj < 0 else Style(color="#ff9966"))))
+        segs.append(Segment(str(adj).rjust(c["adj"]), R.zero if adj == 0 else (R.adj_neg if adj < 0 else R.adj_pos)))
 
         def num(pages: int, w: int) -> Segment:
-            return Segment(view.size(pages).rjust(w), S_ZERO if pages == 0 else S_NUM)
+            return Segment(view.size(pages).rjust(w), R.zero if pages == 0 else R.number)
 
         if mm is not None:
             segs.append(num(mm.anon, c["anon"]))
@@ -397,16 +407,19 @@ class ProcessTable(ScrollView, can_focus=True):
             if c["swap"]:
                 segs.append(num(mm.swapents, c["swap"]))
         else:
-            blank = c["anon"] + c["file"] + c["shm"] + c["swap"]
-            segs.append(Segment(("—" if exited else "no mm").rjust(blank), S_DIM))
+            # one placeholder per column, as for the score and the points: a zombie has no mm
+            for col in ("anon", "file", "shm", "swap"):
+                if c[col]:
+                    segs.append(Segment("—".rjust(c[col]), R.dim))
         if c["score"]:
             score = view.oom_score(k, p)
-            segs.append(Segment(("" if score is None else str(score)).rjust(c["score"] + 1), S_SCORE))
+            segs.append(Segment(("—" if score is None else str(score)).rjust(c["score"] + 1),
+                                R.dim if score is None else R.score))
         pts, note = view.badness(k, p)
-        segs.append(Segment(_points(pts, c["points"] - 1).rjust(c["points"]), S_NUM if pts is not None else S_DIM))
+        segs.append(Segment(_points(pts, c["points"] - 1).rjust(c["points"]), R.number if pts is not None else R.dim))
         segs.append(Segment("  "))
         for label, kind in view.marks(k, p):
-            segs.append(Segment(f" {label} " if kind not in ("exited", "dim") else label, MARK[kind]))
+            segs.append(Segment(f" {label} " if kind not in ("exited", "dim") else label, R[MARK[kind]]))
             segs.append(Segment(" "))
         return segs
 
@@ -414,24 +427,28 @@ class ProcessTable(ScrollView, can_focus=True):
         t: Task = r.obj  # type: ignore[assignment]
         p = t.process
         last = p.threads[-1] is t
-        segs = [Segment("  " + ("└" if last else "├"), S_ARROW),
-                Segment(str(t.tid).rjust(5) + " ", S_DIM),
-                Segment(f" {t.letter} ".ljust(11), STATE.get(t.letter, S_NUM)),
+        segs = [Segment("  " + ("└" if last else "├"), R.label),
+                Segment(str(t.tid).rjust(5) + " ", R.dim),
+                Segment(f" {t.letter} ".ljust(11), R[STATE.get(t.letter, "number")]),
                 Segment(" ")]
-        segs.append(Segment("robust_list " if t.robust_list else "no robust   ", S_ROBUST if t.robust_list else S_DIM))
+        if not t.alive:  # exit_mm() cleared the robust list: "no robust" would mislead
+            segs.append(Segment("—".ljust(12), R.dim))
+        else:
+            segs.append(Segment("robust_list " if t.robust_list else "no robust   ",
+                                R.robust if t.robust_list else R.dim))
         if t.robust_held:
-            segs.append(Segment("holds " + ",".join(f.name for f in t.robust_held) + " ", S_HOLD))
+            segs.append(Segment("holds " + ",".join(f.name for f in t.robust_held) + " ", R.hold))
         owned = [f.name for f in k.futexes.values() if f.owner_task is t and f not in t.robust_held]
         if owned:
-            segs.append(Segment("owns " + ",".join(owned) + " ", S_HOLD))
+            segs.append(Segment("owns " + ",".join(owned) + " ", R.hold))
         if view.hung_on(t) is not None:
-            segs.append(Segment(f" HUNG on {t.waiting_on.name} ", MARK["hung"]))
+            segs.append(Segment(f" HUNG on {t.waiting_on.name} ", R.mark_hung))
         elif t.waiting_on is not None:
-            segs.append(Segment(f"waits on {t.waiting_on.name} ", S_WAIT))
+            segs.append(Segment(f"waits on {t.waiting_on.name} ", R.wait))
         if t.tif_memdie:
-            segs.append(Segment("TIF_MEMDIE ", Style(color="#ff7777")))
+            segs.append(Segment("TIF_MEMDIE ", R.memdie))
         if t.holds_mmap_lock:
-            segs.append(Segment("mmap_lock(w) ", Style(color="#ff8844")))
+            segs.append(Segment("mmap_lock(w) ", R.mmap_lock))
         return segs
 
 

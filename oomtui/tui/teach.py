@@ -1,0 +1,207 @@
+"""What the game says to a newcomer: the briefing a scene opens on, and teach-mode cards.
+
+No Textual here: the App shows these, the recorder turns them into captions and the tests read
+them directly. A card stands for one kernel decision (out_of_memory() choosing a victim, the
+reaper's timer armed or fired, a robust-futex owner dying, a waiter's fate, process_mrelease
+returning) and names the kernel function that made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..kernel import events as ev
+from ..kernel.core import Kernel
+from ..report.timeline import syscall_text
+from ..scene import actions as A
+from ..scene.goals import goal_text
+from ..scene.schema import Scene
+from .view import secs
+
+# Reading time of a caption or card, in wall-clock seconds at 1x (issue 8, §4).
+READ_BASE_S = 2.5
+READ_PER_WORD_S = 0.3
+READ_MIN_S = 0.5  # even at 100x a caption is seen
+
+
+def reading_time(text: str, speed: float = 1.0) -> float:
+    """How long a caption stays up: 2.5 s plus 0.3 s a word at 1x, shorter at higher speeds."""
+    words = len(text.split())
+    return max(READ_MIN_S, (READ_BASE_S + READ_PER_WORD_S * words) / max(speed, 0.05))
+
+
+# ---------------------------------------------------------------------- briefing
+@dataclass
+class Briefing:
+    title: str
+    text: str  # the story in a few lines
+    goals: list[str]  # each goal's text as the scene gives it
+    keys: list[tuple[str, str]]  # (key, what it does here)
+
+    def caption(self) -> str:
+        """The briefing as one caption (autoplay and `record` open with it)."""
+        goals = "; ".join(self.goals)
+        return f"{self.title}. {self.text}" + (f" Goal: {goals}." if goals else "")
+
+
+# the command behind each walkthrough action, and how the briefing words its key
+_ACTION_KEY = {
+    A.SetAdj: ("adj", "set the selected process's oom_score_adj"),
+    A.Freeze: ("freeze", "freeze or thaw the selected cgroup"),
+    A.Thaw: ("freeze", "freeze or thaw the selected cgroup"),
+    A.Kill: ("kill", "SIGKILL the selected process"),
+    A.Sigterm: ("term", "SIGTERM the selected process"),
+    A.Mrelease: ("mrelease", "process_mrelease() the selected process"),
+    A.Unlock: ("unlock", "unlock the selected thread's futex"),
+    A.SetPolicy: ("policy", "switch the kernel policy (era)"),
+    A.Oom: ("oom", "run the OOM killer now"),
+}
+
+
+def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None) -> Briefing:
+    """The briefing of a scene: its short text (game.briefing, else the story's first sentences),
+    the goals verbatim, and the two to four keys that matter (those its walkthrough uses).
+    key_of(command_id) -> the key as the player has it bound (default: the command's own)."""
+    from .commands import BY_ID
+
+    key_of = key_of or (lambda cid: BY_ID[cid].keys_label())
+    g = scene.game
+    text = (g.briefing if g is not None and g.briefing else "") or _first_sentences(scene.story, 2)
+    goals = [goal_text(x, hz) for x in scene.goals]
+    keys: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    needs_selection = False
+    for step in walkthrough:
+        a = step.action
+        if a is None or type(a) not in _ACTION_KEY:
+            continue
+        cid, what = _ACTION_KEY[type(a)]
+        needs_selection |= cid in ("adj", "freeze", "kill", "term", "mrelease", "unlock")
+        if cid not in seen and len(keys) < 2:
+            seen.add(cid)
+            keys.append((key_of(cid), what))
+    if needs_selection:
+        keys.insert(0, ("↑ ↓", "select a process, thread or cgroup"))
+    keys.append((key_of("pause"), "start, then pause and resume"))
+    keys.append((key_of("help"), "every key"))
+    return Briefing(scene.title, text, goals, keys[:5])
+
+
+def _first_sentences(story: str, n: int) -> str:
+    words = " ".join(story.split())
+    out, rest = [], words
+    while rest and len(out) < n:
+        cut = rest.find(". ")
+        if cut < 0:
+            out.append(rest)
+            break
+        out.append(rest[: cut + 1])
+        rest = rest[cut + 2:]
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------------- teach cards
+@dataclass
+class Card:
+    t: int  # jiffy
+    title: str
+    what: str  # what the kernel just did, naming the function
+    now: str  # what the player can do now
+
+    def text(self) -> str:
+        return f"{self.title}. {self.what} {self.now}"
+
+
+def cards(events: list, k: Kernel, first_abort: bool = True) -> list[Card]:
+    """The teach-mode cards for one step's events, in order (at most one per kind and subject)."""
+    out: list[Card] = []
+    seen: set[tuple] = set()
+    hz = k.hz
+
+    def add(key: tuple, card: Card) -> None:
+        if key not in seen:
+            seen.add(key)
+            out.append(card)
+
+    for e in events:
+        at = secs(e.t, hz)
+        if isinstance(e, ev.OomSelected) and e.victim_pid is not None:
+            v = next((c for c in e.candidates if c.pid == e.victim_pid), None)
+            name = f"{v.comm} ({v.pid})" if v else str(e.victim_pid)
+            add(("oom", e.t), Card(
+                e.t, f"{at}  out_of_memory() chose a victim",
+                f"select_bad_process() scored every process with oom_badness() and picked {name}, the highest; "
+                "oom_kill_process() sends it SIGKILL.",
+                "The OOM decision panel shows the ranking; watch the OOM reaper panel for what happens to its memory."))
+        elif isinstance(e, ev.OomAborted) and first_abort:
+            add(("abort",), Card(
+                e.t, f"{at}  out_of_memory() found a pending victim",
+                f"oom_evaluate_task() met {e.comm} ({e.blocked_by}), an OOM victim not yet gone (no MMF_OOM_SKIP), "
+                "and aborted the scan: no new victim until that one exits or is reaped.",
+                "Thaw its cgroup (z), reap it with process_mrelease (m), or wait for the oom_reaper."))
+        elif isinstance(e, ev.ReaperQueued):
+            if e.delay > 0:
+                add(("armed", e.pid), Card(
+                    e.t, f"{at}  queue_oom_reaper() armed the timer",
+                    f"{e.comm} ({e.pid}) has {e.delay / hz:g} s to exit by itself (and run its robust-futex cleanup) "
+                    "before the oom_reaper kthread unmaps its memory (OOM_REAPER_DELAY, 5.18+).",
+                    "Watch the countdown in the OOM reaper panel, or press m to reap it now as lmkd would."))
+            elif e.delay == 0:
+                add(("armed", e.pid), Card(
+                    e.t, f"{at}  queue_oom_reaper(): no delay",
+                    f"Under this policy the oom_reaper kthread reaps {e.comm} ({e.pid}) at once: {e.why}.",
+                    "Watch the OOM reaper panel unmap its memory."))
+            else:
+                add(("armed", e.pid), Card(
+                    e.t, f"{at}  the victim is never queued for the reaper",
+                    f"{e.comm} ({e.pid}): {e.why}. Only its own exit can give memory back.",
+                    "If it cannot exit (frozen, stuck), you must act: thaw (z) or kill what pins it."))
+        elif isinstance(e, ev.ReaperTimer):
+            if e.result == "fires":
+                add(("timer", e.pid), Card(
+                    e.t, f"{at}  the reaper's timer fired",
+                    f"wake_oom_reaper() queued {e.comm} ({e.pid}): the oom_reaper kthread now unmaps its private "
+                    "memory (__oom_reap_task_mm), whether or not it still runs.",
+                    "Memory comes back; a thread still holding a robust futex loses the list it would have walked."))
+            else:
+                add(("timer", e.pid), Card(
+                    e.t, f"{at}  the reaper's timer fired: nothing to do",
+                    f"{e.comm} ({e.pid}) already exited and set MMF_OOM_SKIP, so wake_oom_reaper() does nothing.",
+                    "Its memory came back through its own exit (exit_mmap)."))
+        elif isinstance(e, ev.RobustListFault):
+            # futexes whose word still names the dead thread: nobody will set FUTEX_OWNER_DIED on them
+            stale = [f.name for f in k.futexes.values() if f.word & 0x3FFFFFFF == e.tid]
+            comm = k.pids[e.pid].comm if e.pid in k.pids else str(e.pid)
+            add(("fault", e.tid), Card(
+                e.t, f"{at}  exit_robust_list() could not read the list",
+                f"Thread {e.tid} ({comm}) is exiting, but the reaper had already unmapped its robust list head, "
+                "so the walk stops at the first get_user(). " + (
+                    f"{', '.join(stale)} keeps the dead owner's TID." if stale else
+                    "It held no robust mutex, so nothing is left locked."),
+                "Its waiters will never be woken: this is the hang the 2-second delay and 6.18's thaw are about."
+                if stale else "Harmless here; the same fault on a thread holding a mutex hangs its waiters."))
+        elif isinstance(e, ev.FutexEvent):
+            if e.outcome == "owner_died":
+                add(("owner", e.futex, e.tid), Card(
+                    e.t, f"{at}  a robust futex owner died",
+                    f"exit_robust_list() → handle_futex_death(): thread {e.tid} exited holding {e.futex}; the word "
+                    "gets FUTEX_OWNER_DIED and one waiter is woken.",
+                    "Watch the Futexes panel: the woken waiter gets EOWNERDEAD."))
+            elif e.outcome in ("eownerdead", "hung", "acquired", "timedout"):
+                what = {
+                    "eownerdead": f"futex_wake() woke waiter {e.tid} on {e.futex}: it now owns the mutex and "
+                                  "pthread_mutex_lock() returns EOWNERDEAD, so it can repair the shared state.",
+                    "hung": f"Waiter {e.tid} on {e.futex} will sleep forever: the owner exited without "
+                            "handle_futex_death() ever running for it, so nothing will wake it.",
+                    "acquired": f"futex_wake() woke waiter {e.tid}: it acquired {e.futex} normally.",
+                    "timedout": f"Waiter {e.tid} gave up on {e.futex}: its futex_wait() timed out (ETIMEDOUT).",
+                }[e.outcome]
+                add(("waiter", e.futex, e.tid), Card(
+                    e.t, f"{at}  a waiter's fate: {e.outcome.upper()}", what,
+                    "The objective panel shows whether that was the outcome you needed."))
+        elif isinstance(e, ev.Syscall) and e.name == "process_mrelease":
+            add(("sys", e.t, e.pid), Card(
+                e.t, f"{at}  process_mrelease() returned {e.ret}" + (f" ({e.errno})" if e.errno else ""),
+                syscall_text(e) + ".",
+                "The OOM reaper panel shows what was reaped; try it at another moment to see the other results."))
+    return out

@@ -1,0 +1,135 @@
+"""A newcomer's first minute in the app (Pilot): the briefing, keys that always work, teach mode,
+honest messages."""
+
+from __future__ import annotations
+
+from oomtui.tui.screens.game import ResultScreen
+from oomtui.tui.screens.help import HelpScreen
+from oomtui.tui.sequencer import BRIEFING, CARD
+
+from .test_commands import _notes, screen_text
+
+SIZE = (120, 36)
+
+
+async def test_the_briefing_holds_the_clock_and_space_starts(make_app):
+    app = make_app("first-oom", paused=False, briefing=True, fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert app.seq.waiting == BRIEFING and app.engine.k.jiffies == 0
+        text = screen_text(app)
+        assert "db (pid 100) survives" in text and "space to start" in text
+        assert "Processes" in text and "OOM reaper" in text  # the briefing leaves them visible
+        await pilot.press("space")
+        await pilot.pause(0.3)
+        assert app.seq.waiting is None and app.engine.k.jiffies > 0 and not app.engine.paused
+
+
+async def test_enter_starts_too_and_esc_looks_around_paused_at_zero(make_app):
+    app = make_app("first-oom", paused=False, briefing=True, fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert app.seq.waiting is None and app.engine.paused and app.engine.k.jiffies == 0
+        assert "space to start" not in screen_text(app)
+    app = make_app("first-oom", paused=False, briefing=True, fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert app.seq.waiting is None and not app.engine.paused
+
+
+async def test_keys_work_during_the_briefing_without_moving_the_clock(make_app):
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_command("select", pid=100)
+        await pilot.press("a", *"-500", "enter")  # the dialog opens with its value selected: typing replaces it
+        await pilot.pause()
+        assert app.engine.k.pids[100].oom_score_adj == -500
+        assert app.seq.waiting == BRIEFING and app.engine.k.jiffies == 0
+
+
+async def test_q_quits_from_the_result_screen_and_from_help(make_app):
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_q_is_typed_into_a_text_input_and_esc_clears_an_applied_filter(make_app):
+    app = make_app("frozen-robust-holder")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "q")
+        assert app.is_running and app.table.filter == "q"
+        await pilot.press("backspace", *"client", "enter")
+        assert app.table.filter == "client" and app.focused is app.table
+        await pilot.press("escape")
+        assert app.table.filter == ""
+
+
+async def test_e_ends_and_scores_from_the_briefing_and_from_a_teach_card(make_app):
+    app = make_app("first-oom", briefing=True, teach=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen) and app.engine.finished
+    app = make_app("first-oom", teach=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.advance(app.engine.sim.duration)
+        await pilot.pause()
+        assert app.seq.waiting == CARD and "out_of_memory()" in screen_text(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen)
+
+
+async def test_teach_key_toggles_the_cards(make_app):
+    app = make_app("first-oom", teach=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.advance(app.engine.sim.duration)
+        assert app.seq.waiting == CARD
+        await pilot.press("T")
+        assert not app.seq.teach and app.seq.waiting is None
+        app.advance(app.engine.sim.duration)
+        assert app.seq.waiting is None
+
+
+async def test_sigterm_to_a_process_with_a_handler_says_it_keeps_running(make_app):
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_command("select", pid=300)
+        await pilot.press("t")
+        await pilot.pause()
+        assert not app.engine.k.pids[300].group_exit
+        note = _notes(app)[-1]
+        assert "keeps running" in note and "killed" not in note
+
+
+async def test_notifications_never_cover_a_dialog_and_dialogs_show_their_own_errors(make_app):
+    from textual.widgets import Label
+    from textual.widgets._toast import ToastRack
+
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.notify("something happened", timeout=30)
+        app.run_command("select", pid=100)
+        await pilot.press("a")
+        await pilot.pause()
+        rack = app.screen.get_child_by_type(ToastRack)
+        assert not rack.display  # the toast waits under the dialog
+        await pilot.press(*"5000", "enter")
+        hint = app.screen.query_one("#adj-hint", Label)
+        assert "5000 is outside -1000..1000" in str(hint.render()) and app.screen is not app.screen_stack[0]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.get_child_by_type(ToastRack).display

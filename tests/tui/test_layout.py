@@ -1,0 +1,131 @@
+"""The layout at every terminal size from 80x24 to 250x70: nothing cut with "…" from 120x36 up, no
+scrollbar in the side column, the footer keeps help and quit, and a notice below the minimum size."""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui.tui.app import MIN_H, MIN_W
+
+from .test_commands import screen_text
+
+WIDE = [(120, 36), (160, 45), (200, 50), (250, 70)]
+SCENES = [("first-oom", 7.0), ("frozen-robust-holder", 5.0), ("lmkd-player", 1.5), ("frozen-android-app", 2.56),
+          ("d-state-holder", 4.0)]
+
+
+def cut_marks(text: str) -> int:
+    """'…' that cut a text; the lone ' … ' of an undecided goal does not count."""
+    return text.replace(" … ", " ").count("…")
+
+
+def fits(app, panel_id: str) -> bool:
+    """The panel's text, wrapped at its width, fits its height (nothing clipped at the bottom)."""
+    from rich.text import Text
+
+    w = app.query_one(f"#{panel_id}")
+    rows = sum(len(Text(line).wrap(app.console, w.content_region.width)) for line in app.panel_text(panel_id).split("\n"))
+    return rows <= w.content_region.height
+
+
+async def _at(app, pilot, seconds: float) -> None:
+    app.advance(int(seconds * app.engine.k.hz))
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", WIDE)
+@pytest.mark.parametrize("scene,at", SCENES)
+async def test_nothing_is_cut_and_the_side_column_never_scrolls(make_app, scene, at, size):
+    app = make_app(scene)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.run_command("hint") if app.engine.sim.scene.game and app.engine.sim.scene.game.hint else None
+        await _at(app, pilot, at)
+        text = screen_text(app)
+        assert cut_marks(text) == 0, [w for w in text.split("  ") if "…" in w.replace(" … ", "")]
+        side = app.query_one("#side")
+        assert side.max_scroll_y == 0, f"the side column scrolls by {side.max_scroll_y} rows at {size}"
+        assert fits(app, "decision"), app.panel_text("decision")  # the panel that gives way is not cut
+        assert "Killed process" in text or at < 2  # dmesg lines are whole
+        if size[0] >= 200:
+            assert side.size.width > 60  # the side column grows with the terminal
+
+
+async def test_the_side_column_grows_and_the_decision_panel_gives_its_rows(make_app):
+    app = make_app("first-oom")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _at(app, pilot, 7)
+        narrow = app.query_one("#side").size.width
+        rows = app.panel_text("decision").count("\n")
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one("#side").size.width > narrow
+        assert app.panel_text("decision").count("\n") >= rows
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_small_terminals_keep_help_and_quit_in_the_footer(make_app, size):
+    app = make_app("first-oom")
+    async with app.run_test(size=size) as pilot:
+        await _at(app, pilot, 6)
+        text = screen_text(app)
+        assert "? help" in " ".join(text.split()) or "?  help" in text
+        assert "q quit" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_big_keeps_the_tree_and_the_threads_that_matter(make_app, size):
+    app = make_app("frozen-robust-holder", big=True)
+    async with app.run_test(size=size) as pilot:
+        await _at(app, pilot, 3)
+        tree = app.query_one("#tree")
+        assert tree.size.height >= 6, tree.size
+        text = screen_text(app)
+        assert "holds M" in text  # the frozen robust-mutex holder's thread row
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (9, 5), (40, 10), (MIN_W - 1, MIN_H)])
+async def test_below_the_minimum_a_notice_and_no_crash(make_app, size):
+    app = make_app("first-oom")
+    async with app.run_test(size=size) as pilot:
+        await _at(app, pilot, 6)
+        assert app.has_class("-toosmall")
+        if size[0] >= 40:
+            assert "terminal too small" in screen_text(app)
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        await pilot.pause()
+        assert not app.has_class("-toosmall")
+
+
+@pytest.mark.parametrize("size", [(120, 36), (200, 50)])
+async def test_a_caption_and_a_teach_card_push_no_panel_off_screen(make_app, size):
+    app = make_app("first-oom", autoplay=True, teach=True, reading=False)
+    async with app.run_test(size=size) as pilot:
+        app.run_command("hint")
+        for _ in range(20):  # to the OOM kill: a card, under a caption
+            app.advance(app.engine.sim.duration)
+            if app.seq.card is not None:
+                break
+            if app.seq.waiting is not None:
+                app.go_on()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.seq.card is not None and app.caption.has_class("-card")
+        assert app.query_one("#side").max_scroll_y == 0
+        text = screen_text(app)
+        assert cut_marks(text) == 0
+        assert "space continues" in text and "OOM decision" in text and "Objective" in text
+
+
+@pytest.mark.parametrize("key", ["s", "p", "question_mark", "e"])
+async def test_dialogs_cut_nothing_at_120x36(make_app, key):
+    app = make_app("lmkd-player")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is not app.screen_stack[0]
+        assert cut_marks(screen_text(app)) == 0

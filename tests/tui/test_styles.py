@@ -1,0 +1,118 @@
+"""Colours through the theme: every colour the TUI draws comes from a style role (oomtui/tui/styles.py)
+resolved from the current Textual theme's variables; none is written in Python."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rich.color import Color as RichColor
+from textual.color import Color
+from textual.theme import BUILTIN_THEMES, Theme
+
+from oomtui.tui import styles
+from oomtui.tui.styles import R
+
+TUI = Path(styles.__file__).parent
+HEX = re.compile(r"#[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?\b|[\"']#[0-9a-fA-F]{3}[\"' ]")
+FAINT = {"zero", "exited", "gauge_empty", "mark_dim", "state_dead"}  # meant to recede
+SIZE = (120, 36)
+
+
+@pytest.fixture(autouse=True)
+def _default_roles():
+    """The roles are module state: leave them as every other test expects (the default theme)."""
+    yield
+    styles.use_theme(styles.default_variables())
+
+
+def _variables(name: str) -> dict[str, str]:
+    theme = BUILTIN_THEMES[name]
+    return {**styles.VARIABLES, **theme.to_color_system().generate(), **theme.variables}
+
+
+def _contrast(a: RichColor, b: RichColor) -> float:
+    def lum(c: RichColor) -> float:
+        def ch(v: int) -> float:
+            v = v / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        r, g, b = c.get_truecolor()
+        return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_no_colour_literal_in_tui_python():
+    """Colours live in theme variables (and the stylesheet), never in the TUI's Python."""
+    found = [f"{p.relative_to(TUI)}:{i}: {line.strip()}"
+             for p in sorted(TUI.rglob("*.py"))
+             for i, line in enumerate(p.read_text().splitlines(), 1) if HEX.search(line)]
+    assert not found, "colour literals in Python (use a role in styles.py):\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_THEMES))
+def test_every_role_resolves_and_reads_under_every_builtin_theme(name):
+    variables = styles.use_theme(_variables(name))
+    for role in styles.ROLES:
+        assert isinstance(R[role], styles.Style)
+    if name.startswith("ansi"):  # the terminal's own palette: nothing to measure
+        return
+    grounds = [Color.parse(variables[v]).rich_color for v in ("surface", "background")]
+    floor = 3.0 if name in ("textual-dark", "textual-light") else 2.5
+    for role in styles.ROLES:
+        st = R[role]
+        if st.color is None:
+            continue
+        c = _contrast(st.color, st.bgcolor) if st.bgcolor else min(_contrast(st.color, g) for g in grounds)
+        assert c >= (2.0 if role in FAINT else floor), f"{role} under {name}: contrast {c:.2f}"
+
+
+def test_light_and_dark_differ():
+    styles.use_theme(_variables("textual-dark"))
+    dark = {r: R[r] for r in styles.ROLES}
+    styles.use_theme(_variables("textual-light"))
+    assert R.comm.color != dark["comm"].color and R.cursor.bgcolor != dark["cursor"].bgcolor
+
+
+def test_a_theme_overrides_a_custom_variable():
+    v = {**_variables("textual-dark"), "oom-reaped": "rebeccapurple"}
+    out = styles.use_theme(v)
+    purple = Color.parse("rebeccapurple")
+    assert R.mark_reaped.bgcolor == purple.rich_color and out["oom-reaped"] == purple.hex
+    assert out["text-oom-reaped"] not in (purple.hex, _variables("textual-dark")["secondary"])
+    assert R.reaped_text.color == Color.parse(out["text-oom-reaped"]).rich_color
+    # a default names another variable: it follows that variable
+    out = styles.use_theme({**_variables("textual-dark"), "error": "#00ff00"})
+    assert out["oom-victim"] == "#00FF00" and R.mark_victim.bgcolor == Color.parse("#00ff00").rich_color
+
+
+async def test_registered_theme_and_runtime_switch_redraw(make_app):
+    app = make_app("frozen-robust-holder")
+    app.register_theme(Theme(name="oom-test", primary="#0178D4", dark=True,
+                             variables={"oom-victim": "#123456"}))
+    async with app.run_test(size=SIZE) as pilot:
+        app.advance(700)
+        await pilot.pause()
+        decision = app.query_one("#decision")
+        before_table = [seg.style for seg in app.table.render_line(1)]
+        before_panel = decision._last
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        assert app.theme_variables["oom-victim"] == app.theme_variables["error"]
+        assert [seg.style for seg in app.table.render_line(1)] != before_table
+        assert decision._last != before_panel  # redrawn with the new roles
+        assert list(app.table.render_line(1))[0].style.bgcolor == Color.parse(
+            app.theme_variables["surface"]).rich_color  # the tree is drawn on the theme's surface
+        app.theme = "oom-test"
+        await pilot.pause()
+        await pilot.pause()
+        assert R.winner.bgcolor == Color.parse("#123456").rich_color
+        assert any(st.bgcolor == R.winner.bgcolor for _, _, st in _spans(decision))
+
+
+def _spans(panel):
+    return [(s.start, s.end, s.style) for plain, spans in panel._last for s in spans]
