@@ -120,6 +120,7 @@ class OomApp(App):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         e = self.engine
+        self._layout_classes()  # before the widgets are first styled: no restyle at mount
         yield StatusBar(e, id="status")
         if self.big:
             from .widgets.game import BigBar
@@ -153,7 +154,6 @@ class OomApp(App):
         self.briefing_panel = self.query_one(BriefingPanel)
         self.panels = [self.query_one(f"#{p}") for p in PANELS]
         self.bigbar = self.query_one("#big") if self.big else None
-        self.set_class(self.big, "-big")
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_layout()
         self.table.rebuild()
@@ -202,13 +202,21 @@ class OomApp(App):
     def compact(self) -> bool:
         return self.has_class("-compact")
 
+    def _layout_classes(self) -> None:
+        """The App's layout classes for its size, changed together: each change of an App class
+        restyles every widget (about 20 ms), so one update rather than one per class."""
+        w, h = self.size
+        compact = w < COMPACT_W or h < COMPACT_H
+        want = {"-compact": compact, "-tight": not compact and h < TIGHT_H, "-toosmall": w < MIN_W or h < MIN_H,
+                "-big": self.big}
+        if any(self.has_class(c) != on for c, on in want.items()):
+            self.set_classes({c for c in self.classes if c not in want} | {c for c, on in want.items() if on})
+
     def _apply_layout(self) -> None:
         self._layout_size = self.size
         w, h = self.size
-        compact = w < COMPACT_W or h < COMPACT_H
-        self.set_class(compact, "-compact")
-        self.set_class(not compact and h < TIGHT_H, "-tight")
-        self.set_class(w < MIN_W or h < MIN_H, "-toosmall")
+        self._layout_classes()
+        compact = self.compact
         small = self.query("#toosmall")
         if small:
             small.first().update(f"terminal too small ({w}×{h}, needs {MIN_W}×{MIN_H}); q quits")
@@ -228,8 +236,18 @@ class OomApp(App):
         if side:
             side.first().border_title = PANELS_TITLE[self.panel_index] + "  (v: next panel)" if compact else None
         brief = getattr(self, "briefing_panel", None)
-        if brief is not None and self.seq.briefing:
-            brief.show_briefing(key_of=self._key_of, compact=compact)
+        if brief is not None:
+            self._briefing_displays()
+            if self.seq.briefing:
+                brief.show_briefing(key_of=self._key_of, compact=compact)
+
+    def _briefing_displays(self) -> None:
+        """The briefing stands where dmesg is (and, compact, where the side panel is). Displays, not an
+        App class: a class on the App restyles every widget."""
+        b = self.seq.briefing
+        self.briefing_panel.display = b
+        self.dmesg.display = not b
+        self.query_one("#side").display = not (b and self.compact)
 
     def cycle_panel(self, panel: str | None = None) -> None:
         if panel is not None:
@@ -335,8 +353,7 @@ class OomApp(App):
         if s.version == self._seq_shown:
             return
         self._seq_shown = s.version
-        self.set_class(s.briefing, "-briefing")
-        self.briefing_panel.display = s.briefing
+        self._briefing_displays()
         if s.briefing:
             self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact)
         if s.card is not None:
