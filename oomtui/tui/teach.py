@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from ..kernel import events as ev
 from ..kernel.core import Kernel
-from ..report.timeline import syscall_text
 from ..scene import actions as A
 from ..scene.goals import goal_text
 from ..scene.schema import Scene
@@ -200,6 +199,8 @@ def cards(events: list, k: Kernel, first_abort: bool = True) -> list[Card]:
                     e.t, f"{at}  a waiter's fate: {e.outcome.upper()}", what,
                     "The objective panel shows whether that was the outcome you needed."))
         elif isinstance(e, ev.Syscall) and e.name == "process_mrelease":
+            from ..report.timeline import syscall_text  # only when a card needs it: not at start-up
+
             add(("sys", e.t, e.pid), Card(
                 e.t, f"{at}  process_mrelease() returned {e.ret}" + (f" ({e.errno})" if e.errno else ""),
                 syscall_text(e) + ".",
