@@ -37,12 +37,12 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ...kernel import events as ev
 from ...kernel.dmesg import stamp
+from .scroll import QuietScrollView
 
 MAX_LINES = 10_000  # two 5 000-process dumps; older lines are dropped (in batches of MAX_LINES // 8)
 STAMP_W = len(stamp(0, 100))  # "[    0.000000] "
@@ -141,7 +141,7 @@ def wrap_line(text: str, first: int, cont: int, lead: int = 0) -> list[tuple[int
     return out or [(0, 0)]
 
 
-class DmesgLog(ScrollView, can_focus=True):
+class DmesgLog(QuietScrollView, can_focus=True):
     """dmesg with the kernel's exact lines and [seconds.micros] stamps.
 
     The App calls `reset()` (reload from k.events: a new scene, a restart, a jump), `sync(events,
@@ -514,15 +514,6 @@ class DmesgLog(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._relayout()
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        # The compositor hands a ScrollView its viewport as `virtual_size`; ScrollView compares that
-        # with its own and so re-renders both scrollbars on every screen layout (each Static.update
-        # of a panel): only when our own virtual size changed since the last time does it matter.
-        mine = self.virtual_size
-        if mine != getattr(self, "_bars_for", None):
-            self._bars_for = mine
-            return super()._size_updated(size, virtual_size, container_size, layout)
-        return super()._size_updated(size, mine, container_size, layout)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

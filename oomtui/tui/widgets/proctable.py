@@ -14,12 +14,12 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...kernel.freezer import freezer_state
 from ...kernel.state import Cgroup, Process, Task
 from .. import view
+from .scroll import QuietScrollView
 from ..styles import R
 
 # mark kind (view.marks) and thread state (Task.letter) -> style role (styles.py)
@@ -49,7 +49,7 @@ def _cell(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-class ProcessTable(ScrollView, can_focus=True):
+class ProcessTable(QuietScrollView, can_focus=True):
     """cgroup → process → threads. ↑↓ move, ←→ collapse/expand, enter toggles."""
 
     BINDINGS = [
@@ -287,15 +287,6 @@ class ProcessTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
         self._scroll_to_cursor()
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        # The compositor hands a ScrollView its viewport as `virtual_size`; ScrollView compares that
-        # with its own and so re-renders the scrollbar on every screen layout (each Static.update
-        # of a panel): only when our own virtual size changed since the last time does it matter.
-        mine = self.virtual_size
-        if mine != getattr(self, "_bars_for", None):
-            self._bars_for = mine
-            return super()._size_updated(size, virtual_size, container_size, layout)
-        return super()._size_updated(size, mine, container_size, layout)
 
     def on_focus(self) -> None:
         self.refresh()
