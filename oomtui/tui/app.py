@@ -463,8 +463,8 @@ class OomApp(App):
         self.run_command(command_id)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "go_on":
-            return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD, seqmod.HOLD) and len(self.screen_stack) == 1
+        if action == "go_on":  # enter also cuts a caption's reading time short (a presenter who has read it)
+            return self.seq.waiting is not None and len(self.screen_stack) == 1
         if action == "dismiss_briefing":
             return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD) and len(self.screen_stack) == 1
         return True

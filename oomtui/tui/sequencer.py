@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
+from ..kernel import events as ev
 from ..scene.actions import Step
 from . import teach
 from .engine import Engine
@@ -120,10 +121,9 @@ class Sequencer:
         self.version += 1
 
     # ------------------------------------------------------------------ time
-    def start(self) -> list:
+    def start(self) -> None:
         """Run what is due at the current jiffy (steps at t=0) without moving time."""
         self._run_due()
-        return []
 
     def advance(self, n: int) -> list:
         """Advance at most n jiffies: stop at each walkthrough step (and after it while its caption
@@ -151,8 +151,6 @@ class Sequencer:
             self._cards(events)
 
     def _cards(self, events: list) -> None:
-        from ..kernel import events as ev
-
         new = teach.cards(events, self.engine.k, first_abort=self.first_abort)
         if any(isinstance(x, ev.OomSelected) for x in events):
             self.first_abort = True

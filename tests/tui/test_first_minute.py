@@ -133,3 +133,14 @@ async def test_notifications_never_cover_a_dialog_and_dialogs_show_their_own_err
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.get_child_by_type(ToastRack).display
+
+
+async def test_enter_cuts_a_captions_reading_time_short(make_app):
+    from oomtui.tui.sequencer import READING
+
+    app = make_app("first-oom", paused=False, autoplay=True, fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.seq.waiting == READING and app.engine.k.jiffies == 0  # the briefing caption
+        await pilot.press("enter")
+        # the t=0 step ran at once and its caption is the one being read now
+        assert app.seq.step_i == 1 and app.seq.caption[0] == app.engine.sim.walkthrough[0].caption
