@@ -6,7 +6,9 @@
 2. one select_bad_process() over 1 000, 10 000 and 100 000 processes;
 3. a generated 10 000-process / 50 000-thread scene simulating 10 s of kernel time: build time,
    simulation wall time, peak memory;
-4. `oomtui --help` start-up against `python -c "import msgspec, argparse"`, measured in the same run.
+4. the OOM storm of the TUI benchmark's 5 000-process scene, without the TUI: time per
+   Simulation.advance(8) (one 30 fps frame at 1x), mean, p95 and max;
+5. `oomtui --help` start-up against `python -c "import msgspec, argparse"`, measured in the same run.
 """
 
 from __future__ import annotations
@@ -106,8 +108,32 @@ def bench_big() -> None:
     print(f"   peak RSS: {peak / 1024:6.1f} MiB (the interpreter with the scene text: {rss0 / 1024:.1f} MiB)")
 
 
+def bench_storm(frames: int = 3) -> None:
+    """The TUI's 5 000-process scene without the TUI: one Simulation.advance(8) per call (8 jiffies at
+    250 Hz: a 30 fps frame at 1x) from the start to the end, through the OOM storm; per call."""
+    from tui import gen_scene  # benchmarks/tui.py; Textual is imported only by its measure()
+
+    print("4. OOM storm: benchmarks/tui.py gen_scene(5000, 2) (5 000 processes / 10 000 threads), "
+          "Simulation.advance(8) per call, whole scene")
+    ls = gen_scene(5000, 2)
+    for run in range(frames):
+        t0 = time.perf_counter()
+        sim = Simulation(ls)
+        build = time.perf_counter() - t0
+        times: list[float] = []
+        while sim.k.jiffies < sim.duration:
+            t = time.perf_counter()
+            sim.advance(8)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        scans = sum(1 for e in sim.k.events if type(e).__name__ == "OomSelected")
+        print(f"   run {run + 1}: {len(times)} calls, {scans} OOM scans: mean {statistics.mean(times) * 1000:5.2f} ms, "
+              f"p95 {p95 * 1000:5.2f} ms, max {times[-1] * 1000:6.2f} ms (build {build * 1000:.0f} ms)")
+
+
 def bench_startup(runs: int) -> None:
-    print(f"4. start-up, best and median of {runs} runs")
+    print(f"5. start-up, best and median of {runs} runs")
     exe = [sys.executable]
 
     def measure(cmd: list[str]) -> list[float]:
@@ -130,9 +156,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
     ap.add_argument("--big-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--storm-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.big_only:
         bench_big()
+        return
+    if a.storm_only:
+        bench_storm()
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     bench_scenes()
@@ -140,6 +170,8 @@ def main() -> None:
     if not a.quick:
         # in a fresh process, so that its peak RSS is the big scene's own
         subprocess.run([sys.executable, __file__, "--big-only"], check=True)
+    # in a fresh process too: the garbage collector's state is the storm's own
+    subprocess.run([sys.executable, __file__, "--storm-only"], check=True)
     bench_startup(3 if a.quick else 10)
 
 

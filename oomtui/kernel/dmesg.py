@@ -5,7 +5,7 @@ Every function returns lines without the "[seconds.micros] " stamp; Kernel.forma
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .version import KernelVersion
 
@@ -92,19 +92,59 @@ def dump_tasks_header(v: KernelVersion) -> list[str]:
 
 
 def dump_task_row(v: KernelVersion, p: "Process", tid: int, mm: "MmStruct") -> str:
+    template, values = _DUMP_TASK_ROW[v.dump_tasks_format]
+    return template % values(p, tid, mm)
+
+
+def dump_task_rows(v: KernelVersion, tasks: "Iterable[tuple[Process, int, MmStruct]]",
+                   memo: dict[str, dict[int, tuple[tuple, str]]]) -> list[str]:
+    """dump_task_row() for each (process, tid, mm) of one dump_tasks(), in order. `memo` is the
+    caller's, kept from dump to dump (era -> tid -> (values, text)): a row whose printed values are
+    all unchanged gets its previous text back, formatted from those same values by the same template.
+    In an OOM storm most rows do not change between dumps, and formatting them was most of an OOM."""
     fmt = v.dump_tasks_format
-    if fmt == "6.8":
-        return (f"[{tid:7d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {mm.anon:8d} {mm.file:8d} "
-                f"{mm.shmem:9d} {mm.pgtables_bytes:8d} {mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
-    if fmt == "4.19":
-        return (f"[{tid:7d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {mm.pgtables_bytes:8d} "
-                f"{mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
-    if fmt == "4.15":
-        return (f"[{tid:5d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {mm.pgtables_bytes:8d} "
-                f"{mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
-    nr_ptes = mm.pgtables_bytes // 4096
-    return (f"[{tid:5d}] {p.uid:5d} {p.pid:5d} {mm.total_vm:8d} {mm.rss:8d} {nr_ptes:7d} {0:7d} "
-            f"{mm.swapents:8d}         {p.oom_score_adj:5d} {p.comm}")
+    template, values = _DUMP_TASK_ROW[fmt]
+    rows = memo.setdefault(fmt, {})
+    get = rows.get
+    out: list[str] = []
+    for p, tid, mm in tasks:
+        args = values(p, tid, mm)
+        hit = get(tid)
+        if hit is not None and hit[0] == args:
+            out.append(hit[1])
+        else:
+            line = template % args
+            rows[tid] = (args, line)
+            out.append(line)
+    return out
+
+
+# The dump_tasks() row of each era: a %-template (half the cost of the same f-string: a dump formats a
+# row per process) and the values it prints.
+def _values_6_8(p: "Process", tid: int, mm: "MmStruct") -> tuple:
+    # pid uid tgid total_vm rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name
+    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.anon, mm.file, mm.shmem,
+            mm.pgtables_bytes, mm.swapents, p.oom_score_adj, p.comm)
+
+
+def _values_4_15(p: "Process", tid: int, mm: "MmStruct") -> tuple:
+    # pid uid tgid total_vm rss pgtables_bytes swapents oom_score_adj name (4.15 - 6.7)
+    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes, mm.swapents,
+            p.oom_score_adj, p.comm)
+
+
+def _values_4_0(p: "Process", tid: int, mm: "MmStruct") -> tuple:
+    # pid uid tgid total_vm rss nr_ptes nr_pmds swapents oom_score_adj name; nr_pmds always 0
+    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // 4096, 0,
+            mm.swapents, p.oom_score_adj, p.comm)
+
+
+_DUMP_TASK_ROW: "dict[str, tuple[str, Callable[[Process, int, MmStruct], tuple]]]" = {
+    "6.8": ("[%7d] %5d %5d %8d %8d %8d %8d %9d %8d %8d         %5d %s", _values_6_8),
+    "4.19": ("[%7d] %5d %5d %8d %8d %8d %8d         %5d %s", _values_4_15),
+    "4.15": ("[%5d] %5d %5d %8d %8d %8d %8d         %5d %s", _values_4_15),
+    "4.0": ("[%5d] %5d %5d %8d %8d %7d %7d %8d         %5d %s", _values_4_0),
+}
 
 
 def oom_kill_summary(constraint: str, oom_memcg: str | None, task_memcg: str, comm: str, pid: int, uid: int) -> str:

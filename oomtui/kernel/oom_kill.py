@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import dmesg
 from . import events as ev
-from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, badness_from, kill_score, oom_badness_points, proc_oom_score
+from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, kill_score, oom_badness_points, proc_oom_score
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
@@ -125,11 +125,19 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     unit = oc.totalpages // 1000
     # 5.9+: chosen_points = LONG_MIN, signed badness. Older: 0, and `if (!points || points < ...)`.
     chosen, chosen_points = None, LONG_MIN if signed else 0
-    scored: list[tuple[int, int, Process]] = []
+    # The TOP_CANDIDATES best (points, -scan index, p) seen so far, a min-heap: what
+    # heapq.nlargest(TOP_CANDIDATES, every scored process) gives, without a tuple per process (the
+    # scan index is unique and falls, so a later process enters only with strictly more points).
+    top: list[tuple[int, int, Process]] = []
+    floor: float | int = float("-inf")  # top[0][0] once the heap is full
+    n_scored = 0
     ineligible: list[tuple[Process, str]] = []
-    # The body of oom_evaluate_task() + oom_badness(), inlined because this loop runs over every
-    # process; tests/kernel/test_selection_property.py holds it to oom_badness_points + better_candidate.
-    for p in scan_order(k, oc.memcg):
+    oom_skip = MMF_OOM_SKIP
+    # The body of oom_evaluate_task() + oom_badness() (badness_from too), inlined because this loop
+    # runs over every process; tests/kernel/test_selection_property.py holds it to oom_badness_points
+    # + better_candidate.
+    # scan_order(): for_each_process (the task list itself, no generator) or mem_cgroup_scan_tasks
+    for p in (k.tasklist if oc.memcg is None else scan_order(k, oc.memcg)):
         if p.is_init or p.kthread or p.exited_at is not None:
             continue  # oom_unkillable_task()
         mm = None
@@ -140,21 +148,32 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         if mm is None:
             continue
         adj = p.oom_score_adj
-        if adj == OOM_SCORE_ADJ_MIN or MMF_OOM_SKIP in mm.flags or p.in_vfork:
+        if adj == OOM_SCORE_ADJ_MIN or oom_skip in mm.flags or p.in_vfork:
             if len(ineligible) < 5:
                 ineligible.append((p, "oom_score_adj -1000" if adj == OOM_SCORE_ADJ_MIN else
-                                   ("MMF_OOM_SKIP" if MMF_OOM_SKIP in mm.flags else "in vfork")))
+                                   ("MMF_OOM_SKIP" if oom_skip in mm.flags else "in vfork")))
             continue
-        points = badness_from(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096,
-                              adj, unit, signed)
-        scored.append((points, -len(scored), p))
+        # badness_from(): rss + swap + page tables, plus adj * (totalpages / 1000); never below 1
+        # for an eligible task before 5.9 (unsigned)
+        points = mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096 + adj * unit
+        if points <= 0 and not signed:
+            points = 1
+        if points > floor:
+            if len(top) < TOP_CANDIDATES:
+                heapq.heappush(top, (points, -n_scored, p))
+                if len(top) == TOP_CANDIDATES:
+                    floor = top[0][0]
+            else:
+                heapq.heapreplace(top, (points, -n_scored, p))
+                floor = top[0][0]
+        n_scored += 1
         # skip if strictly lower; an equal score replaces the choice (later-scanned wins) except
         # before 5.9, which kept a thread-group leader (every process visited here is one)
         if points < chosen_points or (points == chosen_points and leader_tie_break and chosen is not None):
             continue
         chosen, chosen_points = p, points
     oc.chosen, oc.chosen_points = chosen, chosen_points
-    top = heapq.nlargest(TOP_CANDIDATES, scored)
+    top.sort(reverse=True)
     if chosen is not None and all(p is not chosen for _, _, p in top):
         top = top[:-1] + [(chosen_points, 0, chosen)]  # a tie beyond the top rows: show the winner
     oc.candidates = [_candidate(p, pts, "") for pts, _, p in top]
@@ -237,16 +256,24 @@ def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
             k.printk(line)
     for line in dmesg.dump_tasks_header(v):
         k.printk(line)
-    for p in scan_order(k, oc.memcg):
-        if oom_unkillable_task(p):
-            continue
-        t = p.find_lock_task_mm()
-        if t is None or t.mm is None:
-            continue
-        k.printk(dmesg.dump_task_row(v, p, t.tid, t.mm))
+    # dump_tasks(): a row per process in scan order, from the thread find_lock_task_mm() returns,
+    # printed as one batch (the same Dmesg events, one a row)
+    k.printk_lines(dmesg.dump_task_rows(v, _dump_tasks(k, oc), k.dump_tasks_memo))
     if victim is not None and v.has_oom_kill_summary:
         k.printk(dmesg.oom_kill_summary(oc.constraint, oc.memcg.path if oc.memcg else None,
                                         victim.cgroup.path, victim.comm, victim.pid, victim.uid))
+
+
+def _dump_tasks(k: "Kernel", oc: OomControl):
+    """dump_tasks(): every process in scan order but the unkillable, from the thread
+    find_lock_task_mm() returns (none: skipped): (process, tid, mm)."""
+    for p in (k.tasklist if oc.memcg is None else scan_order(k, oc.memcg)):
+        if p.is_init or p.kthread:
+            continue  # oom_unkillable_task()
+        for t in p.threads:  # find_lock_task_mm()
+            if t.mm is not None:
+                yield p, t.tid, t.mm
+                break
 
 
 def _ratelimit_ok(k: "Kernel") -> bool:

@@ -94,6 +94,7 @@ class Simulation:
         self.kernel_override = kernel
         built = build_kernel(ls, policy, kernel)
         self.k: Kernel = built.kernel
+        self.k.freeze_for_gc()  # a big model is long-lived: keep full collections off it
         self.script: list[tuple[int, Action]] = built.script
         self.walkthrough, self.duration = built.walkthrough, built.duration
         self.sidesteps: list[Sidestep] = built.sidesteps
