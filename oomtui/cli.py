@@ -48,18 +48,42 @@ def _cmd_policies(args: argparse.Namespace) -> int:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
-    from .tui.app import main as play_main
+    from .tui.app import main as play_main  # it calls need_terminal() once the arguments are checked
 
     return play_main(args)
 
 
+def need_terminal() -> None:
+    """The interactive view needs a terminal on stdin and stdout; without one (a pipe, a file, cron, CI)
+    it refuses at once rather than draw into a file or wait for keys that never come. textual-serve and
+    other Textual drivers set TEXTUAL_DRIVER: they bring their own terminal."""
+    import os
+
+    from .errors import UserError
+
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    if not (_isatty(sys.stdin) and _isatty(sys.stdout)):
+        raise UserError("the interactive view needs a terminal (stdin and stdout); "
+                        "without one, try: oomtui run SCENE")
+
+
+def _isatty(f) -> bool:
+    try:
+        return f is not None and f.isatty()
+    except (AttributeError, ValueError):  # None, closed
+        return False
+
+
 def _cmd_record(args: argparse.Namespace) -> int:
+    check_output(args)
     from .record.cast import main as record_main
 
     return record_main(args)
 
 
 def _cmd_screenshot(args: argparse.Namespace) -> int:
+    check_output(args)
     from .record.shot import main as shot_main
 
     return shot_main(args)
@@ -72,6 +96,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    check_output(args)
     from .importers.explain import import_main
 
     return import_main(args)
@@ -113,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
     _scene_args(s)
-    s.add_argument("-o", "--output", metavar="FILE.cast", required=True, help="where to write the cast")
+    s.add_argument("-o", "--output", metavar="FILE.cast", required=True, help="where to write the cast; - for stdout")
+    _overwrite_arg(s)
     s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
     s.add_argument("--big", action="store_true", help="the presenter layout")
     s.add_argument("--teach", action="store_true",
@@ -123,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("screenshot", help="an SVG of the view at a given simulated time (for slides and docs)")
     _scene_args(s)
     s.add_argument("--at", default="0s", metavar="TIME", help='simulated time, e.g. "2.5s" (default 0s)')
-    s.add_argument("-o", "--output", metavar="FILE.svg", required=True, help="where to write the SVG")
+    s.add_argument("-o", "--output", metavar="FILE.svg", required=True, help="where to write the SVG; - for stdout")
+    _overwrite_arg(s)
     s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
     s.add_argument("--autoplay", action="store_true", help="play the walkthrough up to that time")
     s.add_argument("--big", action="store_true", help="the presenter layout")
@@ -162,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("import", help="turn a real OOM report into a scene that replays it")
     s.add_argument("file", metavar="FILE", help="a file with an OOM report")
-    s.add_argument("-o", "--output", metavar="SCENE.toml", required=True, help="where to write the scene")
+    s.add_argument("-o", "--output", metavar="SCENE.toml", required=True, help="where to write the scene; - for stdout")
+    _overwrite_arg(s)
     s.add_argument("--report", type=int, default=1, metavar="N", help="which report of the file (default 1)")
     s.set_defaults(func=_cmd_import)
 
@@ -182,6 +210,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _overwrite_arg(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+
+
+def check_output(args: argparse.Namespace) -> None:
+    """-o FILE: an existing file is refused unless --overwrite (asciinema's convention), before any work
+    is done. `-` is stdout; a path that exists but is no regular file (/dev/stdout, a fifo) is written to."""
+    import os
+
+    from .errors import UserError
+
+    out = args.output
+    if out != "-" and not getattr(args, "overwrite", False) and os.path.isfile(out):
+        raise UserError(f"{out}: already exists; use --overwrite to replace it, or -o - for stdout")
+
+
+def write_output(dest: str, text: str) -> str:
+    """Write text (UTF-8, as is) to the file dest, or to stdout when dest is "-". Returns the name to
+    use in messages. Errors become a UserError (main shows its control characters escaped)."""
+    from .errors import UserError
+
+    if dest == "-":
+        sys.stdout.flush()
+        buf = getattr(sys.stdout, "buffer", None)
+        if buf is not None:
+            buf.write(text.encode("utf-8"))
+            buf.flush()
+        else:
+            sys.stdout.write(text)
+        return "<stdout>"
+    try:
+        with open(dest, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as e:
+        raise UserError(f"{dest}: cannot write: {e.strerror or e}") from None
+    return dest
+
+
 def _scene_args(s: argparse.ArgumentParser, optional: bool = False) -> None:
     s.add_argument("scene", nargs="?" if optional else None, metavar="SCENE",
                    help="a built-in scene id (see `oomtui scenes`) or a scene file (.toml)")
@@ -196,10 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
+    stdout_at_start = _fd_stat(1)
     try:
-        if func is None:
-            return _default(args)
-        return func(args)
+        code = _default(args) if func is None else func(args)
+        sys.stdout.flush()  # here, not at interpreter shutdown: a closed pipe is then caught below
+        return code
     except UserError as e:
         from .text import visible
 
@@ -210,7 +277,45 @@ def main(argv: list[str] | None = None) -> int:
         print("oomtui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # the reader went away (`oomtui run SCENE | head`): not an error. Python would flush stdout again at
+        # shutdown and fail again, so stdout now goes to /dev/null (the Python docs' "Note on SIGPIPE")
+        _stdout_to_devnull()
         return 0
+    except SystemExit as e:
+        # Rich's Console.on_broken_pipe points stdout at /dev/null and raises SystemExit(1): the same case
+        if e.code == 1 and stdout_at_start is not None and _fd_stat(1) != stdout_at_start and _stdout_is_devnull():
+            return 0
+        raise
+
+
+def _fd_stat(fd: int) -> tuple[int, int] | None:
+    import os
+
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _stdout_is_devnull() -> bool:
+    import os
+
+    try:
+        st = os.stat(os.devnull)
+    except OSError:
+        return False
+    return _fd_stat(1) == (st.st_dev, st.st_ino)
+
+
+def _stdout_to_devnull() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture): nothing to flush later
+        pass
 
 
 def _default(args: argparse.Namespace) -> int:

@@ -426,13 +426,19 @@ def main(args) -> int:
     replay = replay_victim(imported.text, str(out))  # validates the scene before anything is written
     if out.is_dir():
         raise UserError(f"{out}: is a directory, expected a file name for the scene (.toml)")
-    try:
-        with open(out, "w", encoding="utf-8", newline="\n") as f:
-            f.write(imported.text)
-    except OSError as e:
-        raise UserError(f"{out}: cannot write the scene: {e.strerror or e}") from None
     victim = f"victim {imported.victim_pid} ({imported.victim_comm})" if imported.victim_pid else "victim unknown"
-    print(f"wrote {out}: {imported.processes} processes, {victim}; try: oomtui play {out}")
+    if args.output == "-":  # -o -: the scene on stdout, what it is on stderr
+        from ..cli import write_output
+
+        write_output("-", imported.text)
+        print(f"wrote the scene to stdout: {imported.processes} processes, {victim}", file=sys.stderr)
+    else:
+        try:
+            with open(out, "w", encoding="utf-8", newline="\n") as f:
+                f.write(imported.text)
+        except OSError as e:
+            raise UserError(f"{out}: cannot write the scene: {e.strerror or e}") from None
+        print(f"wrote {out}: {imported.processes} processes, {victim}; try: oomtui play {out}")
     for n in imported.notes:
         if n.startswith("the parser: "):
             print(f"oomtui: warning: {n[len('the parser: '):]}", file=sys.stderr)

@@ -22,7 +22,7 @@ import asyncio
 import io
 import json
 import re
-from pathlib import Path
+import sys
 
 from ..errors import UserError
 
@@ -198,8 +198,15 @@ def fixed_console(app) -> None:
     """Colours and size must not depend on the environment (TERM, COLORTERM, NO_COLOR ...)."""
     from rich.console import Console
 
+    from textual.filter import ANSIToTruecolor
+
     app.console = Console(color_system="truecolor", file=io.StringIO(), markup=True, highlight=False, emoji=False,
                           legacy_windows=False, _environ={}, force_terminal=True, safe_box=False, soft_wrap=False)
+    # App.__init__ reads NO_COLOR (a Monochrome or NoColor line filter and the -nocolor pseudo-class) and
+    # TEXTUAL_FILTERS (a DimFilter): a recording or a screenshot is the same file whoever makes it, so only
+    # the theme's ANSI-to-truecolor filter stays
+    app._filters = [f for f in app._filters if isinstance(f, ANSIToTruecolor)]
+    app.no_color = False
 
 
 def new_app(scene: str, policy: str | None, kernel: str | None, big: bool, autoplay: bool, driver=None,
@@ -304,11 +311,10 @@ def main(args) -> int:
     size = parse_size(args.size)
     text = record(args.scene, size=size, policy=args.policy, kernel=getattr(args, "kernel", None),
                   big=bool(getattr(args, "big", False)), teach=bool(getattr(args, "teach", False)))
-    out = Path(args.output)
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise UserError(f"{out}: cannot write: {e.strerror or e}") from None
+    from ..cli import write_output
+
+    out = write_output(args.output, text)  # "-": stdout, and then the summary goes to stderr
     n = text.count("\n") - 1
-    print(f"wrote {out}: {n} events, {len(text.encode()) // 1024} KiB, {size[0]}x{size[1]}")
+    print(f"wrote {out}: {n} events, {len(text.encode()) // 1024} KiB, {size[0]}x{size[1]}",
+          file=sys.stderr if args.output == "-" else sys.stdout)
     return 0

@@ -8,7 +8,7 @@ one. `--at end` runs to the scene's end: scenes with goals then show their resul
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import sys
 
 from ..errors import UserError
 from .cast import new_app, parse_size
@@ -47,10 +47,8 @@ def main(args) -> int:
     svg = asyncio.run(shoot_async(args.scene, args.at, size=size, policy=args.policy,
                                   kernel=getattr(args, "kernel", None), autoplay=bool(args.autoplay),
                                   big=bool(getattr(args, "big", False))))
-    out = Path(args.output)
-    try:
-        out.write_text(svg, encoding="utf-8")
-    except OSError as e:
-        raise UserError(f"{out}: cannot write: {e.strerror or e}") from None
-    print(f"wrote {out} ({size[0]}x{size[1]}, t={args.at})")
+    from ..cli import write_output
+
+    out = write_output(args.output, svg)  # "-": stdout, and then the summary goes to stderr
+    print(f"wrote {out} ({size[0]}x{size[1]}, t={args.at})", file=sys.stderr if args.output == "-" else sys.stdout)
     return 0

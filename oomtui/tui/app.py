@@ -638,5 +638,12 @@ def main(args) -> int:
                    paused=bool(getattr(args, "paused", False)), speed=speed, autoplay=autoplay,
                    big=bool(getattr(args, "big", False)), briefing=not autoplay, teach=teach)
     app.brief_new_scenes = not autoplay
+    from ..cli import need_terminal
+
+    need_terminal()  # after the arguments are checked: their errors come first, terminal or not
     app.run()
+    # a crash (an exception in a handler or in rendering) prints its traceback and must not exit 0: Textual
+    # sets return_code 1 for it, and keeps the exception in case a later exit() resets the code
+    if getattr(app, "_exception", None) is not None:
+        return 1
     return 0 if app.return_code in (None, 0) else 1

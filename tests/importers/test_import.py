@@ -287,8 +287,8 @@ def test_cli_success_message(tmp_path: Path, capsys) -> None:
     src = tmp_path / "r.log"
     src.write_text(GLOBAL_REPORT, encoding="utf-8")
     out_path = tmp_path / "out.toml"
-    out_path.write_text("old", encoding="utf-8")  # an existing file is overwritten
-    rc, out, err = _cli(["import", str(src), "-o", str(out_path)], capsys)
+    out_path.write_text("old", encoding="utf-8")  # an existing file is replaced with --overwrite
+    rc, out, err = _cli(["import", str(src), "-o", str(out_path), "--overwrite"], capsys)
     assert rc == 0 and err == ""
     assert out == f"wrote {out_path}: 3 processes, victim 400 (bigjob); try: oomtui play {out_path}\n"
     assert load_scene(str(out_path)).scene.processes[2].comm == "bigjob"
