@@ -528,13 +528,17 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ..text import visible
+
     console = Console()
 
     def say(*parts: str | tuple[str, str]) -> None:
-        console.print(Text.assemble(*parts), highlight=False)
+        # a report's text reaches no terminal raw: an escape sequence in a comm is shown escaped
+        console.print(Text.assemble(*(visible(p) if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts)),
+                      highlight=False)
 
     for e in explanations:
-        title = f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})"
+        title = visible(f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})")
         console.rule(Text(title, style="bold"))
         era = f"{e.era} ({e.era_source})" if e.era else e.era_source
         say(f"kernel era: {era}")
@@ -562,7 +566,7 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
                 if with_score:
                     row.append(str(c.oom_score))
                 row.append(", ".join(marks))
-                table.add_row(*(Text(cell) for cell in row), style="bold" if marks else None)
+                table.add_row(*(Text(visible(cell)) for cell in row), style="bold" if marks else None)
             console.print(table)
             console.print("(rss, swapents, pgtables in pages; points = rss + swapents + pgtables + adj x totalpages/1000)")
         console.print(_verdict(e))
@@ -578,8 +582,10 @@ def _verdict(e: Explanation):
     """The verdict line as rich Text: coloured by the outcome, the names in it never read as markup."""
     from rich.text import Text
 
+    from ..text import visible
+
     def name(t: Task) -> str:
-        return f"{t.comm} ({t.pid})"
+        return f"{visible(t.comm)} ({t.pid})"
 
     if e.kernel_selected is None:
         kernel = "The report does not show the kernel's victim"

@@ -292,3 +292,19 @@ def test_cli_success_message(tmp_path: Path, capsys) -> None:
     assert rc == 0 and err == ""
     assert out == f"wrote {out_path}: 3 processes, victim 400 (bigjob); try: oomtui play {out_path}\n"
     assert load_scene(str(out_path)).scene.processes[2].comm == "bigjob"
+
+
+def test_explain_shows_an_escape_sequence_in_a_comm_escaped(tmp_path: Path) -> None:
+    """A log whose comm carries an escape sequence must not clear the reader's screen."""
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "r.log"
+    src.write_text(GLOBAL_REPORT.replace("bigjob", "big\x1b[2J\x07job"), encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
+    r = subprocess.run([sys.executable, "-m", "oomtui", "explain", str(src)], capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+    assert "big\\x1b[2J\\x07job" in r.stdout  # shown, escaped
