@@ -16,7 +16,7 @@ from oomtui.importers.explain import explain_text, select_bad_process
 from oomtui.importers.report import parse_reports
 from oomtui.kernel.version import KernelVersion
 
-from .test_report import DATA, REPO, SHARED, needs_shared
+from .test_report import DATA, REPO, SHARED
 from .test_report import fixture_path as fixture
 
 
@@ -25,8 +25,6 @@ def explain_file(path: Path):
 
 
 def _expected_tsv() -> list[tuple[str, int]]:
-    if not SHARED.is_dir():
-        return []
     rows = csv.DictReader(
         (line for line in (SHARED / "oomanalyser" / "expected.tsv").open() if not line.startswith("# ") or "file" in line),
         delimiter="\t",
@@ -34,7 +32,6 @@ def _expected_tsv() -> list[tuple[str, int]]:
     return [(r["# file"], int(r["selected_pid"])) for r in rows if r["complete"] == "yes"]
 
 
-@needs_shared
 @pytest.mark.parametrize(("name", "selected"), _expected_tsv())
 def test_oomanalyser_victims(name: str, selected: int) -> None:
     (e,) = explain_file(SHARED / "oomanalyser" / name)
@@ -49,8 +46,7 @@ def _verdict_pid(text: str) -> int:
     return int(m[1])
 
 
-@needs_shared
-@pytest.mark.parametrize("path", sorted((SHARED / "dmesg").glob("*.log")) if SHARED.is_dir() else [], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((SHARED / "dmesg").glob("*.log")), ids=lambda p: p.name)
 def test_dmesg_fixture_victims(path: Path) -> None:
     (e,) = explain_file(path)
     assert e.kernel_selected.pid == _verdict_pid(path.read_text(encoding="utf-8"))
@@ -58,7 +54,6 @@ def test_dmesg_fixture_victims(path: Path) -> None:
     assert e.agree and e.compared
 
 
-@needs_shared
 def test_019_biggest_is_not_the_victim_because_of_adj_300() -> None:
     (e,) = explain_file(fixture("019", "dmesg"))
     r = parse_reports(fixture("019", "dmesg").read_text())[0]
@@ -71,14 +66,12 @@ def test_019_biggest_is_not_the_victim_because_of_adj_300() -> None:
     assert any("not the biggest" in w for w in e.why)
 
 
-@needs_shared
 @pytest.mark.parametrize(("prefix", "folder", "score"), [("003", "oomanalyser", 651), ("005", "oomanalyser", 651), ("020", "dmesg", 98)])
 def test_printed_score_reproduces_with_ram_minus_reserved(prefix: str, folder: str, score: int) -> None:
     (e,) = explain_file(fixture(prefix, folder))
     assert e.printed_score == e.model_score == score
 
 
-@needs_shared
 def test_003_totalpages_and_runner_up() -> None:
     (e,) = explain_file(fixture("003"))
     assert e.totalpages == 8379834 - 192987 + 8388604 // 4  # INDEX.md: RAM - reserved + swap pages
@@ -86,7 +79,6 @@ def test_003_totalpages_and_runner_up() -> None:
     assert e.era == "3.10"
 
 
-@needs_shared
 def test_001_points_from_index() -> None:
     (e,) = explain_file(fixture("001"))
     assert (e.ranking[0].pid, e.ranking[0].points) == (473206, 7548824)  # INDEX.md
@@ -101,7 +93,6 @@ def test_001_points_from_index() -> None:
     assert any("triggered the OOM" in n for n in e.notes) and any("reaped doxygen" in n for n in e.notes)
 
 
-@needs_shared
 def test_002_memcg() -> None:
     (e,) = explain_file(fixture("002"))
     assert e.constraint == "CONSTRAINT_MEMCG"
@@ -110,7 +101,6 @@ def test_002_memcg() -> None:
     assert e.trigger.pid == 3923954 != e.kernel_victim.pid
 
 
-@needs_shared
 def test_004_sysrq_and_negative_adj() -> None:
     (e,) = explain_file(fixture("004"))
     assert e.manual and e.era == "5.13"
@@ -121,7 +111,6 @@ def test_004_sysrq_and_negative_adj() -> None:
     assert e.ranking[0].oom_score == 673
 
 
-@needs_shared
 def test_009_old_dump_without_swapents() -> None:
     (e,) = explain_file(fixture("009", "dmesg"))
     assert e.agree and e.era == "3.2"
@@ -129,7 +118,6 @@ def test_009_old_dump_without_swapents() -> None:
     assert any("no swapents or page-table columns" in n for n in e.notes)
 
 
-@needs_shared
 def test_incomplete_reports_say_what_is_missing() -> None:
     (e,) = explain_file(fixture("006"))
     assert not e.compared and e.model_victim is None and e.kernel_victim is None

@@ -19,12 +19,10 @@ from oomtui.scene.load import load_scene, loads, parse_scene
 from oomtui.scene.sim import Simulation
 from oomtui.scene.units import parse_pages
 
-from .test_report import DATA, SHARED, needs_shared
+from .test_report import DATA, SHARED
 
 
 def _complete_fixtures() -> list[Path]:
-    if not SHARED.is_dir():
-        return []
     rows = csv.DictReader(
         (line for line in (SHARED / "oomanalyser" / "expected.tsv").open() if not line.startswith("# ") or "file" in line),
         delimiter="\t",
@@ -48,7 +46,6 @@ def _first_oom_kill(toml: str, name: str = "imported.toml") -> int:
 # --- round trip on the real reports -------------------------------------------------------------------
 
 
-@needs_shared
 @pytest.mark.parametrize("path", _complete_fixtures(), ids=lambda p: p.name)
 def test_fixture_replay_kills_the_kernels_victim(path: Path, tmp_path: Path) -> None:
     out = tmp_path / "scene.toml"
@@ -60,7 +57,6 @@ def test_fixture_replay_kills_the_kernels_victim(path: Path, tmp_path: Path) -> 
     assert oom[0].pid == _kernel_victim(path.read_text(encoding="utf-8"))
 
 
-@needs_shared
 def test_fixture_list_is_not_empty() -> None:
     assert len(_complete_fixtures()) >= 9
 
@@ -258,7 +254,6 @@ def test_cli_two_reports(tmp_path: Path, capsys) -> None:
     assert "report 2 of 2" in (tmp_path / "x.toml").read_text(encoding="utf-8")
 
 
-@needs_shared
 def test_cli_no_task_dump(tmp_path: Path, capsys) -> None:
     (path,) = (SHARED / "oomanalyser").glob("006-*.log")
     rc, _, err = _cli(["import", str(path), "-o", str(tmp_path / "x.toml")], capsys)

@@ -1,4 +1,4 @@
-"""The OOM-report parser against real fixtures (../shared) and the synthetic inputs of tests/data/reports."""
+"""The OOM-report parser against real fixtures (tests/data/fixtures) and the synthetic inputs of tests/data/reports."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from oomtui.importers.report import kernel_lines, node_list, parse_reports, strip_prefixes
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "fixtures"
+# real reports, copied from ../shared/fixtures so that a fresh clone runs every test (the OOMAnalyser
+# examples keep their MIT notice in oomanalyser/LICENSE.txt)
+SHARED = REPO / "tests" / "data" / "fixtures"
 DATA = REPO / "tests" / "data" / "reports"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures (shared test material) is not here")
 
 
 def fixture_path(prefix: str, folder: str = "oomanalyser") -> Path:
@@ -105,7 +106,6 @@ def _naive_row_count(text: str) -> int:
     return len(re.findall(r"^.*?\[\s*\d+\]\s+\d+\s+\d+\s+\d+\s+\d+", text.replace("#012", "\n"), re.M))
 
 
-@needs_shared
 @pytest.mark.parametrize(
     ("prefix", "rows", "victim"),
     [  # rows and victims as INDEX.md and expected.tsv state them
@@ -123,7 +123,6 @@ def test_oomanalyser_fixtures(prefix: str, rows: int, victim: tuple[int, str]) -
     assert r.problems == []
 
 
-@needs_shared
 def test_oomanalyser_facts() -> None:
     r = parse_reports(fixture("001"))[0]
     assert (r.trigger_comm, r.trigger_pid) == ("doxygen", 473206)
@@ -155,7 +154,6 @@ def test_oomanalyser_facts() -> None:
     ]  # fmt: skip
 
 
-@needs_shared
 def test_incomplete_fixtures() -> None:
     (r,) = parse_reports(fixture("006"))
     assert r.trigger_comm == "sed" and r.killed is None and r.task_columns is None
@@ -163,14 +161,12 @@ def test_incomplete_fixtures() -> None:
     assert r.trigger_comm is None and (r.selected.pid, r.selected.score) == (6576, 651) and r.killed.comm == "java"
 
 
-@needs_shared
-@pytest.mark.parametrize("path", sorted(SHARED.glob("*/*.log")) if SHARED.is_dir() else [], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(SHARED.glob("*/*.log")), ids=lambda p: p.name)
 def test_every_task_row_is_read(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert sum(len(r.tasks) for r in parse_reports(text)) == _naive_row_count(text)
 
 
-@needs_shared
 def test_dmesg_fixture_details() -> None:
     r = parse_reports(fixture("019", "dmesg"))[0]
     assert any(t.comm == "tmux: client" for t in r.tasks)  # a comm with a colon and a space
@@ -196,7 +192,6 @@ def _summary(text: str) -> list[tuple]:
     ]  # fmt: skip
 
 
-@needs_shared
 @pytest.mark.parametrize("number", ["001", "003"])
 @pytest.mark.parametrize(
     "prefix",
@@ -210,7 +205,6 @@ def test_prefixed_fixture_reads_the_same(number: str, prefix: str) -> None:
     assert _summary(prefixed) == _summary(text)
 
 
-@needs_shared
 def test_journalctl_form_of_003() -> None:
     """INDEX.md variant 2: split #012, prefix every line except the Mem-Info continuations (one space)."""
     text = fixture("003")
@@ -222,7 +216,6 @@ def test_journalctl_form_of_003() -> None:
     assert _summary("\n".join(out)) == _summary(text)
 
 
-@needs_shared
 @pytest.mark.parametrize("number", ["001", "002", "004"])
 def test_mail_quoted_and_wrapped_fixture_reads_the_same(number: str) -> None:
     """Quote every line twice, wrap it at 72 columns as a mail client does, put blank lines between."""
@@ -235,7 +228,6 @@ def test_mail_quoted_and_wrapped_fixture_reads_the_same(number: str) -> None:
     assert _summary("\n".join(out)) == _summary(text)
 
 
-@needs_shared
 def test_several_reports_in_one_file() -> None:
     text = fixture("001") + "\nsome unrelated line\n" + fixture("003", "dmesg") + fixture("007")
     reports = parse_reports(text)
