@@ -17,6 +17,7 @@ from ..kernel import events as ev
 from ..scene.actions import Step
 from . import teach
 from .engine import Engine
+from .view import secs
 
 BRIEFING, CARD, HOLD, READING = "briefing", "card", "hold", "reading"
 
@@ -173,7 +174,7 @@ class Sequencer:
             self.step_i += 1
             self.run_step(st)
             hold = st.hold and self.holds and not skip_holds
-            self.caption = (st.caption, f"{st.at / e.k.hz:.2f}s", hold)
+            self.caption = (st.caption, secs(st.at, e.k.hz, 2), hold)
             self.version += 1
             if hold:
                 self.hold = True

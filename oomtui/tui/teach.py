@@ -169,7 +169,7 @@ def cards(events: list, k: Kernel, first_abort: bool = True) -> list[Card]:
                     "Its memory came back through its own exit (exit_mmap)."))
         elif isinstance(e, ev.RobustListFault):
             # futexes whose word still names the dead thread: nobody will set FUTEX_OWNER_DIED on them
-            stale = [f.name for f in k.futexes.values() if f.word & 0x3FFFFFFF == e.tid]
+            stale = [f.name for f in k.futexes.values() if f.owner_tid == e.tid]
             comm = k.pids[e.pid].comm if e.pid in k.pids else str(e.pid)
             add(("fault", e.tid), Card(
                 e.t, f"{at}  exit_robust_list() could not read the list",
