@@ -48,9 +48,17 @@ def _cmd_policies(args: argparse.Namespace) -> int:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
-    from .tui.app import main as play_main  # it calls need_terminal() once the arguments are checked
+    # Start-up allocates a few hundred thousand long-lived objects (Textual, Rich, the model); the
+    # collector's passes over them while they are made are wasted. play_main freezes them and turns it on.
+    import gc
 
-    return play_main(args)
+    gc.disable()
+    try:
+        from .tui.app import main as play_main  # it calls need_terminal() once the arguments are checked
+
+        return play_main(args)
+    finally:
+        gc.enable()  # an error before the app ran (a test calling main() goes on)
 
 
 def need_terminal() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 import msgspec
@@ -29,30 +28,24 @@ class SceneError(UserError):
         super().__init__(visible(f"{where}: {message}{key}", multiline=True))
 
 
-def builtin_dir():
-    return resources.files("oomtui") / "scenes"
+def builtin_dir() -> Path:
+    """The built-in scenes: inside the package where the wheel puts them, else a source checkout's
+    scenes/ (an editable install). Plain paths: importlib.resources (and zipfile) cost start-up time."""
+    here = Path(__file__).resolve().parents[1] / "scenes"
+    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "scenes"
 
 
 def builtin_ids() -> list[str]:
     d = builtin_dir()
-    try:
-        names = [e.name for e in d.iterdir()]
-    except FileNotFoundError:  # running from a source tree without the wheel mapping
-        names = []
-    if not names:
-        d = Path(__file__).resolve().parents[2] / "scenes"
-        names = [p.name for p in d.glob("*.toml")] if d.is_dir() else []
-    return sorted(n[:-5] for n in names if n.endswith(".toml"))
+    names = [p.name for p in d.glob("*.toml")] if d.is_dir() else []
+    return sorted(n[:-5] for n in names)
 
 
 def _builtin_text(scene_id: str) -> str | None:
-    for base in (builtin_dir(), Path(__file__).resolve().parents[2] / "scenes"):
-        try:
-            f = base / f"{scene_id}.toml"
-            return f.read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError, OSError):
-            continue
-    return None
+    try:
+        return (builtin_dir() / f"{scene_id}.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def resolve(ref: str) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 `oomtui schema` prints the JSON Schema generated from these structs.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

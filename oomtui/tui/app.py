@@ -13,6 +13,7 @@ The host API that commands, tests, the recorder, the screenshot and the benchmar
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -136,11 +137,13 @@ class OomApp(App):
                 yield BriefingPanel(e, id="briefing")
                 yield DmesgLog(e, id="dmesg")
             with VerticalScroll(id="side"):
-                yield ObjectivePanel(e, id="goals")
-                yield ReaperPanel(e, id="reaper", classes="panel")
-                yield FutexPanel(e, id="futex", classes="panel")
-                yield MemoryPanel(e, id="memory", classes="panel")
-                yield DecisionPanel(e, id="decision", classes="panel")
+                # born with the classes _apply_layout would give them: a class changed after mount
+                # restyles the widget
+                compact = " -compact" if self.compact else ""
+                yield ObjectivePanel(e, id="goals", classes=compact.strip())
+                for i, cls in enumerate((ReaperPanel, FutexPanel, MemoryPanel, DecisionPanel)):
+                    shown = " -shown" if i == self.panel_index else ""
+                    yield cls(e, id=PANELS[i], classes="panel" + shown + compact)
         self.caption = CaptionBar(id="caption")
         yield self.caption
         yield Static("", id="toosmall")
@@ -641,6 +644,9 @@ def main(args) -> int:
     from ..cli import need_terminal
 
     need_terminal()  # after the arguments are checked: their errors come first, terminal or not
+    # what start-up built lives until exit: out of the collector's reach (cli._cmd_play disabled it)
+    gc.freeze()
+    gc.enable()
     app.run()
     # a crash (an exception in a handler or in rendering) prints its traceback and must not exit 0: Textual
     # sets return_code 1 for it, and keeps the exception in case a later exit() resets the code

@@ -6,6 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 from ...scene.goals import FAILED, MET, PENDING
 from ...scene.units import fmt_size
@@ -116,7 +117,15 @@ class OomFooter(Footer):
     def compose(self):
         # no try: Footer.compose reads the same screen.active_bindings right after, unguarded
         self._shown = self._signature(self.screen)
-        return super().compose()
+        for w in super().compose():
+            if isinstance(w, FooterKey):
+                # A FooterKey is born compact and data-bound to the footer's (not compact) value, so
+                # each key restyled itself twice on mount (two thirds of the start-up's style passes).
+                # Give it its final value first; the palette key stays compact, as Footer leaves it.
+                compact = self.compact or w.has_class("-command-palette")
+                w.set_reactive(FooterKey.compact, compact)
+                w.set_class(compact, "-compact", update=False)
+            yield w
 
     def bindings_changed(self, screen) -> None:
         if self._signature(screen) == self._shown:
