@@ -279,7 +279,7 @@ def robust_futex_scene(mrelease_first: bool) -> str:
     text = (
         _header(
             f"lab robust-futex: a killed v1-frozen mutex owner, {how}",
-            "lab-owner holds a process-shared robust pthread mutex in a MAP_SHARED page of /dev/shm; lab-waiter "
+            "lab-owner holds a process-shared robust pthread mutex in a MAP_SHARED memfd page; lab-waiter "
             f"blocks in pthread_mutex_timedlock({e.waiter_timeout_s:g} s). The owner is v1-frozen and SIGKILLed "
             f"by kill(2); then: {how}.",
             4096, 64, e.waiter_timeout_s + 2, frozen=True,
