@@ -1,22 +1,26 @@
 """`oomtui lab`: run the experiments on this machine's kernel and on the kernel model, side by side.
 
-JSON (`--json`) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one ENTRY per experiment:
+JSON (`--json`, nothing else on stdout) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one
+ENTRY per experiment:
 
     {"name": "mrelease",
      "real":  {"outcome": {...}, "measured": {...}} | null,   # null if the run failed (or model only)
      "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...},
                "details": {...}, "scenes": ["TOML", ...]} | null,  # null only if the model failed
-     "agree": true | false | null,   # real.outcome == model.outcome; null when a side is missing
-     "differ": ["waiter_fate.thaw", ...],   # the facts that differ (flattened keys)
+     "agree": true | false | null,   # every fact agrees; null when a side is missing
+     "facts": [{"fact": "errno.live", "real": "EINVAL", "model": "EINVAL", "agree": true}, ...],
      "error": null | "what went wrong"}
 
 `outcome` holds the facts that repeat on every run (victim role, errno per call, waiter fate,
-whether the reaper acted); `measured` is the full msgspec result of the real run (pids, timings,
-dmesg lines). The model side (lab/model.py) runs the same situation as a scene under the policy
-of the running kernel; `scenes` are its TOML files (one per trial), which `oomtui run` replays.
+whether the reaper acted); `facts` are its leaves, flattened. `measured` is the full msgspec result
+of the real run (pids, timings, dmesg lines). The model side (lab/model.py) runs the same situation
+as a scene under the policy of the running kernel; `scenes` are its TOML files (one per trial),
+which `oomtui run` replays.
 
-Exit status: 0 when every experiment ran and real and model agree, 1 otherwise.
-With `--model-only` (no root needed) only the model side runs.
+Exit status: 0 every experiment ran and agrees, 1 a disagreement (or an experiment that failed),
+2 refused or a usage error (one line on stderr). A real run explains itself and asks y/N on a
+terminal first; without one it refuses unless `--yes`. `--list` and `--model-only` (no root
+needed) never ask.
 """
 
 from __future__ import annotations
@@ -25,17 +29,21 @@ import argparse
 import contextlib
 import os
 import platform
+import shutil
 import signal
 import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from ..errors import UserError
 from ..kernel.version import KernelVersion
-from .cgroup import missing_prerequisites, remove_stale_groups
-from .experiments import EXPERIMENTS, remove_stale_shm
+from . import watchdog
+from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups
+from .experiments import EXPERIMENTS
 from .model import compare, run_model
 
 
@@ -71,7 +79,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
     """Run one experiment on the real kernel (unless `real` is False) and on the model."""
-    entry: dict[str, Any] = {"name": name, "real": None, "model": None, "agree": None, "differ": [], "error": None}
+    entry: dict[str, Any] = {"name": name, "real": None, "model": None, "agree": None, "facts": [], "error": None}
     result = None
     if real:
         try:
@@ -88,10 +96,12 @@ def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
     else:
         entry["model"] = {"policy": m.policy, "kernel": m.kernel, "outcome": m.outcome, "details": m.details,
                           "scenes": m.scenes}
+    real_outcome = entry["real"]["outcome"] if entry["real"] else None
+    model_outcome = entry["model"]["outcome"] if entry["model"] else None
+    entry["facts"] = [{"fact": fact, "real": r, "model": mo, "agree": same}
+                      for fact, r, mo, same in compare(real_outcome, model_outcome)]
     if entry["real"] and entry["model"]:
-        rows = compare(entry["real"]["outcome"], entry["model"]["outcome"])
-        entry["differ"] = [fact for fact, _, _, same in rows if not same]
-        entry["agree"] = not entry["differ"]
+        entry["agree"] = all(f["agree"] for f in entry["facts"])
     entry["_result"] = result
     return entry
 
@@ -100,6 +110,10 @@ def main(args: argparse.Namespace) -> int:
     if args.list:
         _print_list()
         return 0
+    if args.cleanup:
+        if args.all or args.experiment or args.model_only:
+            raise UserError("--cleanup runs alone (no experiment, --all or --model-only)")
+        return _cleanup(args.yes)
     if args.all and args.experiment:
         raise UserError(f"name one experiment ({args.experiment!r}) or use --all, not both")
     if args.all:
@@ -109,26 +123,97 @@ def main(args: argparse.Namespace) -> int:
             raise UserError(f"unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}")
         names = [args.experiment]
     else:
-        raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all or --list")
-    model_only = bool(getattr(args, "model_only", False))
-    if not model_only:
-        check_machine()
-        remove_stale_groups()
-        remove_stale_shm()
-    with _terminate_as_interrupt():
+        raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all, --list or --cleanup")
+    if args.model_only:
+        return _report([run_experiment(name, real=False) for name in names], args.json)
+    check_machine()
+    stale = stale_groups()
+    _confirm(_plan(names, stale), args.yes, "OOM-kills and freezes processes as root (`oomtui lab --list` says how)")
+    with watchdog.guard(), _terminate_as_interrupt():  # the watchdog starts before the first group exists
+        remove_groups(stale)
         entries = []
         for name in names:
-            if not args.json and not model_only:
+            if not args.json:
                 print(f"running {name} ...", file=sys.stderr, flush=True)
-            entries.append(run_experiment(name, real=not model_only))
+            entries.append(run_experiment(name))
+    return _report(entries, args.json)
+
+
+def _report(entries: list[dict[str, Any]], as_json: bool) -> int:
     results = [e.pop("_result", None) for e in entries]
-    if args.json:
+    if as_json:
         doc = {"kernel": os.uname().release, "experiments": entries}
         sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
     else:
         _print_results(entries, results)
     failed = any(e["error"] for e in entries) or any(e["agree"] is False for e in entries)
     return 1 if failed else 0
+
+
+def _plan(names: list[str], stale: list[Path]) -> str:
+    """What a real run will do to this machine, for the y/N question."""
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100) - 1
+    indent = max(map(len, names)) + 4
+    lines = [f"oomtui lab will run {len(names)} experiment{'s' * (len(names) > 1)} on this machine's kernel "
+             f"(Linux {os.uname().release}) as root:"]
+    lines += [textwrap.fill(EXPERIMENTS[name].describe(), width, initial_indent=f"  {name:<{indent - 4}}  ",
+                            subsequent_indent=" " * indent) for name in names]
+    lines.append(textwrap.fill(
+        f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{run_prefix(os.getpid())}NAME) that "
+        "hold only the lab's own child processes, which it freezes, SIGKILLs and lets the OOM killer kill; their "
+        "memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
+        "interrupted or is killed (a watchdog process), its groups and children are removed.", width,
+        break_on_hyphens=False))
+    if stale:
+        lines.append(f"First it removes {len(stale)} group{'s' * (len(stale) > 1)} left by lab runs that are gone:")
+        lines += [f"  {_describe_group(g)}" for g in stale]
+    return "\n".join(lines)
+
+
+def _describe_group(group: Path) -> str:
+    pids = members(group)
+    if not pids:
+        return f"{group} (empty)"
+    return f"{group}: " + ", ".join(f"{_comm(pid)} (pid {pid})" for pid in pids)
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def _confirm(plan: str, yes: bool, action: str) -> None:
+    """Ask y/N on the terminal (stdin and stderr; stdout may be JSON). No terminal: refuse unless --yes."""
+    if yes:
+        return
+    if not (os.isatty(0) and os.isatty(2)):
+        raise UserError(f"the lab asks before it {action}, and there is no terminal to ask on (stdin and stderr); "
+                        "add --yes to go ahead without asking")
+    sys.stderr.write(plan + "\nProceed? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UserError("not confirmed: nothing was done")
+
+
+def _cleanup(yes: bool) -> int:
+    """`lab --cleanup`: remove the groups (and their processes) of lab runs that are gone."""
+    if os.geteuid() != 0:
+        raise UserError("--cleanup needs root (it removes cgroups)")
+    stale = stale_groups()
+    if not stale:
+        print("Nothing to clean up: no oomtui-lab- group belongs to a lab run that is gone.")
+        return 0
+    _confirm("oomtui lab --cleanup will thaw, SIGKILL and remove these groups of lab runs that are gone:\n"
+             + "\n".join(f"  {_describe_group(g)}" for g in stale), yes, "kills and removes what dead runs left")
+    try:
+        remove_groups(stale)
+    except RuntimeError as e:
+        raise UserError(str(e)) from None
+    for g in stale:
+        print(f"removed {g}")
+    return 0
 
 
 def _print_list() -> None:
@@ -166,14 +251,17 @@ def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
         table.add_column("real")
         table.add_column("model")
         table.add_column("", justify="center")
-        for fact, r, m, same in compare(real["outcome"] if real else None, model["outcome"] if model else None):
+        for f in entry["facts"]:
+            same = f["agree"]
             mark = Text("✓", style="green") if same else Text("✗", style="bold red") if same is False else Text("")
-            table.add_row(fact, "—" if real is None else str(r), "—" if model is None else str(m), mark)
+            table.add_row(f["fact"], "—" if real is None else str(f["real"]), "—" if model is None else str(f["model"]),
+                          mark)
         body.add_row(table)
         if entry["agree"] is True:
             body.add_row(Text("The model reproduces every fact of the real run.", style="green"))
         elif entry["agree"] is False:
-            body.add_row(Text(f"The model DISAGREES with the real kernel on: {', '.join(entry['differ'])}.",
+            differ = [f["fact"] for f in entry["facts"] if f["agree"] is False]
+            body.add_row(Text(f"The model DISAGREES with the real kernel on: {', '.join(differ)}.",
                               style="bold red"))
         elif real is None and model is not None:
             body.add_row(Text("Model only: the real kernel was not run.", style="italic"))

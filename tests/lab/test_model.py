@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from oomtui.cli import build_parser
 from oomtui.errors import UserError
 from oomtui.kernel.policy import policy_for_release
 from oomtui.lab import model, runner
@@ -133,7 +134,9 @@ def test_compare_flags_each_differing_fact() -> None:
 
 # --- `oomtui lab --model-only` through the runner ------------------------------------------------
 def _args(experiment: str | None = None, *, all_: bool = False, json_: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(experiment=experiment, list=False, all=all_, json=json_, model_only=True)
+    argv = ["lab", "--model-only", *([experiment] if experiment else []), *(["--all"] if all_ else []),
+            *(["--json"] if json_ else [])]
+    return build_parser().parse_args(argv)
 
 
 def test_model_only_json_needs_no_root(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
