@@ -208,12 +208,20 @@ def run_groups(pid: int) -> list[Path]:
     return sorted(g for root in hierarchies() for g in root.glob(run_prefix(pid) + "*") if g.is_dir())
 
 
+def _running(pid: str) -> bool:
+    """A process that is not (yet) a zombie: a lab killed under a parent that never reaps it is gone too."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def stale_groups() -> list[Path]:
     """The lab's groups whose owning run is gone: the lab process named in the group's name no longer
-    exists. (A reused pid keeps them, erring on the side of leaving a group alone.)"""
+    runs. (A reused pid keeps them, erring on the side of leaving a group alone.)"""
     return sorted(
         g
         for root in hierarchies()
         for g in root.glob(f"{PREFIX}*")
-        if (m := _NAME.match(g.name)) and g.is_dir() and not Path(f"/proc/{m.group(1)}").exists()
+        if (m := _NAME.match(g.name)) and g.is_dir() and not _running(m.group(1))
     )

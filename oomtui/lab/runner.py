@@ -172,9 +172,14 @@ def _plan(names: list[str], stale: list[Path]) -> str:
 
 def _describe_group(group: Path) -> str:
     pids = members(group)
+    try:
+        state = (group / "freezer.state").read_text().strip()
+    except OSError:  # no freezer group, or gone
+        state = "THAWED"
+    head = f"{group}{' (' + state + ')' if state != 'THAWED' else ''}"
     if not pids:
-        return f"{group} (empty)"
-    return f"{group}: " + ", ".join(f"{_comm(pid)} (pid {pid})" for pid in pids)
+        return f"{head}: empty"
+    return f"{head}: " + ", ".join(f"{_comm(pid)} (pid {pid})" for pid in pids)
 
 
 def _comm(pid: int) -> str:

@@ -429,8 +429,10 @@ def _read_state(freezer: Path) -> str | None:
 
 @needs_lab
 def test_cleanup_removes_only_groups_of_runs_that_are_gone() -> None:
+    # a lab run that is gone: a zombie, as a lab SIGKILLed under a parent that never reaps it stays
     gone = subprocess.Popen(["true"])
-    gone.wait()  # a pid with no process: a lab run that is gone
+    while _state(gone.pid) != "Z":
+        time.sleep(0.001)
     dead = f"{PREFIX}{gone.pid}-test-cleanup"
     live = f"{PREFIX}{os.getpid()}-test-cleanup"  # this process: a run still going
     groups = [MEMCG_ROOT / dead, FREEZER_ROOT / dead, MEMCG_ROOT / live]
@@ -454,6 +456,7 @@ def test_cleanup_removes_only_groups_of_runs_that_are_gone() -> None:
         sleeper.kill()
         cgroup.remove_groups([g for g in groups if g.exists()])
         sleeper.wait()
+        gone.wait()
 
 
 @needs_lab
