@@ -5,17 +5,20 @@ ENTRY per experiment:
 
     {"name": "mrelease",
      "real":  {"outcome": {...}, "measured": {...}} | null,   # null if the run failed (or model only)
-     "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...},
-               "details": {...}, "scenes": ["TOML", ...]} | null,  # null only if the model failed
+     "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...}, "details": {...},
+               "scenes": ["TOML", ...], "dmesg": ["line", ...]} | null,  # null only if the model failed
      "agree": true | false | null,   # every fact agrees; null when a side is missing
-     "facts": [{"fact": "errno.live", "real": "EINVAL", "model": "EINVAL", "agree": true}, ...],
+     "facts": [{"fact": "errno.live", "real": "EINVAL", "model": "EINVAL", "agree": true}, ...,
+               {"fact": "dmesg.CPU", "real": "CPU: N UID: N PID: N ...", "model": "...", "agree": true}],
      "error": null | "what went wrong"}
 
 `outcome` holds the facts that repeat on every run (victim role, errno per call, waiter fate,
-whether the reaper acted); `facts` are its leaves, flattened. `measured` is the full msgspec result
-of the real run (pids, timings, dmesg lines). The model side (lab/model.py) runs the same situation
-as a scene under the policy of the running kernel; `scenes` are its TOML files (one per trial),
-which `oomtui run` replays.
+whether the reaper acted); `facts` are its leaves, flattened, then, for the experiments that read
+OOM reports, one `dmesg.KIND` fact per kind of line: its format on each side (formats.py: values
+masked). `measured` is the full msgspec result of the real run (pids, timings, dmesg lines: its
+`dmesg.report` is every line of the OOM reports about the lab's children). The model side
+(lab/model.py) runs the same situation as a scene under the policy of the running kernel;
+`scenes` are its TOML files (one per trial), which `oomtui run` replays; `dmesg` its report lines.
 
 Exit status: 0 every experiment ran and agrees, 1 a disagreement (or an experiment that failed),
 2 refused or a usage error (one line on stderr). A real run explains itself and asks y/N on a
@@ -44,6 +47,7 @@ from ..kernel.version import KernelVersion
 from . import watchdog
 from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups
 from .experiments import EXPERIMENTS
+from .formats import format_facts, not_modelled
 from .model import compare, run_model
 
 
@@ -95,11 +99,14 @@ def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
         entry["error"] = "; ".join(filter(None, [entry["error"], f"model: {type(e).__name__}: {e}"]))
     else:
         entry["model"] = {"policy": m.policy, "kernel": m.kernel, "outcome": m.outcome, "details": m.details,
-                          "scenes": m.scenes}
+                          "scenes": m.scenes, "dmesg": m.dmesg}
     real_outcome = entry["real"]["outcome"] if entry["real"] else None
     model_outcome = entry["model"]["outcome"] if entry["model"] else None
     entry["facts"] = [{"fact": fact, "real": r, "model": mo, "agree": same}
                       for fact, r, mo, same in compare(real_outcome, model_outcome)]
+    real_dmesg = getattr(result, "dmesg", None)
+    if real_dmesg is not None and entry["model"]:  # the experiments that read OOM reports: their lines' formats
+        entry["facts"] += format_facts(real_dmesg.report, entry["model"]["dmesg"])
     if entry["real"] and entry["model"]:
         entry["agree"] = all(f["agree"] for f in entry["facts"])
     entry["_result"] = result
@@ -256,12 +263,17 @@ def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
         table.add_column("real")
         table.add_column("model")
         table.add_column("", justify="center")
+        line_facts = [f for f in entry["facts"] if f["fact"].startswith("dmesg.")]
         for f in entry["facts"]:
+            if f in line_facts and f["agree"]:
+                continue  # a matching format is summed up below, not printed twice
             same = f["agree"]
             mark = Text("✓", style="green") if same else Text("✗", style="bold red") if same is False else Text("")
             table.add_row(f["fact"], "—" if real is None else str(f["real"]), "—" if model is None else str(f["model"]),
                           mark)
         body.add_row(table)
+        if line_facts and result is not None:
+            body.add_row(Text(_formats_sentence(line_facts, result.dmesg.report)))
         if entry["agree"] is True:
             body.add_row(Text("The model reproduces every fact of the real run.", style="green"))
         elif entry["agree"] is False:
@@ -280,6 +292,13 @@ def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
                 body.add_row(Text("  " + line, style="dim", overflow="fold"))
         title = f"{name} on Linux {release}" if real is not None else f"{name}: model for Linux {release}"
         console.print(Panel(body, title=title, title_align="left"))
+
+
+def _formats_sentence(line_facts: list[dict[str, Any]], report: list[str]) -> str:
+    same = [f["fact"].removeprefix("dmesg.") for f in line_facts if f["agree"]]
+    skipped = ", ".join(f"{n} {kind} lines" for kind, n in not_modelled(report).items())
+    return (f"dmesg, line by line: {len(same)} of {len(line_facts)} kinds of line in the same format on both "
+            f"sides ({', '.join(same)})" + (f"; not modelled, so not compared: {skipped}." if skipped else "."))
 
 
 def _model_notes(name: str, model: dict[str, Any]) -> list[str]:

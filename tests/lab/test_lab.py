@@ -130,11 +130,19 @@ def test_json_shape_has_real_and_model_sides(lab_json: dict) -> None:
         assert e["model"]["outcome"].keys() == e["real"]["outcome"].keys()
         assert e["facts"] and all(set(f) == {"fact", "real", "model", "agree"} for f in e["facts"])
         assert e["agree"] == all(f["agree"] for f in e["facts"])
-        for f in e["facts"]:  # a fact is a leaf of outcome(), its key path joined by dots
+        for f in e["facts"]:  # a leaf of outcome(), its key path joined by dots, or a kind of dmesg line
+            if f["fact"].startswith("dmesg."):
+                assert e["real"]["measured"]["dmesg"]["report"] and e["model"]["dmesg"]
+                continue
             real, model = e["real"]["outcome"], e["model"]["outcome"]
             for key in f["fact"].split("."):
                 real, model = real[key], model[key]
             assert (f["real"], f["model"], f["agree"]) == (real, model, real == model)
+    # the OOM experiments compare their dmesg lines' formats; the others print none
+    dmesg_facts = {e["name"]: [f["fact"] for f in e["facts"] if f["fact"].startswith("dmesg.")]
+                   for e in lab_json["experiments"]}
+    assert "dmesg.invoked" in dmesg_facts["memcg-oom"] and "dmesg.Killed process" in dmesg_facts["frozen-victim"]
+    assert dmesg_facts["mrelease"] == dmesg_facts["robust-futex"] == []
 
 
 @needs_lab

@@ -149,7 +149,7 @@ def test_model_only_json_needs_no_root(monkeypatch: pytest.MonkeyPatch, capsys: 
         assert e["real"] is None and e["agree"] is None and e["error"] is None
         assert e["model"]["policy"] == "linux-6.18"
         assert e["model"]["outcome"] == SECTION_11[e["name"]]
-        assert set(e["model"]) == {"policy", "kernel", "outcome", "details", "scenes"}
+        assert set(e["model"]) == {"policy", "kernel", "outcome", "details", "scenes", "dmesg"}
 
 
 def test_model_only_table(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
