@@ -232,7 +232,8 @@ def _print_list() -> None:
     width = max(map(len, EXPERIMENTS))
     for name, exp in EXPERIMENTS.items():
         print(f"{name:<{width}}  {exp.describe()}")
-    print("\nRun one with `oomtui lab NAME`, all with `oomtui lab --all [--json]` (root, cgroup v1 memory + freezer).")
+    print("\nRun one with `oomtui lab NAME`, all with `oomtui lab --all [--json]` (root, cgroup v1 memory + freezer).\n"
+          "It asks first (without a terminal: add --yes); `oomtui lab --cleanup` removes what a killed run left.")
 
 
 def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
