@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true", help="run every experiment")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--model-only", action="store_true", help="only the kernel model's side (no root needed)")
+    s.add_argument("--yes", action="store_true", help="run without asking (needed without a terminal)")
+    s.add_argument("--cleanup", action="store_true", help="remove the cgroups and processes of lab runs that are gone")
     s.set_defaults(func=_cmd_lab)
     return p
 

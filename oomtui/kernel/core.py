@@ -61,9 +61,11 @@ class RateLimit:
 
 class Kernel:
     def __init__(self, policy: Policy, *, hz: int = 250, ram_pages: int, swap_pages: int = 0,
-                 reserved_pages: int = 0, reap_rate: int | None = None, exit_rate: int | None = None):
+                 reserved_pages: int = 0, reap_rate: int | None = None, exit_rate: int | None = None,
+                 memcg_v1: bool = False):
         self.policy = policy
         self.hz = hz
+        self.memcg_v1 = memcg_v1  # the memory controller on a v1 hierarchy: !cgroup_subsys_on_dfl()
         self.jiffies = 0
         self.ram_pages = ram_pages
         self.swap_pages = swap_pages

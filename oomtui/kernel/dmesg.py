@@ -30,14 +30,22 @@ def gfp_user_fault(v: KernelVersion) -> str:
     return "0x6200ca(GFP_HIGHUSER_MOVABLE)"
 
 
+def gfp_memcg_charge(v: KernelVersion) -> str:
+    """The gfp mask of a memcg OOM from an anonymous fault: the charge's, not the page allocation's.
+    do_anonymous_page() (folio_prealloc() on 6.x) charges with mem_cgroup_charge(..., GFP_KERNEL): the lab's
+    6.18 memcg OOM prints 0xcc0(GFP_KERNEL), as do 5.10 (tests/data/reports/kmsg-5.10-...) and, with 4.x's
+    bit values, 4.19 (tests/data/reports/4.19-memcg-v1-...: 0x6000c0). Before 4.19 UNCONFIRMED."""
+    return "0xcc0(GFP_KERNEL)" if v.at_least(5, 0) else "0x6000c0(GFP_KERNEL)"
+
+
 def stamp(jiffies: int, hz: int) -> str:
     """printk's "[%5lu.%06lu] " from simulated time."""
     us = jiffies * 1_000_000 // hz
     return f"[{us // 1_000_000:5d}.{us % 1_000_000:06d}] "
 
 
-def invoked_line(v: KernelVersion, comm: str, adj: int, sysrq: bool) -> str:
-    gfp = GFP_SYSRQ if sysrq else gfp_user_fault(v)
+def invoked_line(v: KernelVersion, comm: str, adj: int, sysrq: bool, memcg: bool = False) -> str:
+    gfp = GFP_SYSRQ if sysrq else gfp_memcg_charge(v) if memcg else gfp_user_fault(v)
     order = -1 if sysrq else 0  # sysrq-f's moom_callback uses order -1
     if v.header_has_nodemask:
         # 4.x: nodemask printed as (null) when absent. kernel-model.md 2.5 says two spaces before
@@ -46,8 +54,16 @@ def invoked_line(v: KernelVersion, comm: str, adj: int, sysrq: bool) -> str:
     return f"{comm} invoked oom-killer: gfp_mask={gfp}, order={order}, oom_score_adj={adj}"
 
 
+# preempt_model_str() of a CONFIG_PREEMPT_DYNAMIC kernel booted with preempt=voluntary, as distributions
+# ship them: the machine's configuration, not the era's format (the lab masks it)
+PREEMPT_MODEL = "PREEMPT(voluntary)"
+
+
 def cpu_line(v: KernelVersion, pid: int, comm: str) -> str:
-    return f"CPU: 0 PID: {pid} Comm: {comm} Not tainted {v.major}.{v.minor}.0-oomtui #1"
+    """dump_stack_print_info(): "CPU: %d [UID: %u ]PID: %d Comm: %.20s %s%s %s %.*s[ %s ]" (lib/dump_stack.c)."""
+    uid = "UID: 0 " if v.cpu_line_has_uid else ""
+    line = f"CPU: 0 {uid}PID: {pid} Comm: {comm} Not tainted {v.major}.{v.minor}.0-oomtui #1"
+    return line + f" {PREEMPT_MODEL} " if v.cpu_line_has_preempt_model else line
 
 
 def mem_info_lines(ram_pages: int, swap_pages: int, free_swap_pages: int) -> list[str]:
@@ -64,8 +80,10 @@ def mem_info_lines(ram_pages: int, swap_pages: int, free_swap_pages: int) -> lis
 PAGE_COUNTER_MAX_KB = ((2**63 - 1) // 4096) * 4  # "unlimited", as a memcg report prints it
 
 
-def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None") -> list[str]:
-    """mem_cgroup_print_oom_meminfo()/context: usage and limit of the OOMing memcg."""
+def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None", v1: bool = False) -> list[str]:
+    """mem_cgroup_print_oom_meminfo()/context: usage and limit of the OOMing memcg. cgroup v2 prints a
+    swap: line; v1 (!cgroup_subsys_on_dfl) memory+swap: and kmem: lines instead (4.19, 5.2 and the lab's
+    6.18 reports). The memory.stat dump that follows is not modelled."""
     limit_kb = memcg.limit * KB_PER_PAGE if memcg.limit is not None else PAGE_COUNTER_MAX_KB
     lines = []
     if not v.has_oom_kill_summary and victim_memcg is not None:
@@ -73,7 +91,12 @@ def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None"
     lines.append(
         f"memory: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit_kb}kB, failcnt {memcg.failcnt}"
     )
-    lines.append("swap: usage 0kB, limit 0kB, failcnt 0")
+    if v1:
+        # memsw counts what `memory:` counts plus swap, which the model never charges to a memcg
+        lines.append(f"memory+swap: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit_kb}kB, failcnt 0")
+        lines.append(f"kmem: usage 0kB, limit {PAGE_COUNTER_MAX_KB}kB, failcnt 0")
+    else:
+        lines.append("swap: usage 0kB, limit 0kB, failcnt 0")
     return lines
 
 

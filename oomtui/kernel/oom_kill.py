@@ -246,10 +246,10 @@ def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
     v = k.policy.version
     cur = oc.current.process if oc.current else None
     comm, pid, adj = (cur.comm, oc.current.tid, cur.oom_score_adj) if cur and oc.current else (SYSRQ_COMM, SYSRQ_PID, 0)
-    k.printk(dmesg.invoked_line(v, comm, adj, oc.sysrq))
+    k.printk(dmesg.invoked_line(v, comm, adj, oc.sysrq, memcg=oc.memcg is not None))
     k.printk(dmesg.cpu_line(v, pid, comm))
     if oc.memcg is not None:
-        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else None):
+        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else None, v1=k.memcg_v1):
             k.printk(line)
     else:
         for line in dmesg.mem_info_lines(k.ram_pages, k.swap_pages, k.swap_pages - k.swap_used):

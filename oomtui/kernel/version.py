@@ -90,6 +90,17 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         return self.at_least(5, 0)
 
     @property
+    def cpu_line_has_uid(self) -> bool:
+        """dump_stack_print_info() prints "UID: %u" after the CPU from 6.12 on (the 6.11.0-10669 build of
+        the 6.12 merge window in shared/fixtures has it; 6.11 itself UNCONFIRMED)."""
+        return self.at_least(6, 12)
+
+    @property
+    def cpu_line_has_preempt_model(self) -> bool:
+        """6.15 "lib/dump_stack: Use preempt_model_str()" appends the preemption model and a space."""
+        return self.at_least(6, 15)
+
+    @property
     def header_has_nodemask(self) -> bool:
         """4.x "invoked oom-killer" line carried nodemask=...; 5.0 moved it to the oom-kill: line."""
         return not self.at_least(5, 0)

@@ -1,8 +1,12 @@
-"""The lab's own cgroup v1 groups: one memcg with a small limit and one freezer group.
+"""The lab's own cgroups: per experiment, one v1 memcg with a small limit and one v1 freezer group.
 
-Only the lab's children ever enter them. Teardown (always: the Session's exit): thaw, SIGKILL every
-member, wait for them to go, rmdir. Groups left behind by a lab that was itself SIGKILLed are
-recognised by the owner pid in their name and removed the same way on the next run.
+Only the lab's children ever enter them. Every group is named oomtui-lab-<lab pid>-<tag>, in any
+hierarchy (v1 memory and freezer, cgroup2): the name says which run owns it. Teardown (always:
+the Session's exit; the watchdog's if the lab is killed; `lab --cleanup` for dead runs): thaw,
+SIGKILL every member, wait for them to go, rmdir.
+
+Control files are written with O_NOFOLLOW and never created (no O_CREAT): a write lands only on
+the kernel's own file.
 """
 
 from __future__ import annotations
@@ -11,22 +15,61 @@ import os
 import re
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
-MEMCG_ROOT = Path("/sys/fs/cgroup/memory")
-FREEZER_ROOT = Path("/sys/fs/cgroup/freezer")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+MEMCG_ROOT = CGROUP_ROOT / "memory"
+FREEZER_ROOT = CGROUP_ROOT / "freezer"
+PROC_SWAPS = Path("/proc/swaps")
 PREFIX = "oomtui-lab-"
 _NAME = re.compile(rf"^{PREFIX}(\d+)-")
 
 
-def _v1_mounted(controller: str) -> bool:
+def write_control(path: Path, value: str) -> None:
+    """Write a cgroup control file: no O_CREAT (a missing file is an error, not a new file), no link followed."""
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
-        mounts = Path("/proc/self/mounts").read_text().splitlines()
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _mounts() -> list[list[str]]:
+    try:
+        return [f.split() for f in Path("/proc/self/mounts").read_text().splitlines()]
     except OSError:
-        return False
-    return any(
-        f.split()[2] == "cgroup" and controller in f.split()[3].split(",") for f in mounts if len(f.split()) > 3
-    )
+        return []
+
+
+def _v1_mounted(controller: str) -> bool:
+    return any(f[2] == "cgroup" and controller in f[3].split(",") for f in _mounts() if len(f) > 3)
+
+
+def hierarchies() -> list[Path]:
+    """Every mounted cgroup hierarchy the lab may have created groups in: v1 memory and freezer, cgroup2."""
+    return [
+        Path(f[1])
+        for f in _mounts()
+        if len(f) > 3
+        and (f[2] == "cgroup2" or (f[2] == "cgroup" and {"memory", "freezer"} & set(f[3].split(","))))
+    ]
+
+
+def swap_unaccounted() -> str | None:
+    """Why a memcg hog could fill this machine's swap, or None: swap is on but the memcg limit would not
+    cover it (cgroup v1 counts swap only with memsw accounting, memory.memsw.* files; without them a
+    memcg at its limit swaps out freely)."""
+    try:
+        swaps = PROC_SWAPS.read_text().splitlines()[1:]  # a header line, then one line per swap area
+    except OSError:
+        return None
+    if not any(line.strip() for line in swaps):
+        return None
+    if (MEMCG_ROOT / "memory.memsw.limit_in_bytes").exists():
+        return None
+    return ("swap accounting for its memcg (memory.memsw.*; boot with swapaccount=1, or swapoff -a): this "
+            "machine has swap that a memory hog at its memcg limit would fill")
 
 
 def missing_prerequisites() -> list[str]:
@@ -40,44 +83,53 @@ def missing_prerequisites() -> list[str]:
         missing.append(f"a cgroup v1 freezer hierarchy at {FREEZER_ROOT}")
     if not os.access("/dev/kmsg", os.R_OK):
         missing.append("read access to /dev/kmsg")
+    if (swap := swap_unaccounted()) is not None:
+        missing.append(swap)
     return missing
 
 
+def run_prefix(pid: int) -> str:
+    """The name prefix of every group of the lab run whose process is `pid`."""
+    return f"{PREFIX}{pid}-"
+
+
 class LabGroups:
-    """A memcg with `limit_mib` and a freezer group, both named oomtui-lab-<lab pid>-<tag>:
-    `create()` them, `teardown()` always."""
+    """A memcg with `limit_mib` (memory+swap too, where swap is accounted) and a freezer group, both named
+    oomtui-lab-<lab pid>-<tag>: `create()` them, `teardown()` always."""
 
     def __init__(self, tag: str, limit_mib: int) -> None:
-        name = f"{PREFIX}{os.getpid()}-{tag}"
+        name = run_prefix(os.getpid()) + tag
         self.memcg = MEMCG_ROOT / name
         self.freezer = FREEZER_ROOT / name
         self.limit_mib = limit_mib
 
     def create(self) -> None:
+        if (swap := swap_unaccounted()) is not None:  # check_machine() refused already; never create one anyway
+            raise RuntimeError(f"refusing to create a memcg: it needs {swap}")
         try:
             self.memcg.mkdir()
             self.freezer.mkdir()
             limit = str(self.limit_mib << 20)
-            (self.memcg / "memory.limit_in_bytes").write_text(limit)
+            write_control(self.memcg / "memory.limit_in_bytes", limit)
             memsw = self.memcg / "memory.memsw.limit_in_bytes"
             if memsw.exists():  # no escape into swap: the limit is the limit
-                memsw.write_text(limit)
+                write_control(memsw, limit)
         except BaseException:
             self.teardown()
             raise
 
     def add(self, pid: int, *, frozen_group: bool = False) -> None:
         """Move a process (all its threads) into the memcg, and into the freezer group if asked."""
-        (self.memcg / "cgroup.procs").write_text(str(pid))
+        write_control(self.memcg / "cgroup.procs", str(pid))
         if frozen_group:
-            (self.freezer / "cgroup.procs").write_text(str(pid))
+            write_control(self.freezer / "cgroup.procs", str(pid))
 
     def freezer_state(self) -> str:
         return (self.freezer / "freezer.state").read_text().strip()
 
     def freeze(self, timeout: float = 5.0) -> None:
         """FROZEN is reported lazily, once every member is frozen() (legacy_freezer.c)."""
-        (self.freezer / "freezer.state").write_text("FROZEN")
+        write_control(self.freezer / "freezer.state", "FROZEN")
         deadline = time.monotonic() + timeout
         while self.freezer_state() != "FROZEN":
             if time.monotonic() > deadline:
@@ -85,7 +137,7 @@ class LabGroups:
             time.sleep(0.005)
 
     def thaw(self) -> None:
-        (self.freezer / "freezer.state").write_text("THAWED")
+        write_control(self.freezer / "freezer.state", "THAWED")
 
     def oom_kills(self) -> int:
         """memory.oom_control's `oom_kill` counter (MEMCG_OOM_KILL events of this memcg)."""
@@ -96,45 +148,80 @@ class LabGroups:
         return 0
 
     def teardown(self) -> None:
-        _remove(self.memcg, self.freezer)
+        remove_groups([self.freezer, self.memcg])
 
 
-def _pids(group: Path) -> list[int]:
+def members(group: Path) -> list[int]:
+    """The pids in a group (zombies have left it already)."""
     try:
         return [int(p) for p in (group / "cgroup.procs").read_text().split()]
     except FileNotFoundError:
         return []
 
 
-def _remove(memcg: Path, freezer: Path, timeout: float = 10.0) -> None:
-    # A v1-frozen task ignores SIGKILL until thawed (legacy freezer): thaw first, then kill.
-    if (freezer / "freezer.state").exists():
-        (freezer / "freezer.state").write_text("THAWED")
+def _subgroups(group: Path) -> list[Path]:
+    """`group` and the groups below it, deepest first (the order rmdir needs)."""
+    try:
+        subdirs = [d for d in group.iterdir() if d.is_dir() and not d.is_symlink()]
+    except FileNotFoundError:
+        return []
+    return [g for d in subdirs for g in _subgroups(d)] + [group]
+
+
+def _thaw(group: Path) -> None:
+    # A frozen task acts on SIGKILL only once thawed: v1 freezer.state (legacy_freezer.c), v2 cgroup.freeze.
+    for control, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
+        try:
+            write_control(group / control, value)
+        except OSError:  # not this kind of group, or already gone
+            pass
+
+
+def remove_groups(groups: Iterable[Path], timeout: float = 10.0) -> None:
+    """Thaw every group (all of them first: a task frozen in one hierarchy keeps its memcg busy), SIGKILL
+    their members until they are empty, rmdir them. Groups already gone are fine (a watchdog and
+    `--cleanup` may race on the same run)."""
+    groups = [g for top in groups for g in _subgroups(top)]
+    for g in groups:
+        _thaw(g)
     deadline = time.monotonic() + timeout
-    for group in (freezer, memcg):
-        while group.exists():
-            for pid in _pids(group):
+    for g in groups:
+        while True:
+            for pid in members(g):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
             try:
-                group.rmdir()
+                g.rmdir()
+                break
             except FileNotFoundError:
                 break
             except OSError:  # EBUSY while members are still exiting
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"could not remove {group}: members {_pids(group)} did not exit") from None
-                time.sleep(0.01)
+                    raise RuntimeError(f"could not remove {g}: members {members(g)} did not exit") from None
+                time.sleep(0.005)
 
 
-def remove_stale_groups() -> list[str]:
-    """Remove lab groups whose owning lab process no longer exists; returns their names."""
-    removed = []
-    for root in (MEMCG_ROOT, FREEZER_ROOT):
-        for group in root.glob(f"{PREFIX}*"):
-            m = _NAME.match(group.name)
-            if m and not Path(f"/proc/{m.group(1)}").exists() and group.name not in removed:
-                _remove(MEMCG_ROOT / group.name, FREEZER_ROOT / group.name)
-                removed.append(group.name)
-    return removed
+def run_groups(pid: int) -> list[Path]:
+    """Every group of the lab run `pid`, in every hierarchy."""
+    return sorted(g for root in hierarchies() for g in root.glob(run_prefix(pid) + "*") if g.is_dir())
+
+
+def _running(pid: str) -> bool:
+    """A process that is not (yet) a zombie: a lab killed under a parent that never reaps it is gone too."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def stale_groups() -> list[Path]:
+    """The lab's groups whose owning run is gone: the lab process named in the group's name no longer
+    runs. (A reused pid keeps them, erring on the side of leaving a group alone.)"""
+    return sorted(
+        g
+        for root in hierarchies()
+        for g in root.glob(f"{PREFIX}*")
+        if (m := _NAME.match(g.name)) and g.is_dir() and not _running(m.group(1))
+    )

@@ -9,8 +9,9 @@ Usage: `python -m oomtui.lab.child NAME ROLE [ARGS]`; NAME becomes the comm (`la
 Roles:
   hog MIB THREADS   touch MIB MiB of anonymous memory (0: until killed), print `done`, sleep
                     with THREADS-1 extra sleeping threads.
-  owner PATH        lock the robust mutex in the shared file PATH, print `locked TID`, sleep.
-  waiter PATH SECS  print `waiting`, pthread_mutex_timedlock(SECS), print `result RC ELAPSED`, exit.
+  owner FD          lock the robust mutex in the shared memory file FD (a memfd the lab passed down),
+                    print `locked TID`, sleep.
+  waiter FD SECS    print `waiting`, pthread_mutex_timedlock(SECS), print `result RC ELAPSED`, exit.
 """
 
 from __future__ import annotations
@@ -49,27 +50,26 @@ def _hog(mib: int, threads: int) -> None:
     _sleep_forever()
 
 
-def _map(path: str) -> mmap.mmap:
-    fd = os.open(path, os.O_RDWR)
+def _map(fd: int) -> mmap.mmap:
     try:
         return mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED)
     finally:
         os.close(fd)
 
 
-def _owner(path: str) -> None:
+def _owner(fd: int) -> None:
     from oomtui.lab import pthread
 
-    buf = _map(path)
+    buf = _map(fd)
     rc = pthread.mutex_lock(buf)
     _say(f"locked {threading.get_native_id()} rc={rc}")
     _sleep_forever()
 
 
-def _waiter(path: str, seconds: float) -> None:
+def _waiter(fd: int, seconds: float) -> None:
     from oomtui.lab import pthread
 
-    buf = _map(path)
+    buf = _map(fd)
     _say("waiting")
     t0 = time.monotonic()
     rc = pthread.mutex_timedlock(buf, seconds)
@@ -87,9 +87,9 @@ def main(argv: list[str]) -> None:
     if role == "hog":
         _hog(int(args[0]), int(args[1]))
     elif role == "owner":
-        _owner(args[0])
+        _owner(int(args[0]))
     elif role == "waiter":
-        _waiter(args[0], float(args[1]))
+        _waiter(int(args[0]), float(args[1]))
     else:
         raise SystemExit(f"unknown role {role!r}")
 

@@ -12,7 +12,6 @@ import mmap
 import os
 import signal
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
@@ -29,7 +28,6 @@ from .session import Session
 REAPER_WINDOW_S = 3.0
 KILL_TIMEOUT_S = 10.0  # the OOM kill must happen within this after the pressure starts
 EXIT_TIMEOUT_S = 5.0
-SHM_DIR = Path("/dev/shm")
 
 
 def _rss_kb(pid: int) -> int:
@@ -313,7 +311,7 @@ class RobustFutexExperiment:
     @staticmethod
     def describe() -> str:
         return (
-            "The owner of a process-shared robust mutex (MAP_SHARED page in /dev/shm) is v1-frozen and SIGKILLed; "
+            "The owner of a process-shared robust mutex (a MAP_SHARED memfd page) is v1-frozen and SIGKILLed; "
             "another process waits for the mutex. Thaw it (a) directly, (b) after process_mrelease: "
             "EOWNERDEAD or a waiter that would hang?"
         )
@@ -323,21 +321,22 @@ class RobustFutexExperiment:
 
     def trial(self, mrelease_first: bool) -> RobustTrial:
         tag = "robust-mrelease" if mrelease_first else "robust-thaw"
-        path = SHM_DIR / f"{PREFIX}{os.getpid()}-{tag}"
-        path.write_bytes(b"\0" * mmap.PAGESIZE)
+        # The shared page is a memfd (shmem, like /dev/shm, so the futex is keyed the same way): it has no
+        # name in any directory, so nobody can plant a link where the lab writes. The children get its fd.
+        fd = os.memfd_create(f"{PREFIX}{tag}", os.MFD_CLOEXEC)
         try:
-            with open(path, "r+b") as f, mmap.mmap(f.fileno(), mmap.PAGESIZE, mmap.MAP_SHARED) as page:
+            os.ftruncate(fd, mmap.PAGESIZE)
+            with mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED) as page:
                 pthread.mutex_init(page)
-                result = self._trial(tag, str(path), mrelease_first, page)
-                return result
+                return self._trial(tag, fd, mrelease_first, page)
         finally:
-            path.unlink(missing_ok=True)
+            os.close(fd)
 
-    def _trial(self, tag: str, path: str, mrelease_first: bool, page: mmap.mmap) -> RobustTrial:
+    def _trial(self, tag: str, fd: int, mrelease_first: bool, page: mmap.mmap) -> RobustTrial:
         with Session(tag, 64) as s:
-            owner = s.spawn("owner", "owner", path, frozen_group=True)
+            owner = s.spawn("owner", "owner", fd, frozen_group=True, pass_fds=(fd,))
             owner.expect("locked", KILL_TIMEOUT_S)
-            waiter = s.spawn("waiter", "waiter", path, self.waiter_timeout_s)
+            waiter = s.spawn("waiter", "waiter", fd, self.waiter_timeout_s, pass_fds=(fd,))
             waiter.expect("waiting", KILL_TIMEOUT_S)
             _wait_futex_waiters(page)
             s.groups.freeze()
@@ -412,14 +411,6 @@ def _affordable_mib(wanted: int) -> int:
     """At most a quarter of MemAvailable, so the experiment never pressures the machine itself."""
     available_kb = read_meminfo().get("MemAvailable")
     return wanted if available_kb is None else max(16, min(wanted, available_kb // 1024 // 4))
-
-
-def remove_stale_shm() -> None:
-    """Remove mutex files left in /dev/shm by a lab process that no longer exists."""
-    for path in SHM_DIR.glob(f"{PREFIX}*"):
-        owner = path.name[len(PREFIX) :].split("-", 1)[0]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-            path.unlink(missing_ok=True)
 
 
 EXPERIMENTS = {

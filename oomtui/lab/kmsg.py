@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 
+from .formats import report_lines
+
 _KILLED = re.compile(r"Killed process (\d+) \(")
 _SUMMARY = re.compile(r"^oom-kill:.*,pid=(\d+),")
 _REAPED = re.compile(r"^oom_reaper: (?:reaped process |unable to reap pid:)(\d+)")
@@ -72,12 +74,14 @@ class Kmsg:
 
 
 class OomLines(msgspec.Struct):
-    """The OOM lines that concern the lab's own processes."""
+    """The OOM lines that concern the lab's own processes: the key lines by kind, and `report`, every
+    line of the OOM reports about them (formats.report_lines) for the line-by-line format comparison."""
 
     invoked: list[str] = []
     oom_kill: list[str] = []
     killed: list[str] = []
     reaper: list[str] = []
+    report: list[str] = []
 
     def all(self) -> list[str]:
         return [*self.invoked, *self.oom_kill, *self.killed, *self.reaper]
@@ -86,7 +90,8 @@ class OomLines(msgspec.Struct):
 def oom_lines(lines: Iterable[KmsgLine], pids: set[int], comms: set[str]) -> OomLines:
     """Keep the OOM killer/reaper lines that name one of `pids` (or, for the header line that
     only has a comm, one of `comms`)."""
-    out = OomLines()
+    lines = list(lines)
+    out = OomLines(report=report_lines((line.text for line in lines), pids))
     for line in lines:
         t = line.text
         if (m := _SUMMARY.match(t)) and int(m.group(1)) in pids:

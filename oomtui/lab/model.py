@@ -35,6 +35,7 @@ from .experiments import (
     MreleaseExperiment,
     RobustFutexExperiment,
 )
+from .formats import report_lines, unstamped
 
 PY_ANON_MIB = 5  # a lab child (python3 + ctypes) before it allocates: ~5 MiB anon ...
 PY_FILE_MIB = 6  # ... and ~6 MiB of mapped interpreter and libraries (real runs: 4.5-5.5 / 6.0-6.7)
@@ -51,6 +52,7 @@ class ModelRun(msgspec.Struct):
     details: dict[str, Any]  # model-side facts outside outcome() (kill order, waiter raw outcome ...)
     scenes: list[str]  # the TOML texts (robust-futex: one per trial); `oomtui run` one to watch it
     simulated: list[Outcome]  # one per scene
+    dmesg: list[str] = []  # the model's OOM report lines, unstamped, as the real side reads them
 
 
 def _sim(text: str, name: str, policy: str, kernel: str | None) -> Simulation:
@@ -132,6 +134,8 @@ source = "oomtui lab (oomtui/lab/experiments.py); kernel-model.md 11"
 ram = "{ram_mib} MiB"
 duration = "{duration_s:g}s"
 
+memcg = "v1"  # the lab's memcgs are on the v1 memory hierarchy (lab/cgroup.py)
+
 [[cgroups]]
 path = "/lab"
 memory_max = "{limit_mib} MiB"
@@ -171,7 +175,8 @@ def _oom_kill_run(sim, roles: dict[int, str], policy: str, kernel: str | None, t
         "reaper_acted": _reaper_line(_window(out, t_kill), _tids(sim, pid)),
     }
     details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(roles, k) for k in out.killed_pids()]}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out],
+                    report_lines(unstamped(_window(out, t_kill).dmesg)))
 
 
 def model_memcg_oom(policy: str, kernel: str | None = None) -> ModelRun:
@@ -279,7 +284,7 @@ def robust_futex_scene(mrelease_first: bool) -> str:
     text = (
         _header(
             f"lab robust-futex: a killed v1-frozen mutex owner, {how}",
-            "lab-owner holds a process-shared robust pthread mutex in a MAP_SHARED page of /dev/shm; lab-waiter "
+            "lab-owner holds a process-shared robust pthread mutex in a MAP_SHARED memfd page; lab-waiter "
             f"blocks in pthread_mutex_timedlock({e.waiter_timeout_s:g} s). The owner is v1-frozen and SIGKILLed "
             f"by kill(2); then: {how}.",
             4096, 64, e.waiter_timeout_s + 2, frozen=True,

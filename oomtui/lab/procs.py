@@ -62,13 +62,17 @@ class ChildError(RuntimeError):
 class Child:
     """A `python -m oomtui.lab.child NAME ROLE ARGS` process with a pidfd and line I/O with timeouts."""
 
-    def __init__(self, name: str, role: str, *args: object) -> None:
+    def __init__(self, name: str, role: str, *args: object, pass_fds: tuple[int, ...] = ()) -> None:
         env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT, PYTHONDONTWRITEBYTECODE="1")
         self.name = name
+        # stderr joins the pipe to the lab (a traceback shows up as the child's unexpected line): a child,
+        # frozen or not, never holds the caller's stdout or stderr
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "oomtui.lab.child", name, role, *map(str, args)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
             env=env,
             cwd="/",
         )

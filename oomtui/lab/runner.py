@@ -1,22 +1,29 @@
 """`oomtui lab`: run the experiments on this machine's kernel and on the kernel model, side by side.
 
-JSON (`--json`) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one ENTRY per experiment:
+JSON (`--json`, nothing else on stdout) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one
+ENTRY per experiment:
 
     {"name": "mrelease",
      "real":  {"outcome": {...}, "measured": {...}} | null,   # null if the run failed (or model only)
-     "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...},
-               "details": {...}, "scenes": ["TOML", ...]} | null,  # null only if the model failed
-     "agree": true | false | null,   # real.outcome == model.outcome; null when a side is missing
-     "differ": ["waiter_fate.thaw", ...],   # the facts that differ (flattened keys)
+     "model": {"policy": "linux-6.18", "kernel": "6.18", "outcome": {...}, "details": {...},
+               "scenes": ["TOML", ...], "dmesg": ["line", ...]} | null,  # null only if the model failed
+     "agree": true | false | null,   # every fact agrees; null when a side is missing
+     "facts": [{"fact": "errno.live", "real": "EINVAL", "model": "EINVAL", "agree": true}, ...,
+               {"fact": "dmesg.CPU", "real": "CPU: N UID: N PID: N ...", "model": "...", "agree": true}],
      "error": null | "what went wrong"}
 
 `outcome` holds the facts that repeat on every run (victim role, errno per call, waiter fate,
-whether the reaper acted); `measured` is the full msgspec result of the real run (pids, timings,
-dmesg lines). The model side (lab/model.py) runs the same situation as a scene under the policy
-of the running kernel; `scenes` are its TOML files (one per trial), which `oomtui run` replays.
+whether the reaper acted); `facts` are its leaves, flattened, then, for the experiments that read
+OOM reports, one `dmesg.KIND` fact per kind of line: its format on each side (formats.py: values
+masked). `measured` is the full msgspec result of the real run (pids, timings, dmesg lines: its
+`dmesg.report` is every line of the OOM reports about the lab's children). The model side
+(lab/model.py) runs the same situation as a scene under the policy of the running kernel;
+`scenes` are its TOML files (one per trial), which `oomtui run` replays; `dmesg` its report lines.
 
-Exit status: 0 when every experiment ran and real and model agree, 1 otherwise.
-With `--model-only` (no root needed) only the model side runs.
+Exit status: 0 every experiment ran and agrees, 1 a disagreement (or an experiment that failed),
+2 refused or a usage error (one line on stderr). A real run explains itself and asks y/N on a
+terminal first; without one it refuses unless `--yes`. `--list` and `--model-only` (no root
+needed) never ask.
 """
 
 from __future__ import annotations
@@ -25,17 +32,22 @@ import argparse
 import contextlib
 import os
 import platform
+import shutil
 import signal
 import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from ..errors import UserError
 from ..kernel.version import KernelVersion
-from .cgroup import missing_prerequisites, remove_stale_groups
-from .experiments import EXPERIMENTS, remove_stale_shm
+from . import watchdog
+from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups
+from .experiments import EXPERIMENTS
+from .formats import format_facts, not_modelled
 from .model import compare, run_model
 
 
@@ -71,7 +83,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
     """Run one experiment on the real kernel (unless `real` is False) and on the model."""
-    entry: dict[str, Any] = {"name": name, "real": None, "model": None, "agree": None, "differ": [], "error": None}
+    entry: dict[str, Any] = {"name": name, "real": None, "model": None, "agree": None, "facts": [], "error": None}
     result = None
     if real:
         try:
@@ -87,11 +99,16 @@ def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
         entry["error"] = "; ".join(filter(None, [entry["error"], f"model: {type(e).__name__}: {e}"]))
     else:
         entry["model"] = {"policy": m.policy, "kernel": m.kernel, "outcome": m.outcome, "details": m.details,
-                          "scenes": m.scenes}
+                          "scenes": m.scenes, "dmesg": m.dmesg}
+    real_outcome = entry["real"]["outcome"] if entry["real"] else None
+    model_outcome = entry["model"]["outcome"] if entry["model"] else None
+    entry["facts"] = [{"fact": fact, "real": r, "model": mo, "agree": same}
+                      for fact, r, mo, same in compare(real_outcome, model_outcome)]
+    real_dmesg = getattr(result, "dmesg", None)
+    if real_dmesg is not None and entry["model"]:  # the experiments that read OOM reports: their lines' formats
+        entry["facts"] += format_facts(real_dmesg.report, entry["model"]["dmesg"])
     if entry["real"] and entry["model"]:
-        rows = compare(entry["real"]["outcome"], entry["model"]["outcome"])
-        entry["differ"] = [fact for fact, _, _, same in rows if not same]
-        entry["agree"] = not entry["differ"]
+        entry["agree"] = all(f["agree"] for f in entry["facts"])
     entry["_result"] = result
     return entry
 
@@ -100,6 +117,10 @@ def main(args: argparse.Namespace) -> int:
     if args.list:
         _print_list()
         return 0
+    if args.cleanup:
+        if args.all or args.experiment or args.model_only:
+            raise UserError("--cleanup runs alone (no experiment, --all or --model-only)")
+        return _cleanup(args.yes)
     if args.all and args.experiment:
         raise UserError(f"name one experiment ({args.experiment!r}) or use --all, not both")
     if args.all:
@@ -109,20 +130,25 @@ def main(args: argparse.Namespace) -> int:
             raise UserError(f"unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}")
         names = [args.experiment]
     else:
-        raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all or --list")
-    model_only = bool(getattr(args, "model_only", False))
-    if not model_only:
-        check_machine()
-        remove_stale_groups()
-        remove_stale_shm()
-    with _terminate_as_interrupt():
+        raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all, --list or --cleanup")
+    if args.model_only:
+        return _report([run_experiment(name, real=False) for name in names], args.json)
+    check_machine()
+    stale = stale_groups()
+    _confirm(_plan(names, stale), args.yes, "OOM-kills and freezes processes as root (`oomtui lab --list` says how)")
+    with watchdog.guard(), _terminate_as_interrupt():  # the watchdog starts before the first group exists
+        remove_groups(stale)
         entries = []
         for name in names:
-            if not args.json and not model_only:
+            if not args.json:
                 print(f"running {name} ...", file=sys.stderr, flush=True)
-            entries.append(run_experiment(name, real=not model_only))
+            entries.append(run_experiment(name))
+    return _report(entries, args.json)
+
+
+def _report(entries: list[dict[str, Any]], as_json: bool) -> int:
     results = [e.pop("_result", None) for e in entries]
-    if args.json:
+    if as_json:
         doc = {"kernel": os.uname().release, "experiments": entries}
         sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
     else:
@@ -131,11 +157,83 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _plan(names: list[str], stale: list[Path]) -> str:
+    """What a real run will do to this machine, for the y/N question."""
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100) - 1
+    indent = max(map(len, names)) + 4
+    lines = [f"oomtui lab will run {len(names)} experiment{'s' * (len(names) > 1)} on this machine's kernel "
+             f"(Linux {os.uname().release}) as root:"]
+    lines += [textwrap.fill(EXPERIMENTS[name].describe(), width, initial_indent=f"  {name:<{indent - 4}}  ",
+                            subsequent_indent=" " * indent) for name in names]
+    lines.append(textwrap.fill(
+        f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{run_prefix(os.getpid())}NAME) that "
+        "hold only the lab's own child processes, which it freezes, SIGKILLs and lets the OOM killer kill; their "
+        "memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
+        "interrupted or is killed (a watchdog process), its groups and children are removed.", width,
+        break_on_hyphens=False))
+    if stale:
+        lines.append(f"First it removes {len(stale)} group{'s' * (len(stale) > 1)} left by lab runs that are gone:")
+        lines += [f"  {_describe_group(g)}" for g in stale]
+    return "\n".join(lines)
+
+
+def _describe_group(group: Path) -> str:
+    pids = members(group)
+    try:
+        state = (group / "freezer.state").read_text().strip()
+    except OSError:  # no freezer group, or gone
+        state = "THAWED"
+    head = f"{group}{' (' + state + ')' if state != 'THAWED' else ''}"
+    if not pids:
+        return f"{head}: empty"
+    return f"{head}: " + ", ".join(f"{_comm(pid)} (pid {pid})" for pid in pids)
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def _confirm(plan: str, yes: bool, action: str) -> None:
+    """Ask y/N on the terminal (stdin and stderr; stdout may be JSON). No terminal: refuse unless --yes."""
+    if yes:
+        return
+    if not (os.isatty(0) and os.isatty(2)):
+        raise UserError(f"the lab asks before it {action}, and there is no terminal to ask on (stdin and stderr); "
+                        "add --yes to go ahead without asking")
+    sys.stderr.write(plan + "\nProceed? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UserError("not confirmed: nothing was done")
+
+
+def _cleanup(yes: bool) -> int:
+    """`lab --cleanup`: remove the groups (and their processes) of lab runs that are gone."""
+    if os.geteuid() != 0:
+        raise UserError("--cleanup needs root (it removes cgroups)")
+    stale = stale_groups()
+    if not stale:
+        print("Nothing to clean up: no oomtui-lab- group belongs to a lab run that is gone.")
+        return 0
+    _confirm("oomtui lab --cleanup will thaw, SIGKILL and remove these groups of lab runs that are gone:\n"
+             + "\n".join(f"  {_describe_group(g)}" for g in stale), yes, "kills and removes what dead runs left")
+    try:
+        remove_groups(stale)
+    except RuntimeError as e:
+        raise UserError(str(e)) from None
+    for g in stale:
+        print(f"removed {g}")
+    return 0
+
+
 def _print_list() -> None:
     width = max(map(len, EXPERIMENTS))
     for name, exp in EXPERIMENTS.items():
         print(f"{name:<{width}}  {exp.describe()}")
-    print("\nRun one with `oomtui lab NAME`, all with `oomtui lab --all [--json]` (root, cgroup v1 memory + freezer).")
+    print("\nRun one with `oomtui lab NAME`, all with `oomtui lab --all [--json]` (root, cgroup v1 memory + freezer).\n"
+          "It asks first (without a terminal: add --yes); `oomtui lab --cleanup` removes what a killed run left.")
 
 
 def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
@@ -166,14 +264,22 @@ def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
         table.add_column("real")
         table.add_column("model")
         table.add_column("", justify="center")
-        for fact, r, m, same in compare(real["outcome"] if real else None, model["outcome"] if model else None):
+        line_facts = [f for f in entry["facts"] if f["fact"].startswith("dmesg.")]
+        for f in entry["facts"]:
+            if f in line_facts and f["agree"]:
+                continue  # a matching format is summed up below, not printed twice
+            same = f["agree"]
             mark = Text("✓", style="green") if same else Text("✗", style="bold red") if same is False else Text("")
-            table.add_row(fact, "—" if real is None else str(r), "—" if model is None else str(m), mark)
+            table.add_row(f["fact"], "—" if real is None else str(f["real"]), "—" if model is None else str(f["model"]),
+                          mark)
         body.add_row(table)
+        if line_facts and result is not None:
+            body.add_row(Text(_formats_sentence(line_facts, result.dmesg.report)))
         if entry["agree"] is True:
             body.add_row(Text("The model reproduces every fact of the real run.", style="green"))
         elif entry["agree"] is False:
-            body.add_row(Text(f"The model DISAGREES with the real kernel on: {', '.join(entry['differ'])}.",
+            differ = [f["fact"] for f in entry["facts"] if f["agree"] is False]
+            body.add_row(Text(f"The model DISAGREES with the real kernel on: {', '.join(differ)}.",
                               style="bold red"))
         elif real is None and model is not None:
             body.add_row(Text("Model only: the real kernel was not run.", style="italic"))
@@ -187,6 +293,13 @@ def _print_results(entries: list[dict[str, Any]], results: list[Any]) -> None:
                 body.add_row(Text("  " + line, style="dim", overflow="fold"))
         title = f"{name} on Linux {release}" if real is not None else f"{name}: model for Linux {release}"
         console.print(Panel(body, title=title, title_align="left"))
+
+
+def _formats_sentence(line_facts: list[dict[str, Any]], report: list[str]) -> str:
+    same = [f["fact"].removeprefix("dmesg.") for f in line_facts if f["agree"]]
+    skipped = ", ".join(f"{n} {kind} lines" for kind, n in not_modelled(report).items())
+    return (f"dmesg, line by line: {len(same)} of {len(line_facts)} kinds of line in the same format on both "
+            f"sides ({', '.join(same)})" + (f"; not modelled, so not compared: {skipped}." if skipped else "."))
 
 
 def _model_notes(name: str, model: dict[str, Any]) -> list[str]:

@@ -46,9 +46,10 @@ class Session:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
-    def spawn(self, name: str, role: str, *args: object, frozen_group: bool = False) -> Child:
+    def spawn(self, name: str, role: str, *args: object, frozen_group: bool = False,
+              pass_fds: tuple[int, ...] = ()) -> Child:
         """Start a child, move it into the memcg (and the freezer group), then let it run."""
-        c = Child(name, role, *args)
+        c = Child(name, role, *args, pass_fds=pass_fds)
         self.children.append(c)
         c.expect("ready", STARTUP_TIMEOUT_S)
         self.groups.add(c.pid, frozen_group=frozen_group)

@@ -82,7 +82,8 @@ class Builder:
         k = Kernel(policy, hz=self.hz, ram_pages=ram, swap_pages=self.pages(sc.swap, "swap"),
                    reserved_pages=reserved,
                    reap_rate=self.rate(sc.reap_rate, "reap_rate") if sc.reap_rate else None,
-                   exit_rate=self.rate(sc.exit_rate, "exit_rate") if sc.exit_rate else None)
+                   exit_rate=self.rate(sc.exit_rate, "exit_rate") if sc.exit_rate else None,
+                   memcg_v1=sc.memcg == "v1")
         try:
             self._cgroups(k)
             self._shm(k)

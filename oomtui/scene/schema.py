@@ -190,6 +190,9 @@ class Scene(_S):
     duration: Annotated[Duration, Meta(description="how long `oomtui run` simulates")] = "5s"
     reap_rate: Rate | None = None
     exit_rate: Rate | None = None
+    memcg: Annotated[Literal["v1", "v2"], Meta(description=(
+        "the cgroup version of the memory controller: a v1 memcg OOM prints memory+swap: and kmem: lines, "
+        "v2 a swap: line"))] = "v2"
     cgroups: list[CgroupSpec] = []
     shm: list[ShmSpec] = []
     processes: list[ProcessSpec] = []

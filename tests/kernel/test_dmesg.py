@@ -95,3 +95,35 @@ def test_timestamps_follow_simulated_time():
     assert dmesg.stamp(0, 250) == "[    0.000000] "
     assert dmesg.stamp(501, 250) == "[    2.004000] "
     assert dmesg.stamp(3, 300) == "[    0.010000] "
+
+
+def test_cpu_line_by_era():
+    # dump_stack_print_info(): UID from 6.12 (shared/fixtures: a 6.11.0-10669 merge-window build has it),
+    # the preemption model and a trailing space from 6.15 (tests/data/lab: the real 6.18 line)
+    assert dmesg.cpu_line(V(6, 11), 7, "hog") == "CPU: 0 PID: 7 Comm: hog Not tainted 6.11.0-oomtui #1"
+    assert dmesg.cpu_line(V(6, 12), 7, "hog") == "CPU: 0 UID: 0 PID: 7 Comm: hog Not tainted 6.12.0-oomtui #1"
+    assert dmesg.cpu_line(V(6, 18), 7, "hog") == (
+        f"CPU: 0 UID: 0 PID: 7 Comm: hog Not tainted 6.18.0-oomtui #1 {dmesg.PREEMPT_MODEL} ")
+
+
+def test_a_memcg_oom_from_an_anonymous_fault_prints_the_charge_gfp_mask():
+    # mem_cgroup_charge(..., GFP_KERNEL): tests/data/lab (6.18), tests/data/reports (5.10; 4.19's bit values)
+    assert "gfp_mask=0xcc0(GFP_KERNEL)," in dmesg.invoked_line(V(6, 18), "hog", 0, False, memcg=True)
+    assert "gfp_mask=0xcc0(GFP_KERNEL)," in dmesg.invoked_line(V(5, 10), "hog", 0, False, memcg=True)
+    assert "gfp_mask=0x6000c0(GFP_KERNEL)," in dmesg.invoked_line(V(4, 19), "hog", 0, False, memcg=True)
+    assert "GFP_HIGHUSER_MOVABLE" in dmesg.invoked_line(V(6, 18), "hog", 0, False)  # a global OOM: the page's
+
+
+def test_memcg_usage_lines_v1_and_v2():
+    cg = Cgroup("/app", Cgroup("/", None), limit=16384)
+    cg.usage, cg.failcnt = 16384, 3
+    # tests/data/lab/linux-6.18-memcg-oom.log (v1) and tests/data/reports/kmsg-5.10-... (v2)
+    assert dmesg.memcg_lines(V(6, 18), cg, cg, v1=True) == [
+        "memory: usage 65536kB, limit 65536kB, failcnt 3",
+        "memory+swap: usage 65536kB, limit 65536kB, failcnt 0",
+        "kmem: usage 0kB, limit 9007199254740988kB, failcnt 0",
+    ]
+    assert dmesg.memcg_lines(V(6, 18), cg, cg) == [
+        "memory: usage 65536kB, limit 65536kB, failcnt 3",
+        "swap: usage 0kB, limit 0kB, failcnt 0",
+    ]

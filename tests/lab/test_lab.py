@@ -1,30 +1,36 @@
-"""`oomtui lab` on the real kernel.
+"""`oomtui lab` on the real kernel, and its safety as root.
 
 The experiments run only where the machine allows them (root, cgroup v1 memory + freezer,
 x86_64 glibc, Linux >= 5.15); elsewhere those tests are skipped with the reason. The assertions
 are what kernel-model.md section 11 reports for Linux 6.18: they fail if the kernel behaves
-otherwise. One `oomtui lab --all --json` run (~10 s) feeds most of them,
+otherwise. One `oomtui lab --all --json --yes` run (~10 s) feeds most of them,
 including the check that the kernel model agrees with the real run (tests/lab/test_model.py
-tests the model side alone, everywhere).
+tests the model side alone, everywhere). The safety tests plant links where the lab used to
+write, SIGKILL it mid-run, and leave groups of dead runs for `--cleanup`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+import pty
 import re
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from oomtui.cli import build_parser
 from oomtui.errors import UserError
 from oomtui.kernel.policy import policy_for_release
-from oomtui.lab import experiments, runner
-from oomtui.lab.cgroup import FREEZER_ROOT, MEMCG_ROOT, PREFIX
-from oomtui.lab.experiments import EXPERIMENTS, SHM_DIR
+from oomtui.lab import cgroup, experiments, runner
+from oomtui.lab.cgroup import FREEZER_ROOT, MEMCG_ROOT, PREFIX, run_groups, write_control
+from oomtui.lab.experiments import EXPERIMENTS
+from oomtui.lab.model import run_model
 from oomtui.lab.pthread import FUTEX_OWNER_DIED, FUTEX_TID_MASK
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,31 +47,32 @@ def _lab_unavailable() -> str | None:
 needs_lab = pytest.mark.skipif(_lab_unavailable() is not None, reason=f"real-kernel lab: {_lab_unavailable()}")
 
 
-def _args(experiment: str | None = None, *, list_: bool = False, all_: bool = False, json_: bool = False):
-    return argparse.Namespace(experiment=experiment, list=list_, all=all_, json=json_, model_only=False)
+def _args(*argv: str):
+    return build_parser().parse_args(["lab", *argv])
 
 
 def _cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The command without a terminal (stdin /dev/null, its own session: no controlling terminal)."""
     return subprocess.run(
-        [sys.executable, "-m", "oomtui.cli", *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "oomtui.cli", *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL, start_new_session=True,
     )
 
 
 def _leftovers(owner_pid: int) -> list[str]:
-    name = f"{PREFIX}{owner_pid}-"
-    return [str(p) for root in (MEMCG_ROOT, FREEZER_ROOT, SHM_DIR) for p in root.glob(name + "*")]
+    return [str(p) for p in run_groups(owner_pid)]
 
 
 # --- everywhere ------------------------------------------------------------------------------
 def test_refuses_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(UserError, match=r"the lab cannot run here; it needs .*root"):
-        runner.main(_args("mrelease"))
+        runner.main(_args("mrelease", "--yes"))
 
 
 def test_unknown_experiment_lists_the_valid_names() -> None:
     with pytest.raises(UserError) as e:
-        runner.main(_args("nope"))
+        runner.main(_args("nope", "--yes"))
     assert "unknown experiment 'nope'" in str(e.value)
     for name in ("memcg-oom", "frozen-victim", "mrelease", "robust-futex"):
         assert name in str(e.value)
@@ -77,7 +84,7 @@ def test_no_experiment_named_is_a_user_error() -> None:
 
 
 def test_list_describes_every_experiment(capsys: pytest.CaptureFixture[str]) -> None:
-    assert runner.main(_args(list_=True)) == 0
+    assert runner.main(_args("--list")) == 0
     out = capsys.readouterr().out
     for name, exp in EXPERIMENTS.items():
         assert re.search(rf"^{re.escape(name)}\s+\S", out, re.M)
@@ -88,10 +95,14 @@ def test_list_describes_every_experiment(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.fixture(scope="module")
 def lab_json() -> dict:
     """One run for all the checks below; each test reports its own experiment's error or difference."""
-    proc = _cli("lab", "--all", "--json")
-    assert proc.stdout, proc.stderr
-    doc = json.loads(proc.stdout)
-    doc["returncode"] = proc.returncode
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oomtui.cli", "lab", "--all", "--json", "--yes"], cwd=ROOT, text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    out, err = proc.communicate(timeout=240)
+    assert out, err
+    doc = json.loads(out)  # the whole of stdout is the JSON document
+    doc["returncode"], doc["pid"] = proc.returncode, proc.pid
     return doc
 
 
@@ -113,10 +124,25 @@ def test_json_shape_has_real_and_model_sides(lab_json: dict) -> None:
     assert [e["name"] for e in lab_json["experiments"]] == list(EXPERIMENTS)
     assert all(e["error"] is None for e in lab_json["experiments"]), [e["error"] for e in lab_json["experiments"]]
     for e in lab_json["experiments"]:
-        assert set(e) == {"name", "real", "model", "agree", "differ", "error"}
+        assert set(e) == {"name", "real", "model", "agree", "facts", "error"}
         assert set(e["real"]) == {"outcome", "measured"}
         assert e["model"]["policy"] == policy_for_release(os.uname().release)
         assert e["model"]["outcome"].keys() == e["real"]["outcome"].keys()
+        assert e["facts"] and all(set(f) == {"fact", "real", "model", "agree"} for f in e["facts"])
+        assert e["agree"] == all(f["agree"] for f in e["facts"])
+        for f in e["facts"]:  # a leaf of outcome(), its key path joined by dots, or a kind of dmesg line
+            if f["fact"].startswith("dmesg."):
+                assert e["real"]["measured"]["dmesg"]["report"] and e["model"]["dmesg"]
+                continue
+            real, model = e["real"]["outcome"], e["model"]["outcome"]
+            for key in f["fact"].split("."):
+                real, model = real[key], model[key]
+            assert (f["real"], f["model"], f["agree"]) == (real, model, real == model)
+    # the OOM experiments compare their dmesg lines' formats; the others print none
+    dmesg_facts = {e["name"]: [f["fact"] for f in e["facts"] if f["fact"].startswith("dmesg.")]
+                   for e in lab_json["experiments"]}
+    assert "dmesg.invoked" in dmesg_facts["memcg-oom"] and "dmesg.Killed process" in dmesg_facts["frozen-victim"]
+    assert dmesg_facts["mrelease"] == dmesg_facts["robust-futex"] == []
 
 
 @needs_lab
@@ -125,7 +151,7 @@ def test_model_agrees_with_the_real_kernel(lab_json: dict, name: str) -> None:
     """Every fact of outcome() (victim role, errno per call, waiter fate, whether the reaper acted)
     is the same on the real kernel and in the model under the running kernel's policy."""
     e = _entry(lab_json, name)
-    assert e["differ"] == [], f"real {e['real']['outcome']} vs model {e['model']['outcome']}"
+    assert [f for f in e["facts"] if not f["agree"]] == []
     assert e["agree"] is True
 
 
@@ -198,15 +224,8 @@ def test_robust_futex_owner_dead_vs_lost_wakeup(lab_json: dict) -> None:
 
 
 @needs_lab
-def test_lab_removes_its_groups_and_files(lab_json: dict) -> None:
-    # the --all run was a child process: nothing of it may remain
-    leftovers = [
-        p
-        for root in (MEMCG_ROOT, FREEZER_ROOT, SHM_DIR)
-        for p in root.glob(f"{PREFIX}*")
-        if not Path(f"/proc/{p.name[len(PREFIX):].split('-')[0]}").exists()
-    ]
-    assert leftovers == []
+def test_lab_removes_its_groups(lab_json: dict) -> None:
+    assert _leftovers(lab_json["pid"]) == []
 
 
 @needs_lab
@@ -234,9 +253,231 @@ def test_interrupt_mid_experiment_cleans_up(monkeypatch: pytest.MonkeyPatch) -> 
 
 @needs_lab
 def test_readable_output_of_one_experiment() -> None:
-    proc = _cli("lab", "mrelease")
+    proc = _cli("lab", "mrelease", "--yes")
     assert proc.returncode == 0, proc.stderr
     assert "process_mrelease -> -1 (EINVAL)" in proc.stdout
     assert f"real kernel vs model: policy {policy_for_release(os.uname().release)}" in proc.stdout
     assert re.search(r"errno\.live\s+│ EINVAL\s+│ EINVAL\s+│ ✓", proc.stdout)
     assert "The model reproduces every fact of the real run." in proc.stdout
+
+
+# --- safe as root (issue 10 section 5) ---------------------------------------------------------
+def test_list_and_model_only_never_ask() -> None:
+    # no terminal and no --yes: neither touches the machine, so neither asks
+    assert _cli("lab", "--list").returncode == 0
+    proc = _cli("lab", "--all", "--model-only", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [e["name"] for e in json.loads(proc.stdout)["experiments"]] == list(EXPERIMENTS)
+
+
+def test_swap_without_swap_accounting_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A memcg at its limit swaps out freely where v1 does not account swap (no memory.memsw.*)."""
+    swaps, memcg = tmp_path / "swaps", tmp_path / "memory"
+    memcg.mkdir()
+    swaps.write_text("Filename\tType\tSize\tUsed\tPriority\n/dev/vda2  partition\t1048572\t0\t-2\n")
+    monkeypatch.setattr(cgroup, "PROC_SWAPS", swaps)
+    monkeypatch.setattr(cgroup, "MEMCG_ROOT", memcg)
+    with pytest.raises(UserError, match=r"it needs .*swap accounting for its memcg"):
+        runner.main(_args("memcg-oom", "--yes"))
+    with pytest.raises(RuntimeError, match="refusing to create a memcg"):
+        cgroup.LabGroups("swap", 64).create()
+    assert list(memcg.iterdir()) == []
+    (memcg / "memory.memsw.limit_in_bytes").write_text("9223372036854771712\n")
+    assert cgroup.swap_unaccounted() is None  # accounted: the memsw limit caps memory + swap
+    (memcg / "memory.memsw.limit_in_bytes").unlink()
+    swaps.write_text("Filename\tType\tSize\tUsed\tPriority\n")
+    assert cgroup.swap_unaccounted() is None  # no swap at all
+
+
+@needs_lab
+def test_without_a_terminal_it_refuses_unless_yes() -> None:
+    proc = _cli("lab", "memcg-oom")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.splitlines()) == 1 and "add --yes" in proc.stderr
+
+
+def _read_pty(fd: int, until: bytes | None, timeout: float = 30) -> str:
+    """What the program wrote on the terminal, up to `until` (None: until it closed it)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while until is None or until not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, f"waited for {until!r}, got {data!r}"
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side is closed
+                chunk = b""
+            if not chunk:
+                break
+            data += chunk
+    return data.decode()
+
+
+@needs_lab
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_asks_on_a_terminal_first(answer: str) -> None:
+    """stdin and stderr on a terminal, stdout a pipe (as in `oomtui lab X --json > out.json`)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "oomtui.cli", "lab", "memcg-oom"], cwd=ROOT, stdin=slave,
+                            stdout=subprocess.PIPE, stderr=slave, start_new_session=True)
+    os.close(slave)
+    try:
+        question = " ".join(_read_pty(master, b"Proceed? [y/N] ").split())
+        assert "run 1 experiment" in question and "memcg-oom" in question and f"{PREFIX}{proc.pid}-NAME" in question
+        assert _leftovers(proc.pid) == []  # nothing happens before the answer
+        os.write(master, answer.encode() + b"\n")
+        out, _ = proc.communicate(timeout=60)
+        rest = _read_pty(master, None)
+    finally:
+        os.close(master)
+    if answer == "n":
+        assert proc.returncode == 2 and out == b"" and "not confirmed: nothing was done" in rest
+    else:
+        assert proc.returncode == 0 and b"The model reproduces every fact of the real run." in out
+    assert _leftovers(proc.pid) == []
+
+
+@needs_lab
+@pytest.mark.parametrize("planted", ["symlink", "file"])
+def test_the_mutex_page_has_no_name_to_plant(tmp_path: Path, planted: str) -> None:
+    """The lab once wrote /dev/shm/oomtui-lab-<pid>-robust-thaw with a write that followed links (any local
+    user could make root overwrite any file), then unlinked it: now the page is a memfd."""
+    old_name = Path("/dev/shm") / f"{PREFIX}{os.getpid()}-robust-thaw"
+    target = tmp_path / "precious"
+    target.write_bytes(b"root's file")
+    if planted == "symlink":
+        old_name.symlink_to(target)
+    else:
+        old_name.write_bytes(b"someone's file")
+    shm_before = sorted(os.listdir("/dev/shm"))
+    try:
+        trial = experiments.RobustFutexExperiment().trial(mrelease_first=False)
+        assert trial.waiter_fate == "EOWNERDEAD"  # the experiment itself ran as before
+        assert target.read_bytes() == b"root's file"
+        if planted == "symlink":
+            assert old_name.is_symlink() and os.readlink(old_name) == str(target)
+        else:
+            assert old_name.read_bytes() == b"someone's file"
+        assert sorted(os.listdir("/dev/shm")) == shm_before
+    finally:
+        old_name.unlink(missing_ok=True)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int(d.joinpath("stat").read_text().rpartition(")")[2].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            parents.setdefault(ppid, []).append(int(d.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _running(pids: list[int]) -> list[int]:
+    """The pids that are still processes; a zombie is not (this VM's init reaps no orphans)."""
+    return [p for p in pids if _state(p) not in (None, "Z")]
+
+
+def _sees_eof(f, timeout: float = 2.0) -> bool:
+    fd = f.fileno()
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([fd], [], [], left)[0] and not os.read(fd, 65536):
+            return True
+    return False
+
+
+@needs_lab
+def test_sigkilled_with_a_frozen_child_leaves_nothing_behind() -> None:
+    """SIGKILL the lab while its victim is v1-frozen: its watchdog thaws, kills and removes the run's groups
+    (it promises a second; the test allows two), and nothing holds the caller's stdout or stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "oomtui.cli", "lab", "frozen-victim", "--yes"], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    freezer = FREEZER_ROOT / f"{PREFIX}{proc.pid}-frozen-victim"
+    deadline = time.monotonic() + 60
+    while _read_state(freezer) != "FROZEN":
+        assert proc.poll() is None and time.monotonic() < deadline, "the lab never froze its victim"
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGSTOP)  # hold the lab there: its victim stays frozen until the kill
+    run = _descendants(proc.pid)  # the watchdog and the experiment's children
+    frozen = cgroup.members(freezer)
+    assert _read_state(freezer) == "FROZEN" and frozen and set(frozen) <= set(run)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 2.0
+    while (_leftovers(proc.pid) or _running(run)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _leftovers(proc.pid) == []
+    assert _running(run) == []
+    assert _sees_eof(proc.stdout) and _sees_eof(proc.stderr)
+
+
+def _read_state(freezer: Path) -> str | None:
+    try:
+        return (freezer / "freezer.state").read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+@needs_lab
+def test_cleanup_removes_only_groups_of_runs_that_are_gone() -> None:
+    # a lab run that is gone: a zombie, as a lab SIGKILLed under a parent that never reaps it stays
+    gone = subprocess.Popen(["true"])
+    while _state(gone.pid) != "Z":
+        time.sleep(0.001)
+    dead = f"{PREFIX}{gone.pid}-test-cleanup"
+    live = f"{PREFIX}{os.getpid()}-test-cleanup"  # this process: a run still going
+    groups = [MEMCG_ROOT / dead, FREEZER_ROOT / dead, MEMCG_ROOT / live]
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        for g in groups:
+            g.mkdir()
+        write_control(MEMCG_ROOT / dead / "cgroup.procs", str(sleeper.pid))
+        write_control(FREEZER_ROOT / dead / "cgroup.procs", str(sleeper.pid))
+        write_control(FREEZER_ROOT / dead / "freezer.state", "FROZEN")
+        refused = _cli("lab", "--cleanup")  # no terminal, no --yes
+        assert refused.returncode == 2 and "add --yes" in refused.stderr
+        assert all(g.exists() for g in groups) and sleeper.poll() is None
+        done = _cli("lab", "--cleanup", "--yes")
+        assert done.returncode == 0, done.stderr
+        assert sleeper.wait(timeout=10) == -signal.SIGKILL  # thawed, then killed
+        assert not (MEMCG_ROOT / dead).exists() and not (FREEZER_ROOT / dead).exists()
+        assert f"removed {MEMCG_ROOT / dead}" in done.stdout
+        assert (MEMCG_ROOT / live).exists()
+    finally:
+        sleeper.kill()
+        cgroup.remove_groups([g for g in groups if g.exists()])
+        sleeper.wait()
+        gone.wait()
+
+
+@needs_lab
+def test_a_disagreement_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def model_says_outsider(name: str, release: str, measured: dict | None):
+        m = run_model(name, release, measured)
+        m.outcome["victim_role"] = "outsider"
+        return m
+
+    monkeypatch.setattr(runner, "run_model", model_says_outsider)
+    assert runner.main(_args("memcg-oom", "--json", "--yes")) == 1
+    (e,) = json.loads(capsys.readouterr().out)["experiments"]
+    assert e["agree"] is False
+    assert [(f["fact"], f["real"], f["model"]) for f in e["facts"] if not f["agree"]] == [
+        ("victim_role", "hog", "outsider")
+    ]

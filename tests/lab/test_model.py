@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from oomtui.cli import build_parser
 from oomtui.errors import UserError
 from oomtui.kernel.policy import policy_for_release
 from oomtui.lab import model, runner
@@ -133,7 +134,9 @@ def test_compare_flags_each_differing_fact() -> None:
 
 # --- `oomtui lab --model-only` through the runner ------------------------------------------------
 def _args(experiment: str | None = None, *, all_: bool = False, json_: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(experiment=experiment, list=False, all=all_, json=json_, model_only=True)
+    argv = ["lab", "--model-only", *([experiment] if experiment else []), *(["--all"] if all_ else []),
+            *(["--json"] if json_ else [])]
+    return build_parser().parse_args(argv)
 
 
 def test_model_only_json_needs_no_root(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,7 +149,7 @@ def test_model_only_json_needs_no_root(monkeypatch: pytest.MonkeyPatch, capsys: 
         assert e["real"] is None and e["agree"] is None and e["error"] is None
         assert e["model"]["policy"] == "linux-6.18"
         assert e["model"]["outcome"] == SECTION_11[e["name"]]
-        assert set(e["model"]) == {"policy", "kernel", "outcome", "details", "scenes"}
+        assert set(e["model"]) == {"policy", "kernel", "outcome", "details", "scenes", "dmesg"}
 
 
 def test_model_only_table(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
