@@ -31,6 +31,13 @@ END_S = 5.0  # the result screen stays this long at the end
 CLEAR = "\x1b[?25l\x1b[2J\x1b[H"  # hide the cursor, clear: the first frame then paints everything
 
 
+def ending(height: int) -> str:
+    """The last output event: what the cast set, undone (attributes, the hidden cursor), and the cursor on the
+    bottom row, so that the player's terminal is left as a shell expects it. No newline: a scroll would move
+    the last frame in fixed-size players (asciinema-player, agg)."""
+    return f"\x1b[0m\x1b[{height};1H\x1b[?25h"
+
+
 _TOKEN = re.compile(r"\x1b\[(\d*)(?:;(\d*))?H|\x1b\[([0-9;]*)m|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
                     r"|\x1b\[[?0-9;]*[A-Za-z]|\x1b.|[\r\n]|[^\x1b\r\n]+")
 
@@ -142,6 +149,7 @@ class Recorder:
         self.grid = Grid(width, height)
         self.shown: list[list[tuple[str, str]]] | None = None
         self.events: list[tuple[float, str, str]] = []
+        self.pending: list[str] = []  # markers waiting for the frame that shows what they name
         self.offset = 0.0  # seconds of holds so far
         self.t = 0.0
         self.bytes_written = 0
@@ -151,7 +159,9 @@ class Recorder:
         self.bytes_written += len(data)
 
     def flush(self, t: float) -> None:
-        """What changed on screen since the last flush becomes one output event at time t."""
+        """What changed on screen since the last flush becomes one output event at time t, followed by
+        the markers of what happened in it: `asciinema play -m` pauses on a marker having drawn the
+        events before it, so a marker comes after the frame that shows its caption or its kernel event."""
         self.t = max(self.t, round(t, 6))
         now = self.grid.snapshot()
         data = diff(self.shown, now)
@@ -160,9 +170,12 @@ class Recorder:
         self.shown = now
         if data:
             self.events.append((self.t, "o", data))
+        self.events += [(self.t, "m", label) for label in self.pending]
+        self.pending.clear()
 
-    def marker(self, t: float, label: str) -> None:
-        self.events.append((round(max(self.t, t), 6), "m", label))
+    def marker(self, label: str) -> None:
+        """A marker for the next frame."""
+        self.pending.append(label)
 
 
 def driver_class(rec: Recorder):
@@ -253,10 +266,7 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
     def now() -> float:
         return rec.offset + app.engine.k.jiffies / hz
 
-    def on_step(step) -> None:
-        rec.marker(now(), step.caption)
-
-    app.on_step = on_step
+    app.on_step = lambda step: rec.marker(step.caption)
     async with app.run_test(headless=False, size=size) as pilot:
         await _settle(pilot, rec)
         rec.flush(now())
@@ -286,13 +296,15 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
                 break  # nothing can move any more (a panic)
         await _settle(pilot, rec)
         rec.flush(now())
-        end_t = now() + END_S
+        end_t = round(now() + END_S, 6)
         title = f"oomtui: {e.sim.scene.title}"
-        policy_id = e.k.policy.id
+        scene_id, policy_id = e.sim.id, e.k.policy.id
         app.exit()
-    rec.events.append((round(end_t, 6), "o", ""))
-    header = {"version": 2, "width": w, "height": h, "title": title,
-              "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"}, "oomtui": {"scene": scene, "policy": policy_id}}
+    rec.events.append((end_t, "o", ending(h)))
+    # nothing from the machine, the clock or the command line (no timestamp, no output path): two
+    # recordings of the same scene, policy and size are the same bytes
+    header = {"version": 2, "width": w, "height": h, "duration": end_t, "title": title,
+              "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"}, "oomtui": {"scene": scene_id, "policy": policy_id}}
     return header, rec.events
 
 

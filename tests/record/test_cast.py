@@ -50,6 +50,8 @@ def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
     header = json.loads(lines[0])
     assert header["version"] == 2 and (header["width"], header["height"]) == (100, 30)
     assert "timestamp" not in header and "4. The frozen Android app" in header["title"]
+    assert header["oomtui"] == {"scene": SCENE, "policy": "linux-6.18"}
+    assert not any(".cast" in str(v) for v in header.values())
     events = [json.loads(x) for x in lines[1:]]
     assert all(len(e) == 3 and e[1] in ("o", "m") for e in events)
     times = [e[0] for e in events]
@@ -73,20 +75,53 @@ def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
     assert times[-1] == pytest.approx(sim.duration / sim.k.hz + offset + cast.END_S)
 
 
-def _replay(text: str, until: float | None = None):
+def _replay(text: str, until: float | None = None, upto: int | None = None):
+    """The screen after the events up to time `until`, or before the event at index `upto`."""
     import pyte
 
     lines = text.splitlines()
     h = json.loads(lines[0])
     screen = pyte.Screen(h["width"], h["height"])
     stream = pyte.Stream(screen)
-    for line in lines[1:]:
+    for i, line in enumerate(lines[1:]):
         t, kind, data = json.loads(line)
-        if until is not None and t > until:
+        if (until is not None and t > until) or (upto is not None and i >= upto):
             break
         if kind == "o":
             stream.feed(data)
     return "\n".join(screen.display)
+
+
+def test_each_marker_comes_after_the_frame_that_shows_its_caption(recorded):
+    # `asciinema play -m` stops at a marker with every event before it drawn: that screen must show the
+    # caption the marker names (the caption bar wraps a long caption: its first words, as one line)
+    text = recorded[0]
+    events = [json.loads(x) for x in text.splitlines()[1:]]
+    steps = [i for i, e in enumerate(events) if e[1] == "m" and not e[2][0].isdigit()]
+    assert steps
+    for i in steps:
+        screen = " ".join(_replay(text, upto=i).split())
+        assert " ".join(events[i][2].split()[:4]) in screen, events[i][2]
+
+
+def test_the_cast_leaves_the_terminal_as_it_found_it(recorded):
+    # the last event shows the cursor again, resets attributes, and every private mode the cast set
+    # (the hidden cursor; a mouse mode or the alternate screen if it ever emitted one) is back to its default
+    import re
+
+    lines = recorded[0].splitlines()
+    header = json.loads(lines[0])
+    events = [json.loads(x) for x in lines[1:]]
+    last = events[-1]
+    assert last[1] == "o" and "\x1b[?25h" in last[2] and last[2].startswith("\x1b[0m")
+    assert last[0] == header["duration"]
+    modes: dict[str, str] = {}
+    for _, kind, data in events:
+        if kind == "o":
+            for num, hl in re.findall(r"\x1b\[\?([0-9;]+)([hl])", data):
+                for n in num.split(";"):
+                    modes[n] = hl
+    assert modes.get("25") == "h" and all(v == "l" for n, v in modes.items() if n not in ("25", "7"))
 
 
 def test_cast_replays_to_the_right_screens(recorded):
