@@ -4,7 +4,8 @@ No terminal and no asciinema: the App runs under a driver derived from Textual's
 that says it is *not* headless, so `App._display` hands it the exact ANSI stream a terminal would
 get. Time comes from the kernel model, never from the wall clock: the recorder advances the
 simulation one frame (1/FPS simulated seconds) at a time, waits until Textual has painted it,
-and stamps what changed with the simulated time (plus the pauses of hold steps).
+and stamps what changed with the simulated time (plus the pauses of hold steps). Markers follow the frame
+they name: each walkthrough step's caption, and a chapter at each kernel decision (chapters.py).
 
 Textual splits a frame into paints as its own (wall-clock) update timer happens to fire, so the raw
 stream of two runs differs in how, though not in what, it draws. The recorder therefore plays each
@@ -25,6 +26,7 @@ import re
 import sys
 
 from ..errors import UserError
+from .chapters import Chapters
 
 FPS = 20  # frames per simulated second in the cast
 END_S = 5.0  # the result screen stays this long at the end
@@ -253,7 +255,8 @@ async def _settle(pilot, rec: Recorder) -> None:
 async def record_async(scene: str, *, size=(120, 36), policy: str | None = None, kernel: str | None = None,
                        big: bool = False, fps: int = FPS, teach: bool = False) -> tuple[dict, list[tuple[float, str, str]]]:
     """Run the walkthrough and return (header, events). The briefing is the first caption; each
-    caption's reading time, each hold and each teach card adds its time to the timeline."""
+    caption's reading time, each hold and each teach card adds its time to the timeline. A marker for each
+    step's caption and each kernel decision, after the frame that shows it."""
     from ..tui.screens.game import ResultScreen
 
     w, h = size
@@ -267,9 +270,16 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
         return rec.offset + app.engine.k.jiffies / hz
 
     app.on_step = lambda step: rec.marker(step.caption)
+    chapters = Chapters()
+
+    def flush() -> None:
+        for label in chapters.take(e.k):
+            rec.marker(label)
+        rec.flush(now())
+
     async with app.run_test(headless=False, size=size) as pilot:
         await _settle(pilot, rec)
-        rec.flush(now())
+        flush()
         if rec.bytes_written == 0:
             raise RuntimeError("the TUI wrote nothing to the recording driver: Textual's App no longer writes "
                                "through a non-headless driver (App._display); oomtui.record.cast needs updating")
@@ -285,17 +295,17 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
                 rec.offset += app.seq.owed()
                 app.go_on()
                 await _settle(pilot, rec)
-                rec.flush(now())
+                flush()
                 continue
             j0 = e.k.jiffies
             events = app.advance(e.take(1 / fps))
             await _settle(pilot, rec)
-            rec.flush(now())
+            flush()
             stuck = stuck + 1 if e.k.jiffies == j0 and not events else 0
             if stuck > fps and not isinstance(app.screen, ResultScreen):
                 break  # nothing can move any more (a panic)
         await _settle(pilot, rec)
-        rec.flush(now())
+        flush()
         end_t = round(now() + END_S, 6)
         title = f"oomtui: {e.sim.scene.title}"
         scene_id, policy_id = e.sim.id, e.k.policy.id
