@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
     _scene_args(s)
-    s.add_argument("-o", "--output", metavar="FILE.cast", required=True, help="where to write the cast; - for stdout")
+    s.add_argument("-o", "--output", metavar="FILE.cast", help="where to write the cast; - for stdout")
+    s.add_argument("--gif", metavar="FILE.gif", help="also (or only) render it as a GIF, with agg: pip install 'oomtui[gif]'")
     _overwrite_arg(s)
     s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
     s.add_argument("--big", action="store_true", help="the presenter layout")
@@ -221,9 +222,9 @@ def check_output(args: argparse.Namespace) -> None:
 
     from .errors import UserError
 
-    out = args.output
-    if out != "-" and not getattr(args, "overwrite", False) and os.path.isfile(out):
-        raise UserError(f"{out}: already exists; use --overwrite to replace it, or -o - for stdout")
+    for out, or_stdout in ((args.output, ", or -o - for stdout"), (getattr(args, "gif", None), "")):
+        if out is not None and out != "-" and not getattr(args, "overwrite", False) and os.path.isfile(out):
+            raise UserError(f"{out}: already exists; use --overwrite to replace it{or_stdout}")
 
 
 def write_output(dest: str, text: str) -> str:

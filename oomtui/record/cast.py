@@ -330,13 +330,30 @@ def record(scene: str, **kw) -> str:
 
 
 def main(args) -> int:
+    gif = getattr(args, "gif", None)
+    if args.output is None and gif is None:
+        raise UserError("record: say where: -o FILE.cast (- for stdout), --gif FILE.gif, or both")
+    if gif == "-":
+        raise UserError("--gif -: a GIF goes to a file; -o - writes the cast to stdout")
     size = parse_size(args.size)
+    from .gif import find_agg, write_gif
+
+    agg = find_agg() if gif else None  # before the recording: a missing extra is said at once
     text = record(args.scene, size=size, policy=args.policy, kernel=getattr(args, "kernel", None),
                   big=bool(getattr(args, "big", False)), teach=bool(getattr(args, "teach", False)))
     from ..cli import write_output
 
-    out = write_output(args.output, text)  # "-": stdout, and then the summary goes to stderr
-    n = text.count("\n") - 1
-    print(f"wrote {out}: {n} events, {len(text.encode()) // 1024} KiB, {size[0]}x{size[1]}",
-          file=sys.stderr if args.output == "-" else sys.stdout)
+    # "-": the cast goes to stdout, and then the summaries to stderr
+    say = sys.stderr if args.output == "-" else sys.stdout
+    if args.output is not None:
+        out = write_output(args.output, text)
+        n = text.count("\n") - 1
+        markers = text.count('"m", ')
+        print(f"wrote {out}: {n} events, {markers} markers, {len(text.encode()) // 1024} KiB, {size[0]}x{size[1]}",
+              file=say)
+    if gif:
+        write_gif(text, gif, agg)
+        import os
+
+        print(f"wrote {gif}: {os.path.getsize(gif) // 1024} KiB, rendered by {agg}", file=say)
     return 0
