@@ -48,6 +48,7 @@ def _cmd_policies(args: argparse.Namespace) -> int:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
+    check_output(args)
     from .tui.app import main as play_main  # it calls need_terminal() once the arguments are checked
 
     return play_main(args)
@@ -134,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
                    help="stop at each kernel decision with a card saying what the kernel did (default: on for "
                         "story scenes you have not won yet, off with --autoplay)")
+    s.add_argument("--record", metavar="FILE.cast",
+                   help="record the session as played, in real time (an asciicast v2 file; a marker at each "
+                        "move and kernel decision)")
+    _overwrite_arg(s)
     s.set_defaults(func=_cmd_play)
 
     s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
@@ -222,7 +227,8 @@ def check_output(args: argparse.Namespace) -> None:
 
     from .errors import UserError
 
-    for out, or_stdout in ((args.output, ", or -o - for stdout"), (getattr(args, "gif", None), "")):
+    for out, or_stdout in ((getattr(args, "output", None), ", or -o - for stdout"), (getattr(args, "gif", None), ""),
+                           (getattr(args, "record", None), "")):
         if out is not None and out != "-" and not getattr(args, "overwrite", False) and os.path.isfile(out):
             raise UserError(f"{out}: already exists; use --overwrite to replace it{or_stdout}")
 

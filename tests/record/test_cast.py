@@ -219,3 +219,18 @@ def test_record_and_screenshot_word_bad_policy_kernel_and_duration(tmp_path, cap
         err = capsys.readouterr().err
         assert err.startswith(f"oomtui: {bad}:{line}: ") and "'soon'" in err and "duration" in err
         assert not out.exists()
+
+
+def test_record_and_play_record_need_an_output_file_that_does_not_exist(tmp_path, capsys):
+    assert main(["record", "sigterm-einval"]) == 2
+    assert "-o FILE.cast" in capsys.readouterr().err
+    assert main(["record", "sigterm-einval", "--gif", "-"]) == 2
+    assert "a GIF goes to a file" in capsys.readouterr().err
+    existing = tmp_path / "x.gif"
+    existing.write_bytes(b"GIF89a")
+    assert main(["record", "sigterm-einval", "--gif", str(existing)]) == 2
+    assert "already exists; use --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"GIF89a"
+    assert main(["play", "sigterm-einval", "--record", str(existing)]) == 2  # before any terminal is needed
+    assert "already exists; use --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"GIF89a"
+    assert main(["play", "sigterm-einval", "--record", "-"]) == 2
+    assert "drawn on stdout" in capsys.readouterr().err

@@ -57,13 +57,3 @@ def test_without_agg_record_gif_says_how_to_install_it(tmp_path, monkeypatch, ca
     assert err.count("\n") == 1 and "pip install 'oomtui[gif]'" in err and "agg" in err
     assert "Traceback" not in err and not out.exists()
 
-
-def test_record_needs_an_output_and_gif_a_file(tmp_path, capsys):
-    assert main(["record", "sigterm-einval"]) == 2
-    assert "-o FILE.cast" in capsys.readouterr().err
-    assert main(["record", "sigterm-einval", "--gif", "-"]) == 2
-    assert "a GIF goes to a file" in capsys.readouterr().err
-    existing = tmp_path / "x.gif"
-    existing.write_bytes(b"GIF89a")
-    assert main(["record", "sigterm-einval", "--gif", str(existing)]) == 2
-    assert "already exists; use --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"GIF89a"
