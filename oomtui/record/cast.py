@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import re
 import sys
 
@@ -353,7 +354,5 @@ def main(args) -> int:
               file=say)
     if gif:
         write_gif(text, gif, agg)
-        import os
-
         print(f"wrote {gif}: {os.path.getsize(gif) // 1024} KiB, rendered by {agg}", file=say)
     return 0

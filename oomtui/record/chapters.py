@@ -1,7 +1,7 @@
 """A cast's chapters: a marker at each kernel decision, for every scene, walkthrough or not.
 
 A chapter is named as teach mode names the decision (a card's heading and subject: "queue_oom_reaper()
-armed the timer — app (1200)"), so a presenter who knows the cards knows the chapters. A reap, a livelock
+armed the timer — app (100)"), so a presenter who knows the cards knows the chapters. A reap, a livelock
 and a panic, which have no card, and a player's move in a live session are named as `oomtui run`'s
 timeline names them. No Textual here: `record` and `play --record` both use it.
 """
