@@ -48,6 +48,7 @@ def _cmd_policies(args: argparse.Namespace) -> int:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
+    check_output(args)
     # Start-up allocates a few hundred thousand long-lived objects (Textual, Rich, the model); the
     # collector's passes over them while they are made are wasted. play_main freezes them and turns it on.
     import gc
@@ -142,11 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
                    help="stop at each kernel decision with a card saying what the kernel did (default: on for "
                         "story scenes you have not won yet, off with --autoplay)")
+    s.add_argument("--record", metavar="FILE.cast",
+                   help="record the session as played, in real time (an asciicast v2 file; a marker at each "
+                        "move and kernel decision)")
+    _overwrite_arg(s)
     s.set_defaults(func=_cmd_play)
 
     s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
     _scene_args(s)
-    s.add_argument("-o", "--output", metavar="FILE.cast", required=True, help="where to write the cast; - for stdout")
+    s.add_argument("-o", "--output", metavar="FILE.cast", help="where to write the cast; - for stdout")
+    s.add_argument("--gif", metavar="FILE.gif", help="also (or only) render it as a GIF, with agg: pip install 'oomtui[gif]'")
     _overwrite_arg(s)
     s.add_argument("--size", default="120x36", metavar="WxH", help="terminal size (default 120x36)")
     s.add_argument("--big", action="store_true", help="the presenter layout")
@@ -231,9 +237,10 @@ def check_output(args: argparse.Namespace) -> None:
 
     from .errors import UserError
 
-    out = args.output
-    if out != "-" and not getattr(args, "overwrite", False) and os.path.isfile(out):
-        raise UserError(f"{out}: already exists; use --overwrite to replace it, or -o - for stdout")
+    for out, or_stdout in ((getattr(args, "output", None), ", or -o - for stdout"), (getattr(args, "gif", None), ""),
+                           (getattr(args, "record", None), "")):
+        if out is not None and out != "-" and not getattr(args, "overwrite", False) and os.path.isfile(out):
+            raise UserError(f"{out}: already exists; use --overwrite to replace it{or_stdout}")
 
 
 def write_output(dest: str, text: str) -> str:

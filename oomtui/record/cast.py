@@ -4,7 +4,8 @@ No terminal and no asciinema: the App runs under a driver derived from Textual's
 that says it is *not* headless, so `App._display` hands it the exact ANSI stream a terminal would
 get. Time comes from the kernel model, never from the wall clock: the recorder advances the
 simulation one frame (1/FPS simulated seconds) at a time, waits until Textual has painted it,
-and stamps what changed with the simulated time (plus the pauses of hold steps).
+and stamps what changed with the simulated time (plus the pauses of hold steps). Markers follow the frame
+they name: each walkthrough step's caption, and a chapter at each kernel decision (chapters.py).
 
 Textual splits a frame into paints as its own (wall-clock) update timer happens to fire, so the raw
 stream of two runs differs in how, though not in what, it draws. The recorder therefore plays each
@@ -21,14 +22,23 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import re
 import sys
 
 from ..errors import UserError
+from .chapters import Chapters
 
 FPS = 20  # frames per simulated second in the cast
 END_S = 5.0  # the result screen stays this long at the end
 CLEAR = "\x1b[?25l\x1b[2J\x1b[H"  # hide the cursor, clear: the first frame then paints everything
+
+
+def ending(height: int) -> str:
+    """The last output event: what the cast set, undone (attributes, the hidden cursor), and the cursor on the
+    bottom row, so that the player's terminal is left as a shell expects it. No newline: a scroll would move
+    the last frame in fixed-size players (asciinema-player, agg)."""
+    return f"\x1b[0m\x1b[{height};1H\x1b[?25h"
 
 
 _TOKEN = re.compile(r"\x1b\[(\d*)(?:;(\d*))?H|\x1b\[([0-9;]*)m|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
@@ -142,6 +152,7 @@ class Recorder:
         self.grid = Grid(width, height)
         self.shown: list[list[tuple[str, str]]] | None = None
         self.events: list[tuple[float, str, str]] = []
+        self.pending: list[str] = []  # markers waiting for the frame that shows what they name
         self.offset = 0.0  # seconds of holds so far
         self.t = 0.0
         self.bytes_written = 0
@@ -151,7 +162,9 @@ class Recorder:
         self.bytes_written += len(data)
 
     def flush(self, t: float) -> None:
-        """What changed on screen since the last flush becomes one output event at time t."""
+        """What changed on screen since the last flush becomes one output event at time t, followed by
+        the markers of what happened in it: `asciinema play -m` pauses on a marker having drawn the
+        events before it, so a marker comes after the frame that shows its caption or its kernel event."""
         self.t = max(self.t, round(t, 6))
         now = self.grid.snapshot()
         data = diff(self.shown, now)
@@ -160,9 +173,12 @@ class Recorder:
         self.shown = now
         if data:
             self.events.append((self.t, "o", data))
+        self.events += [(self.t, "m", label) for label in self.pending]
+        self.pending.clear()
 
-    def marker(self, t: float, label: str) -> None:
-        self.events.append((round(max(self.t, t), 6), "m", label))
+    def marker(self, label: str) -> None:
+        """A marker for the next frame."""
+        self.pending.append(label)
 
 
 def driver_class(rec: Recorder):
@@ -240,7 +256,8 @@ async def _settle(pilot, rec: Recorder) -> None:
 async def record_async(scene: str, *, size=(120, 36), policy: str | None = None, kernel: str | None = None,
                        big: bool = False, fps: int = FPS, teach: bool = False) -> tuple[dict, list[tuple[float, str, str]]]:
     """Run the walkthrough and return (header, events). The briefing is the first caption; each
-    caption's reading time, each hold and each teach card adds its time to the timeline."""
+    caption's reading time, each hold and each teach card adds its time to the timeline. A marker for each
+    step's caption and each kernel decision, after the frame that shows it."""
     from ..tui.screens.game import ResultScreen
 
     w, h = size
@@ -253,13 +270,17 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
     def now() -> float:
         return rec.offset + app.engine.k.jiffies / hz
 
-    def on_step(step) -> None:
-        rec.marker(now(), step.caption)
+    app.on_step = lambda step: rec.marker(step.caption)
+    chapters = Chapters()
 
-    app.on_step = on_step
+    def flush() -> None:
+        for label in chapters.take(e.k):
+            rec.marker(label)
+        rec.flush(now())
+
     async with app.run_test(headless=False, size=size) as pilot:
         await _settle(pilot, rec)
-        rec.flush(now())
+        flush()
         if rec.bytes_written == 0:
             raise RuntimeError("the TUI wrote nothing to the recording driver: Textual's App no longer writes "
                                "through a non-headless driver (App._display); oomtui.record.cast needs updating")
@@ -275,24 +296,26 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
                 rec.offset += app.seq.owed()
                 app.go_on()
                 await _settle(pilot, rec)
-                rec.flush(now())
+                flush()
                 continue
             j0 = e.k.jiffies
             events = app.advance(e.take(1 / fps))
             await _settle(pilot, rec)
-            rec.flush(now())
+            flush()
             stuck = stuck + 1 if e.k.jiffies == j0 and not events else 0
             if stuck > fps and not isinstance(app.screen, ResultScreen):
                 break  # nothing can move any more (a panic)
         await _settle(pilot, rec)
-        rec.flush(now())
-        end_t = now() + END_S
+        flush()
+        end_t = round(now() + END_S, 6)
         title = f"oomtui: {e.sim.scene.title}"
-        policy_id = e.k.policy.id
+        scene_id, policy_id = e.sim.id, e.k.policy.id
         app.exit()
-    rec.events.append((round(end_t, 6), "o", ""))
-    header = {"version": 2, "width": w, "height": h, "title": title,
-              "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"}, "oomtui": {"scene": scene, "policy": policy_id}}
+    rec.events.append((end_t, "o", ending(h)))
+    # nothing from the machine, the clock or the command line (no timestamp, no output path): two
+    # recordings of the same scene, policy and size are the same bytes
+    header = {"version": 2, "width": w, "height": h, "duration": end_t, "title": title,
+              "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"}, "oomtui": {"scene": scene_id, "policy": policy_id}}
     return header, rec.events
 
 
@@ -308,13 +331,28 @@ def record(scene: str, **kw) -> str:
 
 
 def main(args) -> int:
+    gif = getattr(args, "gif", None)
+    if args.output is None and gif is None:
+        raise UserError("record: say where: -o FILE.cast (- for stdout), --gif FILE.gif, or both")
+    if gif == "-":
+        raise UserError("--gif -: a GIF goes to a file; -o - writes the cast to stdout")
     size = parse_size(args.size)
+    from .gif import find_agg, write_gif
+
+    agg = find_agg() if gif else None  # before the recording: a missing extra is said at once
     text = record(args.scene, size=size, policy=args.policy, kernel=getattr(args, "kernel", None),
                   big=bool(getattr(args, "big", False)), teach=bool(getattr(args, "teach", False)))
     from ..cli import write_output
 
-    out = write_output(args.output, text)  # "-": stdout, and then the summary goes to stderr
-    n = text.count("\n") - 1
-    print(f"wrote {out}: {n} events, {len(text.encode()) // 1024} KiB, {size[0]}x{size[1]}",
-          file=sys.stderr if args.output == "-" else sys.stdout)
+    # "-": the cast goes to stdout, and then the summaries to stderr
+    say = sys.stderr if args.output == "-" else sys.stdout
+    if args.output is not None:
+        out = write_output(args.output, text)
+        n = text.count("\n") - 1
+        markers = text.count('"m", ')
+        print(f"wrote {out}: {n} events, {markers} markers, {len(text.encode()) // 1024} KiB, {size[0]}x{size[1]}",
+              file=say)
+    if gif:
+        write_gif(text, gif, agg)
+        print(f"wrote {gif}: {os.path.getsize(gif) // 1024} KiB, rendered by {agg}", file=say)
     return 0

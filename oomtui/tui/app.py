@@ -627,7 +627,7 @@ def teach_default(ls: LoadedScene) -> bool:
 
 
 def main(args) -> int:
-    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big, .teach."""
+    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big, .teach, .record."""
     speed = getattr(args, "speed", None)
     speed = 1.0 if speed is None else speed
     if not 0.05 <= speed <= 100:  # also 0 and nan
@@ -641,13 +641,23 @@ def main(args) -> int:
                    paused=bool(getattr(args, "paused", False)), speed=speed, autoplay=autoplay,
                    big=bool(getattr(args, "big", False)), briefing=not autoplay, teach=teach)
     app.brief_new_scenes = not autoplay
+    record = getattr(args, "record", None)
+    if record == "-":
+        raise UserError("--record -: the session itself is drawn on stdout; give a file name")
     from ..cli import need_terminal
 
     need_terminal()  # after the arguments are checked: their errors come first, terminal or not
+    live = None
+    if record:
+        from ..record.live import LiveCast
+
+        live = LiveCast(app, record)  # it hooks the driver: what the terminal gets goes to the cast too
     # what start-up built lives until exit: out of the collector's reach (cli._cmd_play disabled it)
     gc.freeze()
     gc.enable()
     app.run()
+    if live is not None:
+        print(live.save())
     # a crash (an exception in a handler or in rendering) prints its traceback and must not exit 0: Textual
     # sets return_code 1 for it, and keeps the exception in case a later exit() resets the code
     if getattr(app, "_exception", None) is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
-from ..kernel import events as ev
 from ..scene.actions import Step
 from . import teach
 from .engine import Engine
@@ -153,10 +152,7 @@ class Sequencer:
 
     def _cards(self, events: list) -> None:
         new = teach.cards(events, self.engine.k, first_abort=self.first_abort)
-        if any(isinstance(x, ev.OomSelected) for x in events):
-            self.first_abort = True
-        if any(isinstance(x, ev.OomAborted) for x in events):
-            self.first_abort = False
+        self.first_abort = teach.first_abort_after(events, self.first_abort)
         if new:
             self.cards.extend(new)
             self.version += 1

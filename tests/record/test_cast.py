@@ -38,8 +38,14 @@ def test_two_recordings_are_byte_identical():
     # recorder path as SCENE's, in less than half the time
     a = cast.record("sigterm-einval", size=(80, 24))
     assert cast.record("sigterm-einval", size=(80, 24)) == a
-    events = [json.loads(x) for x in a.splitlines()[1:]]
-    assert sum(1 for e in events if e[1] == "m") == 3 and "YOU WON" in _replay(a)  # all of it ran
+    markers = [e[2] for e in json.loads("[" + ",".join(a.splitlines()[1:]) + "]") if e[1] == "m"]
+    # all of it ran: its 3 steps and the process_mrelease results they lead to
+    from oomtui.scene.load import load_scene
+
+    steps = [s.caption for s in load_scene("sigterm-einval").scene.walkthrough]
+    assert "YOU WON" in _replay(a) and [m for m in markers if m in steps] == steps and len(steps) == 3
+    assert [m for m in markers if m.startswith("process_mrelease()")] == [
+        "process_mrelease() returned -1 (EINVAL) — app (100)", "process_mrelease() returned 0 — app (100)"]
 
 
 def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
@@ -50,13 +56,16 @@ def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
     header = json.loads(lines[0])
     assert header["version"] == 2 and (header["width"], header["height"]) == (100, 30)
     assert "timestamp" not in header and "4. The frozen Android app" in header["title"]
+    assert header["oomtui"] == {"scene": SCENE, "policy": "linux-6.18"}
+    assert not any(".cast" in str(v) for v in header.values())
     events = [json.loads(x) for x in lines[1:]]
     assert all(len(e) == 3 and e[1] in ("o", "m") for e in events)
     times = [e[0] for e in events]
     assert times == sorted(times) and times[0] == 0
     sim = Simulation(load_scene(SCENE))
     steps = sim.walkthrough
-    markers = [e for e in events if e[1] == "m"]
+    captions = {s.caption for s in steps}
+    markers = [e for e in events if e[1] == "m" and e[2] in captions]
     assert [m[2] for m in markers] == [s.caption for s in steps]
     # each caption is read before time goes on: the briefing (the first caption) and every step's
     # caption add their reading time to the timeline, a hold its 3 s
@@ -73,20 +82,74 @@ def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
     assert times[-1] == pytest.approx(sim.duration / sim.k.hz + offset + cast.END_S)
 
 
-def _replay(text: str, until: float | None = None):
+def _replay(text: str, until: float | None = None, upto: int | None = None):
+    """The screen after the events up to time `until`, or before the event at index `upto`."""
     import pyte
 
     lines = text.splitlines()
     h = json.loads(lines[0])
     screen = pyte.Screen(h["width"], h["height"])
     stream = pyte.Stream(screen)
-    for line in lines[1:]:
+    for i, line in enumerate(lines[1:]):
         t, kind, data = json.loads(line)
-        if until is not None and t > until:
+        if (until is not None and t > until) or (upto is not None and i >= upto):
             break
         if kind == "o":
             stream.feed(data)
     return "\n".join(screen.display)
+
+
+def test_each_marker_comes_after_the_frame_that_shows_its_caption(recorded):
+    # `asciinema play -m` stops at a marker with every event before it drawn: that screen must show the
+    # caption the marker names (the caption bar wraps a long caption: its first words, as one line)
+    from oomtui.scene.load import load_scene
+
+    text = recorded[0]
+    events = [json.loads(x) for x in text.splitlines()[1:]]
+    captions = {s.caption for s in load_scene(SCENE).scene.walkthrough}
+    steps = [i for i, e in enumerate(events) if e[1] == "m" and e[2] in captions]
+    assert len(steps) == len(captions)
+    for i in steps:
+        screen = " ".join(_replay(text, upto=i).split())
+        assert " ".join(events[i][2].split()[:4]) in screen, events[i][2]
+    # and a chapter after the frame that shows its kernel event: the kill in dmesg, the waiter's EOWNERDEAD
+    at = {e[2]: i for i, e in enumerate(events) if e[1] == "m"}
+    for label, shown in (("out_of_memory() chose a victim — app (100)", "Killed process 100 (app)"),
+                         ("a waiter's fate: EOWNERDEAD — thread 200, M", "✓ EOWNERDEAD")):  # the futex panel's
+        frame = max(j for j in range(at[label]) if events[j][1] == "o")
+        assert _replay(text, upto=frame).count(shown) < _replay(text, upto=at[label]).count(shown), label
+
+
+def test_a_scene_without_a_walkthrough_has_chapters_at_its_kernel_events():
+    # d-state-mmap-lock has no walkthrough: the reaper cannot take app's mmap_lock, gives up, and the next
+    # OOM picks batch. Every chapter follows the frame of its event, in the order the kernel decided.
+    text = cast.record("d-state-mmap-lock", size=(80, 24))
+    markers = [e[2] for e in (json.loads(x) for x in text.splitlines()[1:]) if e[1] == "m"]
+    assert markers == [
+        "out_of_memory() chose a victim — app (100)", "queue_oom_reaper() armed the timer — app (100)",
+        "out_of_memory() found a pending victim — app (100)", "the reaper's timer fired — app (100)",
+        "oom_reaper: unable to reap app (100); MMF_OOM_SKIP set anyway",
+        "out_of_memory() chose a victim — batch (200)", "queue_oom_reaper() armed the timer — batch (200)"]
+
+
+def test_the_cast_leaves_the_terminal_as_it_found_it(recorded):
+    # the last event shows the cursor again, resets attributes, and every private mode the cast set
+    # (the hidden cursor; a mouse mode or the alternate screen if it ever emitted one) is back to its default
+    import re
+
+    lines = recorded[0].splitlines()
+    header = json.loads(lines[0])
+    events = [json.loads(x) for x in lines[1:]]
+    last = events[-1]
+    assert last[1] == "o" and "\x1b[?25h" in last[2] and last[2].startswith("\x1b[0m")
+    assert last[0] == header["duration"]
+    modes: dict[str, str] = {}
+    for _, kind, data in events:
+        if kind == "o":
+            for num, hl in re.findall(r"\x1b\[\?([0-9;]+)([hl])", data):
+                for n in num.split(";"):
+                    modes[n] = hl
+    assert modes.get("25") == "h" and all(v == "l" for n, v in modes.items() if n not in ("25", "7"))
 
 
 def test_cast_replays_to_the_right_screens(recorded):
@@ -156,3 +219,18 @@ def test_record_and_screenshot_word_bad_policy_kernel_and_duration(tmp_path, cap
         err = capsys.readouterr().err
         assert err.startswith(f"oomtui: {bad}:{line}: ") and "'soon'" in err and "duration" in err
         assert not out.exists()
+
+
+def test_record_and_play_record_need_an_output_file_that_does_not_exist(tmp_path, capsys):
+    assert main(["record", "sigterm-einval"]) == 2
+    assert "-o FILE.cast" in capsys.readouterr().err
+    assert main(["record", "sigterm-einval", "--gif", "-"]) == 2
+    assert "a GIF goes to a file" in capsys.readouterr().err
+    existing = tmp_path / "x.gif"
+    existing.write_bytes(b"GIF89a")
+    assert main(["record", "sigterm-einval", "--gif", str(existing)]) == 2
+    assert "already exists; use --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"GIF89a"
+    assert main(["play", "sigterm-einval", "--record", str(existing)]) == 2  # before any terminal is needed
+    assert "already exists; use --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"GIF89a"
+    assert main(["play", "sigterm-einval", "--record", "-"]) == 2
+    assert "drawn on stdout" in capsys.readouterr().err
