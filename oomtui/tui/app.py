@@ -34,7 +34,7 @@ from .engine import Engine
 from .sequencer import Sequencer
 from .view import secs
 from .widgets.dmesg import DmesgLog
-from .widgets.game import BriefingPanel, CaptionBar, ObjectivePanel, OomFooter
+from .widgets.game import BriefingPanel, CaptionBar, KeyBar, ObjectivePanel
 from .widgets.panels import DecisionPanel, FutexPanel, MemoryPanel, ReaperPanel, StatusBar
 from .widgets.proctable import ProcessTable
 
@@ -147,7 +147,7 @@ class OomApp(App):
         self.caption = CaptionBar(id="caption")
         yield self.caption
         yield Static("", id="toosmall")
-        yield OomFooter()
+        yield KeyBar(id="footer")
 
     def on_mount(self) -> None:
         self.status = self.query_one(StatusBar)
@@ -606,8 +606,7 @@ class OomApp(App):
             self.table.focus()
             event.stop()
 
-    # No refresh_bindings() on selection changes: nothing in the footer depends on the selection, and
-    # each refresh recomposes the whole footer (its cost showed in the start-up and key latency).
+    # No refresh_bindings() on selection changes: nothing in the footer depends on the selection.
 
 
 def make_app(scene: str | LoadedScene | None = None, **kw) -> OomApp:

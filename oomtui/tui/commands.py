@@ -532,7 +532,7 @@ COMMANDS: list[Command] = [
     Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Teach(), Filter(), Panel(), Select(), Help(), Palette(),
     Quit(),
 ]
-# the footer's order: at 80 columns the footer cuts from the right, and help and quit must stay
+# the footer's order: keys that do not fit are left out from the right, and help and quit must stay
 FOOTER_FIRST = ("help", "quit")
 BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
 

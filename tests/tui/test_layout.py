@@ -75,6 +75,30 @@ async def test_small_terminals_keep_help_and_quit_in_the_footer(make_app, size):
         assert "q quit" in " ".join(text.split())
 
 
+@pytest.mark.parametrize("width", [60, 80, 97, 120])
+async def test_footer_shows_whole_keys_and_a_click_presses_one(make_app, width):
+    app = make_app("first-oom")
+    async with app.run_test(size=(width, 30)) as pilot:
+        await _at(app, pilot, 6)
+        bar = app.query_one("#footer")
+        line = bar.render().plain  # what the footer draws, cell for cell
+        assert len(line) <= width and line.rstrip().endswith("▏^p palette ".rstrip())
+        seen: set[str] = set()  # a command with two keys (? and f1) shows its first
+        shown = [b for _, b, _, _ in app.screen.active_bindings.values()
+                 if b.show and not (b.action in seen or seen.add(b.action))]
+        words = [f" {app.get_key_display(b)} {b.description} " for b in shown]
+        keys = line.split("▏")[0]
+        listed = [w for w in words if w in keys]
+        assert listed == words[:len(listed)] and len(listed) >= 2  # in order from the first, none skipped
+        assert keys.rstrip() == "".join(listed).rstrip()  # nothing else: no key cut in half
+        if len(listed) < len(words):  # the next one would not have fitted whole
+            assert len("".join(listed)) + len(words[len(listed)]) > len(keys)
+        x = line.index(" ? help ")
+        await pilot.click(bar, offset=(x + 1, 0))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+
+
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 async def test_big_keeps_the_tree_and_the_threads_that_matter(make_app, size):
     app = make_app("frozen-robust-holder", big=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
+from textual.widgets import Static
 
 from ...scene.goals import FAILED, MET, PENDING
 from ...scene.units import fmt_size
@@ -96,41 +96,93 @@ class ObjectivePanel(Panel):
         return t
 
 
-class OomFooter(Footer):
-    """Textual's Footer, recomposed only when what it shows changes. Textual recomposes it on every
-    binding refresh (focus moves, app focus, the screen stack ...), rebuilding every key widget;
-    at start-up that happened four times and was the largest single cost of the first frame."""
+class KeyBar(Widget):
+    """The footer: the keys of the screen's shown bindings on one line, as htop and btop draw theirs.
 
-    _shown: tuple | None = None
+    One widget rather than Textual's Footer (a widget per key, each with two styled parts): at
+    start-up its twelve keys were over half of all style passes, and every binding refresh rebuilt
+    them. Keys that do not fit are left out whole, never cut; a click presses the key; the command
+    palette's key stands at the right edge. It redraws only when what it shows changes."""
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $footer-background; color: $footer-foreground; }
+    KeyBar > .keybar--key { color: $footer-key-foreground; background: $footer-key-background;
+                            text-style: bold; }
+    KeyBar > .keybar--description { color: $footer-description-foreground;
+                                    background: $footer-description-background; }
+    KeyBar > .keybar--edge { color: $foreground 20%; }
+    """
+    COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--edge"}
+    ALLOW_SELECT = False
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        # The Footer composes empty and fills in on the first binding refresh, which comes a whole
-        # layout pass later; our bindings are known from the start, so the first frame has them.
-        self._bindings_ready = True
+        self._shown: tuple = ()
+        self._spans: list[tuple[int, int, str, bool, str]] = []  # start, end, key, enabled, tooltip
 
-    @staticmethod
-    def _signature(screen) -> tuple:
-        return tuple((b.key, b.description, b.key_display, enabled) for _, b, enabled, _ in
-                     screen.active_bindings.values() if b.show or b.action == "command_palette")
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._shown = self._signature()
 
-    def compose(self):
-        # no try: Footer.compose reads the same screen.active_bindings right after, unguarded
-        self._shown = self._signature(self.screen)
-        for w in super().compose():
-            if isinstance(w, FooterKey):
-                # A FooterKey is born compact and data-bound to the footer's (not compact) value, so
-                # each key restyled itself twice on mount (two thirds of the start-up's style passes).
-                # Give it its final value first; the palette key stays compact, as Footer leaves it.
-                compact = self.compact or w.has_class("-command-palette")
-                w.set_reactive(FooterKey.compact, compact)
-                w.set_class(compact, "-compact", update=False)
-            yield w
+    def _signature(self) -> tuple:
+        palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
+        keys, seen = [], set()
+        for _, b, enabled, tooltip in self.screen.active_bindings.values():
+            if (b.show or b.key == palette) and b.action not in seen:  # one key per action
+                seen.add(b.action)
+                keys.append((b.key, self.app.get_key_display(b), b.description, enabled,
+                             tooltip or b.tooltip or b.description, b.key == palette))
+        return tuple(keys)
 
-    def bindings_changed(self, screen) -> None:
-        if self._signature(screen) == self._shown:
+    def _bindings_changed(self, screen) -> None:
+        shown = self._signature()
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("keybar--key", partial=True)
+        desc_style = self.get_component_rich_style("keybar--description", partial=True)
+        width = self.size.width
+        palette = [k for k in self._shown if k[5]]
+        room = width - sum(len(k[1]) + len(k[2]) + 4 for k in palette)
+        t = Text(no_wrap=True, overflow="crop")
+        self._spans = []
+        for key, display, description, enabled, tooltip, is_palette in self._shown:
+            if is_palette:
+                continue
+            part = len(display) + len(description) + 3
+            if t.cell_len + part > room:
+                break  # the rest would not fit: left out whole (help and quit come first)
+            start = t.cell_len
+            dim = Style(dim=not enabled)
+            t.append(f" {display}", key_style + dim)
+            t.append(f" {description} ", desc_style + dim)
+            self._spans.append((start, t.cell_len, key, enabled, tooltip))
+        for key, display, description, enabled, tooltip, _ in palette:
+            t.append(" " * max(0, width - t.cell_len - len(display) - len(description) - 4))
+            start = t.cell_len
+            t.append("▏", self.get_component_rich_style("keybar--edge", partial=True))
+            t.append(f"{display}", key_style)
+            t.append(f" {description} ", desc_style)
+            self._spans.append((start, t.cell_len, key, enabled, tooltip))
+        return t
+
+    def _key_at(self, x: int):
+        return next((s for s in self._spans if s[0] <= x < s[1]), None)
+
+    def on_click(self, event) -> None:
+        span = self._key_at(event.x)
+        if span is None:
             return
-        super().bindings_changed(screen)
+        if span[3]:
+            self.app.simulate_key(span[2])
+        else:
+            self.app.bell()
+
+    def on_mouse_move(self, event) -> None:
+        span = self._key_at(event.x)
+        self.tooltip = span[4] if span else None
 
 
 class CaptionBar(Static):
