@@ -123,14 +123,33 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return lab_main(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """A subcommand's parser that build_parser(only=...) does not build: every call is a no-op."""
+
+    def __getattr__(self, name):
+        return lambda *a, **kw: None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, just that subcommand's parser (each one costs about half a
+    millisecond at start-up, mostly argparse looking for translations on disk). The caller rebuilds in
+    full when `only` is no subcommand."""
     p = argparse.ArgumentParser(
         prog="oomtui",
         description="Watch, play with and check what the Linux kernel does when it runs out of memory.",
         epilog="With no command, oomtui opens the interactive view on the built-in default scene.",
     )
     p.add_argument("--version", action="version", version=f"oomtui {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = p.add_subparsers(dest="command", metavar="COMMAND")
+    p.built = []  # the subcommands built
+
+    class sub:  # noqa: N801 - stands in for the subparsers action, skipping what `only` leaves out
+        @staticmethod
+        def add_parser(name, **kw):
+            if only is not None and name != only:
+                return _Skipped()
+            p.built.append(name)
+            return subparsers.add_parser(name, **kw)
 
     s = sub.add_parser("play", help="open the interactive view on a scene (the default command)")
     _scene_args(s, optional=True)
@@ -276,12 +295,16 @@ def _scene_args(s: argparse.ArgumentParser, optional: bool = False) -> None:
 def main(argv: list[str] | None = None) -> int:
     from .errors import UserError
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    argv = argv or ["play"]  # with no command: the interactive view on the default scene
+    parser = build_parser(only=argv[0])
+    if not parser.built:  # an option (--help, --version) or no such command: argparse says which
+        parser = build_parser()
     args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
+    func = args.func
     stdout_at_start = _fd_stat(1)
     try:
-        code = _default(args) if func is None else func(args)
+        code = func(args)
         sys.stdout.flush()  # here, not at interpreter shutdown: a closed pipe is then caught below
         return code
     except UserError as e:
@@ -333,11 +356,6 @@ def _stdout_to_devnull() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # no file descriptor (a test's capture): nothing to flush later
         pass
-
-
-def _default(args: argparse.Namespace) -> int:
-    """`oomtui` with no command opens the interactive view on the default scene."""
-    return _cmd_play(build_parser().parse_args(["play"]))
 
 
 if __name__ == "__main__":

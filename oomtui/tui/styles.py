@@ -135,7 +135,12 @@ _ALPHA = re.compile(r"^(.*?)\s+(\d+(?:\.\d+)?)%$")
 class Roles:
     """The current Rich Style of every role, as attributes (R.alarm) or items (R["mark_" + kind])."""
 
-    def __getattr__(self, name: str) -> Style:  # only reached for a name that is not a role
+    _built = False
+
+    def __getattr__(self, name: str) -> Style:  # only reached for a name that is not (yet) a role
+        if not self._built and name in ROLES:
+            use_theme(default_variables())  # used before any App set a theme: the default theme's
+            return getattr(self, name)
         raise AttributeError(f"no style role {name!r}")
 
     def __getitem__(self, name: str) -> Style:
@@ -145,6 +150,7 @@ class Roles:
         base = _base(variables)
         for name, spec in ROLES.items():
             setattr(self, name, style(spec, variables, base))
+        self._built = True
 
 
 R = Roles()
@@ -250,5 +256,3 @@ def default_variables() -> dict[str, str]:
     theme = BUILTIN_THEMES["textual-dark"]
     return {**VARIABLES, **theme.to_color_system().generate(), **theme.variables}
 
-
-use_theme(default_variables())  # roles exist before any App: the default theme's
