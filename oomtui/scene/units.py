@@ -13,8 +13,13 @@ _SIZE_UNITS = {
 }
 _NUM = r"(\d+(?:\.\d+)?|\.\d+)"
 _SIZE_RE = re.compile(rf"^\s*{_NUM}\s*([a-zA-Z]*)\s*$")
-SIZE_HELP = 'bytes, or a number with a unit: "512 MiB", "4 KiB", "2G", "1.5 GB"'
-DURATION_HELP = 'a time: "2s", "150ms", "40 jiffies", "0"'
+# Upper bounds, so that a typo cannot ask for a machine or a run that never finishes: x86-64's
+# address space with 5-level paging (57 bits), and an hour of simulated time (a scene's story is
+# seconds long; the engine steps every jiffy).
+MAX_SIZE = 1 << 57
+MAX_DURATION_S = 3600
+SIZE_HELP = 'bytes, or a number with a unit: "512 MiB", "4 KiB", "2G", "1.5 GB"; at most 128 PiB'
+DURATION_HELP = 'a time: "2s", "150ms", "40 jiffies", "0"; at most 60 minutes'
 RATE_HELP = 'a rate: "12 GB/s", "256 MiB/s"'
 
 
@@ -25,11 +30,23 @@ def parse_size(value: int | str) -> int:
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"a size cannot be negative, got {value}")
-        return value
+        return _at_most_max_size(value, value)
     m = _SIZE_RE.match(value)
     if not m or m.group(2).lower() not in _SIZE_UNITS:
         raise ValueError(f"expected a size ({SIZE_HELP}), got {value!r}")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    num = float(m.group(1))  # digits only, but 400 of them are inf: caught by the comparison
+    return _at_most_max_size(int(num * _SIZE_UNITS[m.group(2).lower()]) if num < MAX_SIZE else MAX_SIZE + 1, value)
+
+
+def _short(value: int | str) -> str:
+    r = repr(value)
+    return r if len(r) <= 40 else r[:37] + "…"
+
+
+def _at_most_max_size(n: int, value: int | str) -> int:
+    if n > MAX_SIZE:
+        raise ValueError(f"a size of at most 128 PiB (x86-64's address space) is expected, got {_short(value)}")
+    return n
 
 
 def parse_pages(value: int | str, page_size: int = 4096) -> int:
@@ -53,12 +70,19 @@ def parse_duration(value: int | float | str, hz: int) -> int:
         raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
     num, unit = float(m.group(1)), m.group(2).lower()
     if unit in ("j", "jiffy", "jiffies"):
-        return int(num)
-    if unit == "" and num == 0:
+        seconds = num / hz
+    elif unit == "" and num == 0:
         return 0
-    if unit not in _DUR_UNITS:
+    elif unit not in _DUR_UNITS:
         raise ValueError(f"expected {DURATION_HELP}, got {value!r} (unknown unit {m.group(2)!r})")
-    return -(-round(num * _DUR_UNITS[unit] * hz * 1e6) // 1_000_000)
+    else:
+        seconds = num * _DUR_UNITS[unit]
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"a time of at most {MAX_DURATION_S // 60} minutes of simulated time is expected, "
+                         f"got {_short(value)}")
+    if unit in ("j", "jiffy", "jiffies"):
+        return int(num)
+    return -(-round(seconds * hz * 1e6) // 1_000_000)
 
 
 def parse_rate(value: str, hz: int, page_size: int = 4096) -> int:

@@ -122,3 +122,56 @@ def test_impossible_machines_and_ids(tmp_path):
 def test_a_bad_kernel_version_names_the_kernel_key(tmp_path):
     e = error_for(tmp_path, GOOD.replace('ram = "1 GiB"', 'ram = "1 GiB"\nkernel = "abc"'))
     assert e.path == "kernel" and "MAJOR.MINOR" in str(e)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_only_a_regular_file_is_read(tmp_path, capsys, kind):
+    """A FIFO would block the reader forever and /dev/zero would fill memory: refused at once."""
+    import os
+
+    path = {"fifo": tmp_path / "scene.toml", "device": "/dev/zero", "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # nobody writes to it: a blocking open or read would hang this test
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "expected a scene file" in err
+    assert {"fifo": "is a FIFO", "device": "is a character device", "directory": "is a directory"}[kind] in err
+
+
+def test_an_oversized_file_is_refused_without_reading_it_all(tmp_path, capsys, monkeypatch):
+    from oomtui.scene import load
+
+    monkeypatch.setattr(load, "MAX_SCENE_BYTES", 1000)
+    f = tmp_path / "big.toml"
+    f.write_text(GOOD + "#" * 1000)
+    assert main(["check", str(f)]) == 2
+    assert "larger than" in capsys.readouterr().err
+    f.write_text(GOOD)  # under the bound: fine
+    assert main(["check", str(f)]) == 0
+
+
+@pytest.mark.parametrize("nested", ["a = " + "[" * 3000 + "]" * 3000, "a = " + "{b=" * 3000 + "1" + "}" * 3000])
+def test_any_nesting_depth_is_one_line_and_exit_2(tmp_path, capsys, nested):
+    f = tmp_path / "deep.toml"
+    f.write_text(nested + "\n")
+    assert main(["check", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "nested too deep" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("duration", '"999999999s"', "at most 60 minutes"),
+    ("duration", '"900001 jiffies"', "at most 60 minutes"),
+    ("ram", '"' + "9" * 400 + ' GiB"', "at most 128 PiB"),
+    ("ram", str(2**60), "at most 128 PiB"),
+])
+def test_sizes_and_times_have_upper_bounds(tmp_path, key, value, words):
+    text = GOOD.replace('ram = "1 GiB"', f"{key} = {value}" + ('\nram = "1 GiB"' if key != "ram" else ""))
+    e = error_for(tmp_path, text)
+    assert words in str(e) and e.path == key
+
+
+def test_the_bounds_admit_an_hour_and_a_big_machine(tmp_path):
+    f = tmp_path / "ok.toml"
+    f.write_text(GOOD.replace('ram = "1 GiB"', 'ram = "64 TiB"\nduration = "60m"'))
+    Simulation(load_scene(str(f)))
