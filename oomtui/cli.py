@@ -151,8 +151,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             p.built.append(name)
             return subparsers.add_parser(name, **kw)
 
-    s = sub.add_parser("play", help="open the interactive view on a scene (the default command)")
+    s = sub.add_parser("play", help="open the interactive view on a scene or a real OOM report (the default command)")
     _scene_args(s, optional=True)
+    _report_arg(s)
     s.add_argument("--paused", action="store_true", help="stay paused after the briefing (space runs the clock)")
     s.add_argument("--speed", type=float, default=1.0, metavar="X", help="simulated seconds per real second (0.05 to 100)")
     s.add_argument("--autoplay", action="store_true",
@@ -189,8 +190,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--big", action="store_true", help="the presenter layout")
     s.set_defaults(func=_cmd_screenshot)
 
-    s = sub.add_parser("run", help="run a scene headless and print its timeline, dmesg and outcome")
+    s = sub.add_parser("run", help="run a scene (or a real OOM report) headless and print its timeline, dmesg and outcome")
     _scene_args(s)
+    _report_arg(s)
     s.add_argument("--until", metavar="TIME", help='simulate until this time (default: the scene\'s duration), e.g. "3s"')
     s.add_argument("--autoplay", action="store_true", help="play the scene's walkthrough as the player")
     s.add_argument("--json", action="store_true", help="print one JSON object")
@@ -243,6 +245,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--cleanup", action="store_true", help="remove the cgroups and processes of lab runs that are gone")
     s.set_defaults(func=_cmd_lab)
     return p
+
+
+def _report_arg(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--report", type=int, metavar="N",
+                   help="SCENE is a file of real OOM reports: replay report N (a file that is a report rather "
+                        "than TOML is replayed without it, report 1)")
 
 
 def _overwrite_arg(s: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ import msgspec
 from ..errors import UserError
 from ..kernel.core import KernelError
 from ..kernel.policy import POLICIES
-from ..scene.load import builtin_ids, load_scene
+from ..scene.load import builtin_ids, load_playable, load_scene
 from ..scene.goals import Result, evaluate
 from ..scene.sim import Outcome, Simulation
 from ..scene.units import parse_duration
@@ -23,7 +23,7 @@ STYLE = {
 
 
 def _sim(args: argparse.Namespace, scene: str | None = None, policy: str | None = None) -> Simulation:
-    ls = load_scene(scene or args.scene)
+    ls = load_playable(scene or args.scene, getattr(args, "report", None))
     return Simulation(ls, policy or getattr(args, "policy", None), getattr(args, "kernel", None))
 
 
@@ -177,7 +177,7 @@ def compare_main(args: argparse.Namespace) -> int:
     until = None
     if args.until:
         try:
-            until = parse_duration(args.until, load_scene(args.scene).scene.hz)
+            until = parse_duration(args.until, load_playable(args.scene, getattr(args, "report", None)).scene.hz)
         except ValueError as e:
             raise UserError(f"--until: {e}") from None
     c = compare_rows(args.scene, until)

@@ -113,6 +113,28 @@ def load_scene(ref: str) -> LoadedScene:
     return LoadedScene(parse_scene(text, name), name, text, visible(ref))
 
 
+# lines only an OOM report has (any era): a file with one and no valid TOML is a report, not a scene
+_REPORT_LINE = re.compile(r"invoked oom-killer|Out of memory|Memory cgroup out of memory|oom-kill:|Kill(?:ed)? process")
+
+
+def load_playable(ref: str, report: int | None = None) -> LoadedScene:
+    """A scene, or a real OOM report replayed as one (`oomtui play REPORT.log [--report N]`): the file
+    is read as a report when --report is given, or when it is not TOML but has a report's lines. The
+    scene is what `oomtui import` would write, so the model chooses among the report's processes."""
+    name, text = resolve(ref)
+    if report is None:
+        try:
+            return LoadedScene(parse_scene(text, name), name, text, visible(ref))
+        except SceneError as e:
+            if not (e.message.startswith("not valid TOML") and _REPORT_LINE.search(text)):
+                raise
+    from ..importers.to_scene import import_report
+
+    imported = import_report(text, name, report or 1)
+    label = f"{name} report {report or 1}"
+    return LoadedScene(parse_scene(imported.text, label), label, imported.text, f"{visible(ref)}#{report or 1}")
+
+
 def loads(text: str, name: str = "<scene>") -> LoadedScene:
     """A scene from TOML text (generated scenes, tests, benchmarks), errors worded like a file's."""
     return LoadedScene(parse_scene(text, name), name, text, name)

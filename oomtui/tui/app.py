@@ -26,7 +26,7 @@ from textual.widgets import Static
 from ..errors import UserError
 from ..kernel.core import KernelError
 from ..scene.actions import Action
-from ..scene.load import DEFAULT_SCENE, LoadedScene, load_scene
+from ..scene.load import DEFAULT_SCENE, LoadedScene, load_playable, load_scene
 from . import sequencer as seqmod
 from . import styles
 from .commands import BY_ID, CommandError, bindings
@@ -631,7 +631,7 @@ def main(args) -> int:
     speed = 1.0 if speed is None else speed
     if not 0.05 <= speed <= 100:  # also 0 and nan
         raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
-    ls = load_scene(getattr(args, "scene", None) or DEFAULT_SCENE)
+    ls = load_playable(getattr(args, "scene", None) or DEFAULT_SCENE, getattr(args, "report", None))
     autoplay = bool(getattr(args, "autoplay", False))
     teach = getattr(args, "teach", None)
     if teach is None:

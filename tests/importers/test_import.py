@@ -303,3 +303,48 @@ def test_explain_shows_an_escape_sequence_in_a_comm_escaped(tmp_path: Path) -> N
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout and "\x07" not in r.stdout
     assert "big\\x1b[2J\\x07job" in r.stdout  # shown, escaped
+
+
+# --- play / run REPORT.log: a report replayed as a scene ---------------------------------------------
+
+
+def _first_selection(ls):
+    from oomtui.kernel import events as ev
+
+    sim = Simulation(ls)
+    for _ in range(400):  # an imported scene triggers its OOM at 1 s
+        sel = next((x for x in sim.advance(25) if isinstance(x, ev.OomSelected)), None)
+        if sel is not None:
+            return sel
+    raise AssertionError("no OOM")
+
+
+@pytest.mark.parametrize("path", _complete_fixtures(), ids=lambda p: p.name[:40])
+def test_a_report_played_ranks_as_explain_does(path):
+    """`oomtui play REPORT.log` opens the replayed report: its OOM decision panel ranks the candidates
+    as `oomtui explain` does (the panel sorts the OomSelected candidates by points)."""
+    from oomtui.importers.explain import explain_text
+    from oomtui.scene.load import load_playable
+
+    e = explain_text(path.read_text(encoding="utf-8", errors="replace"))[0]
+    sel = _first_selection(load_playable(str(path)))  # no --report: the file is no TOML but a report
+    ranked = [c.pid for c in sorted((c for c in sel.candidates if c.points is not None), key=lambda c: -c.points)]
+    shown = [c.pid for c in e.ranking]
+    assert ranked[:len(shown)] == shown[:len(ranked)] and len(shown) >= 1
+    assert sel.victim_pid == e.model_victim.pid
+
+
+def test_play_report_options_and_errors(tmp_path, capsys):
+    from oomtui.scene.load import SceneError, load_playable
+
+    report = SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log"
+    ls = load_playable(str(report), 1)
+    assert "report 1" in ls.name and ls.scene.processes
+    with pytest.raises(UserError, match="no report 2: the file has 1 OOM report"):
+        load_playable(str(report), 2)
+    broken = tmp_path / "broken.toml"  # not TOML, and no report either: the TOML error stands
+    broken.write_text("title = \n")
+    with pytest.raises(SceneError, match="not valid TOML"):
+        load_playable(str(broken))
+    assert cli_main(["run", str(report), "--until", "2s"]) == 0
+    assert "leaker" in capsys.readouterr().out
