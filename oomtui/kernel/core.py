@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import events as ev
 from .dmesg import stamp
@@ -21,7 +21,11 @@ from .state import (
     FUTEX_WAITERS,
 )
 
+if TYPE_CHECKING:
+    from .sched import Races
+
 PAGE_SIZE = 4096
+SUB_SHIFT = 40  # race trials: a timer's µs into its jiffy rides in the high bits of its order number
 GC_FREEZE_MIN_PROCESSES = 1000  # see Kernel.freeze_for_gc
 
 
@@ -33,7 +37,8 @@ class ZapJob:
     """unmap_page_range() over a list of VMAs at `rate` pages per jiffy: used by the oom_reaper,
     by process_mrelease (in the caller's context) and by exit_mmap."""
 
-    __slots__ = ("mm", "order", "idx", "rate", "by", "pid", "on_done", "freed", "current")
+    __slots__ = ("mm", "order", "idx", "rate", "by", "pid", "on_done", "freed", "current", "lead_us",
+                 "gather", "pending")
 
     def __init__(self, mm: MmStruct, order: list[Vma], rate: int, by: str, pid: int,
                  on_done: Callable[["ZapJob"], None]):
@@ -46,6 +51,12 @@ class ZapJob:
         self.on_done = on_done
         self.freed = 0  # anon pages returned to the free pool
         self.current: Vma | None = None
+        # race trials only (Kernel.race): µs of walking before the first listed VMA (mappings the
+        # scene does not draw), and exit_mmap's mmu_gather: freed pages stay charged in batches of
+        # `gather` until flushed; `pending` of them wait for tlb_finish_mmu()
+        self.lead_us = 0.0
+        self.gather = 0
+        self.pending = 0
 
 
 class RateLimit:
@@ -112,6 +123,10 @@ class Kernel:
         self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order
         self.livelock_end: int | None = None  # when allocations went through again after a livelock
         self._dormant_since: int | None = None  # allocators parked: every retry would abort the same way
+        # Race trials (sched.py): None keeps whole-jiffy time. With it, `sub` is the µs into the
+        # current jiffy of what runs now, and timers are ordered by (jiffy, µs, order pushed).
+        self.race: Races | None = None
+        self.sub = 0
 
     # ------------------------------------------------------------------ events & timers
     def emit(self, e: ev.AnyEvent) -> None:
@@ -134,15 +149,37 @@ class Kernel:
     def dmesg(self) -> list[str]:
         return [self.format_dmesg(e) for e in self.events if isinstance(e, ev.Dmesg)]
 
-    def add_timer(self, when: int, fn: Callable[[], None]) -> None:
-        heapq.heappush(self._timers, (max(when, self.jiffies), next(self._seq), fn))
+    def add_timer(self, when: int, fn: Callable[[], None], sub: int | None = None) -> None:
+        """Run fn at jiffy `when` (now, if that is past). Race trials: `sub` µs into it (default: now
+        for a timer due in this jiffy, else the jiffy's start)."""
+        when = max(when, self.jiffies)
+        if self.race is None:
+            heapq.heappush(self._timers, (when, next(self._seq), fn))
+            return
+        if sub is None:
+            sub = self.sub if when == self.jiffies else 0
+        elif when == self.jiffies:
+            sub = max(sub, self.sub)
+        heapq.heappush(self._timers, (when, (sub << SUB_SHIFT) | next(self._seq), fn))
+
+    def add_timer_us(self, at_us: float, fn: Callable[[], None]) -> None:
+        """Race trials: run fn at absolute time at_us (µs since boot)."""
+        j = int(at_us // self.race.tick_us)  # type: ignore[union-attr]
+        self.add_timer(j, fn, int(at_us - j * self.race.tick_us))  # type: ignore[union-attr]
+
+    def now_us(self) -> float:
+        """Race trials: absolute µs of what runs now."""
+        return self.jiffies * self.race.tick_us + self.sub  # type: ignore[union-attr]
 
     def next_event_at(self) -> int | None:
         return self._timers[0][0] if self._timers else None
 
-    def step(self, n: int = 1) -> list[ev.AnyEvent]:
-        """Advance n jiffies; return the events that happened. Idle jiffies cost nothing."""
+    def step(self, n: int = 1, sub: int | None = None) -> list[ev.AnyEvent]:
+        """Advance n jiffies; return the events that happened. Idle jiffies cost nothing.
+        Race trials: with `sub`, stop at that µs of the target jiffy (a user action runs there)."""
         target = self.jiffies + n
+        if self.race is not None:
+            return self._step_timed(target, sub)
         while not self.panicked:
             if self._timers and self._timers[0][0] <= target:
                 when = self._timers[0][0]
@@ -154,6 +191,27 @@ class Kernel:
                 break
         if not self.panicked:
             self.jiffies = target
+        out, self._new = self._new, []
+        return out
+
+    def _step_timed(self, target: int, sub: int | None) -> list[ev.AnyEvent]:
+        limit = (target << SUB_SHIFT) | ((1 << SUB_SHIFT) - 1 if sub is None else sub)
+        timers = self._timers
+        while not self.panicked and timers:
+            when, seq, fn = timers[0]
+            at = seq >> SUB_SHIFT
+            if (when << SUB_SHIFT) | at > limit:
+                break
+            heapq.heappop(timers)
+            if when > self.jiffies:
+                self.jiffies, self.sub = when, at
+            else:
+                self.sub = max(self.sub, at)
+            fn()
+        if not self.panicked and target > self.jiffies:
+            self.jiffies, self.sub = target, 0
+        if sub is not None and not self.panicked:
+            self.sub = max(self.sub, sub)
         out, self._new = self._new, []
         return out
 
@@ -333,8 +391,9 @@ class Kernel:
                 return c
         return None
 
-    def uncharge_vma_pages(self, mm: MmStruct, vma: Vma, pages: int, swap: int) -> int:
-        """Drop `pages` resident and `swap` entries of one mapping; return pages returned to RAM."""
+    def uncharge_vma_pages(self, mm: MmStruct, vma: Vma, pages: int, swap: int, charged: bool = True) -> int:
+        """Drop `pages` resident and `swap` entries of one mapping; return pages returned to RAM.
+        charged=False: the anon pages leave the mm but stay charged (uncharge_pages later)."""
         vma.rss -= pages
         vma.swap -= swap
         c = vma.counter
@@ -342,9 +401,8 @@ class Kernel:
         if c == "anon":
             mm.anon -= pages
             freed = pages
-            self.used_pages -= pages
-            for cg in mm.memcg.ancestors():
-                cg.usage -= pages
+            if charged:
+                self.uncharge_pages(mm.memcg, pages)
         elif c == "file":
             mm.file -= pages  # page cache: stays cached, was never counted as used
         elif c == "shmem":
@@ -359,6 +417,11 @@ class Kernel:
         self._zap_tick(job)
 
     def _zap_tick(self, job: ZapJob) -> None:
+        if self.race is not None:
+            return self._zap_tick_timed(job)
+        self._zap_tick_jiffy(job)
+
+    def _zap_tick_jiffy(self, job: ZapJob) -> None:
         """unmap_page_range() for `rate` pages this jiffy. The reaper and exit_mmap may work on the same
         range at once (6.18 walks them in opposite directions to reduce PTE-lock contention); each
         page is freed once, by whichever gets there first."""
@@ -391,6 +454,67 @@ class Kernel:
         else:
             self.add_timer(self.jiffies + 1, lambda: self._zap_tick(job))
 
+    def _zap_tick_timed(self, job: ZapJob) -> None:
+        """Race trials: the same walk in microseconds from now to the end of this jiffy, each mapping
+        costing vma_us and each page the reap rate. A thread's descriptor (its robust list head) is at
+        the top of its stack mapping, and unmap_page_range() goes up through a VMA, so a mapping counts
+        as zapped (Vma.zapped_at) once all of it is done."""
+        race = self.race
+        assert race is not None
+        tick = race.tick_us
+        page_us = tick / job.rate
+        vma_us = race.p.vma_us
+        t, job.lead_us = self.sub + job.lead_us, 0.0
+        mm = job.mm
+        while job.idx < len(job.order) and t < tick:
+            vma = job.order[job.idx]
+            if job.current is not vma:
+                if vma.zapped and vma.rss == 0 and vma.swap == 0:
+                    job.idx += 1
+                    continue
+                t += vma_us
+                vma.zapped = True
+                job.current = vma
+                if job.by != "exit_mmap":
+                    self.emit(ev.ReapVma(t=self.jiffies, pid=job.pid, by=job.by, start=vma.start, end=vma.end,
+                                        name=vma.name, pages=vma.rss + vma.swap))
+            work = vma.rss + vma.swap
+            room = max(0, int((tick - t) / page_us))
+            if work > room:
+                pages = min(vma.rss, room)
+                self._zap_pages(job, vma, pages, min(vma.swap, room - pages))
+                t = tick
+                break
+            self._zap_pages(job, vma, vma.rss, vma.swap)
+            t += work * page_us
+            vma.zapped_at = self.jiffies * tick + t
+            job.idx += 1
+            job.current = None
+        if job.idx >= len(job.order):
+            self.zap_jobs.remove(job)
+            # done at µs t of this jiffy (or just past it): a thread exiting before then still reads
+            self.add_timer(self.jiffies, lambda: job.on_done(job), min(int(t), tick - 1))
+        else:
+            self.add_timer(self.jiffies + 1, lambda: self._zap_tick(job), 0)
+
+    def _zap_pages(self, job: ZapJob, vma: Vma, pages: int, swap: int) -> None:
+        if not job.gather:
+            job.freed += self.uncharge_vma_pages(job.mm, vma, pages, swap)
+            return
+        # tlb_remove_page(): into the gather batch; tlb_flush_mmu() frees a full batch
+        freed = self.uncharge_vma_pages(job.mm, vma, pages, swap, charged=False)
+        job.freed += freed
+        job.pending += freed
+        if job.pending >= job.gather:
+            self.uncharge_pages(job.mm.memcg, job.pending - job.pending % job.gather)
+            job.pending %= job.gather
+
+    def uncharge_pages(self, memcg: Cgroup, pages: int) -> None:
+        """Freed anon pages leave RAM and their memcg (mem_cgroup_uncharge on the last folio_put)."""
+        self.used_pages -= pages
+        for cg in memcg.ancestors():
+            cg.usage -= pages
+
     def pending_victims(self) -> list[Process]:
         """OOM victims whose mm lacks MMF_OOM_SKIP: each one blocks select_bad_process()."""
         return [p for p in self.victims if not p.released and "MMF_OOM_SKIP" not in p.oom_mm.flags]  # type: ignore[union-attr]
@@ -417,6 +541,8 @@ class Kernel:
                 active = True  # frozen / D / exiting allocators resume later
                 continue
             chunk = min(a.rate, a.remaining)
+            if self.race is not None:
+                self.race.current = t.tid  # an OOM kill from here runs in the allocator's context
             mm = t.mm
             over = self.try_charge(mm.memcg, chunk)
             if over is None and self.free_pages() < chunk:
@@ -536,26 +662,38 @@ class Kernel:
     def kill(self, pid: int, sig: str = "SIGKILL") -> None:
         from .exit import send_signal
 
-        send_signal(self, self.process(pid), sig, reason="signal")
+        p = self.process(pid)
+        self._user_action()
+        send_signal(self, p, sig, reason="signal")
         self.kick()
 
     def freeze(self, path: str) -> None:
         from .freezer import freeze_cgroup
 
-        freeze_cgroup(self, self.cgroup(path), True)
+        cg = self.cgroup(path)
+        self._user_action()
+        freeze_cgroup(self, cg, True)
         self.kick()
 
     def thaw(self, path: str) -> None:
         from .freezer import freeze_cgroup
 
-        freeze_cgroup(self, self.cgroup(path), False)
+        cg = self.cgroup(path)
+        self._user_action()
+        freeze_cgroup(self, cg, False)
         self.kick()
 
     def process_mrelease(self, pid: int, flags: int = 0, caller: int | None = None) -> None:
         from .oom_kill import process_mrelease
 
+        self._user_action()
         process_mrelease(self, pid, flags, caller)
         self.kick()
+
+    def _user_action(self) -> None:
+        """Race trials: a system call of the scene's killer thread, on its CPU, now."""
+        if self.race is not None:
+            self.race.user_action(self.jiffies, self.sub)
 
     def set_oom_score_adj(self, pid: int, adj: int) -> None:
         """__set_oom_adj(): per signal_struct, and every other process sharing the mm too (skipping

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import events as ev
+from .sched import AT_ONCE_US, GATHER_PAGES
 from .state import (
     DISK, EXITING, FROZEN, FUTEX_OWNER_DIED, FUTEX_WAITERS, MMF_OOM_SKIP, ROBUST_LIST_LIMIT, RUNNING,
     SLEEPING, STOPPED_V2, ZOMBIE, Futex, MmStruct, Process, Task,
@@ -27,11 +28,25 @@ def send_signal(k: "Kernel", p: Process, sig: str, reason: str) -> None:
     if p.killed_at is None:
         p.killed_at, p.kill_reason = k.jiffies, reason
     p.group_exit = True
-    for t in p.threads:
-        if t.state in (RUNNING, SLEEPING, STOPPED_V2):
-            # fatal signals wake TASK_INTERRUPTIBLE/TASK_WAKEKILL sleepers and v2-frozen tasks;
-            # a v1-frozen task (TASK_FROZEN) and a D-state task are not woken
-            start_exit(k, t)
+    # fatal signals wake TASK_INTERRUPTIBLE/TASK_WAKEKILL sleepers and v2-frozen tasks;
+    # a v1-frozen task (TASK_FROZEN) and a D-state task are not woken
+    woken = [t for t in p.threads if t.state in (RUNNING, SLEEPING, STOPPED_V2)]
+    cleanup_at = _wake_up(k, woken)
+    for t in woken:
+        start_exit(k, t, cleanup_at.get(t.tid))
+
+
+def _wake_up(k: "Kernel", threads: list[Task]) -> dict[int, float]:
+    """Race trials: when each woken thread reaches futex_cleanup() (sched.py, one wake-up burst).
+    A thread whose exit_latency is above the scenes' default (4 ms, at least a jiffy) is held back
+    that long (the scene says it cannot run sooner); the default is the model's "at once", which the
+    race model replaces with microseconds."""
+    race = k.race
+    if race is None or not threads:
+        return {}
+    at_once = max(1, -(-AT_ONCE_US // race.tick_us))
+    starve = {t.tid: t.exit_latency * race.tick_us for t in threads if t.exit_latency > at_once}
+    return race.wake_group(k.now_us(), [t.tid for t in threads], starve)
 
 
 def task_can_run(k: "Kernel", t: Task) -> None:
@@ -53,15 +68,16 @@ def task_can_run(k: "Kernel", t: Task) -> None:
         k.set_state(t, STOPPED_V2)
         return
     if t.process.group_exit:
-        start_exit(k, t)
+        start_exit(k, t, _wake_up(k, [t]).get(t.tid))
         return
     if t.state in (FROZEN, STOPPED_V2):
         k.set_state(t, t.resume_state)
     reap_zombie_children(k, t.process)  # it can call wait() again
 
 
-def start_exit(k: "Kernel", t: Task) -> None:
-    """do_exit(): exit_signals() sets PF_EXITING; the thread reaches exit_mm() `exit_latency` later."""
+def start_exit(k: "Kernel", t: Task, cleanup_at: float | None = None) -> None:
+    """do_exit(): exit_signals() sets PF_EXITING; the thread reaches exit_mm() `exit_latency` later
+    (race trials: at cleanup_at µs)."""
     if t.state in (EXITING, ZOMBIE) or not t.alive:
         return
     t.pf_exiting = True
@@ -74,6 +90,9 @@ def start_exit(k: "Kernel", t: Task) -> None:
                 w.outcome, w.t = "killed", k.jiffies
                 k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=t.tid, outcome="killed"))
     k.set_state(t, EXITING)
+    if cleanup_at is not None:
+        k.add_timer_us(cleanup_at, lambda: exit_mm(k, t))
+        return
     k.add_timer(k.jiffies + t.exit_latency, lambda: exit_mm(k, t))
 
 
@@ -145,9 +164,14 @@ def futex_cleanup(k: "Kernel", t: Task) -> None:
                 k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=w.task.tid, outcome="hung"))
 
 
-def _readable(vma) -> bool:
-    """get_user() on reaped private memory fails: MMF_UNSTABLE makes the fault VM_FAULT_SIGBUS."""
-    return vma is None or not vma.zapped
+def _readable(k: "Kernel", vma) -> bool:
+    """get_user() on reaped private memory fails: MMF_UNSTABLE makes the fault VM_FAULT_SIGBUS.
+    Race trials: reaped means the reaper was done with that mapping before now."""
+    if vma is None:
+        return True
+    if k.race is not None:
+        return vma.zapped_at is None or vma.zapped_at > k.now_us()
+    return not vma.zapped
 
 
 def exit_robust_list(k: "Kernel", t: Task) -> None:
@@ -157,11 +181,11 @@ def exit_robust_list(k: "Kernel", t: Task) -> None:
     head = None
     if mm is not None:
         head = next((v for v in mm.vmas if v.stack_of == t.tid), None)
-    if not _readable(head):
+    if not _readable(k, head):
         k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
         return
     for f in list(reversed(t.robust_held))[:ROBUST_LIST_LIMIT]:  # newest first, as glibc links them
-        if not _readable(f.vma):
+        if not _readable(k, f.vma):
             k.emit(ev.RobustListFault(t=k.jiffies, tid=t.tid, pid=t.process.pid))
             return  # -1 from handle_futex_death aborts the walk
         handle_futex_death(k, f, t)
@@ -216,8 +240,9 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
 
     k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="start"))
 
-    def done(job: "ZapJob") -> None:
-        mm.flags.add(MMF_OOM_SKIP)
+    def tlb_finish_mmu(job: "ZapJob") -> None:
+        if job.pending:
+            k.uncharge_pages(mm.memcg, job.pending)
         pt_pages = mm.pgtables_bytes // 4096
         k.used_pages -= pt_pages
         mm.pgtables_bytes = 0
@@ -226,4 +251,17 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * 4))
         then()
 
-    k.start_zap(ZapJob(mm, list(mm.vmas), k.exit_rate, "exit_mmap", mm.owner_pid, done))
+    def unmapped(job: "ZapJob") -> None:
+        # "Set MMF_OOM_SKIP to hide this task from the oom killer/reaper because the memory has been
+        # already freed" - before free_pgtables() and tlb_finish_mmu(), which free the last gathered
+        # pages. Race trials model that window (an allocator retrying in it finds a full memcg and
+        # no victim to wait for: the lab's allocator-also-killed race); whole jiffies close it.
+        mm.flags.add(MMF_OOM_SKIP)
+        if k.race is None:
+            return tlb_finish_mmu(job)
+        k.add_timer_us(k.now_us() + job.pending * k.race.p.free_us_per_page, lambda: tlb_finish_mmu(job))
+
+    job = ZapJob(mm, list(mm.vmas), k.exit_rate, "exit_mmap", mm.owner_pid, unmapped)
+    if k.race is not None:
+        job.gather = GATHER_PAGES  # tlb_gather_mmu_fullmm()
+    k.start_zap(job)

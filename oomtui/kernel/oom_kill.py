@@ -564,7 +564,22 @@ def __oom_reap_task_mm(k: "Kernel", mm: MmStruct, by: str, pid: int, on_done) ->
     from .core import ZapJob
 
     mm.flags.add(MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
-    k.start_zap(ZapJob(mm, reapable_vmas(k, mm), k.reap_rate, by, pid, on_done))
+    job = ZapJob(mm, reapable_vmas(k, mm), k.reap_rate, by, pid, on_done)
+    if k.race is not None and k.policy.reverse_vma_walk:
+        job.lead_us = _unmodelled_above(k, mm) * k.race.p.vma_us
+    k.start_zap(job)
+
+
+def _unmodelled_above(k: "Kernel", mm: MmStruct) -> int:
+    """Race trials: the mappings above the main thread's TLS (libraries, ld.so, vdso, vvar) that the
+    scene layout leaves out; the reverse walk (6.18) pays for each before it reaches a robust list
+    head. How many lie above it decides the lmkd race (kernel-model.md 11.7)."""
+    heads = [v.start for v in mm.vmas if v.stack_of is not None]
+    if not heads:
+        return 0
+    top = max(heads)
+    drawn = sum(1 for v in mm.vmas if v.start > top)
+    return max(0, k.race.p.mappings_above_tls - drawn)  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- process_mrelease (6)

@@ -44,7 +44,8 @@ class ShmObject:
 
 
 class Vma:
-    __slots__ = ("start", "end", "kind", "name", "rss", "swap", "locked", "shm", "stack_of", "zapped")
+    __slots__ = ("start", "end", "kind", "name", "rss", "swap", "locked", "shm", "stack_of", "zapped",
+                 "zapped_at")
 
     def __init__(self, start: int, end: int, kind: VmaKind, name: str, rss: int, swap: int = 0,
                  locked: bool = False, shm: ShmObject | None = None, stack_of: int | None = None):
@@ -58,6 +59,7 @@ class Vma:
         self.shm = shm
         self.stack_of = stack_of  # tid whose stack/TLS (and glibc robust list head) lives here
         self.zapped = False
+        self.zapped_at: float | None = None  # race trials: µs at which the reaper finished it
 
     @property
     def pages(self) -> int:

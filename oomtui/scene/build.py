@@ -8,10 +8,11 @@ So a forward VMA walk (<=6.17) reaches the heap first and thread stacks late; th
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from ..kernel.core import Kernel, KernelError
 from ..kernel.policy import Policy, get_policy
+from ..kernel.sched import Races
 from ..kernel.version import KernelVersion
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import Action, Step, action_from_spec
@@ -317,6 +318,23 @@ class Builder:
             if g.tid is not None and g.tid not in k.tids:
                 raise self.err(f"{path}.tid", f"no thread with tid {g.tid}")
 
+    def races(self, k: Kernel) -> Callable[[int], Races]:
+        """Check `cpus`, the threads' `cpu` and [races] killer; return a maker of the race source."""
+        sc = self.sc
+        pins: dict[int, int] = {}
+        for i, ps in enumerate(sc.processes):
+            for j, ts in enumerate(ps.threads):
+                if ts.cpu is None:
+                    continue
+                if ts.cpu >= sc.cpus:
+                    raise self.err(f"processes[{i}].threads[{j}].cpu",
+                                   f"CPU {ts.cpu} does not exist: the machine has cpus = {sc.cpus} (0..{sc.cpus - 1})")
+                pins[ts.tid] = ts.cpu
+        killer = sc.races.killer if sc.races is not None else None
+        if killer is not None and killer not in k.tids:
+            raise self.err("races.killer", f"no thread with tid {killer}")
+        return lambda seed: Races(self.hz, seed, sc.cpus, pins, killer)
+
     def _bound(self, value, path: str) -> int | str:
         if isinstance(value, str) and value.strip().lower() == OOM:
             return OOM
@@ -385,10 +403,15 @@ class Built(NamedTuple):
     sidesteps: list[Sidestep]  # player moves that skip the lesson
 
 
-def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None = None) -> Built:
+def build_kernel(ls: LoadedScene, policy: str | None = None, kernel: str | None = None,
+                 race_seed: int | None = None) -> Built:
+    """race_seed: a race trial (kernel/sched.py) with this seed; None keeps whole-jiffy time."""
     b = Builder(ls)
     pol = b.policy(policy, kernel)
     k, actions = b.build(pol)
+    races = b.races(k)
+    if race_seed is not None:
+        k.race = races(race_seed)
     steps = b.walkthrough(k)
     b.goals(k)
     sidesteps = b.sidesteps(k)

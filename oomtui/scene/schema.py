@@ -40,6 +40,9 @@ class ThreadSpec(_S):
     mmap_lock: Annotated[bool, Meta(description="holds mmap_lock for write while in D")] = False
     stack: Size = "8 MiB"
     stack_rss: Size = "64 KiB"
+    cpu: Annotated[Annotated[int, Meta(ge=0)] | None, Meta(description=(
+        "race trials: the CPU it is pinned to (sched_setaffinity), below the scene's `cpus`; "
+        "default: the scheduler places it"))] = None
 
 
 class VmaSpec(_S):
@@ -177,6 +180,18 @@ class SidestepSpec(_ActionArgs, kw_only=True):
     after: Annotated[SidestepBound | None, Meta(description="matches a move made at or after this")] = None
 
 
+class RacesSpec(_S):
+    """Race trials: the same scene many times, the events inside each jiffy ordered by a seeded random
+    source and by CPU placement (oomtui/kernel/sched.py). A scene with this table opts in: `oomtui run`
+    and the result screen show the outcome over `trials` runs, next to the deterministic one."""
+
+    trials: Annotated[int, Meta(ge=1, le=100000, description="how many runs")] = 200
+    seed: Annotated[int, Meta(ge=0, description="the random source's seed: the same seed, the same counts")] = 0
+    killer: Annotated[int | None, Meta(description=(
+        "tid of the thread that makes the scene's and the player's system calls (kill, process_mrelease), "
+        "e.g. lmkd's; default: a task of its own on CPU 0"))] = None
+
+
 class Scene(_S):
     title: str
     story: str
@@ -190,6 +205,9 @@ class Scene(_S):
     duration: Annotated[Duration, Meta(description="how long `oomtui run` simulates")] = "5s"
     reap_rate: Rate | None = None
     exit_rate: Rate | None = None
+    cpus: Annotated[int, Meta(ge=1, le=4096, description=(
+        "CPUs of the machine; only race trials place threads on them"))] = 2
+    races: Annotated[RacesSpec | None, Meta(description="opt in to race trials ([races])")] = None
     memcg: Annotated[Literal["v1", "v2"], Meta(description=(
         "the cgroup version of the memory controller: a v1 memcg OOM prints memory+swap: and kmem: lines, "
         "v2 a swap: line"))] = "v2"

@@ -87,12 +87,16 @@ class Outcome(msgspec.Struct):
 
 
 class Simulation:
-    def __init__(self, ls: LoadedScene, policy: str | None = None, kernel: str | None = None):
+    def __init__(self, ls: LoadedScene, policy: str | None = None, kernel: str | None = None,
+                 race_seed: int | None = None):
+        """race_seed: one race trial (events inside a jiffy ordered by a seeded random source and by
+        CPU placement, scene/trials.py); None: the deterministic model."""
         self.loaded = ls
         self.scene = ls.scene
         self.policy_override = policy
         self.kernel_override = kernel
-        built = build_kernel(ls, policy, kernel)
+        self.race_seed = race_seed
+        built = build_kernel(ls, policy, kernel, race_seed)
         self.k: Kernel = built.kernel
         self.k.freeze_for_gc()  # a big model is long-lived: keep full collections off it
         self.script: list[tuple[int, Action]] = built.script
@@ -109,7 +113,7 @@ class Simulation:
         return self.loaded.ref
 
     def restart(self) -> None:
-        self.__init__(self.loaded, self.policy_override, self.kernel_override)  # type: ignore[misc]
+        self.__init__(self.loaded, self.policy_override, self.kernel_override, self.race_seed)  # type: ignore[misc]
 
     def advance(self, n: int) -> list[ev.AnyEvent]:
         """Advance n jiffies, applying scripted actions when their time comes."""
@@ -118,10 +122,19 @@ class Simulation:
         while self._next_action < len(self.script) and self.script[self._next_action][0] <= target:
             at, action = self.script[self._next_action]
             self._next_action += 1
-            out += self.k.step(max(0, at - self.k.jiffies))
+            out += self._step_to(at)
             out += self.apply(action, scripted=True)
-        out += self.k.step(max(0, target - self.k.jiffies))
+        out += self._step_to(target)
         return out
+
+    def _step_to(self, at: int) -> list[ev.AnyEvent]:
+        """Up to the moment an action at jiffy `at` runs: the end of the previous jiffy; race trials:
+        the µs of `at` where the killer thread gets to make its call."""
+        race = self.k.race
+        if race is None:
+            return self.k.step(max(0, at - self.k.jiffies))
+        at = max(at, self.k.jiffies)
+        return self.k.step(at - self.k.jiffies, sub=race.action_sub(at))
 
     def next_event_at(self) -> int | None:
         times = [t for t in (self.k.next_event_at(),) if t is not None]
@@ -163,6 +176,7 @@ class Simulation:
         side = self.sidestep(action) if sidesteps and not scripted else None
         if side is not None and side.refused:
             raise SidestepRefused(side, action)
+        before = self._step_to(self.k.jiffies) if self.k.race is not None else []
         mark = len(self.k.events)
         try:
             self.k.emit(ev.ActionApplied(t=self.k.jiffies, what=action.describe(), caption=action.caption,
@@ -176,7 +190,7 @@ class Simulation:
             self.played.append((self.k.jiffies, action))
             if side is not None:
                 self.forfeits.append((self.k.jiffies, action, side))
-        return self.k.drain()
+        return before + self.k.drain()
 
     def autoplay(self, until: int | None = None) -> list[tuple[Step, list[ev.AnyEvent]]]:
         """Headless walkthrough: each step's action is applied as the player's, at its time."""
@@ -194,7 +208,7 @@ class Simulation:
         (the player's own policy switches are left out: the question is what that kernel does)."""
         from .actions import SetPolicy
 
-        other = Simulation(self.loaded, policy, self.kernel_override)
+        other = Simulation(self.loaded, policy, self.kernel_override, self.race_seed)
         for at, action in self.played:
             if isinstance(action, SetPolicy):
                 continue

@@ -1,0 +1,175 @@
+"""kernel/sched (try_to_wake_up, select_task_rq_fair, wakeup_preempt): what happens below a jiffy,
+for race trials.
+
+Off unless asked (Kernel.race is None): then time moves in whole jiffies, an action runs before any
+thread moves in its jiffy, and a scene has one outcome. With a Races object, the events of a jiffy
+are placed at microseconds inside it, drawn from a seeded random source and from CPU placement:
+
+- a SIGKILL wakes every thread of the group (complete_signal(): signal_wake_up() on each). Where a
+  woken thread runs is select_task_rq(): its pinned CPU, else the waker's CPU (wake_affine) or
+  another one;
+- on the waker's own CPU the wake-up usually preempts the waker on its return from kill(2)
+  (wakeup_preempt(): EEVDF picks the woken entity): the victim's threads then run their whole exit
+  path before the killer's next system call, so process_mrelease() finds no thread with an mm
+  (find_lock_task_mm() NULL: -ESRCH). When it does not preempt, the woken thread waits until an
+  idle CPU pulls it (newidle balance) or the killer's slice ends;
+- on another CPU it runs after the wake-up IPI and the idle exit, or, when that CPU is busy with a
+  task the wake-up does not preempt, after that task's slice;
+- the reaper (the oom_reaper kthread or process_mrelease() in the caller's context) pays for each
+  mapping it walks (vma_us) and each page it zaps (the reap rate); see Kernel._zap_tick_timed.
+
+Every number below is a fit to the lab counts of this project's Linux 6.18.44 machine (a loaded
+2-vCPU virtual machine, C programs with the lmkd pattern; docs/races.md has the counts). They are
+UNCONFIRMED for any other machine: a phone with 8 CPUs, idle or not, will differ.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import msgspec
+
+US_PER_S = 1_000_000
+
+
+class RaceParams(msgspec.Struct, frozen=True):
+    """Distributions of the sub-jiffy model, in microseconds. Lognormals are given by their median
+    and the sigma of their logarithm."""
+
+    # P(a SIGKILL wake-up on the killer's CPU preempts it on return from kill(2)); lab: -ESRCH in
+    # 750 of 1000 trials with a one-thread victim pinned to the killer's CPU, 387 of 400 with two
+    # threads (1 - 0.25**2 = 0.94)
+    preempt: float = 0.75
+    # P(an unpinned woken thread is placed on the waker's CPU); lab: unpinned gave -ESRCH in 793 of
+    # 1000 trials, no fewer than pinned to the killer's CPU (2 vCPUs, the victim forked by the killer)
+    affine: float = 0.95
+    # not preempting on the killer's CPU: until an idle CPU pulls it or the killer's slice ends
+    # (lab: the reaper won 176 of the 250 trials that were not -ESRCH)
+    pull_median: float = 40.0
+    pull_sigma: float = 1.0
+    # from a preempting wake-up to futex_cleanup() (get_signal -> do_exit -> exit_mm)
+    exit_median: float = 5.0
+    exit_sigma: float = 0.3
+    # the rest of do_exit after exit_mm() before the killer gets its CPU back
+    exit_rest: float = 5.0
+    # another, idle CPU: wake-up IPI + idle exit + the exit path to futex_cleanup(); lab: the main
+    # thread's robust list lost in about 5.5 % and a second thread's in 0.3 % of the fast wake-ups
+    remote_median: float = 19.8
+    remote_sigma: float = 0.18
+    # another CPU busy with a task the wake-up does not preempt; lab: with 1 ms between kill and
+    # process_mrelease 36 of 900 waiters still hung, with 20 ms 1 of 400
+    busy: float = 0.056
+    busy_median: float = 2000.0
+    busy_sigma: float = 1.2
+    # kill(2) returning and process_mrelease() getting as far as its VMA walk (pidfd, mmgrab,
+    # task_will_free_mem, mmap_read_lock)
+    syscall: float = 3.0
+    # the reaper's cost per mapping walked (maple tree step, mmu_notifier, tlb gather)
+    vma_us: float = 1.0
+    # mappings above the main thread's static TLS (its robust list head) that the scene layout
+    # does not draw: libc, ld.so, vdso, vvar ... (measured: 16 VMAs for a small C program on 6.18;
+    # kernel-model.md 11.7 says "about a dozen")
+    mappings_above_tls: int = 16
+    # freeing one page at tlb_finish_mmu() (exit_mmap's last gather batch); UNCONFIRMED
+    free_us_per_page: float = 0.1
+
+
+CALIBRATED = RaceParams()
+
+# mmu_gather in exit_mmap (tlb_gather_mmu_fullmm): freed pages wait in batches of MAX_GATHER_BATCH
+# ((PAGE_SIZE - 16) / 8 = 510 pointers) and at most MAX_GATHER_BATCH_COUNT (10000 / 510 = 19)
+# batches before a flush; the last ones are freed by tlb_finish_mmu(), after MMF_OOM_SKIP was set
+# (mm/mmap.c exit_mmap, 6.0+). The count is from include/asm-generic/tlb.h as remembered: UNCONFIRMED.
+GATHER_PAGES = 510 * (10000 // 510)
+
+# a thread's exit_latency up to this (the scene default, "4ms") means "as soon as it runs"
+AT_ONCE_US = 4000
+
+# where a user action runs when the scene names no killer thread: a task of its own on CPU 0
+KILLER_CPU = 0
+
+
+class Races:
+    """The seeded random source, the machine's CPUs and where the killer is within its jiffy."""
+
+    __slots__ = ("rng", "seed", "cpus", "pins", "killer", "p", "tick_us", "current", "cursor")
+
+    def __init__(self, hz: int, seed: int, cpus: int, pins: dict[int, int], killer: int | None,
+                 params: RaceParams = CALIBRATED):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.cpus = cpus
+        self.pins = pins  # tid -> CPU (sched_setaffinity to one CPU)
+        self.killer = killer  # tid whose CPU user actions (kill, process_mrelease) run on
+        self.p = params
+        self.tick_us = US_PER_S // hz
+        self.current: int | None = None  # tid the kernel runs on behalf of ("current"): the waker
+        self.cursor = (0, 0.0)  # (jiffy, µs): where the killer's next system call starts
+
+    def lognormal(self, median: float, sigma: float) -> float:
+        return math.exp(self.rng.gauss(math.log(median), sigma))
+
+    def cpu_of(self, tid: int | None) -> int:
+        if tid is None:
+            return KILLER_CPU
+        return self.pins.get(tid, KILLER_CPU if tid == self.killer else -1)
+
+    def select_task_rq(self, tid: int, waker_cpu: int) -> int:
+        """Pinned: its CPU. Else wake_affine() brings it to the waker's CPU, or it stays elsewhere."""
+        cpu = self.pins.get(tid)
+        if cpu is not None:
+            return cpu
+        if self.cpus == 1 or self.rng.random() < self.p.affine:
+            return waker_cpu
+        return self.rng.choice([c for c in range(self.cpus) if c != waker_cpu])
+
+    def action_sub(self, jiffy: int) -> int:
+        """µs into `jiffy` at which the killer's next action runs: where its last call left it, or
+        the start of the jiffy (it woke at the tick)."""
+        j, us = self.cursor
+        return int(us) if j == jiffy else 0
+
+    def user_action(self, jiffy: int, sub: int) -> None:
+        """A user action starts now on the killer's CPU; it returns `syscall` µs later."""
+        self.current = self.killer
+        self.cursor = (jiffy, sub + self.p.syscall)
+
+    def wake_group(self, now_us: float, tids: list[int], starve_us: dict[int, float]) -> dict[int, float]:
+        """SIGKILL wakes these threads at absolute time now_us (complete_signal()). Returns, per tid,
+        the absolute µs at which it reaches futex_cleanup(); moves the killer's cursor past the
+        victims that preempt it. starve_us: a floor the scene gives a thread (exit_latency above one
+        jiffy: it cannot run sooner)."""
+        p = self.p
+        waker = self.current
+        waker_cpu = self.cpu_of(waker)
+        placed = [(tid, self.select_task_rq(tid, waker_cpu)) for tid in tids]
+        # Woken together with equal lag, they run in the order of their EEVDF deadlines: taken as
+        # random (UNCONFIRMED).
+        self.rng.shuffle(placed)
+        local = [tid for tid, cpu in placed if cpu == waker_cpu and tid not in starve_us]
+        # Each wake-up on the killer's CPU may preempt it (wakeup_preempt()); once preempted, every
+        # victim thread queued there runs before the killer gets its CPU back.
+        preempted = any(self.rng.random() < p.preempt for _ in local)
+        t_local = now_us + p.syscall  # the killer's return from kill(2)
+        out: dict[int, float] = {}
+        for tid, cpu in placed:
+            floor = starve_us.get(tid, 0.0)
+            if cpu == waker_cpu and preempted and tid in local:
+                # runs before the waker's next instruction, to the end of do_exit
+                t_local += self.lognormal(p.exit_median, p.exit_sigma)
+                out[tid] = t_local
+                t_local += p.exit_rest
+            elif cpu == waker_cpu:
+                out[tid] = now_us + floor + self.lognormal(p.pull_median, p.pull_sigma) \
+                    + self.lognormal(p.exit_median, p.exit_sigma)
+            else:
+                # Each on its own: the lab's two-thread victims on one other CPU did not lose as if the
+                # second waited for the first's exit (why is UNCONFIRMED)
+                wait = (self.lognormal(p.busy_median, p.busy_sigma) if self.rng.random() < p.busy
+                        else self.lognormal(p.remote_median, p.remote_sigma))
+                out[tid] = now_us + floor + wait
+        if waker == self.killer:  # an OOM kill runs in the allocator's context: the killer did not wait
+            j = int(t_local // self.tick_us)
+            self.cursor = (j, t_local - j * self.tick_us)
+        return out
