@@ -196,12 +196,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--until", metavar="TIME", help='simulate until this time (default: the scene\'s duration), e.g. "3s"')
     s.add_argument("--autoplay", action="store_true", help="play the scene's walkthrough as the player")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    _trials_args(s)
     s.set_defaults(func=_cmd_run)
 
     s = sub.add_parser("compare", help="run a scene under every policy, side by side")
     s.add_argument("scene", metavar="SCENE", help="a built-in scene id (see `oomtui scenes`) or a scene file")
     s.add_argument("--until", metavar="TIME", help="simulate until this time")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    _trials_args(s)
     s.set_defaults(func=_cmd_compare)
 
     s = sub.add_parser("check", help="validate scene files")
@@ -251,6 +253,13 @@ def _report_arg(s: argparse.ArgumentParser) -> None:
     s.add_argument("--report", type=int, metavar="N",
                    help="SCENE is a file of real OOM reports: replay report N (a file that is a report rather "
                         "than TOML is replayed without it, report 1)")
+
+
+def _trials_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--trials", type=int, metavar="N",
+                   help="run it N times with the races inside each jiffy let loose (seeded random order, CPU "
+                        "placement) and count the outcomes, with 95%% confidence intervals")
+    s.add_argument("--seed", type=int, metavar="S", help="with --trials: the random seed (default: the scene's, or 0)")
 
 
 def _overwrite_arg(s: argparse.ArgumentParser) -> None:

@@ -482,11 +482,11 @@ class Kernel:
             room = max(0, int((tick - t) / page_us))
             if work > room:
                 pages = min(vma.rss, room)
-                self._zap_pages(job, vma, pages, min(vma.swap, room - pages))
+                self._zap_pages(job, vma, pages, min(vma.swap, room - pages), tick - 1)
                 t = tick
                 break
-            self._zap_pages(job, vma, vma.rss, vma.swap)
             t += work * page_us
+            self._zap_pages(job, vma, vma.rss, vma.swap, min(int(t), tick - 1))
             vma.zapped_at = self.jiffies * tick + t
             job.idx += 1
             job.current = None
@@ -497,17 +497,20 @@ class Kernel:
         else:
             self.add_timer(self.jiffies + 1, lambda: self._zap_tick(job), 0)
 
-    def _zap_pages(self, job: ZapJob, vma: Vma, pages: int, swap: int) -> None:
+    def _zap_pages(self, job: ZapJob, vma: Vma, pages: int, swap: int, sub: int) -> None:
+        """Race trials: zap pages that are done at µs `sub` of this jiffy."""
         if not job.gather:
             job.freed += self.uncharge_vma_pages(job.mm, vma, pages, swap)
             return
-        # tlb_remove_page(): into the gather batch; tlb_flush_mmu() frees a full batch
+        # tlb_remove_page(): into the gather batch; tlb_flush_mmu() frees the batches once they are
+        # full, at the moment the walk gets there
         freed = self.uncharge_vma_pages(job.mm, vma, pages, swap, charged=False)
         job.freed += freed
         job.pending += freed
         if job.pending >= job.gather:
-            self.uncharge_pages(job.mm.memcg, job.pending - job.pending % job.gather)
+            n, memcg = job.pending - job.pending % job.gather, job.mm.memcg
             job.pending %= job.gather
+            self.add_timer(self.jiffies, lambda: self.uncharge_pages(memcg, n), sub)
 
     def uncharge_pages(self, memcg: Cgroup, pages: int) -> None:
         """Freed anon pages leave RAM and their memcg (mem_cgroup_uncharge on the last folio_put)."""
@@ -582,7 +585,10 @@ class Kernel:
                 self._dormant_since = self.jiffies
                 return
             self._alloc_armed = True
-            self.add_timer(self.jiffies + 1, self._alloc_pass)
+            # race trials: the next attempt lands anywhere in the next jiffy (try_charge_memcg's
+            # reclaim and retry loop, __alloc_pages_slowpath, are not aligned to the tick)
+            sub = None if self.race is None else self.race.rng.randrange(self.race.tick_us)
+            self.add_timer(self.jiffies + 1, self._alloc_pass, sub)
 
     def oom_blocked(self) -> int:
         """Jiffies during which some allocation was blocked by a pending OOM victim."""

@@ -13,6 +13,7 @@ from ..kernel.policy import POLICIES
 from ..scene.load import builtin_ids, load_playable, load_scene
 from ..scene.goals import Result, evaluate
 from ..scene.sim import Outcome, Simulation
+from ..scene.trials import MAX_TRIALS, Distribution, distribution_groups, distribution_lines, run_trials
 from ..scene.units import parse_duration
 from ..text import visible
 
@@ -81,18 +82,80 @@ class RunReport(Outcome, kw_only=True):
     game: Result | None = None
 
 
+class RaceRunReport(RunReport, kw_only=True):
+    """`oomtui run --json` of a scene with [races]: the deterministic outcome plus its race trials."""
+
+    races: Distribution
+
+
+def _trials(args: argparse.Namespace, sim: Simulation) -> tuple[int, int] | None:
+    """(trials, seed) asked for by --trials, or by the scene's [races]; None: no trials."""
+    races = sim.scene.races
+    trials = args.trials if args.trials is not None else (races.trials if races is not None else None)
+    if trials is None:
+        if args.seed is not None:
+            raise UserError("--seed: only with --trials N (or a scene with [races])")
+        return None
+    if not 1 <= trials <= MAX_TRIALS:
+        raise UserError(f"--trials: expected 1..{MAX_TRIALS}, got {trials}")
+    if args.seed is not None and args.seed < 0:
+        raise UserError(f"--seed: expected 0 or more, got {args.seed}")
+    return trials, args.seed if args.seed is not None else (races.seed if races is not None else 0)
+
+
+def _run_trials(sim: Simulation, trials: int, seed: int, until: int | None, autoplay: bool,
+                policy: str | None = None) -> Distribution:
+    try:
+        return run_trials(sim.loaded, trials, seed, policy=policy or sim.policy_override,
+                          kernel=sim.kernel_override, until=until, moves="autoplay" if autoplay else "scripted")
+    except KernelError as e:
+        raise UserError(f"{sim.loaded.name}: {e}") from None
+
+
+def trials_header(d: Distribution) -> str:
+    killer = f"thread {d.killer}" if d.killer is not None else "a task of its own on CPU 0"
+    pinned = ", ".join(f"{tid} on CPU {cpu}" for tid, cpu in d.pinned.items()) or "none"
+    return (f"{d.trials} trials, seed {d.seed}, policy {d.policy}: {d.cpus} CPUs, system calls by {killer}, "
+            f"pinned: {pinned}")
+
+
+def _print_trials(con, d: Distribution) -> None:
+    from rich.text import Text
+
+    con.print(Text(trials_header(d), style="dim"), soft_wrap=True)
+    for line in distribution_lines(d):
+        hung = line.lstrip().startswith(("hung ", "LIVELOCK"))
+        con.print(Text("  " + line, style="bold white on red" if hung else ("bold" if line[0] != " " else "")),
+                  soft_wrap=True)
+
+
 def run_main(args: argparse.Namespace) -> int:
     sim = _sim(args)
     until = _until(args, sim)
-    if getattr(args, "autoplay", False):
+    autoplay = getattr(args, "autoplay", False)
+    trials = _trials(args, sim)
+    if trials is not None and args.trials is not None:
+        d = _run_trials(sim, *trials, until, autoplay)
+        if args.json:
+            _json(d)
+            return 0
+        from rich.text import Text
+
+        con = _console()
+        con.print(Text(sim.scene.title, style="bold"))
+        _print_trials(con, d)
+        return 0
+    if autoplay:
         try:
             sim.autoplay(until)
         except KernelError as e:
             raise UserError(f"{sim.loaded.name}: walkthrough: {e}") from None
     o = _run(sim, until)
     result = evaluate(sim, o) if sim.scene.goals else None
+    dist = _run_trials(sim, *trials, until, autoplay) if trials is not None else None
     if args.json:
-        _json(RunReport(**msgspec.structs.asdict(o), game=result))
+        fields = msgspec.structs.asdict(o)
+        _json(RunReport(**fields, game=result) if dist is None else RaceRunReport(**fields, game=result, races=dist))
         return 0
     from rich.panel import Panel
     from rich.table import Table
@@ -125,6 +188,10 @@ def run_main(args: argparse.Namespace) -> int:
             con.print(Text(f"  {'✓' if g.met else '✗'} {g.text}: {g.detail}", style="green" if g.met else "red"))
         saved = ", ".join(result.saved_by) or "none"
         con.print(f"  the same play wins under: {saved}")
+    if dist is not None:
+        con.print("\n[b]Race trials[/b] (the same run with the races inside each jiffy let loose; "
+                  "the goals are judged on the run above)")
+        _print_trials(con, dist)
     return 0
 
 
@@ -173,6 +240,16 @@ def compare_rows(scene: str, until: int | None = None) -> Comparison:
     return Comparison(scene=ls.ref, title=ls.scene.title, policies=rows)
 
 
+class TrialsComparison(msgspec.Struct):
+    """`oomtui compare SCENE --trials N --json`: the race trials under every policy."""
+
+    scene: str
+    title: str
+    trials: int
+    seed: int
+    policies: list[Distribution]
+
+
 def compare_main(args: argparse.Namespace) -> int:
     until = None
     if args.until:
@@ -180,6 +257,10 @@ def compare_main(args: argparse.Namespace) -> int:
             until = parse_duration(args.until, load_playable(args.scene, getattr(args, "report", None)).scene.hz)
         except ValueError as e:
             raise UserError(f"--until: {e}") from None
+    if args.trials is not None:
+        return _compare_trials(args, until)
+    if args.seed is not None:
+        raise UserError("--seed: only with --trials N")
     c = compare_rows(args.scene, until)
     if args.json:
         _json(c)
@@ -211,6 +292,37 @@ def compare_main(args: argparse.Namespace) -> int:
         t.add_column(cols[i], no_wrap=i == 0)
     for row in rows:
         t.add_row(*[row[i] for i in keep])
+    _console().print(t)
+    return 0
+
+
+def _compare_trials(args: argparse.Namespace, until: int | None) -> int:
+    sim = Simulation(load_scene(args.scene))
+    trials, seed = _trials(args, sim)  # type: ignore[misc]
+    c = TrialsComparison(sim.id, sim.scene.title, trials, seed,
+                         [_run_trials(sim, trials, seed, until, False, policy) for policy in POLICIES])
+    if args.json:
+        _json(c)
+        return 0
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=Text.assemble((c.title, "bold"), "  ", (f"({visible(c.scene)}, {trials} trials, seed {seed})", "dim")))
+    groups = [dict(distribution_groups(d)) for d in c.policies]
+    headings = list(dict.fromkeys(h for g in groups for h in g))  # every policy's, in order
+    t.add_column("policy", no_wrap=True)
+    for heading in headings:
+        t.add_column(heading)
+    for d, g in zip(c.policies, groups):
+        cells = []
+        for heading in headings:
+            cell = Text()
+            for sh in g.get(heading, []):
+                cell.append(f"{sh.value} {sh.count}/{trials} ({sh.low * 100:.0f}-{sh.high * 100:.0f} %)\n",
+                            style="bold white on red" if sh.value == "hung" else "")
+            cell.rstrip()
+            cells.append(cell if cell.plain else Text("-"))
+        t.add_row(Text.assemble(d.policy, " ", (d.kernel, "dim")), *cells)
     _console().print(t)
     return 0
 

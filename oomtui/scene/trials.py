@@ -150,25 +150,53 @@ def run_trials(ls: LoadedScene, trials: int, seed: int = 0, *, policy: str | Non
     )
 
 
-def pct(x: float) -> str:
-    return f"{x * 100:.1f} %"
-
-
 def share_text(s: Share, n: int) -> str:
     """"hung in 31 of 200 trials (15.5 %, 95 % CI 11.1-21.2 %)"."""
-    return f"{s.value} in {s.count} of {n} trials ({pct(s.share)}, 95 % CI {s.low * 100:.1f}-{s.high * 100:.1f} %)"
+    return f"{s.value} in {s.count} of {n} trials ({s.share * 100:.1f} %, 95 % CI {_ci(s)})"
+
+
+def _ci(s: Share) -> str:
+    return f"{s.low * 100:.1f}-{s.high * 100:.1f} %"
+
+
+def distribution_groups(d: Distribution) -> list[tuple[str, list[Share]]]:
+    """(heading, outcomes) in the order `run` shows them."""
+    out = [(f"futex {w.futex}, waiter {w.tid}", w.outcomes) for w in d.waiters]
+    out += [(f"process_mrelease #{c.call} (pid {c.pid})", c.results) for c in d.mrelease]
+    if d.robust_list_lost:
+        out.append(("robust list lost (exit_robust_list faulted)", d.robust_list_lost))
+    out.append(("OOM victims", d.victims))
+    return out
 
 
 def distribution_lines(d: Distribution) -> list[str]:
-    """The distribution in words, for `run`, `compare` and the result screen."""
+    """The distribution as aligned text: a heading, then one line per outcome."""
     n = d.trials
-    out = []
+    lines = []
+    for heading, shares in distribution_groups(d):
+        lines.append(heading)
+        width = max(len(s.value) for s in shares)
+        for s in shares:
+            lines.append(f"  {s.value:<{width}}  {s.count:>{len(str(n))}} of {n}  {s.share * 100:5.1f} %"
+                         f"  (95 % CI {_ci(s)})")
+    return lines
+
+
+def trials_of_play(sim: Simulation) -> Distribution | None:
+    """The scene's [races] trials of the moves played in `sim` (the result screen); None for a scene
+    without [races]."""
+    races = sim.scene.races
+    if races is None:
+        return None
+    return run_trials(sim.loaded, races.trials, races.seed, policy=sim.policy_override,
+                      kernel=sim.kernel_override, moves=list(sim.played))
+
+
+def headline(d: Distribution) -> str | None:
+    """The sentence a race scene teaches: how often a waiter hung, e.g. "waiter 200 (futex M) hung in
+    31 of 200 trials (15.5 %, 95 % CI 11.1-21.2 %)"; None if no waiter ever hung."""
     for w in d.waiters:
-        out.append(f"futex {w.futex}, waiter {w.tid}: " + "; ".join(share_text(s, n) for s in w.outcomes))
-    for c in d.mrelease:
-        out.append(f"process_mrelease #{c.call} (pid {c.pid}): "
-                   + "; ".join(share_text(s, n) for s in c.results))
-    for s in d.robust_list_lost:
-        out.append(f"robust list lost (exit_robust_list faulted): {share_text(s, n)}")
-    out.append("OOM victims: " + "; ".join(share_text(s, n) for s in d.victims))
-    return out
+        for s in w.outcomes:
+            if s.value == "hung":
+                return f"waiter {w.tid} (futex {w.futex}) {share_text(s, d.trials)}"
+    return None

@@ -387,6 +387,7 @@ class OomApp(App):
     def finish(self) -> None:
         """The scene has reached its end: score it, keep the best score, show the result."""
         from ..scene.goals import evaluate
+        from ..scene.trials import trials_of_play
         from . import game
         from .screens.game import ResultScreen
 
@@ -408,7 +409,8 @@ class OomApp(App):
                 self.run_command("scene")
 
         self.clear_notifications()
-        self.push_screen(ResultScreen(e.sim.scene.title, e.k.policy.id, result, o, best, nxt), done)
+        races = trials_of_play(e.sim)  # a scene with [races]: the same moves, races let loose
+        self.push_screen(ResultScreen(e.sim.scene.title, e.k.policy.id, result, o, best, nxt, races), done)
 
     def run_to_end(self) -> None:
         """End the scene now: run the rest of it at once (the walkthrough too, holds and cards skipped)."""

@@ -41,12 +41,20 @@ def run_digest(scene_id: str, autoplay: bool) -> str:
     return h.hexdigest()
 
 
-def cast_digest(scene_id: str, tmp: Path) -> str:
+RESULT_BADGES = (" YOU WON ", " NOT THIS TIME ")
+
+
+def cast_digests(scene_id: str, tmp: Path) -> tuple[str, str]:
+    """The whole cast's digest, and the digest of its lines before the result screen first shows
+    (a scene with [races] adds its race trials to that screen, and only there)."""
     from oomtui.cli import main
 
     out = tmp / f"{scene_id}.cast"
     assert main(["record", scene_id, "-o", str(out), "--size", CAST_SIZE, "--overwrite"]) == 0
-    return hashlib.sha256(out.read_bytes()).hexdigest()
+    data = out.read_bytes()
+    lines = data.decode().splitlines(keepends=True)
+    end = next((i for i, ln in enumerate(lines) if any(b in ln for b in RESULT_BADGES)), len(lines))
+    return hashlib.sha256(data).hexdigest(), hashlib.sha256("".join(lines[:end]).encode()).hexdigest()
 
 
 def main(argv: list[str]) -> int:
@@ -61,13 +69,13 @@ def main(argv: list[str]) -> int:
         for sid in builtin_ids():
             entry = {"run": run_digest(sid, False), "autoplay": run_digest(sid, True)}
             if "--casts" in argv:
-                entry["cast"] = cast_digest(sid, Path(tmp))
-            elif "cast" in old.get(sid, {}):
-                entry["cast"] = old[sid]["cast"]
+                entry["cast"], entry["cast_before_result"] = cast_digests(sid, Path(tmp))
+            else:
+                entry.update({k: v for k, v in old.get(sid, {}).items() if k.startswith("cast")})
             data[sid] = entry
     BASELINE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # run as a file, so that PYTHONPATH may point at another tree
     sys.exit(main(sys.argv[1:]))

@@ -14,9 +14,23 @@ from textual.widgets.option_list import Option
 
 from ...kernel.policy import POLICIES
 from ...scene.goals import ACTION_COST
+from ...scene.trials import Distribution, distribution_lines, headline
 from .. import game
 from ..styles import R
 from ..widgets.game import diff_style, key_events
+
+
+def race_section(t: Text, d: Distribution) -> None:
+    """A race scene's distribution: the same moves with the races below a jiffy let loose."""
+    t.append("\nThe same moves, ", R.head)
+    t.append(f"{d.trials} times", R.head)
+    t.append("  (which CPU each thread wakes on, who gets there first; the goals above are judged on one run)\n",
+             R.dim)
+    sentence = headline(d)
+    if sentence is not None:
+        t.append(" " + sentence + "\n", R.alarm)
+    for line in distribution_lines(d):
+        t.append(" " + line + "\n", R.strong if not line.startswith(" ") else Style())
 
 
 class ResultScreen(ModalScreen[str | None]):
@@ -39,10 +53,10 @@ class ResultScreen(ModalScreen[str | None]):
     """
 
     def __init__(self, title: str, policy: str, result, outcome, new_best: bool = False,
-                 next_scene: str | None = None) -> None:
+                 next_scene: str | None = None, races: Distribution | None = None) -> None:
         super().__init__(classes="-won" if result.won else "-lost")
         self.title_text, self.policy, self.result, self.outcome = title, policy, result, outcome
-        self.new_best, self.next_scene = new_best, next_scene
+        self.new_best, self.next_scene, self.races = new_best, next_scene, races
 
     def body(self) -> Text:
         r, o = self.result, self.outcome
@@ -65,6 +79,8 @@ class ResultScreen(ModalScreen[str | None]):
             t.append("\nWhat happened\n", R.head)
             for line in lines:
                 t.append(" " + line + "\n")
+        if self.races is not None:
+            race_section(t, self.races)
         t.append("\nWhich kernel would have saved you", R.head)
         t.append("  (the same moves, replayed under each policy)\n", R.dim)
         if not r.saved_by:
