@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
+from oomtui.lab.model import frozen_victim_scene
 from oomtui.scene.load import loads
 from oomtui.scene.trials import run_trials
 
@@ -30,6 +31,8 @@ REAL = {
     ("other", "main", 20000): (1, 399, 400),
     ("any", "main", 20000): (0, 400, 400),
 }
+# `oomtui lab frozen-victim` 20 times: the trigger (the allocating process) was OOM-killed too in 6
+FROZEN_VICTIM_REAL = (6, 20)
 
 
 def scene(placement: str, holder: str, delay_us: int) -> str:
@@ -106,6 +109,11 @@ def main(trials: int) -> None:
         print(f"{placement:<9} {holder:<6} {delay // 1000:>4}ms | {hung:>5}/{n:<4} {hung / n:5.1%} "
               f"{esrch:>5}/{n:<4} {esrch / n:5.1%} | {m_hung:>5}/{trials:<4} {m_hung / trials:5.1%} "
               f"{m_esrch:>5}/{trials:<4} {m_esrch / trials:5.1%}")
+    d = run_trials(loads(frozen_victim_scene(), "lab frozen-victim"), trials, seed=1)
+    both = sum(s.count for s in d.victims if "lab-trigger" in s.value)
+    real, n = FROZEN_VICTIM_REAL
+    print(f"\nlab frozen-victim, the allocator OOM-killed too: real {real}/{n} {real / n:5.1%} | "
+          f"model {both}/{trials} {both / trials:5.1%}")
     print(f"\n{total_trials} model trials in {total_s:.2f} s: {total_trials / total_s:.0f} trials/s "
           f"({total_s / total_trials * 1000:.2f} ms each, scene build included)")
 

@@ -1,0 +1,104 @@
+/* lmkd pattern on the real kernel: SIGKILL a robust-mutex owner, then process_mrelease at once
+ * (or after a delay). Counts waiter fates and process_mrelease results per CPU placement.
+ * usage: lmkd_race TRIALS PLACEMENT(same|other|any) HOLDER(main|thread) DELAY_US [NTHREADS]
+ * Own processes only; no cgroups. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+static pthread_mutex_t *m;
+static volatile int *word;
+static int nthreads = 1;
+
+static void pin(int cpu) {
+    if (cpu < 0) return;
+    cpu_set_t s; CPU_ZERO(&s); CPU_SET(cpu, &s);
+    sched_setaffinity(0, sizeof s, &s);
+}
+static int rfd[2];
+static void *holder(void *arg) {
+    pthread_mutex_lock(m);
+    char c = 'L'; write(rfd[1], &c, 1);
+    for (;;) pause();
+}
+static void *idle(void *arg) { for (;;) pause(); }
+
+static void count_maps_above(void) {
+    struct robust_list_head *h; size_t len;
+    syscall(SYS_get_robust_list, 0, &h, &len);
+    FILE *f = fopen("/proc/self/maps", "r"); char line[512]; int above = 0, total = 0;
+    unsigned long lo, hi, a = (unsigned long)h;
+    while (fgets(line, sizeof line, f)) { sscanf(line, "%lx-%lx", &lo, &hi); total++; if (lo > a) above++; }
+    fclose(f);
+    fprintf(stderr, "main thread robust head %p: %d of %d mappings above it\n", (void *)h, above, total);
+}
+
+int main(int argc, char **argv) {
+    int trials = atoi(argv[1]);
+    const char *place = argv[2];
+    int thread_holds = strcmp(argv[3], "thread") == 0;
+    int delay_us = atoi(argv[4]);
+    if (argc > 5) nthreads = atoi(argv[5]);
+    int killer_cpu = 0, victim_cpu = !strcmp(place, "same") ? 0 : !strcmp(place, "other") ? 1 : -1;
+    pin(killer_cpu);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int hung = 0, owner_died = 0, esrch = 0, ok = 0, other = 0, hung_esrch = 0;
+    for (int i = 0; i < trials; i++) {
+        void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        m = page; word = page;
+        pthread_mutexattr_t at; pthread_mutexattr_init(&at);
+        pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+        pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+        pthread_mutex_init(m, &at);
+        pipe(rfd);
+        pid_t owner = fork();
+        if (owner == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            pin(victim_cpu);
+            if (victim_cpu < 0) { cpu_set_t s; CPU_ZERO(&s); CPU_SET(0, &s); CPU_SET(1, &s); sched_setaffinity(0, sizeof s, &s); }
+            if (i == 0) count_maps_above();
+            pthread_t t;
+            for (int j = 1; j < nthreads - thread_holds; j++) pthread_create(&t, NULL, idle, NULL);
+            if (thread_holds) pthread_create(&t, NULL, holder, NULL); else holder(NULL);
+            for (;;) pause();
+        }
+        char c; read(rfd[0], &c, 1);
+        pid_t waiter = fork();
+        if (waiter == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            cpu_set_t s; CPU_ZERO(&s); CPU_SET(0, &s); CPU_SET(1, &s); sched_setaffinity(0, sizeof s, &s);
+            struct timespec ts; clock_gettime(CLOCK_REALTIME, &ts); ts.tv_nsec += 300000000;
+            if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+            int rc = pthread_mutex_timedlock(m, &ts);
+            _exit(rc);
+        }
+        while (!(*word & FUTEX_WAITERS)) usleep(200);
+        usleep(2000);
+        int pidfd = syscall(SYS_pidfd_open, owner, 0);
+        kill(owner, SIGKILL);
+        if (delay_us) usleep(delay_us);
+        long r = syscall(448, pidfd, 0);
+        int e = r ? errno : 0;
+        int st; waitpid(owner, &st, 0); waitpid(waiter, &st, 0);
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (rc == EOWNERDEAD) owner_died++; else if (rc == ETIMEDOUT) hung++;
+        if (e == ESRCH) esrch++; else if (e == 0) ok++; else other++;
+        if (rc == ETIMEDOUT && e == ESRCH) hung_esrch++;
+        close(pidfd); close(rfd[0]); close(rfd[1]); munmap(page, 4096);
+    }
+    printf("{\"placement\":\"%s\",\"holder\":\"%s\",\"delay_us\":%d,\"threads\":%d,\"trials\":%d,\"hung\":%d,\"eownerdead\":%d,\"mrelease_ok\":%d,\"esrch\":%d,\"other\":%d,\"hung_with_esrch\":%d}\n",
+           place, argv[3], delay_us, nthreads, trials, hung, owner_died, ok, esrch, other, hung_esrch);
+    return 0;
+}
