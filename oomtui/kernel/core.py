@@ -465,7 +465,6 @@ class Kernel:
         page_us = tick / job.rate
         vma_us = race.p.vma_us
         t, job.lead_us = self.sub + job.lead_us, 0.0
-        mm = job.mm
         while job.idx < len(job.order) and t < tick:
             vma = job.order[job.idx]
             if job.current is not vma:

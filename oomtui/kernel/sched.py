@@ -86,18 +86,18 @@ GATHER_PAGES = 510 * (10000 // 510)
 # a thread's exit_latency up to this (the scene default, "4ms") means "as soon as it runs"
 AT_ONCE_US = 4000
 
-# where a user action runs when the scene names no killer thread: a task of its own on CPU 0
-KILLER_CPU = 0
+# where an unpinned waker runs (the scene's killer thread, an allocator, or, when the scene names no
+# killer, a task of its own): only whether a victim wakes on the same CPU matters
+WAKER_CPU = 0
 
 
 class Races:
     """The seeded random source, the machine's CPUs and where the killer is within its jiffy."""
 
-    __slots__ = ("rng", "seed", "cpus", "pins", "killer", "p", "tick_us", "current", "cursor")
+    __slots__ = ("rng", "cpus", "pins", "killer", "p", "tick_us", "current", "cursor")
 
     def __init__(self, hz: int, seed: int, cpus: int, pins: dict[int, int], killer: int | None,
                  params: RaceParams = CALIBRATED):
-        self.seed = seed
         self.rng = random.Random(seed)
         self.cpus = cpus
         self.pins = pins  # tid -> CPU (sched_setaffinity to one CPU)
@@ -111,9 +111,7 @@ class Races:
         return math.exp(self.rng.gauss(math.log(median), sigma))
 
     def cpu_of(self, tid: int | None) -> int:
-        if tid is None:
-            return KILLER_CPU
-        return self.pins.get(tid, KILLER_CPU if tid == self.killer else -1)
+        return WAKER_CPU if tid is None else self.pins.get(tid, WAKER_CPU)
 
     def select_task_rq(self, tid: int, waker_cpu: int) -> int:
         """Pinned: its CPU. Else wake_affine() brings it to the waker's CPU, or it stays elsewhere."""

@@ -22,8 +22,7 @@ from ..widgets.game import diff_style, key_events
 
 def race_section(t: Text, d: Distribution) -> None:
     """A race scene's distribution: the same moves with the races below a jiffy let loose."""
-    t.append("\nThe same moves, ", R.head)
-    t.append(f"{d.trials} times", R.head)
+    t.append(f"\nThe same moves, {d.trials} times", R.head)
     t.append("  (which CPU each thread wakes on, who gets there first; the goals above are judged on one run)\n",
              R.dim)
     sentence = headline(d)
