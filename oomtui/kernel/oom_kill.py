@@ -512,6 +512,11 @@ def oom_reaper_push(k: "Kernel", p: Process) -> None:
     k.oom_reaper_list.insert(0, p)  # pushed at the head, popped from the head: LIFO
     if k.reaper_current is None and not k.reaper_armed:
         k.reaper_armed = True
+        if k.race is not None:
+            # wake_up(&oom_reaper_wait): the unbound kthread runs on another CPU microseconds later
+            # (4.6-5.17: in the killer's context, racing the victim's exit; kernel-model.md 10 S1)
+            k.add_timer_us(k.now_us() + k.race.remote_wake_us(), lambda: oom_reaper(k))
+            return
         k.add_timer(k.jiffies + 1, lambda: oom_reaper(k))  # the kthread runs at its next scheduling
 
 

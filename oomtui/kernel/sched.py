@@ -164,10 +164,16 @@ class Races:
             else:
                 # Each on its own: the lab's two-thread victims on one other CPU did not lose as if the
                 # second waited for the first's exit (why is UNCONFIRMED)
-                wait = (self.lognormal(p.busy_median, p.busy_sigma) if self.rng.random() < p.busy
-                        else self.lognormal(p.remote_median, p.remote_sigma))
-                out[tid] = now_us + floor + wait
+                out[tid] = now_us + floor + self.remote_wake_us()
         if waker == self.killer:  # an OOM kill runs in the allocator's context: the killer did not wait
             j = int(t_local // self.tick_us)
             self.cursor = (j, t_local - j * self.tick_us)
         return out
+
+    def remote_wake_us(self) -> float:
+        """A wake-up on another CPU until the woken task runs (for a victim: to futex_cleanup()): the
+        IPI and idle exit, or the slice of a task there that the wake-up does not preempt."""
+        p = self.p
+        if self.rng.random() < p.busy:
+            return self.lognormal(p.busy_median, p.busy_sigma)
+        return self.lognormal(p.remote_median, p.remote_sigma)

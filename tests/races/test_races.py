@@ -129,6 +129,20 @@ def test_before_6_18_the_forward_walk_reaches_the_heap_first():
     assert counts(lmkd('cpu = 1', policy="linux-5.18"), 300, params=idle)["hung"] == 0
 
 
+def test_the_oom_reaper_woken_at_kill_time_races_the_victim_before_5_18():
+    """kernel-model.md 10 S1: 4.6-5.17 wake the oom_reaper at once; 5.18+ wait 2 s."""
+    text = lmkd('')
+    text = text[:text.index("[[actions]]")] + '[[actions]]\nat = "1s"\ndo = "oom"\n'  # sysrq-f: app dies
+
+    def hung(policy: str) -> int:
+        d = run_trials(loads(text, "t.toml"), 300, 0, policy=policy)
+        assert [s.value for s in d.victims] == ["app (100)"]
+        return next((s.count for s in d.waiters[0].outcomes if s.value == "hung"), 0)
+
+    assert 0 < hung("linux-4.6") < 150
+    assert hung("linux-5.18") == 0
+
+
 def test_the_starved_worker_of_lmkd_player_hangs_when_released_at_its_20_ms_and_not_after():
     ls = load_scene("lmkd-player")
 
@@ -272,3 +286,28 @@ def test_bad_trial_arguments_exit_2_with_one_line(args, needle, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------ the result screen
+async def test_the_result_screen_of_a_race_scene_shows_the_trials_of_the_moves_played(tmp_path, monkeypatch):
+    from oomtui.tui.app import make_app
+    from oomtui.tui.screens.game import ResultScreen
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # best scores go there
+    app = make_app("lmkd-player", paused=True, teach=False)
+    async with app.run_test(size=(110, 48)) as pilot:
+        app.advance(250)
+        app.apply_action(Kill(pid=100))
+        app.advance(5)  # 20 ms: the starved worker reaches its robust list just as the walk does
+        app.apply_action(Mrelease(pid=100))
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen) and app.screen.result.won  # judged on one run
+        text = app.screen.body().plain
+        assert "The same moves, 200 times" in text
+        import re
+
+        m = re.search(r"waiter 200 \(futex M\) hung in (\d+) of 200 trials \(([\d.]+) %, 95 % CI ([\d.]+)-([\d.]+) %\)",
+                      text)
+        hung, share, low, high = int(m[1]), float(m[2]), float(m[3]), float(m[4])
+        assert 0 < hung < 200 and share == hung / 2 and low < share < high
