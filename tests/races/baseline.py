@@ -1,6 +1,7 @@
-"""Digests of what every built-in scene produces with races off, taken from main before race trials
-existed (tests/data/races/baseline.json). `python -m tests.races.baseline --write [--casts]` regenerates
-them; only do that on a commit whose deterministic output is known to be right.
+"""Digests of what every built-in scene produces with races off, taken from main without race trials
+(tests/data/races/baseline.json; last from main at 1562a58). `python tests/races/baseline.py --write
+[--casts]` regenerates them, with PYTHONPATH pointing at a tree of main (`git archive main oomtui scenes`)
+when main's display changed: never from this branch's own output, or the test proves nothing.
 
 The run digest covers the content of `oomtui run` (the JSON outcome, the timeline rows, dmesg, the
 outcome lines and the game result), with and without --autoplay; the cast digest is `oomtui record`.
