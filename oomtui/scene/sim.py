@@ -223,6 +223,8 @@ class Simulation:
         end = self.duration if until is None else until
         if end > self.k.jiffies:
             self.advance(end - self.k.jiffies)
+        if self.k.race is not None:
+            self.k.step(0)  # the rest of the last jiffy (advance stops where an action there would run)
         return self.outcome()
 
     def outcome(self) -> Outcome:

@@ -1,7 +1,8 @@
 """Digests of what every built-in scene produces with races off, taken from main without race trials
-(tests/data/races/baseline.json; last from main at 1562a58). `python tests/races/baseline.py --write
-[--casts]` regenerates them, with PYTHONPATH pointing at a tree of main (`git archive main oomtui scenes`)
-when main's display changed: never from this branch's own output, or the test proves nothing.
+(tests/data/races/baseline.json; last from main at 1562a58). `python tests/races/baseline.py --check
+--casts` compares every scene and recording (the tests record two); `--write [--casts]` regenerates them,
+with PYTHONPATH pointing at a tree of main (`git archive main oomtui scenes`) when main's display
+changed: never from this branch's own output, or the test proves nothing.
 
 The run digest covers the content of `oomtui run` (the JSON outcome, the timeline rows, dmesg, the
 outcome lines and the game result), with and without --autoplay; the cast digest is `oomtui record`.
@@ -58,9 +59,29 @@ def cast_digests(scene_id: str, tmp: Path) -> tuple[str, str]:
     return hashlib.sha256(data).hexdigest(), hashlib.sha256("".join(lines[:end]).encode()).hexdigest()
 
 
+def check(casts: bool) -> int:
+    """Compare every scene (and with casts=True every recording, about 2 s each) with the baseline."""
+    import tempfile
+
+    base = json.loads(BASELINE.read_text())
+    bad = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for sid in builtin_ids():
+            got = {"run": run_digest(sid, False), "autoplay": run_digest(sid, True)}
+            if casts:
+                got["cast"], got["cast_before_result"] = cast_digests(sid, Path(tmp))
+                if load_scene(sid).scene.races is not None:
+                    del got["cast"]  # its result screen shows the race trials
+            bad += [f"{sid} {what}" for what, digest in got.items() if base[sid][what] != digest]
+    print("\n".join(bad) or f"all {len(base)} scenes as on main")
+    return 1 if bad else 0
+
+
 def main(argv: list[str]) -> int:
     import tempfile
 
+    if "--check" in argv:
+        return check("--casts" in argv)
     if "--write" not in argv:
         print(__doc__)
         return 2
