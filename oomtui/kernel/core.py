@@ -660,6 +660,8 @@ class Kernel:
         """sysrq-f (moom_callback): a manual OOM; with `memcg`, a memcg OOM as if a charge there failed."""
         from .oom_kill import out_of_memory
 
+        if self.race is not None:
+            self.race.current = None  # moom_callback() runs in a kworker
         out_of_memory(self, memcg=self.cgroup(memcg) if memcg and memcg != "/" else None,
                       current=None, sysrq=memcg in (None, "/"))
         self.kick()

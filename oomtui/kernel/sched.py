@@ -136,8 +136,8 @@ class Races:
     def wake_group(self, now_us: float, tids: list[int], starve_us: dict[int, float]) -> dict[int, float]:
         """SIGKILL wakes these threads at absolute time now_us (complete_signal()). Returns, per tid,
         the absolute µs at which it reaches futex_cleanup(); moves the killer's cursor past the
-        victims that preempt it. starve_us: a floor the scene gives a thread (exit_latency above one
-        jiffy: it cannot run sooner)."""
+        victims that preempt it. starve_us: a floor the scene gives a thread (an exit_latency above
+        the default: it cannot run sooner)."""
         p = self.p
         waker = self.current
         waker_cpu = self.cpu_of(waker)
@@ -149,7 +149,7 @@ class Races:
         # Each wake-up on the killer's CPU may preempt it (wakeup_preempt()); once preempted, every
         # victim thread queued there runs before the killer gets its CPU back.
         preempted = any(self.rng.random() < p.preempt for _ in local)
-        t_local = now_us + p.syscall  # the killer's return from kill(2)
+        t_local = now_us + p.syscall  # the waker's return from kill(2)
         out: dict[int, float] = {}
         for tid, cpu in placed:
             floor = starve_us.get(tid, 0.0)
