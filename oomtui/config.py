@@ -224,8 +224,10 @@ def save_theme(path: Path, theme: str) -> None:
         old = real.read_text(encoding="utf-8")
     except FileNotFoundError:
         old = "# oomtui's config: `oomtui config --show` lists every key with its value now\n"
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"{visible(str(path))}: cannot read: {e}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{visible(str(path))}: not saved: not UTF-8 text") from None
+    except OSError as e:
+        raise UserError(f"{visible(str(path))}: cannot read: {e.strerror or e}") from None
     new = with_theme(old, theme)
     try:
         if tomllib.loads(new).get("theme") != theme:
@@ -241,7 +243,10 @@ def save_theme(path: Path, theme: str) -> None:
             os.chmod(tmp, real.stat().st_mode & 0o7777)
         os.replace(tmp, real)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
         raise UserError(f"{visible(str(path))}: cannot write: {e.strerror or e}") from None
 
 

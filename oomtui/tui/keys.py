@@ -102,6 +102,6 @@ def check(cfg: Config) -> None:
             raise cfg.error(f"keymap.{bid}", f"unknown binding id {bid!r}"
                             + did_you_mean(bid, ids, "; `oomtui config --show` lists them"))
     for key, a, b, where in clashes(cfg.keys()):
-        mine = a if a in cfg.keymap else b if b in cfg.keymap else None
-        at = f"keymap.{mine}" if mine else "preset"
-        raise cfg.error(at, f"{key!r} is the key of both {a} and {b} (in {where}); give one of them another key")
+        mine, other = (b, a) if b in cfg.keymap else (a, b)
+        raise cfg.error(f"keymap.{mine}", f"{key!r} is also {other}'s key (in {where}); give one of the two "
+                                          "another key")

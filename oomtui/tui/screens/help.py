@@ -45,6 +45,10 @@ class HelpScreen(ModalScreen[None]):
             keys = c.keys_label(app._keymap) if c.key else "(scripts)"
             table.add_row(keys, c.title, c.help())
         table.add_row("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads")
+        more = [k for bid in ("tree.up", "tree.down", "tree.collapse", "tree.expand")  # a keymap's own (vim's)
+                for k in app._keymap.get(bid, "").split(",") if k and k not in ("up", "down", "left", "right")]
+        if more:
+            table.add_row(" ".join(more), "Tree", "the same, as your keymap has them")
         legend = Text()
         legend.append("\nMarks: ", R.strong)
         for label, style, text in (

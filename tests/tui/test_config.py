@@ -1,0 +1,168 @@
+"""The config file as `play` uses it: presets without clashing keys, checks worded like scene errors,
+the theme switched in the palette kept, and `record`/`screenshot` untouched by it."""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui import config
+from oomtui.cli import main
+from oomtui.tui import keys
+
+from .test_commands import SIZE
+
+
+def write(config_home, text: str):
+    p = config_home / "oomtui" / "config.toml"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+@pytest.fixture
+def play(monkeypatch):
+    """`oomtui play ARGS` through the CLI up to app.run(): the app main() built, not run."""
+    from oomtui import cli
+    from oomtui.tui import app as appmod
+
+    made = []
+    monkeypatch.setattr(cli, "need_terminal", lambda: None)
+    monkeypatch.setattr(appmod.OomApp, "run", lambda self, **kw: made.append(self))
+    monkeypatch.setattr(appmod.gc, "freeze", lambda: None)
+
+    def run(*argv):
+        made.clear()
+        code = main(["play", *argv])
+        return made[0] if made else code
+
+    return run
+
+
+# ---------------------------------------------------------------------- keys
+@pytest.mark.parametrize("preset", sorted(config.PRESETS))
+def test_no_two_bindings_share_a_key_in_any_preset(preset):
+    assert keys.clashes(config.PRESETS[preset]) == []
+    ids = keys.effective_bindings({})
+    assert set(config.PRESETS[preset]) <= set(ids)  # a preset names bindings that exist
+
+
+def test_the_clash_check_sees_a_shared_key():
+    vim = config.PRESETS["vim"]
+    # without the preset moving kill, k would both move up in the tree and SIGKILL
+    assert ("k", "tree.up", "oomtui.kill", "the process tree") in keys.clashes({**vim, "oomtui.kill": "k"})
+    assert keys.clashes({"oomtui.kill": "q"})[0][:3] == ("q", "oomtui.kill", "oomtui.quit")
+    assert keys.clashes({"oomtui.kill": "ctrl+p"})[0][:3] == ("ctrl+p", "oomtui.kill", "command_palette")
+    assert keys.clashes({"oomtui.kill": "?"})[0][:3] == ("question_mark", "oomtui.kill", "oomtui.help")
+
+
+def test_vim_preset_keys_in_force():
+    b = keys.effective_bindings(config.PRESETS["vim"])
+    assert (b["tree.down"], b["tree.up"], b["oomtui.kill"], b["oomtui.hint"]) == ("down,j", "up,k", "K", "H")
+    assert keys.effective_bindings({})["oomtui.kill"] == "k"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('theme = "nrod"\n', ":1: unknown theme 'nrod'; did you mean 'nord'? at theme"),
+    ('preset = "vim"\n[keymap]\n"oomtui.kil" = "x"\n', ":3: unknown binding id 'oomtui.kil'; did you mean "
+                                                       "'oomtui.kill'? at keymap.oomtui.kil"),
+    ('[keymap]\nzzz = "x"\n', ":2: unknown binding id 'zzz'; `oomtui config --show` lists them at keymap.zzz"),
+    ('preset = "vim"\n\n[keymap]\noomtui.kill = "j"\n',
+     ":4: 'j' is also tree.down's key (in the process tree); give one of the two another key at keymap.oomtui.kill"),
+])
+def test_check_errors(config_home, text, expected):
+    write(config_home, text)
+    with pytest.raises(config.ConfigError) as e:
+        keys.check(config.load())
+    assert str(e.value) == f"{config_home}/oomtui/config.toml{expected}"
+
+
+# ---------------------------------------------------------------------- play
+def test_play_takes_theme_keys_speed_and_layout_from_the_config(config_home, play):
+    app = play()
+    assert (app.theme, app._keymap, app.engine.speed, app.big, app.always_compact) == (
+        "textual-dark", {}, 1.0, False, False)
+    write(config_home, 'theme = "nord"\npreset = "vim"\nspeed = 4\nlayout = "compact"\n[keymap]\n"oomtui.end" = "E"\n')
+    app = play()
+    assert (app.theme, app.engine.speed, app.big, app.always_compact) == ("nord", 4.0, False, True)
+    assert app._keymap["oomtui.kill"] == "K" and app._keymap["oomtui.end"] == "E"
+    assert app.config_path == config_home / "oomtui" / "config.toml"
+    write(config_home, 'speed = 4\nlayout = "big"\n')
+    assert play().big and not play("--no-big").big
+    assert play("--speed", "0.5").engine.speed == 0.5  # the command line wins
+
+
+def test_a_bad_config_stops_play_before_it_starts(config_home, play, capsys):
+    write(config_home, "speed = 1000\n")
+    assert play() == 2  # no app was made
+    assert capsys.readouterr().err == f"oomtui: {config_home}/oomtui/config.toml:1: expected 0.05 to 100, got 1000 at speed\n"
+    assert main([]) == 2  # `oomtui` alone too
+    assert main(["run", "first-oom", "--until", "1s"]) == 0  # the config is play's only
+
+
+async def test_vim_keys_move_in_the_tree_and_shift_k_kills(config_home, play):
+    write(config_home, 'preset = "vim"\n')
+    app = play("first-oom", "--paused")
+    async with app.run_test(size=SIZE) as pilot:
+        app.go_on()  # past the briefing
+        await pilot.pause()
+        t = app.table
+        start = t.cursor
+        await pilot.press("j", "j")
+        assert t.cursor == start + 2
+        await pilot.press("k")
+        assert t.cursor == start + 1 and not app.engine.sim.played  # k moved, it killed nothing
+        await pilot.press("G")
+        assert t.cursor == len(t.rows) - 1
+        await pilot.press("g")
+        assert t.cursor == 0
+        assert app.run_command("select", pid=100)
+        await pilot.press("K")
+        assert [(type(a).__name__, a.pid) for _, a in app.engine.sim.played] == [("Kill", 100)]
+        assert "· H hint" in app.panel_text("goals")  # the objective panel names the key in force
+
+
+async def test_a_theme_chosen_in_the_palette_is_saved_and_kept(config_home, play):
+    p = write(config_home, '# mine\ntheme = "dracula"  # at night\nspeed = 2\n')
+    app = play("first-oom", "--paused")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "dracula" and p.read_text().count("dracula") == 1  # starting writes nothing
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"nord")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.theme == "nord"
+        assert f"nord, saved in {p}" in [n.message for n in app._notifications]
+    assert p.read_text() == '# mine\ntheme = "nord"  # at night\nspeed = 2\n'
+    assert play("first-oom").theme == "nord"
+
+
+async def test_no_home_means_the_theme_is_not_saved(config_home, play, monkeypatch):
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", "")
+    app = play("first-oom", "--paused")
+    assert app.config_path is None
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "nord"
+        await pilot.pause()
+    assert not config_home.exists()
+
+
+# ---------------------------------------------------------------------- record and screenshot
+def test_record_and_screenshot_ignore_the_config(config_home, tmp_path):
+    def outputs(tag):
+        cast, svg = tmp_path / f"{tag}.cast", tmp_path / f"{tag}.svg"
+        assert main(["record", "sigterm-einval", "--size", "80x24", "-o", str(cast)]) == 0
+        assert main(["screenshot", "first-oom", "--at", "7s", "--size", "80x24", "-o", str(svg)]) == 0
+        return cast.read_bytes(), svg.read_bytes()
+
+    plain = outputs("plain")
+    write(config_home, 'theme = "gruvbox"\npreset = "vim"\nspeed = 7\nlayout = "compact"\n'
+                       '[keymap]\n"oomtui.help" = "F2"\n')
+    assert outputs("configured") == plain
