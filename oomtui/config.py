@@ -300,5 +300,10 @@ def show(cfg: Config, bindings: dict[str, str]) -> str:
     out = [f"# {cfg.file}" + ("" if exists else " (no such file: the defaults)"),
            f"theme = {json.dumps(theme)}", f"preset = {json.dumps(cfg.preset)}", f"speed = {cfg.speed:g}",
            f"layout = {json.dumps(cfg.layout)}", "", "[keymap]  # binding id = key(s), as the preset and the file set them"]
-    out += [f"{json.dumps(bid)} = {json.dumps(keys)}" for bid, keys in bindings.items()]
+    group = None
+    for bid, keys in bindings.items():
+        if bid.split(".")[0] != group and group is not None:
+            out.append("")  # the App's, the process tree's, dmesg's, the dialogs'
+        group = bid.split(".")[0]
+        out.append(f"{json.dumps(bid)} = {json.dumps(keys)}")
     return "\n".join(out)

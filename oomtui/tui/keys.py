@@ -47,12 +47,13 @@ def _dialog_pairs() -> list[tuple[str, Binding]]:
 
 def _in_force(pairs: list[tuple[str, Binding]], keymap: dict[str, str]) -> list[tuple[str, Binding]]:
     """The pairs with the keymap applied, as Textual applies it: a mapped id has the keymap's keys only."""
-    out = [(k, b) for k, b in pairs if b.id not in keymap]
-    done = set()
-    for _, b in pairs:
-        if b.id in keymap and b.id not in done:
+    out, done = [], set()
+    for k, b in pairs:
+        if b.id not in keymap:
+            out.append((k, b))
+        elif b.id not in done:
             done.add(b.id)
-            out += [(k, b) for k in keymap[b.id].split(",")]
+            out += [(mapped, b) for mapped in keymap[b.id].split(",")]
     return out
 
 

@@ -47,12 +47,17 @@ def test_no_two_bindings_share_a_key_in_any_preset(preset):
 
 
 def test_the_clash_check_sees_a_shared_key():
+    def pairs(keymap):
+        return {(key, frozenset((a, b))) for key, a, b, _ in keys.clashes(keymap)}
+
     vim = config.PRESETS["vim"]
     # without the preset moving kill, k would both move up in the tree and SIGKILL
-    assert ("k", "tree.up", "oomtui.kill", "the process tree") in keys.clashes({**vim, "oomtui.kill": "k"})
-    assert keys.clashes({"oomtui.kill": "q"})[0][:3] == ("q", "oomtui.kill", "oomtui.quit")
-    assert keys.clashes({"oomtui.kill": "ctrl+p"})[0][:3] == ("ctrl+p", "oomtui.kill", "command_palette")
-    assert keys.clashes({"oomtui.kill": "?"})[0][:3] == ("question_mark", "oomtui.kill", "oomtui.help")
+    assert pairs({**vim, "oomtui.kill": "k"}) == {("k", frozenset(("tree.up", "oomtui.kill"))),
+                                                  ("k", frozenset(("dmesg.up", "oomtui.kill")))}
+    assert pairs({"oomtui.kill": "q"}) == {("q", frozenset(("oomtui.kill", "oomtui.quit")))}
+    assert pairs({"oomtui.kill": "ctrl+p"}) == {("ctrl+p", frozenset(("oomtui.kill", "command_palette")))}
+    assert pairs({"oomtui.kill": "?"}) == {("question_mark", frozenset(("oomtui.kill", "oomtui.help")))}
+    assert pairs({"oomtui.kill": "j"}) == set()  # nothing else has j without the vim preset
 
 
 def test_vim_preset_keys_in_force():
@@ -166,3 +171,28 @@ def test_record_and_screenshot_ignore_the_config(config_home, tmp_path):
     write(config_home, 'theme = "gruvbox"\npreset = "vim"\nspeed = 7\nlayout = "compact"\n'
                        '[keymap]\n"oomtui.help" = "F2"\n')
     assert outputs("configured") == plain
+
+
+def test_config_show_is_a_config_that_shows_the_same(config_home, capsys):
+    write(config_home, 'preset = "vim"\nspeed = 2.5\n[keymap]\n"oomtui.end" = "E"\n')
+    assert main(["config", "--show"]) == 0
+    shown = capsys.readouterr().out
+    assert 'speed = 2.5\n' in shown and '"oomtui.kill" = "K"\n' in shown and '"oomtui.end" = "E"\n' in shown
+    assert 'theme = "textual-dark"\n' in shown and '"tree.down" = "down,j"\n' in shown
+    write(config_home, shown)  # every binding spelled out, the defaults too: still valid, the same keys
+    assert main(["config", "--show"]) == 0
+    assert capsys.readouterr().out == shown
+
+
+def test_screenshots_ignore_textual_theme(monkeypatch):
+    """$TEXTUAL_THEME is read once, when Textual is imported, into the default of App.theme: set that."""
+    import asyncio
+
+    from textual.app import App
+
+    from oomtui.record.shot import shoot_async
+
+    plain = asyncio.run(shoot_async("first-oom", "1s", size=(60, 16)))
+    monkeypatch.setattr(App.__dict__["theme"], "_default", "nord")
+    assert App().theme == "nord"  # what TEXTUAL_THEME=nord does
+    assert asyncio.run(shoot_async("first-oom", "1s", size=(60, 16))) == plain
