@@ -110,10 +110,10 @@ class OomApp(App):
                  driver_class=None, briefing: bool = False, teach: bool = False, reading: bool | None = None,
                  holds: bool = True):
         """autoplay: run the scene's walkthrough through the commands, captions in a caption bar.
-        big: the presenter layout. compact: the compact layout at any size. clock=False: no wall-clock timer (the recorder drives time).
-        briefing: open on the scene's briefing, the clock at 0 until space. teach: stop at each
-        kernel decision with a card. reading: captions hold time for their reading time (default:
-        with the clock). holds: a hold step waits for a key."""
+        big: the presenter layout. compact: the compact layout at any size. clock=False: no wall-clock
+        timer (the recorder drives time). briefing: open on the scene's briefing, the clock at 0 until
+        space. teach: stop at each kernel decision with a card. reading: captions hold time for their
+        reading time (default: with the clock). holds: a hold step waits for a key."""
         super().__init__(driver_class=driver_class)
         ls = scene if isinstance(scene, LoadedScene) else load_scene(scene or DEFAULT_SCENE)
         self.engine = Engine(ls, policy=policy, kernel=kernel, paused=paused, speed=speed)
