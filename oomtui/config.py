@@ -6,7 +6,7 @@ on macOS and Windows). Every key is optional:
     theme = "nord"     # a Textual theme; switching theme in the palette (ctrl+p) saves it here
     preset = "vim"     # "default" or "vim": j/k move, h/l fold, g/G ends, ctrl+u/d page; kill is K, hint H
     speed = 2          # simulated seconds per real second (0.05 to 100); --speed wins
-    layout = "auto"    # "auto" (wide or compact by terminal size), "compact" (always), "big" (as --big)
+    layout = "auto"    # "auto" (wide, or compact on a small terminal) or "big" (the presenter layout, --big)
 
     [keymap]           # binding id = key(s), over the preset; `oomtui config --show` lists every id
     "oomtui.kill" = "K"
@@ -30,7 +30,9 @@ from pathlib import Path
 from .errors import FileError, UserError
 from .text import visible
 
-LAYOUTS = ("auto", "compact", "big")
+# the compact layout stays the terminal size's choice: forced on a large terminal it leaves the tree
+# most of the screen and dmesg a line, and the wide one forced on a small terminal cuts panels
+LAYOUTS = ("auto", "big")
 SPEED_MIN, SPEED_MAX = 0.05, 100.0
 
 # btop's vim_keys: h/j/k/l move in lists and g/G jump to the ends, so its help and kill keys move to

@@ -39,10 +39,10 @@ def test_no_file_is_the_defaults(config_home):
 
 
 def test_every_key(config_home):
-    write(config_home, 'theme = "nord"\npreset = "vim"\nspeed = 2\nlayout = "compact"\n'
+    write(config_home, 'theme = "nord"\npreset = "vim"\nspeed = 2\nlayout = "big"\n'
                        '[keymap]\noomtui.end = "E"\n"oomtui.help" = "?"\n')
     c = config.load()
-    assert (c.theme, c.preset, c.speed, c.layout) == ("nord", "vim", 2.0, "compact")
+    assert (c.theme, c.preset, c.speed, c.layout) == ("nord", "vim", 2.0, "big")
     # a dotted key and a quoted one mean the same binding id
     assert c.keymap == {"oomtui.end": "E", "oomtui.help": "?"}
     assert c.keys()["oomtui.kill"] == "K" and c.keys()["oomtui.end"] == "E"  # the preset, then the file
@@ -62,7 +62,7 @@ def test_the_file_overrides_the_preset(config_home):
     ("speed = true\n", "got a boolean (True) at speed"),
     ('preset = "vi"\n', "config.toml:1: expected one of 'default', 'vim', got a string ('vi'); did you mean 'vim'? "
                         "at preset"),
-    ('layout = "wide"\n', "config.toml:1: expected one of 'auto', 'compact', 'big', got a string ('wide') at layout"),
+    ('layout = "compact"\n', "config.toml:1: expected one of 'auto', 'big', got a string ('compact') at layout"),
     ("theme = 3\n", 'config.toml:1: expected a theme name, e.g. "nord", got a number (3) at theme'),
     ("keymap = 3\n", "config.toml:1: expected a table ([keymap], binding id = key), got a number (3) at keymap"),
     ('# keys\n[keymap]\n\n"oomtui.kill" = 75\n',

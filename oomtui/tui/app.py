@@ -106,14 +106,13 @@ class OomApp(App):
 
     def __init__(self, scene: str | LoadedScene | None = None, *, policy: str | None = None,
                  kernel: str | None = None, paused: bool = False, speed: float = 1.0, fps: int = FPS,
-                 autoplay: bool = False, big: bool = False, compact: bool = False, clock: bool = True,
-                 driver_class=None, briefing: bool = False, teach: bool = False, reading: bool | None = None,
-                 holds: bool = True):
+                 autoplay: bool = False, big: bool = False, clock: bool = True, driver_class=None,
+                 briefing: bool = False, teach: bool = False, reading: bool | None = None, holds: bool = True):
         """autoplay: run the scene's walkthrough through the commands, captions in a caption bar.
-        big: the presenter layout. compact: the compact layout at any size. clock=False: no wall-clock
-        timer (the recorder drives time). briefing: open on the scene's briefing, the clock at 0 until
-        space. teach: stop at each kernel decision with a card. reading: captions hold time for their
-        reading time (default: with the clock). holds: a hold step waits for a key."""
+        big: the presenter layout. clock=False: no wall-clock timer (the recorder drives time).
+        briefing: open on the scene's briefing, the clock at 0 until space. teach: stop at each
+        kernel decision with a card. reading: captions hold time for their reading time (default:
+        with the clock). holds: a hold step waits for a key."""
         super().__init__(driver_class=driver_class)
         ls = scene if isinstance(scene, LoadedScene) else load_scene(scene or DEFAULT_SCENE)
         self.engine = Engine(ls, policy=policy, kernel=kernel, paused=paused, speed=speed)
@@ -128,7 +127,6 @@ class OomApp(App):
         self._seq_shown = -1
         self.autoplay = autoplay
         self.big = big
-        self.always_compact = compact
         self.clock = clock
         self.config_path = None  # set by main: a theme chosen in the palette is saved in this config file
         self.on_step = None  # callback(step) when a walkthrough step runs (the recorder's markers)
@@ -227,7 +225,7 @@ class OomApp(App):
         """The App's layout classes for its size, changed together: each change of an App class
         restyles every widget (about 20 ms), so one update rather than one per class."""
         w, h = self.size
-        compact = self.always_compact or w < COMPACT_W or h < COMPACT_H
+        compact = w < COMPACT_W or h < COMPACT_H
         want = {"-compact": compact, "-tight": not compact and h < TIGHT_H, "-toosmall": w < MIN_W or h < MIN_H,
                 "-big": self.big}
         if any(self.has_class(c) != on for c, on in want.items()):
@@ -663,8 +661,7 @@ def main(args) -> int:
         teach = teach_default(ls) and not autoplay
     app = make_app(ls, policy=getattr(args, "policy", None), kernel=getattr(args, "kernel", None),
                    paused=bool(getattr(args, "paused", False)), speed=speed, autoplay=autoplay,
-                   big=cfg.layout == "big" if big is None else big, compact=cfg.layout == "compact",
-                   briefing=not autoplay, teach=teach)
+                   big=cfg.layout == "big" if big is None else big, briefing=not autoplay, teach=teach)
     app.brief_new_scenes = not autoplay
     if cfg.theme is not None:
         app.theme = cfg.theme

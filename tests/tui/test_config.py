@@ -84,11 +84,10 @@ def test_check_errors(config_home, text, expected):
 # ---------------------------------------------------------------------- play
 def test_play_takes_theme_keys_speed_and_layout_from_the_config(config_home, play):
     app = play()
-    assert (app.theme, app._keymap, app.engine.speed, app.big, app.always_compact) == (
-        "textual-dark", {}, 1.0, False, False)
-    write(config_home, 'theme = "nord"\npreset = "vim"\nspeed = 4\nlayout = "compact"\n[keymap]\n"oomtui.end" = "E"\n')
+    assert (app.theme, app._keymap, app.engine.speed, app.big) == ("textual-dark", {}, 1.0, False)
+    write(config_home, 'theme = "nord"\npreset = "vim"\nspeed = 4\nlayout = "auto"\n[keymap]\n"oomtui.end" = "E"\n')
     app = play()
-    assert (app.theme, app.engine.speed, app.big, app.always_compact) == ("nord", 4.0, False, True)
+    assert (app.theme, app.engine.speed, app.big) == ("nord", 4.0, False)
     assert app._keymap["oomtui.kill"] == "K" and app._keymap["oomtui.end"] == "E"
     assert app.config_path == config_home / "oomtui" / "config.toml"
     write(config_home, 'speed = 4\nlayout = "big"\n')
@@ -168,7 +167,7 @@ def test_record_and_screenshot_ignore_the_config(config_home, tmp_path):
         return cast.read_bytes(), svg.read_bytes()
 
     plain = outputs("plain")
-    write(config_home, 'theme = "gruvbox"\npreset = "vim"\nspeed = 7\nlayout = "compact"\n'
+    write(config_home, 'theme = "gruvbox"\npreset = "vim"\nspeed = 7\nlayout = "big"\n'
                        '[keymap]\n"oomtui.help" = "F2"\n')
     assert outputs("configured") == plain
 
