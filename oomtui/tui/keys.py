@@ -97,11 +97,14 @@ def check(cfg: Config) -> None:
         raise cfg.error("theme", f"unknown theme {cfg.theme!r}{did_you_mean(cfg.theme, sorted(BUILTIN_THEMES))}")
     if not cfg.keymap:
         return  # the presets are checked by the tests: nothing to import for most players
-    ids = effective_bindings({})
+    ids = {b.id for pairs in _groups().values() for _, b in pairs}
+    if not set(cfg.keymap) <= ids:  # the dialogs' modules only then: they are imported when first opened
+        ids |= {b.id for _, b in _dialog_pairs()}
+    ids.discard(None)
     for bid in cfg.keymap:
         if bid not in ids:
             raise cfg.error(f"keymap.{bid}", f"unknown binding id {bid!r}"
-                            + did_you_mean(bid, ids, "; `oomtui config --show` lists them"))
+                            + did_you_mean(bid, sorted(ids), "; `oomtui config --show` lists them"))
     for key, a, b, where in clashes(cfg.keys()):
         mine, other = (b, a) if b in cfg.keymap else (a, b)
         raise cfg.error(f"keymap.{mine}", f"{key!r} is also {other}'s key (in {where}); give one of the two "

@@ -81,6 +81,11 @@ def test_check_errors(config_home, text, expected):
     assert str(e.value) == f"{config_home}/oomtui/config.toml{expected}"
 
 
+def test_a_dialog_binding_may_be_moved(config_home):
+    write(config_home, '[keymap]\n"result.next" = "N"\n"tree.down" = "down,J"\n')
+    keys.check(config.load())  # no error: the result screen's and the tree's ids are known
+
+
 # ---------------------------------------------------------------------- play
 def test_play_takes_theme_keys_speed_and_layout_from_the_config(config_home, play):
     app = play()
