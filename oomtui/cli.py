@@ -123,11 +123,18 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return lab_main(args)
 
 
+def _cmd_config(args: argparse.Namespace) -> int:
+    from .config import main as config_main
+
+    return config_main(args)
+
+
 class _Skipped:
-    """A subcommand's parser that build_parser(only=...) does not build: every call is a no-op."""
+    """A subcommand's parser that build_parser(only=...) does not build: every call is a no-op (that
+    returns the stand-in again, so an argument group is skipped too)."""
 
     def __getattr__(self, name):
-        return lambda *a, **kw: None
+        return lambda *a, **kw: self
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -155,11 +162,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _scene_args(s, optional=True)
     _report_arg(s)
     s.add_argument("--paused", action="store_true", help="stay paused after the briefing (space runs the clock)")
-    s.add_argument("--speed", type=float, default=1.0, metavar="X", help="simulated seconds per real second (0.05 to 100)")
+    s.add_argument("--speed", type=float, metavar="X",
+                   help="simulated seconds per real second (0.05 to 100; default 1, or the config's speed)")
     s.add_argument("--autoplay", action="store_true",
                    help="play the scene's walkthrough through the same commands as the keys, with captions")
-    s.add_argument("--big", action="store_true",
-                   help="presenter layout: large digits for time, the reaper countdown and free memory")
+    s.add_argument("--big", action=argparse.BooleanOptionalAction,
+                   help="presenter layout: large digits for time, the reaper countdown and free memory "
+                        "(default: the config's layout)")
     s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
                    help="stop at each kernel decision with a card saying what the kernel did (default: on for "
                         "story scenes you have not won yet, off with --autoplay)")
@@ -236,6 +245,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--check-scores", action="store_true", help="compare the model's oom_score with /proc/PID/oom_score")
     s.add_argument("--json", action="store_true", help="with --check-scores: print one JSON object")
     s.set_defaults(func=_cmd_snapshot)
+
+    s = sub.add_parser("config", help="where the config file is (--path), or the config in force (--show)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--path", action="store_true", help="print the config file's path (it may not exist yet)")
+    g.add_argument("--show", action="store_true",
+                   help="print the config in force as TOML, defaults and every binding's keys included (the default)")
+    s.set_defaults(func=_cmd_config)
 
     s = sub.add_parser("lab", help="run experiments on the real kernel and compare them with the model (root)")
     s.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment name (see --list)")

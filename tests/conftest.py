@@ -14,3 +14,11 @@ def state_home(tmp_path, monkeypatch):
     d = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(d))
     return d
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    """The player's config file is never the one of whoever runs the tests."""
+    d = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(d))
+    return d

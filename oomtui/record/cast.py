@@ -223,6 +223,7 @@ def fixed_console(app) -> None:
     # the theme's ANSI-to-truecolor filter stays
     app._filters = [f for f in app._filters if isinstance(f, ANSIToTruecolor)]
     app.no_color = False
+    app.theme = "textual-dark"  # Textual's default, whatever $TEXTUAL_THEME says (and never the config's)
 
 
 def new_app(scene: str, policy: str | None, kernel: str | None, big: bool, autoplay: bool, driver=None,

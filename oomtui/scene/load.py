@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import UserError
+from ..errors import FileError, UserError
 from ..text import visible
 from .schema import Scene
 
@@ -21,13 +21,8 @@ from .schema import Scene
 DEFAULT_SCENE = "first-oom"
 
 
-class SceneError(UserError):
-    def __init__(self, file: str, path: str | None, message: str, line: int | None = None):
-        self.file, self.path, self.line, self.message = file, path, line, message
-        where = file + (f":{line}" if line else "")
-        key = f" at {path}" if path else ""
-        # a message may quote the file's own text (a bad value, a key): shown, never obeyed
-        super().__init__(visible(f"{where}: {message}{key}", multiline=True))
+class SceneError(FileError):
+    """An error in a scene file."""
 
 
 def builtin_dir() -> Path:

@@ -88,6 +88,21 @@ class OomApp(App):
         self.dmesg.notify_style_update()
         self.dmesg.refresh()
         self.after_events([], moved=False)
+        if self.config_path is not None and theme.name != self._saved_theme:
+            self._save_theme(theme.name)
+
+    _saved_theme = None  # the theme the config file has (main sets it): a change to it is saved
+
+    def _save_theme(self, name: str) -> None:
+        from .. import config
+
+        try:
+            config.save_theme(self.config_path, name)
+        except UserError as err:  # a read-only home, an edited file: the game goes on, the player is told
+            self.notify(str(err), title="Theme not saved", severity="warning", timeout=8)
+            return
+        self._saved_theme = name
+        self.notify(f"{name}, saved in {self.config_path}", title="Theme", timeout=3)
 
     def __init__(self, scene: str | LoadedScene | None = None, *, policy: str | None = None,
                  kernel: str | None = None, paused: bool = False, speed: float = 1.0, fps: int = FPS,
@@ -113,6 +128,7 @@ class OomApp(App):
         self.autoplay = autoplay
         self.big = big
         self.clock = clock
+        self.config_path = None  # set by main: a theme chosen in the palette is saved in this config file
         self.on_step = None  # callback(step) when a walkthrough step runs (the recorder's markers)
         self.last_result = None  # (Result, Outcome) of the last scored end
         self.keep_scores = True  # False: do not touch the best-scores file (recordings, screenshots)
@@ -361,7 +377,7 @@ class OomApp(App):
         if s.briefing:
             self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact)
         if s.card is not None:
-            self.caption.card(s.card, more=len(s.cards) - 1, teach_key=self._key_of("teach"))
+            self.caption.card(s.card, more=len(s.cards) - 1, key_of=self._key_of)
         elif s.caption is not None:
             text, at, hold = s.caption
             self.caption.say(text, at, hold=hold)
@@ -370,9 +386,8 @@ class OomApp(App):
         self._place_toasts()
 
     def _key_of(self, command_id: str) -> str:
-        from .screens.help import effective_keys
-
-        return effective_keys(self, BY_ID[command_id])
+        """A command's key(s) for people, after the keymap (the config's)."""
+        return BY_ID[command_id].keys_label(self._keymap)
 
     def _place_toasts(self) -> None:
         """Notifications never cover the caption bar or the objective: above the caption bar,
@@ -591,8 +606,8 @@ class OomApp(App):
             self.table.focus()
 
     def on_key(self, event) -> None:
-        if self.seq.waiting == seqmod.HOLD and event.key not in (
-                "q", "question_mark", "f1", "ctrl+p", "ctrl+q", "ctrl+c", "e", "T"):
+        if self.seq.waiting == seqmod.HOLD and event.key not in ("ctrl+q", "ctrl+c") and not any(
+                event.key in BY_ID[c].keys(self._keymap) for c in ("quit", "help", "palette", "end", "teach")):
             self.go_on()
             event.prevent_default()  # the key that ends a hold does nothing else
             event.stop()
@@ -628,11 +643,19 @@ def teach_default(ls: LoadedScene) -> bool:
 
 
 def main(args) -> int:
-    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big, .teach, .record."""
+    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big, .teach, .record.
+    The config file (oomtui/config.py) gives the theme, the keys, and the speed and layout the
+    arguments leave unset; a bad one stops here, before anything starts."""
+    from .. import config
+    from .keys import check
+
+    cfg = config.load()
+    check(cfg)
     speed = getattr(args, "speed", None)
-    speed = 1.0 if speed is None else speed
+    speed = cfg.speed if speed is None else speed
     if not 0.05 <= speed <= 100:  # also 0 and nan
         raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
+    big = getattr(args, "big", None)
     ls = load_playable(getattr(args, "scene", None) or DEFAULT_SCENE, getattr(args, "report", None))
     autoplay = bool(getattr(args, "autoplay", False))
     teach = getattr(args, "teach", None)
@@ -640,8 +663,13 @@ def main(args) -> int:
         teach = teach_default(ls) and not autoplay
     app = make_app(ls, policy=getattr(args, "policy", None), kernel=getattr(args, "kernel", None),
                    paused=bool(getattr(args, "paused", False)), speed=speed, autoplay=autoplay,
-                   big=bool(getattr(args, "big", False)), briefing=not autoplay, teach=teach)
+                   big=cfg.layout == "big" if big is None else big, briefing=not autoplay, teach=teach)
     app.brief_new_scenes = not autoplay
+    if cfg.theme is not None:
+        app.theme = cfg.theme
+    if cfg.keys():
+        app.set_keymap(cfg.keys())
+    app.config_path, app._saved_theme = cfg.path, app.theme
     record = getattr(args, "record", None)
     if record == "-":
         raise UserError("--record -: the session itself is drawn on stdout; give a file name")

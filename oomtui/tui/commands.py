@@ -72,10 +72,21 @@ class Command:
         return " ".join((cls.__doc__ or "").split())
 
     @classmethod
-    def keys_label(cls) -> str:
-        if cls.key_display:
+    def keys_label(cls, keymap: dict[str, str] | None = None) -> str:
+        """Its key(s) for people: its own, or the keymap's (App._keymap) if that moves it."""
+        if cls.key_display and not (keymap and cls.binding_id() in keymap):
             return cls.key_display
-        return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in (cls.key or "").split(","))
+        return ", ".join(KEY_NAMES.get(k, k) for k in cls.keys(keymap))
+
+    @classmethod
+    def keys(cls, keymap: dict[str, str] | None = None) -> list[str]:
+        """Its Textual key names in force: the keymap's for its binding id, else its own."""
+        keys = (keymap or {}).get(cls.binding_id(), cls.key)
+        return [k.strip() for k in keys.split(",")] if keys else []
+
+    @classmethod
+    def binding_id(cls) -> str:
+        return f"oomtui.{cls.id}"
 
     def available(self, app: Host) -> bool:
         """Whether the palette offers it now."""
@@ -405,7 +416,7 @@ class Hint(Command):
     """Show or hide the scene's hint in the objective panel."""
 
     id, key, title = "hint", "h", "Hint"
-    show = False  # the objective panel says "h hint"
+    show = False  # the objective panel says "h hint" (its key in force)
 
     def available(self, app):
         g = app.engine.sim.scene.game
@@ -423,7 +434,7 @@ class End(Command):
     which kernel would have saved you)."""
 
     id, key, title = "end", "e", "End & score"
-    show = False  # the objective panel says "e end"
+    show = False  # the objective panel says "e end" (its key in force)
 
     def execute(self, app) -> None:
         if app.engine.finished and app.engine.end_noted:
@@ -547,5 +558,5 @@ def bindings() -> list[Binding]:
         # q quits from every screen (a dialog, the result screen) unless a text input has the key:
         # a priority binding is still filtered out where an Input consumes the key
         out.append(Binding(c.key, f"command('{c.id}')", c.footer or c.title, show=c.show, key_display=c.key_display,
-                           tooltip=c.help(), id=f"oomtui.{c.id}", priority=c.id == "quit"))
+                           tooltip=c.help(), id=c.binding_id(), priority=c.id == "quit"))
     return out

@@ -81,23 +81,27 @@ _told: set[str] = set()  # bad files that could not be moved aside, already warn
 
 
 def state_dir() -> Path | None:
-    """$XDG_STATE_HOME/oomtui, default ~/.local/state/oomtui; None when there is no home to put it in
-    (HOME empty, or unset with no passwd entry, or not an absolute path): the game then goes on without saving."""
-    base = os.environ.get("XDG_STATE_HOME") or ""
-    if base and Path(base).is_absolute():  # a relative XDG_STATE_HOME is ignored (XDG spec)
-        return Path(base) / "oomtui"
-    if os.environ.get("HOME") == "":  # Path.home() would make it "/"
-        return None
-    try:
-        home = Path.home()
-    except (RuntimeError, OSError, KeyError):  # "Could not determine home directory"
-        return None
-    return home / ".local" / "state" / "oomtui" if home.is_absolute() else None
+    """oomtui's state directory (platformdirs: $XDG_STATE_HOME/oomtui, by default ~/.local/state/oomtui,
+    on Linux); None when there is no home to put it in (oomtui.config.user_dir): the game then goes on
+    without saving."""
+    from ..config import user_dir
+
+    return user_dir("state")
 
 
 def scores_path() -> Path | None:
     d = state_dir()
     return d / "scores.json" if d is not None else None
+
+
+def _old_scores_path() -> Path | None:
+    """Where versions before platformdirs kept the scores: $XDG_STATE_HOME/oomtui or ~/.local/state/oomtui
+    on every system (macOS's platformdirs place differs). Read while the new file does not exist yet."""
+    base = os.environ.get("XDG_STATE_HOME") or ""
+    if base and Path(base).is_absolute():
+        return Path(base) / "oomtui" / "scores.json"
+    home = os.environ.get("HOME") or ""
+    return Path(home) / ".local" / "state" / "oomtui" / "scores.json" if Path(home).is_absolute() else None
 
 
 def take_warning() -> str | None:
@@ -199,6 +203,10 @@ def _load(path: Path) -> tuple[dict, bool]:
     """The raw JSON object and whether it may be written back. A bad file is moved aside (and the
     player warned); one that cannot be moved is left alone and never written over."""
     data, why = _read(path)
+    old = _old_scores_path()
+    if old is not None and old != path and not os.path.lexists(path):
+        carried, _ = _read(old)  # the old file stays where it is; the first new best carries it over
+        data = carried if carried is not None else data
     if data is not None:
         return data, True
     moved = _move_aside(path)

@@ -448,3 +448,19 @@ async def test_a_bad_scores_file_found_before_start_up_is_shown_at_start(make_ap
         await pilot.pause()
         warned = [n for n in app._notifications if n.title == "Best scores"]
         assert len(warned) == 1 and "not UTF-8" in warned[0].message
+
+
+def test_scores_in_the_old_place_are_kept_when_platformdirs_puts_them_elsewhere(monkeypatch, tmp_path, state_home):
+    # macOS: platformdirs says ~/Library/Application Support/oomtui, versions before it ~/.local/state/oomtui
+    new = tmp_path / "Application Support" / "oomtui"
+    monkeypatch.setattr(game, "state_dir", lambda: new)
+    old = state_home / "oomtui" / "scores.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(json.dumps({"first-oom": GOOD}))
+    assert game.load_scores() == {"first-oom": GOOD}
+    assert game.record_score("oom-reaper", 50, 100, True)
+    assert game.load_scores() == {"first-oom": GOOD, "oom-reaper": {"score": 50, "max": 100, "won": True}}
+    assert json.loads((new / "scores.json").read_text())["first-oom"] == GOOD  # carried over
+    assert json.loads(old.read_text()) == {"first-oom": GOOD}  # and the old file left as it was
+    old.write_text(json.dumps({"first-oom": {"score": 1, "max": 200, "won": False}}))
+    assert game.load_scores()["first-oom"] == GOOD  # once the new file exists, the old one is not read

@@ -10,19 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..commands import COMMANDS, KEY_NAMES
+from ..commands import COMMANDS
 from ..styles import R
-
-
-def effective_keys(app, cmd) -> str:
-    """The key(s) a command is bound to now, after any keymap."""
-    if cmd.key is None:
-        return "—"
-    keymap = getattr(app, "_keymap", None) or {}
-    bid = f"oomtui.{cmd.id}"
-    if bid in keymap:
-        return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keymap[bid].split(","))
-    return cmd.keys_label()
 
 
 class HelpScreen(ModalScreen[None]):
@@ -53,9 +42,13 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("command", style="bold", no_wrap=True, width=16)
         table.add_column("what it does")
         for c in COMMANDS:
-            keys = effective_keys(app, c) if c.key else "(scripts)"
+            keys = c.keys_label(app._keymap) if c.key else "(scripts)"
             table.add_row(keys, c.title, c.help())
         table.add_row("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads")
+        more = [k for bid in ("tree.up", "tree.down", "tree.collapse", "tree.expand")  # a keymap's own (vim's)
+                for k in app._keymap.get(bid, "").split(",") if k and k not in ("up", "down", "left", "right")]
+        if more:
+            table.add_row(" ".join(more), "Tree", "the same, as your keymap has them")
         legend = Text()
         legend.append("\nMarks: ", R.strong)
         for label, style, text in (

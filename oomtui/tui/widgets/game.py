@@ -91,8 +91,8 @@ class ObjectivePanel(Panel):
                 t.append("\nhint ", R.accent)
                 t.append(g.hint, R.italic)
             else:
-                t.append(" · h hint", R.dim)
-        t.append(" · e end", R.dim)
+                t.append(f" · {self.app._key_of('hint')} hint", R.dim)
+        t.append(f" · {self.app._key_of('end')} end", R.dim)
         return t
 
 
@@ -213,16 +213,17 @@ class CaptionBar(Static):
         self.set_class(hold, "-hold")
         self.set_class(False, "-card")
 
-    def card(self, card, more: int = 0, teach_key: str = "T") -> None:
-        """A teach-mode card: what the kernel just did and what the player can do now."""
+    def card(self, card, key_of, more: int = 0) -> None:
+        """A teach-mode card: what the kernel just did and what the player can do now; key_of(command id)
+        is a command's key in force."""
         from textual.content import Content
 
         self.update(Content.assemble(
             (" TEACH ", "bold $text on $accent"), " ", (card.title, "bold"), "\n",
             card.what, "\n", (card.now, "italic $text-muted")))
         # the keys stand in the top border, where no card length can push them off
-        self.border_title = (f"space continues{f' ({more} more)' if more else ''} · {teach_key} teach mode off · "
-                             "e end & score")
+        self.border_title = (f"{key_of('pause')} continues{f' ({more} more)' if more else ''} · "
+                             f"{key_of('teach')} teach mode off · {key_of('end')} end & score")
         self.set_class(True, "-shown")
         self.set_class(False, "-hold")
         self.set_class(True, "-card")
