@@ -36,8 +36,16 @@ class Task(msgspec.Struct):
     comm: str
 
 
+class Trigger(msgspec.Struct):
+    """The task that ran into the OOM: the "invoked oom-killer" and CPU lines (either may be missing)."""
+
+    pid: int | None
+    comm: str | None
+
+
 class Candidate(msgspec.Struct, kw_only=True):
     pid: int
+    tgid: int
     comm: str
     uid: int
     rss: int
@@ -52,8 +60,10 @@ class Candidate(msgspec.Struct, kw_only=True):
 class Explanation(msgspec.Struct, kw_only=True):
     index: int
     lines: list[int]  # first and last line of the report in the input
-    kernel_victim: Task | None  # the "Killed process" line
+    kernel_victim: Task | None  # the "Killed process" line, else the oom-kill: line, else the reaper line
+    kernel_victim_source: str | None
     kernel_selected: Task | None  # pre-5.1 "Kill process ... or sacrifice child"; else the killed one
+    kernel_victim_is: str | None = None  # of kernel_selected: "same", "thread", "child", "unknown" (kinship)
     model_victim: Task | None
     agree: bool
     compared: bool  # False: the report lacks what a comparison needs (see problems)
@@ -65,7 +75,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     page_size: int
     page_size_source: str
     manual: bool  # sysrq-f (order=-1)
-    trigger: Task | None
+    trigger: Trigger | None
     printed_score: int | None = None  # pre-5.1 "score %u"
     model_score: int | None = None  # the same from the model: chosen_points * 1000 / totalpages
     candidates: int = 0
@@ -116,7 +126,8 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
     clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
     clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
     clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
-    clue(upper, 5, 0, "no oom-kill: line", r.trigger_comm is not None and r.constraint is None and r.killed is not None)
+    # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there
+    clue(upper, 5, 0, "no oom-kill: line", r.constraint is None and r.killed is not None and r.task_columns is not None)
     if not lower and not upper:
         return None, "no kernel release and no version-specific format in the report"
     lo = max(lower, key=lambda c: c[0]) if lower else None
@@ -253,7 +264,7 @@ def select_bad_process(
             g = oom_badness(*args, global_totalpages, version, page_size=page_bytes)
             score = proc_oom_score(g, global_totalpages, version)
         c = Candidate(
-            pid=t.pid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents or 0, pgtables_bytes=pgt,
+            pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents or 0, pgtables_bytes=pgt,
             oom_score_adj=t.oom_score_adj, points=points, oom_score=score, scan_order=i + 1,
         )  # fmt: skip
         candidates.append(c)
@@ -358,17 +369,34 @@ def _root_bonus_note(ranked: list[Candidate], chosen: Candidate, version: Kernel
 def _missing(r: OomReport) -> list[str]:
     """What a truncated or garbled report lacks, in words."""
     problems = []
-    if r.trigger_comm is None:
+    if r.invoked_line is None:
         problems.append("the report has no 'invoked oom-killer' line: its beginning is missing")
-    if r.killed is None and r.selected is None and not (r.no_killable or r.already_exiting):
-        problems.append("the report begins with 'invoked oom-killer' but has no 'Killed process' line: truncated?")
+    victim = r.victim()
+    if victim is None and r.selected is None and not (r.no_killable or r.already_exiting):
+        begins = "begins with 'invoked oom-killer' but " if r.invoked_line is not None else ""
+        problems.append(f"the report {begins}has no 'Killed process' line: truncated?")
     elif r.killed is None and r.selected is not None:
         problems.append("the report has a 'Kill process' line but no 'Killed process' line: truncated?")
+    elif victim is not None and r.killed is None:
+        problems.append(f"no 'Killed process' line: the victim is read from the {victim[2]} line")
     if r.task_columns is None:
         problems.append("no task dump (vm.oom_dump_tasks=0, or cut off): cannot re-run the selection")
     elif not r.tasks:
         problems.append("the task dump has a header but no rows: cannot re-run the selection")
     return problems
+
+
+def kinship(r: OomReport, selected: int, killed: int) -> str:
+    """How the killed pid relates to the selected one: "same", "thread" (a thread of the same process: the rows'
+    tgid), "child" (another process of the dump), "unknown" (the killed pid is not in the dump)."""
+    if selected == killed:
+        return "same"
+    a, b = find_row(r, selected), find_row(r, killed)
+    if b is None:
+        return "unknown"
+    if b.tgid == selected or (a is not None and a.tgid == b.tgid):
+        return "thread"
+    return "child"
 
 
 def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
@@ -380,13 +408,19 @@ def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
         notes.append("the victim was already exiting: the kernel skipped the kill")
     if r.order == -1:
         notes.append("manual OOM: sysrq-f (order=-1); no real shortage is needed")
-    if r.selected and r.killed and r.selected.pid != r.killed.pid:
-        notes.append(
-            f"the kernel selected {r.selected.comm} ({r.selected.pid}) and killed its child {r.killed.comm} "
-            f"({r.killed.pid}) instead ('or sacrifice child', before 5.1)"
-        )
-    if r.killed and r.trigger_pid == r.killed.pid:
-        notes.append(f"the task that triggered the OOM, {r.killed.comm} ({r.killed.pid}), is the victim")
+    if r.selected and r.killed and (kin := kinship(r, r.selected.pid, r.killed.pid)) != "same":
+        sel, kil = f"{r.selected.comm} ({r.selected.pid})", f"{r.killed.comm} ({r.killed.pid})"
+        notes.append({
+            "thread": f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
+                      "oom_kill_process() prints the thread that holds the mm (find_lock_task_mm)",
+            "child": f"the kernel selected {sel} and killed its child {kil} instead ('or sacrifice child', before "
+                     "5.1: a child with its own mm and fewer points is killed first)",
+            "unknown": f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
+                       "another thread of it ('or sacrifice child', before 5.1)",
+        }[kin])  # fmt: skip
+    victim = r.victim()
+    if victim and r.trigger_pid is not None and kinship(r, victim[0], r.trigger_pid) in ("same", "thread"):
+        notes.append(f"the task that triggered the OOM, {r.trigger_comm} ({r.trigger_pid}), is the victim's process")
     for k in r.group_kills:
         notes.append(f"memory.oom.group of {r.oom_group_memcg}: also killed {k.comm} ({k.pid})")
     for rp in r.reaper:
@@ -408,9 +442,11 @@ def explain_report(r: OomReport) -> Explanation:
     constraint, constraint_note = _constraint(r)
     problems = r.problems + _missing(r)
     notes = ([constraint_note] if constraint_note else []) + _facts(r, version)
-    kernel_victim = Task(r.killed.pid, r.killed.comm) if r.killed else None
+    victim = r.victim()
+    kernel_victim = Task(victim[0], victim[1]) if victim else None
     selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
-    trigger = Task(r.trigger_pid or 0, r.trigger_comm) if r.trigger_comm else None
+    # only the invoked and CPU lines name the trigger (the oom-kill: line's task is the victim)
+    trigger = Trigger(r.trigger_pid, r.trigger_comm) if r.trigger_comm or r.trigger_pid else None
 
     totalpages, tp_source = total_pages(r, constraint, page_kb)
     global_tp = None
@@ -420,7 +456,9 @@ def explain_report(r: OomReport) -> Explanation:
         global_tp = total_pages(r, "CONSTRAINT_NONE", page_kb)[0]
 
     exp = Explanation(
-        index=r.index, lines=[r.first_line, r.last_line], kernel_victim=kernel_victim, kernel_selected=selected,
+        index=r.index, lines=[r.first_line, r.last_line], kernel_victim=kernel_victim,
+        kernel_victim_source=victim[2] if victim else None, kernel_selected=selected,
+        kernel_victim_is=kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
         era_source=era_source, constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1, trigger=trigger,
@@ -459,8 +497,8 @@ def explain_report(r: OomReport) -> Explanation:
     if selected is None:
         return exp
     exp.compared = True
-    row = find_row(r, selected.pid)  # candidates carry their row's pid
-    rank = next((i for i, c in enumerate(ranked, 1) if row is not None and c.pid == row.pid), None)
+    row = find_row(r, selected.pid)  # a thread of the chosen process is the chosen process: compare tgids
+    rank = next((i for i, c in enumerate(ranked, 1) if row is not None and c.tgid == row.tgid), None)
     exp.agree = rank is not None and ranked[rank - 1] is chosen
     exp.kernel_victim_rank = rank
     if rank is None:
@@ -543,7 +581,7 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
         era = f"{e.era} ({e.era_source})" if e.era else e.era_source
         say(f"kernel era: {era}")
         if e.trigger:
-            say(f"trigger: {e.trigger.comm}" + (f" ({e.trigger.pid})" if e.trigger.pid else ""))
+            say(f"trigger: {e.trigger.comm or '?'}" + (f" ({e.trigger.pid})" if e.trigger.pid is not None else ""))
         say(f"constraint: {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
         if e.page_size != 4096:
             say(f"page size: {e.page_size // 1024} KiB ({e.page_size_source})")
@@ -589,8 +627,9 @@ def _verdict(e: Explanation):
 
     if e.kernel_selected is None:
         kernel = "The report does not show the kernel's victim"
-    elif e.kernel_victim and e.kernel_victim.pid != e.kernel_selected.pid:
-        kernel = f"The kernel chose {name(e.kernel_selected)} and killed its child {name(e.kernel_victim)}"
+    elif e.kernel_victim and e.kernel_victim_is != "same":
+        whom = {"thread": "its thread", "child": "its child"}.get(e.kernel_victim_is, "")
+        kernel = f"The kernel chose {name(e.kernel_selected)} and killed {whom or 'its child or thread'} {name(e.kernel_victim)}"
     else:
         kernel = f"The kernel chose {name(e.kernel_selected)}"
     model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"

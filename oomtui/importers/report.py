@@ -24,29 +24,71 @@ _MONOTONIC = r"\[\s*\d+\.\d+\]"
 _ANY_TIME = f"(?:{_MONTH_DAY_TIME}|{_ISO_TIME}|{_MONOTONIC})"
 
 _PREFIXES = [
-    re.compile(r"^(?:>\s?)+"),  # mail quoting, nested
-    re.compile(r"^\d+,\d+,\d+,[^;]*;"),  # /dev/kmsg: prio,seq,usec,flags;msg
+    r"(?:>\s?)+",  # mail quoting, nested
+    r"\d+,\d+,\d+,[^;]*;",  # /dev/kmsg: prio,seq,usec,flags;msg
     # syslog / journalctl / messages: "Aug 12 03:54:03 host [<kern.warning>] kernel: "
-    re.compile(rf"^{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?"),
-    re.compile(rf"^(?:{_MONTH_DAY_TIME}|{_ISO_TIME})\s+[\w.-]+:\s"),  # "Apr 01 14:13:32 mysrv: "
-    re.compile(r"^kernel:\s?"),
-    re.compile(r"^[a-z]+\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?"),  # dmesg -x
-    re.compile(r"^<\d>"),  # raw printk level
-    re.compile(r"^\[[^\]]*\d{1,2}:\d\d:\d\d[^\]]*\]\s?"),  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
-    re.compile(rf"^{_MONOTONIC}\s?"),  # "[ 1146.798696] "
-    re.compile(rf"^{_ISO_TIME}\s"),  # dmesg --time-format iso
+    rf"{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?",
+    rf"(?:{_MONTH_DAY_TIME}|{_ISO_TIME})\s+[\w.-]+:\s",  # "Apr 01 14:13:32 mysrv: "
+    r"kernel:\s?",
+    r"[a-z]+\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?",  # dmesg -x
+    r"<\d>",  # raw printk level
+    r"\[[^\]]*\d{1,2}:\d\d:\d\d[^\]]*\]\s?",  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
+    rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
+    rf"{_ISO_TIME}\s",  # dmesg --time-format iso
 ]
+# One pass of one regex per prefix layer (a line has a few layers: "> > Apr 01 ... kernel: [ 12.3] ").
+_PREFIX = re.compile("(?:" + "|".join(_PREFIXES) + r")\s*")
+# Coloured dmesg / journalctl / less -R: SGR colour sequences only. Any other escape sequence is left as it is
+# (a comm may hold one, and it is shown escaped).
+_ANSI = re.compile(r"\x1b\[[0-9;:]*m")
+WRAP_MARKS = "\u21aa"  # "↪": a mail client's or a pager's mark on a wrapped continuation
+# Garbage at a line's end (an undecodable byte, a stray control character) defeats `$`-anchored patterns.
+_TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
 
 
 def strip_prefixes(line: str) -> str:
-    """The kernel's text of one log line, without stamps, syslog fields, quoting or indentation."""
-    s = line.replace("\xa0", " ").replace("\t", " ").strip()
-    while True:
-        before = s
-        for rx in _PREFIXES:
-            s = rx.sub("", s, count=1).lstrip()
-        if s == before:
-            return s
+    """The kernel's text of one log line, without stamps, syslog fields, quoting, colours, wrap marks or
+    indentation."""
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
+    if WRAP_MARKS in line:
+        line = line.replace(WRAP_MARKS, " ")
+    s = line.replace("\xa0", " ").replace("\t", " ").strip().rstrip(_TAIL_JUNK).rstrip()
+    while s and (m := _PREFIX.match(s)) and m.end():
+        s = s[m.end() :]
+    return s
+
+
+# Lines whose kernel text always starts a printk line: text in front of one of them that strip_prefixes left is
+# a prefix of a kind it does not know ("node7 | ", "2019-01-01 12:00:00,123 INFO "); it is learned and stripped
+# from every line that has the same shape.
+_ANCHOR = re.compile(
+    r"Mem-Info:|Call Trace:|Hardware name: |Tasks state \(memory values in pages\)|oom-kill:constraint=|oom_reaper: "
+    r"|CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |\[\s*pid\s*\]\s+uid\s"
+)
+_ANCHOR_HINTS = ("Mem-Info:", "Call Trace:", "Hardware name:", "Tasks state", "oom-kill:", "oom_reaper:", "PID:", "pid")
+_MAX_LEARNED = 8
+
+
+def _shape(prefix: str) -> re.Pattern:
+    """A prefix as a pattern of its shape: digits vary (stamps, counters), spaces may differ in number."""
+    parts = re.split(r"(\d+|\s+)", prefix)
+    rx = "".join(r"\d+" if p.isdigit() else r"\s+" if p.isspace() else re.escape(p) for p in parts if p)
+    return re.compile(rx + r"\s*")
+
+
+def _learn_prefixes(lines: list[tuple[int, str]]) -> list[re.Pattern]:
+    learned: dict[str, re.Pattern] = {}
+    for _, s in lines:
+        if not any(h in s for h in _ANCHOR_HINTS):  # cheap filter: most lines have none
+            continue
+        m = _ANCHOR.search(s)
+        if m and m.start() > 0:
+            shape = _shape(s[: m.start()])
+            learned.setdefault(shape.pattern, shape)
+            if len(learned) >= _MAX_LEARNED:
+                break
+    return list(learned.values())
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
@@ -56,10 +98,22 @@ def kernel_lines(text: str) -> list[tuple[int, str]]:
     """
     out: list[tuple[int, str]] = []
     for no, raw in enumerate(text.splitlines(), start=1):
-        for part in raw.split("#012"):
-            s = strip_prefixes(part)
+        if "#012" in raw:
+            for part in raw.split("#012"):
+                if s := strip_prefixes(part):
+                    out.append((no, s))
+        elif s := strip_prefixes(raw):
+            out.append((no, s))
+    if learned := _learn_prefixes(out):
+        stripped = []
+        for no, s in out:
+            for rx in learned:
+                if m := rx.match(s):
+                    s = s[m.end() :]
+                    break
             if s:
-                out.append((no, s))
+                stripped.append((no, s))
+        out = stripped
     return out
 
 
@@ -132,8 +186,11 @@ class OomReport(msgspec.Struct, kw_only=True):
     index: int  # 1-based position in the input
     first_line: int
     last_line: int
-    trigger_comm: str | None = None
-    trigger_pid: int | None = None
+    trigger_comm: str | None = None  # the "invoked oom-killer" line, else the CPU line's Comm
+    trigger_pid: int | None = None  # the CPU (or 3.x "Pid:") line
+    invoked_line: int | None = None  # the report has its "invoked oom-killer" line
+    oom_kill_pid: int | None = None  # 5.0+ "oom-kill:...,task=%s,pid=%d": the victim, before the verdict
+    oom_kill_comm: str | None = None
     gfp_mask: str | None = None
     order: int | None = None  # -1: sysrq-f (moom_callback)
     header_has_nodemask: bool = False  # 4.x "invoked oom-killer: ..., nodemask=..., order="
@@ -164,47 +221,60 @@ class OomReport(msgspec.Struct, kw_only=True):
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
     problems: list[str] = []  # what the parser could not read
 
+    def victim(self) -> tuple[int, str, str] | None:
+        """The kernel's victim (pid, comm, the line that names it): the verdict, else the 5.0+ oom-kill: line,
+        else the OOM reaper (a verdict cut off or lost)."""
+        if self.killed is not None:
+            return self.killed.pid, self.killed.comm, "Killed process"
+        if self.oom_kill_pid is not None:
+            return self.oom_kill_pid, self.oom_kill_comm or "?", "oom-kill:"
+        if self.reaper:
+            return self.reaper[0].pid, self.reaper[0].comm, "oom_reaper"
+        return None
+
 
 # --- the kernel's lines ------------------------------------------------------------
 
 _INVOKED = re.compile(
     r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\))?)"
-    r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d+)(?P<oom_adj>, oom_adj=-?\d+)?, oom_score_adj=(?P<adj>-?\d+)"
+    r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d{1,20})(?P<oom_adj>, oom_adj=-?\d+)?, oom_score_adj=(?P<adj>-?\d{1,20})"
 )
 _INVOKED_START = re.compile(r" invoked oom-killer:")
-_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
-_PID_OLD = re.compile(r"^Pid: (?P<pid>\d+), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
+_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
+_PID_OLD = re.compile(r"^Pid: (?P<pid>\d{1,20}), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
 _CPU_START = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )")
 _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
 _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
-_OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=\d+$")
+_OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
 _KILL = re.compile(
-    r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*)\) score (?P<score>\d+) or sacrifice child"
+    r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) or sacrifice child"
 )
 _KILL_START = re.compile(r"\b[Kk]ill process \d+")
-_KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d+)\b")
+_KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d{1,20})\b")
 # "(?P<rhel6>, UID %d,)": RHEL 6 "Killed process %d, UID %d, (%s) ..."
-_KILLED_HEAD = r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d+)(?P<rhel6>, UID (?P<rhel6_uid>\d+),)? \((?P<comm>.*)\)"
+_KILLED_HEAD = r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d{1,20})(?P<rhel6>, UID (?P<rhel6_uid>\d{1,20}),)? \((?P<comm>.*)\)"
 _KILLED = re.compile(
-    _KILLED_HEAD + r" (?:total-vm|vsz):(?P<vm>\d+)kB, anon-rss:(?P<anon>\d+)kB, file-rss:(?P<file>\d+)kB"
-    r"(?:, shmem-rss:(?P<shmem>\d+)kB)?(?:,? UID:(?P<uid>\d+))?(?: pgtables:(?P<pgt>\d+)kB)?"
-    r"(?: oom_score_adj:(?P<adj>-?\d+))?"
+    _KILLED_HEAD + r" (?:total-vm|vsz):(?P<vm>\d{1,20})kB, anon-rss:(?P<anon>\d{1,20})kB, file-rss:(?P<file>\d{1,20})kB"
+    r"(?:, shmem-rss:(?P<shmem>\d{1,20})kB)?(?:,? UID:(?P<uid>\d{1,20}))?(?: pgtables:(?P<pgt>\d{1,20})kB)?"
+    r"(?: oom_score_adj:(?P<adj>-?\d{1,20}))?"
 )
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
 _KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b")
-_REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\)(?:, now\b|,?$)")
-_UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
-_CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d+)kB, limit (?P<l>\d+)kB(?:, failcnt (?P<f>\d+))?")
+_REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
+_UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<comm>.*)\)")
+_CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
 _MEMCG_TASK = re.compile(r"^Task in (?P<task>\S+) killed as a result of limit of (?P<memcg>\S+)")  # 4.x memcg
 _OOM_GROUP = re.compile(r"^Tasks in (?P<memcg>.*) are going to be killed due to memory\.oom\.group set")
-_PAGES = re.compile(r"^(?P<n>\d+) pages (?P<what>RAM|reserved)$")
-_SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d+)kB")
-_ZONE = re.compile(r"^(?:Node (?P<node>\d+) )?(?:DMA32|DMA|Normal|HighMem|Movable|Device) free:\d+kB\b.*?\bpresent:(?P<kb>\d+)kB")
-_BUDDY = re.compile(r"^(?:Node \d+ )?(?:DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
+_PAGES = re.compile(r"^(?P<n>\d{1,20}) pages (?P<what>RAM|reserved)$")
+_SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
+_ZONE = re.compile(r"^(?:Node (?P<node>\d{1,20}) )?(?:DMA32|DMA|Normal|HighMem|Movable|Device) free:\d+kB\b.*?\bpresent:(?P<kb>\d{1,20})kB")
+_BUDDY = re.compile(r"^(?:Node \d+ )?(?:DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d{1,20})kB")
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
 _TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
-_TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d+)\]\s+(?P<rest>.*)$")
+_TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d{1,20})\]\s+(?P<rest>.*)$")
 _CUT_PHRASE = re.compile(r"(?:\binvoked|\binvoked oom-killer:|\b[Kk]ill(?:ed)?|\b[Kk]ill(?:ed)? process)$")
+_CUT_ENDS = ("invoked", "oom-killer:", "Kill", "kill", "Killed", "killed", "process")  # cheap test before _CUT_PHRASE
+_MEM_INFO = "Mem-Info:"
 _NO_KILLABLE = "Out of memory and no killable processes"
 _ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
 
@@ -244,13 +314,20 @@ class _Lines:
 
 
 def _starts_report_line(s: str) -> bool:
-    return bool(_INVOKED_START.search(s) or _KILL_START.search(s) or _KILLED_START.match(s) or _TASK_ROW.match(s))
+    """A line a wrapped line must not be joined with: it starts something of its own."""
+    return bool(
+        _INVOKED_START.search(s) or _KILL_START.search(s) or _KILLED_START.match(s) or _TASK_ROW.match(s)
+        or _CPU_START.match(s) or s.startswith((_MEM_INFO, "oom-kill:", "oom_reaper:", "Task in ", "Tasks state"))
+        or _TASK_HEADER_START.match(s) or _CGROUP.match(s)
+    )  # fmt: skip
 
 
 def _row_fields(rest: str, ncols: int) -> tuple[list[int], str] | None:
     """Split "uid tgid ... adj name" into ncols integers and the name (which may hold spaces)."""
     parts = rest.split(None, ncols)
     if len(parts) <= ncols:
+        return None
+    if max(map(len, parts[:ncols])) > 20:  # no counter the kernel prints is that long (%lu: 20 digits)
         return None
     try:
         nums = [int(p) for p in parts[:ncols]]
@@ -307,102 +384,216 @@ def node_list(text: str | None) -> list[int] | None:
     return nodes
 
 
+# The parts of a report in the order the kernel prints them (dump_header(), then oom_kill_process()); a paste
+# may begin at any of them. A part that a report has already passed, or holds already, begins the next report.
+_PHASE_INVOKED, _PHASE_CPU, _PHASE_MEMINFO, _PHASE_DUMP, _PHASE_SUMMARY, _PHASE_VERDICT = range(6)
+
+
+class _Open(msgspec.Struct):
+    """A report being read: how far it got and which one-off parts it holds."""
+
+    report: OomReport
+    phase: int = -1
+    seen: set[str] = set()
+
+    @property
+    def closed(self) -> bool:  # its "Killed process" line is read: only reaper and group-kill lines follow
+        return self.report.killed is not None
+
+
+def _opener(s: str) -> tuple[str, int] | None:
+    """(part, phase) of a line that begins a part of dump_header(), or None."""
+    c = s[:1]
+    if c == "[":
+        if _TASK_HEADER_START.match(s):
+            return "dump", _PHASE_DUMP
+        return None
+    if c == "M" and s.startswith(_MEM_INFO):
+        return "meminfo", _PHASE_MEMINFO
+    if c == "T":
+        if s.startswith("Tasks state"):
+            return "tasks_state", _PHASE_DUMP
+        if _MEMCG_TASK.match(s):
+            return "task_in", _PHASE_MEMINFO
+        return None
+    if c in "CP" and _CPU_START.match(s):
+        return "cpu", _PHASE_CPU
+    if c in "mks" and (m := _CGROUP.match(s)):
+        return "memcg:" + m["what"], _PHASE_MEMINFO
+    return None
+
+
 def parse_reports(text: str) -> list[OomReport]:
-    """Every OOM report in `text`, in order. A report starts at "invoked oom-killer", or at a verdict line
-    that has no report of its own (its beginning is missing); it ends where the next one starts."""
+    """Every OOM report in `text`, in order.
+
+    A report begins at "invoked oom-killer" or at whichever of its later parts a paste starts with (the CPU line,
+    Mem-Info, the memcg lines, "Task in ...", the task dump). Its oom-kill: summary, verdict and reaper lines belong
+    to the report being read (5.0+ prints oom-kill: before the verdict, the reaper after it); only when no report
+    can take them do they stand alone, as a report whose beginning is missing. Two reports' lines are never
+    merged: a part a report already holds, or has passed, begins the next one."""
     lines = _Lines(kernel_lines(text))
     reports: list[OomReport] = []
-    cur: OomReport | None = None
+    cur: _Open | None = None
 
-    def new_report(no: int) -> OomReport:
-        r = OomReport(index=len(reports) + 1, first_line=no, last_line=no)
+    def new_report(no: int) -> _Open:
+        r = OomReport(index=0, first_line=no, last_line=no)
+        reports.append(r)
+        return _Open(r, seen=set())
+
+    def standalone(no: int) -> OomReport:
+        """A report for a verdict or reaper line that no open report can take; the open one stays open."""
+        r = OomReport(index=0, first_line=no, last_line=no)
         reports.append(r)
         return r
 
     while lines.i < len(lines.lines):
         no, s = lines.lines[lines.i]
-        if _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut a key phrase
+        if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
             s = lines.join_while(s, lambda c, n: bool(_CUT_PHRASE.search(c)) and not _starts_report_line(n))
+        took: OomReport | None = None
 
-        if _INVOKED_START.search(s):
+        if " invoked oom-killer:" in s:
             s = lines.join_while(s, lambda c, n: not _INVOKED.match(c) and not _starts_report_line(n))
             cur = new_report(no)
-            m = _INVOKED.match(s)
-            if m:
-                cur.trigger_comm = m["comm"]
-                cur.gfp_mask = m["gfp"]
-                cur.order = int(m["order"])
-                cur.header_has_nodemask = bool(m["nm"])
-            else:
-                cur.trigger_comm = s.split(" invoked oom-killer:")[0]
-                cur.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")
+            cur.phase = _PHASE_INVOKED
+            took = _read_invoked(cur.report, no, s)
+        elif (part := _opener(s)) is not None:
+            name, phase = part
+            if cur is None or cur.closed or name in cur.seen or cur.phase > phase:
+                cur = new_report(no)
+            cur.seen.add(name)
+            cur.phase = max(cur.phase, phase)
+            took = cur.report
+            _read_body_line(lines, cur.report, no, s)
         elif _KILL_START.search(s):
             s = lines.join_while(s, lambda c, n: not _KILL.match(c) and not _starts_report_line(n))
-            m = _KILL.match(s)
-            if cur is None or cur.selected is not None or cur.killed is not None:
+            if cur is None or cur.closed or cur.report.selected is not None:
                 cur = new_report(no)
-            if m:
-                cur.selected = Selected(
+            cur.phase = _PHASE_VERDICT
+            took = cur.report
+            if m := _KILL.match(s):
+                took.selected = Selected(
                     line=no, pid=int(m["pid"]), comm=m["comm"], score=int(m["score"]), message=m["msg"] or ""
                 )
             else:
-                cur.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
+                took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
         elif _KILLED_START.match(s):
             s = lines.join_while(s, _killed_incomplete)
             k = _killed(no, s)
-            if cur is not None and cur.killed is not None and cur.oom_group_memcg is not None and k is not None:
-                cur.group_kills.append(k)
+            if cur is not None and cur.closed and cur.report.oom_group_memcg is not None and k is not None:
+                cur.report.group_kills.append(k)  # memory.oom.group: the rest of the group
+                took = cur.report
             else:
-                if cur is None or cur.killed is not None:
+                if cur is None or cur.closed:
                     cur = new_report(no)
+                cur.phase = _PHASE_VERDICT
+                took = cur.report
                 if k is None:
-                    cur.problems.append(f"line {no}: could not read the 'Killed process' line: {s!r}")
+                    took.problems.append(f"line {no}: could not read the 'Killed process' line: {s!r}")
                 else:
-                    cur.killed = k
-        elif cur is not None:
-            _read_body_line(lines, cur, no, s)
+                    took.killed = k
+        elif s.startswith("oom-kill:"):
+            s = lines.join_while(s, lambda c, n: not _OOM_KILL_TASK.search(c) and not _starts_report_line(n))
+            if cur is None or cur.closed or "oom-kill" in cur.seen or cur.report.selected is not None:
+                cur = new_report(no)
+            cur.seen.add("oom-kill")
+            cur.phase = _PHASE_SUMMARY
+            took = cur.report
+            _read_oom_kill_line(took, no, s)
+        elif s.startswith("oom_reaper:"):
+            took = _read_reaper(reports, cur, no, s)
+            if took is None and (m := _REAPED.match(s) or _UNABLE.match(s)):
+                took = standalone(no)
+                took.reaper.append(Reaped(line=no, pid=int(m["pid"]), comm=m["comm"], reaped=m.re is _REAPED))
+        elif cur is not None and not cur.closed:
+            took = cur.report
+            _read_body_line(lines, took, no, s)
+        elif cur is not None and (m := _OOM_GROUP.match(s)):
+            took = cur.report
+            took.oom_group_memcg = m["memcg"]
 
-        if cur is not None:
-            cur.last_line = lines.lines[lines.i][0]
+        if took is not None:
+            took.last_line = max(took.last_line, lines.lines[lines.i][0])
         lines.i += 1
+    # a report that holds nothing of an OOM (a CPU line or Mem-Info of another splat: a WARN, sysrq-m, a page
+    # allocation failure) is no report
+    reports = [r for r in reports if _is_oom(r)]
+    reports.sort(key=lambda r: r.first_line)
+    for i, r in enumerate(reports, 1):
+        r.index = i
     return reports
 
 
+def _is_oom(r: OomReport) -> bool:
+    return bool(
+        r.invoked_line is not None or r.tasks or r.task_columns is not None or r.victim() or r.selected
+        or r.constraint or r.no_killable or r.already_exiting or r.memcg_task_line or r.problems
+    )  # fmt: skip
+
+
+def _read_invoked(r: OomReport, no: int, s: str) -> OomReport:
+    r.invoked_line = no
+    if m := _INVOKED.match(s):
+        r.trigger_comm = m["comm"]
+        r.gfp_mask = m["gfp"]
+        r.order = int(m["order"])
+        r.header_has_nodemask = bool(m["nm"])
+    else:
+        r.trigger_comm = s.split(" invoked oom-killer:")[0]
+        r.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")
+    return r
+
+
+def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -> OomReport | None:
+    """The report an oom_reaper line belongs to: the latest one whose victim it names (the reaper runs after
+    the kill, possibly after the next report began), else the open report if it names no victim; else None."""
+    m = _REAPED.match(s) or _UNABLE.match(s)
+    if m is None:
+        return cur.report if cur is not None and not cur.closed else None
+    pid = int(m["pid"])
+    owner = next((r for r in reversed(reports[-8:]) if (v := r.victim()) and v[0] == pid), None)
+    if owner is None and cur is not None and not cur.closed and cur.report.victim() is None:
+        owner = cur.report
+    if owner is not None:
+        owner.reaper.append(Reaped(line=no, pid=pid, comm=m["comm"], reaped=m.re is _REAPED))
+    return owner
+
+
 def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
-    """Everything between the header and the verdict (and the reaper lines after it)."""
-    if r.task_columns is not None and (m := _TASK_ROW.match(s)):
-        ncols = len(r.task_columns)
-        s = lines.join_while(
-            s, lambda c, n: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is None and not _starts_report_line(n)
-        )
-        m = _TASK_ROW.match(s)
-        fields = _row_fields(m["rest"], ncols)
-        if fields is None:
-            r.problems.append(f"line {no}: task row not understood: {s!r}")
-        else:
-            r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
-        return
-    if _TASK_HEADER_START.match(s):
-        s = lines.join_while(s, lambda c, n: not _TASK_HEADER.match(c) and not _starts_report_line(n))
-    if m := _TASK_HEADER.match(s):
-        cols = m["cols"].split()
-        unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
-        if unknown:
-            r.problems.append(f"line {no}: unknown task-dump columns {unknown}: rows not read")
-        else:
-            r.task_columns = cols
-            r.task_pid_wide = len(m["pad"]) >= 2
+    """Everything between the header and the verdict."""
+    if s[:1] == "[":
+        if r.task_columns is not None and (m := _TASK_ROW.match(s)):
+            ncols = len(r.task_columns)
+            fields = _row_fields(m["rest"], ncols)
+            if fields is None:  # a mail client may have wrapped the row
+                s = lines.join_while(
+                    s, lambda c, n: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is None and not _starts_report_line(n)
+                )
+                m = _TASK_ROW.match(s)
+                fields = _row_fields(m["rest"], ncols)
+            if fields is None:
+                r.problems.append(f"line {no}: task row not understood: {s!r}")
+            else:
+                r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
+            return
+        if _TASK_HEADER_START.match(s):
+            s = lines.join_while(s, lambda c, n: not _TASK_HEADER.match(c) and not _starts_report_line(n))
+        if m := _TASK_HEADER.match(s):
+            cols = m["cols"].split()
+            unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
+            if unknown:
+                r.problems.append(f"line {no}: unknown task-dump columns {unknown}: rows not read")
+            else:
+                r.task_columns = cols
+                r.task_pid_wide = len(m["pad"]) >= 2
         return
     if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
         s = lines.join_while(s, lambda c, n: not _RELEASE.search(c) and not _starts_report_line(n))
-    if m := (_CPU.match(s) or _PID_OLD.match(s)):
-        r.trigger_pid = int(m["pid"])
-        if rel := _RELEASE.search(m["rest"]):
-            r.kernel_release = rel[1]
-        return
-    if m := _OOM_KILL.match(s):
-        s = lines.join_while(s, lambda c, n: not _OOM_KILL_TASK.search(c) and not _starts_report_line(n))
-        _read_oom_kill_line(r, s)
+        if m := (_CPU.match(s) or _PID_OLD.match(s)):
+            r.trigger_pid = int(m["pid"])
+            r.trigger_comm = r.trigger_comm or m["comm"]
+            if rel := _RELEASE.search(m["rest"]):
+                r.kernel_release = rel[1]
         return
     if m := _PAGES.match(s):
         setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
@@ -430,9 +621,6 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     if m := _OOM_GROUP.match(s):
         r.oom_group_memcg = m["memcg"]
         return
-    if m := (_REAPED.match(s) or _UNABLE.match(s)):
-        r.reaper.append(Reaped(line=no, pid=int(m["pid"]), comm=m["comm"], reaped=s.startswith("oom_reaper: reaped")))
-        return
     if s.startswith(_NO_KILLABLE):
         r.no_killable = True
     elif _ALREADY_EXITING.search(s):
@@ -441,10 +629,13 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         r.mems_allowed = m["nodes"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
 
 
-def _read_oom_kill_line(r: OomReport, s: str) -> None:
+def _read_oom_kill_line(r: OomReport, no: int, s: str) -> None:
     """5.0+ "oom-kill:constraint=%s,nodemask=%*pbl,cpuset=%s,mems_allowed=%*pbl,{oom_memcg=%s|global_oom},
     task_memcg=%s,task=%s,pid=%d,uid=%d". Node lists and paths may hold commas, so read it by anchors."""
-    r.constraint = _OOM_KILL.match(s)["constraint"]
+    if (m := _OOM_KILL.match(s)) is None:
+        r.problems.append(f"line {no}: could not read the 'oom-kill:' line: {s!r}")
+        return
+    r.constraint = m["constraint"]
     if m := re.search(r",nodemask=(\(null\)|[\d,-]+?)(?=,cpuset=|,mems_allowed=|,global_oom|,oom_memcg=)", s):
         r.nodemask = m[1]
     if m := re.search(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=)", s):
@@ -453,6 +644,7 @@ def _read_oom_kill_line(r: OomReport, s: str) -> None:
         r.oom_memcg = m[1]
     if m := re.search(r",task_memcg=(.*?),task=", s):
         r.task_memcg = m[1]
-    if m := _OOM_KILL_TASK.search(s):
-        r.trigger_pid = r.trigger_pid or int(m["pid"])
-        r.trigger_comm = r.trigger_comm or m["comm"]
+    if m := _OOM_KILL_TASK.search(s):  # the victim (dump_oom_summary(oc, victim)), never the trigger
+        r.oom_kill_pid, r.oom_kill_comm = int(m["pid"]), m["comm"]
+    else:
+        r.problems.append(f"line {no}: could not read the victim on the 'oom-kill:' line: {s!r}")

@@ -176,11 +176,12 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
     by_pid = {p.pid: p for p in procs}
 
     # the kernel's victim (and, before 5.1, the process it selected before sacrificing a child)
-    killed_row = find_row(r, r.killed.pid) if r.killed else None
+    killed = r.victim()  # the verdict, else the oom-kill: or reaper line
+    killed_row = find_row(r, killed[0]) if killed else None
     selected_row = find_row(r, r.selected.pid) if r.selected else None
     victim = by_pid.get(killed_row.tgid) if killed_row else None
-    if r.killed and victim is None:
-        notes.append(f"the kernel's victim {r.killed.comm} ({r.killed.pid}) is not in the task dump")
+    if killed and victim is None:
+        notes.append(f"the kernel's victim {killed[1]} ({killed[0]}) is not in the task dump")
     if selected_row and victim and selected_row.tgid != victim.pid:
         parent = by_pid.get(selected_row.tgid)
         if parent is not None and procs.index(parent) < procs.index(victim):
@@ -317,8 +318,8 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
         victim_words = f"{victim.row.comm} ({victim.pid})"
     elif r.no_killable:
         victim_words = "nobody: it found no killable process"
-    elif r.killed:
-        victim_words = f"{r.killed.comm} ({r.killed.pid}), which is not in the task dump"
+    elif killed:
+        victim_words = f"{killed[1]} ({killed[0]}), which is not in the task dump"
     else:
         victim_words = "an unknown process: the report ends before the 'Killed process' line"
     title = f"{victim.row.comm if victim else 'nobody'} killed: {kind} on {release}"
@@ -326,7 +327,7 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
         f"Imported from {name} (report {index} of {count}, lines {r.first_line}-{r.last_line}): a {kind} on "
         f"{release}{f', printed {when}' if when else ''}. {trigger}. The kernel killed {victim_words}."
     ]
-    if r.selected and victim and r.selected.pid != r.killed.pid:
+    if r.selected and victim and selected_row and selected_row.tgid != victim.pid:
         story.append(f"It had selected {r.selected.comm} ({r.selected.pid}) and sacrificed this child instead.")
     story.append(
         f"The scene holds the {len(procs)} processes of the task dump, in its order (the kernel's scan order), "

@@ -1,0 +1,220 @@
+"""Real reports as people paste them (issue 9 §1): from the middle, wrapped with marks, coloured, with bad bytes,
+an unknown prefix, cut verdicts, two reports run together. Every input is made here from a real fixture, and the
+kernel's victim is read from the fixture with a plain regex, independently of the parser."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from oomtui.importers.explain import explain_text
+from oomtui.importers.report import parse_reports
+
+from .test_report import SHARED
+
+COMPLETE = sorted((SHARED / "dmesg").glob("*.log")) + sorted((SHARED / "oomanalyser").glob("00[1-5]-*.log"))
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8").replace("#012", "\n")  # rsyslog's escaped newlines, as real lines
+
+
+def _kernel_choice(text: str) -> int:
+    """Pre-5.1 'Kill process N', else 'Killed process N' (plain regex, not the parser)."""
+    m = re.search(r"\bKill process (\d+)", text) or re.search(r"Killed process (\d+)", text)
+    return int(m[1])
+
+
+def _victim_pid(text: str) -> int:
+    return int(re.search(r"Killed process (\d+)", text)[1])
+
+
+# where a paste may begin: (name, a plain test of the line)
+PARTS = {
+    "invoked": lambda s: " invoked oom-killer:" in s,
+    "cpu": lambda s: bool(re.search(r"\bCPU: \d+ (?:UID: \d+ )?PID: |\bPid: \d+, comm:", s)),
+    "meminfo": lambda s: "Mem-Info:" in s,
+    "memcg": lambda s: bool(re.search(r"\bmemory: usage \d+kB", s)),
+    "task_in": lambda s: "Task in " in s and "killed as a result of limit" in s,
+    "dump": lambda s: "Tasks state (memory values in pages)" in s or bool(re.search(r"\[\s*pid\s*\]\s+uid", s)),
+}
+CASES = [
+    (path, part)
+    for path in COMPLETE
+    for part, test in PARTS.items()
+    if any(test(line) for line in _read(path).splitlines())
+]
+
+
+def _from(text: str, part: str) -> str:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if PARTS[part](line))
+    return "\n".join(lines[start:]) + "\n"
+
+
+@pytest.mark.parametrize(("path", "part"), CASES, ids=lambda v: v.name[:3] if isinstance(v, Path) else v)
+def test_pasted_from_any_part(path: Path, part: str) -> None:
+    text = _read(path)
+    (e,) = explain_text(_from(text, part))
+    assert e.kernel_selected.pid == _kernel_choice(text)
+    assert not any("no task dump" in p for p in e.problems)
+    if e.compared:
+        assert e.agree, e.problems
+    else:  # only a paste without the Mem-Info totals may lack totalpages; then it must say so
+        assert part == "dump" and e.totalpages is None
+
+
+def test_pasted_from_the_middle_mostly_compares() -> None:
+    """Every paste that starts before the task dump has what a comparison needs, and agrees."""
+    compared = [explain_text(_from(_read(p), part))[0] for p, part in CASES if part != "dump"]
+    assert compared and all(e.compared and e.agree for e in compared)
+
+
+def _wrap_with_marks(text: str, width: int = 72) -> str:
+    out = []
+    for line in text.splitlines():
+        first, *rest = textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
+        out.append(first)
+        out += ["\u21aa " + piece for piece in rest]  # "↪ " on every continuation
+    return "\n".join(out) + "\n"
+
+
+def _colour(text: str) -> str:
+    """dmesg --color=always: the stamp green, a subsystem prefix ("oom_reaper:") yellow, warnings bold."""
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r"^(\[[^\]]*\])", "\x1b[32m\\1\x1b[0m", line)
+        line = re.sub(r"(oom_reaper:|oom-kill:)", "\x1b[33m\\1\x1b[0m", line)
+        line = line.replace("Killed process", "\x1b[1;31mKilled process\x1b[0m")
+        out.append("\x1b[1m" + line + "\x1b[0m")
+    return "\n".join(out) + "\n"
+
+
+def _bad_bytes(text: str) -> str:
+    """Invalid UTF-8 at every line end and inside the Mem-Info lines, decoded the way explain reads a file."""
+    raw = b"".join(line.encode() + b"\xff\xfe\n" for line in text.splitlines())
+    raw = raw.replace(b"Mem-Info:", b"Mem-Info:\xc3")
+    return raw.decode("utf-8", "replace")
+
+
+def _unknown_prefix(text: str) -> str:
+    """A prefix no rule knows: a log shipper's "host | date time,ms | level |"."""
+    return "".join(f"node7 | 2019-11-0{1 + i % 9} 12:00:{i % 60:02d},{i:03d} | WARN | {line}\n"
+                   for i, line in enumerate(text.splitlines()))  # fmt: skip
+
+
+@pytest.mark.parametrize("mangle", [_wrap_with_marks, _colour, _bad_bytes, _unknown_prefix], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("path", COMPLETE, ids=lambda p: p.name[:3])
+def test_mangled_pastes_give_the_kernels_victim(path: Path, mangle) -> None:
+    text = _read(path)
+    (e,) = explain_text(mangle(text))
+    (plain,) = explain_text(text)
+    assert e.kernel_selected.pid == _kernel_choice(text)
+    assert (e.agree, e.model_victim, e.era, e.totalpages) == (plain.agree, plain.model_victim, plain.era, plain.totalpages)
+
+
+def test_coloured_and_wrapped_and_from_the_middle_at_once() -> None:
+    text = _read(SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log")
+    (e,) = explain_text(_colour(_wrap_with_marks(_from(text, "meminfo"))))
+    assert e.kernel_victim.pid == 473206 and e.agree
+
+
+# --- the victim when the verdict is missing ------------------------------------------------------------------
+
+
+def _drop(text: str, *needles: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not any(n in line for n in needles))
+
+
+@pytest.mark.parametrize("path", [p for p in COMPLETE if "oom-kill:" in _read(p)], ids=lambda p: p.name[:3])
+def test_victim_from_the_oom_kill_line_without_a_verdict(path: Path) -> None:
+    text = _read(path)
+    (e,) = explain_text(_drop(text, "Killed process", "oom_reaper"))
+    assert (e.kernel_victim.pid, e.kernel_victim_source) == (_victim_pid(text), "oom-kill:")
+    assert e.agree
+
+
+@pytest.mark.parametrize("path", [p for p in COMPLETE if "oom_reaper: reaped" in _read(p)], ids=lambda p: p.name[:3])
+def test_victim_from_the_reaper_line_alone(path: Path) -> None:
+    text = _read(path)
+    (e,) = explain_text(_drop(text, "Killed process", "Kill process", "oom-kill:"))
+    assert (e.kernel_victim.pid, e.kernel_victim_source) == (_victim_pid(text), "oom_reaper")
+    only_tail = "".join(line for line in text.splitlines(keepends=True) if "oom-kill:" in line or "oom_reaper" in line)
+    (e,) = explain_text(only_tail)  # just the summary and reaper lines: still a report, with its victim
+    assert e.kernel_victim.pid == _victim_pid(text)
+
+
+def test_verdict_lines_never_open_a_report_of_their_own() -> None:
+    """5.0+: oom-kill: before the verdict and the reaper after it all belong to the report being read."""
+    text = _read(SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log")
+    (r,) = parse_reports(text)
+    assert r.constraint == "CONSTRAINT_MEMCG" and r.killed.pid == r.oom_kill_pid == r.reaper[0].pid == 23793
+    assert r.last_line == len(text.splitlines())  # ends with its reaper line
+
+
+# --- reports run together ---------------------------------------------------------------------------------
+
+
+def test_a_cut_report_and_the_next_one_from_the_middle_are_not_merged() -> None:
+    a = _read(SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log")
+    b = _read(SHARED / "dmesg" / "019-lkml-4.19.69-gentoo-global-firefox-biggest-not-victim-adj300.log")
+    a_cut = a[: a.index("oom-kill:")]  # a's verdict lost
+    b_mid = _from(b, "meminfo")  # b's beginning lost
+    ra, rb = parse_reports(a_cut + b_mid)
+    assert len(ra.tasks) == a.count("\n[") - 1 and ra.victim() is None  # rows of a only ("[  pid  ]" header aside)
+    assert len(rb.tasks) == len(parse_reports(b)[0].tasks) and rb.killed.pid == _victim_pid(b)
+    ea, eb = explain_text(a_cut + b_mid)
+    assert eb.agree and ea.kernel_victim is None and not ea.compared
+
+
+def test_a_reaper_line_after_the_next_report_began_goes_to_its_victims_report() -> None:
+    a = _read(SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log")
+    b = _read(SHARED / "dmesg" / "003-qemu-6.11-stress-ng-adj1000-global.log")
+    reaper = next(line for line in a.splitlines(keepends=True) if "oom_reaper" in line)
+    b_lines = b.splitlines(keepends=True)
+    text = _drop(a, "oom_reaper") + b_lines[0] + reaper + "".join(b_lines[1:])
+    ra, rb = parse_reports(text)
+    assert [p.pid for p in ra.reaper] == [23793] and all(p.pid != 23793 for p in rb.reaper)
+    assert rb.killed.pid == _victim_pid(b)
+
+
+def test_two_dumps_in_a_row_are_two_reports() -> None:
+    """A report whose verdict was lost, then another report's dump: the second dump starts a second report."""
+    a = _read(SHARED / "dmesg" / "003-qemu-6.11-stress-ng-adj1000-global.log")
+    head, tail = a[: a.index("oom-kill:")], _from(a, "dump")
+    ra, rb = parse_reports(head + tail)
+    assert len(ra.tasks) == len(rb.tasks) > 0 and rb.killed and ra.victim() is None
+
+
+# --- numbers, trigger, kinship -------------------------------------------------------------------------------
+
+
+def test_a_number_too_big_for_the_kernel_is_a_problem_not_a_crash() -> None:
+    text = _read(SHARED / "dmesg" / "009-lkml-3.2-rc3-xfs019-xfs_db-oom_adj.log")
+    huge = text.replace(" 981936 ", " " + "9" * 300 + " ")
+    (e,) = explain_text(huge)
+    assert any("task row not understood" in p for p in e.problems)
+    (e,) = explain_text(text.replace("pages RAM", "pages RAM").replace("1048560 pages RAM", "9" * 5000 + " pages RAM"))
+    assert e.kernel_victim.pid == 11341  # the line is not read, nothing raises
+
+
+def test_the_trigger_comes_only_from_the_invoked_and_cpu_lines() -> None:
+    text = _read(SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log")
+    (e,) = explain_text(_drop(text, "invoked oom-killer", "CPU: "))
+    assert e.trigger is None  # not the oom-kill: line's task, which is the victim
+    (e,) = explain_text(_drop(text, "invoked oom-killer"))
+    assert (e.trigger.pid, e.trigger.comm) == (23793, "leaker")
+
+
+def test_a_thread_of_the_chosen_process_is_the_chosen_process() -> None:
+    """Before 5.1 the verdict prints the thread that holds the mm; the dump prints the same thread."""
+    text = _read(SHARED / "oomanalyser" / "003-rhel7-3.10.0-514-global-numa-mysqld-rsyslog012.log")
+    row = re.search(r"\[ 6576\]( +\d+) +6576 ", text)
+    threaded = text.replace(row[0], f"[ 6590]{row[1]}  6576 ").replace("Killed process 6576", "Killed process 6590")
+    (e,) = explain_text(threaded)
+    assert e.kernel_selected.pid == 6576 and e.kernel_victim.pid == 6590 and e.kernel_victim_is == "thread"
+    assert e.agree and not any("child" in n for n in e.notes)
+    assert any("a thread of the same process" in n for n in e.notes)
