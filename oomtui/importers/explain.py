@@ -17,9 +17,12 @@ from ..errors import UserError
 from ..kernel.oom_badness import (
     OOM_SCORE_ADJ_MIN,
     better_candidate,
-    kill_score,
     oom_badness,
+    oom_badness_era,
+    printed_kill_score,
     proc_oom_score,
+    root_bonus,
+    scaled_score,
 )
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
@@ -27,6 +30,11 @@ from .report import OomReport, TaskRow, node_list, parse_reports
 
 RANKING_SIZE = 10
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
+# The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
+# neither the verdict's total-vm nor the buddy lists measure it. arm64 varies (4K Debian/Ubuntu/RHEL 9, 16K
+# Asahi, 64K RHEL 8): 4K assumed.
+ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "riscv64": 4, "mips64el": 4,
+                "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8, "ia64": 16}  # fmt: skip
 
 # --- output structs ----------------------------------------------------------------
 
@@ -49,12 +57,23 @@ class Candidate(msgspec.Struct, kw_only=True):
     comm: str
     uid: int
     rss: int
-    swapents: int
-    pgtables_bytes: int
+    swapents: int | None  # None: the dump has no such column (2.6.36-3.5)
+    pgtables_bytes: int | None  # None: no page-table column (2.6.36-3.5)
     oom_score_adj: int
+    cap_sys_admin: bool = False  # assumed to hold CAP_SYS_ADMIN (the root bonus before 4.17; see Explanation)
     points: int
     oom_score: int | None = None  # /proc/PID/oom_score the process had (5.9+ formula, global totalpages)
     scan_order: int  # position in the task dump = the kernel's scan order
+
+
+class ScoreCheck(msgspec.Struct, kw_only=True):
+    """The pre-5.1 printed "score %u" against the model's score of the kernel's choice."""
+
+    printed: int
+    model: int | None  # None: totalpages unknown
+    agree: bool | None  # None: the dump lacks columns the score counts, and the printed score is within reach
+    model_max: int | None = None  # with the columns the dump lacks at their most (swap in use, page tables)
+    how: str = ""
 
 
 class Explanation(msgspec.Struct, kw_only=True):
@@ -77,7 +96,10 @@ class Explanation(msgspec.Struct, kw_only=True):
     manual: bool  # sysrq-f (order=-1)
     trigger: Trigger | None
     printed_score: int | None = None  # pre-5.1 "score %u"
-    model_score: int | None = None  # the same from the model: chosen_points * 1000 / totalpages
+    model_score: int | None = None  # the same from the model (printed_kill_score of the kernel's choice)
+    score_check: ScoreCheck | None = None  # null when the kernel printed no score
+    cap_sys_admin: str | None = None  # which tasks were assumed to hold CAP_SYS_ADMIN (before 4.17), in words
+    era_conflicts: list[str] = []
     candidates: int = 0
     ranking: list[Candidate] = []
     kernel_victim_rank: int | None = None
@@ -94,15 +116,11 @@ class ExplainOutput(msgspec.Struct):
 # --- era ------------------------------------------------------------------------------
 
 
-def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
-    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
-    if r.kernel_release:
-        try:
-            return KernelVersion.parse(r.kernel_release), f"kernel release {r.kernel_release} on the CPU line"
-        except ValueError:
-            pass
+def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple[KernelVersion, str]]]:
+    """(lower bounds, upper bounds "before X") on the kernel version from the report's formats
+    (kernel-model.md 1.7 and 2.5), each with the clue in words."""
     lower: list[tuple[KernelVersion, str]] = []
-    upper: list[tuple[KernelVersion, str]] = []  # "before"
+    upper: list[tuple[KernelVersion, str]] = []
     cols = r.task_columns or []
     k = r.killed
 
@@ -110,15 +128,24 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
         if present:
             bound.append((KernelVersion(major, minor), why))
 
-    # dump_tasks() header history, kernel-model.md 2.5
+    # dump_tasks() header history
     clue(lower, 6, 8, "rss_anon/rss_file/rss_shmem columns", "rss_anon" in cols)
-    clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
-    clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
-    clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
-    clue(lower, 4, 0, "nr_pmds column (release UNCONFIRMED)", "nr_pmds" in cols)
     clue(upper, 6, 8, "no rss_anon columns", "pgtables_bytes" in cols and "rss_anon" not in cols)
+    clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
     clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_pid_wide)
+    clue(lower, 4, 19, "'Tasks state' line", r.tasks_state_line)
+    before_header = r.task_header_line is not None and r.first_line < r.task_header_line
+    clue(upper, 4, 19, "no 'Tasks state' line before the header", before_header and not r.tasks_state_line
+         and "pgtables_bytes" in cols)  # fmt: skip
+    clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
     clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
+    clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
+    clue(upper, 4, 14, "nr_pmds without nr_puds", "nr_pmds" in cols and "nr_puds" not in cols)
+    clue(lower, 4, 0, "nr_pmds column", "nr_pmds" in cols)
+    clue(upper, 4, 0, "nr_ptes without nr_pmds", "nr_ptes" in cols and "nr_pmds" not in cols)
+    clue(lower, 3, 6, "nr_ptes/swapents columns", "swapents" in cols and "pgtables_bytes" not in cols)
+    clue(upper, 3, 6, "'cpu oom_adj' columns", "oom_adj" in cols)
+    clue(lower, 2, 6, "oom_score_adj column (2.6.36)", "oom_score_adj" in cols)  # KernelVersion has no sublevel
     # oom_kill_process()/dump_header() message history
     clue(lower, 5, 4, "UID/pgtables on the Killed line", k is not None and not k.rhel6 and k.pgtables_kb is not None)
     clue(lower, 5, 1, "'Out of memory: Killed process' prefix", k is not None and k.message is not None)
@@ -128,6 +155,32 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
     clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
     # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there
     clue(upper, 5, 0, "no oom-kill: line", r.constraint is None and r.killed is not None and r.task_columns is not None)
+    return lower, upper
+
+
+def era_conflicts(r: OomReport, version: KernelVersion | None) -> list[str]:
+    """Clues that contradict each other or the printed release (a backport, a distribution patch): reported,
+    never resolved silently."""
+    lower, upper = era_clues(r)
+    out = []
+    for lo, why_lo in lower:
+        for hi, why_hi in upper:
+            if not lo < hi:
+                out.append(f"{why_lo} says at least {lo}, {why_hi} says before {hi}")
+    if version is not None and r.kernel_release:
+        out += [f"release {r.kernel_release}, but {why} says at least {lo}" for lo, why in lower if version < lo]
+        out += [f"release {r.kernel_release}, but {why} says before {hi}" for hi, why in upper if not version < hi]
+    return out
+
+
+def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
+    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
+    if r.kernel_release:
+        try:
+            return KernelVersion.parse(r.kernel_release), f"kernel release {r.kernel_release} on the CPU line"
+        except ValueError:
+            pass
+    lower, upper = era_clues(r)
     if not lower and not upper:
         return None, "no kernel release and no version-specific format in the report"
     lo = max(lower, key=lambda c: c[0]) if lower else None
@@ -143,6 +196,18 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
     # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
     v = hi[0]
     return (KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, 20)), source
+
+
+def _era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
+    """Without a release, every era the formats allow whose score rules differ (3.8, 3.14, 4.17, 5.9): a printed
+    score can tell them apart. The inferred era comes first."""
+    if r.kernel_release:
+        return [version]
+    lower, upper = era_clues(r)
+    lo = max((v for v, _ in lower), default=KernelVersion(2, 6))
+    hi = min((v for v, _ in upper), default=KernelVersion(99, 0))
+    cuts = [KernelVersion(*v) for v in ((3, 8), (3, 14), (4, 17), (5, 9))]
+    return [version] + [v for v in cuts if lo < v < hi and v != version]
 
 
 # --- page size and totalpages -------------------------------------------------------------
@@ -165,7 +230,10 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
             return size * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
     if r.buddy_page_kb in PAGE_SIZES_KB:
         return r.buddy_page_kb * 1024, "smallest block of the buddy lists"
-    return 4096, "assumed (nothing in the report tells)"
+    if r.arch in ARCH_PAGE_KB:
+        kb = ARCH_PAGE_KB[r.arch]
+        return kb * 1024, f"the default of {r.arch} (arch from the {r.arch_source}); nothing in the report measures it"
+    return 4096, "assumed (nothing in the report tells, and the architecture is unknown)"
 
 
 def total_pages(r: OomReport, constraint: str, page_kb: int) -> tuple[int | None, str]:
@@ -214,7 +282,7 @@ def _memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
         return limit + extra, f"memcg limit {limit} pages + swap headroom {extra} pages"
     return limit, (
         f"memcg limit {limit} pages; the swap headroom ({kind}) is capped at the system's swap size, "
-        "which a memcg report does not print: counted as 0"
+        "which a memcg report does not print: counted as 0, so totalpages is a lower bound"
     )
 
 
@@ -245,32 +313,108 @@ def _eligible(t: TaskRow) -> bool:
 
 
 def select_bad_process(
-    tasks: list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int, global_totalpages: int | None
+    tasks: list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int, global_totalpages: int | None,
+    cap_sys_admin: frozenset[int] = frozenset(),
 ) -> tuple[list[Candidate], Candidate | None]:
     """select_bad_process()/oom_evaluate_task() over the dump in its printed order, which is the kernel's scan
-    order (for_each_process or mem_cgroup_scan_tasks). Returns every eligible candidate and the chosen one."""
+    order (for_each_process or mem_cgroup_scan_tasks). `cap_sys_admin`: scan positions (0-based) of the tasks
+    taken to hold CAP_SYS_ADMIN. Returns every eligible candidate and the chosen one."""
     candidates: list[Candidate] = []
     chosen: Candidate | None = None
     chosen_is_leader = False
+    proc_score = version.oom_score_scaled_2000 and global_totalpages
     for i, t in enumerate(tasks):
         if not _eligible(t):
             continue
+        has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
         pgt = _pgtables_bytes(t, page_bytes)
-        args = (t.rss, t.swapents or 0, pgt, t.oom_score_adj)
-        points = oom_badness(*args, totalpages, version, page_size=page_bytes)
+        pages = t.rss + (t.swapents or 0) + pgt // page_bytes
+        cap = i in cap_sys_admin
+        points = oom_badness_era(pages, t.oom_score_adj, totalpages, version, cap_sys_admin=cap)
         score = None
-        if version.oom_score_scaled_2000 and global_totalpages:
-            # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+)
-            g = oom_badness(*args, global_totalpages, version, page_size=page_bytes)
+        if proc_score:
+            # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
+            g = points if global_totalpages == totalpages else oom_badness_era(
+                pages, t.oom_score_adj, global_totalpages, version, cap_sys_admin=False)  # fmt: skip
             score = proc_oom_score(g, global_totalpages, version)
         c = Candidate(
-            pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents or 0, pgtables_bytes=pgt,
-            oom_score_adj=t.oom_score_adj, points=points, oom_score=score, scan_order=i + 1,
+            pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
+            pgtables_bytes=pgt if has_pgt else None, oom_score_adj=t.oom_score_adj, cap_sys_admin=cap, points=points,
+            oom_score=score, scan_order=i + 1,
         )  # fmt: skip
         candidates.append(c)
         if chosen is None or better_candidate(points, chosen.points, chosen_is_leader, version):
             chosen, chosen_is_leader = c, t.pid == t.tgid
     return candidates, chosen
+
+
+class _Run(msgspec.Struct):
+    """One run of the selection under one era's rules and one CAP_SYS_ADMIN assumption."""
+
+    version: KernelVersion
+    caps: str | None
+    candidates: list[Candidate]
+    chosen: Candidate | None
+    kernel: Candidate | None  # the kernel's choice among the candidates (by tgid: a thread is its process)
+    score: int | None  # printed_kill_score of the kernel's choice
+    score_max: int | None  # ... with the columns the dump lacks at their most
+    reproduces: bool  # no printed score, or the printed score is the model's (or within reach)
+
+    @property
+    def agree(self) -> bool:
+        return self.kernel is not None and self.kernel is self.chosen
+
+
+def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
+    """What swapents and nr_ptes can add to a row of a dump without those columns: the swap in use, and one
+    page-table page per 512 pages of its virtual size (PTRS_PER_PTE on 64-bit; 1024 on 32-bit non-PAE)."""
+    page_kb = page_bytes // 1024
+    swap_used = max((r.total_swap_kb or 0) - (r.free_swap_kb or 0), 0) // page_kb
+    return swap_used + -(-row.total_vm // 512)
+
+
+def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_bytes: int, global_tp: int | None,
+          kernel_row: TaskRow | None) -> list[_Run]:  # fmt: skip
+    """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter. The report does
+    not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root may lack it): kernel-model.md 1.7."""
+    printed = r.selected.score if r.selected else None
+    root = frozenset(i for i, t in enumerate(r.tasks) if t.uid == 0)
+    kidx = next((i for i, t in enumerate(r.tasks) if t is kernel_row), None)
+    lacks_columns = bool(r.tasks) and r.tasks[0].swapents is None
+    runs = []
+    for v in versions:
+        options: list[tuple[frozenset[int], str | None]] = [(root, None)]
+        if root_bonus(v) is not None and root:
+            # the default first, then the smallest departures from it
+            options = [(root, "every uid-0 task holds CAP_SYS_ADMIN")]
+            if kidx in root:
+                name = f"{kernel_row.comm} ({kernel_row.pid})"
+                options += [(root - {kidx}, f"every uid-0 task but {name} holds CAP_SYS_ADMIN"),
+                            (frozenset({kidx}), f"only {name} holds CAP_SYS_ADMIN")]  # fmt: skip
+            options.append((frozenset(), "no task holds CAP_SYS_ADMIN"))
+        for caps, words in options:
+            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps)
+            kc = next((c for c in cands if kernel_row is not None and c.tgid == kernel_row.tgid), None)
+            score = score_max = None
+            reproduces = printed is None
+            if printed is not None and kc is not None:
+                score = printed_kill_score(kc.points, totalpages, v)
+                reproduces = score == printed
+                if lacks_columns:
+                    pages = kc.rss + _missing_pages_max(r, kernel_row, page_bytes)
+                    best = oom_badness_era(pages, kc.oom_score_adj, totalpages, v, cap_sys_admin=kc.cap_sys_admin)
+                    score_max = printed_kill_score(best, totalpages, v)
+                    reproduces = score <= printed <= score_max
+            runs.append(_Run(v, words, cands, chosen, kc, score, score_max, reproduces))
+    return runs
+
+
+def _choose_run(runs: list[_Run], printed: int | None) -> _Run:
+    """A printed score is the only evidence of the free choices: the first run that reproduces it (and agrees,
+    if one does). Without one, the first run: the inferred era, every uid-0 task holding CAP_SYS_ADMIN."""
+    if printed is None:
+        return runs[0]
+    return max(runs, key=lambda run: (run.reproduces, run.agree, -runs.index(run)))
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -281,7 +425,7 @@ def _mib(pages: int, page_bytes: int) -> str:
 
 
 def _base(c: Candidate, page_bytes: int) -> int:
-    return c.rss + c.swapents + c.pgtables_bytes // page_bytes
+    return c.rss + (c.swapents or 0) + (c.pgtables_bytes or 0) // page_bytes
 
 
 def _adj_pages(c: Candidate, totalpages: int) -> int:
@@ -295,7 +439,10 @@ def explain_selection(
     why: list[str] = []
     base = _base(chosen, page_bytes)
     biggest = max(ranked, key=lambda c: (_base(c, page_bytes), -c.scan_order))
-    size = f"rss {chosen.rss} + swapents {chosen.swapents} + pgtables {chosen.pgtables_bytes // page_bytes} = {base} pages"
+    # only the columns the dump has
+    terms = [f"rss {chosen.rss}"] + ([f"swapents {chosen.swapents}"] if chosen.swapents is not None else []) + (
+        [f"pgtables {chosen.pgtables_bytes // page_bytes}"] if chosen.pgtables_bytes is not None else [])
+    size = f"{' + '.join(terms)} = {base} pages"
     if biggest is chosen or _base(biggest, page_bytes) == base:
         why.append(f"{chosen.comm} ({chosen.pid}) has the largest rss+swap+pgtables: {size} ({_mib(base, page_bytes)})")
     else:
@@ -305,7 +452,9 @@ def explain_selection(
             f"{big} pages, {_mib(big, page_bytes)}); {chosen.comm} has {size}"
         )
         for c in (chosen, biggest):
-            if c.oom_score_adj:
+            if c.oom_score_adj and scaled_score(version):
+                why.append(f"adj {c.oom_score_adj:+d} on {c.comm} adds to its 0..1000 score directly (2.6.36-3.7)")
+            elif c.oom_score_adj:
                 adj = _adj_pages(c, totalpages)
                 verb = "adds" if adj > 0 else "subtracts"
                 why.append(
@@ -333,6 +482,9 @@ def explain_selection(
                     f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): the later-scanned wins on 5.9+ "
                     "(oom_evaluate_task skips only when points < chosen_points)"
                 )
+        elif scaled_score(version):
+            why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} of 1000 points (2.6.36-3.7 scored "
+                       "points*1000/totalpages + adj, clamped to 1..1000)")
         else:
             d = chosen.points - nxt.points
             why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {d} pages ({_mib(d, page_bytes)}) behind")
@@ -346,21 +498,6 @@ def explain_selection(
 def _ranked(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
     """Highest points first, the chosen one first among equals (it is the one the scan kept)."""
     return sorted(candidates, key=lambda c: (-c.points, c is not chosen, c.scan_order))
-
-
-def _root_bonus_note(ranked: list[Candidate], chosen: Candidate, version: KernelVersion) -> str | None:
-    """2.6.36-4.16 oom_badness() took 3 % off CAP_SYS_ADMIN processes (removal release UNCONFIRMED, kernel-model
-    1.1: 4.17). The dump does not show capabilities; say so when a uid-0 process is close enough to matter."""
-    if version.at_least(4, 17):
-        return None
-    close = [c for c in ranked if c is not chosen and c.points * 100 >= chosen.points * 97]
-    rooted = chosen.uid == 0 or any(c.uid == 0 for c in close)
-    if close and rooted:
-        return (
-            "kernels before 4.17 took 3 % off the points of CAP_SYS_ADMIN processes; the dump does not show "
-            f"capabilities and the top candidates are within 3 % ({', '.join(c.comm for c in close[:3])})"
-        )
-    return None
 
 
 # --- one report ---------------------------------------------------------------------------------
@@ -427,11 +564,6 @@ def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
         notes.append(f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})")
     if r.tasks and r.tasks[0].swapents is None:
         notes.append("this task dump has no swapents or page-table columns (2.6.3x/3.x format): points count rss only")
-    if version and not version.at_least(3, 8):
-        notes.append(
-            "2.6.36-3.7 scaled badness to 0..1000 inside oom_badness() (points*1000/totalpages + adj, clamped to "
-            "1000); the model ranks the unscaled points, which order the candidates the same up to rounding"
-        )
     return notes
 
 
@@ -442,6 +574,7 @@ def explain_report(r: OomReport) -> Explanation:
     constraint, constraint_note = _constraint(r)
     problems = r.problems + _missing(r)
     notes = ([constraint_note] if constraint_note else []) + _facts(r, version)
+    conflicts = era_conflicts(r, version)
     victim = r.victim()
     kernel_victim = Task(victim[0], victim[1]) if victim else None
     selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
@@ -463,20 +596,35 @@ def explain_report(r: OomReport) -> Explanation:
         era_source=era_source, constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
+        era_conflicts=conflicts,
     )  # fmt: skip
+    if conflicts:
+        notes.append("the era's clues disagree (a backport or a distribution patch?): " + "; ".join(conflicts))
     if not r.tasks:
         return exp
     if version is None:
         problems.append("unknown kernel era: cannot choose the selection rules")
         return exp
+    kernel_row = find_row(r, selected.pid) if selected else None
+    printed = r.selected.score if r.selected else None
     if totalpages is None:
-        if any(t.oom_score_adj not in (0, OOM_SCORE_ADJ_MIN) for t in r.tasks):
-            problems.append(f"totalpages unknown ({tp_source}) and some oom_score_adj is not 0: cannot weigh adj")
+        run = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source)
+        if run is None:
             return exp
-        problems.append(f"totalpages unknown ({tp_source}); every adj is 0 or -1000, so the ranking still holds")
-        totalpages = 0
-
-    candidates, chosen = select_bad_process(r.tasks, totalpages, version, page_bytes, global_tp)
+        tp_words = None
+    else:
+        runs = _runs(r, _era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row)
+        run = _choose_run(runs, printed)
+        tp_words = totalpages
+        if run.version != version:
+            exp.era = str(run.version)
+            exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
+        if run.caps is not None:
+            exp.cap_sys_admin = run.caps
+            others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
+            if others and (o := others[0]).chosen is not None:
+                notes.append(f"if {o.caps}, the model would pick {o.chosen.comm} ({o.chosen.pid})")
+    chosen, candidates = run.chosen, run.candidates
     exp.candidates = len(candidates)
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
@@ -484,22 +632,23 @@ def explain_report(r: OomReport) -> Explanation:
     ranked = _ranked(candidates, chosen)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
-    exp.why = explain_selection(ranked, chosen, version, totalpages, page_bytes)
+    exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)
     excluded = [t for t in r.tasks if not _eligible(t)]
     if excluded:
         names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
         exp.why.append(f"{len(excluded)} process(es) with oom_score_adj -1000 or init are never chosen: {names}")
     if constraint == "CONSTRAINT_MEMCG" and r.oom_memcg:
         exp.why.append(f"only the tasks of memcg {r.oom_memcg} are candidates; totalpages is its limit")
-    if note := _root_bonus_note(ranked, chosen, version):
-        notes.append(note)
+    if run.caps is not None:
+        bonus = root_bonus(run.version)
+        exp.why.append(f"before 4.17 oom_badness() gave CAP_SYS_ADMIN tasks a bonus ({bonus}); the report does not "
+                       f"say who held it: assumed {run.caps}")  # fmt: skip
 
     if selected is None:
         return exp
     exp.compared = True
-    row = find_row(r, selected.pid)  # a thread of the chosen process is the chosen process: compare tgids
-    rank = next((i for i, c in enumerate(ranked, 1) if row is not None and c.tgid == row.tgid), None)
-    exp.agree = rank is not None and ranked[rank - 1] is chosen
+    rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
+    exp.agree = run.agree
     exp.kernel_victim_rank = rank
     if rank is None:
         problems.append(
@@ -512,13 +661,96 @@ def explain_report(r: OomReport) -> Explanation:
             f"{chosen.comm} ({chosen.pid}, {chosen.points} points): the dump may omit what the kernel saw "
             "(an existing OOM victim, cpuset/mempolicy filters, a process that exited or grew in the meantime)"
         )
-    if r.selected and rank is not None:
-        exp.model_score = kill_score(ranked[rank - 1].points, totalpages)
-        if exp.model_score == r.selected.score:
-            notes.append(f"the printed score {r.selected.score} reproduces with totalpages {totalpages}")
-        else:
-            notes.append(f"the printed score is {r.selected.score}, the model computes {exp.model_score}")
+    if printed is not None:
+        exp.score_check = _score_check(printed, run, tp_words)
+        exp.model_score = run.score if tp_words is not None else None
+        notes.append(exp.score_check.how)
     return exp
+
+
+def _score_check(printed: int, run: _Run, totalpages: int | None) -> ScoreCheck:
+    if totalpages is None or run.kernel is None:
+        why = "totalpages is unknown" if totalpages is None else "the kernel's choice is not in the dump"
+        return ScoreCheck(printed=printed, model=None, agree=None, how=f"the printed score {printed} cannot be "
+                          f"checked: {why}")  # fmt: skip
+    if run.score_max is not None:  # the dump lacks swapents and nr_ptes
+        agree = None if run.reproduces else False
+        how = (f"the printed score {printed} is {'within' if run.reproduces else 'outside'} the model's "
+               f"{run.score}..{run.score_max}: the dump has no swapents or nr_ptes columns, so the model counts rss "
+               "only (lower end) or adds all swap in use and the most page tables the victim's size allows (upper)")
+        return ScoreCheck(printed=printed, model=run.score, agree=agree, model_max=run.score_max, how=how)
+    if run.reproduces:
+        how = f"the printed score {printed} reproduces with totalpages {totalpages}"
+    else:
+        how = f"the printed score is {printed}, the model computes {run.score} (totalpages {totalpages})"
+    if run.caps is not None:
+        how += f", assuming {run.caps}"
+    return ScoreCheck(printed=printed, model=run.score, agree=run.reproduces, how=how)
+
+
+# Bounds on an unknown totalpages: at least the biggest task's footprint, at most 64 TiB of memory.
+_MAX_MEMORY_BYTES = 64 << 40
+
+
+def _bisect(lo: int, hi: int, below) -> int:
+    """The largest t in [lo, hi] with below(t) true, for a predicate true at lo and monotone (true, then false)."""
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if below(mid) else (lo, mid - 1)
+    return lo
+
+
+def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int, kernel_row: TaskRow | None,
+                           low: int, high: int) -> tuple[int, int] | None:  # fmt: skip
+    """The totalpages for which the kernel's choice prints its "score %u": the score falls as totalpages grows
+    (points*1000/totalpages, + adj on the 0..1000 scale), so the matching totalpages form one interval."""
+    if r.selected is None or kernel_row is None or not _eligible(kernel_row):
+        return None
+    printed = r.selected.score
+
+    def score(tp: int) -> int:
+        cands, _ = select_bad_process([kernel_row], tp, version, page_bytes, None)
+        return printed_kill_score(cands[0].points, tp, version)
+
+    if not score(high) <= printed <= score(low):
+        return None
+    first = _bisect(low, high, lambda tp: score(tp) > printed) + 1 if score(low) > printed else low
+    last = _bisect(first, high, lambda tp: score(tp) >= printed)
+    return (first, last) if score(first) == printed else None
+
+
+def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
+                        kernel_row: TaskRow | None, tp_source: str) -> _Run | None:  # fmt: skip
+    """Without totalpages the adj term (adj * totalpages / 1000) is unknown. Each candidate's points are linear in
+    totalpages/1000, so if one candidate wins at both ends of the possible range it wins everywhere between:
+    then the model's choice holds, with that caveat; else the choice depends on totalpages and is not made.
+    The range: from the biggest task to 64 TiB, or what a printed score allows."""
+    low = max((t.rss + (t.swapents or 0) for t in r.tasks if _eligible(t)), default=1) or 1
+    high = max(_MAX_MEMORY_BYTES // page_bytes, low)
+    how = f"from {low} pages (the biggest task) to {high} ({fmt_size(_MAX_MEMORY_BYTES)})"
+    if span := _totalpages_from_score(r, version, page_bytes, kernel_row, low, high):
+        low, high = span
+        how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
+
+    def run(tp: int) -> _Run:
+        return _runs(r, [version], tp, page_bytes, None, kernel_row)[0]
+
+    a, b = run(low), run(high)
+    if a.chosen is None or b.chosen is None:
+        return a
+    if a.chosen.tgid == b.chosen.tgid:
+        exp.notes.append(
+            f"totalpages unknown ({tp_source}): the model's choice is the same for any totalpages {how}; points are "
+            f"shown for {low}, no score is computed"
+        )
+        return a
+    cut = _bisect(low, high, lambda tp: run(tp).chosen.tgid == a.chosen.tgid)
+    exp.problems.append(
+        f"totalpages unknown ({tp_source}): adj weighs adj x totalpages/1000, and the model picks {a.chosen.comm} "
+        f"({a.chosen.pid}) up to {cut} pages ({fmt_size(cut * page_bytes)}) and {b.chosen.comm} ({b.chosen.pid}) "
+        "above: not compared"
+    )
+    return None
 
 
 # --- command -------------------------------------------------------------------------------------
@@ -599,14 +831,21 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
                     marks.append("model")
                 if e.kernel_selected and c.pid == e.kernel_selected.pid:
                     marks.append("kernel")
-                row = [str(i), str(c.pid), c.comm, str(c.rss), str(c.swapents), f"{c.pgtables_bytes // e.page_size}",
+                absent = "-"  # a column this dump does not have
+                row = [str(i), str(c.pid), c.comm, str(c.rss), absent if c.swapents is None else str(c.swapents),
+                       absent if c.pgtables_bytes is None else str(c.pgtables_bytes // e.page_size),
                        str(c.oom_score_adj), str(c.points)]  # fmt: skip
                 if with_score:
                     row.append(str(c.oom_score))
                 row.append(", ".join(marks))
                 table.add_row(*(Text(visible(cell)) for cell in row), style="bold" if marks else None)
             console.print(table)
-            console.print("(rss, swapents, pgtables in pages; points = rss + swapents + pgtables + adj x totalpages/1000)")
+            if e.era and scaled_score(KernelVersion.parse(e.era)):
+                console.print("(rss, swapents, pgtables in pages; points = (rss + swapents + pgtables) x 1000 / "
+                              "totalpages + adj, 1..1000; '-': the dump has no such column)")
+            else:
+                console.print("(rss, swapents, pgtables in pages; points = rss + swapents + pgtables + adj x "
+                              "totalpages/1000)")
         console.print(_verdict(e))
         for w in e.why:
             say(f"  - {w}")

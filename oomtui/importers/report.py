@@ -204,12 +204,18 @@ class OomReport(msgspec.Struct, kw_only=True):
     ram_pages: int | None = None
     reserved_pages: int | None = None
     total_swap_kb: int | None = None
+    free_swap_kb: int | None = None
+    highmem: bool = False  # a HighMem zone: a 32-bit kernel with more RAM than it maps (lowmem/highmem split)
     zone_present_kb: dict[int, int] = {}  # node -> sum of "present:" over its zones
     buddy_page_kb: int | None = None  # smallest block of the buddy lists ("Node 0 DMA: 0*4kB ...")
     memory: CgroupCounter | None = None
     memsw: CgroupCounter | None = None
     swap: CgroupCounter | None = None
+    arch: str | None = None  # from the release string or the register dump (see _ARCH_*)
+    arch_source: str | None = None
     task_columns: list[str] | None = None  # header of the task dump, without "pid" and "name"
+    task_header_line: int | None = None
+    tasks_state_line: bool = False  # 4.19+ "Tasks state (memory values in pages):" before the header
     task_pid_wide: bool = False  # 4.19+ "[  pid  ]" (c3b78b11efbb "larger PID pad") instead of "[ pid ]"
     tasks: list[TaskRow] = []
     selected: Selected | None = None
@@ -277,6 +283,17 @@ _CUT_ENDS = ("invoked", "oom-killer:", "Kill", "kill", "Killed", "killed", "proc
 _MEM_INFO = "Mem-Info:"
 _NO_KILLABLE = "Out of memory and no killable processes"
 _ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
+
+# The architecture: a distribution's release suffix, else the register dump of the stack trace (show_regs()).
+_ARCH_RELEASE = re.compile(
+    r"[.-](x86_64|amd64|i[3-6]86|686(?:-pae)?|aarch64|arm64|ppc64le|powerpc64le|ppc64|s390x|loongarch64|loong64"
+    r"|riscv64|armv7hl|armhf|armmp|sparc64|mips64el|ia64)\b"
+)
+_ARCH_NAMES = {"amd64": "x86_64", "686": "i686", "686-pae": "i686", "arm64": "aarch64", "powerpc64le": "ppc64le",
+               "loong64": "loongarch64", "armhf": "arm", "armv7hl": "arm", "armmp": "arm"}  # fmt: skip
+_ARCH_REGS = {"RIP: ": "x86_64", "EIP: ": "i686", "NIP: ": "powerpc", "NIP [": "powerpc", "pc : ": "aarch64",
+              "PC is at ": "arm", "ERA: ": "loongarch64", "Krnl PSW : ": "s390x"}  # fmt: skip
+_ARCH_REG_STARTS = tuple(_ARCH_REGS)
 
 _NUMERIC_COLUMNS = {
     "uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes",
@@ -585,6 +602,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
                 r.problems.append(f"line {no}: unknown task-dump columns {unknown}: rows not read")
             else:
                 r.task_columns = cols
+                r.task_header_line = no
                 r.task_pid_wide = len(m["pad"]) >= 2
         return
     if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
@@ -594,13 +612,21 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
             r.trigger_comm = r.trigger_comm or m["comm"]
             if rel := _RELEASE.search(m["rest"]):
                 r.kernel_release = rel[1]
+                if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
+                    r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
+        return
+    if r.arch is None and s.startswith(_ARCH_REG_STARTS):
+        reg = next(p for p in _ARCH_REG_STARTS if s.startswith(p))
+        r.arch, r.arch_source = _ARCH_REGS[reg], f"register dump ('{reg.strip()}' line)"
+        return
+    if s.startswith("Tasks state"):
+        r.tasks_state_line = True
         return
     if m := _PAGES.match(s):
         setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
         return
     if m := _SWAP.match(s):
-        if m["what"] == "Total":  # "Free swap" is not part of totalpages
-            r.total_swap_kb = int(m["kb"])
+        setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
         return
     if m := _CGROUP.match(s):
         if m["what"] != "kmem":  # kmem is part of "memory:" and not a limit of its own for the OOM killer
@@ -608,6 +634,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
             setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap"}[m["what"]], c)
         return
     if m := _ZONE.match(s):
+        r.highmem = r.highmem or "HighMem free:" in s
         node = int(m["node"] or 0)
         r.zone_present_kb = {**r.zone_present_kb, node: r.zone_present_kb.get(node, 0) + int(m["kb"])}
         return

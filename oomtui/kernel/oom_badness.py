@@ -102,3 +102,47 @@ def better_candidate(points: int, chosen_points: int, chosen_is_leader: bool, ve
     if points == chosen_points and version.leader_tie_break and chosen_is_leader:
         return False
     return True
+
+
+def root_bonus(version: KernelVersion) -> str | None:
+    """The CAP_SYS_ADMIN bonus oom_badness() gave in this era (kernel-model.md 1.7), in the kernel's words;
+    None from 4.17 ("mm, oom: remove 3% bonus for CAP_SYS_ADMIN processes")."""
+    if version.at_least(4, 17):
+        return None
+    if version.at_least(3, 14):
+        return "points -= points * 3 / 100"  # 3.14 "mm, oom: base root bonus on current usage"
+    if version.at_least(3, 8):
+        return "adj -= 30"
+    return "points -= 30"  # 2.6.36-3.7, on the 0..1000 scale
+
+
+def scaled_score(version: KernelVersion) -> bool:
+    """2.6.36-3.7 oom_badness() returned 0..1000 (points * 1000 / totalpages + adj, clamped); 3.8 "mm, oom:
+    normalize oom scores to oom_score_adj scale only for userspace" moved to page units."""
+    return not version.at_least(3, 8)
+
+
+def oom_badness_era(pages: int, adj: int, totalpages: int, version: KernelVersion, *, cap_sys_admin: bool) -> int:
+    """oom_badness() of an eligible task by the rules of its era (2.6.36 on), CAP_SYS_ADMIN bonus included.
+    `pages` = rss + swapents + page-table pages.
+
+    2.6.36-3.7: points = pages*1000/totalpages, -30 for CAP_SYS_ADMIN, + adj; <= 0 -> 1; capped at 1000.
+    3.8-3.13:   adj -= 30 for CAP_SYS_ADMIN; points = pages + adj * (totalpages/1000); <= 0 -> 1.
+    3.14-4.16:  points -= points*3/100 for CAP_SYS_ADMIN, then + adj * (totalpages/1000); <= 0 -> 1.
+    4.17 on:    badness_from() (no bonus; signed from 5.9).
+    """
+    bonus = root_bonus(version) if cap_sys_admin else None
+    if scaled_score(version):
+        points = pages * 1000 // max(totalpages, 1) - (30 if bonus else 0) + adj
+        return 1 if points <= 0 else min(points, 1000)
+    if bonus == "adj -= 30":
+        adj -= 30
+    elif bonus is not None:
+        pages -= pages * 3 // 100
+    return badness_from(pages, adj, totalpages // 1000, version.signed_badness)
+
+
+def printed_kill_score(chosen_points: int, totalpages: int, version: KernelVersion) -> int:
+    """The "score %u" of "Kill process %d (%s) score %u or sacrifice child": 2.6.36-3.7 printed the 0..1000
+    points themselves, 3.8-5.0 chosen_points * 1000 / totalpages."""
+    return chosen_points if scaled_score(version) else kill_score(chosen_points, totalpages)
