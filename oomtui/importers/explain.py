@@ -314,17 +314,18 @@ def _eligible(t: TaskRow) -> bool:
 
 def select_bad_process(
     tasks: list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int, global_totalpages: int | None,
-    cap_sys_admin: frozenset[int] = frozenset(),
+    cap_sys_admin: frozenset[int] = frozenset(), oom_skip: frozenset[int] = frozenset(),
 ) -> tuple[list[Candidate], Candidate | None]:
     """select_bad_process()/oom_evaluate_task() over the dump in its printed order, which is the kernel's scan
     order (for_each_process or mem_cgroup_scan_tasks). `cap_sys_admin`: scan positions (0-based) of the tasks
-    taken to hold CAP_SYS_ADMIN. Returns every eligible candidate and the chosen one."""
+    taken to hold CAP_SYS_ADMIN; `oom_skip`: scan positions of earlier victims whose mm has MMF_OOM_SKIP
+    (oom_evaluate_task skips them). Returns every eligible candidate and the chosen one."""
     candidates: list[Candidate] = []
     chosen: Candidate | None = None
     chosen_is_leader = False
     proc_score = version.oom_score_scaled_2000 and global_totalpages
     for i, t in enumerate(tasks):
-        if not _eligible(t):
+        if not _eligible(t) or i in oom_skip:
             continue
         has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
         pgt = _pgtables_bytes(t, page_bytes)
@@ -374,7 +375,7 @@ def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
 
 
 def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_bytes: int, global_tp: int | None,
-          kernel_row: TaskRow | None) -> list[_Run]:  # fmt: skip
+          kernel_row: TaskRow | None, oom_skip: frozenset[int]) -> list[_Run]:  # fmt: skip
     """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter. The report does
     not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root may lack it): kernel-model.md 1.7."""
     printed = r.selected.score if r.selected else None
@@ -393,7 +394,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
                             (frozenset({kidx}), f"only {name} holds CAP_SYS_ADMIN")]  # fmt: skip
             options.append((frozenset(), "no task holds CAP_SYS_ADMIN"))
         for caps, words in options:
-            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps)
+            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip)
             kc = next((c for c in cands if kernel_row is not None and c.tgid == kernel_row.tgid), None)
             score = score_max = None
             reproduces = printed is None
@@ -567,7 +568,18 @@ def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
     return notes
 
 
-def explain_report(r: OomReport) -> Explanation:
+def oom_skipped(r: OomReport, reaped: set[tuple[int, str]]) -> frozenset[int]:
+    """Scan positions of rows that are earlier victims the OOM reaper has been through (`reaped`: (pid, comm) of
+    the reaper lines of earlier reports): oom_reap_task() sets MMF_OOM_SKIP on the mm whether it reaped it or not
+    ("unable to reap"), so oom_evaluate_task() skips the task while it lingers (a D-state thread, a held
+    mmap_lock). Same pid (or tgid) and comm as the reaper line."""
+    if not reaped:
+        return frozenset()
+    return frozenset(i for i, t in enumerate(r.tasks) if (t.tgid, t.comm) in reaped or (t.pid, t.comm) in reaped)
+
+
+def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> Explanation:
+    """One report; `reaped`: (pid, comm) of the earlier reports' reaper lines in the same file (see oom_skipped)."""
     version, era_source = infer_era(r)
     page_bytes, page_source = infer_page_size(r)
     page_kb = page_bytes // 1024
@@ -607,13 +619,14 @@ def explain_report(r: OomReport) -> Explanation:
         return exp
     kernel_row = find_row(r, selected.pid) if selected else None
     printed = r.selected.score if r.selected else None
+    oom_skip = oom_skipped(r, reaped or set())
     if totalpages is None:
-        run = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source)
+        run = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source, oom_skip)
         if run is None:
             return exp
         tp_words = None
     else:
-        runs = _runs(r, _era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row)
+        runs = _runs(r, _era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
         run = _choose_run(runs, printed)
         tp_words = totalpages
         if run.version != version:
@@ -633,6 +646,10 @@ def explain_report(r: OomReport) -> Explanation:
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
     exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)
+    for i in sorted(oom_skip):
+        t = r.tasks[i]
+        exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
+                       "(MMF_OOM_SKIP), still listed")  # fmt: skip
     excluded = [t for t in r.tasks if not _eligible(t)]
     if excluded:
         names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
@@ -720,7 +737,7 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
 
 
 def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
-                        kernel_row: TaskRow | None, tp_source: str) -> _Run | None:  # fmt: skip
+                        kernel_row: TaskRow | None, tp_source: str, oom_skip: frozenset[int]) -> _Run | None:  # fmt: skip
     """Without totalpages the adj term (adj * totalpages / 1000) is unknown. Each candidate's points are linear in
     totalpages/1000, so if one candidate wins at both ends of the possible range it wins everywhere between:
     then the model's choice holds, with that caveat; else the choice depends on totalpages and is not made.
@@ -733,7 +750,7 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
         how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
 
     def run(tp: int) -> _Run:
-        return _runs(r, [version], tp, page_bytes, None, kernel_row)[0]
+        return _runs(r, [version], tp, page_bytes, None, kernel_row, oom_skip)[0]
 
     a, b = run(low), run(high)
     if a.chosen is None or b.chosen is None:
@@ -768,7 +785,11 @@ def _read(file: str) -> str:
 
 
 def explain_text(text: str) -> list[Explanation]:
-    return [explain_report(r) for r in parse_reports(text)]
+    out, reaped = [], set()
+    for r in parse_reports(text):
+        out.append(explain_report(r, reaped))
+        reaped |= {(p.pid, p.comm) for p in r.reaper}
+    return out
 
 
 def main(args: argparse.Namespace) -> int:
