@@ -231,6 +231,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s = sub.add_parser("explain", help="explain a real OOM report: who the kernel killed and why")
     s.add_argument("file", metavar="FILE", help="a file with one or more OOM reports (dmesg, journalctl, syslog, mail); - for stdin")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--sort", default="points", choices=["points", "pid", "comm", "rss", "swapents", "pgtables", "adj",
+                   "oom_score", "order"], help="order of the task table (default: points; order = the kernel's scan order)")
+    s.add_argument("--all", action="store_true", help="show every row of the task dump, not the top 10")
     s.set_defaults(func=_cmd_explain)
 
     s = sub.add_parser("import", help="turn a real OOM report into a scene that replays it")

@@ -26,9 +26,11 @@ from ..kernel.oom_badness import (
 )
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
+from . import analysis
 from .report import OomReport, TaskRow, node_list, parse_reports
 
 RANKING_SIZE = 10
+FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
 # The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
 # neither the verdict's total-vm nor the buddy lists measure it. arm64 varies (4K Debian/Ubuntu/RHEL 9, 16K
@@ -61,7 +63,8 @@ class Candidate(msgspec.Struct, kw_only=True):
     pgtables_bytes: int | None  # None: no page-table column (2.6.36-3.5)
     oom_score_adj: int
     cap_sys_admin: bool = False  # assumed to hold CAP_SYS_ADMIN (the root bonus before 4.17; see Explanation)
-    points: int
+    points: int | None  # None: not a candidate (see ineligible)
+    ineligible: str | None = None  # why the kernel never chooses it
     oom_score: int | None = None  # /proc/PID/oom_score the process had (5.9+ formula, global totalpages)
     scan_order: int  # position in the task dump = the kernel's scan order
 
@@ -81,6 +84,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     lines: list[int]  # first and last line of the report in the input
     kernel_victim: Task | None  # the "Killed process" line, else the oom-kill: line, else the reaper line
     kernel_victim_source: str | None
+    kernel_victim_rss_kb: int | None = None  # anon + file + shmem rss on the "Killed process" line
     kernel_selected: Task | None  # pre-5.1 "Kill process ... or sacrifice child"; else the killed one
     kernel_victim_is: str | None = None  # of kernel_selected: "same", "thread", "child", "unknown" (kinship)
     model_victim: Task | None
@@ -106,11 +110,19 @@ class Explanation(msgspec.Struct, kw_only=True):
     why: list[str] = []
     notes: list[str] = []
     problems: list[str] = []
+    memory: analysis.Memory | None = None
+    allocation: analysis.Allocation | None = None
+    memcg: analysis.Memcg | None = None
+    cause: analysis.Cause | None = None
+    advice: list[str] = []
+    platform: analysis.Platform | None = None
+    tasks: list[Candidate] = []  # every row of the task dump in scan order, with its points and oom_score
 
 
 class ExplainOutput(msgspec.Struct):
     file: str
     reports: list[Explanation]
+    format_version: int = FORMAT_VERSION
 
 
 # --- era ------------------------------------------------------------------------------
@@ -580,6 +592,43 @@ def oom_skipped(r: OomReport, reaped: set[tuple[int, str]]) -> frozenset[int]:
 
 def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> Explanation:
     """One report; `reaped`: (pid, comm) of the earlier reports' reaper lines in the same file (see oom_skipped)."""
+    exp = _explain_victim(r, reaped or set())
+    version = KernelVersion.parse(exp.era) if exp.era else None
+    mem = analysis.memory(r, exp.page_size)
+    alloc = analysis.allocation(r, version, exp.page_size)
+    cg = analysis.memcg(r)
+    victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
+    biggest = max(r.tasks, key=lambda t: t.rss + (t.swapents or 0), default=None)
+    cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
+    exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
+    exp.advice = analysis.advice(cause, r, mem, cg, victim, biggest, exp.page_size)
+    exp.platform = analysis.platform(r)
+    if (k := r.killed) is not None and k.anon_rss_kb is not None:
+        exp.kernel_victim_rss_kb = k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)
+    return exp
+
+
+def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[int], page_bytes: int) -> list[Candidate]:
+    """Every row in scan order: the candidates as scored, the others with the reason they are never chosen."""
+    by_order = {c.scan_order: c for c in candidates}
+    out = []
+    for i, t in enumerate(r.tasks):
+        if (c := by_order.get(i + 1)) is not None:
+            out.append(c)
+            continue
+        why = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if t.oom_score_adj == OOM_SCORE_ADJ_MIN
+               else "global init" if t.pid == 1 else "an earlier victim with MMF_OOM_SKIP" if i in oom_skip
+               else "not scored")  # fmt: skip
+        has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
+        out.append(Candidate(
+            pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
+            pgtables_bytes=_pgtables_bytes(t, page_bytes) if has_pgt else None, oom_score_adj=t.oom_score_adj,
+            points=None, ineligible=why, scan_order=i + 1,
+        ))  # fmt: skip
+    return out
+
+
+def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     version, era_source = infer_era(r)
     page_bytes, page_source = infer_page_size(r)
     page_kb = page_bytes // 1024
@@ -619,7 +668,7 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
         return exp
     kernel_row = find_row(r, selected.pid) if selected else None
     printed = r.selected.score if r.selected else None
-    oom_skip = oom_skipped(r, reaped or set())
+    oom_skip = oom_skipped(r, reaped)
     if totalpages is None:
         run = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source, oom_skip)
         if run is None:
@@ -643,6 +692,7 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
     ranked = _ranked(candidates, chosen)
+    exp.tasks = _all_tasks(r, candidates, oom_skip, page_bytes)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
     exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)
@@ -801,7 +851,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(msgspec.json.encode(ExplainOutput(args.file, explanations)).decode() + "\n")
     else:
-        print_explanations(args.file, explanations)
+        print_explanations(args.file, explanations, getattr(args, "sort", "points"), getattr(args, "all", False))
     return 0
 
 
@@ -812,9 +862,33 @@ def import_main(args: argparse.Namespace) -> int:
     return to_scene_main(args)
 
 
-def print_explanations(file: str, explanations: list[Explanation]) -> None:
-    """The human report. Comm names, file names and report text are user data: they are printed as rich
-    Text (never parsed as markup), so a comm like "[/x]" or a file "oom[x].log" prints as it is."""
+SORT_COLUMNS = {"points": None, "pid": "pid", "comm": "comm", "rss": "rss", "swapents": "swapents",
+                "pgtables": "pgtables_bytes", "adj": "oom_score_adj", "oom_score": "oom_score", "order": "scan_order"}
+
+
+def _sorted_tasks(e: Explanation, sort: str, every: bool) -> tuple[list[Candidate], str]:
+    """The rows of the task table and its title: the top ones by points, or every row, by `sort`."""
+    if sort == "points" and not every:
+        return e.ranking, f"top {len(e.ranking)} of {e.candidates} candidates, by points"
+    rows = e.tasks if every else [c for c in e.tasks if c.points is not None]
+    if sort == "points":
+        order = {id(c): i for i, c in enumerate(_ranked([c for c in rows if c.points is not None], e.ranking[0]))}
+        rows = sorted(rows, key=lambda c: order.get(id(c), len(order) + c.scan_order))
+    else:
+        key = SORT_COLUMNS[sort]
+        numeric = key != "comm"
+        rows = sorted(rows, key=lambda c: (getattr(c, key) is None, getattr(c, key) or (0 if numeric else "")),
+                      reverse=False if key in ("comm", "pid", "scan_order") else True)  # fmt: skip
+        if key not in ("comm", "pid", "scan_order"):  # largest first; rows without the value last
+            rows = sorted(rows, key=lambda c: getattr(c, key) is None)
+    shown = "every row" if every else f"{len(rows)} candidates"
+    return rows if every or sort != "points" else rows[:RANKING_SIZE], f"{shown} of the task dump, by {sort}"
+
+
+def print_explanations(file: str, explanations: list[Explanation], sort: str = "points", every: bool = False) -> None:
+    """The human report, in a sysadmin's words first (what happened, memory, what to do), the kernel's detail
+    after. Comm names, file names and report text are user data: they are printed as rich Text (never parsed
+    as markup), so a comm like "[/x]" or a file "oom[x].log" prints as it is."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -831,49 +905,125 @@ def print_explanations(file: str, explanations: list[Explanation]) -> None:
     for e in explanations:
         title = visible(f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})")
         console.rule(Text(title, style="bold"))
+        if e.platform and (line := _platform_words(e.platform)):
+            say(("machine:", "bold"), f" {line}")
+        if e.cause:
+            say(("what happened:", "bold"), f" {e.cause.text}")
+        if e.memory and (line := _memory_words(e.memory)):
+            say(("memory:", "bold"), f" {line}")
+        if e.allocation and (line := _allocation_words(e)):
+            say(("allocation:", "bold"), f" {line}")
+        if e.memcg and (line := _memcg_words(e.memcg)):
+            say(("memcg:", "bold"), f" {line}")
+        console.print(_verdict(e))
+        for w in e.why:
+            say(f"  - {w}")
+        if e.advice:
+            say(("what to do:", "bold"))
+            for i, a in enumerate(e.advice, 1):
+                say(f"  {i}. {a}")
         era = f"{e.era} ({e.era_source})" if e.era else e.era_source
-        say(f"kernel era: {era}")
+        say(("kernel era:", "dim"), f" {era}")
         if e.trigger:
-            say(f"trigger: {e.trigger.comm or '?'}" + (f" ({e.trigger.pid})" if e.trigger.pid is not None else ""))
-        say(f"constraint: {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
+            say(("trigger:", "dim"), f" {e.trigger.comm or '?'}" + (f" ({e.trigger.pid})" if e.trigger.pid is not None else ""))
+        say(("constraint:", "dim"), f" {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
         if e.page_size != 4096:
-            say(f"page size: {e.page_size // 1024} KiB ({e.page_size_source})")
+            say(("page size:", "dim"), f" {e.page_size // 1024} KiB ({e.page_size_source})")
         if e.ranking:
-            table = Table(title=f"top {len(e.ranking)} of {e.candidates} candidates, by points", title_justify="left")
-            for col in ("#", "pid", "comm", "rss", "swapents", "pgtables", "adj", "points"):
+            rows, caption = _sorted_tasks(e, sort, every)
+            table = Table(title=caption, title_justify="left")
+            for col in ("scan", "pid", "comm", "rss", "swapents", "pgtables", "adj", "points"):
                 table.add_column(col, justify="left" if col == "comm" else "right")
-            with_score = any(c.oom_score is not None for c in e.ranking)
+            with_score = any(c.oom_score is not None for c in rows)
             if with_score:
                 table.add_column("oom_score", justify="right")
             table.add_column("")
-            for i, c in enumerate(e.ranking, 1):
+            for c in rows:
                 marks = []
                 if e.model_victim and c.pid == e.model_victim.pid:
                     marks.append("model")
                 if e.kernel_selected and c.pid == e.kernel_selected.pid:
                     marks.append("kernel")
-                absent = "-"  # a column this dump does not have
-                row = [str(i), str(c.pid), c.comm, str(c.rss), absent if c.swapents is None else str(c.swapents),
+                if c.ineligible:
+                    marks.append(f"never: {c.ineligible}")
+                absent = "-"  # a column this dump does not have, or no points
+                row = [str(c.scan_order), str(c.pid), c.comm, str(c.rss), absent if c.swapents is None else str(c.swapents),
                        absent if c.pgtables_bytes is None else str(c.pgtables_bytes // e.page_size),
-                       str(c.oom_score_adj), str(c.points)]  # fmt: skip
+                       str(c.oom_score_adj), absent if c.points is None else str(c.points)]  # fmt: skip
                 if with_score:
-                    row.append(str(c.oom_score))
+                    row.append(absent if c.oom_score is None else str(c.oom_score))
                 row.append(", ".join(marks))
-                table.add_row(*(Text(visible(cell)) for cell in row), style="bold" if marks else None)
+                style = "bold" if {"model", "kernel"} & set(marks) else "dim" if c.ineligible else None
+                table.add_row(*(Text(visible(cell)) for cell in row), style=style)
             console.print(table)
             if e.era and scaled_score(KernelVersion.parse(e.era)):
-                console.print("(rss, swapents, pgtables in pages; points = (rss + swapents + pgtables) x 1000 / "
-                              "totalpages + adj, 1..1000; '-': the dump has no such column)")
+                console.print("(scan: position in the dump, the kernel's scan order; rss, swapents, pgtables in pages; points = (rss + swapents + pgtables) "
+                              "x 1000 / totalpages + adj, 1..1000; '-': the dump has no such column)")
             else:
-                console.print("(rss, swapents, pgtables in pages; points = rss + swapents + pgtables + adj x "
-                              "totalpages/1000)")
-        console.print(_verdict(e))
-        for w in e.why:
-            say(f"  - {w}")
+                console.print("(scan: position in the dump, the kernel's scan order; rss, swapents, pgtables in pages; points = rss + swapents + pgtables "
+                              "+ adj x totalpages/1000)")
         for n in e.notes:
             say("  ", ("note:", "dim"), f" {n}")
         for p in e.problems:
             say("  ", ("problem:", "yellow"), f" {p}")
+
+
+def _kb(kb: int | None) -> str:
+    return "?" if kb is None else fmt_size(kb * 1024)
+
+
+def _platform_words(p: analysis.Platform) -> str:
+    parts = [f"Linux {p.kernel}" if p.kernel else None, p.distribution and f"({p.distribution})",
+             p.arch and f"on {p.arch}", p.hardware and f"- {p.hardware}"]  # fmt: skip
+    return " ".join(x for x in parts if x)
+
+
+def _memory_words(m: analysis.Memory) -> str | None:
+    if m.ram_kb is None and m.tasks_rss_kb is None:
+        return None
+    parts = []
+    if m.ram_kb is not None:
+        free = f", {_kb(m.free_kb)} free ({100 * m.free_kb / m.ram_kb:.0f} %)" if m.free_kb is not None else ""
+        parts.append(f"RAM {_kb(m.ram_kb)}{free}")
+    if m.swap_total_kb == 0:
+        parts.append("no swap")
+    elif m.swap_total_kb is not None:
+        used = m.swap_used_kb if m.swap_used_kb is not None else m.swap_total_kb - (m.swap_free_kb or 0)
+        parts.append(f"swap {_kb(used)} of {_kb(m.swap_total_kb)} used ({100 * used / m.swap_total_kb:.0f} %)")
+    went = [f"{u.what} {_kb(u.kb)}" + (f" ({u.percent:.0f} %)" if u.percent is not None else "")
+            for u in m.where if u.what != "free"][:4]  # fmt: skip
+    if went:
+        parts.append("held by " + ", ".join(went))
+    return "; ".join(parts)
+
+
+def _allocation_words(e: Explanation) -> str | None:
+    a = e.allocation
+    if a.order == -1:
+        return "none: a manual OOM (sysrq-f) asks for no memory"
+    flags = "|".join(a.gfp_flags) if a.gfp_flags else a.gfp_mask or "?"
+    who = e.trigger.comm if e.trigger and e.trigger.comm else "the trigger"
+    size = f"order {a.order} ({_kb(a.size_kb)})" if a.size_kb is not None else f"order {a.order}"
+    out = f"{who} asked for {size}, {flags}, from any zone up to {a.zone}: {a.verdict}"
+    if a.last_attempt:
+        out += f"; the kernel's last try: {a.last_attempt}"
+    if a.fragmentation != "unknown" or a.order:
+        out += f"; memory {a.fragmentation}"
+    return out
+
+
+def _memcg_words(c: analysis.Memcg) -> str | None:
+    if c.usage_kb is None and c.path is None:
+        return None
+    limit = "no limit" if c.limit_kb is None else f"limit {_kb(c.limit_kb)}"
+    out = f"{c.path or '?'}: {_kb(c.usage_kb)} used, {limit}"
+    if c.failcnt:
+        out += f", {c.failcnt} failed charges"
+    if c.swap_limit_kb == 0:
+        out += "; swap disabled for this cgroup"
+    elif c.swap_usage_kb is not None:
+        out += f"; swap {_kb(c.swap_usage_kb)} used" + ("" if c.swap_limit_kb is None else f" of {_kb(c.swap_limit_kb)}")
+    return out
 
 
 def _verdict(e: Explanation):

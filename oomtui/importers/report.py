@@ -179,7 +179,24 @@ class CgroupCounter(msgspec.Struct, kw_only=True):
     """memcg "memory:", "memory+swap:", "swap:" or "kmem:" line (kB)."""
 
     limit_kb: int
+    usage_kb: int | None = None
     failcnt: int | None = None
+
+
+class Zone(msgspec.Struct, kw_only=True):
+    """A show_free_areas() zone line ("Node 0 Normal free:...kB min:... low:... high:...") and its
+    lowmem_reserve[] (pages, indexed by the requesting zone) and buddy counts (free blocks per order)."""
+
+    node: int
+    name: str
+    free_kb: int
+    min_kb: int | None = None
+    low_kb: int | None = None
+    high_kb: int | None = None
+    present_kb: int | None = None
+    managed_kb: int | None = None
+    lowmem_reserve: list[int] | None = None
+    free_blocks: list[int] | None = None  # buddy line: count of free blocks of order 0, 1, ...
 
 
 class OomReport(msgspec.Struct, kw_only=True):
@@ -195,6 +212,8 @@ class OomReport(msgspec.Struct, kw_only=True):
     order: int | None = None  # -1: sysrq-f (moom_callback)
     header_has_nodemask: bool = False  # 4.x "invoked oom-killer: ..., nodemask=..., order="
     kernel_release: str | None = None  # from "CPU: ... Comm: ... <release> #n" or "Pid: ..., comm: ..."
+    kernel_build: str | None = None  # what follows the release ("#19-Ubuntu", "#1 Debian 5.10.209-2")
+    hardware: str | None = None  # "Hardware name: ..."
     constraint: str | None = None  # oom-kill: line (5.0+)
     nodemask: str | None = None
     mems_allowed: str | None = None
@@ -211,6 +230,13 @@ class OomReport(msgspec.Struct, kw_only=True):
     memory: CgroupCounter | None = None
     memsw: CgroupCounter | None = None
     swap: CgroupCounter | None = None
+    kmem: CgroupCounter | None = None
+    memcg_stats: dict[str, int] = {}  # memory.stat of the OOM memcg, in bytes (v1 "rss:...KB" converted)
+    memcg_stats_of: str | None = None
+    meminfo: dict[str, int] = {}  # Mem-Info summary ("active_anon:... free:... slab_unreclaimable:..."), pages
+    pagecache_pages: int | None = None  # "%lu total pagecache pages"
+    swapcache_pages: int | None = None  # "%lu pages in swap cache"
+    zones: list[Zone] = []
     arch: str | None = None  # from the release string or the register dump (see _ARCH_*)
     arch_source: str | None = None
     task_columns: list[str] | None = None  # header of the task dump, without "pid" and "name"
@@ -273,8 +299,18 @@ _MEMCG_TASK = re.compile(r"^Task in (?P<task>\S+) killed as a result of limit of
 _OOM_GROUP = re.compile(r"^Tasks in (?P<memcg>.*) are going to be killed due to memory\.oom\.group set")
 _PAGES = re.compile(r"^(?P<n>\d{1,20}) pages (?P<what>RAM|reserved)$")
 _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
-_ZONE = re.compile(r"^(?:Node (?P<node>\d{1,20}) )?(?:DMA32|DMA|Normal|HighMem|Movable|Device) free:\d+kB\b.*?\bpresent:(?P<kb>\d{1,20})kB")
-_BUDDY = re.compile(r"^(?:Node \d+ )?(?:DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d{1,20})kB")
+_BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
+_BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
+_ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
+_ZONE_FIELD = re.compile(r"\b(min|low|high|present|managed):(\d{1,20})kB")
+_RESERVE = re.compile(r"lowmem_reserve\[\]:((?:\s+\d{1,20})+)")
+_MEMINFO_PAIR = re.compile(r"([a-z_]+):(\d{1,20})(?=\s|$)")
+_MEMINFO_LINE = re.compile(r"^[a-z_]+:\d")
+_MEMCG_STATS = re.compile(r"^Memory cgroup stats for (?P<memcg>[^:]*):(?P<rest>.*)$")
+_MEMCG_V1_STAT = re.compile(r"([a-z_]+):(\d{1,20})KB")
+_MEMCG_V2_STAT = re.compile(r"^([a-z_]+) (\d{1,20})$")
+_PIECE = re.compile(r"^(?:\d{1,20}|\d{1,20}\*\d{1,20}kB|\([A-Z]+\)|= \d{1,20}kB)$")  # a pr_cont piece of the above
+_PAGECACHE = re.compile(r"^(?P<n>\d{1,20}) (?:pages in )?(?P<what>total pagecache|swap cache)(?: pages)?$")
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
 _TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
 _TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d{1,20})\]\s+(?P<rest>.*)$")
@@ -320,6 +356,12 @@ class _Lines:
         joined = f"{cur} {nxt}"
         self.lines[self.i] = (no, joined)
         return joined
+
+    def join_pieces(self, piece: re.Pattern) -> str:
+        """Append every following line that is a piece of this one (printk continuations split apart)."""
+        while (nxt := self.peek()) is not None and piece.match(nxt):
+            self.join_next()
+        return self.lines[self.i][1]
 
     def join_while(self, line: str, incomplete) -> str:
         for _ in range(_MAX_JOINS):
@@ -612,6 +654,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
             r.trigger_comm = r.trigger_comm or m["comm"]
             if rel := _RELEASE.search(m["rest"]):
                 r.kernel_release = rel[1]
+                r.kernel_build = m["rest"][rel.end() - 1 :].strip()
                 if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
                     r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
         return
@@ -622,6 +665,9 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     if s.startswith("Tasks state"):
         r.tasks_state_line = True
         return
+    if s.startswith("Hardware name: "):
+        r.hardware = s[len("Hardware name: ") :]
+        return
     if m := _PAGES.match(s):
         setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
         return
@@ -629,17 +675,31 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
         return
     if m := _CGROUP.match(s):
-        if m["what"] != "kmem":  # kmem is part of "memory:" and not a limit of its own for the OOM killer
-            c = CgroupCounter(limit_kb=int(m["l"]), failcnt=int(m["f"]) if m["f"] else None)
-            setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap"}[m["what"]], c)
+        # kmem is part of "memory:" and not a limit of its own for the OOM killer: kept for the words only
+        c = CgroupCounter(limit_kb=int(m["l"]), usage_kb=int(m["u"]), failcnt=int(m["f"]) if m["f"] else None)
+        setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap", "kmem": "kmem"}[m["what"]], c)
         return
-    if m := _ZONE.match(s):
-        r.highmem = r.highmem or "HighMem free:" in s
-        node = int(m["node"] or 0)
-        r.zone_present_kb = {**r.zone_present_kb, node: r.zone_present_kb.get(node, 0) + int(m["kb"])}
+    if s.startswith(("Node ", "DMA", "Normal", "HighMem", "Movable", "lowmem_reserve[]:")) and s.endswith(":"):
+        s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own
+    if s.startswith(("Node ", "DMA", "Normal", "HighMem", "Movable")) and _read_zone_line(r, s):
         return
-    if r.buddy_page_kb is None and (m := _BUDDY.match(s)):
-        r.buddy_page_kb = int(m["kb"])
+    if s.startswith("lowmem_reserve[]:"):
+        if r.zones and (m := _RESERVE.match(s)):
+            r.zones[-1].lowmem_reserve = [int(x) for x in m[1].split()]
+        return
+    if _MEMINFO_LINE.match(s):  # the Mem-Info summary: "key:pages" pairs
+        r.meminfo = {**r.meminfo, **{k: int(v) for k, v in _MEMINFO_PAIR.findall(s)}}
+        return
+    if r.memcg_stats_of is not None and r.task_columns is None and (m := _MEMCG_V2_STAT.match(s)):
+        r.memcg_stats = {**r.memcg_stats, m[1]: int(m[2])}  # v2 memory.stat: one "key bytes" a line
+        return
+    if m := _MEMCG_STATS.match(s):
+        if r.memcg_stats_of is None:  # the first is the OOM memcg's own (v1 then prints its children)
+            r.memcg_stats_of = m["memcg"]
+            r.memcg_stats = {k: int(v) * 1024 for k, v in _MEMCG_V1_STAT.findall(m["rest"])}
+        return
+    if m := _PAGECACHE.match(s):
+        setattr(r, "pagecache_pages" if m["what"] == "total pagecache" else "swapcache_pages", int(m["n"]))
         return
     if m := _MEMCG_TASK.match(s):
         r.memcg_task_line = True
@@ -654,6 +714,31 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         r.already_exiting = True
     elif r.mems_allowed is None and (m := re.search(r"\bcpuset=\S* mems_allowed=(?P<nodes>[\d,-]+)$", s)):
         r.mems_allowed = m["nodes"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
+
+
+def _read_zone_line(r: OomReport, s: str) -> bool:
+    """A zone's watermark line (with lowmem_reserve[] appended, as some kernels print it) or its buddy line."""
+    if m := _ZONE_LINE.match(s):
+        node = int(m["node"] or 0)
+        f = {k: int(v) for k, v in _ZONE_FIELD.findall(s)}
+        z = Zone(node=node, name=m["zone"], free_kb=int(m["free"]), min_kb=f.get("min"), low_kb=f.get("low"),
+                 high_kb=f.get("high"), present_kb=f.get("present"), managed_kb=f.get("managed"))  # fmt: skip
+        if res := _RESERVE.search(s):
+            z.lowmem_reserve = [int(x) for x in res[1].split()]
+        r.zones = [*r.zones, z]
+        r.highmem = r.highmem or z.name == "HighMem"
+        if z.present_kb is not None:
+            r.zone_present_kb = {**r.zone_present_kb, node: r.zone_present_kb.get(node, 0) + z.present_kb}
+        return True
+    if m := _BUDDY.match(s):
+        if r.buddy_page_kb is None:
+            r.buddy_page_kb = int(m["kb"])
+        node = int(m["node"] or 0)
+        z = next((z for z in r.zones if z.node == node and z.name == m["zone"]), None)
+        if z is not None:
+            z.free_blocks = [int(n) for n, _ in _BUDDY_BLOCK.findall(s)]
+        return True
+    return False
 
 
 def _read_oom_kill_line(r: OomReport, no: int, s: str) -> None:

@@ -1,0 +1,446 @@
+"""Why memory ran out, from a report's Mem-Info, zones, memcg lines and allocation header (issue 9 §3).
+
+What OOMAnalyser reads from a report (memory summary, GFP flags, the watermark check, fragmentation, memcg usage,
+platform) plus a diagnosis (`cause`) and what to do about it on that machine (`advice`). The victim selection is
+oomtui.importers.explain; this module only reads what the kernel printed about memory.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from ..kernel.version import KernelVersion
+from ..scene.units import fmt_size
+from .report import OomReport, TaskRow, Zone
+
+# --- GFP flags -------------------------------------------------------------------------------------------------
+
+# Bits that kept their value in every era since 2.6: the zone modifiers and __GFP_HIGH (include/linux/gfp.h).
+GFP_DMA, GFP_HIGHMEM, GFP_DMA32, GFP_MOVABLE, GFP_HIGH = 0x01, 0x02, 0x04, 0x08, 0x20
+
+# The flag bits of 3.10 (include/linux/gfp.h at v3.10), for reports printed before 4.5, whose header shows the
+# mask as a number only (%pGg names came with 4.5). The bits were renumbered in 4.4 (__GFP_WAIT split into
+# __GFP_DIRECT_RECLAIM|__GFP_KSWAPD_RECLAIM), so this table is used for 3.x-4.3 only.
+GFP_BITS_3_10 = {
+    0x01: "__GFP_DMA", 0x02: "__GFP_HIGHMEM", 0x04: "__GFP_DMA32", 0x08: "__GFP_MOVABLE", 0x10: "__GFP_WAIT",
+    0x20: "__GFP_HIGH", 0x40: "__GFP_IO", 0x80: "__GFP_FS", 0x100: "__GFP_COLD", 0x200: "__GFP_NOWARN",
+    0x400: "__GFP_REPEAT", 0x800: "__GFP_NOFAIL", 0x1000: "__GFP_NORETRY", 0x2000: "__GFP_MEMALLOC",
+    0x4000: "__GFP_COMP", 0x8000: "__GFP_ZERO", 0x10000: "__GFP_NOMEMALLOC", 0x20000: "__GFP_HARDWALL",
+    0x40000: "__GFP_THISNODE", 0x80000: "__GFP_RECLAIMABLE", 0x100000: "__GFP_KMEMCG", 0x200000: "__GFP_NOTRACK",
+    0x400000: "__GFP_NO_KSWAPD", 0x800000: "__GFP_OTHER_NODE", 0x1000000: "__GFP_WRITE",
+}  # fmt: skip
+GFP_COMPOSITES_3_10 = [  # the largest first, as %pGg names them
+    ("GFP_HIGHUSER_MOVABLE", 0x200DA), ("GFP_HIGHUSER", 0x200D2), ("GFP_USER", 0x200D0),
+    ("GFP_TEMPORARY", 0x800D0), ("GFP_KERNEL", 0xD0), ("GFP_NOFS", 0x50), ("GFP_NOIO", 0x10), ("GFP_ATOMIC", 0x20),
+]  # fmt: skip
+
+
+def gfp_flags(gfp_mask: str, version: KernelVersion | None) -> tuple[list[str] | None, str]:
+    """The flag names of a printed gfp_mask ("0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)" or "0x201da"), and
+    where they come from."""
+    if "(" in gfp_mask:
+        names = gfp_mask[gfp_mask.index("(") + 1 : gfp_mask.rindex(")")] if ")" in gfp_mask else ""
+        return [n.strip() for n in names.split("|") if n.strip()], "as printed (%pGg)"
+    if version is not None and version.at_least(4, 4):
+        return None, "the mask is printed as a number and this era's flag table is not known to oomtui"
+    mask = int(gfp_mask, 16)
+    out = []
+    for name, bits in GFP_COMPOSITES_3_10:
+        if mask & bits == bits:
+            out.append(name)
+            mask &= ~bits
+            break
+    for bit, name in GFP_BITS_3_10.items():
+        if mask & bit:
+            out.append(name)
+            mask &= ~bit
+    if mask:
+        out.append(hex(mask))
+    return out, "decoded with the 3.10 flag table (kernels 3.x to 4.3 print the mask as a number)"
+
+
+# --- zones and the watermark check ------------------------------------------------------------------------------
+
+ZONE_ORDER = ["DMA", "DMA32", "Normal", "HighMem", "Movable", "Device"]
+
+
+class ZoneCheck(msgspec.Struct, kw_only=True):
+    node: int
+    zone: str
+    free_kb: int
+    min_kb: int | None
+    low_kb: int | None
+    high_kb: int | None
+    reserve_kb: int  # lowmem_reserve[highest_zoneidx]: what this zone keeps back from a request for a higher zone
+    below: str | None  # the lowest watermark the request fails here: "min", "low", "high"; None: passes all
+    free_block: bool | None  # a free block of the request's order (None: no buddy line)
+    free_blocks: list[int] | None = None  # the buddy line: free blocks of order 0, 1, ...
+
+
+class Allocation(msgspec.Struct, kw_only=True):
+    gfp_mask: str | None
+    gfp_flags: list[str] | None
+    gfp_flags_source: str
+    order: int | None
+    size_kb: int | None  # PAGE_SIZE << order
+    zone: str | None  # the highest zone the request may use (gfp_zone())
+    verdict: str | None  # against the low watermark, as OOMAnalyser checks it; None: a manual OOM
+    last_attempt: str | None  # what the kernel's last try before the OOM checked: the high watermark
+    fragmentation: str  # "not fragmented", "fragmented", "unknown"
+    zones: list[ZoneCheck] = []
+
+
+def _zone_target(gfp: int, r: OomReport) -> str:
+    """gfp_zone(): the highest zone a request may use. __GFP_HIGHMEM|__GFP_MOVABLE -> ZONE_MOVABLE (then every
+    lower zone), __GFP_HIGHMEM -> HighMem on a 32-bit highmem kernel, Normal on 64-bit."""
+    if gfp & GFP_DMA:
+        return "DMA"
+    if gfp & GFP_DMA32:
+        return "DMA32"
+    if gfp & GFP_HIGHMEM and gfp & GFP_MOVABLE:
+        return "Movable"
+    if gfp & GFP_HIGHMEM and r.highmem:
+        return "HighMem"
+    return "Normal"
+
+
+def _configured_zones(r: OomReport) -> list[str]:
+    """The zone indexes of the kernel (lowmem_reserve[] has one entry per configured zone): DMA32 on 64-bit, HighMem
+    on 32-bit highmem kernels, Movable always; Device fills the array where it is longer."""
+    names = {z.name for z in r.zones}
+    out = ["DMA"] + (["DMA32"] if "DMA32" in names or not r.highmem else []) + ["Normal"]
+    out += (["HighMem"] if r.highmem else []) + ["Movable", "Device"]
+    return out
+
+
+def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool) -> ZoneCheck:
+    """__zone_watermark_ok(): free minus (1 << order) - 1 pages must stay above mark + lowmem_reserve; an order > 0
+    request also needs a free block of that order. __GFP_HIGH (ALLOC_HIGH) halves the mark."""
+    reserve = (z.lowmem_reserve or [])
+    reserve_kb = reserve[min(idx, len(reserve) - 1)] * page_kb if reserve else 0
+    free = z.free_kb - ((1 << max(order, 0)) - 1) * page_kb
+    below = None
+    for name, mark in (("min", z.min_kb), ("low", z.low_kb), ("high", z.high_kb)):
+        if mark is None:
+            continue
+        if harder and name != "high":  # the last attempt (high) runs without ALLOC_HIGH
+            mark -= mark // 2
+        if free <= mark + reserve_kb:
+            below = name
+            break
+    block = None
+    if z.free_blocks is not None:
+        block = order <= 0 or any(z.free_blocks[order:])
+    return ZoneCheck(node=z.node, zone=z.name, free_kb=z.free_kb, min_kb=z.min_kb, low_kb=z.low_kb, high_kb=z.high_kb,
+                     reserve_kb=reserve_kb, below=below, free_block=block, free_blocks=z.free_blocks)  # fmt: skip
+
+
+_RANK = {"min": 0, "low": 1, "high": 2, None: 3}
+
+
+def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int) -> Allocation | None:
+    if r.gfp_mask is None and r.order is None:
+        return None
+    page_kb = page_bytes // 1024
+    flags, source = gfp_flags(r.gfp_mask, version) if r.gfp_mask else (None, "no header line")
+    gfp = int(r.gfp_mask.split("(")[0], 16) if r.gfp_mask else 0
+    order = r.order
+    manual = order == -1
+    target = _zone_target(gfp, r)
+    configured = _configured_zones(r)
+    idx = configured.index(target)
+    usable = [z for z in r.zones if z.name in configured and configured.index(z.name) <= idx and z.min_kb is not None]
+    checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH)) for z in usable]
+    size_kb = page_kb << order if order is not None and order >= 0 else None
+    if manual or not checks:
+        verdict = None if manual else "unknown: the report has no zone watermark lines"
+        return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order,
+                          size_kb=size_kb, zone=None if manual else target, verdict=verdict,
+                          last_attempt=None, fragmentation="unknown", zones=checks)  # fmt: skip
+    worst_low = max(_RANK[c.below] for c in checks)  # the zone that comes closest to passing
+    if gfp == 0 and order == 0:
+        verdict = "not an allocation: the page-fault path (gfp_mask=0, pagefault_out_of_memory)"
+    elif worst_low <= _RANK["min"]:
+        verdict = "below the low watermark (and below min) in every zone"
+    elif worst_low <= _RANK["low"]:
+        verdict = "below the low watermark"
+    else:
+        verdict = "above the low watermark in " + ", ".join(f"node {c.node} {c.zone}" for c in checks
+                                                            if _RANK[c.below] > _RANK["low"])  # fmt: skip
+    passing = [c for c in checks if c.below is None]
+    last = "below the high watermark in every zone" if not passing else "above the high watermark in " + ", ".join(
+        f"node {c.node} {c.zone}" for c in passing)  # fmt: skip
+    # fragmentation: a zone with enough free pages (above its low mark) but no free block of the order
+    if (order or 0) <= 0:
+        frag = "not fragmented"
+    elif any(c.free_block is None for c in checks):
+        frag = "unknown"
+    else:
+        roomy = [c for c in checks if _RANK[c.below] > _RANK["low"]]
+        frag = "fragmented" if roomy and not any(c.free_block for c in roomy) else "not fragmented"
+    return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order, size_kb=size_kb,
+                      zone=target, verdict=verdict, last_attempt=last, fragmentation=frag, zones=checks)  # fmt: skip
+
+
+# --- memory ---------------------------------------------------------------------------------------------------
+
+
+class Use(msgspec.Struct):
+    what: str
+    kb: int
+    percent: float | None  # of RAM
+
+
+class Memory(msgspec.Struct, kw_only=True):
+    """What Mem-Info says, in kB (null when the report does not print it)."""
+
+    ram_kb: int | None  # "pages RAM" x page size, as the kernel printed it
+    reserved_kb: int | None
+    free_kb: int | None
+    swap_total_kb: int | None
+    swap_free_kb: int | None
+    swap_cache_kb: int | None
+    swap_used_kb: int | None  # total - free - swap cache, as OOMAnalyser counts it
+    tasks_rss_kb: int | None  # the rss of every row of the task dump
+    slab_reclaimable_kb: int | None
+    slab_unreclaimable_kb: int | None
+    pagecache_kb: int | None
+    shmem_kb: int | None
+    pagetables_kb: int | None
+    where: list[Use] = []  # where the memory went, largest first
+
+
+def memory(r: OomReport, page_bytes: int) -> Memory:
+    kb = page_bytes // 1024
+
+    def pages(n: int | None) -> int | None:
+        return None if n is None else n * kb
+
+    mi = r.meminfo
+    ram = pages(r.ram_pages)
+    swap_used = None
+    if r.total_swap_kb is not None and r.free_swap_kb is not None:
+        swap_used = max(r.total_swap_kb - r.free_swap_kb - (pages(r.swapcache_pages) or 0), 0)
+    m = Memory(
+        ram_kb=ram, reserved_kb=pages(r.reserved_pages), free_kb=pages(mi.get("free")),
+        swap_total_kb=r.total_swap_kb, swap_free_kb=r.free_swap_kb, swap_cache_kb=pages(r.swapcache_pages),
+        swap_used_kb=swap_used, tasks_rss_kb=pages(sum(t.rss for t in r.tasks)) if r.tasks else None,
+        slab_reclaimable_kb=pages(mi.get("slab_reclaimable")), slab_unreclaimable_kb=pages(mi.get("slab_unreclaimable")),
+        pagecache_kb=pages(r.pagecache_pages), shmem_kb=pages(mi.get("shmem")), pagetables_kb=pages(mi.get("pagetables")),
+    )  # fmt: skip
+    parts = [("processes (rss of the task dump)", m.tasks_rss_kb), ("unreclaimable kernel slab", m.slab_unreclaimable_kb),
+             ("reclaimable kernel slab", m.slab_reclaimable_kb), ("page cache", m.pagecache_kb),
+             ("page tables", m.pagetables_kb), ("free", m.free_kb)]  # fmt: skip
+    m.where = sorted((Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in parts if v is not None),
+                     key=lambda u: -u.kb)  # fmt: skip
+    return m
+
+
+# --- memcg ----------------------------------------------------------------------------------------------------
+
+PAGE_COUNTER_MAX_KB = 1 << 50  # a limit this large is PAGE_COUNTER_MAX: "max", no limit
+_STAT_KEYS = ("anon", "file", "kernel", "kernel_stack", "slab", "slab_unreclaimable", "shmem", "sock", "pagetables",
+              "rss", "cache", "mapped_file", "swap", "rss_huge")  # fmt: skip
+
+
+class Memcg(msgspec.Struct, kw_only=True):
+    path: str | None  # the memcg that hit its limit
+    task_memcg: str | None
+    usage_kb: int | None
+    limit_kb: int | None  # null: unlimited
+    failcnt: int | None
+    swap_usage_kb: int | None  # v2 "swap:" line, or v1 memory+swap minus memory
+    swap_limit_kb: int | None  # null: unlimited
+    memsw_limit_kb: int | None  # v1 "memory+swap:" limit
+    stats_kb: dict[str, int] = {}  # memory.stat highlights of the OOM memcg (v2 anon/file/kernel..., v1 rss/cache...)
+
+
+def _limit(kb: int | None) -> int | None:
+    return None if kb is None or kb >= PAGE_COUNTER_MAX_KB else kb
+
+
+def memcg(r: OomReport) -> Memcg | None:
+    if r.memory is None and r.oom_memcg is None:
+        return None
+    swap_usage = swap_limit = memsw_limit = None
+    if r.swap is not None:
+        swap_usage, swap_limit = r.swap.usage_kb, _limit(r.swap.limit_kb)
+    elif r.memsw is not None and r.memory is not None:
+        memsw_limit = _limit(r.memsw.limit_kb)
+        swap_usage = max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0)
+        swap_limit = None if memsw_limit is None else max(memsw_limit - r.memory.limit_kb, 0)
+    return Memcg(
+        path=r.oom_memcg or r.memcg_stats_of, task_memcg=r.task_memcg,
+        usage_kb=r.memory.usage_kb if r.memory else None, limit_kb=_limit(r.memory.limit_kb) if r.memory else None,
+        failcnt=r.memory.failcnt if r.memory else None, swap_usage_kb=swap_usage, swap_limit_kb=swap_limit,
+        memsw_limit_kb=memsw_limit, stats_kb={k: v // 1024 for k, v in r.memcg_stats.items() if k in _STAT_KEYS},
+    )  # fmt: skip
+
+
+# --- platform -------------------------------------------------------------------------------------------------
+
+
+class Platform(msgspec.Struct, kw_only=True):
+    kernel: str | None
+    arch: str | None
+    distribution: str | None  # a guess from the release string
+    hardware: str | None
+
+
+_DISTROS = [
+    (r"\.el(\d+)uek", "Oracle Linux {0} (UEK)"), (r"\.el(\d+)", "RHEL / CentOS / Rocky / Alma {0}"),
+    (r"\.fc(\d+)", "Fedora {0}"), (r"-pve\b", "Proxmox VE"), (r"-arch\d", "Arch Linux"), (r"gentoo", "Gentoo"),
+    (r"-(?:generic|lowlatency|aws|azure|gcp|oracle|kvm)\b", "Ubuntu"), (r"-(?:amd64|arm64|686(?:-pae)?|cloud-amd64)\b", "Debian"),
+    (r"-default\b", "openSUSE / SLES"), (r"-oomtui\b", "oomtui's simulator"),
+]  # fmt: skip
+
+
+def platform(r: OomReport) -> Platform:
+    dist = None
+    text = f"{r.kernel_release or ''} {r.kernel_build or ''}"
+    if "Ubuntu" in text:
+        dist = "Ubuntu"
+    elif "Debian" in text:
+        dist = "Debian"
+    else:
+        for rx, name in _DISTROS:
+            if m := re.search(rx, text):
+                dist = name.format(*m.groups())
+                break
+    arch = r.arch or ("32-bit (a HighMem zone)" if r.highmem else None)
+    return Platform(kernel=r.kernel_release, arch=arch, distribution=dist, hardware=r.hardware)
+
+
+# --- cause and advice ------------------------------------------------------------------------------------------
+
+
+class Cause(msgspec.Struct):
+    kind: str  # user_memory, kernel_slab, lowmem, fragmentation, memcg_limit, manual, pagefault, unknown
+    text: str
+
+
+def _size(kb: int | None) -> str:
+    return "?" if kb is None else fmt_size(kb * 1024)
+
+
+def _pct(part: int | None, whole: int | None) -> str:
+    return f"{100 * part / whole:.0f} %" if part is not None and whole else "?"
+
+
+def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
+          victim: TaskRow | None, page_bytes: int) -> Cause:  # fmt: skip
+    kb = page_bytes // 1024
+    swapped = f" + {_size(victim.swapents * kb)} swapped" if victim and victim.swapents else ""
+    vname = f"{victim.comm} ({victim.pid}, {_size(victim.rss * kb)} resident{swapped})" if victim else "the victim"
+    if r.order == -1:
+        free = f"; {_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free" if mem.free_kb is not None else ""
+        return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
+                               f"by a failed allocation{free}. It killed {vname}.")  # fmt: skip
+    if constraint == "CONSTRAINT_MEMCG":
+        path = cg.path if cg else "?"
+        lim = "no limit" if cg is None or cg.limit_kb is None else _size(cg.limit_kb)
+        usage = f"{_size(cg.usage_kb)} in use" if cg and cg.usage_kb is not None else "usage not printed"
+        fails = f", {cg.failcnt} charges failed" if cg and cg.failcnt else ""
+        top = ""
+        if cg and cg.stats_kb:
+            big = sorted(((k, v) for k, v in cg.stats_kb.items() if k in ("anon", "file", "kernel", "rss", "cache",
+                                                                           "shmem", "slab")), key=lambda kv: -kv[1])
+            top = " It held " + ", ".join(f"{k} {_size(v)}" for k, v in big[:3] if v) + "."
+        return Cause("memcg_limit", f"The memory cgroup {path} reached its limit ({lim}, {usage}{fails}); the "
+                                    f"machine as a whole was not out of memory.{top} The kernel killed {vname} "
+                                    "inside that cgroup.")  # fmt: skip
+    slab = mem.slab_unreclaimable_kb
+    if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
+        return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
+                                    f"more than all processes together ({_size(mem.tasks_rss_kb)}): kernel memory, "
+                                    f"most likely a leak, exhausted the machine. Killing {vname} frees little.")  # fmt: skip
+    if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and all(
+            c.below == "min" for c in alloc.zones):  # fmt: skip
+        high = next((z for z in r.zones if z.name == "HighMem"), None)
+        spare = f", while HighMem still had {_size(high.free_kb)} free" if high else ""
+        return Cause("lowmem", f"A 32-bit kernel ran out of low memory: the request ({'|'.join(alloc.gfp_flags or [])} "
+                               f"order {alloc.order}, {_size(alloc.size_kb)}) can only use the zones the kernel maps "
+                               f"directly (DMA, Normal), and they are at their min watermark{spare}. Processes in "
+                               f"HighMem are killed for a shortage they did not cause.")  # fmt: skip
+    if alloc is not None and alloc.fragmentation == "fragmented":
+        return Cause("fragmentation", f"Memory was free but fragmented: no zone had a free block of order "
+                                      f"{alloc.order} ({_size(alloc.size_kb)} contiguous) although some had free pages "
+                                      "above the watermark.")  # fmt: skip
+    if r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0:
+        free = (mem.free_kb or 0) + (mem.pagecache_kb or 0)
+        return Cause("pagefault", f"The OOM came from the page-fault path (gfp_mask=0: a fault returned VM_FAULT_OOM and "
+                                  f"pagefault_out_of_memory() ran the OOM killer), not from a failed page allocation; "
+                                  f"free memory and page cache held {_size(free)} ({_pct(free, mem.ram_kb)} of RAM). "
+                                  f"It killed {vname}.")  # fmt: skip
+    total = (mem.ram_kb or 0) + (mem.swap_total_kb or 0)
+    used = (mem.tasks_rss_kb or 0) + (mem.swap_used_kb or 0)
+    if mem.tasks_rss_kb is not None and total and used * 2 >= total:
+        swap = "no swap" if not mem.swap_total_kb else f"swap {_pct(mem.swap_used_kb, mem.swap_total_kb)} used"
+        return Cause("user_memory", f"Processes used the memory: their resident memory is {_size(mem.tasks_rss_kb)} "
+                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}. The "
+                                    f"kernel killed {vname}.")  # fmt: skip
+    return Cause("unknown", "The report does not show where the memory went"
+                            + ("" if mem.ram_kb else " (no Mem-Info totals)")
+                            + (f": processes hold {_size(mem.tasks_rss_kb)}" if mem.tasks_rss_kb else "") + ".")
+
+
+def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRow | None, biggest: TaskRow | None,
+           page_bytes: int) -> list[str]:  # fmt: skip
+    """What to do about this cause on this machine. Never empty."""
+    kb = page_bytes // 1024
+    out: list[str] = []
+    if c.kind == "manual":
+        out.append("Nothing ran out: find who pressed sysrq-f (an administrator, a watchdog or monitoring agent, "
+                   "a script writing to /proc/sysrq-trigger); if it was meant, nothing to fix.")
+    elif c.kind == "memcg_limit":
+        if cg and cg.usage_kb is not None and cg.limit_kb is not None:
+            out.append(f"Raise the limit of {cg.path} above {_size(cg.usage_kb)} (memory.max on cgroup v2, "
+                       "memory.limit_in_bytes on v1; the container's memory setting), or make the workload smaller.")
+        else:
+            out.append(f"Raise the memory limit of {cg.path if cg else 'the cgroup'} or make the workload smaller.")
+        if cg and cg.swap_limit_kb == 0:
+            out.append("Swap is disabled for this cgroup (swap limit 0): allowing some (memory.swap.max) lets cold "
+                       "pages leave RAM before the limit is hit.")
+        out.append("Set memory.high a little below the limit so the cgroup is throttled and reclaimed before the "
+                   "OOM killer runs.")
+    elif c.kind == "kernel_slab":
+        out.append("Find the growing slab cache while it grows: slabtop -s c, or sort /proc/slabinfo by size "
+                   "(as root); the cache name points at the driver or filesystem that leaks.")
+        out.append(f"Look for a fixed kernel for that subsystem ({r.kernel_release or 'this kernel'}); until then a "
+                   "reboot frees the slab. Killing or limiting processes does not help.")
+    elif c.kind == "lowmem":
+        out.append("Run a 64-bit kernel: a 32-bit kernel can use only about 896 MiB for its own allocations, "
+                   "whatever the RAM size.")
+        out.append("Until then reduce what fills low memory (many processes and page tables, large network "
+                   "buffers, inode/dentry caches: echo 2 > /proc/sys/vm/drop_caches helps for a while).")
+    elif c.kind == "pagefault":
+        out.append("A page fault failed with VM_FAULT_OOM although memory was not short: check the faulting task's "
+                   "cgroup limits (memory.max), and look for a filesystem or driver returning -ENOMEM in a fault "
+                   f"handler; later kernels fixed several such cases ({r.kernel_release or 'this kernel'} is in use).")
+    elif c.kind == "fragmentation":
+        out.append("Compact memory (echo 1 > /proc/sys/vm/compact_memory) and raise vm.min_free_kbytes so kswapd "
+                   "keeps larger blocks free; a driver asking for high-order blocks may need a fix.")
+    elif c.kind == "user_memory":
+        if biggest is not None:
+            out.append(f"{biggest.comm} ({biggest.pid}) held the most: {_size((biggest.rss + (biggest.swapents or 0)) * kb)}. "
+                       "Check whether that size is expected; cap it (systemd MemoryMax=, a cgroup limit, the "
+                       "program's own memory settings) so that it fails alone.")  # fmt: skip
+        if not mem.swap_total_kb:
+            out.append("The machine has no swap: a swap file lets idle pages leave RAM and gives the OOM killer "
+                       "more room before it must kill.")
+        elif mem.swap_used_kb is not None and mem.swap_used_kb * 10 >= mem.swap_total_kb * 9:
+            out.append(f"Swap is full ({_pct(mem.swap_used_kb, mem.swap_total_kb)}): more swap only delays this; add "
+                       "RAM or run less at once.")
+        out.append("Protect what must survive with oom_score_adj (systemd OOMScoreAdjust=), and consider "
+                   "systemd-oomd or earlyoom to act before the kernel has to.")
+    else:
+        out.append("Keep the whole report: with vm.oom_dump_tasks=1 (the default) and the Mem-Info lines, the next "
+                   "one shows which processes and which kernel memory filled the machine.")
+        out.append("Watch memory over time (sar -r, free -m, /proc/meminfo, slabtop) to see what grows before the "
+                   "next OOM.")
+    if victim is not None and victim.oom_score_adj > 0:
+        out.append(f"{victim.comm} had oom_score_adj {victim.oom_score_adj:+d}, set by the program or its service "
+                   "manager to make it a preferred victim: check that this is meant.")
+    return out
