@@ -16,8 +16,8 @@ import msgspec
 from ..errors import UserError
 from ..kernel.oom_badness import (
     OOM_SCORE_ADJ_MIN,
+    badness_rule,
     better_candidate,
-    oom_badness,
     oom_badness_era,
     printed_kill_score,
     proc_oom_score,
@@ -336,6 +336,8 @@ def select_bad_process(
     chosen: Candidate | None = None
     chosen_is_leader = False
     proc_score = version.oom_score_scaled_2000 and global_totalpages
+    badness = badness_rule(version, totalpages)
+    global_badness = badness_rule(version, global_totalpages) if proc_score else None
     for i, t in enumerate(tasks):
         if not _eligible(t) or i in oom_skip:
             continue
@@ -343,12 +345,11 @@ def select_bad_process(
         pgt = _pgtables_bytes(t, page_bytes)
         pages = t.rss + (t.swapents or 0) + pgt // page_bytes
         cap = i in cap_sys_admin
-        points = oom_badness_era(pages, t.oom_score_adj, totalpages, version, cap_sys_admin=cap)
+        points = badness(pages, t.oom_score_adj, cap)
         score = None
         if proc_score:
             # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
-            g = points if global_totalpages == totalpages else oom_badness_era(
-                pages, t.oom_score_adj, global_totalpages, version, cap_sys_admin=False)  # fmt: skip
+            g = points if global_totalpages == totalpages else global_badness(pages, t.oom_score_adj, False)
             score = proc_oom_score(g, global_totalpages, version)
         c = Candidate(
             pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,

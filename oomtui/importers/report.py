@@ -12,6 +12,7 @@ selection: that is oomtui.importers.explain, on top of oomtui.kernel.oom_badness
 
 from __future__ import annotations
 
+import functools
 import re
 
 import msgspec
@@ -66,7 +67,6 @@ _ANCHOR = re.compile(
     r"Mem-Info:|Call Trace:|Hardware name: |Tasks state \(memory values in pages\)|oom-kill:constraint=|oom_reaper: "
     r"|CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |\[\s*pid\s*\]\s+uid\s"
 )
-_ANCHOR_HINTS = ("Mem-Info:", "Call Trace:", "Hardware name:", "Tasks state", "oom-kill:", "oom_reaper:", "PID:", "pid")
 _MAX_LEARNED = 8
 
 
@@ -80,7 +80,7 @@ def _shape(prefix: str) -> re.Pattern:
 def _learn_prefixes(lines: list[tuple[int, str]]) -> list[re.Pattern]:
     learned: dict[str, re.Pattern] = {}
     for _, s in lines:
-        if not any(h in s for h in _ANCHOR_HINTS):  # cheap filter: most lines have none
+        if ":" not in s and "pid" not in s:  # cheap filter: every anchor has one; task rows have neither
             continue
         m = _ANCHOR.search(s)
         if m and m.start() > 0:
@@ -129,9 +129,9 @@ class TaskRow(msgspec.Struct, kw_only=True):
     tgid: int
     total_vm: int
     rss: int
-    swapents: int | None  # None: the 2.6.3x/3.2 dump ("cpu oom_adj") has no swapents column
     oom_score_adj: int
     comm: str
+    swapents: int | None = None  # None: the 2.6.3x/3.2 dump ("cpu oom_adj") has no swapents column
     pgtables_bytes: int | None = None  # 4.15+
     nr_ptes: int | None = None  # pre-4.15, pages
     nr_pmds: int | None = None  # 4.0-4.14, pages
@@ -309,6 +309,8 @@ _MEMINFO_LINE = re.compile(r"^[a-z_]+:\d")
 _MEMCG_STATS = re.compile(r"^Memory cgroup stats for (?P<memcg>[^:]*):(?P<rest>.*)$")
 _MEMCG_V1_STAT = re.compile(r"([a-z_]+):(\d{1,20})KB")
 _MEMCG_V2_STAT = re.compile(r"^([a-z_]+) (\d{1,20})$")
+_CPUSET = re.compile(r"\bcpuset=\S* mems_allowed=(?P<nodes>[\d,-]+)$")
+_ZONE_STARTS = ("Node ", "DMA", "Normal", "HighMem", "Movable")
 _PIECE = re.compile(r"^(?:\d{1,20}|\d{1,20}\*\d{1,20}kB|\([A-Z]+\)|= \d{1,20}kB)$")  # a pr_cont piece of the above
 _PAGECACHE = re.compile(r"^(?P<n>\d{1,20}) (?:pages in )?(?P<what>total pagecache|swap cache)(?: pages)?$")
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
@@ -345,16 +347,24 @@ class _Lines:
         self.lines = lines
         self.i = 0
 
-    def peek(self) -> str | None:
+    def _next(self) -> int:
         j = self.i + 1
+        while j < len(self.lines) and not self.lines[j][1]:  # "": joined into an earlier line
+            j += 1
+        return j
+
+    def peek(self) -> str | None:
+        j = self._next()
         return self.lines[j][1] if j < len(self.lines) else None
 
     def join_next(self) -> str:
-        """Append the next line to the current one (a mail client wrapped it) and return the result."""
+        """Append the next line to the current one (a mail client wrapped it) and return the result. The next
+        line is left empty, not removed: removing from the middle of a long list costs its length."""
         no, cur = self.lines[self.i]
-        _, nxt = self.lines.pop(self.i + 1)
-        joined = f"{cur} {nxt}"
+        j = self._next()
+        joined = f"{cur} {self.lines[j][1]}"
         self.lines[self.i] = (no, joined)
+        self.lines[j] = (self.lines[j][0], "")
         return joined
 
     def join_pieces(self, piece: re.Pattern) -> str:
@@ -386,16 +396,33 @@ def _row_fields(rest: str, ncols: int) -> tuple[list[int], str] | None:
     parts = rest.split(None, ncols)
     if len(parts) <= ncols:
         return None
-    if max(map(len, parts[:ncols])) > 20:  # no counter the kernel prints is that long (%lu: 20 digits)
-        return None
+    if len(rest) > 160 and max(map(len, parts[:ncols])) > 20:  # no counter the kernel prints is that long
+        return None  # (%lu: 20 digits); a normal row is far shorter than 160 characters
     try:
-        nums = [int(p) for p in parts[:ncols]]
+        nums = list(map(int, parts[:ncols]))
     except ValueError:
         return None
     return nums, parts[ncols].strip()
 
 
+_ROW_FIELDS = frozenset(TaskRow.__struct_fields__) - {"line", "pid", "comm"}
+_ROW_REQUIRED = frozenset({"uid", "tgid", "total_vm", "rss", "oom_score_adj"})
+
+
+@functools.lru_cache(maxsize=64)
+def _row_plan(cols: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...] | None] | None:
+    """How a header's columns map onto TaskRow: (field names, positions to keep or None for all); None when a
+    required column is missing (then _task_row fills defaults the slow way)."""
+    if not _ROW_REQUIRED <= set(cols):
+        return None
+    keep = tuple(i for i, c in enumerate(cols) if c in _ROW_FIELDS)  # "cpu", "oom_adj" are not kept
+    return tuple(cols[i] for i in keep), None if len(keep) == len(cols) else keep
+
+
 def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) -> TaskRow:
+    if (plan := _row_plan(tuple(cols))) is not None:  # every row of a dump: keep this path short
+        names, keep = plan
+        return TaskRow(line=no, pid=pid, comm=comm, **dict(zip(names, nums if keep is None else [nums[i] for i in keep])))
     v = dict(zip(cols, nums))
     return TaskRow(
         line=no, pid=pid, uid=v.get("uid", 0), tgid=v.get("tgid", pid), total_vm=v.get("total_vm", 0),
@@ -507,6 +534,15 @@ def parse_reports(text: str) -> list[OomReport]:
 
     while lines.i < len(lines.lines):
         no, s = lines.lines[lines.i]
+        if not s:  # joined into an earlier line
+            lines.i += 1
+            continue
+        if (s[:1] == "[" and cur is not None and not cur.closed and cur.report.task_columns is not None
+                and (m := _TASK_ROW.match(s))):  # fmt: skip
+            _read_row(lines, cur.report, no, s, m)  # most lines of a big report: the shortest path
+            cur.report.last_line = lines.lines[lines.i][0]
+            lines.i += 1
+            continue
         if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
             s = lines.join_while(s, lambda c, n: bool(_CUT_PHRASE.search(c)) and not _starts_report_line(n))
         took: OomReport | None = None
@@ -524,7 +560,7 @@ def parse_reports(text: str) -> list[OomReport]:
             cur.phase = max(cur.phase, phase)
             took = cur.report
             _read_body_line(lines, cur.report, no, s)
-        elif _KILL_START.search(s):
+        elif "ill process " in s and _KILL_START.search(s):
             s = lines.join_while(s, lambda c, n: not _KILL.match(c) and not _starts_report_line(n))
             if cur is None or cur.closed or cur.report.selected is not None:
                 cur = new_report(no)
@@ -536,7 +572,7 @@ def parse_reports(text: str) -> list[OomReport]:
                 )
             else:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
-        elif _KILLED_START.match(s):
+        elif "Killed process" in s and _KILLED_START.match(s):
             s = lines.join_while(s, _killed_incomplete)
             k = _killed(no, s)
             if cur is not None and cur.closed and cur.report.oom_group_memcg is not None and k is not None:
@@ -618,23 +654,27 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
     return owner
 
 
+def _read_row(lines: _Lines, r: OomReport, no: int, s: str, m: re.Match) -> None:
+    """One task-dump row: "[pid] uid tgid ... name", in the columns of the report's header."""
+    ncols = len(r.task_columns)
+    fields = _row_fields(m["rest"], ncols)
+    if fields is None:  # a mail client may have wrapped the row
+        s = lines.join_while(
+            s, lambda c, n: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is None and not _starts_report_line(n)
+        )
+        m = _TASK_ROW.match(s)
+        fields = _row_fields(m["rest"], ncols)
+    if fields is None:
+        r.problems.append(f"line {no}: task row not understood: {s!r}")
+    else:
+        r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
+
+
 def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
-    """Everything between the header and the verdict."""
-    if s[:1] == "[":
-        if r.task_columns is not None and (m := _TASK_ROW.match(s)):
-            ncols = len(r.task_columns)
-            fields = _row_fields(m["rest"], ncols)
-            if fields is None:  # a mail client may have wrapped the row
-                s = lines.join_while(
-                    s, lambda c, n: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is None and not _starts_report_line(n)
-                )
-                m = _TASK_ROW.match(s)
-                fields = _row_fields(m["rest"], ncols)
-            if fields is None:
-                r.problems.append(f"line {no}: task row not understood: {s!r}")
-            else:
-                r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
-            return
+    """Everything between the header and the verdict. Dispatched on the first character: most lines of a report
+    (call trace, register dump) are none of these and should cost little."""
+    c = s[:1]
+    if c == "[":
         if _TASK_HEADER_START.match(s):
             s = lines.join_while(s, lambda c, n: not _TASK_HEADER.match(c) and not _starts_report_line(n))
         if m := _TASK_HEADER.match(s):
@@ -646,7 +686,42 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
                 r.task_columns = cols
                 r.task_header_line = no
                 r.task_pid_wide = len(m["pad"]) >= 2
-        return
+    elif c.isdigit():
+        if m := _PAGES.match(s):
+            setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
+        elif m := _PAGECACHE.match(s):
+            setattr(r, "pagecache_pages" if m["what"] == "total pagecache" else "swapcache_pages", int(m["n"]))
+    elif c.islower():
+        _read_lower_line(lines, r, s)
+    elif not _read_upper_line(lines, r, s) and r.mems_allowed is None and " cpuset=" in s:
+        if m := _CPUSET.search(s):
+            r.mems_allowed = m["nodes"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
+
+
+def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
+    """Mem-Info's "key:pages" summary, lowmem_reserve[], memcg counters and memory.stat, a comm's cpuset line."""
+    if _MEMINFO_LINE.match(s):  # the Mem-Info summary: "key:pages" pairs
+        r.meminfo = {**r.meminfo, **{k: int(v) for k, v in _MEMINFO_PAIR.findall(s)}}
+    elif s.startswith("lowmem_reserve[]:"):
+        if s.endswith(":"):
+            s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own
+        if r.zones and (m := _RESERVE.match(s)):
+            r.zones[-1].lowmem_reserve = [int(x) for x in m[1].split()]
+    elif m := _CGROUP.match(s):
+        # kmem is part of "memory:" and not a limit of its own for the OOM killer: kept for the words only
+        c = CgroupCounter(limit_kb=int(m["l"]), usage_kb=int(m["u"]), failcnt=int(m["f"]) if m["f"] else None)
+        setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap", "kmem": "kmem"}[m["what"]], c)
+    elif r.memcg_stats_of is not None and r.task_columns is None and (m := _MEMCG_V2_STAT.match(s)):
+        r.memcg_stats = {**r.memcg_stats, m[1]: int(m[2])}  # v2 memory.stat: one "key bytes" a line
+    elif _read_arch_reg(r, s):
+        pass
+    elif r.mems_allowed is None and " cpuset=" in s and (m := _CPUSET.search(s)):
+        r.mems_allowed = m["nodes"]
+
+
+def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
+    """The lines that start with a capital: CPU/Pid, register dump, Hardware name, swap totals, zones, memcg
+    'Task in' and stats, 'Tasks state', the no-victim messages. False: none of them."""
     if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
         s = lines.join_while(s, lambda c, n: not _RELEASE.search(c) and not _starts_report_line(n))
         if m := (_CPU.match(s) or _PID_OLD.match(s)):
@@ -657,63 +732,41 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
                 r.kernel_build = m["rest"][rel.end() - 1 :].strip()
                 if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
                     r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
-        return
-    if r.arch is None and s.startswith(_ARCH_REG_STARTS):
-        reg = next(p for p in _ARCH_REG_STARTS if s.startswith(p))
-        r.arch, r.arch_source = _ARCH_REGS[reg], f"register dump ('{reg.strip()}' line)"
-        return
-    if s.startswith("Tasks state"):
-        r.tasks_state_line = True
-        return
-    if s.startswith("Hardware name: "):
-        r.hardware = s[len("Hardware name: ") :]
-        return
-    if m := _PAGES.match(s):
-        setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
-        return
-    if m := _SWAP.match(s):
+    elif s.startswith(_ZONE_STARTS):
+        if s.endswith(":"):
+            s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own
+        return _read_zone_line(r, s)
+    elif m := _SWAP.match(s):
         setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
-        return
-    if m := _CGROUP.match(s):
-        # kmem is part of "memory:" and not a limit of its own for the OOM killer: kept for the words only
-        c = CgroupCounter(limit_kb=int(m["l"]), usage_kb=int(m["u"]), failcnt=int(m["f"]) if m["f"] else None)
-        setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap", "kmem": "kmem"}[m["what"]], c)
-        return
-    if s.startswith(("Node ", "DMA", "Normal", "HighMem", "Movable", "lowmem_reserve[]:")) and s.endswith(":"):
-        s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own
-    if s.startswith(("Node ", "DMA", "Normal", "HighMem", "Movable")) and _read_zone_line(r, s):
-        return
-    if s.startswith("lowmem_reserve[]:"):
-        if r.zones and (m := _RESERVE.match(s)):
-            r.zones[-1].lowmem_reserve = [int(x) for x in m[1].split()]
-        return
-    if _MEMINFO_LINE.match(s):  # the Mem-Info summary: "key:pages" pairs
-        r.meminfo = {**r.meminfo, **{k: int(v) for k, v in _MEMINFO_PAIR.findall(s)}}
-        return
-    if r.memcg_stats_of is not None and r.task_columns is None and (m := _MEMCG_V2_STAT.match(s)):
-        r.memcg_stats = {**r.memcg_stats, m[1]: int(m[2])}  # v2 memory.stat: one "key bytes" a line
-        return
-    if m := _MEMCG_STATS.match(s):
+    elif s.startswith("Tasks state"):
+        r.tasks_state_line = True
+    elif s.startswith("Hardware name: "):
+        r.hardware = s[len("Hardware name: ") :]
+    elif m := _MEMCG_STATS.match(s):
         if r.memcg_stats_of is None:  # the first is the OOM memcg's own (v1 then prints its children)
             r.memcg_stats_of = m["memcg"]
             r.memcg_stats = {k: int(v) * 1024 for k, v in _MEMCG_V1_STAT.findall(m["rest"])}
-        return
-    if m := _PAGECACHE.match(s):
-        setattr(r, "pagecache_pages" if m["what"] == "total pagecache" else "swapcache_pages", int(m["n"]))
-        return
-    if m := _MEMCG_TASK.match(s):
+    elif m := _MEMCG_TASK.match(s):
         r.memcg_task_line = True
         r.task_memcg, r.oom_memcg = m["task"], m["memcg"]
-        return
-    if m := _OOM_GROUP.match(s):
+    elif m := _OOM_GROUP.match(s):
         r.oom_group_memcg = m["memcg"]
-        return
-    if s.startswith(_NO_KILLABLE):
+    elif s.startswith(_NO_KILLABLE):
         r.no_killable = True
-    elif _ALREADY_EXITING.search(s):
+    elif "is already exiting" in s and _ALREADY_EXITING.search(s):
         r.already_exiting = True
-    elif r.mems_allowed is None and (m := re.search(r"\bcpuset=\S* mems_allowed=(?P<nodes>[\d,-]+)$", s)):
-        r.mems_allowed = m["nodes"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
+    else:
+        return _read_arch_reg(r, s)
+    return True
+
+
+def _read_arch_reg(r: OomReport, s: str) -> bool:
+    """The first register line of a stack dump names the architecture (RIP:, EIP:, NIP:, pc :, ERA:, ...)."""
+    if r.arch is None and s.startswith(_ARCH_REG_STARTS):
+        reg = next(p for p in _ARCH_REG_STARTS if s.startswith(p))
+        r.arch, r.arch_source = _ARCH_REGS[reg], f"register dump ('{reg.strip()}' line)"
+        return True
+    return False
 
 
 def _read_zone_line(r: OomReport, s: str) -> bool:

@@ -6,6 +6,8 @@ and `oomtui snapshot --check-scores` (live /proc) share one implementation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .version import KernelVersion
 
 PAGE_SIZE = 4096
@@ -124,22 +126,37 @@ def scaled_score(version: KernelVersion) -> bool:
 
 def oom_badness_era(pages: int, adj: int, totalpages: int, version: KernelVersion, *, cap_sys_admin: bool) -> int:
     """oom_badness() of an eligible task by the rules of its era (2.6.36 on), CAP_SYS_ADMIN bonus included.
-    `pages` = rss + swapents + page-table pages.
+    `pages` = rss + swapents + page-table pages. See badness_rule."""
+    return badness_rule(version, totalpages)(pages, adj, cap_sys_admin)
+
+
+def badness_rule(version: KernelVersion, totalpages: int) -> Callable[[int, int, bool], int]:
+    """oom_badness_era as a function of (pages, adj, cap_sys_admin) for one era and totalpages, with what does not
+    change from task to task worked out once (a dump may have 100 000 rows).
 
     2.6.36-3.7: points = pages*1000/totalpages, -30 for CAP_SYS_ADMIN, + adj; <= 0 -> 1; capped at 1000.
     3.8-3.13:   adj -= 30 for CAP_SYS_ADMIN; points = pages + adj * (totalpages/1000); <= 0 -> 1.
     3.14-4.16:  points -= points*3/100 for CAP_SYS_ADMIN, then + adj * (totalpages/1000); <= 0 -> 1.
     4.17 on:    badness_from() (no bonus; signed from 5.9).
     """
-    bonus = root_bonus(version) if cap_sys_admin else None
+    bonus, unit, signed = root_bonus(version), totalpages // 1000, version.signed_badness
     if scaled_score(version):
-        points = pages * 1000 // max(totalpages, 1) - (30 if bonus else 0) + adj
-        return 1 if points <= 0 else min(points, 1000)
-    if bonus == "adj -= 30":
-        adj -= 30
-    elif bonus is not None:
-        pages -= pages * 3 // 100
-    return badness_from(pages, adj, totalpages // 1000, version.signed_badness)
+        tp = max(totalpages, 1)
+
+        def scaled(pages: int, adj: int, cap: bool) -> int:
+            points = pages * 1000 // tp - (30 if cap else 0) + adj
+            return 1 if points <= 0 else min(points, 1000)
+
+        return scaled
+
+    def paged(pages: int, adj: int, cap: bool) -> int:
+        if cap and bonus == "adj -= 30":
+            adj -= 30
+        elif cap and bonus is not None:
+            pages -= pages * 3 // 100
+        return badness_from(pages, adj, unit, signed)
+
+    return paged
 
 
 def printed_kill_score(chosen_points: int, totalpages: int, version: KernelVersion) -> int:

@@ -1,0 +1,139 @@
+"""`oomtui explain` speed and memory: prints numbers, asserts nothing.
+
+    python benchmarks/explain.py [--quick]
+
+Each input is timed twice: merely reading the file and splitting it into lines (the floor), and the whole of
+`oomtui explain --json` (read, parse, explain, encode). Inputs, written to a temporary directory:
+
+1. one report with 100 000 task rows (a 6.x global OOM with every column and dmesg stamps);
+2. an archive of about 50 MB of the real reports of tests/data/fixtures, repeated, as journalctl prints them;
+3. an archive of about 50 MB of small reports (a few rows each), the "thousands of reports" case.
+
+Memory is the peak resident size of a child process that runs explain, minus that of one explaining a small
+report (the interpreter and its imports), against the file's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = sorted((REPO / "tests" / "data" / "fixtures").glob("*/*.log"))
+TINY = REPO / "tests" / "data" / "fixtures" / "dmesg" / "003-qemu-6.11-stress-ng-adj1000-global.log"
+
+CHILD = """
+import resource, sys, time
+t0 = time.perf_counter()
+if sys.argv[1] == "split":
+    with open(sys.argv[2], encoding="utf-8", errors="replace") as f:
+        n = len(f.read().splitlines())
+else:
+    import msgspec
+    from oomtui.importers.explain import ExplainOutput, explain_text, _read
+    n = len(msgspec.json.encode(ExplainOutput(sys.argv[2], explain_text(_read(sys.argv[2])))))
+t = time.perf_counter() - t0
+print(t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, n)
+"""
+
+
+def big_report(rows: int) -> str:
+    out = [
+        "[  100.000000] stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, "
+        "oom_score_adj=0",
+        "[  100.000001] CPU: 3 PID: 4242 Comm: stress Not tainted 6.8.0-31-generic #31-Ubuntu",
+        "[  100.000002] Mem-Info:",
+        "[  100.000003] Free swap  = 0kB",
+        "[  100.000004] Total swap = 0kB",
+        "[  100.000005] 268435456 pages RAM",
+        "[  100.000006] 4000000 pages reserved",
+        "[  100.000007] Tasks state (memory values in pages):",
+        "[  100.000008] [  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents "
+        "oom_score_adj name",
+    ]
+    for i in range(rows):
+        pid = 1000 + i
+        rss = 1000 + (i * 7919) % 50000
+        out.append(f"[  100.{i:06d}] [{pid:7d}] {1000 + i % 7:5d} {pid:5d} {rss * 2:8d} {rss:8d} {rss - 10:8d} "
+                   f"{10:8d} {0:9d} {40960:8d} {0:8d}         {(i % 5) * 100 - 200:5d} worker-{i % 97}")
+    victim = 1000 + max(range(rows), key=lambda i: (1000 + (i * 7919) % 50000) + ((i % 5) * 100 - 200) * 264435)
+    out.append(f"[  100.999999] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+               f"global_oom,task_memcg=/,task=worker,pid={victim},uid=1000")
+    out.append(f"[  100.999999] Out of memory: Killed process {victim} (worker) total-vm:8000kB, anon-rss:4000kB, "
+               "file-rss:40kB, shmem-rss:0kB, UID:1000 pgtables:40kB oom_score_adj:200")
+    return "\n".join(out) + "\n"
+
+
+def archive(size: int, texts: list[str], prefix: str) -> str:
+    parts, total, i = [], 0, 0
+    while total < size:
+        t = "".join(f"{prefix}{line}\n" for line in texts[i % len(texts)].splitlines())
+        parts.append(t)
+        total += len(t)
+        i += 1
+    return "".join(parts)
+
+
+def small_report(i: int) -> str:
+    rows = "\n".join(f"[{300 + j:7d}]  1000 {300 + j:5d}    20000    {1000 + j * 37 + i % 11:5d}    81920        0"
+                     f"             0 w{j}" for j in range(6))  # fmt: skip
+    return (f"w invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n"
+            f"CPU: 0 PID: 300 Comm: w Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+            f"memory: usage 524288kB, limit 524288kB, failcnt {i}\nswap: usage 0kB, limit 0kB, failcnt 0\n"
+            f"Tasks state (memory values in pages):\n"
+            f"[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n{rows}\n"
+            f"oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/j,"
+            f"task_memcg=/j,task=w5,pid=305,uid=1000\n"
+            f"Memory cgroup out of memory: Killed process 305 (w5) total-vm:80000kB, anon-rss:4000kB, file-rss:0kB, "
+            f"shmem-rss:0kB, UID:1000 pgtables:80kB oom_score_adj:0\n")  # fmt: skip
+
+
+def run(mode: str, path: Path) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], capture_output=True, text=True, check=True)
+    t, rss_kb, _ = out.stdout.split()
+    return float(t), int(rss_kb)
+
+
+def measure(label: str, path: Path, reports: int | None = None) -> None:
+    size = path.stat().st_size
+    split_t, split_rss = min(run("split", path) for _ in range(3))
+    explain_t, explain_rss = min(run("explain", path) for _ in range(2))
+    base = run("explain", TINY)[1]  # the interpreter with oomtui imported, explaining one small report
+    extra = max(explain_rss - base, 0) * 1024
+    n = f", {reports} reports" if reports else ""
+    print(f"{label}: {size / 1e6:.1f} MB{n}")
+    print(f"   read + split   {split_t * 1000:8.0f} ms")
+    print(f"   explain --json {explain_t * 1000:8.0f} ms  = {explain_t / split_t:5.1f}x")
+    print(f"   peak memory above the interpreter: {extra / 1e6:.0f} MB = {extra / size:.1f}x the file")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="10 000 rows and 5 MB archives")
+    args = ap.parse_args()
+    rows, size = (10_000, 5_000_000) if args.quick else (100_000, 50_000_000)
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "big.log"
+        p.write_text(big_report(rows), encoding="utf-8")
+        measure(f"1. one report, {rows} task rows", p)
+        real = [f.read_text(encoding="utf-8") for f in FIXTURES]
+        p = Path(d) / "real.log"
+        p.write_text(archive(size, real, "Dec 01 10:00:00 host kernel: "), encoding="utf-8")
+        out = subprocess.run([sys.executable, "-m", "oomtui", "explain", "--json", str(p)], capture_output=True,
+                             text=True, check=True)  # fmt: skip
+        measure("2. archive of the real fixtures, journalctl prefix", p, len(json.loads(out.stdout)["reports"]))
+        p = Path(d) / "small.log"
+        smalls = [small_report(i) for i in range(50)]
+        p.write_text(archive(size, smalls, "[ 5.000000] "), encoding="utf-8")
+        out = subprocess.run([sys.executable, "-m", "oomtui", "explain", "--json", str(p)], capture_output=True,
+                             text=True, check=True)  # fmt: skip
+        measure("3. archive of small memcg reports", p, len(json.loads(out.stdout)["reports"]))
+
+
+if __name__ == "__main__":
+    main()
