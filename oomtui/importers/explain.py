@@ -980,7 +980,7 @@ def _platform_words(p: analysis.Platform) -> str:
 
 
 def _memory_words(m: analysis.Memory) -> str | None:
-    if m.ram_kb is None and m.tasks_rss_kb is None:
+    if m.ram_kb is None:  # a memcg report prints no Mem-Info: the memcg line says what there is
         return None
     parts = []
     if m.ram_kb is not None:
@@ -1002,6 +1002,8 @@ def _allocation_words(e: Explanation) -> str | None:
     a = e.allocation
     if a.order == -1:
         return "none: a manual OOM (sysrq-f) asks for no memory"
+    if a.verdict and a.verdict.startswith("not an allocation"):
+        return "none: " + a.verdict[len("not an allocation: ") :]
     flags = "|".join(a.gfp_flags) if a.gfp_flags else a.gfp_mask or "?"
     who = e.trigger.comm if e.trigger and e.trigger.comm else "the trigger"
     size = f"order {a.order} ({_kb(a.size_kb)})" if a.size_kb is not None else f"order {a.order}"

@@ -77,6 +77,12 @@ def _shape(prefix: str) -> re.Pattern:
     return re.compile(rx + r"\s*")
 
 
+def _unknown_part(prefix: str) -> str:
+    """The head of a prefix that strip_prefixes does not know: what comes before the stamps it does know
+    ("node7 | 2019-11-01 12:00:00,123 | [  12.345] " -> "node7 | 2019-11-01 12:00:00,123 | ")."""
+    return next(prefix[:p] for p in range(len(prefix) + 1) if not strip_prefixes(prefix[p:]))
+
+
 def _learn_prefixes(lines: list[tuple[int, str]]) -> list[re.Pattern]:
     learned: dict[str, re.Pattern] = {}
     for _, s in lines:
@@ -84,7 +90,7 @@ def _learn_prefixes(lines: list[tuple[int, str]]) -> list[re.Pattern]:
             continue
         m = _ANCHOR.search(s)
         if m and m.start() > 0:
-            shape = _shape(s[: m.start()])
+            shape = _shape(_unknown_part(s[: m.start()]))
             learned.setdefault(shape.pattern, shape)
             if len(learned) >= _MAX_LEARNED:
                 break
@@ -109,7 +115,7 @@ def kernel_lines(text: str) -> list[tuple[int, str]]:
         for no, s in out:
             for rx in learned:
                 if m := rx.match(s):
-                    s = s[m.end() :]
+                    s = strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
                     break
             if s:
                 stripped.append((no, s))
@@ -311,7 +317,11 @@ _MEMCG_V1_STAT = re.compile(r"([a-z_]+):(\d{1,20})KB")
 _MEMCG_V2_STAT = re.compile(r"^([a-z_]+) (\d{1,20})$")
 _CPUSET = re.compile(r"\bcpuset=\S* mems_allowed=(?P<nodes>[\d,-]+)$")
 _ZONE_STARTS = ("Node ", "DMA", "Normal", "HighMem", "Movable")
-_PIECE = re.compile(r"^(?:\d{1,20}|\d{1,20}\*\d{1,20}kB|\([A-Z]+\)|= \d{1,20}kB)$")  # a pr_cont piece of the above
+# The rest of a zone's buddy line or lowmem_reserve[] (pr_cont pieces or a wrap), and of a zone's watermark line:
+# no line of its own starts like these (the Mem-Info summary, "key:pages", comes before the zone lines).
+_PIECE = re.compile(r"^(?:\d{1,20}(?:\s+\d{1,20})*$|\d{1,20}\*\d{1,20}kB|\([A-Z]+\)|= \d{1,20}kB)")
+_MEMCG_V1_PIECE = re.compile(r"^[a-z_]+:\d{1,20}KB")
+_ZONE_PIECE = re.compile(r"^(?!lowmem_reserve)[a-z_()]+(?::|\?)")
 _PAGECACHE = re.compile(r"^(?P<n>\d{1,20}) (?:pages in )?(?P<what>total pagecache|swap cache)(?: pages)?$")
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
 _TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
@@ -545,6 +555,8 @@ def parse_reports(text: str) -> list[OomReport]:
             continue
         if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
             s = lines.join_while(s, lambda c, n: bool(_CUT_PHRASE.search(c)) and not _starts_report_line(n))
+        if s.endswith(","):  # no kernel line ends with a comma: a mail client or pager wrapped it
+            s = lines.join_while(s, lambda c, n: c.endswith(",") and not _starts_report_line(n))
         took: OomReport | None = None
 
         if " invoked oom-killer:" in s:
@@ -703,8 +715,7 @@ def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
     if _MEMINFO_LINE.match(s):  # the Mem-Info summary: "key:pages" pairs
         r.meminfo = {**r.meminfo, **{k: int(v) for k, v in _MEMINFO_PAIR.findall(s)}}
     elif s.startswith("lowmem_reserve[]:"):
-        if s.endswith(":"):
-            s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own
+        s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own, or a wrap
         if r.zones and (m := _RESERVE.match(s)):
             r.zones[-1].lowmem_reserve = [int(x) for x in m[1].split()]
     elif m := _CGROUP.match(s):
@@ -733,8 +744,8 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
                 if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
                     r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
     elif s.startswith(_ZONE_STARTS):
-        if s.endswith(":"):
-            s = lines.join_pieces(_PIECE)  # 4.19's pr_cont pieces, each printed as a line of its own
+        # 4.19's pr_cont pieces, each printed as a line of its own, or a mail client's wrap
+        s = lines.join_pieces(_ZONE_PIECE if " free:" in s or " active_anon:" in s else _PIECE)
         return _read_zone_line(r, s)
     elif m := _SWAP.match(s):
         setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
@@ -742,7 +753,7 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
         r.tasks_state_line = True
     elif s.startswith("Hardware name: "):
         r.hardware = s[len("Hardware name: ") :]
-    elif m := _MEMCG_STATS.match(s):
+    elif s.startswith("Memory cgroup stats for ") and (m := _MEMCG_STATS.match(lines.join_pieces(_MEMCG_V1_PIECE))):
         if r.memcg_stats_of is None:  # the first is the OOM memcg's own (v1 then prints its children)
             r.memcg_stats_of = m["memcg"]
             r.memcg_stats = {k: int(v) * 1024 for k, v in _MEMCG_V1_STAT.findall(m["rest"])}

@@ -114,6 +114,7 @@ def test_mangled_pastes_give_the_kernels_victim(path: Path, mangle) -> None:
     (plain,) = explain_text(text)
     assert e.kernel_selected.pid == _kernel_choice(text)
     assert (e.agree, e.model_victim, e.era, e.totalpages) == (plain.agree, plain.model_victim, plain.era, plain.totalpages)
+    assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
 
 
 def test_coloured_and_wrapped_and_from_the_middle_at_once() -> None:
