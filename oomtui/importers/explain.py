@@ -674,7 +674,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         run = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source, oom_skip)
         if run is None:
             return exp
-        tp_words = None
+        tp_words, same_victim = None, False  # not checked over the assumptions
     else:
         runs = _runs(r, _era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
         run = _choose_run(runs, printed)
@@ -682,6 +682,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         if run.version != version:
             exp.era = str(run.version)
             exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
+        same_victim = len({o.chosen.tgid if o.chosen else None for o in runs if o.version == run.version}) == 1
         if run.caps is not None:
             exp.cap_sys_admin = run.caps
             others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
@@ -710,7 +711,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     if run.caps is not None:
         bonus = root_bonus(run.version)
         exp.why.append(f"before 4.17 oom_badness() gave CAP_SYS_ADMIN tasks a bonus ({bonus}); the report does not "
-                       f"say who held it: assumed {run.caps}")  # fmt: skip
+                       f"say who held it: assumed {run.caps}"
+                       + (" (the victim is the same whoever held it)" if same_victim else ""))  # fmt: skip
 
     if selected is None:
         return exp
