@@ -8,7 +8,11 @@ oomtui.kernel.oom_badness, and compare the model's victim with the kernel's.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import itertools
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -27,7 +31,7 @@ from ..kernel.oom_badness import (
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
 from . import analysis
-from .report import OomReport, TaskRow, node_list, parse_reports
+from .report import OomReport, TaskRow, iter_reports, node_list
 
 RANKING_SIZE = 10
 FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
@@ -837,24 +841,60 @@ def _read(file: str) -> str:
         raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
 
 
-def explain_text(text: str) -> list[Explanation]:
-    out, reaped = [], set()
-    for r in parse_reports(text):
-        out.append(explain_report(r, reaped))
+@contextlib.contextmanager
+def _input_lines(file: str) -> Iterator[Iterator[str]]:
+    """The lines of a file (or stdin for "-"), read as they are needed: a 50 MB archive is never held whole.
+    Undecodable bytes become U+FFFD (a report may hold any byte: a comm, a garbled line); lines split as
+    str.splitlines() splits them, so line numbers are those of the whole text."""
+    try:
+        f = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if file == "-"
+             else open(file, encoding="utf-8", errors="replace"))  # fmt: skip
+    except FileNotFoundError:
+        raise UserError(f"{file}: no such file") from None
+    except OSError as e:
+        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+    try:
+        yield (piece for line in f for piece in (line.splitlines() or [""]))
+    except OSError as e:
+        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+    finally:
+        if file != "-":
+            f.close()
+
+
+def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
+    """explain_report for each report of one file, in order; an earlier victim the reaper went through is skipped
+    in later reports (oom_skipped)."""
+    reaped: set[tuple[int, str]] = set()
+    for r in reports:
+        yield explain_report(r, reaped)
         reaped |= {(p.pid, p.comm) for p in r.reaper}
-    return out
+
+
+def explain_text(text: str) -> list[Explanation]:
+    return list(explain_reports(iter_reports(text.splitlines())))
 
 
 def main(args: argparse.Namespace) -> int:
-    explanations = explain_text(_read(args.file))
-    if not explanations:
-        raise UserError(
-            f"{args.file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')"
-        )
-    if args.json:
-        sys.stdout.write(msgspec.json.encode(ExplainOutput(args.file, explanations)).decode() + "\n")
-    else:
-        print_explanations(args.file, explanations, getattr(args, "sort", "points"), getattr(args, "all", False))
+    with _input_lines(args.file) as lines:
+        explanations = explain_reports(iter_reports(lines))
+        first = next(explanations, None)
+        if first is None:
+            raise UserError(
+                f"{args.file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')"
+            )
+        every = itertools.chain([first], explanations)
+        if args.json:  # ExplainOutput, written one report at a time, as bytes (no decoded copy of a big one)
+            enc = msgspec.json.encode
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            out.write(b'{"file":' + enc(args.file) + b',"reports":[')
+            for i, e in enumerate(every):
+                out.write(b"," + enc(e) if i else enc(e))
+            out.write(b'],"format_version":' + enc(FORMAT_VERSION) + b"}\n")
+            out.flush()
+        else:
+            print_explanations(args.file, every, getattr(args, "sort", "points"), getattr(args, "all", False))
     return 0
 
 
@@ -888,7 +928,7 @@ def _sorted_tasks(e: Explanation, sort: str, every: bool) -> tuple[list[Candidat
     return rows if every or sort != "points" else rows[:RANKING_SIZE], f"{shown} of the task dump, by {sort}"
 
 
-def print_explanations(file: str, explanations: list[Explanation], sort: str = "points", every: bool = False) -> None:
+def print_explanations(file: str, explanations: Iterable[Explanation], sort: str = "points", every: bool = False) -> None:
     """The human report, in a sysadmin's words first (what happened, memory, what to do), the kernel's detail
     after. Comm names, file names and report text are user data: they are printed as rich Text (never parsed
     as markup), so a comm like "[/x]" or a file "oom[x].log" prints as it is."""

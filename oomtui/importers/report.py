@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import deque
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
@@ -68,6 +70,7 @@ _ANCHOR = re.compile(
     r"|CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |\[\s*pid\s*\]\s+uid\s"
 )
 _MAX_LEARNED = 8
+_LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
 
 
 def _shape(prefix: str) -> re.Pattern:
@@ -83,44 +86,48 @@ def _unknown_part(prefix: str) -> str:
     return next(prefix[:p] for p in range(len(prefix) + 1) if not strip_prefixes(prefix[p:]))
 
 
-def _learn_prefixes(lines: list[tuple[int, str]]) -> list[re.Pattern]:
+def _learn_prefix(s: str) -> re.Pattern | None:
+    """The shape of an unknown prefix in front of a line that always begins a printk line, or None."""
+    if ":" not in s and "pid" not in s:  # cheap filter: every anchor has one; task rows have neither
+        return None
+    m = _ANCHOR.search(s)
+    return _shape(_unknown_part(s[: m.start()])) if m and m.start() > 0 else None
+
+
+def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(1-based line number in the input, kernel text) for every non-blank line of `raw` (lines, as a file
+    gives them), as a stream: the input is never held whole.
+
+    rsyslog's `#012` (an escaped newline inside one syslog record) splits a record back into its lines. A
+    prefix of a kind strip_prefixes does not know is learned from the lines ahead (_LOOKAHEAD of them are
+    held back, so the first lines of a report lose it too) and stripped from every line of the same shape."""
+    ahead: deque[tuple[int, str]] = deque()
     learned: dict[str, re.Pattern] = {}
-    for _, s in lines:
-        if ":" not in s and "pid" not in s:  # cheap filter: every anchor has one; task rows have neither
-            continue
-        m = _ANCHOR.search(s)
-        if m and m.start() > 0:
-            shape = _shape(_unknown_part(s[: m.start()]))
-            learned.setdefault(shape.pattern, shape)
-            if len(learned) >= _MAX_LEARNED:
-                break
-    return list(learned.values())
+
+    def strip_learned(s: str) -> str:
+        for rx in learned.values():
+            if m := rx.match(s):
+                return strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
+        return s
+
+    for no, line in enumerate(raw, start=1):
+        for part in line.split("#012") if "#012" in line else (line,):
+            if s := strip_prefixes(part):
+                if len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)) is not None:
+                    learned.setdefault(shape.pattern, shape)
+                ahead.append((no, s))
+        while len(ahead) > _LOOKAHEAD:
+            no_s, s = ahead.popleft()
+            if s := strip_learned(s) if learned else s:
+                yield no_s, s
+    for no_s, s in ahead:
+        if s := strip_learned(s) if learned else s:
+            yield no_s, s
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
-    """(1-based line number in the input, kernel text) for every non-blank line.
-
-    rsyslog's `#012` (an escaped newline inside one syslog record) splits a record back into its lines.
-    """
-    out: list[tuple[int, str]] = []
-    for no, raw in enumerate(text.splitlines(), start=1):
-        if "#012" in raw:
-            for part in raw.split("#012"):
-                if s := strip_prefixes(part):
-                    out.append((no, s))
-        elif s := strip_prefixes(raw):
-            out.append((no, s))
-    if learned := _learn_prefixes(out):
-        stripped = []
-        for no, s in out:
-            for rx in learned:
-                if m := rx.match(s):
-                    s = strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
-                    break
-            if s:
-                stripped.append((no, s))
-        out = stripped
-    return out
+    """iter_kernel_lines of a whole text."""
+    return list(iter_kernel_lines(text.splitlines()))
 
 
 # --- the structs -----------------------------------------------------------------
@@ -351,37 +358,48 @@ _MAX_JOINS = 3  # a mail client wraps one kernel line into at most a few pieces
 
 
 class _Lines:
-    """The kernel lines of the input with a cursor; `join_next` re-attaches a wrapped continuation."""
+    """The kernel lines of the input as a stream with a cursor on the current line; `join_next` re-attaches a
+    wrapped continuation. Only the lines looked ahead at are held."""
 
-    def __init__(self, lines: list[tuple[int, str]]):
-        self.lines = lines
-        self.i = 0
+    def __init__(self, lines: Iterator[tuple[int, str]]):
+        self._it = lines
+        self._buf: deque[tuple[int, str]] = deque()
+        self.last_no = 0  # the input line the current line ends on (after joins)
+        self.advance()
 
-    def _next(self) -> int:
-        j = self.i + 1
-        while j < len(self.lines) and not self.lines[j][1]:  # "": joined into an earlier line
-            j += 1
-        return j
+    def _fill(self, n: int) -> bool:
+        while len(self._buf) < n:
+            if (nxt := next(self._it, None)) is None:
+                return False
+            self._buf.append(nxt)
+        return True
+
+    @property
+    def current(self) -> tuple[int, str] | None:
+        return self._buf[0] if self._buf else None
+
+    def advance(self) -> None:
+        if self._buf:
+            self._buf.popleft()
+        if self._fill(1):
+            self.last_no = self._buf[0][0]
 
     def peek(self) -> str | None:
-        j = self._next()
-        return self.lines[j][1] if j < len(self.lines) else None
+        return self._buf[1][1] if self._fill(2) else None
 
     def join_next(self) -> str:
-        """Append the next line to the current one (a mail client wrapped it) and return the result. The next
-        line is left empty, not removed: removing from the middle of a long list costs its length."""
-        no, cur = self.lines[self.i]
-        j = self._next()
-        joined = f"{cur} {self.lines[j][1]}"
-        self.lines[self.i] = (no, joined)
-        self.lines[j] = (self.lines[j][0], "")
+        """Append the next line to the current one (a mail client wrapped it) and return the result."""
+        self._fill(2)
+        (no, cur), (self.last_no, nxt) = self._buf.popleft(), self._buf.popleft()
+        joined = f"{cur} {nxt}"
+        self._buf.appendleft((no, joined))
         return joined
 
     def join_pieces(self, piece: re.Pattern) -> str:
         """Append every following line that is a piece of this one (printk continuations split apart)."""
         while (nxt := self.peek()) is not None and piece.match(nxt):
             self.join_next()
-        return self.lines[self.i][1]
+        return self._buf[0][1]
 
     def join_while(self, line: str, incomplete) -> str:
         for _ in range(_MAX_JOINS):
@@ -520,16 +538,36 @@ def _opener(s: str) -> tuple[str, int] | None:
 
 
 def parse_reports(text: str) -> list[OomReport]:
-    """Every OOM report in `text`, in order.
+    """Every OOM report in `text`, in order (see iter_reports)."""
+    return list(iter_reports(text.splitlines()))
+
+
+_WINDOW = 8  # reports kept open for a late reaper line (the reaper runs after the kill, maybe after the next OOM)
+
+
+def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
+    """Every OOM report in the lines of `raw`, in order, as a stream: a report is given once no later line can
+    belong to it, and only the last few are held.
 
     A report begins at "invoked oom-killer" or at whichever of its later parts a paste starts with (the CPU line,
     Mem-Info, the memcg lines, "Task in ...", the task dump). Its oom-kill: summary, verdict and reaper lines belong
     to the report being read (5.0+ prints oom-kill: before the verdict, the reaper after it); only when no report
     can take them do they stand alone, as a report whose beginning is missing. Two reports' lines are never
     merged: a part a report already holds, or has passed, begins the next one."""
-    lines = _Lines(kernel_lines(text))
-    reports: list[OomReport] = []
+    lines = _Lines(iter_kernel_lines(raw))
+    reports: list[OomReport] = []  # the recent ones, in the order of their first lines
     cur: _Open | None = None
+    given = 0
+
+    def done(r: OomReport) -> bool:
+        # a report that holds nothing of an OOM (a CPU line or Mem-Info of another splat: a WARN, sysrq-m, a page
+        # allocation failure) is no report
+        nonlocal given
+        if _is_oom(r):
+            given += 1
+            r.index = given
+            return True
+        return False
 
     def new_report(no: int) -> _Open:
         r = OomReport(index=0, first_line=no, last_line=no)
@@ -542,16 +580,13 @@ def parse_reports(text: str) -> list[OomReport]:
         reports.append(r)
         return r
 
-    while lines.i < len(lines.lines):
-        no, s = lines.lines[lines.i]
-        if not s:  # joined into an earlier line
-            lines.i += 1
-            continue
+    while (line := lines.current) is not None:
+        no, s = line
         if (s[:1] == "[" and cur is not None and not cur.closed and cur.report.task_columns is not None
                 and (m := _TASK_ROW.match(s))):  # fmt: skip
             _read_row(lines, cur.report, no, s, m)  # most lines of a big report: the shortest path
-            cur.report.last_line = lines.lines[lines.i][0]
-            lines.i += 1
+            cur.report.last_line = lines.last_no
+            lines.advance()
             continue
         if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
             s = lines.join_while(s, lambda c, n: bool(_CUT_PHRASE.search(c)) and not _starts_report_line(n))
@@ -620,15 +655,14 @@ def parse_reports(text: str) -> list[OomReport]:
             took.oom_group_memcg = m["memcg"]
 
         if took is not None:
-            took.last_line = max(took.last_line, lines.lines[lines.i][0])
-        lines.i += 1
-    # a report that holds nothing of an OOM (a CPU line or Mem-Info of another splat: a WARN, sysrq-m, a page
-    # allocation failure) is no report
-    reports = [r for r in reports if _is_oom(r)]
-    reports.sort(key=lambda r: r.first_line)
-    for i, r in enumerate(reports, 1):
-        r.index = i
-    return reports
+            took.last_line = max(took.last_line, lines.last_no)
+        lines.advance()
+        while len(reports) > _WINDOW and (cur is None or reports[0] is not cur.report):
+            if done(r := reports.pop(0)):
+                yield r
+    for r in reports:
+        if done(r):
+            yield r
 
 
 def _is_oom(r: OomReport) -> bool:
@@ -658,7 +692,7 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
     if m is None:
         return cur.report if cur is not None and not cur.closed else None
     pid = int(m["pid"])
-    owner = next((r for r in reversed(reports[-8:]) if (v := r.victim()) and v[0] == pid), None)
+    owner = next((r for r in reversed(reports) if (v := r.victim()) and v[0] == pid), None)
     if owner is None and cur is not None and not cur.closed and cur.report.victim() is None:
         owner = cur.report
     if owner is not None:

@@ -284,3 +284,20 @@ def test_stdin_with_non_utf8_bytes(capsys, monkeypatch, tmp_path) -> None:
     scene = tmp_path / "x.toml"
     assert cli_main(["import", "-", "-o", str(scene)]) == 0
     assert 'comm = "fire\ufffdfox"' in scene.read_text(encoding="utf-8")
+
+
+def test_streamed_json_is_the_whole_output_object(tmp_path, capsys) -> None:
+    """main writes one report at a time; the result must be ExplainOutput's encoding, line numbers included
+    (a form feed splits a line for str.splitlines, and so for the streamed reader)."""
+    import msgspec
+
+    from oomtui.importers.explain import ExplainOutput
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((SHARED / "dmesg").glob("*.log")))
+    text = text.replace("Mem-Info:", "Mem-Info:\x0c", 1)
+    f = tmp_path / "all.log"
+    f.write_text(text, encoding="utf-8")
+    assert cli_main(["explain", "--json", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert out == msgspec.json.encode(ExplainOutput(str(f), explain_text(text))).decode() + "\n"
+    assert len(json.loads(out)["reports"]) == 5
