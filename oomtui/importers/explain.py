@@ -853,10 +853,15 @@ def _input_lines(file: str) -> Iterator[Iterator[str]]:
         raise UserError(f"{file}: no such file") from None
     except OSError as e:
         raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+    def pieces() -> Iterator[str]:
+        try:
+            for line in f:
+                yield from line.splitlines() or [""]
+        except OSError as e:  # only reading: a closed stdout (BrokenPipeError) is the caller's
+            raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+
     try:
-        yield (piece for line in f for piece in (line.splitlines() or [""]))
-    except OSError as e:
-        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+        yield pieces()
     finally:
         if file != "-":
             f.close()
@@ -932,6 +937,7 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
     """The human report, in a sysadmin's words first (what happened, memory, what to do), the kernel's detail
     after. Comm names, file names and report text are user data: they are printed as rich Text (never parsed
     as markup), so a comm like "[/x]" or a file "oom[x].log" prints as it is."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -974,13 +980,9 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
             say(("page size:", "dim"), f" {e.page_size // 1024} KiB ({e.page_size_source})")
         if e.ranking:
             rows, caption = _sorted_tasks(e, sort, every)
-            table = Table(title=caption, title_justify="left")
-            for col in ("scan", "pid", "comm", "rss", "swapents", "pgtables", "adj", "points"):
-                table.add_column(col, justify="left" if col == "comm" else "right")
+            table = Table(title=caption, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
             with_score = any(c.oom_score is not None for c in rows)
-            if with_score:
-                table.add_column("oom_score", justify="right")
-            table.add_column("")
+            cells = []
             for c in rows:
                 marks = []
                 if e.model_victim and c.pid == e.model_victim.pid:
@@ -995,16 +997,36 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
                        str(c.oom_score_adj), absent if c.points is None else str(c.points)]  # fmt: skip
                 if with_score:
                     row.append(absent if c.oom_score is None else str(c.oom_score))
+                if {"model", "kernel"} <= set(marks):
+                    marks[:2] = ["both"]  # the kernel's and the model's choice
                 row.append(", ".join(marks))
-                style = "bold" if {"model", "kernel"} & set(marks) else "dim" if c.ineligible else None
-                table.add_row(*(Text(visible(cell)) for cell in row), style=style)
+                style = "bold" if {"model", "kernel", "both"} & set(marks) else "dim" if c.ineligible else None
+                cells.append(([visible(cell) for cell in row], style))
+            heads = ["scan", "pid", "comm", "rss", "swap", "pgtbl", "adj", "points"] + (
+                ["score"] if with_score else []) + [""]  # fmt: skip
+            scan = every or sort != "points"  # the top 10 by points do not need their scan order
+            if not scan:
+                heads, cells = heads[1:], [(r[1:], style) for r, style in cells]
+            for j, col in enumerate(heads):
+                if col in ("comm", ""):  # a narrow terminal folds these; numbers are never cut
+                    longest = max([4] + [len(r[j]) for r, _ in cells])
+                    table.add_column(col, overflow="fold", min_width=min(longest, 15 if col else 12))
+                else:
+                    width = max([len(col)] + [len(r[j]) for r, _ in cells])
+                    table.add_column(col, justify="right", no_wrap=True, min_width=width)
+            for r, style in cells:
+                table.add_row(*(Text(cell) for cell in r), style=style)
             console.print(table)
+            legend = ("scan: position in the dump (the kernel's scan order); " if scan else "") + (
+                "rss, swap (swapents), pgtbl (page tables) in pages; ")  # fmt: skip
             if e.era and scaled_score(KernelVersion.parse(e.era)):
-                console.print("(scan: position in the dump, the kernel's scan order; rss, swapents, pgtables in pages; points = (rss + swapents + pgtables) "
-                              "x 1000 / totalpages + adj, 1..1000; '-': the dump has no such column)")
+                legend += "points = (rss + swap + pgtbl) x 1000 / totalpages + adj, 1..1000; '-': no such column"
             else:
-                console.print("(scan: position in the dump, the kernel's scan order; rss, swapents, pgtables in pages; points = rss + swapents + pgtables "
-                              "+ adj x totalpages/1000)")
+                legend += "points = rss + swap + pgtbl + adj x totalpages/1000"
+            if with_score:
+                legend += "; score: /proc/PID/oom_score"
+            legend += "; both: the kernel's and the model's choice"
+            say(("(" + legend + ")", "dim"))
         for n in e.notes:
             say("  ", ("note:", "dim"), f" {n}")
         for p in e.problems:
