@@ -580,6 +580,9 @@ def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
         notes.append(f"memory.oom.group of {r.oom_group_memcg}: also killed {k.comm} ({k.pid})")
     for rp in r.reaper:
         notes.append(f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})")
+    if r.task_columns_guessed:
+        notes.append(f"the task dump's header is missing: its columns were read as '{' '.join(r.task_columns)}' "
+                     "from the numbers in the rows")
     if r.tasks and r.tasks[0].swapents is None:
         notes.append("this task dump has no swapents or page-table columns (2.6.3x/3.x format): points count rss only")
     return notes

@@ -254,6 +254,8 @@ class OomReport(msgspec.Struct, kw_only=True):
     arch_source: str | None = None
     task_columns: list[str] | None = None  # header of the task dump, without "pid" and "name"
     task_header_line: int | None = None
+    task_columns_guessed: bool = False  # the paste has rows but no header: columns guessed (see _guess_columns)
+    headless_rows: list[tuple[int, int, str, bool]] = []  # (line, pid, rest, "[%7d]") of rows before any header
     tasks_state_line: bool = False  # 4.19+ "Tasks state (memory values in pages):" before the header
     task_pid_wide: bool = False  # 4.19+ "[  pid  ]" (c3b78b11efbb "larger PID pad") instead of "[ pid ]"
     tasks: list[TaskRow] = []
@@ -563,6 +565,11 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         # a report that holds nothing of an OOM (a CPU line or Mem-Info of another splat: a WARN, sysrq-m, a page
         # allocation failure) is no report
         nonlocal given
+        if r.headless_rows and r.task_columns is None:
+            _read_headless_rows(r)
+        elif r.headless_rows:
+            r.problems.append(f"line {r.headless_rows[0][0]}: {len(r.headless_rows)} task rows before the dump's "
+                              "header were not read")
         if _is_oom(r):
             given += 1
             r.index = given
@@ -582,9 +589,15 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 
     while (line := lines.current) is not None:
         no, s = line
-        if (s[:1] == "[" and cur is not None and not cur.closed and cur.report.task_columns is not None
-                and (m := _TASK_ROW.match(s))):  # fmt: skip
-            _read_row(lines, cur.report, no, s, m)  # most lines of a big report: the shortest path
+        if s[:1] == "[" and (m := _TASK_ROW.match(s)):
+            if cur is not None and not cur.closed and cur.report.task_columns is not None:
+                _read_row(lines, cur.report, no, s, m)  # most lines of a big report: the shortest path
+            else:  # a paste that starts inside the task dump, or whose header was lost: columns come later
+                if cur is None or cur.closed or cur.phase > _PHASE_DUMP:
+                    cur = new_report(no)
+                cur.phase = _PHASE_DUMP
+                pid = m["pid"]  # 4.19's "[%7d]" pads a short pid to 7 columns: the wide header's era
+                cur.report.headless_rows.append((no, int(pid), m["rest"], len(pid) < 7 <= s.index("]") - 1))
             cur.report.last_line = lines.last_no
             lines.advance()
             continue
@@ -663,6 +676,57 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
     for r in reports:
         if done(r):
             yield r
+
+
+# Headers by the number of integer columns before the name (kernel-model.md 2.5).
+_HEADERS_BY_WIDTH = {
+    10: ["uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes", "swapents",
+         "oom_score_adj"],  # 6.8+
+    9: ["uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "nr_puds", "swapents", "oom_score_adj"],  # 4.14
+    8: ["uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "swapents", "oom_score_adj"],  # 4.0-4.13
+}  # fmt: skip
+_HEADERS_7 = {
+    "pgtables_bytes": ["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"],  # 4.15+
+    "nr_ptes": ["uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj"],  # 3.6-3.19
+    "oom_adj": ["uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj"],  # 2.6.36-3.5
+}
+
+
+def _guess_columns(rows: list[tuple[int, int, str, bool]]) -> list[str] | None:
+    """The header of rows whose header is missing, from how many numbers precede the name (the fewest over the
+    rows: a name may begin with digits) and, for the three 7-number formats, from the values: pgtables_bytes are
+    whole pages, oom_adj is -17..15 and follows oom_score_adj (oom_adj = oom_score_adj * 17 / 1000)."""
+    widths, values = [], []
+    for _, _, rest, _ in rows[:200]:
+        toks = rest.split()
+        n = next((i for i, t in enumerate(toks) if not t.lstrip("-").isdigit() or len(t) > 20), len(toks))
+        widths.append(n)
+        values.append([int(t) for t in toks[: min(n, 7)]])
+    n = min(widths, default=0)
+    if n in _HEADERS_BY_WIDTH:
+        return _HEADERS_BY_WIDTH[n]
+    if n != 7:
+        return None
+    if all(v[4] % 4096 == 0 for v in values) and any(v[4] for v in values):
+        return _HEADERS_7["pgtables_bytes"]
+    if all(-17 <= v[5] <= 15 and v[5] == (-17 if v[6] == -1000 else v[6] * 17 // 1000) for v in values) and any(
+            v[5] for v in values):  # fmt: skip
+        return _HEADERS_7["oom_adj"]
+    return _HEADERS_7["nr_ptes"]
+
+
+def _read_headless_rows(r: OomReport) -> None:
+    cols = _guess_columns(r.headless_rows)
+    if cols is None:
+        r.problems.append(f"line {r.headless_rows[0][0]}: task rows without the dump's header, in a format not known")
+        return
+    r.task_columns, r.task_columns_guessed = cols, True
+    r.task_pid_wide = any(wide for *_, wide in r.headless_rows)
+    for no, pid, rest, _ in r.headless_rows:
+        if (fields := _row_fields(rest, len(cols))) is None:
+            r.problems.append(f"line {no}: task row not understood: [{pid}] {rest!r}")
+        else:
+            r.tasks.append(_task_row(no, pid, cols, *fields))
 
 
 def _is_oom(r: OomReport) -> bool:
