@@ -244,21 +244,21 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
     swap_pages = (r.total_swap_kb or 0) * 1024 // SCENE_PAGE
     machine_comments: list[str] = []
     cgroups: list[list[str]] = []
+    gib = 1024**3 // SCENE_PAGE
+    roomy = -(-(used + used // 4) // gib) * gib  # the listed RSS plus 25 %, rounded up to a GiB
     if memcg:
-        limit_kb = r.memory.limit_kb if r.memory else None
-        if limit_kb is None:
-            raise UserError(
-                f"{file_label}: report {index}: cannot build a scene: a memcg OOM without a "
-                "'memory: usage ..., limit ...' line, so the limit the kernel hit is unknown"
-            )
-        limit = limit_kb * 1024 // SCENE_PAGE
+        if r.memory is not None:
+            limit = r.memory.limit_kb * 1024 // SCENE_PAGE
+        else:  # a paste without the memcg lines: the limit is a guess, and the replay may choose otherwise
+            limit = roomy
+            notes.append("the report has no 'memory: usage ..., limit ...' line: the memcg limit is the listed RSS "
+                         "plus 25 %, rounded up to a GiB; the kernel's limit is unknown")
         if r.ram_pages is not None:
             ram = (r.ram_pages - (r.reserved_pages or 0)) * scale
         else:
             ram = 0
         need = max(limit, used)
         if ram < need:
-            gib = 1024**3 // SCENE_PAGE
             ram = -(-(need + need // 4) // gib) * gib
             machine_comments.append(
                 "# ram: a memcg report does not print the machine's memory; this is the memcg limit or the listed RSS, "
@@ -273,7 +273,7 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
                 if r.oom_group_memcg:
                     block.append("oom_group = true")
             cgroups.append(block)
-        if r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
+        if r.memory and r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
             notes.append("the memcg may also use swap; the scene's cgroup models only the memory limit")
         if charged > limit:
             notes.append(
@@ -281,16 +281,18 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
                 "and file pages too; the replay does not check the limit until something allocates"
             )
     else:
-        if r.ram_pages is None:
-            raise UserError(
-                f"{file_label}: report {index}: cannot build a scene: no 'pages RAM' line, so the machine's "
-                "memory (and the kernel's totalpages) is unknown"
+        if r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
+            ram = roomy
+            machine_comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, "
+                                    "rounded up to a GiB")
+            notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %), so the "
+                         "kernel's totalpages and the weight of oom_score_adj are not the kernel's")
+        else:
+            ram = (r.ram_pages - (r.reserved_pages or 0)) * scale
+            machine_comments.append(
+                f"# ram: {r.ram_pages} pages RAM - {r.reserved_pages or 0} reserved (totalram_pages()); "
+                f"swap: Total swap = {r.total_swap_kb or 0} kB"
             )
-        ram = (r.ram_pages - (r.reserved_pages or 0)) * scale
-        machine_comments.append(
-            f"# ram: {r.ram_pages} pages RAM - {r.reserved_pages or 0} reserved (totalram_pages()); "
-            f"swap: Total swap = {r.total_swap_kb or 0} kB"
-        )
         if used > ram:
             deficit = used - ram
             ram += deficit

@@ -12,6 +12,7 @@ import pytest
 
 from oomtui.importers.explain import explain_text
 from oomtui.importers.report import parse_reports
+from oomtui.importers.to_scene import import_report, replay_victim
 
 from .test_report import SHARED
 
@@ -226,3 +227,15 @@ def test_a_thread_of_the_chosen_process_is_the_chosen_process() -> None:
     assert e.kernel_selected.pid == 6576 and e.kernel_victim.pid == 6590 and e.kernel_victim_is == "thread"
     assert e.agree and not any("child" in n for n in e.notes)
     assert any("a thread of the same process" in n for n in e.notes)
+
+
+@pytest.mark.parametrize(("path", "part"), [(p, part) for p, part in CASES if part in ("dump", "rows")],
+                         ids=lambda v: v.name[:3] if isinstance(v, Path) else v)  # fmt: skip
+def test_import_replays_a_paste_without_mem_info(path: Path, part: str) -> None:
+    """import handles what explain reads: without Mem-Info the machine's size is a guess, said in the notes."""
+    text = _read(path)
+    imported = import_report(_from(text, part), "paste.log")
+    assert imported.victim_pid is not None and any("a guess" in n or "is a guess" in n or "plus 25 %" in n
+                                                    for n in imported.notes)  # fmt: skip
+    replay = replay_victim(imported.text, "paste.toml")
+    assert replay is not None and replay[0] == imported.victim_pid
