@@ -106,7 +106,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     check_output(args)
-    from .importers.explain import import_main
+    from .importers.to_scene import main as import_main
 
     return import_main(args)
 

@@ -8,12 +8,9 @@ oomtui.kernel.oom_badness, and compare the model's victim with the kernel's.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import msgspec
 
@@ -31,16 +28,21 @@ from ..kernel.oom_badness import (
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
 from . import analysis
-from .report import OomReport, TaskRow, iter_reports, node_list
+from .facts import (
+    era_candidates,
+    era_conflicts,
+    find_row,
+    infer_constraint,
+    infer_era,
+    infer_page_size,
+    kinship,
+    pgtables_bytes,
+    total_pages,
+)
+from .report import OomReport, TaskRow, input_lines, iter_reports
 
 RANKING_SIZE = 10
 FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
-PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
-# The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
-# neither the verdict's total-vm nor the buddy lists measure it. arm64 varies (4K Debian/Ubuntu/RHEL 9, 16K
-# Asahi, 64K RHEL 8): 4K assumed.
-ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "riscv64": 4, "mips64el": 4,
-                "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8, "ia64": 16}  # fmt: skip
 
 # --- output structs ----------------------------------------------------------------
 
@@ -129,197 +131,7 @@ class ExplainOutput(msgspec.Struct):
     format_version: int = FORMAT_VERSION
 
 
-# --- era ------------------------------------------------------------------------------
-
-
-def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple[KernelVersion, str]]]:
-    """(lower bounds, upper bounds "before X") on the kernel version from the report's formats
-    (kernel-model.md 1.7 and 2.5), each with the clue in words."""
-    lower: list[tuple[KernelVersion, str]] = []
-    upper: list[tuple[KernelVersion, str]] = []
-    cols = r.task_columns or []
-    k = r.killed
-
-    def clue(bound: list, major: int, minor: int, why: str, present: bool) -> None:
-        if present:
-            bound.append((KernelVersion(major, minor), why))
-
-    # dump_tasks() header history
-    clue(lower, 6, 8, "rss_anon/rss_file/rss_shmem columns", "rss_anon" in cols)
-    clue(upper, 6, 8, "no rss_anon columns", "pgtables_bytes" in cols and "rss_anon" not in cols)
-    clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
-    clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_pid_wide)
-    clue(lower, 4, 19, "'Tasks state' line", r.tasks_state_line)
-    before_header = r.task_header_line is not None and r.first_line < r.task_header_line
-    clue(upper, 4, 19, "no 'Tasks state' line before the header", before_header and not r.tasks_state_line
-         and "pgtables_bytes" in cols)  # fmt: skip
-    clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
-    clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
-    clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
-    clue(upper, 4, 14, "nr_pmds without nr_puds", "nr_pmds" in cols and "nr_puds" not in cols)
-    clue(lower, 4, 0, "nr_pmds column", "nr_pmds" in cols)
-    clue(upper, 4, 0, "nr_ptes without nr_pmds", "nr_ptes" in cols and "nr_pmds" not in cols)
-    clue(lower, 3, 6, "nr_ptes/swapents columns", "swapents" in cols and "pgtables_bytes" not in cols)
-    clue(upper, 3, 6, "'cpu oom_adj' columns", "oom_adj" in cols)
-    clue(lower, 2, 6, "oom_score_adj column (2.6.36)", "oom_score_adj" in cols)  # KernelVersion has no sublevel
-    # oom_kill_process()/dump_header() message history
-    clue(lower, 5, 4, "UID/pgtables on the Killed line", k is not None and not k.rhel6 and k.pgtables_kb is not None)
-    clue(lower, 5, 1, "'Out of memory: Killed process' prefix", k is not None and k.message is not None)
-    clue(lower, 5, 0, "oom-kill: summary line", r.constraint is not None)
-    clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
-    clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
-    clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
-    # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there
-    clue(upper, 5, 0, "no oom-kill: line", r.constraint is None and r.killed is not None and r.task_columns is not None)
-    return lower, upper
-
-
-def era_conflicts(r: OomReport, version: KernelVersion | None) -> list[str]:
-    """Clues that contradict each other or the printed release (a backport, a distribution patch): reported,
-    never resolved silently."""
-    lower, upper = era_clues(r)
-    out = []
-    for lo, why_lo in lower:
-        for hi, why_hi in upper:
-            if not lo < hi:
-                out.append(f"{why_lo} says at least {lo}, {why_hi} says before {hi}")
-    if version is not None and r.kernel_release:
-        out += [f"release {r.kernel_release}, but {why} says at least {lo}" for lo, why in lower if version < lo]
-        out += [f"release {r.kernel_release}, but {why} says before {hi}" for hi, why in upper if not version < hi]
-    return out
-
-
-def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
-    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
-    if r.kernel_release:
-        try:
-            return KernelVersion.parse(r.kernel_release), f"kernel release {r.kernel_release} on the CPU line"
-        except ValueError:
-            pass
-    lower, upper = era_clues(r)
-    if not lower and not upper:
-        return None, "no kernel release and no version-specific format in the report"
-    lo = max(lower, key=lambda c: c[0]) if lower else None
-    hi = min(upper, key=lambda c: c[0]) if upper else None
-    parts = []
-    if lo:
-        parts.append(f"at least {lo[0]} ({lo[1]})")
-    if hi:
-        parts.append(f"before {hi[0]} ({hi[1]})")
-    source = "inferred from the formats: " + ", ".join(parts)
-    if lo:
-        return lo[0], source
-    # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
-    v = hi[0]
-    return (KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, 20)), source
-
-
-def _era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
-    """Without a release, every era the formats allow whose score rules differ (3.8, 3.14, 4.17, 5.9): a printed
-    score can tell them apart. The inferred era comes first."""
-    if r.kernel_release:
-        return [version]
-    lower, upper = era_clues(r)
-    lo = max((v for v, _ in lower), default=KernelVersion(2, 6))
-    hi = min((v for v, _ in upper), default=KernelVersion(99, 0))
-    cuts = [KernelVersion(*v) for v in ((3, 8), (3, 14), (4, 17), (5, 9))]
-    return [version] + [v for v in cuts if lo < v < hi and v != version]
-
-
-# --- page size and totalpages -------------------------------------------------------------
-
-
-def find_row(r: OomReport, pid: int) -> TaskRow | None:
-    """The task-dump row of a pid (the dump prints the thread that holds the mm; match its tgid too)."""
-    return next((t for t in r.tasks if t.pid == pid), None) or next((t for t in r.tasks if t.tgid == pid), None)
-
-
-def infer_page_size(r: OomReport) -> tuple[int, str]:
-    """PAGE_SIZE in bytes. The victim's total_vm (pages) against the kB on the Killed line; the VM may have
-    grown a little between the dump and the kill (003: +708 kB), so take the nearest page size."""
-    k = r.killed
-    row = find_row(r, k.pid) if k else None
-    if k and row and k.total_vm_kb and row.total_vm:
-        ratio = k.total_vm_kb / row.total_vm
-        size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
-        if abs(ratio / size - 1) < 0.2:
-            return size * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
-    if r.buddy_page_kb in PAGE_SIZES_KB:
-        return r.buddy_page_kb * 1024, "smallest block of the buddy lists"
-    if r.arch in ARCH_PAGE_KB:
-        kb = ARCH_PAGE_KB[r.arch]
-        return kb * 1024, f"the default of {r.arch} (arch from the {r.arch_source}); nothing in the report measures it"
-    return 4096, "assumed (nothing in the report tells, and the architecture is unknown)"
-
-
-def total_pages(r: OomReport, constraint: str, page_kb: int) -> tuple[int | None, str]:
-    """oc->totalpages of constrained_alloc() (kernel-model.md 1.3)."""
-    swap_pages = (r.total_swap_kb or 0) // page_kb
-    if constraint == "CONSTRAINT_MEMCG":
-        return _memcg_pages(r, page_kb)
-    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
-        # total_swap_pages + sum of node_present_pages over the allowed nodes (current's mems_allowed for a
-        # cpuset, the allocation's nodemask for a mempolicy).
-        nodes = node_list(r.mems_allowed if constraint == "CONSTRAINT_CPUSET" else r.nodemask)
-        if nodes and all(n in r.zone_present_kb for n in nodes) and r.total_swap_kb is not None:
-            present = sum(r.zone_present_kb[n] for n in nodes) // page_kb
-            return present + swap_pages, f"present pages of nodes {nodes} ({present}) + swap pages ({swap_pages})"
-        return None, f"{constraint}: the nodes' present pages or the swap total are missing"
-    if r.ram_pages is None:
-        return None, "no 'pages RAM' line"
-    # totalram_pages() counts managed pages; show_mem() prints "pages RAM" = sum of present pages and
-    # "pages reserved" = sum of (present - managed), so totalram_pages() = RAM - reserved. The printed
-    # scores of the 3.10 (651), 4.9 (98) and 4.19 (303) fixtures reproduce only with the subtraction.
-    ram = r.ram_pages - (r.reserved_pages or 0)
-    how = f"RAM {r.ram_pages} - reserved {r.reserved_pages or 0} + swap {swap_pages} pages"
-    if r.total_swap_kb is None:
-        how += " (no 'Total swap' line: swap counted as 0)"
-    return ram + swap_pages, how
-
-
-def _memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
-    """mem_cgroup_get_max(): the memory limit, plus swap headroom where swap is accounted: cgroup v1
-    memsw.max - memory.max, cgroup v2 swap.max, each capped at total_swap_pages (4.14 mem_cgroup_get_limit
-    is the same sum)."""
-    if r.memory is None:
-        return None, "memcg OOM without a 'memory: usage ..., limit ...' line"
-    limit = r.memory.limit_kb // page_kb
-    if r.memsw is not None:
-        headroom_kb = max(r.memsw.limit_kb - r.memory.limit_kb, 0)
-        kind = "memory+swap limit - memory limit"
-    elif r.swap is not None:
-        headroom_kb, kind = r.swap.limit_kb, "swap limit"
-    else:
-        headroom_kb, kind = 0, "no swap line"
-    if headroom_kb == 0:
-        return limit, f"memcg limit {r.memory.limit_kb} kB = {limit} pages"
-    if r.total_swap_kb is not None:
-        extra = min(headroom_kb, r.total_swap_kb) // page_kb
-        return limit + extra, f"memcg limit {limit} pages + swap headroom {extra} pages"
-    return limit, (
-        f"memcg limit {limit} pages; the swap headroom ({kind}) is capped at the system's swap size, "
-        "which a memcg report does not print: counted as 0, so totalpages is a lower bound"
-    )
-
-
-def _constraint(r: OomReport) -> tuple[str, str | None]:
-    """The constraint as printed (5.0+), else what the report's lines imply."""
-    if r.constraint:
-        return r.constraint, None
-    messages = {v.message for v in (r.killed, r.selected) if v is not None}
-    if r.memory is not None or r.memcg_task_line or "Memory cgroup out of memory" in messages:
-        return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
-    return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (reports before 5.0 do not print it)"
-
-
 # --- selection ------------------------------------------------------------------------------
-
-
-def _pgtables_bytes(t: TaskRow, page_bytes: int) -> int:
-    """pgtables_bytes (4.15+) or the page-table page counts of older dumps, in bytes."""
-    if t.pgtables_bytes is not None:
-        return t.pgtables_bytes
-    return ((t.nr_ptes or 0) + (t.nr_pmds or 0) + (t.nr_puds or 0)) * page_bytes
 
 
 def _eligible(t: TaskRow) -> bool:
@@ -346,7 +158,7 @@ def select_bad_process(
         if not _eligible(t) or i in oom_skip:
             continue
         has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
-        pgt = _pgtables_bytes(t, page_bytes)
+        pgt = pgtables_bytes(t, page_bytes)
         pages = t.rss + (t.swapents or 0) + pgt // page_bytes
         cap = i in cap_sys_admin
         points = badness(pages, t.oom_score_adj, cap)
@@ -513,7 +325,7 @@ def explain_selection(
     return why
 
 
-def _ranked(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
+def by_points(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
     """Highest points first, the chosen one first among equals (it is the one the scan kept)."""
     return sorted(candidates, key=lambda c: (-c.points, c is not chosen, c.scan_order))
 
@@ -539,19 +351,6 @@ def _missing(r: OomReport) -> list[str]:
     elif not r.tasks:
         problems.append("the task dump has a header but no rows: cannot re-run the selection")
     return problems
-
-
-def kinship(r: OomReport, selected: int, killed: int) -> str:
-    """How the killed pid relates to the selected one: "same", "thread" (a thread of the same process: the rows'
-    tgid), "child" (another process of the dump), "unknown" (the killed pid is not in the dump)."""
-    if selected == killed:
-        return "same"
-    a, b = find_row(r, selected), find_row(r, killed)
-    if b is None:
-        return "unknown"
-    if b.tgid == selected or (a is not None and a.tgid == b.tgid):
-        return "thread"
-    return "child"
 
 
 def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
@@ -630,7 +429,7 @@ def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[in
         has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
         out.append(Candidate(
             pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
-            pgtables_bytes=_pgtables_bytes(t, page_bytes) if has_pgt else None, oom_score_adj=t.oom_score_adj,
+            pgtables_bytes=pgtables_bytes(t, page_bytes) if has_pgt else None, oom_score_adj=t.oom_score_adj,
             points=None, ineligible=why, scan_order=i + 1,
         ))  # fmt: skip
     return out
@@ -640,7 +439,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     version, era_source = infer_era(r)
     page_bytes, page_source = infer_page_size(r)
     page_kb = page_bytes // 1024
-    constraint, constraint_note = _constraint(r)
+    constraint, constraint_note = infer_constraint(r)
     problems = r.problems + _missing(r)
     notes = ([constraint_note] if constraint_note else []) + _facts(r, version)
     conflicts = era_conflicts(r, version)
@@ -683,7 +482,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             return exp
         tp_words, same_victim = None, False  # not checked over the assumptions
     else:
-        runs = _runs(r, _era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
+        runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
         run = _choose_run(runs, printed)
         tp_words = totalpages
         if run.version != version:
@@ -700,7 +499,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
-    ranked = _ranked(candidates, chosen)
+    ranked = by_points(candidates, chosen)
     exp.tasks = _all_tasks(r, candidates, oom_skip, page_bytes)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
@@ -833,42 +632,6 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
 # --- command -------------------------------------------------------------------------------------
 
 
-def _read(file: str) -> str:
-    if file == "-":  # bytes, decoded like a file: a report may hold any byte (a comm, a garbled line)
-        return sys.stdin.buffer.read().decode("utf-8", "replace")
-    try:
-        return Path(file).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise UserError(f"{file}: no such file") from None
-    except OSError as e:
-        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
-
-
-@contextlib.contextmanager
-def _input_lines(file: str) -> Iterator[Iterator[str]]:
-    """The lines of a file (or stdin for "-"), read as they are needed: a 50 MB archive is never held whole.
-    Undecodable bytes become U+FFFD (a report may hold any byte: a comm, a garbled line); lines split as
-    str.splitlines() splits them, so line numbers are those of the whole text."""
-    try:
-        f = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if file == "-"
-             else open(file, encoding="utf-8", errors="replace"))  # fmt: skip
-    except FileNotFoundError:
-        raise UserError(f"{file}: no such file") from None
-    except OSError as e:
-        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
-    def pieces() -> Iterator[str]:
-        try:
-            for line in f:
-                yield from line.splitlines() or [""]
-        except OSError as e:  # only reading: a closed stdout (BrokenPipeError) is the caller's
-            raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
-
-    try:
-        yield pieces()
-    finally:
-        if file != "-":
-            f.close()
-
 
 def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     """explain_report for each report of one file, in order; an earlier victim the reaper went through is skipped
@@ -884,7 +647,7 @@ def explain_text(text: str) -> list[Explanation]:
 
 
 def main(args: argparse.Namespace) -> int:
-    with _input_lines(args.file) as lines:
+    with input_lines(args.file) as lines:
         explanations = explain_reports(iter_reports(lines))
         first = next(explanations, None)
         if first is None:
@@ -902,219 +665,7 @@ def main(args: argparse.Namespace) -> int:
             out.write(b'],"format_version":' + enc(FORMAT_VERSION) + b"}\n")
             out.flush()
         else:
+            from .explain_view import print_explanations  # Rich is imported only for the text view
+
             print_explanations(args.file, every, getattr(args, "sort", "points"), getattr(args, "all", False))
     return 0
-
-
-def import_main(args: argparse.Namespace) -> int:
-    """`oomtui import FILE -o SCENE.toml [--report N]`: see oomtui.importers.to_scene."""
-    from .to_scene import main as to_scene_main
-
-    return to_scene_main(args)
-
-
-SORT_COLUMNS = {"points": None, "pid": "pid", "comm": "comm", "rss": "rss", "swapents": "swapents",
-                "pgtables": "pgtables_bytes", "adj": "oom_score_adj", "oom_score": "oom_score", "order": "scan_order"}
-
-
-def _sorted_tasks(e: Explanation, sort: str, every: bool) -> tuple[list[Candidate], str]:
-    """The rows of the task table and its title: the top ones by points, or every row, by `sort`."""
-    if sort == "points" and not every:
-        return e.ranking, f"top {len(e.ranking)} of {e.candidates} candidates, by points"
-    rows = e.tasks if every else [c for c in e.tasks if c.points is not None]
-    if sort == "points":
-        order = {id(c): i for i, c in enumerate(_ranked([c for c in rows if c.points is not None], e.ranking[0]))}
-        rows = sorted(rows, key=lambda c: order.get(id(c), len(order) + c.scan_order))
-    else:
-        key = SORT_COLUMNS[sort]
-        numeric = key != "comm"
-        rows = sorted(rows, key=lambda c: (getattr(c, key) is None, getattr(c, key) or (0 if numeric else "")),
-                      reverse=False if key in ("comm", "pid", "scan_order") else True)  # fmt: skip
-        if key not in ("comm", "pid", "scan_order"):  # largest first; rows without the value last
-            rows = sorted(rows, key=lambda c: getattr(c, key) is None)
-    shown = "every row" if every else f"{len(rows)} candidates"
-    return rows if every or sort != "points" else rows[:RANKING_SIZE], f"{shown} of the task dump, by {sort}"
-
-
-def print_explanations(file: str, explanations: Iterable[Explanation], sort: str = "points", every: bool = False) -> None:
-    """The human report, in a sysadmin's words first (what happened, memory, what to do), the kernel's detail
-    after. Comm names, file names and report text are user data: they are printed as rich Text (never parsed
-    as markup), so a comm like "[/x]" or a file "oom[x].log" prints as it is."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from ..text import visible
-
-    console = Console()
-
-    def say(*parts: str | tuple[str, str]) -> None:
-        # a report's text reaches no terminal raw: an escape sequence in a comm is shown escaped
-        console.print(Text.assemble(*(visible(p) if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts)),
-                      highlight=False)
-
-    for e in explanations:
-        title = visible(f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})")
-        console.rule(Text(title, style="bold"))
-        if e.platform and (line := _platform_words(e.platform)):
-            say(("machine:", "bold"), f" {line}")
-        if e.cause:
-            say(("what happened:", "bold"), f" {e.cause.text}")
-        if e.memory and (line := _memory_words(e.memory)):
-            say(("memory:", "bold"), f" {line}")
-        if e.allocation and (line := _allocation_words(e)):
-            say(("allocation:", "bold"), f" {line}")
-        if e.memcg and (line := _memcg_words(e.memcg)):
-            say(("memcg:", "bold"), f" {line}")
-        console.print(_verdict(e))
-        for w in e.why:
-            say(f"  - {w}")
-        if e.advice:
-            say(("what to do:", "bold"))
-            for i, a in enumerate(e.advice, 1):
-                say(f"  {i}. {a}")
-        era = f"{e.era} ({e.era_source})" if e.era else e.era_source
-        say(("kernel era:", "dim"), f" {era}")
-        if e.trigger:
-            say(("trigger:", "dim"), f" {e.trigger.comm or '?'}" + (f" ({e.trigger.pid})" if e.trigger.pid is not None else ""))
-        say(("constraint:", "dim"), f" {e.constraint}; totalpages: {e.totalpages or 'unknown'} ({e.totalpages_source})")
-        if e.page_size != 4096:
-            say(("page size:", "dim"), f" {e.page_size // 1024} KiB ({e.page_size_source})")
-        if e.ranking:
-            rows, caption = _sorted_tasks(e, sort, every)
-            table = Table(title=caption, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-            with_score = any(c.oom_score is not None for c in rows)
-            cells = []
-            for c in rows:
-                marks = []
-                if e.model_victim and c.pid == e.model_victim.pid:
-                    marks.append("model")
-                if e.kernel_selected and c.pid == e.kernel_selected.pid:
-                    marks.append("kernel")
-                if c.ineligible:
-                    marks.append(f"never: {c.ineligible}")
-                absent = "-"  # a column this dump does not have, or no points
-                row = [str(c.scan_order), str(c.pid), c.comm, str(c.rss), absent if c.swapents is None else str(c.swapents),
-                       absent if c.pgtables_bytes is None else str(c.pgtables_bytes // e.page_size),
-                       str(c.oom_score_adj), absent if c.points is None else str(c.points)]  # fmt: skip
-                if with_score:
-                    row.append(absent if c.oom_score is None else str(c.oom_score))
-                if {"model", "kernel"} <= set(marks):
-                    marks[:2] = ["both"]  # the kernel's and the model's choice
-                row.append(", ".join(marks))
-                style = "bold" if {"model", "kernel", "both"} & set(marks) else "dim" if c.ineligible else None
-                cells.append(([visible(cell) for cell in row], style))
-            heads = ["scan", "pid", "comm", "rss", "swap", "pgtbl", "adj", "points"] + (
-                ["score"] if with_score else []) + [""]  # fmt: skip
-            scan = every or sort != "points"  # the top 10 by points do not need their scan order
-            if not scan:
-                heads, cells = heads[1:], [(r[1:], style) for r, style in cells]
-            for j, col in enumerate(heads):
-                if col in ("comm", ""):  # a narrow terminal folds these; numbers are never cut
-                    longest = max([4] + [len(r[j]) for r, _ in cells])
-                    table.add_column(col, overflow="fold", min_width=min(longest, 15 if col else 12))
-                else:
-                    width = max([len(col)] + [len(r[j]) for r, _ in cells])
-                    table.add_column(col, justify="right", no_wrap=True, min_width=width)
-            for r, style in cells:
-                table.add_row(*(Text(cell) for cell in r), style=style)
-            console.print(table)
-            legend = ("scan: position in the dump (the kernel's scan order); " if scan else "") + (
-                "rss, swap (swapents), pgtbl (page tables) in pages; ")  # fmt: skip
-            if e.era and scaled_score(KernelVersion.parse(e.era)):
-                legend += "points = (rss + swap + pgtbl) x 1000 / totalpages + adj, 1..1000; '-': no such column"
-            else:
-                legend += "points = rss + swap + pgtbl + adj x totalpages/1000"
-            if with_score:
-                legend += "; score: /proc/PID/oom_score"
-            legend += "; both: the kernel's and the model's choice"
-            say(("(" + legend + ")", "dim"))
-        for n in e.notes:
-            say("  ", ("note:", "dim"), f" {n}")
-        for p in e.problems:
-            say("  ", ("problem:", "yellow"), f" {p}")
-
-
-def _kb(kb: int | None) -> str:
-    return "?" if kb is None else fmt_size(kb * 1024)
-
-
-def _platform_words(p: analysis.Platform) -> str:
-    parts = [f"Linux {p.kernel}" if p.kernel else None, p.distribution and f"({p.distribution})",
-             p.arch and f"on {p.arch}", p.hardware and f"- {p.hardware}"]  # fmt: skip
-    return " ".join(x for x in parts if x)
-
-
-def _memory_words(m: analysis.Memory) -> str | None:
-    if m.ram_kb is None:  # a memcg report prints no Mem-Info: the memcg line says what there is
-        return None
-    parts = []
-    if m.ram_kb is not None:
-        free = f", {_kb(m.free_kb)} free ({100 * m.free_kb / m.ram_kb:.0f} %)" if m.free_kb is not None else ""
-        parts.append(f"RAM {_kb(m.ram_kb)}{free}")
-    if m.swap_total_kb == 0:
-        parts.append("no swap")
-    elif m.swap_total_kb is not None:
-        used = m.swap_used_kb if m.swap_used_kb is not None else m.swap_total_kb - (m.swap_free_kb or 0)
-        parts.append(f"swap {_kb(used)} of {_kb(m.swap_total_kb)} used ({100 * used / m.swap_total_kb:.0f} %)")
-    went = [f"{u.what} {_kb(u.kb)}" + (f" ({u.percent:.0f} %)" if u.percent is not None else "")
-            for u in m.where if u.what != "free"][:4]  # fmt: skip
-    if went:
-        parts.append("held by " + ", ".join(went))
-    return "; ".join(parts)
-
-
-def _allocation_words(e: Explanation) -> str | None:
-    a = e.allocation
-    if a.order == -1:
-        return "none: a manual OOM (sysrq-f) asks for no memory"
-    if a.verdict and a.verdict.startswith("not an allocation"):
-        return "none: " + a.verdict[len("not an allocation: ") :]
-    flags = "|".join(a.gfp_flags) if a.gfp_flags else a.gfp_mask or "?"
-    who = e.trigger.comm if e.trigger and e.trigger.comm else "the trigger"
-    size = f"order {a.order} ({_kb(a.size_kb)})" if a.size_kb is not None else f"order {a.order}"
-    out = f"{who} asked for {size}, {flags}, from any zone up to {a.zone}: {a.verdict}"
-    if a.last_attempt:
-        out += f"; the kernel's last try: {a.last_attempt}"
-    if a.fragmentation != "unknown" or a.order:
-        out += f"; memory {a.fragmentation}"
-    return out
-
-
-def _memcg_words(c: analysis.Memcg) -> str | None:
-    if c.usage_kb is None and c.path is None:
-        return None
-    limit = "no limit" if c.limit_kb is None else f"limit {_kb(c.limit_kb)}"
-    out = f"{c.path or '?'}: {_kb(c.usage_kb)} used, {limit}"
-    if c.failcnt:
-        out += f", {c.failcnt} failed charges"
-    if c.swap_limit_kb == 0:
-        out += "; swap disabled for this cgroup"
-    elif c.swap_usage_kb is not None:
-        out += f"; swap {_kb(c.swap_usage_kb)} used" + ("" if c.swap_limit_kb is None else f" of {_kb(c.swap_limit_kb)}")
-    return out
-
-
-def _verdict(e: Explanation):
-    """The verdict line as rich Text: coloured by the outcome, the names in it never read as markup."""
-    from rich.text import Text
-
-    from ..text import visible
-
-    def name(t: Task) -> str:
-        return f"{visible(t.comm)} ({t.pid})"
-
-    if e.kernel_selected is None:
-        kernel = "The report does not show the kernel's victim"
-    elif e.kernel_victim and e.kernel_victim_is != "same":
-        whom = {"thread": "its thread", "child": "its child"}.get(e.kernel_victim_is, "")
-        kernel = f"The kernel chose {name(e.kernel_selected)} and killed {whom or 'its child or thread'} {name(e.kernel_victim)}"
-    else:
-        kernel = f"The kernel chose {name(e.kernel_selected)}"
-    model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"
-    if not e.compared:
-        return Text(f"{kernel}; {model}: not compared.", style="yellow")
-    if e.agree:
-        return Text(f"{kernel}; {model}: agree.", style="green")
-    return Text(f"{kernel}; {model}: DISAGREE.", style="red")

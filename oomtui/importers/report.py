@@ -12,32 +12,37 @@ selection: that is oomtui.importers.explain, on top of oomtui.kernel.oom_badness
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import re
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 
 import msgspec
 
+from ..errors import UserError
+
 # --- line prefixes -------------------------------------------------------------
 
-_MONTH_DAY_TIME = r"[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:\d\d:\d\d(?:\.\d+)?"  # any locale: Aug, Mär, août.
-_ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+MONTH_DAY_TIME = r"[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:\d\d:\d\d(?:\.\d+)?"  # any locale: Aug, Mär, août.
+ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _MONOTONIC = r"\[\s*\d+\.\d+\]"
-_ANY_TIME = f"(?:{_MONTH_DAY_TIME}|{_ISO_TIME}|{_MONOTONIC})"
+_ANY_TIME = f"(?:{MONTH_DAY_TIME}|{ISO_TIME}|{_MONOTONIC})"
 
 _PREFIXES = [
     r"(?:>\s?)+",  # mail quoting, nested
     r"\d+,\d+,\d+,[^;]*;",  # /dev/kmsg: prio,seq,usec,flags;msg
     # syslog / journalctl / messages: "Aug 12 03:54:03 host [<kern.warning>] kernel: "
     rf"{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?",
-    rf"(?:{_MONTH_DAY_TIME}|{_ISO_TIME})\s+[\w.-]+:\s",  # "Apr 01 14:13:32 mysrv: "
+    rf"(?:{MONTH_DAY_TIME}|{ISO_TIME})\s+[\w.-]+:\s",  # "Apr 01 14:13:32 mysrv: "
     r"kernel:\s?",
     r"[a-z]+\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?",  # dmesg -x
     r"<\d>",  # raw printk level
     r"\[[^\]]*\d{1,2}:\d\d:\d\d[^\]]*\]\s?",  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
     rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
-    rf"{_ISO_TIME}\s",  # dmesg --time-format iso
+    rf"{ISO_TIME}\s",  # dmesg --time-format iso
 ]
 # One pass of one regex per prefix layer (a line has a few layers: "> > Apr 01 ... kernel: [ 12.3] ").
 _PREFIX = re.compile("(?:" + "|".join(_PREFIXES) + r")\s*")
@@ -128,6 +133,50 @@ def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
 def kernel_lines(text: str) -> list[tuple[int, str]]:
     """iter_kernel_lines of a whole text."""
     return list(iter_kernel_lines(text.splitlines()))
+
+
+# --- the input -------------------------------------------------------------------
+
+
+def read_input(file: str) -> str:
+    """The whole text of a file, or of stdin for "-". Undecodable bytes become U+FFFD: a report may hold any
+    byte (a comm, a garbled line) and loses no line for it."""
+    if file == "-":
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
+    try:
+        with open(file, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UserError(f"{file}: no such file") from None
+    except OSError as e:
+        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+
+
+@contextlib.contextmanager
+def input_lines(file: str) -> Iterator[Iterator[str]]:
+    """The lines of a file (or stdin for "-"), read as they are needed: a 50 MB archive is never held whole.
+    Decoded as read_input decodes; lines split as str.splitlines() splits them, so line numbers are those of
+    the whole text."""
+    try:
+        f = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if file == "-"
+             else open(file, encoding="utf-8", errors="replace"))  # fmt: skip
+    except FileNotFoundError:
+        raise UserError(f"{file}: no such file") from None
+    except OSError as e:
+        raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+
+    def pieces() -> Iterator[str]:
+        try:
+            for line in f:
+                yield from line.splitlines() or [""]
+        except OSError as e:  # only reading: a closed stdout (BrokenPipeError) is the caller's
+            raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+
+    try:
+        yield pieces()
+    finally:
+        if file != "-":
+            f.close()
 
 
 # --- the structs -----------------------------------------------------------------

@@ -4,7 +4,7 @@ The scene rebuilds what the kernel saw when it chose its victim: the machine (RA
 cgroup with the memcg limit), one process per task-dump row in the printed order (the kernel's scan order), with
 the row's counters, and the same kind of OOM, triggered by hand at 1 s: the report shows what memory held, not
 how fast it was allocated, so a manual OOM is the faithful replay. Era, page size, totalpages and the constraint
-come from oomtui.importers.explain, the same reading that `oomtui explain` checks against the kernel's choice.
+come from oomtui.importers.facts, the same reading that `oomtui explain` checks against the kernel's choice.
 
 Sizes in the scene are in 4 KiB pages (the simulator's page); reports from 16/64 KiB-page machines are scaled.
 The output depends only on the report and the file's name: the same input gives the same bytes.
@@ -21,8 +21,8 @@ import msgspec
 from ..errors import UserError
 from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
-from .explain import _constraint, _pgtables_bytes, _read, find_row, infer_era, infer_page_size, total_pages
-from .report import _ISO_TIME, _MONTH_DAY_TIME, OomReport, TaskRow, parse_reports
+from .facts import find_row, infer_constraint, infer_era, infer_page_size, pgtables_bytes, total_pages
+from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, parse_reports, read_input
 from .scene_text import STACK_PAGES, TLS_PAGES, fit_anon, toml_str
 
 SCENE_PAGE = 4096
@@ -81,20 +81,47 @@ def report_time(text_lines: list[str], r: OomReport) -> str | None:
         return f"{float(m[1]):.3f} s after boot"
     if m := re.search(r"\[([^\]]*\d{1,2}:\d\d:\d\d[^\]]*)\]", raw):
         return m[1].strip()
-    if m := re.search(rf"{_ISO_TIME}|{_MONTH_DAY_TIME}", raw):
+    if m := re.search(rf"{ISO_TIME}|{MONTH_DAY_TIME}", raw):
         return m[0]
     return None
 
 
 class _Proc(msgspec.Struct, kw_only=True):
+    """One process of the scene: its task-dump row, and its memory in scene (4 KiB) pages."""
+
     row: TaskRow
     pid: int
-    anon: int  # pages of the report's page size
+    heap: int  # anon pages besides the stack and the TLS block every scene process gets
+    stack: int
     file: int
     shmem: int
     swap: int
-    pgtables_bytes: int
+    pgtables: int
     parent: int | None = None
+
+
+class _Facts(msgspec.Struct, kw_only=True):
+    """What the report says, as oomtui.importers.facts reads it for explain too."""
+
+    version: KernelVersion | None
+    era_source: str
+    page_bytes: int
+    scale: int  # report pages -> scene pages
+    constraint: str
+    cgroup: str | None  # the memcg path of a memcg OOM
+    killed: tuple[int, str, str] | None  # OomReport.victim()
+    selected: TaskRow | None  # the row of the pre-5.1 "Kill process" choice
+
+
+class _Plan(msgspec.Struct, kw_only=True):
+    """The scene to write: processes in the dump's order, the victim, the machine."""
+
+    procs: list[_Proc]
+    victim: _Proc | None
+    ram: int  # scene pages
+    swap: int
+    limit: int | None  # memory_max of the OOM memcg, scene pages
+    machine_comments: list[str]
 
 
 def _split(row: TaskRow, r: OomReport, page_kb: int) -> tuple[int, int, int]:
@@ -147,38 +174,63 @@ def import_report(text: str, file_label: str, index: int = 1) -> Imported:
 
 def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> Imported:
     notes: list[str] = []
+    facts = _read_facts(r, notes)
+    plan = _plan(r, facts, notes)
+    return _render(r, facts, plan, notes, text, file_label, index, count)
+
+
+def _read_facts(r: OomReport, notes: list[str]) -> _Facts:
     version, era_source = infer_era(r)
     page_bytes, page_source = infer_page_size(r)
-    page_kb = page_bytes // 1024
-    scale = max(1, page_bytes // SCENE_PAGE)  # report pages -> scene pages
-    constraint, _ = _constraint(r)
-    memcg = constraint == "CONSTRAINT_MEMCG"
     if page_bytes != SCENE_PAGE:
-        notes.append(f"page size {page_kb} KiB ({page_source}): page counts are scaled to 4 KiB pages")
+        notes.append(f"page size {page_bytes // 1024} KiB ({page_source}): page counts are scaled to 4 KiB pages")
+    constraint, _ = infer_constraint(r)
+    memcg = constraint == "CONSTRAINT_MEMCG"
+    notes += [f"the parser: {p}" for p in r.problems]
+    return _Facts(version=version, era_source=era_source, page_bytes=page_bytes,
+                  scale=max(1, page_bytes // SCENE_PAGE), constraint=constraint,
+                  cgroup=_memcg_path(r) if memcg else None, killed=r.victim(),
+                  selected=find_row(r, r.selected.pid) if r.selected else None)  # fmt: skip
 
-    # processes, one per row in printed order; a row's first column may be a thread: the pid is its tgid
+
+def _plan(r: OomReport, facts: _Facts, notes: list[str]) -> _Plan:
+    procs = _plan_processes(r, facts, notes)
+    victim = _plan_victim(r, facts, procs, notes)
+    ram, swap, limit, comments = _plan_machine(r, facts, procs, notes)
+    return _Plan(procs=procs, victim=victim, ram=ram, swap=swap, limit=limit, machine_comments=comments)
+
+
+def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc]:
+    """One process per row in printed order (the kernel's scan order); a row's first column may be a thread:
+    the pid is its tgid. Sizes in scene pages: the builder adds a 64 KiB stack and a 16 KiB TLS block (anon) to
+    each, which fit_anon takes out of the row's anon (a tiny process shrinks its stack)."""
+    page_kb, scale = facts.page_bytes // 1024, facts.scale
     procs: list[_Proc] = []
     seen: set[int] = set()
     dupes = 0
-    notes += [f"the parser: {p}" for p in r.problems]
     for row in r.tasks:
         if row.tgid in seen:
             dupes += 1
             continue
         seen.add(row.tgid)
-        anon, file, shmem = _split(row, r, page_kb)
-        procs.append(_Proc(row=row, pid=row.tgid, anon=anon, file=file, shmem=shmem, swap=row.swapents or 0,
-                           pgtables_bytes=_pgtables_bytes(row, page_bytes)))  # fmt: skip
+        anon, file, shmem = (n * scale for n in _split(row, r, page_kb))
+        heap, (stack,), file, shmem = fit_anon(anon, file, shmem)
+        procs.append(_Proc(row=row, pid=row.tgid, heap=heap, stack=stack, file=file, shmem=shmem,
+                           swap=(row.swapents or 0) * scale,
+                           pgtables=-(-pgtables_bytes(row, facts.page_bytes) // SCENE_PAGE)))  # fmt: skip
     if dupes:
         notes.append(f"{dupes} task-dump row(s) repeat a pid already listed: only the first row of each pid is kept")
     if r.tasks[0].swapents is None:
         notes.append("this dump has no swapents or page-table columns (2.6.3x/3.x format): swap and pgtables are 0")
-    by_pid = {p.pid: p for p in procs}
+    return procs
 
-    # the kernel's victim (and, before 5.1, the process it selected before sacrificing a child)
-    killed = r.victim()  # the verdict, else the oom-kill: or reaper line
+
+def _plan_victim(r: OomReport, facts: _Facts, procs: list[_Proc], notes: list[str]) -> _Proc | None:
+    """The kernel's victim, and before 5.1 the process it selected before sacrificing a child: declared the
+    victim's parent when the dump lists it first."""
+    by_pid = {p.pid: p for p in procs}
+    killed, selected_row = facts.killed, facts.selected
     killed_row = find_row(r, killed[0]) if killed else None
-    selected_row = find_row(r, r.selected.pid) if r.selected else None
     victim = by_pid.get(killed_row.tgid) if killed_row else None
     if killed and victim is None:
         notes.append(f"the kernel's victim {killed[1]} ({killed[0]}) is not in the task dump")
@@ -195,84 +247,34 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
                 f"the kernel sacrificed the child {victim.row.comm} ({victim.pid}) of {selected_row.comm} "
                 f"({selected_row.tgid}), but the child is listed first: the replay cannot make it a child"
             )
+    return victim
 
-    # scene pages of every process: the builder adds a 64 KiB stack and a 16 KiB TLS block (anon) to each
-    lines_proc: list[list[str]] = []
-    used = 0  # scene pages of RAM the processes take (anon incl. stack/TLS, shmem objects, page tables)
-    shm_blocks: list[list[str]] = []
-    cg = _memcg_path(r) if memcg else None
-    charged = 0  # pages charged to the memcg (anon + shmem)
-    for p in procs:
-        row = p.row
-        anon, file, shmem = p.anon * scale, p.file * scale, p.shmem * scale
-        swap = p.swap * scale
-        pgt_pages = -(-p.pgtables_bytes // SCENE_PAGE)
-        heap, (stack,), file, shmem = fit_anon(anon, file, shmem)  # a tiny process shrinks its stack
-        block = [f"# dump line {row.line}: [{row.pid}] {_comment_safe(_row_text(row))}"]
-        block.append("[[processes]]")
-        block.append(f"pid = {p.pid}")
-        block.append(f"comm = {toml_str(row.comm)}")
-        if p.pid == 1:
-            block.append("init = true")
-        if row.uid:
-            block.append(f"uid = {row.uid}")
-        if p.parent is not None:
-            block.append(f"parent = {p.parent}")
-        if cg:
-            block.append(f"cgroup = {toml_str(cg)}")
-        if row.oom_score_adj:
-            block.append(f"oom_score_adj = {max(-1000, min(1000, row.oom_score_adj))}")
-        if heap:
-            block.append(f"rss = {size(heap)}")
-        if file:
-            block.append(f"file_rss = {size(file)}")
-        if swap:
-            block.append(f"swap = {size(swap)}")
-        block.append(f"pgtables = {size(pgt_pages)}")
-        if stack != STACK_PAGES:
-            block += ["  [[processes.threads]]", f"  tid = {p.pid}", f"  stack_rss = {size(stack)}"]
-        if shmem:
-            name = f"shmem-{p.pid}"
-            shm_blocks.append(["[[shm]]", f"name = {toml_str(name)}", f"size = {size(shmem)}"]
-                              + ([f"cgroup = {toml_str(cg)}"] if cg else []))  # fmt: skip
-            block += ["  [[processes.vmas]]", '  kind = "shmem"', f"  size = {size(shmem)}", f"  shm = {toml_str(name)}"]
-        lines_proc.append(block)
-        used += heap + stack + TLS_PAGES + shmem + pgt_pages
-        charged += heap + stack + TLS_PAGES + shmem
 
-    # the machine
-    swap_pages = (r.total_swap_kb or 0) * 1024 // SCENE_PAGE
-    machine_comments: list[str] = []
-    cgroups: list[list[str]] = []
+def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
+                  notes: list[str]) -> tuple[int, int, int | None, list[str]]:  # fmt: skip
+    """(ram, swap, memcg limit, TOML comments): the report's RAM and swap, raised where the listed RSS does not
+    fit (the dump's rss counts shared pages once per process), or guessed where the report does not print them."""
+    used = sum(p.heap + p.stack + TLS_PAGES + p.shmem + p.pgtables for p in procs)  # RAM the processes take
+    charged = sum(p.heap + p.stack + TLS_PAGES + p.shmem for p in procs)  # charged to a memcg (anon + shmem)
+    swap = (r.total_swap_kb or 0) * 1024 // SCENE_PAGE
+    comments: list[str] = []
     gib = 1024**3 // SCENE_PAGE
     roomy = -(-(used + used // 4) // gib) * gib  # the listed RSS plus 25 %, rounded up to a GiB
-    if memcg:
+    if facts.cgroup is not None:
         if r.memory is not None:
             limit = r.memory.limit_kb * 1024 // SCENE_PAGE
         else:  # a paste without the memcg lines: the limit is a guess, and the replay may choose otherwise
             limit = roomy
             notes.append("the report has no 'memory: usage ..., limit ...' line: the memcg limit is the listed RSS "
                          "plus 25 %, rounded up to a GiB; the kernel's limit is unknown")
-        if r.ram_pages is not None:
-            ram = (r.ram_pages - (r.reserved_pages or 0)) * scale
-        else:
-            ram = 0
+        ram = (r.ram_pages - (r.reserved_pages or 0)) * facts.scale if r.ram_pages is not None else 0
         need = max(limit, used)
         if ram < need:
             ram = -(-(need + need // 4) // gib) * gib
-            machine_comments.append(
+            comments.append(
                 "# ram: a memcg report does not print the machine's memory; this is the memcg limit or the listed RSS, "
                 "whichever is larger, plus 25 %, rounded up to a GiB"
             )
-        parts = cg.strip("/").split("/")
-        for i in range(1, len(parts) + 1):
-            path = "/" + "/".join(parts[:i])
-            block = ["[[cgroups]]", f"path = {toml_str(path)}"]
-            if path == cg:
-                block.append(f"memory_max = {size(limit)}")
-                if r.oom_group_memcg:
-                    block.append("oom_group = true")
-            cgroups.append(block)
         if r.memory and r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
             notes.append("the memcg may also use swap; the scene's cgroup models only the memory limit")
         if charged > limit:
@@ -280,42 +282,76 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
                 f"the listed RSS ({size(charged)[1:-1]}) is more than the memcg limit: the dump's rss counts shared "
                 "and file pages too; the replay does not check the limit until something allocates"
             )
+        return ram, swap, limit, comments
+    if r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
+        ram = roomy
+        comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, rounded up to a GiB")
+        notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %), so the "
+                     "kernel's totalpages and the weight of oom_score_adj are not the kernel's")
     else:
-        if r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
-            ram = roomy
-            machine_comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, "
-                                    "rounded up to a GiB")
-            notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %), so the "
-                         "kernel's totalpages and the weight of oom_score_adj are not the kernel's")
-        else:
-            ram = (r.ram_pages - (r.reserved_pages or 0)) * scale
-            machine_comments.append(
-                f"# ram: {r.ram_pages} pages RAM - {r.reserved_pages or 0} reserved (totalram_pages()); "
-                f"swap: Total swap = {r.total_swap_kb or 0} kB"
-            )
-        if used > ram:
-            deficit = used - ram
-            ram += deficit
-            moved = min(deficit, swap_pages)
-            swap_pages -= moved
-            machine_comments.append(
-                f"# ram raised by {size(deficit)[1:-1]} to hold the listed RSS (the dump's rss counts shared pages "
-                "once per process)" + (f"; swap lowered by {size(moved)[1:-1]} to keep totalpages = ram + swap as "
-                                        "the kernel had it" if moved else "")
-            )
-            if moved < deficit:
-                notes.append("RAM had to be raised beyond the report's RAM + swap: totalpages differs from the kernel's")
+        ram = (r.ram_pages - (r.reserved_pages or 0)) * facts.scale
+        comments.append(
+            f"# ram: {r.ram_pages} pages RAM - {r.reserved_pages or 0} reserved (totalram_pages()); "
+            f"swap: Total swap = {r.total_swap_kb or 0} kB"
+        )
+    if used > ram:
+        deficit = used - ram
+        ram += deficit
+        moved = min(deficit, swap)
+        swap -= moved
+        comments.append(
+            f"# ram raised by {size(deficit)[1:-1]} to hold the listed RSS (the dump's rss counts shared pages "
+            "once per process)" + (f"; swap lowered by {size(moved)[1:-1]} to keep totalpages = ram + swap as "
+                                    "the kernel had it" if moved else "")
+        )
+        if moved < deficit:
+            notes.append("RAM had to be raised beyond the report's RAM + swap: totalpages differs from the kernel's")
+    return ram, swap, None, comments
 
-    tp, tp_source = total_pages(r, constraint, page_kb)
 
-    # words
+def _process_block(p: _Proc, cg: str | None, shm_blocks: list[list[str]]) -> list[str]:
+    """The [[processes]] table of one process (and its [[shm]] object, appended to shm_blocks)."""
+    row = p.row
+    block = [f"# dump line {row.line}: [{row.pid}] {_comment_safe(_row_text(row))}"]
+    block.append("[[processes]]")
+    block.append(f"pid = {p.pid}")
+    block.append(f"comm = {toml_str(row.comm)}")
+    if p.pid == 1:
+        block.append("init = true")
+    if row.uid:
+        block.append(f"uid = {row.uid}")
+    if p.parent is not None:
+        block.append(f"parent = {p.parent}")
+    if cg:
+        block.append(f"cgroup = {toml_str(cg)}")
+    if row.oom_score_adj:
+        block.append(f"oom_score_adj = {max(-1000, min(1000, row.oom_score_adj))}")
+    if p.heap:
+        block.append(f"rss = {size(p.heap)}")
+    if p.file:
+        block.append(f"file_rss = {size(p.file)}")
+    if p.swap:
+        block.append(f"swap = {size(p.swap)}")
+    block.append(f"pgtables = {size(p.pgtables)}")
+    if p.stack != STACK_PAGES:
+        block += ["  [[processes.threads]]", f"  tid = {p.pid}", f"  stack_rss = {size(p.stack)}"]
+    if p.shmem:
+        name = f"shmem-{p.pid}"
+        shm_blocks.append(["[[shm]]", f"name = {toml_str(name)}", f"size = {size(p.shmem)}"]
+                          + ([f"cgroup = {toml_str(cg)}"] if cg else []))  # fmt: skip
+        block += ["  [[processes.vmas]]", '  kind = "shmem"', f"  size = {size(p.shmem)}", f"  shm = {toml_str(name)}"]
+    return block
+
+
+def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str, index: int,
+           count: int) -> tuple[str, str, str]:  # fmt: skip
+    """The scene's title, story and the OOM action's caption: what happened, in the report's own terms."""
+    cg, version, victim, killed = facts.cgroup, facts.version, plan.victim, facts.killed
     era = str(version) if version else None
     policy = policy_for_version(version) if version else "linux-6.18"
     release = f"Linux {r.kernel_release}" if r.kernel_release else (f"a {era}-era kernel" if era else "an unknown kernel")
     trigger = _trigger_words(r)
-    when = report_time(text.splitlines(), r)
-    kind = f"memcg OOM in {r.oom_memcg or cg}" if memcg else ("manual OOM (sysrq-f)" if r.order == -1 else "global OOM")
-    name = Path(file_label).name if file_label != "<stdin>" else file_label
+    kind = f"memcg OOM in {r.oom_memcg or cg}" if cg else ("manual OOM (sysrq-f)" if r.order == -1 else "global OOM")
     if victim:
         victim_words = f"{victim.row.comm} ({victim.pid})"
     elif r.no_killable:
@@ -329,18 +365,18 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
         f"Imported from {name} (report {index} of {count}, lines {r.first_line}-{r.last_line}): a {kind} on "
         f"{release}{f', printed {when}' if when else ''}. {trigger}. The kernel killed {victim_words}."
     ]
-    if r.selected and victim and selected_row and selected_row.tgid != victim.pid:
+    if r.selected and victim and facts.selected and facts.selected.tgid != victim.pid:
         story.append(f"It had selected {r.selected.comm} ({r.selected.pid}) and sacrificed this child instead.")
     story.append(
-        f"The scene holds the {len(procs)} processes of the task dump, in its order (the kernel's scan order), "
+        f"The scene holds the {len(plan.procs)} processes of the task dump, in its order (the kernel's scan order), "
         "with their rss, swap entries, page tables and oom_score_adj; kernel threads are never in the dump. "
         f"Since the report shows what memory held but not how fast it was allocated, the OOM is triggered by hand at "
-        f"{OOM_AT.replace('s', ' s')}" + (f" in {cg}" if memcg else "") + "."
+        f"{OOM_AT.replace('s', ' s')}" + (f" in {cg}" if cg else "") + "."
     )
     if version is None:
         story.append("The report shows no kernel version: the scene uses the linux-6.18 rules.")
     else:
-        story.append(f"Kernel era {era} ({era_source}): policy {policy}.")
+        story.append(f"Kernel era {era} ({facts.era_source}): policy {policy}.")
         if not version.has_oom_reaper:
             story.append(
                 "Kernels before 4.6 have no OOM reaper: the scene still uses linux-4.6, the oldest policy, so an "
@@ -348,21 +384,46 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
                 "freed its memory."
             )
     caption = f"{kind}: {trigger}" + (f", {when}" if when else "") + f"; the kernel killed {victim_words}"
+    return title, " ".join(story), caption
+
+
+def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: str, file_label: str, index: int,
+            count: int) -> Imported:  # fmt: skip
+    cg, version, victim = facts.cgroup, facts.version, plan.victim
+    shm_blocks: list[list[str]] = []
+    lines_proc = [_process_block(p, cg, shm_blocks) for p in plan.procs]
+    cgroups: list[list[str]] = []
+    if cg is not None:
+        parts = cg.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            path = "/" + "/".join(parts[:i])
+            block = ["[[cgroups]]", f"path = {toml_str(path)}"]
+            if path == cg:
+                block.append(f"memory_max = {size(plan.limit)}")
+                if r.oom_group_memcg:
+                    block.append("oom_group = true")
+            cgroups.append(block)
+    tp, tp_source = total_pages(r, facts.constraint, facts.page_bytes // 1024)
+
+    era = str(version) if version else None
+    policy = policy_for_version(version) if version else "linux-6.18"
+    name = Path(file_label).name if file_label != "<stdin>" else file_label
+    title, story, caption = _words(r, facts, plan, report_time(text.splitlines(), r), name, index, count)
 
     out: list[str] = []
     out.append(f"# imported by oomtui import from {_comment_safe(name)}, report {index} of {count}")
     out.append(f"# lines {r.first_line}-{r.last_line}; totalpages {tp} ({_comment_safe(tp_source)}) in "
-               f"{page_kb} KiB pages")  # fmt: skip
+               f"{facts.page_bytes // 1024} KiB pages")  # fmt: skip
     out.append("# rss = the row's anon pages minus the 64 KiB stack and 16 KiB TLS every scene process gets")
     for n in notes:
         out.append(f"# note: {_comment_safe(n)}")
     out.append(f"title = {toml_str(title)}")
-    out.append(f"story = {_multiline(' '.join(story))}")
+    out.append(f"story = {_multiline(story)}")
     out.append(f"source = {toml_str(f'{name}, report {index} of {count}, lines {r.first_line}-{r.last_line}')}")
-    out += machine_comments
-    out.append(f"ram = {size(ram)}")
-    if swap_pages:
-        out.append(f"swap = {size(swap_pages)}")
+    out += plan.machine_comments
+    out.append(f"ram = {size(plan.ram)}")
+    if plan.swap:
+        out.append(f"swap = {size(plan.swap)}")
     out.append("hz = 250")
     out.append(f"policy = {toml_str(policy)}")
     if era:
@@ -372,11 +433,11 @@ def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> 
         out.append("")
         out += block
     out += ["", "[[actions]]", f"at = {toml_str(OOM_AT)}", 'do = "oom"']
-    if memcg:
+    if cg:
         out.append(f"cgroup = {toml_str(cg)}")
     out.append(f"caption = {toml_str(caption)}")
     return Imported(
-        text="\n".join(out) + "\n", processes=len(procs), victim_pid=victim.pid if victim else None,
+        text="\n".join(out) + "\n", processes=len(plan.procs), victim_pid=victim.pid if victim else None,
         victim_comm=victim.row.comm if victim else None, cgroup=cg, notes=notes,
     )  # fmt: skip
 
@@ -424,7 +485,7 @@ def main(args) -> int:
     import sys
 
     label = "<stdin>" if args.file == "-" else args.file
-    imported = import_report(_read(args.file), label, args.report)
+    imported = import_report(read_input(args.file), label, args.report)
     out = Path(args.output)
     replay = replay_victim(imported.text, str(out))  # validates the scene before anything is written
     if out.is_dir():

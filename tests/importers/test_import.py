@@ -10,7 +10,7 @@ import pytest
 
 from oomtui.cli import main as cli_main
 from oomtui.errors import UserError
-from oomtui.importers.explain import find_row
+from oomtui.importers.facts import find_row
 from oomtui.importers.report import parse_reports
 from oomtui.importers.to_scene import import_report, toml_str
 from oomtui.kernel.policy import policy_for_version

@@ -1,0 +1,222 @@
+"""What `oomtui explain` and `oomtui import` both read from a report: the kernel era, the page size, the
+constraint, totalpages, a row by pid, how the killed task relates to the selected one.
+
+Each fact says how it was found (a printed release, a format clue, a measurement, an assumption), so that both
+commands can say it in their output.
+"""
+
+from __future__ import annotations
+
+from ..kernel.version import KernelVersion
+from .report import OomReport, TaskRow, node_list
+
+PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
+# The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
+# neither the verdict's total-vm nor the buddy lists measure it. arm64 varies (4K Debian/Ubuntu/RHEL 9, 16K
+# Asahi, 64K RHEL 8): 4K assumed.
+
+ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "riscv64": 4, "mips64el": 4,
+                "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8, "ia64": 16}  # fmt: skip
+
+
+# --- era ------------------------------------------------------------------------------
+
+
+def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple[KernelVersion, str]]]:
+    """(lower bounds, upper bounds "before X") on the kernel version from the report's formats
+    (kernel-model.md 1.7 and 2.5), each with the clue in words."""
+    lower: list[tuple[KernelVersion, str]] = []
+    upper: list[tuple[KernelVersion, str]] = []
+    cols = r.task_columns or []
+    k = r.killed
+
+    def clue(bound: list, major: int, minor: int, why: str, present: bool) -> None:
+        if present:
+            bound.append((KernelVersion(major, minor), why))
+
+    # dump_tasks() header history
+    clue(lower, 6, 8, "rss_anon/rss_file/rss_shmem columns", "rss_anon" in cols)
+    clue(upper, 6, 8, "no rss_anon columns", "pgtables_bytes" in cols and "rss_anon" not in cols)
+    clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
+    clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_pid_wide)
+    clue(lower, 4, 19, "'Tasks state' line", r.tasks_state_line)
+    before_header = r.task_header_line is not None and r.first_line < r.task_header_line
+    clue(upper, 4, 19, "no 'Tasks state' line before the header", before_header and not r.tasks_state_line
+         and "pgtables_bytes" in cols)  # fmt: skip
+    clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
+    clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
+    clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
+    clue(upper, 4, 14, "nr_pmds without nr_puds", "nr_pmds" in cols and "nr_puds" not in cols)
+    clue(lower, 4, 0, "nr_pmds column", "nr_pmds" in cols)
+    clue(upper, 4, 0, "nr_ptes without nr_pmds", "nr_ptes" in cols and "nr_pmds" not in cols)
+    clue(lower, 3, 6, "nr_ptes/swapents columns", "swapents" in cols and "pgtables_bytes" not in cols)
+    clue(upper, 3, 6, "'cpu oom_adj' columns", "oom_adj" in cols)
+    clue(lower, 2, 6, "oom_score_adj column (2.6.36)", "oom_score_adj" in cols)  # KernelVersion has no sublevel
+    # oom_kill_process()/dump_header() message history
+    clue(lower, 5, 4, "UID/pgtables on the Killed line", k is not None and not k.rhel6 and k.pgtables_kb is not None)
+    clue(lower, 5, 1, "'Out of memory: Killed process' prefix", k is not None and k.message is not None)
+    clue(lower, 5, 0, "oom-kill: summary line", r.constraint is not None)
+    clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
+    clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
+    clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
+    # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there
+    clue(upper, 5, 0, "no oom-kill: line", r.constraint is None and r.killed is not None and r.task_columns is not None)
+    return lower, upper
+
+
+def era_conflicts(r: OomReport, version: KernelVersion | None) -> list[str]:
+    """Clues that contradict each other or the printed release (a backport, a distribution patch): reported,
+    never resolved silently."""
+    lower, upper = era_clues(r)
+    out = []
+    for lo, why_lo in lower:
+        for hi, why_hi in upper:
+            if not lo < hi:
+                out.append(f"{why_lo} says at least {lo}, {why_hi} says before {hi}")
+    if version is not None and r.kernel_release:
+        out += [f"release {r.kernel_release}, but {why} says at least {lo}" for lo, why in lower if version < lo]
+        out += [f"release {r.kernel_release}, but {why} says before {hi}" for hi, why in upper if not version < hi]
+    return out
+
+
+def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
+    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
+    if r.kernel_release:
+        try:
+            return KernelVersion.parse(r.kernel_release), f"kernel release {r.kernel_release} on the CPU line"
+        except ValueError:
+            pass
+    lower, upper = era_clues(r)
+    if not lower and not upper:
+        return None, "no kernel release and no version-specific format in the report"
+    lo = max(lower, key=lambda c: c[0]) if lower else None
+    hi = min(upper, key=lambda c: c[0]) if upper else None
+    parts = []
+    if lo:
+        parts.append(f"at least {lo[0]} ({lo[1]})")
+    if hi:
+        parts.append(f"before {hi[0]} ({hi[1]})")
+    source = "inferred from the formats: " + ", ".join(parts)
+    if lo:
+        return lo[0], source
+    # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
+    v = hi[0]
+    return (KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, 20)), source
+
+
+def era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
+    """Without a release, every era the formats allow whose score rules differ (3.8, 3.14, 4.17, 5.9): a printed
+    score can tell them apart. The inferred era comes first."""
+    if r.kernel_release:
+        return [version]
+    lower, upper = era_clues(r)
+    lo = max((v for v, _ in lower), default=KernelVersion(2, 6))
+    hi = min((v for v, _ in upper), default=KernelVersion(99, 0))
+    cuts = [KernelVersion(*v) for v in ((3, 8), (3, 14), (4, 17), (5, 9))]
+    return [version] + [v for v in cuts if lo < v < hi and v != version]
+
+
+# --- page size, totalpages, constraint --------------------------------------------------------
+
+
+def find_row(r: OomReport, pid: int) -> TaskRow | None:
+    """The task-dump row of a pid (the dump prints the thread that holds the mm; match its tgid too)."""
+    return next((t for t in r.tasks if t.pid == pid), None) or next((t for t in r.tasks if t.tgid == pid), None)
+
+
+def infer_page_size(r: OomReport) -> tuple[int, str]:
+    """PAGE_SIZE in bytes. The victim's total_vm (pages) against the kB on the Killed line; the VM may have
+    grown a little between the dump and the kill (003: +708 kB), so take the nearest page size."""
+    k = r.killed
+    row = find_row(r, k.pid) if k else None
+    if k and row and k.total_vm_kb and row.total_vm:
+        ratio = k.total_vm_kb / row.total_vm
+        size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
+        if abs(ratio / size - 1) < 0.2:
+            return size * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
+    if r.buddy_page_kb in PAGE_SIZES_KB:
+        return r.buddy_page_kb * 1024, "smallest block of the buddy lists"
+    if r.arch in ARCH_PAGE_KB:
+        kb = ARCH_PAGE_KB[r.arch]
+        return kb * 1024, f"the default of {r.arch} (arch from the {r.arch_source}); nothing in the report measures it"
+    return 4096, "assumed (nothing in the report tells, and the architecture is unknown)"
+
+
+def total_pages(r: OomReport, constraint: str, page_kb: int) -> tuple[int | None, str]:
+    """oc->totalpages of constrained_alloc() (kernel-model.md 1.3)."""
+    swap_pages = (r.total_swap_kb or 0) // page_kb
+    if constraint == "CONSTRAINT_MEMCG":
+        return memcg_pages(r, page_kb)
+    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
+        # total_swap_pages + sum of node_present_pages over the allowed nodes (current's mems_allowed for a
+        # cpuset, the allocation's nodemask for a mempolicy).
+        nodes = node_list(r.mems_allowed if constraint == "CONSTRAINT_CPUSET" else r.nodemask)
+        if nodes and all(n in r.zone_present_kb for n in nodes) and r.total_swap_kb is not None:
+            present = sum(r.zone_present_kb[n] for n in nodes) // page_kb
+            return present + swap_pages, f"present pages of nodes {nodes} ({present}) + swap pages ({swap_pages})"
+        return None, f"{constraint}: the nodes' present pages or the swap total are missing"
+    if r.ram_pages is None:
+        return None, "no 'pages RAM' line"
+    # totalram_pages() counts managed pages; show_mem() prints "pages RAM" = sum of present pages and
+    # "pages reserved" = sum of (present - managed), so totalram_pages() = RAM - reserved. The printed
+    # scores of the 3.10 (651), 4.9 (98) and 4.19 (303) fixtures reproduce only with the subtraction.
+    ram = r.ram_pages - (r.reserved_pages or 0)
+    how = f"RAM {r.ram_pages} - reserved {r.reserved_pages or 0} + swap {swap_pages} pages"
+    if r.total_swap_kb is None:
+        how += " (no 'Total swap' line: swap counted as 0)"
+    return ram + swap_pages, how
+
+
+def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
+    """mem_cgroup_get_max(): the memory limit, plus swap headroom where swap is accounted: cgroup v1
+    memsw.max - memory.max, cgroup v2 swap.max, each capped at total_swap_pages (4.14 mem_cgroup_get_limit
+    is the same sum)."""
+    if r.memory is None:
+        return None, "memcg OOM without a 'memory: usage ..., limit ...' line"
+    limit = r.memory.limit_kb // page_kb
+    if r.memsw is not None:
+        headroom_kb = max(r.memsw.limit_kb - r.memory.limit_kb, 0)
+        kind = "memory+swap limit - memory limit"
+    elif r.swap is not None:
+        headroom_kb, kind = r.swap.limit_kb, "swap limit"
+    else:
+        headroom_kb, kind = 0, "no swap line"
+    if headroom_kb == 0:
+        return limit, f"memcg limit {r.memory.limit_kb} kB = {limit} pages"
+    if r.total_swap_kb is not None:
+        extra = min(headroom_kb, r.total_swap_kb) // page_kb
+        return limit + extra, f"memcg limit {limit} pages + swap headroom {extra} pages"
+    return limit, (
+        f"memcg limit {limit} pages; the swap headroom ({kind}) is capped at the system's swap size, "
+        "which a memcg report does not print: counted as 0, so totalpages is a lower bound"
+    )
+
+
+def infer_constraint(r: OomReport) -> tuple[str, str | None]:
+    """The constraint as printed (5.0+), else what the report's lines imply."""
+    if r.constraint:
+        return r.constraint, None
+    messages = {v.message for v in (r.killed, r.selected) if v is not None}
+    if r.memory is not None or r.memcg_task_line or "Memory cgroup out of memory" in messages:
+        return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
+    return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (reports before 5.0 do not print it)"
+
+
+def pgtables_bytes(t: TaskRow, page_bytes: int) -> int:
+    """pgtables_bytes (4.15+) or the page-table page counts of older dumps, in bytes."""
+    if t.pgtables_bytes is not None:
+        return t.pgtables_bytes
+    return ((t.nr_ptes or 0) + (t.nr_pmds or 0) + (t.nr_puds or 0)) * page_bytes
+
+
+def kinship(r: OomReport, selected: int, killed: int) -> str:
+    """How the killed pid relates to the selected one: "same", "thread" (a thread of the same process: the rows'
+    tgid), "child" (another process of the dump), "unknown" (the killed pid is not in the dump)."""
+    if selected == killed:
+        return "same"
+    a, b = find_row(r, selected), find_row(r, killed)
+    if b is None:
+        return "unknown"
+    if b.tgid == selected or (a is not None and a.tgid == b.tgid):
+        return "thread"
+    return "child"
