@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from operator import attrgetter
 from collections.abc import Iterable, Iterator
 
 import msgspec
@@ -21,7 +22,7 @@ from ..kernel.oom_badness import (
     better_candidate,
     oom_badness_era,
     printed_kill_score,
-    proc_oom_score,
+    proc_oom_score_rule,
     root_bonus,
     scaled_score,
 )
@@ -154,6 +155,7 @@ def select_bad_process(
     proc_score = version.oom_score_scaled_2000 and global_totalpages
     badness = badness_rule(version, totalpages)
     global_badness = badness_rule(version, global_totalpages) if proc_score else None
+    oom_score = proc_oom_score_rule(global_totalpages, version) if proc_score else None
     for i, t in enumerate(tasks):
         if not _eligible(t) or i in oom_skip:
             continue
@@ -166,14 +168,16 @@ def select_bad_process(
         if proc_score:
             # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
             g = points if global_totalpages == totalpages else global_badness(pages, t.oom_score_adj, False)
-            score = proc_oom_score(g, global_totalpages, version)
+            score = oom_score(g)
         c = Candidate(
             pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
             pgtables_bytes=pgt if has_pgt else None, oom_score_adj=t.oom_score_adj, cap_sys_admin=cap, points=points,
             oom_score=score, scan_order=i + 1,
         )  # fmt: skip
         candidates.append(c)
-        if chosen is None or better_candidate(points, chosen.points, chosen_is_leader, version):
+        # better_candidate's first test inline: most candidates lose to the current choice
+        if chosen is None or points >= chosen.points and better_candidate(points, chosen.points, chosen_is_leader,
+                                                                           version):  # fmt: skip
             chosen, chosen_is_leader = c, t.pid == t.tgid
     return candidates, chosen
 
@@ -326,8 +330,13 @@ def explain_selection(
 
 
 def by_points(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
-    """Highest points first, the chosen one first among equals (it is the one the scan kept)."""
-    return sorted(candidates, key=lambda c: (-c.points, c is not chosen, c.scan_order))
+    """Highest points first, in scan order among equals (a stable sort), except that the chosen one comes first
+    among its equals: it is the one the scan kept."""
+    out = sorted(candidates, key=attrgetter("points"), reverse=True)
+    i = next(j for j, c in enumerate(out) if c is chosen)
+    first = next(j for j in range(i + 1) if out[j].points == chosen.points)
+    out.insert(first, out.pop(i))
+    return out
 
 
 # --- one report ---------------------------------------------------------------------------------

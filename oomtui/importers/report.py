@@ -44,8 +44,8 @@ _PREFIXES = [
     rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
     rf"{ISO_TIME}\s",  # dmesg --time-format iso
 ]
-# One pass of one regex per prefix layer (a line has a few layers: "> > Apr 01 ... kernel: [ 12.3] ").
-_PREFIX = re.compile("(?:" + "|".join(_PREFIXES) + r")\s*")
+# Every prefix layer in one match (a line has a few: "> > Apr 01 ... kernel: [ 12.3] ").
+_PREFIX = re.compile("(?:(?:" + "|".join(_PREFIXES) + r")\s*)+")
 # Coloured dmesg / journalctl / less -R: SGR colour sequences only. Any other escape sequence is left as it is
 # (a comm may hold one, and it is shown escaped).
 _ANSI = re.compile(r"\x1b\[[0-9;:]*m")
@@ -61,8 +61,12 @@ def strip_prefixes(line: str) -> str:
         line = _ANSI.sub("", line)
     if WRAP_MARKS in line:
         line = line.replace(WRAP_MARKS, " ")
-    s = line.replace("\xa0", " ").replace("\t", " ").strip().rstrip(_TAIL_JUNK).rstrip()
-    while s and (m := _PREFIX.match(s)) and m.end():
+    if "\xa0" in line or "\t" in line:
+        line = line.replace("\xa0", " ").replace("\t", " ")
+    s = line.strip()
+    if s and s[-1] in _TAIL_JUNK:
+        s = s.rstrip(_TAIL_JUNK).rstrip()
+    if m := _PREFIX.match(s):
         s = s[m.end() :]
     return s
 
@@ -92,9 +96,8 @@ def _unknown_part(prefix: str) -> str:
 
 
 def _learn_prefix(s: str) -> re.Pattern | None:
-    """The shape of an unknown prefix in front of a line that always begins a printk line, or None."""
-    if ":" not in s and "pid" not in s:  # cheap filter: every anchor has one; task rows have neither
-        return None
+    """The shape of an unknown prefix in front of a line that always begins a printk line, or None. Every anchor
+    has a ':' or 'pid' (task rows have neither): the caller tests that first, it is most of the cost."""
     m = _ANCHOR.search(s)
     return _shape(_unknown_part(s[: m.start()])) if m and m.start() > 0 else None
 
@@ -106,28 +109,31 @@ def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
     rsyslog's `#012` (an escaped newline inside one syslog record) splits a record back into its lines. A
     prefix of a kind strip_prefixes does not know is learned from the lines ahead (_LOOKAHEAD of them are
     held back, so the first lines of a report lose it too) and stripped from every line of the same shape."""
-    ahead: deque[tuple[int, str]] = deque()
+    ahead: list[tuple[int, str]] = []  # released in chunks, so that every line has _LOOKAHEAD lines after it
     learned: dict[str, re.Pattern] = {}
 
-    def strip_learned(s: str) -> str:
-        for rx in learned.values():
-            if m := rx.match(s):
-                return strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
-        return s
+    def release(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        if not learned:
+            yield from lines
+            return
+        for no, s in lines:
+            for rx in learned.values():
+                if m := rx.match(s):
+                    s = strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
+                    break
+            if s:
+                yield no, s
 
     for no, line in enumerate(raw, start=1):
         for part in line.split("#012") if "#012" in line else (line,):
             if s := strip_prefixes(part):
-                if len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)) is not None:
+                if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
                     learned.setdefault(shape.pattern, shape)
                 ahead.append((no, s))
-        while len(ahead) > _LOOKAHEAD:
-            no_s, s = ahead.popleft()
-            if s := strip_learned(s) if learned else s:
-                yield no_s, s
-    for no_s, s in ahead:
-        if s := strip_learned(s) if learned else s:
-            yield no_s, s
+        if len(ahead) >= 2 * _LOOKAHEAD:
+            done, ahead = ahead[:-_LOOKAHEAD], ahead[-_LOOKAHEAD:]
+            yield from release(done)
+    yield from release(ahead)
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
@@ -430,10 +436,13 @@ class _Lines:
         return self._buf[0] if self._buf else None
 
     def advance(self) -> None:
-        if self._buf:
-            self._buf.popleft()
-        if self._fill(1):
-            self.last_no = self._buf[0][0]
+        buf = self._buf
+        if buf:
+            buf.popleft()
+        if not buf and (nxt := next(self._it, None)) is not None:
+            buf.append(nxt)
+        if buf:
+            self.last_no = buf[0][0]
 
     def peek(self) -> str | None:
         return self._buf[1][1] if self._fill(2) else None
@@ -452,10 +461,15 @@ class _Lines:
             self.join_next()
         return self._buf[0][1]
 
-    def join_while(self, line: str, incomplete) -> str:
+    def join_while(self, line: str, done, more=None) -> str:
+        """Join the following lines to `line` until done(line), or while more(next line) says the next line
+        continues it; never a line that starts something of its own (_starts_report_line)."""
         for _ in range(_MAX_JOINS):
+            finished = done(line)
+            if finished and more is None:
+                break
             nxt = self.peek()
-            if nxt is None or not incomplete(line, nxt):
+            if nxt is None or finished and not more(nxt) or _starts_report_line(nxt):
                 break
             line = self.join_next()
         return line
@@ -499,9 +513,6 @@ def _row_plan(cols: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...] |
 
 
 def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) -> TaskRow:
-    if (plan := _row_plan(tuple(cols))) is not None:  # every row of a dump: keep this path short
-        names, keep = plan
-        return TaskRow(line=no, pid=pid, comm=comm, **dict(zip(names, nums if keep is None else [nums[i] for i in keep])))
     v = dict(zip(cols, nums))
     return TaskRow(
         line=no, pid=pid, uid=v.get("uid", 0), tgid=v.get("tgid", pid), total_vm=v.get("total_vm", 0),
@@ -529,13 +540,6 @@ def _killed(no: int, line: str) -> Killed | None:
             uid=num(m, "rhel6_uid"),
         )
     return None
-
-
-def _killed_incomplete(line: str, nxt: str) -> bool:
-    """A "Killed process" line a mail client cut: no memory fields yet, a trailing comma, or a field follows."""
-    if _starts_report_line(nxt):
-        return False
-    return "total-vm:" not in line or line.endswith(",") or bool(_KILLED_FIELD.match(nxt))
 
 
 def node_list(text: str | None) -> list[int] | None:
@@ -640,7 +644,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         no, s = line
         if s[:1] == "[" and (m := _TASK_ROW.match(s)):
             if cur is not None and not cur.closed and cur.report.task_columns is not None:
-                _read_row(lines, cur.report, no, s, m)  # most lines of a big report: the shortest path
+                _read_rows(lines, cur.report)  # most lines of a big report: the shortest path
+                continue
             else:  # a paste that starts inside the task dump, or whose header was lost: columns come later
                 if cur is None or cur.closed or cur.phase > _PHASE_DUMP:
                     cur = new_report(no)
@@ -651,13 +656,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             lines.advance()
             continue
         if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
-            s = lines.join_while(s, lambda c, n: bool(_CUT_PHRASE.search(c)) and not _starts_report_line(n))
+            s = lines.join_while(s, lambda c: not _CUT_PHRASE.search(c))
         if s.endswith(","):  # no kernel line ends with a comma: a mail client or pager wrapped it
-            s = lines.join_while(s, lambda c, n: c.endswith(",") and not _starts_report_line(n))
+            s = lines.join_while(s, lambda c: not c.endswith(","))
         took: OomReport | None = None
 
         if " invoked oom-killer:" in s:
-            s = lines.join_while(s, lambda c, n: not _INVOKED.match(c) and not _starts_report_line(n))
+            s = lines.join_while(s, _INVOKED.match)
             cur = new_report(no)
             cur.phase = _PHASE_INVOKED
             took = _read_invoked(cur.report, no, s)
@@ -670,7 +675,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             took = cur.report
             _read_body_line(lines, cur.report, no, s)
         elif "ill process " in s and _KILL_START.search(s):
-            s = lines.join_while(s, lambda c, n: not _KILL.match(c) and not _starts_report_line(n))
+            s = lines.join_while(s, _KILL.match)
             if cur is None or cur.closed or cur.report.selected is not None:
                 cur = new_report(no)
             cur.phase = _PHASE_VERDICT
@@ -682,7 +687,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             else:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
         elif "Killed process" in s and _KILLED_START.match(s):
-            s = lines.join_while(s, _killed_incomplete)
+            # no memory fields yet, a trailing comma, or a field on the next line: a mail client cut it
+            s = lines.join_while(s, lambda c: "total-vm:" in c and not c.endswith(","), _KILLED_FIELD.match)
             k = _killed(no, s)
             if cur is not None and cur.closed and cur.report.oom_group_memcg is not None and k is not None:
                 cur.report.group_kills.append(k)  # memory.oom.group: the rest of the group
@@ -697,7 +703,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 else:
                     took.killed = k
         elif s.startswith("oom-kill:"):
-            s = lines.join_while(s, lambda c, n: not _OOM_KILL_TASK.search(c) and not _starts_report_line(n))
+            s = lines.join_while(s, _OOM_KILL_TASK.search)
             if cur is None or cur.closed or "oom-kill" in cur.seen or cur.report.selected is not None:
                 cur = new_report(no)
             cur.seen.add("oom-kill")
@@ -813,14 +819,31 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
     return owner
 
 
+def _read_rows(lines: _Lines, r: OomReport) -> None:
+    """The task-dump rows from the current line on, as long as there are rows: one loop, nothing else tried."""
+    cols = r.task_columns
+    ncols, plan, append, match = len(cols), _row_plan(tuple(cols)), r.tasks.append, _TASK_ROW.match
+    names, keep = plan or ((), None)
+    while (line := lines.current) is not None:
+        no, s = line
+        if s[:1] != "[" or (m := match(s)) is None:
+            return
+        if plan is not None and (fields := _row_fields(m["rest"], ncols)) is not None:
+            nums, comm = fields
+            append(TaskRow(line=no, pid=int(m["pid"]), comm=comm,
+                           **dict(zip(names, nums if keep is None else [nums[i] for i in keep]))))  # fmt: skip
+        else:
+            _read_row(lines, r, no, s, m)  # wrapped, garbled, or an unusual header
+        r.last_line = lines.last_no
+        lines.advance()
+
+
 def _read_row(lines: _Lines, r: OomReport, no: int, s: str, m: re.Match) -> None:
     """One task-dump row: "[pid] uid tgid ... name", in the columns of the report's header."""
     ncols = len(r.task_columns)
     fields = _row_fields(m["rest"], ncols)
     if fields is None:  # a mail client may have wrapped the row
-        s = lines.join_while(
-            s, lambda c, n: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is None and not _starts_report_line(n)
-        )
+        s = lines.join_while(s, lambda c: _row_fields(_TASK_ROW.match(c)["rest"], ncols) is not None)
         m = _TASK_ROW.match(s)
         fields = _row_fields(m["rest"], ncols)
     if fields is None:
@@ -835,7 +858,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     c = s[:1]
     if c == "[":
         if _TASK_HEADER_START.match(s):
-            s = lines.join_while(s, lambda c, n: not _TASK_HEADER.match(c) and not _starts_report_line(n))
+            s = lines.join_while(s, _TASK_HEADER.match)
         if m := _TASK_HEADER.match(s):
             cols = m["cols"].split()
             unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
@@ -881,7 +904,7 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     """The lines that start with a capital: CPU/Pid, register dump, Hardware name, swap totals, zones, memcg
     'Task in' and stats, 'Tasks state', the no-victim messages. False: none of them."""
     if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
-        s = lines.join_while(s, lambda c, n: not _RELEASE.search(c) and not _starts_report_line(n))
+        s = lines.join_while(s, _RELEASE.search)
         if m := (_CPU.match(s) or _PID_OLD.match(s)):
             r.trigger_pid = int(m["pid"])
             r.trigger_comm = r.trigger_comm or m["comm"]

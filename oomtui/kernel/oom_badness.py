@@ -19,8 +19,7 @@ LONG_MAX = 2**63 - 1
 
 def _cdiv(a: int, b: int) -> int:
     """C integer division: truncates toward zero."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
+    return a // b if (a >= 0) == (b > 0) else -(-a // b)
 
 
 def oom_badness_points(
@@ -77,13 +76,15 @@ def proc_oom_score(badness: int, totalpages: int, version: KernelVersion) -> int
     with C truncation -> 0..2000, an idle adj-0 process reads 666.
     2.6.36..5.8: badness * 1000 / totalpages (unsigned; ineligible 0).
     """
-    if totalpages <= 0:
-        totalpages = 1
+    return proc_oom_score_rule(totalpages, version)(badness)
+
+
+def proc_oom_score_rule(totalpages: int, version: KernelVersion) -> Callable[[int], int]:
+    """proc_oom_score as a function of the badness alone, for one era and totalpages (see badness_rule)."""
+    tp = max(totalpages, 1)
     if version.oom_score_scaled_2000:
-        if badness == LONG_MIN:
-            return 0
-        return _cdiv((1000 + _cdiv(badness * 1000, totalpages)) * 2, 3)
-    return (max(badness, 0) * 1000) // totalpages
+        return lambda badness: 0 if badness == LONG_MIN else _cdiv((1000 + _cdiv(badness * 1000, tp)) * 2, 3)
+    return lambda badness: (max(badness, 0) * 1000) // tp
 
 
 def kill_score(chosen_points: int, totalpages: int) -> int:
