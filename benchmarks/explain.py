@@ -112,7 +112,8 @@ def measure(label: str, path: Path, reports: int | None = None) -> None:
     print(f"{label}: {size / 1e6:.1f} MB{n}")
     print(f"   read + split   {split_t * 1000:8.0f} ms")
     print(f"   explain --json {explain_t * 1000:8.0f} ms  = {explain_t / split_t:5.1f}x")
-    print(f"   peak memory above the interpreter: {extra / 1e6:.0f} MB = {extra / size:.1f}x the file")
+    print(f"   peak memory {explain_rss / 1e3:.0f} MB, {base / 1e3:.0f} MB of it the interpreter and oomtui (explaining one "
+          f"small report): {extra / 1e6:.0f} MB more = {extra / size:.1f}x the file")
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc
 # The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
 # neither the verdict's total-vm nor the buddy lists measure it. arm64 varies (4K Debian/Ubuntu/RHEL 9, 16K
 # Asahi, 64K RHEL 8): 4K assumed.
-
 ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "riscv64": 4, "mips64el": 4,
                 "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8, "ia64": 16}  # fmt: skip
 
@@ -45,9 +44,10 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
          and "pgtables_bytes" in cols)  # fmt: skip
     clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
     clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
+    # kernel-model.md 2.5: the releases of nr_pmds (~4.0) and nr_puds (4.14) are UNCONFIRMED
     clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
     clue(upper, 4, 14, "nr_pmds without nr_puds", "nr_pmds" in cols and "nr_puds" not in cols)
-    clue(lower, 4, 0, "nr_pmds column", "nr_pmds" in cols)
+    clue(lower, 4, 0, "nr_pmds column (release UNCONFIRMED)", "nr_pmds" in cols)
     clue(upper, 4, 0, "nr_ptes without nr_pmds", "nr_ptes" in cols and "nr_pmds" not in cols)
     clue(lower, 3, 6, "nr_ptes/swapents columns", "swapents" in cols and "pgtables_bytes" not in cols)
     clue(upper, 3, 6, "'cpu oom_adj' columns", "oom_adj" in cols)

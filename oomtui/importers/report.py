@@ -1,13 +1,16 @@
-"""Read kernel OOM reports as people have them: text -> list of OomReport.
+"""Read kernel OOM reports as people have them: lines -> a stream of OomReport (iter_reports).
 
 Accepted wrappers, removed line by line before the kernel text is read: dmesg stamps (`[  30.74]`,
 `dmesg -T` in any locale, `dmesg -x` facility:level, `<4>`), journalctl -k / syslog / /var/log/messages
 prefixes (`Mon DD HH:MM:SS host [<prio>] kernel: `, ISO stamps), rsyslog's `#012` line joins, /dev/kmsg
-records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), indentation and blank lines. Lines that a
-mail client wrapped are rejoined for the lines this module reads (task rows, verdict lines, header lines).
+records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), SGR colours, `↪` wrap marks, junk bytes
+at a line's end, indentation and blank lines; a prefix of any other kind is learned from the lines that always
+begin a printk line. Lines that a mail client wrapped (or printk split into pr_cont pieces) are rejoined for
+the lines this module reads.
 
-The formats are those of kernel-model.md 2.5, from 2.6.3x/3.x to 6.x. Nothing here knows about victim
-selection: that is oomtui.importers.explain, on top of oomtui.kernel.oom_badness.
+A paste may begin at any part of a report and two reports may run together: see iter_reports. The formats are
+those of kernel-model.md 2.5, from 2.6.3x/3.x to 6.x. Nothing here knows about victim selection: that is
+oomtui.importers.explain, on top of oomtui.kernel.oom_badness.
 """
 
 from __future__ import annotations
