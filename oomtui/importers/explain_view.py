@@ -4,6 +4,7 @@ allocation, the memcg, what to do), then the kernel's detail (era, totalpages, t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 
 from ..kernel.oom_badness import scaled_score
 from ..kernel.version import KernelVersion
@@ -16,22 +17,20 @@ SORT_COLUMNS = {"points": None, "pid": "pid", "comm": "comm", "rss": "rss", "swa
 
 
 def _sorted_tasks(e: Explanation, sort: str, every: bool) -> tuple[list[Candidate], str]:
-    """The rows of the task table and its title: the top ones by points, or every row, by `sort`."""
-    if sort == "points" and not every:
-        return e.ranking, f"top {len(e.ranking)} of {e.candidates} candidates, by points"
-    rows = e.tasks if every else [c for c in e.tasks if c.points is not None]
-    if sort == "points":
-        order = {id(c): i for i, c in enumerate(by_points([c for c in rows if c.points is not None], e.ranking[0]))}
-        rows = sorted(rows, key=lambda c: order.get(id(c), len(order) + c.scan_order))
+    """The rows of the task table and its title: the top RANKING_SIZE candidates, or every row (--all), by `sort`:
+    points as the kernel ranks them, names and ids ascending, sizes largest first; rows without the value last."""
+    candidates = [c for c in e.tasks if c.points is not None]
+    if sort == "points":  # the chosen one first among its equals; rows that are never chosen last
+        rows = by_points(candidates, e.ranking[0]) + ([c for c in e.tasks if c.points is None] if every else [])
     else:
         key = SORT_COLUMNS[sort]
-        numeric = key != "comm"
-        rows = sorted(rows, key=lambda c: (getattr(c, key) is None, getattr(c, key) or (0 if numeric else "")),
-                      reverse=False if key in ("comm", "pid", "scan_order") else True)  # fmt: skip
-        if key not in ("comm", "pid", "scan_order"):  # largest first; rows without the value last
-            rows = sorted(rows, key=lambda c: getattr(c, key) is None)
-    shown = "every row" if every else f"{len(rows)} candidates"
-    return rows if every or sort != "points" else rows[:RANKING_SIZE], f"{shown} of the task dump, by {sort}"
+        pool = e.tasks if every else candidates
+        rows = sorted((c for c in pool if getattr(c, key) is not None), key=attrgetter(key),
+                      reverse=key not in ("comm", "pid", "scan_order"))  # fmt: skip
+        rows += [c for c in pool if getattr(c, key) is None]
+    if every:
+        return rows, f"every row of the task dump, by {sort}"
+    return rows[:RANKING_SIZE], f"top {min(len(rows), RANKING_SIZE)} of {e.candidates} candidates, by {sort}"
 
 
 def print_explanations(file: str, explanations: Iterable[Explanation], sort: str = "points", every: bool = False) -> None:
@@ -81,7 +80,7 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
             say(("page size:", "dim"), f" {e.page_size // 1024} KiB ({e.page_size_source})")
         if e.ranking:
             rows, caption = _sorted_tasks(e, sort, every)
-            table = Table(title=caption, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+            table = Table(title=caption, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
             with_score = any(c.oom_score is not None for c in rows)
             cells = []
             for c in rows:
@@ -91,7 +90,7 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
                 if e.kernel_selected and c.pid == e.kernel_selected.pid:
                     marks.append("kernel")
                 if c.ineligible:
-                    marks.append(f"never: {c.ineligible}")
+                    marks.append("never")  # why is in the JSON ("ineligible")
                 absent = "-"  # a column this dump does not have, or no points
                 row = [str(c.scan_order), str(c.pid), c.comm, str(c.rss), absent if c.swapents is None else str(c.swapents),
                        absent if c.pgtables_bytes is None else str(c.pgtables_bytes // e.page_size),
@@ -105,13 +104,15 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
                 cells.append(([visible(cell) for cell in row], style))
             heads = ["scan", "pid", "comm", "rss", "swap", "pgtbl", "adj", "points"] + (
                 ["score"] if with_score else []) + [""]  # fmt: skip
-            scan = every or sort != "points"  # the top 10 by points do not need their scan order
+            scan = sort == "order"  # asked for; else the column costs a narrow terminal too much
             if not scan:
                 heads, cells = heads[1:], [(r[1:], style) for r, style in cells]
             for j, col in enumerate(heads):
-                if col in ("comm", ""):  # a narrow terminal folds these; numbers are never cut
+                if col == "comm":  # a narrow terminal folds a long name; numbers and marks are never cut
                     longest = max([4] + [len(r[j]) for r, _ in cells])
-                    table.add_column(col, overflow="fold", min_width=min(longest, 15 if col else 12))
+                    table.add_column(col, overflow="fold", min_width=min(longest, 8))
+                elif not col:
+                    table.add_column(col, no_wrap=True, min_width=max([0] + [len(r[j]) for r, _ in cells]))
                 else:
                     width = max([len(col)] + [len(r[j]) for r, _ in cells])
                     table.add_column(col, justify="right", no_wrap=True, min_width=width)
@@ -127,6 +128,8 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
             if with_score:
                 legend += "; score: /proc/PID/oom_score"
             legend += "; both: the kernel's and the model's choice"
+            if every:
+                legend += "; never: oom_score_adj -1000, init, or an earlier victim the reaper went through"
             say(("(" + legend + ")", "dim"))
         for n in e.notes:
             say("  ", ("note:", "dim"), f" {n}")

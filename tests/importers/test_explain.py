@@ -301,3 +301,16 @@ def test_streamed_json_is_the_whole_output_object(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert out == msgspec.json.encode(ExplainOutput(str(f), explain_text(text))).decode() + "\n"
     assert len(json.loads(out)["reports"]) == 5
+
+
+def test_sort_and_all_order_the_task_table(capsys) -> None:
+    path = SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log"
+    assert cli_main(["explain", "--sort", "rss", str(path)]) == 0
+    table = capsys.readouterr().out.split("candidates, by rss")[1]
+    rss = [int(m[1]) for m in re.finditer(r"^\s+\d+\s+\S+\s+(\d+)\s", table, re.M)]
+    assert len(rss) == 10 and rss == sorted(rss, reverse=True) and rss[0] == 2308581  # doxygen
+    assert cli_main(["explain", "--all", "--sort", "order", str(path)]) == 0
+    out = capsys.readouterr().out
+    scans = [int(m[1]) for m in re.finditer(r"^\s+(\d+)\s+\d+\s+\S", out.split("every row of the task dump")[1], re.M)]
+    assert scans == list(range(1, 113))  # every row, ineligible ones too, in the kernel's scan order
+    assert re.search(r"^\s+2\s+274\s+systemd-.* never\s*$", out, re.M)  # adj -1000 (comm folded at 80 columns)
