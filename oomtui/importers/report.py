@@ -626,6 +626,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         elif r.headless_rows:
             r.problems.append(f"line {r.headless_rows[0][0]}: {len(r.headless_rows)} task rows before the dump's "
                               "header were not read")
+        r.headless_rows = []  # read into tasks, or said to be unread
         if _is_oom(r):
             given += 1
             r.index = given
