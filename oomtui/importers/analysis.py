@@ -1,4 +1,4 @@
-"""Why memory ran out, from a report's Mem-Info, zones, memcg lines and allocation header (issue 9 §3).
+"""Why memory ran out, from a report's Mem-Info, zones, memcg lines and allocation header.
 
 What OOMAnalyser reads from a report (memory summary, GFP flags, the watermark check, fragmentation, memcg usage,
 platform) plus a diagnosis (`cause`) and what to do about it on that machine (`advice`). The victim selection is

@@ -362,7 +362,7 @@ def _missing(r: OomReport) -> list[str]:
     return problems
 
 
-def _facts(r: OomReport, version: KernelVersion | None) -> list[str]:
+def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     """What the report says about the kill beyond the victim's name."""
     notes = []
     if r.no_killable:
@@ -450,7 +450,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     page_kb = page_bytes // 1024
     constraint, constraint_note = infer_constraint(r)
     problems = r.problems + _missing(r)
-    notes = ([constraint_note] if constraint_note else []) + _facts(r, version)
+    notes = ([constraint_note] if constraint_note else []) + _report_notes(r, version)
     conflicts = era_conflicts(r, version)
     victim = r.victim()
     kernel_victim = Task(victim[0], victim[1]) if victim else None
@@ -505,11 +505,11 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
                 notes.append(f"if {o.caps}, the model would pick {o.chosen.comm} ({o.chosen.pid})")
     chosen, candidates = run.chosen, run.candidates
     exp.candidates = len(candidates)
+    exp.tasks = _all_tasks(r, candidates, oom_skip, page_bytes)
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
     ranked = by_points(candidates, chosen)
-    exp.tasks = _all_tasks(r, candidates, oom_skip, page_bytes)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
     exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)
