@@ -245,10 +245,12 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
 
 def _choose_run(runs: list[_Run], printed: int | None) -> _Run:
     """A printed score is the only evidence of the free choices: the first run that reproduces it (and agrees,
-    if one does). Without one, the first run: the inferred era, every uid-0 task holding CAP_SYS_ADMIN."""
-    if printed is None:
+    if one does). Without one, or when none reproduces it, the first run: the inferred era, every uid-0 task
+    holding CAP_SYS_ADMIN."""
+    reproducing = [run for run in runs if run.reproduces] if printed is not None else []
+    if not reproducing:  # nothing to choose by: the default, never the one that happens to agree
         return runs[0]
-    return max(runs, key=lambda run: (run.reproduces, run.agree, -runs.index(run)))
+    return next((run for run in reproducing if run.agree), reproducing[0])
 
 
 # --- words ------------------------------------------------------------------------------------
