@@ -217,15 +217,16 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     lacks_columns = bool(r.tasks) and r.tasks[0].swapents is None
     runs = []
     for v in versions:
-        options: list[tuple[frozenset[int], str | None]] = [(root, None)]
+        options: list[tuple[frozenset[int], str | None]] = [(frozenset(), None)]
         if root_bonus(v) is not None and root:
-            # the default first, then the smallest departures from it
-            options = [(root, "every uid-0 task holds CAP_SYS_ADMIN")]
+            # nothing the report does not show is assumed first (as the simulator, which has no capabilities, and
+            # a replay of the report do); then the smallest departures from it
+            options = [(frozenset(), "no task holds CAP_SYS_ADMIN")]
             if kidx in root:
                 name = f"{kernel_row.comm} ({kernel_row.pid})"
-                options += [(root - {kidx}, f"every uid-0 task but {name} holds CAP_SYS_ADMIN"),
-                            (frozenset({kidx}), f"only {name} holds CAP_SYS_ADMIN")]  # fmt: skip
-            options.append((frozenset(), "no task holds CAP_SYS_ADMIN"))
+                options += [(frozenset({kidx}), f"only {name} holds CAP_SYS_ADMIN"),
+                            (root - {kidx}, f"every uid-0 task but {name} holds CAP_SYS_ADMIN")]  # fmt: skip
+            options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
             cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip)
             kc = next((c for c in cands if kernel_row is not None and c.tgid == kernel_row.tgid), None)
@@ -245,8 +246,8 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
 
 def _choose_run(runs: list[_Run], printed: int | None) -> _Run:
     """A printed score is the only evidence of the free choices: the first run that reproduces it (and agrees,
-    if one does). Without one, or when none reproduces it, the first run: the inferred era, every uid-0 task
-    holding CAP_SYS_ADMIN."""
+    if one does). Without one, or when none reproduces it, the first run: the inferred era, with no task
+    holding CAP_SYS_ADMIN (see _runs)."""
     reproducing = [run for run in runs if run.reproduces] if printed is not None else []
     if not reproducing:  # nothing to choose by: the default, never the one that happens to agree
         return runs[0]
@@ -331,10 +332,10 @@ def explain_selection(
     return why
 
 
-def by_points(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
-    """Highest points first, in scan order among equals (a stable sort), except that the chosen one comes first
-    among its equals: it is the one the scan kept."""
-    out = sorted(candidates, key=attrgetter("points"), reverse=True)
+def by_points(candidates: list[Candidate], chosen: Candidate, page_bytes: int) -> list[Candidate]:
+    """Highest points first; among equal points (the 0..1000 score of 2.6.36-3.7 ties many at 1) the bigger
+    first, then in scan order (a stable sort); the chosen one first among its equals: the scan kept it."""
+    out = sorted(candidates, key=lambda c: (c.points, _base(c, page_bytes)), reverse=True)
     i = next(j for j, c in enumerate(out) if c is chosen)
     first = next(j for j in range(i + 1) if out[j].points == chosen.points)
     out.insert(first, out.pop(i))
@@ -511,7 +512,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
-    ranked = by_points(candidates, chosen)
+    ranked = by_points(candidates, chosen, page_bytes)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
     exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)

@@ -49,7 +49,7 @@ def test_a_root_victim_whose_printed_score_has_no_bonus_did_not_hold_cap_sys_adm
     text = _as_root(_read(path), pid)
     (e,) = explain_text(text)
     assert e.score_check.agree and e.model_score == e.printed_score
-    assert e.cap_sys_admin.startswith("every uid-0 task but") and f"({pid})" in e.cap_sys_admin
+    assert e.cap_sys_admin == "no task holds CAP_SYS_ADMIN" and "assuming no task holds" in e.score_check.how
     assert e.agree
 
 
@@ -64,7 +64,7 @@ def test_3_14_to_4_16_root_bonus_takes_3_percent_of_the_points() -> None:
     assert with_bonus < 98
     (e,) = explain_text(text.replace("score 98 or", f"score {with_bonus} or"))
     assert (e.score_check.printed, e.score_check.model, e.score_check.agree) == (with_bonus, with_bonus, True)
-    assert e.cap_sys_admin == "every uid-0 task holds CAP_SYS_ADMIN"
+    assert e.cap_sys_admin == "only firefox.real (2935) holds CAP_SYS_ADMIN"  # the one choice that reproduces it
 
 
 def test_3_8_to_3_13_root_bonus_is_30_off_adj() -> None:
@@ -76,7 +76,7 @@ def test_3_8_to_3_13_root_bonus_is_30_off_adj() -> None:
     with_bonus = points * 1000 // plain.totalpages
     (e,) = explain_text(text.replace("score 651 or", f"score {with_bonus} or"))
     assert e.score_check.agree and e.model_score == with_bonus == 621
-    assert e.cap_sys_admin == "every uid-0 task holds CAP_SYS_ADMIN"
+    assert e.cap_sys_admin == "only mysqld (6576) holds CAP_SYS_ADMIN"
 
 
 def test_2_6_36_to_3_7_scores_0_to_1000() -> None:
