@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from operator import attrgetter
 from collections.abc import Iterable, Iterator
 
 import msgspec
