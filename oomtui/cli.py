@@ -62,6 +62,12 @@ def _cmd_play(args: argparse.Namespace) -> int:
         gc.enable()  # an error before the app ran (a test calling main() goes on)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import main as serve_main
+
+    return serve_main(args)
+
+
 def need_terminal() -> None:
     """The interactive view needs a terminal on stdin and stdout; without one (a pipe, a file, cron, CI)
     it refuses at once rather than draw into a file or wait for keys that never come. textual-serve and
@@ -159,24 +165,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             return subparsers.add_parser(name, **kw)
 
     s = sub.add_parser("play", help="open the interactive view on a scene or a real OOM report (the default command)")
-    _scene_args(s, optional=True)
-    _report_arg(s)
-    s.add_argument("--paused", action="store_true", help="stay paused after the briefing (space runs the clock)")
-    s.add_argument("--speed", type=float, metavar="X",
-                   help="simulated seconds per real second (0.05 to 100; default 1, or the config's speed)")
-    s.add_argument("--autoplay", action="store_true",
-                   help="play the scene's walkthrough through the same commands as the keys, with captions")
-    s.add_argument("--big", action=argparse.BooleanOptionalAction,
-                   help="presenter layout: large digits for time, the reaper countdown and free memory "
-                        "(default: the config's layout)")
-    s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
-                   help="stop at each kernel decision with a card saying what the kernel did (default: on for "
-                        "story scenes you have not won yet, off with --autoplay)")
+    _play_args(s)
     s.add_argument("--record", metavar="FILE.cast",
                    help="record the session as played, in real time (an asciicast v2 file; a marker at each "
                         "move and kernel decision)")
     _overwrite_arg(s)
+    # the command `oomtui serve` runs for each browser session (see oomtui/serve.py): not for people
+    s.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=_cmd_play)
+
+    s = sub.add_parser("serve", help="serve the interactive view to web browsers (needs: pip install 'oomtui[web]')",
+                       description="Serve `oomtui play` over HTTP: each browser tab gets its own session. "
+                                   "There is no authentication: anyone who can reach the port can play.")
+    _play_args(s)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    s.set_defaults(func=_cmd_serve)
 
     s = sub.add_parser("record", help="record the scene's walkthrough as an asciicast (.cast), in simulated time")
     _scene_args(s)
@@ -279,6 +283,34 @@ def _trials_args(s: argparse.ArgumentParser) -> None:
                    help="run it N times with the races inside each jiffy let loose (seeded random order, CPU "
                         "placement) and count the outcomes, with 95%% confidence intervals")
     s.add_argument("--seed", type=int, metavar="S", help="with --trials: the random seed (default: the scene's, or 0)")
+
+
+def _play_args(s: argparse.ArgumentParser) -> None:
+    """The options of the interactive view: `play`, and `serve`, which passes them to each session."""
+    _scene_args(s, optional=True)
+    _report_arg(s)
+    s.add_argument("--paused", action="store_true", help="stay paused after the briefing (space runs the clock)")
+    s.add_argument("--speed", type=float, metavar="X",
+                   help="simulated seconds per real second (0.05 to 100; default 1, or the config's speed)")
+    s.add_argument("--autoplay", action="store_true",
+                   help="play the scene's walkthrough through the same commands as the keys, with captions")
+    s.add_argument("--big", action=argparse.BooleanOptionalAction,
+                   help="presenter layout: large digits for time, the reaper countdown and free memory "
+                        "(default: the config's layout)")
+    s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop at each kernel decision with a card saying what the kernel did (default: on for "
+                        "story scenes you have not won yet, off with --autoplay)")
+    s.add_argument("--scenes", metavar="DIR", help="also offer the scene files (*.toml) of DIR in the scene picker")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a port number, 1 to 65535")
+    return port
 
 
 def _overwrite_arg(s: argparse.ArgumentParser) -> None:

@@ -45,10 +45,16 @@ def _builtin_text(scene_id: str) -> str | None:
         return None
 
 
+def is_path(ref: str) -> bool:
+    """Whether a scene reference names a file rather than a built-in scene."""
+    p = Path(ref)
+    return p.suffix == ".toml" or p.exists() or "/" in ref
+
+
 def resolve(ref: str) -> tuple[str, str]:
     """(display name, text) of a built-in id or a path."""
     p = Path(ref)
-    if p.suffix == ".toml" or p.exists() or "/" in ref:
+    if is_path(ref):
         shown = visible(str(p))  # a file name is printed in every error: never with raw control characters
         try:
             return shown, _read_scene_file(p, shown)
@@ -128,6 +134,24 @@ def load_playable(ref: str, report: int | None = None) -> LoadedScene:
     imported = import_report(text, name, report or 1)
     label = f"{name} report {report or 1}"
     return LoadedScene(parse_scene(imported.text, label), label, imported.text, f"{visible(ref)}#{report or 1}")
+
+
+def scene_files(directory: str) -> list[str]:
+    """The scene files (*.toml) of a directory, sorted, for the scene picker (`--scenes DIR`). Each one
+    is loaded here, so a broken file is reported (file:line) before the view opens, not in the picker."""
+    d = Path(directory)
+    shown = visible(directory)
+    if not d.is_dir():
+        raise UserError(f"--scenes {shown}: " + ("not a directory" if d.exists() else "no such directory"))
+    try:
+        files = sorted(str(p) for p in d.iterdir() if p.suffix == ".toml" and p.is_file())
+    except OSError as e:
+        raise UserError(f"--scenes {shown}: cannot read: {visible(e.strerror or str(e))}") from None
+    if not files:
+        raise UserError(f"--scenes {shown}: no scene files (*.toml) in it")
+    for f in files:
+        load_scene(f)
+    return files
 
 
 def loads(text: str, name: str = "<scene>") -> LoadedScene:

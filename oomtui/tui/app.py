@@ -558,7 +558,13 @@ class OomApp(App):
     def pick_scene(self, current: str | None, done) -> None:
         from .screens.game import ScenePicker
 
-        self.push_screen(ScenePicker(current), done)
+        self.push_screen(ScenePicker(current, files=self.scene_files, paths=not self.served), done)
+
+    def may_open(self, ref: str) -> bool:
+        """Served to browsers, a session opens the scenes its picker lists and no other file of the server."""
+        from ..scene.load import builtin_ids
+
+        return not self.served or ref in builtin_ids() or ref in self.scene_files
 
     def show_help(self) -> None:
         from .screens.help import HelpScreen
@@ -577,6 +583,8 @@ class OomApp(App):
         self.redraw()
 
     brief_new_scenes = False  # interactive play opens every scene it switches to on its briefing
+    scene_files: tuple[str, ...] = ()  # `--scenes DIR`: its scene files, offered in the scene picker
+    served = False  # a browser session of `oomtui serve`: no scene paths, no scores file
 
     def open_filter(self) -> None:
         found = self.query("#filter")
@@ -642,20 +650,28 @@ def teach_default(ls: LoadedScene) -> bool:
     return not (isinstance(best, dict) and best.get("won") is True)
 
 
-def main(args) -> int:
-    """`oomtui play`: args has .scene, .policy, .kernel, .paused, .speed, .autoplay, .big, .teach, .record.
-    The config file (oomtui/config.py) gives the theme, the keys, and the speed and layout the
-    arguments leave unset; a bad one stops here, before anything starts."""
+def build(args) -> OomApp:
+    """The App of `oomtui play`, its arguments checked (args has .scene, .policy, .kernel, .paused, .speed,
+    .autoplay, .big, .teach, .record, .scenes, .served). The config file (oomtui/config.py) gives the theme,
+    the keys, and the speed and layout the arguments leave unset; a bad one stops here, before anything
+    starts. A browser session of `oomtui serve` (.served) reads none: its keys are the documented ones
+    whoever serves, and a theme switched in it is saved nowhere. serve builds one to check its arguments."""
     from .. import config
+    from ..scene.load import scene_files
+    from . import game
     from .keys import check
 
-    cfg = config.load()
+    served = bool(getattr(args, "served", False))
+    cfg = config.Config("(a browser session of oomtui serve: no config file)") if served else config.load()
     check(cfg)
     speed = getattr(args, "speed", None)
     speed = cfg.speed if speed is None else speed
     if not 0.05 <= speed <= 100:  # also 0 and nan
         raise UserError(f"--speed {speed:g}: expected 0.05 to 100")
     big = getattr(args, "big", None)
+    if served:
+        game.keep_scores_in_memory()  # before teach_default reads them
+    files = scene_files(args.scenes) if getattr(args, "scenes", None) else []
     ls = load_playable(getattr(args, "scene", None) or DEFAULT_SCENE, getattr(args, "report", None))
     autoplay = bool(getattr(args, "autoplay", False))
     teach = getattr(args, "teach", None)
@@ -670,13 +686,20 @@ def main(args) -> int:
     if cfg.keys():
         app.set_keymap(cfg.keys())
     app.config_path, app._saved_theme = cfg.path, app.theme
-    record = getattr(args, "record", None)
-    if record == "-":
+    app.scene_files, app.served = tuple(files), served
+    if getattr(args, "record", None) == "-":
         raise UserError("--record -: the session itself is drawn on stdout; give a file name")
+    return app
+
+
+def main(args) -> int:
+    """`oomtui play`."""
+    app = build(args)
     from ..cli import need_terminal
 
     need_terminal()  # after the arguments are checked: their errors come first, terminal or not
     live = None
+    record = getattr(args, "record", None)
     if record:
         from ..record.live import LiveCast
 

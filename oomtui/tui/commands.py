@@ -51,6 +51,7 @@ class Host(Protocol):
     def pick(self, title: str, items: list[tuple[str, str]], current: str | None,
              done: Callable[[str | None], None]) -> None: ...
     def pick_scene(self, current: str | None, done: Callable[[str | None], None]) -> None: ...
+    def may_open(self, ref: str) -> bool: ...
     def show_help(self) -> None: ...
 
 
@@ -402,6 +403,8 @@ class Scene(Command):
         from ..scene.load import load_scene
 
         if scene is not None:
+            if not app.may_open(scene):
+                raise CommandError(f"{scene}: this session opens only the scenes its picker lists")
             app.engine.load(load_scene(scene))
             app.reset_view(briefing=app.brief_new_scenes)
             return

@@ -78,6 +78,14 @@ MAX_POINTS = 10**6  # scores and maxima are clamped to 0..MAX_POINTS
 MAX_FILE = 1 << 20  # a scores file is a few kB; anything over 1 MiB is not one
 _pending: list[str] = []  # warnings the player has not been shown yet
 _told: set[str] = set()  # bad files that could not be moved aside, already warned about
+# `oomtui serve`: each browser session is a process of its own, playing as the server's user. Its best
+# scores live here, for the session, and never in that user's file (which sessions would race to write).
+_session: dict[str, dict] | None = None
+
+
+def keep_scores_in_memory() -> None:
+    global _session
+    _session = {}
 
 
 def state_dir() -> Path | None:
@@ -236,6 +244,8 @@ def _entry(v: object) -> dict | None:
 
 def load_scores() -> dict[str, dict]:
     """scene ref -> {"score": int, "max": int, "won": bool}; no file, a bad file, or no home is no scores."""
+    if _session is not None:
+        return dict(_session)
     path = scores_path()
     if path is None:
         return {}
@@ -252,18 +262,18 @@ def record_score(ref: str, score: int, max_score: int, won: bool) -> bool:
     """Keep the best (a win beats a loss, then the higher score). True if this is a new best.
     A state directory that cannot be written is not an error: the game goes on. Other scenes'
     entries are written back as they were, even ones this version cannot read."""
+    score, max_score, won = _points(int(score)) or 0, _points(int(max_score)) or 0, bool(won)
+    if _session is not None:
+        return _keep_best(_session, ref, score, max_score, won) is True
     path = scores_path()
     if path is None:
         return False
     data, writable = _load(path)
     if not writable:
         return False
-    score, max_score, won = _points(int(score)) or 0, _points(int(max_score)) or 0, bool(won)
-    old = _entry(data.get(ref))
-    if old is not None and (old["won"], old["score"]) >= (won, score):
+    best = _keep_best(data, ref, score, max_score, won)
+    if best is None:
         return False
-    first_loss = old is None and not won  # kept, but not worth a "new best"
-    data[ref] = {"score": score, "max": max_score, "won": won}
     try:
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +282,17 @@ def record_score(ref: str, score: int, max_score: int, won: bool) -> bool:
         tmp.replace(path)
     except (OSError, ValueError, RecursionError):
         return False
-    return not first_loss
+    return best
+
+
+def _keep_best(data: dict, ref: str, score: int, max_score: int, won: bool) -> bool | None:
+    """Put the result in data if it beats the entry there: True for a new best, False for a first loss
+    (kept, but not worth a "new best"), None if data is unchanged."""
+    old = _entry(data.get(ref))
+    if old is not None and (old["won"], old["score"]) >= (won, score):
+        return None
+    data[ref] = {"score": score, "max": max_score, "won": won}
+    return old is not None or won
 
 
 # ---------------------------------------------------------------------- catalogue
@@ -284,25 +304,27 @@ class Entry:
     order: int | None
     goals: int
     best: dict | None
+    file: bool = False  # a scene file of `--scenes DIR`, not a built-in
 
 
-def catalogue(scores: dict | None = None) -> list[Entry]:
-    """Built-in scenes: the story path first (by order), then the scenarios by id."""
+def catalogue(scores: dict | None = None, files: tuple[str, ...] = ()) -> list[Entry]:
+    """Built-in scenes: the story path first (by order), then the scenarios by id; then the scene
+    files of `--scenes DIR`, as given (their game.order is no place on the built-in story path)."""
     from ..scene.load import builtin_ids, load_scene
 
     scores = load_scores() if scores is None else scores
-    out = []
-    for sid in builtin_ids():
+
+    def entry(ref: str, file: bool) -> Entry:
         try:
-            sc = load_scene(sid).scene
-        except Exception as e:  # a broken built-in still shows, with its error
-            out.append(Entry(sid, f"(cannot load: {e})", None, None, 0, None))
-            continue
+            sc = load_scene(ref).scene
+        except Exception as e:  # a broken scene still shows, with its error
+            return Entry(ref, f"(cannot load: {e})", None, None, 0, None, file)
         g = sc.game
-        out.append(Entry(sid, sc.title, g.difficulty if g else None, g.order if g else None, len(sc.goals),
-                         scores.get(sid)))
-    out.sort(key=lambda e: (e.order is None, e.order or 0, e.ref))
-    return out
+        return Entry(ref, sc.title, g.difficulty if g else None, g.order if g and not file else None,
+                     len(sc.goals), scores.get(ref), file)
+
+    out = sorted((entry(sid, False) for sid in builtin_ids()), key=lambda e: (e.order is None, e.order or 0, e.ref))
+    return out + [entry(f, True) for f in files]
 
 
 def story_ids() -> list[str]:

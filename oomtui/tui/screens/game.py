@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -113,8 +115,9 @@ class ResultScreen(ModalScreen[str | None]):
 
 
 class ScenePicker(ModalScreen[str | None]):
-    """Built-in scenes (the story first, in order, then the scenarios) with difficulty and best
-    score, and a path input for your own scene files."""
+    """Built-in scenes (the story first, in order, then the scenarios) and the files of `--scenes DIR`,
+    with difficulty and best score, and a path input for your own scene files (paths=False: none, as
+    served to browsers, whose players must not open the server's files)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
     DEFAULT_CSS = """
@@ -128,16 +131,17 @@ class ScenePicker(ModalScreen[str | None]):
     ScenePicker .hint.-error { color: $text-error; text-style: bold; }
     """
 
-    def __init__(self, current: str | None = None) -> None:
+    def __init__(self, current: str | None = None, files: tuple[str, ...] = (), paths: bool = True) -> None:
         super().__init__()
         self.current = current
-        self.entries = game.catalogue()
+        self.entries = game.catalogue(files=files)
+        self.paths = paths
 
     def _label(self, e: game.Entry) -> Text:
         t = Text()  # a long title wraps onto a second line rather than being cut
         t.append("● " if e.ref == self.current else "  ")
         t.append(f"{e.order:>2}. " if e.order else "    ", R.label)
-        t.append(f"{e.ref:<24}", R.strong)
+        t.append(f"{Path(e.ref).name if e.file else e.ref:<24}", R.strong)
         diff = e.difficulty or ("scenario" if not e.goals else "")
         t.append(f"{diff:<9}", diff_style(diff))
         if e.best:
@@ -152,15 +156,21 @@ class ScenePicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("[b]Scenes[/b]  the story path, then the scenarios · ★ best score (won)")
+            files = [e for e in self.entries if e.file]
+            more = f", then {Path(files[0].ref).parent.name}/" if files else ""
+            yield Label(Content.from_markup("[b]Scenes[/b]  the story path, then the scenarios$more · ★ best score (won)",
+                                            more=more))
             options = []
             for i, e in enumerate(self.entries):
-                if i and e.order is None and self.entries[i - 1].order is not None:
+                if i and (e.order is None and self.entries[i - 1].order is not None
+                          or e.file and not self.entries[i - 1].file):
                     options.append(None)  # separator
                 options.append(Option(self._label(e), id=e.ref))
             yield OptionList(*options, id="scenes")
-            yield Input(placeholder="or a scene file: path/to/scene.toml — enter opens it", id="scene-path")
-            yield Label("↑↓ choose · enter open · tab to the path · esc cancel", classes="hint", id="picker-hint")
+            if self.paths:
+                yield Input(placeholder="or a scene file: path/to/scene.toml — enter opens it", id="scene-path")
+            yield Label("↑↓ choose · enter open · " + ("tab to the path · " if self.paths else "") + "esc cancel",
+                        classes="hint", id="picker-hint")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
