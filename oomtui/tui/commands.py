@@ -393,8 +393,8 @@ class Restart(Command):
 
 
 class Scene(Command):
-    """Pick a scene: the story path in order, then the scenarios, or a scene file of your own;
-    with difficulty and your best score."""
+    """Pick a scene: the story path in order, then the scenarios and those of `--scenes DIR`, or a scene
+    file of your own (not in a browser session of `oomtui serve`); with difficulty and your best score."""
 
     id, key, title = "scene", "s", "Scenes"
     footer = "scenes"
