@@ -15,6 +15,7 @@ import os
 import shlex
 import socket
 import sys
+from typing import NoReturn
 
 from .errors import UserError
 
@@ -53,10 +54,10 @@ def main(args: argparse.Namespace) -> int:
 
     # the arguments are checked once, here, rather than in each browser as a session that will not start
     build(argparse.Namespace(**{**vars(args), "served": True}))
+    _can_listen(args.host, args.port)
     if args.host not in LOCAL_HOSTS:
         print(f"oomtui: warning: serving on {args.host}, not only to this machine: there is no authentication, "
               f"anyone who can reach port {args.port} can start sessions as {_user()}", file=sys.stderr)
-    _can_listen(args.host, args.port)
     if args.host in ("0.0.0.0", "::"):
         where = f"every address of this machine, e.g. http://{socket.gethostname()}:{args.port}"
     else:
@@ -98,13 +99,14 @@ def make_server(args: argparse.Namespace):
 def _can_listen(host: str, port: int) -> None:
     """A taken port or an address of another machine is an error before anything says "serving"."""
     try:
-        socket.create_server((host, port)).close()
+        socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET).close()
     except OSError as e:
         _cannot_listen(host, port, e)
 
 
-def _cannot_listen(host: str, port: int, e: OSError):
-    raise UserError(f"cannot serve on {host} port {port}: {e.strerror or e}") from None
+def _cannot_listen(host: str, port: int, e: OSError) -> NoReturn:
+    why = str(e.strerror or e).split(" (while attempting", 1)[0]  # socket.create_server adds the address again
+    raise UserError(f"cannot serve on {host} port {port}: {why}") from None
 
 
 def _user() -> str:
