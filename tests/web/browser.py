@@ -73,7 +73,8 @@ def serving(*args: str, cwd: str | Path | None = None, timeout: float = 60.0) ->
                 ready.set()
         ready.set()  # it ended
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         if not ready.wait(timeout) or proc.poll() is not None:
             raise AssertionError("oomtui serve did not start; it printed:\n" + "\n".join(lines))
@@ -85,6 +86,7 @@ def serving(*args: str, cwd: str | Path | None = None, timeout: float = 60.0) ->
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        reader.join(5)  # what it printed while stopping (a session's stderr) is in lines too
 
 
 @contextmanager

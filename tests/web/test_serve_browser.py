@@ -27,9 +27,9 @@ def test_a_browser_plays_the_served_view(tmp_path):
     scenes = tmp_path / "it's $(touch PWNED) a workshop"
     scenes.mkdir()
     (scenes / "first oom.toml").write_text(resolve("first-oom")[1], encoding="utf-8")
-    with serving(str(scenes / "first oom.toml"), "--scenes", str(scenes), cwd=tmp_path) as (url, banner), \
+    with serving(str(scenes / "first oom.toml"), "--scenes", str(scenes), cwd=tmp_path) as (url, printed), \
             chromium(exe) as ctx:
-        assert banner[0] == f"oomtui: serving the interactive view on {url.rstrip('/')}"
+        assert printed[0] == f"oomtui: serving the interactive view on {url.rstrip('/')}"
         page = open_view(ctx, url)
         # the first frame: first-oom's briefing, the clock at 0
         wait_for(page, r"space to start")
@@ -47,4 +47,4 @@ def test_a_browser_plays_the_served_view(tmp_path):
         press(page, "End")  # the last entry: the first (and only) file of --scenes DIR
         wait_for(page, r"first oom\.toml +intro")
     assert not any(tmp_path.rglob("PWNED"))
-    assert not re.search(r"Traceback|Error", "\n".join(banner))
+    assert not re.search(r"Traceback|Error", "\n".join(printed))
