@@ -5,7 +5,9 @@
 1. time to the first frame: from asking the browser for the page to the briefing of first-oom on screen
    (read from xterm.js), each run in a new tab, so a new session: page, websocket, a new `oomtui play`
    process (Python, Textual, the scene) and its first frame; min, median and max;
-2. with --shots DIR: a PNG of the page at a few viewport sizes (laptop, projector, small window) and the
+2. what a session costs the server: the resident memory of its processes (the shell textual-serve starts
+   and `oomtui play`), and of the server itself;
+3. with --shots DIR: a PNG of the page at a few viewport sizes (laptop, projector, small window) and the
    terminal size xterm.js chose for each.
 
 It needs the web and test extras and Chromium (see tests/web/browser.py).
@@ -35,13 +37,21 @@ def main() -> int:
     if exe is None:
         print(NO_CHROMIUM, file=sys.stderr)
         return 2
-    with serving("first-oom") as (url, _), chromium(exe) as ctx:
+    with serving("first-oom") as served, chromium(exe) as ctx:
+        url = served.url
         times = []
         for _ in range(a.runs):
             t0 = time.perf_counter()
             page = open_view(ctx, url)
             wait_for(page, r"space to start")
             times.append(time.perf_counter() - t0)
+            if len(times) == a.runs:  # the last session, still open
+                page.keyboard.press(" ")
+                page.wait_for_timeout(2000)  # the clock runs: the view as it is used
+                sessions = _children(served.pid)
+                mib = sum(map(_rss_mib, sessions))
+                print(f"one session: {len(sessions)} processes, {mib:.0f} MiB resident; the server itself "
+                      f"{_rss_mib(served.pid):.0f} MiB")
             page.close()
         print(f"first frame, {a.runs} new sessions: min {min(times):.2f} s, median {statistics.median(times):.2f} s, "
               f"max {max(times):.2f} s")
@@ -58,6 +68,22 @@ def main() -> int:
                 print(f"{w}x{h} viewport: a {cols}x{rows} terminal -> {path}")
                 page.close()
     return 0
+
+
+def _children(pid: int) -> list[int]:
+    """Every process below pid (Linux /proc)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in map(int, (task / "children").read_text().split()):
+            out += [child, *_children(child)]
+    return out
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

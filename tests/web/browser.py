@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -57,9 +58,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Served:
+    url: str
+    printed: list[str]  # its stdout and stderr, line by line, as they come
+    pid: int
+
+
 @contextmanager
-def serving(*args: str, cwd: str | Path | None = None, timeout: float = 60.0) -> Iterator[tuple[str, list[str]]]:
-    """`python -m oomtui serve ARGS --port P` until the block ends: (its URL, the start-up lines it printed)."""
+def serving(*args: str, cwd: str | Path | None = None, timeout: float = 60.0) -> Iterator[Served]:
+    """`python -m oomtui serve ARGS --port P` until the block ends."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "oomtui", "serve", *args, "--port", str(port)], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -78,7 +86,7 @@ def serving(*args: str, cwd: str | Path | None = None, timeout: float = 60.0) ->
     try:
         if not ready.wait(timeout) or proc.poll() is not None:
             raise AssertionError("oomtui serve did not start; it printed:\n" + "\n".join(lines))
-        yield f"http://127.0.0.1:{port}/", lines
+        yield Served(f"http://127.0.0.1:{port}/", lines, proc.pid)
     finally:
         proc.terminate()  # SIGTERM: textual-serve stops its sessions and exits
         try:

@@ -27,10 +27,10 @@ def test_a_browser_plays_the_served_view(tmp_path):
     scenes = tmp_path / "it's $(touch PWNED) a workshop"
     scenes.mkdir()
     (scenes / "first oom.toml").write_text(resolve("first-oom")[1], encoding="utf-8")
-    with serving(str(scenes / "first oom.toml"), "--scenes", str(scenes), cwd=tmp_path) as (url, printed), \
+    with serving(str(scenes / "first oom.toml"), "--scenes", str(scenes), cwd=tmp_path) as served, \
             chromium(exe) as ctx:
-        assert printed[0] == f"oomtui: serving the interactive view on {url.rstrip('/')}"
-        page = open_view(ctx, url)
+        assert served.printed[0] == f"oomtui: serving the interactive view on {served.url.rstrip('/')}"
+        page = open_view(ctx, served.url)
         # the first frame: first-oom's briefing, the clock at 0
         wait_for(page, r"space to start")
         first = wait_for(page, r"t=\s*([\d.]+)s .*BRIEFING")
@@ -47,4 +47,4 @@ def test_a_browser_plays_the_served_view(tmp_path):
         press(page, "End")  # the last entry: the first (and only) file of --scenes DIR
         wait_for(page, r"first oom\.toml +intro")
     assert not any(tmp_path.rglob("PWNED"))
-    assert not re.search(r"Traceback|Error", "\n".join(printed))
+    assert not re.search(r"Traceback|Error", "\n".join(served.printed))
