@@ -1,4 +1,5 @@
-"""For every test: no animations, and best scores in a temporary XDG state directory, never the user's."""
+"""For every test: no animations, and best scores in a temporary XDG state directory, never the user's (nor
+a served session's, kept in memory, left by an earlier test)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 @pytest.fixture(autouse=True)
 def state_home(tmp_path, monkeypatch):
+    from oomtui.tui import game
+
     d = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(d))
+    monkeypatch.setattr(game, "_session", None)  # `play --served` and `serve` keep scores in memory instead
     return d
 
 

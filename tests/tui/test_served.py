@@ -19,11 +19,6 @@ from .test_commands import screen_text
 SIZE = (120, 40)
 
 
-@pytest.fixture(autouse=True)
-def scores_on_file(monkeypatch):
-    monkeypatch.setattr(game, "_session", None)  # a served test's session ends with the test
-
-
 @pytest.fixture
 def workshop(tmp_path):
     """A directory of two scene files (copies of built-ins, under other names) and one outside it."""
