@@ -7,7 +7,8 @@
    process (Python, Textual, the scene) and its first frame; min, median and max;
 2. what a session costs the server: the resident memory of its processes (the shell textual-serve starts
    and `oomtui play`), and of the server itself;
-3. with --shots DIR: a PNG of the page at a few viewport sizes (laptop, projector, small window) and the
+3. Ctrl+C with three tabs open: the time until the server has ended their sessions and exited;
+4. with --shots DIR: a PNG of the page at a few viewport sizes (laptop, projector, small window) and the
    terminal size xterm.js chose for each.
 
 It needs the web and test extras and Chromium (see tests/web/browser.py).
@@ -37,36 +38,41 @@ def main() -> int:
     if exe is None:
         print(NO_CHROMIUM, file=sys.stderr)
         return 2
-    with serving("first-oom") as served, chromium(exe) as ctx:
-        url = served.url
-        times = []
-        for _ in range(a.runs):
-            t0 = time.perf_counter()
-            page = open_view(ctx, url)
-            wait_for(page, r"space to start")
-            times.append(time.perf_counter() - t0)
-            if len(times) == a.runs:  # the last session, still open
-                page.keyboard.press(" ")
-                page.wait_for_timeout(2000)  # the clock runs: the view as it is used
-                sessions = _children(served.pid)
-                mib = sum(map(_rss_mib, sessions))
-                print(f"one session: {len(sessions)} processes, {mib:.0f} MiB resident; the server itself "
-                      f"{_rss_mib(served.pid):.0f} MiB")
-            page.close()
-        print(f"first frame, {a.runs} new sessions: min {min(times):.2f} s, median {statistics.median(times):.2f} s, "
-              f"max {max(times):.2f} s")
-        if a.shots:
-            out = Path(a.shots)
-            out.mkdir(parents=True, exist_ok=True)
-            for w, h in SIZES:
-                page = open_view(ctx, url, w, h)
+    with chromium(exe) as ctx:
+        with serving("first-oom") as served:
+            url = served.url
+            times = []
+            for _ in range(a.runs):
+                t0 = time.perf_counter()
+                page = open_view(ctx, url)
                 wait_for(page, r"space to start")
-                page.wait_for_timeout(500)  # xterm.js fades the terminal in
-                cols, rows = page.evaluate("() => [window.__oomtui.terminal.cols, window.__oomtui.terminal.rows]")
-                path = out / f"serve-{w}x{h}.png"
-                page.screenshot(path=str(path))
-                print(f"{w}x{h} viewport: a {cols}x{rows} terminal -> {path}")
+                times.append(time.perf_counter() - t0)
+                if len(times) == a.runs:  # the last session, still open
+                    page.keyboard.press(" ")
+                    page.wait_for_timeout(2000)  # the clock runs: the view as it is used
+                    sessions = _children(served.pid)
+                    mib = sum(map(_rss_mib, sessions))
+                    print(f"one session: {len(sessions)} processes, {mib:.0f} MiB resident; the server itself "
+                          f"{_rss_mib(served.pid):.0f} MiB")
                 page.close()
+            print(f"first frame, {a.runs} new sessions: min {min(times):.2f} s, "
+                  f"median {statistics.median(times):.2f} s, max {max(times):.2f} s")
+            if a.shots:
+                out = Path(a.shots)
+                out.mkdir(parents=True, exist_ok=True)
+                for w, h in SIZES:
+                    page = open_view(ctx, url, w, h)
+                    wait_for(page, r"space to start")
+                    page.wait_for_timeout(500)  # xterm.js fades the terminal in
+                    cols, rows = page.evaluate("() => [window.__oomtui.terminal.cols, window.__oomtui.terminal.rows]")
+                    path = out / f"serve-{w}x{h}.png"
+                    page.screenshot(path=str(path))
+                    print(f"{w}x{h} viewport: a {cols}x{rows} terminal -> {path}")
+                    page.close()
+            for _ in range(3):
+                wait_for(open_view(ctx, url), r"space to start")
+            t0 = time.perf_counter()  # serving() ends with SIGINT, as Ctrl+C, and waits for the server to exit
+        print(f"Ctrl+C with 3 tabs open: the server exited {served.returncode} after {time.perf_counter() - t0:.2f} s")
     return 0
 
 

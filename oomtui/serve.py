@@ -10,6 +10,7 @@ types), and its best scores live in the session's process (no file that sessions
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import shlex
@@ -77,6 +78,10 @@ def make_server(args: argparse.Namespace):
     from textual_serve.server import Server
 
     class OomServer(Server):
+        def __init__(self, *a, **kw) -> None:
+            super().__init__(*a, **kw)
+            self.sessions: dict[asyncio.Task, asyncio.Event] = {}  # a tab's websocket handler -> set when it ends
+
         def initialize_logging(self) -> None:
             super().initialize_logging()
             # aiohttp logs each request (every static file, wrapped): noise on a presenter's screen
@@ -84,6 +89,25 @@ def make_server(args: argparse.Namespace):
 
         async def on_startup(self, app) -> None:
             pass  # textual-serve's logo and "Serving" line: main prints ours once the port is known to be free
+
+        async def handle_websocket(self, request):
+            task, ended = asyncio.current_task(), asyncio.Event()
+            self.sessions[task] = ended
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                del self.sessions[task]
+                ended.set()
+
+        async def on_shutdown(self, app) -> None:
+            # Ctrl+C: aiohttp would wait for each open tab's websocket to time out (about 22 s) and close the
+            # event loop under the session processes. Cancelled, textual-serve's handler tells the session's
+            # app to quit, waits for its process and closes the websocket (the tab says "Session ended").
+            ending = list(self.sessions.items())
+            for task, _ in ending:
+                task.cancel()
+            if ending:
+                await asyncio.wait([asyncio.ensure_future(ended.wait()) for _, ended in ending], timeout=10)
 
         async def handle_index(self, request):
             # textual-serve writes the page's websocket URL from --host: with 0.0.0.0, a browser on another

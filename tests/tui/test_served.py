@@ -69,7 +69,8 @@ async def test_play_with_scenes_lists_them_and_still_takes_a_path(workshop):
         await pilot.press("enter", "s")
         await pilot.pause()
         assert app.screen.query_one("#scene-path", Input)
-        assert [e.ref for e in app.screen.entries if e.file] == [str(workshop / n) for n in ("a-oom.toml", "b-robust.toml")]
+        files = [e.ref for e in app.screen.entries if e.file]
+        assert files == [str(workshop / "a-oom.toml"), str(workshop / "b-robust.toml")]
         assert app.run_command("scene", raise_errors=True, scene=str(workshop.parent / "elsewhere.toml"))
 
 

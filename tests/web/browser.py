@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -58,11 +59,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @dataclass
 class Served:
     url: str
     printed: list[str]  # its stdout and stderr, line by line, as they come
     pid: int
+    returncode: int | None = None  # once stopped
 
 
 @contextmanager
@@ -84,17 +94,23 @@ def serving(*args: str, cwd: str | Path | None = None, timeout: float = 60.0) ->
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        if not ready.wait(timeout) or proc.poll() is not None:
-            raise AssertionError("oomtui serve did not start; it printed:\n" + "\n".join(lines))
-        yield Served(f"http://127.0.0.1:{port}/", lines, proc.pid)
+        # serve prints its lines just before textual-serve binds the port: wait for both
+        end = time.monotonic() + timeout
+        while not (ready.is_set() and _accepts(port)):
+            if time.monotonic() > end or proc.poll() is not None:
+                raise AssertionError("oomtui serve did not start; it printed:\n" + "\n".join(lines))
+            time.sleep(0.05)
+        served = Served(f"http://127.0.0.1:{port}/", lines, proc.pid)
+        yield served
     finally:
-        proc.terminate()  # SIGTERM: textual-serve stops its sessions and exits
+        proc.send_signal(signal.SIGINT)  # Ctrl+C: textual-serve ends its sessions and exits
         try:
-            proc.wait(15)
+            proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         reader.join(5)  # what it printed while stopping (a session's stderr) is in lines too
+    served.returncode = proc.returncode
 
 
 @contextmanager

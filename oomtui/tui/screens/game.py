@@ -158,8 +158,8 @@ class ScenePicker(ModalScreen[str | None]):
         with Vertical():
             files = [e for e in self.entries if e.file]
             more = f", then {Path(files[0].ref).parent.name}/" if files else ""
-            yield Label(Content.from_markup("[b]Scenes[/b]  the story path, then the scenarios$more · ★ best score (won)",
-                                            more=more))
+            yield Label(Content.from_markup(
+                "[b]Scenes[/b]  the story path, then the scenarios$more · ★ best score (won)", more=more))
             options = []
             for i, e in enumerate(self.entries):
                 if i and (e.order is None and self.entries[i - 1].order is not None
@@ -169,8 +169,8 @@ class ScenePicker(ModalScreen[str | None]):
             yield OptionList(*options, id="scenes")
             if self.paths:
                 yield Input(placeholder="or a scene file: path/to/scene.toml — enter opens it", id="scene-path")
-            yield Label("↑↓ choose · enter open · " + ("tab to the path · " if self.paths else "") + "esc cancel",
-                        classes="hint", id="picker-hint")
+            path = "tab to the path · " if self.paths else ""
+            yield Label(f"↑↓ choose · enter open · {path}esc cancel", classes="hint", id="picker-hint")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
