@@ -1,6 +1,6 @@
 """A session of `oomtui serve` (`play --served`): its scene picker opens the built-in scenes and the files
 of `--scenes DIR`, never a path the player types; its best scores stay in the session, never in the
-server user's file. And `--scenes DIR` in plain `play`."""
+server user's file; it reads no config file and saves no theme. And `--scenes DIR` in plain `play`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,22 @@ async def test_served_scores_stay_in_the_session(state_home):
     result, _ = app.last_result
     assert game.load_scores()["first-oom"]["score"] == result.score  # the picker shows it in this session
     assert not (state_home / "oomtui").exists()  # and the server user's scores file was never touched
+
+
+async def test_a_served_session_reads_no_config_and_saves_no_theme(config_home):
+    """The server user's config (a vim keymap, a theme) is not the attendees': a session has the documented
+    keys whoever serves, and a theme switched in it is written nowhere."""
+    cfg = config_home / "oomtui" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('theme = "nord"\npreset = "vim"\nspeed = 4\nlayout = "big"\n')
+    app = _app("--served", "first-oom")
+    assert (app.theme, app._keymap, app.engine.speed, app.big) == ("textual-dark", {}, 1.0, False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "dracula"  # as the palette's theme picker does
+        await pilot.pause()
+    assert cfg.read_text().count("dracula") == 0 and list(cfg.parent.iterdir()) == [cfg]
+    played = _app("first-oom")  # while play, on the same machine, takes it
+    assert (played.theme, played.engine.speed, played.big) == ("nord", 4.0, True)
 
 
 def test_play_on_file_keeps_scores_in_the_file(state_home):
