@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-_SPECIAL = "\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_ALL = re.compile(f"[\x00-\x1f\x7f-\x9f{_SPECIAL}]")
-_MULTI = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_SPECIAL}]")
+# the line/paragraph separators and bidi overrides/isolates (see above)
+SEPARATORS_AND_OVERRIDES = "\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_ALL = re.compile(f"[\x00-\x1f\x7f-\x9f{SEPARATORS_AND_OVERRIDES}]")
+_MULTI = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{SEPARATORS_AND_OVERRIDES}]")
 
 
 def _escape(m: re.Match) -> str:

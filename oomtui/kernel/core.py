@@ -227,11 +227,14 @@ class Kernel:
         reach (gc.freeze), or every full collection walks all of it, tens of ms inside one frame of an
         OOM storm with 5 000 processes. No behaviour changes: only what the collector walks.
         Small models are left alone, so that test suites building thousands of kernels keep their
-        garbage collectable; a previous model (a restart) is unfrozen and collected first."""
+        garbage collectable; a previous model (a restart) is unfrozen and collected first. With nothing
+        frozen yet there is no full collection first: at 100 000 processes it walks the model for
+        seconds (the build pauses the collector, scene.load.gc_paused, so all of it is still young)."""
         if len(self.tasklist) < GC_FREEZE_MIN_PROCESSES:
             return
-        gc.unfreeze()
-        gc.collect()
+        if gc.get_freeze_count():
+            gc.unfreeze()
+            gc.collect()
         gc.freeze()
 
     def drain(self) -> list[ev.AnyEvent]:

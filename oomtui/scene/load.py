@@ -4,16 +4,18 @@ and the nearest valid key for a typo. Built-in scenes ship inside the package (o
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import re
 import stat
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
 
 from ..errors import FileError, UserError
-from ..text import visible
+from ..text import SEPARATORS_AND_OVERRIDES, visible
 from .schema import Scene
 
 
@@ -169,14 +171,35 @@ def parse_scene(text: str, name: str = "<scene>") -> Scene:
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively
         raise SceneError(name, None, "not valid TOML for a scene: arrays or tables nested too deep") from None
     try:
-        scene = msgspec.convert(data, Scene)
+        with gc_paused():
+            scene = msgspec.convert(data, Scene)
     except msgspec.ValidationError as e:
         raise _rewrite(e, data, text, name) from None
     except RecursionError:
         raise SceneError(name, None, "values nested too deep for a scene") from None
-    _make_visible(scene)
+    if _MAY_NEED_ESCAPES.search(text):
+        _make_visible(scene)
     return scene
 
+
+@contextmanager
+def gc_paused():
+    """No garbage collection while a scene's objects are made: every one of them lives on, and with
+    500 000 threads the collector would walk the growing heap again and again (more than half of
+    building it). What is left over is collected once the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# Where a decoded string can get a character visible() escapes from: one in the text itself (a tab
+# may sit in a one-line string; a newline only in a multi-line one) or an escape sequence. Without any,
+# every string is shown as it is and the walk over a scene of 100 000 processes is skipped.
+_MAY_NEED_ESCAPES = re.compile(f"[\\\\\t\r\x00-\x08\x0b-\x1f\x7f-\x9f{SEPARATORS_AND_OVERRIDES}]|\"\"\"|'''")
 
 # Scene text that may run over several lines; every other string (comm, title, a cgroup path, a goal's
 # text) is one line, where a newline or a tab is escaped too.

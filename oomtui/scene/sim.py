@@ -11,7 +11,7 @@ from ..kernel import events as ev
 from ..kernel.core import Kernel, KernelError
 from .actions import Action, Step
 from .build import build_kernel
-from .load import LoadedScene
+from .load import LoadedScene, gc_paused
 from .sidesteps import Sidestep, SidestepRefused
 
 
@@ -96,9 +96,10 @@ class Simulation:
         self.policy_override = policy
         self.kernel_override = kernel
         self.race_seed = race_seed
-        built = build_kernel(ls, policy, kernel, race_seed)
-        self.k: Kernel = built.kernel
-        self.k.freeze_for_gc()  # a big model is long-lived: keep full collections off it
+        with gc_paused():
+            built = build_kernel(ls, policy, kernel, race_seed)
+            self.k: Kernel = built.kernel
+            self.k.freeze_for_gc()  # a big model is long-lived: keep full collections off it
         self.script: list[tuple[int, Action]] = built.script
         self.walkthrough, self.duration = built.walkthrough, built.duration
         self.sidesteps: list[Sidestep] = built.sidesteps
