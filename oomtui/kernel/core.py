@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import events as ev
 from .dmesg import stamp
@@ -147,7 +147,17 @@ class Kernel:
         return stamp(e.t, self.hz) + e.line
 
     def dmesg(self) -> list[str]:
-        return [self.format_dmesg(e) for e in self.events if isinstance(e, ev.Dmesg)]
+        return list(self.dmesg_lines())
+
+    def dmesg_lines(self) -> Iterator[str]:
+        """The log as dmesg prints it, one line at a time (an OOM storm of 100 000 processes prints
+        millions); each printk batch's stamp is formatted once."""
+        hz, when, prefix = self.hz, None, ""
+        for e in self.events:
+            if isinstance(e, ev.Dmesg):
+                if e.t != when:
+                    when, prefix = e.t, stamp(e.t, hz)
+                yield prefix + e.line
 
     def add_timer(self, when: int, fn: Callable[[], None], sub: int | None = None) -> None:
         """Run fn at jiffy `when` (now, if that is past). Race trials: `sub` µs into it (default: now

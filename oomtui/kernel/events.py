@@ -9,7 +9,10 @@ from __future__ import annotations
 import msgspec
 
 
-class Event(msgspec.Struct, tag_field="type", kw_only=True):
+class Event(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
+    """gc=False: an event holds values only, never a cycle; an OOM storm of 100 000 processes logs
+    millions (a dump_tasks row each), which the garbage collector then need not track."""
+
     t: int
 
 
@@ -17,7 +20,7 @@ class Dmesg(Event, tag="dmesg"):
     line: str  # without the [seconds.micros] stamp; see Kernel.format_dmesg
 
 
-class Candidate(msgspec.Struct):
+class Candidate(msgspec.Struct, gc=False):
     pid: int
     comm: str
     rss: int

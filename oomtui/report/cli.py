@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from itertools import islice
+from typing import Iterable
 
 import msgspec
 
@@ -37,15 +39,34 @@ def _until(args: argparse.Namespace, sim: Simulation) -> int | None:
         raise UserError(f"--until: {e}") from None
 
 
-def _run(sim: Simulation, until: int | None) -> Outcome:
+def _run(sim: Simulation, until: int | None, dmesg: bool = True) -> Outcome:
     try:
-        return sim.run(until)
+        return sim.run(until, dmesg=dmesg)
     except KernelError as e:  # a scripted action that the model refuses
         raise UserError(f"{sim.loaded.name}: {e}") from None
 
 
 def _json(obj) -> None:
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(obj).decode(), indent=2) + "\n")
+
+
+_EMPTY_DMESG = '\n  "dmesg": [],\n'  # a top-level key: a newline inside a JSON string is escaped
+_DMESG_CHUNK = 10_000
+
+
+def _json_dmesg(report: RunReport, lines: Iterable[str]) -> None:
+    """_json(report) with `lines` as its dmesg, byte for byte, written as it is made: an OOM storm of
+    100 000 processes prints millions of lines, and the whole text three times over (encoded, decoded,
+    indented) needed more than a GiB."""
+    head, sep, tail = msgspec.json.format(msgspec.json.encode(report).decode(), indent=2).partition(_EMPTY_DMESG)
+    assert sep and not report.dmesg, "the report's own dmesg is empty, printed from `lines`"
+    write, encode, it = sys.stdout.write, msgspec.json.encode, iter(lines)
+    write(head)
+    opening = '\n  "dmesg": [\n    '
+    while chunk := list(islice(it, _DMESG_CHUNK)):
+        write(opening + ",\n    ".join([encode(line).decode() for line in chunk]))
+        opening = ",\n    "
+    write((_EMPTY_DMESG if opening.startswith("\n") else "\n  ],\n") + tail + "\n")
 
 
 def _console():
@@ -150,12 +171,13 @@ def run_main(args: argparse.Namespace) -> int:
             sim.autoplay(until)
         except KernelError as e:
             raise UserError(f"{sim.loaded.name}: walkthrough: {e}") from None
-    o = _run(sim, until)
+    o = _run(sim, until, dmesg=not args.json)
     result = evaluate(sim, o) if sim.scene.goals else None
     dist = _run_trials(sim, *trials, until, autoplay) if trials is not None else None
     if args.json:
         fields = msgspec.structs.asdict(o)
-        _json(RunReport(**fields, game=result) if dist is None else RaceRunReport(**fields, game=result, races=dist))
+        report = RunReport(**fields, game=result) if dist is None else RaceRunReport(**fields, game=result, races=dist)
+        _json_dmesg(report, sim.k.dmesg_lines())
         return 0
     from rich.panel import Panel
     from rich.table import Table

@@ -220,15 +220,16 @@ class Simulation:
                 pass  # the target may not exist there (already gone): the player could not have done it
         return other
 
-    def run(self, until: int | None = None) -> Outcome:
+    def run(self, until: int | None = None, *, dmesg: bool = True) -> Outcome:
         end = self.duration if until is None else until
         if end > self.k.jiffies:
             self.advance(end - self.k.jiffies)
         if self.k.race is not None:
             self.k.step(0)  # the rest of the last jiffy (advance stops where an action there would run)
-        return self.outcome()
+        return self.outcome(dmesg=dmesg)
 
-    def outcome(self) -> Outcome:
+    def outcome(self, *, dmesg: bool = True) -> Outcome:
+        """`dmesg=False`: an empty `dmesg`, for a caller that reads k.dmesg_lines() itself."""
         k = self.k
         ms = k.ms
         kills, reaps, freed, syscalls = [], [], [], []
@@ -257,5 +258,5 @@ class Simulation:
             oom_blocked_ms=ms(blocked),
             livelock=LivelockRec(ms(ll.t), ll.pid, ll.comm, ll.reason,
                                  None if k.livelock_end is None else ms(k.livelock_end)) if ll else None,
-            panic=panic, dmesg=k.dmesg(),
+            panic=panic, dmesg=k.dmesg() if dmesg else [],
         )

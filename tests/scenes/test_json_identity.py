@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from oomtui.cli import main
 from oomtui.kernel.policy import POLICIES
+from oomtui.report.cli import RunReport, _json, _json_dmesg
 from oomtui.scene.load import builtin_ids, load_scene
+from oomtui.scene.sim import Simulation
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "engine"
 DIGESTS = DATA / "run-json.sha256"
@@ -50,14 +54,26 @@ def expected() -> dict[str, str]:
     return {argv: h for h, argv in rows}
 
 
-@pytest.fixture(autouse=True)
-def _repo_cwd(monkeypatch):
-    monkeypatch.chdir(DATA.parents[2])  # the storm scene's path is relative to the repository
-
-
 @pytest.mark.parametrize("argv", cases(), ids=" ".join)
-def test_run_json_unchanged(argv):
+def test_run_json_unchanged(argv, monkeypatch):
+    monkeypatch.chdir(DATA.parents[2])  # the storm scene's path is relative to the repository
     assert digest(argv) == expected()[" ".join(argv)]
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 25_001])  # none, one, a few, and more than two chunks
+def test_streamed_dmesg_is_the_whole_report_indented(n):
+    """run --json writes dmesg as it formats it: the bytes _json() gives for the whole report."""
+    o = Simulation(load_scene("first-oom")).run(dmesg=False)
+    odd = ['quote " backslash \\ slash /', "tab \t nl \n esc \x1b del \x7f", "é ü 雪 \u2028 \U0001f600", ""]
+    lines = [f"[{i:5d}.000000] " + odd[i % len(odd)] for i in range(n)]
+    report = RunReport(**msgspec.structs.asdict(o), game=None)
+    whole, streamed = io.StringIO(), io.StringIO()
+    with redirect_stdout(whole):
+        _json(msgspec.structs.replace(report, dmesg=lines))
+    with redirect_stdout(streamed):
+        _json_dmesg(report, iter(lines))
+    assert streamed.getvalue() == whole.getvalue()
+    assert json.loads(streamed.getvalue())["dmesg"] == lines
 
 
 if __name__ == "__main__":
