@@ -145,7 +145,7 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     # heapq.nlargest(TOP_CANDIDATES, every scored process) gives, without a tuple per process (the
     # scan index is unique and falls, so a later process enters only with strictly more points).
     top: list[tuple[int, int, Process]] = []
-    floor: float | int = float("-inf")  # top[0][0] once the heap is full
+    floor = LONG_MIN - 1  # top[0][0] once the heap is full (an int: comparing with a float is slower)
     n_scored = 0
     ineligible: list[tuple[Process, str]] = []
     oom_skip = MMF_OOM_SKIP
@@ -156,15 +156,17 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     for p in (k.tasklist if oc.memcg is None else scan_order(k, oc.memcg)):
         if p.is_init or p.kthread or p.exited_at is not None:
             continue  # oom_unkillable_task()
-        mm = None
-        for th in p.threads:  # find_lock_task_mm()
-            if th.mm is not None:
-                mm = th.mm
-                break
+        # find_lock_task_mm(): the leader's mm, else the first other thread's (no iterator made for
+        # the common case)
+        threads = p.threads
+        mm = threads[0].mm if threads else None
         if mm is None:
-            continue
+            mm = next((th.mm for th in threads if th.mm is not None), None)
+            if mm is None:
+                continue
         adj = p.oom_score_adj
-        if adj == OOM_SCORE_ADJ_MIN or oom_skip in mm.flags or p.in_vfork:
+        # `mm.flags and`: most mms have no flag, and an empty set is decided without its hash table
+        if adj == OOM_SCORE_ADJ_MIN or (mm.flags and oom_skip in mm.flags) or p.in_vfork:
             if len(ineligible) < 5:
                 ineligible.append((p, "oom_score_adj -1000" if adj == OOM_SCORE_ADJ_MIN else
                                    ("MMF_OOM_SKIP" if oom_skip in mm.flags else "in vfork")))
@@ -174,6 +176,9 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         points = mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096 + adj * unit
         if points <= 0 and not signed:
             points = 1
+        if points < floor:  # below the top rows, so below the choice too: most processes
+            n_scored += 1
+            continue
         if points > floor:
             if len(top) < TOP_CANDIDATES:
                 heapq.heappush(top, (points, -n_scored, p))
