@@ -233,7 +233,11 @@ class Simulation:
         k = self.k
         ms = k.ms
         kills, reaps, freed, syscalls = [], [], [], []
+        panic = None
+        dm = ev.Dmesg
         for e in k.events:
+            if type(e) is dm:
+                continue  # most events of an OOM storm: a dump_tasks row each
             if isinstance(e, ev.Kill):
                 kills.append(KillRec(ms(e.t), e.pid, e.comm, e.reason, e.signal))
             elif isinstance(e, ev.Reaped):
@@ -244,6 +248,8 @@ class Simulation:
                 freed.append(FreedRec(ms(e.t), e.pid, "exit_mmap", e.freed_kb))
             elif isinstance(e, ev.Syscall):
                 syscalls.append(SyscallRec(ms(e.t), e.name, e.pid, e.ret, e.errno))
+            elif isinstance(e, ev.Panic) and panic is None:
+                panic = e.message
         waiters = []
         for f in k.futexes.values():
             for w in f.history:
@@ -251,7 +257,6 @@ class Simulation:
                 waiters.append(WaiterRec(w.task.tid, f.name, outcome, None if w.t is None else ms(w.t)))
         blocked = k.oom_blocked()
         ll = k.livelock
-        panic = next((e.message for e in k.events if isinstance(e, ev.Panic)), None)
         return Outcome(
             scene=self.id, title=self.scene.title, policy=k.policy.id, kernel=str(k.policy.version), hz=k.hz,
             t_ms=ms(k.jiffies), kills=kills, reaps=reaps, freed=freed, waiters=waiters, syscalls=syscalls,
