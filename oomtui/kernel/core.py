@@ -121,6 +121,11 @@ class Kernel:
         self._next_mm = 1
         self.last_abort: int | None = None  # pid the last aborted OOM scan stopped at
         self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order
+        # select_bad_process()'s table of every process's badness (oom_kill.BadnessTable), and the
+        # processes and mms whose badness inputs changed since (rss, swap, page tables, flags, adj, mm,
+        # exit): whatever changes one of those adds it here
+        self.oom_table = None
+        self.oom_dirty: set[Process | MmStruct] = set()
         self.livelock_end: int | None = None  # when allocations went through again after a livelock
         self._dormant_since: int | None = None  # allocators parked: every retry would abort the same way
         # Race trials (sched.py): None keeps whole-jiffy time. With it, `sub` is the µs into the
@@ -301,6 +306,7 @@ class Kernel:
         if mm is not None and mm.mm_users:
             mm.flags.add(MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
         self.tasklist.append(p)
+        self.oom_dirty.add(p)
         self.pids[pid] = p
         cg.members.append(p)
         if mm is None and not kthread:
@@ -330,11 +336,13 @@ class Kernel:
                 t.d_until = self.jiffies + (d_for or 0)
                 self.add_timer(t.d_until, lambda t=t: self._d_state_ends(t))
         p.threads.append(t)
+        self.oom_dirty.add(p)
         self.tids[tid] = t
         return t
 
     def add_vma(self, mm: MmStruct, vma: Vma) -> Vma:
         mm.add_vma(vma)
+        self.oom_dirty.add(mm)
         if vma.is_anonymous:
             self._charge_pages(mm.memcg, vma.rss, global_pages=vma.rss)
             self.swap_used += vma.swap
@@ -422,6 +430,7 @@ class Kernel:
             mm.shmem -= pages  # the shm object keeps its pages
         mm.swapents -= swap
         self.swap_used -= swap
+        self.oom_dirty.add(mm)
         return freed
 
     # ------------------------------------------------------------------ unmapping work
@@ -569,6 +578,7 @@ class Kernel:
                 mm.total_vm += (end - a.vma.end) // PAGE_SIZE
                 a.vma.end = end
                 mm.anon += chunk
+                self.oom_dirty.add(mm)
                 a.remaining -= chunk
                 a.blocked_since = None
                 active = active or a.remaining > 0
@@ -728,6 +738,7 @@ class Kernel:
                         and not q.is_init and not q.in_vfork]
         for q in targets:
             q.oom_score_adj = adj
+            self.oom_dirty.add(q)
             self.emit(ev.AdjChanged(t=self.jiffies, pid=q.pid, oom_score_adj=adj))
 
     def set_policy(self, policy: Policy) -> None:

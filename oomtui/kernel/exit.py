@@ -102,6 +102,7 @@ def exit_mm(k: "Kernel", t: Task) -> None:
     futex_cleanup(k, t)
     mm = t.mm
     t.mm = None
+    k.oom_dirty.add(t.process)  # find_lock_task_mm() may now find another thread, or none
     if mm is None:
         return finish_exit(k, t)
     if mm.mmap_lock_writer is t:
@@ -119,6 +120,7 @@ def finish_exit(k: "Kernel", t: Task) -> None:
     p = t.process
     if all(not th.alive for th in p.threads):
         p.exited_at = k.jiffies
+        k.oom_dirty.add(p)
         if p in p.cgroup.members:
             p.cgroup.members.remove(p)  # cgroup_exit(): off the css_set, out of memcg scans
         if p.alloc is not None and p.alloc in k.allocations:
@@ -246,6 +248,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         pt_pages = mm.pgtables_bytes // 4096
         k.used_pages -= pt_pages
         mm.pgtables_bytes = 0
+        k.oom_dirty.add(mm)
         mm.vmas = []
         mm.total_vm = 0
         k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * 4))

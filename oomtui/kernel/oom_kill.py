@@ -9,12 +9,15 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING
 
+from ..gc_pause import gc_paused
 from . import dmesg
 from . import events as ev
 from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, kill_score, oom_badness_points, proc_oom_score
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .core import Kernel, ZapJob
 
 MAX_OOM_REAP_RETRIES = 10
@@ -137,69 +140,146 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         oc.chosen = None
         return blocker
     v = k.policy.version
-    signed, leader_tie_break = v.signed_badness, v.leader_tie_break
     unit = oc.totalpages // 1000
-    # 5.9+: chosen_points = LONG_MIN, signed badness. Older: 0, and `if (!points || points < ...)`.
-    chosen, chosen_points = None, LONG_MIN if signed else 0
-    # The TOP_CANDIDATES best (points, -scan index, p) seen so far, a min-heap: what
-    # heapq.nlargest(TOP_CANDIDATES, every scored process) gives, without a tuple per process (the
-    # scan index is unique and falls, so a later process enters only with strictly more points).
-    top: list[tuple[int, int, Process]] = []
-    floor = LONG_MIN - 1  # top[0][0] once the heap is full (an int: comparing with a float is slower)
-    n_scored = 0
-    ineligible: list[tuple[Process, str]] = []
-    oom_skip = MMF_OOM_SKIP
-    # The body of oom_evaluate_task() + oom_badness() (badness_from too), inlined because this loop
-    # runs over every process; tests/kernel/test_selection_property.py holds it to oom_badness_points
-    # + better_candidate.
-    # scan_order(): for_each_process (the task list itself, no generator) or mem_cgroup_scan_tasks
-    for p in (k.tasklist if oc.memcg is None else scan_order(k, oc.memcg)):
-        if p.is_init or p.kthread or p.exited_at is not None:
-            continue  # oom_unkillable_task()
-        # find_lock_task_mm(): the leader's mm, else the first other thread's (no iterator made for
-        # the common case)
-        threads = p.threads
-        mm = threads[0].mm if threads else None
-        if mm is None:
-            mm = next((th.mm for th in threads if th.mm is not None), None)
-            if mm is None:
-                continue
-        adj = p.oom_score_adj
-        # `mm.flags and`: most mms have no flag, and an empty set is decided without its hash table
-        if adj == OOM_SCORE_ADJ_MIN or (mm.flags and oom_skip in mm.flags) or p.in_vfork:
-            if len(ineligible) < 5:
-                ineligible.append((p, "oom_score_adj -1000" if adj == OOM_SCORE_ADJ_MIN else
-                                   ("MMF_OOM_SKIP" if oom_skip in mm.flags else "in vfork")))
-            continue
-        # badness_from(): rss + swap + page tables, plus adj * (totalpages / 1000); never below 1
-        # for an eligible task before 5.9 (unsigned)
-        points = mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096 + adj * unit
-        if points <= 0 and not signed:
-            points = 1
-        if points < floor:  # below the top rows, so below the choice too: most processes
-            n_scored += 1
-            continue
-        if points > floor:
-            if len(top) < TOP_CANDIDATES:
-                heapq.heappush(top, (points, -n_scored, p))
-                if len(top) == TOP_CANDIDATES:
-                    floor = top[0][0]
-            else:
-                heapq.heapreplace(top, (points, -n_scored, p))
-                floor = top[0][0]
-        n_scored += 1
-        # skip if strictly lower; an equal score replaces the choice (later-scanned wins) except
-        # before 5.9, which kept a thread-group leader (every process visited here is one)
-        if points < chosen_points or (points == chosen_points and leader_tie_break and chosen is not None):
-            continue
-        chosen, chosen_points = p, points
+    if oc.memcg is None:
+        # for_each_process: the kernel's table, brought up to date (creation order is scan order)
+        table = k.oom_table
+        if table is None or table.unit != unit:
+            table = k.oom_table = BadnessTable(((p.order, p) for p in k.tasklist), unit)
+            k.oom_dirty.clear()
+        else:
+            table.refresh(k)
+    else:
+        # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
+        table = BadnessTable(enumerate(scan_order(k, oc.memcg)), unit)
+    chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
-    top.sort(reverse=True)
-    if chosen is not None and all(p is not chosen for _, _, p in top):
-        top = top[:-1] + [(chosen_points, 0, chosen)]  # a tie beyond the top rows: show the winner
-    oc.candidates = [_candidate(p, pts, "") for pts, _, p in top]
+    oc.candidates = [_candidate(p, pts, "") for pts, p in top]
     oc.candidates += [_candidate(p, None, why) for p, why in ineligible]
     return None
+
+
+def _badness_or_why(p: Process, unit: int) -> int | str | None:
+    """oom_evaluate_task() on one process, before the comparison: None if it is not scored at all
+    (oom_unkillable_task(), exited, find_lock_task_mm() finds no mm), why it is ineligible, or
+    oom_badness()'s points before the pre-5.9 clamp: rss + swap + page tables (badness_from()) plus
+    adj * (totalpages / 1000)."""
+    if p.is_init or p.kthread or p.exited_at is not None:
+        return None  # oom_unkillable_task(), or gone
+    threads = p.threads
+    mm = threads[0].mm if threads else None  # find_lock_task_mm(): the leader's, most often
+    if mm is None:
+        t = p.find_lock_task_mm()
+        if t is None:
+            return None
+        mm = t.mm
+    adj = p.oom_score_adj
+    if adj == OOM_SCORE_ADJ_MIN:
+        return "oom_score_adj -1000"
+    if MMF_OOM_SKIP in mm.flags:
+        return "MMF_OOM_SKIP"
+    if p.in_vfork:
+        return "in vfork"
+    return mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096 + adj * unit
+
+
+class BadnessTable:
+    """What select_bad_process() learns from one walk over the processes in scan order, kept: each
+    process's points or why it is ineligible, and a heap of (-points, scan position, process). The
+    global one lives as long as the kernel and re-evaluates only the processes whose badness inputs
+    changed since the last OOM (Kernel.oom_dirty): in an OOM storm of 100 000 processes every OOM
+    walked all of them, most of the run's time. Results are those of the walk, tie rules included
+    (tests/kernel/test_selection_property.py, tests/scenes/test_json_identity.py)."""
+
+    __slots__ = ("unit", "points", "why", "pos", "heap")
+
+    def __init__(self, procs: "Iterable[tuple[int, Process]]", unit: int):
+        self.unit = unit
+        self.points: dict[Process, int] = {}  # eligible: points before the pre-5.9 clamp
+        self.why: dict[Process, str] = {}  # ineligible: the reason
+        self.pos: dict[Process, int] = {}  # scan position of each of those
+        unit, points, why, where = self.unit, self.points, self.why, self.pos
+        with gc_paused():  # an entry per process, all kept
+            for pos, p in procs:
+                v = _badness_or_why(p, unit)
+                if v is not None:
+                    where[p] = pos
+                    if type(v) is int:
+                        points[p] = v
+                    else:
+                        why[p] = v
+            self._rebuild()
+
+    def _evaluate(self, p: Process, pos: int) -> int | None:
+        self.points.pop(p, None)
+        self.why.pop(p, None)
+        v = _badness_or_why(p, self.unit)
+        if v is None:
+            self.pos.pop(p, None)
+            return None
+        self.pos[p] = pos
+        if isinstance(v, str):
+            self.why[p] = v
+            return None
+        self.points[p] = v
+        return v
+
+    def _rebuild(self) -> None:
+        pos = self.pos
+        self.heap = [(-pts, pos[p], p) for p, pts in self.points.items()]  # (pos is unique: p never compared)
+        heapq.heapify(self.heap)
+
+    def refresh(self, k: "Kernel") -> None:
+        """Re-evaluate what changed: Kernel.oom_dirty holds processes and mms (each mm stands for the
+        processes created with it). A changed entry is pushed again; the old one is skipped when met."""
+        dirty, k.oom_dirty = k.oom_dirty, set()
+        for x in dirty:
+            for p in (x.procs if isinstance(x, MmStruct) else (x,)):
+                pts = self._evaluate(p, p.order)
+                if pts is not None:
+                    heapq.heappush(self.heap, (-pts, p.order, p))
+        if len(self.heap) > 2 * len(self.points) + 64:
+            self._rebuild()  # too many stale entries
+
+    def select(self, signed: bool, leader_tie_break: bool):
+        """(chosen, chosen_points, the TOP_CANDIDATES best as (points, p), the first 5 ineligible as
+        (p, why)): oom_evaluate_task()'s comparison over the scan. Equal points: the later-scanned
+        process wins (5.9+), the first scanned before 5.9 (a thread-group leader is kept)."""
+        ranked = self._best(signed)
+        chosen, chosen_points = None, LONG_MIN if signed else 0
+        if ranked:
+            best = [e for e in ranked if e[0] == ranked[0][0]]  # ranked holds every tie of the best
+            chosen_points, _, chosen = best[0] if leader_tie_break else best[-1]
+        top = [(pts, p) for pts, _, p in ranked[:TOP_CANDIDATES]]
+        if chosen is not None and all(p is not chosen for _, p in top):
+            top[-1] = (chosen_points, chosen)  # a tie beyond the top rows: show the winner
+        first = heapq.nsmallest(5, self.why, key=self.pos.__getitem__)
+        return chosen, chosen_points, top, [(p, self.why[p]) for p in first]
+
+    def _best(self, signed: bool) -> list[tuple[int, int, Process]]:
+        """(points, position, p), best first (earlier first among equals): at least the
+        TOP_CANDIDATES best and every process tied with the best, from the top of the heap."""
+        heap, points = self.heap, self.points
+        out: list[tuple[int, int, Process]] = []
+        taken: set[Process] = set()
+        while heap:
+            negp, pos, p = heap[0]
+            if points.get(p) != -negp or p in taken:
+                heapq.heappop(heap)  # stale: changed, gone, or already taken
+                continue
+            if len(out) >= TOP_CANDIDATES and -negp != out[0][0]:
+                break
+            if not signed and negp >= -1:
+                break  # before 5.9 every eligible task scores at least 1: ranked below, by position
+            heapq.heappop(heap)
+            taken.add(p)
+            out.append((-negp, pos, p))
+        for pts, pos, p in out:
+            heapq.heappush(heap, (-pts, pos, p))
+        if not signed and len(out) < TOP_CANDIDATES and len(out) < len(points):
+            # the clamp ties everything at 1 or below: those rank by position (rare: an idle machine)
+            out += [(1, pos, p) for pos, p in sorted((self.pos[p], p) for p, pts in points.items() if pts <= 1)]
+        return out
 
 
 def _candidate(p: Process, points: int | None, note: str) -> ev.Candidate:
@@ -398,6 +478,7 @@ def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) 
         if q.is_init:
             can_oom_reap = False
             mm.flags.add(MMF_OOM_SKIP)
+            k.oom_dirty.add(mm)
             k.printk(dmesg.mm_pinned_line(t.tid, victim.comm, q.pid, q.comm))
             continue
         if q.kthread:
@@ -569,6 +650,7 @@ def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = Fa
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * 4))
     # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
     mm.flags.add(MMF_OOM_SKIP)
+    k.oom_dirty.add(mm)
     k.reaper_current = None
     k.reaper_state = "idle"
     if k.oom_reaper_list:

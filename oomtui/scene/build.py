@@ -242,6 +242,7 @@ class Builder:
         else:
             pt_bytes = self.pages(pt, f"{path}.pgtables") * PAGE
         mm.pgtables_bytes = pt_bytes
+        k.oom_dirty.add(mm)
         k.used_pages += pt_bytes // PAGE
 
     def _futexes(self, k: Kernel) -> None:

@@ -4,17 +4,16 @@ and the nearest valid key for a typo. Built-in scenes ship inside the package (o
 from __future__ import annotations
 
 import difflib
-import gc
 import os
 import re
 import stat
 import tomllib
-from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
 
 from ..errors import FileError, UserError
+from ..gc_pause import gc_paused
 from ..text import SEPARATORS_AND_OVERRIDES, visible
 from . import plain_toml
 from .schema import Scene
@@ -191,20 +190,6 @@ def parse_scene(text: str, name: str = "<scene>") -> Scene:
     if _MAY_NEED_ESCAPES.search(text):
         _make_visible(scene)
     return scene
-
-
-@contextmanager
-def gc_paused():
-    """No garbage collection while a scene's objects are made: every one of them lives on, and with
-    500 000 threads the collector would walk the growing heap again and again (more than half of
-    building it). What is left over is collected once the collector is back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # Where a decoded string can get a character visible() escapes from: one in the text itself (a tab

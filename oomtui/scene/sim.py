@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import msgspec
 
+from ..gc_pause import gc_paused
 from ..kernel import events as ev
 from ..kernel.core import Kernel, KernelError
 from .actions import Action, Step
 from .build import build_kernel
-from .load import LoadedScene, gc_paused
+from .load import LoadedScene
 from .sidesteps import Sidestep, SidestepRefused
 
 

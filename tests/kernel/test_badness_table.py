@@ -1,0 +1,38 @@
+"""The badness table select_bad_process() keeps between OOMs gives, at every OOM of a storm, what a
+fresh walk over every process gives: whatever changes a badness input marks it (Kernel.oom_dirty)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oomtui.kernel import oom_kill
+from oomtui.kernel.oom_kill import OomControl
+from oomtui.scene.load import loads
+from oomtui.scene.sim import Simulation
+
+STORM = Path(__file__).resolve().parents[1] / "data" / "engine" / "storm-600.toml"
+
+
+@pytest.mark.parametrize("policy", ["linux-6.18", "linux-4.6"])
+@pytest.mark.parametrize("kernel", [None, "4.19"])  # signed badness (5.9+) and the pre-5.9 clamp
+def test_kept_table_selects_what_a_fresh_walk_selects(monkeypatch, policy, kernel):
+    real = oom_kill.select_bad_process
+    checked = []
+
+    def select_and_check(k, oc):
+        blocker = real(k, oc)
+        if blocker is None and oc.memcg is None:
+            kept, k.oom_table = k.oom_table, None
+            fresh = OomControl(None, oc.current, oc.sysrq, oc.totalpages)
+            real(k, fresh)  # a new table: every process evaluated now
+            k.oom_table = kept
+            assert (oc.chosen, oc.chosen_points, oc.candidates) == (fresh.chosen, fresh.chosen_points, fresh.candidates)
+            checked.append(k.jiffies)
+        return blocker
+
+    monkeypatch.setattr(oom_kill, "select_bad_process", select_and_check)
+    sim = Simulation(loads(STORM.read_text(), "storm-600.toml"), policy, kernel)
+    sim.run(dmesg=False)
+    assert len(checked) >= 5  # kills through the storm, each one checked
