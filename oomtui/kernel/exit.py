@@ -260,6 +260,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         # pages. Race trials model that window (an allocator retrying in it finds a full memcg and
         # no victim to wait for: the lab's allocator-also-killed race); whole jiffies close it.
         mm.flags.add(MMF_OOM_SKIP)
+        k.oom_dirty.add(mm)
         if k.race is None:
             return tlb_finish_mmu(job)
         k.add_timer_us(k.now_us() + job.pending * k.race.p.free_us_per_page, lambda: tlb_finish_mmu(job))
