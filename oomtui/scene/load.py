@@ -16,7 +16,7 @@ from ..errors import FileError, UserError
 from ..gc_pause import gc_paused
 from ..text import SEPARATORS_AND_OVERRIDES, visible
 from . import plain_toml
-from .schema import Scene
+from .schema import ProcessSpec, Scene
 
 
 # What `oomtui` opens with no argument: the first story scene, so a newcomer sees the kernel move at once.
@@ -161,11 +161,11 @@ def loads(text: str, name: str = "<scene>") -> LoadedScene:
     return LoadedScene(parse_scene(text, name), name, text, name)
 
 
-def _toml(text: str, name: str) -> dict:
+def _toml(text: str, name: str, decode=None) -> dict:
     """The TOML document: plain_toml's fast reading where the text is plain enough (a generated
     scene of 100 000 processes), else tomllib's, whose errors are worded here."""
     try:
-        return plain_toml.loads(text)
+        return plain_toml.loads(text, decode)
     except plain_toml.NotPlain:
         pass
     try:
@@ -178,8 +178,18 @@ def _toml(text: str, name: str) -> dict:
         raise SceneError(name, None, "not valid TOML for a scene: arrays or tables nested too deep") from None
 
 
+def _decode_process(key: str, table: dict) -> object:
+    """plain_toml's decode: each [[processes]] table becomes its ProcessSpec as soon as it is read
+    (msgspec.convert then keeps it as it is), so the dicts of a 100 000-process scene never all exist."""
+    return msgspec.convert(table, ProcessSpec) if key == "processes" else table
+
+
 def parse_scene(text: str, name: str = "<scene>") -> Scene:
-    data = _toml(text, name)
+    try:
+        with gc_paused():
+            data = _toml(text, name, _decode_process)
+    except msgspec.ValidationError:
+        data = _toml(text, name)  # a bad process: decoded below with the rest, for its key path from the root
     try:
         with gc_paused():
             scene = msgspec.convert(data, Scene)

@@ -12,6 +12,7 @@ tomllib rejects is never accepted here, and every error message comes from tomll
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 _BARE = r"[A-Za-z0-9_-]+"
 # TOML whitespace is space and tab; a comment holds no control character but tab; a basic string
@@ -28,11 +29,17 @@ class NotPlain(Exception):
     """The text is not plain TOML in this module's sense: read it with tomllib."""
 
 
-def loads(text: str) -> dict:
+def loads(text: str, decode: "Callable[[str, dict], object] | None" = None) -> dict:
     """tomllib.loads(text) for plain TOML, else NotPlain. A plain value is never a table or an array,
-    so every dict here is a table a header made, every list an array of tables [[...]] made."""
+    so every dict here is a table a header made, every list an array of tables [[...]] made.
+
+    `decode(key, table)`: each table of a top-level array of tables ([[processes]]) is replaced by
+    what it returns once the text has moved on to another top-level header (or its end), so that a
+    scene's process specs are decoded while it is read and the whole document's dicts never exist at
+    once. A later header back into a replaced table is left to tomllib (NotPlain)."""
     root: dict = {}
     cur = root
+    open_key = None  # the top-level array of tables whose last table may still grow
     match = _LINE.match
     pos, end = 0, len(text)
     while pos < end:  # a line at a time, without a list of millions of lines
@@ -50,13 +57,16 @@ def loads(text: str) -> dict:
         if header is None:
             continue  # a blank line or a comment
         *path, last = header.split(".")
+        if open_key is not None and (not path or path[0] != open_key):
+            _decode_last(root[open_key], open_key, decode)  # type: ignore[arg-type]
+            open_key = None
         parent = root
         for seg in path:  # through tables; an array of tables means its last table
             v = parent.get(seg)
             if type(v) is list:
                 v = v[-1]
-            elif type(v) is not dict:
-                raise NotPlain  # an implicit table (tomllib has rules for those), or a value
+            if type(v) is not dict:
+                raise NotPlain  # an implicit table (tomllib has rules for those), a value, or decoded
             parent = v
         v = parent.get(last)
         new: dict = {}
@@ -68,5 +78,13 @@ def loads(text: str) -> dict:
             parent[last] = new
         else:
             raise NotPlain  # declared twice, or a value there
+        if decode is not None and array is not None and not path:
+            open_key = last
         cur = new
+    if open_key is not None:
+        _decode_last(root[open_key], open_key, decode)  # type: ignore[arg-type]
     return root
+
+
+def _decode_last(tables: list, key: str, decode: "Callable[[str, dict], object]") -> None:
+    tables[-1] = decode(key, tables[-1])

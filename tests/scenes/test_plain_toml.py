@@ -70,3 +70,23 @@ def test_errors_still_come_from_tomllib_and_msgspec():
         loads('title = "t"\nstory = "s"\nram = "1 GiB"\n[[processes]]\npid = 10\ncomm = "a"\nrsss = "1 MiB"\n',
               "typo.toml")
     assert str(e.value) == "typo.toml:7: unknown key 'rsss'; did you mean 'rss'? at processes[0].rsss"
+
+
+@pytest.mark.parametrize("bad", ['pid = "x"', "rsss = 1", "oom_score_adj = 5000", 'comm = "a"\n  [[processes.threads]]\n  tid = 0'])
+def test_a_bad_process_reads_the_same_plain_or_not(bad):
+    """Process tables are decoded while a plain file is read; a bad one is still reported with its key
+    path from the root and its line, word for word as when tomllib reads the file."""
+    body = '\n[[processes]]\npid = 10\ncomm = "a"\n[[processes]]\n' + bad + '\n[[processes]]\npid = 30\ncomm = "c"\n'
+    if "comm" not in bad:
+        body = body.replace(bad, bad + '\ncomm = "b"')
+    plain = 'title = "t"\nstory = "s"\nram = "1 GiB"' + body
+    other = "title = 't'\nstory = \"s\"\nram = \"1 GiB\"" + body  # a literal string: tomllib reads it
+    with pytest.raises(plain_toml.NotPlain):
+        plain_toml.loads(other)
+    errors = []
+    for text in (plain, other):
+        with pytest.raises(SceneError) as e:
+            loads(text, "s.toml")
+        errors.append(str(e.value))
+    assert errors[0] == errors[1]
+    assert "processes[1]" in errors[0]
