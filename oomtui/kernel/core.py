@@ -22,6 +22,7 @@ from .state import (
 )
 
 if TYPE_CHECKING:
+    from .oom_kill import BadnessTable
     from .sched import Races
 
 PAGE_SIZE = 4096
@@ -124,7 +125,7 @@ class Kernel:
         # select_bad_process()'s table of every process's badness (oom_kill.BadnessTable), and the
         # processes and mms whose badness inputs changed since (rss, swap, page tables, flags, adj, mm,
         # exit): whatever changes one of those adds it here
-        self.oom_table = None
+        self.oom_table: BadnessTable | None = None
         self.oom_dirty: set[Process | MmStruct] = set()
         self.livelock_end: int | None = None  # when allocations went through again after a livelock
         self._dormant_since: int | None = None  # allocators parked: every retry would abort the same way
@@ -244,7 +245,7 @@ class Kernel:
         Small models are left alone, so that test suites building thousands of kernels keep their
         garbage collectable; a previous model (a restart) is unfrozen and collected first. With nothing
         frozen yet there is no full collection first: at 100 000 processes it walks the model for
-        seconds (the build pauses the collector, scene.load.gc_paused, so all of it is still young)."""
+        seconds (the build pauses the collector, oomtui.gc_pause, so all of it is still young)."""
         if len(self.tasklist) < GC_FREEZE_MIN_PROCESSES:
             return
         if gc.get_freeze_count():

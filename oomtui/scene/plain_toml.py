@@ -1,7 +1,6 @@
 """A fast reader for the plainest TOML, the shape of a generated scene: one `key = value` or one header
 per line, bare keys, integers, booleans, and strings without escapes. It reads a 100 000-process
-scene in about a third of tomllib's time (a regular expression per line, no character-by-character
-parse).
+scene 2.6 times as fast as tomllib (a regular expression a line, no character-by-character parse).
 
 It gives exactly tomllib.loads()'s result or raises NotPlain: anything else in the file (a multi-line
 string, an array, an escape, a dotted key, a duplicate key, a table declared twice, a header through a
@@ -29,7 +28,7 @@ class NotPlain(Exception):
     """The text is not plain TOML in this module's sense: read it with tomllib."""
 
 
-def loads(text: str, decode: "Callable[[str, dict], object] | None" = None) -> dict:
+def loads(text: str, decode: Callable[[str, dict], object] | None = None) -> dict:
     """tomllib.loads(text) for plain TOML, else NotPlain. A plain value is never a table or an array,
     so every dict here is a table a header made, every list an array of tables [[...]] made.
 
@@ -86,5 +85,5 @@ def loads(text: str, decode: "Callable[[str, dict], object] | None" = None) -> d
     return root
 
 
-def _decode_last(tables: list, key: str, decode: "Callable[[str, dict], object]") -> None:
+def _decode_last(tables: list, key: str, decode: Callable[[str, dict], object]) -> None:
     tables[-1] = decode(key, tables[-1])
