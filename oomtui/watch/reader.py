@@ -1,0 +1,364 @@
+"""This machine as the OOM killer sees it, read from /proc and the cgroup file systems, read-only.
+
+One `read_machine()` is one look: every process with an mm (RssAnon/RssFile/RssShmem, VmSwap, VmPTE
+from /proc/PID/status, oom_score_adj, the kernel's own /proc/PID/oom_score, its memory and freezer
+cgroups), every memory cgroup on the way to them (v1 memory.limit_in_bytes/usage_in_bytes/failcnt,
+v2 memory.max/current/events/pressure), the freezer state of their groups (v1 freezer.state, v2
+cgroup.events "frozen"), and PSI from /proc/pressure/memory.
+
+Nothing here writes anywhere. Every path is under `root` (the tests build a fake /proc and
+/sys/fs/cgroup in a directory). A process that exits while it is read is left out, as the kernel
+would by then; what cannot be read for lack of privilege is counted and said (`Reading.cannot`).
+
+Four files per process (status, oom_score_adj, oom_score, cgroup): /proc/PID/stat is not needed,
+status has Name, PPid, Uid and Threads, and a task without an mm (kernel thread, zombie) has no
+RssAnon line, so it is left out like select_bad_process() leaves it (find_lock_task_mm() NULL).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+from ..importers.snapshot import UNLIMITED, Counters, Totals, counters_of, memcg_of, read_proc_file
+
+
+class Proc(msgspec.Struct):
+    pid: int
+    comm: str
+    ppid: int
+    uid: int
+    state: str  # the State: letter (R, S, D, T, Z...)
+    threads: int
+    counters: Counters
+    oom_score_adj: int
+    oom_score: int | None  # the kernel's /proc/PID/oom_score; None: unreadable
+    memcg: str  # the memory controller's cgroup, "/" for the root
+    freezer: str | None  # the v1 freezer cgroup, None without a v1 freezer hierarchy
+    cgroup2: str | None  # the unified (v2) cgroup, None without one
+
+
+class Psi(msgspec.Struct):
+    """A pressure file (/proc/pressure/memory, memory.pressure): the share of wall time in which
+    some / all non-idle tasks stalled on memory, averaged over 10 s and 60 s, in percent."""
+
+    some_avg10: float
+    some_avg60: float
+    full_avg10: float
+    full_avg60: float
+    some_total_us: int
+    full_total_us: int
+
+
+class Memcg(msgspec.Struct):
+    path: str
+    v1: bool
+    limit: int | None  # bytes; None: unlimited (or unreadable)
+    usage: int | None  # bytes
+    failcnt: int | None = None  # v1: times the limit was hit
+    oom_kills: int | None = None  # v1 memory.oom_control oom_kill, v2 memory.events oom_kill
+    ooms: int | None = None  # v2 memory.events oom: times the OOM killer was invoked here
+    memsw_limit: int | None = None  # v1 memory.memsw.limit_in_bytes (swap accounted), bytes
+    swap_max: int | None = None  # v2 memory.swap.max, bytes
+    swappiness: int | None = None  # v1 memory.swappiness (v2 has none per group)
+    pressure: Psi | None = None  # v2 memory.pressure
+
+
+class Mounts(msgspec.Struct):
+    """Where the hierarchies are mounted (absolute paths on the machine, before `root`)."""
+
+    memory_v1: str | None = None
+    freezer_v1: str | None = None
+    cgroup2: str | None = None
+
+
+class Reading(msgspec.Struct):
+    at: float  # time.monotonic() when the read started
+    release: str
+    totals: Totals
+    procs: list[Proc]  # by pid
+    memcgs: dict[str, Memcg]  # every memory cgroup a process is in, and their ancestors
+    frozen: dict[str, str]  # "v1:PATH" / "v2:PATH" -> FROZEN, FREEZING (v1) or frozen (v2); thawed left out
+    psi: Psi | None
+    swappiness: int  # /proc/sys/vm/swappiness
+    memcg_v2: bool  # the memory controller is on the unified hierarchy
+    kthreads: int  # processes without an mm (kernel threads, zombies): never OOM candidates
+    vanished: int  # processes that exited while being read
+    cannot: list[str]  # what this user could not read, one phrase each
+
+
+def parse_mounts(text: str) -> Mounts:
+    """/proc/self/mountinfo: "... MOUNTPOINT ... - FSTYPE SOURCE OPTIONS"."""
+    m = Mounts()
+    for line in text.splitlines():
+        pre, _, post = line.partition(" - ")
+        fields, opts = pre.split(), post.split()
+        if len(fields) < 5 or len(opts) < 3:
+            continue
+        where = fields[4].replace("\\040", " ")
+        if opts[0] == "cgroup2" and m.cgroup2 is None:
+            m.cgroup2 = where
+        elif opts[0] == "cgroup":
+            ctl = opts[2].split(",")
+            if "memory" in ctl and m.memory_v1 is None:
+                m.memory_v1 = where
+            if "freezer" in ctl and m.freezer_v1 is None:
+                m.freezer_v1 = where
+    return m
+
+
+def parse_psi(text: str | None) -> Psi | None:
+    """ "some avg10=0.00 avg60=0.00 avg300=0.00 total=N" and the same for "full"."""
+    if not text:
+        return None
+    vals: dict[str, dict[str, str]] = {}
+    for line in text.splitlines():
+        kind, *pairs = line.split()
+        vals[kind] = dict(p.split("=", 1) for p in pairs)
+    try:
+        some, full = vals["some"], vals.get("full", {"avg10": "0", "avg60": "0", "total": "0"})
+        return Psi(float(some["avg10"]), float(some["avg60"]), float(full["avg10"]), float(full["avg60"]),
+                   int(some["total"]), int(full["total"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    """A number file; "max" (v2 unlimited) and anything unreadable are None."""
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _limit(n: int | None) -> int | None:
+    return None if n is None or n >= UNLIMITED else n
+
+
+def _keyed(text: str | None) -> dict[str, int]:
+    """A flat keyed file: "key value" lines (memory.events, memory.oom_control)."""
+    out = {}
+    for line in (text or "").splitlines():
+        k, _, v = line.partition(" ")
+        if v.strip().lstrip("-").isdigit():
+            out[k] = int(v)
+    return out
+
+
+def _cgroup_line(lines: list[str], controller: str | None) -> str | None:
+    """The path of one hierarchy in /proc/PID/cgroup: a v1 controller's line, or (None) the "0::" line."""
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if (controller is None and parts[0] == "0" and parts[1] == "") or \
+                (controller is not None and controller in parts[1].split(",")):
+            return parts[2].rstrip("/") or "/"
+    return None
+
+
+class Reader:
+    """Reads this machine (or a fake one under `root`) again and again: the mounts once, the rest each time."""
+
+    def __init__(self, root: str | Path = "/", release: str | None = None) -> None:
+        self.root = str(root).rstrip("/")
+        self.release = release or os.uname().release
+        self.page_size = os.sysconf("SC_PAGE_SIZE")
+        self.mounts = parse_mounts(read_proc_file(f"{self.root}/proc/self/mountinfo") or "")
+        self.memcg_v2 = self.mounts.memory_v1 is None and self.mounts.cgroup2 is not None and \
+            "memory" in (self._cg2_file("/", "cgroup.controllers") or "").split()
+
+    def _file(self, path: str) -> str | None:
+        return read_proc_file(self.root + path)
+
+    def _cg2_file(self, path: str, name: str) -> str | None:
+        assert self.mounts.cgroup2 is not None
+        return self._file(f"{self.mounts.cgroup2}{path.rstrip('/')}/{name}")
+
+    def read_proc(self, pid: int) -> Proc | None | bool:
+        """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise."""
+        base = f"{self.root}/proc/{pid}/"
+        status_text = read_proc_file(base + "status")
+        if status_text is None:
+            return None
+        status = {k: v.strip() for k, _, v in (line.partition(":") for line in status_text.splitlines())}
+        counters = counters_of(status)
+        if counters is None:
+            return False
+        adj = read_proc_file(base + "oom_score_adj")
+        cgroup = read_proc_file(base + "cgroup")
+        if adj is None or cgroup is None:
+            return None
+        score = read_proc_file(base + "oom_score")  # 0444, but hidepid= or an LSM may refuse it
+        lines = cgroup.splitlines()
+        m = self.mounts
+        return Proc(
+            pid=pid, comm=status.get("Name", "?"), ppid=int(status.get("PPid", "0")),
+            uid=int(status.get("Uid", "0").split()[0]), state=status.get("State", "?")[:1],
+            threads=int(status.get("Threads", "1")), counters=counters, oom_score_adj=int(adj),
+            oom_score=_int(score.strip()) if score is not None else None,
+            memcg=(memcg_of(lines) if m.memory_v1 is not None else _cgroup_line(lines, None) or "/"),
+            freezer=_cgroup_line(lines, "freezer") if m.freezer_v1 is not None else None,
+            cgroup2=_cgroup_line(lines, None) if m.cgroup2 is not None else None,
+        )  # fmt: skip
+
+    def read_memcg(self, path: str) -> Memcg:
+        if not self.memcg_v2 and self.mounts.memory_v1 is not None:
+            d = f"{self.mounts.memory_v1}{path.rstrip('/')}/"
+            oom = _keyed(self._file(d + "memory.oom_control"))
+            return Memcg(
+                path=path, v1=True, limit=_limit(_int(self._file(d + "memory.limit_in_bytes"))),
+                usage=_int(self._file(d + "memory.usage_in_bytes")),
+                failcnt=_int(self._file(d + "memory.failcnt")), oom_kills=oom.get("oom_kill"),
+                memsw_limit=_limit(_int(self._file(d + "memory.memsw.limit_in_bytes"))),
+                swappiness=_int(self._file(d + "memory.swappiness")),
+            )  # fmt: skip
+        if self.memcg_v2:
+            events = _keyed(self._cg2_file(path, "memory.events"))
+            return Memcg(
+                path=path, v1=False, limit=_limit(_int(self._cg2_file(path, "memory.max"))),
+                usage=_int(self._cg2_file(path, "memory.current")), oom_kills=events.get("oom_kill"),
+                ooms=events.get("oom"), swap_max=_limit(_int(self._cg2_file(path, "memory.swap.max"))),
+                pressure=parse_psi(self._cg2_file(path, "memory.pressure")),
+            )  # fmt: skip
+        return Memcg(path=path, v1=True, limit=None, usage=None)
+
+    def _frozen(self, procs: list[Proc]) -> dict[str, str]:
+        """The freezer state of every group a process is in: v1 freezer.state (FROZEN, FREEZING), v2
+        cgroup.events "frozen 1" (the group and everything under it is frozen: cgroup_freeze())."""
+        out: dict[str, str] = {}
+        seen: set[str] = set()
+        for p in procs:
+            if p.freezer is not None and "v1:" + p.freezer not in seen:
+                seen.add("v1:" + p.freezer)
+                state = (self._file(f"{self.mounts.freezer_v1}{p.freezer.rstrip('/')}/freezer.state") or "").strip()
+                if state in ("FROZEN", "FREEZING"):
+                    out["v1:" + p.freezer] = state
+            if p.cgroup2 is not None and p.cgroup2 != "/" and "v2:" + p.cgroup2 not in seen:
+                seen.add("v2:" + p.cgroup2)  # the root cgroup cannot be frozen
+                if _keyed(self._cg2_file(p.cgroup2, "cgroup.events")).get("frozen") == 1:
+                    out["v2:" + p.cgroup2] = "frozen"
+        return out
+
+    def read(self) -> Reading:
+        at = time.monotonic()
+        procs: list[Proc] = []
+        kthreads = vanished = 0
+        no_score = 0
+        try:
+            entries = os.listdir(f"{self.root}/proc")
+        except OSError as e:
+            raise OSError(f"{self.root}/proc: {e.strerror}") from None
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            p = self.read_proc(int(entry))
+            if p is None:
+                vanished += 1
+            elif p is False:
+                kthreads += 1
+            else:
+                assert isinstance(p, Proc)
+                procs.append(p)
+                no_score += p.oom_score is None
+        procs.sort(key=lambda p: p.pid)
+        paths: set[str] = set()
+        for p in procs:
+            path = p.memcg
+            while path not in paths:
+                paths.add(path)
+                path = path.rsplit("/", 1)[0] or "/"
+        meminfo = {}
+        for line in (self._file("/proc/meminfo") or "").splitlines():
+            key, _, value = line.partition(":")
+            meminfo[key] = int(value.split()[0])
+        cannot = []
+        if no_score:
+            cannot.append(f"/proc/PID/oom_score of {no_score} processes")
+        if self.mounts.memory_v1 is None and not self.memcg_v2:
+            cannot.append("memory cgroups (no memory controller mounted)")
+        return Reading(
+            at=at, release=self.release,
+            totals=Totals(meminfo.get("MemTotal", 0), meminfo.get("SwapTotal", 0), self.page_size),
+            procs=procs, memcgs={path: self.read_memcg(path) for path in sorted(paths, key=lambda c: c.split("/"))},
+            frozen=self._frozen(procs), psi=parse_psi(self._file("/proc/pressure/memory")),
+            swappiness=_int((self._file("/proc/sys/vm/swappiness") or "").strip()) or 0,
+            memcg_v2=self.memcg_v2, kthreads=kthreads, vanished=vanished, cannot=cannot,
+        )  # fmt: skip
+
+
+def frozen_state(r: Reading, p: Proc) -> str | None:
+    """"FROZEN"/"FREEZING" (v1 freezer) or "frozen" (v2: cgroup.events says it of every group under a
+    frozen one too), None when thawed."""
+    if p.freezer is not None and (s := r.frozen.get("v1:" + p.freezer)):
+        return s
+    return r.frozen.get(f"v2:{p.cgroup2}")
+
+
+# --- robust futex lists ---------------------------------------------------------------------------
+# /proc has no robust_list field. get_robust_list(2) returns a thread's registered head (set_robust_list,
+# which glibc calls for every thread it starts), given PTRACE_MODE_READ_REALCREDS on the target (root,
+# or the same user without Yama restrictions). Whether a robust mutex is *held* needs the list itself:
+# head->list.next == &head->list means empty. Reading it is a pread() of /proc/PID/mem (ptrace read
+# access again). Nothing is written and nothing stops the target.
+_SYS_GET_ROBUST_LIST = {"x86_64": 274, "aarch64": 100, "riscv64": 100, "ppc64le": 299, "s390x": 305}
+
+
+class Robust(msgspec.Struct):
+    """A process's robust futex lists, thread by thread, as far as this user may see them."""
+
+    registered: int  # threads with a robust list head (glibc: every thread)
+    holding: list[int]  # tids whose list is not empty (or has an op pending): a robust mutex held
+    unknown: str | None = None  # why some or all of it could not be read
+
+
+def read_robust(pid: int, root: str = "") -> Robust:
+    nr = _SYS_GET_ROBUST_LIST.get(platform.machine())
+    if nr is None:
+        return Robust(0, [], f"get_robust_list(2) number unknown on {platform.machine()}")
+    if root:
+        return Robust(0, [], "a fake /proc has no robust lists")
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return Robust(0, [], "the process is gone")
+    registered, holding, why = 0, [], None
+    try:
+        mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        mem, why = -1, f"/proc/{pid}/mem: {e.strerror}"
+    try:
+        for tid in tids:
+            head, size = ctypes.c_void_p(), ctypes.c_size_t()
+            if libc.syscall(nr, tid, ctypes.byref(head), ctypes.byref(size)) != 0:
+                err = ctypes.get_errno()
+                if err == errno.ESRCH:
+                    continue  # the thread exited
+                return Robust(registered, holding, f"get_robust_list: {os.strerror(err)}")
+            if not head.value:
+                continue
+            registered += 1
+            if mem < 0:
+                continue
+            try:
+                # struct robust_list_head { struct robust_list list; long futex_offset; list_op_pending; }
+                raw = os.pread(mem, 3 * ctypes.sizeof(ctypes.c_void_p), head.value)
+            except OSError as e:
+                why = f"/proc/{pid}/mem: {e.strerror}"
+                continue
+            w = ctypes.sizeof(ctypes.c_void_p)
+            nxt, pending = int.from_bytes(raw[:w], sys.byteorder), int.from_bytes(raw[2 * w:3 * w], sys.byteorder)
+            if nxt != head.value or pending:
+                holding.append(tid)
+    finally:
+        if mem >= 0:
+            os.close(mem)
+    return Robust(registered, holding, why)
