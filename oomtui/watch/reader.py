@@ -83,6 +83,7 @@ class Reading(msgspec.Struct):
     at: float  # time.monotonic() when the read started
     release: str
     totals: Totals
+    mem_available_kb: int
     procs: list[Proc]  # by pid
     memcgs: dict[str, Memcg]  # every memory cgroup a process is in, and their ancestors
     frozen: dict[str, str]  # "v1:PATH" / "v2:PATH" -> FROZEN, FREEZING (v1) or frozen (v2); thawed left out
@@ -247,13 +248,27 @@ class Reader:
                     out["v2:" + p.cgroup2] = "frozen"
         return out
 
-    def read(self) -> Reading:
+    def memcg_dir(self, path: str) -> str | None:
+        """The directory of a memory cgroup (under root), None without a memory controller."""
+        mount = self.mounts.cgroup2 if self.memcg_v2 else self.mounts.memory_v1
+        return f"{self.root}{mount}{path.rstrip('/')}" if mount is not None else None
+
+    def _subtree_pids(self, path: str) -> list[str]:
+        """The processes of a memcg and its descendants (cgroup.procs of each), without reading all of /proc."""
+        top = self.memcg_dir(path)
+        pids: list[str] = []
+        for d, _, _ in os.walk(top or ""):
+            pids += (read_proc_file(f"{d}/cgroup.procs") or "").split()
+        return pids
+
+    def read(self, only: str | None = None) -> Reading:
+        """The machine; `only`: just the processes of that memcg subtree (and the memcgs on their way)."""
         at = time.monotonic()
         procs: list[Proc] = []
         kthreads = vanished = 0
         no_score = 0
         try:
-            entries = os.listdir(f"{self.root}/proc")
+            entries = os.listdir(f"{self.root}/proc") if only is None else self._subtree_pids(only)
         except OSError as e:
             raise OSError(f"{self.root}/proc: {e.strerror}") from None
         for entry in entries:
@@ -287,6 +302,7 @@ class Reader:
         return Reading(
             at=at, release=self.release,
             totals=Totals(meminfo.get("MemTotal", 0), meminfo.get("SwapTotal", 0), self.page_size),
+            mem_available_kb=meminfo.get("MemAvailable", meminfo.get("MemFree", 0)),
             procs=procs, memcgs={path: self.read_memcg(path) for path in sorted(paths, key=lambda c: c.split("/"))},
             frozen=self._frozen(procs), psi=parse_psi(self._file("/proc/pressure/memory")),
             swappiness=_int((self._file("/proc/sys/vm/swappiness") or "").strip()) or 0,

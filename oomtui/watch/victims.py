@@ -67,8 +67,8 @@ def build_kernel(r: Reading) -> Kernel:
     k = Kernel(policy, ram_pages=r.totals.mem_total_kb * 1024 // ps,
                swap_pages=r.totals.swap_total_kb * 1024 // ps, memcg_v1=not r.memcg_v2)
     for path, m in r.memcgs.items():
-        if path != "/":
-            k.add_cgroup(path, limit=m.limit // ps if m.limit is not None else None)
+        cg = k.add_cgroup(path, limit=m.limit // ps if m.limit is not None else None) if path != "/" else k.root
+        cg.usage = (m.usage or 0) // ps
     for p in r.procs:
         c = p.counters
         proc = k.add_process(p.pid, p.comm, p.memcg if p.memcg in k.cgroups else "/",
@@ -92,10 +92,11 @@ def _verdict(k: Kernel, memcg: str | None, totalpages: int) -> Verdict:
                    candidates=oc.candidates, why=explain_choice(k, oc))
 
 
-def next_victims(r: Reading, only: str | None = None) -> Scores:
+def next_victims(r: Reading, only: str | None = None, k: Kernel | None = None) -> Scores:
     """The machine's next victim (CONSTRAINT_NONE: totalram + total swap, constrained_alloc()) and each
-    limited memcg's (CONSTRAINT_MEMCG: mem_cgroup_get_max()). `only`: just that memcg subtree's."""
-    k = build_kernel(r)
+    limited memcg's (CONSTRAINT_MEMCG: mem_cgroup_get_max()). `only`: just that memcg subtree's.
+    `k`: build_kernel(r), when the caller has it already."""
+    k = k or build_kernel(r)
     model = {p.pid: proc_oom_score_of(k, p) for p in k.tasklist}
     verdicts = [] if only else [_verdict(k, None, k.totalpages_global())]
     for path, m in r.memcgs.items():

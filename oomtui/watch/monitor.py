@@ -1,0 +1,70 @@
+"""`oomtui watch` without the screen: read the machine, weigh the next victims, collect real OOM kills.
+
+The TUI (watch/app.py) and benchmarks/watch.py drive a Monitor: `refresh()` each interval, `poll()` for
+kernel log lines. It also serves as the game widgets' engine: `k` is the model kernel of the last
+reading, so the game's process tree draws the real machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+
+from ..errors import UserError
+from .events import Collector, JournalSource, KmsgSource, OomEvent, boot_time, open_source
+from .reader import Proc, Reader, Reading
+from .victims import Scores, build_kernel, next_victims
+
+HISTORY = 120  # PSI samples kept for the sparklines
+
+
+class Monitor:
+    generation = 0  # the game's tree resets its folds when this changes: never here
+
+    def __init__(self, root: str = "/", cgroup: str | None = None, since: float | None = None,
+                 events: bool = True, everything: bool = False) -> None:
+        self.reader = Reader(root)
+        self.cgroup = cgroup.rstrip("/") or "/" if cgroup else None
+        if self.cgroup is not None:
+            d = self.reader.memcg_dir(self.cgroup)
+            if d is None or not os.path.isdir(d):
+                raise UserError(f"--cgroup {cgroup}: no such memory cgroup"
+                                + (f" (looked for {d})" if d else " (no memory controller is mounted)"))
+        self.source: KmsgSource | JournalSource | None = None
+        self.source_note = "kernel log not read"
+        if events:
+            self.source, self.source_note = open_source(since, everything)
+        self.collector = Collector()
+        self.boot = boot_time()  # printk's µs since boot + this = wall-clock time
+        self.procs: dict[int, Proc] = {}  # the last reading's, by pid
+        self.psi_some: deque[float] = deque(maxlen=HISTORY)
+        self.psi_full: deque[float] = deque(maxlen=HISTORY)
+        self.reading: Reading | None = None
+        self.scores: Scores | None = None
+        self.k = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        r = self.reader.read(self.cgroup)
+        k = build_kernel(r)
+        self.reading, self.k = r, k
+        self.procs = {p.pid: p for p in r.procs}
+        self.scores = next_victims(r, only=self.cgroup, k=k)
+        if r.psi is not None:
+            self.psi_some.append(r.psi.some_avg10)
+            self.psi_full.append(r.psi.full_avg10)
+
+    def poll(self) -> list[OomEvent]:
+        """Kernel log lines written since the last poll; the OOM reports they completed."""
+        if self.source is None:
+            return []
+        return self.collector.feed(self.source.poll())
+
+    @property
+    def events(self) -> list[OomEvent]:
+        return self.collector.events
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+            self.source = None
