@@ -80,7 +80,7 @@ class WatchTable(ProcessTable):
         p = m.procs.get(r.key)
         if p is None:
             return segs
-        model = m.scores.model.get(p.pid)
+        model = m.compared.get(p.pid)  # read together with the kernel's
         if p.oom_score is None:
             segs.append(Segment("kernel ? ", R.dim))
         elif p.oom_score != model:
@@ -178,7 +178,7 @@ class VictimPanel(Panel):
         out = [head, table]
         p = m.procs.get(v.victim) if v.victim is not None else None
         if p is not None:
-            model = m.scores.model.get(p.pid)
+            model = m.compared.get(p.pid)
             score = Text(f"oom_score of {p.comm} ({p.pid}): model {model}, kernel ", R.label)
             score.append("?" if p.oom_score is None else str(p.oom_score), R.ok if p.oom_score == model else R.warn)
             out.append(score)
@@ -349,7 +349,7 @@ class WatchStatus(Static):
 class WatchApp(App):
     CSS_PATH = Path(__file__).parents[1] / "tui" / "oomtui.tcss"
     CSS = """
-    #events { height: auto; max-height: 9; }
+    #events { height: auto; max-height: 9; text-wrap: nowrap; text-overflow: ellipsis; }
     App.-compact #events { max-height: 4; border: none; border-top: solid $panel-lighten-2; }
     #side > VictimPanel { height: auto; }
     """
@@ -374,6 +374,7 @@ class WatchApp(App):
         self.interval = interval
         self.paused = False
         self.panel_index = 0
+        self.started_usec = int((time.time() - monitor.boot) * 1e6)
 
     def compose(self) -> ComposeResult:
         m = self.monitor
@@ -382,7 +383,7 @@ class WatchApp(App):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 self.table = WatchTable(m, id="tree")
-                self.table.border_title = "Processes (the model's SCORE and POINTS from /proc's numbers)"
+                self.table.border_title = "Processes (SCORE, POINTS: the model's)"
                 yield self.table
                 yield EventsPanel(m, id="events")
             with VerticalScroll(id="side"):
@@ -444,7 +445,8 @@ class WatchApp(App):
         if new:
             self.events_panel.show(self.events_panel.render_text())
             for e in new:
-                self.notify(e.summary(), title="OOM kill", severity="warning", timeout=8)
+                if e.usec >= self.started_usec:  # not the backlog of --since
+                    self.notify(e.summary(), title="OOM kill", severity="warning", timeout=8)
 
     def on_process_table_selection_changed(self, message: ProcessTable.SelectionChanged) -> None:
         p = self.table.selected_process()

@@ -43,6 +43,7 @@ class Proc(msgspec.Struct):
     memcg: str  # the memory controller's cgroup, "/" for the root
     freezer: str | None  # the v1 freezer cgroup, None without a v1 freezer hierarchy
     cgroup2: str | None  # the unified (v2) cgroup, None without one
+    fresh: bool = True  # oom_score_adj, cgroup and oom_score were read now, with the counters (Reader.read full=False)
 
 
 class Psi(msgspec.Struct):
@@ -93,6 +94,23 @@ class Reading(msgspec.Struct):
     kthreads: int  # processes without an mm (kernel threads, zombies): never OOM candidates
     vanished: int  # processes that exited while being read
     cannot: list[str]  # what this user could not read, one phrase each
+    full: bool = True  # False: oom_score_adj, cgroups and the kernel's oom_score as of the last full read
+
+
+# the /proc/PID/status fields read ("Name:\tbash", "RssAnon:\t  1128 kB"); Name is the first line
+_STATUS_KEYS = ("State", "PPid", "Uid", "Threads", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPTE")
+
+
+def parse_status(text: str) -> dict[str, str]:
+    """The fields of /proc/PID/status that watch uses, by str.find (a dict of all ~55 lines costs
+    more than the read itself at 1 000 processes a second)."""
+    out = {"Name": text[5:text.find("\n")].strip()} if text.startswith("Name:") else {}
+    for key in _STATUS_KEYS:
+        i = text.find("\n" + key + ":")
+        if i >= 0:
+            j = text.find("\n", i + 1)
+            out[key] = text[i + len(key) + 2:j if j >= 0 else None].strip()
+    return out
 
 
 def parse_mounts(text: str) -> Mounts:
@@ -173,6 +191,9 @@ class Reader:
         self.release = release or os.uname().release
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.mounts = parse_mounts(read_proc_file(f"{self.root}/proc/self/mountinfo") or "")
+        self._slow: dict[int, tuple] = {}  # pid -> (comm, oom_score_adj, oom_score, memcg, freezer, cgroup2)
+        self._seen: dict[int, tuple] = {}
+        self._cg_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self.memcg_v2 = self.mounts.memory_v1 is None and self.mounts.cgroup2 is not None and \
             "memory" in (self._cg2_file("/", "cgroup.controllers") or "").split()
 
@@ -183,31 +204,47 @@ class Reader:
         assert self.mounts.cgroup2 is not None
         return self._file(f"{self.mounts.cgroup2}{path.rstrip('/')}/{name}")
 
-    def read_proc(self, pid: int) -> Proc | None | bool:
-        """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise."""
+    def _cgroups(self, text: str) -> tuple[str, str | None, str | None]:
+        """(memcg, v1 freezer, v2 cgroup) of a /proc/PID/cgroup text; most processes share a few texts."""
+        got = self._cg_cache.get(text)
+        if got is None:
+            lines, m = text.splitlines(), self.mounts
+            got = ((memcg_of(lines) if m.memory_v1 is not None else _cgroup_line(lines, None) or "/"),
+                   _cgroup_line(lines, "freezer") if m.freezer_v1 is not None else None,
+                   _cgroup_line(lines, None) if m.cgroup2 is not None else None)
+            if len(self._cg_cache) > 4096:
+                self._cg_cache.clear()
+            self._cg_cache[text] = got
+        return got
+
+    def read_proc(self, pid: int, full: bool = True) -> Proc | None | bool:
+        """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise. Not `full`:
+        oom_score_adj, cgroup and oom_score as last read, if this pid had the same name then."""
         base = f"{self.root}/proc/{pid}/"
         status_text = read_proc_file(base + "status")
         if status_text is None:
             return None
-        status = {k: v.strip() for k, _, v in (line.partition(":") for line in status_text.splitlines())}
+        status = parse_status(status_text)
         counters = counters_of(status)
         if counters is None:
             return False
-        adj = read_proc_file(base + "oom_score_adj")
-        cgroup = read_proc_file(base + "cgroup")
-        if adj is None or cgroup is None:
-            return None
-        score = read_proc_file(base + "oom_score")  # 0444, but hidepid= or an LSM may refuse it
-        lines = cgroup.splitlines()
-        m = self.mounts
+        comm = status.get("Name", "?").strip()
+        slow = None if full else self._slow.get(pid)
+        fresh = slow is None or slow[0] != comm
+        if fresh:
+            adj = read_proc_file(base + "oom_score_adj")
+            cgroup = read_proc_file(base + "cgroup")
+            if adj is None or cgroup is None:
+                return None
+            score = read_proc_file(base + "oom_score")  # 0444, but hidepid= or an LSM may refuse it
+            slow = (comm, int(adj), _int(score.strip()) if score is not None else None, *self._cgroups(cgroup))
+        self._seen[pid] = slow
+        _, adj_, score_, memcg, freezer, cg2 = slow
         return Proc(
-            pid=pid, comm=status.get("Name", "?"), ppid=int(status.get("PPid", "0")),
-            uid=int(status.get("Uid", "0").split()[0]), state=status.get("State", "?")[:1],
-            threads=int(status.get("Threads", "1")), counters=counters, oom_score_adj=int(adj),
-            oom_score=_int(score.strip()) if score is not None else None,
-            memcg=(memcg_of(lines) if m.memory_v1 is not None else _cgroup_line(lines, None) or "/"),
-            freezer=_cgroup_line(lines, "freezer") if m.freezer_v1 is not None else None,
-            cgroup2=_cgroup_line(lines, None) if m.cgroup2 is not None else None,
+            pid=pid, comm=comm, ppid=int(status.get("PPid", "0")), uid=int(status.get("Uid", "0").split()[0]),
+            state=status.get("State", "?").strip()[:1], threads=int(status.get("Threads", "1")),
+            counters=counters, oom_score_adj=adj_, oom_score=score_, memcg=memcg, freezer=freezer, cgroup2=cg2,
+            fresh=fresh,
         )  # fmt: skip
 
     def read_memcg(self, path: str) -> Memcg:
@@ -261,9 +298,11 @@ class Reader:
             pids += (read_proc_file(f"{d}/cgroup.procs") or "").split()
         return pids
 
-    def read(self, only: str | None = None) -> Reading:
-        """The machine; `only`: just the processes of that memcg subtree (and the memcgs on their way)."""
+    def read(self, only: str | None = None, full: bool = True) -> Reading:
+        """The machine; `only`: just the processes of that memcg subtree (and the memcgs on their way).
+        Not `full`: only /proc/PID/status is read again (see read_proc)."""
         at = time.monotonic()
+        self._seen = {}
         procs: list[Proc] = []
         kthreads = vanished = 0
         no_score = 0
@@ -274,7 +313,7 @@ class Reader:
         for entry in entries:
             if not entry.isdigit():
                 continue
-            p = self.read_proc(int(entry))
+            p = self.read_proc(int(entry), full)
             if p is None:
                 vanished += 1
             elif p is False:
@@ -284,6 +323,7 @@ class Reader:
                 procs.append(p)
                 no_score += p.oom_score is None
         procs.sort(key=lambda p: p.pid)
+        self._slow = self._seen  # the processes gone are forgotten
         paths: set[str] = set()
         for p in procs:
             path = p.memcg
@@ -306,7 +346,7 @@ class Reader:
             procs=procs, memcgs={path: self.read_memcg(path) for path in sorted(paths, key=lambda c: c.split("/"))},
             frozen=self._frozen(procs), psi=parse_psi(self._file("/proc/pressure/memory")),
             swappiness=_int((self._file("/proc/sys/vm/swappiness") or "").strip()) or 0,
-            memcg_v2=self.memcg_v2, kthreads=kthreads, vanished=vanished, cannot=cannot,
+            memcg_v2=self.memcg_v2, kthreads=kthreads, vanished=vanished, cannot=cannot, full=full,
         )  # fmt: skip
 
 

@@ -66,3 +66,15 @@ def test_since() -> None:
     assert parse_since("boot", now) is None
     with pytest.raises(UserError, match="--since 'yesterday'"):
         parse_since("yesterday", now)
+
+
+def test_an_event_replays_as_a_scene(tmp_path) -> None:
+    """What `r` hands to `oomtui play`: the report's text, which loads as a playable scene."""
+    from oomtui.scene.load import load_playable
+
+    c = Collector()
+    [_, event] = c.feed(kmsg_records(REPORTS / "kmsg-5.10-two-reports-global-and-memcg.log"))
+    path = tmp_path / "oom.log"
+    path.write_text(event.text)
+    ls = load_playable(str(path))
+    assert {p.pid for p in ls.scene.processes} >= {1500, 1510}

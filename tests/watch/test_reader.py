@@ -12,6 +12,7 @@ import os
 import pytest
 
 from oomtui.watch.reader import Reader, frozen_state, read_robust
+from oomtui.watch.monitor import FULL_EVERY, Monitor
 from oomtui.watch.victims import next_victims
 
 from .fake_machine import machine, proc, put
@@ -135,3 +136,22 @@ def test_robust_lists_of_this_process() -> None:
     if r.unknown and "get_robust_list" in r.unknown:
         pytest.skip(f"this user may not read robust lists: {r.unknown}")
     assert r.registered >= 1 and r.holding == []
+
+
+def test_between_full_reads_only_status_is_read_again(v1) -> None:
+    """A partial read takes the new memory counters but keeps oom_score_adj, cgroup and the kernel's
+    oom_score; the Monitor then sets the kernel's score beside the model's of the same moment."""
+    m = Monitor(root=str(v1), events=False)  # tick 0: a full read
+    proc(v1, 101, "pg-worker", ppid=100, anon=300 * MiB, pte=256, adj=500, score=999, cgroup=V1_CG.format(m="/db", f="/"))
+    proc(v1, 102, "pg-new", ppid=100, anon=1 * MiB, score=666, cgroup=V1_CG.format(m="/db", f="/"))
+    m.refresh()  # tick 1: status only, but a new pid is read whole
+    r = m.reading
+    assert not r.full
+    w, new = m.procs[101], m.procs[102]
+    assert (w.counters.rss_anon_kb, w.oom_score_adj, w.oom_score, w.fresh) == (300 * MiB, 0, 678, False)
+    assert (new.fresh, new.oom_score) == (True, 666) and m.compared[102] == m.scores.model[102] == 666
+    # the model now weighs 300 MiB: 76 864 pages, (1000 + 32) x 2 / 3 = 688; the kernel's 678 was read beside 677
+    assert (m.scores.model[101], m.compared[101]) == (688, 677)
+    for _ in range(FULL_EVERY - 1):
+        m.refresh()
+    assert m.reading.full and (m.procs[101].oom_score_adj, m.procs[101].oom_score) == (500, 999)
