@@ -209,7 +209,9 @@ class EventsPanel(Panel, can_focus=True):
             return t
         sel = self.selected_index()
         boot = m.boot
-        for i, e in enumerate(ev[-6:], start=max(0, len(ev) - 6)):
+        rows = 3 if self.app.has_class("-compact") else 7  # what #events' max-height leaves
+        first = max(0, min(sel - rows // 2, len(ev) - rows))
+        for i, e in enumerate(ev[first:first + rows], start=first):
             when = time.strftime("%H:%M:%S", time.localtime(boot + e.usec / 1e6))
             line = Text(("▶ " if i == sel else "  ") + when + " ", R.label)
             line.append(e.summary(), R.winner if i == sel and self.has_focus else
@@ -260,11 +262,12 @@ def explanation_text(e: OomEvent) -> Text:
         t.append(f" · trigger {x.trigger.comm} ({x.trigger.pid})", R.label)
     t.append("\n")
     if x.ranking:
-        t.append("\n")
+        t.append(f"\n   #     PID {'COMM':<15}      RSS   SWAP   ADJ    POINTS  (pages)", R.head)
         for i, c in enumerate(x.ranking[:8], 1):
             mark = "▶" if x.model_victim and c.pid == x.model_victim.pid else " "
-            t.append(f"{mark}{i:>2} {c.pid:>7} {c.comm[:15]:<15} rss {c.rss:>8} swap {c.swapents:>6} "
-                     f"adj {c.oom_score_adj:>5}  {c.points:>9} points\n", R.winner if mark == "▶" else R.text)
+            t.append(f"\n{mark}{i:>3} {c.pid:>7} {c.comm[:15]:<15} {c.rss:>8} {c.swapents:>6} {c.oom_score_adj:>5} "
+                     f"{c.points:>9}", R.winner if mark == "▶" else R.text)
+        t.append("\n")
     for line in x.why:
         t.append("\n· " + line, R.text)
     for line in x.notes:
@@ -414,9 +417,13 @@ class WatchApp(App):
         return list(self.query("#side > .panel").results(Panel))
 
     def _shown(self) -> None:
+        """Which side panel the compact layout shows (v cycles); the side's title names it there."""
         panels = self._panels()
         for i, p in enumerate(panels):
             p.set_class(i == self.panel_index % max(1, len(panels)), "-shown")
+        shown = panels[self.panel_index % len(panels)] if panels else None
+        side = self.query_one("#side")
+        side.border_title = f"{shown.border_title}  (v: next panel)" if shown and self.has_class("-compact") else None
 
     def _redraw(self) -> None:
         m = self.monitor
@@ -432,6 +439,7 @@ class WatchApp(App):
             p.remove()
         for p in self._panels():
             p.show(p.render_text())
+        self._shown()
         self.events_panel.show(self.events_panel.render_text())
 
     def _tick(self) -> None:

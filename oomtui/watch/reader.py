@@ -304,8 +304,7 @@ class Reader:
         at = time.monotonic()
         self._seen = {}
         procs: list[Proc] = []
-        kthreads = vanished = 0
-        no_score = 0
+        kthreads = vanished = denied = no_score = 0
         try:
             entries = os.listdir(f"{self.root}/proc") if only is None else self._subtree_pids(only)
         except OSError as e:
@@ -314,7 +313,9 @@ class Reader:
             if not entry.isdigit():
                 continue
             p = self.read_proc(int(entry), full)
-            if p is None:
+            if p is None and os.path.isdir(f"{self.root}/proc/{entry}"):
+                denied += 1  # still there: hidepid=, an LSM, or a file of root's only
+            elif p is None:
                 vanished += 1
             elif p is False:
                 kthreads += 1
@@ -335,6 +336,8 @@ class Reader:
             key, _, value = line.partition(":")
             meminfo[key] = int(value.split()[0])
         cannot = []
+        if denied:
+            cannot.append(f"{denied} process{'es' if denied > 1 else ''} (permission denied)")
         if no_score:
             cannot.append(f"/proc/PID/oom_score of {no_score} processes")
         if self.mounts.memory_v1 is None and not self.memcg_v2:

@@ -52,14 +52,15 @@ def v1(tmp_path):
     proc(tmp_path, 200, "chrome", anon=1024 * MiB, pte=2048, adj=300, score=940, cgroup=cg("/user"), threads=30)
     proc(tmp_path, 201, "sshd", anon=2 * MiB, adj=-1000, score=0, cgroup=cg("/"))
     proc(tmp_path, 300, "hog", anon=100 * MiB, swap=10 * MiB, pte=256, score=674, cgroup=cg("/db/batch", "/db/batch"))
-    (tmp_path / "proc/301").mkdir()  # exited between readdir and open: no files left
+    (tmp_path / "proc/301").symlink_to(tmp_path / "gone")  # exited between readdir and open
+    (tmp_path / "proc/302").mkdir()  # still there, its files unreadable (hidepid=, an LSM)
     return tmp_path
 
 
 def test_v1_reading_has_every_field(v1) -> None:
     r = Reader(v1, release="6.18.0").read()
     assert [p.pid for p in r.procs] == [1, 100, 101, 200, 201, 300]
-    assert (r.kthreads, r.vanished, r.cannot) == (1, 1, [])
+    assert (r.kthreads, r.vanished, r.cannot) == (1, 1, ["1 process (permission denied)"])
     pg = r.procs[1]
     assert (pg.comm, pg.counters.rss_anon_kb, pg.counters.rss_file_kb, pg.counters.rss_shmem_kb,
             pg.counters.pgtables_kb, pg.oom_score_adj, pg.oom_score, pg.memcg) == \
