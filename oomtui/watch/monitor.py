@@ -16,9 +16,10 @@ from .reader import Proc, Reader, Reading
 from .victims import Scores, build_kernel, next_victims
 
 HISTORY = 120  # PSI samples kept for the sparklines
-# Every refresh reads /proc/PID/status (the memory counters); every FULL_EVERY-th one also reads
-# oom_score_adj, cgroup and the kernel's oom_score (a new process is read whole at once). Four files a
-# process cost 33 ms of syscalls per 1 000 processes here: over the budget of 3 % of a core at 1 s.
+# Every refresh reads /proc/PID/statm, and status where statm changed (Reader.read_proc); every FULL_EVERY-th
+# one reads status, oom_score_adj, cgroup and the kernel's oom_score of every process (a new process is
+# read whole at once). Those four files cost 33 ms of syscalls per 1 000 processes here, each second: over
+# the budget of 3 % of a core.
 FULL_EVERY = 5
 
 

@@ -43,7 +43,7 @@ class Proc(msgspec.Struct):
     memcg: str  # the memory controller's cgroup, "/" for the root
     freezer: str | None  # the v1 freezer cgroup, None without a v1 freezer hierarchy
     cgroup2: str | None  # the unified (v2) cgroup, None without one
-    fresh: bool = True  # oom_score_adj, cgroup and oom_score were read now, with the counters (Reader.read full=False)
+    fresh: bool = True  # oom_score_adj, cgroup and oom_score were read with these counters (see Reader.read_proc)
 
 
 class Psi(msgspec.Struct):
@@ -191,8 +191,8 @@ class Reader:
         self.release = release or os.uname().release
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.mounts = parse_mounts(read_proc_file(f"{self.root}/proc/self/mountinfo") or "")
-        self._slow: dict[int, tuple] = {}  # pid -> (comm, oom_score_adj, oom_score, memcg, freezer, cgroup2)
-        self._seen: dict[int, tuple] = {}
+        self._last: dict[int, tuple[str, Proc | bool]] = {}  # pid -> (statm, what read_proc returned)
+        self._seen: dict[int, tuple[str, Proc | bool]] = {}
         self._cg_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self.memcg_v2 = self.mounts.memory_v1 is None and self.mounts.cgroup2 is not None and \
             "memory" in (self._cg2_file("/", "cgroup.controllers") or "").split()
@@ -218,34 +218,51 @@ class Reader:
         return got
 
     def read_proc(self, pid: int, full: bool = True) -> Proc | None | bool:
-        """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise. Not `full`:
-        oom_score_adj, cgroup and oom_score as last read, if this pid had the same name then."""
+        """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise.
+
+        Not `full`, for a process read before: /proc/PID/statm first (half the kernel's work of status).
+        If its size, resident, shared and data pages did not change, neither did the counters oom_badness()
+        adds (resident is get_mm_rss(), and a page swapped out or in, or a page table for a new mapping,
+        moves resident or size), and the last Proc stands. Otherwise status is read again, and
+        oom_score_adj, cgroup and oom_score are kept from the last read (same name: same process)."""
         base = f"{self.root}/proc/{pid}/"
+        last = None if full else self._last.get(pid)
+        statm = read_proc_file(base + "statm")
+        if statm is None:
+            return None
+        if last is not None and last[0] == statm:
+            self._seen[pid] = last
+            if last[1]:
+                last[1].fresh = False
+            return last[1]
         status_text = read_proc_file(base + "status")
         if status_text is None:
             return None
         status = parse_status(status_text)
         counters = counters_of(status)
         if counters is None:
+            self._seen[pid] = (statm, False)
             return False
         comm = status.get("Name", "?").strip()
-        slow = None if full else self._slow.get(pid)
-        fresh = slow is None or slow[0] != comm
-        if fresh:
+        was = last[1] if last is not None and last[1] and last[1].comm == comm else None
+        if was is None:
             adj = read_proc_file(base + "oom_score_adj")
             cgroup = read_proc_file(base + "cgroup")
             if adj is None or cgroup is None:
                 return None
             score = read_proc_file(base + "oom_score")  # 0444, but hidepid= or an LSM may refuse it
-            slow = (comm, int(adj), _int(score.strip()) if score is not None else None, *self._cgroups(cgroup))
-        self._seen[pid] = slow
-        _, adj_, score_, memcg, freezer, cg2 = slow
-        return Proc(
+            adj_, score_ = int(adj), _int(score.strip()) if score is not None else None
+            memcg, freezer, cg2 = self._cgroups(cgroup)
+        else:
+            adj_, score_, memcg, freezer, cg2 = was.oom_score_adj, was.oom_score, was.memcg, was.freezer, was.cgroup2
+        p = Proc(
             pid=pid, comm=comm, ppid=int(status.get("PPid", "0")), uid=int(status.get("Uid", "0").split()[0]),
             state=status.get("State", "?").strip()[:1], threads=int(status.get("Threads", "1")),
             counters=counters, oom_score_adj=adj_, oom_score=score_, memcg=memcg, freezer=freezer, cgroup2=cg2,
-            fresh=fresh,
+            fresh=was is None,
         )  # fmt: skip
+        self._seen[pid] = (statm, p)
+        return p
 
     def read_memcg(self, path: str) -> Memcg:
         if not self.memcg_v2 and self.mounts.memory_v1 is not None:
@@ -300,7 +317,7 @@ class Reader:
 
     def read(self, only: str | None = None, full: bool = True) -> Reading:
         """The machine; `only`: just the processes of that memcg subtree (and the memcgs on their way).
-        Not `full`: only /proc/PID/status is read again (see read_proc)."""
+        Not `full`: see read_proc."""
         at = time.monotonic()
         self._seen = {}
         procs: list[Proc] = []
@@ -324,7 +341,7 @@ class Reader:
                 procs.append(p)
                 no_score += p.oom_score is None
         procs.sort(key=lambda p: p.pid)
-        self._slow = self._seen  # the processes gone are forgotten
+        self._last = self._seen  # the processes gone are forgotten
         paths: set[str] = set()
         for p in procs:
             path = p.memcg

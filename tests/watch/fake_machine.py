@@ -29,6 +29,9 @@ def proc(root: Path, pid: int, comm: str, *, ppid: int = 1, anon: int = 0, file:
                    f"RssShmem:\t{shmem} kB\nVmPTE:\t{pte} kB\nVmSwap:\t{swap} kB\n")
     status += f"Threads:\t{threads}\n"
     put(root, f"/proc/{pid}/status", status)
+    # statm (pages): size resident shared text lib data 0; a kernel thread's is all zeros
+    pages = (anon + file + shmem) // 4
+    put(root, f"/proc/{pid}/statm", f"{pages * 2 + pte} {pages} {(file + shmem) // 4} 1 0 {anon // 4} 0\n" if mm else "0 0 0 0 0 0 0\n")
     put(root, f"/proc/{pid}/oom_score_adj", f"{adj}\n")
     put(root, f"/proc/{pid}/oom_score", f"{score}\n")
     put(root, f"/proc/{pid}/cgroup", cgroup)

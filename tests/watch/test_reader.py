@@ -153,6 +153,13 @@ def test_between_full_reads_only_status_is_read_again(v1) -> None:
     assert (new.fresh, new.oom_score) == (True, 666) and m.compared[102] == m.scores.model[102] == 666
     # the model now weighs 300 MiB: 76 864 pages, (1000 + 32) x 2 / 3 = 688; the kernel's 678 was read beside 677
     assert (m.scores.model[101], m.compared[101]) == (688, 677)
-    for _ in range(FULL_EVERY - 1):
+    # statm unchanged: status is not read again (a status rewritten alone is not seen until a full read)
+    statm = (v1 / "proc/200/statm").read_text()
+    proc(v1, 200, "chrome", anon=1024 * MiB, pte=4096, adj=300, score=940, cgroup=V1_CG.format(m="/user", f="/"))
+    (v1 / "proc/200/statm").write_text(statm)
+    m.refresh()
+    assert m.procs[200].counters.pgtables_kb == 2048
+    for _ in range(FULL_EVERY - 2):
         m.refresh()
     assert m.reading.full and (m.procs[101].oom_score_adj, m.procs[101].oom_score) == (500, 999)
+    assert m.procs[200].counters.pgtables_kb == 4096
