@@ -261,6 +261,9 @@ def explanation_text(e: OomEvent) -> Text:
     if x.trigger:
         t.append(f" · trigger {x.trigger.comm} ({x.trigger.pid})", R.label)
     t.append("\n")
+    if x.cause is not None:
+        t.append("\ncause: ", R.strong)
+        t.append(x.cause.text + "\n", R.text)
     if x.ranking:
         t.append(f"\n   #     PID {'COMM':<15}      RSS   SWAP   ADJ    POINTS  (pages)", R.head)
         for i, c in enumerate(x.ranking[:8], 1):
@@ -497,9 +500,12 @@ def main(args) -> int:
 
     interval = parse_interval(args.interval)
     since = parse_since(args.since) if args.since else None
-    need_terminal()
-    monitor = Monitor(cgroup=args.cgroup, since=since, everything=args.since == "boot")
-    WatchApp(monitor, interval).run()
+    monitor = Monitor(cgroup=args.cgroup, since=since, everything=args.since == "boot")  # a bad --cgroup says so
+    try:
+        need_terminal()
+        WatchApp(monitor, interval).run()
+    finally:
+        monitor.close()
     return 0
 
 

@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from oomtui.errors import UserError
 from oomtui.watch.reader import Reader, frozen_state, read_robust
 from oomtui.watch.monitor import FULL_EVERY, Monitor
 from oomtui.watch.victims import next_victims
@@ -41,6 +42,8 @@ def v1(tmp_path):
     _memcg(tmp_path, "/db", f"{512 << 20}\n", 500 << 20, memsw=f"{640 << 20}\n", failcnt=7, oom_kill=1)
     _memcg(tmp_path, "/db/batch", f"{128 << 20}\n", 110 << 20)
     _memcg(tmp_path, "/user", UNLIMITED, 1 << 30)
+    for path, pids in (("", "1\n201\n"), ("/db", "100\n101\n"), ("/db/batch", "300\n"), ("/user", "200\n")):
+        put(tmp_path, f"/sys/fs/cgroup/memory{path}/cgroup.procs", pids)
     put(tmp_path, "/sys/fs/cgroup/freezer/db/batch/freezer.state", "FROZEN\n")
     put(tmp_path, "/sys/fs/cgroup/freezer/freezer.state", "THAWED\n")
     cg = lambda m, f="/": V1_CG.format(m=m, f=f)  # noqa: E731
@@ -163,3 +166,12 @@ def test_between_full_reads_only_status_is_read_again(v1) -> None:
         m.refresh()
     assert m.reading.full and (m.procs[101].oom_score_adj, m.procs[101].oom_score) == (500, 999)
     assert m.procs[200].counters.pgtables_kb == 4096
+
+
+def test_one_cgroup_subtree(v1) -> None:
+    """--cgroup: only the processes of that memcg and below (their cgroup.procs, not all of /proc)."""
+    m = Monitor(root=str(v1), cgroup="/db/", events=False)
+    assert sorted(m.procs) == [100, 101, 300]
+    assert [(v.memcg, v.victim) for v in m.scores.verdicts] == [("/db", 101), ("/db/batch", 300)]
+    with pytest.raises(UserError, match=r"--cgroup /nope: no such memory cgroup \(looked for .*/sys/fs/cgroup/memory/nope\)"):
+        Monitor(root=str(v1), cgroup="/nope", events=False)
