@@ -130,14 +130,9 @@ def parse_since(text: str, now: float | None = None) -> float | None:
 
 
 class KmsgSource:
-    name = "/dev/kmsg"
-
     def __init__(self, since: float | None, everything: bool) -> None:
         self.kmsg = Kmsg(from_start=everything or since is not None, keep=False)
         self.since_usec = int((since - boot_time()) * 1e6) if since is not None else None
-
-    def fileno(self) -> int:
-        return self.kmsg.fd
 
     def poll(self) -> list[KmsgLine]:
         lines = self.kmsg.poll()
@@ -159,8 +154,6 @@ def journal_line(text: str) -> KmsgLine | None:
 
 
 class JournalSource:
-    name = "journalctl -k -f"
-
     def __init__(self, since: float | None, everything: bool) -> None:
         cmd = ["journalctl", "-k", "-f", "-o", "short-monotonic", "--no-hostname", "--no-pager", "-q"]
         cmd += ["-b", "-n", "all"] if everything else (["--since", f"@{int(since)}"] if since else ["-n", "0"])
@@ -169,13 +162,10 @@ class JournalSource:
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buf = b""
 
-    def fileno(self) -> int:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.fileno()
-
     def poll(self) -> list[KmsgLine]:
+        assert self.proc.stdout is not None
         try:
-            chunk = os.read(self.fileno(), 1 << 16)
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
         except BlockingIOError:
             return []
         self.buf += chunk

@@ -1,6 +1,6 @@
 """This machine as the OOM killer sees it, read from /proc and the cgroup file systems, read-only.
 
-One `read_machine()` is one look: every process with an mm (RssAnon/RssFile/RssShmem, VmSwap, VmPTE
+One `Reader.read()` is one look: every process with an mm (RssAnon/RssFile/RssShmem, VmSwap, VmPTE
 from /proc/PID/status, oom_score_adj, the kernel's own /proc/PID/oom_score, its memory and freezer
 cgroups), every memory cgroup on the way to them (v1 memory.limit_in_bytes/usage_in_bytes/failcnt,
 v2 memory.max/current/events/pressure), the freezer state of their groups (v1 freezer.state, v2
@@ -10,9 +10,10 @@ Nothing here writes anywhere. Every path is under `root` (the tests build a fake
 /sys/fs/cgroup in a directory). A process that exits while it is read is left out, as the kernel
 would by then; what cannot be read for lack of privilege is counted and said (`Reading.cannot`).
 
-Four files per process (status, oom_score_adj, oom_score, cgroup): /proc/PID/stat is not needed,
-status has Name, PPid, Uid and Threads, and a task without an mm (kernel thread, zombie) has no
-RssAnon line, so it is left out like select_bad_process() leaves it (find_lock_task_mm() NULL).
+Five files per process at most (statm, status, oom_score_adj, oom_score, cgroup; between full reads
+statm alone where it did not change, see Reader.read_proc): /proc/PID/stat is not needed, status has
+Name, PPid, Uid and Threads, and a task without an mm (kernel thread, zombie) has no RssAnon line, so
+it is left out like select_bad_process() leaves it (find_lock_task_mm() NULL).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Reading(msgspec.Struct):
     kthreads: int  # processes without an mm (kernel threads, zombies): never OOM candidates
     vanished: int  # processes that exited while being read
     cannot: list[str]  # what this user could not read, one phrase each
-    full: bool = True  # False: oom_score_adj, cgroups and the kernel's oom_score as of the last full read
+    full: bool = True  # every file of every process read again (else Reader.read_proc's shortcuts)
 
 
 # the /proc/PID/status fields read ("Name:\tbash", "RssAnon:\t  1128 kB"); Name is the first line
@@ -395,12 +396,10 @@ class Robust(msgspec.Struct):
     unknown: str | None = None  # why some or all of it could not be read
 
 
-def read_robust(pid: int, root: str = "") -> Robust:
+def read_robust(pid: int) -> Robust:
     nr = _SYS_GET_ROBUST_LIST.get(platform.machine())
     if nr is None:
         return Robust(0, [], f"get_robust_list(2) number unknown on {platform.machine()}")
-    if root:
-        return Robust(0, [], "a fake /proc has no robust lists")
     libc = ctypes.CDLL(None, use_errno=True)
     try:
         tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]

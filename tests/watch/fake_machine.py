@@ -46,3 +46,45 @@ def machine(root: Path, *, mem_kb: int, swap_kb: int, mountinfo: list[tuple[str,
     rows = [f"{30 + i} 25 0:{30 + i} / {where} rw,nosuid,nodev,noexec,relatime shared:{i} - {fs} {fs} {opts}"
             for i, (where, fs, opts) in enumerate(mountinfo)]
     put(root, "/proc/self/mountinfo", "\n".join(rows) + "\n")
+
+
+MiB = 1024  # kB
+V1_CG = "9:freezer:{f}\n4:memory:{m}\n0::/\n"
+UNLIMITED = "9223372036854771712\n"
+
+
+def _memcg(root, path: str, limit: str, usage: int, memsw: str = UNLIMITED, failcnt: int = 0, oom_kill: int = 0):
+    d = f"/sys/fs/cgroup/memory{path}/"
+    put(root, d + "memory.limit_in_bytes", limit)
+    put(root, d + "memory.usage_in_bytes", f"{usage}\n")
+    put(root, d + "memory.failcnt", f"{failcnt}\n")
+    put(root, d + "memory.memsw.limit_in_bytes", memsw)
+    put(root, d + "memory.swappiness", "60\n")
+    put(root, d + "memory.oom_control", f"oom_kill_disable 0\nunder_oom 0\noom_kill {oom_kill}\n")
+
+
+def v1_machine(tmp_path: Path) -> Path:
+    """The v1 machine of tests/watch/test_reader.py's docstring."""
+    machine(tmp_path, mem_kb=8 * 1024 * MiB, swap_kb=1024 * MiB, mountinfo=[
+        ("/sys/fs/cgroup/memory", "cgroup", "rw,memory"), ("/sys/fs/cgroup/freezer", "cgroup", "rw,freezer"),
+        ("/sys/fs/cgroup/unified", "cgroup2", "rw")])
+    _memcg(tmp_path, "", UNLIMITED, 3 << 30)
+    _memcg(tmp_path, "/db", f"{512 << 20}\n", 500 << 20, memsw=f"{640 << 20}\n", failcnt=7, oom_kill=1)
+    _memcg(tmp_path, "/db/batch", f"{128 << 20}\n", 110 << 20)
+    _memcg(tmp_path, "/user", UNLIMITED, 1 << 30)
+    for path, pids in (("", "1\n201\n"), ("/db", "100\n101\n"), ("/db/batch", "300\n"), ("/user", "200\n")):
+        put(tmp_path, f"/sys/fs/cgroup/memory{path}/cgroup.procs", pids)
+    put(tmp_path, "/sys/fs/cgroup/freezer/db/batch/freezer.state", "FROZEN\n")
+    put(tmp_path, "/sys/fs/cgroup/freezer/freezer.state", "THAWED\n")
+    cg = lambda m, f="/": V1_CG.format(m=m, f=f)  # noqa: E731
+    proc(tmp_path, 1, "systemd", ppid=0, anon=10 * MiB, pte=200, score=0, cgroup=cg("/"))
+    proc(tmp_path, 2, "kthreadd", ppid=0, mm=False, score=0, cgroup=cg("/"))
+    proc(tmp_path, 100, "postgres", anon=300 * MiB, file=20 * MiB, shmem=100 * MiB, pte=1024, adj=-500,
+         score=364, cgroup=cg("/db"))
+    proc(tmp_path, 101, "pg-worker", ppid=100, anon=150 * MiB, pte=256, score=678, cgroup=cg("/db"))  # kernel: +1
+    proc(tmp_path, 200, "chrome", anon=1024 * MiB, pte=2048, adj=300, score=940, cgroup=cg("/user"), threads=30)
+    proc(tmp_path, 201, "sshd", anon=2 * MiB, adj=-1000, score=0, cgroup=cg("/"))
+    proc(tmp_path, 300, "hog", anon=100 * MiB, swap=10 * MiB, pte=256, score=674, cgroup=cg("/db/batch", "/db/batch"))
+    (tmp_path / "proc/301").symlink_to(tmp_path / "gone")  # exited between readdir and open
+    (tmp_path / "proc/302").mkdir()  # still there, its files unreadable (hidepid=, an LSM)
+    return tmp_path

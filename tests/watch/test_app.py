@@ -10,10 +10,8 @@ from oomtui.errors import UserError
 from oomtui.watch.app import WatchApp, parse_interval
 from oomtui.watch.monitor import Monitor
 
-from .test_reader import v1  # noqa: F401 - the fixture
 
-
-def test_the_screen_shows_next_victims_and_marks(v1) -> None:  # noqa: F811
+def test_the_screen_shows_next_victims_and_marks(v1) -> None:
     async def run():
         app = WatchApp(Monitor(root=str(v1), events=False), 1.0)
         async with app.run_test(size=(120, 36)) as pilot:
