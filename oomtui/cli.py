@@ -123,6 +123,12 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     return snapshot_main(args)
 
 
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from .watch.app import main as watch_main
+
+    return watch_main(args)
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     from .lab.runner import main as lab_main
 
@@ -259,6 +265,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     g.add_argument("--show", action="store_true",
                    help="print the config in force as TOML, defaults and every binding's keys included (the default)")
     s.set_defaults(func=_cmd_config)
+
+    s = sub.add_parser("watch", help="this machine live, read-only: who the kernel would kill next in each memcg, "
+                                     "and every real OOM kill explained as it happens")
+    s.add_argument("--interval", default="1s", metavar="SECONDS", help="how often to read /proc (default 1s; 0.5s, 500ms)")
+    s.add_argument("--cgroup", metavar="PATH", help="only this memory cgroup and the groups under it")
+    s.add_argument("--since", metavar="TIME",
+                   help="also show the OOM kills logged since TIME: boot, 30s, 10m, 2h, HH:MM[:SS] or "
+                        "'YYYY-MM-DD HH:MM[:SS]' (default: only those after watch starts)")
+    s.set_defaults(func=_cmd_watch)
 
     s = sub.add_parser("lab", help="run experiments on the real kernel and compare them with the model (root)")
     s.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment name (see --list)")

@@ -29,9 +29,14 @@ class KmsgLine(msgspec.Struct):
 
 
 class Kmsg:
-    def __init__(self) -> None:
+    """`from_start`: the oldest record still in the ring buffer first, rather than the next one written.
+    `keep`: poll() also keeps every line in `lines` (a long `oomtui watch` does not)."""
+
+    def __init__(self, from_start: bool = False, keep: bool = True) -> None:
         self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
+        if not from_start:
+            os.lseek(self.fd, 0, os.SEEK_END)
+        self.keep = keep
         self.lines: list[KmsgLine] = []
 
     def close(self) -> None:
@@ -54,7 +59,8 @@ class Kmsg:
             head, _, text = rec.decode(errors="replace").partition(";")
             fields = head.split(",")
             new.append(KmsgLine(int(fields[2]), text.split("\n", 1)[0]))
-        self.lines.extend(new)
+        if self.keep:
+            self.lines.extend(new)
         return new
 
     def wait_for(self, pred: Callable[[KmsgLine], bool], timeout: float) -> KmsgLine | None:

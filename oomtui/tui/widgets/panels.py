@@ -418,6 +418,20 @@ class FutexPanel(Panel):
 
 
 # ---------------------------------------------------------------------- decision
+def candidate_table(table: Text, cands: list[ev.Candidate], victim_pid: int | None, cw: int) -> None:
+    """The OOM decision's ranking: a header and a row per candidate (▶ the victim), as
+    select_bad_process() weighed them."""
+    table.append(f"   PID {'COMM':<{cw}}   RSS SWAP PGTBL   ADJ  POINTS", R.head)
+    for c in cands:
+        win = c.pid == victim_pid
+        st = R.winner if win else (R.dim if c.points is None else Style())
+        pts = str(c.points) if c.points is not None else (c.note or "—")[:7]
+        line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:cw]:<{cw}} {view.size(c.rss):>5} "
+                f"{view.size(c.swapents):>4} {view.size(c.pgtables_bytes // 4096):>5} {c.oom_score_adj:>5} "
+                f"{pts:>7}")
+        table.append("\n" + line, st)
+
+
 class DecisionPanel(Panel):
     TITLE = "OOM decision"
 
@@ -491,15 +505,7 @@ class DecisionPanel(Panel):
                 out.append(why)  # no room for even the victim's row: the why names it, with the arithmetic
                 table = None
         if sel is not None and table is not None:
-            table.append(f"   PID {'COMM':<{cw}}   RSS SWAP PGTBL   ADJ  POINTS", R.head)
-            for c in cands[:n]:
-                win = c.pid == sel.victim_pid
-                st = R.winner if win else (R.dim if c.points is None else Style())
-                pts = str(c.points) if c.points is not None else (c.note or "—")[:7]
-                line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:cw]:<{cw}} {view.size(c.rss):>5} "
-                        f"{view.size(c.swapents):>4} {view.size(c.pgtables_bytes // 4096):>5} {c.oom_score_adj:>5} "
-                        f"{pts:>7}")
-                table.append("\n" + line, st)
+            candidate_table(table, cands[:n], sel.victim_pid, cw)
             if more:
                 table.append(f"\n  + {len(cands) - n} more candidates", R.dim)
             out.append(table)
