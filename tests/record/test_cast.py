@@ -48,6 +48,16 @@ def test_two_recordings_are_byte_identical():
         "process_mrelease() returned -1 (EINVAL) — app (100)", "process_mrelease() returned 0 — app (100)"]
 
 
+def test_the_readme_cast_is_what_record_writes_today():
+    """docs/frozen-android-app.cast is linked from the README as a real recording: it must be what
+    `oomtui record frozen-android-app` writes now (regenerate it with the README's command when the
+    view changes)."""
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "frozen-android-app.cast"
+    assert cast.record("frozen-android-app") == docs.read_text(encoding="utf-8")
+
+
 def test_cast_is_asciicast_v2_in_simulated_time_with_markers(recorded):
     from oomtui.scene.load import load_scene
     from oomtui.scene.sim import Simulation
