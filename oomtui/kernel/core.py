@@ -320,7 +320,7 @@ class Kernel:
 
     def add_thread(self, p: Process, tid: int, *, state: str = SLEEPING, robust_list: bool = True,
                    exit_latency: int = 1, d_for: int | None = None, d_forever: bool = False,
-                   holds_mmap_lock: bool = False) -> Task:
+                   holds_mmap_lock: bool = False, killable: bool = False) -> Task:
         if tid in self.tids or (tid in self.pids and self.pids[tid] is not p):
             raise KernelError(f"tid {tid} is used twice")
         t = Task(tid, p, state, robust_list, exit_latency)
@@ -331,6 +331,7 @@ class Kernel:
         if state == DISK:
             t.resume_state = SLEEPING
             t.holds_mmap_lock = holds_mmap_lock
+            t.killable = killable
             if holds_mmap_lock and mm is not None:
                 mm.mmap_lock_writer = t
             if not d_forever:

@@ -28,9 +28,11 @@ def send_signal(k: "Kernel", p: Process, sig: str, reason: str) -> None:
     if p.killed_at is None:
         p.killed_at, p.kill_reason = k.jiffies, reason
     p.group_exit = True
-    # fatal signals wake TASK_INTERRUPTIBLE/TASK_WAKEKILL sleepers and v2-frozen tasks;
-    # a v1-frozen task (TASK_FROZEN) and a D-state task are not woken
-    woken = [t for t in p.threads if t.state in (RUNNING, SLEEPING, STOPPED_V2)]
+    # fatal signals wake TASK_INTERRUPTIBLE/TASK_WAKEKILL sleepers (signal_wake_up_state() with
+    # TASK_WAKEKILL: a TASK_KILLABLE D sleep too) and v2-frozen tasks; a v1-frozen task (TASK_FROZEN)
+    # and an uninterruptible D-state task are not woken
+    woken = [t for t in p.threads
+             if t.state in (RUNNING, SLEEPING, STOPPED_V2) or (t.state == DISK and t.killable)]
     cleanup_at = _wake_up(k, woken)
     for t in woken:
         start_exit(k, t, cleanup_at.get(t.tid))

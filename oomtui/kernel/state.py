@@ -174,7 +174,7 @@ class Task:
     """task_struct: one thread."""
 
     __slots__ = ("tid", "process", "state", "pf_exiting", "tif_memdie", "mm", "robust_list",
-                 "robust_held", "waiting_on", "d_until", "holds_mmap_lock", "exit_latency",
+                 "robust_held", "waiting_on", "d_until", "holds_mmap_lock", "killable", "exit_latency",
                  "resume_state")
 
     def __init__(self, tid: int, process: "Process", state: str, robust_list: bool, exit_latency: int):
@@ -191,6 +191,7 @@ class Task:
         self.waiting_on: Futex | None = None
         self.d_until: int | None = None  # jiffy at which an uninterruptible sleep ends (None: forever)
         self.holds_mmap_lock = False  # holds mmap_lock for write while in D
+        self.killable = False  # the D sleep is TASK_KILLABLE: a fatal signal ends it
         self.exit_latency = exit_latency  # jiffies from wake-up with SIGKILL to futex_cleanup()
         self.resume_state = state  # what a thawed/undisturbed thread goes back to
 

@@ -139,6 +139,8 @@ class Builder:
             if ps.pid in k.pids or ps.pid in seen_tids:
                 raise self.err(f"{path}.pid", f"pid {ps.pid} is used twice (as a pid or a thread's tid)")
             shared = None
+            if ps.in_vfork and ps.shares_mm_with is None:
+                raise self.err(f"{path}.in_vfork", "a vfork() child shares its parent's mm: set shares_mm_with")
             if ps.shares_mm_with is not None:
                 other = k.pids.get(ps.shares_mm_with)
                 if other is None or other.init_mm is None:
@@ -147,6 +149,7 @@ class Builder:
             p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
                               uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
                               handles_sigterm=ps.handles_sigterm)
+            p.in_vfork = ps.in_vfork
             threads = ps.threads or []
             tids = [t.tid for t in threads] or [ps.pid]
             if threads and threads[0].tid != ps.pid:
@@ -165,9 +168,12 @@ class Builder:
                     raise self.err(f"{tpath}.d_for", 'a D-state thread needs d_for ("10s" or "forever")')
                 if ts.mmap_lock and state != DISK:
                     raise self.err(f"{tpath}.mmap_lock", 'only a thread in state "D" can hold mmap_lock here')
+                if ts.killable and state != DISK:
+                    raise self.err(f"{tpath}.killable", 'only a thread in state "D" can be killable here')
                 k.add_thread(p, ts.tid, state=state, robust_list=ts.robust_list,
                              exit_latency=max(1, self.jiffies(ts.exit_latency, f"{tpath}.exit_latency")),
-                             d_for=d_for, d_forever=d_forever, holds_mmap_lock=ts.mmap_lock)
+                             d_for=d_for, d_forever=d_forever, holds_mmap_lock=ts.mmap_lock,
+                             killable=ts.killable)
             if ps.kthread:
                 if ps.vmas or ps.rss or ps.file_rss or ps.alloc or ps.shares_mm_with is not None:
                     raise self.err(path, "a kernel thread has no mm: it cannot declare memory or allocate")

@@ -39,6 +39,9 @@ class ThreadSpec(_S):
     exit_latency: Annotated[Duration, Meta(description="from a SIGKILL wake-up to futex_cleanup()")] = "4ms"
     d_for: Annotated[Duration | None, Meta(description='with state = "D": how long; "forever" never wakes')] = None
     mmap_lock: Annotated[bool, Meta(description="holds mmap_lock for write while in D")] = False
+    killable: Annotated[bool, Meta(description=(
+        'with state = "D": TASK_KILLABLE, a fatal signal wakes it (vfork()\'s wait_for_vfork_done, '
+        "mutex_lock_killable ...)"))] = False
     stack: Size = "8 MiB"
     stack_rss: Size = "64 KiB"
     cpu: Annotated[Annotated[int, Meta(ge=0)] | None, Meta(description=(
@@ -76,6 +79,8 @@ class ProcessSpec(_S):
     pgtables: Annotated[Size | None, Meta(description="page tables; default about 1/512 of the mapped size")] = None
     shares_mm_with: Annotated[int | None, Meta(description="CLONE_VM without CLONE_THREAD: use this pid's mm")] = None
     init: Annotated[bool, Meta(description="global init (pid 1): never killed")] = False
+    in_vfork: Annotated[bool, Meta(description=(
+        "a vfork() child that has not exec'd or exited (with shares_mm_with its parent): oom_badness() skips it"))] = False
     kthread: bool = False
     handles_sigterm: Annotated[bool, Meta(description="has a SIGTERM handler (SIGTERM is then not fatal)")] = True
     threads: list[ThreadSpec] = []

@@ -175,3 +175,13 @@ def test_the_bounds_admit_an_hour_and_a_big_machine(tmp_path):
     f = tmp_path / "ok.toml"
     f.write_text(GOOD.replace('ram = "1 GiB"', 'ram = "64 TiB"\nduration = "60m"'))
     Simulation(load_scene(str(f)))
+
+
+def test_killable_needs_a_d_state(tmp_path):
+    e = error_for(tmp_path, GOOD.replace("  tid = 101", "  tid = 101\n  killable = true"))
+    assert e.path == "processes[0].threads[1].killable" and 'only a thread in state "D"' in str(e)
+
+
+def test_in_vfork_needs_the_parents_mm(tmp_path):
+    e = error_for(tmp_path, GOOD.replace('rss = "10 MiB"', 'rss = "10 MiB"\nin_vfork = true'))
+    assert e.path == "processes[0].in_vfork" and "shares_mm_with" in str(e)
