@@ -1,7 +1,8 @@
 """Race trials: the model's lmkd-race distribution next to the real kernel's counts, and trial throughput.
 
 The real counts were measured on this project's Linux 6.18.44 machine (2 vCPUs, shared with other
-work) on 2026-12-01 by a C program (docs/races.md): a process holding a process-shared robust mutex,
+work) on 2026-12-01 by oomtui/lab/lmkd_race.c (docs/races.md; `oomtui lab lmkd-race` runs it): a
+process holding a process-shared robust mutex,
 a waiter in another process, and a killer pinned to CPU 0 that sends SIGKILL and calls
 process_mrelease(pidfd, 0) at once or after a delay. Each model row runs the same situation as a scene
 (benchmarks print numbers; tests/races asserts behaviours).
@@ -14,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 
-from oomtui.lab.model import frozen_victim_scene
+from oomtui.lab.model import frozen_victim_scene, lmkd_race_scene
 from oomtui.scene.load import loads
 from oomtui.scene.trials import run_trials
 
@@ -35,73 +36,13 @@ REAL = {
 FROZEN_VICTIM_REAL = (6, 20)
 
 
-def scene(placement: str, holder: str, delay_us: int) -> str:
-    cpu = {"same": "cpu = 0", "other": "cpu = 1", "any": ""}[placement]
-    threads = f"[[processes.threads]]\ntid = 100\n{cpu}\n"
-    owner = 100
-    if holder == "thread":
-        threads += f"[[processes.threads]]\ntid = 101\n{cpu}\n"
-        owner = 101
-    return f"""
-title = "lmkd race {placement} {holder} {delay_us}"
-story = "calibration"
-ram = "4 GiB"
-hz = 1000
-duration = "3s"
-cpus = 2
-[races]
-killer = 50
-[[shm]]
-name = "m"
-size = "4 KiB"
-[[processes]]
-pid = 1
-comm = "init"
-init = true
-[[processes]]
-pid = 50
-comm = "killer"
-parent = 1
-[[processes.threads]]
-tid = 50
-cpu = 0
-[[processes]]
-pid = 100
-comm = "owner"
-parent = 1
-rss = "1 MiB"
-{threads}
-[[processes.vmas]]
-kind = "shmem"
-size = "4 KiB"
-shm = "m"
-[[processes]]
-pid = 200
-comm = "waiter"
-parent = 1
-[[futexes]]
-name = "M"
-shm = "m"
-owner = {owner}
-waiters = [{{ tid = 200 }}]
-[[actions]]
-at = "1s"
-do = "kill"
-pid = 100
-[[actions]]
-at = "{1000 + delay_us // 1000}ms"
-do = "mrelease"
-pid = 100
-"""
-
-
 def main(trials: int) -> None:
     print(f"{'placement':<9} {'holder':<6} {'delay':>6} | {'real hung':>15} {'real ESRCH':>15} | "
           f"{'model hung':>15} {'model ESRCH':>15}")
     total_trials, total_s = 0, 0.0
     for (placement, holder, delay), (hung, esrch, n) in REAL.items():
         t0 = time.perf_counter()
-        d = run_trials(loads(scene(placement, holder, delay)), trials, seed=1)
+        d = run_trials(loads(lmkd_race_scene(placement, holder, delay)), trials, seed=1)
         total_s += time.perf_counter() - t0
         total_trials += trials
         m_hung = sum(s.count for w in d.waiters for s in w.outcomes if s.value == "hung")

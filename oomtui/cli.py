@@ -282,6 +282,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--model-only", action="store_true", help="only the kernel model's side (no root needed)")
     s.add_argument("--yes", action="store_true", help="run without asking (needed without a terminal)")
+    s.add_argument("--trials", type=int, metavar="N",
+                   help="lmkd-race: trials per placement on the real kernel (default 200)")
     s.add_argument("--cleanup", action="store_true", help="remove the cgroups and processes of lab runs that are gone")
     s.set_defaults(func=_cmd_lab)
     return p

@@ -1,4 +1,6 @@
-"""The lab's own cgroups: per experiment, one v1 memcg with a small limit and one v1 freezer group.
+"""The lab's own cgroups: per experiment, one v1 memcg with a small limit, one v1 freezer group and,
+for the experiments that need it, one group in the cgroup2 (unified) hierarchy for cgroup.freeze and
+cgroup.kill (no controller needed: those are core files of every non-root cgroup2 group).
 
 Only the lab's children ever enter them. Every group is named oomtui-lab-<lab pid>-<tag>, in any
 hierarchy (v1 memory and freezer, cgroup2): the name says which run owns it. Teardown (always:
@@ -44,6 +46,12 @@ def _mounts() -> list[list[str]]:
 
 def _v1_mounted(controller: str) -> bool:
     return any(f[2] == "cgroup" and controller in f[3].split(",") for f in _mounts() if len(f) > 3)
+
+
+def unified_root() -> Path | None:
+    """Where cgroup2 is mounted (the unified hierarchy beside the v1 ones, /sys/fs/cgroup/unified on a
+    hybrid setup), or None. The lab never mounts it."""
+    return next((Path(f[1]) for f in _mounts() if len(f) > 3 and f[2] == "cgroup2"), None)
 
 
 def hierarchies() -> list[Path]:
@@ -97,10 +105,14 @@ class LabGroups:
     """A memcg with `limit_mib` (memory+swap too, where swap is accounted) and a freezer group, both named
     oomtui-lab-<lab pid>-<tag>: `create()` them, `teardown()` always."""
 
-    def __init__(self, tag: str, limit_mib: int) -> None:
+    def __init__(self, tag: str, limit_mib: int, *, unified: bool = False) -> None:
         name = run_prefix(os.getpid()) + tag
         self.memcg = MEMCG_ROOT / name
         self.freezer = FREEZER_ROOT / name
+        root = unified_root() if unified else None
+        if unified and root is None:
+            raise RuntimeError("no cgroup2 hierarchy is mounted (the lab does not mount one)")
+        self.unified = root / name if root is not None else None
         self.limit_mib = limit_mib
 
     def create(self) -> None:
@@ -109,6 +121,8 @@ class LabGroups:
         try:
             self.memcg.mkdir()
             self.freezer.mkdir()
+            if self.unified is not None:
+                self.unified.mkdir()
             limit = str(self.limit_mib << 20)
             write_control(self.memcg / "memory.limit_in_bytes", limit)
             memsw = self.memcg / "memory.memsw.limit_in_bytes"
@@ -118,11 +132,30 @@ class LabGroups:
             self.teardown()
             raise
 
-    def add(self, pid: int, *, frozen_group: bool = False) -> None:
-        """Move a process (all its threads) into the memcg, and into the freezer group if asked."""
+    def add(self, pid: int, *, frozen_group: bool = False, unified: bool = False) -> None:
+        """Move a process (all its threads) into the memcg, and into the v1 freezer group and the
+        cgroup2 group if asked."""
         write_control(self.memcg / "cgroup.procs", str(pid))
         if frozen_group:
             write_control(self.freezer / "cgroup.procs", str(pid))
+        if unified:
+            assert self.unified is not None
+            write_control(self.unified / "cgroup.procs", str(pid))
+
+    def freeze_v2(self, timeout: float = 5.0) -> None:
+        """cgroup.freeze = 1; cgroup.events says `frozen 1` once every task has stopped (cgroup_freeze())."""
+        assert self.unified is not None
+        write_control(self.unified / "cgroup.freeze", "1")
+        deadline = time.monotonic() + timeout
+        while "frozen 1" not in (self.unified / "cgroup.events").read_text().splitlines():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.unified} did not report frozen within {timeout:g} s")
+            time.sleep(0.005)
+
+    def kill_v2(self) -> None:
+        """cgroup.kill = 1 (5.14+): SIGKILL to every process of the group (cgroup_kill())."""
+        assert self.unified is not None
+        write_control(self.unified / "cgroup.kill", "1")
 
     def freezer_state(self) -> str:
         return (self.freezer / "freezer.state").read_text().strip()
@@ -148,7 +181,7 @@ class LabGroups:
         return 0
 
     def teardown(self) -> None:
-        remove_groups([self.freezer, self.memcg])
+        remove_groups([g for g in (self.unified, self.freezer, self.memcg) if g is not None])
 
 
 def members(group: Path) -> list[int]:

@@ -8,19 +8,24 @@ errno of each call, the waiter's fate, whether the OOM reaper acted). Timings st
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
+import select
 import signal
 import time
+from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import msgspec
 
 from . import pthread
 from .cgroup import PREFIX
-from .kmsg import OomLines, killed_pid, reaper_pid
+from .lmkd import LmkdRaceExperiment
+from .kmsg import KmsgLine, OomLines, killed_pid, reaper_pid
 from ..importers.snapshot import read_meminfo, read_status, status_kb
-from .procs import Call, errno_name, process_mrelease, thread_states
+from .procs import Call, Child, errno_name, process_mrelease, thread_states
 from .session import Session
 
 # OOM_REAPER_DELAY is 2*HZ (mm/oom_kill.c, 5.18+); the timer may fire a wheel granule late and the
@@ -321,16 +326,8 @@ class RobustFutexExperiment:
 
     def trial(self, mrelease_first: bool) -> RobustTrial:
         tag = "robust-mrelease" if mrelease_first else "robust-thaw"
-        # The shared page is a memfd (shmem, like /dev/shm, so the futex is keyed the same way): it has no
-        # name in any directory, so nobody can plant a link where the lab writes. The children get its fd.
-        fd = os.memfd_create(f"{PREFIX}{tag}", os.MFD_CLOEXEC)
-        try:
-            os.ftruncate(fd, mmap.PAGESIZE)
-            with mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED) as page:
-                pthread.mutex_init(page)
-                return self._trial(tag, fd, mrelease_first, page)
-        finally:
-            os.close(fd)
+        with robust_page(tag) as (fd, page):
+            return self._trial(tag, fd, mrelease_first, page)
 
     def _trial(self, tag: str, fd: int, mrelease_first: bool, page: mmap.mmap) -> RobustTrial:
         with Session(tag, 64) as s:
@@ -344,12 +341,7 @@ class RobustFutexExperiment:
             call = process_mrelease(owner.pidfd) if mrelease_first else None
             s.groups.thaw()
             exit_s = owner.wait_exit(EXIT_TIMEOUT_S)
-            try:
-                _, rc, waited = waiter.expect("result", self.waiter_timeout_s + EXIT_TIMEOUT_S).split()
-                waiter_rc, waited_s = int(rc), float(waited)
-                fate = _errno_or_ok(waiter_rc)
-            except RuntimeError:
-                waiter_rc, waited_s, fate = None, None, "no answer"
+            waiter_rc, waited_s, fate = _waiter_result(waiter, self.waiter_timeout_s)
             return RobustTrial(
                 mrelease=call,
                 owner_exit_after_thaw_ms=_ms(exit_s),
@@ -360,6 +352,31 @@ class RobustFutexExperiment:
             )
 
 
+@contextlib.contextmanager
+def robust_page(tag: str) -> Iterator[tuple[int, mmap.mmap]]:
+    """A page holding a robust, process-shared mutex, and its fd for the children (pass_fds).
+
+    The page is a memfd (shmem, like /dev/shm, so the futex is keyed the same way): it has no name in
+    any directory, so nobody can plant a link where the lab writes."""
+    fd = os.memfd_create(f"{PREFIX}{tag}", os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, mmap.PAGESIZE)
+        with mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED) as page:
+            pthread.mutex_init(page)
+            yield fd, page
+    finally:
+        os.close(fd)
+
+
+def _waiter_result(waiter: Child, timeout_s: float) -> tuple[int | None, float | None, str]:
+    """(pthread_mutex_timedlock's return, seconds waited, fate) of a waiter child, or "no answer"."""
+    try:
+        _, rc, waited = waiter.expect("result", timeout_s + EXIT_TIMEOUT_S).split()
+    except RuntimeError:
+        return None, None, "no answer"
+    return int(rc), float(waited), _errno_or_ok(int(rc))
+
+
 def _wait_futex_waiters(page: mmap.mmap, timeout: float = 5.0) -> None:
     """The waiter is blocked in FUTEX_WAIT once glibc has set FUTEX_WAITERS in the futex word."""
     deadline = time.monotonic() + timeout
@@ -368,6 +385,328 @@ def _wait_futex_waiters(page: mmap.mmap, timeout: float = 5.0) -> None:
             raise RuntimeError("the waiter did not start waiting on the mutex")
         time.sleep(0.005)
     time.sleep(0.02)  # the bit is set just before the futex syscall: let it get there
+
+
+# --------------------------------------------------------------------------------------------
+# kernel-model.md section 10's scenarios under pressure: a trigger process of the same memcg allocates
+# until the memcg OOM killer acts, the way frozen-victim does it.
+def _pressure(s: Session, mib: int) -> tuple[Child, KmsgLine | None, float]:
+    """Start the trigger allocating `mib` MiB; the first `Killed process` line about one of the session's
+    processes (the trigger included), and when it was read."""
+    trigger = s.spawn("trigger", "hog", mib, 1)
+    ours = s.pids()
+    line = s.log().wait_for(lambda ln: killed_pid(ln) in ours, KILL_TIMEOUT_S)
+    return trigger, line, time.monotonic()
+
+
+def _killed_roles(s: Session) -> list[str]:
+    """Every OOM kill of the session's processes, in order, by role."""
+    ours = s.pids()
+    return [str(s.role_of(pid)) for ln in s.log().lines if (pid := killed_pid(ln)) in ours]
+
+
+def _exit_after(pidfd: int, t0: float, timeout: float = EXIT_TIMEOUT_S) -> float | None:
+    """Seconds from `t0` until the process behind `pidfd` exits (any process, not only a child), None if it
+    is still there `timeout` s after t0."""
+    left = t0 + timeout - time.monotonic()
+    if not select.select([pidfd], [], [], max(left, 0.0))[0]:
+        return None
+    return time.monotonic() - t0
+
+
+class OomUnderPressure(msgspec.Struct):
+    """What every pressure experiment measures about its OOM kill."""
+
+    victim_pid: int | None
+    victim_role: str | None
+    exit_after_kill_line_ms: float | None
+    killed_roles: list[str]  # every OOM kill of the experiment's processes, in order
+    reaper_line: bool
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "victim_role": self.victim_role,
+            "victim_exited": self.exit_after_kill_line_ms is not None,
+            "reaper_acted": self.reaper_line,
+        }
+
+    def sentence(self) -> str:
+        if self.victim_pid is None:
+            return "No OOM kill happened."
+        fate = (f"it exited {self.exit_after_kill_line_ms:.1f} ms after the Killed line"
+                if self.exit_after_kill_line_ms is not None else f"it was still there {EXIT_TIMEOUT_S:g} s later")
+        return (f"The OOM killer chose {self.victim_role} (pid {self.victim_pid}); {fate}. OOM kills, in order: "
+                f"{', '.join(self.killed_roles)}.")
+
+
+def _oom_measure(s: Session, line: KmsgLine | None, t_kill: float,
+                 victim_exit_s: float | None) -> tuple[OomUnderPressure, OomLines]:
+    """After the kill: wait out the reaper window, then read what the log says."""
+    if line is not None:
+        _wait_reaper_window(s, killed_pid(line) or 0, t_kill)
+    vpid = killed_pid(line) if line else None
+    lines = s.oom_lines()
+    return OomUnderPressure(vpid, s.role_of(vpid), _ms(victim_exit_s), _killed_roles(s), bool(lines.reaper)), lines
+
+
+# --------------------------------------------------------------------------------------------
+class FrozenRobustOom(msgspec.Struct, tag="frozen-robust-oom"):
+    limit_mib: int
+    owner_states_frozen: list[str]
+    oom: OomUnderPressure
+    waiter_rc: int | None
+    waiter_fate: str
+    waiter_waited_s: float | None
+    futex_word_after: str
+    dmesg: OomLines
+
+    def outcome(self) -> dict[str, Any]:
+        return {**self.oom.facts(), "waiter_fate": self.waiter_fate}
+
+    def summary(self) -> list[str]:
+        waited = f" after {self.waiter_waited_s:.2f} s" if self.waiter_waited_s is not None else ""
+        return [
+            f"lab-owner (a robust mutex held by its second thread) was v1-frozen (thread states "
+            f"{''.join(self.owner_states_frozen)}); lab-trigger filled the {self.limit_mib} MiB memcg.",
+            self.oom.sentence(),
+            f"The waiter got {self.waiter_fate}{waited}; futex word {self.futex_word_after}.",
+            _reaper_sentence(self.oom.reaper_line),
+        ]
+
+
+class FrozenRobustOomExperiment:
+    name: ClassVar[str] = "frozen-robust-oom"
+    limit_mib: ClassVar[int] = 64
+    owner_mib: ClassVar[int] = 35
+    trigger_mib: ClassVar[int] = 30
+    waiter_timeout_s: ClassVar[float] = 4.0  # beyond the oom_reaper's 2 s timer
+
+    @staticmethod
+    def describe() -> str:
+        return (
+            "kernel-model.md S2: the second thread of a 35 MiB process holds a robust mutex; the process is "
+            "v1-frozen, another waits for the mutex, a third fills the 64 MiB memcg. The OOM killer chooses the "
+            "frozen holder: is it thawed, does the waiter get EOWNERDEAD or hang, does the reaper act?"
+        )
+
+    def run(self) -> FrozenRobustOom:
+        with robust_page(self.name) as (fd, page), Session(self.name, self.limit_mib) as s:
+            owner = s.spawn("owner", "owner", fd, self.owner_mib, "thread", frozen_group=True, pass_fds=(fd,))
+            owner.expect("locked", KILL_TIMEOUT_S)
+            waiter = s.spawn("waiter", "waiter", fd, self.waiter_timeout_s, pass_fds=(fd,))
+            waiter.expect("waiting", KILL_TIMEOUT_S)
+            _wait_futex_waiters(page)
+            s.groups.freeze()
+            states = thread_states(owner.pid)
+            _, line, t_kill = _pressure(s, self.trigger_mib)
+            exit_s = owner.wait_exit(EXIT_TIMEOUT_S) if line is not None and killed_pid(line) == owner.pid else None
+            rc, waited, fate = _waiter_result(waiter, self.waiter_timeout_s)
+            oom, lines = _oom_measure(s, line, t_kill, exit_s)
+            return FrozenRobustOom(self.limit_mib, states, oom, rc, fate, waited,
+                                   f"{pthread.futex_word(page):#010x}", lines)
+
+
+# --------------------------------------------------------------------------------------------
+class V2Frozen(msgspec.Struct, tag="v2-frozen"):
+    limit_mib: int
+    victim_threads: int
+    victim_states_frozen: list[str]  # while cgroup.events says frozen 1
+    oom: OomUnderPressure
+    kill_states_frozen: list[str]
+    kill_exit_ms: float | None  # from the cgroup.kill write to the exit of the frozen process
+    dmesg: OomLines
+
+    def outcome(self) -> dict[str, Any]:
+        return {
+            "states_frozen": "".join(sorted(set(self.victim_states_frozen))),
+            **self.oom.facts(),
+            "cgroup_kill_exited": self.kill_exit_ms is not None,
+        }
+
+    def summary(self) -> list[str]:
+        killed = (f"exited {self.kill_exit_ms:.1f} ms after the write" if self.kill_exit_ms is not None
+                  else f"was still there {EXIT_TIMEOUT_S:g} s later")
+        return [
+            f"A {self.victim_threads}-thread process was frozen by cgroup v2's cgroup.freeze (thread states "
+            f"{''.join(self.victim_states_frozen)}); another process of the same {self.limit_mib} MiB memcg allocated.",
+            self.oom.sentence(),
+            _reaper_sentence(self.oom.reaper_line),
+            f"cgroup.kill on a v2-frozen group (thread states {''.join(self.kill_states_frozen)}): the process {killed}.",
+        ]
+
+
+class V2FrozenExperiment:
+    name: ClassVar[str] = "v2-frozen"
+    limit_mib: ClassVar[int] = 64
+    victim_mib: ClassVar[int] = 40
+    victim_threads: ClassVar[int] = 5
+    trigger_mib: ClassVar[int] = 30
+
+    @staticmethod
+    def describe() -> str:
+        return (
+            "kernel-model.md S4: frozen-victim with cgroup v2's freezer (cgroup.freeze = 1 in a group of the "
+            "unified hierarchy, which must be mounted already): does the OOM kill wake the frozen victim? Then "
+            "cgroup.kill on a v2-frozen group: does its process exit?"
+        )
+
+    def run(self) -> V2Frozen:
+        with Session(self.name, self.limit_mib, unified=True) as s:
+            victim = s.spawn("victim", "hog", self.victim_mib, self.victim_threads, unified=True)
+            victim.expect("done", KILL_TIMEOUT_S)
+            s.groups.freeze_v2()
+            states = thread_states(victim.pid)
+            _, line, t_kill = _pressure(s, self.trigger_mib)
+            exit_s = victim.wait_exit(EXIT_TIMEOUT_S) if line is not None and killed_pid(line) == victim.pid else None
+            oom, lines = _oom_measure(s, line, t_kill, exit_s)
+        with Session(f"{self.name}-kill", self.limit_mib, unified=True) as s:
+            target = s.spawn("target", "hog", 8, 3, unified=True)
+            target.expect("done", KILL_TIMEOUT_S)
+            s.groups.freeze_v2()
+            kill_states = thread_states(target.pid)
+            s.groups.kill_v2()
+            kill_exit = target.wait_exit(EXIT_TIMEOUT_S)
+        return V2Frozen(self.limit_mib, self.victim_threads, states, oom, kill_states, _ms(kill_exit), lines)
+
+
+# --------------------------------------------------------------------------------------------
+class CloneVmFrozen(msgspec.Struct, tag="clone-vm-frozen"):
+    limit_mib: int
+    sibling_states_frozen: list[str]
+    oom: OomUnderPressure  # its victim_exited: the process the Killed line names
+    exit_after_kill_line_ms: dict[str, float | None]  # each of the two processes sharing the mm
+    dmesg: OomLines
+
+    def outcome(self) -> dict[str, Any]:
+        return {**self.oom.facts(), "exited": {k: v is not None for k, v in self.exit_after_kill_line_ms.items()}}
+
+    def summary(self) -> list[str]:
+        fates = [f"{role} exited {ms:.1f} ms after the Killed line" if ms is not None else
+                 f"{role} was still there {EXIT_TIMEOUT_S:g} s after it" for role, ms in self.exit_after_kill_line_ms.items()]
+        return [
+            f"lab-victim shares its mm with lab-sibling (clone(CLONE_VM) without CLONE_THREAD); only the sibling is "
+            f"v1-frozen (states {''.join(self.sibling_states_frozen)}). lab-trigger keeps allocating in the same "
+            f"{self.limit_mib} MiB memcg until it gets its memory or is killed.",
+            self.oom.sentence(),
+            "; ".join(fates) + ".",
+            _reaper_sentence(self.oom.reaper_line),
+        ]
+
+
+class CloneVmFrozenExperiment:
+    name: ClassVar[str] = "clone-vm-frozen"
+    limit_mib: ClassVar[int] = 64
+    victim_mib: ClassVar[int] = 40
+    trigger_mib: ClassVar[int] = 30
+
+    @staticmethod
+    def describe() -> str:
+        return (
+            "kernel-model.md S6: a 40 MiB process and a sibling it cloned with CLONE_VM (one mm, two processes); "
+            "only the sibling is v1-frozen. A third process of the 64 MiB memcg keeps allocating. Which of the two "
+            "is chosen, is the frozen one thawed and do both exit, or is their memory left to the reaper's timer?"
+        )
+
+    def run(self) -> CloneVmFrozen:
+        with Session(self.name, self.limit_mib) as s:
+            victim = s.spawn("victim", "sharer", self.victim_mib)
+            sibling = int(victim.expect("sibling", KILL_TIMEOUT_S).split()[1])
+            s.adopt(sibling, "sibling")
+            s.groups.add(sibling, frozen_group=True)
+            sibling_fd = os.pidfd_open(sibling)
+            try:
+                s.groups.freeze()
+                states = thread_states(sibling)
+                _, line, t_kill = _pressure(s, self.trigger_mib)
+                exits = {role: _exit_after(fd, t_kill) if line is not None else None
+                         for role, fd in (("victim", victim.pidfd), ("sibling", sibling_fd))}
+            finally:
+                os.close(sibling_fd)
+            chosen = s.role_of(killed_pid(line)) if line is not None else None
+            oom, lines = _oom_measure(s, line, t_kill, exits.get(str(chosen)))
+            return CloneVmFrozen(self.limit_mib, states, oom, {k: _ms(v) for k, v in exits.items()}, lines)
+
+
+# --------------------------------------------------------------------------------------------
+class DState(msgspec.Struct, tag="d-state"):
+    limit_mib: int
+    holder_states: list[str]  # the main thread waits for its vfork child: D
+    oom: OomUnderPressure
+    vfork_child_exited: bool
+    waiter_rc: int | None
+    waiter_fate: str
+    waiter_waited_s: float | None
+    dmesg: OomLines
+
+    def outcome(self) -> dict[str, Any]:
+        return {
+            "holder_state": "".join(self.holder_states),
+            **self.oom.facts(),
+            "vfork_child_exited": self.vfork_child_exited,
+            "waiter_fate": self.waiter_fate,
+        }
+
+    def summary(self) -> list[str]:
+        waited = f" after {self.waiter_waited_s:.2f} s" if self.waiter_waited_s is not None else ""
+        return [
+            f"lab-holder holds a robust mutex and waits in vfork() for a child that never execs: its thread is in "
+            f"state {''.join(self.holder_states)} (wait_for_vfork_done, TASK_KILLABLE). lab-trigger fills the "
+            f"{self.limit_mib} MiB memcg.",
+            self.oom.sentence(),
+            f"The vfork child (same mm) {'exited' if self.vfork_child_exited else 'was still there'}; the waiter got "
+            f"{self.waiter_fate}{waited}.",
+            _reaper_sentence(self.oom.reaper_line),
+        ]
+
+
+class DStateExperiment:
+    name: ClassVar[str] = "d-state"
+    limit_mib: ClassVar[int] = 64
+    holder_mib: ClassVar[int] = 35
+    trigger_mib: ClassVar[int] = 30
+    waiter_timeout_s: ClassVar[float] = 4.0
+
+    @staticmethod
+    def describe() -> str:
+        return (
+            "kernel-model.md S5 as far as it can be made safely: a 35 MiB process holding a robust mutex waits "
+            "in vfork() for a child that never execs (state D, but killable: nothing here can make an unkillable "
+            "D state and release it). Another process waits for the mutex, a third fills the 64 MiB memcg: does "
+            "the OOM kill wake the D-state holder, the waiter get EOWNERDEAD, the vfork child die too?"
+        )
+
+    def run(self) -> DState:
+        with robust_page(self.name) as (fd, page), Session(self.name, self.limit_mib) as s:
+            holder = s.spawn("holder", "vforker", fd, self.holder_mib, pass_fds=(fd,))
+            holder.expect("vforking", KILL_TIMEOUT_S)
+            child = _vfork_child(holder.pid)
+            s.adopt(child, "vfork")
+            waiter = s.spawn("waiter", "waiter", fd, self.waiter_timeout_s, pass_fds=(fd,))
+            waiter.expect("waiting", KILL_TIMEOUT_S)
+            _wait_futex_waiters(page)
+            states = thread_states(holder.pid)
+            child_fd = os.pidfd_open(child)
+            try:
+                _, line, t_kill = _pressure(s, self.trigger_mib)
+                exit_s = holder.wait_exit(EXIT_TIMEOUT_S) if line is not None else None
+                child_exit = _exit_after(child_fd, t_kill) if line is not None else None
+            finally:
+                os.close(child_fd)
+            rc, waited, fate = _waiter_result(waiter, self.waiter_timeout_s)
+            oom, lines = _oom_measure(s, line, t_kill, exit_s)
+            return DState(self.limit_mib, states, oom, child_exit is not None, rc, fate, waited, lines)
+
+
+def _vfork_child(pid: int, timeout: float = 5.0) -> int:
+    """The child a process is waiting for in vfork(), once its main thread is in D."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children and thread_states(pid)[:1] == ["D"]:
+            return int(children[0])
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"lab-holder (pid {pid}) did not enter vfork() within {timeout:g} s")
+        time.sleep(0.005)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,5 +754,7 @@ def _affordable_mib(wanted: int) -> int:
 
 EXPERIMENTS = {
     e.name: e
-    for e in (MemcgOomExperiment(), FrozenVictimExperiment(), MreleaseExperiment(), RobustFutexExperiment())
+    for e in (MemcgOomExperiment(), FrozenVictimExperiment(), MreleaseExperiment(), RobustFutexExperiment(),
+              FrozenRobustOomExperiment(), CloneVmFrozenExperiment(), V2FrozenExperiment(), DStateExperiment(),
+              LmkdRaceExperiment())
 }

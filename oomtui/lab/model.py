@@ -30,12 +30,17 @@ from ..scene.sim import Outcome, Simulation
 from .experiments import (
     EXIT_TIMEOUT_S,
     REAPER_WINDOW_S,
+    CloneVmFrozenExperiment,
+    DStateExperiment,
+    FrozenRobustOomExperiment,
     FrozenVictimExperiment,
     MemcgOomExperiment,
     MreleaseExperiment,
     RobustFutexExperiment,
+    V2FrozenExperiment,
 )
 from .formats import report_lines, unstamped
+from .lmkd import CONFIGS as LMKD_CONFIGS
 
 PY_ANON_MIB = 5  # a lab child (python3 + ctypes) before it allocates: ~5 MiB anon ...
 PY_FILE_MIB = 6  # ... and ~6 MiB of mapped interpreter and libraries (real runs: 4.5-5.5 / 6.0-6.7)
@@ -125,7 +130,8 @@ file_rss = "{PY_FILE_MIB} MiB"
     return text
 
 
-def _header(title: str, story: str, ram_mib: int, limit_mib: int, duration_s: float, frozen: bool) -> str:
+def _header(title: str, story: str, ram_mib: int, limit_mib: int, duration_s: float, frozen: bool | str) -> str:
+    """`frozen`: a freezer group /lab/frozen inside the memcg, v1 (True or "v1") or "v2" (cgroup.freeze)."""
     text = f'''title = "{title}"
 story = """
 {story.strip()}
@@ -141,7 +147,7 @@ path = "/lab"
 memory_max = "{limit_mib} MiB"
 '''
     if frozen:
-        text += '\n[[cgroups]]\npath = "/lab/frozen"\nfreezer = "v1"\n'
+        text += f'\n[[cgroups]]\npath = "/lab/frozen"\nfreezer = "{"v1" if frozen is True else frozen}"\n'
     return text
 
 
@@ -337,11 +343,288 @@ def model_robust_futex(policy: str, kernel: str | None = None) -> ModelRun:
     return ModelRun(policy, _kernel(policy, kernel), outcome, details, scenes, outs)
 
 
+# ------------------------------------------------------------------- section 10 scenarios under pressure
+# Each: the experiment's processes, the freeze at FREEZE_MS, lab-trigger (pid 300) allocating from
+# TRIGGER_MS in the same memcg; the facts of the first OOM kill as _oom_kill_run reads them.
+_SHM_VMA = '  [[processes.vmas]]\n  kind = "shmem"\n  size = "4 KiB"\n  shm = "mutex"\n'
+_SHM = '\n[[shm]]\nname = "mutex"\nsize = "4 KiB"\ncgroup = "/lab"\n'
+PRESSURE_END_S = TRIGGER_MS / 1000 + 1 + EXIT_TIMEOUT_S
+
+
+def _trigger(mib: int) -> str:
+    return _process(300, "lab-trigger", "/lab", alloc_mib=mib, alloc_start_ms=TRIGGER_MS)
+
+
+def _futex(owner: int, timeout_s: float) -> str:
+    return (f'\n[[futexes]]\nname = "M"\nshm = "mutex"\nowner = {owner}\n'
+            f'waiters = [{{ tid = 200, timeout = "{timeout_s:g}s" }}]\n')
+
+
+FROZEN_ROBUST_ROLES = {100: "owner", 200: "waiter", 300: "trigger"}
+
+
+def frozen_robust_oom_scene() -> str:
+    e = FrozenRobustOomExperiment
+    return (
+        _header(
+            "lab frozen-robust-oom: a v1-frozen robust holder is OOM-killed (kernel-model.md S2)",
+            f"lab-owner's second thread (101) holds a robust, process-shared mutex; lab-owner ({e.owner_mib} MiB) is "
+            f"frozen by the cgroup v1 freezer; lab-waiter waits for the mutex ({e.waiter_timeout_s:g} s timeout); "
+            f"lab-trigger fills the {e.limit_mib} MiB memcg.",
+            4096, e.limit_mib, PRESSURE_END_S, frozen=True,
+        )
+        + _SHM
+        + _process(100, "lab-owner", "/lab/frozen", anon_mib=PY_ANON_MIB + e.owner_mib, threads=2, extra=_SHM_VMA)
+        + _process(200, "lab-waiter", "/lab", extra=_SHM_VMA)
+        + _trigger(e.trigger_mib)
+        + _futex(101, e.waiter_timeout_s)
+        + _action(FREEZE_MS, "freeze", "freezer.state = FROZEN", cgroup="/lab/frozen")
+    )
+
+
+def model_frozen_robust_oom(policy: str, kernel: str | None = None) -> ModelRun:
+    text = frozen_robust_oom_scene()
+    sim = _sim(text, "lab frozen-robust-oom", policy, kernel)
+    run = _oom_kill_run(sim, FROZEN_ROBUST_ROLES, policy, kernel, text)
+    raw = run.simulated[0].waiter(200).outcome
+    run.outcome["waiter_fate"] = waiter_fate(raw, True)
+    run.details["waiter_raw"] = {"waiter": raw}
+    return run
+
+
+V2_ROLES = {100: "victim", 300: "trigger"}
+KILL_MS = 200
+
+
+def v2_frozen_scene() -> str:
+    e = V2FrozenExperiment
+    return (
+        _header(
+            f"lab v2-frozen: a cgroup v2 frozen {e.victim_threads}-thread process in a full memcg (kernel-model.md S4)",
+            f"lab-victim ({e.victim_threads} threads, {e.victim_mib} MiB) is frozen by cgroup v2's cgroup.freeze; "
+            f"lab-trigger, in the same {e.limit_mib} MiB memcg, then allocates {e.trigger_mib} MiB.",
+            4096, e.limit_mib, PRESSURE_END_S, frozen="v2",
+        )
+        + _process(100, "lab-victim", "/lab/frozen", anon_mib=PY_ANON_MIB + e.victim_mib, threads=e.victim_threads)
+        + _trigger(e.trigger_mib)
+        + _action(FREEZE_MS, "freeze", "cgroup.freeze = 1", cgroup="/lab/frozen")
+    )
+
+
+def v2_kill_scene() -> str:
+    # cgroup.kill: cgroup_kill() sends SIGKILL to every process of the group (5.14+), as kill(2) would
+    return (
+        _header("lab v2-frozen: cgroup.kill on a v2-frozen group",
+                "lab-target (3 threads) is frozen by cgroup.freeze, then its group is killed through cgroup.kill.",
+                4096, V2FrozenExperiment.limit_mib, 1 + EXIT_TIMEOUT_S, frozen="v2")
+        + _process(100, "lab-target", "/lab/frozen", anon_mib=PY_ANON_MIB + 8, threads=3)
+        + _action(FREEZE_MS, "freeze", "cgroup.freeze = 1", cgroup="/lab/frozen")
+        + _action(KILL_MS, "kill", "cgroup.kill = 1: SIGKILL to each process of the group", pid=100)
+    )
+
+
+def proc_letters(sim: Simulation, pid: int) -> str:
+    """The /proc state letters a model process's threads show, as the real side reads them (sorted, once
+    each): a v1-frozen task reads D (the lab's 6.18 runs), a v2-frozen one S (do_freezer_trap() sleeps
+    TASK_INTERRUPTIBLE)."""
+    from ..kernel.state import FROZEN, STOPPED_V2
+
+    proc = {FROZEN: "D", STOPPED_V2: "S"}
+    return "".join(sorted({proc.get(t.state, t.letter) for t in sim.k.pids[pid].threads if t.alive}))
+
+
+def model_v2_frozen(policy: str, kernel: str | None = None) -> ModelRun:
+    text = v2_frozen_scene()
+    sim = _sim(text, "lab v2-frozen", policy, kernel)
+    _at(sim, TRIGGER_MS - 1)
+    states = proc_letters(sim, 100)
+    run = _oom_kill_run(sim, V2_ROLES, policy, kernel, text)
+    kill_text = v2_kill_scene()
+    ksim = _sim(kill_text, "lab v2-frozen (cgroup.kill)", policy, kernel)
+    out = ksim.run()
+    exit_ms = _exit_ms(ksim, 100)
+    run.outcome = {"states_frozen": states, **run.outcome,
+                   "cgroup_kill_exited": exit_ms is not None and exit_ms - KILL_MS <= EXIT_TIMEOUT_S * 1000}
+    run.details["cgroup_kill_exit_ms"] = exit_ms
+    run.scenes.append(kill_text)
+    run.simulated.append(out)
+    return run
+
+
+CLONE_VM_ROLES = {100: "victim", 150: "sibling", 300: "trigger"}
+
+
+def clone_vm_frozen_scene() -> str:
+    e = CloneVmFrozenExperiment
+    return (
+        _header(
+            "lab clone-vm-frozen: a v1-frozen CLONE_VM sibling under continued pressure (kernel-model.md S6)",
+            f"lab-victim ({e.victim_mib} MiB) and lab-sibling share one mm (clone(CLONE_VM) without CLONE_THREAD); "
+            f"only lab-sibling is frozen by the cgroup v1 freezer. lab-trigger keeps allocating in the same "
+            f"{e.limit_mib} MiB memcg.",
+            4096, e.limit_mib, PRESSURE_END_S, frozen=True,
+        )
+        + _process(100, "lab-victim", "/lab", anon_mib=PY_ANON_MIB + e.victim_mib)
+        + '\n[[processes]]\npid = 150\ncomm = "lab-sibling"\ncgroup = "/lab/frozen"\nparent = 100\nshares_mm_with = 100\n'
+        + _trigger(e.trigger_mib)
+        + _action(FREEZE_MS, "freeze", "freezer.state = FROZEN", cgroup="/lab/frozen")
+    )
+
+
+def model_clone_vm_frozen(policy: str, kernel: str | None = None) -> ModelRun:
+    text = clone_vm_frozen_scene()
+    sim = _sim(text, "lab clone-vm-frozen", policy, kernel)
+    run = _oom_kill_run(sim, CLONE_VM_ROLES, policy, kernel, text)
+    t_kill = run.details["kill_ms"]
+    exits = {role: _exit_ms(sim, pid) for pid, role in CLONE_VM_ROLES.items() if role != "trigger"}
+    run.outcome["exited"] = {role: ms is not None and t_kill is not None and ms - t_kill <= EXIT_TIMEOUT_S * 1000
+                             for role, ms in exits.items()}
+    run.details["exit_ms_by_role"] = exits
+    return run
+
+
+D_STATE_ROLES = {100: "holder", 150: "vfork", 200: "waiter", 300: "trigger"}
+
+
+def d_state_scene() -> str:
+    e = DStateExperiment
+    return (
+        _header(
+            "lab d-state: a robust holder waiting in vfork() (state D, killable) is OOM-killed (kernel-model.md S5)",
+            f"lab-holder ({e.holder_mib} MiB) holds a robust, process-shared mutex and waits in vfork() for "
+            "lab-vfork, a child that shares its mm and never execs (wait_for_vfork_done: TASK_KILLABLE). "
+            f"lab-waiter waits for the mutex ({e.waiter_timeout_s:g} s timeout); lab-trigger fills the "
+            f"{e.limit_mib} MiB memcg.",
+            4096, e.limit_mib, PRESSURE_END_S, frozen=False,
+        )
+        + _SHM
+        + _process(100, "lab-holder", "/lab", anon_mib=PY_ANON_MIB + e.holder_mib, extra=(
+            '  [[processes.threads]]\n  tid = 100\n  state = "D"\n  d_for = "forever"\n  killable = true\n'
+            + _SHM_VMA))
+        + '\n[[processes]]\npid = 150\ncomm = "lab-vfork"\ncgroup = "/lab"\nparent = 100\nshares_mm_with = 100\n'
+        + "in_vfork = true\n"
+        + _process(200, "lab-waiter", "/lab", extra=_SHM_VMA)
+        + _trigger(e.trigger_mib)
+        + _futex(100, e.waiter_timeout_s)
+    )
+
+
+def model_d_state(policy: str, kernel: str | None = None) -> ModelRun:
+    text = d_state_scene()
+    sim = _sim(text, "lab d-state", policy, kernel)
+    _at(sim, TRIGGER_MS - 1)
+    holder = "".join(t.letter for t in sim.k.pids[100].threads)
+    run = _oom_kill_run(sim, D_STATE_ROLES, policy, kernel, text)
+    t_kill = run.details["kill_ms"]
+    child_exit = _exit_ms(sim, 150)
+    raw = run.simulated[0].waiter(200).outcome
+    run.outcome = {"holder_state": holder, **run.outcome,
+                   "vfork_child_exited": child_exit is not None and t_kill is not None
+                   and child_exit - t_kill <= EXIT_TIMEOUT_S * 1000,
+                   "waiter_fate": waiter_fate(raw, True)}
+    run.details["waiter_raw"] = {"waiter": raw}
+    return run
+
+
+# ------------------------------------------------------------------------------------- lmkd-race
+MODEL_TRIALS = 1000  # per placement: 0.5-1 s each
+
+
+def lmkd_race_scene(placement: str, holder: str, delay_us: int) -> str:
+    """lmkd_race.c as a race-trials scene: the killer (pid 50) pinned to CPU 0, the owner on CPU 0
+    ("same"), CPU 1 ("other") or unpinned ("any"), the mutex held by its main thread or a second one;
+    kill, then process_mrelease `delay_us` later (whole milliseconds: the model's jiffy at HZ=1000)."""
+    cpu = {"same": "cpu = 0", "other": "cpu = 1", "any": ""}[placement]
+    threads = f"[[processes.threads]]\ntid = 100\n{cpu}\n"
+    owner = 100
+    if holder == "thread":
+        threads += f"[[processes.threads]]\ntid = 101\n{cpu}\n"
+        owner = 101
+    return f"""
+title = "lmkd race {placement} {holder} {delay_us}"
+story = "calibration"
+ram = "4 GiB"
+hz = 1000
+duration = "3s"
+cpus = 2
+[races]
+killer = 50
+[[shm]]
+name = "m"
+size = "4 KiB"
+[[processes]]
+pid = 1
+comm = "init"
+init = true
+[[processes]]
+pid = 50
+comm = "killer"
+parent = 1
+[[processes.threads]]
+tid = 50
+cpu = 0
+[[processes]]
+pid = 100
+comm = "owner"
+parent = 1
+rss = "1 MiB"
+{threads}
+[[processes.vmas]]
+kind = "shmem"
+size = "4 KiB"
+shm = "m"
+[[processes]]
+pid = 200
+comm = "waiter"
+parent = 1
+[[futexes]]
+name = "M"
+shm = "m"
+owner = {owner}
+waiters = [{{ tid = 200 }}]
+[[actions]]
+at = "1s"
+do = "kill"
+pid = 100
+[[actions]]
+at = "{1000 + delay_us // 1000}ms"
+do = "mrelease"
+pid = 100
+"""
+
+
+def model_lmkd_race(policy: str, kernel: str | None = None, trials: int = MODEL_TRIALS) -> ModelRun:
+    """Race trials of each placement, counted jointly (hung and -ESRCH in the same trial), which the
+    marginal shares of scene/trials.py cannot say."""
+    from ..scene.trials import trial_seed
+
+    counts, joint, scenes, simulated = {}, 0, [], []
+    for name, (placement, holder, delay_us) in LMKD_CONFIGS.items():
+        text = lmkd_race_scene(placement, holder, delay_us)
+        ls = loads(text, f"lab lmkd-race {name}")
+        simulated.append(Simulation(ls, policy, kernel).run())  # the whole-jiffy run `oomtui run` replays
+        hung = esrch = 0
+        for i in range(trials):
+            out = Simulation(ls, policy, kernel, race_seed=trial_seed(0, i)).run()
+            h = out.waiter(200).outcome == "hung"
+            e = any(c.name == "process_mrelease" and c.errno == "ESRCH" for c in out.syscalls)
+            hung, esrch, joint = hung + h, esrch + e, joint + (h and e)
+        counts[name] = {"hung": [hung, trials], "esrch": [esrch, trials]}
+        scenes.append(text)
+    details = {"trials": trials, "counts": counts}  # placement -> "hung"/"esrch" -> [count, trials]
+    return ModelRun(policy, _kernel(policy, kernel), {"hung_with_esrch": joint}, details, scenes, simulated)
+
+
 MODELS: dict[str, Callable[[str, str | None], ModelRun]] = {
     "memcg-oom": model_memcg_oom,
     "frozen-victim": model_frozen_victim,
     "mrelease": model_mrelease,
     "robust-futex": model_robust_futex,
+    "frozen-robust-oom": model_frozen_robust_oom,
+    "clone-vm-frozen": model_clone_vm_frozen,
+    "v2-frozen": model_v2_frozen,
+    "d-state": model_d_state,
+    "lmkd-race": model_lmkd_race,
 }
 
 

@@ -48,6 +48,7 @@ from . import watchdog
 from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups
 from .experiments import EXPERIMENTS
 from .formats import format_facts, not_modelled
+from .lmkd import MAX_TRIALS, count_facts
 from .model import compare, run_model
 
 
@@ -104,6 +105,8 @@ def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
     model_outcome = entry["model"]["outcome"] if entry["model"] else None
     entry["facts"] = [{"fact": fact, "real": r, "model": mo, "agree": same}
                       for fact, r, mo, same in compare(real_outcome, model_outcome)]
+    if entry["model"] and "counts" in m.details:  # lmkd-race: counts over trials, compared by interval
+        entry["facts"] += count_facts(result.counts() if result is not None else None, m.details["counts"])
     real_dmesg = getattr(result, "dmesg", None)
     if real_dmesg is not None and entry["model"]:  # the experiments that read OOM reports: their lines' formats
         entry["facts"] += format_facts(real_dmesg.report, entry["model"]["dmesg"])
@@ -121,6 +124,10 @@ def main(args: argparse.Namespace) -> int:
         if args.all or args.experiment or args.model_only:
             raise UserError("--cleanup runs alone (no experiment, --all or --model-only)")
         return _cleanup(args.yes)
+    if args.trials is not None:
+        if not 1 <= args.trials <= MAX_TRIALS:
+            raise UserError(f"--trials must be 1..{MAX_TRIALS}, got {args.trials}")
+        EXPERIMENTS["lmkd-race"].trials = args.trials
     if args.all and args.experiment:
         raise UserError(f"name one experiment ({args.experiment!r}) or use --all, not both")
     if args.all:
@@ -166,7 +173,8 @@ def _plan(names: list[str], stale: list[Path]) -> str:
     lines += [textwrap.fill(EXPERIMENTS[name].describe(), width, initial_indent=f"  {name:<{indent - 4}}  ",
                             subsequent_indent=" " * indent) for name in names]
     lines.append(textwrap.fill(
-        f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{run_prefix(os.getpid())}NAME) that "
+        f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{run_prefix(os.getpid())}NAME, and "
+        "v2-frozen one in the unified hierarchy) that "
         "hold only the lab's own child processes, which it freezes, SIGKILLs and lets the OOM killer kill; their "
         "memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
         "interrupted or is killed (a watchdog process), its groups and children are removed.", width,

@@ -19,9 +19,10 @@ class Session:
     Signals are held back during the teardown so a second Ctrl-C cannot leave a group behind.
     """
 
-    def __init__(self, tag: str, limit_mib: int) -> None:
-        self.groups = LabGroups(tag, limit_mib)
+    def __init__(self, tag: str, limit_mib: int, *, unified: bool = False) -> None:
+        self.groups = LabGroups(tag, limit_mib, unified=unified)
         self.children: list[Child] = []
+        self.grandchildren: dict[int, str] = {}  # pid -> name: processes a child cloned (in its groups)
         self.kmsg: Kmsg | None = None
 
     def __enter__(self) -> "Session":
@@ -46,13 +47,13 @@ class Session:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
-    def spawn(self, name: str, role: str, *args: object, frozen_group: bool = False,
+    def spawn(self, name: str, role: str, *args: object, frozen_group: bool = False, unified: bool = False,
               pass_fds: tuple[int, ...] = ()) -> Child:
-        """Start a child, move it into the memcg (and the freezer group), then let it run."""
+        """Start a child, move it into the memcg (and the freezer group, the cgroup2 group), then let it run."""
         c = Child(name, role, *args, pass_fds=pass_fds)
         self.children.append(c)
         c.expect("ready", STARTUP_TIMEOUT_S)
-        self.groups.add(c.pid, frozen_group=frozen_group)
+        self.groups.add(c.pid, frozen_group=frozen_group, unified=unified)
         c.go()
         return c
 
@@ -64,10 +65,18 @@ class Session:
         """The OOM killer/reaper lines logged so far about this session's children."""
         kmsg = self.log()
         kmsg.poll()
-        return oom_lines(kmsg.lines, {c.pid for c in self.children}, {f"lab-{c.name}" for c in self.children})
+        names = {c.pid: c.name for c in self.children} | self.grandchildren
+        return oom_lines(kmsg.lines, set(names), {f"lab-{n}" for n in names.values()})
+
+    def pids(self) -> set[int]:
+        return {c.pid for c in self.children} | set(self.grandchildren)
+
+    def adopt(self, pid: int, name: str) -> None:
+        """A process one of the children cloned (comm lab-NAME): it counts as the session's own."""
+        self.grandchildren[pid] = name
 
     def role_of(self, pid: int | None) -> str | None:
         """The child name of a pid ("hog", "victim" ...), "outsider" for a pid that is not ours."""
         if pid is None:
             return None
-        return next((c.name for c in self.children if c.pid == pid), "outsider")
+        return next((c.name for c in self.children if c.pid == pid), self.grandchildren.get(pid, "outsider"))
