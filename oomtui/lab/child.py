@@ -16,9 +16,9 @@ Roles:
   waiter FD SECS    print `waiting`, pthread_mutex_timedlock(SECS), print `result RC ELAPSED`, exit.
   sharer MIB        touch MIB MiB, clone(CLONE_VM) a sibling process (comm lab-sibling) that shares the
                     mm and only sleeps, print `sibling PID`, sleep.
-  vforker FD MIB    lock the robust mutex in FD, touch MIB MiB, print `vforking`, then
-                    clone(CLONE_VM|CLONE_VFORK) a child that only sleeps: the main thread waits for it in
-                    wait_for_vfork_done() (state D, killable) until the child exits.
+  vforker FD MIB    touch MIB MiB; a second thread (comm lab-vfork) locks the robust mutex in FD, prints
+                    `vforking TID`, then clone(CLONE_VM|CLONE_VFORK)s a child that only sleeps: the thread
+                    waits for it in wait_for_vfork_done() (state D, killable) until the child exits.
   exec PATH ARGS    execv(PATH, ARGS) (a program the lab built; it inherits the cgroups).
 """
 
@@ -69,38 +69,40 @@ def _hog(mib: int, threads: int) -> None:
     _sleep_forever(chunks)
 
 
-def _clone_sleeper(flags: int, comm: str) -> int:
+def _clone_sleeper(flags: int) -> int:
     """clone(flags|SIGCHLD) a process that runs no Python: on a stack of its own it calls
     syscall(SYS_pause) with every signal blocked (inherited), so only SIGKILL ends it and it touches
-    nothing of the mm it may share. Returns its pid (with CLONE_VFORK: once it has exited)."""
+    nothing of the mm it may share. It gets the calling thread's comm. Returns its pid (with
+    CLONE_VFORK: once it has exited)."""
     libc = ctypes.CDLL(None, use_errno=True)
     stack = mmap.mmap(-1, STACK_SIZE)
     _KEEP.append(stack)  # its pages stay mapped for as long as the sleeper runs
-    top = ctypes.addressof(ctypes.c_char.from_buffer(stack)) + STACK_SIZE
+    # syscall() reads a seventh argument from above its return address: leave the top 256 bytes unused
+    top = ctypes.addressof(ctypes.c_char.from_buffer(stack)) + STACK_SIZE - 256
     entry = ctypes.cast(libc.syscall, ctypes.c_void_p)
     libc.clone.restype = ctypes.c_int
     libc.clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
-    own = _comm()
-    libc.prctl(PR_SET_NAME, ctypes.c_char_p(comm.encode()[:15]))  # copied at clone: the sleeper's comm
     old = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     try:
         pid = libc.clone(entry, top, flags | signal.SIGCHLD, SYS_PAUSE)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        libc.prctl(PR_SET_NAME, ctypes.c_char_p(own.encode()))
     if pid < 0:
         raise OSError(ctypes.get_errno(), "clone failed")
     return pid
 
 
-def _comm() -> str:
-    with open("/proc/thread-self/comm") as f:
-        return f.read().strip()
+def _set_comm(comm: str) -> None:
+    """The calling thread's comm (the process's, in the main thread): what dmesg shows, what clone copies."""
+    ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(comm.encode()[:15]))
 
 
-def _sharer(mib: int) -> None:
+def _sharer(name: str, mib: int) -> None:
     chunks = _touch(mib)
-    _say(f"sibling {_clone_sleeper(CLONE_VM, 'lab-sibling')}")
+    _set_comm("lab-sibling")
+    sibling = _clone_sleeper(CLONE_VM)
+    _set_comm(f"lab-{name}")
+    _say(f"sibling {sibling}")
     _sleep_forever(chunks)
 
 
@@ -133,9 +135,17 @@ def _vforker(fd: int, mib: int) -> None:
 
     buf = _map(fd)
     chunks = _touch(mib)
-    rc = pthread.mutex_lock(buf)
-    _say(f"vforking {threading.get_native_id()} rc={rc}")
-    _clone_sleeper(CLONE_VM | CLONE_VFORK, "lab-vfork")  # returns when the sleeper is killed
+
+    def hold_and_vfork() -> None:
+        # a second thread: it stays blocked in vfork() under the comm it gives the child, while the
+        # process keeps its own (dmesg names the process by its main thread)
+        _set_comm("lab-vfork")
+        rc = pthread.mutex_lock(buf)
+        _say(f"vforking {threading.get_native_id()} rc={rc}")
+        _clone_sleeper(CLONE_VM | CLONE_VFORK)  # returns when the sleeper is killed
+        _sleep_forever()
+
+    threading.Thread(target=hold_and_vfork, daemon=True).start()
     _sleep_forever(chunks)
 
 
@@ -162,7 +172,7 @@ def main(argv: list[str]) -> None:
     elif role == "owner":
         _owner(int(args[0]), int(args[1]) if len(args) > 1 else 0, args[2] if len(args) > 2 else "main")
     elif role == "sharer":
-        _sharer(int(args[0]))
+        _sharer(name, int(args[0]))
     elif role == "vforker":
         _vforker(int(args[0]), int(args[1]))
     elif role == "exec":

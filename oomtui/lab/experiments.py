@@ -630,7 +630,8 @@ class CloneVmFrozenExperiment:
 # --------------------------------------------------------------------------------------------
 class DState(msgspec.Struct, tag="d-state"):
     limit_mib: int
-    holder_states: list[str]  # the main thread waits for its vfork child: D
+    holder_states: list[str]  # the main thread sleeps (S), the second waits for its vfork child (D)
+    vfork_child_states: list[str]  # it sleeps in pause() (S)
     oom: OomUnderPressure
     vfork_child_exited: bool
     waiter_rc: int | None
@@ -649,9 +650,9 @@ class DState(msgspec.Struct, tag="d-state"):
     def summary(self) -> list[str]:
         waited = f" after {self.waiter_waited_s:.2f} s" if self.waiter_waited_s is not None else ""
         return [
-            f"lab-holder holds a robust mutex and waits in vfork() for a child that never execs: its thread is in "
-            f"state {''.join(self.holder_states)} (wait_for_vfork_done, TASK_KILLABLE). lab-trigger fills the "
-            f"{self.limit_mib} MiB memcg.",
+            f"lab-holder's second thread holds a robust mutex and waits in vfork() for a child that never execs "
+            f"(thread states {''.join(self.holder_states)}: wait_for_vfork_done, TASK_KILLABLE). lab-trigger fills "
+            f"the {self.limit_mib} MiB memcg.",
             self.oom.sentence(),
             f"The vfork child (same mm) {'exited' if self.vfork_child_exited else 'was still there'}; the waiter got "
             f"{self.waiter_fate}{waited}.",
@@ -669,22 +670,22 @@ class DStateExperiment:
     @staticmethod
     def describe() -> str:
         return (
-            "kernel-model.md S5 as far as it can be made safely: a 35 MiB process holding a robust mutex waits "
-            "in vfork() for a child that never execs (state D, but killable: nothing here can make an unkillable "
-            "D state and release it). Another process waits for the mutex, a third fills the 64 MiB memcg: does "
+            "kernel-model.md S5 as far as it can be made safely: the thread of a 35 MiB process that holds a "
+            "robust mutex waits in vfork() for a child that never execs (state D, but killable: nothing here can "
+            "make an unkillable D state and release it). Another process waits for the mutex, a third fills the 64 MiB memcg: does "
             "the OOM kill wake the D-state holder, the waiter get EOWNERDEAD, the vfork child die too?"
         )
 
     def run(self) -> DState:
         with robust_page(self.name) as (fd, page), Session(self.name, self.limit_mib) as s:
             holder = s.spawn("holder", "vforker", fd, self.holder_mib, pass_fds=(fd,))
-            holder.expect("vforking", KILL_TIMEOUT_S)
-            child = _vfork_child(holder.pid)
+            tid = int(holder.expect("vforking", KILL_TIMEOUT_S).split()[1])
+            child = _vfork_child(holder.pid, tid)
             s.adopt(child, "vfork")
             waiter = s.spawn("waiter", "waiter", fd, self.waiter_timeout_s, pass_fds=(fd,))
             waiter.expect("waiting", KILL_TIMEOUT_S)
             _wait_futex_waiters(page)
-            states = thread_states(holder.pid)
+            states, child_states = thread_states(holder.pid), thread_states(child)
             child_fd = os.pidfd_open(child)
             try:
                 _, line, t_kill = _pressure(s, self.trigger_mib)
@@ -694,15 +695,15 @@ class DStateExperiment:
                 os.close(child_fd)
             rc, waited, fate = _waiter_result(waiter, self.waiter_timeout_s)
             oom, lines = _oom_measure(s, line, t_kill, exit_s)
-            return DState(self.limit_mib, states, oom, child_exit is not None, rc, fate, waited, lines)
+            return DState(self.limit_mib, states, child_states, oom, child_exit is not None, rc, fate, waited, lines)
 
 
-def _vfork_child(pid: int, timeout: float = 5.0) -> int:
-    """The child a process is waiting for in vfork(), once its main thread is in D."""
+def _vfork_child(pid: int, tid: int, timeout: float = 5.0) -> int:
+    """The child thread `tid` of process `pid` waits for in vfork(), once the thread is in D."""
     deadline = time.monotonic() + timeout
     while True:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        if children and thread_states(pid)[:1] == ["D"]:
+        children = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+        if children and Path(f"/proc/{pid}/task/{tid}/stat").read_text().rpartition(")")[2].split()[0] == "D":
             return int(children[0])
         if time.monotonic() > deadline:
             raise RuntimeError(f"lab-holder (pid {pid}) did not enter vfork() within {timeout:g} s")

@@ -180,7 +180,8 @@ def _oom_kill_run(sim, roles: dict[int, str], policy: str, kernel: str | None, t
         "victim_exited": exit_ms is not None and t_kill is not None and exit_ms - t_kill <= EXIT_TIMEOUT_S * 1000,
         "reaper_acted": _reaper_line(_window(out, t_kill), _tids(sim, pid)),
     }
-    details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(roles, k) for k in out.killed_pids()]}
+    details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(roles, k) for k in out.killed_pids()],
+               "roles": sorted(roles.values())}
     return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out],
                     report_lines(unstamped(_window(out, t_kill).dmesg)))
 
@@ -491,21 +492,21 @@ def d_state_scene() -> str:
     return (
         _header(
             "lab d-state: a robust holder waiting in vfork() (state D, killable) is OOM-killed (kernel-model.md S5)",
-            f"lab-holder ({e.holder_mib} MiB) holds a robust, process-shared mutex and waits in vfork() for "
-            "lab-vfork, a child that shares its mm and never execs (wait_for_vfork_done: TASK_KILLABLE). "
+            f"lab-holder's second thread (101) holds a robust, process-shared mutex and waits in vfork() for "
+            "lab-vfork, a child that shares the mm and never execs (wait_for_vfork_done: TASK_KILLABLE). "
             f"lab-waiter waits for the mutex ({e.waiter_timeout_s:g} s timeout); lab-trigger fills the "
             f"{e.limit_mib} MiB memcg.",
             4096, e.limit_mib, PRESSURE_END_S, frozen=False,
         )
         + _SHM
         + _process(100, "lab-holder", "/lab", anon_mib=PY_ANON_MIB + e.holder_mib, extra=(
-            '  [[processes.threads]]\n  tid = 100\n  state = "D"\n  d_for = "forever"\n  killable = true\n'
-            + _SHM_VMA))
+            '  [[processes.threads]]\n  tid = 100\n  [[processes.threads]]\n  tid = 101\n  state = "D"\n'
+            '  d_for = "forever"\n  killable = true\n' + _SHM_VMA))
         + '\n[[processes]]\npid = 150\ncomm = "lab-vfork"\ncgroup = "/lab"\nparent = 100\nshares_mm_with = 100\n'
         + "in_vfork = true\n"
         + _process(200, "lab-waiter", "/lab", extra=_SHM_VMA)
         + _trigger(e.trigger_mib)
-        + _futex(100, e.waiter_timeout_s)
+        + _futex(101, e.waiter_timeout_s)
     )
 
 

@@ -9,13 +9,16 @@ ENTRY per experiment:
                "scenes": ["TOML", ...], "dmesg": ["line", ...]} | null,  # null only if the model failed
      "agree": true | false | null,   # every fact agrees; null when a side is missing
      "facts": [{"fact": "errno.live", "real": "EINVAL", "model": "EINVAL", "agree": true}, ...,
-               {"fact": "dmesg.CPU", "real": "CPU: N UID: N PID: N ...", "model": "...", "agree": true}],
+               {"fact": "dmesg.CPU", "real": "CPU: N UID: N PID: N ...", "model": "...", "agree": true},
+               {"fact": "race.killer-cpu.hung", "real": "29/200 = 14.5 % (CI 10.3-20.0)",
+                "model": "173/1000 = 17.3 % (CI 15.1-19.8), ±10: 5.1-29.8", "agree": true}],
      "error": null | "what went wrong"}
 
 `outcome` holds the facts that repeat on every run (victim role, errno per call, waiter fate,
 whether the reaper acted); `facts` are its leaves, flattened, then, for the experiments that read
 OOM reports, one `dmesg.KIND` fact per kind of line: its format on each side (formats.py: values
-masked). `measured` is the full msgspec result of the real run (pids, timings, dmesg lines: its
+masked); lmkd-race adds one `race.PLACEMENT.COUNT` fact per count over its trials, each with its 95 %
+interval, agreeing within the model's interval widened for the machine's load (lmkd.py). `measured` is the full msgspec result of the real run (pids, timings, dmesg lines: its
 `dmesg.report` is every line of the OOM reports about the lab's children). The model side
 (lab/model.py) runs the same situation as a scene under the policy of the running kernel;
 `scenes` are its TOML files (one per trial), which `oomtui run` replays; `dmesg` its report lines.
@@ -317,7 +320,7 @@ def _model_notes(name: str, model: dict[str, Any]) -> list[str]:
     if "kill_ms" in d and d["kill_ms"] is not None:
         exited = f"it exited at {d['exit_ms']} ms" if d.get("exit_ms") is not None else "it had not exited at the end"
         notes.append(f"model: killed {', '.join(d['killed_roles'])} at {d['kill_ms']} ms; {exited}.")
-    if name == "frozen-victim":
+    if "trigger" in d.get("roles", ()):  # lab-trigger allocated: the experiments under pressure
         notes.append("The real allocating process is sometimes OOM-killed too, ms after the victim (a race, "
                      "not compared); the model " + ("kills it too." if "trigger" in d["killed_roles"] else "does not."))
     if "waiter_raw" in d:

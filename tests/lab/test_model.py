@@ -49,7 +49,7 @@ SECTION_10 = {
                         "exited": {"victim": True, "sibling": True}},
     "v2-frozen": {"states_frozen": "S", "victim_role": "victim", "victim_exited": True, "reaper_acted": False,  # S4
                   "cgroup_kill_exited": True},
-    "d-state": {"holder_state": "D", "victim_role": "holder", "victim_exited": True, "reaper_acted": False,  # S5
+    "d-state": {"holder_state": "SD", "victim_role": "holder", "victim_exited": True, "reaper_acted": False,  # S5
                 "vfork_child_exited": True, "waiter_fate": "EOWNERDEAD"},
     "lmkd-race": {"hung_with_esrch": 0},  # S7: an -ESRCH never comes with a hang
 }
