@@ -48,7 +48,7 @@ import msgspec
 from ..errors import UserError
 from ..kernel.version import KernelVersion
 from . import watchdog
-from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups
+from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups, unified_root
 from .experiments import EXPERIMENTS
 from .formats import format_facts, not_modelled
 from .lmkd import MAX_TRIALS, count_facts
@@ -175,10 +175,13 @@ def _plan(names: list[str], stale: list[Path]) -> str:
              f"(Linux {os.uname().release}) as root:"]
     lines += [textwrap.fill(EXPERIMENTS[name].describe(), width, initial_indent=f"  {name:<{indent - 4}}  ",
                             subsequent_indent=" " * indent) for name in names]
+    prefix = run_prefix(os.getpid())
+    v2 = (f", and {unified_root() or 'the cgroup2 hierarchy'}/{prefix}v2-frozen[-kill]" if "v2-frozen" in names
+          else "")
     lines.append(textwrap.fill(
-        f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{run_prefix(os.getpid())}NAME, and "
-        "v2-frozen one in the unified hierarchy) that "
-        "hold only the lab's own child processes, which it freezes, SIGKILLs and lets the OOM killer kill; their "
+        f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{prefix}NAME{v2}) that hold only "
+        "the lab's own child processes (and those they clone), which it freezes, SIGKILLs and lets the OOM killer "
+        "kill; their "
         "memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
         "interrupted or is killed (a watchdog process), its groups and children are removed.", width,
         break_on_hyphens=False))
