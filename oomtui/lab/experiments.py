@@ -14,16 +14,16 @@ import os
 import select
 import signal
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
 
 from . import pthread
 from .cgroup import PREFIX
-from .lmkd import LmkdRaceExperiment
 from .kmsg import KmsgLine, OomLines, killed_pid, reaper_pid
+from .lmkd import LmkdRaceExperiment
 from ..importers.snapshot import read_meminfo, read_status, status_kb
 from .procs import Call, Child, errno_name, process_mrelease, thread_states
 from .session import Session
@@ -390,13 +390,13 @@ def _wait_futex_waiters(page: mmap.mmap, timeout: float = 5.0) -> None:
 # --------------------------------------------------------------------------------------------
 # kernel-model.md section 10's scenarios under pressure: a trigger process of the same memcg allocates
 # until the memcg OOM killer acts, the way frozen-victim does it.
-def _pressure(s: Session, mib: int) -> tuple[Child, KmsgLine | None, float]:
-    """Start the trigger allocating `mib` MiB; the first `Killed process` line about one of the session's
+def _pressure(s: Session, mib: int) -> tuple[KmsgLine | None, float]:
+    """Start lab-trigger allocating `mib` MiB; the first `Killed process` line about one of the session's
     processes (the trigger included), and when it was read."""
-    trigger = s.spawn("trigger", "hog", mib, 1)
+    s.spawn("trigger", "hog", mib, 1)
     ours = s.pids()
     line = s.log().wait_for(lambda ln: killed_pid(ln) in ours, KILL_TIMEOUT_S)
-    return trigger, line, time.monotonic()
+    return line, time.monotonic()
 
 
 def _killed_roles(s: Session) -> list[str]:
@@ -498,7 +498,7 @@ class FrozenRobustOomExperiment:
             _wait_futex_waiters(page)
             s.groups.freeze()
             states = thread_states(owner.pid)
-            _, line, t_kill = _pressure(s, self.trigger_mib)
+            line, t_kill = _pressure(s, self.trigger_mib)
             exit_s = owner.wait_exit(EXIT_TIMEOUT_S) if line is not None and killed_pid(line) == owner.pid else None
             rc, waited, fate = _waiter_result(waiter, self.waiter_timeout_s)
             oom, lines = _oom_measure(s, line, t_kill, exit_s)
@@ -528,10 +528,12 @@ class V2Frozen(msgspec.Struct, tag="v2-frozen"):
                   else f"was still there {EXIT_TIMEOUT_S:g} s later")
         return [
             f"A {self.victim_threads}-thread process was frozen by cgroup v2's cgroup.freeze (thread states "
-            f"{''.join(self.victim_states_frozen)}); another process of the same {self.limit_mib} MiB memcg allocated.",
+            f"{''.join(self.victim_states_frozen)}); another process of the same {self.limit_mib} MiB memcg "
+            "allocated.",
             self.oom.sentence(),
             _reaper_sentence(self.oom.reaper_line),
-            f"cgroup.kill on a v2-frozen group (thread states {''.join(self.kill_states_frozen)}): the process {killed}.",
+            f"cgroup.kill on a v2-frozen group (thread states {''.join(self.kill_states_frozen)}): the process "
+            f"{killed}.",
         ]
 
 
@@ -556,7 +558,7 @@ class V2FrozenExperiment:
             victim.expect("done", KILL_TIMEOUT_S)
             s.groups.freeze_v2()
             states = thread_states(victim.pid)
-            _, line, t_kill = _pressure(s, self.trigger_mib)
+            line, t_kill = _pressure(s, self.trigger_mib)
             exit_s = victim.wait_exit(EXIT_TIMEOUT_S) if line is not None and killed_pid(line) == victim.pid else None
             oom, lines = _oom_measure(s, line, t_kill, exit_s)
         with Session(f"{self.name}-kill", self.limit_mib, unified=True) as s:
@@ -581,8 +583,9 @@ class CloneVmFrozen(msgspec.Struct, tag="clone-vm-frozen"):
         return {**self.oom.facts(), "exited": {k: v is not None for k, v in self.exit_after_kill_line_ms.items()}}
 
     def summary(self) -> list[str]:
-        fates = [f"{role} exited {ms:.1f} ms after the Killed line" if ms is not None else
-                 f"{role} was still there {EXIT_TIMEOUT_S:g} s after it" for role, ms in self.exit_after_kill_line_ms.items()]
+        fates = [f"{role} exited {ms:.1f} ms after the Killed line" if ms is not None
+                 else f"{role} was still there {EXIT_TIMEOUT_S:g} s after it"
+                 for role, ms in self.exit_after_kill_line_ms.items()]
         return [
             f"lab-victim shares its mm with lab-sibling (clone(CLONE_VM) without CLONE_THREAD); only the sibling is "
             f"v1-frozen (states {''.join(self.sibling_states_frozen)}). lab-trigger keeps allocating in the same "
@@ -617,7 +620,7 @@ class CloneVmFrozenExperiment:
             try:
                 s.groups.freeze()
                 states = thread_states(sibling)
-                _, line, t_kill = _pressure(s, self.trigger_mib)
+                line, t_kill = _pressure(s, self.trigger_mib)
                 exits = {role: _exit_after(fd, t_kill) if line is not None else None
                          for role, fd in (("victim", victim.pidfd), ("sibling", sibling_fd))}
             finally:
@@ -672,8 +675,9 @@ class DStateExperiment:
         return (
             "kernel-model.md S5 as far as it can be made safely: the thread of a 35 MiB process that holds a "
             "robust mutex waits in vfork() for a child that never execs (state D, but killable: nothing here can "
-            "make an unkillable D state and release it). Another process waits for the mutex, a third fills the 64 MiB memcg: does "
-            "the OOM kill wake the D-state holder, the waiter get EOWNERDEAD, the vfork child die too?"
+            "make an unkillable D state and release it). Another process waits for the mutex, a third fills the "
+            "64 MiB memcg: does the OOM kill wake the D-state holder, the waiter get EOWNERDEAD, the vfork child "
+            "die too?"
         )
 
     def run(self) -> DState:
@@ -688,7 +692,7 @@ class DStateExperiment:
             states, child_states = thread_states(holder.pid), thread_states(child)
             child_fd = os.pidfd_open(child)
             try:
-                _, line, t_kill = _pressure(s, self.trigger_mib)
+                line, t_kill = _pressure(s, self.trigger_mib)
                 exit_s = holder.wait_exit(EXIT_TIMEOUT_S) if line is not None else None
                 child_exit = _exit_after(child_fd, t_kill) if line is not None else None
             finally:

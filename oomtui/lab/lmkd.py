@@ -77,7 +77,8 @@ class LmkdRace(msgspec.Struct, tag="lmkd-race"):
                "side (the race depends on the machine's load, which the model does not know)."]
         for name, c in self.configs.items():
             out.append(f"{name}: the waiter hung in {c.hung}/{c.trials}; process_mrelease returned -ESRCH in "
-                       f"{c.esrch}/{c.trials}, 0 in {c.mrelease_ok}/{c.trials}; a hang with -ESRCH: {c.hung_with_esrch}.")
+                       f"{c.esrch}/{c.trials}, 0 in {c.mrelease_ok}/{c.trials}; a hang with -ESRCH: "
+                       f"{c.hung_with_esrch}.")
         above = {c.mappings_above_head for c in self.configs.values()} - {None}
         if above:
             out.append(f"Mappings above the main thread's robust list head: {', '.join(map(str, sorted(above)))}.")

@@ -352,6 +352,11 @@ _SHM = '\n[[shm]]\nname = "mutex"\nsize = "4 KiB"\ncgroup = "/lab"\n'
 PRESSURE_END_S = TRIGGER_MS / 1000 + 1 + EXIT_TIMEOUT_S
 
 
+def _sharer(pid: int, comm: str, cgroup: str) -> str:
+    """A process cloned by pid 100 with CLONE_VM (no memory of its own: it maps pid 100's mm)."""
+    return f'\n[[processes]]\npid = {pid}\ncomm = "{comm}"\ncgroup = "{cgroup}"\nparent = 100\nshares_mm_with = 100\n'
+
+
 def _trigger(mib: int) -> str:
     return _process(300, "lab-trigger", "/lab", alloc_mib=mib, alloc_start_ms=TRIGGER_MS)
 
@@ -466,7 +471,7 @@ def clone_vm_frozen_scene() -> str:
             4096, e.limit_mib, PRESSURE_END_S, frozen=True,
         )
         + _process(100, "lab-victim", "/lab", anon_mib=PY_ANON_MIB + e.victim_mib)
-        + '\n[[processes]]\npid = 150\ncomm = "lab-sibling"\ncgroup = "/lab/frozen"\nparent = 100\nshares_mm_with = 100\n'
+        + _sharer(150, "lab-sibling", "/lab/frozen")
         + _trigger(e.trigger_mib)
         + _action(FREEZE_MS, "freeze", "freezer.state = FROZEN", cgroup="/lab/frozen")
     )
@@ -502,8 +507,7 @@ def d_state_scene() -> str:
         + _process(100, "lab-holder", "/lab", anon_mib=PY_ANON_MIB + e.holder_mib, extra=(
             '  [[processes.threads]]\n  tid = 100\n  [[processes.threads]]\n  tid = 101\n  state = "D"\n'
             '  d_for = "forever"\n  killable = true\n' + _SHM_VMA))
-        + '\n[[processes]]\npid = 150\ncomm = "lab-vfork"\ncgroup = "/lab"\nparent = 100\nshares_mm_with = 100\n'
-        + "in_vfork = true\n"
+        + _sharer(150, "lab-vfork", "/lab") + "in_vfork = true\n"
         + _process(200, "lab-waiter", "/lab", extra=_SHM_VMA)
         + _trigger(e.trigger_mib)
         + _futex(101, e.waiter_timeout_s)

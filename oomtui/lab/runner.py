@@ -18,10 +18,12 @@ ENTRY per experiment:
 whether the reaper acted); `facts` are its leaves, flattened, then, for the experiments that read
 OOM reports, one `dmesg.KIND` fact per kind of line: its format on each side (formats.py: values
 masked); lmkd-race adds one `race.PLACEMENT.COUNT` fact per count over its trials, each with its 95 %
-interval, agreeing within the model's interval widened for the machine's load (lmkd.py). `measured` is the full msgspec result of the real run (pids, timings, dmesg lines: its
-`dmesg.report` is every line of the OOM reports about the lab's children). The model side
-(lab/model.py) runs the same situation as a scene under the policy of the running kernel;
-`scenes` are its TOML files (one per trial), which `oomtui run` replays; `dmesg` its report lines.
+interval, agreeing within the model's interval widened for the machine's load (lmkd.py). `measured`
+is the full msgspec result of the real run (pids, timings, dmesg lines: its `dmesg.report` is every
+line of the OOM reports about the lab's children). The model side (lab/model.py) runs the same
+situation as a scene under the policy of the running kernel; `scenes` are its TOML files (one per
+trial or part; lmkd-race: one per placement, its counts in `details.counts`), which `oomtui run`
+replays; `dmesg` its report lines.
 
 Exit status: 0 every experiment ran and agrees, 1 a disagreement (or an experiment that failed),
 2 refused or a usage error (one line on stderr). A real run explains itself and asks y/N on a

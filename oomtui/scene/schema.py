@@ -80,7 +80,8 @@ class ProcessSpec(_S):
     shares_mm_with: Annotated[int | None, Meta(description="CLONE_VM without CLONE_THREAD: use this pid's mm")] = None
     init: Annotated[bool, Meta(description="global init (pid 1): never killed")] = False
     in_vfork: Annotated[bool, Meta(description=(
-        "a vfork() child that has not exec'd or exited (with shares_mm_with its parent): oom_badness() skips it"))] = False
+        "a vfork() child that has not exec'd or exited (with shares_mm_with its parent): "
+        "oom_badness() skips it"))] = False
     kthread: bool = False
     handles_sigterm: Annotated[bool, Meta(description="has a SIGTERM handler (SIGTERM is then not fatal)")] = True
     threads: list[ThreadSpec] = []
