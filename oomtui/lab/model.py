@@ -25,8 +25,10 @@ from typing import Any
 import msgspec
 
 from ..kernel.policy import kernel_of_release, policy_for_release
+from ..kernel.state import FROZEN, STOPPED_V2, Task
 from ..scene.load import loads
 from ..scene.sim import Outcome, Simulation
+from ..scene.trials import trial_seed
 from .experiments import (
     EXIT_TIMEOUT_S,
     REAPER_WINDOW_S,
@@ -83,6 +85,11 @@ def _exit_ms(sim: Simulation, pid: int | None) -> int | None:
         return None
     t = next((e.t for e in sim.k.events if isinstance(e, ev.ProcessExit) and e.pid == pid), None)
     return None if t is None else sim.k.ms(t)
+
+
+def _exited_within(exit_ms: int | None, since_ms: int | None) -> bool:
+    """Gone within EXIT_TIMEOUT_S of `since_ms`, as the real side waits for it."""
+    return exit_ms is not None and since_ms is not None and exit_ms - since_ms <= EXIT_TIMEOUT_S * 1000
 
 
 def _reaper_line(out: Outcome, tids: set[int]) -> bool:
@@ -177,7 +184,7 @@ def _oom_kill_run(sim, roles: dict[int, str], policy: str, kernel: str | None, t
     exit_ms = _exit_ms(sim, pid)
     outcome = {
         "victim_role": _role(roles, pid),
-        "victim_exited": exit_ms is not None and t_kill is not None and exit_ms - t_kill <= EXIT_TIMEOUT_S * 1000,
+        "victim_exited": _exited_within(exit_ms, t_kill),
         "reaper_acted": _reaper_line(_window(out, t_kill), _tids(sim, pid)),
     }
     details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(roles, k) for k in out.killed_pids()],
@@ -251,8 +258,6 @@ def _rss_kb(sim: Simulation, pid: int) -> int:
 
 
 def model_mrelease(policy: str, kernel: str | None = None, target_mib: int | None = None) -> ModelRun:
-    from ..kernel.state import FROZEN
-
     target_mib = target_mib or MreleaseExperiment.target_mib
     t = MRELEASE_TIMES
     text = mrelease_scene(target_mib)
@@ -429,28 +434,23 @@ def v2_kill_scene() -> str:
     )
 
 
-def proc_letters(sim: Simulation, pid: int) -> str:
-    """The /proc state letters a model process's threads show, as the real side reads them (sorted, once
-    each): a v1-frozen task reads D (the lab's 6.18 runs), a v2-frozen one S (do_freezer_trap() sleeps
-    TASK_INTERRUPTIBLE)."""
-    from ..kernel.state import FROZEN, STOPPED_V2
-
-    proc = {FROZEN: "D", STOPPED_V2: "S"}
-    return "".join(sorted({proc.get(t.state, t.letter) for t in sim.k.pids[pid].threads if t.alive}))
+def proc_letter(t: Task) -> str:
+    """The state letter /proc shows for a model thread, as the real side reads it: a v1-frozen task reads D
+    (the lab's 6.18 runs), a v2-frozen one S (do_freezer_trap() sleeps TASK_INTERRUPTIBLE)."""
+    return {FROZEN: "D", STOPPED_V2: "S"}.get(t.state, t.letter)
 
 
 def model_v2_frozen(policy: str, kernel: str | None = None) -> ModelRun:
     text = v2_frozen_scene()
     sim = _sim(text, "lab v2-frozen", policy, kernel)
     _at(sim, TRIGGER_MS - 1)
-    states = proc_letters(sim, 100)
+    states = "".join(sorted({proc_letter(t) for t in sim.k.pids[100].threads}))  # as the real side: once each
     run = _oom_kill_run(sim, V2_ROLES, policy, kernel, text)
     kill_text = v2_kill_scene()
     ksim = _sim(kill_text, "lab v2-frozen (cgroup.kill)", policy, kernel)
     out = ksim.run()
     exit_ms = _exit_ms(ksim, 100)
-    run.outcome = {"states_frozen": states, **run.outcome,
-                   "cgroup_kill_exited": exit_ms is not None and exit_ms - KILL_MS <= EXIT_TIMEOUT_S * 1000}
+    run.outcome = {"states_frozen": states, **run.outcome, "cgroup_kill_exited": _exited_within(exit_ms, KILL_MS)}
     run.details["cgroup_kill_exit_ms"] = exit_ms
     run.scenes.append(kill_text)
     run.simulated.append(out)
@@ -483,8 +483,7 @@ def model_clone_vm_frozen(policy: str, kernel: str | None = None) -> ModelRun:
     run = _oom_kill_run(sim, CLONE_VM_ROLES, policy, kernel, text)
     t_kill = run.details["kill_ms"]
     exits = {role: _exit_ms(sim, pid) for pid, role in CLONE_VM_ROLES.items() if role != "trigger"}
-    run.outcome["exited"] = {role: ms is not None and t_kill is not None and ms - t_kill <= EXIT_TIMEOUT_S * 1000
-                             for role, ms in exits.items()}
+    run.outcome["exited"] = {role: _exited_within(ms, t_kill) for role, ms in exits.items()}
     run.details["exit_ms_by_role"] = exits
     return run
 
@@ -518,14 +517,12 @@ def model_d_state(policy: str, kernel: str | None = None) -> ModelRun:
     text = d_state_scene()
     sim = _sim(text, "lab d-state", policy, kernel)
     _at(sim, TRIGGER_MS - 1)
-    holder = "".join(t.letter for t in sim.k.pids[100].threads)
+    holder = "".join(proc_letter(t) for t in sim.k.pids[100].threads)
     run = _oom_kill_run(sim, D_STATE_ROLES, policy, kernel, text)
     t_kill = run.details["kill_ms"]
     child_exit = _exit_ms(sim, 150)
     raw = run.simulated[0].waiter(200).outcome
-    run.outcome = {"holder_state": holder, **run.outcome,
-                   "vfork_child_exited": child_exit is not None and t_kill is not None
-                   and child_exit - t_kill <= EXIT_TIMEOUT_S * 1000,
+    run.outcome = {"holder_state": holder, **run.outcome, "vfork_child_exited": _exited_within(child_exit, t_kill),
                    "waiter_fate": waiter_fate(raw, True)}
     run.details["waiter_raw"] = {"waiter": raw}
     return run
@@ -601,8 +598,6 @@ pid = 100
 def model_lmkd_race(policy: str, kernel: str | None = None, trials: int = MODEL_TRIALS) -> ModelRun:
     """Race trials of each placement, counted jointly (hung and -ESRCH in the same trial), which the
     marginal shares of scene/trials.py cannot say."""
-    from ..scene.trials import trial_seed
-
     counts, joint, scenes, simulated = {}, 0, [], []
     for name, (placement, holder, delay_us) in LMKD_CONFIGS.items():
         text = lmkd_race_scene(placement, holder, delay_us)

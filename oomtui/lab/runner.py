@@ -183,8 +183,7 @@ def _plan(names: list[str], stale: list[Path]) -> str:
     lines.append(textwrap.fill(
         f"Each runs in cgroups of its own (/sys/fs/cgroup/{{memory,freezer}}/{prefix}NAME{v2}) that hold only "
         "the lab's own child processes (and those they clone), which it freezes, SIGKILLs and lets the OOM killer "
-        "kill; their "
-        "memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
+        "kill; their memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
         "interrupted or is killed (a watchdog process), its groups and children are removed.", width,
         break_on_hyphens=False))
     if stale:
