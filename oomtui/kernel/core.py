@@ -16,7 +16,7 @@ from . import events as ev
 from .dmesg import stamp
 from .policy import Policy
 from .state import (
-    DISK, EXITING, FROZEN, MMF_MULTIPROCESS, RUNNING, SLEEPING, STOPPED_V2,
+    DISK, MMF_MULTIPROCESS, RUNNING, SLEEPING,
     Allocation, Cgroup, Futex, MmStruct, Process, ShmObject, Task, Vma, Waiter,
     FUTEX_WAITERS,
 )

@@ -13,7 +13,7 @@ from .state import (
 )
 
 if TYPE_CHECKING:
-    from .core import Kernel, ZapJob
+    from .core import Kernel
 
 
 def send_signal(k: "Kernel", p: Process, sig: str, reason: str) -> None:

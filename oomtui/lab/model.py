@@ -304,7 +304,7 @@ def robust_futex_scene(mrelease_first: bool) -> str:
         + '\n[[shm]]\nname = "mutex"\nsize = "4 KiB"\ncgroup = "/lab"\n'
         + _process(100, "lab-owner", "/lab/frozen", extra=shm)
         + _process(200, "lab-waiter", "/lab", extra=shm)
-        + f'\n[[futexes]]\nname = "M"\nshm = "mutex"\nowner = 100\n'
+        + '\n[[futexes]]\nname = "M"\nshm = "mutex"\nowner = 100\n'
         + f'waiters = [{{ tid = 200, timeout = "{e.waiter_timeout_s:g}s" }}]\n'
         + _action(t["freeze_kill"], "freeze", "freezer.state = FROZEN", cgroup="/lab/frozen")
         + _action(t["freeze_kill"], "kill", "kill(2) SIGKILL: stays frozen", pid=100)
