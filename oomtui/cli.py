@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from . import __version__
+from .output import SCHEMA_HELP, SCHEMAS
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -229,7 +230,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("files", nargs="+", metavar="FILE", help="scene files (or built-in ids)")
     s.set_defaults(func=_cmd_check)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of scene files")
+    s = sub.add_parser("schema", help="print the JSON Schema of scene files or of a --json output")
+    s.add_argument("name", nargs="?", default="scene", choices=list(SCHEMAS), metavar="NAME",
+                   help="; ".join(f"{n}: {h}" for n, h in SCHEMA_HELP.items()))
     s.set_defaults(func=_cmd_schema)
 
     s = sub.add_parser("scenes", help="list the built-in scenes")

@@ -36,6 +36,7 @@ from ..errors import UserError
 from ..kernel.oom_badness import oom_badness, proc_oom_score
 from ..kernel.policy import kernel_of_release, policy_for_release
 from ..kernel.version import KernelVersion
+from ..output import dumps
 from .scene_text import STACK_PAGES, TLS_PAGES, AnonFit, fit_anon, toml_str
 
 TOLERANCE_POINTS = 1
@@ -269,7 +270,7 @@ def main(args: argparse.Namespace) -> int:
     totals = read_totals()
     result = check_scores(read_processes(), totals, version)
     if args.json:
-        print(msgspec.json.encode(result).decode())
+        print(dumps(result))
     else:
         _print(result, totals)
     return 1 if result.mismatches else 0

@@ -1,7 +1,7 @@
 """`oomtui lab`: run the experiments on this machine's kernel and on the kernel model, side by side.
 
-JSON (`--json`, nothing else on stdout) is `{"kernel": RELEASE, "experiments": [ENTRY, ...]}` with one
-ENTRY per experiment:
+JSON (`--json`, nothing else on stdout; described by lab/output.py for `oomtui schema lab`) is
+`{"format_version": 1, "kernel": RELEASE, "experiments": [ENTRY, ...]}` with one ENTRY per experiment:
 
     {"name": "mrelease",
      "real":  {"outcome": {...}, "measured": {...}} | null,   # null if the run failed (or model only)
@@ -49,6 +49,7 @@ import msgspec
 
 from ..errors import UserError
 from ..kernel.version import KernelVersion
+from ..output import dumps
 from . import watchdog
 from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups, unified_root
 from .experiments import EXPERIMENTS
@@ -161,8 +162,7 @@ def main(args: argparse.Namespace) -> int:
 def _report(entries: list[dict[str, Any]], as_json: bool) -> int:
     results = [e.pop("_result", None) for e in entries]
     if as_json:
-        doc = {"kernel": os.uname().release, "experiments": entries}
-        sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
+        sys.stdout.write(dumps({"kernel": os.uname().release, "experiments": entries}) + "\n")
     else:
         _print_results(entries, results)
     failed = any(e["error"] for e in entries) or any(e["agree"] is False for e in entries)

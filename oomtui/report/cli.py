@@ -12,6 +12,7 @@ import msgspec
 from ..errors import UserError
 from ..kernel.core import KernelError
 from ..kernel.policy import POLICIES
+from ..output import dumps
 from ..scene.load import builtin_ids, load_playable, load_scene
 from ..scene.goals import Result, evaluate
 from ..scene.sim import Outcome, Simulation
@@ -47,7 +48,8 @@ def _run(sim: Simulation, until: int | None, dmesg: bool = True) -> Outcome:
 
 
 def _json(obj) -> None:
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(obj).decode(), indent=2) + "\n")
+    """A command's --json document, indented for reading."""
+    sys.stdout.write(dumps(obj, indent=2) + "\n")
 
 
 _EMPTY_DMESG = '\n  "dmesg": [],\n'  # a top-level key: a newline inside a JSON string is escaped
@@ -58,7 +60,7 @@ def _json_dmesg(report: RunReport, lines: Iterable[str]) -> None:
     """_json(report) with `lines` as its dmesg, byte for byte, written as it is made: an OOM storm of
     100 000 processes prints millions of lines, and the whole text three times over (encoded, decoded,
     indented) needed more than a GiB."""
-    head, sep, tail = msgspec.json.format(msgspec.json.encode(report).decode(), indent=2).partition(_EMPTY_DMESG)
+    head, sep, tail = dumps(report, indent=2).partition(_EMPTY_DMESG)
     assert sep and not report.dmesg, "the report's own dmesg is empty, printed from `lines`"
     write, encode, it = sys.stdout.write, msgspec.json.encode, iter(lines)
     write(head)
@@ -364,9 +366,10 @@ def check_main(args: argparse.Namespace) -> int:
 
 
 def schema_main(args: argparse.Namespace) -> int:
-    from ..scene.schema import json_schema
+    from ..output import json_schema
 
-    _json(json_schema())
+    # a schema is no --json document: printed as is, without format_version
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(json_schema(args.name)).decode(), indent=2) + "\n")
     return 0
 
 

@@ -1,6 +1,6 @@
 """The scene file format (TOML), as msgspec structs. Unknown keys are rejected.
 
-`oomtui schema` prints the JSON Schema generated from these structs.
+`oomtui schema` prints the JSON Schema generated from these structs (oomtui/output.py).
 """
 
 
@@ -228,7 +228,3 @@ class Scene(_S):
     walkthrough: Annotated[list[StepSpec], Meta(description="autoplay: oomtui play SCENE --autoplay")] = []
     sidesteps: Annotated[list[SidestepSpec], Meta(description=(
         "player moves that would win without the lesson: refused, or applied with the win forfeited"))] = []
-
-
-def json_schema() -> dict:
-    return msgspec.json.schema(Scene)

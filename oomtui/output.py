@@ -1,0 +1,60 @@
+"""The JSON documents oomtui prints, and their JSON Schemas (`oomtui schema NAME`).
+
+Every document printed with --json carries `format_version` (dumps() puts FORMAT_VERSION first): it goes
+up when a field changes meaning or goes away, so a script can refuse what it does not know; a new field does
+not raise it. `explain --json` streams its reports and keeps a version of its own (ExplainOutput).
+cli.py imports this module to build its parser, so msgspec and the outputs' modules load only when used.
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = 1
+
+# `oomtui schema NAME`: the type each document decodes as ("module:Struct"); scene files are input, not output,
+# so theirs is the only schema without format_version.
+SCHEMAS = {
+    "scene": "oomtui.scene.schema:Scene",
+    "run": "oomtui.report.cli:RunReport",
+    "compare": "oomtui.report.cli:Comparison",
+    "explain": "oomtui.importers.explain:ExplainOutput",
+    "lab": "oomtui.lab.output:LabOutput",
+    "check-scores": "oomtui.importers.snapshot:ScoreCheck",
+}
+SCHEMA_HELP = {
+    "scene": "scene files (the default)",
+    "run": "run --json",
+    "compare": "compare --json",
+    "explain": "explain --json",
+    "lab": "lab --json",
+    "check-scores": "snapshot --check-scores --json",
+}
+
+
+def dumps(obj: object, indent: int = 0) -> str:
+    """obj (a msgspec Struct or a dict of builtins) as one JSON document, format_version first."""
+    import msgspec
+
+    text = msgspec.json.encode({"format_version": FORMAT_VERSION, **msgspec.to_builtins(obj)}).decode()
+    return msgspec.json.format(text, indent=indent) if indent else text
+
+
+def document_type(name: str) -> type:
+    """The type a printed document decodes as: the output's Struct plus its format_version."""
+    import importlib
+    from typing import Annotated, Literal
+
+    import msgspec
+
+    module, _, attr = SCHEMAS[name].partition(":")
+    t = getattr(importlib.import_module(module), attr)
+    if name == "scene" or "format_version" in t.__struct_fields__:
+        return t  # scene files carry none; explain counts its own versions (importers/explain.py)
+    version = Annotated[Literal[FORMAT_VERSION], msgspec.Meta(description="raised when a field changes meaning or goes away")]
+    return msgspec.defstruct(t.__name__, [("format_version", version)], bases=(t,), kw_only=True,
+                             module=t.__module__, namespace={"__doc__": t.__doc__})
+
+
+def json_schema(name: str) -> dict:
+    import msgspec
+
+    return msgspec.json.schema(document_type(name))
