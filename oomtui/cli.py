@@ -36,6 +36,20 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return schema_main(args)
 
 
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from .completion import SHELLS
+
+    sys.stdout.write(SHELLS[args.shell](build_parser()))
+    return 0
+
+
+def _cmd_man(args: argparse.Namespace) -> int:
+    from .manpage import manpage
+
+    sys.stdout.write(manpage(build_parser()))
+    return 0
+
+
 def _cmd_scenes(args: argparse.Namespace) -> int:
     from .report.cli import scenes_main
 
@@ -289,6 +303,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="lmkd-race: trials per placement on the real kernel (default 200)")
     s.add_argument("--cleanup", action="store_true", help="remove the cgroups and processes of lab runs that are gone")
     s.set_defaults(func=_cmd_lab)
+
+    s = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)")
+    s.add_argument("shell", choices=["bash", "zsh", "fish"], metavar="SHELL",
+                   help='bash: eval "$(oomtui completion bash)"; zsh: save as _oomtui in your $fpath; '
+                        "fish: save as ~/.config/fish/completions/oomtui.fish")
+    s.set_defaults(func=_cmd_completion)
+
+    s = sub.add_parser("man", help="print the manual page (roff): oomtui man | man -l -")
+    s.set_defaults(func=_cmd_man)
     return p
 
 
