@@ -51,7 +51,7 @@ def _cmd_man(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenes(args: argparse.Namespace) -> int:
-    from .report.cli import scenes_main
+    from .scene.builtin import scenes_main
 
     return scenes_main(args)
 

@@ -1,4 +1,4 @@
-"""Headless subcommands: run, compare, check, schema, scenes, policies."""
+"""Headless subcommands: run, compare, check, schema, policies."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..kernel.core import KernelError
 from ..kernel.policy import POLICIES
 from ..output import dumps
-from ..scene.load import builtin_ids, load_playable, load_scene
+from ..scene.load import load_playable, load_scene
 from ..scene.goals import Result, evaluate
 from ..scene.sim import Outcome, Simulation
 from ..scene.trials import MAX_TRIALS, Distribution, distribution_groups, distribution_lines, run_trials
@@ -370,14 +370,6 @@ def schema_main(args: argparse.Namespace) -> int:
 
     # a schema is no --json document: printed as is, without format_version
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(json_schema(args.name)).decode(), indent=2) + "\n")
-    return 0
-
-
-def scenes_main(args: argparse.Namespace) -> int:
-    ids = builtin_ids()
-    width = max(map(len, ids), default=0)
-    for sid in ids:
-        print(f"{sid:<{width}}  {load_scene(sid).scene.title}")
     return 0
 
 

@@ -1,5 +1,5 @@
 """Load scene files with errors in the file's own words: file, key path, line, what was expected,
-and the nearest valid key for a typo. Built-in scenes ship inside the package (oomtui/scenes)."""
+and the nearest valid key for a typo. Built-in scenes: scene/builtin.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..errors import FileError, UserError
 from ..gc_pause import gc_paused
 from ..text import SEPARATORS_AND_OVERRIDES, visible
 from . import plain_toml
+from .builtin import builtin_ids, builtin_text
 from .schema import ProcessSpec, Scene
 
 
@@ -25,26 +26,6 @@ DEFAULT_SCENE = "first-oom"
 
 class SceneError(FileError):
     """An error in a scene file."""
-
-
-def builtin_dir() -> Path:
-    """The built-in scenes: inside the package where the wheel puts them, else a source checkout's
-    scenes/ (an editable install). Plain paths: importlib.resources (and zipfile) cost start-up time."""
-    here = Path(__file__).resolve().parents[1] / "scenes"
-    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "scenes"
-
-
-def builtin_ids() -> list[str]:
-    d = builtin_dir()
-    names = [p.name for p in d.glob("*.toml")] if d.is_dir() else []
-    return sorted(n[:-5] for n in names)
-
-
-def _builtin_text(scene_id: str) -> str | None:
-    try:
-        return (builtin_dir() / f"{scene_id}.toml").read_text(encoding="utf-8")
-    except OSError:
-        return None
 
 
 def is_path(ref: str) -> bool:
@@ -66,7 +47,7 @@ def resolve(ref: str) -> tuple[str, str]:
             raise UserError(f"{shown}: is a directory, expected a scene file (.toml)") from None
         except (OSError, UnicodeDecodeError) as e:
             raise UserError(f"{shown}: cannot read: {visible(str(e))}") from None
-    text = _builtin_text(ref)
+    text = builtin_text(ref)
     if text is None:
         ids = builtin_ids()
         hint = difflib.get_close_matches(ref, ids, n=1)
