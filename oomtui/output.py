@@ -58,3 +58,10 @@ def json_schema(name: str) -> dict:
     import msgspec
 
     return msgspec.json.schema(document_type(name))
+
+
+def schema_text(name: str) -> str:
+    """What `oomtui schema NAME` prints: the schema, indented (no --json document: no format_version)."""
+    import msgspec
+
+    return msgspec.json.format(msgspec.json.encode(json_schema(name)).decode(), indent=2) + "\n"

@@ -236,4 +236,4 @@ def test_overwrite_replaces_the_file(tmp_path, capsys):
     out = tmp_path / "exists.toml"
     out.write_text("old")
     assert main(["import", str(REPORT), "-o", str(out), "--overwrite"]) == 0
-    assert out.read_text(encoding="utf-8").startswith("# imported by oomtui import")
+    assert out.read_text(encoding="utf-8").startswith("#:schema ./oomtui-scene.schema.json\n# imported by oomtui import")

@@ -1,9 +1,34 @@
-"""What the scene writers (`oomtui import`, `oomtui snapshot`) share: TOML strings, and how a process's
-measured anon pages fit the memory the scene builder gives every process by itself."""
+"""What the scene writers (`oomtui import`, `oomtui snapshot`) share: the schema line, TOML strings, and
+how a process's measured anon pages fit the memory the scene builder gives every process by itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
+
+from ..errors import UserError
+
+# A header directive of taplo (and of even-better-toml, VS Code's TOML extension, built on it): the scene's JSON
+# Schema, for completion and checks as it is edited. The path is relative to the scene, so the writers put the
+# schema file beside it; `oomtui schema` prints the same.
+SCHEMA_FILE = "oomtui-scene.schema.json"
+SCHEMA_DIRECTIVE = f"#:schema ./{SCHEMA_FILE}"
+
+
+def write_schema_beside(scene: Path) -> str | None:
+    """Put the schema that the directive names next to a scene file, unless it is there already. Returns
+    the line that tells the user so, or None."""
+    from ..output import schema_text
+
+    path = scene.parent / SCHEMA_FILE
+    text = schema_text("scene")
+    try:
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return None
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{path}: cannot write the scene's schema: {e.strerror or e}") from None
+    return f"wrote {path}: the JSON Schema that the scene's #:schema line names, for editors (taplo)"
 
 # oomtui/scene/build.py _stacks(): every thread gets a stack with ThreadSpec.stack_rss (64 KiB) resident,
 # and the leader a 16 KiB static TLS block, all anonymous memory on top of the process's `rss`.

@@ -37,7 +37,7 @@ from ..kernel.oom_badness import oom_badness, proc_oom_score
 from ..kernel.policy import kernel_of_release, policy_for_release
 from ..kernel.version import KernelVersion
 from ..output import dumps
-from .scene_text import STACK_PAGES, TLS_PAGES, AnonFit, fit_anon, toml_str
+from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, AnonFit, fit_anon, toml_str, write_schema_beside
 
 TOLERANCE_POINTS = 1
 PF_KTHREAD = 0x00200000  # include/linux/sched.h
@@ -262,7 +262,10 @@ def main(args: argparse.Namespace) -> int:
                 Path(args.output).write_text(text, encoding="utf-8")
             except OSError as e:
                 raise UserError(f"{args.output}: cannot write: {e.strerror or e}") from None
+            schema_note = write_schema_beside(Path(args.output))
             print(f"wrote {args.output}: `oomtui run {args.output}` replays a sysrq-f on it", file=sys.stderr)
+            if schema_note:
+                print(schema_note, file=sys.stderr)
         else:
             sys.stdout.write(text)
         return 0
@@ -433,6 +436,7 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
                       for sp in ordered if sp.info.counters)
     used_kb = meminfo["MemTotal"] - meminfo.get("MemAvailable", meminfo.get("MemFree", 0))
     lines = [
+        SCHEMA_DIRECTIVE,
         f"title = {toml_str(f'Snapshot of {host} at {when}')}",
         'story = """',
         f"The processes of {host} (Linux {release}) as /proc showed them at {when}: "

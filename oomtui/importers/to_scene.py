@@ -23,7 +23,7 @@ from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .facts import find_row, infer_constraint, infer_era, infer_page_size, pgtables_bytes, total_pages
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, parse_reports, read_input
-from .scene_text import STACK_PAGES, TLS_PAGES, fit_anon, toml_str
+from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
 SCENE_PAGE = 4096
 OOM_AT = "1s"
@@ -410,7 +410,7 @@ def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: st
     name = Path(file_label).name if file_label != "<stdin>" else file_label
     title, story, caption = _words(r, facts, plan, report_time(text.splitlines(), r), name, index, count)
 
-    out: list[str] = []
+    out: list[str] = [SCHEMA_DIRECTIVE]
     out.append(f"# imported by oomtui import from {_comment_safe(name)}, report {index} of {count}")
     out.append(f"# lines {r.first_line}-{r.last_line}; totalpages {tp} ({_comment_safe(tp_source)}) in "
                f"{facts.page_bytes // 1024} KiB pages")  # fmt: skip
@@ -502,7 +502,10 @@ def main(args) -> int:
                 f.write(imported.text)
         except OSError as e:
             raise UserError(f"{out}: cannot write the scene: {e.strerror or e}") from None
+        schema_note = write_schema_beside(out)
         print(f"wrote {out}: {imported.processes} processes, {victim}; try: oomtui play {out}")
+        if schema_note:
+            print(schema_note)
     for n in imported.notes:
         if n.startswith("the parser: "):
             print(f"oomtui: warning: {n[len('the parser: '):]}", file=sys.stderr)

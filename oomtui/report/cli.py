@@ -366,10 +366,9 @@ def check_main(args: argparse.Namespace) -> int:
 
 
 def schema_main(args: argparse.Namespace) -> int:
-    from ..output import json_schema
+    from ..output import schema_text
 
-    # a schema is no --json document: printed as is, without format_version
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(json_schema(args.name)).decode(), indent=2) + "\n")
+    sys.stdout.write(schema_text(args.name))
     return 0
 
 

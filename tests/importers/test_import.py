@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 import tomllib
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from oomtui.cli import main as cli_main
@@ -155,7 +157,8 @@ def test_synthetic_memcg_report() -> None:
 def test_scene_fields_from_the_dump() -> None:
     imp = import_report(GLOBAL_REPORT, "global.log")
     scene = parse_scene(imp.text)
-    assert imp.text.startswith("# imported by oomtui import from global.log, report 1 of 1\n")
+    assert imp.text.startswith("#:schema ./oomtui-scene.schema.json\n"
+                               "# imported by oomtui import from global.log, report 1 of 1\n")
     assert scene.policy == "linux-6.18" and scene.kernel == "6.20" and scene.hz == 250 and scene.duration == "4s"
     assert parse_pages(scene.ram) == 29000 and parse_pages(scene.swap) == 10000
     init, odd, big = scene.processes
@@ -285,8 +288,14 @@ def test_cli_success_message(tmp_path: Path, capsys) -> None:
     out_path.write_text("old", encoding="utf-8")  # an existing file is replaced with --overwrite
     rc, out, err = _cli(["import", str(src), "-o", str(out_path), "--overwrite"], capsys)
     assert rc == 0 and err == ""
-    assert out == f"wrote {out_path}: 3 processes, victim 400 (bigjob); try: oomtui play {out_path}\n"
+    schema = tmp_path / "oomtui-scene.schema.json"
+    assert out == (f"wrote {out_path}: 3 processes, victim 400 (bigjob); try: oomtui play {out_path}\n"
+                   f"wrote {schema}: the JSON Schema that the scene's #:schema line names, for editors (taplo)\n")
     assert load_scene(str(out_path)).scene.processes[2].comm == "bigjob"
+    # the scene's editor (taplo) finds the schema beside it and the scene passes it; a second scene reuses it
+    jsonschema.validate(tomllib.loads(out_path.read_text()), json.loads(schema.read_text()))
+    rc, out, _ = _cli(["import", str(src), "-o", str(tmp_path / "again.toml")], capsys)
+    assert rc == 0 and out.count("wrote ") == 1
 
 
 def test_explain_shows_an_escape_sequence_in_a_comm_escaped(tmp_path: Path) -> None:

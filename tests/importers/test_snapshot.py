@@ -264,6 +264,8 @@ def test_cli_snapshot_to_file_then_check(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and f"wrote {out}" in proc.stderr
+    assert out.read_text().startswith("#:schema ./oomtui-scene.schema.json\n")  # taplo's header directive
+    assert json.loads((tmp_path / "oomtui-scene.schema.json").read_text())["$ref"] == "#/$defs/Scene"
     check = subprocess.run([sys.executable, "-m", "oomtui.cli", "check", str(out)],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
