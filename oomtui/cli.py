@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from . import __version__
+from .completion import SHELLS
 from .output import SCHEMA_HELP, SCHEMAS
 
 
@@ -31,9 +32,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from .report.cli import schema_main
+    from .output import schema_text
 
-    return schema_main(args)
+    sys.stdout.write(schema_text(args.name))
+    return 0
 
 
 def _cmd_completion(args: argparse.Namespace) -> int:
@@ -305,7 +307,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_lab)
 
     s = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)")
-    s.add_argument("shell", choices=["bash", "zsh", "fish"], metavar="SHELL",
+    s.add_argument("shell", choices=list(SHELLS), metavar="SHELL",
                    help='bash: eval "$(oomtui completion bash)"; zsh: save as _oomtui in your $fpath; '
                         "fish: save as ~/.config/fish/completions/oomtui.fish")
     s.set_defaults(func=_cmd_completion)

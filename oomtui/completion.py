@@ -1,5 +1,6 @@
 """`oomtui completion bash|zsh|fish`: shell completion scripts read from the one argument parser (cli.py),
-so a new subcommand or option completes without anyone editing a list. manpage.py reads it the same way."""
+so a new subcommand or option completes without anyone editing a list. manpage.py reads it the same way.
+cli.py imports this module for SHELLS: it imports nothing but argparse."""
 
 from __future__ import annotations
 

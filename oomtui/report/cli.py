@@ -1,4 +1,4 @@
-"""Headless subcommands: run, compare, check, schema, policies."""
+"""Headless subcommands: run, compare, check, policies."""
 
 from __future__ import annotations
 
@@ -363,13 +363,6 @@ def check_main(args: argparse.Namespace) -> int:
             continue
         print(f"ok {ls.name}: {ls.scene.title}")
     return 2 if failed else 0
-
-
-def schema_main(args: argparse.Namespace) -> int:
-    from ..output import schema_text
-
-    sys.stdout.write(schema_text(args.name))
-    return 0
 
 
 def policies_main(args: argparse.Namespace) -> int:
