@@ -10,7 +10,7 @@ import sys
 
 from . import __version__
 from .completion import SHELLS
-from .output import SCHEMA_HELP, SCHEMAS
+from .output import SCHEMAS
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -248,7 +248,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     s = sub.add_parser("schema", help="print the JSON Schema of scene files or of a --json output")
     s.add_argument("name", nargs="?", default="scene", choices=list(SCHEMAS), metavar="NAME",
-                   help="; ".join(f"{n}: {h}" for n, h in SCHEMA_HELP.items()))
+                   help="; ".join(f"{n}: {what}" for n, (_, what) in SCHEMAS.items()))
     s.set_defaults(func=_cmd_schema)
 
     s = sub.add_parser("scenes", help="list the built-in scenes")

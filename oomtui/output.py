@@ -10,23 +10,15 @@ from __future__ import annotations
 
 FORMAT_VERSION = 1
 
-# `oomtui schema NAME`: the type each document decodes as ("module:Struct"); scene files are input, not output,
-# so theirs is the only schema without format_version.
+# `oomtui schema NAME`: the type each document decodes as ("module:Struct") and what prints it. Scene files are
+# input, not output: theirs is the only schema without format_version.
 SCHEMAS = {
-    "scene": "oomtui.scene.schema:Scene",
-    "run": "oomtui.report.cli:RunReport",
-    "compare": "oomtui.report.cli:Comparison",
-    "explain": "oomtui.importers.explain:ExplainOutput",
-    "lab": "oomtui.lab.output:LabOutput",
-    "check-scores": "oomtui.importers.snapshot:ScoreCheck",
-}
-SCHEMA_HELP = {
-    "scene": "scene files (the default)",
-    "run": "run --json",
-    "compare": "compare --json",
-    "explain": "explain --json",
-    "lab": "lab --json",
-    "check-scores": "snapshot --check-scores --json",
+    "scene": ("oomtui.scene.schema:Scene", "scene files (the default)"),
+    "run": ("oomtui.report.cli:RunReport", "run --json"),
+    "compare": ("oomtui.report.cli:Comparison", "compare --json"),
+    "explain": ("oomtui.importers.explain:ExplainOutput", "explain --json"),
+    "lab": ("oomtui.lab.output:LabOutput", "lab --json"),
+    "check-scores": ("oomtui.importers.snapshot:ScoreCheck", "snapshot --check-scores --json"),
 }
 
 
@@ -45,7 +37,7 @@ def document_type(name: str) -> type:
 
     import msgspec
 
-    module, _, attr = SCHEMAS[name].partition(":")
+    module, _, attr = SCHEMAS[name][0].partition(":")
     t = getattr(importlib.import_module(module), attr)
     if name == "scene" or "format_version" in t.__struct_fields__:
         return t  # scene files carry none; explain counts its own versions (importers/explain.py)
