@@ -5,16 +5,14 @@ cli.py imports this module for SHELLS: it imports nothing but argparse."""
 from __future__ import annotations
 
 import argparse
-from typing import NamedTuple
+from collections import namedtuple  # not typing.NamedTuple: importing typing would slow every start
 
 
-class Arg(NamedTuple):
-    flags: list[str]  # ["-o", "--output"]; [] for a positional
-    metavar: str | None  # None: an option that takes no value
-    help: str
-    choices: list[str] | None
-    required: bool
-    repeats: bool  # nargs "+" or "*"
+class Arg(namedtuple("Arg", "flags metavar help choices required repeats")):
+    """flags: ["-o", "--output"], [] for a positional; metavar: None for an option that takes no value;
+    choices: None or a list; repeats: nargs "+" or "*"."""
+
+    __slots__ = ()
 
     @property
     def is_path(self) -> bool:
@@ -23,10 +21,10 @@ class Arg(NamedTuple):
         return "FILE" in m or m.startswith("SCENE")
 
 
-class Command(NamedTuple):
-    name: str
-    help: str
-    args: list[Arg]  # options first, then positionals, in the parser's order
+class Command(namedtuple("Command", "name help args")):
+    """args: options first, then positionals, each in the parser's order."""
+
+    __slots__ = ()
 
     @property
     def options(self) -> list[Arg]:
