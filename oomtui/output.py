@@ -14,8 +14,10 @@ FORMAT_VERSION = 1
 # input, not output: theirs is the only schema without format_version.
 SCHEMAS = {
     "scene": ("oomtui.scene.schema:Scene", "scene files (the default)"),
-    "run": ("oomtui.report.cli:RunReport", "run --json"),
+    "run": ("oomtui.report.cli:RunReport", "run --json (a scene with [races] adds `races`: a trials document)"),
+    "trials": ("oomtui.scene.trials:Distribution", "run --trials N --json"),
     "compare": ("oomtui.report.cli:Comparison", "compare --json"),
+    "compare-trials": ("oomtui.report.cli:TrialsComparison", "compare --trials N --json"),
     "explain": ("oomtui.importers.explain:ExplainOutput", "explain --json"),
     "lab": ("oomtui.lab.output:LabOutput", "lab --json"),
     "check-scores": ("oomtui.importers.snapshot:ScoreCheck", "snapshot --check-scores --json"),

@@ -47,7 +47,9 @@ def check_document(name: str, text: str) -> dict:
 @pytest.mark.parametrize(("name", "args"), [
     ("run", ["run", "frozen-android-app", "--json"]),  # with a game result
     ("run", ["run", "futex-race-2022", "--autoplay", "--json"]),
+    ("trials", ["run", "docs/lmkd-race.toml", "--trials", "20", "--seed", "1", "--json"]),
     ("compare", ["compare", "frozen-robust-holder", "--json"]),
+    ("compare-trials", ["compare", "lmkd-player", "--trials", "5", "--json"]),
     ("explain", ["explain", str(REPORT), "--json"]),
     ("lab", ["lab", "--all", "--model-only", "--json"]),
     ("check-scores", ["snapshot", "--check-scores", "--json"]),
@@ -56,6 +58,14 @@ def test_real_outputs_match_their_printed_schema(name: str, args: list[str]) -> 
     r = oomtui(*args)
     assert r.returncode in (0, 1), r.stderr  # lab and check-scores exit 1 on a disagreement, still printing
     check_document(name, r.stdout)
+
+
+def test_a_run_with_races_carries_a_trials_document() -> None:
+    doc = check_document("run", oomtui("run", "lmkd-player", "--json").stdout)
+    # the run's own schema leaves `races` open: it is a trials document, without a version of its own
+    races = {"format_version": doc["format_version"], **doc["races"]}
+    jsonschema.validate(races, printed_schema("trials"), cls=jsonschema.Draft202012Validator)
+    msgspec.convert(races, document_type("trials"))
 
 
 def test_a_real_lab_run_matches_the_schema() -> None:
