@@ -36,7 +36,8 @@ def choices(command: str) -> list[str]:
 
 
 def flags(p: argparse.ArgumentParser) -> set[str]:
-    return {f for a in p._actions for f in a.option_strings}
+    """The options --help lists (a hidden one, help=SUPPRESS, is for oomtui's own use)."""
+    return {f for a in p._actions if a.help != argparse.SUPPRESS for f in a.option_strings}
 
 
 @pytest.fixture(scope="module")
