@@ -1,8 +1,8 @@
 """What `oomtui lab --json` prints (runner.py builds it as plain dicts), described for `oomtui schema lab`.
 
 The facts inside `outcome`, `measured` and `details` differ per experiment (experiments.py, model.py), so
-they are objects of any keys here; `facts` lists their leaves, flattened (model.compare), and the formats of
-the dmesg lines (formats.py)."""
+they are objects of any keys here; `facts` lists their leaves, flattened (model.compare), the formats of the
+dmesg lines (formats.py) and, for lmkd-race, the counts over trials."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class LabModel(msgspec.Struct):
 
 
 class LabFact(msgspec.Struct):
-    fact: str  # a dotted outcome key ("errno.live"), or "dmesg.KIND" for the format of a kind of line
+    fact: str  # an outcome key ("errno.live"), "dmesg.KIND" (a kind of line's format), "race.*" (trial counts)
     real: Any
     model: Any
     agree: bool | None  # None when a side is missing
