@@ -166,26 +166,31 @@ class _Skipped:
         return lambda *a, **kw: self
 
 
+class _Subcommands:
+    """The subparsers action, building only the subcommand `only` when it is given."""
+
+    def __init__(self, subparsers, only: str | None):
+        self.subparsers, self.only, self.built = subparsers, only, []
+
+    def add_parser(self, name: str, **kw):
+        if self.only is not None and name != self.only:
+            return _Skipped()
+        self.built.append(name)
+        return self.subparsers.add_parser(name, **kw)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with `only`, just that subcommand's parser (each one costs about half a
-    millisecond at start-up, mostly argparse looking for translations on disk). The caller rebuilds in
-    full when `only` is no subcommand."""
+    millisecond at start-up, mostly argparse looking for translations on disk). `parser.built` lists the
+    subcommands built: the caller rebuilds in full when `only` is no subcommand."""
     p = argparse.ArgumentParser(
         prog="oomtui",
         description="Watch, play with and check what the Linux kernel does when it runs out of memory.",
         epilog="With no command, oomtui opens the interactive view on the built-in default scene.",
     )
     p.add_argument("--version", action="version", version=f"oomtui {__version__}")
-    subparsers = p.add_subparsers(dest="command", metavar="COMMAND")
-    p.built = []  # the subcommands built
-
-    class sub:  # noqa: N801 - stands in for the subparsers action, skipping what `only` leaves out
-        @staticmethod
-        def add_parser(name, **kw):
-            if only is not None and name != only:
-                return _Skipped()
-            p.built.append(name)
-            return subparsers.add_parser(name, **kw)
+    sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
+    p.built = sub.built
 
     s = sub.add_parser("play", help="open the interactive view on a scene or a real OOM report (the default command)")
     _play_args(s)
