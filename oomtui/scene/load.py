@@ -28,6 +28,10 @@ class SceneError(FileError):
     """An error in a scene file."""
 
 
+class NotToml(SceneError):
+    """The scene file is not TOML at all (load_playable then tries it as an OOM report)."""
+
+
 def is_path(ref: str) -> bool:
     """Whether a scene reference names a file rather than a built-in scene."""
     p = Path(ref)
@@ -109,8 +113,8 @@ def load_playable(ref: str, report: int | None = None) -> LoadedScene:
     if report is None:
         try:
             return LoadedScene(parse_scene(text, name), name, text, visible(ref))
-        except SceneError as e:
-            if not (e.message.startswith("not valid TOML") and _REPORT_LINE.search(text)):
+        except NotToml:
+            if not _REPORT_LINE.search(text):
                 raise
     from ..importers.to_scene import import_report
 
@@ -154,9 +158,9 @@ def _toml(text: str, name: str, decode=None) -> dict:
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         line = int(m.group(1)) if m else None
-        raise SceneError(name, None, f"not valid TOML: {re.sub(r' [(]at line.*', '', str(e))}", line) from None
+        raise NotToml(name, None, f"not valid TOML: {re.sub(r' [(]at line.*', '', str(e))}", line) from None
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively
-        raise SceneError(name, None, "not valid TOML for a scene: arrays or tables nested too deep") from None
+        raise NotToml(name, None, "not valid TOML for a scene: arrays or tables nested too deep") from None
 
 
 def _decode_process(key: str, table: dict) -> object:

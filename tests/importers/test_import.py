@@ -344,7 +344,7 @@ def test_a_report_played_ranks_as_explain_does(path):
 
 
 def test_play_report_options_and_errors(tmp_path, capsys):
-    from oomtui.scene.load import SceneError, load_playable
+    from oomtui.scene.load import NotToml, SceneError, load_playable
 
     report = SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log"
     ls = load_playable(str(report), 1)
@@ -353,7 +353,13 @@ def test_play_report_options_and_errors(tmp_path, capsys):
         load_playable(str(report), 2)
     broken = tmp_path / "broken.toml"  # not TOML, and no report either: the TOML error stands
     broken.write_text("title = \n")
-    with pytest.raises(SceneError, match="not valid TOML"):
+    with pytest.raises(NotToml, match="not valid TOML"):
         load_playable(str(broken))
+    # valid TOML that quotes a report line but breaks the schema is a scene with an error, not a report
+    quoting = tmp_path / "quoting.toml"
+    quoting.write_text('title = "t"\nstory = "bash invoked oom-killer: gfp_mask=0x0, order=0"\nram = "1 GiB"\nrom = 1\n')
+    with pytest.raises(SceneError, match="unknown key 'rom'") as e:
+        load_playable(str(quoting))
+    assert not isinstance(e.value, NotToml)
     assert cli_main(["run", str(report), "--until", "2s"]) == 0
     assert "leaker" in capsys.readouterr().out
