@@ -74,7 +74,7 @@ def proc_oom_score(badness: int, totalpages: int, version: KernelVersion) -> int
 
     5.9+ proc_oom_score(): LONG_MIN prints 0, else (1000 + badness*1000/totalpages) * 2 / 3
     with C truncation -> 0..2000, an idle adj-0 process reads 666.
-    2.6.36..5.8: badness * 1000 / totalpages (unsigned; ineligible 0).
+    3.8..5.8: badness * 1000 / totalpages (unsigned; ineligible 0); 2.6.36-3.7: the 0..1000 badness itself.
     """
     return proc_oom_score_rule(totalpages, version)(badness)
 
@@ -84,6 +84,8 @@ def proc_oom_score_rule(totalpages: int, version: KernelVersion) -> Callable[[in
     tp = max(totalpages, 1)
     if version.oom_score_scaled_2000:
         return lambda badness: 0 if badness == LONG_MIN else _cdiv((1000 + _cdiv(badness * 1000, tp)) * 2, 3)
+    if scaled_score(version):
+        return lambda badness: max(badness, 0)  # 2.6.36-3.7 proc_oom_score printed oom_badness() itself (0..1000)
     return lambda badness: (max(badness, 0) * 1000) // tp
 
 

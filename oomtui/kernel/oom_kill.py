@@ -12,13 +12,22 @@ from typing import TYPE_CHECKING
 from ..gc_pause import gc_paused
 from . import dmesg
 from . import events as ev
-from .oom_badness import LONG_MIN, OOM_SCORE_ADJ_MIN, kill_score, oom_badness_points, proc_oom_score
+from .oom_badness import (
+    LONG_MIN,
+    OOM_SCORE_ADJ_MIN,
+    badness_rule,
+    printed_kill_score,
+    proc_oom_score,
+    root_bonus,
+    scaled_score,
+)
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .core import Kernel, ZapJob
+    from .version import KernelVersion
 
 MAX_OOM_REAP_RETRIES = 10
 PAGE_COUNTER_MAX = (2**63 - 1) // 4096  # LONG_MAX / PAGE_SIZE
@@ -33,7 +42,8 @@ def oom_unkillable_task(p: Process) -> bool:
 
 
 def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | None, str]:
-    """oom_badness(): (points, "") or (None, why it is not eligible)."""
+    """oom_badness(): (points, "") or (None, why it is not eligible), by the rules of the kernel's era
+    (oom_badness.badness_rule, the CAP_SYS_ADMIN bonus before 4.17 included)."""
     t = p.find_lock_task_mm()
     if t is None:
         return None, "no mm: every thread passed exit_mm"
@@ -45,8 +55,8 @@ def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | Non
         return None, "MMF_OOM_SKIP"
     if p.in_vfork:
         return None, "in vfork"
-    return oom_badness_points(mm.rss, mm.swapents, mm.pgtables_bytes, p.oom_score_adj, totalpages,
-                              k.policy.version), ""
+    pages = mm.rss + mm.swapents + mm.pgtables_bytes // 4096
+    return badness_rule(k.policy.version, totalpages)(pages, p.oom_score_adj, p.cap_sys_admin), ""
 
 
 def proc_oom_score_of(k: "Kernel", p: Process) -> int:
@@ -140,18 +150,18 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         oc.chosen = None
         return blocker
     v = k.policy.version
-    unit = oc.totalpages // 1000
+    rule = (v, oc.totalpages)  # what oom_badness() depends on besides the process
     if oc.memcg is None:
         # for_each_process: the kernel's table, brought up to date (creation order is scan order)
         table = k.oom_table
-        if table is None or table.unit != unit:
-            table = k.oom_table = BadnessTable(((p.order, p) for p in k.tasklist), unit)
+        if table is None or table.rule != rule:
+            table = k.oom_table = BadnessTable(((p.order, p) for p in k.tasklist), rule)
             k.oom_dirty.clear()
         else:
             table.refresh(k)
     else:
         # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
-        table = BadnessTable(enumerate(scan_order(k, oc.memcg)), unit)
+        table = BadnessTable(enumerate(scan_order(k, oc.memcg)), rule)
     chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
     oc.candidates = [_candidate(p, pts, "") for pts, p in top]
@@ -159,11 +169,11 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     return None
 
 
-def _badness_or_why(p: Process, unit: int) -> int | str | None:
+def _badness_or_why(p: Process, badness) -> int | str | None:
     """oom_evaluate_task() on one process, before the comparison: None if it is not scored at all
     (oom_unkillable_task(), exited, find_lock_task_mm() finds no mm), why it is ineligible, or
-    oom_badness()'s points before the pre-5.9 clamp: rss + swap + page tables (badness_from()) plus
-    adj * (totalpages / 1000)."""
+    oom_badness()'s points: `badness` (oom_badness.badness_rule of the era) of rss + swap + page tables,
+    the adj and CAP_SYS_ADMIN."""
     if p.is_init or p.kthread or p.exited_at is not None:
         return None  # oom_unkillable_task(), or gone
     threads = p.threads
@@ -180,7 +190,7 @@ def _badness_or_why(p: Process, unit: int) -> int | str | None:
         return "MMF_OOM_SKIP"
     if p.in_vfork:
         return "in vfork"
-    return mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096 + adj * unit
+    return badness(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096, adj, p.cap_sys_admin)
 
 
 class BadnessTable:
@@ -191,17 +201,18 @@ class BadnessTable:
     walked all of them, most of the run's time. Results are those of the walk, tie rules included
     (tests/kernel/test_selection_property.py, tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("unit", "points", "why", "pos", "heap")
+    __slots__ = ("rule", "badness", "points", "why", "pos", "heap")
 
-    def __init__(self, procs: "Iterable[tuple[int, Process]]", unit: int):
-        self.unit = unit
-        self.points: dict[Process, int] = {}  # eligible: points before the pre-5.9 clamp
+    def __init__(self, procs: "Iterable[tuple[int, Process]]", rule: tuple[KernelVersion, int]):
+        self.rule = rule  # (version, totalpages)
+        self.badness = badness = badness_rule(*rule)
+        self.points: dict[Process, int] = {}  # eligible: oom_badness() (at least 1 before 5.9)
         self.why: dict[Process, str] = {}  # ineligible: the reason
         self.pos: dict[Process, int] = {}  # scan position of each of those
-        unit, points, why, where = self.unit, self.points, self.why, self.pos
+        points, why, where = self.points, self.why, self.pos
         with gc_paused():  # an entry per process, all kept
             for pos, p in procs:
-                v = _badness_or_why(p, unit)
+                v = _badness_or_why(p, badness)
                 if v is not None:
                     where[p] = pos
                     if type(v) is int:
@@ -213,7 +224,7 @@ class BadnessTable:
     def _evaluate(self, p: Process, pos: int) -> int | None:
         self.points.pop(p, None)
         self.why.pop(p, None)
-        v = _badness_or_why(p, self.unit)
+        v = _badness_or_why(p, self.badness)
         if v is None:
             self.pos.pop(p, None)
             return None
@@ -244,7 +255,9 @@ class BadnessTable:
     def select(self, signed: bool, leader_tie_break: bool):
         """(chosen, chosen_points, the TOP_CANDIDATES best as (points, p), the first 5 ineligible as
         (p, why)): oom_evaluate_task()'s comparison over the scan. Equal points: the later-scanned
-        process wins (5.9+), the first scanned before 5.9 (a thread-group leader is kept)."""
+        process wins (5.9+), the first scanned before 5.9 (a thread-group leader is kept; before the
+        leader rule, 2.6.36 select_bad_process() replaced only on `points > chosen_points`, the same
+        first-scanned winner among processes)."""
         ranked = self._best(signed)
         chosen, chosen_points = None, LONG_MIN if signed else 0
         if ranked:
@@ -293,11 +306,22 @@ def explain_choice(k: "Kernel", oc: OomControl) -> str:
     if oc.chosen is None:
         return "no eligible process"
     c = next(x for x in oc.candidates if x.pid == oc.chosen.pid)
+    v = k.policy.version
+    bonus = root_bonus(v) if oc.chosen.cap_sys_admin else None
     unit = oc.totalpages // 1000
     parts = f"rss {c.rss} + swap {c.swapents} + pgtables {c.pgtables_bytes // 4096}"
-    if c.oom_score_adj:
-        parts += f" + adj {c.oom_score_adj} x {unit}"
-    text = f"{c.comm} ({c.pid}) has the highest badness: {parts} = {c.points} pages"
+    if scaled_score(v):  # 2.6.36-3.7: 0..1000 (oom_badness.badness_rule)
+        parts = f"({parts}) x 1000 / {oc.totalpages}" + (" - 30 for CAP_SYS_ADMIN" if bonus else "")
+        if c.oom_score_adj:
+            parts += f" + adj {c.oom_score_adj}"
+        text = f"{c.comm} ({c.pid}) has the highest badness: {parts} = {c.points} of 1000"
+    else:
+        if bonus == "points -= points * 3 / 100":
+            parts = f"{parts} - 3 % for CAP_SYS_ADMIN"
+        adj = c.oom_score_adj - (30 if bonus == "adj -= 30" else 0)
+        if adj:
+            parts += f" + adj {adj}{' (30 off for CAP_SYS_ADMIN)' if bonus == 'adj -= 30' else ''} x {unit}"
+        text = f"{c.comm} ({c.pid}) has the highest badness: {parts} = {c.points} pages"
     ties = [x for x in oc.candidates if x.points == c.points and x.pid != c.pid]
     if ties:
         rule = ("first scanned kept (thread-group-leader tie-break, before 5.9)"
@@ -408,7 +432,8 @@ def oom_kill_process(k: "Kernel", oc: OomControl) -> None:
         dump_header(k, oc, victim)
     v = k.policy.version
     if v.sacrifice_child:
-        k.printk(dmesg.sacrifice_line(oc.message, victim.pid, victim.comm, kill_score(oc.chosen_points, oc.totalpages)))
+        score = printed_kill_score(oc.chosen_points, oc.totalpages, v)
+        k.printk(dmesg.sacrifice_line(oc.message, victim.pid, victim.comm, score))
         victim = sacrifice_child(k, oc, victim)
     oom_group = mem_cgroup_get_oom_group(victim, oc.memcg)
     __oom_kill_process(k, victim, oc.message, "oom")

@@ -210,7 +210,7 @@ class Process:
     __slots__ = ("pid", "comm", "uid", "parent", "children", "threads", "cgroup", "oom_score_adj",
                  "oom_score_adj_min", "group_exit", "oom_mm", "is_init", "kthread", "in_vfork",
                  "core_dumping", "handles_sigterm", "alloc", "exited_at", "order", "killed_at",
-                 "kill_reason", "init_mm", "released")
+                 "kill_reason", "init_mm", "released", "cap_sys_admin")
 
     def __init__(self, pid: int, comm: str, cgroup: Cgroup, oom_score_adj: int = 0, uid: int = 0):
         self.pid = pid
@@ -236,6 +236,7 @@ class Process:
         self.kill_reason: str | None = None
         self.init_mm: MmStruct | None = None  # the mm its threads get at creation
         self.released = False  # a zombie reaped by its parent: gone from the task list
+        self.cap_sys_admin = False  # has_capability_noaudit(p, CAP_SYS_ADMIN): the root bonus before 4.17
 
     @property
     def leader(self) -> Task:

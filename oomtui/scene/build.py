@@ -149,7 +149,7 @@ class Builder:
             p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
                               uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
                               handles_sigterm=ps.handles_sigterm)
-            p.in_vfork = ps.in_vfork
+            p.in_vfork, p.cap_sys_admin = ps.in_vfork, ps.cap_sys_admin
             threads = ps.threads or []
             tids = [t.tid for t in threads] or [ps.pid]
             if threads and threads[0].tid != ps.pid:

@@ -73,6 +73,9 @@ class ProcessSpec(_S):
     parent: int | None = None
     oom_score_adj: Annotated[int, Meta(ge=-1000, le=1000)] = 0
     uid: int = 0
+    cap_sys_admin: Annotated[bool, Meta(description=(
+        "holds CAP_SYS_ADMIN: before 4.17 oom_badness() gives it a root bonus (2.6.36-3.7 30 of 1000, "
+        "3.8-3.13 adj - 30, 3.14-4.16 3 % of its points); no effect from 4.17"))] = False
     rss: Annotated[Size, Meta(description="private anonymous heap ([heap]), resident")] = 0
     file_rss: Annotated[Size, Meta(description="private file mappings (binary, libraries), resident")] = 0
     swap: Annotated[Size, Meta(description="swapped-out heap pages (swapents)")] = 0
