@@ -331,10 +331,11 @@ def explain_selection(
     return why
 
 
-def by_points(candidates: list[Candidate], chosen: Candidate, page_bytes: int) -> list[Candidate]:
-    """Highest points first; among equal points (the 0..1000 score of 2.6.36-3.7 ties many at 1) the bigger
-    first, then in scan order (a stable sort); the chosen one first among its equals: the scan kept it."""
-    out = sorted(candidates, key=lambda c: (c.points, _base(c, page_bytes)), reverse=True)
+def by_points(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
+    """Highest points first; the chosen one first among its equals (the scan kept it), then in scan order, the
+    order the kernel weighs equals in (the 0..1000 score of 2.6.36-3.7 ties many at 1). The simulator's decision
+    panel ranks the same way, so a replayed report shows this ranking."""
+    out = sorted(candidates, key=lambda c: -c.points)  # stable: candidates are in scan order
     i = next(j for j, c in enumerate(out) if c is chosen)
     first = next(j for j in range(i + 1) if out[j].points == chosen.points)
     out.insert(first, out.pop(i))
@@ -511,7 +512,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
-    ranked = by_points(candidates, chosen, page_bytes)
+    ranked = by_points(candidates, chosen)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
     exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)

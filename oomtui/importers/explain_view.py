@@ -21,7 +21,7 @@ def _sorted_tasks(e: Explanation, sort: str, every: bool) -> tuple[list[Candidat
     points as the kernel ranks them, names and ids ascending, sizes largest first; rows without the value last."""
     candidates = [c for c in e.tasks if c.points is not None]
     if sort == "points":  # the chosen one first among its equals; rows that are never chosen last
-        rows = by_points(candidates, e.ranking[0], e.page_size) + ([c for c in e.tasks if c.points is None] if every else [])
+        rows = by_points(candidates, e.ranking[0]) + ([c for c in e.tasks if c.points is None] if every else [])
     else:
         key = SORT_COLUMNS[sort]
         pool = e.tasks if every else candidates

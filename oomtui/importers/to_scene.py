@@ -12,6 +12,7 @@ The output depends only on the report and the file's name: the same input gives 
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
 from pathlib import Path
@@ -21,7 +22,8 @@ import msgspec
 from ..errors import UserError
 from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
-from .facts import find_row, infer_constraint, infer_era, infer_page_size, pgtables_bytes, total_pages
+from .explain import Explanation, explain_reports
+from .facts import find_row, infer_constraint, infer_page_size, pgtables_bytes, total_pages
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
@@ -98,6 +100,7 @@ class _Proc(msgspec.Struct, kw_only=True):
     swap: int
     pgtables: int
     parent: int | None = None
+    cap_sys_admin: bool = False  # as explain assumed (the root bonus before 4.17)
 
 
 class _Facts(msgspec.Struct, kw_only=True):
@@ -111,6 +114,7 @@ class _Facts(msgspec.Struct, kw_only=True):
     cgroup: str | None  # the memcg path of a memcg OOM
     killed: tuple[int, str, str] | None  # OomReport.victim()
     selected: TaskRow | None  # the row of the pre-5.1 "Kill process" choice
+    cap_sys_admin: frozenset[int]  # tgids explain took to hold CAP_SYS_ADMIN (before 4.17)
 
 
 class _Plan(msgspec.Struct, kw_only=True):
@@ -169,28 +173,36 @@ def import_report(text: str, file_label: str, index: int = 1) -> Imported:
         )
     if not r.tasks:
         raise UserError(f"{where}: cannot build a scene: the task dump has a header but no rows it could read")
-    return _build(r, text, file_label, index, len(reports))
+    # explain's reading of this report, in the file's context (earlier victims the reaper went through)
+    exp = next(itertools.islice(explain_reports(reports), index - 1, None))
+    return _build(r, exp, text, file_label, index, len(reports))
 
 
-def _build(r: OomReport, text: str, file_label: str, index: int, count: int) -> Imported:
+def _build(r: OomReport, exp: Explanation, text: str, file_label: str, index: int, count: int) -> Imported:
     notes: list[str] = []
-    facts = _read_facts(r, notes)
+    facts = _read_facts(r, exp, notes)
     plan = _plan(r, facts, notes)
     return _render(r, facts, plan, notes, text, file_label, index, count)
 
 
-def _read_facts(r: OomReport, notes: list[str]) -> _Facts:
-    version, era_source = infer_era(r)
+def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
+    """The facts as explain read them: its era (which a printed score may have moved) and who it took to hold
+    CAP_SYS_ADMIN, so that the replay scores as explain does (kernel-model.md 1.7)."""
+    version = KernelVersion.parse(exp.era) if exp.era else None
+    caps = frozenset(t.tgid for t in exp.tasks if t.cap_sys_admin)
+    if exp.cap_sys_admin is not None:
+        notes.append(f"before 4.17 oom_badness() gave CAP_SYS_ADMIN tasks a bonus; the report does not say who held "
+                     f"it: {exp.cap_sys_admin} here, as oomtui explain assumed")  # fmt: skip
     page_bytes, page_source = infer_page_size(r)
     if page_bytes != SCENE_PAGE:
         notes.append(f"page size {page_bytes // 1024} KiB ({page_source}): page counts are scaled to 4 KiB pages")
     constraint, _ = infer_constraint(r)
     memcg = constraint == "CONSTRAINT_MEMCG"
     notes += [f"the parser: {p}" for p in r.problems]
-    return _Facts(version=version, era_source=era_source, page_bytes=page_bytes,
+    return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes,
                   scale=max(1, page_bytes // SCENE_PAGE), constraint=constraint,
                   cgroup=_memcg_path(r) if memcg else None, killed=r.victim(),
-                  selected=find_row(r, r.selected.pid) if r.selected else None)  # fmt: skip
+                  selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps)  # fmt: skip
 
 
 def _plan(r: OomReport, facts: _Facts, notes: list[str]) -> _Plan:
@@ -217,7 +229,8 @@ def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc
         heap, (stack,), file, shmem = fit_anon(anon, file, shmem)
         procs.append(_Proc(row=row, pid=row.tgid, heap=heap, stack=stack, file=file, shmem=shmem,
                            swap=(row.swapents or 0) * scale,
-                           pgtables=-(-pgtables_bytes(row, facts.page_bytes) // SCENE_PAGE)))  # fmt: skip
+                           pgtables=-(-pgtables_bytes(row, facts.page_bytes) // SCENE_PAGE),
+                           cap_sys_admin=row.tgid in facts.cap_sys_admin))  # fmt: skip
     if dupes:
         notes.append(f"{dupes} task-dump row(s) repeat a pid already listed: only the first row of each pid is kept")
     if r.tasks[0].swapents is None:
@@ -320,6 +333,8 @@ def _process_block(p: _Proc, cg: str | None, shm_blocks: list[list[str]]) -> lis
         block.append("init = true")
     if row.uid:
         block.append(f"uid = {row.uid}")
+    if p.cap_sys_admin:
+        block.append("cap_sys_admin = true")
     if p.parent is not None:
         block.append(f"parent = {p.parent}")
     if cg:

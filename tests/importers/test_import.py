@@ -337,8 +337,9 @@ def test_a_report_played_ranks_as_explain_does(path):
 
     e = explain_text(path.read_text(encoding="utf-8", errors="replace"))[0]
     sel = _first_selection(load_playable(str(path)))  # no --report: the file is no TOML but a report
-    ranked = [c.pid for c in sorted((c for c in sel.candidates if c.points is not None), key=lambda c: -c.points)]
-    shown = [c.pid for c in e.ranking]
+    ranked = [(c.pid, c.points) for c in sorted((c for c in sel.candidates if c.points is not None),
+                                                key=lambda c: (-c.points, c.pid != sel.victim_pid))]  # fmt: skip
+    shown = [(c.pid, c.points) for c in e.ranking]
     assert ranked[:len(shown)] == shown[:len(ranked)] and len(shown) >= 1
     assert sel.victim_pid == e.model_victim.pid
 

@@ -486,7 +486,8 @@ class DecisionPanel(Panel):
         if sel is not None:
             cw = 15 if w >= 54 else 9  # the whole comm (TASK_COMM_LEN 16) where the column is wide enough
             table: Text | None = Text(no_wrap=True)
-            cands = sorted(sel.candidates, key=lambda c: (c.points is None, -(c.points or 0)))
+            # as explain ranks (importers.explain.by_points): the victim first among its equals, then scan order
+            cands = sorted(sel.candidates, key=lambda c: (c.points is None, -(c.points or 0), c.pid != sel.victim_pid))
             why = Text()
             why.append("why ", R.label)
             why.append(sel.why, R.italic)
