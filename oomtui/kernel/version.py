@@ -107,15 +107,21 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
 
     @property
     def dump_tasks_format(self) -> str:
-        """Which task-dump table dump_tasks() prints: "4.0", "4.15", "4.19" or "6.8". 4.14 may have had
-        an extra nr_puds column (UNCONFIRMED); we print the 4.0 table up to 4.14."""
+        """Which task-dump table dump_tasks() prints: "2.6.36", "3.6", "4.0", "4.14", "4.15", "4.19" or "6.8".
+        3.6 "mm, oom: replace some information in tasklist dump" swapped `cpu oom_adj` for `nr_ptes swapents`
+        (kernel-model.md 1.7); 4.0 added nr_pmds, 4.14 nr_puds (kernel-model.md 2.5, both releases UNCONFIRMED;
+        explain reads the same clues); 4.15 "mm: consolidate page table accounting" made them pgtables_bytes."""
         if self.at_least(6, 8):
             return "6.8"
         if self.at_least(4, 19):
             return "4.19"
         if self.at_least(4, 15):
             return "4.15"
-        return "4.0"
+        if self.at_least(4, 14):
+            return "4.14"
+        if self.at_least(4, 0):
+            return "4.0"
+        return "3.6" if self.at_least(3, 6) else "2.6.36"
 
     # --- /proc/PID/oom_score ---------------------------------------------
     @property

@@ -29,7 +29,7 @@ OLD = [F009, F003, F005, F020, RHEL6, DATA / "4.14-nodemask-nr_puds-tie-first-le
 
 def _replay(text: str) -> tuple[Explanation, dict, ev.OomSelected, int, int]:
     """explain's reading, the imported scene (as TOML data), the replay's first OOM decision, the pid it killed
-    and the score it printed."""
+    and the score it printed. The replay's own dmesg explains back to the same choice, in the same era."""
     (e,) = explain_text(text)
     imported = import_report(text, "report.log")
     s = Simulation(loads(imported.text, "report.toml"))
@@ -37,6 +37,8 @@ def _replay(text: str) -> tuple[Explanation, dict, ev.OomSelected, int, int]:
     sel = next(x for x in s.k.events if isinstance(x, ev.OomSelected))
     score = next(int(m[1]) for x in s.k.events if isinstance(x, ev.Dmesg)
                  and (m := re.search(r"score (\d+) or sacrifice child", x.line)))  # fmt: skip
+    (back,) = explain_text("\n".join(out.dmesg))
+    assert back.agree and back.era == e.era and back.era_conflicts == [] and back.printed_score == score
     return e, tomllib.loads(imported.text), sel, out.killed_pids("oom")[0], score
 
 

@@ -69,6 +69,28 @@ def test_4_9_row_and_reaper_line_match_a_real_4_9_report():
         "oom_reaper: reaped process 2935 (firefox.real), now anon-rss:0kB, file-rss:32kB, shmem-rss:9248kB")
 
 
+def test_4_14_task_table_has_nr_puds_as_explain_reads_it():
+    # the table of tests/data/reports/4.14-nodemask-nr_puds-tie-first-leader.log (the header kernel-model.md 2.5
+    # quotes); the model counts page tables in nr_ptes, nr_pmds and nr_puds are 0
+    assert dmesg.dump_tasks_header(V(4, 14)) == [
+        "[ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds nr_puds swapents oom_score_adj name"]
+    assert dmesg.dump_task_row(V(4, 14), proc(410, "stress", 1000, 0), 410, mm(3000, 600, 0, 0, 6 * 4096)) == (
+        "[  410]  1000   410     3000      600       6       0       0        0             0 stress")
+
+
+def test_3_x_task_tables_match_real_3_2_and_3_10_reports():
+    # shared/fixtures/dmesg/009 lines 72, 75 (2.6.36-3.5: cpu oom_adj); oomanalyser/003 lines 57, 59 (3.6-3.19)
+    assert dmesg.dump_tasks_header(V(3, 2)) == [
+        "[ pid ]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name"]
+    assert dmesg.dump_task_row(V(3, 2), proc(999, "udevd", 0, -1000), 999, mm(5294, 55, 0, 0, 0)) == (
+        "[  999]     0   999     5294       55   0     -17         -1000 udevd")
+    assert dmesg.dump_tasks_header(V(3, 10)) == [
+        "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name"]
+    m = mm(11104, 2, 0, 0, 22 * 4096, swap=360)
+    assert dmesg.dump_task_row(V(3, 10), proc(433, "systemd-udevd", 0, -1000), 433, m) == (
+        "[  433]     0   433    11104        2      22      360         -1000 systemd-udevd")
+
+
 def test_kill_line_prefix_and_fields_by_era():
     m = mm(100, 10, 0, 0, 4096)
     assert dmesg.killed_line(V(5, 0), "Out of memory", 1, "a", m, 0, 0).startswith("Killed process 1 (a)")
