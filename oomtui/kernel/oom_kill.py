@@ -16,6 +16,7 @@ from .oom_badness import (
     LONG_MIN,
     OOM_SCORE_ADJ_MIN,
     badness_rule,
+    oom_badness_era,
     printed_kill_score,
     proc_oom_score,
     root_bonus,
@@ -43,7 +44,7 @@ def oom_unkillable_task(p: Process) -> bool:
 
 def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | None, str]:
     """oom_badness(): (points, "") or (None, why it is not eligible), by the rules of the kernel's era
-    (oom_badness.badness_rule, the CAP_SYS_ADMIN bonus before 4.17 included)."""
+    (oom_badness_era, the CAP_SYS_ADMIN bonus before 4.17 included)."""
     t = p.find_lock_task_mm()
     if t is None:
         return None, "no mm: every thread passed exit_mm"
@@ -56,7 +57,7 @@ def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | Non
     if p.in_vfork:
         return None, "in vfork"
     pages = mm.rss + mm.swapents + mm.pgtables_bytes // 4096
-    return badness_rule(k.policy.version, totalpages)(pages, p.oom_score_adj, p.cap_sys_admin), ""
+    return oom_badness_era(pages, p.oom_score_adj, totalpages, k.policy.version, cap_sys_admin=p.cap_sys_admin), ""
 
 
 def proc_oom_score_of(k: "Kernel", p: Process) -> int:
