@@ -27,6 +27,20 @@ def size(pages: int) -> str:
     return f"{mb / 1024:.2f}G"
 
 
+def size_in(pages: int, width: int) -> str:
+    """size() for a column `width` characters wide: fewer decimals, then a larger unit, rather than
+    push the next column out of line (5.83G in a 4-wide SWAP column reads 5.8G)."""
+    s = size(pages)
+    if len(s) <= width:
+        return s
+    kb = pages * PAGE_KB
+    for unit, scale in (("G", 1024**2), ("T", 1024**3), ("P", 1024**4)):
+        for text in (f"{kb / scale:.1f}{unit}", f"{kb / scale:.0f}{unit}"):
+            if len(text) <= width:
+                return text
+    return text
+
+
 def size_kb(kb: int) -> str:
     return size(kb // PAGE_KB) if kb >= PAGE_KB else f"{kb}K"
 

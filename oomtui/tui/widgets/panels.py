@@ -426,8 +426,8 @@ def candidate_table(table: Text, cands: list[ev.Candidate], victim_pid: int | No
         win = c.pid == victim_pid
         st = R.winner if win else (R.dim if c.points is None else Style())
         pts = str(c.points) if c.points is not None else (c.note or "—")[:7]
-        line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:cw]:<{cw}} {view.size(c.rss):>5} "
-                f"{view.size(c.swapents):>4} {view.size(c.pgtables_bytes // 4096):>5} {c.oom_score_adj:>5} "
+        line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:cw]:<{cw}} {view.size_in(c.rss, 5):>5} "
+                f"{view.size_in(c.swapents, 4):>4} {view.size_in(c.pgtables_bytes // 4096, 5):>5} {c.oom_score_adj:>5} "
                 f"{pts:>7}")
         table.append("\n" + line, st)
 

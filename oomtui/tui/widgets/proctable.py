@@ -387,7 +387,7 @@ class ProcessTable(QuietScrollView, can_focus=True):
         segs.append(Segment(str(adj).rjust(c["adj"]), R.zero if adj == 0 else (R.adj_neg if adj < 0 else R.adj_pos)))
 
         def num(pages: int, w: int) -> Segment:
-            return Segment(view.size(pages).rjust(w), R.zero if pages == 0 else R.number)
+            return Segment(view.size_in(pages, w - 1).rjust(w), R.zero if pages == 0 else R.number)
 
         if mm is not None:
             segs.append(num(mm.anon, c["anon"]))
