@@ -20,6 +20,9 @@ F009 = SHARED / "dmesg" / "009-lkml-3.2-rc3-xfs019-xfs_db-oom_adj.log"
 F019 = SHARED / "dmesg" / "019-lkml-4.19.69-gentoo-global-firefox-biggest-not-victim-adj300.log"
 F020 = SHARED / "dmesg" / "020-lkml-4.9-i686-highmem-lowmem-oom-firefox-reaper.log"
 F611 = SHARED / "dmesg" / "003-qemu-6.11-stress-ng-adj1000-global.log"
+# public reports whose printed score needs the root bonus (sources: tests/data/fixtures/public/SOURCES.md)
+LXC_1110 = SHARED / "public" / "3.14-lxc-memcg-big_alloc-score1110-root-bonus.log"
+XFS_803 = SHARED / "public" / "4.0-rc1-linux-mm-quoted-xfs084-resvtest-score803-root-bonus.mail"
 
 
 def _as_root(text: str, pid: int) -> str:
@@ -42,6 +45,23 @@ def test_every_printed_score_of_the_real_fixtures_is_checked() -> None:
     }  # fmt: skip
     c = checks["009"]
     assert c.model < 944 <= c.model_max and "no swapents or nr_ptes" in c.how
+
+
+@pytest.mark.parametrize(("path", "pid", "printed", "era"), [(LXC_1110, 9252, 1110, "3.14"), (XFS_803, 4342, 803, "4.0")],
+                         ids=["3.14-memcg-lxc", "4.0-mail-quoted"])
+def test_public_reports_reproduce_their_score_only_with_the_root_bonus(path: Path, pid: int, printed: int,
+                                                                       era: str) -> None:
+    """Both victims run as uid 0 on a 3.14-4.16 kernel: points -= points * 3 / 100 is what makes the printed score."""
+    (e,) = explain_text(_read(path))
+    assert e.kernel_victim.pid == e.model_victim.pid == pid and e.agree and e.era == era
+    assert (e.score_check.printed, e.score_check.model, e.score_check.agree) == (printed, printed, True)
+    assert e.cap_sys_admin == f"only {e.kernel_victim.comm} ({pid}) holds CAP_SYS_ADMIN"
+    # with nobody holding it the same rows score higher (1144 and 828): the bonus, not luck, reproduces it
+    victim = next(t for t in e.tasks if t.pid == pid)
+    pages = victim.rss + victim.swapents + victim.pgtables_bytes // 4096
+    plain = printed_kill_score(oom_badness_era(pages, 0, e.totalpages, KernelVersion.parse(era), cap_sys_admin=False),
+                               e.totalpages, KernelVersion.parse(era))
+    assert plain > printed
 
 
 @pytest.mark.parametrize(("path", "pid"), [(F003, 6576), (F020, 2935)], ids=["3.10-adj-30", "4.9-points-3pct"])

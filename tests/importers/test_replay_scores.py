@@ -17,14 +17,14 @@ from oomtui.kernel import events as ev
 from oomtui.scene.load import loads
 from oomtui.scene.sim import Simulation
 
-from .test_era_scores import F003, F009, F020, _as_root
+from .test_era_scores import F003, F009, F020, LXC_1110, XFS_803, _as_root
 from .test_pasted import _read
 from .test_report import DATA
 
 F005 = F003.with_name("005-rhel7-3.10.0-514-global-numa-java-2017-original-HISTORY.log")
 RHEL6 = DATA / "rhel6-2.6.32-messages-uid-verdict.log"
 OLD = [F009, F003, F005, F020, RHEL6, DATA / "4.14-nodemask-nr_puds-tie-first-leader.log",
-       DATA / "4.15-narrow-pgtables-dmesg-T-sacrifice-child.log"]  # fmt: skip
+       DATA / "4.15-narrow-pgtables-dmesg-T-sacrifice-child.log", LXC_1110, XFS_803]  # fmt: skip
 
 
 def _replay(text: str) -> tuple[Explanation, dict, ev.OomSelected, int, int]:
