@@ -29,12 +29,12 @@ def size(pages: int) -> str:
 
 def size_in(pages: int, width: int) -> str:
     """size() for a column `width` characters wide: fewer decimals, then a larger unit, rather than
-    push the next column out of line (5.83G in a 4-wide SWAP column reads 5.8G)."""
+    push the next column out of line (5.83G in a 4-wide SWAP column reads 5.8G, 1000K reads 1.0M)."""
     s = size(pages)
     if len(s) <= width:
         return s
     kb = pages * PAGE_KB
-    for unit, scale in (("G", 1024**2), ("T", 1024**3), ("P", 1024**4)):
+    for unit, scale in (("M", 1024), ("G", 1024**2), ("T", 1024**3), ("P", 1024**4)):
         for text in (f"{kb / scale:.1f}{unit}", f"{kb / scale:.0f}{unit}"):
             if len(text) <= width:
                 return text
