@@ -269,10 +269,13 @@ def _adj_pages(c: Candidate, totalpages: int) -> int:
 
 
 def explain_selection(
-    ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int, page_bytes: int
+    ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int, page_bytes: int,
+    assumed: bool = False,
 ) -> list[str]:
-    """Why the model picks `chosen`, in words."""
+    """Why the model picks `chosen`, in words. `assumed`: the report does not give totalpages, and the points are
+    those at `totalpages`, the lowest it can be; what adj weighs is then said as a bound."""
     why: list[str] = []
+    at_least = "at least " if assumed else ""
     base = _base(chosen, page_bytes)
     biggest = max(ranked, key=lambda c: (_base(c, page_bytes), -c.scan_order))
     # only the columns the dump has
@@ -294,8 +297,8 @@ def explain_selection(
                 adj = _adj_pages(c, totalpages)
                 verb = "adds" if adj > 0 else "subtracts"
                 why.append(
-                    f"adj {c.oom_score_adj:+d} on {c.comm} {verb} {abs(c.oom_score_adj)} x {totalpages // 1000} = "
-                    f"{abs(adj)} pages ({_mib(abs(adj), page_bytes)})"
+                    f"adj {c.oom_score_adj:+d} on {c.comm} {verb} {abs(c.oom_score_adj)} x {at_least}{totalpages // 1000}"
+                    f" = {at_least}{abs(adj)} pages ({_mib(abs(adj), page_bytes)})"
                 )
         why.append(
             f"so {chosen.comm} scores {chosen.points} points against {biggest.points} for {biggest.comm}: "
@@ -303,7 +306,7 @@ def explain_selection(
         )
     if chosen.oom_score_adj and (biggest is chosen or _base(biggest, page_bytes) == base):
         adj = _adj_pages(chosen, totalpages)
-        why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {abs(adj)} pages")
+        why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {at_least}{abs(adj)} pages")
     others = [c for c in ranked if c is not chosen]
     if others:
         nxt = others[0]
@@ -323,7 +326,10 @@ def explain_selection(
                        "points*1000/totalpages + adj, clamped to 1..1000)")
         else:
             d = chosen.points - nxt.points
-            why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {d} pages ({_mib(d, page_bytes)}) behind")
+            # with totalpages unknown the gap moves with it: it grows if the chosen one has the higher adj
+            bound = ("at least " if chosen.oom_score_adj >= nxt.oom_score_adj else "at most ") if assumed else ""
+            why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {bound}{d} pages "
+                       f"({_mib(d, page_bytes)}) behind")
     if not version.signed_badness and chosen.points == 1 and len(ranked) > 1:
         why.append("every candidate scores 1: before 5.9 oom_badness() never returned less than 1 for an eligible task")
     if chosen.oom_score is not None:
@@ -489,14 +495,15 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     printed = r.selected.score if r.selected else None
     oom_skip = oom_skipped(r, reaped)
     if totalpages is None:
-        run = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source, oom_skip)
-        if run is None:
+        shown = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source, oom_skip)
+        if shown is None:
             return exp
+        run, tp_shown = shown  # points as at the lowest totalpages possible (a note says so); no score
         tp_words, same_victim = None, False  # not checked over the assumptions
     else:
         runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
         run = _choose_run(runs, printed)
-        tp_words = totalpages
+        tp_words = tp_shown = totalpages
         if run.version != version:
             exp.era = str(run.version)
             exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
@@ -515,7 +522,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     ranked = by_points(candidates, chosen)
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.ranking = ranked[:RANKING_SIZE]
-    exp.why = explain_selection(ranked, chosen, run.version, tp_words or 0, page_bytes)
+    exp.why = explain_selection(ranked, chosen, run.version, tp_shown, page_bytes, assumed=tp_words is None)
     for i in sorted(oom_skip):
         t = r.tasks[i]
         exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
@@ -608,11 +615,12 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
 
 
 def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
-                        kernel_row: TaskRow | None, tp_source: str, oom_skip: frozenset[int]) -> _Run | None:  # fmt: skip
+                        kernel_row: TaskRow | None, tp_source: str, oom_skip: frozenset[int]) -> tuple[_Run, int] | None:  # fmt: skip
     """Without totalpages the adj term (adj * totalpages / 1000) is unknown. Each candidate's points are linear in
     totalpages/1000, so if one candidate wins at both ends of the possible range it wins everywhere between:
     then the model's choice holds, with that caveat; else the choice depends on totalpages and is not made.
-    The range: from the biggest task to 64 TiB, or what a printed score allows."""
+    The range: from the biggest task to 64 TiB, or what a printed score allows. Returns the run at the low end and
+    that totalpages (the one its points are shown for)."""
     low = max((t.rss + (t.swapents or 0) for t in r.tasks if _eligible(t)), default=1) or 1
     high = max(_MAX_MEMORY_BYTES // page_bytes, low)
     how = f"from {low} pages (the biggest task) to {high} ({fmt_size(_MAX_MEMORY_BYTES)})"
@@ -625,13 +633,13 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
 
     a, b = run(low), run(high)
     if a.chosen is None or b.chosen is None:
-        return a
+        return a, low
     if a.chosen.tgid == b.chosen.tgid:
         exp.notes.append(
             f"totalpages unknown ({tp_source}): the model's choice is the same for any totalpages {how}; points are "
             f"shown for {low}, no score is computed"
         )
-        return a
+        return a, low
     cut = _bisect(low, high, lambda tp: run(tp).chosen.tgid == a.chosen.tgid)
     exp.problems.append(
         f"totalpages unknown ({tp_source}): adj weighs adj x totalpages/1000, and the model picks {a.chosen.comm} "

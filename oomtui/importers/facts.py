@@ -199,7 +199,7 @@ def infer_constraint(r: OomReport) -> tuple[str, str | None]:
     messages = {v.message for v in (r.killed, r.selected) if v is not None}
     if r.memory is not None or r.memcg_task_line or "Memory cgroup out of memory" in messages:
         return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
-    return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (reports before 5.0 do not print it)"
+    return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (no oom-kill: line; before 5.0 it is not printed at all)"
 
 
 def pgtables_bytes(t: TaskRow, page_bytes: int) -> int:

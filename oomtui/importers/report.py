@@ -3,7 +3,8 @@
 Accepted wrappers, removed line by line before the kernel text is read: dmesg stamps (`[  30.74]`,
 `dmesg -T` in any locale, `dmesg -x` facility:level, `<4>`), journalctl -k / syslog / /var/log/messages
 prefixes (`Mon DD HH:MM:SS host [<prio>] kernel: `, ISO stamps), rsyslog's `#012` line joins, /dev/kmsg
-records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), SGR colours, `↪` wrap marks, junk bytes
+records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), a quoted-printable mail body (`=3D`, `=`
+soft breaks), SGR colours, `↪` wrap marks, junk bytes
 at a line's end, indentation and blank lines; a prefix of any other kind is learned from the lines that always
 begin a printk line. Lines that a mail client wrapped (or printk split into pr_cont pieces) are rejoined for
 the lines this module reads.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
+import quopri
 import re
 import sys
 from collections import deque
@@ -105,6 +108,49 @@ def _learn_prefix(s: str) -> re.Pattern | None:
     return _shape(_unknown_part(s[: m.start()])) if m and m.start() > 0 else None
 
 
+# A mail body sent quoted-printable (RFC 2045 6.7), as mailing-list archives keep it: every '=' of an OOM report's
+# "gfp_mask=" and "order=" is written "=3D", which no kernel line holds; or the header that says so.
+_QP_HEAD_LINES = 400  # a report's invoked line (which has '=') or the mail's headers come this soon
+
+
+def _looks_quoted_printable(head: list[str]) -> bool:
+    return any("=3D" in line or "quoted-printable" in line.lower() for line in head)
+
+
+def _unquote_printable(lines: Iterable[str]) -> Iterator[str]:
+    """Lines of a quoted-printable body as they were written: a line ending in '=' (a soft break) runs on into the
+    next, `=XX` is a byte (UTF-8, else Latin-1). The lines a soft break joined become blank lines, so the joined
+    line keeps the number of its last piece and every later line its own."""
+    pending: list[str] = []
+    for line in lines:
+        if line.endswith("="):
+            pending.append(line[:-1])
+            continue
+        if pending:
+            yield from itertools.repeat("", len(pending))
+            line = "".join(pending) + line
+            pending.clear()
+        if "=" in line:
+            b = quopri.decodestring(line.encode("utf-8", "surrogateescape"))
+            try:
+                line = b.decode("utf-8")
+            except UnicodeDecodeError:
+                line = b.decode("latin-1")
+        yield line
+    if pending:
+        yield from itertools.repeat("", len(pending) - 1)
+        yield "".join(pending)
+
+
+def unquote_if_printable(raw: Iterable[str]) -> Iterable[str]:
+    """`raw`, decoded if its first lines show a quoted-printable mail body; otherwise untouched, at no cost per line."""
+    it = iter(raw)
+    head = list(itertools.islice(it, _QP_HEAD_LINES))
+    if _looks_quoted_printable(head):
+        return _unquote_printable(itertools.chain(head, it))
+    return itertools.chain(head, it)
+
+
 def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
     """(1-based line number in the input, kernel text) for every non-blank line of `raw` (lines, as a file
     gives them), as a stream: the input is never held whole.
@@ -127,7 +173,7 @@ def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
             if s:
                 yield no, s
 
-    for no, line in enumerate(raw, start=1):
+    for no, line in enumerate(unquote_if_printable(raw), start=1):
         for part in line.split("#012") if "#012" in line else (line,):
             if s := strip_prefixes(part):
                 if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
@@ -364,7 +410,18 @@ _KILLED = re.compile(
     r"(?: oom_score_adj:(?P<adj>-?\d{1,20}))?"
 )
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
-_KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b")
+_KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b|^\d{1,20}kB\b")
+_KILLED_VALUE_CUT = re.compile(r"\b(total-vm|anon-rss|file-rss|shmem-rss|pgtables|UID): +(?=\d)")
+
+
+def _killed_done(line: str) -> bool:
+    """Whether a 'Killed process' line has its memory fields and was not cut after a comma or a field's name."""
+    return ("total-vm:" in line or "vsz:" in line) and not line.endswith((",", ":")) and not line.endswith("total-vm:")
+
+
+def _killed_more(nxt: str) -> bool:
+    """Whether the next line is more of a cut 'Killed process' line: a field, or a value cut from its name."""
+    return bool(_KILLED_FIELD.match(nxt))
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<comm>.*)\)")
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
@@ -414,7 +471,7 @@ _NUMERIC_COLUMNS = {
     "uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes",
     "nr_ptes", "nr_pmds", "nr_puds", "swapents", "oom_score_adj", "cpu", "oom_adj",
 }  # fmt: skip
-_MAX_JOINS = 3  # a mail client wraps one kernel line into at most a few pieces
+_MAX_JOINS = 6  # a mail client wraps one kernel line into a few pieces (a reply to a reply: more)
 
 
 class _Lines:
@@ -454,7 +511,8 @@ class _Lines:
         """Append the next line to the current one (a mail client wrapped it) and return the result."""
         self._fill(2)
         (no, cur), (self.last_no, nxt) = self._buf.popleft(), self._buf.popleft()
-        joined = f"{cur} {nxt}"
+        # a client that wrapped at a word's hyphen ("total-" / "vm:") put no space there; no kernel line has "x- "
+        joined = f"{cur}{nxt}" if cur[-1:] == "-" and cur[-2:-1].isalnum() else f"{cur} {nxt}"
         self._buf.appendleft((no, joined))
         return joined
 
@@ -529,6 +587,9 @@ def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) ->
 def _killed(no: int, line: str) -> Killed | None:
     def num(m: re.Match, group: str) -> int | None:
         return int(m[group]) if m[group] is not None else None
+
+    if ": " in line:  # a mail client's wrap between a field's name and its value ("pgtables:" / "136kB"), rejoined
+        line = _KILLED_VALUE_CUT.sub(r"\1:", line)
 
     if m := _KILLED.match(line):
         return Killed(
@@ -692,7 +753,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
         elif "Killed process" in s and _KILLED_START.match(s):
             # no memory fields yet, a trailing comma, or a field on the next line: a mail client cut it
-            s = lines.join_while(s, lambda c: "total-vm:" in c and not c.endswith(","), _KILLED_FIELD.match)
+            s = lines.join_while(s, _killed_done, _killed_more)
             k = _killed(no, s)
             if cur is not None and cur.closed and cur.report.oom_group_memcg is not None and k is not None:
                 cur.report.group_kills.append(k)  # memory.oom.group: the rest of the group

@@ -239,3 +239,46 @@ def test_import_replays_a_paste_without_mem_info(path: Path, part: str) -> None:
                                                     for n in imported.notes)  # fmt: skip
     replay = replay_victim(imported.text, "paste.toml")
     assert replay is not None and replay[0] == imported.victim_pid
+
+
+# --- public pastes the hard ways (tests/data/fixtures/public/SOURCES.md) -----------------------------------------
+
+PUBLIC = SHARED / "public"
+
+
+def test_a_quoted_printable_mail_rewrapped_by_a_reply_reads_both_reports() -> None:
+    """=3D for every '=', soft breaks, and a quoted verdict wrapped again at 'total-' / 'vm:' and 'pgtables:'."""
+    text = _read(PUBLIC / "6.3-rc1-linux-fsdevel-quoted-printable-rewrapped.eml")
+    first, second = explain_text(text)
+    assert first.kernel_victim.pid == 1669 and first.kernel_victim.comm == "xdg-desktop-por"
+    killed = parse_reports(text)[0].killed
+    assert (killed.total_vm_kb, killed.anon_rss_kb, killed.uid, killed.pgtables_kb, killed.oom_score_adj) == (
+        105068, 9792, 1000, 136, 200)  # fmt: skip
+    assert second.trigger.pid == 1413 and second.era == "6.3"
+    assert not any("could not read" in p for e in (first, second) for p in e.problems)
+    # the same bytes, not decoded, would be unreadable: the decoding is what reads them
+    assert "=3D" in text and "could not read" in " ".join(explain_text(text.replace("quoted-printable", "x")
+                                                                         .replace("=3D", "=3E"))[1].problems)
+
+
+def test_a_quoted_printable_soft_break_keeps_the_line_numbers_after_it() -> None:
+    text = "Content-Transfer-Encoding: quoted-printable\n\n" + "\n".join([
+        "[ 10.000000] a invoked oom-killer: gfp_mask=3D0xcc0(GFP_KERNEL), order=3D0, oom_score_adj=3D0",
+        "[ 10.000001] oom-kill:constraint=3DCONSTRAINT_NONE,nodemask=3D(null),cpuset=3D/,mems_allowed=3D0,glo=",
+        "bal_oom,task_memcg=3D/,task=3Da,pid=3D7,uid=3D0",
+        "[ 10.000002] Out of memory: Killed process 7 (a) total-vm:4kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB, =",
+        "UID:0 pgtables:4kB oom_score_adj:0",
+    ])  # fmt: skip
+    (r,) = parse_reports(text)
+    assert r.killed.pid == 7 and r.killed.line == 7 and r.constraint == "CONSTRAINT_NONE"
+    assert (r.first_line, r.last_line) == (3, 7)
+
+
+def test_a_report_kept_by_grep_from_a_localised_dmesg_t_in_notes() -> None:
+    """French `dmesg -T` stamps, only the rows grep kept, inside Markdown: the victim, and honest about totalpages."""
+    (e,) = explain_text(_read(PUBLIC / "6.8-dmesg-T-french-grep-filtered-notes.md"))
+    assert e.kernel_victim.pid == e.model_victim.pid == 43056 and e.agree and e.era == "6.8"
+    assert e.totalpages is None and e.model_score is None
+    # the adj term is a bound when totalpages is unknown, never "0 pages"
+    assert "its adj +200 adds at least 784200 pages" in e.why
+    assert any("at least" in w and w.startswith("next is systemd-oomd") for w in e.why)
