@@ -541,8 +541,13 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
 
     if selected is None:
         return exp
-    exp.compared = True
     rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
+    if rank is None and r.task_columns_guessed and find_row(r, selected.pid) is None:
+        # pasted from inside the dump: the rows before the first shown, the kernel's choice among them, are not here
+        problems.append(f"the task dump begins in the middle (no header): the kernel's choice {selected.comm} "
+                        f"({selected.pid}) is not among the rows shown, so the selection cannot be checked")
+        return exp
+    exp.compared = True
     exp.agree = run.agree
     exp.kernel_victim_rank = rank
     if rank is None:

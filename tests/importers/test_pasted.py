@@ -282,3 +282,17 @@ def test_a_report_kept_by_grep_from_a_localised_dmesg_t_in_notes() -> None:
     # the adj term is a bound when totalpages is unknown, never "0 pages"
     assert "its adj +200 adds at least 784200 pages" in e.why
     assert any("at least" in w and w.startswith("next is systemd-oomd") for w in e.why)
+
+
+def test_a_dump_quoted_from_its_middle_without_the_victims_row_is_not_compared() -> None:
+    """Only the dump's last rows were quoted: a bigger process among them is no disagreement with the kernel."""
+    (e,) = explain_text(_read(PUBLIC / "5.8-rc1-intel-gfx-quoted-dump-tail-only.mail"))
+    assert e.kernel_victim.pid == 27368 and e.model_victim.comm == "unison"
+    assert not e.compared and not e.agree
+    assert any("begins in the middle" in p and "chromium (27368)" in p for p in e.problems)
+    # the same rows with their header printed: the dump is whole, the victim absent is a real problem
+    header = "[133747.719700] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n"
+    text = _read(PUBLIC / "5.8-rc1-intel-gfx-quoted-dump-tail-only.mail").replace("> [133747.719711]", header
+                                                                                   + "> [133747.719711]", 1)
+    (whole,) = explain_text(text)
+    assert whole.compared and any("is not among the eligible rows" in p for p in whole.problems)
