@@ -339,16 +339,18 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
                                f"by a failed allocation{free}. It killed {vname}.")  # fmt: skip
     if constraint == "CONSTRAINT_MEMCG":
-        path = cg.path if cg else "?"
-        lim = "no limit" if cg is None or cg.limit_kb is None else f"limit of {_size(cg.limit_kb)}"
-        usage = f"{_size(cg.usage_kb)} in use" if cg and cg.usage_kb is not None else "usage not printed"
-        fails = f", {cg.failcnt} charges failed" if cg and cg.failcnt else ""
+        who = f"The memory cgroup {cg.path}" if cg and cg.path else "A memory cgroup (the report does not name it)"
+        lim = "limit (the report does not print it)" if cg is None or cg.limit_kb is None else \
+            f"limit of {_size(cg.limit_kb)}"
+        shown = ([f"{_size(cg.usage_kb)} in use"] if cg and cg.usage_kb is not None else []) + (
+            [f"{cg.failcnt} charges failed"] if cg and cg.failcnt else [])
+        detail = f" ({', '.join(shown)})" if shown else ""
         top = ""
         if cg and cg.stats_kb:
             big = sorted(((k, v) for k, v in cg.stats_kb.items() if k in ("anon", "file", "kernel", "rss", "cache",
                                                                            "shmem", "slab")), key=lambda kv: -kv[1])
             top = " It held " + ", ".join(f"{k} {_size(v)}" for k, v in big[:3] if v) + "."
-        return Cause("memcg_limit", f"The memory cgroup {path} reached its {lim} ({usage}{fails}); the "
+        return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
                                     f"machine as a whole was not out of memory.{top} The kernel killed {vname} "
                                     "inside that cgroup.")  # fmt: skip
     slab = mem.slab_unreclaimable_kb

@@ -327,7 +327,8 @@ def explain_selection(
         else:
             d = chosen.points - nxt.points
             # with totalpages unknown the gap moves with it: it grows if the chosen one has the higher adj
-            bound = ("at least " if chosen.oom_score_adj >= nxt.oom_score_adj else "at most ") if assumed else ""
+            bound = "" if not assumed or chosen.oom_score_adj == nxt.oom_score_adj else (
+                "at least " if chosen.oom_score_adj > nxt.oom_score_adj else "at most ")
             why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {bound}{d} pages "
                        f"({_mib(d, page_bytes)}) behind")
     if not version.signed_badness and chosen.points == 1 and len(ranked) > 1:

@@ -296,3 +296,14 @@ def test_a_dump_quoted_from_its_middle_without_the_victims_row_is_not_compared()
                                                                                    + "> [133747.719711]", 1)
     (whole,) = explain_text(text)
     assert whole.compared and any("is not among the eligible rows" in p for p in whole.problems)
+
+
+def test_a_memcg_report_without_its_memcg_lines_says_so_in_words() -> None:
+    """journalctl output from the dump's header on: no cgroup path, limit or usage to quote, and no '?' for them."""
+    (e,) = explain_text(_read(PUBLIC / "4.x-journalctl-blank-lines-memcg-from-dump-header.md"))
+    assert e.kernel_victim.pid == e.model_victim.pid == 16883 and e.agree
+    assert e.constraint == "CONSTRAINT_MEMCG" and e.totalpages is None
+    assert e.cause.kind == "memcg_limit" and e.cause.text.startswith("A memory cgroup (the report does not name it)")
+    assert "?" not in e.cause.text and "no limit" not in e.cause.text
+    # both have adj 0: the gap does not depend on the unknown totalpages, so it is exact
+    assert "next is mesos-executor (16866) with 12300 points, 2514 pages (9.8 MiB) behind" in e.why
