@@ -347,9 +347,11 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         detail = f" ({', '.join(shown)})" if shown else ""
         top = ""
         if cg and cg.stats_kb:
-            big = sorted(((k, v) for k, v in cg.stats_kb.items() if k in ("anon", "file", "kernel", "rss", "cache",
-                                                                           "shmem", "slab")), key=lambda kv: -kv[1])
-            top = " It held " + ", ".join(f"{k} {_size(v)}" for k, v in big[:3] if v) + "."
+            big = sorted(((k, v) for k, v in cg.stats_kb.items() if v and k in ("anon", "file", "kernel", "rss",
+                                                                                "cache", "shmem", "slab")),
+                         key=lambda kv: -kv[1])  # fmt: skip
+            if big:
+                top = " It held " + ", ".join(f"{k} {_size(v)}" for k, v in big[:3]) + "."
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
                                     f"machine as a whole was not out of memory.{top} The kernel killed {vname} "
                                     "inside that cgroup.")  # fmt: skip

@@ -989,9 +989,16 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     elif s.startswith("Hardware name: "):
         r.hardware = s[len("Hardware name: ") :]
     elif s.startswith("Memory cgroup stats for ") and (m := _MEMCG_STATS.match(lines.join_pieces(_MEMCG_V1_PIECE))):
-        if r.memcg_stats_of is None:  # the first is the OOM memcg's own (v1 then prints its children)
-            r.memcg_stats_of = m["memcg"]
-            r.memcg_stats = {k: int(v) * 1024 for k, v in _MEMCG_V1_STAT.findall(m["rest"])}
+        # v1 mem_cgroup_print_oom_info(): for_each_mem_cgroup_tree, the OOM memcg first, each with its own
+        # (local) counters: the subtree's usage is their sum
+        stats = {k: int(v) * 1024 for k, v in _MEMCG_V1_STAT.findall(m["rest"])}
+        if r.memcg_stats_of is None:
+            r.memcg_stats_of, r.memcg_stats = m["memcg"], stats
+        elif m["memcg"].startswith(r.memcg_stats_of.rstrip("/") + "/"):
+            merged = dict(r.memcg_stats)
+            for k, v in stats.items():
+                merged[k] = merged.get(k, 0) + v
+            r.memcg_stats = merged
     elif m := _MEMCG_TASK.match(s):
         r.memcg_task_line = True
         r.task_memcg, r.oom_memcg = m["task"], m["memcg"]

@@ -307,3 +307,13 @@ def test_a_memcg_report_without_its_memcg_lines_says_so_in_words() -> None:
     assert "?" not in e.cause.text and "no limit" not in e.cause.text
     # both have adj 0: the gap does not depend on the unknown totalpages, so it is exact
     assert "next is mesos-executor (16866) with 12300 points, 2514 pages (9.8 MiB) behind" in e.why
+
+
+def test_a_v1_memcg_report_sums_its_childrens_stats_and_container_root_has_no_bonus() -> None:
+    (e,) = explain_text(_read(PUBLIC / "4.15-k8s-pod-memcg-v1-dmesg-T-from-call-trace.log"))
+    assert e.kernel_victim.pid == e.model_victim.pid == 32308 and e.agree and e.totalpages == 31488
+    # the pod's own line says rss:0KB; its two containers hold 48 KB and 123552 KB (v1 prints local counters)
+    assert e.memcg.stats_kb["rss"] == 48 + 123552 and "It held rss 120 MiB." in e.cause.text
+    # every task is uid 0, yet 1718 reproduces only if none held CAP_SYS_ADMIN (a pod's root lacks it)
+    assert (e.score_check.printed, e.score_check.agree) == (1718, True)
+    assert e.cap_sys_admin == "no task holds CAP_SYS_ADMIN"
