@@ -1,19 +1,37 @@
 """What a player, a script or an autoplay step does to the kernel: one struct per action.
 
-The TUI's commands, scene [[actions]] and autoplay steps all build these and call apply();
-nothing else mutates kernel state.
+The vocabulary is written once, here: a scene's [[actions]] and [[walkthrough]] tables decode
+straight into these structs (a tagged union on `do`), the TUI's commands build them, autoplay runs
+them through the command each names, and [[sidesteps]] match them by their fields. apply() is the
+only place kernel state changes.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, ClassVar
+
 import msgspec
+from msgspec import Meta
 
 from ..kernel.core import Kernel, KernelError
+from ..kernel.exit import futex_unlock
 from ..kernel.policy import get_policy
+from .struct import SceneStruct
+from .units import Duration
 
 
-class Action(msgspec.Struct, tag_field="do", kw_only=True):
+class Action(SceneStruct, tag_field="do", kw_only=True):
+    """The keys every action table has; what it applies to are its own keys, by `do`."""
+
+    at: Annotated[Duration | None, Meta(description="when (required in [[actions]] and [[walkthrough]])")] = None
     caption: str | None = None
+    hold: Annotated[bool, Meta(description="[[walkthrough]]: pause here until the presenter presses a key")] = False
+
+    # the TUI command a player runs for it (tui/commands.py) and how a briefing words that key
+    command: ClassVar[str] = ""
+    key_text: ClassVar[str] = ""
+    # where autoplay moves the cursor first, so a watcher sees the target: "pid", "cgroup" or ""
+    selects: ClassVar[str] = ""
 
     def validate(self, k: Kernel) -> None:
         """Raise ValueError if the target does not exist (checked when a scene is built)."""
@@ -24,17 +42,25 @@ class Action(msgspec.Struct, tag_field="do", kw_only=True):
     def describe(self) -> str:
         raise NotImplementedError
 
+    def targets(self) -> dict:
+        """What it applies to: its own keys (pid, cgroup, value, ...), not when or how it is shown."""
+        return {f: getattr(self, f) for f in self.__struct_fields__ if f not in Action.__struct_fields__}
 
-def _need_pid(k: Kernel, pid: int | None, what: str) -> None:
-    if pid is None:
-        raise ValueError(f"{what} needs pid = ...")
+    def command_params(self) -> dict:
+        """The keyword arguments of its TUI command (tui/commands.py) that do the same."""
+        return self.targets()
+
+
+def do_name(action: type[Action] | Action) -> str:
+    """The action's `do` name (its msgspec tag): "kill", "thaw", ..."""
+    return action.__struct_config__.tag  # type: ignore[return-value]
+
+def _need_pid(k: Kernel, pid: int, what: str) -> None:
     if pid not in k.pids:
         raise ValueError(f"{what}: no process with pid {pid}")
 
 
-def _need_cgroup(k: Kernel, path: str | None, what: str, freezer: bool = False) -> None:
-    if path is None:
-        raise ValueError(f"{what} needs cgroup = ...")
+def _need_cgroup(k: Kernel, path: str, what: str, freezer: bool = False) -> None:
     c = k.cgroups.get(path)
     if c is None:
         raise ValueError(f"{what}: no cgroup {path!r}")
@@ -45,7 +71,9 @@ def _need_cgroup(k: Kernel, path: str | None, what: str, freezer: bool = False) 
 class Oom(Action, tag="oom"):
     """sysrq-f: run the OOM killer now (a memcg OOM when a cgroup is given)."""
 
-    cgroup: str | None = None
+    cgroup: Annotated[str | None, Meta(description="a memcg OOM in this cgroup; default: global")] = None
+    command: ClassVar[str] = "oom"
+    key_text: ClassVar[str] = "run the OOM killer now"
 
     def validate(self, k: Kernel) -> None:
         if self.cgroup is not None:
@@ -60,6 +88,9 @@ class Oom(Action, tag="oom"):
 
 class Kill(Action, tag="kill"):
     pid: int
+    command: ClassVar[str] = "kill"
+    key_text: ClassVar[str] = "SIGKILL the selected process"
+    selects: ClassVar[str] = "pid"
 
     def validate(self, k: Kernel) -> None:
         _need_pid(k, self.pid, "kill")
@@ -73,6 +104,9 @@ class Kill(Action, tag="kill"):
 
 class Sigterm(Action, tag="sigterm"):
     pid: int
+    command: ClassVar[str] = "term"
+    key_text: ClassVar[str] = "SIGTERM the selected process"
+    selects: ClassVar[str] = "pid"
 
     def validate(self, k: Kernel) -> None:
         _need_pid(k, self.pid, "sigterm")
@@ -84,35 +118,38 @@ class Sigterm(Action, tag="sigterm"):
         return f"kill -TERM {self.pid}"
 
 
-class Freeze(Action, tag="freeze"):
+class _Freezer(Action):
     cgroup: str
+    command: ClassVar[str] = "freeze"
+    key_text: ClassVar[str] = "freeze or thaw the selected cgroup"
+    selects: ClassVar[str] = "cgroup"
 
     def validate(self, k: Kernel) -> None:
-        _need_cgroup(k, self.cgroup, "freeze", freezer=True)
+        _need_cgroup(k, self.cgroup, do_name(self), freezer=True)
 
+    def describe(self) -> str:
+        return f"{do_name(self)} {self.cgroup}"
+
+    def command_params(self) -> dict:
+        return {"cgroup": self.cgroup, "freeze": isinstance(self, Freeze)}
+
+
+class Freeze(_Freezer, tag="freeze"):
     def apply(self, k: Kernel) -> None:
         k.freeze(self.cgroup)
 
-    def describe(self) -> str:
-        return f"freeze {self.cgroup}"
 
-
-class Thaw(Action, tag="thaw"):
-    cgroup: str
-
-    def validate(self, k: Kernel) -> None:
-        _need_cgroup(k, self.cgroup, "thaw", freezer=True)
-
+class Thaw(_Freezer, tag="thaw"):
     def apply(self, k: Kernel) -> None:
         k.thaw(self.cgroup)
-
-    def describe(self) -> str:
-        return f"thaw {self.cgroup}"
 
 
 class Mrelease(Action, tag="mrelease"):
     pid: int
-    flags: int = 0
+    flags: Annotated[int, Meta(description="the flags argument")] = 0
+    command: ClassVar[str] = "mrelease"
+    key_text: ClassVar[str] = "process_mrelease() the selected process"
+    selects: ClassVar[str] = "pid"
 
     def validate(self, k: Kernel) -> None:
         _need_pid(k, self.pid, "mrelease")
@@ -123,15 +160,19 @@ class Mrelease(Action, tag="mrelease"):
     def describe(self) -> str:
         return f"process_mrelease(pidfd({self.pid}), {self.flags})"
 
+    def command_params(self) -> dict:
+        return {"pid": self.pid, "flags": self.flags}
+
 
 class SetAdj(Action, tag="set_adj"):
     pid: int
-    value: int
+    value: Annotated[int, Meta(ge=-1000, le=1000, description="the new oom_score_adj")]
+    command: ClassVar[str] = "adj"
+    key_text: ClassVar[str] = "set the selected process's oom_score_adj"
+    selects: ClassVar[str] = "pid"
 
     def validate(self, k: Kernel) -> None:
         _need_pid(k, self.pid, "set_adj")
-        if not -1000 <= self.value <= 1000:
-            raise ValueError(f"set_adj: value {self.value} is outside -1000..1000")
 
     def apply(self, k: Kernel) -> None:
         k.set_oom_score_adj(self.pid, self.value)
@@ -142,6 +183,8 @@ class SetAdj(Action, tag="set_adj"):
 
 class SetPolicy(Action, tag="policy"):
     policy: str
+    command: ClassVar[str] = "policy"
+    key_text: ClassVar[str] = "switch the kernel policy (era)"
 
     def validate(self, k: Kernel) -> None:
         get_policy(self.policy)
@@ -155,14 +198,14 @@ class SetPolicy(Action, tag="policy"):
 
 class Unlock(Action, tag="unlock"):
     futex: str
+    command: ClassVar[str] = "unlock"
+    key_text: ClassVar[str] = "unlock the selected thread's futex"
 
     def validate(self, k: Kernel) -> None:
         if self.futex not in k.futexes:
             raise ValueError(f"unlock: no futex {self.futex!r}")
 
     def apply(self, k: Kernel) -> None:
-        from ..kernel.exit import futex_unlock
-
         f = k.futexes[self.futex]
         if f.owner_task is None:
             # pthread_mutex_unlock() is the owner's call: an unowned lock has nobody to make it
@@ -171,6 +214,10 @@ class Unlock(Action, tag="unlock"):
 
     def describe(self) -> str:
         return f"unlock {self.futex}"
+
+
+class Caption(Action, tag="caption"):
+    """A [[walkthrough]] step that only shows its caption: a step without `do` is one (scene/load.py)."""
 
 
 class Step(msgspec.Struct):
@@ -183,34 +230,5 @@ class Step(msgspec.Struct):
 
 
 AnyAction = Oom | Kill | Sigterm | Freeze | Thaw | Mrelease | SetAdj | SetPolicy | Unlock
-
-
-def action_from_spec(spec) -> Action:
-    """An [[actions]] table (ActionSpec) to its Action."""
-    d = {"caption": spec.caption}
-    do = spec.do
-    if do == "oom":
-        return Oom(cgroup=spec.cgroup, **d)
-    if do in ("kill", "sigterm", "mrelease", "set_adj"):
-        if spec.pid is None:
-            raise ValueError(f"{do} needs pid = ...")
-        if do == "kill":
-            return Kill(pid=spec.pid, **d)
-        if do == "sigterm":
-            return Sigterm(pid=spec.pid, **d)
-        if do == "mrelease":
-            return Mrelease(pid=spec.pid, flags=spec.flags, **d)
-        if spec.value is None:
-            raise ValueError("set_adj needs value = -1000..1000")
-        return SetAdj(pid=spec.pid, value=spec.value, **d)
-    if do in ("freeze", "thaw"):
-        if spec.cgroup is None:
-            raise ValueError(f"{do} needs cgroup = ...")
-        return Freeze(cgroup=spec.cgroup, **d) if do == "freeze" else Thaw(cgroup=spec.cgroup, **d)
-    if do == "policy":
-        if spec.policy is None:
-            raise ValueError("policy needs policy = ...")
-        return SetPolicy(policy=spec.policy, **d)
-    if spec.futex is None:
-        raise ValueError("unlock needs futex = ...")
-    return Unlock(futex=spec.futex, **d)
+ACTIONS: tuple[type[Action], ...] = AnyAction.__args__  # type: ignore[attr-defined]
+AnyStep = AnyAction | Caption

@@ -15,7 +15,7 @@ from ..kernel.policy import Policy, get_policy
 from ..kernel.sched import Races
 from ..kernel.version import KernelVersion
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
-from .actions import Action, Step, action_from_spec
+from .actions import Action, Caption, Step
 from .load import LoadedScene
 from .schema import ThreadSpec
 from .sidesteps import KEYS, OOM, Sidestep
@@ -37,33 +37,21 @@ class Builder:
         self.ls = ls
         self.sc = ls.scene
         self.hz = self.sc.hz
-        # each distinct size or time is parsed once: a 500 000-thread scene writes the same few
-        # ("8 MiB", "4ms") a million times. Keyed by type too: True == 1, but True is no size.
-        self._pages: dict[tuple[type, int | str], int] = {}
-        self._jiffies: dict[tuple[type, int | str], int] = {}
 
     def err(self, path: str, message: str):
         return self.ls.error(path, message)
 
     def pages(self, value, path: str) -> int:
-        key = (type(value), value)
-        n = self._pages.get(key)
-        if n is None:
-            try:
-                n = self._pages[key] = parse_pages(value)
-            except ValueError as e:
-                raise self.err(path, str(e)) from None
-        return n
+        try:
+            return parse_pages(value)
+        except ValueError as e:
+            raise self.err(path, str(e)) from None
 
     def jiffies(self, value, path: str) -> int:
-        key = (type(value), value)
-        n = self._jiffies.get(key)
-        if n is None:
-            try:
-                n = self._jiffies[key] = parse_duration(value, self.hz)
-            except ValueError as e:
-                raise self.err(path, str(e)) from None
-        return n
+        try:
+            return parse_duration(value, self.hz)
+        except ValueError as e:
+            raise self.err(path, str(e)) from None
 
     def rate(self, value, path: str) -> int:
         try:
@@ -290,51 +278,47 @@ class Builder:
                 k.add_timer(self.jiffies(fs.release_at, f"{path}.release_at"),
                             lambda f=f, o=owner: futex_unlock(k, f, o))
 
+    def _action(self, k: Kernel, a: Action, path: str) -> tuple[int, Action]:
+        """A decoded [[actions]] or [[walkthrough]] table: its time, and its target checked."""
+        if a.at is None:
+            raise self.err(path, "missing required key 'at'")
+        try:
+            a.validate(k)
+        except ValueError as e:
+            raise self.err(path, str(e)) from None
+        return self.jiffies(a.at, f"{path}.at"), a
+
     def walkthrough(self, k: Kernel) -> list[Step]:
         steps = []
         for i, s in enumerate(self.sc.walkthrough):
             path = f"walkthrough[{i}]"
-            action = None
-            if s.do is not None:
-                try:
-                    action = action_from_spec(s)
-                    action.validate(k)
-                except ValueError as e:
-                    raise self.err(path, str(e)) from None
-            steps.append(Step(self.jiffies(s.at, f"{path}.at"), s.caption, action, s.hold))
+            at, action = self._action(k, s, path)
+            if s.caption is None:
+                raise self.err(path, "missing required key 'caption'")
+            steps.append(Step(at, s.caption, None if isinstance(action, Caption) else action, s.hold))
         steps.sort(key=lambda st: st.at)
         return steps
 
     def _actions(self, k: Kernel) -> list[tuple[int, Action]]:
         out = []
         for i, a in enumerate(self.sc.actions):
-            path = f"actions[{i}]"
-            try:
-                action = action_from_spec(a)
-                action.validate(k)
-            except ValueError as e:
-                raise self.err(path, str(e)) from None
-            out.append((self.jiffies(a.at, f"{path}.at"), action))
+            if a.hold:
+                raise self.err(f"actions[{i}].hold", "hold is for [[walkthrough]] steps: a scene's own actions never wait")
+            out.append(self._action(k, a, f"actions[{i}]"))
         out.sort(key=lambda x: x[0])
         return out
 
-
     def goals(self, k: Kernel) -> None:
-        """Each goal kind has the keys it needs, and they parse (scored only at the end)."""
-        need = {"memory_back": ("amount", "within"), "max_oom_victims": ("count",), "survives": ("pid",),
-                "oom_blocked_under": ("within",), "waiter_outcome": ("tid", "outcome")}
+        """Each goal's keys parse and name what exists (scored only at the end)."""
         for i, g in enumerate(self.sc.goals):
             path = f"goals[{i}]"
-            for key in need.get(g.kind, ()):
-                if getattr(g, key) is None:
-                    raise self.err(path, f"a {g.kind} goal needs {key} = ...")
-            if g.amount is not None:
+            if getattr(g, "amount", None) is not None:
                 self.pages(g.amount, f"{path}.amount")
-            if g.within is not None:
+            if getattr(g, "within", None) is not None:
                 self.jiffies(g.within, f"{path}.within")
-            if g.pid is not None and g.pid not in k.pids:
+            if getattr(g, "pid", None) is not None and g.pid not in k.pids:
                 raise self.err(f"{path}.pid", f"no process with pid {g.pid}")
-            if g.tid is not None and g.tid not in k.tids:
+            if getattr(g, "tid", None) is not None and g.tid not in k.tids:
                 raise self.err(f"{path}.tid", f"no thread with tid {g.tid}")
 
     def races(self, k: Kernel) -> Callable[[int], Races]:
@@ -403,12 +387,11 @@ class Builder:
                             value_min=s.value_min, value_max=s.value_max, before=before, after=after)
             # walkthrough actions are never sidesteps (an "oom" bound counts as possibly inside)
             for j, st in enumerate(self.sc.walkthrough):
-                if st.do is None:
+                if isinstance(st, Caption):
                     continue
-                action = action_from_spec(st)  # validated by walkthrough()
-                at = self.jiffies(st.at, f"walkthrough[{j}].at")
-                if side.matches_action(action) and side.could_be_in_window(at):
-                    raise self.err(path, f"walkthrough[{j}] ({action.describe()} at {st.at}) is this sidestep: "
+                at = self.jiffies(st.at, f"walkthrough[{j}].at")  # validated by walkthrough()
+                if side.matches_action(st) and side.could_be_in_window(at):
+                    raise self.err(path, f"walkthrough[{j}] ({st.describe()} at {st.at}) is this sidestep: "
                                          "the walkthrough must win by the lesson; narrow the sidestep")
             out.append(side)
         return out

@@ -10,8 +10,7 @@ from __future__ import annotations
 from ..kernel import events as ev
 from ..kernel.core import Kernel
 from ..kernel.state import DISK, EXITING, FROZEN
-from .actions import Action
-from .sidesteps import action_do
+from .actions import Action, do_name
 
 ERRNO_WHY = {
     "EINVAL": "not dying: no fatal signal, task_will_free_mem() is false (or flags != 0)",
@@ -140,7 +139,7 @@ def _oom(action: Action, events: list, k: Kernel) -> str:
 
 def _freezer(action: Action, events: list, k: Kernel) -> str:
     path = action.cgroup  # type: ignore[attr-defined]
-    verb = action_do(action)
+    verb = do_name(action)
     st = [e for e in _of(events, ev.FreezerState) if e.cgroup == path]
     text = f"{verb} {path}: {st[-1].state if st else 'no change'}"
     c = k.cgroups[path]
@@ -188,7 +187,7 @@ def _unlock(action: Action, events: list, k: Kernel) -> str:
 def effect_text(action: Action, events: list, k: Kernel) -> str:
     """What `action` actually did: from `events` (what Simulation.apply returned for it) and the
     kernel state right after it."""
-    do = action_do(action)
+    do = do_name(action)
     if do == "kill":
         return _signal(action, events, k, "SIGKILL")
     if do == "sigterm":

@@ -1,13 +1,23 @@
-"""Scene goals and scores: evaluated from the detected Outcome, never asserted by the scene author."""
+"""Scene goals and scores: evaluated from the detected Outcome, never asserted by the scene author.
+
+A goal kind is one struct (a tagged union on `kind`, decoded straight from [[goals]]) with its
+keys, its text, its rule and when it is decided; nothing else dispatches on the kind.
+"""
 
 from __future__ import annotations
 
-import msgspec
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from .schema import GoalSpec
+import msgspec
+from msgspec import Meta
+
+from ..kernel.policy import POLICIES
 from .sidesteps import ForfeitRec
-from .sim import Outcome, Simulation
-from .units import fmt_size, parse_duration, parse_size
+from .struct import SceneStruct
+from .units import Duration, Size, fmt_size, parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from .sim import Outcome, Simulation
 
 ACTION_COST = 10  # points per player action beyond par
 FORFEIT_TEXT = "win by the lesson, not a sidestep"  # the result line a forfeited play adds
@@ -33,88 +43,152 @@ class Result(msgspec.Struct):
     forfeits: list[ForfeitRec] = []
 
 
-def goal_text(g: GoalSpec, hz: int) -> str:
-    if g.text:
-        return g.text
-    def ms(d) -> str:
-        return f"{parse_duration(d, hz) * 1000 // hz} ms"
-
-    return {
-        "memory_back": lambda: f"free {fmt_size(parse_size(g.amount or 0))} within {ms(g.within or '0')} of the first kill",
-        "no_hung_waiters": lambda: "no futex waiter hangs",
-        "max_oom_victims": lambda: "no second OOM victim" if g.count == 1 else f"at most {g.count} OOM victims",
-        "survives": lambda: f"process {g.pid} survives",
-        "no_livelock": lambda: "no OOM livelock",
-        "oom_blocked_under": lambda: f"the OOM killer is blocked at most {ms(g.within or '0')}",
-        "waiter_outcome": lambda: f"waiter {g.tid} ends {g.outcome}",
-    }[g.kind]()
+def _ms(d, hz: int) -> int:
+    return parse_duration(d, hz) * 1000 // hz
 
 
-def evaluate_goal(g: GoalSpec, o: Outcome, hz: int) -> tuple[bool, str]:
-    if g.kind == "memory_back":
-        first = min((k.t_ms for k in o.kills if k.signal == "SIGKILL"), default=None)
+def _first_kill_ms(o: Outcome) -> int | None:
+    return min((k.t_ms for k in o.kills if k.signal == "SIGKILL"), default=None)
+
+
+class Goal(SceneStruct, tag_field="kind", kw_only=True):
+    text: Annotated[str | None, Meta(description="how the goal reads on screen (default: generated)")] = None
+    points: int = 100
+
+    def describe(self, hz: int) -> str:
+        """How it reads on screen: the scene's text, else generated."""
+        return self.text or self.default_text(hz)
+
+    def default_text(self, hz: int) -> str:
+        raise NotImplementedError
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        """(met, what happened)."""
+        raise NotImplementedError
+
+    def state(self, met: bool, o: Outcome, hz: int, now_ms: int) -> str:
+        """While a scene runs: is the goal already decided? At the end every goal is decided (what
+        evaluate says). By default a goal can only go from met to failed (a SIGKILL cannot be taken
+        back, a HUNG waiter is hung forever): failed is final, met is not (yet)."""
+        return PENDING if met else FAILED
+
+
+class MemoryBack(Goal, tag="memory_back"):
+    """`amount` freed within `within` of the first kill."""
+
+    amount: Size
+    within: Duration
+
+    def default_text(self, hz: int) -> str:
+        return f"free {fmt_size(parse_size(self.amount))} within {_ms(self.within, hz)} ms of the first kill"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        first = _first_kill_ms(o)
         if first is None:
             return False, "nothing was killed"
-        limit = parse_duration(g.within or 0, hz) * 1000 // hz
-        want = parse_size(g.amount or 0) // 1024
+        limit = _ms(self.within, hz)
         got = sum(f.freed_kb for f in o.freed if f.t_ms - first <= limit)
-        return got >= want, f"{got // 1024} MiB back within {limit} ms"
-    if g.kind == "no_hung_waiters":
-        hung = [w for w in o.waiters if w.outcome == "hung"]
-        return not hung, (f"waiter {hung[0].tid} on {hung[0].futex} HUNG" if hung else "every waiter got an answer")
-    if g.kind == "max_oom_victims":
-        n = len([k for k in o.kills if k.reason == "oom"])
-        return n <= (g.count or 0), f"{n} OOM victim{'s' if n != 1 else ''}"
-    if g.kind == "survives":
-        killed = [k for k in o.kills if k.pid == g.pid and k.signal == "SIGKILL"]
-        return not killed, (f"killed at {killed[0].t_ms} ms ({killed[0].reason})" if killed else "alive")
-    if g.kind == "no_livelock":
-        return o.livelock is None, (f"livelock from {o.livelock.t_ms} ms" if o.livelock else "no livelock")
-    if g.kind == "oom_blocked_under":
-        limit = parse_duration(g.within or 0, hz) * 1000 // hz
-        return o.oom_blocked_ms <= limit, f"blocked {o.oom_blocked_ms} ms"
-    w = next((w for w in o.waiters if w.tid == g.tid), None)
-    if w is None:
-        return False, f"no waiter {g.tid}"
-    return w.outcome == g.outcome, f"waiter {g.tid} {w.outcome}"
+        return got >= parse_size(self.amount) // 1024, f"{got // 1024} MiB back within {limit} ms"
 
-
-def goal_state(g: GoalSpec, met: bool, o: Outcome, hz: int, now_ms: int) -> str:
-    """While a scene runs: is the goal already decided? A SIGKILL cannot be taken back, a HUNG
-    waiter is hung forever, memory freed inside the window stays freed, a window that has passed is
-    closed. At the end every goal is decided (what `evaluate` says)."""
-    k = g.kind
-    if k in ("survives", "max_oom_victims", "no_hung_waiters", "no_livelock", "oom_blocked_under"):
-        # these can only go from met to failed: failed is final, met is not (yet)
-        return PENDING if met else FAILED
-    if k == "memory_back":
+    def state(self, met: bool, o: Outcome, hz: int, now_ms: int) -> str:
+        # memory freed inside the window stays freed; a window that has passed is closed
         if met:
             return MET
-        first = min((x.t_ms for x in o.kills if x.signal == "SIGKILL"), default=None)
-        if first is not None:
-            limit = parse_duration(g.within or 0, hz) * 1000 // hz
-            if now_ms - first > limit:
-                return FAILED
+        first = _first_kill_ms(o)
+        if first is not None and now_ms - first > _ms(self.within, hz):
+            return FAILED
         return PENDING
-    if k == "waiter_outcome":
-        w = next((w for w in o.waiters if w.tid == g.tid), None)
-        if w is None or w.outcome in ("blocked",):
+
+
+class NoHungWaiters(Goal, tag="no_hung_waiters"):
+    def default_text(self, hz: int) -> str:
+        return "no futex waiter hangs"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        hung = [w for w in o.waiters if w.outcome == "hung"]
+        return not hung, (f"waiter {hung[0].tid} on {hung[0].futex} HUNG" if hung else "every waiter got an answer")
+
+
+class MaxOomVictims(Goal, tag="max_oom_victims"):
+    """At most `count` OOM victims."""
+
+    count: int
+
+    def default_text(self, hz: int) -> str:
+        return "no second OOM victim" if self.count == 1 else f"at most {self.count} OOM victims"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        n = len([k for k in o.kills if k.reason == "oom"])
+        return n <= self.count, f"{n} OOM victim{'s' if n != 1 else ''}"
+
+
+class Survives(Goal, tag="survives"):
+    """Process `pid` is not killed."""
+
+    pid: int
+
+    def default_text(self, hz: int) -> str:
+        return f"process {self.pid} survives"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        killed = [k for k in o.kills if k.pid == self.pid and k.signal == "SIGKILL"]
+        return not killed, (f"killed at {killed[0].t_ms} ms ({killed[0].reason})" if killed else "alive")
+
+
+class NoLivelock(Goal, tag="no_livelock"):
+    def default_text(self, hz: int) -> str:
+        return "no OOM livelock"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        return o.livelock is None, (f"livelock from {o.livelock.t_ms} ms" if o.livelock else "no livelock")
+
+
+class OomBlockedUnder(Goal, tag="oom_blocked_under"):
+    """The OOM killer blocked at most `within`."""
+
+    within: Duration
+
+    def default_text(self, hz: int) -> str:
+        return f"the OOM killer is blocked at most {_ms(self.within, hz)} ms"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        return o.oom_blocked_ms <= _ms(self.within, hz), f"blocked {o.oom_blocked_ms} ms"
+
+
+class WaiterOutcome(Goal, tag="waiter_outcome"):
+    """Waiter `tid` ends with `outcome`."""
+
+    tid: int
+    outcome: Literal["eownerdead", "acquired", "timedout", "blocked", "hung", "killed"]
+
+    def default_text(self, hz: int) -> str:
+        return f"waiter {self.tid} ends {self.outcome}"
+
+    def evaluate(self, o: Outcome, hz: int) -> tuple[bool, str]:
+        w = next((w for w in o.waiters if w.tid == self.tid), None)
+        if w is None:
+            return False, f"no waiter {self.tid}"
+        return w.outcome == self.outcome, f"waiter {self.tid} {w.outcome}"
+
+    def state(self, met: bool, o: Outcome, hz: int, now_ms: int) -> str:
+        w = next((w for w in o.waiters if w.tid == self.tid), None)
+        if w is None or w.outcome == "blocked":
             return PENDING
         return MET if met else FAILED
-    return PENDING
+
+
+AnyGoal = MemoryBack | NoHungWaiters | MaxOomVictims | Survives | NoLivelock | OomBlockedUnder | WaiterOutcome
 
 
 def evaluate(sim: Simulation, o: Outcome | None = None, *, others: bool = True) -> Result:
     """Score a finished (or running) simulation; with `others`, replay the same player actions under
     every other policy to say which one would have won."""
-    from ..kernel.policy import POLICIES
-
     o = o or sim.outcome()
     hz = sim.k.hz
     goals = []
     for g in sim.scene.goals:
-        met, detail = evaluate_goal(g, o, hz)
-        goals.append(GoalResult(goal_text(g, hz), met, detail, g.points))
+        met, detail = g.evaluate(o, hz)
+        goals.append(GoalResult(g.describe(hz), met, detail, g.points))
     par = sim.scene.game.par if sim.scene.game else 0
     actions = len(sim.played)
     max_score = sum(g.points for g in goals)
@@ -136,6 +210,6 @@ def evaluate(sim: Simulation, o: Outcome | None = None, *, others: bool = True) 
                 continue
             alt = sim.replay(pid)
             alt_o = alt.run(max(sim.k.jiffies, alt.k.jiffies))
-            if all(evaluate_goal(g, alt_o, hz)[0] for g in sim.scene.goals):
+            if all(g.evaluate(alt_o, hz)[0] for g in sim.scene.goals):
                 saved_by.append(pid)
     return Result(won, score, max_score, actions, par, goals, saved_by, forfeits)

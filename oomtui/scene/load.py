@@ -8,6 +8,8 @@ import os
 import re
 import stat
 import tomllib
+import types
+import typing
 from pathlib import Path
 
 import msgspec
@@ -17,6 +19,7 @@ from ..gc_pause import gc_paused
 from ..text import SEPARATORS_AND_OVERRIDES, visible
 from . import plain_toml
 from .builtin import builtin_ids, builtin_text
+from .actions import Caption, do_name
 from .schema import ProcessSpec, Scene
 
 
@@ -175,6 +178,9 @@ def parse_scene(text: str, name: str = "<scene>") -> Scene:
             data = _toml(text, name, _decode_process)
     except msgspec.ValidationError:
         data = _toml(text, name)  # a bad process: decoded below with the rest, for its key path from the root
+    for step in data.get("walkthrough", ()) if isinstance(data, dict) else ():
+        if isinstance(step, dict):
+            step.setdefault("do", do_name(Caption))  # a step without `do` only shows its caption
     try:
         with gc_paused():
             scene = msgspec.convert(data, Scene)
@@ -230,48 +236,79 @@ def _rewrite(e: msgspec.ValidationError, data: dict, text: str, name: str) -> Sc
     unknown = re.match(r"Object contains unknown field `(.+)`", detail)
     if unknown:
         key = unknown.group(1)
-        struct = _struct_at(path)
-        fields = list(struct.__struct_fields__) if struct else []
+        full = f"{path}.{key}" if path else key
+        struct, variants = _struct_at(path, data)
+        fields = [f for f in struct.__struct_fields__ if not f.startswith("_")] if struct else []
+        elsewhere = [v for v in variants if key in v.__struct_fields__]
+        if struct is not None and elsewhere:
+            # a key of another kind of action or goal: say which kinds take it, and what this one takes
+            tag, field = struct.__struct_config__.tag, struct.__struct_config__.tag_field
+            return SceneError(name, full, f"{key!r} does not apply to {field} = {tag!r} (it takes: "
+                              f"{', '.join(fields)})", locate(text, full))
         hint = difflib.get_close_matches(key, fields, n=1, cutoff=0.5)
         did = f"; did you mean {hint[0]!r}?" if hint else (f"; valid keys: {', '.join(fields)}" if fields else "")
-        full = f"{path}.{key}" if path else key
         return SceneError(name, full, f"unknown key {key!r}{did}", locate(text, full))
     missing = re.match(r"Object missing required field `(.+)`", detail)
     if missing:
         key = missing.group(1)
-        return SceneError(name, path or "(top level)", f"missing required key {key!r}", locate(text, path))
+        struct, _ = _struct_at(path, data)
+        if struct is not None and struct.__struct_config__.tag is not None and key != struct.__struct_config__.tag_field:
+            cfg = struct.__struct_config__
+            message = f"{cfg.tag_field} = {cfg.tag!r} needs {key} = ..."
+        else:
+            message = f"missing required key {key!r}"
+        return SceneError(name, path or "(top level)", message, locate(text, path))
+    if detail.startswith("Invalid value") and "." in path:
+        # a `do` or `kind` that names no action or goal: the nearest one
+        parent, _, key = path.rpartition(".")
+        _, variants = _struct_at(parent, data)
+        tags = [v.__struct_config__.tag for v in variants if v.__struct_config__.tag_field == key]
+        if tags:
+            got = detail.removeprefix("Invalid value ").strip("'\"")
+            hint = difflib.get_close_matches(got, tags, n=1, cutoff=0.5)
+            did = f"did you mean {hint[0]!r}?" if hint else f"one of: {', '.join(tags)}"
+            return SceneError(name, path, f"no {key} {got!r}; {did}", locate(text, path))
     detail = detail.replace("Expected", "expected").replace("`", "")
     return SceneError(name, path, detail, locate(text, path))
 
 
-def _struct_at(path: str):
-    """The schema struct a key path points into (for "did you mean")."""
-    import typing
-
+def _struct_at(path: str, data) -> tuple[type | None, list[type]]:
+    """The schema struct a key path points into (for "did you mean"), and where that is a tagged union
+    (an action or a goal), every variant; the variant is the one the table's tag names in `data`."""
     t: object = Scene
-    for tok in re.findall(r"[A-Za-z_]+", path):
+    variants: list[type] = []
+    node = data
+    for tok, idx in re.findall(r"([A-Za-z_]+)(?:\[(\d+)\])?", path):
         fields = getattr(t, "__annotations__", {})
         hints = typing.get_type_hints(t, include_extras=True) if fields else {}
         if tok not in hints:
-            return None
-        t = _unwrap(hints[tok])
-    return t if hasattr(t, "__struct_fields__") else None
+            return None, []
+        node = node.get(tok) if isinstance(node, dict) else None
+        if idx and isinstance(node, list) and int(idx) < len(node):
+            node = node[int(idx)]
+        t, variants = _unwrap(hints[tok], node)
+    return (t if hasattr(t, "__struct_fields__") else None), variants
 
 
-def _unwrap(tp):
-    import typing
-
+def _unwrap(tp, node) -> tuple[object, list[type]]:
+    """The struct type `tp` decodes `node` as: through Annotated, list and Optional; in a tagged union,
+    the variant `node`'s tag names (None when it names none)."""
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
         elif origin in (list,):
             tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union,) or str(origin) == "<class 'types.UnionType'>":
+        elif origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = next((a for a in args if hasattr(a, "__struct_fields__")), args[0])
+            structs = [a for a in args if hasattr(a, "__struct_fields__")]
+            if len(structs) > 1:  # a tagged union (msgspec allows no other union of structs)
+                field = structs[0].__struct_config__.tag_field
+                tag = node.get(field) if isinstance(node, dict) else None
+                return next((a for a in structs if a.__struct_config__.tag == tag), None), structs
+            tp = structs[0] if structs else args[0]
         else:
-            return tp
+            return tp, []
 
 
 def locate(text: str, path: str) -> int | None:

@@ -6,19 +6,12 @@
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 
-from .units import DURATION_HELP, RATE_HELP, SIZE_HELP
-
-Size = Annotated[int | str, Meta(description=SIZE_HELP)]
-Duration = Annotated[int | str, Meta(description=DURATION_HELP)]
-Rate = Annotated[str, Meta(description=RATE_HELP)]
-
-
-class _S(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
-    """gc=False: a scene is a tree of values, never a cycle, so the garbage collector need not track
-    (and walk) the 600 000 structs of a 100 000-process scene."""
+from .actions import ACTIONS, AnyAction, AnyStep, do_name
+from .goals import AnyGoal
+from .struct import SceneStruct as _S
+from .units import Duration, Rate, Size
 
 
 class CgroupSpec(_S):
@@ -113,43 +106,7 @@ class FutexSpec(_S):
     release_at: Annotated[Duration | None, Meta(description="the owner unlocks at this time")] = None
 
 
-ActionName = Literal["oom", "kill", "sigterm", "freeze", "thaw", "mrelease", "set_adj", "policy", "unlock"]
-
-
-class _ActionArgs(_S, kw_only=True):
-    """What an action applies to; which keys it needs depends on `do`."""
-
-    pid: int | None = None
-    cgroup: str | None = None
-    value: Annotated[int | None, Meta(description="set_adj: the new oom_score_adj")] = None
-    flags: Annotated[int, Meta(description="mrelease: the flags argument")] = 0
-    policy: str | None = None
-    futex: str | None = None
-
-
-class ActionSpec(_ActionArgs, kw_only=True):
-    at: Duration
-    do: ActionName
-    caption: str | None = None
-
-
-GoalKind = Literal["memory_back", "no_hung_waiters", "max_oom_victims", "survives", "no_livelock",
-                   "oom_blocked_under", "waiter_outcome"]
-
-
-class GoalSpec(_S):
-    kind: Annotated[GoalKind, Meta(description=(
-        "memory_back: `amount` freed within `within` of the first kill; no_hung_waiters; max_oom_victims: at most "
-        "`count`; survives: `pid` is not killed; no_livelock; oom_blocked_under: the OOM killer blocked at most "
-        "`within`; waiter_outcome: waiter `tid` ends with `outcome`"))]
-    text: Annotated[str | None, Meta(description="how the goal reads on screen (default: generated)")] = None
-    amount: Size | None = None
-    within: Duration | None = None
-    count: int | None = None
-    pid: int | None = None
-    tid: int | None = None
-    outcome: Literal["eownerdead", "acquired", "timedout", "blocked", "hung", "killed"] | None = None
-    points: int = 100
+ActionName = Literal[tuple(do_name(a) for a in ACTIONS)]  # type: ignore[valid-type]
 
 
 class GameSpec(_S):
@@ -161,25 +118,21 @@ class GameSpec(_S):
         "the story in two or three sentences, shown when the scene opens (default: the story's first sentences)"))] = None
 
 
-class StepSpec(_ActionArgs, kw_only=True):
-    """An autoplay step: a caption, optionally an action, optionally a hold that waits for a key."""
-
-    at: Duration
-    caption: str
-    do: ActionName | None = None
-    hold: Annotated[bool, Meta(description="pause here until the presenter presses a key")] = False
-
-
 SidestepBound = Annotated[int | str, Meta(description=(
     'a time ("2s") or "oom": the moment the OOM killer marks its first victim (mark_oom_victim) in this run. '
     "Judged on the model's deterministic order of events: a move in the jiffy of that kill comes after it"))]
 
 
-class SidestepSpec(_ActionArgs, kw_only=True):
+class SidestepSpec(_S, kw_only=True):
     """A player move that wins without the scene's lesson, in the [[walkthrough]] vocabulary. A key left
     out matches any value (no `pid`: any process); `value_min`/`value_max` bound a set_adj value."""
 
     do: ActionName
+    pid: int | None = None
+    cgroup: str | None = None
+    value: Annotated[int | None, Meta(description="set_adj: the new oom_score_adj")] = None
+    policy: str | None = None
+    futex: str | None = None
     reason: Annotated[str, Meta(description="why the move skips the lesson (shown to the player)")]
     verdict: Annotated[Literal["refused", "forfeit"], Meta(description=(
         "refused: the move is not applied and is no move; forfeit: it is applied and the win is forfeited"))] = "refused"
@@ -225,9 +178,10 @@ class Scene(_S):
     shm: list[ShmSpec] = []
     processes: list[ProcessSpec] = []
     futexes: list[FutexSpec] = []
-    actions: list[ActionSpec] = []
+    actions: list[AnyAction] = []
     game: GameSpec | None = None
-    goals: list[GoalSpec] = []
-    walkthrough: Annotated[list[StepSpec], Meta(description="autoplay: oomtui play SCENE --autoplay")] = []
+    goals: list[AnyGoal] = []
+    walkthrough: Annotated[list[AnyStep], Meta(description=(
+        "autoplay: oomtui play SCENE --autoplay; a step without `do` only shows its caption"))] = []
     sidesteps: Annotated[list[SidestepSpec], Meta(description=(
         "player moves that would win without the lesson: refused, or applied with the win forfeited"))] = []

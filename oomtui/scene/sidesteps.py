@@ -17,34 +17,25 @@ from __future__ import annotations
 import msgspec
 
 from ..errors import UserError
-from .actions import Action
+from .actions import ACTIONS, Action, do_name
 
 OOM = "oom"
 REFUSED, FORFEIT = "refused", "forfeit"
 
-# which target keys each `do` takes (the rest of the schema's action keys do not apply to it)
-KEYS: dict[str, tuple[str, ...]] = {
-    "oom": ("cgroup",),
-    "kill": ("pid",),
-    "sigterm": ("pid",),
-    "mrelease": ("pid", "flags"),
-    "set_adj": ("pid", "value", "value_min", "value_max"),
-    "freeze": ("cgroup",),
-    "thaw": ("cgroup",),
-    "policy": ("policy",),
-    "unlock": ("futex",),
-}
+def _keys(a: type[Action]) -> tuple[str, ...]:
+    """The target keys of an action (its own fields); a set_adj pattern may bound its value too."""
+    own = tuple(f for f in a.__struct_fields__ if f not in Action.__struct_fields__)
+    return own + ("value_min", "value_max") if "value" in own else own
+
+
+# which target keys each `do` takes (the rest of the sidestep keys do not apply to it)
+KEYS: dict[str, tuple[str, ...]] = {do_name(a): _keys(a) for a in ACTIONS}
 TARGETS = ("pid", "cgroup", "futex", "policy", "value", "flags")
-
-
-def action_do(action: Action) -> str:
-    """The action's `do` name (its msgspec tag): "kill", "thaw", ..."""
-    return type(action).__struct_config__.tag  # type: ignore[return-value]
 
 
 def _target(action: Action, key: str):
     v = getattr(action, key, None)
-    if key == "cgroup" and action_do(action) == "oom" and v is None:
+    if key == "cgroup" and do_name(action) == "oom" and v is None:
         return "/"  # sysrq-f with no cgroup is the global OOM
     return v
 
@@ -71,7 +62,7 @@ class Sidestep(msgspec.Struct, frozen=True, kw_only=True):
 
     def matches_action(self, action: Action) -> bool:
         """Same `do`, and every target the sidestep names is the action's (time not considered)."""
-        if action_do(action) != self.do:
+        if do_name(action) != self.do:
             return False
         for key in TARGETS:
             want = getattr(self, key)

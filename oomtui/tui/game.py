@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..scene import actions as A
-from ..scene.goals import FAILED, MET, evaluate_goal, goal_state, goal_text
+from ..scene.goals import FAILED, MET
 from ..scene.sim import Outcome, Simulation
 
 
@@ -39,9 +39,9 @@ def live_goals(sim: Simulation, o: Outcome | None = None) -> list[GoalState]:
     end = sim.k.jiffies >= sim.duration
     out = []
     for g in goals:
-        met, detail = evaluate_goal(g, o, hz)
-        state = (MET if met else FAILED) if end else goal_state(g, met, o, hz, now_ms)
-        out.append(GoalState(goal_text(g, hz), state, detail))
+        met, detail = g.evaluate(o, hz)
+        state = (MET if met else FAILED) if end else g.state(met, o, hz, now_ms)
+        out.append(GoalState(g.describe(hz), state, detail))
     return out
 
 
@@ -49,24 +49,10 @@ def live_goals(sim: Simulation, o: Outcome | None = None) -> list[GoalState]:
 def step_commands(action: A.Action) -> list[tuple[str, dict]]:
     """The command calls (id, params) a player would make for this action: select the target first,
     so a watcher sees the cursor move to it, then the command the key runs."""
-    if isinstance(action, A.Oom):
-        return [("oom", {"cgroup": action.cgroup})]
-    if isinstance(action, A.Kill):
-        return [("select", {"pid": action.pid}), ("kill", {"pid": action.pid})]
-    if isinstance(action, A.Sigterm):
-        return [("select", {"pid": action.pid}), ("term", {"pid": action.pid})]
-    if isinstance(action, A.Mrelease):
-        return [("select", {"pid": action.pid}), ("mrelease", {"pid": action.pid, "flags": action.flags})]
-    if isinstance(action, A.SetAdj):
-        return [("select", {"pid": action.pid}), ("adj", {"pid": action.pid, "value": action.value})]
-    if isinstance(action, (A.Freeze, A.Thaw)):
-        return [("select", {"cgroup": action.cgroup}),
-                ("freeze", {"cgroup": action.cgroup, "freeze": isinstance(action, A.Freeze)})]
-    if isinstance(action, A.SetPolicy):
-        return [("policy", {"policy": action.policy})]
-    if isinstance(action, A.Unlock):
-        return [("unlock", {"futex": action.futex})]
-    raise TypeError(f"no command for {type(action).__name__}")
+    run = (action.command, action.command_params())
+    if action.selects:
+        return [("select", {action.selects: getattr(action, action.selects)}), run]
+    return [run]
 
 
 # ---------------------------------------------------------------------- best scores

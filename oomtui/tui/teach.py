@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from ..kernel import events as ev
 from ..kernel.core import Kernel
-from ..scene import actions as A
-from ..scene.goals import goal_text
 from ..scene.schema import Scene
 from .view import secs
 
@@ -43,20 +41,6 @@ class Briefing:
         return f"{self.title}. {self.text}" + (f" Goal: {goals}." if goals else "")
 
 
-# the command behind each walkthrough action, and how the briefing words its key
-_ACTION_KEY = {
-    A.SetAdj: ("adj", "set the selected process's oom_score_adj"),
-    A.Freeze: ("freeze", "freeze or thaw the selected cgroup"),
-    A.Thaw: ("freeze", "freeze or thaw the selected cgroup"),
-    A.Kill: ("kill", "SIGKILL the selected process"),
-    A.Sigterm: ("term", "SIGTERM the selected process"),
-    A.Mrelease: ("mrelease", "process_mrelease() the selected process"),
-    A.Unlock: ("unlock", "unlock the selected thread's futex"),
-    A.SetPolicy: ("policy", "switch the kernel policy (era)"),
-    A.Oom: ("oom", "run the OOM killer now"),
-}
-
-
 def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None) -> Briefing:
     """The briefing of a scene: its short text (game.briefing, else the story's first sentences),
     the goals verbatim, and the two to four keys that matter (those its walkthrough uses).
@@ -66,15 +50,15 @@ def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None) -> Briefing:
     key_of = key_of or (lambda cid: BY_ID[cid].keys_label())
     g = scene.game
     text = (g.briefing if g is not None and g.briefing else "") or _first_sentences(scene.story, 2)
-    goals = [goal_text(x, hz) for x in scene.goals]
+    goals = [x.describe(hz) for x in scene.goals]
     keys: list[tuple[str, str]] = []
     seen: set[str] = set()
     needs_selection = False
     for step in walkthrough:
         a = step.action
-        if a is None or type(a) not in _ACTION_KEY:
+        if a is None:
             continue
-        cid, what = _ACTION_KEY[type(a)]
+        cid, what = a.command, a.key_text
         needs_selection |= cid in ("adj", "freeze", "kill", "term", "mrelease", "unlock")
         if cid not in seen and len(keys) < 2:
             seen.add(cid)

@@ -185,3 +185,44 @@ def test_killable_needs_a_d_state(tmp_path):
 def test_in_vfork_needs_the_parents_mm(tmp_path):
     e = error_for(tmp_path, GOOD.replace('rss = "10 MiB"', 'rss = "10 MiB"\nin_vfork = true'))
     assert e.path == "processes[0].in_vfork" and "shares_mm_with" in str(e)
+
+
+def test_an_action_or_goal_key_of_another_kind_says_what_this_kind_takes(tmp_path):
+    # actions and goals decode as tagged unions (on `do`, on `kind`): each kind has its own keys
+    e = error_for(tmp_path, GOOD + '\n[[actions]]\nat = "1s"\ndo = "kill"\npid = 100\nflags = 1\n')
+    assert e.path == "actions[0].flags" and e.line == 23
+    assert "'flags' does not apply to do = 'kill' (it takes: pid, at, caption, hold)" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[goals]]\nkind = "survives"\npid = 100\nwithin = "1s"\n')
+    assert e.path == "goals[0].within" and "does not apply to kind = 'survives'" in str(e)
+
+
+def test_a_typo_in_do_or_kind_or_an_action_key_suggests_the_nearest(tmp_path):
+    e = error_for(tmp_path, GOOD + '\n[[actions]]\nat = "1s"\ndo = "thwa"\ncgroup = "/app"\n')
+    assert e.path == "actions[0].do" and e.line == 21 and "did you mean 'thaw'?" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[goals]]\nkind = "no_livelok"\n')
+    assert e.path == "goals[0].kind" and "did you mean 'no_livelock'?" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[walkthrough]]\nat = "1s"\ncaption = "c"\ndo = "mrelease"\npdi = 100\n')
+    assert e.path == "walkthrough[0].pdi" and "did you mean 'pid'?" in str(e)
+
+
+def test_an_action_without_its_target_or_time(tmp_path):
+    e = error_for(tmp_path, GOOD + '\n[[actions]]\nat = "1s"\ndo = "kill"\n')
+    assert e.path == "actions[0]" and "do = 'kill' needs pid" in str(e) and e.line == 19
+    e = error_for(tmp_path, GOOD + '\n[[actions]]\ndo = "kill"\npid = 100\n')
+    assert e.path == "actions[0]" and "missing required key 'at'" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[actions]]\nat = "1s"\ndo = "kill"\npid = 100\nhold = true\n')
+    assert e.path == "actions[0].hold" and "[[walkthrough]]" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[walkthrough]]\nat = "1s"\ndo = "kill"\npid = 100\n')
+    assert e.path == "walkthrough[0]" and "missing required key 'caption'" in str(e)
+    e = error_for(tmp_path, GOOD + '\n[[actions]]\nat = "1s"\ndo = "set_adj"\npid = 100\nvalue = 1001\n')
+    assert e.path == "actions[0].value" and "<= 1000" in str(e)
+
+
+def test_a_walkthrough_step_without_do_only_shows_its_caption(tmp_path):
+    f = tmp_path / "walk.toml"
+    f.write_text(GOOD + '\n[[walkthrough]]\nat = "1s"\ncaption = "look"\nhold = true\n'
+                 '\n[[walkthrough]]\nat = "2s"\ncaption = "now"\ndo = "freeze"\ncgroup = "/app"\n')
+    sim = Simulation(load_scene(str(f)))
+    (look, now) = sim.walkthrough
+    assert (look.caption, look.action, look.hold) == ("look", None, True)
+    assert now.action.describe() == "freeze /app" and now.at == sim.k.hz * 2

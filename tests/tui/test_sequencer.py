@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from oomtui.kernel import events as ev
-from oomtui.scene.goals import goal_text
 from oomtui.scene.load import load_scene
 from oomtui.tui import teach
 from oomtui.tui.engine import Engine
@@ -42,7 +41,7 @@ def test_briefing_text_goals_verbatim_and_the_keys_its_walkthrough_uses():
     sc = e.sim.scene
     b = teach.briefing(sc, e.sim.walkthrough, e.k.hz, key_of=lambda cid: {"adj": "a", "pause": "space",
                                                                              "help": "?"}[cid])
-    assert b.goals == [goal_text(g, e.k.hz) for g in sc.goals] == ["db (pid 100) survives", "no second OOM victim"]
+    assert b.goals == [g.describe(e.k.hz) for g in sc.goals] == ["db (pid 100) survives", "no second OOM victim"]
     keys = [k for k, _ in b.keys]
     assert keys == ["↑ ↓", "a", "space", "?"]  # first-oom's walkthrough sets oom_score_adj on a selected process
     assert b.text == sc.game.briefing
