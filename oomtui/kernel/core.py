@@ -39,7 +39,7 @@ class ZapJob:
     by process_mrelease (in the caller's context) and by exit_mmap."""
 
     __slots__ = ("mm", "order", "idx", "rate", "by", "pid", "on_done", "freed", "current", "lead_us",
-                 "gather", "pending")
+                 "gather", "pending", "pending_owners")
 
     def __init__(self, mm: MmStruct, order: list[Vma], rate: int, by: str, pid: int,
                  on_done: Callable[["ZapJob"], None]):
@@ -58,6 +58,7 @@ class ZapJob:
         self.lead_us = 0.0
         self.gather = 0
         self.pending = 0
+        self.pending_owners: list[list] = []  # [memcg, pages] of the pending ones, in zap order
 
 
 class RateLimit:
@@ -90,7 +91,11 @@ class Kernel:
         self.reap_rate = reap_rate or default_rate
         self.exit_rate = exit_rate or default_rate
         self.root = Cgroup("/", None)
-        self.cgroups: dict[str, Cgroup] = {"/": self.root}
+        self.cgroups: dict[str, Cgroup] = {"/": self.root}  # every hierarchy's, by path (unique but "/")
+        self.freezer_root: Cgroup | None = None  # a v1 freezer hierarchy of its own, once it has a cgroup
+        # pages a process moved away from (move()) left charged to a memcg other than its mm's: per
+        # mapping, [memcg, pages] in address order; empty unless something moved (Kernel.uncharge_owners)
+        self.precharged: dict[Vma, list[list]] = {}
         self.tasklist: list[Process] = []  # for_each_process order: creation order
         self.pids: dict[int, Process] = {}
         self.tids: dict[int, Task] = {}
@@ -266,14 +271,23 @@ class Kernel:
 
     # ------------------------------------------------------------------ construction
     def add_cgroup(self, path: str, *, limit: int | None = None, oom_group: bool = False,
-                   freezer: str | None = None, frozen: bool = False) -> Cgroup:
+                   freezer: str | None = None, frozen: bool = False, memory: bool = True) -> Cgroup:
+        """memory=False: a cgroup of the freezer's own hierarchy (v1 freezer mounted alone)."""
         if path in self.cgroups:
             raise KernelError(f"cgroup {path} exists")
         parent_path = path.rsplit("/", 1)[0] or "/"
-        parent = self.cgroups.get(parent_path)
+        if parent_path == "/" and not memory:
+            if self.freezer_root is None:
+                self.freezer_root = Cgroup("/", None, memory=False)  # its root cannot be frozen
+            parent: Cgroup | None = self.freezer_root
+        else:
+            parent = self.cgroups.get(parent_path)
         if parent is None:
             raise KernelError(f"cgroup {path}: parent {parent_path} does not exist")
-        cg = Cgroup(path, parent, limit, oom_group, freezer)
+        if parent.memory != memory:
+            which = "memory" if parent.memory else "freezer"
+            raise KernelError(f"cgroup {path}: parent {parent_path} is on the {which} hierarchy")
+        cg = Cgroup(path, parent, limit, oom_group, freezer, memory)
         cg.freeze_self = frozen
         parent.children.append(cg)
         self.cgroups[path] = cg
@@ -289,13 +303,22 @@ class Kernel:
     def add_process(self, pid: int, comm: str, cgroup: str = "/", *, parent: int | None = None,
                     oom_score_adj: int = 0, uid: int = 0, mm: MmStruct | None = None,
                     pgtables_bytes: int = 0, is_init: bool = False, kthread: bool = False,
-                    handles_sigterm: bool = True) -> Process:
+                    handles_sigterm: bool = True, freezer_cgroup: str | None = None) -> Process:
         if pid in self.pids or pid in self.tids:
             raise KernelError(f"pid {pid} is used twice")
         cg = self.cgroups.get(cgroup)
         if cg is None:
             raise KernelError(f"process {pid}: cgroup {cgroup} does not exist")
+        if not cg.memory:
+            raise KernelError(f"process {pid}: cgroup {cgroup} is on the freezer's hierarchy, not the memory one")
         p = Process(pid, comm, cg, oom_score_adj, uid)
+        if freezer_cgroup is not None:
+            fcg = self.cgroup(freezer_cgroup)
+            if fcg.memory:
+                raise KernelError(f"process {pid}: freezer cgroup {freezer_cgroup} is on the memory hierarchy")
+            if any(c.freezer for c in cg.ancestors()):
+                raise KernelError(f"process {pid}: its cgroup {cgroup} has a freezer already: a task has one freezer")
+            self._attach_freezer(p, fcg)
         p.is_init, p.kthread, p.handles_sigterm = is_init, kthread, handles_sigterm
         p.order = next(self._order)
         if parent is not None:
@@ -425,7 +448,8 @@ class Kernel:
             mm.anon -= pages
             freed = pages
             if charged:
-                self.uncharge_pages(mm.memcg, pages)
+                for memcg, n in self.uncharge_owners(mm, vma, pages):
+                    self.uncharge_pages(memcg, n)
         elif c == "file":
             mm.file -= pages  # page cache: stays cached, was never counted as used
         elif c == "shmem":
@@ -530,10 +554,25 @@ class Kernel:
         freed = self.uncharge_vma_pages(job.mm, vma, pages, swap, charged=False)
         job.freed += freed
         job.pending += freed
+        if freed:
+            job.pending_owners += ([m, n] for m, n in self.uncharge_owners(job.mm, vma, freed))
         if job.pending >= job.gather:
-            n, memcg = job.pending - job.pending % job.gather, job.mm.memcg
+            n = job.pending - job.pending % job.gather
             job.pending %= job.gather
-            self.add_timer(self.jiffies, lambda: self.uncharge_pages(memcg, n), sub)
+            self.add_timer(self.jiffies, lambda: self.flush_gathered(job, n), sub)
+
+    def flush_gathered(self, job: ZapJob, pages: int) -> None:
+        """tlb_flush_mmu(): the first `pages` gathered pages are freed, each from its own memcg."""
+        owners = job.pending_owners
+        while pages:
+            memcg, n = owners[0]
+            take = min(n, pages)
+            self.uncharge_pages(memcg, take)
+            pages -= take
+            if take == n:
+                owners.pop(0)
+            else:
+                owners[0][1] -= take
 
     def uncharge_pages(self, memcg: Cgroup, pages: int) -> None:
         """Freed anon pages leave RAM and their memcg (mem_cgroup_uncharge on the last folio_put)."""
@@ -714,6 +753,85 @@ class Kernel:
         self._user_action()
         freeze_cgroup(self, cg, False)
         self.kick()
+
+    def move(self, pid: int, path: str) -> None:
+        """echo PID > cgroup.procs: cgroup_migrate() of the whole thread group into `path`, on the
+        hierarchy that cgroup is on (the memory one, or the freezer's own)."""
+        from .freezer import freezer_migrate
+
+        p = self.process(pid)
+        cg = self.cgroup(path)
+        if not p.alive:
+            raise KernelError(f"{p.comm} ({pid}) has exited: there is no task to move")
+        if cg.memory:
+            if p.freezer_cg is not None and any(c.freezer for c in cg.ancestors()):
+                raise KernelError(f"{path} has a freezer, and {p.comm} ({pid}) is in {p.freezer_cg.path} "
+                                  "on the freezer's own hierarchy: a task has one freezer")
+        elif any(c.freezer for c in p.cgroup.ancestors()):
+            raise KernelError(f"{p.comm} ({pid}): its cgroup {p.cgroup.path} has a freezer already")
+        self._user_action()
+        left = 0
+        if not cg.memory:
+            self._attach_freezer(p, cg)
+        else:
+            # css_set_move_task(): off the old css_set onto the tail of the new one
+            p.cgroup.members.remove(p)
+            cg.members.append(p)
+            p.cgroup = cg
+            mm = p.init_mm
+            if mm is not None and mm.owner_pid == pid and mm.memcg is not cg:
+                # What is charged stays charged where it was: cgroup v2 never moves charges
+                # (cgroup-v2.rst: "stays charged to the cgroup until the area is released"), v1's
+                # mem_cgroup_can_attach() did only with memory.move_charge_at_immigrate set, gone in
+                # 6.13. New charges follow mm->owner's memcg (get_mem_cgroup_from_mm()).
+                for v in mm.vmas:
+                    n = v.rss - self.precharged_pages(v) if v.is_anonymous else 0
+                    if n:
+                        self.precharged.setdefault(v, []).append([mm.memcg, n])
+                        left += n
+                mm.memcg = cg
+        freezer_migrate(self, p)  # the new cgroup's freezer state (a co-mounted or v2 one moves with it)
+        self.oom_dirty.add(p)
+        self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=path,
+                                hierarchy="memory" if cg.memory else "freezer", left_kb=left * PAGE_SIZE // 1024))
+        self.kick()
+
+    def _attach_freezer(self, p: Process, cg: Cgroup) -> None:
+        """Into a cgroup of the freezer's own hierarchy. Moving there changes the task's css_set too,
+        so it goes to the end of its memcg's scan order as well (kernel-model.md 11.5)."""
+        if p.freezer_cg is not None:
+            p.freezer_cg.members.remove(p)
+            p.cgroup.members.remove(p)
+            p.cgroup.members.append(p)
+        p.freezer_cg = cg
+        cg.members.append(p)
+
+    def precharged_pages(self, vma: Vma) -> int:
+        """Pages of `vma` still charged to a memcg its mm has left."""
+        return sum(n for _, n in self.precharged.get(vma, ()))
+
+    def uncharge_owners(self, mm: MmStruct, vma: Vma, pages: int) -> list[tuple[Cgroup, int]]:
+        """Whose charge `pages` freed pages of `vma` drop (each folio uncharges the memcg it was charged
+        to, folio_memcg()): first what was charged before a move (the heap grows up, so those are its
+        lowest pages, which unmap_page_range() reaches first), then the mm's memcg."""
+        segs = self.precharged.get(vma)
+        if not segs:
+            return [(mm.memcg, pages)]
+        out = []
+        while segs and pages:
+            memcg, n = segs[0]
+            take = min(n, pages)
+            out.append((memcg, take))
+            pages -= take
+            if take == n:
+                segs.pop(0)
+            else:
+                segs[0][1] -= take
+        if not segs:
+            del self.precharged[vma]
+        if pages:
+            out.append((mm.memcg, pages))
+        return out
 
     def process_mrelease(self, pid: int, flags: int = 0, caller: int | None = None) -> None:
         from .oom_kill import process_mrelease

@@ -127,6 +127,16 @@ class FreezerState(Event, tag="freezer_state"):
     state: str
 
 
+class CgroupMove(Event, tag="cgroup_move"):
+    """cgroup_migrate() of a thread group (echo PID > cgroup.procs)."""
+
+    pid: int
+    comm: str
+    cgroup: str
+    hierarchy: str  # "memory" (with whatever is co-mounted there, or cgroup v2's one) | "freezer"
+    left_kb: int  # charged before the move and staying with the memcg it leaves
+
+
 class RobustListFault(Event, tag="robust_list_fault"):
     """exit_robust_list(): get_user() on the list head faulted (the reaper got there first)."""
 
@@ -204,6 +214,7 @@ AnyEvent = (
     | Reaped
     | ThreadState
     | FreezerState
+    | CgroupMove
     | RobustListFault
     | FutexEvent
     | ExitMmap

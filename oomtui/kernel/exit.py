@@ -64,7 +64,7 @@ def task_can_run(k: "Kernel", t: Task) -> None:
                 t.resume_state = t.state
             k.set_state(t, FROZEN)
         return
-    if t.process.cgroup.v2_frozen() and not t.process.group_exit:
+    if t.process.freezer_cgroup.v2_frozen() and not t.process.group_exit:
         if t.state in (RUNNING, SLEEPING):
             t.resume_state = t.state
         k.set_state(t, STOPPED_V2)
@@ -125,6 +125,8 @@ def finish_exit(k: "Kernel", t: Task) -> None:
         k.oom_dirty.add(p)
         if p in p.cgroup.members:
             p.cgroup.members.remove(p)  # cgroup_exit(): off the css_set, out of memcg scans
+            if p.freezer_cg is not None:
+                p.freezer_cg.members.remove(p)
         if p.alloc is not None and p.alloc in k.allocations:
             k.allocations.remove(p.alloc)
         k.emit(ev.ProcessExit(t=k.jiffies, pid=p.pid, comm=p.comm))
@@ -246,7 +248,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
 
     def tlb_finish_mmu(job: "ZapJob") -> None:
         if job.pending:
-            k.uncharge_pages(mm.memcg, job.pending)
+            k.flush_gathered(job, job.pending)
         pt_pages = mm.pgtables_bytes // 4096
         k.used_pages -= pt_pages
         mm.pgtables_bytes = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import events as ev
-from .state import EXITING, FROZEN, RUNNING, SLEEPING, STOPPED_V2, Cgroup, Task
+from .state import EXITING, FROZEN, RUNNING, SLEEPING, STOPPED_V2, Cgroup, Process, Task
 
 if TYPE_CHECKING:
     from .core import Kernel
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def freezing(k: "Kernel", t: Task) -> bool:
     """freezing_slow_path(): the v1 freezer applies unless the task is exempt as an OOM victim:
     <=6.17 per thread (TIF_MEMDIE), 6.18+ per process (tsk_is_oom_victim: signal->oom_mm)."""
-    if not t.process.cgroup.v1_freezing():
+    if not t.process.freezer_cgroup.v1_freezing():
         return False
     if k.policy.thaw_whole_process:
         return t.process.oom_mm is None
@@ -42,10 +42,33 @@ def freezer_state(k: "Kernel", cg: Cgroup) -> str:
     return "FROZEN" if all(t.state == FROZEN for t in threads) else "FREEZING"
 
 
-def freeze_cgroup(k: "Kernel", cg: Cgroup, freeze: bool) -> None:
-    """Write freezer.state FROZEN/THAWED (v1) or cgroup.freeze 1/0 (v2) on `cg`."""
+def _conform(k: "Kernel", t: Task, freeze: bool) -> None:
     from .exit import task_can_run
 
+    if not t.alive or t.state == EXITING:
+        return
+    if freeze:
+        # freeze_task(): a fake signal wake-up; sleepers freeze at once, D-state tasks
+        # when they return to user space (task_can_run() then catches them)
+        if t.state in (RUNNING, SLEEPING):
+            task_can_run(k, t)
+    elif t.state in (FROZEN, STOPPED_V2):
+        k.set_state(t, t.resume_state)
+        task_can_run(k, t)
+
+
+def freezer_migrate(k: "Kernel", p: Process) -> None:
+    """A process moved into another cgroup takes on that cgroup's freezer state: v1 freezer_attach()
+    ("make the new tasks conform to the current state of @new_css": freeze_task() or __thaw_task()),
+    v2 cgroup_freezer_migrate_task() (sets or clears JOBCTL_TRAP_FREEZE)."""
+    cg = p.freezer_cgroup
+    freeze = cg.v1_freezing() or cg.v2_frozen()
+    for t in p.threads:
+        _conform(k, t, freeze)
+
+
+def freeze_cgroup(k: "Kernel", cg: Cgroup, freeze: bool) -> None:
+    """Write freezer.state FROZEN/THAWED (v1) or cgroup.freeze 1/0 (v2) on `cg`."""
     if cg.freezer is None:
         from .core import KernelError
 
@@ -54,15 +77,6 @@ def freeze_cgroup(k: "Kernel", cg: Cgroup, freeze: bool) -> None:
     for c in cg.subtree():
         for p in list(c.members):
             for t in p.threads:
-                if not t.alive or t.state == EXITING:
-                    continue
-                if freeze:
-                    # freeze_task(): a fake signal wake-up; sleepers freeze at once, D-state tasks
-                    # when they return to user space (task_can_run() then catches them)
-                    if t.state in (RUNNING, SLEEPING):
-                        task_can_run(k, t)
-                elif t.state in (FROZEN, STOPPED_V2):
-                    k.set_state(t, t.resume_state)
-                    task_can_run(k, t)
+                _conform(k, t, freeze)
     k.emit(ev.FreezerState(t=k.jiffies, cgroup=cg.path, state=freezer_state(k, cg)))
 

@@ -596,7 +596,7 @@ def queue_oom_reaper(k: "Kernel", t: Task) -> None:
     if pol.reaper_delay == "robust_only":
         delay, why = (delay_2s, "robust list registered: 2*HZ") if robust else (0, "no robust list: no delay")
     elif pol.reaper_delay == "unless_frozen":
-        frozen = p.cgroup.v1_freezing()
+        frozen = p.freezer_cgroup.v1_freezing()
         delay, why = (0, "victim frozen/freezing: no delay") if frozen else (delay_2s, "OOM_REAPER_DELAY (2*HZ)")
     else:
         delay, why = delay_2s, "OOM_REAPER_DELAY (2*HZ)"

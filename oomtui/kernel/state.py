@@ -129,15 +129,19 @@ class MmStruct:
 
 
 class Cgroup:
-    """A cgroup node: memory controller (limit, usage, memory.oom.group) and a freezer (v1 or v2)."""
+    """A cgroup node: memory controller (limit, usage, memory.oom.group) and a freezer (v1 or v2).
+    The memory hierarchy (cgroup v2's unified one, or v1's with the memory controller, maybe co-mounted
+    with the freezer) is Kernel.root's tree; a v1 freezer mounted on a hierarchy of its own is a second
+    tree (Kernel.freezer_root), whose cgroups have no memory controller (`memory` False)."""
 
     __slots__ = ("path", "parent", "children", "limit", "usage", "oom_group", "freezer",
-                 "freeze_self", "members", "failcnt")
+                 "freeze_self", "members", "failcnt", "memory")
 
     def __init__(self, path: str, parent: "Cgroup | None", limit: int | None = None,
-                 oom_group: bool = False, freezer: str | None = None):
+                 oom_group: bool = False, freezer: str | None = None, memory: bool = True):
         self.path = path
         self.parent = parent
+        self.memory = memory  # on the memory controller's hierarchy
         self.children: list[Cgroup] = []
         self.limit = limit  # pages, None = max
         self.usage = 0  # pages charged (hierarchical: includes descendants)
@@ -145,6 +149,7 @@ class Cgroup:
         self.freezer = freezer  # None, "v1" or "v2"
         self.freeze_self = False  # freezer.state=FROZEN (v1) / cgroup.freeze=1 (v2) written here
         self.members: list[Process] = []  # css_set order: join order, a moved task goes to the end
+        # (on a freezer-only hierarchy: the processes attached there, for freezer.state)
         self.failcnt = 0
 
     def ancestors(self):
@@ -210,7 +215,7 @@ class Process:
     __slots__ = ("pid", "comm", "uid", "parent", "children", "threads", "cgroup", "oom_score_adj",
                  "oom_score_adj_min", "group_exit", "oom_mm", "is_init", "kthread", "in_vfork",
                  "core_dumping", "handles_sigterm", "alloc", "exited_at", "order", "killed_at",
-                 "kill_reason", "init_mm", "released", "cap_sys_admin")
+                 "kill_reason", "init_mm", "released", "cap_sys_admin", "freezer_cg")
 
     def __init__(self, pid: int, comm: str, cgroup: Cgroup, oom_score_adj: int = 0, uid: int = 0):
         self.pid = pid
@@ -237,6 +242,13 @@ class Process:
         self.init_mm: MmStruct | None = None  # the mm its threads get at creation
         self.released = False  # a zombie reaped by its parent: gone from the task list
         self.cap_sys_admin = False  # has_capability_noaudit(p, CAP_SYS_ADMIN): the root bonus before 4.17
+        self.freezer_cg: Cgroup | None = None  # its cgroup on a v1 freezer hierarchy of its own
+
+    @property
+    def freezer_cgroup(self) -> Cgroup:
+        """task_freezer(): the cgroup whose freezer applies; without a freezer hierarchy of its own,
+        its cgroup (cgroup v2, or the freezer co-mounted with the memory controller)."""
+        return self.freezer_cg or self.cgroup
 
     @property
     def leader(self) -> Task:

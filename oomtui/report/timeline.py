@@ -72,6 +72,9 @@ def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:
         return ("futex-bad" if e.outcome in ("hung", "timedout") else "futex-ok"), text
     if isinstance(e, ev.FreezerState):
         return "freezer", f"freezer {e.cgroup}: {e.state}"
+    if isinstance(e, ev.CgroupMove):
+        stay = f"; {e.left_kb // 1024} MiB stay charged where they were" if e.left_kb else ""
+        return "freezer" if e.hierarchy == "freezer" else "oom", f"{e.comm} ({e.pid}) moved to {e.cgroup}{stay}"
     if isinstance(e, ev.Syscall):
         return "syscall", syscall_text(e)
     if isinstance(e, ev.ExitMmap):

@@ -78,6 +78,8 @@ class Oom(Action, tag="oom"):
     def validate(self, k: Kernel) -> None:
         if self.cgroup is not None:
             _need_cgroup(k, self.cgroup, "oom")
+            if not k.cgroups[self.cgroup].memory:
+                raise ValueError(f"oom: cgroup {self.cgroup!r} is on the freezer's hierarchy: no memcg to OOM")
 
     def apply(self, k: Kernel) -> None:
         k.sysrq_oom(self.cgroup)
@@ -216,6 +218,27 @@ class Unlock(Action, tag="unlock"):
         return f"unlock {self.futex}"
 
 
+class Move(Action, tag="move"):
+    """echo PID > cgroup.procs: the process, every thread, into another cgroup of that cgroup's
+    hierarchy. What it has charged stays with the memcg it leaves (kernel/core.py move())."""
+
+    pid: int
+    cgroup: str
+    command: ClassVar[str] = "move"
+    key_text: ClassVar[str] = "move the selected process to another cgroup"
+    selects: ClassVar[str] = "pid"
+
+    def validate(self, k: Kernel) -> None:
+        _need_pid(k, self.pid, "move")
+        _need_cgroup(k, self.cgroup, "move")
+
+    def apply(self, k: Kernel) -> None:
+        k.move(self.pid, self.cgroup)
+
+    def describe(self) -> str:
+        return f"echo {self.pid} > {self.cgroup}/cgroup.procs"
+
+
 class Caption(Action, tag="caption"):
     """A [[walkthrough]] step that only shows its caption: a step without `do` is one (scene/load.py)."""
 
@@ -229,6 +252,6 @@ class Step(msgspec.Struct):
     hold: bool = False
 
 
-AnyAction = Oom | Kill | Sigterm | Freeze | Thaw | Mrelease | SetAdj | SetPolicy | Unlock
+AnyAction = Oom | Kill | Sigterm | Freeze | Thaw | Mrelease | SetAdj | SetPolicy | Unlock | Move
 ACTIONS: tuple[type[Action], ...] = AnyAction.__args__  # type: ignore[attr-defined]
 AnyStep = AnyAction | Caption

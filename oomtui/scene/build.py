@@ -101,8 +101,18 @@ class Builder:
             if not c.path.startswith("/") or c.path == "/" or c.path.endswith("/"):
                 raise self.err(f"{path}.path", f'expected an absolute cgroup path like "/app", got {c.path!r}')
             limit = self.pages(c.memory_max, f"{path}.memory_max") if c.memory_max is not None else None
+            if c.hierarchy == "freezer":
+                if self.sc.memcg == "v2":
+                    raise self.err(f"{path}.hierarchy", 'with memcg = "v2" every controller is on the one unified '
+                                                        'hierarchy: a freezer hierarchy of its own needs memcg = "v1"')
+                if c.freezer is None:
+                    raise self.err(f"{path}.freezer", 'a cgroup of the freezer hierarchy needs freezer = "v1" or "v2"')
+                for key in ("memory_max", "oom_group"):
+                    if getattr(c, key):
+                        raise self.err(f"{path}.{key}", f"{key} is the memory controller's: the freezer hierarchy has none")
             try:
-                k.add_cgroup(c.path, limit=limit, oom_group=c.oom_group, freezer=c.freezer, frozen=False)
+                k.add_cgroup(c.path, limit=limit, oom_group=c.oom_group, freezer=c.freezer, frozen=False,
+                             memory=c.hierarchy == "memory")
             except KernelError as e:
                 raise self.err(f"{path}.path", str(e)) from None
             if c.frozen and c.freezer is None:
@@ -110,8 +120,8 @@ class Builder:
 
     def _shm(self, k: Kernel) -> None:
         for i, s in enumerate(self.sc.shm):
-            if s.cgroup not in k.cgroups:
-                raise self.err(f"shm[{i}].cgroup", f"no cgroup {s.cgroup!r} (declare it under [[cgroups]])")
+            if s.cgroup not in k.cgroups or not k.cgroups[s.cgroup].memory:
+                raise self.err(f"shm[{i}].cgroup", f"no memory cgroup {s.cgroup!r} (declare it under [[cgroups]])")
             if s.name in k.shm:
                 raise self.err(f"shm[{i}].name", f"shm {s.name!r} declared twice")
             k.add_shm(s.name, self.pages(s.size, f"shm[{i}].size"), s.cgroup)
@@ -122,6 +132,12 @@ class Builder:
             path = f"processes[{i}]"
             if ps.cgroup not in k.cgroups:
                 raise self.err(f"{path}.cgroup", f"no cgroup {ps.cgroup!r} (declare it under [[cgroups]])")
+            if not k.cgroups[ps.cgroup].memory:
+                raise self.err(f"{path}.cgroup", f"{ps.cgroup!r} is on the freezer hierarchy: cgroup is the memory "
+                                                 "cgroup (for the freezer one, freezer_cgroup)")
+            if ps.freezer_cgroup is not None and ps.freezer_cgroup not in k.cgroups:
+                raise self.err(f"{path}.freezer_cgroup", f"no cgroup {ps.freezer_cgroup!r} (declare it under "
+                                                         '[[cgroups]] with hierarchy = "freezer")')
             if ps.parent is not None and ps.parent not in k.pids:
                 raise self.err(f"{path}.parent", f"no earlier process with pid {ps.parent}")
             if ps.pid in k.pids or ps.pid in seen_tids:
@@ -134,9 +150,12 @@ class Builder:
                 if other is None or other.init_mm is None:
                     raise self.err(f"{path}.shares_mm_with", f"no earlier process with pid {ps.shares_mm_with}")
                 shared = other.init_mm
-            p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
-                              uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
-                              handles_sigterm=ps.handles_sigterm)
+            try:
+                p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
+                                  uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
+                                  handles_sigterm=ps.handles_sigterm, freezer_cgroup=ps.freezer_cgroup)
+            except KernelError as e:
+                raise self.err(f"{path}.freezer_cgroup", str(e)) from None
             p.in_vfork, p.cap_sys_admin = ps.in_vfork, ps.cap_sys_admin
             threads = ps.threads or []
             tids = [t.tid for t in threads] or [ps.pid]

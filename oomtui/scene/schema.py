@@ -20,6 +20,10 @@ class CgroupSpec(_S):
     oom_group: Annotated[bool, Meta(description="memory.oom.group (cgroup v2)")] = False
     freezer: Annotated[Literal["v1", "v2"] | None, Meta(description="which freezer controls this cgroup")] = None
     frozen: Annotated[bool, Meta(description="frozen at the start")] = False
+    hierarchy: Annotated[Literal["memory", "freezer"], Meta(description=(
+        'memory: the memory controller\'s hierarchy (cgroup v2\'s only one; on v1 the freezer may be co-mounted '
+        'there); freezer: with memcg = "v1", a hierarchy of the freezer\'s own (freezer = "v1": mounted alone; '
+        '"v2": the unified hierarchy beside v1 controllers), for processes\' freezer_cgroup'))] = "memory"
 
 
 Id = Annotated[int, Meta(ge=1, le=4194304, description="a pid or tid (1..PID_MAX_LIMIT)")]
@@ -62,7 +66,10 @@ class AllocSpec(_S):
 class ProcessSpec(_S):
     pid: Id
     comm: str
-    cgroup: str = "/"
+    cgroup: Annotated[str, Meta(description="its memory cgroup (a [[cgroups]] path, or \"/\")")] = "/"
+    freezer_cgroup: Annotated[str | None, Meta(description=(
+        'its cgroup on the freezer\'s own hierarchy (a [[cgroups]] path with hierarchy = "freezer"); '
+        "default: the freezer of its memory cgroup, if any"))] = None
     parent: int | None = None
     oom_score_adj: Annotated[int, Meta(ge=-1000, le=1000)] = 0
     uid: int = 0

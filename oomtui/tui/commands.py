@@ -213,6 +213,15 @@ class Oom(Command):
         app.apply_action(A.Oom(cgroup=cgroup))
 
 
+def _freezer_of_selection(app: Host):
+    """The selected cgroup row, or the cgroup whose freezer applies to the selected process."""
+    cg = app.table.selected_cgroup(strict=True)
+    if cg is not None:
+        return cg
+    p = app.table.selected_process()
+    return p.freezer_cgroup if p is not None else None
+
+
 class Freeze(Command):
     """Freeze or thaw the selected cgroup (or the cgroup of the selected process): freezer.state
     for cgroup v1, cgroup.freeze for v2."""
@@ -223,7 +232,7 @@ class Freeze(Command):
     def _cg(self, app, cgroup: str | None):
         if cgroup is not None:
             return app.engine.k.cgroup(cgroup)
-        cg = app.table.selected_cgroup()
+        cg = _freezer_of_selection(app)
         if cg is None:
             raise CommandError("freeze: select a cgroup or a process in one")
         if cg.freezer is None:
@@ -233,11 +242,11 @@ class Freeze(Command):
         return cg
 
     def available(self, app):
-        cg = app.table.selected_cgroup()
+        cg = _freezer_of_selection(app)
         return cg is not None and cg.freezer is not None
 
     def label(self, app):
-        cg = app.table.selected_cgroup()
+        cg = _freezer_of_selection(app)
         if cg is None:
             return self.title
         return f"{'Thaw' if cg.freeze_self else 'Freeze'} {cg.path} ({cg.freezer})"
@@ -321,6 +330,40 @@ class Adj(Command):
                 app.run_command("adj", pid=target, value=v)
 
         app.ask_adj(p.pid, p.comm, p.oom_score_adj, done)
+
+
+class Move(Command):
+    """Move the selected process into another cgroup (echo PID > cgroup.procs): a memory cgroup, or
+    one of the freezer's own hierarchy. What it has charged stays with the memcg it leaves."""
+
+    id, key, title = "move", "g", "Move to cgroup"
+    show = False
+
+    def available(self, app):
+        return _live_selected(app)
+
+    def label(self, app):
+        return f"Move {_proc_label(app)} to a cgroup"
+
+    def execute(self, app, pid: int | None = None, cgroup: str | None = None) -> None:
+        target = _pid(app, pid, "move")
+        if cgroup is not None:
+            app.apply_action(A.Move(pid=target, cgroup=cgroup))
+            return
+        k = app.engine.k
+        p = k.process(target)
+        here = {p.cgroup.path, p.freezer_cgroup.path}
+        items = [(c.path, f"{c.path:<24} {'memory' if c.memory else 'freezer'} hierarchy"
+                          + (f", {c.freezer} freezer" if c.freezer else ""))
+                 for c in k.cgroups.values() if c.path not in here]
+        if not items:
+            raise CommandError("move: this scene has no other cgroup")
+
+        def done(v: str | None) -> None:
+            if v is not None:
+                app.run_command("move", pid=target, cgroup=v)
+
+        app.pick(f"Move {p.comm} ({p.pid}) to", items, None, done)
 
 
 class Unlock(Command):
@@ -543,7 +586,7 @@ class Quit(Command):
 
 COMMANDS: list[Command] = [
     Pause(), Step(), NextEvent(), Faster(), Slower(), Oom(), Freeze(), Kill(), Term(), Mrelease(), Adj(),
-    Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Teach(), Filter(), Panel(), Select(), Help(), Palette(),
+    Move(), Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Teach(), Filter(), Panel(), Select(), Help(), Palette(),
     Quit(),
 ]
 # the footer's order: keys that do not fit are left out from the right, and help and quit must stay

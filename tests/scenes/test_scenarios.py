@@ -39,6 +39,7 @@ def within(value: int | None, bounds: tuple[int, int]) -> bool:
 SCENARIOS = {
     "robust-waiter", "frozen-robust-holder", "frozen-big-victim", "v2-frozen-victim", "d-state-holder",
     "d-state-mmap-lock", "frozen-mm-sibling", "lmkd-mrelease", "never-reap-livelock", "score-ties",
+    "moved-charges", "v1-split-freezer",
 }
 
 
@@ -239,3 +240,37 @@ def test_s9_oom_score_of_the_tied_processes():
     old = Simulation(load_scene("score-ties"), P1)
     # before 5.9: badness * 1000 / totalpages
     assert old.k.oom_score(100) == old.k.oom_score(200) == 24
+
+
+# cgroup hierarchies and migration (issue 10 section 2) ----------------------------------------
+@pytest.mark.parametrize("policy", POLICIES)
+def test_moved_charges_two_victims_for_one_limit(policy):
+    o = run("moved-charges", policy)
+    # indexer is scored by all it has, but what it had stays charged to /system: killing it frees
+    # nothing /apps counts, so worker goes too, under every policy
+    assert o.killed_pids("oom") == [100, 200]
+    usage = [line.split("usage ")[1].split("kB")[0] for line in o.dmesg if "] memory: usage" in line]
+    assert len(usage) == 2 and usage[0] == usage[1]  # /apps as full at the second OOM as at the first
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_v1_split_freezer(policy):
+    o = run("v1-split-freezer", policy)
+    assert o.killed_pids("oom") == [100]  # gallery (101) was moved out of /frozen before the OOM
+    # the report names the victim's memory cgroup, never its freezer cgroup: 5.0+ in the oom-kill:
+    # summary (task_memcg=), before that in "Task in ... killed as a result of limit of ..."
+    assert any("task_memcg=/apps/cached,task=camera" in line or "Task in /apps/cached killed" in line
+               for line in o.dmesg)
+    assert not any("/frozen" in line for line in o.dmesg)
+    assert any("] memory+swap: usage" in line for line in o.dmesg)
+    freed = [f for f in o.freed if f.pid == 100]
+    if policy == P6:
+        assert not freed and o.oom_blocked_ms > 2000  # never reaps a robust-list user: browser waits
+        return
+    back, by = freed[0].t_ms - first_victim(o).t_ms, freed[0].by
+    if policy == P5:
+        assert by == "exit_mmap" and within(back, NOW)  # thaw_process(): every thread exits
+    elif policy in (P1, P4A):
+        assert by == "oom_reaper" and within(back, NOW)  # reaped at once
+    else:
+        assert by == "oom_reaper" and within(back, TWO_S) and o.oom_blocked_ms == 2000

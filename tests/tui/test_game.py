@@ -60,8 +60,11 @@ def test_step_commands_cover_every_action():
     from oomtui.scene import actions as A
     from oomtui.tui.commands import BY_ID
 
-    for a in (A.Oom(), A.Kill(pid=1), A.Sigterm(pid=1), A.Mrelease(pid=1), A.SetAdj(pid=1, value=0),
-              A.Freeze(cgroup="/x"), A.Thaw(cgroup="/x"), A.SetPolicy(policy="linux-4.6"), A.Unlock(futex="M")):
+    every = (A.Oom(), A.Kill(pid=1), A.Sigterm(pid=1), A.Mrelease(pid=1), A.SetAdj(pid=1, value=0),
+             A.Freeze(cgroup="/x"), A.Thaw(cgroup="/x"), A.SetPolicy(policy="linux-4.6"), A.Unlock(futex="M"),
+             A.Move(pid=1, cgroup="/x"))
+    assert {type(a) for a in every} == set(A.ACTIONS)
+    for a in every:
         calls = game.step_commands(a)
         assert calls
         for cid, params in calls:
