@@ -237,6 +237,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--until", metavar="TIME", help='simulate until this time (default: the scene\'s duration), e.g. "3s"')
     s.add_argument("--autoplay", action="store_true", help="play the scene's walkthrough as the player")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--threads", action="store_true",
+                   help="with --json: each thread's state changes with their times (R, S, D, frozen_v1, frozen_v2, "
+                        "exiting, zombie)")
     _trials_args(s)
     s.set_defaults(func=_cmd_run)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from itertools import islice
-from typing import Iterable
+from typing import Annotated, Iterable
 
 import msgspec
 
 from ..errors import UserError
+from ..kernel import events as ev
 from ..kernel.core import KernelError
+from ..kernel.state import DISK, EXITING, FROZEN, RUNNING, SLEEPING, STOPPED_V2, ZOMBIE
 from ..kernel.policy import POLICIES
 from ..output import dumps
 from ..scene.load import load_playable, load_scene
@@ -99,10 +101,51 @@ def summary_lines(o: Outcome) -> list[str]:
     return out
 
 
+class StateChange(msgspec.Struct):
+    t_ms: int
+    state: str  # R, S, D, frozen_v1, frozen_v2, exiting, zombie
+
+
+class ThreadHistory(msgspec.Struct):
+    """One thread's states: the first at 0 ms (after any frozen-at-start cgroup froze it), then each change."""
+
+    tid: int
+    pid: int
+    comm: str
+    states: list[StateChange]
+
+
+# the model's thread states as `run --json --threads` names them: ps's letters where ps has one (a
+# v1-frozen task shows D there, a v2-frozen one S: the JSON says which freezer holds it)
+STATE_NAME = {RUNNING: "R", SLEEPING: "S", DISK: "D", FROZEN: "frozen_v1", STOPPED_V2: "frozen_v2",
+              EXITING: "exiting", ZOMBIE: "zombie"}
+
+
+class ThreadWatch:
+    """What `--threads` needs from a simulation before it runs: every thread's state and where the
+    event log stands; history() then reads the ThreadState events since."""
+
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+        self.mark = len(sim.k.events)
+        self.start = [(t.tid, t.process.pid, t.process.comm, t.state) for t in sim.k.tids.values()]
+
+    def history(self) -> list[ThreadHistory]:
+        k = self.sim.k
+        out = {tid: ThreadHistory(tid, pid, comm, [StateChange(0, STATE_NAME[state])])
+               for tid, pid, comm, state in self.start}
+        for e in islice(k.events, self.mark, None):
+            if type(e) is ev.ThreadState:
+                out[e.tid].states.append(StateChange(k.ms(e.t), STATE_NAME[e.state]))
+        return sorted(out.values(), key=lambda h: h.tid)
+
+
 class RunReport(Outcome, kw_only=True):
     """`oomtui run --json`: the outcome, plus the game result when the scene has goals."""
 
     game: Result | None = None
+    threads: Annotated[list[ThreadHistory] | msgspec.UnsetType, msgspec.Meta(description=(
+        "with --threads only: each thread's state changes, by tid"))] = msgspec.UNSET
 
 
 class RaceRunReport(RunReport, kw_only=True):
@@ -157,6 +200,9 @@ def run_main(args: argparse.Namespace) -> int:
     until = _until(args, sim)
     autoplay = getattr(args, "autoplay", False)
     trials = _trials(args, sim)
+    if args.threads and (not args.json or args.trials is not None):
+        raise UserError("--threads: only with --json, and not with --trials (a trial's threads are not kept)")
+    watch = ThreadWatch(sim) if args.threads else None
     if trials is not None and args.trials is not None:
         d = _run_trials(sim, *trials, until, autoplay)
         if args.json:
@@ -179,6 +225,8 @@ def run_main(args: argparse.Namespace) -> int:
     if args.json:
         fields = msgspec.structs.asdict(o)
         report = RunReport(**fields, game=result) if dist is None else RaceRunReport(**fields, game=result, races=dist)
+        if watch is not None:
+            report.threads = watch.history()
         _json_dmesg(report, sim.k.dmesg_lines())
         return 0
     from rich.panel import Panel
