@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..kernel import events as ev
 from ..kernel.core import Kernel
-from ..kernel.state import DISK, EXITING, FROZEN
+from ..kernel.state import DISK, EXITING, FROZEN, STOPPED_V2
 from .actions import Action, do_name
 
 ERRNO_WHY = {
@@ -184,6 +184,22 @@ def _unlock(action: Action, events: list, k: Kernel) -> str:
     return f"unlock {name}: free now, nobody was waiting"
 
 
+def _move(action: Action, events: list, k: Kernel) -> str:
+    moved = _of(events, ev.CgroupMove)
+    if not moved:
+        return action.describe()
+    m = moved[-1]
+    text = f"{_name(k, m.pid)} now in {m.cgroup} ({m.hierarchy} hierarchy)"
+    changed = {e.state for e in _of(events, ev.ThreadState) if e.pid == m.pid}
+    if changed & {FROZEN, STOPPED_V2}:
+        text += ": its threads freeze"
+    elif changed:
+        text += ": thawed"
+    if m.left_kb:
+        text += f"; {m.left_kb // 1024} MiB stay charged to the memcg it left"
+    return text
+
+
 def effect_text(action: Action, events: list, k: Kernel) -> str:
     """What `action` actually did: from `events` (what Simulation.apply returned for it) and the
     kernel state right after it."""
@@ -202,6 +218,8 @@ def effect_text(action: Action, events: list, k: Kernel) -> str:
         return _mrelease(action, events, k)
     if do == "unlock":
         return _unlock(action, events, k)
+    if do == "move":
+        return _move(action, events, k)
     if do == "policy":
         return f"kernel policy now {k.policy.id} ({k.policy.title}): timers already armed keep their expiry"
     return action.describe()

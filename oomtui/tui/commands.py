@@ -223,8 +223,8 @@ def _freezer_of_selection(app: Host):
 
 
 class Freeze(Command):
-    """Freeze or thaw the selected cgroup (or the cgroup of the selected process): freezer.state
-    for cgroup v1, cgroup.freeze for v2."""
+    """Freeze or thaw the selected cgroup (or the freezer cgroup of the selected process):
+    freezer.state for cgroup v1, cgroup.freeze for v2."""
 
     id, key, title = "freeze", "z", "Freeze/thaw"
     footer = "freeze"

@@ -98,6 +98,8 @@ def marks(k: Kernel, p: Process) -> list[tuple[str, str]]:
         out.append(("OOM_SKIP", "skip"))
     if p.oom_score_adj == -1000:
         out.append(("unkillable", "dim"))
+    if p.freezer_cg is not None:  # the tree groups by memory cgroup: say where the freezer is
+        out.append((f"freezer:{p.freezer_cg.path}", "dim"))
     return out
 
 

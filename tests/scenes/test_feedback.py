@@ -148,3 +148,12 @@ def test_unlock_says_who_got_the_mutex_and_refuses_an_unlocked_one():
 def test_policy_switch_names_the_rule():
     text = said(story("futex-race-2022"), A.SetPolicy(policy="linux-5.18"))
     assert text.startswith("kernel policy now linux-5.18 (2 s delay for every victim)")
+
+
+def test_a_move_says_what_it_thawed_and_what_stayed_charged():
+    s = story("v1-split-freezer")
+    assert said(s, A.Move(pid=100, cgroup="/thawed")) == "camera 100 now in /thawed (freezer hierarchy): thawed"
+    assert said(s, A.Move(pid=100, cgroup="/frozen")).endswith(": its threads freeze")
+    s = story("moved-charges")
+    assert said(s, A.Move(pid=100, cgroup="/apps")) == (
+        "indexer 100 now in /apps (memory hierarchy); 900 MiB stay charged to the memcg it left")

@@ -177,6 +177,22 @@ async def test_policy_picker(make_app):
         assert any(isinstance(e, ev.PolicyChanged) for e in app.engine.k.events)
 
 
+async def test_move_picker_moves_the_selected_process_and_z_freezes_its_freezer_cgroup(make_app):
+    app = make_app("v1-split-freezer")
+    async with app.run_test(size=SIZE) as pilot:
+        k = app.engine.k
+        app.run_command("select", pid=101)
+        await pilot.press("g")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("end", "enter")  # the last cgroup listed: /thawed, on the freezer hierarchy
+        await pilot.pause()
+        assert k.pids[101].freezer_cgroup.path == "/thawed" and k.pids[101].cgroup.path == "/apps/cached"
+        assert {t.state for t in k.pids[101].threads} == {"sleeping"}
+        await pilot.press("z")  # the process's freezer cgroup, not its memory cgroup (which has none)
+        await pilot.pause()
+        assert k.cgroups["/thawed"].freeze_self and {t.state for t in k.pids[101].threads} == {"frozen"}
+
+
 async def test_restart_keeps_the_policy_in_force(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -299,7 +299,7 @@ class MemoryPanel(Panel):
             t.append("\n" + "swap".ljust(10), R.label)
             t.append_text(bar(sf, barw, gauge_style(sf)))
             t.append(f" {view.size(k.swap_used)}/{view.size(k.swap_pages)}")
-        cgs = [c for c in k.cgroups.values() if c.path != "/"]
+        cgs = [c for c in k.cgroups.values() if c.path != "/" and c.memory]  # memcgs: not the freezer hierarchy
         for c in cgs[:5]:
             if len(c.path) > 9:  # a long path gets its own line rather than a cut
                 t.append("\n" + c.path, R.label)
