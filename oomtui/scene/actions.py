@@ -55,6 +55,7 @@ def do_name(action: type[Action] | Action) -> str:
     """The action's `do` name (its msgspec tag): "kill", "thaw", ..."""
     return action.__struct_config__.tag  # type: ignore[return-value]
 
+
 def _need_pid(k: Kernel, pid: int, what: str) -> None:
     if pid not in k.pids:
         raise ValueError(f"{what}: no process with pid {pid}")
