@@ -17,6 +17,7 @@ from oomtui.importers.report import parse_reports
 from oomtui.importers.to_scene import import_report, toml_str
 from oomtui.kernel.policy import policy_for_version
 from oomtui.kernel.version import KernelVersion
+from oomtui.scene.actions import do_name
 from oomtui.scene.load import load_scene, loads, parse_scene
 from oomtui.scene.sim import Simulation
 from oomtui.scene.units import parse_pages
@@ -146,7 +147,7 @@ def test_synthetic_memcg_report() -> None:
     assert [p.pid for p in scene.processes] == [100, 200, 300]
     assert all(p.cgroup == "/app/web" for p in scene.processes)
     (action,) = scene.actions
-    assert (action.do, action.at, action.cgroup) == ("oom", "1s", "/app/web")
+    assert (do_name(action), action.at, action.cgroup) == ("oom", "1s", "/app/web")
     assert parse_pages(scene.ram) >= 262144
     # the bigger db loses to worker's adj +500 against the memcg's totalpages: the limit decides
     assert imp.victim_pid == 200
