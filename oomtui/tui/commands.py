@@ -336,7 +336,7 @@ class Move(Command):
     """Move the selected process into another cgroup (echo PID > cgroup.procs): a memory cgroup, or
     one of the freezer's own hierarchy. What it has charged stays with the memcg it leaves."""
 
-    id, key, title = "move", "g", "Move to cgroup"
+    id, key, title = "move", "c", "Move to cgroup"
     show = False
 
     def available(self, app):

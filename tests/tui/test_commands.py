@@ -182,7 +182,7 @@ async def test_move_picker_moves_the_selected_process_and_z_freezes_its_freezer_
     async with app.run_test(size=SIZE) as pilot:
         k = app.engine.k
         app.run_command("select", pid=101)
-        await pilot.press("g")
+        await pilot.press("c")
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("end", "enter")  # the last cgroup listed: /thawed, on the freezer hierarchy
         await pilot.pause()
