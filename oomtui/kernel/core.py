@@ -61,6 +61,21 @@ class ZapJob:
         self.pending_owners: list[list] = []  # [memcg, pages] of the pending ones, in zap order
 
 
+def _take(fifo: list[list], pages: int) -> list[tuple[Cgroup, int]]:
+    """Up to `pages` pages off the front of a FIFO of [memcg, pages]: (memcg, pages) taken, in order."""
+    out = []
+    while fifo and pages:
+        memcg, n = fifo[0]
+        take = min(n, pages)
+        out.append((memcg, take))
+        pages -= take
+        if take == n:
+            fifo.pop(0)
+        else:
+            fifo[0][1] -= take
+    return out
+
+
 class RateLimit:
     """struct ratelimit_state."""
 
@@ -563,16 +578,8 @@ class Kernel:
 
     def flush_gathered(self, job: ZapJob, pages: int) -> None:
         """tlb_flush_mmu(): the first `pages` gathered pages are freed, each from its own memcg."""
-        owners = job.pending_owners
-        while pages:
-            memcg, n = owners[0]
-            take = min(n, pages)
-            self.uncharge_pages(memcg, take)
-            pages -= take
-            if take == n:
-                owners.pop(0)
-            else:
-                owners[0][1] -= take
+        for memcg, n in _take(job.pending_owners, pages):
+            self.uncharge_pages(memcg, n)
 
     def uncharge_pages(self, memcg: Cgroup, pages: int) -> None:
         """Freed anon pages leave RAM and their memcg (mem_cgroup_uncharge on the last folio_put)."""
@@ -771,11 +778,14 @@ class Kernel:
             raise KernelError(f"{p.comm} ({pid}): its cgroup {p.cgroup.path} has a freezer already")
         self._user_action()
         left = 0
+        # css_set_move_task(): off the old css_set onto the tail of the new one. A css_set is the
+        # cgroups of every hierarchy, so a move on any of them sends the task to the end of its
+        # memcg's scan order (kernel-model.md 11.5)
+        p.cgroup.members.remove(p)
         if not cg.memory:
+            p.cgroup.members.append(p)
             self._attach_freezer(p, cg)
         else:
-            # css_set_move_task(): off the old css_set onto the tail of the new one
-            p.cgroup.members.remove(p)
             cg.members.append(p)
             p.cgroup = cg
             mm = p.init_mm
@@ -797,12 +807,9 @@ class Kernel:
         self.kick()
 
     def _attach_freezer(self, p: Process, cg: Cgroup) -> None:
-        """Into a cgroup of the freezer's own hierarchy. Moving there changes the task's css_set too,
-        so it goes to the end of its memcg's scan order as well (kernel-model.md 11.5)."""
+        """Into a cgroup of the freezer's own hierarchy."""
         if p.freezer_cg is not None:
             p.freezer_cg.members.remove(p)
-            p.cgroup.members.remove(p)
-            p.cgroup.members.append(p)
         p.freezer_cg = cg
         cg.members.append(p)
 
@@ -817,21 +824,11 @@ class Kernel:
         segs = self.precharged.get(vma)
         if not segs:
             return [(mm.memcg, pages)]
-        out = []
-        while segs and pages:
-            memcg, n = segs[0]
-            take = min(n, pages)
-            out.append((memcg, take))
-            pages -= take
-            if take == n:
-                segs.pop(0)
-            else:
-                segs[0][1] -= take
+        out = _take(segs, pages)
         if not segs:
             del self.precharged[vma]
-        if pages:
-            out.append((mm.memcg, pages))
-        return out
+        rest = pages - sum(n for _, n in out)
+        return out + [(mm.memcg, rest)] if rest else out
 
     def process_mrelease(self, pid: int, flags: int = 0, caller: int | None = None) -> None:
         from .oom_kill import process_mrelease

@@ -96,6 +96,9 @@ def test_a_move_on_any_hierarchy_sends_the_task_to_the_end_of_its_memcg_scan():
     assert [p.pid for p in cached.members] == [100, 150]
     s.apply(A.Move(pid=100, cgroup="/thawed"))
     assert [p.pid for p in cached.members] == [150, 100]
+    s = sim(SPLIT.replace('freezer_cgroup = "/frozen"\n', "", 1))  # 100 starts on no freezer cgroup
+    s.apply(A.Move(pid=100, cgroup="/frozen"))
+    assert [p.pid for p in s.k.cgroups["/apps/cached"].members] == [150, 100] and states(s, 100) == {FROZEN}
 
 
 def test_a_moved_process_leaves_its_charges_behind():
