@@ -238,10 +238,10 @@ def _rewrite(e: msgspec.ValidationError, data: dict, text: str, name: str) -> Sc
         key = unknown.group(1)
         full = f"{path}.{key}" if path else key
         struct, variants = _struct_at(path, data)
-        fields = [f for f in struct.__struct_fields__ if not f.startswith("_")] if struct else []
+        fields = list(struct.__struct_fields__) if struct else []
         elsewhere = [v for v in variants if key in v.__struct_fields__]
         if struct is not None and elsewhere:
-            # a key of another kind of action or goal: say which kinds take it, and what this one takes
+            # a key that another kind of action or goal takes: say what this kind takes
             tag, field = struct.__struct_config__.tag, struct.__struct_config__.tag_field
             return SceneError(name, full, f"{key!r} does not apply to {field} = {tag!r} (it takes: "
                               f"{', '.join(fields)})", locate(text, full))
