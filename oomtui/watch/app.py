@@ -21,6 +21,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -67,6 +68,16 @@ class WatchTable(ProcessTable):
         self._show_shm = any(p.mm is not None and p.mm.shmem for p in k.pids.values())
         super().rebuild()
 
+    def refresh_rows(self, pids: list[int]) -> None:
+        """Repaint the rows of these processes and every memcg's (its usage moves), where they are on
+        screen; the rest of the tree stays as painted."""
+        top, height = int(self.scroll_y), self.size.height - 1  # line 0 is the header
+        want = set(pids)
+        for i in range(top, min(len(self.rows), top + height)):
+            r = self.rows[i]
+            if r.kind == "cg" or r.key in want:
+                self.refresh(Region(0, i - top + 1, self.size.width, 1))
+
     def _layout(self, width: int) -> dict[str, int]:
         cols = super()._layout(width)
         cols["pid"] = 7  # pid_max is 4194304 on 64-bit
@@ -80,7 +91,7 @@ class WatchTable(ProcessTable):
         p = m.procs.get(r.key)
         if p is None:
             return segs
-        model = m.compared.get(p.pid)  # read together with the kernel's
+        model = m.scores.model.get(p.pid)  # of the counters read with the kernel's
         if p.oom_score is None:
             segs.append(Segment("kernel ? ", R.dim))
         elif p.oom_score != model:
@@ -178,7 +189,7 @@ class VictimPanel(Panel):
         out = [head, table]
         p = m.procs.get(v.victim) if v.victim is not None else None
         if p is not None:
-            model = m.compared.get(p.pid)
+            model = m.scores.model.get(p.pid)
             score = Text(f"oom_score of {p.comm} ({p.pid}): model {model}, kernel ", R.label)
             score.append("?" if p.oom_score is None else str(p.oom_score), R.ok if p.oom_score == model else R.warn)
             out.append(score)
@@ -334,6 +345,7 @@ class HelpScreen(ModalScreen[None]):
 # ---------------------------------------------------------------------- the app
 class WatchStatus(Static):
     DEFAULT_CSS = "WatchStatus { dock: top; height: 1; background: $panel; color: $text; }"
+    _text: Text | None = None
 
     def sync(self, paused: bool, interval: float) -> None:
         m: Monitor = self.app.monitor  # type: ignore[attr-defined]
@@ -349,7 +361,9 @@ class WatchStatus(Static):
             t.append(f" ({r.vanished} exited mid-read)", R.dim)
         for c in r.cannot:
             t.append(f" · cannot read {c}", R.warn)
-        self.update(t)
+        if t != self._text:
+            self._text = t
+            self.update(t, layout=False)  # one line, docked: nothing moves
 
 
 class WatchApp(App):
@@ -380,6 +394,7 @@ class WatchApp(App):
         self.interval = interval
         self.paused = False
         self.panel_index = 0
+        self._frozen: dict[str, str] = {}
         self.started_usec = int((time.time() - monitor.boot) * 1e6)
 
     def compose(self) -> ComposeResult:
@@ -429,20 +444,27 @@ class WatchApp(App):
         side.border_title = f"{shown.border_title}  (v: next panel)" if shown and self.has_class("-compact") else None
 
     def _redraw(self) -> None:
+        """After a refresh: what changed is painted again. The tree's rows are laid out again only when
+        processes came or went (or moved, or a freezer changed), else the changed processes' rows (and
+        the memcgs', whose usage moves) are repainted."""
         m = self.monitor
         self.status.sync(self.paused, self.interval)
-        self.table.rebuild()
-        self.table.refresh()
+        if m.model.moved or m.reading.frozen != self._frozen:
+            self._frozen = m.reading.frozen
+            self.table.rebuild()  # refreshes the whole table
+        else:
+            self.table.refresh_rows(m.model.changed)
         have = len(self._panels()) - 1
         want = len(m.scores.verdicts)
-        side = self.query_one("#side")
-        if want > have:
-            side.mount_all([VictimPanel(m, i, classes="panel") for i in range(have, want)])
-        for p in self._panels()[want + 1:]:
-            p.remove()
+        if want != have:
+            side = self.query_one("#side")
+            if want > have:
+                side.mount_all([VictimPanel(m, i, classes="panel") for i in range(have, want)])
+            for p in self._panels()[want + 1:]:
+                p.remove()
+            self._shown()
         for p in self._panels():
-            p.show(p.render_text())
-        self._shown()
+            p.show(p.render_text())  # Panel.show: only a text that changed is drawn
         self.events_panel.show(self.events_panel.render_text())
 
     def _tick(self) -> None:

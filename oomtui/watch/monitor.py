@@ -13,13 +13,12 @@ from collections import deque
 from ..errors import UserError
 from .events import Collector, JournalSource, KmsgSource, OomEvent, boot_time, open_source
 from .reader import Proc, Reader, Reading
-from .victims import Scores, build_kernel, next_victims
+from .victims import Model, Scores
 
 HISTORY = 120  # PSI samples kept for the sparklines
-# Every refresh reads /proc/PID/statm, and status where statm changed (Reader.read_proc); every FULL_EVERY-th
-# one reads status, oom_score_adj, cgroup and the kernel's oom_score of every process (a new process is
-# read whole at once). Those four files cost 33 ms of syscalls per 1 000 processes here, each second: over
-# the budget of 3 % of a core.
+# Every refresh reads statm, oom_score_adj, oom_score and cgroup of every process, status where one of them
+# changed (Reader.read_proc); every FULL_EVERY-th one reads status of every process too, for what only it
+# says and the model does not weigh (State, Threads, PPid). Parsing 1 000 status files costs ~10 ms.
 FULL_EVERY = 5
 
 
@@ -42,7 +41,7 @@ class Monitor:
         self.collector = Collector()
         self.boot = boot_time()  # printk's µs since boot + this = wall-clock time
         self.procs: dict[int, Proc] = {}  # the last reading's, by pid
-        self.compared: dict[int, int] = {}  # the model's oom_score when the kernel's was read, to set beside it
+        self.model = Model(self.cgroup)
         self.ticks = 0
         self.psi_some: deque[float] = deque(maxlen=HISTORY)
         self.psi_full: deque[float] = deque(maxlen=HISTORY)
@@ -54,12 +53,9 @@ class Monitor:
     def refresh(self) -> None:
         r = self.reader.read(self.cgroup, full=self.ticks % FULL_EVERY == 0)
         self.ticks += 1
-        k = build_kernel(r)
-        self.reading, self.k = r, k
+        self.model.update(r)
+        self.reading, self.k, self.scores = r, self.model.k, self.model.scores
         self.procs = {p.pid: p for p in r.procs}
-        self.scores = next_victims(r, only=self.cgroup, k=k)
-        model = self.scores.model
-        self.compared = {p.pid: model[p.pid] if p.fresh else self.compared.get(p.pid, model[p.pid]) for p in r.procs}
         if r.psi is not None:
             self.psi_some.append(r.psi.some_avg10)
             self.psi_full.append(r.psi.full_avg10)
@@ -75,6 +71,7 @@ class Monitor:
         return self.collector.events
 
     def close(self) -> None:
+        self.reader.close()
         if self.source is not None:
             self.source.close()
             self.source = None

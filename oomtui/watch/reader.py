@@ -10,10 +10,13 @@ Nothing here writes anywhere. Every path is under `root` (the tests build a fake
 /sys/fs/cgroup in a directory). A process that exits while it is read is left out, as the kernel
 would by then; what cannot be read for lack of privilege is counted and said (`Reading.cannot`).
 
-Five files per process at most (statm, status, oom_score_adj, oom_score, cgroup; between full reads
-statm alone where it did not change, see Reader.read_proc): /proc/PID/stat is not needed, status has
-Name, PPid, Uid and Threads, and a task without an mm (kernel thread, zombie) has no RssAnon line, so
-it is left out like select_bad_process() leaves it (find_lock_task_mm() NULL).
+Each interval reads four small files of every process: statm, oom_score_adj, oom_score and cgroup, so
+that every number the model weighs is the kernel's of that moment; status (Name, PPid, Uid, Threads,
+the Rss split, VmSwap, VmPTE) only where one of them changed, and on every full read (Reader.read_proc).
+The files stay open between intervals (ProcFiles): a pread() at offset 0 makes the kernel show the file
+anew, a third of the cost of open+read+close. /proc/PID/stat is not needed; a task without an mm
+(kernel thread, zombie) has no RssAnon line in status, so it is left out like select_bad_process()
+leaves it (find_lock_task_mm() NULL).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import ctypes
 import errno
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -44,7 +48,6 @@ class Proc(msgspec.Struct):
     memcg: str  # the memory controller's cgroup, "/" for the root
     freezer: str | None  # the v1 freezer cgroup, None without a v1 freezer hierarchy
     cgroup2: str | None  # the unified (v2) cgroup, None without one
-    fresh: bool = True  # oom_score_adj, cgroup and oom_score were read with these counters (see Reader.read_proc)
 
 
 class Psi(msgspec.Struct):
@@ -95,7 +98,7 @@ class Reading(msgspec.Struct):
     kthreads: int  # processes without an mm (kernel threads, zombies): never OOM candidates
     vanished: int  # processes that exited while being read
     cannot: list[str]  # what this user could not read, one phrase each
-    full: bool = True  # every file of every process read again (else Reader.read_proc's shortcuts)
+    full: bool = True  # status read again for every process (else where its other files changed)
 
 
 # the /proc/PID/status fields read ("Name:\tbash", "RssAnon:\t  1128 kB"); Name is the first line
@@ -184,6 +187,100 @@ def _cgroup_line(lines: list[str], controller: str | None) -> str | None:
     return None
 
 
+FD_HEADROOM = 256  # descriptors left to the rest of the process (terminal, kmsg, a replay's pipes)
+_GONE = (FileNotFoundError, ProcessLookupError, PermissionError, NotADirectoryError)
+
+
+class ProcFiles:
+    """/proc/PID files kept open between readings. A pread() at offset 0 runs the file's show function
+    again (seq_read_iter() restarts the seq_file at position 0): the same text as open+read+close, in
+    one syscall. A kept file of a process that exited reads ESRCH (proc_single_show() finds no task
+    behind its struct pid), also once the pid is reused: then the new process's files are opened.
+    At most `budget` stay open (RLIMIT_NOFILE, its soft limit raised to the hard one, less FD_HEADROOM);
+    beyond it a file is opened, read and closed each time."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.fds: dict[int, dict[str, int]] = {}
+        self.kept = 0
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 1 << 16 if hard == resource.RLIM_INFINITY else min(hard, 1 << 16)
+        if soft != resource.RLIM_INFINITY and soft < want:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+                soft = want
+            except (ValueError, OSError):
+                pass
+        self.budget = max(0, (1 << 16 if soft == resource.RLIM_INFINITY else soft) - FD_HEADROOM)
+
+    def read(self, pid: int, name: str) -> bytes | None:
+        """The file's bytes, None if the process is gone (or hides it)."""
+        files = self.fds.get(pid)
+        fd = files.get(name) if files is not None else None
+        if fd is not None:
+            try:
+                return _pread_all(fd)
+            except ProcessLookupError:  # that process exited; the pid may be another's now
+                self.forget(pid)
+        path = f"{self.root}/proc/{pid}/{name}"
+        if self.kept >= self.budget:
+            text = read_proc_file(path)
+            return text.encode() if text is not None else None
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except _GONE:
+            return None
+        self.fds.setdefault(pid, {})[name] = fd
+        self.kept += 1
+        try:
+            return _pread_all(fd)
+        except ProcessLookupError:
+            self.forget(pid)
+            return None
+
+    def quick(self, pid: int) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+        """statm, oom_score_adj, oom_score and cgroup (Reader.read_proc reads them every time): four
+        pread()s once all are open, the cost of the syscalls alone at 1 000 processes a second."""
+        files = self.fds.get(pid)
+        try:
+            fds = (files["statm"], files["oom_score_adj"], files["oom_score"], files["cgroup"])  # type: ignore[index]
+        except (TypeError, KeyError):  # not all open yet
+            pass
+        else:
+            pread = os.pread
+            try:
+                got = pread(fds[0], 4096, 0), pread(fds[1], 64, 0), pread(fds[2], 64, 0), pread(fds[3], 8192, 0)
+            except ProcessLookupError:
+                self.forget(pid)
+            else:
+                return got if len(got[3]) < 8192 else (*got[:3], _pread_all(fds[3]))
+        return (self.read(pid, "statm"), self.read(pid, "oom_score_adj"), self.read(pid, "oom_score"),
+                self.read(pid, "cgroup"))
+
+    def forget(self, pid: int) -> None:
+        for fd in self.fds.pop(pid, {}).values():
+            os.close(fd)
+            self.kept -= 1
+
+    def keep_only(self, pids: dict[int, object]) -> None:
+        """Close the files of every process not in `pids` (gone, or no longer watched)."""
+        for pid in [p for p in self.fds if p not in pids]:
+            self.forget(pid)
+
+    def close(self) -> None:
+        self.keep_only({})
+
+
+def _pread_all(fd: int) -> bytes:
+    data = os.pread(fd, 8192, 0)
+    while len(data) % 8192 == 0 and data:  # a long cgroup or status file (a short read is its end)
+        more = os.pread(fd, 65536, len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
 class Reader:
     """Reads this machine (or a fake one under `root`) again and again: the mounts once, the rest each time."""
 
@@ -192,8 +289,11 @@ class Reader:
         self.release = release or os.uname().release
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.mounts = parse_mounts(read_proc_file(f"{self.root}/proc/self/mountinfo") or "")
-        self._last: dict[int, tuple[str, Proc | bool]] = {}  # pid -> (statm, what read_proc returned)
-        self._seen: dict[int, tuple[str, Proc | bool]] = {}
+        self.files = ProcFiles(self.root)
+        # pid -> (what read_proc read, what it returned): (statm, oom_score_adj, oom_score, cgroup) and the
+        # Proc; statm alone and False for a process without an mm
+        self._last: dict[int, tuple[object, Proc | bool]] = {}
+        self._seen: dict[int, tuple[object, Proc | bool]] = {}
         self._cg_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self.memcg_v2 = self.mounts.memory_v1 is None and self.mounts.cgroup2 is not None and \
             "memory" in (self._cg2_file("/", "cgroup.controllers") or "").split()
@@ -221,48 +321,44 @@ class Reader:
     def read_proc(self, pid: int, full: bool = True) -> Proc | None | bool:
         """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise.
 
-        Not `full`, for a process read before: /proc/PID/statm first (half the kernel's work of status).
-        If its size, resident, shared and data pages did not change, neither did the counters oom_badness()
-        adds (resident is get_mm_rss(), and a page swapped out or in, or a page table for a new mapping,
-        moves resident or size), and the last Proc stands. Otherwise status is read again, and
-        oom_score_adj, cgroup and oom_score are kept from the last read (same name: same process)."""
-        base = f"{self.root}/proc/{pid}/"
-        last = None if full else self._last.get(pid)
-        statm = read_proc_file(base + "statm")
-        if statm is None:
+        statm, oom_score_adj, oom_score and cgroup are read every time, status the first time, on a full
+        read, and where one of them changed. Unchanged, nothing oom_badness() adds changed either
+        (resident is get_mm_rss(); a page swapped out or in, or a page table for a new mapping, moves
+        resident or size), and the last Proc stands: the same object, so the Monitor knows it need not
+        weigh it again. A task without an mm stays so (a kernel thread never gets one, nor a zombie
+        back): statm alone is read for it."""
+        last = self._last.get(pid)
+        if last is not None and last[1] is False:
+            statm = self.files.read(pid, "statm")
+            if statm is None:
+                return None
+            if last[0] == statm:
+                self._seen[pid] = last
+                return False
+        key = statm, adj, score, cgroup = self.files.quick(pid)
+        if statm is None or adj is None or cgroup is None:  # score: 0444, but hidepid= or an LSM may refuse it
             return None
-        if last is not None and last[0] == statm:
+        if not full and last is not None and last[0] == key:
             self._seen[pid] = last
-            if last[1]:
-                last[1].fresh = False
             return last[1]
-        status_text = read_proc_file(base + "status")
+        status_text = self.files.read(pid, "status")
         if status_text is None:
             return None
-        status = parse_status(status_text)
+        status = parse_status(status_text.decode("utf-8", "replace"))  # a comm may hold any bytes
         counters = counters_of(status)
         if counters is None:
             self._seen[pid] = (statm, False)
             return False
-        comm = status.get("Name", "?").strip()
-        was = last[1] if last is not None and last[1] and last[1].comm == comm else None
-        if was is None:
-            adj = read_proc_file(base + "oom_score_adj")
-            cgroup = read_proc_file(base + "cgroup")
-            if adj is None or cgroup is None:
-                return None
-            score = read_proc_file(base + "oom_score")  # 0444, but hidepid= or an LSM may refuse it
-            adj_, score_ = int(adj), _int(score.strip()) if score is not None else None
-            memcg, freezer, cg2 = self._cgroups(cgroup)
-        else:
-            adj_, score_, memcg, freezer, cg2 = was.oom_score_adj, was.oom_score, was.memcg, was.freezer, was.cgroup2
+        memcg, freezer, cg2 = self._cgroups(cgroup.decode("utf-8", "replace"))
         p = Proc(
-            pid=pid, comm=comm, ppid=int(status.get("PPid", "0")), uid=int(status.get("Uid", "0").split()[0]),
-            state=status.get("State", "?").strip()[:1], threads=int(status.get("Threads", "1")),
-            counters=counters, oom_score_adj=adj_, oom_score=score_, memcg=memcg, freezer=freezer, cgroup2=cg2,
-            fresh=was is None,
+            pid=pid, comm=status.get("Name", "?").strip(), ppid=int(status.get("PPid", "0")),
+            uid=int(status.get("Uid", "0").split()[0]), state=status.get("State", "?").strip()[:1],
+            threads=int(status.get("Threads", "1")), counters=counters, oom_score_adj=int(adj),
+            oom_score=_int(score.strip()) if score is not None else None, memcg=memcg, freezer=freezer, cgroup2=cg2,
         )  # fmt: skip
-        self._seen[pid] = (statm, p)
+        if last is not None and last[1] == p:
+            p = last[1]  # a full read that found nothing new
+        self._seen[pid] = (key, p)
         return p
 
     def read_memcg(self, path: str) -> Memcg:
@@ -303,6 +399,9 @@ class Reader:
                     out["v2:" + p.cgroup2] = "frozen"
         return out
 
+    def close(self) -> None:
+        self.files.close()
+
     def memcg_dir(self, path: str) -> str | None:
         """The directory of a memory cgroup (under root), None without a memory controller."""
         mount = self.mounts.cgroup2 if self.memcg_v2 else self.mounts.memory_v1
@@ -342,7 +441,8 @@ class Reader:
                 procs.append(p)
                 no_score += p.oom_score is None
         procs.sort(key=lambda p: p.pid)
-        self._last = self._seen  # the processes gone are forgotten
+        self._last = self._seen  # the processes gone are forgotten, their files closed
+        self.files.keep_only(self._seen)
         paths: set[str] = set()
         for p in procs:
             path = p.memcg

@@ -13,14 +13,16 @@ constraints of the allocating task.
 
 from __future__ import annotations
 
+import bisect
 import msgspec
 
 from ..kernel import events as ev
-from ..kernel.core import Kernel
+from ..kernel.core import PAGE_SIZE, Kernel
+from ..kernel.state import Process
 from ..kernel.oom_kill import (PAGE_COUNTER_MAX, OomControl, explain_choice, proc_oom_score_of,
                                select_bad_process)
 from ..kernel.policy import get_policy, kernel_of_release, policy_for_release
-from .reader import Memcg, Reading
+from .reader import Memcg, Proc, Reading
 
 
 class Verdict(msgspec.Struct):
@@ -70,16 +72,53 @@ def build_kernel(r: Reading) -> Kernel:
         cg = k.add_cgroup(path, limit=m.limit // ps if m.limit is not None else None) if path != "/" else k.root
         cg.usage = (m.usage or 0) // ps
     for p in r.procs:
-        c = p.counters
-        proc = k.add_process(p.pid, p.comm, p.memcg if p.memcg in k.cgroups else "/",
-                             oom_score_adj=p.oom_score_adj, uid=p.uid, is_init=p.pid == 1,
-                             pgtables_bytes=c.pgtables_kb * 1024)
-        mm = proc.init_mm
-        assert mm is not None
-        mm.anon, mm.file, mm.shmem = c.rss_anon_kb * 1024 // ps, c.rss_file_kb * 1024 // ps, c.rss_shmem_kb * 1024 // ps
-        mm.swapents = c.swap_kb * 1024 // ps
-        k.add_thread(proc, p.pid)  # find_lock_task_mm() needs one thread with the mm
+        add_process(k, p, ps)
     return k
+
+
+def add_process(k: Kernel, p: Proc, ps: int) -> None:
+    """A reading's process into the model. The task list and its memcg's members stay in pid order, the
+    order build_kernel() adds them in: a pid below others (pid_max wrapped) goes to its place, and its
+    scan position (Process.order, the BadnessTable's) is its pid."""
+    proc = k.add_process(p.pid, p.comm, p.memcg if p.memcg in k.cgroups else "/", is_init=p.pid == 1)
+    proc.order = p.pid
+    for procs in (k.tasklist, proc.cgroup.members):
+        if len(procs) > 1 and procs[-2].pid > p.pid:
+            procs.pop()
+            bisect.insort(procs, proc, key=lambda x: x.pid)
+    set_process(k, proc, p, ps)
+    k.add_thread(proc, p.pid)  # find_lock_task_mm() needs one thread with the mm
+
+
+def drop_process(k: Kernel, proc: Process) -> None:
+    """A process gone from /proc leaves the model as if it had never been added: off the task list,
+    its memcg's members and the pid tables, its mm and page tables uncharged; exited_at makes the
+    global BadnessTable forget it (_badness_or_why() scores no exited process)."""
+    proc.exited_at = k.jiffies
+    k.oom_dirty.add(proc)
+    k.tasklist.remove(proc)
+    proc.cgroup.members.remove(proc)
+    del k.pids[proc.pid]
+    for t in proc.threads:
+        del k.tids[t.tid]
+    mm = proc.init_mm
+    assert mm is not None
+    k.mms.remove(mm)
+    k.used_pages -= mm.pgtables_bytes // PAGE_SIZE
+
+
+def set_process(k: Kernel, proc: Process, p: Proc, ps: int) -> None:
+    """A reading's numbers onto its model process, new or kept from the last reading (Model.update)."""
+    c, mm = p.counters, proc.init_mm
+    assert mm is not None
+    proc.comm, proc.uid = p.comm, p.uid
+    proc.oom_score_adj = proc.oom_score_adj_min = p.oom_score_adj
+    mm.anon, mm.file, mm.shmem = c.rss_anon_kb * 1024 // ps, c.rss_file_kb * 1024 // ps, c.rss_shmem_kb * 1024 // ps
+    mm.swapents = c.swap_kb * 1024 // ps
+    pgtables = c.pgtables_kb * 1024
+    k.used_pages += pgtables // PAGE_SIZE - mm.pgtables_bytes // PAGE_SIZE  # as new_mm() charges them
+    mm.pgtables_bytes = pgtables
+    k.oom_dirty.add(proc)  # the global BadnessTable weighs it again
 
 
 def _verdict(k: Kernel, memcg: str | None, totalpages: int) -> Verdict:
@@ -92,12 +131,9 @@ def _verdict(k: Kernel, memcg: str | None, totalpages: int) -> Verdict:
                    candidates=oc.candidates, why=explain_choice(k, oc))
 
 
-def next_victims(r: Reading, only: str | None = None, k: Kernel | None = None) -> Scores:
+def verdicts_of(k: Kernel, r: Reading, only: str | None = None) -> list[Verdict]:
     """The machine's next victim (CONSTRAINT_NONE: totalram + total swap, constrained_alloc()) and each
-    limited memcg's (CONSTRAINT_MEMCG: mem_cgroup_get_max()). `only`: just that memcg subtree's.
-    `k`: build_kernel(r), when the caller has it already."""
-    k = k or build_kernel(r)
-    model = {p.pid: proc_oom_score_of(k, p) for p in k.tasklist}
+    limited memcg's (CONSTRAINT_MEMCG: mem_cgroup_get_max()). `only`: just that memcg subtree's."""
     verdicts = [] if only else [_verdict(k, None, k.totalpages_global())]
     for path, m in r.memcgs.items():
         inside = only is None or path == only or path.startswith(only.rstrip("/") + "/")
@@ -105,4 +141,66 @@ def next_victims(r: Reading, only: str | None = None, k: Kernel | None = None) -
             v = _verdict(k, path, mem_cgroup_get_max(m, r))
             v.limit, v.usage = m.limit, m.usage
             verdicts.append(v)
-    return Scores(model, verdicts)
+    return verdicts
+
+
+def next_victims(r: Reading, only: str | None = None, k: Kernel | None = None) -> Scores:
+    """Every process's model oom_score and verdicts_of() the reading. `k`: build_kernel(r), when the caller
+    has it already."""
+    k = k or build_kernel(r)
+    return Scores({p.pid: proc_oom_score_of(k, p) for p in k.tasklist}, verdicts_of(k, r, only))
+
+
+class Model:
+    """build_kernel() and next_victims() kept from one reading to the next. Only the processes whose Proc
+    changed (Reader.read_proc returns the same object for the others) get their numbers in place, marked
+    oom_dirty, and their oom_score weighed again; a process gone is dropped, a new one added in its
+    place; the verdicts are found again only if something of that happened. The kernel is built again
+    when a process changed memcg, or the machine or a memcg limit changed. The numbers are those of
+    a kernel built anew (tests/watch/test_reader.py)."""
+
+    def __init__(self, only: str | None = None) -> None:
+        self.only = only
+        self.k: Kernel | None = None
+        self.scores: Scores | None = None
+        self.rebuilds = 0
+        self.changed: list[int] = []  # the pids weighed again by the last update (new ones included)
+        self.moved = True  # processes came or went in the last update (or the kernel was built anew)
+        self._procs: dict[int, Proc] = {}
+        self._shape: object = None
+
+    def update(self, r: Reading) -> None:
+        shape = (r.release, r.totals, r.swappiness, r.memcg_v2,
+                 [(path, m.limit, m.memsw_limit, m.swap_max, m.swappiness) for path, m in r.memcgs.items()])
+        procs = {p.pid: p for p in r.procs}
+        last, k, scores = self._procs, self.k, self.scores
+        changed = [p for p in r.procs if last.get(p.pid) is not p]  # in pid order
+        gone = [pid for pid in last if pid not in procs]
+        rebuild = k is None or scores is None or shape != self._shape or \
+            any(p.pid in last and p.memcg != last[p.pid].memcg for p in changed)
+        self._procs, self._shape, self.changed = procs, shape, [p.pid for p in changed]
+        self.moved = rebuild or bool(gone) or any(p.pid not in last for p in changed)
+        if rebuild:
+            self.k = build_kernel(r)
+            self.scores = next_victims(r, self.only, self.k)
+            self.rebuilds += 1
+            return
+        assert k is not None and scores is not None
+        ps = r.totals.page_size
+        for path, m in r.memcgs.items():
+            k.cgroups[path].usage = (m.usage or 0) // ps
+        for pid in gone:
+            drop_process(k, k.pids[pid])
+            del scores.model[pid]
+        for p in changed:
+            if p.pid in last:
+                set_process(k, k.pids[p.pid], p, ps)
+            else:
+                add_process(k, p, ps)
+            scores.model[p.pid] = proc_oom_score_of(k, k.pids[p.pid])
+        if changed or gone:
+            scores.verdicts = verdicts_of(k, r, self.only)
+        else:
+            for v in scores.verdicts:
+                if v.memcg is not None:
+                    v.usage = r.memcgs[v.memcg].usage

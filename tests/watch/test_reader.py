@@ -13,7 +13,7 @@ import pytest
 
 from oomtui.errors import UserError
 from oomtui.watch.reader import Reader, frozen_state, read_robust
-from oomtui.watch.monitor import FULL_EVERY, Monitor
+from oomtui.watch.monitor import Monitor
 from oomtui.watch.victims import next_victims
 
 from .fake_machine import MiB, V1_CG, machine, proc, put
@@ -100,30 +100,53 @@ def test_robust_lists_of_this_process() -> None:
     assert r.registered >= 1 and r.holding == []
 
 
-def test_between_full_reads_only_status_is_read_again(v1) -> None:
-    """A partial read takes the new memory counters but keeps oom_score_adj, cgroup and the kernel's
-    oom_score; the Monitor then sets the kernel's score beside the model's of the same moment."""
+def test_each_refresh_reads_what_the_model_weighs(v1) -> None:
+    """Every refresh reads oom_score_adj, the kernel's oom_score and the cgroup of every process, status
+    where those or statm changed; the model kept between refreshes (processes weighed, added and dropped
+    in place, the kernel built again when one moves or a pid wraps) has the numbers of one built anew."""
     m = Monitor(root=str(v1), events=False)  # tick 0: a full read
+    chrome = m.procs[200]
     proc(v1, 101, "pg-worker", ppid=100, anon=300 * MiB, pte=256, adj=500, score=999, cgroup=V1_CG.format(m="/db", f="/"))
     proc(v1, 102, "pg-new", ppid=100, anon=1 * MiB, score=666, cgroup=V1_CG.format(m="/db", f="/"))
-    m.refresh()  # tick 1: status only, but a new pid is read whole
-    r = m.reading
-    assert not r.full
-    w, new = m.procs[101], m.procs[102]
-    assert (w.counters.rss_anon_kb, w.oom_score_adj, w.oom_score, w.fresh) == (300 * MiB, 0, 678, False)
-    assert (new.fresh, new.oom_score) == (True, 666) and m.compared[102] == m.scores.model[102] == 666
-    # the model now weighs 300 MiB: 76 864 pages, (1000 + 32) x 2 / 3 = 688; the kernel's 678 was read beside 677
-    assert (m.scores.model[101], m.compared[101]) == (688, 677)
-    # statm unchanged: status is not read again (a status rewritten alone is not seen until a full read)
+    m.refresh()  # tick 1: a new pid below others (pid_max wrapped) goes to its place in the task list
+    assert not m.reading.full and m.model.rebuilds == 1 and m.model.moved
+    assert [p.pid for p in m.k.tasklist] == [1, 100, 101, 102, 200, 201, 300]
+    w = m.procs[101]
+    assert (w.counters.rss_anon_kb, w.oom_score_adj, w.oom_score, m.procs[102].oom_score) == (300 * MiB, 500, 999, 666)
+    assert m.procs[200] is chrome  # none of its files changed: the same Proc, not weighed again
+    assert m.scores == next_victims(m.reading)
+    # oom_score_adj alone changes (statm does not): read at once, weighed in place. chrome is now
+    # ineligible, and pg-worker leads: 76 800 + 64 pages + 500 x 2 359 = 1 256 364
+    (v1 / "proc/200/oom_score_adj").write_text("-1000\n")
+    m.refresh()
+    assert m.model.rebuilds == 1 and m.procs[200].oom_score_adj == -1000 and m.model.changed == [200]
+    whole = m.scores.verdicts[0]
+    assert (whole.victim, whole.candidates[0].points) == (101, 1_256_364)
+    assert m.scores == next_victims(m.reading)
+    # a process exits, a bigger one starts (above every pid): both in place, the new one the next victim
+    for f in (v1 / "proc/201").iterdir():
+        f.unlink()
+    (v1 / "proc/201").rmdir()
+    proc(v1, 400, "java", anon=6144 * MiB, pte=8192, score=900, cgroup=V1_CG.format(m="/user", f="/"))
+    m.refresh()
+    assert m.model.rebuilds == 1 and m.model.moved and 201 not in m.k.pids
+    whole = m.scores.verdicts[0]  # 1 572 864 + 2 048 pages
+    assert (whole.victim, whole.candidates[0].points, m.k.tasklist[-1].pid) == (400, 1_574_912, 400)
+    assert m.scores == next_victims(m.reading)
+    # status rewritten alone (statm, oom_score_adj, oom_score, cgroup as they were) is seen at the next full read
     statm = (v1 / "proc/200/statm").read_text()
-    proc(v1, 200, "chrome", anon=1024 * MiB, pte=4096, adj=300, score=940, cgroup=V1_CG.format(m="/user", f="/"))
+    proc(v1, 200, "chrome", anon=1024 * MiB, pte=4096, adj=-1000, score=940, cgroup=V1_CG.format(m="/user", f="/"))
     (v1 / "proc/200/statm").write_text(statm)
     m.refresh()
     assert m.procs[200].counters.pgtables_kb == 2048
-    for _ in range(FULL_EVERY - 2):
+    while not m.reading.full:
         m.refresh()
-    assert m.reading.full and (m.procs[101].oom_score_adj, m.procs[101].oom_score) == (500, 999)
-    assert m.procs[200].counters.pgtables_kb == 4096
+    assert m.procs[200].counters.pgtables_kb == 4096 and m.scores == next_victims(m.reading)
+    # a process moved to another memcg: the kernel is built again
+    proc(v1, 102, "pg-new", ppid=100, anon=1 * MiB, score=666, cgroup=V1_CG.format(m="/db/batch", f="/"))
+    m.refresh()
+    assert m.model.rebuilds == 2 and m.procs[102].memcg == "/db/batch"
+    assert [c.pid for c in m.scores.verdicts[2].candidates] == [300, 102] and m.scores == next_victims(m.reading)
 
 
 def test_one_cgroup_subtree(v1) -> None:
