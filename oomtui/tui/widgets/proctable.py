@@ -139,7 +139,7 @@ class ProcessTable(QuietScrollView, can_focus=True):
         if not any(r.kind == "p" for r in rows[: self.cursor + 1]) and keep is None:
             # start on the first process rather than on "/"
             self.cursor = next((i for i, r in enumerate(rows) if r.kind == "p"), 0)
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self.set_virtual_size(Size(self.size.width, len(rows) + 1))
         self._scroll_to_cursor()
         self.refresh()
 
