@@ -312,6 +312,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--trials", type=int, metavar="N",
                    help="lmkd-race: trials per placement on the real kernel (default 200)")
     s.add_argument("--cleanup", action="store_true", help="remove the cgroups and processes of lab runs that are gone")
+    s.add_argument("--watch", action="store_true",
+                   help="show the run live in `oomtui watch` (its memcgs, the real OOM kills explained); "
+                        "its report when you quit")
     s.set_defaults(func=_cmd_lab)
 
     s = sub.add_parser("completion", help="print a shell completion script (bash, zsh or fish)")

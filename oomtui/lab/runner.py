@@ -28,7 +28,8 @@ replays; `dmesg` its report lines.
 Exit status: 0 every experiment ran and agrees, 1 a disagreement (or an experiment that failed),
 2 refused or a usage error (one line on stderr). A real run explains itself and asks y/N on a
 terminal first; without one it refuses unless `--yes`. `--list` and `--model-only` (no root
-needed) never ask.
+needed) never ask. `--watch` asks the same, then runs the experiments in a child `oomtui lab` while
+`oomtui watch` shows them live (lab/live.py).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from ..errors import UserError
 from ..kernel.version import KernelVersion
 from ..output import dumps
 from . import watchdog
-from .cgroup import members, missing_prerequisites, remove_groups, run_prefix, stale_groups, unified_root
+from .cgroup import PREFIX, members, missing_prerequisites, remove_groups, run_prefix, stale_groups, unified_root
 from .experiments import EXPERIMENTS
 from .formats import format_facts, not_modelled
 from .lmkd import MAX_TRIALS, count_facts
@@ -144,11 +145,23 @@ def main(args: argparse.Namespace) -> int:
         names = [args.experiment]
     else:
         raise UserError(f"name an experiment ({', '.join(EXPERIMENTS)}), or use --all, --list or --cleanup")
+    if args.watch and (args.json or args.model_only):
+        raise UserError("--watch shows a real run on the screen: not with --json or --model-only")
     if args.model_only:
         return _report([run_experiment(name, real=False) for name in names], args.json)
     check_machine()
     stale = stale_groups()
-    _confirm(_plan(names, stale), args.yes, "OOM-kills and freezes processes as root (`oomtui lab --list` says how)")
+    if args.watch:
+        from ..cli import need_terminal
+
+        need_terminal()  # before asking: without a screen there is nothing to watch on
+    _confirm(_plan(names, stale, args.watch), args.yes,
+             "OOM-kills and freezes processes as root (`oomtui lab --list` says how)")
+    if args.watch:  # the same run in a child (it removes the stale groups), the screen here
+        from .live import run_watched
+
+        trials = ["--trials", str(args.trials)] if args.trials is not None else []
+        return run_watched((["--all"] if args.all else names) + trials)
     with watchdog.guard(), _terminate_as_interrupt():  # the watchdog starts before the first group exists
         remove_groups(stale)
         entries = []
@@ -169,7 +182,7 @@ def _report(entries: list[dict[str, Any]], as_json: bool) -> int:
     return 1 if failed else 0
 
 
-def _plan(names: list[str], stale: list[Path]) -> str:
+def _plan(names: list[str], stale: list[Path], watch: bool = False) -> str:
     """What a real run will do to this machine, for the y/N question."""
     width = min(shutil.get_terminal_size((100, 24)).columns, 100) - 1
     indent = max(map(len, names)) + 4
@@ -177,7 +190,7 @@ def _plan(names: list[str], stale: list[Path]) -> str:
              f"(Linux {os.uname().release}) as root:"]
     lines += [textwrap.fill(EXPERIMENTS[name].describe(), width, initial_indent=f"  {name:<{indent - 4}}  ",
                             subsequent_indent=" " * indent) for name in names]
-    prefix = run_prefix(os.getpid())
+    prefix = run_prefix(os.getpid()) if not watch else f"{PREFIX}CHILD-"
     v2 = (f", and {unified_root() or 'the cgroup2 hierarchy'}/{prefix}v2-frozen[-kill]" if "v2-frozen" in names
           else "")
     lines.append(textwrap.fill(
@@ -186,6 +199,11 @@ def _plan(names: list[str], stale: list[Path]) -> str:
         "kill; their memory (and swap) is capped by the memcg's limit. No other process is touched. When the lab ends, is "
         "interrupted or is killed (a watchdog process), its groups and children are removed.", width,
         break_on_hyphens=False))
+    if watch:
+        lines.append(textwrap.fill(
+            "With --watch, CHILD is the lab process started beside the screen (`oomtui watch` on its groups); "
+            "quitting the screen before the run ends stops it, and its report is printed when you quit.", width,
+            break_on_hyphens=False))
     if stale:
         lines.append(f"First it removes {len(stale)} group{'s' * (len(stale) > 1)} left by lab runs that are gone:")
         lines += [f"  {_describe_group(g)}" for g in stale]

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -34,6 +35,9 @@ from .events import OomEvent
 from .monitor import Monitor
 from .reader import Robust, frozen_state, read_robust
 from .victims import Verdict
+
+if TYPE_CHECKING:
+    from ..lab.live import LabRun
 
 COMPACT_W, COMPACT_H = 112, 28
 VICTIM_ROWS = 4  # candidates shown per OOM domain
@@ -353,6 +357,9 @@ class WatchStatus(Static):
         t = Text(no_wrap=True, overflow="crop")
         t.append(" oomtui watch ", R.brand)
         t.append(" ❚❚ PAUSED " if paused else " ● LIVE ", R.badge_warn if paused else R.badge_ok)
+        if (lab := self.app.lab) is not None:  # type: ignore[attr-defined]  # first: it is what the room watches
+            code = lab.proc.returncode
+            t.append(f" {lab.state()} ·", R.accent if code is None else R.ok if code == 0 else R.warn)
         t.append(f" {socket.gethostname()} · Linux {r.release} · {m.k.policy.id} · every {interval:g}s ", R.label)
         t.append(f"· {len(r.procs)} processes", R.text)
         if m.cgroup:
@@ -388,9 +395,11 @@ class WatchApp(App):
         self.theme_variables = styles.use_theme(super().get_css_variables())
         return self.theme_variables
 
-    def __init__(self, monitor: Monitor, interval: float = 1.0, driver_class=None) -> None:
+    def __init__(self, monitor: Monitor, interval: float = 1.0, driver_class=None, lab: LabRun | None = None) -> None:
         super().__init__(driver_class=driver_class)
         self.monitor = monitor
+        self.lab = lab  # `oomtui lab NAME --watch`: the run shown, said on the status line
+        self.lab_ended = False
         self.interval = interval
         self.paused = False
         self.panel_index = 0
@@ -474,6 +483,12 @@ class WatchApp(App):
         self._redraw()
 
     def _poll(self) -> None:
+        if self.lab is not None and not self.lab_ended and self.lab.poll() is not None:
+            self.lab_ended = True  # the screen stays until q
+            self.notify(self.lab.state(), title="lab", severity="information" if self.lab.proc.returncode == 0
+                        else "warning", timeout=30)
+        if self.lab is not None:
+            self.status.sync(self.paused, self.interval)
         new = self.monitor.poll()
         if new:
             self.events_panel.show(self.events_panel.render_text())

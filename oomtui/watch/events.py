@@ -22,6 +22,7 @@ from ..errors import UserError
 from ..importers.explain import Explanation, explain_report
 from ..importers.report import parse_reports
 from ..lab.kmsg import Kmsg, KmsgLine
+from .reader import within
 
 _INVOKED = re.compile(r" invoked oom-killer: ")
 _END = re.compile(r"Killed process \d+ |Out of memory and no killable processes")
@@ -62,9 +63,11 @@ class OomEvent(msgspec.Struct):
 
 
 class Collector:
-    """Groups kernel lines into OOM reports; `feed` returns the reports that completed."""
+    """Groups kernel lines into OOM reports; `feed` returns the reports that completed. `only` (watch
+    --cgroup): a memcg OOM elsewhere is left out; an OOM of the whole machine concerns every group."""
 
-    def __init__(self) -> None:
+    def __init__(self, only: str | None = None) -> None:
+        self.only = only
         self.pending: list[KmsgLine] | None = None  # since the last "invoked oom-killer"
         self.events: list[OomEvent] = []
 
@@ -85,16 +88,20 @@ class Collector:
                 continue
             self.pending.append(line)
             if _END.search(t):
-                done.append(self._close(self.pending))
+                if (event := self._close(self.pending)) is not None:
+                    done.append(event)
                 self.pending = None
             elif len(self.pending) > MAX_REPORT_LINES:
                 self.pending = None
         return done
 
-    def _close(self, lines: list[KmsgLine]) -> OomEvent:
+    def _close(self, lines: list[KmsgLine]) -> OomEvent | None:
         texts = [x.text for x in lines]
         reports = parse_reports("\n".join(texts))
-        event = OomEvent(lines[0].usec, texts, explain_report(reports[0]), reports[0].oom_memcg)
+        memcg = reports[0].oom_memcg
+        if self.only is not None and memcg is not None and not within(memcg, self.only):
+            return None
+        event = OomEvent(lines[0].usec, texts, explain_report(reports[0]), memcg)
         self.events.append(event)
         return event
 

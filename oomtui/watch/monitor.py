@@ -29,8 +29,8 @@ class Monitor:
                  events: bool = True, everything: bool = False) -> None:
         self.reader = Reader(root)
         self.cgroup = cgroup.rstrip("/") or "/" if cgroup else None
-        if self.cgroup is not None:
-            d = self.reader.memcg_dir(self.cgroup)
+        if self.cgroup is not None:  # a pattern's groups may come and go: its parent must be there
+            d = self.reader.memcg_dir(self.cgroup.rsplit("/", 1)[0] or "/" if self.cgroup.endswith("*") else self.cgroup)
             if d is None or not os.path.isdir(d):
                 raise UserError(f"--cgroup {cgroup}: no such memory cgroup"
                                 + (f" (looked for {d})" if d else " (no memory controller is mounted)"))
@@ -38,7 +38,7 @@ class Monitor:
         self.source_note = "kernel log not read"
         if events:
             self.source, self.source_note = open_source(since, everything)
-        self.collector = Collector()
+        self.collector = Collector(self.cgroup)
         self.boot = boot_time()  # printk's µs since boot + this = wall-clock time
         self.procs: dict[int, Proc] = {}  # the last reading's, by pid
         self.model = Model(self.cgroup)

@@ -407,16 +407,22 @@ class Reader:
         mount = self.mounts.cgroup2 if self.memcg_v2 else self.mounts.memory_v1
         return f"{self.root}{mount}{path.rstrip('/')}" if mount is not None else None
 
-    def _subtree_pids(self, path: str) -> list[str]:
-        """The processes of a memcg and its descendants (cgroup.procs of each), without reading all of /proc."""
-        top = self.memcg_dir(path)
+    def _subtree_pids(self, only: str) -> list[str]:
+        """The processes of the memcgs within(only) (cgroup.procs of each), without reading all of /proc."""
+        if only.endswith("*"):
+            parent, _, stem = only[:-1].rpartition("/")
+            base = self.memcg_dir(parent or "/") or ""
+            tops = [f"{base}/{name}" for name in sorted(os.listdir(base)) if name.startswith(stem)]
+        else:
+            tops = [self.memcg_dir(only) or ""]
         pids: list[str] = []
-        for d, _, _ in os.walk(top or ""):
-            pids += (read_proc_file(f"{d}/cgroup.procs") or "").split()
+        for top in tops:
+            for d, _, _ in os.walk(top):
+                pids += (read_proc_file(f"{d}/cgroup.procs") or "").split()
         return pids
 
     def read(self, only: str | None = None, full: bool = True) -> Reading:
-        """The machine; `only`: just the processes of that memcg subtree (and the memcgs on their way).
+        """The machine; `only`: just the processes of the memcgs within(only) (and the memcgs on their way).
         Not `full`: see read_proc."""
         at = time.monotonic()
         self._seen = {}
@@ -443,7 +449,7 @@ class Reader:
         procs.sort(key=lambda p: p.pid)
         self._last = self._seen  # the processes gone are forgotten, their files closed
         self.files.keep_only(self._seen)
-        paths: set[str] = set()
+        paths: set[str] = {"/"}  # the root memcg even with no process watched (an empty --cgroup)
         for p in procs:
             path = p.memcg
             while path not in paths:
@@ -469,6 +475,14 @@ class Reader:
             swappiness=_int((self._file("/proc/sys/vm/swappiness") or "").strip()) or 0,
             memcg_v2=self.memcg_v2, kthreads=kthreads, vanished=vanished, cannot=cannot, full=full,
         )  # fmt: skip
+
+
+def within(path: str, only: str) -> bool:
+    """Whether memcg `path` is watched with --cgroup ONLY: that group and the groups under it; ONLY ending
+    in * takes every group whose path begins with the rest (`oomtui lab --watch`: /oomtui-lab-PID-*)."""
+    if only.endswith("*"):
+        return path.startswith(only[:-1])
+    return path == only or path.startswith(only.rstrip("/") + "/")
 
 
 def frozen_state(r: Reading, p: Proc) -> str | None:

@@ -22,7 +22,7 @@ from ..kernel.state import Process
 from ..kernel.oom_kill import (PAGE_COUNTER_MAX, OomControl, explain_choice, proc_oom_score_of,
                                select_bad_process)
 from ..kernel.policy import get_policy, kernel_of_release, policy_for_release
-from .reader import Memcg, Proc, Reading
+from .reader import Memcg, Proc, Reading, within
 
 
 class Verdict(msgspec.Struct):
@@ -133,11 +133,10 @@ def _verdict(k: Kernel, memcg: str | None, totalpages: int) -> Verdict:
 
 def verdicts_of(k: Kernel, r: Reading, only: str | None = None) -> list[Verdict]:
     """The machine's next victim (CONSTRAINT_NONE: totalram + total swap, constrained_alloc()) and each
-    limited memcg's (CONSTRAINT_MEMCG: mem_cgroup_get_max()). `only`: just that memcg subtree's."""
+    limited memcg's (CONSTRAINT_MEMCG: mem_cgroup_get_max()). `only`: just those within(only)."""
     verdicts = [] if only else [_verdict(k, None, k.totalpages_global())]
     for path, m in r.memcgs.items():
-        inside = only is None or path == only or path.startswith(only.rstrip("/") + "/")
-        if m.limit is not None and inside:
+        if m.limit is not None and (only is None or within(path, only)):
             v = _verdict(k, path, mem_cgroup_get_max(m, r))
             v.limit, v.usage = m.limit, m.usage
             verdicts.append(v)

@@ -43,6 +43,13 @@ def test_two_reports_become_two_explained_events() -> None:
     assert m.lines[0].startswith("worker invoked oom-killer") and "Killed process 1510" in m.lines[-1]
 
 
+def test_with_cgroup_only_its_memcg_ooms_and_the_machines_are_kept() -> None:
+    lines = kmsg_records(REPORTS / "kmsg-5.10-two-reports-global-and-memcg.log")
+    assert [e.memcg for e in Collector("/jobs").feed(lines)] == [None, "/jobs/batch"]
+    assert [e.memcg for e in Collector("/web").feed(lines)] == [None]
+    assert [e.memcg for e in Collector("/jobs/b*").feed(lines)] == [None, "/jobs/batch"]
+
+
 def test_lines_before_a_report_and_an_unfinished_report_give_nothing() -> None:
     c = Collector()
     assert c.feed([KmsgLine(1, "Killed process 5 (x) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB"),

@@ -156,3 +156,17 @@ def test_one_cgroup_subtree(v1) -> None:
     assert [(v.memcg, v.victim) for v in m.scores.verdicts] == [("/db", 101), ("/db/batch", 300)]
     with pytest.raises(UserError, match=r"--cgroup /nope: no such memory cgroup \(looked for .*/sys/fs/cgroup/memory/nope\)"):
         Monitor(root=str(v1), cgroup="/nope", events=False)
+
+
+def test_cgroups_by_prefix(v1) -> None:
+    """--cgroup PREFIX*: every memcg whose path begins with PREFIX (`oomtui lab --watch` watches
+    /oomtui-lab-CHILD-*, groups that come and go); none yet is not an error."""
+    m = Monitor(root=str(v1), cgroup="/d*", events=False)
+    assert sorted(m.procs) == [100, 101, 300]
+    assert [(v.memcg, v.victim) for v in m.scores.verdicts] == [("/db", 101), ("/db/batch", 300)]
+    empty = Monitor(root=str(v1), cgroup="/oomtui-lab-1-*", events=False)
+    assert (empty.procs, empty.scores.verdicts, list(empty.reading.memcgs)) == ({}, [], ["/"])
+    (v1 / "sys/fs/cgroup/memory/oomtui-lab-1-x").mkdir()
+    put(v1, "/sys/fs/cgroup/memory/oomtui-lab-1-x/cgroup.procs", "200\n")  # chrome, as if moved there
+    empty.refresh()
+    assert list(empty.procs) == [200]
