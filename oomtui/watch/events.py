@@ -181,7 +181,11 @@ class JournalSource:
 
     def close(self) -> None:
         self.proc.terminate()
-        self.proc.wait()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # a journalctl stuck on the journal's files: watch still quits
+            self.proc.kill()
+            self.proc.wait()
 
 
 def open_source(since: float | None, everything: bool = False) -> tuple[KmsgSource | JournalSource | None, str]:
