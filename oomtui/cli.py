@@ -296,7 +296,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s = sub.add_parser("watch", help="this machine live, read-only: who the kernel would kill next in each memcg, "
                                      "and every real OOM kill explained as it happens")
     s.add_argument("--interval", default="1s", metavar="SECONDS", help="how often to read /proc (default 1s; 0.5s, 500ms)")
-    s.add_argument("--cgroup", metavar="PATH", help="only this memory cgroup and the groups under it")
+    s.add_argument("--cgroup", metavar="PATH",
+                   help="only this memory cgroup and the groups under it (and their OOM kills); "
+                        "'PREFIX*': every memcg whose path begins with PREFIX")
     s.add_argument("--since", metavar="TIME",
                    help="also show the OOM kills logged since TIME: boot, 30s, 10m, 2h, HH:MM[:SS] or "
                         "'YYYY-MM-DD HH:MM[:SS]' (default: only those after watch starts)")
