@@ -29,8 +29,9 @@ class Monitor:
                  events: bool = True, everything: bool = False) -> None:
         self.reader = Reader(root)
         self.cgroup = cgroup.rstrip("/") or "/" if cgroup else None
-        if self.cgroup is not None:  # a pattern's groups may come and go: its parent must be there
-            d = self.reader.memcg_dir(self.cgroup.rsplit("/", 1)[0] or "/" if self.cgroup.endswith("*") else self.cgroup)
+        if self.cgroup is not None:  # a PREFIX*'s groups may come and go: the group holding them must be there
+            pattern = self.cgroup.endswith("*")
+            d = self.reader.memcg_dir(self.cgroup.rsplit("/", 1)[0] or "/" if pattern else self.cgroup)
             if d is None or not os.path.isdir(d):
                 raise UserError(f"--cgroup {cgroup}: no such memory cgroup"
                                 + (f" (looked for {d})" if d else " (no memory controller is mounted)"))

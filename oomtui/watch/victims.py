@@ -14,14 +14,15 @@ constraints of the allocating task.
 from __future__ import annotations
 
 import bisect
+
 import msgspec
 
 from ..kernel import events as ev
 from ..kernel.core import PAGE_SIZE, Kernel
-from ..kernel.state import Process
 from ..kernel.oom_kill import (PAGE_COUNTER_MAX, OomControl, explain_choice, proc_oom_score_of,
                                select_bad_process)
 from ..kernel.policy import get_policy, kernel_of_release, policy_for_release
+from ..kernel.state import Process
 from .reader import Memcg, Proc, Reading, within
 
 
