@@ -122,6 +122,8 @@ def run_watched(argv: list[str], interval: float = INTERVAL_S) -> int:
         finally:
             monitor.close()
     finally:
+        if lab.proc.poll() is None:
+            print("oomtui: stopping the lab (it removes its groups and processes) ...", file=sys.stderr, flush=True)
         code = lab.stop()
     sys.stdout.flush()
     sys.stdout.buffer.write(lab.output())
