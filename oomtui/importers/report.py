@@ -23,8 +23,8 @@ import itertools
 import quopri
 import re
 import sys
-from collections import deque
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 import msgspec
 
@@ -151,38 +151,57 @@ def unquote_if_printable(raw: Iterable[str]) -> Iterable[str]:
     return itertools.chain(head, it)
 
 
-def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
+_BATCH = 2048  # input lines cleaned at a time
+
+
+def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
+    """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`;
+    rsyslog's `#012` splits a line in parts that keep its number."""
+    if "#012" not in "".join(lines):
+        return list(filter(itemgetter(1), zip(itertools.count(first), map(strip_prefixes, lines))))
+    return [(no, s) for no, line in enumerate(lines, first) for part in line.split("#012") if (s := strip_prefixes(part))]
+
+
+def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
     """(1-based line number in the input, kernel text) for every non-blank line of `raw` (lines, as a file
-    gives them), as a stream: the input is never held whole.
+    gives them), in batches, as a stream: the input is never held whole.
 
     rsyslog's `#012` (an escaped newline inside one syslog record) splits a record back into its lines. A
-    prefix of a kind strip_prefixes does not know is learned from the lines ahead (_LOOKAHEAD of them are
-    held back, so the first lines of a report lose it too) and stripped from every line of the same shape."""
+    prefix of a kind strip_prefixes does not know is learned from the lines ahead (at least _LOOKAHEAD of them
+    are held back, so the first lines of a report lose it too) and stripped from every line of the same shape."""
     ahead: list[tuple[int, str]] = []  # released in chunks, so that every line has _LOOKAHEAD lines after it
     learned: dict[str, re.Pattern] = {}
 
-    def release(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    def release(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         if not learned:
-            yield from lines
-            return
+            return lines
+        out = []
         for no, s in lines:
             for rx in learned.values():
                 if m := rx.match(s):
                     s = strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
                     break
             if s:
-                yield no, s
+                out.append((no, s))
+        return out
 
-    for no, line in enumerate(unquote_if_printable(raw), start=1):
-        for part in line.split("#012") if "#012" in line else (line,):
-            if s := strip_prefixes(part):
-                if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
-                    learned.setdefault(shape.pattern, shape)
-                ahead.append((no, s))
+    it, first = iter(unquote_if_printable(raw)), 1
+    while batch := list(itertools.islice(it, _BATCH)):
+        cleaned = _clean_batch(batch, first)
+        first += len(batch)
+        for _, s in cleaned:
+            if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
+                learned.setdefault(shape.pattern, shape)
+        ahead += cleaned
         if len(ahead) >= 2 * _LOOKAHEAD:
             done, ahead = ahead[:-_LOOKAHEAD], ahead[-_LOOKAHEAD:]
-            yield from release(done)
-    yield from release(ahead)
+            yield release(done)
+    yield release(ahead)
+
+
+def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """iter_kernel_batches, line by line."""
+    return itertools.chain.from_iterable(iter_kernel_batches(raw))
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
@@ -237,8 +256,9 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
 # --- the structs -----------------------------------------------------------------
 
 
-class TaskRow(msgspec.Struct, kw_only=True):
-    """One row of dump_tasks(). Memory values in pages except pgtables_bytes; None = column not printed."""
+class TaskRow(msgspec.Struct):
+    """One row of dump_tasks(). Memory values in pages except pgtables_bytes; None = column not printed.
+    Positional arguments in field order too: _read_run builds a dump's rows with one map()."""
 
     line: int
     pid: int
@@ -475,52 +495,61 @@ _MAX_JOINS = 6  # a mail client wraps one kernel line into a few pieces (a reply
 
 
 class _Lines:
-    """The kernel lines of the input as a stream with a cursor on the current line; `join_next` re-attaches a
-    wrapped continuation. Only the lines looked ahead at are held."""
+    """The kernel lines of the input as a stream with a cursor on the current line (`current`, None at the end);
+    `join_next` re-attaches a wrapped continuation. Only a batch or two of lines is held."""
 
-    def __init__(self, lines: Iterator[tuple[int, str]]):
-        self._it = lines
-        self._buf: deque[tuple[int, str]] = deque()
+    def __init__(self, batches: Iterator[list[tuple[int, str]]]):
+        self._batches = batches
+        self._buf: list[tuple[int, str]] = []  # the current line is _buf[_i]
+        self._i = -1
+        self.current: tuple[int, str] | None = None
         self.last_no = 0  # the input line the current line ends on (after joins)
         self.advance()
 
     def _fill(self, n: int) -> bool:
-        while len(self._buf) < n:
-            if (nxt := next(self._it, None)) is None:
+        """At least n lines from the current one on are in the buffer (False: the input ends before)."""
+        while len(self._buf) - self._i < n:
+            if (nxt := next(self._batches, None)) is None:
                 return False
-            self._buf.append(nxt)
+            self._buf, self._i = self._buf[self._i :] + nxt, 0
         return True
 
-    @property
-    def current(self) -> tuple[int, str] | None:
-        return self._buf[0] if self._buf else None
-
     def advance(self) -> None:
-        buf = self._buf
-        if buf:
-            buf.popleft()
-        if not buf and (nxt := next(self._it, None)) is not None:
-            buf.append(nxt)
-        if buf:
-            self.last_no = buf[0][0]
+        self._i += 1
+        if self._fill(1):
+            self.current = self._buf[self._i]
+            self.last_no = self.current[0]
+        else:
+            self.current = None
+
+    def ahead(self, n: int) -> list[tuple[int, str]]:
+        """Up to n lines from the current one on."""
+        self._fill(n)
+        return self._buf[self._i : self._i + n]
+
+    def skip(self, n: int) -> None:
+        """Advance n lines (n >= 1, all of them in the buffer: see ahead)."""
+        self._i += n - 1
+        self.advance()
 
     def peek(self) -> str | None:
-        return self._buf[1][1] if self._fill(2) else None
+        return self._buf[self._i + 1][1] if self._fill(2) else None
 
     def join_next(self) -> str:
         """Append the next line to the current one (a mail client wrapped it) and return the result."""
         self._fill(2)
-        (no, cur), (self.last_no, nxt) = self._buf.popleft(), self._buf.popleft()
+        (no, cur), (self.last_no, nxt) = self._buf[self._i], self._buf[self._i + 1]
         # a client that wrapped at a word's hyphen ("total-" / "vm:") put no space there; no kernel line has "x- "
         joined = f"{cur}{nxt}" if cur[-1:] == "-" and cur[-2:-1].isalnum() else f"{cur} {nxt}"
-        self._buf.appendleft((no, joined))
+        self._i += 1
+        self.current = self._buf[self._i] = (no, joined)
         return joined
 
     def join_pieces(self, piece: re.Pattern) -> str:
         """Append every following line that is a piece of this one (printk continuations split apart)."""
         while (nxt := self.peek()) is not None and piece.match(nxt):
             self.join_next()
-        return self._buf[0][1]
+        return self.current[1]
 
     def join_while(self, line: str, done, more=None) -> str:
         """Join the following lines to `line` until done(line), or while more(next line) says the next line
@@ -559,18 +588,7 @@ def _row_fields(rest: str, ncols: int) -> tuple[list[int], str] | None:
     return nums, parts[ncols].strip()
 
 
-_ROW_FIELDS = frozenset(TaskRow.__struct_fields__) - {"line", "pid", "comm"}
 _ROW_REQUIRED = frozenset({"uid", "tgid", "total_vm", "rss", "oom_score_adj"})
-
-
-@functools.lru_cache(maxsize=64)
-def _row_plan(cols: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...] | None] | None:
-    """How a header's columns map onto TaskRow: (field names, positions to keep or None for all); None when a
-    required column is missing (then _task_row fills defaults the slow way)."""
-    if not _ROW_REQUIRED <= set(cols):
-        return None
-    keep = tuple(i for i, c in enumerate(cols) if c in _ROW_FIELDS)  # "cpu", "oom_adj" are not kept
-    return tuple(cols[i] for i in keep), None if len(keep) == len(cols) else keep
 
 
 def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) -> TaskRow:
@@ -673,7 +691,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
     to the report being read (5.0+ prints oom-kill: before the verdict, the reaper after it); only when no report
     can take them do they stand alone, as a report whose beginning is missing. Two reports' lines are never
     merged: a part a report already holds, or has passed, begins the next one."""
-    lines = _Lines(iter_kernel_lines(raw))
+    lines = _Lines(iter_kernel_batches(raw))
     reports: list[OomReport] = []  # the recent ones, in the order of their first lines
     cur: _Open | None = None
     given = 0
@@ -885,22 +903,70 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
 
 
 def _read_rows(lines: _Lines, r: OomReport) -> None:
-    """The task-dump rows from the current line on, as long as there are rows: one loop, nothing else tried."""
-    cols = r.task_columns
-    ncols, plan, append, match = len(cols), _row_plan(tuple(cols)), r.tasks.append, _TASK_ROW.match
-    names, keep = plan or ((), None)
+    """The task-dump rows from the current line on, as long as there are rows: runs of plain rows at once
+    (_read_run), any other row (wrapped, garbled, an unusual header) one at a time."""
+    fast = _fast_row(tuple(r.task_columns))
     while (line := lines.current) is not None:
+        if fast is not None and _read_run(lines, r, *fast):
+            continue
         no, s = line
-        if s[:1] != "[" or (m := match(s)) is None:
+        if s[:1] != "[" or (m := _TASK_ROW.match(s)) is None:
             return
-        if plan is not None and (fields := _row_fields(m["rest"], ncols)) is not None:
-            nums, comm = fields
-            append(TaskRow(line=no, pid=int(m["pid"]), comm=comm,
-                           **dict(zip(names, nums if keep is None else [nums[i] for i in keep]))))  # fmt: skip
-        else:
-            _read_row(lines, r, no, s, m)  # wrapped, garbled, or an unusual header
+        _read_row(lines, r, no, s, m)
         r.last_line = lines.last_no
         lines.advance()
+
+
+# TaskRow's fields in order after line and pid: the columns _read_run passes to it
+_ROW_ARGS = TaskRow.__struct_fields__[2:]
+
+
+@functools.lru_cache(maxsize=64)
+def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[int | None, ...]] | None:
+    """A plain row of this header (ASCII numbers of at most 19 digits: _TASK_ROW and _row_fields read it the same),
+    and where each of TaskRow's fields after line and pid is among its groups (None: not a column of this dump);
+    None when a required column is missing (then _task_row fills defaults, row by row)."""
+    if not _ROW_REQUIRED <= set(cols):
+        return None
+    rx = re.compile(r"\[\s*([0-9]{1,20})\]" + r"\s+(-?[0-9]{1,19})" * len(cols) + r"\s+(\S.*)")
+    where = {c: i + 1 for i, c in enumerate(cols)} | {"comm": len(cols) + 1}
+    return rx, tuple(where.get(f) for f in _ROW_ARGS)
+
+
+_INT_LIST = msgspec.json.Decoder(list[int])
+
+
+def _ints(tokens: list[str]) -> list[int]:
+    """int() of each of many tokens of digits with an optional minus sign, parsed as one JSON array (in C, without
+    a Python int() call each); int() one by one if JSON will not have them (a leading zero)."""
+    try:
+        return _INT_LIST.decode("[" + ",".join(tokens) + "]")
+    except msgspec.DecodeError:
+        return list(map(int, tokens))
+
+
+def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, where: tuple[int | None, ...]) -> int:
+    """The plain rows from the current line on, a window of lines at a time: one regex match a line, then a
+    column at a time (no Python code runs per row). How many rows."""
+    total, n = 0, 8  # a memcg's dump may have a few rows; a global one, thousands
+    while window := lines.ahead(n):
+        ms = list(map(rx.match, map(itemgetter(1), window)))
+        k = ms.index(None) if None in ms else len(ms)
+        if k == 0:
+            break
+        rows = list(map(re.Match.groups, ms[:k]))
+        width = len(rows[0]) - 1  # the pid and the numbers before the name
+        nums = _ints(list(itertools.chain.from_iterable(map(itemgetter(slice(width)), rows))))
+        cols = [nums[j::width] for j in range(width)] + [list(map(itemgetter(width), rows))]
+        r.tasks += map(TaskRow, map(itemgetter(0), window[:k]), cols[0],
+                       *(itertools.repeat(None) if i is None else cols[i] for i in where))
+        r.last_line = window[k - 1][0]
+        lines.skip(k)
+        total += k
+        if k < n:
+            break
+        n = min(2 * n, 8192)
+    return total
 
 
 def _read_row(lines: _Lines, r: OomReport, no: int, s: str, m: re.Match) -> None:
