@@ -11,6 +11,8 @@ import argparse
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import repeat
+from operator import attrgetter
 
 import msgspec
 
@@ -277,7 +279,9 @@ def explain_selection(
     why: list[str] = []
     at_least = "at least " if assumed else ""
     base = _base(chosen, page_bytes)
-    biggest = max(ranked, key=lambda c: (_base(c, page_bytes), -c.scan_order))
+    bases = list(map(_base, ranked, repeat(page_bytes)))
+    top = max(bases)  # the biggest: the first scanned of those that size
+    biggest = min((c for c, b in zip(ranked, bases) if b == top), key=attrgetter("scan_order"))
     # only the columns the dump has
     terms = [f"rss {chosen.rss}"] + ([f"swapents {chosen.swapents}"] if chosen.swapents is not None else []) + (
         [f"pgtables {chosen.pgtables_bytes // page_bytes}"] if chosen.pgtables_bytes is not None else [])
@@ -342,7 +346,7 @@ def by_points(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]
     """Highest points first; the chosen one first among its equals (the scan kept it), then in scan order, the
     order the kernel weighs equals in (the 0..1000 score of 2.6.36-3.7 ties many at 1). The simulator's decision
     panel ranks the same way, so a replayed report shows this ranking."""
-    out = sorted(candidates, key=lambda c: -c.points)  # stable: candidates are in scan order
+    out = sorted(candidates, key=attrgetter("points"), reverse=True)  # stable: candidates are in scan order
     i = next(j for j, c in enumerate(out) if c is chosen)
     first = next(j for j in range(i + 1) if out[j].points == chosen.points)
     out.insert(first, out.pop(i))
@@ -424,7 +428,8 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     alloc = analysis.allocation(r, version, exp.page_size)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
-    biggest = max(r.tasks, key=lambda t: t.rss + (t.swapents or 0), default=None)
+    sizes = [t.rss + (t.swapents or 0) for t in r.tasks]
+    biggest = r.tasks[sizes.index(max(sizes))] if sizes else None  # the first of the biggest, as max() picks
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
     exp.advice = analysis.advice(cause, r, mem, cg, victim, biggest, exp.page_size)
@@ -436,6 +441,8 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
 
 def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[int], page_bytes: int) -> list[Candidate]:
     """Every row in scan order: the candidates as scored, the others with the reason they are never chosen."""
+    if len(candidates) == len(r.tasks):  # every row is a candidate (the candidates are in scan order)
+        return list(candidates)
     by_order = {c.scan_order: c for c in candidates}
     out = []
     for i, t in enumerate(r.tasks):
@@ -672,6 +679,22 @@ def explain_text(text: str) -> list[Explanation]:
     return list(explain_reports(iter_reports(text.splitlines())))
 
 
+def _write_json(out, e: Explanation) -> None:
+    """One Explanation as JSON, its task table (the last key) a slice at a time: a dump of 100 000 rows is never
+    held encoded whole."""
+    tasks, e.tasks = e.tasks, []
+    head = enc(e)
+    out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
+    for k in range(0, len(tasks), _JSON_ROWS):
+        out.write((b"," if k else b"") + enc(tasks[k : k + _JSON_ROWS])[1:-1])
+    out.write(b"]}")
+
+
+enc = msgspec.json.encode
+_JSON_ROWS = 4096
+assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it last
+
+
 def main(args: argparse.Namespace) -> int:
     with input_lines(args.file) as lines:
         explanations = explain_reports(iter_reports(lines))
@@ -682,12 +705,13 @@ def main(args: argparse.Namespace) -> int:
             )
         every = itertools.chain([first], explanations)
         if args.json:  # ExplainOutput, written one report at a time, as bytes (no decoded copy of a big one)
-            enc = msgspec.json.encode
             sys.stdout.flush()
             out = sys.stdout.buffer
             out.write(b'{"file":' + enc(args.file) + b',"reports":[')
             for i, e in enumerate(every):
-                out.write(b"," + enc(e) if i else enc(e))
+                if i:
+                    out.write(b",")
+                _write_json(out, e)
             out.write(b'],"format_version":' + enc(FORMAT_VERSION) + b"}\n")
             out.flush()
         else:
