@@ -906,9 +906,11 @@ def _read_rows(lines: _Lines, r: OomReport) -> None:
     """The task-dump rows from the current line on, as long as there are rows: runs of plain rows at once
     (_read_run), any other row (wrapped, garbled, an unusual header) one at a time."""
     fast = _fast_row(tuple(r.task_columns))
-    while (line := lines.current) is not None:
-        if fast is not None and _read_run(lines, r, *fast):
-            continue
+    while True:
+        if fast is not None:
+            _read_run(lines, r, *fast)  # up to a line that is not a plain row
+        if (line := lines.current) is None:
+            return
         no, s = line
         if s[:1] != "[" or (m := _TASK_ROW.match(s)) is None:
             return
