@@ -311,9 +311,7 @@ def explain_selection(
     if chosen.oom_score_adj and (biggest is chosen or _base(biggest, page_bytes) == base):
         adj = _adj_pages(chosen, totalpages)
         why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {at_least}{abs(adj)} pages")
-    others = [c for c in ranked if c is not chosen]
-    if others:
-        nxt = others[0]
+    if (nxt := next((c for c in ranked if c is not chosen), None)) is not None:  # the runner-up
         if nxt.points == chosen.points:
             if version.leader_tie_break:
                 why.append(
