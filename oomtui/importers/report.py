@@ -959,7 +959,8 @@ def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, where: tuple[int | No
         rows = list(map(re.Match.groups, ms[:k]))
         width = len(rows[0]) - 1  # the pid and the numbers before the name
         nums = _ints(list(itertools.chain.from_iterable(map(itemgetter(slice(width)), rows))))
-        cols = [nums[j::width] for j in range(width)] + [list(map(itemgetter(width), rows))]
+        # a name is often shared by many rows (workers, threads of a pool): one string each
+        cols = [nums[j::width] for j in range(width)] + [list(map(sys.intern, map(itemgetter(width), rows)))]
         r.tasks += map(TaskRow, map(itemgetter(0), window[:k]), cols[0],
                        *(itertools.repeat(None) if i is None else cols[i] for i in where))
         r.last_line = window[k - 1][0]
