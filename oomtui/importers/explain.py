@@ -677,20 +677,21 @@ def explain_text(text: str) -> list[Explanation]:
     return list(explain_reports(iter_reports(text.splitlines())))
 
 
+_encode = msgspec.json.encode
+_JSON_ROWS = 4096  # task rows encoded at a time
+assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it last
+
+
 def _write_json(out, e: Explanation) -> None:
     """One Explanation as JSON, its task table (the last key) a slice at a time: a dump of 100 000 rows is never
     held encoded whole."""
     tasks, e.tasks = e.tasks, []
-    head = enc(e)
+    head = _encode(e)
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
     for k in range(0, len(tasks), _JSON_ROWS):
-        out.write((b"," if k else b"") + enc(tasks[k : k + _JSON_ROWS])[1:-1])
+        out.write((b"," if k else b"") + _encode(tasks[k : k + _JSON_ROWS])[1:-1])
     out.write(b"]}")
 
-
-enc = msgspec.json.encode
-_JSON_ROWS = 4096
-assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it last
 
 
 def main(args: argparse.Namespace) -> int:
@@ -705,12 +706,12 @@ def main(args: argparse.Namespace) -> int:
         if args.json:  # ExplainOutput, written one report at a time, as bytes (no decoded copy of a big one)
             sys.stdout.flush()
             out = sys.stdout.buffer
-            out.write(b'{"file":' + enc(args.file) + b',"reports":[')
+            out.write(b'{"file":' + _encode(args.file) + b',"reports":[')
             for i, e in enumerate(every):
                 if i:
                     out.write(b",")
                 _write_json(out, e)
-            out.write(b'],"format_version":' + enc(FORMAT_VERSION) + b"}\n")
+            out.write(b'],"format_version":' + _encode(FORMAT_VERSION) + b"}\n")
             out.flush()
         else:
             from .explain_view import print_explanations  # Rich is imported only for the text view

@@ -925,7 +925,7 @@ _ROW_ARGS = TaskRow.__struct_fields__[2:]
 
 @functools.lru_cache(maxsize=64)
 def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[int | None, ...]] | None:
-    """A plain row of this header (ASCII numbers of at most 19 digits: _TASK_ROW and _row_fields read it the same),
+    """A plain row of this header (ASCII numbers no longer than _row_fields takes: it and _TASK_ROW read it alike),
     and where each of TaskRow's fields after line and pid is among its groups (None: not a column of this dump);
     None when a required column is missing (then _task_row fills defaults, row by row)."""
     if not _ROW_REQUIRED <= set(cols):
