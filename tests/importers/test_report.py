@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oomtui.importers.report import kernel_lines, node_list, parse_reports, strip_prefixes
+from oomtui.importers.report import TaskRow, kernel_lines, node_list, parse_reports, strip_prefixes
 
 REPO = Path(__file__).resolve().parents[2]
 # real reports, copied from ../shared/fixtures so that a fresh clone runs every test (the OOMAnalyser
@@ -303,3 +303,36 @@ def test_any_comm_survives_task_row_and_verdict(comm: str, pid: int) -> None:
     ])  # fmt: skip
     (r,) = parse_reports(text)
     assert r.trigger_comm == comm and r.tasks[0].comm == comm and (r.killed.pid, r.killed.comm) == (pid, comm)
+
+
+# Numbers of a task row: plain ones (read a run at a time, column by column) and ones only the row-by-row reader
+# takes (a plus sign, a non-ASCII digit, 20 digits) or that JSON does not (a leading zero)
+ROW_NUMBER = st.one_of(st.integers(-1000, 10**13).map(str), st.sampled_from(["007", "-0", "+5", "٣", "9" * 20]))
+COLUMNS = ["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"]
+
+
+def _dump(rows: list[tuple[int, list[str], str]]) -> tuple[str, list[TaskRow]]:
+    """A report with these task rows, and the rows it holds: int() of each number, the name as printed."""
+    lines = ["w invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+             "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"]  # fmt: skip
+    lines += [f"[{pid:7d}] {' '.join(nums)} {comm}" for pid, nums, comm in rows]
+    expected = [TaskRow(line=no, pid=pid, comm=comm, **dict(zip(COLUMNS, map(int, nums))))
+                for no, (pid, nums, comm) in enumerate(rows, 3)]  # fmt: skip
+    return "\n".join(lines), expected
+
+
+@given(rows=st.lists(st.tuples(st.integers(1, 4_194_304), st.lists(ROW_NUMBER, min_size=7, max_size=7), COMM),
+                     min_size=1, max_size=40))  # fmt: skip
+def test_task_rows_read_alike_in_runs_and_one_by_one(rows: list[tuple[int, list[str], str]]) -> None:
+    text, expected = _dump(rows)
+    (r,) = parse_reports(text)
+    assert r.tasks == expected and r.last_line == len(rows) + 2
+
+
+def test_a_long_dump_reads_alike_across_batches() -> None:
+    """5000 rows: runs of plain rows span the parser's batches of input lines, broken by a row it reads alone."""
+    rows = [(1000 + i, [str(i % 7), str(1000 + i), "300", str(i * 37), "8192", "0", "+5" if i % 777 == 0 else "-100"],
+             f"worker {i % 13}") for i in range(5000)]  # fmt: skip
+    text, expected = _dump(rows)
+    (r,) = parse_reports(text)
+    assert r.tasks == expected and r.last_line == 5002
