@@ -1,22 +1,27 @@
 """`oomtui explain` speed and memory: prints numbers, asserts nothing.
 
-    python benchmarks/explain.py [--quick]
+    python benchmarks/explain.py [--quick] [--text]
 
-Each input is timed twice: merely reading the file and splitting it into lines (the floor), and the whole of
-`oomtui explain --json FILE > /dev/null` (read, parse, explain, encode, write). Inputs, written to a temporary directory:
+Each input is timed: merely reading the file and splitting it into lines (the floor), and the whole of
+`oomtui explain --json FILE > /dev/null` (read, parse, explain, encode, write), and of `oomtui explain FILE > /dev/null`
+(the text view, drawn by Rich) for the one big report, and for the archives too with --text (slow: Rich draws each of
+thousands of reports). Inputs, written to a temporary directory:
 
 1. one report with 100 000 task rows (a 6.x global OOM with every column and dmesg stamps);
 2. an archive of about 50 MB of the real reports of tests/data/fixtures, repeated, as journalctl prints them;
 3. an archive of about 50 MB of small reports (a few rows each), the "thousands of reports" case.
 
 Memory is the peak resident size of a child process that runs explain, minus that of one explaining a small
-report (the interpreter and its imports), against the file's size.
+report (the interpreter and its imports), against the file's size. The children keep oomtui's bytecode in the
+temporary directory, as an installed package has it (PYTHONDONTWRITEBYTECODE would have every run compile oomtui
+from source: some 40 ms of CPU each).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +33,7 @@ TINY = REPO / "tests" / "data" / "fixtures" / "dmesg" / "003-qemu-6.11-stress-ng
 
 CHILD = """
 import sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 if sys.argv[1] == "split":
     with open(sys.argv[2], encoding="utf-8", errors="replace") as f:
         n = len(f.read().splitlines())
@@ -36,12 +41,13 @@ else:
     import os
     from oomtui.cli import main
     out, sys.stdout = sys.stdout, open(os.devnull, "w")
-    main(["explain", "--json", sys.argv[2]])  # `oomtui explain --json FILE > /dev/null`
+    # `oomtui explain [--json] FILE > /dev/null`
+    main(["explain", "--json", sys.argv[2]] if sys.argv[1] == "json" else ["explain", sys.argv[2]])
     n, sys.stdout = sys.stdout.tell(), out
-t = time.perf_counter() - t0
+t, c = time.perf_counter() - t0, time.process_time() - c0
 # VmHWM: this process's own peak (ru_maxrss would carry over the parent's peak through fork and exec)
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(t, hwm, n)
+print(t, c, hwm, n)
 """
 
 
@@ -96,32 +102,44 @@ def small_report(i: int) -> str:
             f"shmem-rss:0kB, UID:1000 pgtables:80kB oom_score_adj:0\n")  # fmt: skip
 
 
-def run(mode: str, path: Path) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], capture_output=True, text=True, check=True)
-    t, rss_kb, _ = out.stdout.split()
-    return float(t), int(rss_kb)
+ENV = dict(os.environ)  # of the children; main() gives them a bytecode cache
 
 
-def measure(label: str, path: Path, reports: int | None = None) -> None:
+def run(mode: str, path: Path) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak resident kB) of one child process."""
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], capture_output=True, text=True, check=True,
+                         env=ENV)  # fmt: skip
+    t, c, rss_kb, _ = out.stdout.split()
+    return float(t), float(c), int(rss_kb)
+
+
+def measure(label: str, path: Path, reports: int | None = None, text: bool = True) -> None:
+    """Ratios on CPU time as well as wall time: on a shared, busy machine the wall clock counts other processes."""
     size = path.stat().st_size
-    split_t, split_rss = min(run("split", path) for _ in range(3))
-    explain_t, explain_rss = min(run("explain", path) for _ in range(2))
-    base = run("explain", TINY)[1]  # the interpreter with oomtui imported, explaining one small report
-    extra = max(explain_rss - base, 0) * 1024
+    split_t, split_c, _ = min(run("split", path) for _ in range(3))
+    base = run("json", TINY)[2]  # the interpreter with oomtui imported, explaining one small report
     n = f", {reports} reports" if reports else ""
     print(f"{label}: {size / 1e6:.1f} MB{n}")
-    print(f"   read + split   {split_t * 1000:8.0f} ms")
-    print(f"   explain --json {explain_t * 1000:8.0f} ms  = {explain_t / split_t:5.1f}x")
-    print(f"   peak memory {explain_rss / 1e3:.0f} MB, {base / 1e3:.0f} MB of it the interpreter and oomtui (explaining one "
-          f"small report): {extra / 1e6:.0f} MB more = {extra / size:.1f}x the file")
+    print(f"   read + split     {split_t * 1000:7.0f} ms wall, {split_c * 1000:6.0f} ms CPU")
+    for mode in ("json", "text") if text else ("json",):
+        t, c, rss = min(run(mode, path) for _ in range(2))
+        extra = max(rss - base, 0) * 1024
+        print(f"   explain {'--json' if mode == 'json' else '(text)'} {t * 1000:7.0f} ms wall = {t / split_t:5.1f}x, {c * 1000:6.0f} ms "
+              f"CPU = {c / split_c:5.1f}x;  peak memory {rss / 1e3:.0f} MB: {extra / 1e6:.0f} MB more than explaining one "
+              f"small report = {extra / size:.1f}x the file")
+    print(f"   ({base / 1e3:.0f} MB: the interpreter and oomtui, explaining one small report)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="10 000 rows and 5 MB archives")
+    ap.add_argument("--text", action="store_true", help="time the text view on the archives too")
     args = ap.parse_args()
     rows, size = (10_000, 5_000_000) if args.quick else (100_000, 50_000_000)
     with tempfile.TemporaryDirectory() as d:
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        ENV["PYTHONPYCACHEPREFIX"] = str(Path(d) / "pycache")
+        run("json", TINY)  # compiles oomtui once
         p = Path(d) / "big.log"
         p.write_text(big_report(rows), encoding="utf-8")
         measure(f"1. one report, {rows} task rows", p)
@@ -130,13 +148,13 @@ def main() -> None:
         p.write_text(archive(size, real, "Dec 01 10:00:00 host kernel: "), encoding="utf-8")
         out = subprocess.run([sys.executable, "-m", "oomtui", "explain", "--json", str(p)], capture_output=True,
                              text=True, check=True)  # fmt: skip
-        measure("2. archive of the real fixtures, journalctl prefix", p, len(json.loads(out.stdout)["reports"]))
+        measure("2. archive of the real fixtures, journalctl prefix", p, len(json.loads(out.stdout)["reports"]), args.text)
         p = Path(d) / "small.log"
         smalls = [small_report(i) for i in range(50)]
         p.write_text(archive(size, smalls, "[ 5.000000] "), encoding="utf-8")
         out = subprocess.run([sys.executable, "-m", "oomtui", "explain", "--json", str(p)], capture_output=True,
                              text=True, check=True)  # fmt: skip
-        measure("3. archive of small memcg reports", p, len(json.loads(out.stdout)["reports"]))
+        measure("3. archive of small memcg reports", p, len(json.loads(out.stdout)["reports"]), args.text)
 
 
 if __name__ == "__main__":
