@@ -683,8 +683,11 @@ assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it las
 
 
 def _write_json(out, e: Explanation) -> None:
-    """One Explanation as JSON, its task table (the last key) a slice at a time: a dump of 100 000 rows is never
-    held encoded whole."""
+    """One Explanation as JSON; a long task table (the last key) a slice at a time, so that a dump of 100 000 rows
+    is never held encoded whole."""
+    if len(e.tasks) <= _JSON_ROWS:
+        out.write(_encode(e))
+        return
     tasks, e.tasks = e.tasks, []
     head = _encode(e)
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
