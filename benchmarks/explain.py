@@ -124,8 +124,9 @@ def measure(label: str, path: Path, reports: int | None = None, text: bool = Tru
     for mode in ("json", "text") if text else ("json",):
         t, c, rss = min(run(mode, path) for _ in range(2))
         extra = max(rss - base, 0) * 1024
-        print(f"   explain {'--json' if mode == 'json' else '(text)'} {t * 1000:7.0f} ms wall = {t / split_t:5.1f}x, {c * 1000:6.0f} ms "
-              f"CPU = {c / split_c:5.1f}x;  peak memory {rss / 1e3:.0f} MB: {extra / 1e6:.0f} MB more than explaining one "
+        what = "--json" if mode == "json" else "(text)"
+        print(f"   explain {what} {t * 1000:7.0f} ms wall = {t / split_t:5.1f}x, {c * 1000:6.0f} ms CPU = "
+              f"{c / split_c:5.1f}x;  peak memory {rss / 1e3:.0f} MB: {extra / 1e6:.0f} MB more than explaining one "
               f"small report = {extra / size:.1f}x the file")
     print(f"   ({base / 1e3:.0f} MB: the interpreter and oomtui, explaining one small report)")
 
@@ -148,7 +149,8 @@ def main() -> None:
         p.write_text(archive(size, real, "Dec 01 10:00:00 host kernel: "), encoding="utf-8")
         out = subprocess.run([sys.executable, "-m", "oomtui", "explain", "--json", str(p)], capture_output=True,
                              text=True, check=True)  # fmt: skip
-        measure("2. archive of the real fixtures, journalctl prefix", p, len(json.loads(out.stdout)["reports"]), args.text)
+        reports = len(json.loads(out.stdout)["reports"])
+        measure("2. archive of the real fixtures, journalctl prefix", p, reports, args.text)
         p = Path(d) / "small.log"
         smalls = [small_report(i) for i in range(50)]
         p.write_text(archive(size, smalls, "[ 5.000000] "), encoding="utf-8")

@@ -696,7 +696,6 @@ def _write_json(out, e: Explanation) -> None:
     out.write(b"]}")
 
 
-
 def main(args: argparse.Namespace) -> int:
     with input_lines(args.file) as lines:
         explanations = explain_reports(iter_reports(lines))

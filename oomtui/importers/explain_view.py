@@ -19,8 +19,8 @@ SORT_COLUMNS = {"points": None, "pid": "pid", "comm": "comm", "rss": "rss", "swa
 def _sorted_tasks(e: Explanation, sort: str, every: bool) -> tuple[list[Candidate], str]:
     """The rows of the task table and its title: the top RANKING_SIZE candidates, or every row (--all), by `sort`:
     points as the kernel ranks them, names and ids ascending, sizes largest first; rows without the value last."""
-    if sort == "points" and not every:
-        return e.ranking, f"top {len(e.ranking)} of {e.candidates} candidates, by points"  # by_points, as explain ranked
+    if sort == "points" and not every:  # by_points, as explain ranked them
+        return e.ranking, f"top {len(e.ranking)} of {e.candidates} candidates, by points"
     candidates = [c for c in e.tasks if c.points is not None]
     if sort == "points":  # the chosen one first among its equals; rows that are never chosen last
         rows = by_points(candidates, e.ranking[0]) + ([c for c in e.tasks if c.points is None] if every else [])

@@ -159,7 +159,8 @@ def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
     rsyslog's `#012` splits a line in parts that keep its number."""
     if "#012" not in "".join(lines):
         return list(filter(itemgetter(1), zip(itertools.count(first), map(strip_prefixes, lines))))
-    return [(no, s) for no, line in enumerate(lines, first) for part in line.split("#012") if (s := strip_prefixes(part))]
+    return [(no, s) for no, line in enumerate(lines, first) for part in line.split("#012")
+            if (s := strip_prefixes(part))]  # fmt: skip
 
 
 def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
