@@ -14,9 +14,15 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import events as ev
 from .dmesg import stamp
+from .exit import send_signal
+from .freezer import freeze_cgroup, freezer_migrate, task_can_run
+from .memory import ZapJob, take_pages
+from .oom_kill import out_of_memory, proc_oom_score_of, process_mrelease
+from .page_alloc import arm_alloc
+from .page_types import PAGE_SIZE
 from .policy import Policy
 from .state import (
-    DISK, MMF_MULTIPROCESS, RUNNING, SLEEPING,
+    DISK, MMF_MULTIPROCESS, SLEEPING,
     Allocation, Cgroup, Futex, MmStruct, Process, ShmObject, Task, Vma, Waiter,
     FUTEX_WAITERS,
 )
@@ -25,55 +31,12 @@ if TYPE_CHECKING:
     from .oom_kill import BadnessTable
     from .sched import Races
 
-PAGE_SIZE = 4096
 SUB_SHIFT = 40  # race trials: a timer's µs into its jiffy rides in the high bits of its order number
 GC_FREEZE_MIN_PROCESSES = 1000  # see Kernel.freeze_for_gc
 
 
 class KernelError(ValueError):
     """An action the model cannot perform as asked (unknown pid, bad target)."""
-
-
-class ZapJob:
-    """unmap_page_range() over a list of VMAs at `rate` pages per jiffy: used by the oom_reaper,
-    by process_mrelease (in the caller's context) and by exit_mmap."""
-
-    __slots__ = ("mm", "order", "idx", "rate", "by", "pid", "on_done", "freed", "current", "lead_us",
-                 "gather", "pending", "pending_owners")
-
-    def __init__(self, mm: MmStruct, order: list[Vma], rate: int, by: str, pid: int,
-                 on_done: Callable[["ZapJob"], None]):
-        self.mm = mm
-        self.order = order
-        self.idx = 0
-        self.rate = rate
-        self.by = by
-        self.pid = pid
-        self.on_done = on_done
-        self.freed = 0  # anon pages returned to the free pool
-        self.current: Vma | None = None
-        # race trials only (Kernel.race): µs of walking before the first listed VMA (mappings the
-        # scene does not draw), and exit_mmap's mmu_gather: freed pages stay charged in batches of
-        # `gather` until flushed; `pending` of them wait for tlb_finish_mmu()
-        self.lead_us = 0.0
-        self.gather = 0
-        self.pending = 0
-        self.pending_owners: list[list] = []  # [memcg, pages] of the pending ones, in zap order
-
-
-def _take(fifo: list[list], pages: int) -> list[tuple[Cgroup, int]]:
-    """Up to `pages` pages off the front of a FIFO of [memcg, pages]: (memcg, pages) taken, in order."""
-    out = []
-    while fifo and pages:
-        memcg, n = fifo[0]
-        take = min(n, pages)
-        out.append((memcg, take))
-        pages -= take
-        if take == n:
-            fifo.pop(0)
-        else:
-            fifo[0][1] -= take
-    return out
 
 
 class RateLimit:
@@ -121,7 +84,7 @@ class Kernel:
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._order = itertools.count()
-        self._alloc_armed = False
+        self.alloc_armed = False
         self.events: list[ev.AnyEvent] = []
         self._new: list[ev.AnyEvent] = []
         # oom_reaper kthread
@@ -148,7 +111,7 @@ class Kernel:
         self.oom_table: BadnessTable | None = None
         self.oom_dirty: set[Process | MmStruct] = set()
         self.livelock_end: int | None = None  # when allocations went through again after a livelock
-        self._dormant_since: int | None = None  # allocators parked: every retry would abort the same way
+        self.dormant_since: int | None = None  # allocators parked: every retry would abort the same way
         # Race trials (sched.py): None keeps whole-jiffy time. With it, `sub` is the µs into the
         # current jiffy of what runs now, and timers are ordered by (jiffy, µs, order pushed).
         self.race: Races | None = None
@@ -312,7 +275,7 @@ class Kernel:
         mm = MmStruct(self._next_mm, memcg, pgtables_bytes)
         self._next_mm += 1
         self.mms.append(mm)
-        self._charge_pages(memcg, 0, global_pages=pgtables_bytes // PAGE_SIZE)
+        self.charge_pages(memcg, 0, global_pages=pgtables_bytes // PAGE_SIZE)
         return mm
 
     def add_process(self, pid: int, comm: str, cgroup: str = "/", *, parent: int | None = None,
@@ -384,7 +347,7 @@ class Kernel:
         mm.add_vma(vma)
         self.oom_dirty.add(mm)
         if vma.is_anonymous:
-            self._charge_pages(mm.memcg, vma.rss, global_pages=vma.rss)
+            self.charge_pages(mm.memcg, vma.rss, global_pages=vma.rss)
             self.swap_used += vma.swap
         return vma
 
@@ -392,7 +355,7 @@ class Kernel:
         cg = self.cgroups[memcg]
         obj = ShmObject(name, pages, cg)
         self.shm[name] = obj
-        self._charge_pages(cg, pages, global_pages=pages)
+        self.charge_pages(cg, pages, global_pages=pages)
         return obj
 
     def add_futex(self, name: str, *, robust: bool, shm: ShmObject | None = None, vma: Vma | None = None,
@@ -426,19 +389,19 @@ class Kernel:
         heap = next((v for v in mm.vmas if v.kind == "anon" and v.name == "[heap]"), None)
         if heap is None:
             base = max((v.end for v in mm.vmas if v.start < 0x7F0000000000), default=0x560000000000)
-            heap = Vma(base, base + 4096, "anon", "[heap]", 0)
+            heap = Vma(base, base + PAGE_SIZE, "anon", "[heap]", 0)
             self.add_vma(mm, heap)
         a = Allocation(task, rate, target, heap, start)
         p.alloc = a
         self.allocations.append(a)
-        self.add_timer(start, self._arm_alloc)
+        self.add_timer(start, lambda: arm_alloc(self))
         return a
 
     # ------------------------------------------------------------------ memory accounting
     def free_pages(self) -> int:
         return self.ram_pages - self.used_pages
 
-    def _charge_pages(self, memcg: Cgroup, pages: int, *, global_pages: int) -> None:
+    def charge_pages(self, memcg: Cgroup, pages: int, *, global_pages: int) -> None:
         self.used_pages += global_pages
         if pages:
             for c in memcg.ancestors():
@@ -452,135 +415,6 @@ class Kernel:
                 return c
         return None
 
-    def uncharge_vma_pages(self, mm: MmStruct, vma: Vma, pages: int, swap: int, charged: bool = True) -> int:
-        """Drop `pages` resident and `swap` entries of one mapping; return pages returned to RAM.
-        charged=False: the anon pages leave the mm but stay charged (uncharge_pages later)."""
-        vma.rss -= pages
-        vma.swap -= swap
-        c = vma.counter
-        freed = 0
-        if c == "anon":
-            mm.anon -= pages
-            freed = pages
-            if charged:
-                for memcg, n in self.uncharge_owners(mm, vma, pages):
-                    self.uncharge_pages(memcg, n)
-        elif c == "file":
-            mm.file -= pages  # page cache: stays cached, was never counted as used
-        elif c == "shmem":
-            mm.shmem -= pages  # the shm object keeps its pages
-        mm.swapents -= swap
-        self.swap_used -= swap
-        self.oom_dirty.add(mm)
-        return freed
-
-    # ------------------------------------------------------------------ unmapping work
-    def start_zap(self, job: ZapJob) -> None:
-        self.zap_jobs.append(job)
-        self._zap_tick(job)
-
-    def _zap_tick(self, job: ZapJob) -> None:
-        if self.race is not None:
-            return self._zap_tick_timed(job)
-        self._zap_tick_jiffy(job)
-
-    def _zap_tick_jiffy(self, job: ZapJob) -> None:
-        """unmap_page_range() for `rate` pages this jiffy. The reaper and exit_mmap may work on the same
-        range at once (6.18 walks them in opposite directions to reduce PTE-lock contention); each
-        page is freed once, by whichever gets there first."""
-        budget = job.rate
-        mm = job.mm
-        while job.idx < len(job.order):
-            vma = job.order[job.idx]
-            if job.current is not vma:
-                if vma.zapped and vma.rss == 0 and vma.swap == 0:
-                    job.idx += 1  # another job already unmapped all of it
-                    continue
-                # a VMA another job is still unmapping is shared: both take pages from what is left
-                vma.zapped = True
-                job.current = vma
-                if job.by != "exit_mmap":
-                    self.emit(ev.ReapVma(t=self.jiffies, pid=job.pid, by=job.by, start=vma.start, end=vma.end,
-                                        name=vma.name, pages=vma.rss + vma.swap))
-            work = vma.rss + vma.swap
-            if work > budget:
-                pages = min(vma.rss, budget)
-                job.freed += self.uncharge_vma_pages(mm, vma, pages, min(vma.swap, budget - pages))
-                break
-            job.freed += self.uncharge_vma_pages(mm, vma, vma.rss, vma.swap)
-            budget -= work
-            job.idx += 1
-            job.current = None
-        if job.idx >= len(job.order):
-            self.zap_jobs.remove(job)
-            job.on_done(job)
-        else:
-            self.add_timer(self.jiffies + 1, lambda: self._zap_tick(job))
-
-    def _zap_tick_timed(self, job: ZapJob) -> None:
-        """Race trials: the same walk in microseconds from now to the end of this jiffy, each mapping
-        costing vma_us and each page the reap rate. A thread's descriptor (its robust list head) is at
-        the top of its stack mapping, and unmap_page_range() goes up through a VMA, so a mapping counts
-        as zapped (Vma.zapped_at) once all of it is done."""
-        race = self.race
-        assert race is not None
-        tick = race.tick_us
-        page_us = tick / job.rate
-        vma_us = race.p.vma_us
-        t, job.lead_us = self.sub + job.lead_us, 0.0
-        while job.idx < len(job.order) and t < tick:
-            vma = job.order[job.idx]
-            if job.current is not vma:
-                if vma.zapped and vma.rss == 0 and vma.swap == 0:
-                    job.idx += 1
-                    continue
-                t += vma_us
-                vma.zapped = True
-                job.current = vma
-                if job.by != "exit_mmap":
-                    self.emit(ev.ReapVma(t=self.jiffies, pid=job.pid, by=job.by, start=vma.start, end=vma.end,
-                                        name=vma.name, pages=vma.rss + vma.swap))
-            work = vma.rss + vma.swap
-            room = max(0, int((tick - t) / page_us))
-            if work > room:
-                pages = min(vma.rss, room)
-                self._zap_pages(job, vma, pages, min(vma.swap, room - pages), tick - 1)
-                t = tick
-                break
-            t += work * page_us
-            self._zap_pages(job, vma, vma.rss, vma.swap, min(int(t), tick - 1))
-            vma.zapped_at = self.jiffies * tick + t
-            job.idx += 1
-            job.current = None
-        if job.idx >= len(job.order):
-            self.zap_jobs.remove(job)
-            # done at µs t of this jiffy (or just past it): a thread exiting before then still reads
-            self.add_timer(self.jiffies, lambda: job.on_done(job), min(int(t), tick - 1))
-        else:
-            self.add_timer(self.jiffies + 1, lambda: self._zap_tick(job), 0)
-
-    def _zap_pages(self, job: ZapJob, vma: Vma, pages: int, swap: int, sub: int) -> None:
-        """Race trials: zap pages that are done at µs `sub` of this jiffy."""
-        if not job.gather:
-            job.freed += self.uncharge_vma_pages(job.mm, vma, pages, swap)
-            return
-        # tlb_remove_page(): into the gather batch; tlb_flush_mmu() frees the batches once they are
-        # full, at the moment the walk gets there
-        freed = self.uncharge_vma_pages(job.mm, vma, pages, swap, charged=False)
-        job.freed += freed
-        job.pending += freed
-        if freed:
-            job.pending_owners += ([m, n] for m, n in self.uncharge_owners(job.mm, vma, freed))
-        if job.pending >= job.gather:
-            n = job.pending - job.pending % job.gather
-            job.pending %= job.gather
-            self.add_timer(self.jiffies, lambda: self.flush_gathered(job, n), sub)
-
-    def flush_gathered(self, job: ZapJob, pages: int) -> None:
-        """tlb_flush_mmu(): the first `pages` gathered pages are freed, each from its own memcg."""
-        for memcg, n in _take(job.pending_owners, pages):
-            self.uncharge_pages(memcg, n)
-
     def uncharge_pages(self, memcg: Cgroup, pages: int) -> None:
         """Freed anon pages leave RAM and their memcg (mem_cgroup_uncharge on the last folio_put)."""
         self.used_pages -= pages
@@ -591,102 +425,19 @@ class Kernel:
         """OOM victims whose mm lacks MMF_OOM_SKIP: each one blocks select_bad_process()."""
         return [p for p in self.victims if not p.released and "MMF_OOM_SKIP" not in p.oom_mm.flags]  # type: ignore[union-attr]
 
-    # ------------------------------------------------------------------ allocation
-    def _arm_alloc(self) -> None:
-        if not self._alloc_armed and not self.panicked:
-            self._alloc_armed = True
-            self.add_timer(self.jiffies, self._alloc_pass)
-
-    def _alloc_pass(self) -> None:
-        """Every allocating thread faults in up to `rate` pages this jiffy; a failed charge enters
-        the OOM path (__alloc_pages_may_oom / mem_cgroup_oom). The allocator retries each jiffy."""
-        from .oom_kill import out_of_memory
-
-        self._alloc_armed = False
-        active = False
-        blocked = False
-        for a in list(self.allocations):
-            t = a.task
-            if a.remaining <= 0 or a.failed or t.mm is None or not t.alive or self.jiffies < a.start:
-                continue
-            if t.state != RUNNING:
-                active = True  # frozen / D / exiting allocators resume later
-                continue
-            chunk = min(a.rate, a.remaining)
-            if self.race is not None:
-                self.race.current = t.tid  # an OOM kill from here runs in the allocator's context
-            mm = t.mm
-            over = self.try_charge(mm.memcg, chunk)
-            if over is None and self.free_pages() < chunk:
-                over = self.root
-            if over is None:
-                self._charge_pages(mm.memcg, chunk, global_pages=chunk)
-                a.vma.rss += chunk
-                end = max(a.vma.end, a.vma.start + a.vma.rss * PAGE_SIZE)
-                mm.total_vm += (end - a.vma.end) // PAGE_SIZE
-                a.vma.end = end
-                mm.anon += chunk
-                self.oom_dirty.add(mm)
-                a.remaining -= chunk
-                a.blocked_since = None
-                active = active or a.remaining > 0
-                continue
-            active = True
-            progress = out_of_memory(self, memcg=None if over is self.root else over, current=t)
-            if progress == "blocked":
-                blocked = True
-                if a.blocked_since is None:
-                    a.blocked_since = self.jiffies
-            elif progress == "failed":
-                a.failed = True
-                self.emit(ev.AllocFailed(t=self.jiffies, pid=t.process.pid, comm=t.process.comm,
-                                         memcg=None if over is self.root else over.path))
-            if self.panicked:
-                return
-        if blocked:
-            self.oom_blocked_jiffies += 1
-        elif self.livelock is not None and self.livelock_end is None:
-            self.livelock_end = self.jiffies  # userspace (a thaw, a kill) got the allocators going again
-        if active:
-            if blocked and self._only_alloc_pending():
-                # Nothing the kernel will do can change the outcome: park the allocators (they would
-                # retry and abort every jiffy) until a user action kicks them.
-                self._declare_livelock()
-                self._dormant_since = self.jiffies
-                return
-            self._alloc_armed = True
-            # race trials: the next attempt lands anywhere in the next jiffy (try_charge_memcg's
-            # reclaim and retry loop, __alloc_pages_slowpath, are not aligned to the tick)
-            sub = None if self.race is None else self.race.rng.randrange(self.race.tick_us)
-            self.add_timer(self.jiffies + 1, self._alloc_pass, sub)
-
+    # ------------------------------------------------------------------ allocation (page_alloc.py)
     def oom_blocked(self) -> int:
         """Jiffies during which some allocation was blocked by a pending OOM victim."""
-        parked = self.jiffies - self._dormant_since if self._dormant_since is not None else 0
+        parked = self.jiffies - self.dormant_since if self.dormant_since is not None else 0
         return self.oom_blocked_jiffies + parked
-
-    def _only_alloc_pending(self) -> bool:
-        """No kernel work is scheduled that could free memory or set MMF_OOM_SKIP."""
-        return not self._timers and not self.zap_jobs and self.reaper_current is None \
-            and not self.oom_reaper_list and not self.mrelease_calls
-
-    def _declare_livelock(self) -> None:
-        if self.livelock is not None and self.livelock_end is None:
-            return
-        pid, comm = (self.last_abort, self.pids[self.last_abort].comm) if self.last_abort else (0, "?")
-        why = (f"every OOM invocation aborts on victim {pid} ({comm}): it cannot exit and nothing "
-               f"will set MMF_OOM_SKIP on its mm")
-        self.livelock = ev.Livelock(t=self.jiffies, pid=pid, comm=comm, reason=why)
-        self.livelock_end = None
-        self.emit(self.livelock)
 
     def kick(self) -> None:
         """After a user action: allocators retry (a thaw or kill may have unblocked them)."""
-        if self._dormant_since is not None:
-            self.oom_blocked_jiffies += self.jiffies - self._dormant_since
-            self._dormant_since = None
+        if self.dormant_since is not None:
+            self.oom_blocked_jiffies += self.jiffies - self.dormant_since
+            self.dormant_since = None
         if self.allocations:
-            self._arm_alloc()
+            arm_alloc(self)
 
     # ------------------------------------------------------------------ thread transitions
     def set_state(self, t: Task, state: str) -> None:
@@ -695,8 +446,6 @@ class Kernel:
             self.emit(ev.ThreadState(t=self.jiffies, tid=t.tid, pid=t.process.pid, state=state))
 
     def _d_state_ends(self, t: Task) -> None:
-        from .exit import task_can_run
-
         if t.state != DISK or t.d_until is None or t.d_until > self.jiffies:
             return
         t.d_until = None
@@ -729,8 +478,6 @@ class Kernel:
 
     def sysrq_oom(self, memcg: str | None = None) -> None:
         """sysrq-f (moom_callback): a manual OOM; with `memcg`, a memcg OOM as if a charge there failed."""
-        from .oom_kill import out_of_memory
-
         if self.race is not None:
             self.race.current = None  # moom_callback() runs in a kworker
         out_of_memory(self, memcg=self.cgroup(memcg) if memcg and memcg != "/" else None,
@@ -738,25 +485,26 @@ class Kernel:
         self.kick()
 
     def kill(self, pid: int, sig: str = "SIGKILL") -> None:
-        from .exit import send_signal
-
         p = self.process(pid)
         self._user_action()
         send_signal(self, p, sig, reason="signal")
         self.kick()
 
-    def freeze(self, path: str) -> None:
-        from .freezer import freeze_cgroup
+    def freezer_target(self, path: str) -> Cgroup:
+        """The cgroup a freezer.state / cgroup.freeze write goes to: it must have a freezer."""
+        c = self.cgroup(path)
+        if c.freezer is None:
+            raise KernelError(f"cgroup {c.path} has no freezer")
+        return c
 
-        cg = self.cgroup(path)
+    def freeze(self, path: str) -> None:
+        cg = self.freezer_target(path)
         self._user_action()
         freeze_cgroup(self, cg, True)
         self.kick()
 
     def thaw(self, path: str) -> None:
-        from .freezer import freeze_cgroup
-
-        cg = self.cgroup(path)
+        cg = self.freezer_target(path)
         self._user_action()
         freeze_cgroup(self, cg, False)
         self.kick()
@@ -764,8 +512,6 @@ class Kernel:
     def move(self, pid: int, path: str) -> None:
         """echo PID > cgroup.procs: cgroup_migrate() of the whole thread group into `path`, on the
         hierarchy that cgroup is on (the memory one, or the freezer's own)."""
-        from .freezer import freezer_migrate
-
         p = self.process(pid)
         cg = self.cgroup(path)
         if not p.alive:
@@ -824,15 +570,13 @@ class Kernel:
         segs = self.precharged.get(vma)
         if not segs:
             return [(mm.memcg, pages)]
-        out = _take(segs, pages)
+        out = take_pages(segs, pages)
         if not segs:
             del self.precharged[vma]
         rest = pages - sum(n for _, n in out)
         return out + [(mm.memcg, rest)] if rest else out
 
     def process_mrelease(self, pid: int, flags: int = 0, caller: int | None = None) -> None:
-        from .oom_kill import process_mrelease
-
         self._user_action()
         process_mrelease(self, pid, flags, caller)
         self.kick()
@@ -869,7 +613,5 @@ class Kernel:
         return self.ram_pages + self.swap_pages
 
     def oom_score(self, pid: int) -> int:
-        from .oom_kill import proc_oom_score_of
-
         return proc_oom_score_of(self, self.process(pid))
 

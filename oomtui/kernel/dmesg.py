@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .page_types import KB_PER_PAGE, PAGE_SIZE
 from .version import KernelVersion
 
 if TYPE_CHECKING:
     from .state import Cgroup, MmStruct, Process
-
-KB_PER_PAGE = 4  # pages << (PAGE_SHIFT - 10)
 
 GFP_SYSRQ = "0xcc0(GFP_KERNEL)"
 
@@ -77,7 +76,7 @@ def mem_info_lines(ram_pages: int, swap_pages: int, free_swap_pages: int) -> lis
     ]
 
 
-PAGE_COUNTER_MAX_KB = ((2**63 - 1) // 4096) * 4  # "unlimited", as a memcg report prints it
+PAGE_COUNTER_MAX_KB = ((2**63 - 1) // PAGE_SIZE) * KB_PER_PAGE  # "unlimited", as a memcg report prints it
 
 
 def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None", v1: bool = False) -> list[str]:
@@ -164,19 +163,19 @@ def _values_4_15(p: "Process", tid: int, mm: "MmStruct") -> tuple:
 
 def _values_4_0(p: "Process", tid: int, mm: "MmStruct") -> tuple:
     # pid uid tgid total_vm rss nr_ptes nr_pmds swapents oom_score_adj name; nr_pmds always 0
-    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // 4096, 0,
+    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // PAGE_SIZE, 0,
             mm.swapents, p.oom_score_adj, p.comm)
 
 
 def _values_4_14(p: "Process", tid: int, mm: "MmStruct") -> tuple:
     # pid uid tgid total_vm rss nr_ptes nr_pmds nr_puds swapents oom_score_adj name; nr_pmds and nr_puds always 0
-    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // 4096, 0, 0,
+    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // PAGE_SIZE, 0, 0,
             mm.swapents, p.oom_score_adj, p.comm)
 
 
 def _values_3_6(p: "Process", tid: int, mm: "MmStruct") -> tuple:
     # pid uid tgid total_vm rss nr_ptes swapents oom_score_adj name (3.6 - 3.19)
-    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // 4096, mm.swapents,
+    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // PAGE_SIZE, mm.swapents,
             p.oom_score_adj, p.comm)
 
 

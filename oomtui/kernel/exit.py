@@ -1,15 +1,16 @@
 """kernel/exit.c and kernel/futex/core.c: signals, do_exit per thread, futex_cleanup,
-exit_robust_list/handle_futex_death, mmput and exit_mmap (kernel-model.md section 4)."""
+exit_robust_list/handle_futex_death, mmput (exit_mmap: mmap.py) (kernel-model.md section 4)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from . import events as ev
-from .sched import AT_ONCE_US, GATHER_PAGES
+from .mmap import exit_mmap
+from .sched import AT_ONCE_US
 from .state import (
-    DISK, EXITING, FROZEN, FUTEX_OWNER_DIED, FUTEX_WAITERS, MMF_OOM_SKIP, ROBUST_LIST_LIMIT, RUNNING,
-    SLEEPING, STOPPED_V2, ZOMBIE, Futex, MmStruct, Process, Task,
+    DISK, EXITING, FUTEX_OWNER_DIED, FUTEX_WAITERS, ROBUST_LIST_LIMIT, RUNNING, SLEEPING, STOPPED_V2,
+    ZOMBIE, Futex, Process, Task,
 )
 
 if TYPE_CHECKING:
@@ -33,48 +34,22 @@ def send_signal(k: "Kernel", p: Process, sig: str, reason: str) -> None:
     # and an uninterruptible D-state task are not woken
     woken = [t for t in p.threads
              if t.state in (RUNNING, SLEEPING, STOPPED_V2) or (t.state == DISK and t.killable)]
-    cleanup_at = _wake_up(k, woken)
+    cleanup_at = signal_wake_up(k, woken)
     for t in woken:
         start_exit(k, t, cleanup_at.get(t.tid))
 
 
-def _wake_up(k: "Kernel", threads: list[Task]) -> dict[int, float]:
-    """Race trials: when each woken thread reaches futex_cleanup() (sched.py, one wake-up burst).
-    A thread whose exit_latency is above the scenes' default (4 ms, at least a jiffy) is held back
-    that long (the scene says it cannot run sooner); the default is the model's "at once", which the
-    race model replaces with microseconds."""
+def signal_wake_up(k: "Kernel", threads: list[Task]) -> dict[int, float]:
+    """signal_wake_up_state() on each thread woken. Race trials: when each woken thread reaches
+    futex_cleanup() (sched.py, one wake-up burst). A thread whose exit_latency is above the scenes'
+    default (4 ms, at least a jiffy) is held back that long (the scene says it cannot run sooner); the
+    default is the model's "at once", which the race model replaces with microseconds."""
     race = k.race
     if race is None or not threads:
         return {}
     at_once = max(1, -(-AT_ONCE_US // race.tick_us))
     starve = {t.tid: t.exit_latency * race.tick_us for t in threads if t.exit_latency > at_once}
     return race.wake_group(k.now_us(), [t.tid for t in threads], starve)
-
-
-def task_can_run(k: "Kernel", t: Task) -> None:
-    """A thread becomes runnable (D-state over, thawed): try_to_freeze() in get_signal() runs
-    before the pending SIGKILL is dequeued, so a freezing cgroup catches it first."""
-    from .freezer import freezing
-
-    if not t.alive or t.state in (EXITING, DISK):
-        return
-    if freezing(k, t):
-        if t.state != FROZEN:
-            if t.state in (RUNNING, SLEEPING):
-                t.resume_state = t.state
-            k.set_state(t, FROZEN)
-        return
-    if t.process.freezer_cgroup.v2_frozen() and not t.process.group_exit:
-        if t.state in (RUNNING, SLEEPING):
-            t.resume_state = t.state
-        k.set_state(t, STOPPED_V2)
-        return
-    if t.process.group_exit:
-        start_exit(k, t, _wake_up(k, [t]).get(t.tid))
-        return
-    if t.state in (FROZEN, STOPPED_V2):
-        k.set_state(t, t.resume_state)
-    reap_zombie_children(k, t.process)  # it can call wait() again
 
 
 def start_exit(k: "Kernel", t: Task, cleanup_at: float | None = None) -> None:
@@ -235,41 +210,3 @@ def futex_unlock(k: "Kernel", f: Futex, t: Task) -> None:
     f.word, f.owner_task = 0, None
     if had_waiters:
         futex_wake(k, f)
-
-
-# ---------------------------------------------------------------- exit_mmap (3.5)
-def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
-    """6.0+: unmap every VMA (forward), set MMF_OOM_SKIP, then free page tables and VMAs. (4.17-5.19
-    reaped an OOM victim's mm first with __oom_reap_task_mm() and then set MMF_OOM_SKIP: the same
-    memory freed and the same flag, so every era uses this path.)"""
-    from .core import ZapJob
-
-    k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="start"))
-
-    def tlb_finish_mmu(job: "ZapJob") -> None:
-        if job.pending:
-            k.flush_gathered(job, job.pending)
-        pt_pages = mm.pgtables_bytes // 4096
-        k.used_pages -= pt_pages
-        mm.pgtables_bytes = 0
-        k.oom_dirty.add(mm)
-        mm.vmas = []
-        mm.total_vm = 0
-        k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * 4))
-        then()
-
-    def unmapped(job: "ZapJob") -> None:
-        # "Set MMF_OOM_SKIP to hide this task from the oom killer/reaper because the memory has been
-        # already freed" - before free_pgtables() and tlb_finish_mmu(), which free the last gathered
-        # pages. Race trials model that window (an allocator retrying in it finds a full memcg and
-        # no victim to wait for: the lab's allocator-also-killed race); whole jiffies close it.
-        mm.flags.add(MMF_OOM_SKIP)
-        k.oom_dirty.add(mm)
-        if k.race is None:
-            return tlb_finish_mmu(job)
-        k.add_timer_us(k.now_us() + job.pending * k.race.p.free_us_per_page, lambda: tlb_finish_mmu(job))
-
-    job = ZapJob(mm, list(mm.vmas), k.exit_rate, "exit_mmap", mm.owner_pid, unmapped)
-    if k.race is not None:
-        job.gather = GATHER_PAGES  # tlb_gather_mmu_fullmm()
-    k.start_zap(job)

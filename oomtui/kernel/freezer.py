@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import events as ev
-from .state import EXITING, FROZEN, RUNNING, SLEEPING, STOPPED_V2, Cgroup, Process, Task
+from .exit import reap_zombie_children, signal_wake_up, start_exit
+from .state import DISK, EXITING, FROZEN, RUNNING, SLEEPING, STOPPED_V2, Cgroup, Process, Task
 
 if TYPE_CHECKING:
     from .core import Kernel
@@ -21,10 +22,33 @@ def freezing(k: "Kernel", t: Task) -> bool:
     return not t.tif_memdie
 
 
+def task_can_run(k: "Kernel", t: Task) -> None:
+    """A thread becomes runnable (D-state over, thawed, a freezer's fake wake-up): try_to_freeze() in
+    get_signal() runs before the pending SIGKILL is dequeued, so a freezing cgroup catches it first;
+    else the fatal signal sends it into do_exit()."""
+    if not t.alive or t.state in (EXITING, DISK):
+        return
+    if freezing(k, t):
+        if t.state != FROZEN:
+            if t.state in (RUNNING, SLEEPING):
+                t.resume_state = t.state
+            k.set_state(t, FROZEN)
+        return
+    if t.process.freezer_cgroup.v2_frozen() and not t.process.group_exit:
+        if t.state in (RUNNING, SLEEPING):
+            t.resume_state = t.state
+        k.set_state(t, STOPPED_V2)
+        return
+    if t.process.group_exit:
+        start_exit(k, t, signal_wake_up(k, [t]).get(t.tid))
+        return
+    if t.state in (FROZEN, STOPPED_V2):
+        k.set_state(t, t.resume_state)
+    reap_zombie_children(k, t.process)  # it can call wait() again
+
+
 def thaw_task(k: "Kernel", t: Task) -> bool:
     """__thaw_task(): wake a frozen task; it stays only if freezing() still holds for it."""
-    from .exit import task_can_run
-
     if t.state != FROZEN or freezing(k, t):
         return False
     k.set_state(t, t.resume_state)
@@ -43,8 +67,6 @@ def freezer_state(k: "Kernel", cg: Cgroup) -> str:
 
 
 def _conform(k: "Kernel", t: Task, freeze: bool) -> None:
-    from .exit import task_can_run
-
     if not t.alive or t.state == EXITING:
         return
     if freeze:
@@ -68,11 +90,8 @@ def freezer_migrate(k: "Kernel", p: Process) -> None:
 
 
 def freeze_cgroup(k: "Kernel", cg: Cgroup, freeze: bool) -> None:
-    """Write freezer.state FROZEN/THAWED (v1) or cgroup.freeze 1/0 (v2) on `cg`."""
-    if cg.freezer is None:
-        from .core import KernelError
-
-        raise KernelError(f"cgroup {cg.path} has no freezer")
+    """Write freezer.state FROZEN/THAWED (v1) or cgroup.freeze 1/0 (v2) on `cg` (which has a freezer:
+    Kernel.freezer_target)."""
     cg.freeze_self = freeze
     for c in cg.subtree():
         for p in list(c.members):

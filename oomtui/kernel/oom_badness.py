@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .page_types import PAGE_SIZE
 from .version import KernelVersion
 
-PAGE_SIZE = 4096
 OOM_SCORE_ADJ_MIN = -1000
 OOM_SCORE_ADJ_MAX = 1000
 LONG_MIN = -(2**63)

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from ..gc_pause import gc_paused
 from . import dmesg
 from . import events as ev
+from .exit import send_signal
+from .freezer import thaw_task
+from .memory import ZapJob, start_zap
 from .oom_badness import (
     LONG_MIN,
     OOM_SCORE_ADJ_MIN,
@@ -22,16 +25,17 @@ from .oom_badness import (
     root_bonus,
     scaled_score,
 )
+from .page_types import KB_PER_PAGE, PAGE_SIZE
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .core import Kernel, ZapJob
+    from .core import Kernel
     from .version import KernelVersion
 
 MAX_OOM_REAP_RETRIES = 10
-PAGE_COUNTER_MAX = (2**63 - 1) // 4096  # LONG_MAX / PAGE_SIZE
+PAGE_COUNTER_MAX = (2**63 - 1) // PAGE_SIZE  # LONG_MAX / PAGE_SIZE
 SYSRQ_COMM, SYSRQ_PID = "kworker/0:1", 13
 TOP_CANDIDATES = 20  # how many candidates an OomSelected event carries
 
@@ -56,7 +60,7 @@ def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | Non
         return None, "MMF_OOM_SKIP"
     if p.in_vfork:
         return None, "in vfork"
-    pages = mm.rss + mm.swapents + mm.pgtables_bytes // 4096
+    pages = mm.rss + mm.swapents + mm.pgtables_bytes // PAGE_SIZE
     return oom_badness_era(pages, p.oom_score_adj, totalpages, k.policy.version, cap_sys_admin=p.cap_sys_admin), ""
 
 
@@ -191,7 +195,7 @@ def _badness_or_why(p: Process, badness) -> int | str | None:
         return "MMF_OOM_SKIP"
     if p.in_vfork:
         return "in vfork"
-    return badness(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // 4096, adj, p.cap_sys_admin)
+    return badness(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // PAGE_SIZE, adj, p.cap_sys_admin)
 
 
 class BadnessTable:
@@ -310,7 +314,7 @@ def explain_choice(k: "Kernel", oc: OomControl) -> str:
     v = k.policy.version
     bonus = root_bonus(v) if oc.chosen.cap_sys_admin else None
     unit = oc.totalpages // 1000
-    parts = f"rss {c.rss} + swap {c.swapents} + pgtables {c.pgtables_bytes // 4096}"
+    parts = f"rss {c.rss} + swap {c.swapents} + pgtables {c.pgtables_bytes // PAGE_SIZE}"
     if scaled_score(v):  # 2.6.36-3.7: 0..1000 (oom_badness.badness_rule)
         parts = f"({parts}) x 1000 / {oc.totalpages}" + (" - 30 for CAP_SYS_ADMIN" if bonus else "")
         if c.oom_score_adj:
@@ -485,8 +489,6 @@ def mem_cgroup_get_oom_group(victim: Process, oom_domain: Cgroup | None) -> Cgro
 
 
 def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) -> None:
-    from .exit import send_signal
-
     t = victim.find_lock_task_mm()
     if t is None:
         k.printk(dmesg.already_exiting_line(message, victim.pid, victim.comm))
@@ -518,8 +520,6 @@ def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) 
 def mark_oom_victim(k: "Kernel", t: Task) -> None:
     """Set TIF_MEMDIE, signal->oom_mm; thaw: one thread (<=6.17 __thaw_task) or the whole process
     (6.18 thaw_process, freezing_slow_path() then ignores every thread of an oom victim)."""
-    from .freezer import thaw_task
-
     if t.tif_memdie:
         return
     t.tif_memdie = True
@@ -563,7 +563,7 @@ def task_will_free_mem(k: "Kernel", t: Task) -> bool:
 
 
 # ---------------------------------------------------------------- the OOM reaper (3)
-def uses_robust_futexes(k: "Kernel", p: Process) -> bool:
+def process_has_robust_futex(k: "Kernel", p: Process) -> bool:
     """seed v4 process_has_robust_futex() over the victim and every process sharing its mm:
     any thread with robust_list registered (registration, not ownership)."""
     mm = p.oom_mm or p.mm
@@ -581,7 +581,7 @@ def queue_oom_reaper(k: "Kernel", t: Task) -> None:
     mm.flags.add(MMF_OOM_REAP_QUEUED)
     k.reaper_task[p.pid] = t.tid  # get_task_struct(tsk): the reaper reports this thread's pid
     pol = k.policy
-    robust = uses_robust_futexes(k, p)
+    robust = process_has_robust_futex(k, p)
     if pol.never_reap_robust and robust:
         k.emit(ev.ReaperQueued(t=k.jiffies, pid=p.pid, comm=p.comm, delay=-1, fires_at=-1,
                                why="never: robust-futex user (rejected policy)"))
@@ -673,7 +673,7 @@ def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = Fa
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="skipped", freed_kb=0))
     else:
         k.printk(dmesg.reaped_line(k.reaper_task.get(p.pid, p.pid), p.comm, mm))
-        k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * 4))
+        k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * KB_PER_PAGE))
     # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
     mm.flags.add(MMF_OOM_SKIP)
     k.oom_dirty.add(mm)
@@ -695,13 +695,11 @@ def reapable_vmas(k: "Kernel", mm: MmStruct) -> list:
 
 
 def __oom_reap_task_mm(k: "Kernel", mm: MmStruct, by: str, pid: int, on_done) -> None:
-    from .core import ZapJob
-
     mm.flags.add(MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
     job = ZapJob(mm, reapable_vmas(k, mm), k.reap_rate, by, pid, on_done)
     if k.race is not None and k.policy.reverse_vma_walk:
         job.lead_us = _unmodelled_above(k, mm) * k.race.p.vma_us
-    k.start_zap(job)
+    start_zap(k, job)
 
 
 def _unmodelled_above(k: "Kernel", mm: MmStruct) -> int:
@@ -738,7 +736,7 @@ def process_mrelease(k: "Kernel", pid: int, flags: int, caller: int | None) -> N
     if not task_will_free_mem(k, t):
         # error only if the work has not been done already
         return ret(0, None) if MMF_OOM_SKIP in mm.flags else ret(-1, "EINVAL")
-    if k.policy.mrelease_skips_robust and uses_robust_futexes(k, p):
+    if k.policy.mrelease_skips_robust and process_has_robust_futex(k, p):
         return ret(0, None)  # seed v4: `if (!reap || delay_reap) goto drop_mm;`
     k.mrelease_calls.append(pid)
     _mrelease_lock(k, p, mm, ret)
@@ -750,11 +748,11 @@ def _mrelease_lock(k: "Kernel", p: Process, mm: MmStruct, ret) -> None:
         k.add_timer(k.jiffies + 1, lambda: _mrelease_lock(k, p, mm, ret))
         return
 
-    def done(job: "ZapJob | None") -> None:
+    def done(job: ZapJob | None) -> None:
         k.mrelease_calls.remove(p.pid)
         if job is not None:
             k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="process_mrelease", result="reaped",
-                             freed_kb=job.freed * 4))
+                             freed_kb=job.freed * KB_PER_PAGE))
         ret(0, None)  # no MMF_OOM_SKIP, no dmesg line
 
     if MMF_OOM_SKIP in mm.flags:

@@ -16,7 +16,7 @@ are placed at microseconds inside it, drawn from a seeded random source and from
 - on another CPU it runs after the wake-up IPI and the idle exit, or, when that CPU is busy with a
   task the wake-up does not preempt, after that task's slice;
 - the reaper (the oom_reaper kthread or process_mrelease() in the caller's context) pays for each
-  mapping it walks (vma_us) and each page it zaps (the reap rate); see Kernel._zap_tick_timed.
+  mapping it walks (vma_us) and each page it zaps (the reap rate); see memory._zap_tick_timed.
 
 Every number below is a fit to the lab counts of this project's Linux 6.18.44 machine (a loaded
 2-vCPU virtual machine, C programs with the lmkd pattern; docs/races.md has the counts). They are

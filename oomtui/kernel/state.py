@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from .page_types import PAGE_SIZE
+
 # --- mm flags (include/linux/sched/coredump.h, mm_types.h) ------------------
 MMF_OOM_SKIP = "MMF_OOM_SKIP"
 MMF_OOM_REAP_QUEUED = "MMF_OOM_REAP_QUEUED"
@@ -63,7 +65,7 @@ class Vma:
 
     @property
     def pages(self) -> int:
-        return (self.end - self.start) // 4096
+        return (self.end - self.start) // PAGE_SIZE
 
     @property
     def is_anonymous(self) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from ..kernel.core import Kernel, KernelError
+from ..kernel.exit import futex_unlock
 from ..kernel.policy import Policy, get_policy
 from ..kernel.sched import Races
 from ..kernel.version import KernelVersion
+from ..kernel.page_types import PAGE_SIZE as PAGE
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import Action, Caption, Step
 from .load import LoadedScene
@@ -25,7 +27,6 @@ HEAP_BASE = 0x5600_0000_0000
 MMAP_TOP = 0x7F7F_0000_0000
 MAIN_STACK = 0x7FFC_0000_0000
 GAP = 0x10_0000  # 1 MiB between mmap-area mappings
-PAGE = 4096
 
 
 def _align(n: int) -> int:
@@ -291,8 +292,6 @@ class Builder:
             if fs.release_at is not None:
                 if owner is None:
                     raise self.err(f"{path}.release_at", "release_at needs an owner")
-                from ..kernel.exit import futex_unlock
-
                 # the declared owner unlocks; if it died first, nothing happens
                 k.add_timer(self.jiffies(fs.release_at, f"{path}.release_at"),
                             lambda f=f, o=owner: futex_unlock(k, f, o))
