@@ -306,7 +306,7 @@ class Kernel:
             p.parent = pp
             pp.children.append(p)
         if mm is not None and mm.mm_users:
-            mm.flags.add(MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
+            mm.set_flag(MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
         self.tasklist.append(p)
         self.oom_dirty.add(p)
         self.pids[pid] = p
@@ -365,7 +365,7 @@ class Kernel:
             f.word = owner.tid
             f.owner_task = owner
             if robust:
-                owner.robust_held.append(f)
+                owner.hold_robust(f)
         self.futexes[name] = f
         return f
 

@@ -134,7 +134,7 @@ def futex_cleanup(k: "Kernel", t: Task) -> None:
     if t.robust_list:
         exit_robust_list(k, t)
         t.robust_list = False
-    t.robust_held.clear()  # the list is gone with the thread, whether or not the walk could read it
+    t.robust_held = ()  # the list is gone with the thread, whether or not the walk could read it
     # The owner is past futex cleanup: a futex still carrying its TID can never be woken now.
     # Waiters without a timeout hang; timed waiters will return ETIMEDOUT when their timer fires.
     for f in k.futexes.values():
@@ -196,7 +196,7 @@ def futex_wake(k: "Kernel", f: Futex) -> None:
     f.word = w.task.tid | (FUTEX_WAITERS if f.waiters else 0)
     f.owner_task = w.task
     if f.robust and w.task.robust_list:
-        w.task.robust_held.append(f)
+        w.task.hold_robust(f)
     k.emit(ev.FutexEvent(t=k.jiffies, futex=f.name, tid=w.task.tid, outcome=outcome))
 
 

@@ -37,7 +37,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         # already freed" - before free_pgtables() and tlb_finish_mmu(), which free the last gathered
         # pages. Race trials model that window (an allocator retrying in it finds a full memcg and
         # no victim to wait for: the lab's allocator-also-killed race); whole jiffies close it.
-        mm.flags.add(MMF_OOM_SKIP)
+        mm.set_flag(MMF_OOM_SKIP)
         k.oom_dirty.add(mm)
         if k.race is None:
             return tlb_finish_mmu(job)

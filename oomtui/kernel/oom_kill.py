@@ -505,7 +505,7 @@ def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) 
             continue
         if q.is_init:
             can_oom_reap = False
-            mm.flags.add(MMF_OOM_SKIP)
+            mm.set_flag(MMF_OOM_SKIP)
             k.oom_dirty.add(mm)
             k.printk(dmesg.mm_pinned_line(t.tid, victim.comm, q.pid, q.comm))
             continue
@@ -578,7 +578,7 @@ def queue_oom_reaper(k: "Kernel", t: Task) -> None:
         return  # one queueing per mm, ever (MMF_OOM_REAP_QUEUED)
     if not k.policy.version.has_oom_reaper:
         return  # before 4.6 there is no oom_reaper: memory returns only when the victim exits
-    mm.flags.add(MMF_OOM_REAP_QUEUED)
+    mm.set_flag(MMF_OOM_REAP_QUEUED)
     k.reaper_task[p.pid] = t.tid  # get_task_struct(tsk): the reaper reports this thread's pid
     pol = k.policy
     robust = process_has_robust_futex(k, p)
@@ -675,7 +675,7 @@ def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = Fa
         k.printk(dmesg.reaped_line(k.reaper_task.get(p.pid, p.pid), p.comm, mm))
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * KB_PER_PAGE))
     # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
-    mm.flags.add(MMF_OOM_SKIP)
+    mm.set_flag(MMF_OOM_SKIP)
     k.oom_dirty.add(mm)
     k.reaper_current = None
     k.reaper_state = "idle"
@@ -695,7 +695,7 @@ def reapable_vmas(k: "Kernel", mm: MmStruct) -> list:
 
 
 def __oom_reap_task_mm(k: "Kernel", mm: MmStruct, by: str, pid: int, on_done) -> None:
-    mm.flags.add(MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
+    mm.set_flag(MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
     job = ZapJob(mm, reapable_vmas(k, mm), k.reap_rate, by, pid, on_done)
     if k.race is not None and k.policy.reverse_vma_walk:
         job.lead_us = _unmodelled_above(k, mm) * k.race.p.vma_us

@@ -15,6 +15,7 @@ MMF_OOM_SKIP = "MMF_OOM_SKIP"
 MMF_OOM_REAP_QUEUED = "MMF_OOM_REAP_QUEUED"
 MMF_UNSTABLE = "MMF_UNSTABLE"
 MMF_MULTIPROCESS = "MMF_MULTIPROCESS"
+NO_FLAGS: frozenset[str] = frozenset()
 
 # --- futex word bits (include/uapi/linux/futex.h) ---------------------------
 FUTEX_WAITERS = 0x80000000
@@ -46,15 +47,15 @@ class ShmObject:
 
 
 class Vma:
-    __slots__ = ("start", "end", "kind", "name", "rss", "swap", "locked", "shm", "stack_of", "zapped",
+    __slots__ = ("start", "end", "kind", "_name", "rss", "swap", "locked", "shm", "stack_of", "zapped",
                  "zapped_at")
 
-    def __init__(self, start: int, end: int, kind: VmaKind, name: str, rss: int, swap: int = 0,
+    def __init__(self, start: int, end: int, kind: VmaKind, name: str | None, rss: int, swap: int = 0,
                  locked: bool = False, shm: ShmObject | None = None, stack_of: int | None = None):
         self.start = start
         self.end = end
         self.kind = kind
-        self.name = name
+        self._name = name  # None: a thread's stack, named when read (see name)
         self.rss = rss  # resident pages of this mapping
         self.swap = swap  # swap entries (private anon only)
         self.locked = locked  # VM_LOCKED (mlock)
@@ -62,6 +63,13 @@ class Vma:
         self.stack_of = stack_of  # tid whose stack/TLS (and glibc robust list head) lives here
         self.zapped = False
         self.zapped_at: float | None = None  # race trials: µs at which the reaper finished it
+
+    @property
+    def name(self) -> str:
+        """What /proc/PID/maps shows. A thread stack's "[stack:TID]" (as maps named it before 4.5) is
+        made when read, not stored: a scene of 500 000 threads has as many stacks."""
+        n = self._name
+        return n if n is not None else f"[stack:{self.stack_of}]"
 
     @property
     def pages(self) -> int:
@@ -97,7 +105,9 @@ class MmStruct:
         self.id = mm_id
         self.vmas: list[Vma] = []  # sorted by start
         self.mm_users = 0
-        self.flags: set[str] = set()
+        # MMF_* bits, set only with set_flag(): a shared empty frozenset until the first (most of
+        # 100 000 mms never get one)
+        self.flags: frozenset[str] = NO_FLAGS
         self.anon = 0
         self.file = 0
         self.shmem = 0
@@ -112,6 +122,11 @@ class MmStruct:
     @property
     def rss(self) -> int:
         return self.anon + self.file + self.shmem
+
+    def set_flag(self, flag: str) -> None:
+        """set_bit(flag, &mm->flags)."""
+        if flag not in self.flags:
+            self.flags = self.flags | {flag}
 
     def add_vma(self, vma: Vma) -> None:
         self.vmas.append(vma)
@@ -193,14 +208,21 @@ class Task:
         self.mm: MmStruct | None = None
         self.robust_list = robust_list  # set_robust_list() registered (glibc does it for every thread)
         # robust futexes on this thread's robust list, in lock order; glibc's ENQUEUE_MUTEX inserts at the
-        # head, so exit_robust_list() walks them newest first
-        self.robust_held: list[Futex] = []
+        # head, so exit_robust_list() walks them newest first. A shared empty tuple until the thread
+        # takes one (hold_robust): most of 500 000 threads never do
+        self.robust_held: list[Futex] | tuple[()] = ()
         self.waiting_on: Futex | None = None
         self.d_until: int | None = None  # jiffy at which an uninterruptible sleep ends (None: forever)
         self.holds_mmap_lock = False  # holds mmap_lock for write while in D
         self.killable = False  # the D sleep is TASK_KILLABLE: a fatal signal ends it
         self.exit_latency = exit_latency  # jiffies from wake-up with SIGKILL to futex_cleanup()
         self.resume_state = state  # what a thawed/undisturbed thread goes back to
+
+    def hold_robust(self, f: "Futex") -> None:
+        """glibc's ENQUEUE_MUTEX: f, just locked, joins this thread's robust list."""
+        if not self.robust_held:
+            self.robust_held = []
+        self.robust_held.append(f)  # type: ignore[union-attr]
 
     @property
     def alive(self) -> bool:

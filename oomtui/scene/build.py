@@ -216,7 +216,7 @@ class Builder:
                 k.add_vma(mm, Vma(MMAP_TOP, MMAP_TOP + 16 * PAGE, "anon", "[tls]", 4, stack_of=ts.tid))
                 continue
             base -= size + GAP
-            k.add_vma(mm, Vma(base, base + size, "stack", f"[stack:{ts.tid}]", rss, stack_of=ts.tid))
+            k.add_vma(mm, Vma(base, base + size, "stack", None, rss, stack_of=ts.tid))
 
     def _layout(self, k: Kernel, p, ps, specs, path: str) -> None:
         mm = p.init_mm
