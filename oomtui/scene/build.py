@@ -38,6 +38,7 @@ class Builder:
         self.ls = ls
         self.sc = ls.scene
         self.hz = self.sc.hz
+        self._cpus: list[tuple[int, int, int, int]] = []  # (process index, thread index, tid, cpu) of pinned threads
 
     def err(self, path: str, message: str):
         return self.ls.error(path, message)
@@ -129,7 +130,11 @@ class Builder:
 
     def _processes(self, k: Kernel) -> None:
         seen_tids: set[int] = set()
-        for i, ps in enumerate(self.sc.processes):
+        procs, owned = self.ls.take_processes(), self.ls.released
+        for i in range(len(procs)):
+            ps = procs[i]
+            if owned:
+                procs[i] = None  # type: ignore[call-overload]  # this build's alone: gone once built
             path = f"processes[{i}]"
             if ps.cgroup not in k.cgroups:
                 raise self.err(f"{path}.cgroup", f"no cgroup {ps.cgroup!r} (declare it under [[cgroups]])")
@@ -167,6 +172,7 @@ class Builder:
                     raise self.err(f"{path}.threads[{j}].tid", f"tid {tid} is used twice")
                 seen_tids.add(tid)
             specs = threads or [ThreadSpec(tid=ps.pid, state="R" if ps.alloc else "S")]
+            self._cpus += [(i, j, ts.tid, ts.cpu) for j, ts in enumerate(threads) if ts.cpu is not None]
             for j, ts in enumerate(specs):
                 tpath = f"{path}.threads[{j}]"
                 state = {"R": RUNNING, "S": SLEEPING, "D": DISK}[ts.state]
@@ -343,14 +349,11 @@ class Builder:
         """Check `cpus`, the threads' `cpu` and [races] killer; return a maker of the race source."""
         sc = self.sc
         pins: dict[int, int] = {}
-        for i, ps in enumerate(sc.processes):
-            for j, ts in enumerate(ps.threads):
-                if ts.cpu is None:
-                    continue
-                if ts.cpu >= sc.cpus:
-                    raise self.err(f"processes[{i}].threads[{j}].cpu",
-                                   f"CPU {ts.cpu} does not exist: the machine has cpus = {sc.cpus} (0..{sc.cpus - 1})")
-                pins[ts.tid] = ts.cpu
+        for i, j, tid, cpu in self._cpus:
+            if cpu >= sc.cpus:
+                raise self.err(f"processes[{i}].threads[{j}].cpu",
+                               f"CPU {cpu} does not exist: the machine has cpus = {sc.cpus} (0..{sc.cpus - 1})")
+            pins[tid] = cpu
         killer = sc.races.killer if sc.races is not None else None
         if killer is not None and killer not in k.tids:
             raise self.err("races.killer", f"no thread with tid {killer}")

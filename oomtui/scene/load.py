@@ -85,13 +85,31 @@ def _read_scene_file(p: Path, shown: str) -> str:
     return data.decode("utf-8")
 
 
+# A scene of at least this many processes gives its process specs to its first build, which drops each
+# one once built (at 100 000 processes they are 100 MiB beside the model); any later build (a restart,
+# a replay, a race trial) decodes them again from the text.
+RELEASE_MIN_PROCESSES = 10_000
+
+
 class LoadedScene:
     """A decoded scene with what error messages need: its display name and text."""
 
-    __slots__ = ("scene", "name", "text", "ref")
+    __slots__ = ("scene", "name", "text", "ref", "released")
 
     def __init__(self, scene: Scene, name: str, text: str, ref: str):
         self.scene, self.name, self.text, self.ref = scene, name, text, ref
+        self.released = False  # scene.processes was given away (take_processes)
+
+    def take_processes(self) -> list[ProcessSpec]:
+        """The process specs for one build. A big scene's own list the first time (scene.processes is
+        left empty), a fresh decoding of the text after that: once `released`, the list is the build's
+        to empty as it goes."""
+        if self.released:
+            return parse_scene(self.text, self.name).processes
+        procs = self.scene.processes
+        if len(procs) >= RELEASE_MIN_PROCESSES:
+            self.scene.processes, self.released = [], True
+        return procs
 
     def error(self, path: str, message: str) -> SceneError:
         return SceneError(self.name, path, message, locate(self.text, path))
