@@ -126,11 +126,9 @@ class Kernel:
         self.emit(ev.Dmesg(t=self.jiffies, line=line))
 
     def printk_lines(self, lines: list[str]) -> None:
-        """printk() each line in order, now (one batch: dump_tasks prints a row per process)."""
-        t, dm = self.jiffies, ev.Dmesg
-        new = [dm(t=t, line=line) for line in lines]
-        self._new += new
-        self.events += new
+        """printk() each line in order, now, as one event (dump_tasks prints a row per process)."""
+        if lines:
+            self.emit(ev.DmesgLines(t=self.jiffies, lines=lines))
 
     def format_dmesg(self, e: ev.Dmesg) -> str:
         return stamp(e.t, self.hz) + e.line
@@ -142,11 +140,17 @@ class Kernel:
         """The log as dmesg prints it, one line at a time (an OOM storm of 100 000 processes prints
         millions); each printk batch's stamp is formatted once."""
         hz, when, prefix = self.hz, None, ""
+        dm, batch = ev.Dmesg, ev.DmesgLines
         for e in self.events:
-            if isinstance(e, ev.Dmesg):
+            kind = type(e)
+            if kind is dm or kind is batch:
                 if e.t != when:
                     when, prefix = e.t, stamp(e.t, hz)
-                yield prefix + e.line
+                if kind is dm:
+                    yield prefix + e.line
+                else:
+                    for line in e.lines:
+                        yield prefix + line
 
     def add_timer(self, when: int, fn: Callable[[], None], sub: int | None = None) -> None:
         """Run fn at jiffy `when` (now, if that is past). Race trials: `sub` µs into it (default: now

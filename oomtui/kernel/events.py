@@ -6,7 +6,12 @@ and every TUI widget are built from these.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class Event(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
@@ -18,6 +23,26 @@ class Event(msgspec.Struct, tag_field="type", kw_only=True, gc=False):
 
 class Dmesg(Event, tag="dmesg"):
     line: str  # without the [seconds.micros] stamp; see Kernel.format_dmesg
+
+
+class DmesgLines(Event, tag="dmesg_lines"):
+    """Lines printed at `t` in one batch: dump_tasks()'s table, a row per process. One event for the
+    batch, not one a row (an OOM storm of 100 000 processes prints millions); dmesg_events() gives
+    them as Dmesg events."""
+
+    lines: list[str]
+
+
+def dmesg_events(events: "Iterable[AnyEvent]") -> list[Dmesg]:
+    """The Dmesg events among `events`, a batch's lines each as one, in order."""
+    out: list[Dmesg] = []
+    for e in events:
+        if type(e) is Dmesg:
+            out.append(e)
+        elif type(e) is DmesgLines:
+            t = e.t
+            out += [Dmesg(t=t, line=line) for line in e.lines]
+    return out
 
 
 class Candidate(msgspec.Struct, gc=False):
@@ -200,6 +225,7 @@ class AdjChanged(Event, tag="adj"):
 
 AnyEvent = (
     Dmesg
+    | DmesgLines
     | OomInvoked
     | OomSelected
     | OomAborted

@@ -387,7 +387,7 @@ def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
     for line in dmesg.dump_tasks_header(v):
         k.printk(line)
     # dump_tasks(): a row per process in scan order, from the thread find_lock_task_mm() returns,
-    # printed as one batch (the same Dmesg events, one a row)
+    # printed as one batch (one DmesgLines event)
     k.printk_lines(dmesg.dump_task_rows(v, _dump_tasks(k, oc), k.dump_tasks_memo))
     if victim is not None and v.has_oom_kill_summary:
         k.printk(dmesg.oom_kill_summary(oc.constraint, oc.memcg.path if oc.memcg else None,

@@ -235,10 +235,10 @@ class Simulation:
         ms = k.ms
         kills, reaps, freed, syscalls = [], [], [], []
         panic = None
-        dm = ev.Dmesg
+        dm, batch = ev.Dmesg, ev.DmesgLines
         for e in k.events:
-            if type(e) is dm:
-                continue  # most events of an OOM storm: a dump_tasks row each
+            if type(e) is dm or type(e) is batch:
+                continue  # dmesg lines: k.dmesg()
             if isinstance(e, ev.Kill):
                 kills.append(KillRec(ms(e.t), e.pid, e.comm, e.reason, e.signal))
             elif isinstance(e, ev.Reaped):

@@ -170,7 +170,7 @@ def test_a_dying_allocator_takes_the_task_will_free_mem_shortcut():
     assert out_of_memory(s.k, None, t) == "progress"
     short = kinds(s, ev.OomShortcut)
     assert short and short[0].where == "current" and short[0].pid == 200
-    assert not kinds(s, ev.Dmesg)  # no dump, no Killed line
+    assert not ev.dmesg_events(s.k.events)  # no dump, no Killed line
     assert s.k.pids[200].oom_mm is not None
 
 
@@ -197,3 +197,14 @@ rss = "200 MiB"
     s.advance(1)
     attempts = [e.pid for e in kinds(s, ev.ReaperAttempt)]
     assert attempts[0] == 200  # popped from the head: last in, first out
+
+
+def test_a_dump_tasks_table_is_one_event_read_back_as_its_lines_in_order():
+    s = sim(GROUP, "linux-6.18")
+    s.apply(Oom(cgroup="/pod"))
+    batch, = kinds(s, ev.DmesgLines)  # one OOM, one table
+    lines = [e.line for e in ev.dmesg_events(s.k.events)]
+    header = lines.index("[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name")
+    assert lines[header + 1:header + 1 + len(batch.lines)] == batch.lines
+    assert [r.split()[1] for r in batch.lines] == ["100]", "200]", "300]"]  # scan order, -1000 listed too
+    assert [s.k.format_dmesg(e) for e in ev.dmesg_events(s.k.events)] == s.k.dmesg()

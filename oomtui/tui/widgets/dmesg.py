@@ -240,8 +240,7 @@ class DmesgLog(QuietScrollView, can_focus=True):
 
     def sync(self, events: list, moved: bool = True) -> None:
         """Append this frame's Dmesg events."""
-        dm = ev.Dmesg
-        new = [x for x in events if type(x) is dm]
+        new = ev.dmesg_events(events)
         if new:
             self._append(new)
 
@@ -249,8 +248,7 @@ class DmesgLog(QuietScrollView, can_focus=True):
         """Reload from the kernel's whole event list (a new scene, a restart, run to the end)."""
         self.clear()
         if self.engine is not None:
-            dm = ev.Dmesg
-            self._append([x for x in self.engine.k.events if type(x) is dm][-self.max_lines:])
+            self._append(ev.dmesg_events(self.engine.k.events)[-self.max_lines:])
 
     def write_lines(self, lines: Iterable[str]) -> None:
         """Append plain text lines (shown as given)."""
