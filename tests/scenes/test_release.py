@@ -25,3 +25,12 @@ def test_a_released_scene_builds_again_to_the_same_outcome(monkeypatch):
     assert msgspec.json.encode(first) == msgspec.json.encode(again) == msgspec.json.encode(kept)
     # a replay under another policy builds from the text too
     assert sim.replay("linux-5.18").run().policy == "linux-5.18"
+
+
+def test_a_long_scene_text_is_kept_packed_and_reads_back_the_same(monkeypatch):
+    monkeypatch.setattr(load, "PACK_MIN_CHARS", 10)
+    text = load.resolve("lmkd-player")[1]
+    ls = load.loads(text, "lmkd-player.toml")
+    assert isinstance(ls._text, bytes) and len(ls._text) < len(text)
+    assert ls.text == text
+    assert ls.error("processes[0].comm", "bad").line == load.locate(text, "processes[0].comm") is not None
