@@ -308,7 +308,7 @@ class Kernel:
             if pp is None:
                 raise KernelError(f"process {pid}: parent {parent} does not exist")
             p.parent = pp
-            pp.children.append(p)
+            pp.adopt(p)
         if mm is not None and mm.mm_users:
             mm.set_flag(MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
         self.tasklist.append(p)

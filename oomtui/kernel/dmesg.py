@@ -127,22 +127,25 @@ def dump_task_row(v: KernelVersion, p: "Process", tid: int, mm: "MmStruct") -> s
 def dump_task_rows(v: KernelVersion, tasks: "Iterable[tuple[Process, int, MmStruct]]",
                    memo: dict[str, dict[int, tuple[tuple, str]]]) -> list[str]:
     """dump_task_row() for each (process, tid, mm) of one dump_tasks(), in order. `memo` is the
-    caller's, kept from dump to dump (era -> tid -> (values, text)): a row whose printed values are
-    all unchanged gets its previous text back, formatted from those same values by the same template.
-    In an OOM storm most rows do not change between dumps, and formatting them was most of an OOM."""
+    caller's, kept from dump to dump (era -> tid -> (the row's changing values, text)): a row whose
+    printed values are all unchanged gets its previous text back, formatted from those same values by
+    the same template. In an OOM storm most rows do not change between dumps, and formatting them was
+    most of an OOM."""
     fmt = v.dump_tasks_format
     template, values = _DUMP_TASK_ROW[fmt]
     rows = memo.setdefault(fmt, {})
     get = rows.get
     out: list[str] = []
     for p, tid, mm in tasks:
-        args = values(p, tid, mm)
+        # what a row prints beside the tid and its process's uid, pid and comm, which never change
+        # for a tid: every era's other columns are made of these
+        key = (mm.total_vm, mm.anon, mm.file, mm.shmem, mm.pgtables_bytes, mm.swapents, p.oom_score_adj)
         hit = get(tid)
-        if hit is not None and hit[0] == args:
+        if hit is not None and hit[0] == key:
             out.append(hit[1])
         else:
-            line = template % args
-            rows[tid] = (args, line)
+            line = template % values(p, tid, mm)
+            rows[tid] = (key, line)
             out.append(line)
     return out
 

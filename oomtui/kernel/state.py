@@ -246,7 +246,7 @@ class Process:
         self.comm = comm
         self.uid = uid
         self.parent: Process | None = None
-        self.children: list[Process] = []
+        self.children: list[Process] | tuple[()] = ()  # a shared empty tuple until adopt()
         self.threads: list[Task] = []
         self.cgroup = cgroup
         self.oom_score_adj = oom_score_adj
@@ -273,6 +273,12 @@ class Process:
         """task_freezer(): the cgroup whose freezer applies; without a freezer hierarchy of its own,
         its cgroup (cgroup v2, or the freezer co-mounted with the memory controller)."""
         return self.freezer_cg or self.cgroup
+
+    def adopt(self, child: "Process") -> None:
+        """child joins this process's children (copy_process(): list_add_tail(&p->sibling, ...))."""
+        if not self.children:
+            self.children = []
+        self.children.append(child)  # type: ignore[union-attr]
 
     @property
     def leader(self) -> Task:
