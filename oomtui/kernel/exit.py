@@ -151,7 +151,8 @@ def _readable(k: "Kernel", vma) -> bool:
     if vma is None:
         return True
     if k.race is not None:
-        return vma.zapped_at is None or vma.zapped_at > k.now_us()
+        at = k.race.zapped_at.get(vma)
+        return at is None or at > k.now_us()
     return not vma.zapped
 
 

@@ -111,7 +111,7 @@ def _zap_tick_timed(k: "Kernel", job: ZapJob) -> None:
     """Race trials: the same walk in microseconds from now to the end of this jiffy, each mapping
     costing vma_us and each page the reap rate. A thread's descriptor (its robust list head) is at
     the top of its stack mapping, and unmap_page_range() goes up through a VMA, so a mapping counts
-    as zapped (Vma.zapped_at) once all of it is done."""
+    as zapped (Races.zapped_at) once all of it is done."""
     race = k.race
     assert race is not None
     tick = race.tick_us
@@ -134,7 +134,7 @@ def _zap_tick_timed(k: "Kernel", job: ZapJob) -> None:
             break
         t += work * page_us
         _zap_pages(k, job, vma, vma.rss, vma.swap, min(int(t), tick - 1))
-        vma.zapped_at = k.jiffies * tick + t
+        race.zapped_at[vma] = k.jiffies * tick + t
         job.idx += 1
         job.current = None
     if job.idx >= len(job.order):

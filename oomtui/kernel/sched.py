@@ -27,8 +27,12 @@ from __future__ import annotations
 
 import math
 import random
+from typing import TYPE_CHECKING
 
 import msgspec
+
+if TYPE_CHECKING:
+    from .state import Vma
 
 US_PER_S = 1_000_000
 
@@ -94,7 +98,7 @@ WAKER_CPU = 0
 class Races:
     """The seeded random source, the machine's CPUs and where the killer is within its jiffy."""
 
-    __slots__ = ("rng", "cpus", "pins", "killer", "p", "tick_us", "current", "cursor")
+    __slots__ = ("rng", "cpus", "pins", "killer", "p", "tick_us", "current", "cursor", "zapped_at")
 
     def __init__(self, hz: int, seed: int, cpus: int, pins: dict[int, int], killer: int | None,
                  params: RaceParams = CALIBRATED):
@@ -106,6 +110,9 @@ class Races:
         self.tick_us = US_PER_S // hz
         self.current: int | None = None  # tid the kernel runs on behalf of ("current"): the waker
         self.cursor = (0, 0.0)  # (jiffy, µs): where the killer's next system call starts
+        # µs at which an unmapping walk finished each mapping it finished (a thread's robust list head
+        # reads as gone after that); here, not on every Vma, as only race trials ask
+        self.zapped_at: dict[Vma, float] = {}
 
     def lognormal(self, median: float, sigma: float) -> float:
         return math.exp(self.rng.gauss(math.log(median), sigma))

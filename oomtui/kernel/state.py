@@ -47,8 +47,7 @@ class ShmObject:
 
 
 class Vma:
-    __slots__ = ("start", "end", "kind", "_name", "rss", "swap", "locked", "shm", "stack_of", "zapped",
-                 "zapped_at")
+    __slots__ = ("start", "end", "kind", "_name", "rss", "swap", "locked", "shm", "stack_of", "zapped")
 
     def __init__(self, start: int, end: int, kind: VmaKind, name: str | None, rss: int, swap: int = 0,
                  locked: bool = False, shm: ShmObject | None = None, stack_of: int | None = None):
@@ -61,8 +60,7 @@ class Vma:
         self.locked = locked  # VM_LOCKED (mlock)
         self.shm = shm
         self.stack_of = stack_of  # tid whose stack/TLS (and glibc robust list head) lives here
-        self.zapped = False
-        self.zapped_at: float | None = None  # race trials: µs at which the reaper finished it
+        self.zapped = False  # race trials: when the walk finished it is Races.zapped_at
 
     @property
     def name(self) -> str:
