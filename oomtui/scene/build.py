@@ -12,10 +12,10 @@ from typing import Callable, NamedTuple
 
 from ..kernel.core import Kernel, KernelError
 from ..kernel.exit import futex_unlock
+from ..kernel.page_types import PAGE_SIZE as PAGE
 from ..kernel.policy import Policy, get_policy
 from ..kernel.sched import Races
 from ..kernel.version import KernelVersion
-from ..kernel.page_types import PAGE_SIZE as PAGE
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import Action, Caption, Step
 from .load import LoadedScene
@@ -140,8 +140,8 @@ class Builder:
         procs, owned = self.ls.take_processes(), self.ls.released
         for i in range(len(procs)):
             ps = procs[i]
-            if owned:
-                procs[i] = None  # type: ignore[call-overload]  # this build's alone: gone once built
+            if owned:  # this build's alone: each spec goes once built
+                procs[i] = None  # type: ignore[call-overload]
             path = f"processes[{i}]"
             if ps.cgroup not in k.cgroups:
                 raise self.err(f"{path}.cgroup", f"no cgroup {ps.cgroup!r} (declare it under [[cgroups]])")
