@@ -62,8 +62,9 @@ def kernel_with(n: int, threads: int = 1) -> Kernel:
 
 def bench_selection(sizes: list[int]) -> None:
     print("2. select_bad_process() (global OOM, linux-6.18 rules), CPU time (other work on a shared machine "
-          "stretches wall time): the first OOM walks every process into the badness table; a later one "
-          "re-evaluates what changed since (here 200 allocators that grew), as in an OOM storm")
+          "stretches wall time): `first` walks every process into the badness table (a Simulation makes that "
+          "walk when it builds the model, so its first OOM is a `later` one); a later one re-evaluates what "
+          "changed since (here 200 allocators that grew), as in an OOM storm")
     for n in sizes:
         k = kernel_with(n)
         k.freeze_for_gc()  # as a Simulation does

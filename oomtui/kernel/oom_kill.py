@@ -155,23 +155,30 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         oc.chosen = None
         return blocker
     v = k.policy.version
-    rule = (v, oc.totalpages)  # what oom_badness() depends on besides the process
     if oc.memcg is None:
-        # for_each_process: the kernel's table, brought up to date (creation order is scan order)
-        table = k.oom_table
-        if table is None or table.rule != rule:
-            table = k.oom_table = BadnessTable(((p.order, p) for p in k.tasklist), rule)
-            k.oom_dirty.clear()
-        else:
-            table.refresh(k)
+        table = global_badness_table(k)  # for_each_process (oc.totalpages is totalpages_global())
     else:
         # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
-        table = BadnessTable(enumerate(scan_order(k, oc.memcg)), rule)
+        table = BadnessTable(enumerate(scan_order(k, oc.memcg)), (v, oc.totalpages))
     chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
     oc.candidates = [_candidate(p, pts, "") for pts, p in top]
     oc.candidates += [_candidate(p, None, why) for p, why in ineligible]
     return None
+
+
+def global_badness_table(k: "Kernel") -> "BadnessTable":
+    """The table a global OOM's select_bad_process() reads (Kernel.oom_table), brought up to date: one
+    walk over every process (creation order is scan order) when there is none yet or its rule changed
+    (the era's oom_badness(), totalpages), else only what changed since is evaluated again."""
+    rule = (k.policy.version, k.totalpages_global())  # what oom_badness() depends on besides the process
+    table = k.oom_table
+    if table is None or table.rule != rule:
+        table = k.oom_table = BadnessTable(((p.order, p) for p in k.tasklist), rule)
+        k.oom_dirty.clear()
+    else:
+        table.refresh(k)
+    return table
 
 
 def _badness_or_why(p: Process, badness) -> int | str | None:

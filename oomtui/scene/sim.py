@@ -10,6 +10,7 @@ import msgspec
 from ..gc_pause import gc_paused
 from ..kernel import events as ev
 from ..kernel.core import Kernel, KernelError
+from ..kernel.oom_kill import global_badness_table
 from .actions import Action, Step
 from .build import build_kernel
 from .load import LoadedScene
@@ -100,6 +101,9 @@ class Simulation:
         with gc_paused():
             built = build_kernel(ls, policy, kernel, race_seed)
             self.k: Kernel = built.kernel
+            # the walk over every process that the first global OOM would make, made now: with 100 000
+            # processes it takes 100 ms, one frame and more of an OOM storm (later OOMs only refresh it)
+            global_badness_table(self.k)
             self.k.freeze_for_gc()  # a big model is long-lived: keep full collections off it
         self.script: list[tuple[int, Action]] = built.script
         self.walkthrough, self.duration = built.walkthrough, built.duration

@@ -36,3 +36,11 @@ def test_kept_table_selects_what_a_fresh_walk_selects(monkeypatch, policy, kerne
     sim = Simulation(loads(STORM.read_text(), "storm-600.toml"), policy, kernel)
     sim.run(dmesg=False)
     assert len(checked) >= 5  # kills through the storm, each one checked
+
+
+def test_a_simulation_starts_with_every_process_in_the_table_and_nothing_to_refresh():
+    k = Simulation(loads(STORM.read_text(), "storm-600.toml")).k
+    table = k.oom_table
+    assert table is not None and table.rule == (k.policy.version, k.totalpages_global()) and not k.oom_dirty
+    scored = {p for p in k.tasklist if oom_kill._badness_or_why(p, table.badness) is not None}
+    assert len(scored) >= 600 and table.pos.keys() == scored
