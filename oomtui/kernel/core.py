@@ -23,7 +23,7 @@ from .page_types import PAGE_SIZE
 from .policy import Policy
 from .state import (
     DISK, MMF_MULTIPROCESS, SLEEPING,
-    Allocation, Cgroup, Futex, MmStruct, Process, ShmObject, Task, Vma, Waiter,
+    Allocation, Cgroup, DSleep, Futex, MmStruct, Process, ShmObject, Task, Vma, Waiter,
     FUTEX_WAITERS,
 )
 
@@ -335,13 +335,12 @@ class Kernel:
             mm.mm_users += 1
         if state == DISK:
             t.resume_state = SLEEPING
-            t.holds_mmap_lock = holds_mmap_lock
-            t.killable = killable
+            until = None if d_forever else self.jiffies + (d_for or 0)
+            t.dsleep = DSleep(until, holds_mmap_lock, killable)
             if holds_mmap_lock and mm is not None:
                 mm.mmap_lock_writer = t
-            if not d_forever:
-                t.d_until = self.jiffies + (d_for or 0)
-                self.add_timer(t.d_until, lambda t=t: self._d_state_ends(t))
+            if until is not None:
+                self.add_timer(until, lambda t=t: self._d_state_ends(t))
         p.threads.append(t)
         self.oom_dirty.add(p)
         self.tids[tid] = t
@@ -452,11 +451,9 @@ class Kernel:
     def _d_state_ends(self, t: Task) -> None:
         if t.state != DISK or t.d_until is None or t.d_until > self.jiffies:
             return
-        t.d_until = None
-        if t.holds_mmap_lock:
-            t.holds_mmap_lock = False
-            if t.mm is not None and t.mm.mmap_lock_writer is t:
-                t.mm.mmap_lock_writer = None
+        held, t.dsleep = t.holds_mmap_lock, None
+        if held and t.mm is not None and t.mm.mmap_lock_writer is t:
+            t.mm.mmap_lock_writer = None
         self.set_state(t, t.resume_state)
         task_can_run(self, t)
 

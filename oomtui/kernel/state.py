@@ -190,12 +190,22 @@ class Cgroup:
         return any(c.freezer == "v2" and c.freeze_self for c in self.ancestors())
 
 
+class DSleep:
+    """A thread's uninterruptible sleep (state D): when it ends, and what it holds meanwhile."""
+
+    __slots__ = ("until", "holds_mmap_lock", "killable")
+
+    def __init__(self, until: int | None, holds_mmap_lock: bool, killable: bool):
+        self.until = until  # jiffy at which it ends; None: forever
+        self.holds_mmap_lock = holds_mmap_lock  # holds mmap_lock for write while in D
+        self.killable = killable  # TASK_KILLABLE: a fatal signal ends it
+
+
 class Task:
     """task_struct: one thread."""
 
     __slots__ = ("tid", "process", "state", "pf_exiting", "tif_memdie", "mm", "robust_list",
-                 "robust_held", "waiting_on", "d_until", "holds_mmap_lock", "killable", "exit_latency",
-                 "resume_state")
+                 "robust_held", "waiting_on", "dsleep", "exit_latency", "resume_state")
 
     def __init__(self, tid: int, process: "Process", state: str, robust_list: bool, exit_latency: int):
         self.tid = tid
@@ -210,9 +220,7 @@ class Task:
         # takes one (hold_robust): most of 500 000 threads never do
         self.robust_held: list[Futex] | tuple[()] = ()
         self.waiting_on: Futex | None = None
-        self.d_until: int | None = None  # jiffy at which an uninterruptible sleep ends (None: forever)
-        self.holds_mmap_lock = False  # holds mmap_lock for write while in D
-        self.killable = False  # the D sleep is TASK_KILLABLE: a fatal signal ends it
+        self.dsleep: DSleep | None = None  # a thread in D only (one slot, not three, on 500 000 threads)
         self.exit_latency = exit_latency  # jiffies from wake-up with SIGKILL to futex_cleanup()
         self.resume_state = state  # what a thawed/undisturbed thread goes back to
 
@@ -221,6 +229,19 @@ class Task:
         if not self.robust_held:
             self.robust_held = []
         self.robust_held.append(f)  # type: ignore[union-attr]
+
+    @property
+    def d_until(self) -> int | None:
+        """Jiffy at which its uninterruptible sleep ends (None: forever, or no such sleep)."""
+        return self.dsleep.until if self.dsleep is not None else None
+
+    @property
+    def holds_mmap_lock(self) -> bool:
+        return self.dsleep is not None and self.dsleep.holds_mmap_lock
+
+    @property
+    def killable(self) -> bool:
+        return self.dsleep is not None and self.dsleep.killable
 
     @property
     def alive(self) -> bool:
