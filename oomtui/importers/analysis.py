@@ -254,6 +254,8 @@ class Memcg(msgspec.Struct, kw_only=True):
     swap_usage_kb: int | None  # v2 "swap:" line, or v1 memory+swap minus memory
     swap_limit_kb: int | None  # null: unlimited
     memsw_limit_kb: int | None  # v1 "memory+swap:" limit
+    memsw_usage_kb: int | None = None  # v1 "memory+swap:" usage
+    memsw_failcnt: int | None = None  # v1: charges that failed against the memory+swap limit
     stats_kb: dict[str, int] = {}  # memory.stat highlights of the OOM memcg (v2 anon/file/kernel..., v1 rss/cache...)
 
 
@@ -264,19 +266,27 @@ def _limit(kb: int | None) -> int | None:
 def memcg(r: OomReport) -> Memcg | None:
     if r.memory is None and r.oom_memcg is None:
         return None
-    swap_usage = swap_limit = memsw_limit = None
+    swap_usage = swap_limit = memsw_limit = memsw_usage = memsw_failcnt = None
     if r.swap is not None:
         swap_usage, swap_limit = r.swap.usage_kb, _limit(r.swap.limit_kb)
     elif r.memsw is not None and r.memory is not None:
         memsw_limit = _limit(r.memsw.limit_kb)
+        memsw_usage, memsw_failcnt = r.memsw.usage_kb, r.memsw.failcnt
         swap_usage = max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0)
         swap_limit = None if memsw_limit is None else max(memsw_limit - r.memory.limit_kb, 0)
     return Memcg(
         path=r.oom_memcg or r.memcg_stats_of, task_memcg=r.task_memcg,
         usage_kb=r.memory.usage_kb if r.memory else None, limit_kb=_limit(r.memory.limit_kb) if r.memory else None,
         failcnt=r.memory.failcnt if r.memory else None, swap_usage_kb=swap_usage, swap_limit_kb=swap_limit,
-        memsw_limit_kb=memsw_limit, stats_kb={k: v // 1024 for k, v in r.memcg_stats.items() if k in _STAT_KEYS},
+        memsw_limit_kb=memsw_limit, memsw_usage_kb=memsw_usage, memsw_failcnt=memsw_failcnt, stats_kb={k: v // 1024 for k, v in r.memcg_stats.items() if k in _STAT_KEYS},
     )  # fmt: skip
+
+
+def memsw_full(cg: Memcg) -> bool:
+    """A v1 memory+swap counter at its limit: try_charge() fails on memsw before memory, so that limit is the one
+    hit (the memory limit alone would have pushed pages to swap)."""
+    return (cg.memsw_limit_kb is not None and cg.memsw_usage_kb is not None and cg.usage_kb is not None
+            and cg.swap_usage_kb is not None and cg.memsw_usage_kb * 100 >= cg.memsw_limit_kb * 99)
 
 
 # --- platform -------------------------------------------------------------------------------------------------
@@ -317,7 +327,7 @@ def platform(r: OomReport) -> Platform:
 
 
 class Cause(msgspec.Struct):
-    kind: str  # user_memory, kernel_slab, lowmem, fragmentation, memcg_limit, manual, pagefault, unknown
+    kind: str  # user_memory, kernel_slab, lowmem, fragmentation, memcg_limit, manual, no_shortage, pagefault, unknown
     text: str
 
 
@@ -333,23 +343,33 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
           victim: TaskRow | None, page_bytes: int) -> Cause:  # fmt: skip
     kb = page_bytes // 1024
     swapped = f" + {_size(victim.swapents * kb)} swapped" if victim and victim.swapents else ""
-    vname = f"{victim.comm} ({victim.pid}, {_size(victim.rss * kb)} resident{swapped})" if victim else "the victim"
+    if victim is not None:
+        vname = f"{victim.comm} ({victim.pid}, {_size(victim.rss * kb)} resident{swapped})"
+    elif (k := r.killed) is not None:  # no dump row: the verdict's own sizes
+        rss = None if k.anon_rss_kb is None else k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)
+        vname = f"{k.comm} ({k.pid}" + ("" if rss is None else f", {_size(rss)} resident") + ")"
+    else:
+        vname = "the victim"
     if r.order == -1:
         free = f"; {_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free" if mem.free_kb is not None else ""
         return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
                                f"by a failed allocation{free}. It killed {vname}.")  # fmt: skip
     if constraint == "CONSTRAINT_MEMCG":
         who = f"The memory cgroup {cg.path}" if cg and cg.path else "A memory cgroup (the report does not name it)"
-        lim = "limit (the report does not print it)" if cg is None or cg.limit_kb is None else \
-            f"limit of {_size(cg.limit_kb)}"
-        shown = ([f"{_size(cg.usage_kb)} in use"] if cg and cg.usage_kb is not None else []) + (
-            [f"{cg.failcnt} charges failed"] if cg and cg.failcnt else [])
+        if cg and memsw_full(cg):  # v1 memsw.max: memory and swap charged together, and swap could take no more
+            lim = f"memory+swap limit of {_size(cg.memsw_limit_kb)}"
+            shown = [f"{_size(cg.usage_kb)} in memory and {_size(cg.swap_usage_kb)} in swap"] + (
+                [f"{cg.memsw_failcnt} charges failed"] if cg.memsw_failcnt else [])
+        else:
+            lim = "limit (the report does not print it)" if cg is None or cg.limit_kb is None else \
+                f"limit of {_size(cg.limit_kb)}"
+            shown = ([f"{_size(cg.usage_kb)} in use"] if cg and cg.usage_kb is not None else []) + (
+                [f"{cg.failcnt} charges failed"] if cg and cg.failcnt else [])
         detail = f" ({', '.join(shown)})" if shown else ""
         top = ""
         if cg and cg.stats_kb:
-            big = sorted(((k, v) for k, v in cg.stats_kb.items() if v and k in ("anon", "file", "kernel", "rss",
-                                                                                "cache", "shmem", "slab")),
-                         key=lambda kv: -kv[1])  # fmt: skip
+            held = ("anon", "file", "kernel", "rss", "swap", "cache", "shmem", "slab")
+            big = sorted(((k, v) for k, v in cg.stats_kb.items() if v and k in held), key=lambda kv: -kv[1])
             if big:
                 top = " It held " + ", ".join(f"{k} {_size(v)}" for k, v in big[:3]) + "."
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
@@ -378,6 +398,18 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                   f"pagefault_out_of_memory() ran the OOM killer), not from a failed page allocation; "
                                   f"free memory and page cache held {_size(free)} ({_pct(free, mem.ram_kb)} of RAM). "
                                   f"It killed {vname}.")  # fmt: skip
+    if (constraint == "CONSTRAINT_NONE" and alloc is not None and alloc.zones
+            and any(c.below is None and c.free_block is not False for c in alloc.zones)):  # fmt: skip
+        # out_of_memory() runs only after get_page_from_freelist() failed at the high watermark (ALLOC_WMARK_HIGH,
+        # __alloc_pages_may_oom); one usable zone above it would have served the request.
+        free = f"{_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free ({_pct(mem.free_kb, mem.ram_kb)}), " \
+            if mem.free_kb is not None and mem.ram_kb else ""
+        return Cause("no_shortage", f"Memory was not short: {free}and a zone the request could use was above its "
+                                    "high watermark, so this request could have been met. Either the OOM killer was "
+                                    "started by hand (sysrq-f, which older kernels print as an order-0 GFP_KERNEL "
+                                    "request, often from a kworker), or the allocation was confined to a cpuset or "
+                                    "memory policy the report does not show, or memory was freed between the failed "
+                                    f"attempt and the report. It killed {vname}.")  # fmt: skip
     total = (mem.ram_kb or 0) + (mem.swap_total_kb or 0)
     used = (mem.tasks_rss_kb or 0) + (mem.swap_used_kb or 0)
     if mem.tasks_rss_kb is not None and total and used * 2 >= total:
@@ -398,8 +430,19 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
     if c.kind == "manual":
         out.append("Nothing ran out: find who pressed sysrq-f (an administrator, a watchdog or monitoring agent, "
                    "a script writing to /proc/sysrq-trigger); if it was meant, nothing to fix.")
+    elif c.kind == "no_shortage":
+        out.append("Look just before the report for 'SysRq : Manual OOM execution' (or moom_callback in its call "
+                   "trace): if someone pressed sysrq-f (an administrator, a watchdog, a script writing to "
+                   "/proc/sysrq-trigger) and meant it, nothing to fix.")
+        out.append("Otherwise check the trigger's cpuset (cpuset.mems) and memory policy (numactl --show): a task "
+                   "bound to one NUMA node can run out while the rest of the machine has memory.")
     elif c.kind == "memcg_limit":
-        if cg and cg.usage_kb is not None and cg.limit_kb is not None:
+        if cg and memsw_full(cg):
+            out.append(f"Raise the memory+swap limit of {cg.path} above {_size(cg.memsw_usage_kb)} "
+                       "(memory.memsw.limit_in_bytes; docker --memory-swap), or make the workload smaller: "
+                       f"{_size(cg.swap_usage_kb)} of it was already in swap, so raising only the memory limit "
+                       "does not help.")
+        elif cg and cg.usage_kb is not None and cg.limit_kb is not None:
             out.append(f"Raise the limit of {cg.path} above {_size(cg.usage_kb)} (memory.max on cgroup v2, "
                        "memory.limit_in_bytes on v1; the container's memory setting), or make the workload smaller.")
         else:

@@ -492,10 +492,14 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     )  # fmt: skip
     if conflicts:
         notes.append("the era's clues disagree (a backport or a distribution patch?): " + "; ".join(conflicts))
-    if not r.tasks:
-        return exp
-    if version is None:
-        problems.append("unknown kernel era: cannot choose the selection rules")
+    if not r.tasks or version is None:
+        if version is None and r.tasks:
+            problems.append("unknown kernel era: cannot choose the selection rules")
+        if exp.printed_score is not None:  # printed, so said, though nothing here can recompute it
+            why = "no task dump" if not r.tasks else "unknown kernel era"
+            exp.score_check = ScoreCheck(printed=exp.printed_score, model=None, agree=None,
+                                         how=f"the printed score {exp.printed_score} cannot be checked: {why}")
+            notes.append(exp.score_check.how)
         return exp
     kernel_row = find_row(r, selected.pid) if selected else None
     printed = r.selected.score if r.selected else None

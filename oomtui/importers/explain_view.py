@@ -189,10 +189,13 @@ def _memcg_words(c: analysis.Memcg) -> str | None:
     if c.usage_kb is None and c.path is None:
         return None
     limit = "no limit" if c.limit_kb is None else f"limit {_kb(c.limit_kb)}"
-    out = f"{c.path or '?'}: {_kb(c.usage_kb)} used, {limit}"
+    out = f"{c.path or 'the OOM cgroup'}: {_kb(c.usage_kb)} used, {limit}"
     if c.failcnt:
         out += f", {c.failcnt} failed charges"
-    if c.swap_limit_kb == 0:
+    if c.memsw_limit_kb is not None and c.memsw_usage_kb is not None:  # v1: one limit on memory and swap together
+        out += (f"; memory+swap {_kb(c.memsw_usage_kb)} used of {_kb(c.memsw_limit_kb)} ({_kb(c.swap_usage_kb)} "
+                "in swap)" + (f", {c.memsw_failcnt} failed charges" if c.memsw_failcnt else ""))
+    elif c.swap_limit_kb == 0:
         out += "; swap disabled for this cgroup"
     elif c.swap_usage_kb is not None:
         out += f"; swap {_kb(c.swap_usage_kb)} used" + ("" if c.swap_limit_kb is None else f" of {_kb(c.swap_limit_kb)}")

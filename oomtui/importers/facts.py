@@ -186,9 +186,21 @@ def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
     if r.total_swap_kb is not None:
         extra = min(headroom_kb, r.total_swap_kb) // page_kb
         return limit + extra, f"memcg limit {limit} pages + swap headroom {extra} pages"
-    return limit, (
-        f"memcg limit {limit} pages; the swap headroom ({kind}) is capped at the system's swap size, "
-        "which a memcg report does not print: counted as 0, so totalpages is a lower bound"
+    # The system's swap is at least what this cgroup has swapped out (v1: memory+swap usage - memory usage,
+    # v2: the "swap:" usage): when that covers the headroom, the cap does not bind and the sum is exact.
+    if r.memsw is not None:
+        swapped_kb = max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0)
+    else:
+        swapped_kb = r.swap.usage_kb or 0 if r.swap is not None else 0
+    if swapped_kb >= headroom_kb:
+        return limit + headroom_kb // page_kb, (
+            f"memcg limit {limit} pages + swap headroom {headroom_kb // page_kb} pages ({kind}; the system's swap "
+            f"is at least the {swapped_kb} kB this cgroup has swapped out, so the headroom is not capped)")
+    extra = swapped_kb // page_kb
+    return limit + extra, (
+        f"memcg limit {limit} pages + at least {extra} pages of swap headroom ({kind}, capped at the system's swap "
+        f"size, which a memcg report does not print; the cgroup has {swapped_kb} kB swapped out): totalpages is a "
+        "lower bound"
     )
 
 

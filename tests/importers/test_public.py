@@ -1,0 +1,49 @@
+"""Real OOM reports found in public (tests/data/fixtures/public/SOURCES.md), each pinned on the facts a kernel
+engineer would check: the kernel's victim, agreement, the printed score, the era and the cause."""
+
+from __future__ import annotations
+
+from oomtui.importers.explain import explain_text
+
+from .test_report import SHARED
+
+PUBLIC = SHARED / "public"
+
+
+def _explain(name: str):
+    return explain_text((PUBLIC / name).read_text(encoding="utf-8"))
+
+
+def _by_victim(name: str) -> dict:
+    return {e.kernel_victim.pid: e for e in _explain(name) if e.kernel_victim}
+
+
+BLOG_ZH = "3.10-el7-blog-zh-sysrq-f-then-docker-memcg-swap-score750-three-reports.md"
+
+
+def test_a_v1_memsw_limit_reproduces_the_score_with_the_swap_the_cgroup_itself_holds() -> None:
+    """3.10 docker: memory.limit 100 MiB, memory+swap 200 MiB, host swap not printed. The cgroup has 147 MiB in
+    swap, so the host has at least that much and mem_cgroup_get_limit()'s min(limit + swap, memsw) is 200 MiB."""
+    reports = _by_victim(BLOG_ZH)
+    docker, no_dump = reports[14728], reports[14806]
+    assert docker.kernel_victim.pid == docker.model_victim.pid == 14728 and docker.agree and docker.era == "3.10"
+    assert docker.totalpages == 51200  # 25600 (memory) + 25600 (memsw - memory), not the 25600 lower bound
+    sc = docker.score_check
+    assert (sc.printed, sc.model, sc.agree) == (750, 750, True)
+    # memsw is full (204800 of 204800 kB) while memory is at 53824 of 102400: the memory+swap limit was hit
+    assert docker.cause.kind == "memcg_limit" and "memory+swap limit of 200 MiB" in docker.cause.text
+    assert "147 MiB in swap" in docker.cause.text and "swap 147 MiB" in docker.cause.text
+    assert "docker --memory-swap" in docker.advice[0]
+    # without a dump: the printed score is reported, not checkable, and the victim named from its verdict
+    assert (no_dump.score_check.printed, no_dump.score_check.model, no_dump.score_check.agree) == (634, None, None)
+    assert not no_dump.compared and "stress (14806, 54.1 MiB resident)" in no_dump.cause.text
+    assert "the victim" not in no_dump.cause.text
+
+
+def test_a_sysrq_f_oom_on_3_10_is_no_shortage_and_its_score_0_reproduces() -> None:
+    """echo f > /proc/sysrq-trigger on 3.10 prints order=0 GFP_KERNEL from a kworker, with 93 % of RAM free."""
+    manual = _by_victim(BLOG_ZH)[1065]
+    assert manual.kernel_victim.pid == manual.model_victim.pid == 1065 and manual.agree
+    assert (manual.score_check.printed, manual.score_check.model, manual.score_check.agree) == (0, 0, True)
+    assert manual.cause.kind == "no_shortage" and "14.8 GiB of 15.9 GiB RAM was free" in manual.cause.text
+    assert "sysrq-f" in manual.cause.text and any("SysRq : Manual OOM execution" in a for a in manual.advice)
