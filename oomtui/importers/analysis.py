@@ -140,7 +140,7 @@ def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool) -> Zo
 _RANK = {"min": 0, "low": 1, "high": 2, None: 3}
 
 
-def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int) -> Allocation | None:
+def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, constraint: str) -> Allocation | None:
     if r.gfp_mask is None and r.order is None:
         return None
     page_kb = page_bytes // 1024
@@ -155,7 +155,10 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int) -> 
     checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH)) for z in usable]
     size_kb = page_kb << order if order is not None and order >= 0 else None
     if manual or not checks:
-        verdict = None if manual else "unknown: the report has no zone watermark lines"
+        # a memcg OOM is a failed charge (try_charge() against the cgroup's page_counter), not a zone allocation:
+        # mem_cgroup_print_oom_meminfo() prints no zones, and none were short
+        verdict = None if manual else "not a zone shortage: the memory cgroup's charge failed" \
+            if constraint == "CONSTRAINT_MEMCG" else "unknown: the report has no zone watermark lines"
         return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order,
                           size_kb=size_kb, zone=None if manual else target, verdict=verdict,
                           last_attempt=None, fragmentation="unknown", zones=checks)  # fmt: skip

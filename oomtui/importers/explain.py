@@ -389,15 +389,24 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
             "thread": f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
                       "oom_kill_process() prints the thread that holds the mm (find_lock_task_mm)",
             "child": f"the kernel selected {sel} and killed its child {kil} instead ('or sacrifice child', before "
-                     "5.1: a child with its own mm and fewer points is killed first)",
+                     "5.1: of the children with an mm of their own, the one with the most points dies in the parent's "
+                     "place)",
             "unknown": f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
                        "another thread of it ('or sacrifice child', before 5.1)",
         }[kin])  # fmt: skip
     victim = r.victim()
     if victim and r.trigger_pid is not None and kinship(r, victim[0], r.trigger_pid) in ("same", "thread"):
         notes.append(f"the task that triggered the OOM, {r.trigger_comm} ({r.trigger_pid}), is the victim's process")
-    for k in r.group_kills:
-        notes.append(f"memory.oom.group of {r.oom_group_memcg}: also killed {k.comm} ({k.pid})")
+    if r.group_kills:
+        names = ", ".join(f"{k.comm} ({k.pid})" for k in r.group_kills)
+        notes.append(f"memory.oom.group of {r.oom_group_memcg or 'the OOM cgroup'}: also killed "
+                     f"{len(r.group_kills)} more: {names}")
+    if init := next((k for k in r.group_kills if k.pid == 1), None):
+        # oom_kill_memcg_member() skipped only OOM_SCORE_ADJ_MIN until "mm,oom: Don't kill global init via
+        # memory.oom.group" (February 2019, 5.0-rc; Fixes: 3d8b38eb81ca, 4.19)
+        notes.append(f"memory.oom.group killed global init, {init.comm} (1): the kernel panics when init dies "
+                     "('Attempted to kill init!'); kernels with 'mm,oom: Don't kill global init via memory.oom.group' "
+                     "skip it")
     for rp in r.reaper:
         notes.append(f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})")
     if r.task_columns_guessed:
@@ -423,7 +432,7 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     exp = _explain_victim(r, reaped or set())
     version = KernelVersion.parse(exp.era) if exp.era else None
     mem = analysis.memory(r, exp.page_size)
-    alloc = analysis.allocation(r, version, exp.page_size)
+    alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
     sizes = [t.rss + (t.swapents or 0) for t in r.tasks]

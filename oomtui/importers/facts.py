@@ -74,18 +74,40 @@ def era_conflicts(r: OomReport, version: KernelVersion | None) -> list[str]:
             if not lo < hi:
                 out.append(f"{why_lo} says at least {lo}, {why_hi} says before {hi}")
     if version is not None and r.kernel_release:
-        out += [f"release {r.kernel_release}, but {why} says at least {lo}" for lo, why in lower if version < lo]
+        ahead = _next_releases(r.kernel_release)
+        out += [f"release {r.kernel_release}, but {why} says at least {lo}" for lo, why in lower
+                if version < lo and lo not in ahead]  # fmt: skip
         out += [f"release {r.kernel_release}, but {why} says before {hi}" for hi, why in upper if not version < hi]
     return out
+
+
+def _next_releases(release: str) -> tuple[KernelVersion, ...]:
+    """A linux-next tree ("5.0.0-rc4-next-20190131") already carries the next release's merge window: X.Y+1, or
+    X+1.0 where the numbering rolls over (4.20 -> 5.0)."""
+    if "-next-" not in release:
+        return ()
+    try:
+        v = KernelVersion.parse(release)
+    except ValueError:
+        return ()
+    return KernelVersion(v.major, v.minor + 1), KernelVersion(v.major + 1, 0)
 
 
 def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
     """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
     if r.kernel_release:
         try:
-            return KernelVersion.parse(r.kernel_release), f"kernel release {r.kernel_release} on the CPU line"
+            version = KernelVersion.parse(r.kernel_release)
         except ValueError:
             pass
+        else:
+            source = f"kernel release {r.kernel_release} on the CPU line"
+            nexts = _next_releases(r.kernel_release)
+            ahead = [(lo, why) for lo, why in era_clues(r)[0] if version < lo and lo in nexts]
+            if ahead:
+                lo, why = max(ahead, key=lambda c: c[0])
+                return lo, f"{source}, a linux-next tree: it has the next merge window's code ({why}: {lo})"
+            return version, source
     lower, upper = era_clues(r)
     if not lower and not upper:
         return None, "no kernel release and no version-specific format in the report"
@@ -196,6 +218,11 @@ def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
         return limit + headroom_kb // page_kb, (
             f"memcg limit {limit} pages + swap headroom {headroom_kb // page_kb} pages ({kind}; the system's swap "
             f"is at least the {swapped_kb} kB this cgroup has swapped out, so the headroom is not capped)")
+    if swapped_kb == 0:
+        return limit, (
+            f"memcg limit {limit} pages; the swap headroom ({kind}) is capped at the system's swap size, "
+            "which a memcg report does not print: counted as 0, so totalpages is a lower bound"
+        )
     extra = swapped_kb // page_kb
     return limit + extra, (
         f"memcg limit {limit} pages + at least {extra} pages of swap headroom ({kind}, capped at the system's swap "
@@ -206,6 +233,11 @@ def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
 
 def infer_constraint(r: OomReport) -> tuple[str, str | None]:
     """The constraint as printed (5.0+), else what the report's lines imply."""
+    if r.constraint == "CONSTRAINT_NONE" and r.oom_memcg:
+        # dump_oom_summary() prints oom_memcg= only for a memcg OOM; 5.0-5.1 printed oc->constraint before
+        # out_of_memory() had set it for one ("mm/oom_kill.c: fix uninitialized oc->constraint", 5.2, 5.1.19)
+        return "CONSTRAINT_MEMCG", (f"the oom-kill: line says CONSTRAINT_NONE but names oom_memcg={r.oom_memcg}: a "
+                                    "memcg OOM (5.0 and 5.1 printed the constraint before setting it)")
     if r.constraint:
         return r.constraint, None
     messages = {v.message for v in (r.killed, r.selected) if v is not None}

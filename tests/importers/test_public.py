@@ -47,3 +47,27 @@ def test_a_sysrq_f_oom_on_3_10_is_no_shortage_and_its_score_0_reproduces() -> No
     assert (manual.score_check.printed, manual.score_check.model, manual.score_check.agree) == (0, 0, True)
     assert manual.cause.kind == "no_shortage" and "14.8 GiB of 15.9 GiB RAM was free" in manual.cause.text
     assert "sysrq-f" in manual.cause.text and any("SysRq : Manual OOM execution" in a for a in manual.advice)
+
+
+def test_a_5_0_memcg_oom_printed_as_constraint_none_is_read_as_memcg() -> None:
+    """5.0 printed oc->constraint before setting it for a memcg OOM; oom_memcg= and the memcg lines say what it was.
+    A linux-next release carries the next merge window, so 5.1's verdict prefix is no era conflict."""
+    e = _by_victim("5.0-rc4-linux-mm-quoted-tid-oom-group-kills-init.mail")[9188]
+    assert e.constraint == "CONSTRAINT_MEMCG" and any("says CONSTRAINT_NONE" in n for n in e.notes)
+    assert e.totalpages == 12800 and e.cause.kind == "memcg_limit"
+    assert "/test1 reached its limit of 50 MiB" in e.cause.text
+    assert e.allocation.verdict.startswith("not a zone shortage")
+    assert e.era == "5.1" and "linux-next" in e.era_source and not e.era_conflicts
+    # memory.oom.group took init with it: one note names all eleven, another says what that does
+    assert any("also killed 11 more: systemd (1), a.out (9182)" in n for n in e.notes)
+    assert any("killed global init, systemd (1)" in n and "Attempted to kill init!" in n for n in e.notes)
+
+
+def test_a_memcg_report_without_swap_in_use_keeps_totalpages_a_lower_bound() -> None:
+    """memory+swap usage 0 kB (swap accounting off): the host's swap is unknown and nothing bounds it from below."""
+    reports = _explain("4.18-3.10-linux-mm-patch-indented-memcg-nodump-three-reports.mail")
+    first = reports[0]
+    assert first.kernel_victim.pid == 2746 and first.era == "4.18" and first.totalpages == 131072
+    assert "counted as 0, so totalpages is a lower bound" in first.totalpages_source
+    assert (first.score_check.printed, first.score_check.model) == (998, None) and not first.compared
+    assert reports[2].era == "3.10" and reports[2].kernel_victim.pid == 3206
