@@ -348,6 +348,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     swapped = f" + {_size(victim.swapents * kb)} swapped" if victim and victim.swapents else ""
     if victim is not None:
         vname = f"{victim.comm} ({victim.pid}, {_size(victim.rss * kb)} resident{swapped})"
+    elif r.killed is None and r.selected is not None:  # the verdict cut off: the kernel's choice is the victim
+        vname = f"{r.selected.comm} ({r.selected.pid})"
     elif (k := r.killed) is not None:  # no dump row: the verdict's own sizes
         rss = None if k.anon_rss_kb is None else k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)
         vname = f"{k.comm} ({k.pid}" + ("" if rss is None else f", {_size(rss)} resident") + ")"
@@ -458,8 +460,9 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
     elif c.kind == "kernel_slab":
         out.append("Find the growing slab cache while it grows: slabtop -s c, or sort /proc/slabinfo by size "
                    "(as root); the cache name points at the driver or filesystem that leaks.")
-        out.append(f"Look for a fixed kernel for that subsystem ({r.kernel_release or 'this kernel'}); until then a "
-                   "reboot frees the slab. Killing or limiting processes does not help.")
+        running = f" ({r.kernel_release} is in use)" if r.kernel_release else ""
+        out.append(f"Look for a fixed kernel for that subsystem{running}; until then a reboot frees the slab. "
+                   "Killing or limiting processes does not help.")
     elif c.kind == "lowmem":
         out.append("Run a 64-bit kernel: a 32-bit kernel can use only about 896 MiB for its own allocations, "
                    "whatever the RAM size.")

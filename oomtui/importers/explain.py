@@ -304,16 +304,24 @@ def explain_selection(
                     f"adj {c.oom_score_adj:+d} on {c.comm} {verb} {abs(c.oom_score_adj)} x {at_least}{totalpages // 1000}"
                     f" = {at_least}{abs(adj)} pages ({_mib(abs(adj), page_bytes)})"
                 )
-        why.append(
-            f"so {chosen.comm} scores {chosen.points} points against {biggest.points} for {biggest.comm}: "
-            "the adj difference outweighs the difference in size"
-        )
+        if chosen.points == biggest.points:  # equal scores: the tie-break below decides, not the sizes
+            scale = " (2.6.36-3.7 rounds the 0..1000 score down and clamps it to 1..1000)" if scaled_score(version) else ""
+            why.append(f"so {chosen.comm} and {biggest.comm} ({biggest.pid}) both score {chosen.points} points{scale}: "
+                       "a tie")
+        else:
+            why.append(
+                f"so {chosen.comm} scores {chosen.points} points against {biggest.points} for {biggest.comm}: "
+                "the adj difference outweighs the difference in size"
+            )
     if chosen.oom_score_adj and (biggest is chosen or _base(biggest, page_bytes) == base):
         adj = _adj_pages(chosen, totalpages)
         why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {at_least}{abs(adj)} pages")
     if (nxt := next((c for c in ranked if c is not chosen), None)) is not None:  # the runner-up
         if nxt.points == chosen.points:
-            if version.leader_tie_break:
+            if scaled_score(version):
+                why.append(f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): 2.6.36-3.7 "
+                           "select_bad_process() replaced its choice only on more points, so the first scanned keeps it")
+            elif version.leader_tie_break:
                 why.append(
                     f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): before 5.9 oom_evaluate_task kept "
                     "the first-scanned thread-group leader ('prefer thread group leaders')"
@@ -638,6 +646,22 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
     return (first, last) if score(first) == printed else None
 
 
+def _score_steps(r: OomReport, low: int, high: int, budget: int = 20000) -> list[int] | None:
+    """The totalpages in [low, high] where some 0..1000 score steps: pages * 1000 // T changes value at
+    T = pages * 1000 // k + 1 for each score k (pages as oom_badness() of 2.6.36-3.7 counts them). None: more
+    than the budget."""
+    out = {low, high}
+    for t in r.tasks:
+        if not _eligible(t):
+            continue
+        scaled = (t.rss + (t.swapents or 0) + (t.nr_ptes or 0)) * 1000
+        k_min, k_max = max(scaled // high, 1), min(scaled // max(low, 1) + 1, 1001)
+        if k_max - k_min > budget - len(out):
+            return None
+        out.update(tp for k in range(k_min, k_max + 1) if low <= (tp := scaled // k + 1) <= high)
+    return sorted(out)
+
+
 def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
                         kernel_row: TaskRow | None, tp_source: str, oom_skip: frozenset[int]) -> tuple[_Run, int] | None:  # fmt: skip
     """Without totalpages the adj term (adj * totalpages / 1000) is unknown. Each candidate's points are linear in
@@ -645,9 +669,14 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
     then the model's choice holds, with that caveat; else the choice depends on totalpages and is not made.
     The range: from the biggest task to 64 TiB, or what a printed score allows. Returns the run at the low end and
     that totalpages (the one its points are shown for)."""
-    low = max((t.rss + (t.swapents or 0) for t in r.tasks if _eligible(t)), default=1) or 1
+    if exp.constraint == "CONSTRAINT_MEMCG":
+        # a memcg's limit can be below a member's rss: rss counts pages shared with, or charged to, others
+        low, least = 1, "1 page (a memcg limit may be below a task's rss)"
+    else:
+        low = max((t.rss + (t.swapents or 0) for t in r.tasks if _eligible(t)), default=1) or 1
+        least = f"{low} pages (the biggest task)"
     high = max(_MAX_MEMORY_BYTES // page_bytes, low)
-    how = f"from {low} pages (the biggest task) to {high} ({fmt_size(_MAX_MEMORY_BYTES)})"
+    how = f"from {least} to {high} ({fmt_size(_MAX_MEMORY_BYTES)})"
     if span := _totalpages_from_score(r, version, page_bytes, kernel_row, low, high):
         low, high = span
         how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
@@ -658,6 +687,23 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
     a, b = run(low), run(high)
     if a.chosen is None or b.chosen is None:
         return a, low
+    if scaled_score(version):
+        # 2.6.36-3.7 clamps each score to 1..1000 and rounds it down, equal scores going to the first scanned: the
+        # choice can change and change back as totalpages grows. It is constant between the totalpages where a score
+        # steps, so each of those is tried; too many to try leaves the question open.
+        steps = _score_steps(r, low, high)
+        if steps is None:
+            exp.problems.append(f"totalpages unknown ({tp_source}): on the 0..1000 scale the choice may change "
+                                f"anywhere from {low} to {high} pages, too many steps to try: not compared")
+            return None
+        for tp in steps:
+            if (c := run(tp).chosen) is not None and c.tgid != a.chosen.tgid:
+                exp.problems.append(
+                    f"totalpages unknown ({tp_source}): the model picks {a.chosen.comm} ({a.chosen.pid}) at "
+                    f"totalpages {low} and {c.comm} ({c.pid}) at {tp} (scores rounded down and clamped to 1..1000, "
+                    "ties to the first scanned): not compared")  # fmt: skip
+                return None
+        b = a
     if a.chosen.tgid == b.chosen.tgid:
         exp.notes.append(
             f"totalpages unknown ({tp_source}): the model's choice is the same for any totalpages {how}; points are "

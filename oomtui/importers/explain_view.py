@@ -188,6 +188,8 @@ def _allocation_words(e: Explanation) -> str | None:
 def _memcg_words(c: analysis.Memcg) -> str | None:
     if c.usage_kb is None and c.path is None:
         return None
+    if c.usage_kb is None:  # no "memory: usage" line in the paste
+        return f"{c.path}: usage and limit not in the report"
     limit = "no limit" if c.limit_kb is None else f"limit {_kb(c.limit_kb)}"
     out = f"{c.path or 'the OOM cgroup'}: {_kb(c.usage_kb)} used, {limit}"
     if c.failcnt:

@@ -71,3 +71,37 @@ def test_a_memcg_report_without_swap_in_use_keeps_totalpages_a_lower_bound() -> 
     assert "counted as 0, so totalpages is a lower bound" in first.totalpages_source
     assert (first.score_check.printed, first.score_check.model) == (998, None) and not first.compared
     assert reports[2].era == "3.10" and reports[2].kernel_victim.pid == 3206
+
+
+def test_a_0_to_1000_score_capped_for_every_task_ties_and_the_first_scanned_wins() -> None:
+    """2.6.36-3.7, a memcg OOM quoted without its limit: 'score 1000' means totalpages is at most the victim's
+    95491 pages, where all six apache2 reach the cap; the first scanned (1046) keeps the tie though 1052 is bigger.
+    Without the printed score's bound and the steps of the rounded score, the model could not tell."""
+    (e,) = _explain("3.x-linux-mm-memcg-syslog-cut-score1000-cap-tie.mail")
+    assert e.kernel_selected.pid == e.model_victim.pid == 1046 and e.agree and e.compared
+    assert e.era == "2.6" and e.totalpages is None
+    assert any("from 1 to 95491 pages" in n for n in e.notes)
+    assert "so apache2 and apache2 (1052) both score 1000 points" in " ".join(e.why)
+    assert not any("adj difference" in w for w in e.why)
+    assert "killed apache2 (1046)" in e.cause.text and "the victim" not in e.cause.text
+
+
+def test_the_0_to_1000_choice_is_tried_at_every_step_of_the_rounded_score() -> None:
+    """Without a printed score totalpages may be anything: at 1 page all six are capped (the first scanned wins), at
+    64 TiB all round to 1 (the first again), but near 95500 pages 1052's bigger rss scores 1000 against 999. The
+    ends alone would call the choice settled."""
+    text = (PUBLIC / "3.x-linux-mm-memcg-syslog-cut-score1000-cap-tie.mail").read_text(encoding="utf-8")
+    verdict = "Memory cgroup out of memory: Kill process 1046 (apache2) score 1000 or sacrifice child"
+    (e,) = explain_text(text.replace(verdict, "Killed process 1046 (apache2) total-vm:914148kB, anon-rss:0kB, "
+                                              "file-rss:0kB"))  # fmt: skip
+    assert e.kernel_victim.pid == 1046 and e.score_check is None and not e.compared
+    assert any("the model picks apache2 (1046) at totalpages 1 and apache2 (105" in p for p in e.problems)
+
+
+def test_a_2_6_3x_ppc64_slab_leak_ties_at_score_1() -> None:
+    """linux-next of December 2010 on ppc64, quoted-printable: 1.2 GiB of unreclaimable slab, two tiny tasks both
+    clamped to 1 of 1000, the first scanned killed."""
+    (e,) = _explain("2.6.37-next-ppc64-linux-mm-quoted-printable-slab-score1-tie.eml")
+    assert e.kernel_victim.pid == e.model_victim.pid == 1913 and e.agree and e.totalpages == 508301
+    assert (e.score_check.printed, e.score_check.agree) == (1, None) and e.score_check.model == 1
+    assert e.cause.kind == "kernel_slab" and e.advice and "(this kernel)" not in " ".join(e.advice)
