@@ -601,10 +601,14 @@ def _score_check(printed: int, run: _Run, totalpages: int | None) -> ScoreCheck:
         return ScoreCheck(printed=printed, model=None, agree=None, how=f"the printed score {printed} cannot be "
                           f"checked: {why}")  # fmt: skip
     if run.score_max is not None:  # the dump lacks swapents and nr_ptes
-        agree = None if run.reproduces else False
+        # a range that closes on the printed score (both ends clamped to it) reproduces it outright
+        agree = (True if run.score == run.score_max else None) if run.reproduces else False
         how = (f"the printed score {printed} is {'within' if run.reproduces else 'outside'} the model's "
                f"{run.score}..{run.score_max}: the dump has no swapents or nr_ptes columns, so the model counts rss "
                "only (lower end) or adds all swap in use and the most page tables the victim's size allows (upper)")
+        if agree:
+            how = (f"the printed score {printed} reproduces: the dump has no swapents or nr_ptes columns, but the "
+                   f"model's range without and with them is {run.score}..{run.score_max}")
         return ScoreCheck(printed=printed, model=run.score, agree=agree, model_max=run.score_max, how=how)
     if run.reproduces:
         how = f"the printed score {printed} reproduces with totalpages {totalpages}"
