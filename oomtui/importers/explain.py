@@ -454,6 +454,30 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     return exp
 
 
+def _kills_allocating_task(r: OomReport) -> bool:
+    """vm.oom_kill_allocating_task=1: out_of_memory() kills current without select_bad_process() (its message is
+    "Out of memory (oom_kill_allocating_task)")."""
+    return any(v is not None and v.message and "oom_kill_allocating_task" in v.message for v in (r.selected, r.killed))
+
+
+def _allocating_task(r: OomReport, exp: Explanation, selected: Task, trigger: Trigger) -> Explanation:
+    """The allocating-task path has no selection to re-run: the model's victim is the task that asked for memory,
+    and the printed score is the 0 points passed for it (oom_kill_process(current, ..., 0, ...) before 4.7,
+    oc->chosen_points left 0 after)."""
+    exp.model_victim = Task(trigger.pid, trigger.comm or selected.comm)
+    exp.compared = True
+    exp.agree = selected.pid == trigger.pid
+    exp.problems = [p for p in exp.problems if "cannot re-run the selection" not in p]
+    exp.notes.append(f"vm.oom_kill_allocating_task=1: the kernel chose the task that asked for memory, "
+                     f"{trigger.comm} ({trigger.pid}), without comparing processes")
+    if exp.printed_score is not None:
+        exp.score_check = ScoreCheck(printed=exp.printed_score, model=0, agree=exp.printed_score == 0,
+                                     how=f"the printed score {exp.printed_score} is the 0 points the allocating-task "
+                                         "path passes, not a badness")  # fmt: skip
+        exp.notes.append(exp.score_check.how)
+    return exp
+
+
 def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[int], page_bytes: int) -> list[Candidate]:
     """Every row in scan order: the candidates as scored, the others with the reason they are never chosen."""
     if len(candidates) == len(r.tasks):  # every row is a candidate (the candidates are in scan order)
@@ -509,6 +533,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     )  # fmt: skip
     if conflicts:
         notes.append("the era's clues disagree (a backport or a distribution patch?): " + "; ".join(conflicts))
+    if _kills_allocating_task(r) and selected is not None and trigger is not None and trigger.pid is not None:
+        return _allocating_task(r, exp, selected, trigger)
     if not r.tasks or version is None:
         if version is None and r.tasks:
             problems.append("unknown kernel era: cannot choose the selection rules")

@@ -107,3 +107,16 @@ def test_a_2_6_3x_ppc64_slab_leak_ties_at_score_1() -> None:
     sc = e.score_check
     assert (sc.printed, sc.model, sc.model_max, sc.agree) == (1, 1, 1, True)
     assert e.cause.kind == "kernel_slab" and e.advice and "(this kernel)" not in " ".join(e.advice)
+
+
+def test_a_32_bit_pae_machine_out_of_lowmem_with_oom_kill_allocating_task() -> None:
+    """i386 PAE, 64 GiB: a fork's order-1 GFP_KERNEL request fails in Normal (below min) with 60 GiB free in
+    HighMem; vm.oom_kill_allocating_task=1 chose the forking sh, whose child sleep died, and printed score 0."""
+    (e,) = _explain("3.2-i386-pae-64G-linux-mm-syslog-lowmem-order1-allocating-task.mail")
+    assert e.kernel_selected.pid == e.model_victim.pid == 6344 and e.kernel_victim.pid == 6345
+    assert e.compared and e.agree and e.era == "3.2"
+    assert (e.score_check.printed, e.score_check.model, e.score_check.agree) == (0, 0, True)
+    assert e.cause.kind == "lowmem" and "HighMem still had 60.4 GiB free" in e.cause.text
+    assert e.allocation.order == 1 and e.allocation.zone == "Normal"
+    assert not any("cannot re-run the selection" in p for p in e.problems)
+    assert e.advice[0].startswith("Run a 64-bit kernel")
