@@ -377,8 +377,17 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
             big = sorted(((k, v) for k, v in cg.stats_kb.items() if v and k in held), key=lambda kv: -kv[1])
             if big:
                 top = " It held " + ", ".join(f"{k} {_size(v)}" for k, v in big[:3]) + "."
+        held = ""
+        rss = mem.tasks_rss_kb if r.tasks else None
+        charged = cg.usage_kb if cg else None
+        if rss is not None and (rss * 2 < charged if charged else rss == 0):
+            # the charge counts page cache, swap cache and kernel memory (slab, stacks, page tables) too
+            held = (f" Its processes hold only {_size(rss)} resident of the {_size(charged)} charged: the rest is "
+                    "page cache, swap cache or kernel memory charged to the cgroup." if charged else
+                    " Its processes hold nothing resident: what the cgroup is charged for is page cache, swap cache "
+                    "or kernel memory.")  # fmt: skip
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
-                                    f"machine as a whole was not out of memory.{top} The kernel killed {vname} "
+                                    f"machine as a whole was not out of memory.{top}{held} The kernel killed {vname} "
                                     "inside that cgroup.")  # fmt: skip
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:

@@ -120,3 +120,13 @@ def test_a_32_bit_pae_machine_out_of_lowmem_with_oom_kill_allocating_task() -> N
     assert e.allocation.order == 1 and e.allocation.zone == "Normal"
     assert not any("cannot re-run the selection" in p for p in e.problems)
     assert e.advice[0].startswith("Run a 64-bit kernel")
+
+
+def test_a_ppc64le_memcg_v2_report_cut_by_dots_with_a_victim_holding_nothing_resident() -> None:
+    """RHEL 10 on POWER9, 64 KiB pages (total-vm:36544kB over 571 pages), the memcg lines cut as '...': the only
+    task has rss 0, so what filled the cgroup is not process memory, and the text says so."""
+    (e,) = _explain("6.12-el10-ppc64le-64k-cgroups-patch-indented-memcg-v2-cut.mail")
+    assert e.kernel_victim.pid == e.model_victim.pid == 177372 and e.agree and e.era == "6.12"
+    assert e.page_size == 64 * 1024 and e.platform.arch == "ppc64le" and e.platform.distribution.startswith("RHEL")
+    assert e.cause.kind == "memcg_limit" and "Its processes hold nothing resident" in e.cause.text
+    assert e.memcg is not None and e.memcg.usage_kb is None and e.score_check is None
