@@ -342,6 +342,9 @@ def _pct(part: int | None, whole: int | None) -> str:
     return f"{100 * part / whole:.0f} %" if part is not None and whole else "?"
 
 
+_UNNAMED = "a process the report does not name"
+
+
 def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
           victim: TaskRow | None, page_bytes: int) -> Cause:  # fmt: skip
     kb = page_bytes // 1024
@@ -353,8 +356,10 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     elif (k := r.killed) is not None:  # no dump row: the verdict's own sizes
         rss = None if k.anon_rss_kb is None else k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)
         vname = f"{k.comm} ({k.pid}" + ("" if rss is None else f", {_size(rss)} resident") + ")"
+    elif (v := r.victim()) is not None:  # named only on the oom-kill: or the reaper line
+        vname = f"{v[1]} ({v[0]})"
     else:
-        vname = "the victim"
+        vname = _UNNAMED
     if r.order == -1:
         free = f"; {_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free" if mem.free_kb is not None else ""
         return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
@@ -433,7 +438,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                     f"kernel killed {vname}.")  # fmt: skip
     return Cause("unknown", "The report does not show where the memory went"
                             + ("" if mem.ram_kb else " (no Mem-Info totals)")
-                            + (f": processes hold {_size(mem.tasks_rss_kb)}" if mem.tasks_rss_kb else "") + ".")
+                            + (f": processes hold {_size(mem.tasks_rss_kb)}" if mem.tasks_rss_kb else "") + "."
+                            + (f" The kernel killed {vname}." if vname != _UNNAMED else ""))
 
 
 def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRow | None, biggest: TaskRow | None,
@@ -452,12 +458,12 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                    "bound to one NUMA node can run out while the rest of the machine has memory.")
     elif c.kind == "memcg_limit":
         if cg and memsw_full(cg):
-            out.append(f"Raise the memory+swap limit of {cg.path} above {_size(cg.memsw_usage_kb)} "
+            out.append(f"Raise the memory+swap limit of {cg.path or 'the cgroup'} above {_size(cg.memsw_usage_kb)} "
                        "(memory.memsw.limit_in_bytes; docker --memory-swap), or make the workload smaller: "
                        f"{_size(cg.swap_usage_kb)} of it was already in swap, so raising only the memory limit "
                        "does not help.")
         elif cg and cg.usage_kb is not None and cg.limit_kb is not None:
-            out.append(f"Raise the limit of {cg.path} above {_size(cg.usage_kb)} (memory.max on cgroup v2, "
+            out.append(f"Raise the limit of {cg.path or 'the cgroup'} above {_size(cg.usage_kb)} (memory.max on cgroup v2, "
                        "memory.limit_in_bytes on v1; the container's memory setting), or make the workload smaller.")
         else:
             out.append(f"Raise the memory limit of {cg.path if cg else 'the cgroup'} or make the workload smaller.")

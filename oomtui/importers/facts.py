@@ -26,7 +26,7 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     (kernel-model.md 1.7 and 2.5), each with the clue in words."""
     lower: list[tuple[KernelVersion, str]] = []
     upper: list[tuple[KernelVersion, str]] = []
-    cols = r.task_columns or []
+    cols = [] if r.task_columns_guessed else r.task_columns or []  # guessed from numbers: no format clue
     k = r.killed
 
     def clue(bound: list, major: int, minor: int, why: str, present: bool) -> None:
@@ -40,8 +40,10 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_pid_wide)
     clue(lower, 4, 19, "'Tasks state' line", r.tasks_state_line)
     before_header = r.task_header_line is not None and r.first_line < r.task_header_line
+    # a missing line counts only where the paste is whole around it: show_mem()'s "pages RAM" just before the dump,
+    # and a narrow "[ pid ]" header (the wide one is 4.19+ itself, so its 'Tasks state' line was cut, e.g. by grep)
     clue(upper, 4, 19, "no 'Tasks state' line before the header", before_header and not r.tasks_state_line
-         and "pgtables_bytes" in cols)  # fmt: skip
+         and "pgtables_bytes" in cols and r.ram_pages is not None and not r.task_pid_wide)  # fmt: skip
     clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
     clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
     # kernel-model.md 2.5: the releases of nr_pmds (~4.0) and nr_puds (4.14) are UNCONFIRMED

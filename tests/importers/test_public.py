@@ -130,3 +130,22 @@ def test_a_ppc64le_memcg_v2_report_cut_by_dots_with_a_victim_holding_nothing_res
     assert e.page_size == 64 * 1024 and e.platform.arch == "ppc64le" and e.platform.distribution.startswith("RHEL")
     assert e.cause.kind == "memcg_limit" and "Its processes hold nothing resident" in e.cause.text
     assert e.memcg is not None and e.memcg.usage_kb is None and e.score_check is None
+
+
+def test_a_grep_filtered_dmesg_t_is_no_older_kernel_for_lacking_its_tasks_state_line() -> None:
+    """Japanese `dmesg -T | egrep`: the wide '[  pid  ]' header kept, its 'Tasks state' line dropped by grep. The
+    missing line must not bound the era below 4.19 (nor contradict rss_anon's 6.8); the cause names the victim."""
+    (e,) = _explain("6.x-rpi5-blog-ja-dmesg-T-egrep-filtered.md")
+    assert e.kernel_victim.pid == 1888 and e.kernel_victim_source == "Killed process" and not e.compared
+    assert e.era == "6.8" and not e.era_conflicts and "before 4.19" not in e.era_source
+    assert e.cause.kind == "unknown" and "The kernel killed astar-collator (1888, 14.4 GiB resident)." in e.cause.text
+
+
+def test_a_journalctl_paste_cut_at_the_terminal_width_gives_no_none_in_the_advice() -> None:
+    """Lines cut by the pager ('sw...', 'anon-...'): the cgroup path is lost, the advice still reads as words, and
+    the columns guessed from a cut row give no era clues."""
+    (e,) = _explain("6.8-ubuntu-readme-journalctl-less-truncated-memcg-user-slice.md")
+    assert e.constraint == "CONSTRAINT_MEMCG" and e.totalpages == 12800 and e.era == "6.8"
+    assert not e.era_conflicts
+    assert all("None" not in a for a in e.advice) and e.advice[0].startswith("Raise the limit of the cgroup above 50 MiB")
+    assert "a process the report does not name" in e.cause.text
