@@ -149,3 +149,12 @@ def test_a_journalctl_paste_cut_at_the_terminal_width_gives_no_none_in_the_advic
     assert not e.era_conflicts
     assert all("None" not in a for a in e.advice) and e.advice[0].startswith("Raise the limit of the cgroup above 50 MiB")
     assert "a process the report does not name" in e.cause.text
+
+
+def test_a_whole_6_11_report_in_a_details_block_agrees_to_the_oom_score() -> None:
+    """A complete report inside <details> in Markdown notes: stress-ng-vm with adj +1000 on 8 GiB without swap."""
+    (e,) = _explain("6.11-notes-zh-details-summary-stress-ng-adj1000.md")
+    assert e.kernel_victim.pid == e.model_victim.pid == 116 and e.agree and e.era == "6.11"
+    assert e.totalpages == 2097022 - 67366 and e.cause.kind == "user_memory"
+    assert next(t for t in e.tasks if t.pid == 116).points == 1995298 + 16052224 // 4096 + 1000 * (e.totalpages // 1000)
+    assert any("oom_score_adj +1000" in a for a in e.advice)
