@@ -508,7 +508,15 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                    "one shows which processes and which kernel memory filled the machine.")
         out.append("Watch memory over time (sar -r, free -m, /proc/meminfo, slabtop) to see what grows before the "
                    "next OOM.")
-    if victim is not None and victim.oom_score_adj > 0:
-        out.append(f"{victim.comm} had oom_score_adj {victim.oom_score_adj:+d}, set by the program or its service "
-                   "manager to make it a preferred victim: check that this is meant.")
+    # the victim's adj: its dump row, else the 5.4+ verdict's "oom_score_adj:%hd"
+    comm, adj = (victim.comm, victim.oom_score_adj) if victim is not None else \
+        (r.killed.comm, r.killed.oom_score_adj) if r.killed is not None else (None, None)
+    if adj is not None and adj > 0:
+        if cg is not None and any("kubepods" in (p or "") for p in (cg.path, cg.task_memcg)):
+            out.append(f"{comm} had oom_score_adj {adj:+d}: the kubelet sets it from the pod's QoS class (a "
+                       "Burstable pod gets more the smaller its memory request): a request closer to the real use "
+                       "lowers it.")
+        else:
+            out.append(f"{comm} had oom_score_adj {adj:+d}, set by the program or its service manager to make it a "
+                       "preferred victim: check that this is meant.")
     return out

@@ -405,10 +405,14 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     victim = r.victim()
     if victim and r.trigger_pid is not None and kinship(r, victim[0], r.trigger_pid) in ("same", "thread"):
         notes.append(f"the task that triggered the OOM, {r.trigger_comm} ({r.trigger_pid}), is the victim's process")
+    # mem_cgroup_scan_tasks() walks every member, the victim included: its second "Killed process" line is no more
+    first = r.killed.pid if r.killed else None
+    more = [k for k in r.group_kills if k.pid != first]
     if r.group_kills:
-        names = ", ".join(f"{k.comm} ({k.pid})" for k in r.group_kills)
-        notes.append(f"memory.oom.group of {r.oom_group_memcg or 'the OOM cgroup'}: also killed "
-                     f"{len(r.group_kills)} more: {names}")
+        group = f"memory.oom.group of {r.oom_group_memcg or 'the OOM cgroup'}"
+        names = ", ".join(f"{k.comm} ({k.pid})" for k in more)
+        notes.append(f"{group}: also killed {len(more)} more: {names}" if more else
+                     f"{group}: the group kill named only the victim again")  # fmt: skip
     if init := next((k for k in r.group_kills if k.pid == 1), None):
         # oom_kill_memcg_member() skipped only OOM_SCORE_ADJ_MIN until "mm,oom: Don't kill global init via
         # memory.oom.group" (February 2019, 5.0-rc; Fixes: 3d8b38eb81ca, 4.19)

@@ -158,3 +158,13 @@ def test_a_whole_6_11_report_in_a_details_block_agrees_to_the_oom_score() -> Non
     assert e.totalpages == 2097022 - 67366 and e.cause.kind == "user_memory"
     assert next(t for t in e.tasks if t.pid == 116).points == 1995298 + 16052224 // 4096 + 1000 * (e.totalpages // 1000)
     assert any("oom_score_adj +1000" in a for a in e.advice)
+
+
+def test_a_kubernetes_oom_group_that_names_the_victim_twice_killed_no_one_else() -> None:
+    """cgroup v2 memory.oom.group on a Burstable pod (grep kept only the OOM lines): the group kill walks every
+    member, the victim again; its adj 969 comes from the verdict, and is the kubelet's doing."""
+    (e,) = _explain("6.x-k8s-notes-grep-memcg-v2-oom-group-victim-twice.md")
+    assert e.kernel_victim.pid == 22609 and e.constraint == "CONSTRAINT_MEMCG" and e.totalpages == 1048576
+    assert any("the group kill named only the victim again" in n for n in e.notes)
+    assert not any("also killed" in n for n in e.notes)
+    assert any(a.startswith("node had oom_score_adj +969: the kubelet sets it") for a in e.advice)
