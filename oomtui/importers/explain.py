@@ -413,6 +413,9 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
         names = ", ".join(f"{k.comm} ({k.pid})" for k in more)
         notes.append(f"{group}: also killed {len(more)} more: {names}" if more else
                      f"{group}: the group kill named only the victim again")  # fmt: skip
+        if "kubepods" in (r.oom_group_memcg or ""):
+            notes.append("memory.oom.group kills every process of the container together, in the cgroup's order, "
+                         "not by size: the kubelet sets it on cgroup v2 containers (Kubernetes 1.28 on)")
     if init := next((k for k in r.group_kills if k.pid == 1), None):
         # oom_kill_memcg_member() skipped only OOM_SCORE_ADJ_MIN until "mm,oom: Don't kill global init via
         # memory.oom.group" (February 2019, 5.0-rc; Fixes: 3d8b38eb81ca, 4.19)

@@ -168,3 +168,13 @@ def test_a_kubernetes_oom_group_that_names_the_victim_twice_killed_no_one_else()
     assert any("the group kill named only the victim again" in n for n in e.notes)
     assert not any("also killed" in n for n in e.notes)
     assert any(a.startswith("node had oom_score_adj +969: the kubelet sets it") for a in e.advice)
+
+
+def test_a_kubernetes_group_kill_pasted_from_its_oom_kill_line() -> None:
+    """dmesg -T from the oom-kill: line on: a Guaranteed pod's container (adj -997) with memory.oom.group, its
+    sleep and bash killed with the stress workers: the note says why they all died."""
+    (e,) = _explain("6.x-k8s-blog-zh-dmesg-T-from-oom-kill-line-oom-group-already-exiting.md")
+    assert e.kernel_victim.pid == 3804874 and e.constraint == "CONSTRAINT_MEMCG" and not e.compared
+    assert any("also killed 9 more: sleep (3803554), bash (3803846)" in n for n in e.notes)
+    assert not any("(3804874)" in n and "also killed" in n for n in e.notes)  # the victim's second line
+    assert any("kills every process of the container together" in n for n in e.notes)
