@@ -281,7 +281,8 @@ def memcg(r: OomReport) -> Memcg | None:
         path=r.oom_memcg or r.memcg_stats_of, task_memcg=r.task_memcg,
         usage_kb=r.memory.usage_kb if r.memory else None, limit_kb=_limit(r.memory.limit_kb) if r.memory else None,
         failcnt=r.memory.failcnt if r.memory else None, swap_usage_kb=swap_usage, swap_limit_kb=swap_limit,
-        memsw_limit_kb=memsw_limit, memsw_usage_kb=memsw_usage, memsw_failcnt=memsw_failcnt, stats_kb={k: v // 1024 for k, v in r.memcg_stats.items() if k in _STAT_KEYS},
+        memsw_limit_kb=memsw_limit, memsw_usage_kb=memsw_usage, memsw_failcnt=memsw_failcnt,
+        stats_kb={k: v // 1024 for k, v in r.memcg_stats.items() if k in _STAT_KEYS},
     )  # fmt: skip
 
 
@@ -463,8 +464,9 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                        f"{_size(cg.swap_usage_kb)} of it was already in swap, so raising only the memory limit "
                        "does not help.")
         elif cg and cg.usage_kb is not None and cg.limit_kb is not None:
-            out.append(f"Raise the limit of {cg.path or 'the cgroup'} above {_size(cg.usage_kb)} (memory.max on cgroup v2, "
-                       "memory.limit_in_bytes on v1; the container's memory setting), or make the workload smaller.")
+            out.append(f"Raise the limit of {cg.path or 'the cgroup'} above {_size(cg.usage_kb)} (memory.max on "
+                       "cgroup v2, memory.limit_in_bytes on v1; the container's memory setting), or make the workload "
+                       "smaller.")
         else:
             out.append(f"Raise the memory limit of {cg.path if cg else 'the cgroup'} or make the workload smaller.")
         if cg and cg.swap_limit_kb == 0:

@@ -305,9 +305,10 @@ def explain_selection(
                     f" = {at_least}{abs(adj)} pages ({_mib(abs(adj), page_bytes)})"
                 )
         if chosen.points == biggest.points:  # equal scores: the tie-break below decides, not the sizes
-            scale = " (2.6.36-3.7 rounds the 0..1000 score down and clamps it to 1..1000)" if scaled_score(version) else ""
-            why.append(f"so {chosen.comm} and {biggest.comm} ({biggest.pid}) both score {chosen.points} points{scale}: "
-                       "a tie")
+            scale = " (2.6.36-3.7 rounds the 0..1000 score down and clamps it to 1..1000)" \
+                if scaled_score(version) else ""
+            why.append(f"so {chosen.comm} and {biggest.comm} ({biggest.pid}) both score {chosen.points} "
+                       f"points{scale}: a tie")
         else:
             why.append(
                 f"so {chosen.comm} scores {chosen.points} points against {biggest.points} for {biggest.comm}: "
@@ -701,11 +702,12 @@ def _score_steps(r: OomReport, low: int, high: int, budget: int = 20000) -> list
 
 def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
                         kernel_row: TaskRow | None, tp_source: str, oom_skip: frozenset[int]) -> tuple[_Run, int] | None:  # fmt: skip
-    """Without totalpages the adj term (adj * totalpages / 1000) is unknown. Each candidate's points are linear in
-    totalpages/1000, so if one candidate wins at both ends of the possible range it wins everywhere between:
-    then the model's choice holds, with that caveat; else the choice depends on totalpages and is not made.
-    The range: from the biggest task to 64 TiB, or what a printed score allows. Returns the run at the low end and
-    that totalpages (the one its points are shown for)."""
+    """Without totalpages the adj term (adj * totalpages / 1000) is unknown. In page units (3.8 on) each
+    candidate's points are linear in totalpages/1000, so if one candidate wins at both ends of the possible range it
+    wins everywhere between; the 0..1000 score of 2.6.36-3.7 is not (rounded, clamped), so it is tried at every step
+    (_score_steps). When the choice holds it is made, with that caveat; else it depends on totalpages and is not.
+    The range: from the biggest task (1 page for a memcg) to 64 TiB, or what a printed score allows. Returns the run
+    at the low end and that totalpages (the one its points are shown for)."""
     if exp.constraint == "CONSTRAINT_MEMCG":
         # a memcg's limit can be below a member's rss: rss counts pages shared with, or charged to, others
         low, least = 1, "1 page (a memcg limit may be below a task's rss)"
