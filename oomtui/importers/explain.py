@@ -611,6 +611,9 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     exp.compared = True
     exp.agree = run.agree
     exp.kernel_victim_rank = rank
+    if r.task_columns_guessed:  # no header: the rows were cut from a longer dump or kept by a filter (grep)
+        notes.append(f"only {len(r.tasks)} row(s) of the task dump are shown (no header: cut or filtered), so the "
+                     "comparison is among them; the kernel saw every task")
     if rank is None:
         problems.append(
             f"the kernel's choice {selected.comm} ({selected.pid}) is not among the eligible rows of the task dump"

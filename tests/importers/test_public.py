@@ -178,3 +178,13 @@ def test_a_kubernetes_group_kill_pasted_from_its_oom_kill_line() -> None:
     assert any("also killed 9 more: sleep (3803554), bash (3803846)" in n for n in e.notes)
     assert not any("(3804874)" in n and "also killed" in n for n in e.notes)  # the victim's second line
     assert any("kills every process of the container together" in n for n in e.notes)
+
+
+def test_a_grep_that_kept_one_headerless_row_compares_among_the_rows_shown() -> None:
+    """`grep monero syslog` in a GitHub issue: one task row without its header, the oom-kill line, the verdict and
+    the reaper. The victim is found and agrees, and the note says the comparison is only among the rows shown."""
+    (e,) = _explain("5.3-raspi-github-issue-grep-one-row-headerless.md")
+    assert e.kernel_victim.pid == e.model_victim.pid == 3238 and e.agree and e.era == "5.3"
+    assert e.totalpages is None and e.page_size == 4096
+    assert any(n.startswith("only 1 row(s) of the task dump are shown") for n in e.notes)
+    assert "The kernel killed monerod (3238, 535 MiB resident)." in e.cause.text
