@@ -112,7 +112,7 @@ class _Facts(msgspec.Struct, kw_only=True):
     scale: int  # report pages -> scene pages
     constraint: str
     cgroup: str | None  # the memcg path of a memcg OOM
-    killed: tuple[int, str, str] | None  # OomReport.victim()
+    killed: tuple[int, str, str] | None  # OomReport.victim(), else the selected process (_killed_or_selected)
     selected: TaskRow | None  # the row of the pre-5.1 "Kill process" choice
     cap_sys_admin: frozenset[int]  # tgids explain took to hold CAP_SYS_ADMIN (before 4.17)
 
@@ -201,8 +201,16 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
     notes += [f"the parser: {p}" for p in r.problems]
     return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes,
                   scale=max(1, page_bytes // SCENE_PAGE), constraint=constraint,
-                  cgroup=_memcg_path(r) if memcg else None, killed=r.victim(),
+                  cgroup=_memcg_path(r) if memcg else None, killed=_killed_or_selected(r),
                   selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps)  # fmt: skip
+
+
+def _killed_or_selected(r: OomReport) -> tuple[int, str, str] | None:
+    """The kernel's victim; where the paste ends after "Kill process ... or sacrifice child", the process it
+    selected (the one killed, unless it had a child of its own mm to sacrifice)."""
+    if (v := r.victim()) is not None:
+        return v
+    return (r.selected.pid, r.selected.comm, "Kill process") if r.selected else None
 
 
 def _plan(r: OomReport, facts: _Facts, notes: list[str]) -> _Plan:

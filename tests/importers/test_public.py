@@ -4,6 +4,7 @@ engineer would check: the kernel's victim, agreement, the printed score, the era
 from __future__ import annotations
 
 from oomtui.importers.explain import explain_text
+from oomtui.importers.to_scene import import_report, replay_victim
 
 from .test_report import SHARED
 
@@ -188,3 +189,12 @@ def test_a_grep_that_kept_one_headerless_row_compares_among_the_rows_shown() -> 
     assert e.totalpages is None and e.page_size == 4096
     assert any(n.startswith("only 1 row(s) of the task dump are shown") for n in e.notes)
     assert "The kernel killed monerod (3238, 535 MiB resident)." in e.cause.text
+
+
+def test_an_import_of_a_report_cut_after_kill_process_replays_the_selected_process() -> None:
+    """The apache2 paste ends at 'Kill process 1046 ... score 1000': the scene's victim is the selected process,
+    and replaying the scene kills it (every row tied at the cap, the first scanned)."""
+    text = (PUBLIC / "3.x-linux-mm-memcg-syslog-cut-score1000-cap-tie.mail").read_text(encoding="utf-8")
+    imported = import_report(text, "cap")
+    assert (imported.victim_pid, imported.victim_comm) == (1046, "apache2")
+    assert replay_victim(imported.text, "cap") == (1046, "apache2")
