@@ -324,6 +324,9 @@ def platform(r: OomReport) -> Platform:
                 dist = name.format(*m.groups())
                 break
     arch = r.arch or ("32-bit (a HighMem zone)" if r.highmem else None)
+    if arch is None and r.hardware:  # IBM Z machine types ("IBM 8562 T02 Z06 (LPAR)"), POWER ("IBM,9009-41A")
+        hw = r.hardware
+        arch = "s390x" if re.match(r"IBM \d{4}\b", hw) else "ppc64" if hw.startswith("IBM,") else None
     return Platform(kernel=r.kernel_release, arch=arch, distribution=dist, hardware=r.hardware)
 
 
@@ -437,9 +440,15 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return Cause("user_memory", f"Processes used the memory: their resident memory is {_size(mem.tasks_rss_kb)} "
                                     f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}. The "
                                     f"kernel killed {vname}.")  # fmt: skip
+    # an order > 0 request can fail with memory free but no block that large; without buddy lines, say so
+    contiguous = (f" The request was for {_size(alloc.size_kb)} of contiguous memory (order {alloc.order}): memory "
+                  "free in smaller blocks cannot serve it, so fragmentation may be the cause; the zone and buddy "
+                  "lines of Mem-Info would tell." if alloc and alloc.order and alloc.order > 0
+                  and alloc.fragmentation == "unknown" else "")  # fmt: skip
     return Cause("unknown", "The report does not show where the memory went"
                             + ("" if mem.ram_kb else " (no Mem-Info totals)")
                             + (f": processes hold {_size(mem.tasks_rss_kb)}" if mem.tasks_rss_kb else "") + "."
+                            + contiguous
                             + (f" The kernel killed {vname}." if vname != _UNNAMED else ""))
 
 

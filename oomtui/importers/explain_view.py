@@ -180,8 +180,10 @@ def _allocation_words(e: Explanation) -> str | None:
     out = f"{who} asked for {size}, {flags}, from any zone up to {a.zone}: {a.verdict}"
     if a.last_attempt:
         out += f"; the kernel's last try: {a.last_attempt}"
-    if a.fragmentation != "unknown" or a.order:
+    if a.fragmentation != "unknown":
         out += f"; memory {a.fragmentation}"
+    elif a.order:
+        out += "; fragmentation not known (no buddy lines)"
     return out
 
 

@@ -198,3 +198,13 @@ def test_an_import_of_a_report_cut_after_kill_process_replays_the_selected_proce
     imported = import_report(text, "cap")
     assert (imported.victim_pid, imported.victim_comm) == (1046, "apache2")
     assert replay_victim(imported.text, "cap") == (1046, "apache2")
+
+
+def test_an_order_3_header_without_mem_info_names_fragmentation_as_a_possible_cause() -> None:
+    """A stable patch quotes only the invoked line and call trace of an s390x order-3 kmalloc: no victim, no zones.
+    The cause says what an order-3 request needs; the machine type says s390x."""
+    (e,) = _explain("5.4-s390x-stable-patch-kernel-prefix-order3-header-only.mail")
+    assert e.kernel_victim is None and not e.compared and e.era == "5.4"
+    assert e.allocation.order == 3 and e.allocation.size_kb == 32 and e.allocation.fragmentation == "unknown"
+    assert e.cause.kind == "unknown" and "32 KiB of contiguous memory (order 3)" in e.cause.text
+    assert e.platform.arch == "s390x" and e.trigger.comm == "qemu-system-s39"
