@@ -140,6 +140,22 @@ def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool) -> Zo
 _RANK = {"min": 0, "low": 1, "high": 2, None: 3}
 
 
+def _buddy_fragmentation(r: OomReport, usable: list[str], order: int) -> str:
+    """From the buddy lines alone (the zone lines were cut): "fragmented" when no zone the request may use has a
+    free block of its order although they hold free pages. Without lowmem_reserve[] DMA counts only when it is the
+    only zone: its reserve keeps it for DMA requests on any machine with a larger zone."""
+    if order <= 0:
+        return "unknown"
+    zones = [z for z in r.zones if z.name in usable and z.free_blocks is not None]
+    if any(z.name != "DMA" for z in zones):
+        zones = [z for z in zones if z.name != "DMA"]
+    if not zones:
+        return "unknown"
+    if any(any(z.free_blocks[order:]) for z in zones):
+        return "not fragmented"
+    return "fragmented" if any(z.free_kb for z in zones) else "unknown"
+
+
 def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, constraint: str) -> Allocation | None:
     if r.gfp_mask is None and r.order is None:
         return None
@@ -159,9 +175,10 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
         # mem_cgroup_print_oom_meminfo() prints no zones, and none were short
         verdict = None if manual else "not a zone shortage: the memory cgroup's charge failed" \
             if constraint == "CONSTRAINT_MEMCG" else "unknown: the report has no zone watermark lines"
+        frag = "unknown" if manual else _buddy_fragmentation(r, configured[: idx + 1], order or 0)
         return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order,
                           size_kb=size_kb, zone=None if manual else target, verdict=verdict,
-                          last_attempt=None, fragmentation="unknown", zones=checks)  # fmt: skip
+                          last_attempt=None, fragmentation=frag, zones=checks)  # fmt: skip
     worst_low = max(_RANK[c.below] for c in checks)  # the zone that comes closest to passing
     if gfp == 0 and order == 0:
         verdict = "not an allocation: the page-fault path (gfp_mask=0, pagefault_out_of_memory)"
@@ -412,9 +429,14 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                f"directly (DMA, Normal), and they are at their min watermark{spare}. Processes in "
                                f"HighMem are killed for a shortage they did not cause.")  # fmt: skip
     if alloc is not None and alloc.fragmentation == "fragmented":
+        where = "although some had free pages above the watermark" if alloc.zones else \
+            f"although {_size(mem.free_kb)} was free in smaller blocks" if mem.free_kb else "in the buddy lines shown"
+        reclaimable = (f" Reclaimable kernel slab holds {_size(mem.slab_reclaimable_kb)} (filesystem caches): its "
+                       "pages cannot be moved by compaction, and they break up the free memory."
+                       if mem.slab_reclaimable_kb and mem.free_kb and mem.slab_reclaimable_kb > 4 * mem.free_kb
+                       else "")  # fmt: skip
         return Cause("fragmentation", f"Memory was free but fragmented: no zone had a free block of order "
-                                      f"{alloc.order} ({_size(alloc.size_kb)} contiguous) although some had free pages "
-                                      "above the watermark.")  # fmt: skip
+                                      f"{alloc.order} ({_size(alloc.size_kb)} contiguous) {where}.{reclaimable}")
     if r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0:
         free = (mem.free_kb or 0) + (mem.pagecache_kb or 0)
         return Cause("pagefault", f"The OOM came from the page-fault path (gfp_mask=0: a fault returned VM_FAULT_OOM and "
@@ -501,6 +523,9 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
     elif c.kind == "fragmentation":
         out.append("Compact memory (echo 1 > /proc/sys/vm/compact_memory) and raise vm.min_free_kbytes so kswapd "
                    "keeps larger blocks free; a driver asking for high-order blocks may need a fix.")
+        if "Reclaimable kernel slab" in c.text:
+            out.append("Dropping the dentry and inode caches (echo 2 > /proc/sys/vm/drop_caches) frees the slab "
+                       "pages that pin the memory apart; vm.vfs_cache_pressure above 100 keeps them smaller.")
     elif c.kind == "user_memory":
         if biggest is not None:
             out.append(f"{biggest.comm} ({biggest.pid}) held the most: {_size((biggest.rss + (biggest.swapents or 0)) * kb)}. "

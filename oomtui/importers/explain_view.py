@@ -183,7 +183,7 @@ def _allocation_words(e: Explanation) -> str | None:
     if a.fragmentation != "unknown":
         out += f"; memory {a.fragmentation}"
     elif a.order:
-        out += "; fragmentation not known (no buddy lines)"
+        out += "; fragmentation not known"
     return out
 
 

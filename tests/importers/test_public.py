@@ -208,3 +208,21 @@ def test_an_order_3_header_without_mem_info_names_fragmentation_as_a_possible_ca
     assert e.allocation.order == 3 and e.allocation.size_kb == 32 and e.allocation.fragmentation == "unknown"
     assert e.cause.kind == "unknown" and "32 KiB of contiguous memory (order 3)" in e.cause.text
     assert e.platform.arch == "s390x" and e.trigger.comm == "qemu-system-s39"
+
+
+def test_buddy_lines_alone_tell_an_order_3_request_it_finds_no_block() -> None:
+    """Michal Hocko's reading of a cut 4.x report (linux-mm, July 2018): DMA32 and Normal have free 4-16 kB blocks
+    and none of 32 kB or more; DMA is kept for DMA requests by its reserve. The zones as the buddy lines give them."""
+    from oomtui.importers import analysis
+    from oomtui.importers.report import OomReport, Zone
+
+    def zone(name: str, blocks: list[int]) -> Zone:
+        return Zone(node=0, name=name, free_kb=sum(n * (4 << o) for o, n in enumerate(blocks)), free_blocks=blocks)
+
+    r = OomReport(index=1, first_line=1, last_line=9, gfp_mask="0x14040c0(GFP_KERNEL|__GFP_COMP)", order=3, zones=[
+        zone("DMA", [0, 2, 3, 2, 2, 2, 0, 0, 1, 1, 3]), zone("DMA32", [2015, 4517, 5301] + [0] * 8),
+        zone("Normal", [6379, 2915, 1266] + [0] * 8)])  # fmt: skip
+    assert analysis.allocation(r, None, 4096, "CONSTRAINT_NONE").fragmentation == "fragmented"
+    # a single 32 kB block in Normal would serve it
+    r.zones[2].free_blocks[3] = 1
+    assert analysis.allocation(r, None, 4096, "CONSTRAINT_NONE").fragmentation == "not fragmented"
