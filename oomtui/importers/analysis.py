@@ -437,6 +437,14 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                        else "")  # fmt: skip
         return Cause("fragmentation", f"Memory was free but fragmented: no zone had a free block of order "
                                       f"{alloc.order} ({_size(alloc.size_kb)} contiguous) {where}.{reclaimable}")
+    if (r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0
+            and (r.trigger_comm or "").startswith("kworker/")):  # fmt: skip
+        # a kernel thread has no user memory to fault on: out_of_memory() was called directly, with no allocation
+        return Cause("unknown", "The OOM killer was called by a kernel worker thread with no allocation "
+                                "(gfp_mask=0, order 0): not a page fault, which only a user process takes, and not "
+                                "a failed request. Code outside the allocator started it (out-of-tree or proposed "
+                                "OOM triggers do this from a workqueue: PSI- or BPF-driven policies); the call "
+                                f"trace names it. It killed {vname}.")  # fmt: skip
     if r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0:
         free = (mem.free_kb or 0) + (mem.pagecache_kb or 0)
         return Cause("pagefault", f"The OOM came from the page-fault path (gfp_mask=0: a fault returned VM_FAULT_OOM and "

@@ -404,6 +404,13 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
                        "another thread of it ('or sacrifice child', before 5.1)",
         }[kin])  # fmt: skip
     victim = r.victim()
+    k, row = r.killed, find_row(r, r.killed.pid) if r.killed else None
+    if k and row and k.pgtables_kb and row.pgtables_bytes and k.pgtables_kb == row.pgtables_bytes > 1024:
+        # 5.4 printed mm_pgtables_bytes() with a "kB" unit; "mm/oom: fix pgtables units mismatch in Killed process
+        # message" (5.5, 5.4.9) shifts it by 10
+        notes.append(f"the verdict's pgtables:{k.pgtables_kb}kB is the dump's pgtables_bytes: this kernel printed "
+                     "bytes as kB (fixed in 5.5 and 5.4.9); the real size is "
+                     f"{fmt_size(row.pgtables_bytes)}")
     if victim and r.trigger_pid is not None and kinship(r, victim[0], r.trigger_pid) in ("same", "thread"):
         notes.append(f"the task that triggered the OOM, {r.trigger_comm} ({r.trigger_pid}), is the victim's process")
     # mem_cgroup_scan_tasks() walks every member, the victim included: its second "Killed process" line is no more

@@ -226,3 +226,21 @@ def test_buddy_lines_alone_tell_an_order_3_request_it_finds_no_block() -> None:
     # a single 32 kB block in Normal would serve it
     r.zones[2].free_blocks[3] = 1
     assert analysis.allocation(r, None, 4096, "CONSTRAINT_NONE").fragmentation == "not fragmented"
+
+
+def test_a_kworker_that_calls_the_oom_killer_with_no_allocation_is_not_a_page_fault() -> None:
+    """Johannes Weiner's draft PSI OOM trigger (linux-mm, August 2019): gfp_mask=0 order 0 from kworker/1:2 in
+    psi_avgs_work. gfp_mask=0 means the page-fault path only for a user task; here nothing was allocated."""
+    e = next(e for e in _explain("5.3-rc1-mm-linux-mm-psi-oom-kworker-gfp0-no-verdict.mail") if e.trigger)
+    assert (e.trigger.pid, e.trigger.comm) == (77, "kworker/1:2") and e.era == "5.3"
+    assert e.cause.kind == "unknown" and "not a page fault" in e.cause.text and "kernel worker" in e.cause.text
+    assert e.kernel_victim is None and not e.compared
+
+
+def test_the_riscv_5_4_verdict_that_printed_page_table_bytes_as_kb_is_flagged() -> None:
+    """openSUSE riscv64 5.4-rc4 (linux-riscv): a user page fault (gfp_mask=0) with 1.4 GiB free; the verdict says
+    pgtables:10305536kB, which is the dump's pgtables_bytes (fixed by 'mm/oom: fix pgtables units mismatch')."""
+    (e,) = _explain("5.4-rc4-riscv64-linux-riscv-pagefault-oom-pgtables-bytes-as-kB.mail")
+    assert e.kernel_victim.pid == e.model_victim.pid == 28600 and e.agree and e.era == "5.4"
+    assert e.cause.kind == "pagefault" and e.totalpages == 2096640 - 54874 + 2198524 // 4
+    assert any("printed bytes as kB" in n and "9.8 MiB" in n for n in e.notes)
