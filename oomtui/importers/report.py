@@ -4,8 +4,8 @@ Accepted wrappers, removed line by line before the kernel text is read: dmesg st
 `dmesg -T` in any locale, `dmesg -x` facility:level, `<4>`), journalctl -k / syslog / /var/log/messages
 prefixes (`Mon DD HH:MM:SS host [<prio>] kernel: `, ISO stamps), rsyslog's `#012` line joins, /dev/kmsg
 records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), a quoted-printable mail body (`=3D`, `=`
-soft breaks), SGR colours, `↪` wrap marks, junk bytes
-at a line's end, indentation and blank lines; a prefix of any other kind is learned from the lines that always
+soft breaks), SGR colours, `↪` wrap marks, a forum's BBCode, junk bytes at a line's end, indentation and blank
+lines, syslog records run together on one line; a prefix of any other kind is learned from the lines that always
 begin a printk line. Lines that a mail client wrapped (or printk split into pr_cont pieces) are rejoined for
 the lines this module reads.
 
@@ -44,7 +44,9 @@ _PREFIXES = [
     rf"{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?",
     rf"(?:{MONTH_DAY_TIME}|{ISO_TIME})\s+[\w.-]+:\s",  # "Apr 01 14:13:32 mysrv: "
     r"kernel:\s?",
-    r"[a-z]+\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?",  # dmesg -x
+    # dmesg -x: "kern  :info  : ", syslog facilities only (a program's own "stress: info: " is no prefix)
+    r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:"
+    r"\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?",
     r"<\d>",  # raw printk level
     r"\[[^\]]*\d{1,2}:\d\d:\d\d[^\]]*\]\s?",  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
     rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
@@ -55,6 +57,7 @@ _PREFIX = re.compile("(?:(?:" + "|".join(_PREFIXES) + r")\s*)+")
 # Coloured dmesg / journalctl / less -R: SGR colour sequences only. Any other escape sequence is left as it is
 # (a comm may hold one, and it is shown escaped).
 _ANSI = re.compile(r"\x1b\[[0-9;:]*m")
+_BBCODE = re.compile(r"\[/?(?:FONT|INDENT|CODE|QUOTE|SIZE|COLOR|B|I|U)(?:=[^\]]*)?\]")
 WRAP_MARKS = "\u21aa"  # "↪": a mail client's or a pager's mark on a wrapped continuation
 # Garbage at a line's end (an undecodable byte, a stray control character) defeats `$`-anchored patterns.
 _TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
@@ -65,11 +68,13 @@ def strip_prefixes(line: str) -> str:
     indentation."""
     if "\x1b" in line:
         line = _ANSI.sub("", line)
-    if WRAP_MARKS in line:
-        line = line.replace(WRAP_MARKS, " ")
+    if WRAP_MARKS in line:  # mid-line, after a space, a mark stands for nothing; at a line's start, for a space
+        line = line.replace(" " + WRAP_MARKS, " ").replace(WRAP_MARKS, " ")
     if "\xa0" in line or "\t" in line:
         line = line.replace("\xa0", " ").replace("\t", " ")
     s = line.strip()
+    if "[/" in s or "[FONT" in s or "[INDENT" in s:  # a forum's BBCode wrapped around the paste
+        s = _BBCODE.sub("", s).strip()
     if s and s[-1] in _TAIL_JUNK:
         s = s.rstrip(_TAIL_JUNK).rstrip()
     if m := _PREFIX.match(s):
@@ -154,12 +159,31 @@ def unquote_if_printable(raw: Iterable[str]) -> Iterable[str]:
 _BATCH = 2048  # input lines cleaned at a time
 
 
+# A syslog record that begins inside a line: the newlines between records were lost (a web page dropped them),
+# "... #1Oct 14 10:22:40 localhost kernel: ..."
+_RUN_TOGETHER = re.compile(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: ")
+
+
+def _records(line: str) -> list[str]:
+    """A line split where rsyslog's `#012` escaped a newline and where another syslog record begins."""
+    parts = line.split("#012")
+    if line.count(" kernel: ") > 1:
+        parts = [p for part in parts for p in _split_at(part, [m.start() for m in _RUN_TOGETHER.finditer(part)])]
+    return parts
+
+
+def _split_at(s: str, cuts: list[int]) -> list[str]:
+    bounds = [0, *(c for c in cuts if c > 0), len(s)]
+    return [s[a:b] for a, b in itertools.pairwise(bounds)]
+
+
 def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`;
-    rsyslog's `#012` splits a line in parts that keep its number."""
-    if "#012" not in "".join(lines):
+    rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its number."""
+    joined = "".join(lines)
+    if "#012" not in joined and not (" kernel: " in joined and any(line.count(" kernel: ") > 1 for line in lines)):
         return list(filter(itemgetter(1), zip(itertools.count(first), map(strip_prefixes, lines))))
-    return [(no, s) for no, line in enumerate(lines, first) for part in line.split("#012")
+    return [(no, s) for no, line in enumerate(lines, first) for part in _records(line)
             if (s := strip_prefixes(part))]  # fmt: skip
 
 
@@ -390,6 +414,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     oom_group_memcg: str | None = None
     reaper: list[Reaped] = []
     no_killable: bool = False  # "Out of memory and no killable processes..."
+    sysrq: bool = False  # moom_callback in the trace ("Workqueue: events moom_callback"): sysrq-f before order=-1
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
     problems: list[str] = []  # what the parser could not read
 
@@ -409,7 +434,10 @@ class OomReport(msgspec.Struct, kw_only=True):
 
 _INVOKED = re.compile(
     r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\))?)"
-    r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d{1,20})(?P<oom_adj>, oom_adj=-?\d+)?, oom_score_adj=(?P<adj>-?\d{1,20})"
+    # the adj: oom_score_adj (2.6.36 on, oom_adj before it until 3.x), oom_adj alone (2.6.26-2.6.35), oomkilladj
+    # (2.6.24-2.6.25)
+    r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d{1,20})(?P<oom_adj>, oom_adj=-?\d+)?"
+    r", (?:oom_score_adj|oom_adj|oomkilladj)=(?P<adj>-?\d{1,20})"
 )
 _INVOKED_START = re.compile(r" invoked oom-killer:")
 _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
@@ -419,7 +447,8 @@ _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
 _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
 _KILL = re.compile(
-    r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) or sacrifice child"
+    r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) "
+    r"or (?:sacrifice|a) child"  # "or a child": before 2.6.36, with badness()'s unscaled points
 )
 _KILL_START = re.compile(r"\b[Kk]ill process \d+")
 _KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d{1,20})\b")
@@ -431,13 +460,16 @@ _KILLED = re.compile(
     r"(?: oom_score_adj:(?P<adj>-?\d{1,20}))?"
 )
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
+_KILLED_HEAD_RX = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)\)"))
 _KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b|^\d{1,20}kB\b")
 _KILLED_VALUE_CUT = re.compile(r"\b(total-vm|anon-rss|file-rss|shmem-rss|pgtables|UID): +(?=\d)")
 
 
 def _killed_done(line: str) -> bool:
-    """Whether a 'Killed process' line has its memory fields and was not cut after a comma or a field's name."""
-    return ("total-vm:" in line or "vsz:" in line) and not line.endswith((",", ":")) and not line.endswith("total-vm:")
+    """Whether a 'Killed process' line has its memory fields and was not cut after a comma or a field's name, or
+    is the bare form of 2.6.2x/2.6.3x ("Killed process %d (%s)": more only if the next line is a field)."""
+    return (("total-vm:" in line or "vsz:" in line) and not line.endswith((",", ":"))
+            and not line.endswith("total-vm:")) or bool(_KILLED_BARE.match(line))  # fmt: skip
 
 
 def _killed_more(nxt: str) -> bool:
@@ -448,7 +480,8 @@ _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<c
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
 _MEMCG_TASK = re.compile(r"^Task in (?P<task>\S+) killed as a result of limit of (?P<memcg>\S+)")  # 4.x memcg
 _OOM_GROUP = re.compile(r"^Tasks in (?P<memcg>.*) are going to be killed due to memory\.oom\.group set")
-_PAGES = re.compile(r"^(?P<n>\d{1,20}) pages (?P<what>RAM|reserved)$")
+# show_mem(): "%lu pages RAM", "%lu pages reserved"; before 2.6.3x "%d pages of RAM", "%d reserved pages"
+_PAGES = re.compile(r"^(?P<n>\d{1,20}) (?:pages (?:of )?(?P<what>RAM|reserved)|(?P<old>reserved) pages)$")
 _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
 _BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
 _BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
@@ -617,7 +650,8 @@ def _killed(no: int, line: str) -> Killed | None:
             anon_rss_kb=int(m["anon"]), file_rss_kb=int(m["file"]), shmem_rss_kb=num(m, "shmem"),
             pgtables_kb=num(m, "pgt"), oom_score_adj=num(m, "adj"),
         )  # fmt: skip
-    if m := _KILLED_BARE.match(line):
+    # the bare 2.6.3x form, or a line cut at a terminal's width ("... total-vm:293428kB, anon-..."): who, not sizes
+    if (m := _KILLED_BARE.match(line)) or line.endswith("...") and (m := _KILLED_HEAD_RX.match(line)):
         return Killed(
             line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
             uid=num(m, "rhel6_uid"),
@@ -662,6 +696,13 @@ def _opener(s: str) -> tuple[str, int] | None:
         return None
     if c == "M" and s.startswith(_MEM_INFO):
         return "meminfo", _PHASE_MEMINFO
+    # Parts of many lines ("~"): they open a report where none is open, and never the next one
+    if c in "NDH" and (_ZONE_LINE.match(s) or _BUDDY.match(s)):  # a paste from show_free_areas() on
+        return "~zones", _PHASE_MEMINFO
+    if (c in "TF" and _SWAP.match(s)) or (c.isdigit() and _PAGES.match(s)):  # show_mem()'s totals
+        return "~show_mem", _PHASE_MEMINFO
+    if c == "O" and s.startswith(_NO_KILLABLE):
+        return "~no_killable", _PHASE_VERDICT
     if c == "T":
         if s.startswith("Tasks state"):
             return "tasks_state", _PHASE_DUMP
@@ -752,7 +793,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             took = _read_invoked(cur.report, no, s)
         elif (part := _opener(s)) is not None:
             name, phase = part
-            if cur is None or cur.closed or name in cur.seen or cur.phase > phase:
+            if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~":
                 cur = new_report(no)
             cur.seen.add(name)
             cur.phase = max(cur.phase, phase)
@@ -855,6 +896,12 @@ def _guess_columns(rows: list[tuple[int, int, str, bool]]) -> list[str] | None:
 
 
 def _read_headless_rows(r: OomReport) -> None:
+    cut = [row for row in r.headless_rows if row[2].endswith("...")]  # cut at a terminal's width by a pager
+    if cut:
+        r.problems.append(f"line {cut[0][0]}: {len(cut)} task row(s) cut short ('...'): not read")
+        r.headless_rows = [row for row in r.headless_rows if not row[2].endswith("...")]
+        if not r.headless_rows:
+            return
     cols = _guess_columns(r.headless_rows)
     if cols is None:
         r.problems.append(f"line {r.headless_rows[0][0]}: task rows without the dump's header, in a format not known")
@@ -895,7 +942,9 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
     if m is None:
         return cur.report if cur is not None and not cur.closed else None
     pid = int(m["pid"])
-    owner = next((r for r in reversed(reports) if (v := r.victim()) and v[0] == pid), None)
+    # the victim's, or a memory.oom.group member's (the reaper takes every killed mm)
+    owner = next((r for r in reversed(reports) if (v := r.victim()) and v[0] == pid
+                  or any(k.pid == pid for k in r.group_kills)), None)  # fmt: skip
     if owner is None and cur is not None and not cur.closed and cur.report.victim() is None:
         owner = cur.report
     if owner is not None:
@@ -991,6 +1040,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     """Everything between the header and the verdict. Dispatched on the first character: most lines of a report
     (call trace, register dump) are none of these and should cost little."""
     c = s[:1]
+    if "moom_callback" in s:  # sysrq-f's work item: before order=-1 (4.x) its header looked like any allocation
+        r.sysrq = True
     if c == "[":
         if _TASK_HEADER_START.match(s):
             s = lines.join_while(s, _TASK_HEADER.match)
@@ -1004,7 +1055,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
                 r.task_header_line = no
                 r.task_pid_wide = len(m["pad"]) >= 2
     elif c.isdigit():
-        if m := _PAGES.match(s):
+        if m := _PAGES.match(s):  # the old "%d reserved pages" has what=None
             setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
         elif m := _PAGECACHE.match(s):
             setattr(r, "pagecache_pages" if m["what"] == "total pagecache" else "swapcache_pages", int(m["n"]))
@@ -1111,8 +1162,13 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
             r.buddy_page_kb = int(m["kb"])
         node = int(m["node"] or 0)
         z = next((z for z in r.zones if z.node == node and z.name == m["zone"]), None)
+        blocks = [int(n) for n, _ in _BUDDY_BLOCK.findall(s)]
         if z is not None:
-            z.free_blocks = [int(n) for n, _ in _BUDDY_BLOCK.findall(s)]
+            z.free_blocks = blocks
+        else:  # its watermark line was cut: the zone as the buddy line has it (no marks)
+            free = sum(int(n) * int(kb) for n, kb in _BUDDY_BLOCK.findall(s))
+            r.zones = [*r.zones, Zone(node=node, name=m["zone"], free_kb=free, free_blocks=blocks)]
+            r.highmem = r.highmem or m["zone"] == "HighMem"
         return True
     return False
 
