@@ -351,7 +351,8 @@ def platform(r: OomReport) -> Platform:
 
 
 class Cause(msgspec.Struct):
-    kind: str  # user_memory, kernel_slab, lowmem, fragmentation, memcg_limit, manual, no_shortage, pagefault, unknown
+    kind: str  # user_memory, kernel_slab, lowmem, fragmentation, memcg_limit, manual, no_shortage, pagefault,
+    # no_victim, unknown
     text: str
 
 
@@ -381,7 +382,11 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         vname = f"{v[1]} ({v[0]})"
     else:
         vname = _UNNAMED
-    if r.order == -1:
+    if r.no_killable:
+        return Cause("no_victim", "No process could be killed ('Out of memory and no killable processes...'): only "
+                                  "init, kernel threads and tasks with oom_score_adj -1000 were left, so the kernel "
+                                  "panics (System is deadlocked on memory). What filled memory was not a process.")
+    if r.order == -1 or r.sysrq:
         free = f"; {_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free" if mem.free_kb is not None else ""
         return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
                                f"by a failed allocation{free}. It killed {vname}.")  # fmt: skip
@@ -420,13 +425,19 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
                                     f"more than all processes together ({_size(mem.tasks_rss_kb)}): kernel memory, "
                                     f"most likely a leak, exhausted the machine. Killing {vname} frees little.")  # fmt: skip
-    if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and all(
-            c.below == "min" for c in alloc.zones):  # fmt: skip
-        high = next((z for z in r.zones if z.name == "HighMem"), None)
+    high = next((z for z in r.zones if z.name == "HighMem"), None)
+    low_free = sum(c.free_kb for c in alloc.zones) if alloc is not None else 0
+    if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and (
+            all(c.below == "min" for c in alloc.zones)
+            # every low zone short of the mark the last try needed, with HighMem far richer: the same shortage
+            or all(c.below is not None for c in alloc.zones) and high is not None
+            and high.free_kb > 4 * low_free):  # fmt: skip
         spare = f", while HighMem still had {_size(high.free_kb)} free" if high else ""
+        mark = "at their min watermark" if all(c.below == "min" for c in alloc.zones) else \
+            "below the high watermark the kernel's last try needs"
         return Cause("lowmem", f"A 32-bit kernel ran out of low memory: the request ({'|'.join(alloc.gfp_flags or [])} "
                                f"order {alloc.order}, {_size(alloc.size_kb)}) can only use the zones the kernel maps "
-                               f"directly (DMA, Normal), and they are at their min watermark{spare}. Processes in "
+                               f"directly (DMA, Normal), and they are {mark}{spare}. Processes in "
                                f"HighMem are killed for a shortage they did not cause.")  # fmt: skip
     if alloc is not None and alloc.fragmentation == "fragmented":
         where = "although some had free pages above the watermark" if alloc.zones else \
@@ -487,7 +498,12 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
     """What to do about this cause on this machine. Never empty."""
     kb = page_bytes // 1024
     out: list[str] = []
-    if c.kind == "manual":
+    if c.kind == "no_victim":
+        out.append("Early in boot or in a kdump (crash) kernel, give it more memory (crashkernel=, mem=): the kernel "
+                   "and its drivers did not fit.")
+        out.append("Otherwise find what the kernel holds (slab, page tables, vmalloc in Mem-Info) and which tasks "
+                   "are protected with oom_score_adj -1000.")
+    elif c.kind == "manual":
         out.append("Nothing ran out: find who pressed sysrq-f (an administrator, a watchdog or monitoring agent, "
                    "a script writing to /proc/sysrq-trigger); if it was meant, nothing to fix.")
     elif c.kind == "no_shortage":

@@ -38,6 +38,7 @@ from .facts import (
     infer_era,
     infer_page_size,
     kinship,
+    memcg_headroom_unknown,
     pgtables_bytes,
     total_pages,
 )
@@ -305,8 +306,8 @@ def explain_selection(
                     f" = {at_least}{abs(adj)} pages ({_mib(abs(adj), page_bytes)})"
                 )
         if chosen.points == biggest.points:  # equal scores: the tie-break below decides, not the sizes
-            scale = " (2.6.36-3.7 rounds the 0..1000 score down and clamps it to 1..1000)" \
-                if scaled_score(version) else ""
+            scale = (" (2.6.36-3.7 rounds the 0..1000 score down and clamps it to 1..1000)"
+                     if scaled_score(version) else "")  # fmt: skip
             why.append(f"so {chosen.comm} and {biggest.comm} ({biggest.pid}) both score {chosen.points} "
                        f"points{scale}: a tie")
         else:
@@ -321,7 +322,7 @@ def explain_selection(
         if nxt.points == chosen.points:
             if scaled_score(version):
                 why.append(f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): 2.6.36-3.7 "
-                           "select_bad_process() replaced its choice only on more points, so the first scanned keeps it")
+                           "select_bad_process() replaced its choice only on more points: the first scanned keeps it")
             elif version.leader_tie_break:
                 why.append(
                     f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): before 5.9 oom_evaluate_task kept "
@@ -390,8 +391,9 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
         notes.append("'Out of memory and no killable processes...': the kernel found no victim")
     if r.already_exiting:
         notes.append("the victim was already exiting: the kernel skipped the kill")
-    if r.order == -1:
-        notes.append("manual OOM: sysrq-f (order=-1); no real shortage is needed")
+    if r.order == -1 or r.sysrq:
+        how = "order=-1" if r.order == -1 else "moom_callback in the trace; before 4.x it asked for order 0 GFP_KERNEL"
+        notes.append(f"manual OOM: sysrq-f ({how}); no real shortage is needed")
     if r.selected and r.killed and (kin := kinship(r, r.selected.pid, r.killed.pid)) != "same":
         sel, kil = f"{r.selected.comm} ({r.selected.pid})", f"{r.killed.comm} ({r.killed.pid})"
         notes.append({
@@ -542,7 +544,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         kernel_victim_is=kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
         era_source=era_source, constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
-        page_size=page_bytes, page_size_source=page_source, manual=r.order == -1, trigger=trigger,
+        page_size=page_bytes, page_size_source=page_source, manual=r.order == -1 or r.sysrq, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
         era_conflicts=conflicts,
     )  # fmt: skip
@@ -571,6 +573,15 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     else:
         runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
         run = _choose_run(runs, printed)
+        if printed is not None and not run.reproduces and memcg_headroom_unknown(r) and (span := _totalpages_from_score(
+                r, run.version, page_bytes, kernel_row, totalpages, _MAX_MEMORY_BYTES // page_bytes)):  # fmt: skip
+            # the swap headroom the report does not print: the totalpages that gives the printed score
+            totalpages = exp.totalpages = span[0]
+            exp.totalpages_source = tp_source = (f"{tp_source}; the printed score {printed} needs totalpages "
+                                                 f"{span[0]}..{span[1]}: swap headroom of at least "
+                                                 f"{span[0] - (r.memory.limit_kb // page_kb)} pages")  # fmt: skip
+            runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
+            run = _choose_run(runs, printed)
         tp_words = tp_shown = totalpages
         if run.version != version:
             exp.era = str(run.version)

@@ -191,6 +191,21 @@ def total_pages(r: OomReport, constraint: str, page_kb: int) -> tuple[int | None
     return ram + swap_pages, how
 
 
+def memcg_headroom_unknown(r: OomReport) -> bool:
+    """A memcg's totalpages that memcg_pages() can only bound from below: swap headroom the report's lines do not
+    measure (the system's swap is not printed, and the cgroup has swapped out less than the headroom)."""
+    if r.memory is None or r.total_swap_kb is not None:
+        return False
+    if r.memsw is not None:
+        headroom = max(r.memsw.limit_kb - r.memory.limit_kb, 0)
+        swapped = max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0)
+    elif r.swap is not None:
+        headroom, swapped = r.swap.limit_kb, r.swap.usage_kb or 0
+    else:
+        return False
+    return 0 < headroom and swapped < headroom
+
+
 def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
     """mem_cgroup_get_max(): the memory limit, plus swap headroom where swap is accounted: cgroup v1
     memsw.max - memory.max, cgroup v2 swap.max, each capped at total_swap_pages (4.14 mem_cgroup_get_limit

@@ -374,7 +374,8 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
     policy = policy_for_version(version) if version else "linux-6.18"
     release = f"Linux {r.kernel_release}" if r.kernel_release else (f"a {era}-era kernel" if era else "an unknown kernel")
     trigger = _trigger_words(r)
-    kind = f"memcg OOM in {r.oom_memcg or cg}" if cg else ("manual OOM (sysrq-f)" if r.order == -1 else "global OOM")
+    manual = r.order == -1 or r.sysrq
+    kind = f"memcg OOM in {r.oom_memcg or cg}" if cg else ("manual OOM (sysrq-f)" if manual else "global OOM")
     if victim:
         victim_words = f"{victim.row.comm} ({victim.pid})"
     elif r.no_killable:
@@ -481,9 +482,9 @@ def _row_text(row: TaskRow) -> str:
 
 
 def _trigger_words(r: OomReport) -> str:
-    if r.order == -1:
+    if r.order == -1 or r.sysrq:
         who = f"{r.trigger_comm} ({r.trigger_pid})" if r.trigger_pid else (r.trigger_comm or "a kworker")
-        return f"sysrq-f: {who} ran the OOM killer by hand (order=-1)"
+        return f"sysrq-f: {who} ran the OOM killer by hand ({'order=-1' if r.order == -1 else 'moom_callback'})"
     if r.trigger_comm is None:
         return "the report's beginning is missing, so the trigger is unknown"
     who = f"{r.trigger_comm} ({r.trigger_pid})" if r.trigger_pid else r.trigger_comm
