@@ -58,6 +58,7 @@ _PREFIX = re.compile("(?:(?:" + "|".join(_PREFIXES) + r")\s*)+")
 # (a comm may hold one, and it is shown escaped).
 _ANSI = re.compile(r"\x1b\[[0-9;:]*m")
 _BBCODE = re.compile(r"\[/?(?:FONT|INDENT|CODE|QUOTE|SIZE|COLOR|B|I|U)(?:=[^\]]*)?\]")
+_BBCODE_MARKS = ("[/", "[FONT", "[INDENT")  # a line with BBCode has one of these
 WRAP_MARKS = "\u21aa"  # "↪": a mail client's or a pager's mark on a wrapped continuation
 # Garbage at a line's end (an undecodable byte, a stray control character) defeats `$`-anchored patterns.
 _TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
@@ -65,7 +66,8 @@ _TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11
 
 def strip_prefixes(line: str) -> str:
     """The kernel's text of one log line, without stamps, syslog fields, quoting, colours, wrap marks or
-    indentation."""
+    indentation. _clean_batch takes only strip() and _PREFIX of it for a batch with none of _DIRTY and
+    _BBCODE_MARKS: a step added here needs its mark there."""
     if "\x1b" in line:
         line = _ANSI.sub("", line)
     if WRAP_MARKS in line:  # mid-line, after a space, a mark stands for nothing; at a line's start, for a space
@@ -73,7 +75,7 @@ def strip_prefixes(line: str) -> str:
     if "\xa0" in line or "\t" in line:
         line = line.replace("\xa0", " ").replace("\t", " ")
     s = line.strip()
-    if "[/" in s or "[FONT" in s or "[INDENT" in s:  # a forum's BBCode wrapped around the paste
+    if "[/" in s or "[FONT" in s or "[INDENT" in s:  # a forum's BBCode wrapped around the paste (_BBCODE_MARKS)
         s = _BBCODE.sub("", s).strip()
     if s and s[-1] in _TAIL_JUNK:
         s = s.rstrip(_TAIL_JUNK).rstrip()
@@ -177,14 +179,39 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
     return [s[a:b] for a, b in itertools.pairwise(bounds)]
 
 
+# What strip_prefixes strips from a task row behind a dmesg stamp, a syslog "MMM DD HH:MM:SS host kernel:", or both
+# (or nothing): the same as _PREFIX, without trying its dozen alternatives. The same because _PREFIX takes, layer by
+# layer, the first alternative that matches: at a letter only the syslog one can (the others need '>', a digit,
+# '<' or "kernel:"; the atomic group keeps its first match, as _PREFIX does), at '[' only the stamp (no ':' for
+# the "[... HH:MM:SS ...]" one; the syslog one with a stamp for its time needs "kernel:" where the row has a
+# number), and nothing at the row's "[  pid]" (neither '.' nor ':').
+_ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
+                         r"(?=\[\s*\d+\]\s+[-\d])")
+# A batch without these is clean but for its prefixes: strip_prefixes is then _PREFIX on the stripped line.
+_DIRTY = "".join(dict.fromkeys("\x1b" + WRAP_MARKS + "\xa0\t" + _TAIL_JUNK))
+
+
 def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`;
     rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its number."""
     joined = "".join(lines)
-    if "#012" not in joined and not (" kernel: " in joined and any(line.count(" kernel: ") > 1 for line in lines)):
+    if "#012" in joined or (" kernel: " in joined and any(line.count(" kernel: ") > 1 for line in lines)):
+        return [(no, s) for no, line in enumerate(lines, first) for part in _records(line)
+                if (s := strip_prefixes(part))]  # fmt: skip
+    if any(c in joined for c in _DIRTY) or any(b in joined for b in _BBCODE_MARKS):
         return list(filter(itemgetter(1), zip(itertools.count(first), map(strip_prefixes, lines))))
-    return [(no, s) for no, line in enumerate(lines, first) for part in _records(line)
-            if (s := strip_prefixes(part))]  # fmt: skip
+    out = []
+    row, full, fast = False, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row
+    for no, s in zip(itertools.count(first), map(str.strip, lines)):
+        if row and (m := fast(s)):  # a task dump's rows come in runs of the same shape
+            s = s[m.end() :]
+        else:
+            if m := full(s):
+                s = s[m.end() :]
+            row = s[:1] == "["
+        if s:
+            out.append((no, s))
+    return out
 
 
 def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
