@@ -8,6 +8,7 @@ oomtui.kernel.oom_badness, and compare the model's victim with the kernel's.
 from __future__ import annotations
 
 import argparse
+import heapq
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
@@ -19,11 +20,11 @@ import msgspec
 from ..errors import UserError
 from ..kernel.oom_badness import (
     OOM_SCORE_ADJ_MIN,
-    badness_rule,
+    badness_column,
     better_candidate,
     oom_badness_era,
     printed_kill_score,
-    proc_oom_score_rule,
+    proc_oom_score_column,
     root_bonus,
     scaled_score,
 )
@@ -151,36 +152,34 @@ def select_bad_process(
     order (for_each_process or mem_cgroup_scan_tasks). `cap_sys_admin`: scan positions (0-based) of the tasks
     taken to hold CAP_SYS_ADMIN; `oom_skip`: scan positions of earlier victims whose mm has MMF_OOM_SKIP
     (oom_evaluate_task skips them). Returns every eligible candidate and the chosen one."""
-    candidates: list[Candidate] = []
-    chosen: Candidate | None = None
-    chosen_is_leader = False
-    proc_score = version.oom_score_scaled_2000 and global_totalpages
-    badness = badness_rule(version, totalpages)
-    global_badness = badness_rule(version, global_totalpages) if proc_score else None
-    oom_score = proc_oom_score_rule(global_totalpages, version) if proc_score else None
-    for i, t in enumerate(tasks):
-        if not _eligible(t) or i in oom_skip:
-            continue
-        has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
-        pgt = pgtables_bytes(t, page_bytes)
-        pages = t.rss + (t.swapents or 0) + pgt // page_bytes
-        cap = i in cap_sys_admin
-        points = badness(pages, t.oom_score_adj, cap)
-        score = None
-        if proc_score:
-            # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
-            g = points if global_totalpages == totalpages else global_badness(pages, t.oom_score_adj, False)
-            score = oom_score(g)
-        c = Candidate(
-            pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
-            pgtables_bytes=pgt if has_pgt else None, oom_score_adj=t.oom_score_adj, cap_sys_admin=cap, points=points,
-            oom_score=score, scan_order=i + 1,
-        )  # fmt: skip
-        candidates.append(c)
-        # better_candidate's first test inline: most candidates lose to the current choice
-        if chosen is None or points >= chosen.points and better_candidate(points, chosen.points, chosen_is_leader,
-                                                                           version):  # fmt: skip
-            chosen, chosen_is_leader = c, t.pid == t.tgid
+    # column by column (a dump may have 100 000 rows); _eligible written out
+    scan = [i for i, t in enumerate(tasks) if t.oom_score_adj != OOM_SCORE_ADJ_MIN and t.pid != 1 and i not in oom_skip]
+    rows = [tasks[i] for i in scan]
+    pgt = [b if (b := t.pgtables_bytes) is not None else pgtables_bytes(t, page_bytes) for t in rows]
+    pages = [t.rss + (t.swapents or 0) + b // page_bytes for t, b in zip(rows, pgt)]
+    adjs = [t.oom_score_adj for t in rows]
+    caps = [i in cap_sys_admin for i in scan] if cap_sys_admin else None
+    points = badness_column(version, totalpages, pages, adjs, caps)
+    scores: Iterable[int | None] = repeat(None)
+    if version.oom_score_scaled_2000 and global_totalpages:
+        # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
+        g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, pages, adjs)
+        scores = proc_oom_score_column(g, global_totalpages, version)
+    candidates = [
+        Candidate(pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
+                  pgtables_bytes=b if t.pgtables_bytes is not None or t.nr_ptes is not None else None,
+                  oom_score_adj=t.oom_score_adj, cap_sys_admin=cap, points=p, oom_score=s, scan_order=i + 1)
+        for i, t, b, p, s, cap in zip(scan, rows, pgt, points, scores, caps or repeat(False))
+    ]  # fmt: skip
+    if not candidates:
+        return candidates, None
+    # oom_evaluate_task() in scan order: only the highest points can end up chosen, the first of them at least;
+    # better_candidate() settles which of those equals wins
+    top = max(points)
+    chosen = None
+    for c in itertools.compress(candidates, [p == top for p in points]):
+        if chosen is None or better_candidate(top, top, chosen.pid == chosen.tgid, version):
+            chosen = c
     return candidates, chosen
 
 
@@ -272,17 +271,17 @@ def _adj_pages(c: Candidate, totalpages: int) -> int:
 
 
 def explain_selection(
-    ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int, page_bytes: int,
-    assumed: bool = False,
+    candidates: list[Candidate], ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int,
+    page_bytes: int, assumed: bool = False,
 ) -> list[str]:
-    """Why the model picks `chosen`, in words. `assumed`: the report does not give totalpages, and the points are
-    those at `totalpages`, the lowest it can be; what adj weighs is then said as a bound."""
+    """Why the model picks `chosen` among `candidates` (in scan order), in words; `ranked`: the first of by_points
+    (the runner-up is its second). `assumed`: the report does not give totalpages, and the points are those at
+    `totalpages`, the lowest it can be; what adj weighs is then said as a bound."""
     why: list[str] = []
     at_least = "at least " if assumed else ""
     base = _base(chosen, page_bytes)
-    bases = list(map(_base, ranked, repeat(page_bytes)))
-    top = max(bases)  # the biggest: the first scanned of those that size
-    biggest = min((c for c, b in zip(ranked, bases) if b == top), key=attrgetter("scan_order"))
+    bases = list(map(_base, candidates, repeat(page_bytes)))
+    biggest = candidates[bases.index(max(bases))]  # the biggest: the first scanned of those that size
     # only the columns the dump has
     terms = [f"rss {chosen.rss}"] + ([f"swapents {chosen.swapents}"] if chosen.swapents is not None else []) + (
         [f"pgtables {chosen.pgtables_bytes // page_bytes}"] if chosen.pgtables_bytes is not None else [])
@@ -343,22 +342,27 @@ def explain_selection(
                 "at least " if chosen.oom_score_adj > nxt.oom_score_adj else "at most ")
             why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {bound}{d} pages "
                        f"({_mib(d, page_bytes)}) behind")
-    if not version.signed_badness and chosen.points == 1 and len(ranked) > 1:
+    if not version.signed_badness and chosen.points == 1 and len(candidates) > 1:
         why.append("every candidate scores 1: before 5.9 oom_badness() never returned less than 1 for an eligible task")
     if chosen.oom_score is not None:
         why.append(f"its /proc/{chosen.pid}/oom_score was {chosen.oom_score}")
     return why
 
 
-def by_points(candidates: list[Candidate], chosen: Candidate) -> list[Candidate]:
+def by_points(candidates: list[Candidate], chosen: Candidate, first: int | None = None) -> list[Candidate]:
     """Highest points first; the chosen one first among its equals (the scan kept it), then in scan order, the
     order the kernel weighs equals in (the 0..1000 score of 2.6.36-3.7 ties many at 1). The simulator's decision
-    panel ranks the same way, so a replayed report shows this ranking."""
+    panel ranks the same way, so a replayed report shows this ranking. `first`: only that many (sorting only the
+    rows that score at least the first's lowest)."""
+    if first is not None and len(candidates) > first:
+        points = list(map(attrgetter("points"), candidates))
+        least = heapq.nlargest(first, points)[-1]
+        candidates = list(itertools.compress(candidates, [p >= least for p in points]))
     out = sorted(candidates, key=attrgetter("points"), reverse=True)  # stable: candidates are in scan order
     i = next(j for j, c in enumerate(out) if c is chosen)
-    first = next(j for j in range(i + 1) if out[j].points == chosen.points)
-    out.insert(first, out.pop(i))
-    return out
+    top = next(j for j in range(i + 1) if out[j].points == chosen.points)
+    out.insert(top, out.pop(i))
+    return out[:first]
 
 
 # --- one report ---------------------------------------------------------------------------------
@@ -598,10 +602,10 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
-    ranked = by_points(candidates, chosen)
+    exp.ranking = ranked = by_points(candidates, chosen, RANKING_SIZE)
     exp.model_victim = Task(chosen.pid, chosen.comm)
-    exp.ranking = ranked[:RANKING_SIZE]
-    exp.why = explain_selection(ranked, chosen, run.version, tp_shown, page_bytes, assumed=tp_words is None)
+    exp.why = explain_selection(candidates, ranked, chosen, run.version, tp_shown, page_bytes,
+                                assumed=tp_words is None)  # fmt: skip
     for i in sorted(oom_skip):
         t = r.tasks[i]
         exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
@@ -620,6 +624,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
 
     if selected is None:
         return exp
+    if run.kernel is not None and all(c is not run.kernel for c in ranked):  # below the ranking: rank it
+        ranked = by_points(candidates, chosen)
     rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
     if rank is None and r.task_columns_guessed and find_row(r, selected.pid) is None:
         # pasted from inside the dump: the rows before the first shown, the kernel's choice among them, are not here

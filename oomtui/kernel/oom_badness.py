@@ -162,6 +162,29 @@ def badness_rule(version: KernelVersion, totalpages: int) -> Callable[[int, int,
     return paged
 
 
+def badness_column(version: KernelVersion, totalpages: int, pages: list[int], adjs: list[int],
+                   caps: list[bool] | None = None) -> list[int]:
+    """badness_rule over a whole task dump at once: `pages` and `adjs` per task, `caps` whether each holds
+    CAP_SYS_ADMIN (None: none does). Without a root bonus in play the 4.17+ arithmetic of badness_from is written
+    out in one comprehension (a dump may have 100 000 rows); otherwise badness_rule task by task."""
+    if caps is not None or scaled_score(version):
+        return list(map(badness_rule(version, totalpages), pages, adjs, caps or [False] * len(pages)))
+    unit = totalpages // 1000  # oom_badness(): adj *= totalpages / 1000
+    if version.signed_badness:  # 5.9+: a signed long, may be negative
+        return [p + a * unit for p, a in zip(pages, adjs)]
+    return [x if x > 0 else 1 for x in [p + a * unit for p, a in zip(pages, adjs)]]  # before 5.9: at least 1
+
+
+def proc_oom_score_column(badness: list[int], totalpages: int, version: KernelVersion) -> list[int]:
+    """proc_oom_score_rule over a whole column of badness values; the 5.9+ formula written out (C truncation of
+    both divisions), the older ones through the rule."""
+    if not version.oom_score_scaled_2000 or LONG_MIN in badness:
+        return list(map(proc_oom_score_rule(totalpages, version), badness))
+    tp = max(totalpages, 1)
+    doubled = [(1000 + (b * 1000 // tp if b >= 0 else -(-b * 1000 // tp))) * 2 for b in badness]
+    return [x // 3 if x >= 0 else -(-x // 3) for x in doubled]
+
+
 def printed_kill_score(chosen_points: int, totalpages: int, version: KernelVersion) -> int:
     """The "score %u" of "Kill process %d (%s) score %u or sacrifice child": 2.6.36-3.7 printed the 0..1000
     points themselves, 3.8-5.0 chosen_points * 1000 / totalpages."""
