@@ -63,7 +63,7 @@ class Trigger(msgspec.Struct):
     comm: str | None
 
 
-class Candidate(msgspec.Struct, kw_only=True):
+class Candidate(msgspec.Struct, kw_only=True, gc=False):
     pid: int
     tgid: int
     comm: str
@@ -610,7 +610,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         t = r.tasks[i]
         exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
                        "(MMF_OOM_SKIP), still listed")  # fmt: skip
-    excluded = [t for t in r.tasks if not _eligible(t)]
+    excluded = [t for t in r.tasks if not _eligible(t)] if len(candidates) < len(r.tasks) else []
     if excluded:
         names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
         exp.why.append(f"{len(excluded)} process(es) with oom_score_adj -1000 or init are never chosen: {names}")

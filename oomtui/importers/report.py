@@ -308,7 +308,7 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
 # --- the structs -----------------------------------------------------------------
 
 
-class TaskRow(msgspec.Struct):
+class TaskRow(msgspec.Struct, gc=False):
     """One row of dump_tasks(). Memory values in pages except pgtables_bytes; None = column not printed.
     Positional arguments in field order too: _read_run builds a dump's rows with one map()."""
 
