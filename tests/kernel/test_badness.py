@@ -1,6 +1,19 @@
 """oom_badness() and /proc/PID/oom_score against the worked examples of kernel-model.md section 1."""
 
-from oomtui.kernel.oom_badness import LONG_MIN, better_candidate, kill_score, oom_badness, oom_badness_points, proc_oom_score
+import pytest
+
+from oomtui.kernel.oom_badness import (
+    LONG_MIN,
+    badness_column,
+    badness_rule,
+    better_candidate,
+    kill_score,
+    oom_badness,
+    oom_badness_points,
+    proc_oom_score,
+    proc_oom_score_column,
+    proc_oom_score_rule,
+)
 from oomtui.kernel.version import KernelVersion
 
 V59, V58, V418 = KernelVersion(5, 9), KernelVersion(5, 8), KernelVersion(4, 18)
@@ -61,3 +74,16 @@ def test_version_parse():
     assert KernelVersion.parse("5.15.158-2-pve") == KernelVersion(5, 15)
     assert KernelVersion.parse("v6.18") == KernelVersion(6, 18)
     assert KernelVersion.parse("3.10.0-514.el7.x86_64") < KernelVersion(4, 0)
+
+
+@pytest.mark.parametrize("version", [KernelVersion(3, 2), KernelVersion(3, 10), KernelVersion(4, 4), V418, V58, V59])
+def test_column_rules_are_the_task_by_task_rules(version):
+    # badness_column / proc_oom_score_column write the arithmetic out for speed: negative points and adj, C division
+    pages, adjs = [0, 1, 999, 5000, 70000, 3], [-999, -500, 0, 1, 1000, -1]
+    tp = 65536
+    for caps in (None, [True, False, True, False, False, True]):
+        rule = badness_rule(version, tp)
+        assert badness_column(version, tp, pages, adjs, caps) == [
+            rule(p, a, c) for p, a, c in zip(pages, adjs, caps or [False] * 6)]
+    points = badness_column(version, tp, pages, adjs)
+    assert proc_oom_score_column(points, tp, version) == list(map(proc_oom_score_rule(tp, version), points))
