@@ -213,8 +213,10 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter. The report does
     not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root may lack it): kernel-model.md 1.7."""
     printed = r.selected.score if r.selected else None
-    root = frozenset(i for i, t in enumerate(r.tasks) if t.uid == 0)
-    kidx = next((i for i, t in enumerate(r.tasks) if t is kernel_row), None)
+    # only the eras with a root bonus (before 4.17) look at who is root
+    bonus = any(root_bonus(v) is not None for v in versions)
+    root = frozenset(i for i, t in enumerate(r.tasks) if t.uid == 0) if bonus else frozenset()
+    kidx = next((i for i, t in enumerate(r.tasks) if t is kernel_row), None) if root else None
     lacks_columns = bool(r.tasks) and r.tasks[0].swapents is None
     runs = []
     for v in versions:
@@ -230,7 +232,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
             options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
             cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip)
-            kc = next((c for c in cands if kernel_row is not None and c.tgid == kernel_row.tgid), None)
+            kc = next((c for c in cands if c.tgid == kernel_row.tgid), None) if kernel_row is not None else None
             score = score_max = None
             reproduces = printed is None
             if printed is not None and kc is not None:
