@@ -173,8 +173,8 @@ def select_bad_process(
     ]  # fmt: skip
     if not candidates:
         return candidates, None
-    # oom_evaluate_task() in scan order: only the highest points can end up chosen, the first of them at least;
-    # better_candidate() settles which of those equals wins
+    # oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
+    # which of the candidates with those points the scan keeps
     top = max(points)
     chosen = None
     for c in itertools.compress(candidates, [p == top for p in points]):

@@ -181,10 +181,10 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
 
 # What strip_prefixes strips from a task row behind a dmesg stamp, a syslog "MMM DD HH:MM:SS host kernel:", or both
 # (or nothing): the same as _PREFIX, without trying its dozen alternatives. The same because _PREFIX takes, layer by
-# layer, the first alternative that matches: at a letter only the syslog one can (the others need '>', a digit,
-# '<' or "kernel:"; the atomic group keeps its first match, as _PREFIX does), at '[' only the stamp (no ':' for
-# the "[... HH:MM:SS ...]" one; the syslog one with a stamp for its time needs "kernel:" where the row has a
-# number), and nothing at the row's "[  pid]" (neither '.' nor ':').
+# layer, the first alternative that matches (and keeps it, as the atomic group does): at a letter that is the syslog
+# one (those before it need '>' or a digit); at '[' the stamp (the "[... HH:MM:SS ...]" one needs a ':', and the
+# syslog one with a stamp for its time needs "kernel:" where the row has a number); at the row's "[  pid]" none
+# (it has neither '.' nor ':').
 _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
                          r"(?=\[\s*\d+\]\s+[-\d])")
 # A batch without these is clean but for its prefixes: strip_prefixes is then _PREFIX on the stripped line.
