@@ -278,6 +278,27 @@ def read_input(file: str) -> str:
         raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
 
 
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
+_CHUNK = 1 << 20  # characters read at a time
+
+
+def _chunk_lines(f: io.TextIOBase) -> Iterator[str]:
+    """The lines of a text file as str.splitlines() splits its whole text, read a chunk at a time: one splitlines()
+    a chunk, not a Python step a line. A line that runs across chunks is joined once it ends."""
+    pending: list[str] = []
+    while chunk := f.read(_CHUNK):
+        parts = chunk.splitlines()
+        tail = parts.pop() if chunk[-1] not in _LINE_BREAKS else None
+        if parts and pending:
+            parts[0] = "".join(pending) + parts[0]
+            pending.clear()
+        if tail is not None:
+            pending.append(tail)
+        yield from parts
+    if pending:
+        yield "".join(pending)
+
+
 @contextlib.contextmanager
 def input_lines(file: str) -> Iterator[Iterator[str]]:
     """The lines of a file (or stdin for "-"), read as they are needed: a 50 MB archive is never held whole.
@@ -293,7 +314,10 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
 
     def pieces() -> Iterator[str]:
         try:
-            for line in f:
+            if file != "-":
+                yield from _chunk_lines(f)
+                return
+            for line in f:  # a pipe: each line as soon as it comes
                 yield from line.splitlines() or [""]
         except OSError as e:  # only reading: a closed stdout (BrokenPipeError) is the caller's
             raise UserError(f"{file}: cannot read: {e.strerror or e}") from None

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import textwrap
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oomtui.importers.report import TaskRow, kernel_lines, node_list, parse_reports, strip_prefixes
+from oomtui.importers import report
+from oomtui.importers.report import (
+    TaskRow,
+    input_lines,
+    kernel_lines,
+    node_list,
+    parse_reports,
+    read_input,
+    strip_prefixes,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # real reports, copied from ../shared/fixtures so that a fresh clone runs every test (the OOMAnalyser
@@ -347,3 +358,14 @@ def test_rows_lose_the_prefix_strip_prefixes_strips(prefix, row):
     # a run of rows takes _ROW_PREFIX's way (after its first row): the same text as strip_prefixes, line by line
     lines = ["[ 1.0] [  pid  ]   uid  tgid name"] + [prefix + row] * 3 + ["[ 1.0] Mem-Info:", prefix + row]
     assert [s for _, s in kernel_lines("\n".join(lines))] == [s for s in map(strip_prefixes, lines) if s]
+
+
+@given(st.lists(st.sampled_from(["a", "é", " ", "\n", "\r\n", "\r", "\x0c", "\x1e", "\x85", "\u2028", "\udc80"]),
+                max_size=60).map("".join))
+def test_input_lines_split_as_the_whole_text(text):
+    # read a few characters at a time: a line (or a \r\n) across chunks is still one line, as read_input splits it
+    with tempfile.TemporaryDirectory() as d, mock.patch.object(report, "_CHUNK", 5):
+        path = Path(d) / "r.log"
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+        with input_lines(str(path)) as lines:
+            assert list(lines) == read_input(str(path)).splitlines()
