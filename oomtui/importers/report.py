@@ -1026,12 +1026,13 @@ _ROW_ARGS = TaskRow.__struct_fields__[2:]
 
 @functools.lru_cache(maxsize=64)
 def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[int | None, ...]] | None:
-    """A plain row of this header (ASCII numbers no longer than _row_fields takes: it and _TASK_ROW read it alike),
+    """A plain row of this header (ASCII numbers no longer than _row_fields takes, between spaces: it and _TASK_ROW
+    read it alike; possessive, as nothing is gained by giving back digits or spaces),
     and where each of TaskRow's fields after line and pid is among its groups (None: not a column of this dump);
     None when a required column is missing (then _task_row fills defaults, row by row)."""
     if not _ROW_REQUIRED <= set(cols):
         return None
-    rx = re.compile(r"\[\s*([0-9]{1,20})\]" + r"\s+(-?[0-9]{1,19})" * len(cols) + r"\s+(\S.*)")
+    rx = re.compile(r"\[ *+([0-9]{1,20}+)\]" + r" ++(-?[0-9]{1,19}+)" * len(cols) + r" ++(\S.*)")
     where = {c: i + 1 for i, c in enumerate(cols)} | {"comm": len(cols) + 1}
     return rx, tuple(where.get(f) for f in _ROW_ARGS)
 

@@ -322,20 +322,22 @@ ROW_NUMBER = st.one_of(st.integers(-1000, 10**13).map(str), st.sampled_from(["00
 COLUMNS = ["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"]
 
 
-def _dump(rows: list[tuple[int, list[str], str]]) -> tuple[str, list[TaskRow]]:
-    """A report with these task rows, and the rows it holds: int() of each number, the name as printed."""
+def _dump(rows: list[tuple[int, list[str], str]], sep: str = " ") -> tuple[str, list[TaskRow]]:
+    """A report with these task rows, the numbers `sep` apart, and the rows it holds: int() of each number, the name
+    as printed."""
     lines = ["w invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
              "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"]  # fmt: skip
-    lines += [f"[{pid:7d}] {' '.join(nums)} {comm}" for pid, nums, comm in rows]
+    lines += [f"[{pid:7d}] {sep.join(nums)} {comm}" for pid, nums, comm in rows]
     expected = [TaskRow(line=no, pid=pid, comm=comm, **dict(zip(COLUMNS, map(int, nums))))
                 for no, (pid, nums, comm) in enumerate(rows, 3)]  # fmt: skip
     return "\n".join(lines), expected
 
 
 @given(rows=st.lists(st.tuples(st.integers(1, 4_194_304), st.lists(ROW_NUMBER, min_size=7, max_size=7), COMM),
-                     min_size=1, max_size=40))  # fmt: skip
-def test_task_rows_read_alike_in_runs_and_one_by_one(rows: list[tuple[int, list[str], str]]) -> None:
-    text, expected = _dump(rows)
+                     min_size=1, max_size=40), sep=st.sampled_from([" ", "   ", "\u3000", " \u2003 ", "\x1f"]))  # fmt: skip
+def test_task_rows_read_alike_in_runs_and_one_by_one(rows: list[tuple[int, list[str], str]], sep: str) -> None:
+    # runs of rows take one regex (spaces only), any other row _row_fields (any whitespace): the same numbers
+    text, expected = _dump(rows, sep)
     (r,) = parse_reports(text)
     assert r.tasks == expected and r.last_line == len(rows) + 2
 
