@@ -187,7 +187,8 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
 # (it has neither '.' nor ':').
 _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
                          r"(?=\[\s*\d+\]\s+[-\d])")
-# A batch without these is clean but for its prefixes: strip_prefixes is then _PREFIX on the stripped line.
+# A batch without these (nor _BBCODE_MARKS) is clean but for its prefixes: strip_prefixes is then _PREFIX on the
+# stripped line.
 _DIRTY = "".join(dict.fromkeys("\x1b" + WRAP_MARKS + "\xa0\t" + _TAIL_JUNK))
 
 
