@@ -353,7 +353,8 @@ def test_a_long_dump_reads_alike_across_batches() -> None:
 
 @pytest.mark.parametrize("prefix", ["", "[  100.012345] ", "[5.5]", "Dec 01 10:00:00 host kernel: ",
                                     "Dec 01 10:00:00 host kernel: [ 12.5] ", "[ 5.0] host kernel: ",
-                                    "Apr 01 14:13:32 mysrv: ", "> [ 1.0] ", "kernel: [ 1.0] "])
+                                    "Apr 01 14:13:32 mysrv: ", "> [ 1.0] ", "kernel: [ 1.0] ", "[FONT=Courier][ 1.0] ",
+                                    "\x1b[32m[ 1.0]\x1b[0m ", "\u21aa [ 1.0] "])
 @pytest.mark.parametrize("row", ["[   1000]  1000  1000    90000    45000 0 40960 0 -200 worker-5",
                                  "[1000] 0 1000 9 8 0 4096 0 -1000 w", "[ 7] x", "[ 1.5] 0 0 w"])
 def test_rows_lose_the_prefix_strip_prefixes_strips(prefix, row):
