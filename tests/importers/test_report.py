@@ -361,6 +361,8 @@ def test_rows_lose_the_prefix_strip_prefixes_strips(prefix, row):
     # a run of rows takes _ROW_PREFIX's way (after its first row): the same text as strip_prefixes, line by line
     lines = ["[ 1.0] [  pid  ]   uid  tgid name"] + [prefix + row] * 3 + ["[ 1.0] Mem-Info:", prefix + row]
     assert [s for _, s in kernel_lines("\n".join(lines))] == [s for s in map(strip_prefixes, lines) if s]
+    # the same lines as one rsyslog record (#012 for each newline)
+    assert [s for _, s in kernel_lines("#012".join(lines))] == [s for s in map(strip_prefixes, lines) if s]
 
 
 @given(st.lists(st.sampled_from(["a", "é", " ", "\n", "\r\n", "\r", "\x0c", "\x1e", "\x85", "\u2028", "\udc80"]),
