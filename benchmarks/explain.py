@@ -70,7 +70,8 @@ def big_report(rows: int) -> str:
         rss = 1000 + (i * 7919) % 50000
         out.append(f"[  100.{i:06d}] [{pid:7d}] {1000 + i % 7:5d} {pid:5d} {rss * 2:8d} {rss:8d} {rss - 10:8d} "
                    f"{10:8d} {0:9d} {40960:8d} {0:8d}         {(i % 5) * 100 - 200:5d} worker-{i % 97}")
-    victim = 1000 + max(range(rows), key=lambda i: (1000 + (i * 7919) % 50000) + ((i % 5) * 100 - 200) * 264435)
+    # oom_evaluate_task() on 5.9+: among equal points the later-scanned wins (hence i in the key)
+    victim = 1000 + max(range(rows), key=lambda i: ((1000 + (i * 7919) % 50000) + ((i % 5) * 100 - 200) * 264435, i))
     out.append(f"[  100.999999] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
                f"global_oom,task_memcg=/,task=worker,pid={victim},uid=1000")
     out.append(f"[  100.999999] Out of memory: Killed process {victim} (worker) total-vm:8000kB, anon-rss:4000kB, "
