@@ -187,6 +187,7 @@ def _cgroup_line(lines: list[str], controller: str | None) -> str | None:
     return None
 
 
+PROCS_PER_CGROUP = 8  # Reader.members: walking a cgroup and reading its cgroup.procs ~ 8 /proc/PID/cgroup
 FD_HEADROOM = 256  # descriptors left to the rest of the process (terminal, kmsg, a replay's pipes)
 _GONE = (FileNotFoundError, ProcessLookupError, PermissionError, NotADirectoryError)
 
@@ -238,24 +239,21 @@ class ProcFiles:
             self.forget(pid)
             return None
 
-    def quick(self, pid: int) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
-        """statm, oom_score_adj, oom_score and cgroup (Reader.read_proc reads them every time): four
-        pread()s once all are open, the cost of the syscalls alone at 1 000 processes a second."""
+    def quick(self, pid: int) -> tuple[bytes | None, bytes | None, bytes | None]:
+        """statm, oom_score_adj and oom_score (Reader.read_proc reads them every time): three pread()s
+        once all are open, the cost of the syscalls alone at 1 000 processes a second."""
         files = self.fds.get(pid)
         try:
-            fds = (files["statm"], files["oom_score_adj"], files["oom_score"], files["cgroup"])  # type: ignore[index]
+            fds = (files["statm"], files["oom_score_adj"], files["oom_score"])  # type: ignore[index]
         except (TypeError, KeyError):  # not all open yet
             pass
         else:
             pread = os.pread
             try:
-                got = pread(fds[0], 4096, 0), pread(fds[1], 64, 0), pread(fds[2], 64, 0), pread(fds[3], 8192, 0)
+                return pread(fds[0], 4096, 0), pread(fds[1], 64, 0), pread(fds[2], 64, 0)
             except ProcessLookupError:
                 self.forget(pid)
-            else:
-                return got if len(got[3]) < 8192 else (*got[:3], _pread_all(fds[3]))
-        return (self.read(pid, "statm"), self.read(pid, "oom_score_adj"), self.read(pid, "oom_score"),
-                self.read(pid, "cgroup"))
+        return self.read(pid, "statm"), self.read(pid, "oom_score_adj"), self.read(pid, "oom_score")
 
     def forget(self, pid: int) -> None:
         for fd in self.fds.pop(pid, {}).values():
@@ -281,6 +279,23 @@ def _pread_all(fd: int) -> bytes:
     return data
 
 
+class Members(msgspec.Struct):
+    """Reader.members(): pid -> cgroup path in each hierarchy (a pid listed in no group is in the root)."""
+
+    memcg: dict[int, str] | None  # the memory controller's hierarchy (v1, else v2)
+    freezer: dict[int, str] | None  # None: no v1 freezer hierarchy
+    cgroup2: dict[int, str] | None  # None: no v2 hierarchy
+    clash: set[int]  # listed twice in one hierarchy
+
+    def of(self, pid: int) -> tuple[str, str | None, str | None] | None:
+        """(memcg, v1 freezer, v2 cgroup) as Reader._cgroups() would say; None: ask /proc/PID/cgroup."""
+        if pid in self.clash:
+            return None
+        return (self.memcg.get(pid, "/") if self.memcg is not None else "/",
+                self.freezer.get(pid, "/") if self.freezer is not None else None,
+                self.cgroup2.get(pid, "/") if self.cgroup2 is not None else None)
+
+
 class Reader:
     """Reads this machine (or a fake one under `root`) again and again: the mounts once, the rest each time."""
 
@@ -290,11 +305,16 @@ class Reader:
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.mounts = parse_mounts(read_proc_file(f"{self.root}/proc/self/mountinfo") or "")
         self.files = ProcFiles(self.root)
-        # pid -> (what read_proc read, what it returned): (statm, oom_score_adj, oom_score, cgroup) and the
-        # Proc; statm alone and False for a process without an mm
-        self._last: dict[int, tuple[object, Proc | bool]] = {}
-        self._seen: dict[int, tuple[object, Proc | bool]] = {}
-        self._cg_cache: dict[str, tuple[str, str | None, str | None]] = {}
+        # pid -> (what read_proc read, what it returned, status): (statm, oom_score_adj, oom_score, cgroups)
+        # and the Proc; statm alone and False for a process without an mm
+        self._last: dict[int, tuple[object, Proc | bool, bytes | None]] = {}
+        self._seen: dict[int, tuple[object, Proc | bool, bytes | None]] = {}
+        self._cg_cache: dict[bytes, tuple[str, str | None, str | None]] = {}
+        self.from_cgroups = False  # the last read() learnt the cgroups from cgroup.procs (Reader.members)
+        # cgroup.procs numbers pids in the reader's pid namespace (cgroup_procs_show(): task_pid_vnr()), /proc
+        # in its mount's: the cgroup side is asked only where they are the same
+        self_link = f"{self.root}/proc/self"
+        self.same_pidns = not os.path.islink(self_link) or os.readlink(self_link) == str(os.getpid())
         self.memcg_v2 = self.mounts.memory_v1 is None and self.mounts.cgroup2 is not None and \
             "memory" in (self._cg2_file("/", "cgroup.controllers") or "").split()
 
@@ -305,28 +325,65 @@ class Reader:
         assert self.mounts.cgroup2 is not None
         return self._file(f"{self.mounts.cgroup2}{path.rstrip('/')}/{name}")
 
-    def _cgroups(self, text: str) -> tuple[str, str | None, str | None]:
+    def _cgroups(self, raw: bytes) -> tuple[str, str | None, str | None]:
         """(memcg, v1 freezer, v2 cgroup) of a /proc/PID/cgroup text; most processes share a few texts."""
-        got = self._cg_cache.get(text)
+        got = self._cg_cache.get(raw)
         if got is None:
-            lines, m = text.splitlines(), self.mounts
+            lines, m = raw.decode("utf-8", "replace").splitlines(), self.mounts
             got = ((memcg_of(lines) if m.memory_v1 is not None else _cgroup_line(lines, None) or "/"),
                    _cgroup_line(lines, "freezer") if m.freezer_v1 is not None else None,
                    _cgroup_line(lines, None) if m.cgroup2 is not None else None)
             if len(self._cg_cache) > 4096:
                 self._cg_cache.clear()
-            self._cg_cache[text] = got
+            self._cg_cache[raw] = got
         return got
 
-    def read_proc(self, pid: int, full: bool = True) -> Proc | None | bool:
+    def members(self, procs: int) -> Members | None:
+        """Who is in which cgroup, from the cgroup side: the cgroup.procs of every group below the root of
+        each hierarchy watch reads (memory, v1 freezer, v2), a few dozen files where /proc/PID/cgroup is
+        a thousand (a third of a refresh). None, and /proc/PID/cgroup of every process, where there are
+        more than `procs` / PROCS_PER_CGROUP groups: walking a group costs about what reading 8 processes'
+        cgroup files does."""
+        m = self.mounts
+        most = procs // PROCS_PER_CGROUP
+        where: dict[str, dict[int, str]] = {}
+        clash: set[int] = set()
+        for mount in {m.memory_v1, m.freezer_v1, m.cgroup2} - {None}:
+            assert mount is not None
+            top = self.root + mount
+            found = where[mount] = {}
+            dirs = [top]
+            while dirs:
+                try:
+                    it = os.scandir(dirs.pop())
+                except OSError:  # removed meanwhile
+                    continue
+                with it:
+                    for e in it:
+                        if not e.is_dir(follow_symlinks=False):
+                            continue
+                        most -= 1
+                        if most < 0:
+                            return None
+                        dirs.append(e.path)
+                        path = e.path[len(top):]
+                        for pid in map(int, (read_proc_file(e.path + "/cgroup.procs") or "").split()):
+                            if found.setdefault(pid, path) is not path:
+                                clash.add(pid)  # v1: threads of one process in two groups
+        return Members(where.get(m.memory_v1 or m.cgroup2 or ""), where.get(m.freezer_v1 or ""),
+                       where.get(m.cgroup2 or ""), clash)
+
+    def read_proc(self, pid: int, full: bool = True, members: Members | None = None) -> Proc | None | bool:
         """One process: None if it exited meanwhile, False if it has no mm, a Proc otherwise.
 
-        statm, oom_score_adj, oom_score and cgroup are read every time, status the first time, on a full
-        read, and where one of them changed. Unchanged, nothing oom_badness() adds changed either
-        (resident is get_mm_rss(); a page swapped out or in, or a page table for a new mapping, moves
-        resident or size), and the last Proc stands: the same object, so the Monitor knows it need not
-        weigh it again. A task without an mm stays so (a kernel thread never gets one, nor a zombie
-        back): statm alone is read for it."""
+        statm, oom_score_adj and oom_score are read every time, and the cgroups: /proc/PID/cgroup, or with
+        `members` where they differ from what /proc/PID/cgroup said last time (a process new, moved, or
+        caught between two cgroup.procs mid-move: it is read in /proc then, so a move is seen within one
+        reading). status is read the first time, on a full read, and where one of them changed.
+        Unchanged, nothing oom_badness() adds changed either (resident is get_mm_rss(); a page swapped
+        out or in, or a page table for a new mapping, moves resident or size), and the last Proc stands:
+        the same object, so the Monitor knows it need not weigh it again. A task without an mm stays so
+        (a kernel thread never gets one, nor a zombie back): statm alone is read for it."""
         last = self._last.get(pid)
         if last is not None and last[1] is False:
             statm = self.files.read(pid, "statm")
@@ -335,30 +392,44 @@ class Reader:
             if last[0] == statm:
                 self._seen[pid] = last
                 return False
-        key = statm, adj, score, cgroup = self.files.quick(pid)
-        if statm is None or adj is None or cgroup is None:  # score: 0444, but hidepid= or an LSM may refuse it
+        statm, adj, score = self.files.quick(pid)
+        if statm is None or adj is None:  # score: 0444, but hidepid= or an LSM may refuse it
             return None
+        was = last[1] if last is not None and last[1] is not False else None
+        cg = members.of(pid) if members is not None else None
+        if cg is None or was is None or cg != (was.memcg, was.freezer, was.cgroup2):
+            raw = self.files.read(pid, "cgroup")
+            if raw is None:
+                return None
+            cg = self._cgroups(raw)
+        key = statm, adj, score, cg
         if not full and last is not None and last[0] == key:
             self._seen[pid] = last
-            return last[1]
+            return was
         status_text = self.files.read(pid, "status")
         if status_text is None:
             return None
+        if was is not None and status_text == last[2]:  # type: ignore[index]
+            # the same status: statm's numbers are all in it, so only oom_score_adj, oom_score or a cgroup moved
+            p = was if last[0] == key else msgspec.structs.replace(  # type: ignore[index]
+                was, oom_score_adj=int(adj), oom_score=_int(score.strip()) if score is not None else None,
+                memcg=cg[0], freezer=cg[1], cgroup2=cg[2])
+            self._seen[pid] = (key, p, status_text)
+            return p
         status = parse_status(status_text.decode("utf-8", "replace"))  # a comm may hold any bytes
         counters = counters_of(status)
         if counters is None:
-            self._seen[pid] = (statm, False)
+            self._seen[pid] = (statm, False, None)
             return False
-        memcg, freezer, cg2 = self._cgroups(cgroup.decode("utf-8", "replace"))
         p = Proc(
             pid=pid, comm=status.get("Name", "?").strip(), ppid=int(status.get("PPid", "0")),
             uid=int(status.get("Uid", "0").split()[0]), state=status.get("State", "?").strip()[:1],
             threads=int(status.get("Threads", "1")), counters=counters, oom_score_adj=int(adj),
-            oom_score=_int(score.strip()) if score is not None else None, memcg=memcg, freezer=freezer, cgroup2=cg2,
+            oom_score=_int(score.strip()) if score is not None else None, memcg=cg[0], freezer=cg[1], cgroup2=cg[2],
         )  # fmt: skip
-        if last is not None and last[1] == p:
-            p = last[1]  # a full read that found nothing new
-        self._seen[pid] = (key, p)
+        if was is not None and was == p:
+            p = was  # a full read that found nothing new
+        self._seen[pid] = (key, p, status_text)
         return p
 
     def read_memcg(self, path: str) -> Memcg:
@@ -432,10 +503,12 @@ class Reader:
             entries = os.listdir(f"{self.root}/proc") if only is None else self._subtree_pids(only)
         except OSError as e:
             raise OSError(f"{self.root}/proc: {e.strerror}") from None
+        members = self.members(len(entries)) if only is None and self.same_pidns else None
+        self.from_cgroups = members is not None
         for entry in entries:
             if not entry.isdigit():
                 continue
-            p = self.read_proc(int(entry), full)
+            p = self.read_proc(int(entry), full, members)
             if p is None and os.path.isdir(f"{self.root}/proc/{entry}"):
                 denied += 1  # still there: hidepid=, an LSM, or a file of root's only
             elif p is None:

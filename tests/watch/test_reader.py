@@ -170,3 +170,57 @@ def test_cgroups_by_prefix(v1) -> None:
     put(v1, "/sys/fs/cgroup/memory/oomtui-lab-1-x/cgroup.procs", "200\n")  # chrome, as if moved there
     empty.refresh()
     assert list(empty.procs) == [200]
+
+
+def test_cgroups_learnt_from_cgroup_procs(v1) -> None:
+    """With fewer cgroups than processes (one per PROCS_PER_CGROUP), who is where comes from the groups'
+    cgroup.procs; /proc/PID/cgroup is read only for a process new, or listed elsewhere than it said last
+    time: a move is seen at the next reading, also when it is caught between two groups' cgroup.procs."""
+    procs = {"memory/db": [100, 101], "memory/db/batch": [300], "memory/user": [200],
+             "freezer/db/batch": [300], "unified": []}
+    for pid in range(1000, 1040):  # a busy /user: 40 sleepers
+        proc(v1, pid, "sleep", anon=1 * MiB, score=1, cgroup=V1_CG.format(m="/user", f="/"))
+        procs["memory/user"].append(pid)
+    put(v1, "/sys/fs/cgroup/freezer/db/cgroup.procs", "")
+
+    def lists() -> None:
+        for group, pids in procs.items():
+            put(v1, f"/sys/fs/cgroup/{group}/cgroup.procs", "".join(f"{p}\n" for p in pids))
+
+    def move(pid: int, old: str | None, new: str | None) -> None:
+        if old:
+            procs[f"memory{old}"].remove(pid)
+        if new:
+            procs[f"memory{new}"].append(pid)
+        lists()
+
+    lists()
+    reader, per_process = Reader(v1, release="6.18.0"), Reader(v1, release="6.18.0")
+    per_process.same_pidns = False  # /proc of another pid namespace: every /proc/PID/cgroup is read
+    r = reader.read()
+    assert reader.from_cgroups and not per_process.from_cgroups
+    assert r.procs == per_process.read().procs
+    assert [(p.pid, p.memcg, p.freezer, p.cgroup2) for p in r.procs[:6]] == [
+        (1, "/", "/", "/"), (100, "/db", "/", "/"), (101, "/db", "/", "/"), (200, "/user", "/", "/"),
+        (201, "/", "/", "/"), (300, "/db/batch", "/db/batch", "/")]
+    # a process listed where it was: /proc/PID/cgroup is not read again (here it lies, as no kernel would)
+    put(v1, "/proc/1000/cgroup", V1_CG.format(m="/db", f="/"))
+    assert reader.read(full=False).procs[6].memcg == "/user"
+    # moved from /user to /db (cgroup_migrate(): /proc/PID/cgroup and both cgroup.procs at once)
+    move(1000, "/user", "/db")
+    r = reader.read(full=False)
+    assert r.procs[6].memcg == "/db" and r.procs == per_process.read(full=False).procs
+    # caught mid-move, /db -> /db/batch: gone from /db's cgroup.procs, not yet in /db/batch's
+    put(v1, "/proc/1000/cgroup", V1_CG.format(m="/db/batch", f="/"))
+    move(1000, "/db", None)
+    assert reader.read(full=False).procs[6].memcg == "/db/batch"
+    # listed in both (caught the other way round): /proc/PID/cgroup decides
+    move(1001, None, "/db")
+    put(v1, "/proc/1001/cgroup", V1_CG.format(m="/db", f="/"))
+    assert reader.read(full=False).procs[7].memcg == "/db"
+    move(1001, "/user", None)
+    assert reader.read(full=False).procs[7].memcg == "/db"
+    # more groups than one per PROCS_PER_CGROUP processes: every process's /proc/PID/cgroup
+    for i in range(6):
+        (v1 / f"sys/fs/cgroup/unified/g{i}").mkdir()
+    assert reader.read().procs == per_process.read().procs and not reader.from_cgroups
