@@ -26,7 +26,7 @@ from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..tui import styles
+from ..tui import styles, view
 from ..tui.styles import R
 from ..tui.widgets.game import KeyBar
 from ..tui.widgets.panels import SPARK, Panel, bar, candidate_table, gauge_style
@@ -63,24 +63,42 @@ class WatchTable(ProcessTable):
         self.robust: dict[int, Robust] = {}
         self._generation = monitor.generation  # the folds are kept across readings
         self._collapse_default = True  # a process's row opens on its robust lists, read on demand
+        self._cg_shown: dict[str, tuple] = {}  # a memcg row's numbers as last painted by refresh_rows
 
-    def rebuild(self) -> None:
-        """Each reading is a new model kernel: the rows are rebuilt on its objects (cursor and folds kept)."""
+    def rebuild(self, changed: list[int] | None = None) -> None:
+        """Each reading is a new model kernel: the rows are rebuilt on its objects (cursor and folds kept).
+        `changed`: the processes whose numbers changed (the rest kept theirs, as did their scores); when the
+        rows on screen are the same ones as before, only theirs are painted again (refresh_rows)."""
         k = self.engine.k
+        top, height = int(self.scroll_y), max(0, self.size.height - 1)  # line 0 is the header
+        before = (self._show_swap, self._show_file, self._show_shm, [r[:2] for r in self.rows[top:top + height]])
         self._show_swap = k.swap_pages > 0
         self._show_file = True
         self._show_shm = any(p.mm is not None and p.mm.shmem for p in k.pids.values())
-        super().rebuild()
+        super().rebuild(repaint=False)
+        after = (self._show_swap, self._show_file, self._show_shm, [r[:2] for r in self.rows[top:top + height]])
+        if changed is not None and int(self.scroll_y) == top and after == before:
+            self.refresh_rows(changed)
+        else:
+            self._cg_shown.clear()
+            self.refresh()
 
     def refresh_rows(self, pids: list[int]) -> None:
-        """Repaint the rows of these processes and every memcg's (its usage moves), where they are on
-        screen; the rest of the tree stays as painted."""
+        """Repaint the rows of these processes and of the memcgs whose line says something new (usage as
+        shown, limit, processes), where they are on screen; the rest of the tree stays as painted."""
         top, height = int(self.scroll_y), self.size.height - 1  # line 0 is the header
         want = set(pids)
         for i in range(top, min(len(self.rows), top + height)):
             r = self.rows[i]
-            if r.kind == "cg" or r.key in want:
-                self.refresh(Region(0, i - top + 1, self.size.width, 1))
+            if r.kind == "cg":
+                cg = r.obj
+                shown = (view.size(cg.usage), cg.limit, len(cg.members))  # type: ignore[attr-defined]
+                if self._cg_shown.get(r.key) == shown:
+                    continue
+                self._cg_shown[r.key] = shown  # type: ignore[index]
+            elif r.key not in want:
+                continue
+            self.refresh(Region(0, i - top + 1, self.size.width, 1))
 
     def _layout(self, width: int) -> dict[str, int]:
         cols = super()._layout(width)
@@ -404,6 +422,7 @@ class WatchApp(App):
         self.paused = False
         self.panel_index = 0
         self._frozen: dict[str, str] = {}
+        self._rebuilds = monitor.model.rebuilds
         self.started_usec = int((time.time() - monitor.boot) * 1e6)
 
     def compose(self) -> ComposeResult:
@@ -459,8 +478,10 @@ class WatchApp(App):
         m = self.monitor
         self.status.sync(self.paused, self.interval)
         if m.model.moved or m.reading.frozen != self._frozen:
-            self._frozen = m.reading.frozen
-            self.table.rebuild()  # refreshes the whole table
+            # a kernel built anew may weigh every process otherwise (the machine's size, a limit changed)
+            same = m.reading.frozen == self._frozen and m.model.rebuilds == self._rebuilds
+            self._frozen, self._rebuilds = m.reading.frozen, m.model.rebuilds
+            self.table.rebuild(m.model.changed if same else None)
         else:
             self.table.refresh_rows(m.model.changed)
         have = len(self._panels()) - 1

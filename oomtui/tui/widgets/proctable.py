@@ -89,7 +89,8 @@ class ProcessTable(QuietScrollView, can_focus=True):
         self.narrow = False  # the presenter layout: fewer columns (no FILE, SHM, SWAP, SCORE)
 
     # ------------------------------------------------------------------ rows
-    def rebuild(self) -> None:
+    def rebuild(self, repaint: bool = True) -> None:
+        """The rows again from the model kernel; `repaint` False: the caller says what to paint again."""
         k = self.engine.k
         if self._generation != self.engine.generation:
             self._generation = self.engine.generation
@@ -141,7 +142,8 @@ class ProcessTable(QuietScrollView, can_focus=True):
             self.cursor = next((i for i, r in enumerate(rows) if r.kind == "p"), 0)
         self.set_virtual_size(Size(self.size.width, len(rows) + 1))
         self._scroll_to_cursor()
-        self.refresh()
+        if repaint:
+            self.refresh()
 
     @staticmethod
     def _matches(p: Process, flt: str) -> bool:
