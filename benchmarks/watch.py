@@ -52,7 +52,8 @@ def bench_monitor(seconds: float, interval: float) -> None:
     wall = time.monotonic() - wall0
     r = m.reading
     print(f"1. Monitor: {len(r.procs)} processes with an mm (+{r.kthreads} without), {len(r.memcgs)} memcgs, "
-          f"{len(m.scores.verdicts)} OOM domains")
+          f"{len(m.scores.verdicts)} OOM domains; cgroups from "
+          + ("each group's cgroup.procs" if m.reader.from_cgroups else "/proc/PID/cgroup"))
     print(f"   {len(costs)} refreshes in {wall:.1f} s: CPU {100 * cpu / wall:.2f} % of one core; one refresh "
           f"{1000 * min(costs):.1f} ms min, {1000 * sorted(costs)[len(costs) // 2]:.1f} ms median of CPU; the model "
           f"kernel built {m.model.rebuilds} times in {m.ticks} refreshes (else updated in place)")

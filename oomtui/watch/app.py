@@ -191,7 +191,9 @@ class VictimPanel(Panel):
         if v is None:
             return [Text()]
         m = self.engine
-        self.border_title = "Next victim: " + ("whole machine" if v.memcg is None else f"memcg {v.memcg}")
+        title = "Next victim: " + ("whole machine" if v.memcg is None else f"memcg {v.memcg}")
+        if self.border_title != title:  # setting it paints the panel again, the same title or not
+            self.border_title = title
         w = self.content_width()
         head = Text(no_wrap=True, overflow="ellipsis")
         if v.memcg is not None and v.limit:

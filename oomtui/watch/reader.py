@@ -512,12 +512,12 @@ class Reader:
             if not entry.isdigit():
                 continue
             pid = int(entry)
-            # read_proc's commonest case, inline (a third of a refresh's CPU went to calls): none of the
-            # files changed. Else read_proc reads them again.
+            # read_proc's commonest case inline, where its calls cost as much as the pread()s: a process
+            # with an mm none of whose files changed. Else read_proc reads them again.
             fds, last = trio.get(pid), last_of.get(pid)
             try:
                 same = not full and members is not None and fds is not None and last is not None and \
-                    last[0][0] == (pread(fds[0], 4096, 0), pread(fds[1], 64, 0), pread(fds[2], 64, 0)) and \
+                    last[1] is not False and last[0][0] == (pread(fds[0], 4096, 0), pread(fds[1], 64, 0), pread(fds[2], 64, 0)) and \
                     last[0][1] == members.of(pid)  # type: ignore[index]
             except ProcessLookupError:
                 same = False
