@@ -147,6 +147,10 @@ class KmsgSource:
             lines = [x for x in lines if x.usec >= self.since_usec]
         return lines
 
+    def fileno(self) -> int:
+        """/dev/kmsg polls readable while a record is unread (devkmsg_poll()); poll() reads them all."""
+        return self.kmsg.fd
+
     def close(self) -> None:
         self.kmsg.close()
 

@@ -67,6 +67,11 @@ class Monitor:
             return []
         return self.collector.feed(self.source.poll())
 
+    def fileno(self) -> int | None:
+        """A descriptor that polls readable when poll() has lines to read: /dev/kmsg's; None for journalctl
+        (its pipe polls readable for ever once it exits) and without a kernel log."""
+        return self.source.fileno() if isinstance(self.source, KmsgSource) else None
+
     @property
     def events(self) -> list[OomEvent]:
         return self.collector.events

@@ -4,6 +4,7 @@ explained, the model agreeing. Skipped with the reason where the lab cannot run.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from oomtui.lab import cgroup
+from oomtui.watch.app import WatchApp
 from oomtui.watch.monitor import Monitor
 
 MISSING = cgroup.missing_prerequisites()
@@ -52,17 +54,23 @@ def test_a_real_memcg_oom_kill_is_shown_explained() -> None:
         hog.stdin.write("go\n")
         hog.stdin.flush()
         assert hog.wait(timeout=20) == -9
-        deadline = time.monotonic() + 5
         mine = []  # other OOMs may happen meanwhile (a lab run elsewhere): the one that killed the hog
-        while not mine and time.monotonic() < deadline:
-            monitor.poll()
-            mine = [e for e in monitor.events if e.victim and e.victim[0] == hog.pid]
-            time.sleep(0.05)
+
+        async def screen() -> str:
+            """The screen reads the report when /dev/kmsg has it (WatchApp._log_ready: no timer)."""
+            async with WatchApp(monitor, 60.0).run_test(size=(120, 36)) as pilot:
+                deadline = time.monotonic() + 5
+                while not mine and time.monotonic() < deadline:
+                    await pilot.pause(0.05)
+                    mine[:] = [e for e in monitor.events if e.victim and e.victim[0] == hog.pid]
+                return pilot.app.events_panel.plain()
+
+        shown = asyncio.run(screen())
         [event] = mine
+        assert f"killed oomtui-hog ({hog.pid})" in shown
         assert event.victim == (hog.pid, "oomtui-hog")
         assert event.memcg == memcg and event.explanation.agree
         assert event.summary() == f"OOM in memcg {memcg}: killed oomtui-hog ({hog.pid}); model agrees"
-        monitor.close()
     finally:
         if hog is not None and hog.poll() is None:
             hog.kill()
