@@ -10,7 +10,8 @@ Nothing here writes anywhere. Every path is under `root` (the tests build a fake
 /sys/fs/cgroup in a directory). A process that exits while it is read is left out, as the kernel
 would by then; what cannot be read for lack of privilege is counted and said (`Reading.cannot`).
 
-Each interval reads four small files of every process: statm, oom_score_adj, oom_score and cgroup, so
+Each interval reads three small files of every process: statm, oom_score_adj and oom_score, and who is in
+which cgroup from the groups' cgroup.procs (Reader.members; /proc/PID/cgroup where that cannot tell), so
 that every number the model weighs is the kernel's of that moment; status (Name, PPid, Uid, Threads,
 the Rss split, VmSwap, VmPTE) only where one of them changed, and on every full read (Reader.read_proc).
 The files stay open between intervals (ProcFiles): a pread() at offset 0 makes the kernel show the file
