@@ -94,7 +94,7 @@ def bash(parser: argparse.ArgumentParser) -> str:
         if choices:
             lines.append(f"            words={_sh_words(choices)}")
         if any(a.metavar == "SCENE" for a in c.positionals):  # the built-in ids, as the program lists them
-            lines.append(f'            words=$("${{COMP_WORDS[0]}}" scenes 2>/dev/null | cut -d" " -f1)')
+            lines.append('            words=$("${COMP_WORDS[0]}" scenes 2>/dev/null | cut -d" " -f1)')
         if any(a.is_path for a in c.positionals):
             lines.append("            files=1")
         lines.append("            ;;")

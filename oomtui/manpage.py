@@ -21,7 +21,7 @@ def manpage(parser: argparse.ArgumentParser) -> str:
         f"{prog} \\- {_text(top.help.rstrip('.'))}",
         ".SH SYNOPSIS",
         f".B {prog}",
-        f"[\\fIOPTION\\fR]... [\\fICOMMAND\\fR [\\fIARG\\fR]...]",
+        "[\\fIOPTION\\fR]... [\\fICOMMAND\\fR [\\fIARG\\fR]...]",
         ".SH DESCRIPTION",
         _text(top.help),
         ".PP",
