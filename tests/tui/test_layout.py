@@ -3,6 +3,8 @@ scrollbar in the side column, the footer keeps help and quit, and a notice below
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from oomtui.tui.app import MIN_H, MIN_W
@@ -153,3 +155,34 @@ async def test_dialogs_cut_nothing_at_120x36(make_app, key):
         await pilot.pause()
         assert app.screen is not app.screen_stack[0]
         assert cut_marks(screen_text(app)) == 0
+
+
+LONG_CG = "/docker-a2ed67c63e828da3849bf9f506ae2b36b4dac5b402a57f2981c9bdc07b23e672.scope"  # 79 characters
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_a_long_cgroup_path_gives_way_to_its_usage_and_count(make_app, tmp_path, size):
+    """A container's hashed path is cut in its middle, so the row still says how full the group is."""
+    scene = tmp_path / "long.toml"
+    scene.write_text(f'''title = "long path"
+story = "s"
+ram = "1 GiB"
+[[cgroups]]
+path = "{LONG_CG}"
+memory_max = "256 MiB"
+[[processes]]
+pid = 1
+comm = "init"
+init = true
+[[processes]]
+pid = 100
+comm = "app"
+cgroup = "{LONG_CG}"
+rss = "10 MiB"
+''')
+    app = make_app(str(scene))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        row = next(line for line in screen_text(app).splitlines() if "/docker-" in line)
+        assert "/docker-a2ed" in row and "…" in row, row
+        assert re.search(r"\.scope\s+mem 10M/256M\s+1 proc", row), row

@@ -335,7 +335,7 @@ class ProcessTable(QuietScrollView, can_focus=True):
         r = self.rows[i]
         k = self.engine.k
         if r.kind == "cg":
-            segs = self._cg_line(k, r)
+            segs = self._cg_line(k, r, width)
         elif r.kind == "p":
             segs = self._p_line(k, r, width)
         else:
@@ -360,12 +360,12 @@ class ProcessTable(QuietScrollView, can_focus=True):
         parts += ["POINTS".rjust(c["points"]), "  MARKS"]
         return Strip([Segment("".join(parts), R.head)]).crop_extend(0, width, None)
 
-    def _cg_line(self, k, r: Row) -> list[Segment]:
+    def _cg_line(self, k, r: Row, width: int) -> list[Segment]:
         cg: Cgroup = r.obj  # type: ignore[assignment]
         arrow = "▸ " if ("cg", cg.path) in self.collapsed else "▾ "
-        segs = [Segment("  " * r.depth + arrow, R.label), Segment(cg.path if cg.path != "/" else "/ (root)", R.cgroup)]
+        lead = Segment("  " * r.depth + arrow, R.label)
         limit = view.size(cg.limit) if cg.limit is not None else "max"
-        segs.append(Segment(f"  mem {view.size(cg.usage)}/{limit}", R.cgroup_info))
+        segs = [Segment(f"  mem {view.size(cg.usage)}/{limit}", R.cgroup_info)]
         if cg.freezer:
             st = freezer_state(k, cg)
             frozen = st in ("FROZEN", "FREEZING", "frozen")
@@ -375,7 +375,13 @@ class ProcessTable(QuietScrollView, can_focus=True):
             segs.append(Segment("  oom.group", R.cgroup_info))
         n = len(cg.members)
         segs.append(Segment(f"  {n} proc", R.dim))
-        return segs
+        # a long path (a container's hash) gives way in its middle, so its usage and count stay on the row
+        path = cg.path if cg.path != "/" else "/ (root)"
+        room = width - len(lead.text) - sum(len(x.text) for x in segs)
+        if len(path) > room:
+            keep = max(room, 12) - 1
+            path = path[: (keep + 1) // 2] + "…" + path[len(path) - keep // 2:]
+        return [lead, Segment(path, R.cgroup), *segs]
 
     def _p_line(self, k, r: Row, width: int) -> list[Segment]:
         p: Process = r.obj  # type: ignore[assignment]
