@@ -144,3 +144,16 @@ async def test_enter_cuts_a_captions_reading_time_short(make_app):
         await pilot.press("enter")
         # the t=0 step ran at once and its caption is the one being read now
         assert app.seq.step_i == 1 and app.seq.caption[0] == app.engine.sim.walkthrough[0].caption
+
+
+async def test_the_briefings_own_keys_protect_db(make_app):
+    """Followed word for word from the start ("press ↓ twice … press a, type -500 and press enter"):
+    the cursor starts on init and each process has its thread row under it, so one ↓ is not enough."""
+    app = make_app("first-oom", paused=False, briefing=True, fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert "press ↓ twice" in screen_text(app)
+        await pilot.press("down", "down", "a", *"-500", "enter")
+        await pilot.pause()
+        assert app.engine.k.pids[100].oom_score_adj == -500
+        assert app.engine.k.pids[1].oom_score_adj == 0
