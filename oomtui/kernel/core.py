@@ -253,8 +253,10 @@ class Kernel:
 
     # ------------------------------------------------------------------ construction
     def add_cgroup(self, path: str, *, limit: int | None = None, oom_group: bool = False,
-                   freezer: str | None = None, frozen: bool = False, memory: bool = True) -> Cgroup:
-        """memory=False: a cgroup of the freezer's own hierarchy (v1 freezer mounted alone)."""
+                   freezer: str | None = None, frozen: bool = False, memory: bool = True,
+                   move_charge: bool = False) -> Cgroup:
+        """memory=False: a cgroup of the freezer's own hierarchy (v1 freezer mounted alone).
+        move_charge: v1's memory.move_charge_at_immigrate = 1."""
         if path in self.cgroups:
             raise KernelError(f"cgroup {path} exists")
         parent_path = path.rsplit("/", 1)[0] or "/"
@@ -271,6 +273,7 @@ class Kernel:
             raise KernelError(f"cgroup {path}: parent {parent_path} is on the {which} hierarchy")
         cg = Cgroup(path, parent, limit, oom_group, freezer, memory)
         cg.freeze_self = frozen
+        cg.move_charge = move_charge
         parent.children.append(cg)
         self.cgroups[path] = cg
         return cg
@@ -510,11 +513,13 @@ class Kernel:
         freeze_cgroup(self, cg, False)
         self.kick()
 
-    def move(self, pid: int, path: str) -> None:
+    def move(self, pid: int, path: str, hierarchy: str | None = None) -> None:
         """echo PID > cgroup.procs: cgroup_migrate() of the whole thread group into `path`, on the
-        hierarchy that cgroup is on (the memory one, or the freezer's own)."""
+        hierarchy that cgroup is on (the memory one, or the freezer's own; `hierarchy` names it, which
+        only "/" needs). A write the kernel refuses (EBUSY, ENOMEM) is a CgroupMove with its errno:
+        nothing moves."""
         p = self.process(pid)
-        cg = self.cgroup(path)
+        cg = self.move_target(path, hierarchy)
         if not p.alive:
             raise KernelError(f"{p.comm} ({pid}) has exited: there is no task to move")
         if cg.memory:
@@ -524,7 +529,24 @@ class Kernel:
         elif any(c.freezer for c in p.cgroup.ancestors()):
             raise KernelError(f"{p.comm} ({pid}): its cgroup {p.cgroup.path} has a freezer already")
         self._user_action()
-        left = 0
+        mm = p.init_mm
+        moves_mm = cg.memory and mm is not None and mm.owner_pid == pid and mm.memcg is not cg
+        # anon pages charged to the memcg it leaves (those left behind by an earlier move stay where they are)
+        anon = {v: v.rss - self.precharged_pages(v) for v in mm.vmas if v.is_anonymous} if moves_mm else {}
+        immigrate = moves_mm and self.move_charges(cg)
+        errno = None
+        if self.internal_process(cg):
+            errno = "EBUSY"
+        elif immigrate and self.try_charge(cg, sum(anon.values())) is not None:
+            # mem_cgroup_can_attach() -> mem_cgroup_precharge_mc(): the destination is charged for every
+            # page first (with __GFP_NORETRY: no OOM kill), before `from` lets go; a limit it would pass,
+            # even on an ancestor both share, fails the attach and the write with ENOMEM
+            errno = "ENOMEM"
+        if errno is not None:
+            self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path,
+                                    hierarchy="memory" if cg.memory else "freezer", left_kb=0, errno=errno))
+            return
+        left = moved = 0
         # css_set_move_task(): off the old css_set onto the tail of the new one. A css_set is the
         # cgroups of every hierarchy, so a move on any of them sends the task to the end of its
         # memcg's scan order (kernel-model.md 11.5)
@@ -535,23 +557,55 @@ class Kernel:
         else:
             cg.members.append(p)
             p.cgroup = cg
-            mm = p.init_mm
-            if mm is not None and mm.owner_pid == pid and mm.memcg is not cg:
-                # What is charged stays charged where it was: cgroup v2 never moves charges
-                # (cgroup-v2.rst: "stays charged to the cgroup until the area is released"), v1's
-                # mem_cgroup_can_attach() did only with memory.move_charge_at_immigrate set, gone in
-                # 6.13. New charges follow mm->owner's memcg (get_mem_cgroup_from_mm()).
-                for v in mm.vmas:
-                    n = v.rss - self.precharged_pages(v) if v.is_anonymous else 0
-                    if n:
-                        self.precharged.setdefault(v, []).append([mm.memcg, n])
-                        left += n
+            if moves_mm:
+                assert mm is not None
+                if immigrate:
+                    # mem_cgroup_move_charge(): each page charged to `from` now to `cg`
+                    # (mem_cgroup_move_account()); swap charges too, which the model does not keep
+                    moved = sum(anon.values())
+                    self.charge_pages(mm.memcg, -moved, global_pages=0)
+                    self.charge_pages(cg, moved, global_pages=0)
+                else:
+                    # What is charged stays charged where it was: cgroup v2 never moves charges
+                    # (cgroup-v2.rst: "stays charged to the cgroup until the area is released"), nor v1
+                    # without memory.move_charge_at_immigrate, gone in 6.13. New charges follow mm->owner's
+                    # memcg (get_mem_cgroup_from_mm()).
+                    for v, n in anon.items():
+                        if n:
+                            self.precharged.setdefault(v, []).append([mm.memcg, n])
+                            left += n
                 mm.memcg = cg
         freezer_migrate(self, p)  # the new cgroup's freezer state (a co-mounted or v2 one moves with it)
         self.oom_dirty.add(p)
-        self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=path,
-                                hierarchy="memory" if cg.memory else "freezer", left_kb=left * PAGE_SIZE // 1024))
+        self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path,
+                                hierarchy="memory" if cg.memory else "freezer", left_kb=left * PAGE_SIZE // 1024,
+                                moved_kb=moved * PAGE_SIZE // 1024))
         self.kick()
+
+    def move_target(self, path: str, hierarchy: str | None = None) -> Cgroup:
+        """The cgroup a move into `path` goes to; "/" is the memory hierarchy's root unless
+        `hierarchy` is "freezer" (the v1 freezer's own root: no freezer.state, never frozen)."""
+        if hierarchy == "freezer" and path == "/":
+            if self.freezer_root is None:
+                raise KernelError('there is no freezer hierarchy of its own (cgroups with hierarchy = "freezer")')
+            return self.freezer_root
+        cg = self.cgroup(path)
+        if hierarchy is not None and cg.memory != (hierarchy == "memory"):
+            raise KernelError(f"cgroup {path} is not on the {hierarchy} hierarchy")
+        return cg
+
+    def internal_process(self, cg: Cgroup) -> bool:
+        """cgroup v2's no-internal-process rule: a process may not join a cgroup with domain controllers
+        enabled for its children (cgroup_migrate_vet_dst(): `if (dst_cgrp->subtree_control) return
+        -EBUSY`; the root is mixable, exempt; cgroup-v2.rst "No Internal Process Constraint"). Each cgroup
+        of the model's v2 hierarchy is a memcg, so a parent's cgroup.subtree_control has +memory."""
+        return not self.memcg_v1 and cg.memory and cg.parent is not None and bool(cg.children)
+
+    def move_charges(self, cg: Cgroup) -> bool:
+        """A task moving into `cg` brings its charges: v1 memory.move_charge_at_immigrate set there, in
+        an era that still moves them (version.py); mem_cgroup_can_attach() reads the destination's flag
+        and moves only for the mm's owner."""
+        return self.memcg_v1 and cg.move_charge and self.policy.version.moves_charge_at_immigrate
 
     def _attach_freezer(self, p: Process, cg: Cgroup) -> None:
         """Into a cgroup of the freezer's own hierarchy."""

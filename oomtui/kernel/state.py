@@ -150,7 +150,7 @@ class Cgroup:
     tree (Kernel.freezer_root), whose cgroups have no memory controller (`memory` False)."""
 
     __slots__ = ("path", "parent", "children", "limit", "usage", "oom_group", "freezer",
-                 "freeze_self", "members", "failcnt", "memory")
+                 "freeze_self", "members", "failcnt", "memory", "move_charge")
 
     def __init__(self, path: str, parent: "Cgroup | None", limit: int | None = None,
                  oom_group: bool = False, freezer: str | None = None, memory: bool = True):
@@ -166,6 +166,9 @@ class Cgroup:
         self.members: list[Process] = []  # css_set order: join order, a moved task goes to the end
         # (on a freezer-only hierarchy: the processes attached there, for freezer.state)
         self.failcnt = 0
+        # v1 memory.move_charge_at_immigrate bit 0 (MOVE_ANON): a task moving in brings the charges
+        # of its anonymous pages (Kernel.move)
+        self.move_charge = False
 
     def ancestors(self):
         c: Cgroup | None = self

@@ -8,7 +8,7 @@ only place kernel state changes.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -16,6 +16,7 @@ from msgspec import Meta
 from ..kernel.core import Kernel, KernelError
 from ..kernel.exit import futex_unlock
 from ..kernel.policy import get_policy
+from . import feedback as fb
 from .struct import SceneStruct
 from .units import Duration
 
@@ -32,6 +33,8 @@ class Action(SceneStruct, tag_field="do", kw_only=True):
     key_text: ClassVar[str] = ""
     # where autoplay moves the cursor first, so a watcher sees the target: "pid", "cgroup" or ""
     selects: ClassVar[str] = ""
+    # its key acts on what is selected in the process tree (a briefing says how to select)
+    on_selection: ClassVar[bool] = True
 
     def validate(self, k: Kernel) -> None:
         """Raise ValueError if the target does not exist (checked when a scene is built)."""
@@ -42,6 +45,11 @@ class Action(SceneStruct, tag_field="do", kw_only=True):
     def describe(self) -> str:
         raise NotImplementedError
 
+    def effect(self, events: list, k: Kernel) -> str:
+        """What it actually did, in one line (scene/feedback.py): from `events` (what Simulation.apply
+        returned for it) and the kernel state right after it."""
+        return self.describe()
+
     def targets(self) -> dict:
         """What it applies to: its own keys (pid, cgroup, value, ...), not when or how it is shown."""
         return {f: getattr(self, f) for f in self.__struct_fields__ if f not in Action.__struct_fields__}
@@ -49,6 +57,10 @@ class Action(SceneStruct, tag_field="do", kw_only=True):
     def command_params(self) -> dict:
         """The keyword arguments of its TUI command (tui/commands.py) that do the same."""
         return self.targets()
+
+    def sidestep_target(self, key: str):
+        """Its value for a [[sidesteps]] key (scene/sidesteps.py); None: it has no such key."""
+        return getattr(self, key, None)
 
 
 def do_name(action: type[Action] | Action) -> str:
@@ -75,6 +87,7 @@ class Oom(Action, tag="oom"):
     cgroup: Annotated[str | None, Meta(description="a memcg OOM in this cgroup; default: global")] = None
     command: ClassVar[str] = "oom"
     key_text: ClassVar[str] = "run the OOM killer now"
+    on_selection: ClassVar[bool] = False
 
     def validate(self, k: Kernel) -> None:
         if self.cgroup is not None:
@@ -87,6 +100,13 @@ class Oom(Action, tag="oom"):
 
     def describe(self) -> str:
         return f"memcg OOM in {self.cgroup}" if self.cgroup and self.cgroup != "/" else "sysrq-f: global OOM"
+
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.oom(self.cgroup, events, k)
+
+    def sidestep_target(self, key: str):
+        # sysrq-f with no cgroup is the global OOM, the root's
+        return "/" if key == "cgroup" and self.cgroup is None else super().sidestep_target(key)
 
 
 class Kill(Action, tag="kill"):
@@ -104,6 +124,9 @@ class Kill(Action, tag="kill"):
     def describe(self) -> str:
         return f"kill -KILL {self.pid}"
 
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.sent_signal(self.pid, events, k, "SIGKILL")
+
 
 class Sigterm(Action, tag="sigterm"):
     pid: int
@@ -119,6 +142,9 @@ class Sigterm(Action, tag="sigterm"):
 
     def describe(self) -> str:
         return f"kill -TERM {self.pid}"
+
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.sent_signal(self.pid, events, k, "SIGTERM")
 
 
 class _Freezer(Action):
@@ -141,10 +167,16 @@ class Freeze(_Freezer, tag="freeze"):
     def apply(self, k: Kernel) -> None:
         k.freeze(self.cgroup)
 
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.froze(self.cgroup, events, k)
+
 
 class Thaw(_Freezer, tag="thaw"):
     def apply(self, k: Kernel) -> None:
         k.thaw(self.cgroup)
+
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.thawed(self.cgroup, events, k)
 
 
 class Mrelease(Action, tag="mrelease"):
@@ -162,6 +194,9 @@ class Mrelease(Action, tag="mrelease"):
 
     def describe(self) -> str:
         return f"process_mrelease(pidfd({self.pid}), {self.flags})"
+
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.mrelease(self.pid, events, k)
 
     def command_params(self) -> dict:
         return {"pid": self.pid, "flags": self.flags}
@@ -183,11 +218,15 @@ class SetAdj(Action, tag="set_adj"):
     def describe(self) -> str:
         return f"echo {self.value} > /proc/{self.pid}/oom_score_adj"
 
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.adj(self.pid, events, k)
+
 
 class SetPolicy(Action, tag="policy"):
     policy: str
     command: ClassVar[str] = "policy"
     key_text: ClassVar[str] = "switch the kernel policy (era)"
+    on_selection: ClassVar[bool] = False
 
     def validate(self, k: Kernel) -> None:
         get_policy(self.policy)
@@ -197,6 +236,9 @@ class SetPolicy(Action, tag="policy"):
 
     def describe(self) -> str:
         return f"switch kernel policy to {self.policy}"
+
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.policy(k)
 
 
 class Unlock(Action, tag="unlock"):
@@ -218,30 +260,48 @@ class Unlock(Action, tag="unlock"):
     def describe(self) -> str:
         return f"unlock {self.futex}"
 
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.unlock(self.futex, events, k)
+
 
 class Move(Action, tag="move"):
     """echo PID > cgroup.procs: the process, every thread, into another cgroup of that cgroup's
-    hierarchy. What it has charged stays with the memcg it leaves (kernel/core.py move())."""
+    hierarchy. What it has charged stays with the memcg it leaves, unless v1's
+    memory.move_charge_at_immigrate moves it along (kernel/core.py move())."""
 
     pid: int
     cgroup: str
+    hierarchy: Annotated[Literal["memory", "freezer"] | None, Meta(description=(
+        'which hierarchy `cgroup` is on; only "/" needs it: the freezer\'s own root is cgroup = "/", '
+        'hierarchy = "freezer" (default: the memory hierarchy\'s)'))] = None
     command: ClassVar[str] = "move"
     key_text: ClassVar[str] = "move the selected process to another cgroup"
     selects: ClassVar[str] = "pid"
 
     def validate(self, k: Kernel) -> None:
         _need_pid(k, self.pid, "move")
-        _need_cgroup(k, self.cgroup, "move")
+        if self.cgroup != "/":
+            _need_cgroup(k, self.cgroup, "move")
+        try:
+            k.move_target(self.cgroup, self.hierarchy)
+        except KernelError as e:
+            raise ValueError(f"move: {e}") from None
 
     def apply(self, k: Kernel) -> None:
-        k.move(self.pid, self.cgroup)
+        k.move(self.pid, self.cgroup, self.hierarchy)
 
     def describe(self) -> str:
-        return f"echo {self.pid} > {self.cgroup}/cgroup.procs"
+        where = "" if self.hierarchy is None else f" ({self.hierarchy} hierarchy)"
+        return f"echo {self.pid} > {self.cgroup.rstrip('/')}/cgroup.procs{where}"
+
+    def effect(self, events: list, k: Kernel) -> str:
+        return fb.move(self.describe(), events, k)
 
 
 class Caption(Action, tag="caption"):
     """A [[walkthrough]] step that only shows its caption: a step without `do` is one (scene/load.py)."""
+
+    on_selection: ClassVar[bool] = False
 
 
 class Step(msgspec.Struct):

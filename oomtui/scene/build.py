@@ -119,13 +119,31 @@ class Builder:
                 for key in ("memory_max", "oom_group"):
                     if getattr(c, key):
                         raise self.err(f"{path}.{key}", f"{key} is the memory controller's: the freezer hierarchy has none")
+            if c.move_charge_at_immigrate:
+                self._move_charge(k, f"{path}.move_charge_at_immigrate", c.hierarchy)
             try:
                 k.add_cgroup(c.path, limit=limit, oom_group=c.oom_group, freezer=c.freezer, frozen=False,
-                             memory=c.hierarchy == "memory")
+                             memory=c.hierarchy == "memory", move_charge=c.move_charge_at_immigrate)
             except KernelError as e:
                 raise self.err(f"{path}.path", str(e)) from None
             if c.frozen and c.freezer is None:
                 raise self.err(f"{path}.frozen", 'a frozen cgroup needs freezer = "v1" or "v2"')
+
+    def _move_charge(self, k: Kernel, path: str, hierarchy: str) -> None:
+        """memory.move_charge_at_immigrate exists only on a v1 memcg, and moves charges only where the
+        era still does (KernelVersion.moves_charge_at_immigrate)."""
+        if hierarchy == "freezer":
+            raise self.err(path, "it is the memory controller's file: the freezer hierarchy has none")
+        if self.sc.memcg == "v2":
+            raise self.err(path, 'cgroup v1\'s file: cgroup v2 never moves charges (cgroup-v2.rst, "Memory '
+                                 'Ownership"); with memcg = "v1" it can')
+        v = k.policy.version
+        if v.at_least(6, 13):
+            raise self.err(path, f"kernel {v}: writing 1 fails with EINVAL since 6.13 (\"memcg-v1: remove charge "
+                                 'move code\"); set kernel = "6.12" or earlier, or leave charges behind')
+        if not v.moves_charge_at_immigrate:
+            raise self.err(path, f"kernel {v}: memory.move_charge_at_immigrate came in 2.6.34 (from 3.0 here: "
+                                 '"2.6" names no minor release); set kernel = "3.0" or later')
 
     def _shm(self, k: Kernel) -> None:
         for i, s in enumerate(self.sc.shm):
@@ -148,6 +166,12 @@ class Builder:
             if not k.cgroups[ps.cgroup].memory:
                 raise self.err(f"{path}.cgroup", f"{ps.cgroup!r} is on the freezer hierarchy: cgroup is the memory "
                                                  "cgroup (for the freezer one, freezer_cgroup)")
+            if k.internal_process(k.cgroups[ps.cgroup]):
+                cg = k.cgroups[ps.cgroup]
+                raise self.err(f"{path}.cgroup", f"{ps.cgroup} has child cgroups ({', '.join(c.path for c in cg.children)}) "
+                                                 "with the memory controller: on cgroup v2 a cgroup other than the root "
+                                                 "holds processes or enables controllers for children, not both (no "
+                                                 "internal processes; the kernel says EBUSY); put it in a leaf")
             if ps.freezer_cgroup is not None and ps.freezer_cgroup not in k.cgroups:
                 raise self.err(f"{path}.freezer_cgroup", f"no cgroup {ps.freezer_cgroup!r} (declare it under "
                                                          '[[cgroups]] with hierarchy = "freezer")')

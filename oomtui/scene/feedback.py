@@ -2,7 +2,8 @@
 the kernel state right after it. "kill -TERM 300" is what was asked; "SIGTERM to loader 300: it has a
 handler and keeps running" is what happened.
 
-Pure functions over the model (no Textual, no Rich): the TUI shows the line after Simulation.apply().
+Pure functions over the model (no Textual, no Rich), one per kind of move; each action's effect()
+(scene/actions.py) calls its own. The TUI shows the line after Simulation.apply().
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from ..kernel import events as ev
 from ..kernel.core import Kernel
 from ..kernel.state import DISK, EXITING, FROZEN, STOPPED_V2
-from .actions import Action, do_name
 
 ERRNO_WHY = {
     "EINVAL": "not dying: no fatal signal, task_will_free_mem() is false (or flags != 0)",
@@ -57,8 +57,7 @@ def _dying(k: Kernel, pid: int, signal: str) -> str:
     return head + ("; " + "; ".join(notes) if notes else "")
 
 
-def _signal(action: Action, events: list, k: Kernel, signal: str) -> str:
-    pid = action.pid  # type: ignore[attr-defined]
+def sent_signal(pid: int, events: list, k: Kernel, signal: str) -> str:
     p = k.pids[pid]
     sent = [e for e in _of(events, ev.Kill) if e.pid == pid and e.signal == signal]
     if not sent:
@@ -83,8 +82,7 @@ def _batch_start(events: list, k: Kernel) -> int:
     return len(k.events)
 
 
-def _adj(action: Action, events: list, k: Kernel) -> str:
-    pid = action.pid  # type: ignore[attr-defined]
+def adj(pid: int, events: list, k: Kernel) -> str:
     changed = _of(events, ev.AdjChanged)
     mine = [e for e in changed if e.pid == pid]
     if not mine:
@@ -102,8 +100,7 @@ def _adj(action: Action, events: list, k: Kernel) -> str:
     return text
 
 
-def _oom(action: Action, events: list, k: Kernel) -> str:
-    cg = getattr(action, "cgroup", None)
+def oom(cg: str | None, events: list, k: Kernel) -> str:
     prefix = f"memcg OOM in {cg}" if cg and cg != "/" else "OOM"
     aborted = _of(events, ev.OomAborted)
     if aborted:
@@ -137,18 +134,22 @@ def _oom(action: Action, events: list, k: Kernel) -> str:
     return f"{prefix}: nothing happened"
 
 
-def _freezer(action: Action, events: list, k: Kernel) -> str:
-    path = action.cgroup  # type: ignore[attr-defined]
-    verb = do_name(action)
+def _freezer_state(path: str, verb: str, events: list) -> str:
     st = [e for e in _of(events, ev.FreezerState) if e.cgroup == path]
-    text = f"{verb} {path}: {st[-1].state if st else 'no change'}"
-    c = k.cgroups[path]
-    if verb == "freeze":
-        # freeze_task(): a D-state task freezes only when it returns to user space
-        disk = [t for cg in c.subtree() for p in cg.members for t in p.threads if t.state == DISK]
-        if disk:
-            text += f"; {_tids(disk)} in D state: freeze{'s' if len(disk) == 1 else ''} when the sleep ends"
-        return text
+    return f"{verb} {path}: {st[-1].state if st else 'no change'}"
+
+
+def froze(path: str, events: list, k: Kernel) -> str:
+    text = _freezer_state(path, "freeze", events)
+    # freeze_task(): a D-state task freezes only when it returns to user space
+    disk = [t for cg in k.cgroups[path].subtree() for p in cg.members for t in p.threads if t.state == DISK]
+    if disk:
+        text += f"; {_tids(disk)} in D state: freeze{'s' if len(disk) == 1 else ''} when the sleep ends"
+    return text
+
+
+def thawed(path: str, events: list, k: Kernel) -> str:
+    text = _freezer_state(path, "thaw", events)
     # thawed threads of a dying process now see the pending SIGKILL and exit (get_signal())
     exiting = sorted({e.pid for e in _of(events, ev.ThreadState) if e.state == EXITING})
     if exiting:
@@ -157,8 +158,7 @@ def _freezer(action: Action, events: list, k: Kernel) -> str:
     return text
 
 
-def _mrelease(action: Action, events: list, k: Kernel) -> str:
-    pid = action.pid  # type: ignore[attr-defined]
+def mrelease(pid: int, events: list, k: Kernel) -> str:
     who = _name(k, pid)
     sys = [e for e in _of(events, ev.Syscall) if e.name == "process_mrelease" and e.pid == pid]
     if sys:
@@ -176,19 +176,21 @@ def _mrelease(action: Action, events: list, k: Kernel) -> str:
     return f"process_mrelease({who}): no answer yet"
 
 
-def _unlock(action: Action, events: list, k: Kernel) -> str:
-    name = action.futex  # type: ignore[attr-defined]
+def unlock(name: str, events: list, k: Kernel) -> str:
     got = [e for e in _of(events, ev.FutexEvent) if e.futex == name and e.outcome in ("acquired", "eownerdead")]
     if got:
         return f"unlock {name}: waiter {got[0].tid} {'acquired it' if got[0].outcome == 'acquired' else 'got EOWNERDEAD'}"
     return f"unlock {name}: free now, nobody was waiting"
 
 
-def _move(action: Action, events: list, k: Kernel) -> str:
+def move(asked: str, events: list, k: Kernel) -> str:
+    """`asked`: the write as the action describes it, said when nothing happened."""
     moved = _of(events, ev.CgroupMove)
     if not moved:
-        return action.describe()
+        return asked
     m = moved[-1]
+    if m.errno:
+        return f"{asked}: -1 {m.errno}: {MOVE_ERRNO_WHY[m.errno]}"
     text = f"{_name(k, m.pid)} now in {m.cgroup} ({m.hierarchy} hierarchy)"
     changed = {e.state for e in _of(events, ev.ThreadState) if e.pid == m.pid}
     if changed & {FROZEN, STOPPED_V2}:
@@ -197,29 +199,18 @@ def _move(action: Action, events: list, k: Kernel) -> str:
         text += ": thawed"
     if m.left_kb:
         text += f"; {m.left_kb // 1024} MiB stay charged to the memcg it left"
+    if m.moved_kb:
+        text += f"; {m.moved_kb // 1024} MiB of charges move with it (memory.move_charge_at_immigrate)"
     return text
 
 
-def effect_text(action: Action, events: list, k: Kernel) -> str:
-    """What `action` actually did: from `events` (what Simulation.apply returned for it) and the
-    kernel state right after it."""
-    do = do_name(action)
-    if do == "kill":
-        return _signal(action, events, k, "SIGKILL")
-    if do == "sigterm":
-        return _signal(action, events, k, "SIGTERM")
-    if do == "set_adj":
-        return _adj(action, events, k)
-    if do == "oom":
-        return _oom(action, events, k)
-    if do in ("freeze", "thaw"):
-        return _freezer(action, events, k)
-    if do == "mrelease":
-        return _mrelease(action, events, k)
-    if do == "unlock":
-        return _unlock(action, events, k)
-    if do == "move":
-        return _move(action, events, k)
-    if do == "policy":
-        return f"kernel policy now {k.policy.id} ({k.policy.title}): timers already armed keep their expiry"
-    return action.describe()
+MOVE_ERRNO_WHY = {
+    "EBUSY": "the cgroup has child cgroups with the memory controller, and cgroup v2 lets a cgroup "
+             "hold processes or enable controllers for children, not both (no internal processes)",
+    "ENOMEM": "memory.move_charge_at_immigrate: the destination cannot take the charges that would move "
+              "with it (its limit, or an ancestor's)",
+}
+
+
+def policy(k: Kernel) -> str:
+    return f"kernel policy now {k.policy.id} ({k.policy.title}): timers already armed keep their expiry"

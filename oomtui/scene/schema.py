@@ -24,6 +24,9 @@ class CgroupSpec(_S):
         'memory: the memory controller\'s hierarchy (cgroup v2\'s only one; on v1 the freezer may be co-mounted '
         'there); freezer: with memcg = "v1", a hierarchy of the freezer\'s own (freezer = "v1": mounted alone; '
         '"v2": the unified hierarchy beside v1 controllers), for processes\' freezer_cgroup'))] = "memory"
+    move_charge_at_immigrate: Annotated[bool, Meta(description=(
+        'with memcg = "v1": memory.move_charge_at_immigrate = 1, a process moved in brings the charges of its '
+        "anonymous pages (and their swap) with it; kernels 3.0 - 6.12 (6.13 removed charge moving)"))] = False
 
 
 Id = Annotated[int, Meta(ge=1, le=4194304, description="a pid or tid (1..PID_MAX_LIMIT)")]

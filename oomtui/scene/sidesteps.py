@@ -22,22 +22,18 @@ from .actions import ACTIONS, Action, do_name
 OOM = "oom"
 REFUSED, FORFEIT = "refused", "forfeit"
 
+TARGETS = ("pid", "cgroup", "futex", "policy", "value", "flags")
+
+
 def _keys(a: type[Action]) -> tuple[str, ...]:
-    """The target keys of an action (its own fields); a set_adj pattern may bound its value too."""
-    own = tuple(f for f in a.__struct_fields__ if f not in Action.__struct_fields__)
+    """The target keys of an action (its own fields a sidestep can name); a pattern over a `value`
+    may bound it too."""
+    own = tuple(f for f in a.__struct_fields__ if f not in Action.__struct_fields__ and f in TARGETS)
     return own + ("value_min", "value_max") if "value" in own else own
 
 
 # which target keys each `do` takes (the rest of the sidestep keys do not apply to it)
 KEYS: dict[str, tuple[str, ...]] = {do_name(a): _keys(a) for a in ACTIONS}
-TARGETS = ("pid", "cgroup", "futex", "policy", "value", "flags")
-
-
-def _target(action: Action, key: str):
-    v = getattr(action, key, None)
-    if key == "cgroup" and do_name(action) == "oom" and v is None:
-        return "/"  # sysrq-f with no cgroup is the global OOM
-    return v
 
 
 class Sidestep(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +62,9 @@ class Sidestep(msgspec.Struct, frozen=True, kw_only=True):
             return False
         for key in TARGETS:
             want = getattr(self, key)
-            if want is not None and _target(action, key) != want:
+            if want is not None and action.sidestep_target(key) != want:
                 return False
-        if self.do == "set_adj":
+        if "value_min" in KEYS[self.do]:
             v = getattr(action, "value", None)
             if self.value_min is not None and (v is None or v < self.value_min):
                 return False

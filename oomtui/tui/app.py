@@ -539,10 +539,10 @@ class OomApp(App):
             return
         if self._in_step:
             return  # an autoplay step: its caption says it
-        from ..scene.feedback import effect_text
-
         # what happened, not what was asked: a SIGTERM to a process with a handler kills nothing
-        self.notify(effect_text(action, events, self.engine.k), title=action.describe(), markup=False, timeout=4)
+        refused = any(isinstance(x, ev.CgroupMove) and x.errno for x in events)  # the write failed
+        self.notify(action.effect(events, self.engine.k), title=action.describe(), markup=False, timeout=4,
+                    severity="error" if refused else "information")
 
     # ------------------------------------------------------------------ dialogs (commands.Host)
     def ask_adj(self, pid: int, comm: str, current: int, done) -> None:

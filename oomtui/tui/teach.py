@@ -59,7 +59,7 @@ def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None) -> Briefing:
         if a is None:
             continue
         cid, what = a.command, a.key_text
-        needs_selection |= cid in ("adj", "freeze", "kill", "term", "mrelease", "unlock")
+        needs_selection |= a.on_selection
         if cid not in seen and len(keys) < 2:
             seen.add(cid)
             keys.append((key_of(cid), what))

@@ -1,4 +1,4 @@
-"""Honest feedback: effect_text() says what a move did, from its events and the state after it, not what
+"""Honest feedback: an action's effect() says what a move did, from its events and the state after it, not what
 was asked for ("kill -TERM 300" is not "killed loader" when loader has a SIGTERM handler)."""
 
 from __future__ import annotations
@@ -7,14 +7,13 @@ import pytest
 
 from oomtui.kernel.core import KernelError
 from oomtui.scene import actions as A
-from oomtui.scene.feedback import effect_text
 from oomtui.scene.load import load_scene
 from oomtui.scene.sim import Simulation
 from tests.helpers import HEAD, sim as inline_sim
 
 
 def said(s: Simulation, action: A.Action) -> str:
-    return effect_text(action, s.apply(action), s.k)
+    return action.effect(s.apply(action), s.k)
 
 
 def story(scene: str, at: int = 0) -> Simulation:
