@@ -73,8 +73,13 @@ def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:
     if isinstance(e, ev.FreezerState):
         return "freezer", f"freezer {e.cgroup}: {e.state}"
     if isinstance(e, ev.CgroupMove):
+        if e.errno:
+            return "alarm", f"{e.comm} ({e.pid}) not moved to {e.cgroup}: the write fails with {e.errno}"
         stay = f"; {e.left_kb // 1024} MiB stay charged where they were" if e.left_kb else ""
-        return "freezer" if e.hierarchy == "freezer" else "oom", f"{e.comm} ({e.pid}) moved to {e.cgroup}{stay}"
+        if e.moved_kb:
+            stay += f"; {e.moved_kb // 1024} MiB of charges move with it"
+        where = " (freezer hierarchy)" if e.hierarchy == "freezer" and e.cgroup == "/" else ""
+        return "freezer" if e.hierarchy == "freezer" else "oom", f"{e.comm} ({e.pid}) moved to {e.cgroup}{where}{stay}"
     if isinstance(e, ev.Syscall):
         return "syscall", syscall_text(e)
     if isinstance(e, ev.ExitMmap):

@@ -345,23 +345,30 @@ class Move(Command):
     def label(self, app):
         return f"Move {_proc_label(app)} to a cgroup"
 
-    def execute(self, app, pid: int | None = None, cgroup: str | None = None) -> None:
+    def execute(self, app, pid: int | None = None, cgroup: str | None = None, hierarchy: str | None = None) -> None:
         target = _pid(app, pid, "move")
         if cgroup is not None:
-            app.apply_action(A.Move(pid=target, cgroup=cgroup))
+            app.apply_action(A.Move(pid=target, cgroup=cgroup, hierarchy=hierarchy))
             return
         k = app.engine.k
         p = k.process(target)
-        here = {p.cgroup.path, p.freezer_cgroup.path}
-        items = [(c.path, f"{c.path:<24} {'memory' if c.memory else 'freezer'} hierarchy"
-                          + (f", {c.freezer} freezer" if c.freezer else ""))
-                 for c in k.cgroups.values() if c.path not in here]
+        here = {p.cgroup, p.freezer_cgroup}
+        # the freezer's own root is "/" too (listed before its first cgroup): an item's key names the
+        # hierarchy ("freezer:/")
+        cgroups = list(k.cgroups.values())
+        if k.freezer_root is not None:
+            cgroups.insert(next(i for i, c in enumerate(cgroups) if not c.memory), k.freezer_root)
+        items = [(f"{'memory' if c.memory else 'freezer'}:{c.path}",
+                  f"{c.path:<24} {'memory' if c.memory else 'freezer'} hierarchy"
+                  + (f", {c.freezer} freezer" if c.freezer else ""))
+                 for c in cgroups if c not in here]
         if not items:
             raise CommandError("move: this scene has no other cgroup")
 
         def done(v: str | None) -> None:
             if v is not None:
-                app.run_command("move", pid=target, cgroup=v)
+                where, path = v.split(":", 1)
+                app.run_command("move", pid=target, cgroup=path, hierarchy=None if path != "/" else where)
 
         app.pick(f"Move {p.comm} ({p.pid}) to", items, None, done)
 

@@ -201,3 +201,171 @@ def test_bad_moves_change_nothing():
     with pytest.raises(KernelError, match="has exited"):
         s.apply(A.Move(pid=150, cgroup="/frozen"))
     assert s.k.pids[150] not in s.k.cgroups["/frozen"].members
+
+
+# --- v1 memory.move_charge_at_immigrate -------------------------------------------------------
+IMMIGRATE = HEAD.replace('ram = "1 GiB"', 'ram = "2 GiB"') + """
+memcg = "v1"
+kernel = "6.6"
+
+[[cgroups]]
+path = "/p"
+memory_max = "1 GiB"
+[[cgroups]]
+path = "/p/a"
+[[cgroups]]
+path = "/p/b"
+move_charge_at_immigrate = true
+[[cgroups]]
+path = "/c"
+
+[[processes]]
+pid = 100
+comm = "grower"
+cgroup = "/p/a"
+rss = "100 MiB"
+
+[[processes]]
+pid = 101
+comm = "sharer"
+cgroup = "/p/a"
+shares_mm_with = 100
+"""
+
+
+def usage_mib(s: Simulation, *paths: str) -> tuple[int, ...]:
+    return tuple(s.k.cgroups[p].usage // MIB for p in paths)
+
+
+def test_move_charge_at_immigrate_moves_the_anon_charges_with_the_task():
+    s = sim(IMMIGRATE)
+    events = s.apply(A.Move(pid=100, cgroup="/p/b"))  # mem_cgroup_can_attach() + mem_cgroup_move_charge()
+    assert usage_mib(s, "/p/a", "/p/b", "/p") == (0, 100, 100)
+    assert s.k.precharged == {}
+    assert A.Move(pid=100, cgroup="/p/b").effect(events, s.k).endswith(
+        "100 MiB of charges move with it (memory.move_charge_at_immigrate)")
+    s.apply(A.Kill(pid=100))
+    s.apply(A.Kill(pid=101))
+    s.run(2 * s.k.hz)
+    assert usage_mib(s, "/p/a", "/p/b", "/p") == (0, 0, 0)
+
+
+def test_without_the_flag_or_in_a_later_era_the_charges_stay():
+    s = sim(IMMIGRATE)
+    s.apply(A.Move(pid=100, cgroup="/c"))  # /c has the flag off
+    assert usage_mib(s, "/p/a", "/c") == (100, 0)
+    s = sim(IMMIGRATE)
+    s.apply(A.SetPolicy(policy="linux-6.18"))  # 6.18: charge moving is gone (6.13)
+    s.apply(A.Move(pid=100, cgroup="/p/b"))
+    assert usage_mib(s, "/p/a", "/p/b") == (100, 0)
+
+
+def test_only_the_charges_of_the_memcg_it_leaves_move_and_only_for_the_mm_owner():
+    s = sim(IMMIGRATE)
+    s.apply(A.Move(pid=101, cgroup="/p/b"))  # not mm->owner: "We move charges only when we move a owner of the mm"
+    assert usage_mib(s, "/p/a", "/p/b") == (100, 0)
+    s = sim(IMMIGRATE.replace('rss = "100 MiB"\n', 'rss = "100 MiB"\nalloc = { rate = "500 MiB/s", target = "50 MiB", '
+                                                   'start = "200ms" }\n', 1))
+    s.apply(A.Move(pid=100, cgroup="/c"))  # the flag is off in /c: 100 MiB stay in /p/a
+    s.run(s.k.hz)  # 50 MiB more, charged to /c
+    s.apply(A.Move(pid=100, cgroup="/p/b"))  # folio_memcg() == mc.from: only /c's 50 MiB move
+    assert usage_mib(s, "/p/a", "/c", "/p/b") == (100, 0, 50)
+
+
+def test_a_destination_that_cannot_take_the_charges_fails_the_move_with_enomem():
+    # /p's limit sees the pages twice while they move (precharged to /p/b before /p/a lets go)
+    s = sim(IMMIGRATE.replace('memory_max = "1 GiB"', 'memory_max = "150 MiB"', 1))
+    before = usage_mib(s, "/p/a", "/p/b", "/p")
+    move = A.Move(pid=100, cgroup="/p/b")
+    events = s.apply(move)
+    assert s.k.pids[100].cgroup.path == "/p/a" and usage_mib(s, "/p/a", "/p/b", "/p") == before
+    assert move.effect(events, s.k).startswith("echo 100 > /p/b/cgroup.procs: -1 ENOMEM")
+    s = sim(IMMIGRATE.replace('memory_max = "1 GiB"', 'memory_max = "201 MiB"', 1))
+    s.apply(A.Move(pid=100, cgroup="/p/b"))
+    assert s.k.pids[100].cgroup.path == "/p/b"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('kernel = "6.6"', 'kernel = "6.13"', "writing 1 fails with EINVAL since 6.13"),
+    ('kernel = "6.6"', 'kernel = "2.6"', "came in 2.6.34"),
+    ('memcg = "v1"', 'memcg = "v2"', "cgroup v2 never moves charges"),
+])
+def test_move_charge_at_immigrate_is_refused_where_it_does_not_exist(old, new, message):
+    with pytest.raises(SceneError) as e:
+        sim(IMMIGRATE.replace(old, new, 1))
+    assert e.value.path == "cgroups[2].move_charge_at_immigrate" and message in str(e.value)
+    with pytest.raises(SceneError) as e:
+        sim(SPLIT.replace('path = "/thawed"\n', 'path = "/thawed"\nmove_charge_at_immigrate = true\n', 1))
+    assert e.value.path == "cgroups[3].move_charge_at_immigrate" and "freezer hierarchy has none" in str(e.value)
+
+
+# --- cgroup v2: no internal processes ----------------------------------------------------------
+NESTED = HEAD + """
+[[cgroups]]
+path = "/app"
+[[cgroups]]
+path = "/app/web"
+
+[[processes]]
+pid = 100
+comm = "web"
+cgroup = "/app/web"
+rss = "10 MiB"
+
+[[processes]]
+pid = 200
+comm = "cron"
+rss = "10 MiB"
+"""
+
+
+def test_v2_processes_only_in_leaves_and_the_root():
+    sim(NESTED)  # the root holds cron beside /app: the root is exempt
+    with pytest.raises(SceneError) as e:
+        sim(NESTED.replace('cgroup = "/app/web"', 'cgroup = "/app"', 1))
+    assert e.value.path == "processes[0].cgroup" and "no internal processes" in str(e.value)
+    s = sim(NESTED.replace('cgroup = "/app/web"', 'cgroup = "/app"', 1)
+            .replace('duration = "5s"', 'duration = "5s"\nmemcg = "v1"', 1))
+    assert s.k.pids[100].cgroup.path == "/app"  # v1 has no such rule
+
+
+def test_a_v2_move_into_a_cgroup_with_children_fails_with_ebusy():
+    s = sim(NESTED)
+    move = A.Move(pid=200, cgroup="/app")
+    events = s.apply(move)  # cgroup_migrate_vet_dst(): dst_cgrp->subtree_control -> -EBUSY
+    assert s.k.pids[200].cgroup is s.k.root and s.k.pids[200] not in s.k.cgroups["/app"].members
+    assert "-1 EBUSY" in move.effect(events, s.k) and "no internal processes" in move.effect(events, s.k)
+    s.apply(A.Move(pid=200, cgroup="/app/web"))  # a leaf takes it
+    s.apply(A.Move(pid=100, cgroup="/"))  # and so does the root
+    assert (s.k.pids[200].cgroup.path, s.k.pids[100].cgroup.path) == ("/app/web", "/")
+
+
+def test_a_scripted_move_the_kernel_refuses_is_shown_and_the_run_goes_on():
+    from oomtui.report.timeline import describe
+
+    s = sim(NESTED + '\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 200\ncgroup = "/app"\n')
+    s.run()
+    lines = [d[1] for e in s.k.events if (d := describe(e, s.k))]
+    assert "cron (200) not moved to /app: the write fails with EBUSY" in lines
+
+
+# --- the v1 freezer's own root -----------------------------------------------------------------
+def test_a_move_to_the_freezer_root_thaws():
+    s = sim(SPLIT)
+    assert states(s, 100) == {FROZEN}
+    s.apply(A.Move(pid=100, cgroup="/", hierarchy="freezer"))  # freezer_attach(): the root never freezes
+    assert FROZEN not in states(s, 100)
+    p = s.k.pids[100]
+    assert p.freezer_cg is s.k.freezer_root and p.cgroup.path == "/apps/cached"
+    assert p in s.k.freezer_root.members and p not in s.k.cgroups["/frozen"].members
+
+
+def test_the_freezer_root_is_named_with_its_hierarchy():
+    s = sim(SPLIT + '\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 100\ncgroup = "/"\nhierarchy = "freezer"\n')
+    s.run(s.k.hz)
+    assert s.k.pids[100].freezer_cg is s.k.freezer_root
+    with pytest.raises(SceneError) as e:  # no freezer hierarchy of its own
+        sim(NESTED + '\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 100\ncgroup = "/"\nhierarchy = "freezer"\n')
+    assert e.value.path == "actions[0]" and "no freezer hierarchy of its own" in str(e.value)
+    with pytest.raises(SceneError, match="not on the freezer hierarchy"):
+        sim(SPLIT + '\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 100\ncgroup = "/apps"\nhierarchy = "freezer"\n')

@@ -193,6 +193,23 @@ async def test_move_picker_moves_the_selected_process_and_z_freezes_its_freezer_
         assert k.cgroups["/thawed"].freeze_self and {t.state for t in k.pids[101].threads} == {"frozen"}
 
 
+async def test_move_picker_offers_the_freezer_root_which_thaws(make_app):
+    app = make_app("v1-split-freezer")
+    async with app.run_test(size=SIZE) as pilot:
+        k = app.engine.k
+        app.run_command("select", pid=100)  # camera, frozen in /frozen
+        await pilot.press("c")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        keys = [key for key, _ in picker.items]
+        # "/" twice, told apart by hierarchy; the freezer's root listed before its cgroups
+        assert keys[0] == "memory:/" and keys.index("freezer:/") < keys.index("freezer:/thawed")
+        await pilot.press("home", *["down"] * keys.index("freezer:/"), "enter")
+        await pilot.pause()
+        assert k.pids[100].freezer_cgroup is k.freezer_root
+        assert "frozen" not in {t.state for t in k.pids[100].threads}
+
+
 async def test_restart_keeps_the_policy_in_force(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
