@@ -20,6 +20,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import UserError
+from ..kernel.page_types import PAGE_SIZE
 from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import Explanation, explain_reports
@@ -27,7 +28,6 @@ from .facts import find_row, infer_constraint, infer_page_size, pgtables_bytes, 
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
-SCENE_PAGE = 4096
 OOM_AT = "1s"
 DURATION = "4s"
 WRAP = 110
@@ -62,7 +62,7 @@ def _multiline(text: str) -> str:
 
 def size(pages: int) -> str:
     """Scene pages as an exact size string: GiB or MiB when they divide evenly, else KiB."""
-    kib = pages * (SCENE_PAGE // 1024)
+    kib = pages * (PAGE_SIZE // 1024)
     if kib and kib % (1024 * 1024) == 0:
         return f'"{kib // (1024 * 1024)} GiB"'
     if kib and kib % 1024 == 0:
@@ -194,13 +194,13 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
         notes.append(f"before 4.17 oom_badness() gave CAP_SYS_ADMIN tasks a bonus; the report does not say who held "
                      f"it: {exp.cap_sys_admin} here, as oomtui explain assumed")  # fmt: skip
     page_bytes, page_source = infer_page_size(r)
-    if page_bytes != SCENE_PAGE:
+    if page_bytes != PAGE_SIZE:
         notes.append(f"page size {page_bytes // 1024} KiB ({page_source}): page counts are scaled to 4 KiB pages")
     constraint, _ = infer_constraint(r)
     memcg = constraint == "CONSTRAINT_MEMCG"
     notes += [f"the parser: {p}" for p in r.problems]
     return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes,
-                  scale=max(1, page_bytes // SCENE_PAGE), constraint=constraint,
+                  scale=max(1, page_bytes // PAGE_SIZE), constraint=constraint,
                   cgroup=_memcg_path(r) if memcg else None, killed=_killed_or_selected(r),
                   selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps)  # fmt: skip
 
@@ -237,7 +237,7 @@ def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc
         heap, (stack,), file, shmem = fit_anon(anon, file, shmem)
         procs.append(_Proc(row=row, pid=row.tgid, heap=heap, stack=stack, file=file, shmem=shmem,
                            swap=(row.swapents or 0) * scale,
-                           pgtables=-(-pgtables_bytes(row, facts.page_bytes) // SCENE_PAGE),
+                           pgtables=-(-pgtables_bytes(row, facts.page_bytes) // PAGE_SIZE),
                            cap_sys_admin=row.tgid in facts.cap_sys_admin))  # fmt: skip
     if dupes:
         notes.append(f"{dupes} task-dump row(s) repeat a pid already listed: only the first row of each pid is kept")
@@ -277,13 +277,13 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
     fit (the dump's rss counts shared pages once per process), or guessed where the report does not print them."""
     used = sum(p.heap + p.stack + TLS_PAGES + p.shmem + p.pgtables for p in procs)  # RAM the processes take
     charged = sum(p.heap + p.stack + TLS_PAGES + p.shmem for p in procs)  # charged to a memcg (anon + shmem)
-    swap = (r.total_swap_kb or 0) * 1024 // SCENE_PAGE
+    swap = (r.total_swap_kb or 0) * 1024 // PAGE_SIZE
     comments: list[str] = []
-    gib = 1024**3 // SCENE_PAGE
+    gib = 1024**3 // PAGE_SIZE
     roomy = -(-(used + used // 4) // gib) * gib  # the listed RSS plus 25 %, rounded up to a GiB
     if facts.cgroup is not None:
         if r.memory is not None:
-            limit = r.memory.limit_kb * 1024 // SCENE_PAGE
+            limit = r.memory.limit_kb * 1024 // PAGE_SIZE
         else:  # a paste without the memcg lines: the limit is a guess, and the replay may choose otherwise
             limit = roomy
             notes.append("the report has no 'memory: usage ..., limit ...' line: the memcg limit is the listed RSS "

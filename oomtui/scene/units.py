@@ -8,6 +8,8 @@ from typing import Annotated
 
 from msgspec import Meta
 
+from ..kernel.page_types import PAGE_SIZE
+
 _SIZE_UNITS = {
     "": 1, "b": 1,
     "k": 1024, "kb": 1000, "kib": 1024,
@@ -62,8 +64,9 @@ def _at_most_max_size(n: int, value: int | str) -> int:
     return n
 
 
-def parse_pages(value: int | str, page_size: int = 4096) -> int:
-    return -(-parse_size(value) // page_size)
+def parse_pages(value: int | str) -> int:
+    """The kernel's pages (PAGE_SIZE), rounded up."""
+    return -(-parse_size(value) // PAGE_SIZE)
 
 
 _DUR_UNITS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "m": 60.0, "min": 60.0}
@@ -99,14 +102,14 @@ def parse_duration(value: int | float | str, hz: int) -> int:
     return -(-round(seconds * hz * 1e6) // 1_000_000)
 
 
-def parse_rate(value: str, hz: int, page_size: int = 4096) -> int:
+def parse_rate(value: str, hz: int) -> int:
     """Pages per jiffy (at least 1)."""
     if not isinstance(value, str) or "/" not in value:
         raise ValueError(f"expected {RATE_HELP}, got {value!r}")
     size, per = value.rsplit("/", 1)
     if per.strip().lower() not in ("s", "sec"):
         raise ValueError(f"expected {RATE_HELP}, got {value!r} (rates are per second: /s)")
-    return max(1, parse_size(size) // page_size // hz)
+    return max(1, parse_size(size) // PAGE_SIZE // hz)
 
 
 def fmt_size(nbytes: int) -> str:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from ..kernel.core import Kernel, KernelError
 from ..kernel.oom_kill import oom_unkillable_task, process_badness
+from ..kernel.page_types import KB_PER_PAGE, PAGE_SIZE
 from ..kernel.state import (
     DISK, FROZEN, MMF_MULTIPROCESS, MMF_OOM_SKIP, MMF_UNSTABLE, STOPPED_V2, Process, Task,
 )
 
-PAGE_KB = 4
 
 
 def size(pages: int) -> str:
     """Pages as a short human size: 4K, 64M, 1.17G."""
-    kb = pages * PAGE_KB
+    kb = pages * KB_PER_PAGE
     if kb == 0:
         return "0"
     if kb < 1024:
@@ -33,7 +33,7 @@ def size_in(pages: int, width: int) -> str:
     s = size(pages)
     if len(s) <= width:
         return s
-    kb = pages * PAGE_KB
+    kb = pages * KB_PER_PAGE
     for unit, scale in (("M", 1024), ("G", 1024**2), ("T", 1024**3), ("P", 1024**4)):
         for text in (f"{kb / scale:.1f}{unit}", f"{kb / scale:.0f}{unit}"):
             if len(text) <= width:
@@ -42,7 +42,7 @@ def size_in(pages: int, width: int) -> str:
 
 
 def size_kb(kb: int) -> str:
-    return size(kb // PAGE_KB) if kb >= PAGE_KB else f"{kb}K"
+    return size(kb // KB_PER_PAGE) if kb >= KB_PER_PAGE else f"{kb}K"
 
 
 def secs(j: int, hz: int, digits: int = 3, unit: str = "s") -> str:
@@ -146,6 +146,6 @@ def pins(k: Kernel, dying) -> list[str]:
         if not why:
             continue
         reaped = MMF_UNSTABLE in mm.flags
-        what = f"page tables {size(mm.pgtables_bytes // 4096)}" if reaped else f"{size(mm.anon + mm.swapents)} anon"
+        what = f"page tables {size(mm.pgtables_bytes // PAGE_SIZE)}" if reaped else f"{size(mm.anon + mm.swapents)} anon"
         out.insert(0, f"{p.comm} {p.pid}: {what} held — {', '.join(why)}")
     return out

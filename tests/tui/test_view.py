@@ -20,13 +20,13 @@ def test_a_size_fits_its_column_and_keeps_its_value():
                 pages = int(mant * 2**exp)
                 s = view.size_in(pages, width)
                 assert len(s) <= width, (pages, width, s)
-                kb = pages * view.PAGE_KB
+                kb = pages * view.KB_PER_PAGE
                 # the shown amount is the real one to within the rounding its digits allow, never 0.0
                 assert abs(kb_of(s) - kb) <= 0.05 * kb + UNIT[s[-1]] / 20 if s != "0" else kb == 0, (pages, s)
 
 
 def test_a_wide_swap_value_keeps_the_decision_table_aligned():
-    gib = 1024 * 1024 // view.PAGE_KB
+    gib = 1024 * 1024 // view.KB_PER_PAGE
     cands = [ev.Candidate(pid=100, comm="java", rss=3 * gib, swapents=int(5.83 * gib), pgtables_bytes=1 << 20,
                           oom_score_adj=0, points=123456),
              ev.Candidate(pid=101, comm="sh", rss=10, swapents=0, pgtables_bytes=4096, oom_score_adj=0, points=11)]

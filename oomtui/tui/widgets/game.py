@@ -8,11 +8,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...kernel.page_types import PAGE_SIZE
 from ...scene.goals import FAILED, MET, PENDING
 from ...scene.units import fmt_size
 from .. import game
 from ..styles import R
-from ..view import PAGE_KB, secs
+from ..view import secs
 from .panels import Panel
 
 MARK = {MET: (" ✓ ", "badge_ok"), FAILED: (" ✗ ", "alarm"), PENDING: (" … ", "goal_pending")}  # label, role
@@ -276,7 +277,7 @@ class BigBar(Horizontal):
             reaper, label = "-", f"OOM reaper: {tr.result} ({tr.comm} {tr.pid})"
         else:
             reaper, label = "-", "OOM reaper timer (s)"
-        free = fmt_size(max(0, k.free_pages()) * PAGE_KB * 1024)  # "80 KiB": not 0 MiB
+        free = fmt_size(max(0, k.free_pages()) * PAGE_SIZE)  # "80 KiB": not 0 MiB
         return t, reaper, free, label
 
     def sync(self, events: list | None = None, moved: bool = True) -> None:

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...kernel import events as ev
+from ...kernel.page_types import PAGE_SIZE
 from ...kernel.state import MMF_OOM_SKIP
 from ...report.timeline import syscall_text
 from .. import view
@@ -427,7 +428,7 @@ def candidate_table(table: Text, cands: list[ev.Candidate], victim_pid: int | No
         st = R.winner if win else (R.dim if c.points is None else Style())
         pts = str(c.points) if c.points is not None else (c.note or "—")[:7]
         line = (f"{'▶' if win else ' '}{c.pid:>5} {c.comm[:cw]:<{cw}} {view.size_in(c.rss, 5):>5} "
-                f"{view.size_in(c.swapents, 4):>4} {view.size_in(c.pgtables_bytes // 4096, 5):>5} {c.oom_score_adj:>5} "
+                f"{view.size_in(c.swapents, 4):>4} {view.size_in(c.pgtables_bytes // PAGE_SIZE, 5):>5} {c.oom_score_adj:>5} "
                 f"{pts:>7}")
         table.append("\n" + line, st)
 
