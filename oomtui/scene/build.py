@@ -139,8 +139,8 @@ class Builder:
                                  'Ownership"); with memcg = "v1" it can')
         v = k.policy.version
         if v.at_least(6, 13):
-            raise self.err(path, f"kernel {v}: writing 1 fails with EINVAL since 6.13 (\"memcg-v1: remove charge "
-                                 'move code\"); set kernel = "6.12" or earlier, or leave charges behind')
+            raise self.err(path, f"kernel {v}: from 6.13 writing 1 fails with EINVAL (\"memcg-v1: remove charge "
+                                 'move code\"), charges stay behind; set kernel = "6.12" or earlier')
         if not v.moves_charge_at_immigrate:
             raise self.err(path, f"kernel {v}: memory.move_charge_at_immigrate came in 2.6.34 (from 3.0 here: "
                                  '"2.6" names no minor release); set kernel = "3.0" or later')

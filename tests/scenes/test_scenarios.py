@@ -39,7 +39,7 @@ def within(value: int | None, bounds: tuple[int, int]) -> bool:
 SCENARIOS = {
     "robust-waiter", "frozen-robust-holder", "frozen-big-victim", "v2-frozen-victim", "d-state-holder",
     "d-state-mmap-lock", "frozen-mm-sibling", "lmkd-mrelease", "never-reap-livelock", "score-ties",
-    "moved-charges", "v1-split-freezer",
+    "moved-charges", "moved-charges-v1", "v1-split-freezer",
 }
 
 
@@ -251,6 +251,16 @@ def test_moved_charges_two_victims_for_one_limit(policy):
     assert o.killed_pids("oom") == [100, 200]
     usage = [line.split("usage ")[1].split("kB")[0] for line in o.dmesg if "] memory: usage" in line]
     assert len(usage) == 2 and usage[0] == usage[1]  # /apps as full at the second OOM as at the first
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_moved_charges_v1_one_victim_for_one_limit(policy):
+    sim = Simulation(load_scene("moved-charges-v1"), policy)
+    o = sim.run()
+    # memory.move_charge_at_immigrate: indexer's 900 MiB moved into /apps with it, so killing it frees
+    # what /apps counts and worker carries on, under every policy (each at the scene's 6.6)
+    assert o.killed_pids("oom") == [100] and o.kernel == "6.6"
+    assert sim.k.cgroups["/system"].usage == 0 and sim.k.pids[200].alloc.remaining == 0
 
 
 @pytest.mark.parametrize("policy", POLICIES)
