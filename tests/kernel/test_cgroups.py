@@ -279,7 +279,7 @@ def test_a_destination_that_cannot_take_the_charges_fails_the_move_with_enomem()
     move = A.Move(pid=100, cgroup="/p/b")
     events = s.apply(move)
     assert s.k.pids[100].cgroup.path == "/p/a" and usage_mib(s, "/p/a", "/p/b", "/p") == before
-    assert move.effect(events, s.k).startswith("echo 100 > /p/b/cgroup.procs: -1 ENOMEM")
+    assert move.effect(events, s.k).startswith("grower 100 stays in /p/a: write() = -1 ENOMEM")
     s = sim(IMMIGRATE.replace('memory_max = "1 GiB"', 'memory_max = "201 MiB"', 1))
     s.apply(A.Move(pid=100, cgroup="/p/b"))
     assert s.k.pids[100].cgroup.path == "/p/b"
