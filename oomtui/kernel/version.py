@@ -79,7 +79,7 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         """cgroup v1's memory.move_charge_at_immigrate: mem_cgroup_can_attach() moves a migrating mm
         owner's charges to the destination memcg when that memcg's flag is set (2.6.34 "memcg: add
         interface to move charge at task migration"; a plain "2.6" cannot say it is 2.6.34 or later, so
-        from 3.0 here). 6.2 "mm: memcontrol: deprecate charge moving" warns once; 6.13 "memcg-v1: remove
+        from 3.0 here). "mm: memcontrol: deprecate charge moving" (6.2, UNCONFIRMED) warns once; 6.13 "memcg-v1: remove
         charge move code" keeps the file, but mem_cgroup_move_charge_write() takes only 0 (EINVAL
         otherwise, with the warning: seen on this project's 6.18)."""
         return self.at_least(3, 0) and not self.at_least(6, 13)

@@ -13,7 +13,6 @@ from ..kernel.state import (
 )
 
 
-
 def size(pages: int) -> str:
     """Pages as a short human size: 4K, 64M, 1.17G."""
     kb = pages * KB_PER_PAGE
