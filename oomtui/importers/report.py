@@ -4,8 +4,9 @@ Accepted wrappers, removed line by line before the kernel text is read: dmesg st
 `dmesg -T` in any locale, `dmesg -x` facility:level, `<4>`), journalctl -k / syslog / /var/log/messages
 prefixes (`Mon DD HH:MM:SS host [<prio>] kernel: `, ISO stamps), rsyslog's `#012` line joins, /dev/kmsg
 records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), a quoted-printable mail body (`=3D`, `=`
-soft breaks), SGR colours, `↪` wrap marks, a forum's BBCode, junk bytes at a line's end, indentation and blank
-lines, syslog records run together on one line; a prefix of any other kind is learned from the lines that always
+soft breaks), a mail client's hard wrap of stamped lines (at words, over a fold inside words: a reply to a reply),
+SGR colours, `↪` wrap marks, a forum's BBCode, junk bytes at a line's end, indentation and blank lines, syslog
+records run together on one line; a prefix of any other kind is learned from the lines that always
 begin a printk line. Lines that a mail client wrapped (or printk split into pr_cont pieces) are rejoined for
 the lines this module reads.
 
@@ -158,6 +159,86 @@ def unquote_if_printable(raw: Iterable[str]) -> Iterable[str]:
     return itertools.chain(head, it)
 
 
+# A mail client's hard wrap, seen on printk lines: a stamped line ("[  56.4] ...", "Aug 12 ... kernel: ") whose
+# continuation has no stamp. Two kinds, and a reply may have applied both (the inner first):
+# - a word wrap at width V that keeps the space it broke at: the line ends in whitespace and the next word did not
+#   fit ("... calling " / "mem_cgroup_oom"), or a word longer than V was cut at exactly V;
+# - a fold at width W, inside words ("oom_score_ad" / "j name", "stre" / "ss"): the line is exactly W long.
+# Each is undone by joining with nothing added (a word wrap kept its space): the wrap the reply applied last first,
+# then the one under it, found again on the result.
+_UNWRAP_MIN = 3  # wrapped stamped lines in the head: fewer could be chance (a Markdown line break, one long line)
+_QUOTE = re.compile(r"(?:>[ \t]?)*")
+
+
+def _stamped(line: str) -> bool:
+    """Whether a line begins with a printk line's stamp or syslog fields (behind any mail quoting)."""
+    s = line.strip()
+    s = s[_QUOTE.match(s).end() :].lstrip()
+    return bool(s) and _PREFIX.match(s) is not None
+
+
+def _word_wrapped(line: str, nxt: str, width: int) -> bool:
+    """A greedy word wrap at `width` broke `line` before `nxt` (see above)."""
+    if len(line) == width:
+        return True
+    # broken after a space it kept (RFC 3676's flowed lines do too), and the next word did not fit (">=": a
+    # wrapper may keep a column free)
+    return line[-1:].isspace() and len(line) + len(nxt.split(None, 1)[0]) >= width
+
+
+def _folded(line: str, nxt: str, width: int) -> bool:
+    return len(line) == width
+
+
+def _unwrap_rule(head: list[str]):
+    """How the head was wrapped: (rule, width) for its words, else for its folds, else None. The width is that of
+    its longest printk line (a mail's headers and prose may be longer)."""
+    width = max((len(line) for line in head if _stamped(line)), default=0)
+    for rule in (_word_wrapped, _folded):
+        wraps = sum(1 for a, b in itertools.pairwise(head)
+                    if b.strip() and not _stamped(b) and _stamped(a) and rule(a, b, width))  # fmt: skip
+        if wraps >= _UNWRAP_MIN:
+            return rule, width
+    return None
+
+
+def _unwrap(lines: Iterable[tuple[int, str]], rule, width: int) -> Iterator[tuple[int, str]]:
+    """(how many input lines, line) rejoined where `rule` says a line was wrapped before the next."""
+    it = iter(lines)
+    cur = next(it, None)
+    while cur is not None:
+        n, line = cur
+        piece = line  # the rule looks at the last piece: each was one line of the wrapped text
+        while (nxt := next(it, None)) is not None and (s := nxt[1]).strip() and not _stamped(s) and rule(piece, s, width):
+            quote = _QUOTE.match(line.lstrip())[0].rstrip()  # a quoted line's continuation is quoted too
+            piece = s.lstrip()[len(quote) :] if quote and s.lstrip().startswith(quote) else s
+            n, line = n + nxt[0], line + piece
+        yield n, line
+        cur = nxt
+
+
+def _expand(pairs: Iterable[tuple[int, str]]) -> Iterator[str]:
+    """As in _unquote_printable, the lines a join took become blank lines before it: the joined line keeps the
+    number of its last piece and every later line its own."""
+    for n, line in pairs:
+        if n > 1:
+            yield from itertools.repeat("", n - 1)
+        yield line
+
+
+def unwrap_if_hard_wrapped(raw: Iterable[str]) -> Iterable[str]:
+    """`raw` with a mail client's wraps of its printk lines undone (one level, then a second); untouched, at no
+    cost per line, when its first lines show none."""
+    it = iter(raw)
+    head = list(itertools.islice(it, _QP_HEAD_LINES))
+    if (outer := _unwrap_rule(head)) is None:
+        return itertools.chain(head, it)
+    pairs = _unwrap(zip(itertools.repeat(1), itertools.chain(head, it)), *outer)
+    if (inner := _unwrap_rule([line for _, line in _unwrap(zip(itertools.repeat(1), head), *outer)])) is not None:
+        pairs = _unwrap(pairs, *inner)
+    return _expand(pairs)
+
+
 _BATCH = 2048  # input lines cleaned at a time
 
 
@@ -239,7 +320,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
                 out.append((no, s))
         return out
 
-    it, first = iter(unquote_if_printable(raw)), 1
+    it, first = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1
     while batch := list(itertools.islice(it, _BATCH)):
         cleaned = _clean_batch(batch, first)
         first += len(batch)

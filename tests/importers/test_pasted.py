@@ -90,6 +90,38 @@ def _wrap_with_marks(text: str, width: int = 72) -> str:
     return "\n".join(out) + "\n"
 
 
+def _mail_wrap(line: str, width: int) -> list[str]:
+    """A mail client's greedy wrap that keeps the spaces it breaks at on the line's end (up to the width; the rest
+    begin the next line) and cuts a word longer than the width."""
+    out, cur = [], ""
+    for chunk in re.findall(r"\s+|\S+", line):
+        if chunk.isspace():
+            room = width - len(cur)
+            cur, rest = cur + chunk[:room], chunk[room:]
+            if rest:
+                out.append(cur)
+                cur = rest
+            continue
+        if len(cur) + len(chunk) > width and cur:
+            out.append(cur)
+            cur = ""
+        while len(chunk) > width:
+            out.append(chunk[:width])
+            chunk = chunk[width:]
+        cur += chunk
+    return [*out, cur]
+
+
+def _mailed_twice(text: str) -> str:
+    """Folded at 119 columns inside words, then wrapped at 80 by a reply's mail client (the 6.18 arm64 cgroups
+    mail): two levels of wrap, one over the other."""
+    out = []
+    for line in text.splitlines():
+        for fold in [line[i : i + 119] for i in range(0, len(line), 119)] or [""]:
+            out += _mail_wrap(fold, 80)
+    return "\n".join(out) + "\n"
+
+
 def _colour(text: str) -> str:
     """dmesg --color=always: the stamp green, a subsystem prefix ("oom_reaper:") yellow, warnings bold."""
     out = []
@@ -121,6 +153,21 @@ def test_mangled_pastes_give_the_kernels_victim(path: Path, mangle) -> None:
     (e,) = explain_text(mangle(text))
     (plain,) = explain_text(text)
     assert e.kernel_selected.pid == _kernel_choice(text)
+    assert (e.agree, e.model_victim, e.era, e.totalpages) == (plain.agree, plain.model_victim, plain.era, plain.totalpages)
+    assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
+
+
+# a wrap is found by a stamped line whose continuation has none: a paste without stamps is not unwrapped
+STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
+
+
+@pytest.mark.parametrize("path", STAMPED, ids=lambda p: p.name[:3])
+def test_a_paste_wrapped_twice_reads_as_the_original(path: Path) -> None:
+    text = _read(path)
+    (e,) = explain_text(_mailed_twice(text))
+    (plain,) = explain_text(text)
+    assert e.kernel_selected.pid == _kernel_choice(text) and e.problems == plain.problems
+    assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(t.pid, t.comm, t.points) for t in plain.ranking]
     assert (e.agree, e.model_victim, e.era, e.totalpages) == (plain.agree, plain.model_victim, plain.era, plain.totalpages)
     assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
 

@@ -305,3 +305,18 @@ def test_a_2_6_24_forum_paste_in_bbcode_is_read_in_its_old_formats() -> None:
     assert (e.kernel_selected.pid, e.kernel_victim.pid) == (9631, 9635) and e.trigger.pid == 26209
     assert e.totalpages == 491440 - 8031 + 2096472 // 4 and e.score_check.printed == 78749
     assert e.cause.kind == "lowmem" and "HighMem still had 458 MiB free" in e.cause.text
+
+
+MAILED_TWICE = "6.18-arm64-cgroups-mail-wrapped-80-instrumented-badness.mail"
+
+
+def test_a_mail_wrapped_at_119_then_at_80_reads_whole() -> None:
+    """Folded inside words at 119 columns ('oom_score_ad' / 'j name', 'stre' / 'ss', 'file-rss' / ':536kB'), then
+    wrapped again at 80 by the reply, which kept the spaces it broke at. The author's own OOM_EVAL lines printed
+    oom_badness() of the two rows: 377 and 131122."""
+    (e,) = _explain(MAILED_TWICE)
+    assert e.kernel_victim.pid == e.model_victim.pid == 1122 and e.agree and e.compared and not e.problems
+    assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(1122, "stress", 131122), (1121, "stress", 377)]
+    assert e.kernel_victim_rss_kb == 522880 + 536 + 0 and e.memcg.path == "/test512mb"
+    assert e.constraint == "CONSTRAINT_MEMCG" and e.totalpages == 131072 and e.cause.kind == "memcg_limit"
+    assert e.trigger.pid == 1122 and e.era == "6.18" and e.lines[0] == 54
