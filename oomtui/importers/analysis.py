@@ -316,6 +316,7 @@ def memsw_full(cg: Memcg) -> bool:
 class Platform(msgspec.Struct, kw_only=True):
     kernel: str | None
     arch: str | None
+    arch_source: str | None = None  # how the arch was inferred: the release, a register dump, a call-trace frame
     distribution: str | None  # a guess from the release string
     hardware: str | None
 
@@ -340,11 +341,14 @@ def platform(r: OomReport) -> Platform:
             if m := re.search(rx, text):
                 dist = name.format(*m.groups())
                 break
-    arch = r.arch or ("32-bit (a HighMem zone)" if r.highmem else None)
+    arch, source = r.arch, r.arch_source
+    if arch is None and r.highmem:
+        arch, source = "32-bit", "HighMem zone"
     if arch is None and r.hardware:  # IBM Z machine types ("IBM 8562 T02 Z06 (LPAR)"), POWER ("IBM,9009-41A")
         hw = r.hardware
         arch = "s390x" if re.match(r"IBM \d{4}\b", hw) else "ppc64" if hw.startswith("IBM,") else None
-    return Platform(kernel=r.kernel_release, arch=arch, distribution=dist, hardware=r.hardware)
+        source = "the hardware name" if arch else None
+    return Platform(kernel=r.kernel_release, arch=arch, arch_source=source, distribution=dist, hardware=r.hardware)
 
 
 # --- cause and advice ------------------------------------------------------------------------------------------

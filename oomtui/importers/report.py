@@ -654,6 +654,25 @@ _ARCH_NAMES = {"amd64": "x86_64", "686": "i686", "686-pae": "i686", "arm64": "aa
 _ARCH_REGS = {"RIP: ": "x86_64", "EIP: ": "i686", "NIP: ": "powerpc", "NIP [": "powerpc", "pc : ": "aarch64",
               "PC is at ": "arm", "ERA: ": "loongarch64", "Krnl PSW : ": "s390x"}  # fmt: skip
 _ARCH_REG_STARTS = tuple(_ARCH_REGS)
+# Else a call-trace frame of the syscall or exception entry, which each architecture names its own way; where a
+# name is shared by a 32- and a 64-bit kernel, the width of the frame's address ("[<ffffffff81...>]") tells.
+_ARCH_FRAME = re.compile(
+    r"(?:^|[\s\]?])(?P<fn>el0t?_\w+|__arm64_sys_\w+|entry_SYSCALL_64\w*|do_syscall_64|system_call_fastpath"
+    r"|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32|sysenter_past_esp|async_page_fault|page_fault|__do_syscall"
+    r"|__s390x_sys_\w+|do_trap_ecall_u|__riscv_sys_\w+|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
+)
+_ARCH_FRAMES = [  # (name or prefix, 64-bit address or none, 32-bit address)
+    ("el0", "aarch64", None), ("__arm64_sys_", "aarch64", None), ("entry_SYSCALL_64", "x86_64", None),
+    ("do_syscall_64", "x86_64", None), ("system_call_fastpath", "x86_64", None), ("__x64_sys_", "x86_64", None),
+    ("entry_SYSENTER_32", "i686", "i686"), ("entry_INT80_32", "i686", "i686"), ("sysenter_past_esp", "i686", "i686"),
+    ("async_page_fault", "x86_64", "i686"), ("page_fault", "x86_64", "i686"), ("__do_syscall", "s390x", None),
+    ("__s390x_sys_", "s390x", None), ("do_trap_ecall_u", "riscv64", None), ("__riscv_sys_", "riscv64", None),
+    ("ret_from_exception", "riscv64", None), ("handle_syscall", "loongarch64", None),
+]  # fmt: skip
+_AMBIGUOUS_FRAMES = ("async_page_fault", "page_fault", "ret_from_exception")  # need an address to tell
+_FRAME_ADDRESS = re.compile(r"\[<?([0-9a-f]{8}|[0-9a-f]{16})>?\]")
+# powerpc's show_stack() prints "[stack pointer] [return address] function": its frames name it by their form
+_PPC_FRAME = re.compile(r"^\[(?P<sp>[0-9a-f]{8}|[0-9a-f]{16})\] \[[0-9a-f]{8,16}\] \.?\w")
 
 _NUMERIC_COLUMNS = {
     "uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes",
@@ -1177,6 +1196,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     c = s[:1]
     if "moom_callback" in s:  # sysrq-f's work item: before order=-1 (4.x) its header looked like any allocation
         r.sysrq = True
+    if r.arch is None and "+0x" in s:  # a call-trace frame
+        _read_arch_frame(r, s)
     if c == "[":
         if _TASK_HEADER_START.match(s):
             s = lines.join_while(s, _TASK_HEADER.match)
@@ -1269,11 +1290,27 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     return True
 
 
+def _read_arch_frame(r: OomReport, s: str) -> None:
+    """A call-trace frame names the architecture (see _ARCH_FRAME, _PPC_FRAME)."""
+    if m := _PPC_FRAME.match(s):
+        bits = 64 if len(m["sp"]) == 16 else 32
+        r.arch = "ppc64" if bits == 64 else "powerpc"
+        r.arch_source = f"call trace: powerpc's '[sp] [lr] function' frames, {bits}-bit addresses"
+    elif m := _ARCH_FRAME.search(s):
+        prefix, wide, narrow = next(f for f in _ARCH_FRAMES if m["fn"].startswith(f[0]))
+        addr = _FRAME_ADDRESS.search(s)
+        if addr is None and prefix in _AMBIGUOUS_FRAMES:
+            return
+        bits = "" if addr is None else f", {len(addr[1]) * 4}-bit address"
+        if arch := narrow if bits == ", 32-bit address" else wide:
+            r.arch, r.arch_source = arch, f"call trace: {m['fn']} frame{bits}"
+
+
 def _read_arch_reg(r: OomReport, s: str) -> bool:
     """The first register line of a stack dump names the architecture (RIP:, EIP:, NIP:, pc :, ERA:, ...)."""
     if r.arch is None and s.startswith(_ARCH_REG_STARTS):
         reg = next(p for p in _ARCH_REG_STARTS if s.startswith(p))
-        r.arch, r.arch_source = _ARCH_REGS[reg], f"register dump ('{reg.strip()}' line)"
+        r.arch, r.arch_source = _ARCH_REGS[reg], f"register dump: '{reg.strip()}' line"
         return True
     return False
 

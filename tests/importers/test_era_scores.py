@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from oomtui.importers.explain import explain_text
+from oomtui.importers.report import parse_reports
 from oomtui.kernel.oom_badness import oom_badness_era, printed_kill_score
 from oomtui.kernel.version import KernelVersion
 
@@ -150,6 +151,36 @@ def test_page_size_from_the_architecture_when_nothing_measures_it() -> None:
     assert e.page_size == 16384 and "loongarch64" in e.page_size_source
     (e,) = explain_text(_read(F611).replace("RIP: ", "ERA: "))  # total-vm: measures 4 KiB: it wins
     assert e.page_size == 4096 and "total-vm" in e.page_size_source
+
+
+def test_page_size_from_an_architecture_named_by_the_call_trace() -> None:
+    """Without a release suffix or register dump, the syscall entry of the call trace names the arch."""
+    text = _drop(_read(F611), "Killed process", "kB = ", "RIP: ")
+    (e,) = explain_text(text)
+    assert e.page_size == 4096 and e.page_size_source.startswith("assumed") and e.platform.arch is None
+    (e,) = explain_text(text.replace("asm_exc_page_fault+0x26/0x30", "handle_syscall+0xbc/0x158"))
+    assert e.page_size == 16384 and "loongarch64 (arch from the call trace: handle_syscall frame)" in e.page_size_source
+    assert (e.platform.arch, e.platform.arch_source) == ("loongarch64", "call trace: handle_syscall frame")
+
+
+@pytest.mark.parametrize(("frame", "arch"), [
+    (" el0t_64_sync+0x1b8/0x1c0", "aarch64"), (" el0_svc_common.constprop.0+0x40/0xe0", "aarch64"),
+    (" entry_SYSCALL_64_after_hwframe+0x76/0x7e", "x86_64"), (" do_syscall_64+0x82/0x170", "x86_64"),
+    (" [<ffffffff81ac9875>] async_page_fault+0x25/0x30", "x86_64"), (" [<c15b8a85>] sysenter_past_esp+0x40/0x6a", "i686"),
+    (" [<c104ce5c>] ? page_fault+0x2e/0x34", "i686"), (" ? page_fault+0x2f/0x50", None),  # no address: 32 or 64?
+    ("[c0000000fe9e7e10] [c00000000002e3a0] system_call_exception+0x170/0x2f0", "ppc64"),
+    ("[c000000001c63e30] [c000000000008628] syscall_exit+0x0/0x40", "ppc64"),
+    ("[e1b4be30] [c0016c20] system_call_exception+0x100/0x1b0", "powerpc"),
+    (" [<0000000085e9a69c>] __do_syscall+0x1d0/0x200", "s390x"), (" __s390x_sys_ioctl+0xa2/0xe0", "s390x"),
+    ("[<ffffffff80002ee6>] do_trap_ecall_u+0x1a6/0x1b0", "riscv64"),
+    ("[<ffffffe0000426c0>] ret_from_exception+0x0/0xc", "riscv64"), (" ret_from_exception+0x0/0xc", None),
+    ("[<9000000000226d54>] handle_syscall+0xbc/0x158", "loongarch64"),
+])  # fmt: skip
+def test_the_call_trace_names_the_architecture(frame: str, arch: str | None) -> None:
+    text = f"a.out invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\nCall Trace:\n{frame}\n"
+    (r,) = parse_reports(text)
+    name = re.split(r"[+.]", frame.split()[-1])[0]
+    assert r.arch == arch and (arch is None or f"{name} frame" in r.arch_source or "[sp] [lr]" in r.arch_source)
 
 
 # --- nothing the dump does not show -----------------------------------------------------------------------------
