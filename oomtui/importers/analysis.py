@@ -77,6 +77,8 @@ class ZoneCheck(msgspec.Struct, kw_only=True):
     below: str | None  # the lowest watermark the request fails here: "min", "low", "high"; None: passes all
     free_block: bool | None  # a free block of the request's order (None: no buddy line)
     free_blocks: list[int] | None = None  # the buddy line: free blocks of order 0, 1, ...
+    highatomic_kb: int = 0  # the highatomic reserve the check counted as unusable (see _highatomic_kb)
+    highatomic_decides: bool = False  # without it the zone would pass the watermark the verdict names
 
 
 class Allocation(msgspec.Struct, kw_only=True):
@@ -115,26 +117,40 @@ def _configured_zones(r: OomReport) -> list[str]:
     return out
 
 
-def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool) -> ZoneCheck:
+def _highatomic_kb(z: Zone) -> int:
+    """The highatomic reserve __zone_watermark_ok() takes from free pages (4.4, 0aaa29a56e4f: "if the caller does not
+    have rights to ALLOC_HARDER then subtract the high-atomic reserves"; __zone_watermark_unusable_free() since 5.9).
+    Since 6.13 it takes only the reserve's free pages (nr_free_highatomic), which 6.19 prints as free_highatomic:
+    then that; else reserved_highatomic (exact before 6.13, at most that after)."""
+    return z.free_highatomic_kb if z.free_highatomic_kb is not None else z.reserved_highatomic_kb or 0
+
+
+def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool, reserves: bool) -> ZoneCheck:
     """__zone_watermark_ok(): free minus (1 << order) - 1 pages must stay above mark + lowmem_reserve; an order > 0
-    request also needs a free block of that order. __GFP_HIGH (ALLOC_HIGH) halves the mark."""
+    request also needs a free block of that order. __GFP_HIGH (ALLOC_HIGH) halves the mark. Free pages count without
+    the highatomic reserve unless the request may use reserves (`reserves`: __GFP_HIGH is ALLOC_MIN_RESERVE, part of
+    ALLOC_RESERVES since 6.3; a request that can wait, as every one that reaches the OOM killer, is never
+    ALLOC_HARDER before that)."""
     reserve = (z.lowmem_reserve or [])
     reserve_kb = reserve[min(idx, len(reserve) - 1)] * page_kb if reserve else 0
     free = z.free_kb - ((1 << max(order, 0)) - 1) * page_kb
-    below = None
+    highatomic = _highatomic_kb(z)
+    below, decides = None, False
     for name, mark in (("min", z.min_kb), ("low", z.low_kb), ("high", z.high_kb)):
         if mark is None:
             continue
         if harder and name != "high":  # the last attempt (high) runs without ALLOC_HIGH
             mark -= mark // 2
-        if free <= mark + reserve_kb:
-            below = name
+        unusable = 0 if reserves and name != "high" else highatomic
+        if free - unusable <= mark + reserve_kb:
+            below, decides = name, free > mark + reserve_kb
             break
     block = None
     if z.free_blocks is not None:
         block = order <= 0 or any(z.free_blocks[order:])
     return ZoneCheck(node=z.node, zone=z.name, free_kb=z.free_kb, min_kb=z.min_kb, low_kb=z.low_kb, high_kb=z.high_kb,
-                     reserve_kb=reserve_kb, below=below, free_block=block, free_blocks=z.free_blocks)  # fmt: skip
+                     reserve_kb=reserve_kb, below=below, free_block=block, free_blocks=z.free_blocks,
+                     highatomic_kb=highatomic, highatomic_decides=decides)  # fmt: skip
 
 
 _RANK = {"min": 0, "low": 1, "high": 2, None: 3}
@@ -168,7 +184,8 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     configured = _configured_zones(r)
     idx = configured.index(target)
     usable = [z for z in r.zones if z.name in configured and configured.index(z.name) <= idx and z.min_kb is not None]
-    checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH)) for z in usable]
+    reserves = bool(gfp & GFP_HIGH) and version is not None and version.at_least(6, 3)
+    checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves) for z in usable]
     size_kb = page_kb << order if order is not None and order >= 0 else None
     if manual or not checks:
         # a memcg OOM is a failed charge (try_charge() against the cgroup's page_counter), not a zone allocation:
@@ -189,6 +206,9 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     else:
         verdict = "above the low watermark in " + ", ".join(f"node {c.node} {c.zone}" for c in checks
                                                             if _RANK[c.below] > _RANK["low"])  # fmt: skip
+    if any(c.highatomic_decides and _RANK[c.below] <= _RANK["low"] for c in checks):
+        verdict += (" once the highatomic reserve is taken from free pages (__zone_watermark_ok(), 4.4+: "
+                    + ", ".join(f"{c.zone} {c.highatomic_kb} kB" for c in checks if c.highatomic_decides) + ")")
     passing = [c for c in checks if c.below is None]
     last = "below the high watermark in every zone" if not passing else "above the high watermark in " + ", ".join(
         f"node {c.node} {c.zone}" for c in passing)  # fmt: skip

@@ -493,6 +493,8 @@ class Zone(msgspec.Struct, kw_only=True):
     managed_kb: int | None = None
     lowmem_reserve: list[int] | None = None
     free_blocks: list[int] | None = None  # buddy line: count of free blocks of order 0, 1, ...
+    reserved_highatomic_kb: int | None = None  # "reserved_highatomic:%luKB" (pageblocks kept for atomic high orders)
+    free_highatomic_kb: int | None = None  # "free_highatomic:%luKB": the free part of it (printed by 6.19)
 
 
 class OomReport(msgspec.Struct, kw_only=True):
@@ -620,7 +622,7 @@ _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
 _BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
 _BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
 _ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
-_ZONE_FIELD = re.compile(r"\b(min|low|high|present|managed):(\d{1,20})kB")
+_ZONE_FIELD = re.compile(r"\b(min|low|high|present|managed|reserved_highatomic|free_highatomic):(\d{1,20})[kK]B")
 _RESERVE = re.compile(r"lowmem_reserve\[\]:((?:\s+\d{1,20})+)")
 _MEMINFO_PAIR = re.compile(r"([a-z_]+):(\d{1,20})(?=\s|$)")
 _MEMINFO_LINE = re.compile(r"^[a-z_]+:\d")
@@ -1321,7 +1323,8 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
         node = int(m["node"] or 0)
         f = {k: int(v) for k, v in _ZONE_FIELD.findall(s)}
         z = Zone(node=node, name=m["zone"], free_kb=int(m["free"]), min_kb=f.get("min"), low_kb=f.get("low"),
-                 high_kb=f.get("high"), present_kb=f.get("present"), managed_kb=f.get("managed"))  # fmt: skip
+                 high_kb=f.get("high"), present_kb=f.get("present"), managed_kb=f.get("managed"),
+                 reserved_highatomic_kb=f.get("reserved_highatomic"), free_highatomic_kb=f.get("free_highatomic"))  # fmt: skip
         if res := _RESERVE.search(s):
             z.lowmem_reserve = [int(x) for x in res[1].split()]
         r.zones = [*r.zones, z]
