@@ -405,9 +405,11 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
         notes.append({
             "thread": f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
                       "oom_kill_process() prints the thread that holds the mm (find_lock_task_mm)",
-            "child": f"the kernel selected {sel} and killed its child {kil} instead ('or sacrifice child', before "
-                     "5.1: of the children with an mm of their own, the one with the most points dies in the parent's "
-                     "place)",
+            # oom_kill_process(): 2.6.36-5.0 the child with the most points; before 2.6.36 the first one
+            "child": f"the kernel selected {sel} and killed its child {kil} instead " + (
+                     "('or a child', before 2.6.36: the first child with an mm of its own dies in the parent's place)"
+                     if r.old_badness else "('or sacrifice child', before 5.1: of the children with an mm of their "
+                     "own, the one with the most points dies in the parent's place)"),
             "unknown": f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
                        "another thread of it ('or sacrifice child', before 5.1)",
         }[kin])  # fmt: skip
@@ -443,7 +445,7 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     if r.task_columns_guessed:
         notes.append(f"the task dump's header is missing: its columns were read as '{' '.join(r.task_columns)}' "
                      "from the numbers in the rows")
-    if r.tasks and r.tasks[0].swapents is None:
+    if r.tasks and r.tasks[0].swapents is None and not r.old_badness:
         notes.append("this task dump has no swapents or page-table columns (2.6.3x/3.x format): points count rss only")
     return notes
 
@@ -523,6 +525,24 @@ def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[in
     return out
 
 
+def _old_badness(r: OomReport, exp: Explanation) -> Explanation:
+    """Before 2.6.36 badness() (mm/oom_kill.c; replaced by oom_badness() in a63d83f427fb, 2.6.36) scored total_vm,
+    plus half the total_vm of each child with a mm of its own, divided by the square root of the CPU time and the
+    fourth root of the run time, doubled for a niced task, divided by 4 for CAP_SYS_ADMIN or CAP_SYS_RAWIO, shifted
+    by oom_adj. No report prints CPU or run time: the score cannot be recomputed, nor the victim re-chosen."""
+    why = ("badness() of before 2.6.36 weighs CPU and run time (and children, nice, capabilities), which no OOM "
+           "report prints")
+    if exp.era == "2.6":
+        exp.era_source += "; before 2.6.36 by its formats ('or a child', oomkilladj=/oom_adj=, a 'cpu oom_adj' dump)"
+    if exp.printed_score is not None:
+        exp.score_check = ScoreCheck(printed=exp.printed_score, model=None, agree=None,
+                                     how=f"the printed score {exp.printed_score} cannot be reproduced: {why}")
+        exp.notes.append(exp.score_check.how)
+    if r.tasks:
+        exp.problems.append(f"the selection cannot be re-run: {why}")
+    return exp
+
+
 def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     version, era_source = infer_era(r)
     page_bytes, page_source = infer_page_size(r)
@@ -558,6 +578,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         notes.append("the era's clues disagree (a backport or a distribution patch?): " + "; ".join(conflicts))
     if _kills_allocating_task(r) and selected is not None and trigger is not None and trigger.pid is not None:
         return _allocating_task(r, exp, selected, trigger)
+    if r.old_badness:
+        return _old_badness(r, exp)
     if not r.tasks or version is None:
         if version is None and r.tasks:
             problems.append("unknown kernel era: cannot choose the selection rules")

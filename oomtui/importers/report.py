@@ -550,6 +550,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     oom_group_memcg: str | None = None
     reaper: list[Reaped] = []
     no_killable: bool = False  # "Out of memory and no killable processes..."
+    old_badness: bool = False  # before 2.6.36 ("or a child", oomkilladj= / oom_adj= alone, a "cpu oom_adj" dump)
     sysrq: bool = False  # moom_callback in the trace ("Workqueue: events moom_callback"): sysrq-f before order=-1
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
     problems: list[str] = []  # what the parser could not read
@@ -573,7 +574,7 @@ _INVOKED = re.compile(
     # the adj: oom_score_adj (2.6.36 on, oom_adj before it until 3.x), oom_adj alone (2.6.26-2.6.35), oomkilladj
     # (2.6.24-2.6.25)
     r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d{1,20})(?P<oom_adj>, oom_adj=-?\d+)?"
-    r", (?:oom_score_adj|oom_adj|oomkilladj)=(?P<adj>-?\d{1,20})"
+    r", (?P<adj_name>oom_score_adj|oom_adj|oomkilladj)=(?P<adj>-?\d{1,20})"
 )
 _INVOKED_START = re.compile(r" invoked oom-killer:")
 _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
@@ -584,7 +585,7 @@ _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
 _KILL = re.compile(
     r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) "
-    r"or (?:sacrifice|a) child"  # "or a child": before 2.6.36, with badness()'s unscaled points
+    r"or (?P<child>sacrifice|a) child"  # "or a child": before 2.6.36, with badness()'s unscaled points
 )
 _KILL_START = re.compile(r"\b[Kk]ill process \d+")
 _KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d{1,20})\b")
@@ -964,6 +965,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 took.selected = Selected(
                     line=no, pid=int(m["pid"]), comm=m["comm"], score=int(m["score"]), message=m["msg"] or ""
                 )
+                took.old_badness = took.old_badness or m["child"] == "a"
             else:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
         elif "Killed process" in s and _KILLED_START.match(s):
@@ -1084,6 +1086,7 @@ def _read_invoked(r: OomReport, no: int, s: str) -> OomReport:
         r.gfp_mask = m["gfp"]
         r.order = int(m["order"])
         r.header_has_nodemask = bool(m["nm"])
+        r.old_badness = r.old_badness or m["adj_name"] != "oom_score_adj"  # oomkilladj= (2.6.24), oom_adj= alone
     else:
         r.trigger_comm = s.split(" invoked oom-killer:")[0]
         r.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")
@@ -1211,6 +1214,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
             else:
                 r.task_columns = cols
                 r.task_header_line = no
+                r.old_badness = r.old_badness or "oom_adj" in cols and "oom_score_adj" not in cols  # 2.6.25-2.6.35
                 r.task_pid_wide = len(m["pad"]) >= 2
     elif c.isdigit():
         if m := _PAGES.match(s):  # the old "%d reserved pages" has what=None

@@ -320,3 +320,32 @@ def test_a_mail_wrapped_at_119_then_at_80_reads_whole() -> None:
     assert e.kernel_victim_rss_kb == 522880 + 536 + 0 and e.memcg.path == "/test512mb"
     assert e.constraint == "CONSTRAINT_MEMCG" and e.totalpages == 131072 and e.cause.kind == "memcg_limit"
     assert e.trigger.pid == 1122 and e.era == "6.18" and e.lines[0] == 54
+
+
+def _with_old_dump(text: str) -> str:
+    """The 2.6.24 report with the dump a 2.6.25-2.6.35 kernel would print (dump_tasks(): "cpu oom_adj", no
+    oom_score_adj): Xorg has the most memory; 2.6.36's rules would pick it."""
+    p = "Nov  4 16:54:42 Asus kernel: [ 2704.4290] "
+    dump = "".join(p + row + "\n" for row in [
+        "[ pid ]   uid  tgid total_vm      rss cpu oom_adj name", "[ 5012]     0  5012   120000    60000   1       0 Xorg",
+        "[ 9631]  1000  9631     1100      300   0       0 run-mozilla.sh",
+        "[ 9635]  1000  9635    90000    30000   1       0 thunderbird-bin"])  # fmt: skip
+    return text.replace(p.replace("4290", "429009") + "8031 reserved pages\n",
+                        p.replace("4290", "429009") + "8031 reserved pages\n" + dump)
+
+
+def test_before_2_6_36_the_score_is_not_reproduced_and_the_victim_still_named() -> None:
+    """badness() of before 2.6.36 weighs CPU and run time, which no report prints: explain names the kernel's choice
+    and its victim and claims neither agreement nor a model score, with or without a dump."""
+    text = (PUBLIC / "2.6.24-rt-i386-forum-bbcode-font-killed-child-badness78749.md").read_text(encoding="utf-8")
+    for paste in (text, _with_old_dump(text)):
+        (e,) = explain_text(paste)
+        assert (e.kernel_selected.pid, e.kernel_victim.pid) == (9631, 9635) and e.era == "2.6"
+        assert (e.score_check.printed, e.score_check.model, e.score_check.agree) == (78749, None, None)
+        assert "cannot be reproduced" in e.score_check.how and "run time" in e.score_check.how
+        assert not e.compared and e.model_victim is None and e.ranking == [] and "before 2.6.36" in e.era_source
+    assert any("selection cannot be re-run" in p for p in e.problems)
+    # the dump's header alone (no invoked line, no "or a child") says it is of before 2.6.36
+    (e,) = explain_text("".join(line + "\n" for line in _with_old_dump(text).splitlines()
+                                if "[ pid ]" in line or "] [ " in line or "Killed process" in line))  # fmt: skip
+    assert e.kernel_victim.pid == 9635 and not e.compared and e.model_victim is None and len(e.problems) >= 1
