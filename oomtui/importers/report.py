@@ -509,6 +509,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     gfp_mask: str | None = None
     order: int | None = None  # -1: sysrq-f (moom_callback)
     header_has_nodemask: bool = False  # 4.x "invoked oom-killer: ..., nodemask=..., order="
+    header_order_first: bool = False  # 4.4-rc-next "invoked oom-killer: order=..., oom_score_adj=..., gfp_mask=..."
     kernel_release: str | None = None  # from "CPU: ... Comm: ... <release> #n" or "Pid: ..., comm: ..."
     kernel_build: str | None = None  # what follows the release ("#19-Ubuntu", "#1 Debian 5.10.209-2")
     hardware: str | None = None  # "Hardware name: ..."
@@ -576,6 +577,18 @@ _INVOKED = re.compile(
     r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d{1,20})(?P<oom_adj>, oom_adj=-?\d+)?"
     r", (?P<adj_name>oom_score_adj|oom_adj|oomkilladj)=(?P<adj>-?\d{1,20})"
 )
+# linux-next of December 2015 - January 2016 (4.4-rc-next) printed the order first: "order=%d, oom_score_adj=%hd,
+# gfp_mask=%#x(%pGg)"
+_INVOKED_ORDER_FIRST = re.compile(
+    r"^(?P<comm>.*?) invoked oom-killer: order=(?P<order>-?\d{1,20}), (?P<adj_name>oom_score_adj)=(?P<adj>-?\d{1,20})"
+    r", gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\))?)(?P<nm>)"
+)
+
+
+def _invoked(s: str) -> re.Match | None:
+    return _INVOKED.match(s) or _INVOKED_ORDER_FIRST.match(s)
+
+
 _INVOKED_START = re.compile(r" invoked oom-killer:")
 _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
 _PID_OLD = re.compile(r"^Pid: (?P<pid>\d{1,20}), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
@@ -943,7 +956,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         took: OomReport | None = None
 
         if " invoked oom-killer:" in s:
-            s = lines.join_while(s, _INVOKED.match)
+            s = lines.join_while(s, _invoked)
             cur = new_report(no)
             cur.phase = _PHASE_INVOKED
             took = _read_invoked(cur.report, no, s)
@@ -1081,11 +1094,12 @@ def _is_oom(r: OomReport) -> bool:
 
 def _read_invoked(r: OomReport, no: int, s: str) -> OomReport:
     r.invoked_line = no
-    if m := _INVOKED.match(s):
+    if m := _invoked(s):
         r.trigger_comm = m["comm"]
         r.gfp_mask = m["gfp"]
         r.order = int(m["order"])
         r.header_has_nodemask = bool(m["nm"])
+        r.header_order_first = m.re is _INVOKED_ORDER_FIRST
         r.old_badness = r.old_badness or m["adj_name"] != "oom_score_adj"  # oomkilladj= (2.6.24), oom_adj= alone
     else:
         r.trigger_comm = s.split(" invoked oom-killer:")[0]

@@ -349,3 +349,22 @@ def test_before_2_6_36_the_score_is_not_reproduced_and_the_victim_still_named() 
     (e,) = explain_text("".join(line + "\n" for line in _with_old_dump(text).splitlines()
                                 if "[ pid ]" in line or "] [ " in line or "Killed process" in line))  # fmt: skip
     assert e.kernel_victim.pid == 9635 and not e.compared and e.model_victim is None and len(e.problems) >= 1
+
+
+def test_a_linux_next_header_with_the_order_first_and_snipped_reports() -> None:
+    """4.4-rc6-next printed "invoked oom-killer: order=%d, oom_score_adj=%hd, gfp_mask=..." (the order first, until
+    the 4.5 merge window). Nine reports with '(...snipped...)' between their parts: oom-write is chosen every time and
+    'or sacrifice child' kills one of its children each time, by sysrq-f (order=-1) from the third on."""
+    reports = _explain("4.4-rc6-next-linux-mm-order-first-header-snipped-sysrq-children.mail")
+    assert [e.kernel_selected.pid for e in reports] == [9546] * 9
+    assert [e.kernel_victim.pid for e in reports] == [9549, 9551, 9552, 9553, 9554, 9555, 9556, 9551, 9551]
+    assert all(e.kernel_victim_is == "child" and e.agree and e.model_victim.pid == 9546 for e in reports)
+    assert not any("could not read" in p for e in reports for p in e.problems)
+    first = reports[0]
+    assert (first.trigger.pid, first.trigger.comm, first.era) == (9546, "oom-write", "4.4")
+    assert first.allocation.order == 0 and first.allocation.gfp_flags == ["GFP_HIGHUSER_MOVABLE", "GFP_ZERO"]
+    assert (first.score_check.printed, first.score_check.model) == (892, None)  # no 'pages RAM': totalpages unknown
+    assert reports[1].trigger.comm == "systemd-journal" and reports[1].era == "4.4"  # the header alone dates it
+    assert [e.manual for e in reports] == [False, False, True, False, True, True, True, True, True]
+    assert reports[3].trigger is None  # its invoked line was snipped
+    assert all(e.cause.kind == "manual" for e in reports if e.manual)
