@@ -37,28 +37,50 @@ GFP_COMPOSITES_3_10 = [  # the largest first, as %pGg names them
 ]  # fmt: skip
 
 
+# The flag bits of 4.4 (include/linux/gfp.h at v4.4: __GFP_WAIT split into __GFP_DIRECT_RECLAIM and
+# __GFP_KSWAPD_RECLAIM, __GFP_ATOMIC and __GFP_NOACCOUNT new), for 4.4 kernels, which still print the mask as a
+# number; 4.4-rc-next's %pGg names agree ("0x24000c0(GFP_KERNEL)", "0x24280ca(GFP_HIGHUSER_MOVABLE|GFP_ZERO)").
+GFP_BITS_4_4 = {
+    0x01: "__GFP_DMA", 0x02: "__GFP_HIGHMEM", 0x04: "__GFP_DMA32", 0x08: "__GFP_MOVABLE", 0x10: "__GFP_RECLAIMABLE",
+    0x20: "__GFP_HIGH", 0x40: "__GFP_IO", 0x80: "__GFP_FS", 0x100: "__GFP_COLD", 0x200: "__GFP_NOWARN",
+    0x400: "__GFP_REPEAT", 0x800: "__GFP_NOFAIL", 0x1000: "__GFP_NORETRY", 0x2000: "__GFP_MEMALLOC",
+    0x4000: "__GFP_COMP", 0x8000: "__GFP_ZERO", 0x10000: "__GFP_NOMEMALLOC", 0x20000: "__GFP_HARDWALL",
+    0x40000: "__GFP_THISNODE", 0x80000: "__GFP_ATOMIC", 0x100000: "__GFP_NOACCOUNT", 0x200000: "__GFP_NOTRACK",
+    0x400000: "__GFP_DIRECT_RECLAIM", 0x800000: "__GFP_OTHER_NODE", 0x1000000: "__GFP_WRITE",
+    0x2000000: "__GFP_KSWAPD_RECLAIM",
+}  # fmt: skip
+GFP_COMPOSITES_4_4 = [
+    ("GFP_HIGHUSER_MOVABLE", 0x24200CA), ("GFP_HIGHUSER", 0x24200C2), ("GFP_USER", 0x24200C0),
+    ("GFP_TEMPORARY", 0x24000D0), ("GFP_KERNEL", 0x24000C0), ("GFP_NOFS", 0x2400040), ("GFP_NOIO", 0x2400000),
+    ("GFP_ATOMIC", 0x2080020),
+]  # fmt: skip
+
+
 def gfp_flags(gfp_mask: str, version: KernelVersion | None) -> tuple[list[str] | None, str]:
     """The flag names of a printed gfp_mask ("0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)" or "0x201da"), and
     where they come from."""
     if "(" in gfp_mask:
         names = gfp_mask[gfp_mask.index("(") + 1 : gfp_mask.rindex(")")] if ")" in gfp_mask else ""
         return [n.strip() for n in names.split("|") if n.strip()], "as printed (%pGg)"
-    if version is not None and version.at_least(4, 4):
+    if version is not None and version.at_least(4, 5):
         return None, "the mask is printed as a number and this era's flag table is not known to oomtui"
+    table, composites, source = GFP_BITS_3_10, GFP_COMPOSITES_3_10, "the 3.10 flag table (3.x to 4.3)"
+    if version is not None and version.at_least(4, 4):
+        table, composites, source = GFP_BITS_4_4, GFP_COMPOSITES_4_4, "the 4.4 flag table"
     mask = int(gfp_mask, 16)
     out = []
-    for name, bits in GFP_COMPOSITES_3_10:
+    for name, bits in composites:
         if mask & bits == bits:
             out.append(name)
             mask &= ~bits
             break
-    for bit, name in GFP_BITS_3_10.items():
+    for bit, name in table.items():
         if mask & bit:
             out.append(name)
             mask &= ~bit
     if mask:
         out.append(hex(mask))
-    return out, "decoded with the 3.10 flag table (kernels 3.x to 4.3 print the mask as a number)"
+    return out, f"decoded with {source}: kernels before 4.5 print the mask as a number"
 
 
 # --- zones and the watermark check ------------------------------------------------------------------------------

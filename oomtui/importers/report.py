@@ -670,15 +670,17 @@ _ARCH_NAMES = {"amd64": "x86_64", "686": "i686", "686-pae": "i686", "arm64": "aa
 _ARCH_REGS = {"RIP: ": "x86_64", "EIP: ": "i686", "NIP: ": "powerpc", "NIP [": "powerpc", "pc : ": "aarch64",
               "PC is at ": "arm", "ERA: ": "loongarch64", "Krnl PSW : ": "s390x"}  # fmt: skip
 _ARCH_REG_STARTS = tuple(_ARCH_REGS)
-# Else a call-trace frame of the syscall or exception entry, which each architecture names its own way; where a
-# name is shared by a 32- and a 64-bit kernel, the width of the frame's address ("[<ffffffff81...>]") tells.
+# Else a call-trace frame of the syscall or exception entry, which each architecture names its own way (arm's
+# unwinder prints "[<c020f480>] (ret_fast_syscall+0x0/0x4c)"); where a name is shared by a 32- and a 64-bit
+# kernel, the width of the frame's address ("[<ffffffff81...>]") tells.
 _ARCH_FRAME = re.compile(
-    r"(?:^|[\s\]?])(?P<fn>el0t?_\w+|__arm64_sys_\w+|entry_SYSCALL_64\w*|do_syscall_64|system_call_fastpath"
-    r"|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32|sysenter_past_esp|async_page_fault|page_fault|__do_syscall"
+    r"(?:^|[\s\]?(])(?P<fn>el0t?_\w+|ret_fast_syscall|vector_swi|__arm64_sys_\w+|entry_SYSCALL_64\w*|do_syscall_64"
+    r"|system_call_fastpath|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32|sysenter_past_esp|async_page_fault|page_fault|__do_syscall"
     r"|__s390x_sys_\w+|do_trap_ecall_u|__riscv_sys_\w+|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
 )
 _ARCH_FRAMES = [  # (name or prefix, 64-bit address or none, 32-bit address)
-    ("el0", "aarch64", None), ("__arm64_sys_", "aarch64", None), ("entry_SYSCALL_64", "x86_64", None),
+    ("el0", "aarch64", None), ("__arm64_sys_", "aarch64", None), ("ret_fast_syscall", "arm", "arm"),
+    ("vector_swi", "arm", "arm"), ("entry_SYSCALL_64", "x86_64", None),
     ("do_syscall_64", "x86_64", None), ("system_call_fastpath", "x86_64", None), ("__x64_sys_", "x86_64", None),
     ("entry_SYSENTER_32", "i686", "i686"), ("entry_INT80_32", "i686", "i686"), ("sysenter_past_esp", "i686", "i686"),
     ("async_page_fault", "x86_64", "i686"), ("page_fault", "x86_64", "i686"), ("__do_syscall", "s390x", None),

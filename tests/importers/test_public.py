@@ -368,3 +368,20 @@ def test_a_linux_next_header_with_the_order_first_and_snipped_reports() -> None:
     assert [e.manual for e in reports] == [False, False, True, False, True, True, True, True, True]
     assert reports[3].trigger is None  # its invoked line was snipped
     assert all(e.cause.kind == "manual" for e in reports if e.manual)
+
+
+def test_a_32_bit_arm_fork_fails_an_order_3_block_and_the_report_is_cut_before_its_verdict() -> None:
+    """A 4.4 stable arm board with 247 MiB: fork's order-3 GFP_KERNEL request (4.4 prints the mask as a number),
+    4248 kB free over a min of 1696 kB but no free block of 32 kB or more: fragmentation. The paste stops after the
+    dump ('......'), so no victim is printed; the arm unwinder's '(ret_fast_syscall+0x0/0x4c)' names the arch."""
+    (e,) = _explain("4.4-arm32-qualcomm-linux-mm-unwind-order3-fork-fragmented-cut.mail")
+    assert e.kernel_victim is None and not e.compared and e.model_victim.pid == 297  # vos.o, rss 20757
+    assert any("no 'Killed process' line: truncated?" in p for p in e.problems)
+    assert (e.trigger.pid, e.trigger.comm, e.era) == (1748, "sh", "4.4")
+    a = e.allocation
+    assert (a.order, a.size_kb, a.fragmentation) == (3, 32, "fragmented")
+    assert a.gfp_flags == ["GFP_KERNEL", "__GFP_ZERO", "__GFP_NOTRACK"] and "4.4 flag table" in a.gfp_flags_source
+    assert a.verdict == "above the low watermark in node 0 Normal" and a.zones[0].free_blocks[3:] == [0] * 8
+    assert e.cause.kind == "fragmentation" and "order 3 (32 KiB contiguous)" in e.cause.text
+    assert any("compact_memory" in x for x in e.advice)
+    assert (e.platform.arch, e.memory.ram_kb) == ("arm", 63232 * 4)
