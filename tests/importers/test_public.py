@@ -385,3 +385,15 @@ def test_a_32_bit_arm_fork_fails_an_order_3_block_and_the_report_is_cut_before_i
     assert e.cause.kind == "fragmentation" and "order 3 (32 KiB contiguous)" in e.cause.text
     assert any("compact_memory" in x for x in e.advice)
     assert (e.platform.arch, e.memory.ram_kb) == ("arm", 63232 * 4)
+
+
+def test_a_v1_memcg_paste_from_task_in_reproduces_its_score_with_the_root_bonus() -> None:
+    """cgexec as root: 'Task in /memory-limit' opens the paste, memory+swap unlimited (9007199254740988kB) with no
+    swap in use, a 4.0-4.13 dump (nr_pmds). rss 25609 + nr_ptes 59 + nr_pmds 3 = 25671 pages, less 3 % for
+    CAP_SYS_ADMIN = 24901, * 1000 / 25600 = 972: the printed score; 25671 would print 1002."""
+    (e,) = _explain("4.x-notes-zh-cgroup-v1-memcg-from-task-in-memsw-unlimited-score972.md")
+    assert e.kernel_selected.pid == e.kernel_victim.pid == e.model_victim.pid == 24387 and e.agree
+    assert (e.score_check.printed, e.score_check.model, e.score_check.agree) == (972, 972, True)
+    assert "stress (24387) holds CAP_SYS_ADMIN" in e.cap_sys_admin and e.totalpages == 25600
+    assert e.trigger is None and e.constraint == "CONSTRAINT_MEMCG" and e.cause.kind == "memcg_limit"
+    assert e.memcg.path == "/memory-limit" and e.memcg.failcnt == 11008165 and len(e.tasks) == 2
