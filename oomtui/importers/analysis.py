@@ -194,6 +194,9 @@ def _buddy_fragmentation(r: OomReport, usable: list[str], order: int) -> str:
     return "fragmented" if any(z.free_kb for z in zones) else "unknown"
 
 
+_PAGEFAULT = "not an allocation: the page-fault path (gfp_mask=0, pagefault_out_of_memory)"
+
+
 def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, constraint: str) -> Allocation | None:
     if r.gfp_mask is None and r.order is None:
         return None
@@ -213,14 +216,15 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
         # a memcg OOM is a failed charge (try_charge() against the cgroup's page_counter), not a zone allocation:
         # mem_cgroup_print_oom_meminfo() prints no zones, and none were short
         verdict = None if manual else "not a zone shortage: the memory cgroup's charge failed" \
-            if constraint == "CONSTRAINT_MEMCG" else "unknown: the report has no zone watermark lines"
+            if constraint == "CONSTRAINT_MEMCG" else _PAGEFAULT if gfp == 0 and order == 0 \
+            else "unknown: the report has no zone watermark lines"
         frag = "unknown" if manual else _buddy_fragmentation(r, configured[: idx + 1], order or 0)
         return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order,
                           size_kb=size_kb, zone=None if manual else target, verdict=verdict,
                           last_attempt=None, fragmentation=frag, zones=checks)  # fmt: skip
     worst_low = max(_RANK[c.below] for c in checks)  # the zone that comes closest to passing
     if gfp == 0 and order == 0:
-        verdict = "not an allocation: the page-fault path (gfp_mask=0, pagefault_out_of_memory)"
+        verdict = _PAGEFAULT
     elif worst_low <= _RANK["min"]:
         verdict = "below the low watermark (and below min) in every zone"
     elif worst_low <= _RANK["low"]:
@@ -504,10 +508,12 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                 f"trace names it. It killed {vname}.")  # fmt: skip
     if r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0:
         free = (mem.free_kb or 0) + (mem.pagecache_kb or 0)
+        held = ("the report prints no Mem-Info to tell how much was free" if mem.free_kb is None and
+                mem.pagecache_kb is None else
+                f"free memory and page cache held {_size(free)} ({_pct(free, mem.ram_kb)} of RAM)")  # fmt: skip
         return Cause("pagefault", f"The OOM came from the page-fault path (gfp_mask=0: a fault returned VM_FAULT_OOM and "
                                   f"pagefault_out_of_memory() ran the OOM killer), not from a failed page allocation; "
-                                  f"free memory and page cache held {_size(free)} ({_pct(free, mem.ram_kb)} of RAM). "
-                                  f"It killed {vname}.")  # fmt: skip
+                                  f"{held}. It killed {vname}.")  # fmt: skip
     if (constraint == "CONSTRAINT_NONE" and alloc is not None and alloc.zones
             and any(c.below is None and c.free_block is not False for c in alloc.zones)):  # fmt: skip
         # out_of_memory() runs only after get_page_from_freelist() failed at the high watermark (ALLOC_WMARK_HIGH,
@@ -587,7 +593,9 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
         out.append("Until then reduce what fills low memory (many processes and page tables, large network "
                    "buffers, inode/dentry caches: echo 2 > /proc/sys/vm/drop_caches helps for a while).")
     elif c.kind == "pagefault":
-        out.append("A page fault failed with VM_FAULT_OOM although memory was not short: check the faulting task's "
+        short = "although memory was not short" if mem.free_kb is not None else "(whether memory was short, the " \
+            "report does not print)"
+        out.append(f"A page fault failed with VM_FAULT_OOM {short}: check the faulting task's "
                    "cgroup limits (memory.max), and look for a filesystem or driver returning -ENOMEM in a fault "
                    f"handler; later kernels fixed several such cases ({r.kernel_release or 'this kernel'} is in use).")
     elif c.kind == "fragmentation":

@@ -817,9 +817,20 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     """explain_report for each report of one file, in order; an earlier victim the reaper went through is skipped
     in later reports (oom_skipped)."""
     reaped: set[tuple[int, str]] = set()
+    killed: dict[int, int] = {}  # victim pid -> the index of the report that killed it
     for r in reports:
-        yield explain_report(r, reaped)
+        exp = explain_report(r, reaped)
+        if r.trigger_pid in killed and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
+            # a victim's own page fault (or allocation) ran out_of_memory() again: before 5.16 ("mm, oom: do not
+            # trigger out_of_memory from the #PF") pagefault_out_of_memory() did, and once the reaper had set
+            # MMF_OOM_SKIP on its mm the selection passed over it to an innocent task
+            exp.notes.append(f"the task that triggered this OOM, {r.trigger_comm} ({r.trigger_pid}), was already "
+                             f"killed in report {killed[r.trigger_pid]}: a dying victim ran the OOM killer again, "
+                             f"and {exp.kernel_victim.comm} ({exp.kernel_victim.pid}) was killed in its stead")
+        yield exp
         reaped |= {(p.pid, p.comm) for p in r.reaper}
+        if exp.kernel_victim is not None:
+            killed.setdefault(exp.kernel_victim.pid, r.index)
 
 
 def explain_text(text: str) -> list[Explanation]:

@@ -397,3 +397,17 @@ def test_a_v1_memcg_paste_from_task_in_reproduces_its_score_with_the_root_bonus(
     assert "stress (24387) holds CAP_SYS_ADMIN" in e.cap_sys_admin and e.totalpages == 25600
     assert e.trigger is None and e.constraint == "CONSTRAINT_MEMCG" and e.cause.kind == "memcg_limit"
     assert e.memcg.path == "/memory-limit" and e.memcg.failcnt == 11008165 and len(e.tasks) == 2
+
+
+def test_a_reaped_victims_page_fault_kills_an_innocent_second_task() -> None:
+    """4.12-rc1-mm: allocate (492) is killed; its own page fault then runs pagefault_out_of_memory() (gfp_mask=0)
+    and, its mm already skipped, the kernel kills firewalld (233), the second of the first dump. '<cut>' lines stand
+    for what the author left out; the second report keeps only its header, trace and verdict."""
+    first, second = _explain("4.12-rc1-mm-linux-mm-cut-marks-pagefault-second-victim-firewalld.mail")
+    assert first.kernel_victim.pid == first.model_victim.pid == 492 and first.agree and first.era == "4.12"
+    assert [c.pid for c in first.ranking[:2]] == [492, 233] and first.score_check.printed == 899
+    assert (second.trigger.pid, second.kernel_victim.pid, second.score_check.printed) == (492, 233, 10)
+    assert second.cause.kind == "pagefault" and "prints no Mem-Info" in second.cause.text
+    assert second.allocation.verdict.startswith("not an allocation")
+    assert any("allocate (492), was already killed in report 1" in n for n in second.notes)
+    assert not any("already killed" in n for n in first.notes)
