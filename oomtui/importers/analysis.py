@@ -19,6 +19,7 @@ from .report import OomReport, TaskRow, Zone
 
 # Bits that kept their value in every era since 2.6: the zone modifiers and __GFP_HIGH (include/linux/gfp.h).
 GFP_DMA, GFP_HIGHMEM, GFP_DMA32, GFP_MOVABLE, GFP_HIGH = 0x01, 0x02, 0x04, 0x08, 0x20
+GFP_RECLAIMABLE = 0x10  # 4.4 on (__GFP_WAIT before it: a 3.x mask with 0x10 is taken as movable too, if it is)
 
 # The flag bits of 3.10 (include/linux/gfp.h at v3.10), for reports printed before 4.5, whose header shows the
 # mask as a number only (%pGg names came with 4.5). The bits were renumbered in 4.4 (__GFP_WAIT split into
@@ -101,6 +102,8 @@ class ZoneCheck(msgspec.Struct, kw_only=True):
     free_blocks: list[int] | None = None  # the buddy line: free blocks of order 0, 1, ...
     highatomic_kb: int = 0  # the highatomic reserve the check counted as unusable (see _highatomic_kb)
     highatomic_decides: bool = False  # without it the zone would pass the watermark the verdict names
+    free_cma_kb: int = 0  # free pages of CMA pageblocks the check did not count (a request that is not movable)
+    cma_blocks_only: bool = False  # the blocks of the request's order are all CMA ("C"), which it may not use
 
 
 class Allocation(msgspec.Struct, kw_only=True):
@@ -147,7 +150,24 @@ def _highatomic_kb(z: Zone) -> int:
     return z.free_highatomic_kb if z.free_highatomic_kb is not None else z.reserved_highatomic_kb or 0
 
 
-def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool, reserves: bool) -> ZoneCheck:
+def _has_block(z: Zone, order: int, movable: bool, reserves: bool) -> bool | None:
+    """__zone_watermark_ok()'s free-list test of an order > 0 request: a free block of that order or more, of an
+    ordinary migrate type (unmovable U, movable M, reclaimable E), of CMA (C) only with ALLOC_CMA (a movable
+    request), of the highatomic reserve (H) only with reserves. Without the buddy line's type letters (before 3.x,
+    or cut), any block counts. None: no buddy line."""
+    if z.free_blocks is None:
+        return None
+    if order <= 0:
+        return True
+    if z.block_types is None or len(z.block_types) != len(z.free_blocks):
+        return any(z.free_blocks[order:])
+    usable = "UME" + ("C" if movable else "") + ("H" if reserves else "")
+    return any(n and (not t or any(c in usable for c in t))
+               for n, t in zip(z.free_blocks[order:], z.block_types[order:]))  # fmt: skip
+
+
+def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool, reserves: bool,
+                movable: bool = False) -> ZoneCheck:  # fmt: skip
     """__zone_watermark_ok(): free minus (1 << order) - 1 pages must stay above mark + lowmem_reserve; an order > 0
     request also needs a free block of that order. __GFP_HIGH (ALLOC_HIGH) halves the mark. Free pages count without
     the highatomic reserve unless the request may use reserves (`reserves`: __GFP_HIGH is ALLOC_MIN_RESERVE, part of
@@ -157,6 +177,10 @@ def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool, reser
     reserve_kb = reserve[min(idx, len(reserve) - 1)] * page_kb if reserve else 0
     free = z.free_kb - ((1 << max(order, 0)) - 1) * page_kb
     highatomic = _highatomic_kb(z)
+    # CMA pageblocks serve only movable requests (ALLOC_CMA): __zone_watermark_ok() takes their free pages from the
+    # others' free count (3.8, "cma: fix watermark checking"; __zone_watermark_unusable_free() since 5.9)
+    cma = 0 if movable else z.free_cma_kb or 0
+    free -= cma
     below, decides = None, False
     for name, mark in (("min", z.min_kb), ("low", z.low_kb), ("high", z.high_kb)):
         if mark is None:
@@ -167,12 +191,13 @@ def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool, reser
         if free - unusable <= mark + reserve_kb:
             below, decides = name, free > mark + reserve_kb
             break
-    block = None
-    if z.free_blocks is not None:
-        block = order <= 0 or any(z.free_blocks[order:])
+    block = _has_block(z, order, movable, reserves)
+    cma_only = block is False and z.block_types is not None and any(
+        n and "C" in t for n, t in zip(z.free_blocks[order:], z.block_types[order:]))  # fmt: skip
     return ZoneCheck(node=z.node, zone=z.name, free_kb=z.free_kb, min_kb=z.min_kb, low_kb=z.low_kb, high_kb=z.high_kb,
                      reserve_kb=reserve_kb, below=below, free_block=block, free_blocks=z.free_blocks,
-                     highatomic_kb=highatomic, highatomic_decides=decides)  # fmt: skip
+                     highatomic_kb=highatomic, highatomic_decides=decides, free_cma_kb=cma,
+                     cma_blocks_only=cma_only)  # fmt: skip
 
 
 _RANK = {"min": 0, "low": 1, "high": 2, None: 3}
@@ -210,7 +235,8 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     idx = configured.index(target)
     usable = [z for z in r.zones if z.name in configured and configured.index(z.name) <= idx and z.min_kb is not None]
     reserves = bool(gfp & GFP_HIGH) and version is not None and version.at_least(6, 3)
-    checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves) for z in usable]
+    movable = gfp & (GFP_MOVABLE | GFP_RECLAIMABLE) == GFP_MOVABLE  # gfp_migratetype() == MIGRATE_MOVABLE
+    checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves, movable) for z in usable]
     size_kb = page_kb << order if order is not None and order >= 0 else None
     if manual or not checks:
         # a memcg OOM is a failed charge (try_charge() against the cgroup's page_counter), not a zone allocation:
@@ -496,6 +522,12 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                        "pages cannot be moved by compaction, and they break up the free memory."
                        if mem.slab_reclaimable_kb and mem.free_kb and mem.slab_reclaimable_kb > 4 * mem.free_kb
                        else "")  # fmt: skip
+        if cma := [c for c in alloc.zones if c.cma_blocks_only]:
+            return Cause("fragmentation", f"Memory was free but not for this request: the free blocks of order "
+                                          f"{alloc.order} ({_size(alloc.size_kb)} contiguous) or more are all in CMA "
+                                          f"pageblocks ({', '.join(f'{c.zone} free_cma {_size(c.free_cma_kb)}' for c in cma)}), "
+                                          "which only movable allocations may use, and this one is not movable; "
+                                          f"the rest of the free memory is in smaller blocks.{reclaimable}")  # fmt: skip
         return Cause("fragmentation", f"Memory was free but fragmented: no zone had a free block of order "
                                       f"{alloc.order} ({_size(alloc.size_kb)} contiguous) {where}.{reclaimable}")
     if (r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0
@@ -599,6 +631,10 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                    "cgroup limits (memory.max), and look for a filesystem or driver returning -ENOMEM in a fault "
                    f"handler; later kernels fixed several such cases ({r.kernel_release or 'this kernel'} is in use).")
     elif c.kind == "fragmentation":
+        if "CMA pageblocks" in c.text:
+            out.append("Make the CMA area (cma= on the kernel command line, or the device tree's linux,cma "
+                       "reserved-memory) no larger than its devices need: its free pages serve only movable "
+                       "allocations, so a kernel allocation of several pages can fail beside them.")
         out.append("Compact memory (echo 1 > /proc/sys/vm/compact_memory) and raise vm.min_free_kbytes so kswapd "
                    "keeps larger blocks free; a driver asking for high-order blocks may need a fix.")
         if "Reclaimable kernel slab" in c.text:

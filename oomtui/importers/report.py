@@ -127,27 +127,33 @@ def _looks_quoted_printable(head: list[str]) -> bool:
 
 def _unquote_printable(lines: Iterable[str]) -> Iterator[str]:
     """Lines of a quoted-printable body as they were written: a line ending in '=' (a soft break) runs on into the
-    next, `=XX` is a byte (UTF-8, else Latin-1). The lines a soft break joined become blank lines, so the joined
-    line keeps the number of its last piece and every later line its own."""
+    next, `=XX` is a byte (UTF-8, else Latin-1), and an encoded newline (`=0A`, as some mail clients write every
+    line break: "...=0A=") ends a line. The lines a soft break joined become blank lines, so the joined line keeps
+    the number of its last piece and every later line its own (a line holding more encoded newlines than the raw
+    lines it took shifts the lines after it)."""
     pending: list[str] = []
     for line in lines:
         if line.endswith("="):
             pending.append(line[:-1])
             continue
-        if pending:
-            yield from itertools.repeat("", len(pending))
-            line = "".join(pending) + line
-            pending.clear()
-        if "=" in line:
-            b = quopri.decodestring(line.encode("utf-8", "surrogateescape"))
-            try:
-                line = b.decode("utf-8")
-            except UnicodeDecodeError:
-                line = b.decode("latin-1")
-        yield line
+        yield from _decoded(pending, line)
+        pending.clear()
     if pending:
-        yield from itertools.repeat("", len(pending) - 1)
-        yield "".join(pending)
+        yield from _decoded(pending[:-1], pending[-1])
+
+
+def _decoded(pending: list[str], line: str) -> Iterator[str]:
+    """The written lines of `line` with the soft-broken pieces before it (see _unquote_printable)."""
+    line = "".join(pending) + line
+    if "=" in line:
+        b = quopri.decodestring(line.encode("utf-8", "surrogateescape"))
+        try:
+            line = b.decode("utf-8")
+        except UnicodeDecodeError:
+            line = b.decode("latin-1")
+    parts = line.split("\n") if "\n" in line else [line]
+    yield from itertools.repeat("", len(pending) + 1 - len(parts))
+    yield from parts
 
 
 def unquote_if_printable(raw: Iterable[str]) -> Iterable[str]:
@@ -493,6 +499,8 @@ class Zone(msgspec.Struct, kw_only=True):
     managed_kb: int | None = None
     lowmem_reserve: list[int] | None = None
     free_blocks: list[int] | None = None  # buddy line: count of free blocks of order 0, 1, ...
+    block_types: list[str] | None = None  # buddy line: the migrate types of each order's blocks ("UMEC"; 3.x+)
+    free_cma_kb: int | None = None  # "free_cma:%lukB": free pages in CMA pageblocks
     reserved_highatomic_kb: int | None = None  # "reserved_highatomic:%luKB" (pageblocks kept for atomic high orders)
     free_highatomic_kb: int | None = None  # "free_highatomic:%luKB": the free part of it (printed by 6.19)
 
@@ -636,7 +644,10 @@ _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
 _BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
 _BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
 _ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
-_ZONE_FIELD = re.compile(r"\b(min|low|high|present|managed|reserved_highatomic|free_highatomic):(\d{1,20})[kK]B")
+_ZONE_FIELD = re.compile(
+    r"\b(min|low|high|present|managed|reserved_highatomic|free_highatomic|free_cma):(\d{1,20})[kK]B")
+# show_migration_types(): the letters after a block count, one per migrate type that has blocks of that order
+_BUDDY_TYPES = re.compile(r"\d{1,20}\*\d{1,20}kB(?:\s+\(([A-Z]+)\))?")
 _RESERVE = re.compile(r"lowmem_reserve\[\]:((?:\s+\d{1,20})+)")
 _MEMINFO_PAIR = re.compile(r"([a-z_]+):(\d{1,20})(?=\s|$)")
 _MEMINFO_LINE = re.compile(r"^[a-z_]+:\d")
@@ -1344,7 +1355,8 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
         f = {k: int(v) for k, v in _ZONE_FIELD.findall(s)}
         z = Zone(node=node, name=m["zone"], free_kb=int(m["free"]), min_kb=f.get("min"), low_kb=f.get("low"),
                  high_kb=f.get("high"), present_kb=f.get("present"), managed_kb=f.get("managed"),
-                 reserved_highatomic_kb=f.get("reserved_highatomic"), free_highatomic_kb=f.get("free_highatomic"))  # fmt: skip
+                 reserved_highatomic_kb=f.get("reserved_highatomic"), free_highatomic_kb=f.get("free_highatomic"),
+                 free_cma_kb=f.get("free_cma"))  # fmt: skip
         if res := _RESERVE.search(s):
             z.lowmem_reserve = [int(x) for x in res[1].split()]
         r.zones = [*r.zones, z]
@@ -1358,11 +1370,12 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
         node = int(m["node"] or 0)
         z = next((z for z in r.zones if z.node == node and z.name == m["zone"]), None)
         blocks = [int(n) for n, _ in _BUDDY_BLOCK.findall(s)]
+        types = _BUDDY_TYPES.findall(s) if "(" in s else None
         if z is not None:
-            z.free_blocks = blocks
+            z.free_blocks, z.block_types = blocks, types
         else:  # its watermark line was cut: the zone as the buddy line has it (no marks)
             free = sum(int(n) * int(kb) for n, kb in _BUDDY_BLOCK.findall(s))
-            r.zones = [*r.zones, Zone(node=node, name=m["zone"], free_kb=free, free_blocks=blocks)]
+            r.zones = [*r.zones, Zone(node=node, name=m["zone"], free_kb=free, free_blocks=blocks, block_types=types)]
             r.highmem = r.highmem or m["zone"] == "HighMem"
         return True
     return False

@@ -411,3 +411,21 @@ def test_a_reaped_victims_page_fault_kills_an_innocent_second_task() -> None:
     assert second.allocation.verdict.startswith("not an allocation")
     assert any("allocate (492), was already killed in report 1" in n for n in second.notes)
     assert not any("already killed" in n for n in first.notes)
+
+
+def test_a_quoted_printable_mail_that_encodes_every_newline_and_cma_only_blocks() -> None:
+    """Outlook sent the body as one quoted-printable run: every line break is '=0A=' (an encoded newline and a soft
+    break), and the kernel lines are cut at 76 columns anywhere ('ta=' / 'sk=3Dsh'). A 6.6-rt arm64 board forks
+    (order 2, GFP_KERNEL_ACCOUNT) with 197 MiB free, but its free blocks of 16 kB and more are all CMA ('(C)'),
+    which an unmovable request may not use: __zone_watermark_ok() fails on the free lists, not on the marks."""
+    (e,) = _explain("6.6-rt-arm64-linux-cifs-qp-encoded-newlines-order2-cma.eml")
+    assert e.kernel_victim.pid == e.model_victim.pid == 7991 and e.agree and not e.problems
+    assert e.kernel_victim_rss_kb == 384 + 640 and len(e.tasks) == 10 and e.constraint == "CONSTRAINT_NONE"
+    assert (e.trigger.pid, e.era, e.platform.arch) == (14450, "6.6", "aarch64")
+    a = e.allocation
+    assert (a.order, a.gfp_flags, a.fragmentation) == (2, ["GFP_KERNEL_ACCOUNT", "__GFP_ZERO"], "fragmented")
+    (dma,) = a.zones
+    assert (dma.free_kb, dma.free_cma_kb, dma.highatomic_kb, dma.below) == (202296, 91480, 2048, None)
+    assert dma.free_block is False and dma.cma_blocks_only
+    assert e.cause.kind == "fragmentation" and "all in CMA pageblocks (DMA free_cma 89.3 MiB)" in e.cause.text
+    assert "cma=" in e.advice[0]
