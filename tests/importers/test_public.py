@@ -429,3 +429,15 @@ def test_a_quoted_printable_mail_that_encodes_every_newline_and_cma_only_blocks(
     assert dma.free_block is False and dma.cma_blocks_only
     assert e.cause.kind == "fragmentation" and "all in CMA pageblocks (DMA free_cma 89.3 MiB)" in e.cause.text
     assert "cma=" in e.advice[0]
+
+
+def test_verdict_lines_only_and_an_allocation_stall_after_them() -> None:
+    """4.9-rc8: only verdict and reaper lines, three OOMs in a row, the third cut after its 'Kill process' line; then
+    warn_alloc()'s 'page allocation stalls' with a CPU line of its own, which is not an OOM report's trigger."""
+    reports = _explain("4.9-rc8-linux-mm-verdicts-only-then-allocation-stall.mail")
+    assert [(e.kernel_selected.pid, e.kernel_victim and e.kernel_victim.pid) for e in reports] == [
+        (7267, 7267), (7268, 7268), (7269, None)]  # fmt: skip
+    assert [e.score_check and e.score_check.printed for e in reports] == [None, 999, 999]
+    assert all(e.trigger is None and not e.compared for e in reports)
+    assert [len([n for n in e.notes if n.startswith("oom_reaper reaped")]) for e in reports] == [1, 1, 0]
+    assert any("'Kill process' line but no 'Killed process' line" in p for p in reports[2].problems)
