@@ -35,7 +35,7 @@ from ..errors import UserError
 
 MONTH_DAY_TIME = r"[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:\d\d:\d\d(?:\.\d+)?"  # any locale: Aug, Mär, août.
 ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-_MONOTONIC = r"\[\s*\d+\.\d+\]"
+_MONOTONIC = r"\[\s*\+?\d+\.\d+\]"  # "[ 1146.798696]"; dmesg -H/-d print the time since the line before: "[  +0.000005]"
 _ANY_TIME = f"(?:{MONTH_DAY_TIME}|{ISO_TIME}|{_MONOTONIC})"
 
 _PREFIXES = [
@@ -49,7 +49,8 @@ _PREFIXES = [
     r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:"
     r"\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?",
     r"<\d>",  # raw printk level
-    r"\[[^\]]*\d{1,2}:\d\d:\d\d[^\]]*\]\s?",  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
+    # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"; dmesg -H's minute stamp: "[Dec 8 17:51]"
+    r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]\s?",
     rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
     rf"{ISO_TIME}\s",  # dmesg --time-format iso
 ]
@@ -687,11 +688,11 @@ _ARCH_REG_STARTS = tuple(_ARCH_REGS)
 _ARCH_FRAME = re.compile(
     r"(?:^|[\s\]?(])(?P<fn>el0t?_\w+|ret_fast_syscall|vector_swi|__arm64_sys_\w+|entry_SYSCALL_64\w*|do_syscall_64"
     r"|system_call_fastpath|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32|sysenter_past_esp|async_page_fault|page_fault|__do_syscall"
-    r"|__s390x_sys_\w+|do_trap_ecall_u|__riscv_sys_\w+|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
+    r"|__s390x_sys_\w+|__sys_trace_return|do_trap_ecall_u|__riscv_sys_\w+|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
 )
 _ARCH_FRAMES = [  # (name or prefix, 64-bit address or none, 32-bit address)
     ("el0", "aarch64", None), ("__arm64_sys_", "aarch64", None), ("ret_fast_syscall", "arm", "arm"),
-    ("vector_swi", "arm", "arm"), ("entry_SYSCALL_64", "x86_64", None),
+    ("vector_swi", "arm", "arm"), ("__sys_trace_return", "arm", "arm"), ("entry_SYSCALL_64", "x86_64", None),
     ("do_syscall_64", "x86_64", None), ("system_call_fastpath", "x86_64", None), ("__x64_sys_", "x86_64", None),
     ("entry_SYSENTER_32", "i686", "i686"), ("entry_INT80_32", "i686", "i686"), ("sysenter_past_esp", "i686", "i686"),
     ("async_page_fault", "x86_64", "i686"), ("page_fault", "x86_64", "i686"), ("__do_syscall", "s390x", None),

@@ -176,6 +176,7 @@ def test_page_size_from_an_architecture_named_by_the_call_trace() -> None:
     ("[<ffffffe0000426c0>] ret_from_exception+0x0/0xc", "riscv64"), (" ret_from_exception+0x0/0xc", None),
     ("[<9000000000226d54>] handle_syscall+0xbc/0x158", "loongarch64"),
     ("[<c021c0d0>] (SyS_clone) from [<c020f480>] (ret_fast_syscall+0x0/0x4c)", "arm"),
+    (" ksys_read from __sys_trace_return+0x0/0x10", "arm"),  # the 6.x arm unwinder, no addresses
 ])  # fmt: skip
 def test_the_call_trace_names_the_architecture(frame: str, arch: str | None) -> None:
     text = f"a.out invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\nCall Trace:\n{frame}\n"

@@ -122,6 +122,21 @@ def _mailed_twice(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _human(text: str) -> str:
+    """dmesg -H (as on Raspberry Pi forums): the first line of a minute stamped "[Dec 8 17:51]", every other one
+    with the time since the line before, "[  +0.000009]"."""
+    out, last = [], None
+    for line in text.splitlines():
+        if m := re.match(r"\[\s*(\d+\.\d+)\]", line):
+            t = float(m[1])
+            stamp = "[Dec 8 17:51]" if last is None else f"[  +{t - last:.6f}]"
+            out.append(stamp + line[m.end() :])
+            last = t
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def _colour(text: str) -> str:
     """dmesg --color=always: the stamp green, a subsystem prefix ("oom_reaper:") yellow, warnings bold."""
     out = []
@@ -161,10 +176,11 @@ def test_mangled_pastes_give_the_kernels_victim(path: Path, mangle) -> None:
 STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
 
 
+@pytest.mark.parametrize("mangle", [_mailed_twice, _human], ids=lambda f: f.__name__)
 @pytest.mark.parametrize("path", STAMPED, ids=lambda p: p.name[:3])
-def test_a_paste_wrapped_twice_reads_as_the_original(path: Path) -> None:
+def test_a_paste_wrapped_twice_or_human_stamped_reads_as_the_original(path: Path, mangle) -> None:
     text = _read(path)
-    (e,) = explain_text(_mailed_twice(text))
+    (e,) = explain_text(mangle(text))
     (plain,) = explain_text(text)
     assert e.kernel_selected.pid == _kernel_choice(text) and e.problems == plain.problems
     assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(t.pid, t.comm, t.points) for t in plain.ranking]
