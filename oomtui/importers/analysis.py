@@ -523,11 +523,12 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                        if mem.slab_reclaimable_kb and mem.free_kb and mem.slab_reclaimable_kb > 4 * mem.free_kb
                        else "")  # fmt: skip
         if cma := [c for c in alloc.zones if c.cma_blocks_only]:
+            zones = ", ".join(f"{c.zone} free_cma {_size(c.free_cma_kb)}" for c in cma)
             return Cause("fragmentation", f"Memory was free but not for this request: the free blocks of order "
                                           f"{alloc.order} ({_size(alloc.size_kb)} contiguous) or more are all in CMA "
-                                          f"pageblocks ({', '.join(f'{c.zone} free_cma {_size(c.free_cma_kb)}' for c in cma)}), "
-                                          "which only movable allocations may use, and this one is not movable; "
-                                          f"the rest of the free memory is in smaller blocks.{reclaimable}")  # fmt: skip
+                                          f"pageblocks ({zones}), which only movable allocations may use, and this "
+                                          "one is not movable; the rest of the free memory is in smaller blocks."
+                                          f"{reclaimable}")  # fmt: skip
         return Cause("fragmentation", f"Memory was free but fragmented: no zone had a free block of order "
                                       f"{alloc.order} ({_size(alloc.size_kb)} contiguous) {where}.{reclaimable}")
     if (r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0

@@ -145,7 +145,8 @@ def _kb(kb: int | None) -> str:
 
 def _platform_words(p: analysis.Platform) -> str:
     parts = [f"Linux {p.kernel}" if p.kernel else None, p.distribution and f"({p.distribution})",
-             p.arch and f"on {p.arch}" + (f" (from the {p.arch_source})" if p.arch_source else ""), p.hardware and f"- {p.hardware}"]  # fmt: skip
+             p.arch and f"on {p.arch}" + (f" (from the {p.arch_source})" if p.arch_source else ""),
+             p.hardware and f"- {p.hardware}"]  # fmt: skip
     return " ".join(x for x in parts if x)
 
 

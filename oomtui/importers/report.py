@@ -35,7 +35,8 @@ from ..errors import UserError
 
 MONTH_DAY_TIME = r"[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:\d\d:\d\d(?:\.\d+)?"  # any locale: Aug, Mär, août.
 ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-_MONOTONIC = r"\[\s*\+?\d+\.\d+\]"  # "[ 1146.798696]"; dmesg -H/-d print the time since the line before: "[  +0.000005]"
+# "[ 1146.798696]"; dmesg -H and -d print the time since the line before: "[  +0.000005]"
+_MONOTONIC = r"\[\s*\+?\d+\.\d+\]"
 _ANY_TIME = f"(?:{MONTH_DAY_TIME}|{ISO_TIME}|{_MONOTONIC})"
 
 _PREFIXES = [
@@ -216,7 +217,8 @@ def _unwrap(lines: Iterable[tuple[int, str]], rule, width: int) -> Iterator[tupl
     while cur is not None:
         n, line = cur
         piece = line  # the rule looks at the last piece: each was one line of the wrapped text
-        while (nxt := next(it, None)) is not None and (s := nxt[1]).strip() and not _stamped(s) and rule(piece, s, width):
+        while (nxt := next(it, None)) is not None and (s := nxt[1]).strip() and not _stamped(s) \
+                and rule(piece, s, width):
             quote = _QUOTE.match(line.lstrip())[0].rstrip()  # a quoted line's continuation is quoted too
             piece = s.lstrip()[len(quote) :] if quote and s.lstrip().startswith(quote) else s
             n, line = n + nxt[0], line + piece
@@ -686,9 +688,10 @@ _ARCH_REG_STARTS = tuple(_ARCH_REGS)
 # unwinder prints "[<c020f480>] (ret_fast_syscall+0x0/0x4c)"); where a name is shared by a 32- and a 64-bit
 # kernel, the width of the frame's address ("[<ffffffff81...>]") tells.
 _ARCH_FRAME = re.compile(
-    r"(?:^|[\s\]?(])(?P<fn>el0t?_\w+|ret_fast_syscall|vector_swi|__arm64_sys_\w+|entry_SYSCALL_64\w*|do_syscall_64"
-    r"|system_call_fastpath|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32|sysenter_past_esp|async_page_fault|page_fault|__do_syscall"
-    r"|__s390x_sys_\w+|__sys_trace_return|do_trap_ecall_u|__riscv_sys_\w+|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
+    r"(?:^|[\s\]?(])(?P<fn>el0t?_\w+|ret_fast_syscall|vector_swi|__sys_trace_return|__arm64_sys_\w+"
+    r"|entry_SYSCALL_64\w*|do_syscall_64|system_call_fastpath|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32"
+    r"|sysenter_past_esp|async_page_fault|page_fault|__do_syscall|__s390x_sys_\w+|do_trap_ecall_u|__riscv_sys_\w+"
+    r"|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
 )
 _ARCH_FRAMES = [  # (name or prefix, 64-bit address or none, 32-bit address)
     ("el0", "aarch64", None), ("__arm64_sys_", "aarch64", None), ("ret_fast_syscall", "arm", "arm"),
