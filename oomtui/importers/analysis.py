@@ -19,7 +19,8 @@ from .report import OomReport, TaskRow, Zone
 
 # Bits that kept their value in every era since 2.6: the zone modifiers and __GFP_HIGH (include/linux/gfp.h).
 GFP_DMA, GFP_HIGHMEM, GFP_DMA32, GFP_MOVABLE, GFP_HIGH = 0x01, 0x02, 0x04, 0x08, 0x20
-GFP_RECLAIMABLE = 0x10  # 4.4 on (__GFP_WAIT before it: a 3.x mask with 0x10 is taken as movable too, if it is)
+# __GFP_RECLAIMABLE moved in 4.4 (0x80000 before, where 0x10 was __GFP_WAIT)
+GFP_RECLAIMABLE, GFP_RECLAIMABLE_3_10 = 0x10, 0x80000
 
 # The flag bits of 3.10 (include/linux/gfp.h at v3.10), for reports printed before 4.5, whose header shows the
 # mask as a number only (%pGg names came with 4.5). The bits were renumbered in 4.4 (__GFP_WAIT split into
@@ -235,7 +236,8 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     idx = configured.index(target)
     usable = [z for z in r.zones if z.name in configured and configured.index(z.name) <= idx and z.min_kb is not None]
     reserves = bool(gfp & GFP_HIGH) and version is not None and version.at_least(6, 3)
-    movable = gfp & (GFP_MOVABLE | GFP_RECLAIMABLE) == GFP_MOVABLE  # gfp_migratetype() == MIGRATE_MOVABLE
+    reclaimable = GFP_RECLAIMABLE_3_10 if version is not None and not version.at_least(4, 4) else GFP_RECLAIMABLE
+    movable = gfp & (GFP_MOVABLE | reclaimable) == GFP_MOVABLE  # gfp_migratetype() == MIGRATE_MOVABLE
     checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves, movable) for z in usable]
     size_kb = page_kb << order if order is not None and order >= 0 else None
     if manual or not checks:

@@ -527,9 +527,10 @@ def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[in
 
 def _old_badness(r: OomReport, exp: Explanation) -> Explanation:
     """Before 2.6.36 badness() (mm/oom_kill.c; replaced by oom_badness() in a63d83f427fb, 2.6.36) scored total_vm,
-    plus half the total_vm of each child with a mm of its own, divided by the square root of the CPU time and the
-    fourth root of the run time, doubled for a niced task, divided by 4 for CAP_SYS_ADMIN or CAP_SYS_RAWIO, shifted
-    by oom_adj. No report prints CPU or run time: the score cannot be recomputed, nor the victim re-chosen."""
+    plus half the total_vm of each child with an mm of its own, divided by the square root of the CPU time and the
+    fourth root of the run time, doubled for a niced task, divided by 4 for CAP_SYS_ADMIN or CAP_SYS_RESOURCE and
+    again for CAP_SYS_RAWIO, shifted by oom_adj. No report prints CPU or run time: the score cannot be recomputed,
+    nor the victim re-chosen."""
     why = ("badness() of before 2.6.36 weighs CPU and run time (and children, nice, capabilities), which no OOM "
            "report prints")
     if exp.era == "2.6":

@@ -61,7 +61,7 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
     clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
     clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
-    # linux-next between 4.4-rc and the 4.5 merge window ("mm, oom: print symbolic gfp_flags in oom warning")
+    # linux-next between 4.4-rc and the 4.5 merge window (see report._INVOKED_ORDER_FIRST)
     clue(lower, 4, 4, "order= before gfp_mask= on the header line", r.header_order_first)
     clue(upper, 4, 5, "order= before gfp_mask= on the header line", r.header_order_first)
     # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there

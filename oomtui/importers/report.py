@@ -195,6 +195,7 @@ def _word_wrapped(line: str, nxt: str, width: int) -> bool:
 
 
 def _folded(line: str, nxt: str, width: int) -> bool:
+    """A fold at `width` (inside words, keeping nothing) cut `line` before `nxt`."""
     return len(line) == width
 
 
