@@ -687,23 +687,19 @@ _ARCH_REGS = {"RIP: ": "x86_64", "EIP: ": "i686", "NIP: ": "powerpc", "NIP [": "
 _ARCH_REG_STARTS = tuple(_ARCH_REGS)
 # Else a call-trace frame of the syscall or exception entry, which each architecture names its own way (arm's
 # unwinder prints "[<c020f480>] (ret_fast_syscall+0x0/0x4c)"); where a name is shared by a 32- and a 64-bit
-# kernel, the width of the frame's address ("[<ffffffff81...>]") tells.
-_ARCH_FRAME = re.compile(
-    r"(?:^|[\s\]?(])(?P<fn>el0t?_\w+|ret_fast_syscall|vector_swi|__sys_trace_return|__arm64_sys_\w+"
-    r"|entry_SYSCALL_64\w*|do_syscall_64|system_call_fastpath|__x64_sys_\w+|entry_SYSENTER_32|entry_INT80_32"
-    r"|sysenter_past_esp|async_page_fault|page_fault|__do_syscall|__s390x_sys_\w+|do_trap_ecall_u|__riscv_sys_\w+"
-    r"|ret_from_exception|handle_syscall)(?:\.\w+)*\+0x"
-)
-_ARCH_FRAMES = [  # (name or prefix, 64-bit address or none, 32-bit address)
-    ("el0", "aarch64", None), ("__arm64_sys_", "aarch64", None), ("ret_fast_syscall", "arm", "arm"),
-    ("vector_swi", "arm", "arm"), ("__sys_trace_return", "arm", "arm"), ("entry_SYSCALL_64", "x86_64", None),
-    ("do_syscall_64", "x86_64", None), ("system_call_fastpath", "x86_64", None), ("__x64_sys_", "x86_64", None),
-    ("entry_SYSENTER_32", "i686", "i686"), ("entry_INT80_32", "i686", "i686"), ("sysenter_past_esp", "i686", "i686"),
-    ("async_page_fault", "x86_64", "i686"), ("page_fault", "x86_64", "i686"), ("__do_syscall", "s390x", None),
-    ("__s390x_sys_", "s390x", None), ("do_trap_ecall_u", "riscv64", None), ("__riscv_sys_", "riscv64", None),
-    ("ret_from_exception", "riscv64", None), ("handle_syscall", "loongarch64", None),
-]  # fmt: skip
-_AMBIGUOUS_FRAMES = ("async_page_fault", "page_fault", "ret_from_exception")  # need an address to tell
+# kernel, the width of the frame's address ("[<ffffffff81...>]") tells: name -> (64-bit address or none, 32-bit).
+_ARCH_FRAMES = {
+    "ret_fast_syscall": ("arm", "arm"), "vector_swi": ("arm", "arm"), "__sys_trace_return": ("arm", "arm"),
+    "do_syscall_64": ("x86_64", None), "system_call_fastpath": ("x86_64", None), "entry_SYSENTER_32": ("i686", "i686"),
+    "entry_INT80_32": ("i686", "i686"), "sysenter_past_esp": ("i686", "i686"), "__do_syscall": ("s390x", None),
+    "do_trap_ecall_u": ("riscv64", None), "handle_syscall": ("loongarch64", None),
+    # need an address to tell
+    "async_page_fault": ("x86_64", "i686"), "page_fault": ("x86_64", "i686"), "ret_from_exception": ("riscv64", None),
+}  # fmt: skip
+_AMBIGUOUS_FRAMES = frozenset({"async_page_fault", "page_fault", "ret_from_exception"})
+_ARCH_FRAME_PREFIXES = {"el0_": "aarch64", "el0t_": "aarch64", "__arm64_sys_": "aarch64", "entry_SYSCALL_64": "x86_64",
+                        "__x64_sys_": "x86_64", "__s390x_sys_": "s390x", "__riscv_sys_": "riscv64"}  # fmt: skip
+_ARCH_FRAME_STARTS = tuple(_ARCH_FRAME_PREFIXES)
 _FRAME_ADDRESS = re.compile(r"\[<?([0-9a-f]{8}|[0-9a-f]{16})>?\]")
 # powerpc's show_stack() prints "[stack pointer] [return address] function": its frames name it by their form
 _PPC_FRAME = re.compile(r"^\[(?P<sp>[0-9a-f]{8}|[0-9a-f]{16})\] \[[0-9a-f]{8,16}\] \.?\w")
@@ -1233,8 +1229,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     c = s[:1]
     if "moom_callback" in s:  # sysrq-f's work item: before order=-1 (4.x) its header looked like any allocation
         r.sysrq = True
-    if r.arch is None and "+0x" in s:  # a call-trace frame
-        _read_arch_frame(r, s)
+    if r.arch is None and (at := s.find("+0x")) > 0:  # a call-trace frame
+        _read_arch_frame(r, s, at)
     if c == "[":
         if _TASK_HEADER_START.match(s):
             s = lines.join_while(s, _TASK_HEADER.match)
@@ -1328,20 +1324,25 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     return True
 
 
-def _read_arch_frame(r: OomReport, s: str) -> None:
-    """A call-trace frame names the architecture (see _ARCH_FRAME, _PPC_FRAME)."""
-    if m := _PPC_FRAME.match(s):
+def _read_arch_frame(r: OomReport, s: str, at: int) -> None:
+    """A call-trace frame ("name+0x.../0x..." at `at`) names the architecture (see _ARCH_FRAMES, _PPC_FRAME)."""
+    if s[:1] == "[" and (m := _PPC_FRAME.match(s)):
         bits = 64 if len(m["sp"]) == 16 else 32
         r.arch = "ppc64" if bits == 64 else "powerpc"
         r.arch_source = f"call trace: powerpc's '[sp] [lr] function' frames, {bits}-bit addresses"
-    elif m := _ARCH_FRAME.search(s):
-        prefix, wide, narrow = next(f for f in _ARCH_FRAMES if m["fn"].startswith(f[0]))
+        return
+    words = s[:at].rsplit(None, 1)
+    name = words[-1].lstrip("(?").split(".")[0] if words else ""  # "el0_svc_common.constprop.0", "(vector_swi"
+    if name.startswith(_ARCH_FRAME_STARTS):
+        wide = next(a for p, a in _ARCH_FRAME_PREFIXES.items() if name.startswith(p))
+        r.arch, r.arch_source = wide, f"call trace: {name} frame"
+    elif entry := _ARCH_FRAMES.get(name):
         addr = _FRAME_ADDRESS.search(s)
-        if addr is None and prefix in _AMBIGUOUS_FRAMES:
+        if addr is None and name in _AMBIGUOUS_FRAMES:
             return
         bits = "" if addr is None else f", {len(addr[1]) * 4}-bit address"
-        if arch := narrow if bits == ", 32-bit address" else wide:
-            r.arch, r.arch_source = arch, f"call trace: {m['fn']} frame{bits}"
+        if arch := entry[1] if bits == ", 32-bit address" else entry[0]:
+            r.arch, r.arch_source = arch, f"call trace: {name} frame{bits}"
 
 
 def _read_arch_reg(r: OomReport, s: str) -> bool:
