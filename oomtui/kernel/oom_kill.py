@@ -7,6 +7,7 @@ Section numbers refer to ../shared/kernel-model.md.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from ..gc_pause import gc_paused
@@ -29,7 +30,7 @@ from .page_types import KB_PER_PAGE, PAGE_SIZE
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from .core import Kernel
     from .version import KernelVersion
@@ -159,7 +160,8 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         table = global_badness_table(k)  # for_each_process (oc.totalpages is totalpages_global())
     else:
         # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
-        table = BadnessTable(enumerate(scan_order(k, oc.memcg)), (v, oc.totalpages))
+        procs = list(scan_order(k, oc.memcg))
+        table = BadnessTable(procs, range(len(procs)), (v, oc.totalpages))
     chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
     oc.candidates = [_candidate(p, pts, "") for pts, p in top]
@@ -174,7 +176,8 @@ def global_badness_table(k: "Kernel") -> "BadnessTable":
     rule = (k.policy.version, k.totalpages_global())  # what oom_badness() depends on besides the process
     table = k.oom_table
     if table is None or table.rule != rule:
-        table = k.oom_table = BadnessTable(((p.order, p) for p in k.tasklist), rule)
+        # for_each_process(): the task list is in Process.order, the scan position
+        table = k.oom_table = BadnessTable(k.tasklist, [p.order for p in k.tasklist], rule)
         k.oom_dirty.clear()
     else:
         table.refresh(k)
@@ -205,64 +208,97 @@ def _badness_or_why(p: Process, badness) -> int | str | None:
     return badness(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // PAGE_SIZE, adj, p.cap_sys_admin)
 
 
+# A heap entry is one int, (-points << POS_BITS) | scan position: the best points first, the earlier
+# scanned among equals (a tuple and its two ints per process were most of the table's memory)
+POS_BITS = 32
+POS_MASK = (1 << POS_BITS) - 1
+
+
 class BadnessTable:
-    """What select_bad_process() learns from one walk over the processes in scan order, kept: each
-    process's points or why it is ineligible, and a heap of (-points, scan position, process). The
-    global one lives as long as the kernel and re-evaluates only the processes whose badness inputs
-    changed since the last OOM (Kernel.oom_dirty): in an OOM storm of 100 000 processes every OOM
-    walked all of them, most of the run's time. Results are those of the walk, tie rules included
-    (tests/kernel/test_selection_property.py, tests/scenes/test_json_identity.py)."""
+    """What select_bad_process() learns from one walk over the processes in scan order, kept: the
+    processes it scored in scan order, with their scan positions and points (None: ineligible, the
+    reason in `why` by position), and heaps of entries for the best. The global one lives as long as
+    the kernel and re-evaluates only the processes whose badness inputs changed since the last OOM
+    (Kernel.oom_dirty): in an OOM storm of 100 000 processes every OOM walked all of them, most of the
+    run's time. A changed process's new entry goes on a second heap (`hot`), so that the walk's heap
+    is never rebuilt (that took 25-44 ms at 100 000 processes): an old entry is skipped when it comes
+    to the top, and `hot` is compacted in proportion to its own size. Results are those of the walk,
+    tie rules included (tests/kernel/test_selection_property.py, tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("rule", "badness", "points", "why", "pos", "heap")
+    __slots__ = ("rule", "badness", "procs", "positions", "points", "why", "heap", "hot", "hot_floor")
 
-    def __init__(self, procs: "Iterable[tuple[int, Process]]", rule: tuple[KernelVersion, int]):
+    def __init__(self, procs: "Iterable[Process]", positions: "Sequence[int]", rule: tuple[KernelVersion, int]):
+        """procs in scan order; positions: each one's scan position, ascending (below 2**POS_BITS)."""
         self.rule = rule  # (version, totalpages)
         self.badness = badness = badness_rule(*rule)
-        self.points: dict[Process, int] = {}  # eligible: oom_badness() (at least 1 before 5.9)
-        self.why: dict[Process, str] = {}  # ineligible: the reason
-        self.pos: dict[Process, int] = {}  # scan position of each of those
-        points, why, where = self.points, self.why, self.pos
+        self.procs: list[Process] = []  # scored: eligible or with a reason, in scan order
+        self.positions: list[int] = []  # their scan positions
+        self.points: list[int | None] = []  # oom_badness() of each (at least 1 before 5.9), None: ineligible
+        self.why: dict[int, str] = {}  # scan position -> why it is ineligible
+        self.hot: list[int] = []
+        self.hot_floor = 0
+        kept, where, points, why = self.procs.append, self.positions.append, self.points.append, self.why
+        heap: list[int] = []
+        entry = heap.append
         with gc_paused():  # an entry per process, all kept
-            for pos, p in procs:
+            for p, pos in zip(procs, positions):
                 v = _badness_or_why(p, badness)
-                if v is not None:
-                    where[p] = pos
-                    if type(v) is int:
-                        points[p] = v
-                    else:
-                        why[p] = v
-            self._rebuild()
+                if v is None:
+                    continue
+                kept(p)
+                where(pos)
+                if type(v) is int:
+                    points(v)
+                    entry((-v << POS_BITS) | pos)
+                else:
+                    points(None)
+                    why[pos] = v  # type: ignore[assignment]
+        heapq.heapify(heap)
+        self.heap = heap
 
-    def _evaluate(self, p: Process, pos: int) -> int | None:
-        self.points.pop(p, None)
-        self.why.pop(p, None)
-        v = _badness_or_why(p, self.badness)
-        if v is None:
-            self.pos.pop(p, None)
-            return None
-        self.pos[p] = pos
-        if isinstance(v, str):
-            self.why[p] = v
-            return None
-        self.points[p] = v
-        return v
+    def _slot(self, pos: int) -> int:
+        """Where scan position `pos` is (or would go) in procs, positions and points."""
+        return bisect_left(self.positions, pos)
 
-    def _rebuild(self) -> None:
-        pos = self.pos
-        self.heap = [(-pts, pos[p], p) for p, pts in self.points.items()]  # (pos is unique: p never compared)
-        heapq.heapify(self.heap)
+    def _valid(self, entry: int) -> bool:
+        """An entry is valid while its process still has those points."""
+        pos = entry & POS_MASK
+        i = self._slot(pos)
+        return i < len(self.positions) and self.positions[i] == pos and self.points[i] == -(entry >> POS_BITS)
 
     def refresh(self, k: "Kernel") -> None:
         """Re-evaluate what changed: Kernel.oom_dirty holds processes and mms (each mm stands for the
-        processes created with it). A changed entry is pushed again; the old one is skipped when met."""
+        processes created with it). New points get a new entry on `hot`; a process gone leaves."""
         dirty, k.oom_dirty = k.oom_dirty, set()
+        positions, procs, points, why = self.positions, self.procs, self.points, self.why
         for x in dirty:
             for p in (x.procs if isinstance(x, MmStruct) else (x,)):
-                pts = self._evaluate(p, p.order)
-                if pts is not None:
-                    heapq.heappush(self.heap, (-pts, p.order, p))
-        if len(self.heap) > 2 * len(self.points) + 64:
-            self._rebuild()  # too many stale entries
+                pos = p.order
+                i = self._slot(pos)
+                here = i < len(positions) and positions[i] == pos
+                v = _badness_or_why(p, self.badness)
+                if v is None:  # not scored (exited): it leaves, unless the slot is another's by now
+                    if here and procs[i] is p:
+                        del positions[i], procs[i], points[i]
+                        why.pop(pos, None)
+                    continue
+                if not here:
+                    positions.insert(i, pos)
+                    procs.insert(i, p)
+                    points.insert(i, None)
+                procs[i] = p  # (a pid used again in `watch` takes its gone process's position)
+                if type(v) is int:
+                    why.pop(pos, None)
+                    if points[i] != v:
+                        points[i] = v
+                        heapq.heappush(self.hot, (-v << POS_BITS) | pos)
+                else:
+                    points[i] = None
+                    why[pos] = v  # type: ignore[assignment]
+        if len(self.hot) > 2 * self.hot_floor + 64:  # mostly old entries: keep one valid entry each
+            self.hot = [e for e in set(self.hot) if self._valid(e)]
+            heapq.heapify(self.hot)
+            self.hot_floor = len(self.hot)
 
     def select(self, signed: bool, leader_tie_break: bool):
         """(chosen, chosen_points, the TOP_CANDIDATES best as (points, p), the first 5 ineligible as
@@ -278,32 +314,35 @@ class BadnessTable:
         top = [(pts, p) for pts, _, p in ranked[:TOP_CANDIDATES]]
         if chosen is not None and all(p is not chosen for _, p in top):
             top[-1] = (chosen_points, chosen)  # a tie beyond the top rows: show the winner
-        first = heapq.nsmallest(5, self.why, key=self.pos.__getitem__)
-        return chosen, chosen_points, top, [(p, self.why[p]) for p in first]
+        first = heapq.nsmallest(5, self.why)
+        return chosen, chosen_points, top, [(self.procs[self._slot(pos)], self.why[pos]) for pos in first]
 
     def _best(self, signed: bool) -> list[tuple[int, int, Process]]:
         """(points, position, p), best first (earlier first among equals): at least the
-        TOP_CANDIDATES best and every process tied with the best, from the top of the heap."""
-        heap, points = self.heap, self.points
+        TOP_CANDIDATES best and every process tied with the best, from the tops of the heaps."""
+        heap, hot = self.heap, self.hot
         out: list[tuple[int, int, Process]] = []
-        taken: set[Process] = set()
-        while heap:
-            negp, pos, p = heap[0]
-            if points.get(p) != -negp or p in taken:
-                heapq.heappop(heap)  # stale: changed, gone, or already taken
+        taken: set[int] = set()
+        while heap or hot:
+            h = heap if heap and (not hot or heap[0] < hot[0]) else hot
+            e = h[0]
+            if e in taken or not self._valid(e):
+                heapq.heappop(h)  # stale (changed or gone), or a second entry of one taken
                 continue
-            if len(out) >= TOP_CANDIDATES and -negp != out[0][0]:
+            pts, pos = -(e >> POS_BITS), e & POS_MASK
+            if len(out) >= TOP_CANDIDATES and pts != out[0][0]:
                 break
-            if not signed and negp >= -1:
+            if not signed and pts <= 1:
                 break  # before 5.9 every eligible task scores at least 1: ranked below, by position
-            heapq.heappop(heap)
-            taken.add(p)
-            out.append((-negp, pos, p))
-        for pts, pos, p in out:
-            heapq.heappush(heap, (-pts, pos, p))
-        if not signed and len(out) < TOP_CANDIDATES and len(out) < len(points):
+            heapq.heappop(h)
+            taken.add(e)
+            out.append((pts, pos, self.procs[self._slot(pos)]))
+        for e in taken:
+            heapq.heappush(hot, e)
+        if not signed and len(out) < TOP_CANDIDATES and len(out) < len(self.points) - self.points.count(None):
             # the clamp ties everything at 1 or below: those rank by position (rare: an idle machine)
-            out += [(1, pos, p) for pos, p in sorted((self.pos[p], p) for p, pts in points.items() if pts <= 1)]
+            out += [(1, pos, p) for pos, p, pts in zip(self.positions, self.procs, self.points)
+                    if pts is not None and pts <= 1]
         return out
 
 
