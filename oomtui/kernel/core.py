@@ -125,10 +125,10 @@ class Kernel:
     def printk(self, line: str) -> None:
         self.emit(ev.Dmesg(t=self.jiffies, line=line))
 
-    def printk_lines(self, lines: list[str]) -> None:
-        """printk() each line in order, now, as one event (dump_tasks prints a row per process)."""
-        if lines:
-            self.emit(ev.DmesgLines(t=self.jiffies, lines=lines))
+    def printk_lines(self, chunks: list[tuple[str, ...]]) -> None:
+        """printk() each line of the chunks in order, now, as one event (dump_tasks prints a row per process)."""
+        if chunks:
+            self.emit(ev.DmesgLines(t=self.jiffies, chunks=chunks))
 
     def format_dmesg(self, e: ev.Dmesg) -> str:
         return stamp(e.t, self.hz) + e.line
@@ -149,8 +149,9 @@ class Kernel:
                 if kind is dm:
                     yield prefix + e.line
                 else:
-                    for line in e.lines:
-                        yield prefix + line
+                    for chunk in e.chunks:
+                        for line in chunk:
+                            yield prefix + line
 
     def add_timer(self, when: int, fn: Callable[[], None], sub: int | None = None) -> None:
         """Run fn at jiffy `when` (now, if that is past). Race trials: `sub` µs into it (default: now

@@ -27,10 +27,14 @@ class Dmesg(Event, tag="dmesg"):
 
 class DmesgLines(Event, tag="dmesg_lines"):
     """Lines printed at `t` in one batch: dump_tasks()'s table, a row per process. One event for the
-    batch, not one a row (an OOM storm of 100 000 processes prints millions); dmesg_events() gives
-    them as Dmesg events."""
+    batch, not one a row (an OOM storm of 100 000 processes prints millions), its lines in chunks that
+    a later batch may share (dmesg.dump_task_rows); dmesg_events() gives them as Dmesg events."""
 
-    lines: list[str]
+    chunks: list[tuple[str, ...]]
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for chunk in self.chunks for line in chunk]
 
 
 def dmesg_events(events: "Iterable[AnyEvent]") -> list[Dmesg]:
@@ -41,7 +45,7 @@ def dmesg_events(events: "Iterable[AnyEvent]") -> list[Dmesg]:
             out.append(e)
         elif type(e) is DmesgLines:
             t = e.t
-            out += [Dmesg(t=t, line=line) for line in e.lines]
+            out += [Dmesg(t=t, line=line) for chunk in e.chunks for line in chunk]
     return out
 
 
