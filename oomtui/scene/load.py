@@ -11,6 +11,7 @@ import tomllib
 import types
 import typing
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -86,40 +87,36 @@ def _read_scene_file(p: Path, shown: str) -> str:
     return data.decode("utf-8")
 
 
-# A scene of at least this many processes gives its process specs to its first build, which drops each
-# one once built (at 100 000 processes they are 100 MiB beside the model); any later build (a restart,
-# a replay, a race trial) decodes them again from the text.
-RELEASE_MIN_PROCESSES = 10_000
+# A scene of at least this many processes keeps its process specs packed (msgpack, a few MiB for 100 000
+# processes against 100 MiB of structs), each one decoded when a build reaches it and dropped once built:
+# the specs and the model never all exist at once, and a restart, a replay or a race trial does not read
+# the text again (2-3 s for 100 000 processes, 0.4 s from the packed specs).
+PACK_MIN_PROCESSES = 10_000
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder(ProcessSpec).decode
 # A scene text this long is kept compressed (zlib: the 27 MiB of 100 000 processes in 2.3 MiB, in 0.13 s):
-# once decoded it is read again only to word an error or to decode released process specs.
+# once decoded it is read again only to word an error.
 PACK_MIN_CHARS = 1 << 20
 
 
 class LoadedScene:
     """A decoded scene with what error messages need: its display name and text."""
 
-    __slots__ = ("scene", "name", "_text", "ref", "released")
+    __slots__ = ("scene", "name", "_text", "ref", "packed")
 
-    def __init__(self, scene: Scene, name: str, text: str, ref: str):
+    def __init__(self, scene: Scene, name: str, text: str, ref: str, packed: list[bytes] | None = None):
         self.scene, self.name, self.ref = scene, name, ref
         self._text: str | bytes = zlib.compress(text.encode(), 1) if len(text) >= PACK_MIN_CHARS else text
-        self.released = False  # scene.processes was given away (take_processes)
+        self.packed = packed  # a big scene's process specs, each msgpack-encoded (scene.processes is empty)
 
     @property
     def text(self) -> str:
         t = self._text
         return t if type(t) is str else zlib.decompress(t).decode()  # type: ignore[union-attr]
 
-    def take_processes(self) -> list[ProcessSpec]:
-        """The process specs for one build. A big scene's own list the first time (scene.processes is
-        left empty), a fresh decoding of the text after that: once `released`, the list is the build's
-        to empty as it goes."""
-        if self.released:
-            return parse_scene(self.text, self.name).processes
-        procs = self.scene.processes
-        if len(procs) >= RELEASE_MIN_PROCESSES:
-            self.scene.processes, self.released = [], True
-        return procs
+    def process_specs(self) -> Iterator[ProcessSpec]:
+        """The process specs in file order, for one build (a big scene's decoded one at a time)."""
+        return iter(self.scene.processes) if self.packed is None else map(_unpack, self.packed)
 
     def error(self, path: str, message: str) -> SceneError:
         return SceneError(self.name, path, message, locate(self.text, path))
@@ -129,7 +126,7 @@ def load_scene(ref: str) -> LoadedScene:
     name, text = resolve(ref)
     # the ref is the scene's id on screen (the status bar, best scores): a path's control characters
     # are shown like the scene's own text
-    return LoadedScene(parse_scene(text, name), name, text, visible(ref))
+    return _loaded(text, name, visible(ref))
 
 
 # lines only an OOM report has (any era): a file with one and no valid TOML is a report, not a scene
@@ -143,7 +140,7 @@ def load_playable(ref: str, report: int | None = None) -> LoadedScene:
     name, text = resolve(ref)
     if report is None:
         try:
-            return LoadedScene(parse_scene(text, name), name, text, visible(ref))
+            return _loaded(text, name, visible(ref))
         except NotToml:
             if not _REPORT_LINE.search(text):
                 raise
@@ -151,7 +148,7 @@ def load_playable(ref: str, report: int | None = None) -> LoadedScene:
 
     imported = import_report(text, name, report or 1)
     label = f"{name} report {report or 1}"
-    return LoadedScene(parse_scene(imported.text, label), label, imported.text, f"{visible(ref)}#{report or 1}")
+    return _loaded(imported.text, label, f"{visible(ref)}#{report or 1}")
 
 
 def scene_files(directory: str) -> list[str]:
@@ -174,7 +171,7 @@ def scene_files(directory: str) -> list[str]:
 
 def loads(text: str, name: str = "<scene>") -> LoadedScene:
     """A scene from TOML text (generated scenes, tests, benchmarks), errors worded like a file's."""
-    return LoadedScene(parse_scene(text, name), name, text, name)
+    return _loaded(text, name, name)
 
 
 def _toml(text: str, name: str, decode=None) -> dict:
@@ -194,18 +191,45 @@ def _toml(text: str, name: str, decode=None) -> dict:
         raise NotToml(name, None, "not valid TOML for a scene: arrays or tables nested too deep") from None
 
 
-def _decode_process(key: str, table: dict) -> object:
-    """plain_toml's decode: each [[processes]] table becomes its ProcessSpec as soon as it is read
-    (msgspec.convert then keeps it as it is), so the dicts of a 100 000-process scene never all exist."""
-    return msgspec.convert(table, ProcessSpec) if key == "processes" else table
+def _loaded(text: str, name: str, ref: str) -> LoadedScene:
+    scene, packed = _parse(text, name)
+    return LoadedScene(scene, name, text, ref, packed)
 
 
 def parse_scene(text: str, name: str = "<scene>") -> Scene:
+    """The scene, its processes included."""
+    scene, packed = _parse(text, name)
+    if packed is not None:
+        scene.processes = list(map(_unpack, packed))
+    return scene
+
+
+def _parse(text: str, name: str) -> tuple[Scene, list[bytes] | None]:
+    """The scene and, for a big one, its process specs packed (scene.processes is then empty)."""
+    escapes = _MAY_NEED_ESCAPES.search(text) is not None
+
+    def decode(key: str, table: dict) -> object:
+        """plain_toml's decode: each [[processes]] table becomes its ProcessSpec as soon as it is read, so
+        that the dicts of a 100 000-process scene never all exist, and is packed at once (msgspec.convert
+        keeps a ProcessSpec as it is; packed ones are taken out before). With escapes to make visible,
+        the specs stay structs for _make_visible, and are packed after."""
+        if key != "processes":
+            return table
+        spec = msgspec.convert(table, ProcessSpec)
+        return spec if escapes else _pack(spec)
+
     try:
         with gc_paused():
-            data = _toml(text, name, _decode_process)
+            data = _toml(text, name, decode)
     except msgspec.ValidationError:
         data = _toml(text, name)  # a bad process: decoded below with the rest, for its key path from the root
+    packed = None
+    procs = data.get("processes") if isinstance(data, dict) else None
+    if procs and type(procs[0]) is bytes:
+        if len(procs) >= PACK_MIN_PROCESSES:
+            packed = data.pop("processes")
+        else:
+            data["processes"] = list(map(_unpack, procs))
     for step in data.get("walkthrough", ()) if isinstance(data, dict) else ():
         if isinstance(step, dict):
             step.setdefault("do", do_name(Caption))  # a step without `do` only shows its caption
@@ -216,9 +240,11 @@ def parse_scene(text: str, name: str = "<scene>") -> Scene:
         raise _rewrite(e, data, text, name) from None
     except RecursionError:
         raise SceneError(name, None, "values nested too deep for a scene") from None
-    if _MAY_NEED_ESCAPES.search(text):
+    if escapes:
         _make_visible(scene)
-    return scene
+    if packed is None and len(scene.processes) >= PACK_MIN_PROCESSES:  # read by tomllib, or made visible
+        packed, scene.processes = list(map(_pack, scene.processes)), []
+    return scene, packed
 
 
 # Where a decoded string can get a character visible() escapes from: one in the text itself (a tab

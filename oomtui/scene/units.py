@@ -64,8 +64,10 @@ def _at_most_max_size(n: int, value: int | str) -> int:
     return n
 
 
+@lru_cache(maxsize=4096, typed=True)
 def parse_pages(value: int | str) -> int:
-    """The kernel's pages (PAGE_SIZE), rounded up."""
+    """The kernel's pages (PAGE_SIZE), rounded up; one int object per value (a mapping's rss, 700 000 of
+    them at 100 000 processes)."""
     return -(-parse_size(value) // PAGE_SIZE)
 
 

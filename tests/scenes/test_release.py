@@ -1,7 +1,10 @@
-"""A big scene gives its process specs to its first build (scene/load.py RELEASE_MIN_PROCESSES): later
-builds decode them again and simulate the same thing."""
+"""A big scene keeps its process specs packed (scene/load.py PACK_MIN_PROCESSES), each decoded when a
+build reaches it: every build, a restart's and a replay's included, simulates the same thing without
+reading the text again."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import msgspec
 
@@ -9,22 +12,43 @@ from oomtui.scene import load
 from oomtui.scene.load import load_scene
 from oomtui.scene.sim import Simulation
 
+STORM = str(Path(__file__).resolve().parents[1] / "data" / "engine" / "storm-600.toml")  # plain TOML, 600 processes
 
-def test_a_released_scene_builds_again_to_the_same_outcome(monkeypatch):
-    kept = Simulation(load_scene("lmkd-player")).run()
-    ls = load_scene("lmkd-player")
-    n = len(ls.scene.processes)
-    monkeypatch.setattr(load, "RELEASE_MIN_PROCESSES", n)  # this small scene counts as big
+
+def test_a_packed_scene_builds_again_to_the_same_outcome_without_its_text(monkeypatch):
+    kept = Simulation(load_scene(STORM)).run()
+    n = len(load_scene(STORM).scene.processes)
+    monkeypatch.setattr(load, "PACK_MIN_PROCESSES", n)  # this scene counts as big
+    ls = load_scene(STORM)
+    assert ls.packed is not None and len(ls.packed) == n and ls.scene.processes == []
     sim = Simulation(ls)
-    assert ls.released and ls.scene.processes == []  # given to the build, not kept
     assert len(sim.k.tasklist) == n
     first = sim.run()
-    sim.restart()  # decodes the specs again
-    assert len(ls.take_processes()) == n and ls.scene.processes == []
+
+    def no_toml(*args, **kwargs):
+        raise AssertionError("the text parsed again")
+
+    monkeypatch.setattr(load, "_toml", no_toml)
+    sim.restart()  # from the packed specs
     again = sim.run()
     assert msgspec.json.encode(first) == msgspec.json.encode(again) == msgspec.json.encode(kept)
-    # a replay under another policy builds from the text too
+    # a replay under another policy builds from them too
     assert sim.replay("linux-5.18").run().policy == "linux-5.18"
+
+
+def test_a_scene_with_escapes_is_packed_once_made_visible(monkeypatch):
+    kept = load_scene("lmkd-player")  # multi-line strings: its specs go through _make_visible
+    monkeypatch.setattr(load, "PACK_MIN_PROCESSES", 1)
+    ls = load_scene("lmkd-player")
+    assert ls.packed is not None and ls.scene.processes == [] and list(ls.process_specs()) == kept.scene.processes
+
+
+def test_parse_scene_gives_a_packed_scene_its_processes(monkeypatch):
+    text = load.resolve(STORM)[1]
+    whole = load.parse_scene(text)
+    monkeypatch.setattr(load, "PACK_MIN_PROCESSES", 1)
+    assert load.loads(text).scene.processes == []
+    assert load.parse_scene(text).processes == whole.processes != []
 
 
 def test_a_long_scene_text_is_kept_packed_and_reads_back_the_same(monkeypatch):
