@@ -47,9 +47,16 @@ class ShmObject:
 
 
 class Vma:
-    __slots__ = ("start", "end", "kind", "_name", "rss", "swap", "locked", "shm", "stack_of", "zapped")
+    # 8 slots, 96 bytes: mlock and a [[shm]] object are rare, so a mapping with either is a _VmaMore, the
+    # others read the class defaults (10 slots made each of the 700 000 mappings of 100 000 processes 112)
+    __slots__ = ("start", "end", "kind", "_name", "rss", "swap", "stack_of", "zapped")
+    locked = False  # VM_LOCKED (mlock)
+    shm: ShmObject | None = None
 
-    def __init__(self, start: int, end: int, kind: VmaKind, name: str | None, rss: int, swap: int = 0,
+    def __new__(cls, *args, locked: bool = False, shm: ShmObject | None = None, **kwargs):
+        return object.__new__(_VmaMore if locked or shm is not None else cls)
+
+    def __init__(self, start: int, end: int, kind: VmaKind, name: str | None, rss: int, swap: int = 0, *,
                  locked: bool = False, shm: ShmObject | None = None, stack_of: int | None = None):
         self.start = start
         self.end = end
@@ -57,8 +64,8 @@ class Vma:
         self._name = name  # None: a thread's stack, named when read (see name)
         self.rss = rss  # resident pages of this mapping
         self.swap = swap  # swap entries (private anon only)
-        self.locked = locked  # VM_LOCKED (mlock)
-        self.shm = shm
+        if locked or shm is not None:
+            self.locked, self.shm = locked, shm
         self.stack_of = stack_of  # tid whose stack/TLS (and glibc robust list head) lives here
         self.zapped = False  # race trials: when the walk finished it is Races.zapped_at
 
@@ -93,6 +100,12 @@ class Vma:
         if self.kind == "shmem":
             return "shmem"
         return None  # hugetlb and pfnmap pages are not in the rss counters
+
+
+class _VmaMore(Vma):
+    """A mapping that is mlock()ed or maps a [[shm]] object."""
+
+    __slots__ = ("locked", "shm")
 
 
 class MmStruct:
