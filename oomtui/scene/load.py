@@ -87,13 +87,24 @@ def _read_scene_file(p: Path, shown: str) -> str:
     return data.decode("utf-8")
 
 
-# A scene of at least this many processes keeps its process specs packed (msgpack, a few MiB for 100 000
-# processes against 100 MiB of structs), each one decoded when a build reaches it and dropped once built:
-# the specs and the model never all exist at once, and a restart, a replay or a race trial does not read
-# the text again (2-3 s for 100 000 processes, 0.4 s from the packed specs).
+# A scene of at least this many processes keeps its process specs packed: blocks of PACK_BLOCK specs, each
+# msgpack then zlib (1.7 MiB for 100 000 processes, against 100 MiB of structs), decoded a block at a time
+# when a build reaches it and dropped once built. The specs and the model never all exist at once, and a
+# restart, a replay or a race trial does not read the text again.
 PACK_MIN_PROCESSES = 10_000
-_pack = msgspec.msgpack.Encoder().encode
-_unpack = msgspec.msgpack.Decoder(ProcessSpec).decode
+PACK_BLOCK = 1024
+_encode = msgspec.msgpack.Encoder().encode
+_decode_block = msgspec.msgpack.Decoder(list[ProcessSpec]).decode
+
+
+def _pack(specs: list[ProcessSpec]) -> list[bytes]:
+    return [zlib.compress(_encode(specs[i:i + PACK_BLOCK]), 1) for i in range(0, len(specs), PACK_BLOCK)]
+
+
+def _unpack(packed: list[bytes]) -> Iterator[ProcessSpec]:
+    for block in packed:
+        yield from _decode_block(zlib.decompress(block))
+
 # A scene text this long is kept compressed (zlib: the 27 MiB of 100 000 processes in 2.3 MiB, in 0.13 s):
 # once decoded it is read again only to word an error.
 PACK_MIN_CHARS = 1 << 20
@@ -107,7 +118,7 @@ class LoadedScene:
     def __init__(self, scene: Scene, name: str, text: str, ref: str, packed: list[bytes] | None = None):
         self.scene, self.name, self.ref = scene, name, ref
         self._text: str | bytes = zlib.compress(text.encode(), 1) if len(text) >= PACK_MIN_CHARS else text
-        self.packed = packed  # a big scene's process specs, each msgpack-encoded (scene.processes is empty)
+        self.packed = packed  # a big scene's process specs (_pack), scene.processes is then empty
 
     @property
     def text(self) -> str:
@@ -116,7 +127,7 @@ class LoadedScene:
 
     def process_specs(self) -> Iterator[ProcessSpec]:
         """The process specs in file order, for one build (a big scene's decoded one at a time)."""
-        return iter(self.scene.processes) if self.packed is None else map(_unpack, self.packed)
+        return iter(self.scene.processes) if self.packed is None else _unpack(self.packed)
 
     def error(self, path: str, message: str) -> SceneError:
         return SceneError(self.name, path, message, locate(self.text, path))
@@ -200,36 +211,46 @@ def parse_scene(text: str, name: str = "<scene>") -> Scene:
     """The scene, its processes included."""
     scene, packed = _parse(text, name)
     if packed is not None:
-        scene.processes = list(map(_unpack, packed))
+        scene.processes = list(_unpack(packed))
     return scene
 
 
 def _parse(text: str, name: str) -> tuple[Scene, list[bytes] | None]:
     """The scene and, for a big one, its process specs packed (scene.processes is then empty)."""
     escapes = _MAY_NEED_ESCAPES.search(text) is not None
+    packed: list[bytes] = []
+    block: list[ProcessSpec] = []
 
     def decode(key: str, table: dict) -> object:
         """plain_toml's decode: each [[processes]] table becomes its ProcessSpec as soon as it is read, so
-        that the dicts of a 100 000-process scene never all exist, and is packed at once (msgspec.convert
-        keeps a ProcessSpec as it is; packed ones are taken out before). With escapes to make visible,
-        the specs stay structs for _make_visible, and are packed after."""
+        that the dicts of a 100 000-process scene never all exist, and is packed with the block it ends
+        (None takes its place in the document). With escapes to make visible, the specs stay structs
+        for _make_visible, and are packed after (msgspec.convert keeps a ProcessSpec as it is)."""
         if key != "processes":
             return table
         spec = msgspec.convert(table, ProcessSpec)
-        return spec if escapes else _pack(spec)
+        if escapes:
+            return spec
+        block.append(spec)
+        if len(block) == PACK_BLOCK:
+            packed.extend(_pack(block))
+            block.clear()
+        return None
 
     try:
         with gc_paused():
             data = _toml(text, name, decode)
     except msgspec.ValidationError:
         data = _toml(text, name)  # a bad process: decoded below with the rest, for its key path from the root
-    packed = None
+        packed.clear()
     procs = data.get("processes") if isinstance(data, dict) else None
-    if procs and type(procs[0]) is bytes:
+    if procs and procs[0] is None:  # packed as read
+        packed.extend(_pack(block))
         if len(procs) >= PACK_MIN_PROCESSES:
-            packed = data.pop("processes")
+            del data["processes"]
         else:
-            data["processes"] = list(map(_unpack, procs))
+            data["processes"] = list(_unpack(packed))
+            packed = []
     for step in data.get("walkthrough", ()) if isinstance(data, dict) else ():
         if isinstance(step, dict):
             step.setdefault("do", do_name(Caption))  # a step without `do` only shows its caption
@@ -242,9 +263,9 @@ def _parse(text: str, name: str) -> tuple[Scene, list[bytes] | None]:
         raise SceneError(name, None, "values nested too deep for a scene") from None
     if escapes:
         _make_visible(scene)
-    if packed is None and len(scene.processes) >= PACK_MIN_PROCESSES:  # read by tomllib, or made visible
-        packed, scene.processes = list(map(_pack, scene.processes)), []
-    return scene, packed
+    if not packed and len(scene.processes) >= PACK_MIN_PROCESSES:  # read by tomllib, or made visible
+        packed, scene.processes = _pack(scene.processes), []
+    return scene, packed or None
 
 
 # Where a decoded string can get a character visible() escapes from: one in the text itself (a tab
