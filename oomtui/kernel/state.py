@@ -6,6 +6,8 @@ Plain slotted classes: the engine mutates them; front ends only read them.
 
 from __future__ import annotations
 
+from bisect import insort
+from operator import attrgetter
 from typing import Literal
 
 from .page_types import PAGE_SIZE
@@ -108,6 +110,9 @@ class _VmaMore(Vma):
     __slots__ = ("locked", "shm")
 
 
+_START = attrgetter("start")
+
+
 class MmStruct:
     __slots__ = ("id", "vmas", "mm_users", "flags", "anon", "file", "shmem", "swapents",
                  "pgtables_bytes", "memcg", "mmap_lock_writer", "owner_pid", "procs", "total_vm")
@@ -140,8 +145,7 @@ class MmStruct:
             self.flags = self.flags | {flag}
 
     def add_vma(self, vma: Vma) -> None:
-        self.vmas.append(vma)
-        self.vmas.sort(key=lambda v: v.start)
+        insort(self.vmas, vma, key=_START)  # after any mapping at the same start, as a stable sort put it
         self.total_vm += vma.pages
         self.account(vma, +1)
 
