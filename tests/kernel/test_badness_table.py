@@ -44,3 +44,4 @@ def test_a_simulation_starts_with_every_process_in_the_table_and_nothing_to_refr
     assert table is not None and table.rule == (k.policy.version, k.totalpages_global()) and not k.oom_dirty
     scored = {p for p in k.tasklist if oom_kill._badness_or_why(p, table.badness) is not None}
     assert len(scored) >= 600 and set(table.procs) == scored
+
