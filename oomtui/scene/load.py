@@ -242,7 +242,6 @@ def _parse(text: str, name: str) -> tuple[Scene, list[bytes] | None]:
             data = _toml(text, name, decode)
     except msgspec.ValidationError:
         data = _toml(text, name)  # a bad process: decoded below with the rest, for its key path from the root
-        packed.clear()
     procs = data.get("processes") if isinstance(data, dict) else None
     if procs and procs[0] is None:  # packed as read
         packed.extend(_pack(block))
@@ -251,6 +250,8 @@ def _parse(text: str, name: str) -> tuple[Scene, list[bytes] | None]:
         else:
             data["processes"] = list(_unpack(packed))
             packed = []
+    else:
+        packed = []  # what a plain reading packed before it gave the text up to tomllib
     for step in data.get("walkthrough", ()) if isinstance(data, dict) else ():
         if isinstance(step, dict):
             step.setdefault("do", do_name(Caption))  # a step without `do` only shows its caption

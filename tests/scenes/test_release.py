@@ -43,6 +43,14 @@ def test_a_scene_with_escapes_is_packed_once_made_visible(monkeypatch):
     assert ls.packed is not None and ls.scene.processes == [] and list(ls.process_specs()) == kept.scene.processes
 
 
+def test_a_text_the_plain_reader_gives_up_on_late_keeps_every_process(monkeypatch):
+    monkeypatch.setattr(load, "PACK_BLOCK", 4)  # blocks packed before the reader meets the hex number
+    text = load.resolve(STORM)[1] + "\n[game]\npar = 0x10\n"  # not plain: tomllib reads all of it again
+    ls = load.loads(text)
+    assert ls.packed is None and ls.scene.game.par == 16
+    assert list(ls.process_specs()) == load_scene(STORM).scene.processes
+
+
 def test_parse_scene_gives_a_packed_scene_its_processes(monkeypatch):
     text = load.resolve(STORM)[1]
     whole = load.parse_scene(text)
