@@ -221,8 +221,9 @@ class BadnessTable:
     the kernel and re-evaluates only the processes whose badness inputs changed since the last OOM
     (Kernel.oom_dirty): in an OOM storm of 100 000 processes every OOM walked all of them, most of the
     run's time. A changed process's new entry goes on a second heap (`hot`), so that the walk's heap
-    is never rebuilt (that took 25-44 ms at 100 000 processes): an old entry is skipped when it comes
-    to the top, and `hot` is compacted in proportion to its own size. Results are those of the walk,
+    is not rebuilt for a few changes (that took 25-44 ms at 100 000 processes): an old entry is skipped
+    when it comes to the top, and `hot` is compacted in proportion to its own size (or, once most of
+    the table changed, one heap is made anew from the points). Results are those of the walk,
     tie rules included (tests/kernel/test_selection_property.py, tests/scenes/test_json_identity.py)."""
 
     __slots__ = ("rule", "badness", "procs", "positions", "points", "why", "heap", "hot", "hot_floor")
@@ -295,9 +296,14 @@ class BadnessTable:
                 else:
                     points[i] = None
                     why[pos] = v  # type: ignore[assignment]
-        if len(self.hot) > 2 * self.hot_floor + 64:  # mostly old entries: keep one valid entry each
-            self.hot = [e for e in set(self.hot) if self._valid(e)]
-            heapq.heapify(self.hot)
+        if len(self.hot) > 2 * self.hot_floor + 64:  # mostly old entries
+            if len(self.hot) > len(positions) // 2:  # most of the table changed: one heap anew
+                self.heap = [(-v << POS_BITS) | pos for pos, v in zip(positions, points) if v is not None]
+                heapq.heapify(self.heap)
+                self.hot = []
+            else:  # one valid entry each
+                self.hot = [e for e in set(self.hot) if self._valid(e)]
+                heapq.heapify(self.hot)
             self.hot_floor = len(self.hot)
 
     def select(self, signed: bool, leader_tie_break: bool):

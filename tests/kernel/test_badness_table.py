@@ -45,3 +45,28 @@ def test_a_simulation_starts_with_every_process_in_the_table_and_nothing_to_refr
     scored = {p for p in k.tasklist if oom_kill._badness_or_why(p, table.badness) is not None}
     assert len(scored) >= 600 and set(table.procs) == scored
 
+
+
+@pytest.mark.parametrize("changed", [3, 40, 200])  # a few, many (the second heap compacted), all (one heap anew)
+def test_a_kept_table_follows_changes_to_any_number_of_processes(changed):
+    from oomtui.kernel.core import Kernel
+    from oomtui.kernel.oom_kill import constrained_alloc, select_bad_process
+    from oomtui.kernel.policy import get_policy
+    from oomtui.kernel.state import Vma
+
+    k = Kernel(get_policy("linux-6.18"), ram_pages=1 << 22)
+    for i in range(200):
+        p = k.add_process(1000 + i, f"p{i}", "/", oom_score_adj=(i * 37) % 400 - 200)
+        k.add_thread(p, 1000 + i)
+        k.add_vma(p.init_mm, Vma(0x1000, 0x1000 + 4096 * 64, "anon", "[heap]", (i * 7919) % 64))
+    for round in range(8):
+        for p in k.tasklist[round % 7::max(1, 200 // changed)][:changed]:
+            p.init_mm.anon += (p.pid * (round + 3)) % 97  # ties come and go too
+            k.oom_dirty.add(p.init_mm)
+        kept = OomControl(None, None, False, constrained_alloc(k, None))
+        select_bad_process(k, kept)
+        table, k.oom_table = k.oom_table, None
+        fresh = OomControl(None, None, False, constrained_alloc(k, None))
+        select_bad_process(k, fresh)
+        k.oom_table = table
+        assert (kept.chosen, kept.chosen_points, kept.candidates) == (fresh.chosen, fresh.chosen_points, fresh.candidates)
