@@ -47,6 +47,7 @@ def gen_scene(n_procs: int, threads: int) -> LoadedScene:
         'reserved = "1 GiB"',
         'duration = "10s"',
         '[[cgroups]]\npath = "/apps"',
+        '[[cgroups]]\npath = "/apps/web"',  # cgroup v2: processes in leaves only (no internal processes)
         '[[cgroups]]\npath = "/apps/frozen"\nfreezer = "v1"\nfrozen = true',
         '[[cgroups]]\npath = "/system"',
         '[[cgroups]]\npath = "/batch"\nmemory_max = "1 GiB"',
@@ -56,7 +57,7 @@ def gen_scene(n_procs: int, threads: int) -> LoadedScene:
     tid = 100_000
     for i in range(n_procs):
         pid = 1000 + i
-        cg = "/apps/frozen" if i % 10 == 0 else ("/system" if i % 3 == 0 else "/apps")
+        cg = "/apps/frozen" if i % 10 == 0 else ("/system" if i % 3 == 0 else "/apps/web")
         rss = rss_mib[i]
         lines.append(f'[[processes]]\npid = {pid}\ncomm = "svc{i}"\nparent = 1\ncgroup = "{cg}"\nrss = "{rss} MiB"'
                      f"\noom_score_adj = {(i * 7) % 200 - 100}")
