@@ -6,15 +6,16 @@ thread moves in its jiffy, and a scene has one outcome. With a Races object, the
 are placed at microseconds inside it, drawn from a seeded random source and from CPU placement:
 
 - a SIGKILL wakes every thread of the group (complete_signal(): signal_wake_up() on each). Where a
-  woken thread runs is select_task_rq(): its pinned CPU, else the waker's CPU (wake_affine) or
-  another one;
+  woken thread runs is select_task_rq(): its pinned CPU; else, as it last ran beside the waker,
+  select_idle_sibling() keeps it there unless another CPU is idle (the machine's `idle` share);
 - on the waker's own CPU the wake-up usually preempts the waker on its return from kill(2)
   (wakeup_preempt(): EEVDF picks the woken entity): the victim's threads then run their whole exit
   path before the killer's next system call, so process_mrelease() finds no thread with an mm
   (find_lock_task_mm() NULL: -ESRCH). When it does not preempt, the woken thread waits until an
   idle CPU pulls it (newidle balance) or the killer's slice ends;
 - on another CPU it runs after the wake-up IPI and the idle exit, or, when that CPU is busy with a
-  task the wake-up does not preempt, after that task's slice;
+  task the wake-up does not preempt, after that task's slice; a thread moved to an idle CPU that ran
+  none of its work wakes slower still;
 - the reaper (the oom_reaper kthread or process_mrelease() in the caller's context) pays for each
   mapping it walks (vma_us) and each page it zaps (the reap rate); see memory._zap_tick_timed.
 
@@ -41,13 +42,11 @@ class RaceParams(msgspec.Struct, frozen=True):
     """Distributions of the sub-jiffy model, in microseconds. Lognormals are given by their median
     and the sigma of their logarithm."""
 
-    # P(a SIGKILL wake-up on the killer's CPU preempts it on return from kill(2)); lab: -ESRCH in
-    # 750 of 1000 trials with a one-thread victim pinned to the killer's CPU, 387 of 400 with two
-    # threads (1 - 0.25**2 = 0.94)
-    preempt: float = 0.75
-    # P(an unpinned woken thread is placed on the waker's CPU); lab: unpinned gave -ESRCH in 793 of
-    # 1000 trials, no fewer than pinned to the killer's CPU (2 vCPUs, the victim forked by the killer)
-    affine: float = 0.95
+    # P(a SIGKILL wake-up on the killer's CPU preempts it on return from kill(2)); lab: -ESRCH with a
+    # one-thread victim on the killer's CPU in 1109 of 1200 trials of six `lab lmkd-race` rows at
+    # loads 0.1-3.5 (killer's CPU, or unpinned beside a busy other CPU: 86-99.5 % a row); the first
+    # batches, 750 of 1000, and 387 of 400 with two threads (1 - 0.07**2 = 0.995)
+    preempt: float = 0.93
     # not preempting on the killer's CPU: until an idle CPU pulls it or the killer's slice ends
     # (lab: the reaper won 176 of the 250 trials that were not -ESRCH)
     pull_median: float = 40.0
@@ -66,6 +65,18 @@ class RaceParams(msgspec.Struct, frozen=True):
     busy: float = 0.056
     busy_median: float = 2000.0
     busy_sigma: float = 1.2
+    # an unpinned thread select_idle_sibling() moved to another, idle CPU (its last CPU, the waker's,
+    # is busy): the wake-up IPI reaches a CPU that ran none of its work. Lab (sched_waking to the
+    # victim's first event there): median 63 µs, against 40 µs for a victim pinned there that used
+    # it 2 ms before; its waiter hung in 54 % of the trials on an idle machine (the other CPU idle
+    # all the time), in 19 % of those that moved at loads 1.3-2.7 (that CPU idle half the time, in
+    # short spells). The longer a CPU's idle spells, the deeper the idle state its cpuidle governor
+    # picks (menu/teo: predicted idle length against exit latency; on a virtual machine the host's
+    # halt polling and C-state), so the median grows with `idle` (linear fit to the two; the
+    # mechanism is UNCONFIRMED on this machine, whose guest has one idle state, HLT).
+    moved_median: float = 27.5  # idle = 1
+    moved_warm: float = 13.0  # µs less per unit of time the other CPU is busy
+    moved_sigma: float = 0.25
     # kill(2) returning and process_mrelease() getting as far as its VMA walk (pidfd, mmgrab,
     # task_will_free_mem, mmap_read_lock)
     syscall: float = 3.0
@@ -98,14 +109,15 @@ WAKER_CPU = 0
 class Races:
     """The seeded random source, the machine's CPUs and where the killer is within its jiffy."""
 
-    __slots__ = ("rng", "cpus", "pins", "killer", "p", "tick_us", "current", "cursor", "zapped_at")
+    __slots__ = ("rng", "cpus", "pins", "killer", "idle", "p", "tick_us", "current", "cursor", "zapped_at")
 
     def __init__(self, hz: int, seed: int, cpus: int, pins: dict[int, int], killer: int | None,
-                 params: RaceParams = CALIBRATED):
+                 idle: float = 0.0, params: RaceParams = CALIBRATED):
         self.rng = random.Random(seed)
         self.cpus = cpus
         self.pins = pins  # tid -> CPU (sched_setaffinity to one CPU)
         self.killer = killer  # tid whose CPU user actions (kill, process_mrelease) run on
+        self.idle = idle  # the share of wake-ups that find another CPU idle (the scene's [races] idle)
         self.p = params
         self.tick_us = US_PER_S // hz
         self.current: int | None = None  # tid the kernel runs on behalf of ("current"): the waker
@@ -120,14 +132,17 @@ class Races:
     def cpu_of(self, tid: int | None) -> int:
         return WAKER_CPU if tid is None else self.pins.get(tid, WAKER_CPU)
 
-    def select_task_rq(self, tid: int, waker_cpu: int) -> int:
-        """Pinned: its CPU. Else wake_affine() brings it to the waker's CPU, or it stays elsewhere."""
+    def select_task_rq(self, tid: int, waker_cpu: int) -> tuple[int, bool]:
+        """(CPU, moved): pinned, its CPU. Unpinned, it last ran on the waker's CPU (prev_cpu == this
+        CPU: select_task_rq_fair() skips wake_affine()); select_idle_sibling() keeps it there, where the
+        waker runs, unless select_idle_cpu() finds another CPU of the LLC idle (6.18; SIS_UTIL, 5.19+,
+        skips that scan when the LLC is busy: the lab's `idle` is the share that moved, as measured)."""
         cpu = self.pins.get(tid)
         if cpu is not None:
-            return cpu
-        if self.cpus == 1 or self.rng.random() < self.p.affine:
-            return waker_cpu
-        return self.rng.choice([c for c in range(self.cpus) if c != waker_cpu])
+            return cpu, False
+        if self.cpus == 1 or self.rng.random() >= self.idle:
+            return waker_cpu, False
+        return self.rng.choice([c for c in range(self.cpus) if c != waker_cpu]), True
 
     def action_sub(self, jiffy: int) -> int:
         """µs into `jiffy` at which the killer's next action runs: where its last call left it, or
@@ -148,17 +163,17 @@ class Races:
         p = self.p
         waker = self.current
         waker_cpu = self.cpu_of(waker)
-        placed = [(tid, self.select_task_rq(tid, waker_cpu)) for tid in tids]
+        placed = [(tid, *self.select_task_rq(tid, waker_cpu)) for tid in tids]
         # Woken together with equal lag, they run in the order of their EEVDF deadlines: taken as
         # random (UNCONFIRMED).
         self.rng.shuffle(placed)
-        local = [tid for tid, cpu in placed if cpu == waker_cpu and tid not in starve_us]
+        local = [tid for tid, cpu, _ in placed if cpu == waker_cpu and tid not in starve_us]
         # Each wake-up on the killer's CPU may preempt it (wakeup_preempt()); once preempted, every
         # victim thread queued there runs before the killer gets its CPU back.
         preempted = any(self.rng.random() < p.preempt for _ in local)
         t_local = now_us + p.syscall  # the waker's return from kill(2)
         out: dict[int, float] = {}
-        for tid, cpu in placed:
+        for tid, cpu, moved in placed:
             floor = starve_us.get(tid, 0.0)
             if cpu == waker_cpu and preempted and tid in local:
                 # runs before the waker's next instruction, to the end of do_exit
@@ -168,6 +183,8 @@ class Races:
             elif cpu == waker_cpu:
                 out[tid] = now_us + floor + self.lognormal(p.pull_median, p.pull_sigma) \
                     + self.lognormal(p.exit_median, p.exit_sigma)
+            elif moved:
+                out[tid] = now_us + floor + self.moved_wake_us()
             else:
                 # Each on its own: the lab's two-thread victims on one other CPU did not lose as if the
                 # second waited for the first's exit (why is UNCONFIRMED)
@@ -176,6 +193,12 @@ class Races:
             j = int(t_local // self.tick_us)
             self.cursor = (j, t_local - j * self.tick_us)
         return out
+
+    def moved_wake_us(self) -> float:
+        """A wake-up select_idle_sibling() moved to an idle CPU, until the woken task runs: slower the
+        more of its time that CPU idles (RaceParams.moved_median)."""
+        p = self.p
+        return self.lognormal(p.moved_median - p.moved_warm * (1.0 - self.idle), p.moved_sigma)
 
     def remote_wake_us(self) -> float:
         """A wake-up on another CPU until the woken task runs (for a victim: to futex_cleanup()): the

@@ -7,6 +7,12 @@ at once or after a delay. The lab builds it with gcc into a private directory (m
 runs it as one of its children, in the experiment's memcg. Its counts sit beside the model's race
 trials of the same situation (lab/model.py `lmkd_race_scene`, docs/races.md).
 
+Where an unpinned victim runs depends on whether the other CPU is idle at the wake-up (the scheduler
+moves it there, else it stays beside the killer), which the lab cannot choose on a shared machine: it
+runs the unpinned victim twice, with the other CPU as the machine has it and with a busy loop of its
+own pinned there, and counts the trials whose victim ran on the other CPU; that share is the model's
+`idle` for the row. It also reads how much of each row's time the other CPU was idle (/proc/stat).
+
 A count agrees when the real share's 95 % Wilson interval overlaps the model's, widened by LOAD_MARGIN
 on each side: the race depends on what else the machine runs (two real batches of the same placement
 differed by 14 points, docs/races.md), which the model does not know.
@@ -33,14 +39,16 @@ BINARY = "lab-lmkd"  # the comm of its processes
 CONFIGS: dict[str, tuple[str, str, int]] = {
     "killer-cpu": ("same", "main", 0),
     "other-cpu": ("other", "main", 0),
-    "unpinned": ("any", "main", 0),
+    "unpinned": ("any", "main", 0),  # the other CPU as the machine has it
+    "unpinned-busy": ("any-busy", "main", 0),  # a busy loop of the lab's pinned to the other CPU
     "other-cpu-1ms": ("other", "main", 1000),
 }
 MAX_TRIALS = 2000
-TRIALS = 200  # per placement: 15-80 s for all four on a shared 2-CPU machine (a hang costs the 300 ms timeout)
+TRIALS = 200  # per placement: 20-100 s for all five on a shared 2-CPU machine (a hang costs the 300 ms timeout)
 WAITER_TIMEOUT_S = 0.3  # lmkd_race.c's pthread_mutex_timedlock
 LOAD_MARGIN = 0.10
 COUNTED = ("hung", "esrch")  # the waiter timed out; process_mrelease returned -ESRCH
+OTHER_CPU = 1  # lmkd_race.c pins the killer to CPU 0, a victim placed "other" (and its busy loop) to CPU 1
 
 
 class RaceCounts(msgspec.Struct):
@@ -54,6 +62,8 @@ class RaceCounts(msgspec.Struct):
     esrch: int
     other: int
     hung_with_esrch: int
+    ran_other: int  # trials whose owner last ran (exited) on a CPU other than the killer's
+    other_cpu_idle: float  # the share of the row's time the other CPU was idle (/proc/stat)
     mappings_above_head: int | None  # of the victim's main thread's robust list head (/proc/PID/maps)
 
 
@@ -78,7 +88,8 @@ class LmkdRace(msgspec.Struct, tag="lmkd-race"):
         for name, c in self.configs.items():
             out.append(f"{name}: the waiter hung in {c.hung}/{c.trials}; process_mrelease returned -ESRCH in "
                        f"{c.esrch}/{c.trials}, 0 in {c.mrelease_ok}/{c.trials}; a hang with -ESRCH: "
-                       f"{c.hung_with_esrch}.")
+                       f"{c.hung_with_esrch}; the victim ran on the other CPU in {c.ran_other}/{c.trials}, "
+                       f"which was idle {c.other_cpu_idle * 100:.0f} % of the time.")
         above = {c.mappings_above_head for c in self.configs.values()} - {None}
         if above:
             out.append(f"Mappings above the main thread's robust list head: {', '.join(map(str, sorted(above)))}.")
@@ -93,9 +104,10 @@ class LmkdRaceExperiment:
     def describe() -> str:
         return (
             "The lmkd pattern (SIGKILL a robust-mutex owner, then process_mrelease at once) over many trials, "
-            "with the victim on the killer's CPU, on the other CPU, unpinned, and on the other CPU with 1 ms "
-            "between the two calls: how often does the waiter hang, process_mrelease return -ESRCH? (builds "
-            "lmkd_race.c with gcc in a private temporary directory)"
+            "with the victim on the killer's CPU, on the other CPU, unpinned (the other CPU as the machine has "
+            "it, then kept busy by a loop of the lab's), and on the other CPU with 1 ms between the two calls: "
+            "how often does the waiter hang, process_mrelease return -ESRCH? (builds lmkd_race.c with gcc in a "
+            "private temporary directory)"
         )
 
     def run(self) -> LmkdRace:
@@ -110,6 +122,7 @@ class LmkdRaceExperiment:
 
     def _placement(self, s: Session, binary: Path, name: str, placement: str, holder: str,
                    delay_us: int) -> RaceCounts:
+        before = _cpu_times(OTHER_CPU)
         proc = s.spawn(name, "exec", binary, self.trials, placement, holder, delay_us)
         # a trial takes 5-25 ms, a hung one the waiter's timeout more
         timeout = 10 + self.trials * (0.05 + WAITER_TIMEOUT_S)
@@ -120,7 +133,19 @@ class LmkdRaceExperiment:
                 break
             if "mappings above it" in line:  # "main thread robust head 0x...: 18 of 25 mappings above it"
                 above = int(line.split(": ", 1)[1].split()[0])
-        return msgspec.convert({**json.loads(line), "mappings_above_head": above}, RaceCounts)
+        idle, total = (a - b for a, b in zip(_cpu_times(OTHER_CPU), before))
+        return msgspec.convert({**json.loads(line), "mappings_above_head": above,
+                                "other_cpu_idle": round(idle / total, 3) if total else 0.0}, RaceCounts)
+
+
+def _cpu_times(cpu: int) -> tuple[int, int]:
+    """(idle, total) clock ticks of `cpu` so far, from its /proc/stat line (idle and iowait are idle)."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                ticks = [int(x) for x in line.split()[1:]]
+                return ticks[3] + ticks[4], sum(ticks[:8])  # user ... steal; guest time is in user already
+    raise RuntimeError(f"/proc/stat has no line for CPU {cpu}")
 
 
 def _build(tmp: Path) -> Path:

@@ -532,25 +532,29 @@ def model_d_state(policy: str, kernel: str | None = None) -> ModelRun:
 MODEL_TRIALS = 1000  # per placement: 0.5-1 s each
 
 
-def lmkd_race_scene(placement: str, holder: str, delay_us: int) -> str:
-    """lmkd_race.c as a race-trials scene: the killer (pid 50) pinned to CPU 0, the owner on CPU 0
-    ("same"), CPU 1 ("other") or unpinned ("any"), the mutex held by its main thread or a second one;
-    kill, then process_mrelease `delay_us` later (whole milliseconds: the model's jiffy at HZ=1000)."""
-    cpu = {"same": "cpu = 0", "other": "cpu = 1", "any": ""}[placement]
-    threads = f"[[processes.threads]]\ntid = 100\n{cpu}\n"
+def lmkd_scene(cpu: int | None, holder: str = "main", delay_us: int = 0, *, idle: float = 0.0,
+               killer: int | None = 50, policy: str | None = None, title: str = "lmkd race") -> str:
+    """The lmkd pattern as a race-trials scene (lmkd_race.c; tests/races): the killer (pid 50) pinned to
+    CPU 0, the owner's threads pinned to `cpu` (None: unpinned), the robust mutex held by its main thread
+    or a second one, a waiter; kill at 1 s, then process_mrelease `delay_us` later (whole milliseconds:
+    the model's jiffy at HZ=1000). [races]: `killer` (None: no table, races off unless asked) and
+    `idle`, the share of wake-ups that find the other CPU idle."""
+    pin = "" if cpu is None else f"cpu = {cpu}"
+    threads = f"[[processes.threads]]\ntid = 100\n{pin}\n"
     owner = 100
     if holder == "thread":
-        threads += f"[[processes.threads]]\ntid = 101\n{cpu}\n"
+        threads += f"[[processes.threads]]\ntid = 101\n{pin}\n"
         owner = 101
+    races = "" if killer is None else f"[races]\nkiller = {killer}\nidle = {idle:g}\n"
     return f"""
-title = "lmkd race {placement} {holder} {delay_us}"
+title = "{title}"
 story = "calibration"
 ram = "4 GiB"
 hz = 1000
 duration = "3s"
 cpus = 2
-[races]
-killer = 50
+{f'policy = "{policy}"' if policy else ""}
+{races}
 [[shm]]
 name = "m"
 size = "4 KiB"
@@ -595,12 +599,37 @@ pid = 100
 """
 
 
-def model_lmkd_race(policy: str, kernel: str | None = None, trials: int = MODEL_TRIALS) -> ModelRun:
+def lmkd_race_scene(placement: str, holder: str, delay_us: int, idle: float = 0.0) -> str:
+    """A row of lmkd_race.c: the owner on CPU 0 ("same"), CPU 1 ("other") or unpinned ("any", "any-busy")."""
+    return lmkd_scene({"same": 0, "other": 1}.get(placement), holder, delay_us, idle=idle,
+                      title=f"lmkd race {placement} {holder} {delay_us}")
+
+
+# an unpinned row's `idle` without a real run: an idle machine; the lab's busy loop on the other CPU
+UNPINNED_IDLE = {"any": 1.0, "any-busy": 0.0}
+
+
+def lmkd_race_idle(placement: str, measured: dict[str, Any] | None) -> float:
+    """The scene's [races] idle for a row: for an unpinned victim, the share of the real row's trials
+    whose victim ran on the other CPU (the condition the real counts were taken under); pinned, 0 (it
+    only moves unpinned threads)."""
+    if placement not in UNPINNED_IDLE:
+        return 0.0
+    if measured is None:
+        return UNPINNED_IDLE[placement]
+    return round(measured["ran_other"] / measured["trials"], 3)
+
+
+def model_lmkd_race(policy: str, kernel: str | None = None, trials: int = MODEL_TRIALS,
+                    real: dict[str, Any] | None = None) -> ModelRun:
     """Race trials of each placement, counted jointly (hung and -ESRCH in the same trial), which the
-    marginal shares of scene/trials.py cannot say."""
-    counts, joint, scenes, simulated = {}, 0, [], []
+    marginal shares of scene/trials.py cannot say. `real`: the real run's measured dict (LmkdRace),
+    whose unpinned rows set the model's `idle`."""
+    counts, joint, scenes, simulated, idles = {}, 0, [], [], {}
+    configs = real["configs"] if real is not None else {}
     for name, (placement, holder, delay_us) in LMKD_CONFIGS.items():
-        text = lmkd_race_scene(placement, holder, delay_us)
+        idles[name] = idle = lmkd_race_idle(placement, configs.get(name))
+        text = lmkd_race_scene(placement, holder, delay_us, idle)
         ls = loads(text, f"lab lmkd-race {name}")
         simulated.append(Simulation(ls, policy, kernel).run())  # the whole-jiffy run `oomtui run` replays
         hung = esrch = 0
@@ -611,7 +640,7 @@ def model_lmkd_race(policy: str, kernel: str | None = None, trials: int = MODEL_
             hung, esrch, joint = hung + h, esrch + e, joint + (h and e)
         counts[name] = {"hung": [hung, trials], "esrch": [esrch, trials]}
         scenes.append(text)
-    details = {"trials": trials, "counts": counts}  # placement -> "hung"/"esrch" -> [count, trials]
+    details = {"trials": trials, "counts": counts, "idle": idles}  # placement -> "hung"/"esrch" -> [count, trials]
     return ModelRun(policy, _kernel(policy, kernel), {"hung_with_esrch": joint}, details, scenes, simulated)
 
 
@@ -630,10 +659,13 @@ MODELS: dict[str, Callable[[str, str | None], ModelRun]] = {
 
 def run_model(name: str, release: str, real: dict[str, Any] | None = None) -> ModelRun:
     """The model of experiment `name` under the policy (and version) of kernel `release`.
-    `real` (the real run's measured dict) sizes the mrelease target as the real run did."""
+    `real` (the real run's measured dict) sizes the mrelease target as the real run did, and gives the
+    lmkd race's unpinned rows the share of trials whose victim ran on the other CPU."""
     policy, kernel = policy_for_release(release), kernel_of_release(release)
     if name == "mrelease" and real is not None and real.get("target_mib"):
         return model_mrelease(policy, kernel, target_mib=int(real["target_mib"]))
+    if name == "lmkd-race" and real is not None:
+        return model_lmkd_race(policy, kernel, real=real)
     return MODELS[name](policy, kernel)
 
 

@@ -351,4 +351,7 @@ def _model_notes(name: str, model: dict[str, Any]) -> list[str]:
     if "rss_before_kb" in d:
         notes.append(f"model: RSS {d['rss_before_kb'] // 1024} MiB -> {d['rss_after_kb'] // 1024} MiB after "
                      f"process_mrelease; thread states after kill(2): {', '.join(d['states_after_kill'])}.")
+    if "idle" in d:  # lmkd-race: the unpinned rows' condition, from the real run when there is one
+        notes.append("model: the share of wake-ups that find the other CPU idle (an unpinned victim moves there): "
+                     + ", ".join(f"{k} {v:g}" for k, v in d["idle"].items() if k.startswith("unpinned")) + ".")
     return notes

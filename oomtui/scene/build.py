@@ -387,7 +387,8 @@ class Builder:
         killer = sc.races.killer if sc.races is not None else None
         if killer is not None and killer not in k.tids:
             raise self.err("races.killer", f"no thread with tid {killer}")
-        return lambda seed: Races(self.hz, seed, sc.cpus, pins, killer)
+        idle = sc.races.idle if sc.races is not None else 0.0
+        return lambda seed: Races(self.hz, seed, sc.cpus, pins, killer, idle)
 
     def _bound(self, value, path: str) -> int | str:
         if isinstance(value, str) and value.strip().lower() == OOM:

@@ -163,6 +163,9 @@ class RacesSpec(_S):
     killer: Annotated[int | None, Meta(description=(
         "tid of the thread that makes the scene's and the player's system calls (kill, process_mrelease), "
         "e.g. lmkd's; default: a task of its own on CPU 0"))] = None
+    idle: Annotated[float, Meta(ge=0.0, le=1.0, description=(
+        "the share of SIGKILL wake-ups that find another CPU idle: the scheduler moves an unpinned "
+        "victim thread there instead of queueing it beside the killer (0: the other CPUs are busy)"))] = 0.0
 
 
 class Scene(_S):

@@ -284,11 +284,19 @@ def test_lmkd_race_counts_by_placement(lab_json: dict) -> None:
     e = _entry(lab_json, "lmkd-race")
     assert e["real"]["outcome"] == {"hung_with_esrch": 0}  # -ESRCH: every thread passed futex cleanup
     configs = e["real"]["measured"]["configs"]
-    assert list(configs) == ["killer-cpu", "other-cpu", "unpinned", "other-cpu-1ms"]
+    assert list(configs) == ["killer-cpu", "other-cpu", "unpinned", "unpinned-busy", "other-cpu-1ms"]
     for c in configs.values():
         assert c["trials"] == 30
         assert c["hung"] + c["eownerdead"] == c["mrelease_ok"] + c["esrch"] + c["other"] == 30
         assert c["mappings_above_head"] > 10  # libc, ld.so, vdso, stack ... lie above the main thread's TLS
+        assert 0 <= c["other_cpu_idle"] <= 1
+    # /proc/PID/stat of the zombie says where the victim exited: pinned, where it was pinned
+    assert configs["other-cpu"]["ran_other"] == configs["other-cpu-1ms"]["ran_other"] == 30
+    assert configs["killer-cpu"]["ran_other"] == 0
+    # the lab's busy loop keeps the other CPU from idling, so the unpinned victim stays beside the killer
+    assert configs["unpinned-busy"]["other_cpu_idle"] < 0.05 and configs["unpinned-busy"]["ran_other"] <= 2
+    idle = e["model"]["details"]["idle"]  # the model's unpinned rows take the share that moved
+    assert idle["unpinned"] == configs["unpinned"]["ran_other"] / 30 and idle["killer-cpu"] == 0
     # on the killer's CPU the woken victim preempts the killer and exits first; on the other CPU it cannot
     # have finished by the time the killer's next system call runs
     assert configs["killer-cpu"]["esrch"] > configs["other-cpu"]["esrch"]

@@ -94,7 +94,7 @@ def test_outcome_has_the_same_keys_as_the_real_side(name: str) -> None:
 def test_the_scene_text_loads_and_replays(name: str) -> None:
     """`scenes` in the JSON are real scene files: they parse, and replaying one gives the same events."""
     run = run_model(name, RELEASE_618)
-    assert len(run.scenes) == len(run.simulated) == {"robust-futex": 2, "v2-frozen": 2, "lmkd-race": 4}.get(name, 1)
+    assert len(run.scenes) == len(run.simulated) == {"robust-futex": 2, "v2-frozen": 2, "lmkd-race": len(lmkd.CONFIGS)}.get(name, 1)
     for text, simulated in zip(run.scenes, run.simulated):
         sim = Simulation(loads(text, name), "linux-6.18")
         replay = sim.run()
@@ -157,12 +157,36 @@ def test_a_vfork_child_is_never_the_victim() -> None:
 
 def test_lmkd_race_model_counts_by_placement() -> None:
     """On the killer's CPU the woken victim preempts the killer and exits first (-ESRCH) most of the time;
-    on the other CPU at once, never; the 1 ms delay lets it finish (docs/races.md)."""
+    on the other CPU at once, never; the 1 ms delay lets it finish (docs/races.md). Unpinned on an idle
+    machine it is moved to the other CPU, which has been idle long, and loses more often than one pinned
+    there; beside a busy other CPU it stays with the killer."""
     counts = model.model_lmkd_race("linux-6.18", trials=200).details["counts"]
     share = {name: {k: c / n for k, (c, n) in v.items()} for name, v in counts.items()}
     assert share["killer-cpu"]["esrch"] > 0.5 and share["other-cpu"]["esrch"] < 0.02
     assert share["other-cpu-1ms"]["esrch"] > 0.8
-    assert all(0 < s["hung"] < 0.4 for s in share.values())
+    assert all(0 < s["hung"] < 0.4 for name, s in share.items() if name != "unpinned")
+    assert share["unpinned"]["hung"] > 2 * share["other-cpu"]["hung"] and share["unpinned"]["esrch"] < 0.05
+    assert share["unpinned-busy"]["esrch"] > 0.5
+
+
+def test_the_unpinned_rows_follow_where_the_real_victim_ran() -> None:
+    """The real run's share of unpinned trials whose victim ran on the other CPU is the model's `idle`:
+    all of them, and the model's victim never exits before process_mrelease (-ESRCH) and hangs its waiter
+    often; none, and it behaves as one pinned beside the killer. Without a real run: an idle machine."""
+    def real(ran_other: int) -> dict:
+        row = {"trials": 200, "ran_other": ran_other}
+        return {"configs": {"unpinned": row, "unpinned-busy": {**row, "ran_other": 0}}}
+
+    def shares(r: dict | None) -> dict:
+        run = model.model_lmkd_race("linux-6.18", trials=200, real=r)
+        return {name: {k: c / n for k, (c, n) in v.items()} for name, v in run.details["counts"].items()}
+
+    moved, stayed = shares(real(200))["unpinned"], shares(real(0))["unpinned"]
+    assert moved["esrch"] < 0.02 and moved["hung"] > 0.3
+    assert stayed["esrch"] > 0.8 and stayed["hung"] < 0.15
+    assert shares(None)["unpinned"] == moved
+    assert model.lmkd_race_idle("any", {"trials": 200, "ran_other": 50}) == 0.25
+    assert model.lmkd_race_idle("same", {"trials": 200, "ran_other": 0}) == 0.0
 
 
 def test_a_race_count_agrees_within_the_widened_interval() -> None:

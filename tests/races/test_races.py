@@ -9,72 +9,15 @@ import pytest
 
 from oomtui.cli import main
 from oomtui.kernel import events as ev
-from oomtui.kernel.sched import RaceParams
+from oomtui.kernel.sched import RaceParams, Races
 from oomtui.kernel.state import MmStruct
-from oomtui.lab.model import frozen_victim_scene
+from oomtui.lab.model import frozen_victim_scene, lmkd_scene
 from oomtui.scene.actions import Kill, Mrelease
 from oomtui.scene.load import load_scene, loads
 from oomtui.scene.sim import Simulation
 from oomtui.scene.trials import run_trials, wilson
 
 from ..helpers import loaded
-
-
-def lmkd(victim_cpu: str = "", holder: str = "main", delay: str = "1s", policy: str = "linux-6.18",
-         races: str = "[races]\nkiller = 50\n") -> str:
-    """The lmkd pattern: killer 50 on CPU 0 sends SIGKILL at 1 s and calls process_mrelease at `delay`;
-    app's main thread (or its second thread) holds the robust mutex client waits on."""
-    threads = f"[[processes.threads]]\ntid = 100\n{victim_cpu}\n"
-    if holder == "thread":
-        threads += f"[[processes.threads]]\ntid = 101\n{victim_cpu}\n"
-    return f"""
-title = "lmkd race"
-story = "s"
-ram = "4 GiB"
-hz = 1000
-duration = "3s"
-policy = "{policy}"
-cpus = 2
-{races}
-[[shm]]
-name = "m"
-size = "4 KiB"
-[[processes]]
-pid = 1
-comm = "init"
-init = true
-[[processes]]
-pid = 50
-comm = "lmkd"
-[[processes.threads]]
-tid = 50
-cpu = 0
-[[processes]]
-pid = 100
-comm = "app"
-rss = "1 MiB"
-{threads}
-[[processes.vmas]]
-kind = "shmem"
-size = "4 KiB"
-shm = "m"
-[[processes]]
-pid = 200
-comm = "client"
-[[futexes]]
-name = "M"
-shm = "m"
-owner = {101 if holder == "thread" else 100}
-waiters = [{{ tid = 200 }}]
-[[actions]]
-at = "1s"
-do = "kill"
-pid = 100
-[[actions]]
-at = "{delay}"
-do = "mrelease"
-pid = 100
-"""
 
 
 def counts(text: str, trials: int = 200, seed: int = 0, params: RaceParams | None = None) -> dict[str, int]:
@@ -98,46 +41,67 @@ def counts(text: str, trials: int = 200, seed: int = 0, params: RaceParams | Non
 # ------------------------------------------------------------------ the mechanisms of 11.7
 def test_the_wake_up_on_the_killers_cpu_preempts_it_and_process_mrelease_finds_no_mm():
     always = RaceParams(preempt=1.0)
-    c = counts(lmkd('cpu = 0'), 50, params=always)
+    c = counts(lmkd_scene(0), 50, params=always)
     assert c["ESRCH"] == 50 and c["hung"] == 0  # every thread passed exit_mm before the call
     never = RaceParams(preempt=0.0)
-    c = counts(lmkd('cpu = 0'), 50, params=never)
+    c = counts(lmkd_scene(0), 50, params=never)
     assert c["ESRCH"] == 0 and c["hung"] > 25  # the killer walks down to the TLS while the victim waits
 
 
 def test_on_another_cpu_the_main_thread_loses_in_a_fraction_and_never_with_esrch():
-    c = counts(lmkd('cpu = 1'), 400)
+    c = counts(lmkd_scene(1), 400)
     assert 0 < c["hung"] < 400 and c["ESRCH"] == 0
-    c = counts(lmkd(''), 400)
+    c = counts(lmkd_scene(None), 400)
     assert c["hung_with_ESRCH"] == 0 and c["ESRCH"] > 0 and c["hung"] > 0
 
 
+def test_an_unpinned_victim_moves_to_the_other_cpu_only_when_it_is_idle():
+    """select_idle_sibling(): beside a busy other CPU the victim stays on the killer's CPU and preempts
+    it (-ESRCH); when the other CPU is idle it runs there, never before process_mrelease."""
+    busy = counts(lmkd_scene(None, idle=0.0), 300)
+    assert busy["ESRCH"] > 250 and busy["hung"] < 40
+    idle = counts(lmkd_scene(None, idle=1.0), 300)
+    assert idle["ESRCH"] == 0 and idle["hung"] > 0
+
+
+def test_a_victim_moved_to_a_long_idle_cpu_wakes_slower_than_one_that_ran_there():
+    """The moved wake-up reaches a CPU that ran none of its work: on an idle machine the waiter hangs
+    more often than with the victim pinned to that CPU; the less that CPU idles, the sooner it wakes."""
+    assert counts(lmkd_scene(None, idle=1.0), 300)["hung"] > 2 * counts(lmkd_scene(1), 300)["hung"]
+
+    def median_us(idle: float) -> float:
+        r = Races(1000, 0, 2, {}, 50, idle)
+        return sorted(r.moved_wake_us() for _ in range(301))[150]
+
+    assert median_us(0.3) < median_us(0.7) < median_us(1.0)
+
+
 def test_how_many_mappings_lie_above_the_robust_list_head_decides_the_race():
-    shallow = counts(lmkd('cpu = 1'), 300, params=RaceParams(mappings_above_tls=0))
-    deep = counts(lmkd('cpu = 1'), 300, params=RaceParams(mappings_above_tls=60))
+    shallow = counts(lmkd_scene(1), 300, params=RaceParams(mappings_above_tls=0))
+    deep = counts(lmkd_scene(1), 300, params=RaceParams(mappings_above_tls=60))
     assert shallow["hung"] > 250 and deep["hung"] < shallow["hung"] // 3
 
 
 def test_a_delay_between_kill_and_process_mrelease_narrows_the_race():
-    at_once = counts(lmkd('cpu = 1'), 400)
-    later = counts(lmkd('cpu = 1', delay="1020ms"), 400)
+    at_once = counts(lmkd_scene(1), 400)
+    later = counts(lmkd_scene(1, delay_us=20_000), 400)
     assert later["hung"] < at_once["hung"] // 2 and later["ESRCH"] > 300
 
 
 def test_before_6_18_the_forward_walk_reaches_the_heap_first():
     idle = RaceParams(busy=0.0)  # the other CPU always idle: only the fast wake-up races
-    assert counts(lmkd('cpu = 1'), 300, params=idle)["hung"] > 0
-    assert counts(lmkd('cpu = 1', policy="linux-5.18"), 300, params=idle)["hung"] == 0
+    assert counts(lmkd_scene(1), 300, params=idle)["hung"] > 0
+    assert counts(lmkd_scene(1, policy="linux-5.18"), 300, params=idle)["hung"] == 0
 
 
 def test_the_oom_reaper_woken_at_kill_time_races_the_victim_before_5_18():
     """kernel-model.md 10 S1: 4.6-5.17 wake the oom_reaper at once; 5.18+ wait 2 s."""
-    text = lmkd('')
+    text = lmkd_scene(None)
     text = text[:text.index("[[actions]]")] + '[[actions]]\nat = "1s"\ndo = "oom"\n'  # sysrq-f: app dies
 
     def hung(policy: str) -> int:
         d = run_trials(loads(text, "t.toml"), 300, 0, policy=policy)
-        assert [s.value for s in d.victims] == ["app (100)"]
+        assert [s.value for s in d.victims] == ["owner (100)"]
         return next((s.count for s in d.waiters[0].outcomes if s.value == "hung"), 0)
 
     assert 0 < hung("linux-4.6") < 150
@@ -209,28 +173,28 @@ def test_wilson_interval_matches_the_textbook_values():
 
 
 def test_trials_are_deterministic_for_a_seed_and_differ_between_seeds():
-    ls = loads(lmkd(''), "t.toml")
+    ls = loads(lmkd_scene(None), "t.toml")
     a = msgspec.json.encode(run_trials(ls, 60, 7))
     assert a == msgspec.json.encode(run_trials(ls, 60, 7))
     assert a != msgspec.json.encode(run_trials(ls, 60, 8))
 
 
 def test_a_scene_without_races_is_the_deterministic_model_in_every_run():
-    sim = Simulation(loads(lmkd(races=''), "t.toml"))
+    sim = Simulation(loads(lmkd_scene(None, killer=None), "t.toml"))
     assert sim.k.race is None
-    assert Simulation(loads(lmkd(races=''), "t.toml"), race_seed=3).k.race is not None
+    assert Simulation(loads(lmkd_scene(None, killer=None), "t.toml"), race_seed=3).k.race is not None
 
 
 # ------------------------------------------------------------------ scene keys
-@pytest.mark.parametrize("snippet, where, needle", [
-    ("cpu = 2", "processes[2].threads[0].cpu", "CPU 2 does not exist: the machine has cpus = 2"),
-    ("cpu = -1", "processes[2].threads[0].cpu", ">= 0"),
+@pytest.mark.parametrize("cpu, where, needle", [
+    (2, "processes[2].threads[0].cpu", "CPU 2 does not exist: the machine has cpus = 2"),
+    (-1, "processes[2].threads[0].cpu", ">= 0"),
 ])
-def test_a_bad_cpu_is_refused_with_its_key_path(snippet, where, needle):
+def test_a_bad_cpu_is_refused_with_its_key_path(cpu, where, needle):
     from oomtui.errors import UserError
 
     with pytest.raises(UserError) as e:
-        Simulation(loaded(lmkd(snippet)))
+        Simulation(loaded(lmkd_scene(cpu)))
     assert where in str(e.value) and needle in str(e.value)
 
 
@@ -238,13 +202,13 @@ def test_an_unknown_killer_is_refused():
     from oomtui.errors import UserError
 
     with pytest.raises(UserError, match=r"test.toml:10: no thread with tid 77 at races.killer"):
-        Simulation(loaded(lmkd(races="[races]\nkiller = 77\n")))
+        Simulation(loaded(lmkd_scene(None, killer=77)))
 
 
 # ------------------------------------------------------------------ the command line
 def test_run_trials_json_has_the_documented_shape(capsys, tmp_path):
     f = tmp_path / "lmkd.toml"
-    f.write_text(lmkd(''))
+    f.write_text(lmkd_scene(None))
     assert main(["run", str(f), "--trials", "40", "--seed", "2", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert {"scene", "title", "policy", "kernel", "trials", "seed", "confidence", "cpus", "killer", "pinned",
