@@ -42,10 +42,10 @@ class RaceParams(msgspec.Struct, frozen=True):
     """Distributions of the sub-jiffy model, in microseconds. Lognormals are given by their median
     and the sigma of their logarithm."""
 
-    # P(a SIGKILL wake-up on the killer's CPU preempts it on return from kill(2)); lab: -ESRCH with a
-    # one-thread victim on the killer's CPU in 1109 of 1200 trials of six `lab lmkd-race` rows at
-    # loads 0.1-3.5 (killer's CPU, or unpinned beside a busy other CPU: 86-99.5 % a row); the first
-    # batches, 750 of 1000, and 387 of 400 with two threads (1 - 0.07**2 = 0.995)
+    # P(a SIGKILL wake-up on the killer's CPU preempts it on return from kill(2)), the killer alone in
+    # its task group; lab: -ESRCH with a one-thread victim on the killer's CPU in 1138 of 1200 trials
+    # of six `lab lmkd-race` rows at loads 0.1-4.3 (pinned there, or unpinned beside the lab's busy
+    # loop: 86-99.5 % a row); the first batches 750 of 1000; two threads 387 of 400 (1 - 0.07**2)
     preempt: float = 0.93
     # not preempting on the killer's CPU: until an idle CPU pulls it or the killer's slice ends
     # (lab: the reaper won 176 of the 250 trials that were not -ESRCH)

@@ -15,7 +15,7 @@ own pinned there, and counts the trials whose victim ran on the other CPU; that 
 
 A count agrees when the real share's 95 % Wilson interval overlaps the model's, widened by LOAD_MARGIN
 on each side: the race depends on what else the machine runs (two real batches of the same placement
-differed by 14 points, docs/races.md), which the model does not know.
+differed by 14 points, docs/races.md), which the model knows only through the unpinned rows' share.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ class LmkdRace(msgspec.Struct, tag="lmkd-race"):
         out = [f"{self.trials} trials per placement; killer pinned to CPU 0 (this machine's CPUs: "
                f"{', '.join(map(str, self.cpus))}); waiter timeout {WAITER_TIMEOUT_S * 1000:g} ms. A count agrees "
                f"when its 95 % interval (CI) overlaps the model's widened by {LOAD_MARGIN * 100:g} points either "
-               "side (the race depends on the machine's load, which the model does not know)."]
+               "side (the race moves with the machine's load; the model takes from the real run only how often the "
+               "unpinned victim ran on the other CPU)."]
         for name, c in self.configs.items():
             out.append(f"{name}: the waiter hung in {c.hung}/{c.trials}; process_mrelease returned -ESRCH in "
                        f"{c.esrch}/{c.trials}, 0 in {c.mrelease_ok}/{c.trials}; a hang with -ESRCH: "
