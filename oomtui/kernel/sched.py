@@ -66,14 +66,14 @@ class RaceParams(msgspec.Struct, frozen=True):
     busy_median: float = 2000.0
     busy_sigma: float = 1.2
     # an unpinned thread select_idle_sibling() moved to another, idle CPU (its last CPU, the waker's,
-    # is busy): the wake-up IPI reaches a CPU that ran none of its work. Lab (sched_waking to the
-    # victim's first event there): median 63 µs, against 40 µs for a victim pinned there that used
-    # it 2 ms before; its waiter hung in 54 % of the trials on an idle machine (the other CPU idle
-    # all the time), in 19 % of those that moved at loads 1.3-2.7 (that CPU idle half the time, in
-    # short spells). The longer a CPU's idle spells, the deeper the idle state its cpuidle governor
-    # picks (menu/teo: predicted idle length against exit latency; on a virtual machine the host's
-    # halt polling and C-state), so the median grows with `idle` (linear fit to the two; the
-    # mechanism is UNCONFIRMED on this machine, whose guest has one idle state, HLT).
+    # is busy): the wake-up IPI reaches a CPU that ran none of its work. Lab (traced, from the kill
+    # to the victim's first event there): median 62 µs, against 46 µs for a victim pinned there that
+    # used it 2 ms before; its waiter hung in 54 % of the trials on an idle machine (the other CPU
+    # idle all the time), in 19 % of those that moved at loads 1.3-4 (that CPU idle in short spells).
+    # The longer a CPU's idle spells, the deeper the idle state its cpuidle governor picks (menu/teo:
+    # predicted idle length against exit latency; on a virtual machine the host's halt polling and
+    # C-state), so the median grows with `idle` (linear fit to the two; the mechanism is UNCONFIRMED
+    # on this machine, whose guest has one idle state, HLT).
     moved_median: float = 27.5  # idle = 1
     moved_warm: float = 13.0  # µs less per unit of time the other CPU is busy
     moved_sigma: float = 0.25

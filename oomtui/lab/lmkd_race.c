@@ -128,7 +128,8 @@ int main(int argc, char **argv) {
         int e = r ? errno : 0;
         siginfo_t si;
         waitid(P_PID, owner, &si, WEXITED | WNOWAIT);  /* a zombie: its stat says where it exited */
-        ran_other += last_cpu(owner) != killer_cpu;
+        int cpu = last_cpu(owner);
+        ran_other += cpu >= 0 && cpu != killer_cpu;
         int st; waitpid(owner, &st, 0); waitpid(waiter, &st, 0);
         int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
         if (rc == EOWNERDEAD) owner_died++; else if (rc == ETIMEDOUT) hung++;

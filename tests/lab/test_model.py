@@ -94,7 +94,8 @@ def test_outcome_has_the_same_keys_as_the_real_side(name: str) -> None:
 def test_the_scene_text_loads_and_replays(name: str) -> None:
     """`scenes` in the JSON are real scene files: they parse, and replaying one gives the same events."""
     run = run_model(name, RELEASE_618)
-    assert len(run.scenes) == len(run.simulated) == {"robust-futex": 2, "v2-frozen": 2, "lmkd-race": len(lmkd.CONFIGS)}.get(name, 1)
+    scenes = {"robust-futex": 2, "v2-frozen": 2, "lmkd-race": len(lmkd.CONFIGS)}.get(name, 1)
+    assert len(run.scenes) == len(run.simulated) == scenes
     for text, simulated in zip(run.scenes, run.simulated):
         sim = Simulation(loads(text, name), "linux-6.18")
         replay = sim.run()
