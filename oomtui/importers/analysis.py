@@ -320,7 +320,7 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
     m = Memory(
         ram_kb=ram, reserved_kb=pages(r.reserved_pages), free_kb=pages(mi.get("free")),
         swap_total_kb=r.total_swap_kb, swap_free_kb=r.free_swap_kb, swap_cache_kb=pages(r.swapcache_pages),
-        swap_used_kb=swap_used, tasks_rss_kb=pages(sum(t.rss for t in r.tasks)) if r.tasks else None,
+        swap_used_kb=swap_used, tasks_rss_kb=pages(sum(r.tasks.column("rss"))) if r.tasks else None,
         slab_reclaimable_kb=pages(mi.get("slab_reclaimable")), slab_unreclaimable_kb=pages(mi.get("slab_unreclaimable")),
         pagecache_kb=pages(r.pagecache_pages), shmem_kb=pages(mi.get("shmem")), pagetables_kb=pages(mi.get("pagetables")),
     )  # fmt: skip

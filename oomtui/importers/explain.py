@@ -11,7 +11,7 @@ import argparse
 import heapq
 import itertools
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import attrgetter
 
@@ -34,6 +34,7 @@ from . import analysis
 from .facts import (
     era_candidates,
     era_conflicts,
+    find_index,
     find_row,
     infer_constraint,
     infer_era,
@@ -43,7 +44,7 @@ from .facts import (
     pgtables_bytes,
     total_pages,
 )
-from .report import OomReport, TaskRow, input_lines, iter_reports
+from .report import OomReport, TaskRow, TaskTable, input_lines, iter_reports
 
 RANKING_SIZE = 10
 FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
@@ -126,7 +127,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     cause: analysis.Cause | None = None
     advice: list[str] = []
     platform: analysis.Platform | None = None
-    tasks: list[Candidate] = []  # every row of the task dump in scan order, with its points and oom_score
+    tasks: Sequence[Candidate] = []  # every row of the task dump in scan order, with its points and oom_score
 
 
 class ExplainOutput(msgspec.Struct):
@@ -144,43 +145,162 @@ def _eligible(t: TaskRow) -> bool:
     return t.oom_score_adj != OOM_SCORE_ADJ_MIN and t.pid != 1
 
 
+class Scored:
+    """oom_badness() of every row of a dump under one run's rules, as columns over the rows (see TaskTable): a
+    Candidate is built only for a row that is shown (the ranking, the victim) or read (`candidates`, `rows`), and
+    the JSON `tasks` a slice at a time."""
+
+    def __init__(self, tasks: TaskTable, eligible: Sequence[int], points: list, scores: list | None,
+                 pgtables: Sequence | None, caps: frozenset[int], ineligible: dict[int, str], biggest: int | None):  # fmt: skip
+        self.tasks = tasks
+        self.eligible = eligible  # rows of the candidates, in scan order
+        self.points = points  # per row; None: no candidate (why: ineligible)
+        self.scores = scores  # /proc/PID/oom_score per row, or None
+        self.pgtables = pgtables  # Candidate.pgtables_bytes per row; None: the dump has no page-table column
+        self.caps = caps  # candidates taken to hold CAP_SYS_ADMIN
+        self.ineligible = ineligible  # row -> why the kernel never chooses it
+        self.biggest = biggest  # the first candidate of the most rss+swap+pgtables
+        self._shown: dict[int, Candidate] = {}  # the Candidates handed out one by one: one object per row
+        self.candidates = CandidateRows(self, eligible)
+        self.rows = CandidateRows(self, range(len(tasks)))
+
+    def build(self, rows: Sequence[int]) -> list[Candidate]:
+        """The Candidates of some rows, read a column at a time."""
+        def col(values: Sequence | None) -> Iterable:
+            return repeat(None) if values is None else map(values.__getitem__, rows)
+
+        t = self.tasks
+        return [
+            Candidate(pid=pid, tgid=tgid, comm=comm, uid=uid, rss=rss, swapents=swap, pgtables_bytes=pgt,
+                      oom_score_adj=adj, cap_sys_admin=i in self.caps, points=p, ineligible=self.ineligible.get(i),
+                      oom_score=s, scan_order=i + 1)
+            for i, pid, tgid, comm, uid, rss, swap, pgt, adj, p, s in zip(
+                rows, *map(col, map(t.column, ("pid", "tgid", "comm", "uid", "rss", "swapents"))), col(self.pgtables),
+                col(t.column("oom_score_adj")), col(self.points), col(self.scores))
+        ]  # fmt: skip
+
+    def candidate(self, row: int) -> Candidate:
+        if (c := self._shown.get(row)) is None:
+            c = self._shown[row] = self.build([row])[0]
+        return c
+
+    def find_process(self, tgid: int) -> Candidate | None:
+        """The first candidate of a process (by tgid: a thread is its process)."""
+        tgids, i = self.tasks.column("tgid"), -1
+        while True:
+            try:
+                i = tgids.index(tgid, i + 1)
+            except ValueError:
+                return None
+            if self.points[i] is not None:
+                return self.candidate(i)
+
+    def ranking(self, chosen: Candidate, first: int | None = None) -> list[Candidate]:
+        """by_points over the candidates, building only the rows that can be among the first `first`."""
+        rows = self.eligible
+        if first is not None and len(rows) > first:
+            points = [self.points[i] for i in rows] if len(rows) < len(self.tasks) else self.points
+            least = heapq.nlargest(first, points)[-1]
+            rows = list(itertools.compress(rows, [p >= least for p in points]))
+        return by_points([self.candidate(i) for i in rows], chosen, first)
+
+
+class CandidateRows(Sequence):
+    """Some rows of a Scored as a sequence of Candidate, built as they are read."""
+
+    def __init__(self, scored: Scored, rows: Sequence[int]):
+        self._scored, self._rows = scored, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, k: int | slice) -> Candidate | list[Candidate]:
+        if isinstance(k, slice):
+            return self._scored.build(self._rows[k])
+        return self._scored.candidate(self._rows[k])
+
+    def __iter__(self) -> Iterator[Candidate]:
+        shown = self._scored._shown
+        for k in range(0, len(self._rows), _JSON_ROWS):
+            rows = self._rows[k : k + _JSON_ROWS]
+            built = self._scored.build(rows)
+            yield from ([shown.get(i, c) for i, c in zip(rows, built)] if shown else built)
+
+
+def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None] | None, Iterable[int]]:
+    """Candidate.pgtables_bytes of each row (None: the dump has no page-table column) and the page-table pages
+    oom_badness() counts: pgtables_bytes (4.15+), or nr_ptes + nr_pmds + nr_puds pages before."""
+    b = tasks.column("pgtables_bytes")
+    if all(tasks.column(f) is None for f in ("nr_ptes", "nr_pmds", "nr_puds")):
+        if b is None:
+            return None, repeat(0)
+        return b, [(x or 0) // page_bytes for x in b]
+    shown = [pgtables_bytes(t, page_bytes) if t.pgtables_bytes is not None or t.nr_ptes is not None else None
+             for t in tasks]  # fmt: skip
+    return shown, [pgtables_bytes(t, page_bytes) // page_bytes for t in tasks]
+
+
 def select_bad_process(
-    tasks: list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int, global_totalpages: int | None,
-    cap_sys_admin: frozenset[int] = frozenset(), oom_skip: frozenset[int] = frozenset(),
-) -> tuple[list[Candidate], Candidate | None]:
+    tasks: TaskTable | list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int,
+    global_totalpages: int | None, cap_sys_admin: frozenset[int] = frozenset(), oom_skip: frozenset[int] = frozenset(),
+) -> tuple[Scored, Candidate | None]:
     """select_bad_process()/oom_evaluate_task() over the dump in its printed order, which is the kernel's scan
     order (for_each_process or mem_cgroup_scan_tasks). `cap_sys_admin`: scan positions (0-based) of the tasks
     taken to hold CAP_SYS_ADMIN; `oom_skip`: scan positions of earlier victims whose mm has MMF_OOM_SKIP
-    (oom_evaluate_task skips them). Returns every eligible candidate and the chosen one."""
+    (oom_evaluate_task skips them). Returns every row scored (its `candidates`: the eligible ones) and the chosen
+    one."""
+    if not isinstance(tasks, TaskTable):
+        tasks = TaskTable(tasks)
+    n = len(tasks)
+    if n == 0:
+        return Scored(tasks, [], [], None, None, frozenset(), {}, None), None
     # column by column (a dump may have 100 000 rows); _eligible written out
-    scan = [i for i, t in enumerate(tasks) if t.oom_score_adj != OOM_SCORE_ADJ_MIN and t.pid != 1 and i not in oom_skip]
-    rows = [tasks[i] for i in scan]
-    pgt = [b if (b := t.pgtables_bytes) is not None else pgtables_bytes(t, page_bytes) for t in rows]
-    pages = [t.rss + (t.swapents or 0) + b // page_bytes for t, b in zip(rows, pgt)]
-    adjs = [t.oom_score_adj for t in rows]
+    pid, tgid, adj = tasks.column("pid"), tasks.column("tgid"), tasks.column("oom_score_adj")
+    if OOM_SCORE_ADJ_MIN in adj or 1 in pid or oom_skip:
+        scan: Sequence[int] = [i for i, (a, p) in enumerate(zip(adj, pid))
+                               if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]  # fmt: skip
+    else:
+        scan = range(n)
+    every = len(scan) == n
+    shown_pgt, pgt_pages = _page_tables(tasks, page_bytes)
+    swap = tasks.column("swapents")
+    pages = [r + (s or 0) + g for r, s, g in zip(tasks.column("rss"), repeat(0) if swap is None else swap, pgt_pages)]
+    adjs = adj
+    if not every:
+        pages, adjs = [pages[i] for i in scan], [adj[i] for i in scan]
     caps = [i in cap_sys_admin for i in scan] if cap_sys_admin else None
     points = badness_column(version, totalpages, pages, adjs, caps)
-    scores: Iterable[int | None] = repeat(None)
+    scores = None
     if version.oom_score_scaled_2000 and global_totalpages:
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
         g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, pages, adjs)
         scores = proc_oom_score_column(g, global_totalpages, version)
-    candidates = [
-        Candidate(pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
-                  pgtables_bytes=b if t.pgtables_bytes is not None or t.nr_ptes is not None else None,
-                  oom_score_adj=t.oom_score_adj, cap_sys_admin=cap, points=p, oom_score=s, scan_order=i + 1)
-        for i, t, b, p, s, cap in zip(scan, rows, pgt, points, scores, caps or repeat(False))
-    ]  # fmt: skip
-    if not candidates:
-        return candidates, None
+    ineligible = {}
+    if not every:  # every row in the JSON `tasks`: the others with why the kernel never chooses them
+        row_points, row_scores = [None] * n, [None] * n if scores is not None else None
+        for k, i in enumerate(scan):
+            row_points[i] = points[k]
+            if scores is not None:
+                row_scores[i] = scores[k]
+        for i in itertools.compress(range(n), [p is None for p in row_points]):
+            ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
+                             else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
+                             if i in oom_skip else "not scored")  # fmt: skip
+    else:
+        row_points, row_scores = points, scores
+    if not scan:
+        return Scored(tasks, scan, row_points, row_scores, shown_pgt, frozenset(), ineligible, None), None
+    caps_held = frozenset(i for i in cap_sys_admin if row_points[i] is not None) if cap_sys_admin else frozenset()
+    scored = Scored(tasks, scan, row_points, row_scores, shown_pgt, caps_held, ineligible,
+                    scan[pages.index(max(pages))])  # fmt: skip
     # oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
     # which of the candidates with those points the scan keeps
     top = max(points)
     chosen = None
-    for c in itertools.compress(candidates, [p == top for p in points]):
-        if chosen is None or better_candidate(top, top, chosen.pid == chosen.tgid, version):
-            chosen = c
-    return candidates, chosen
+    for i in itertools.compress(scan, [p == top for p in points]):
+        if chosen is None or better_candidate(top, top, pid[chosen] == tgid[chosen], version):
+            chosen = i
+    return scored, scored.candidate(chosen)
 
 
 class _Run(msgspec.Struct):
@@ -188,7 +308,7 @@ class _Run(msgspec.Struct):
 
     version: KernelVersion
     caps: str | None
-    candidates: list[Candidate]
+    candidates: Scored
     chosen: Candidate | None
     kernel: Candidate | None  # the kernel's choice among the candidates (by tgid: a thread is its process)
     score: int | None  # printed_kill_score of the kernel's choice
@@ -209,14 +329,15 @@ def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
 
 
 def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_bytes: int, global_tp: int | None,
-          kernel_row: TaskRow | None, oom_skip: frozenset[int]) -> list[_Run]:  # fmt: skip
-    """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter. The report does
+          kidx: int | None, oom_skip: frozenset[int]) -> list[_Run]:  # fmt: skip
+    """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter (`kidx`: the
+    row of the kernel's choice). The report does
     not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root may lack it): kernel-model.md 1.7."""
     printed = r.selected.score if r.selected else None
     # only the eras with a root bonus (before 4.17) look at who is root
     bonus = any(root_bonus(v) is not None for v in versions)
-    root = frozenset(i for i, t in enumerate(r.tasks) if t.uid == 0) if bonus else frozenset()
-    kidx = next((i for i, t in enumerate(r.tasks) if t is kernel_row), None) if root else None
+    root = frozenset(i for i, uid in enumerate(r.tasks.column("uid")) if uid == 0) if bonus else frozenset()
+    kernel_row = r.tasks[kidx] if kidx is not None else None
     lacks_columns = bool(r.tasks) and r.tasks[0].swapents is None
     runs = []
     for v in versions:
@@ -232,7 +353,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
             options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
             cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip)
-            kc = next((c for c in cands if c.tgid == kernel_row.tgid), None) if kernel_row is not None else None
+            kc = cands.find_process(kernel_row.tgid) if kernel_row is not None else None
             score = score_max = None
             reproduces = printed is None
             if printed is not None and kc is not None:
@@ -273,17 +394,16 @@ def _adj_pages(c: Candidate, totalpages: int) -> int:
 
 
 def explain_selection(
-    candidates: list[Candidate], ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int,
+    scored: Scored, ranked: list[Candidate], chosen: Candidate, version: KernelVersion, totalpages: int,
     page_bytes: int, assumed: bool = False,
 ) -> list[str]:
-    """Why the model picks `chosen` among `candidates` (in scan order), in words; `ranked`: the first of by_points
+    """Why the model picks `chosen` among the candidates of `scored`, in words; `ranked`: the first of by_points
     (the runner-up is its second). `assumed`: the report does not give totalpages, and the points are those at
     `totalpages`, the lowest it can be; what adj weighs is then said as a bound."""
     why: list[str] = []
     at_least = "at least " if assumed else ""
     base = _base(chosen, page_bytes)
-    bases = list(map(_base, candidates, repeat(page_bytes)))
-    biggest = candidates[bases.index(max(bases))]  # the biggest: the first scanned of those that size
+    biggest = scored.candidate(scored.biggest)
     # only the columns the dump has
     terms = [f"rss {chosen.rss}"] + ([f"swapents {chosen.swapents}"] if chosen.swapents is not None else []) + (
         [f"pgtables {chosen.pgtables_bytes // page_bytes}"] if chosen.pgtables_bytes is not None else [])
@@ -344,7 +464,7 @@ def explain_selection(
                 "at least " if chosen.oom_score_adj > nxt.oom_score_adj else "at most ")
             why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {bound}{d} pages "
                        f"({_mib(d, page_bytes)}) behind")
-    if not version.signed_badness and chosen.points == 1 and len(candidates) > 1:
+    if not version.signed_badness and chosen.points == 1 and len(scored.eligible) > 1:
         why.append("every candidate scores 1: before 5.9 oom_badness() never returned less than 1 for an eligible task")
     if chosen.oom_score is not None:
         why.append(f"its /proc/{chosen.pid}/oom_score was {chosen.oom_score}")
@@ -457,7 +577,9 @@ def oom_skipped(r: OomReport, reaped: set[tuple[int, str]]) -> frozenset[int]:
     mmap_lock). Same pid (or tgid) and comm as the reaper line."""
     if not reaped:
         return frozenset()
-    return frozenset(i for i, t in enumerate(r.tasks) if (t.tgid, t.comm) in reaped or (t.pid, t.comm) in reaped)
+    t = r.tasks
+    return frozenset(i for i, (pid, tgid, comm) in enumerate(zip(t.column("pid"), t.column("tgid"), t.column("comm")))
+                     if (tgid, comm) in reaped or (pid, comm) in reaped)  # fmt: skip
 
 
 def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> Explanation:
@@ -468,7 +590,8 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
-    sizes = [t.rss + (t.swapents or 0) for t in r.tasks]
+    swap = r.tasks.column("swapents")
+    sizes = [rss + (s or 0) for rss, s in zip(r.tasks.column("rss"), repeat(0) if swap is None else swap)] if r.tasks else []
     biggest = r.tasks[sizes.index(max(sizes))] if sizes else None  # the first of the biggest, as max() picks
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
@@ -501,28 +624,6 @@ def _allocating_task(r: OomReport, exp: Explanation, selected: Task, trigger: Tr
                                          "path passes, not a badness")  # fmt: skip
         exp.notes.append(exp.score_check.how)
     return exp
-
-
-def _all_tasks(r: OomReport, candidates: list[Candidate], oom_skip: frozenset[int], page_bytes: int) -> list[Candidate]:
-    """Every row in scan order: the candidates as scored, the others with the reason they are never chosen."""
-    if len(candidates) == len(r.tasks):  # every row is a candidate (the candidates are in scan order)
-        return list(candidates)
-    by_order = {c.scan_order: c for c in candidates}
-    out = []
-    for i, t in enumerate(r.tasks):
-        if (c := by_order.get(i + 1)) is not None:
-            out.append(c)
-            continue
-        why = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if t.oom_score_adj == OOM_SCORE_ADJ_MIN
-               else "global init" if t.pid == 1 else "an earlier victim with MMF_OOM_SKIP" if i in oom_skip
-               else "not scored")  # fmt: skip
-        has_pgt = t.pgtables_bytes is not None or t.nr_ptes is not None
-        out.append(Candidate(
-            pid=t.pid, tgid=t.tgid, comm=t.comm, uid=t.uid, rss=t.rss, swapents=t.swapents,
-            pgtables_bytes=pgtables_bytes(t, page_bytes) if has_pgt else None, oom_score_adj=t.oom_score_adj,
-            points=None, ineligible=why, scan_order=i + 1,
-        ))  # fmt: skip
-    return out
 
 
 def _old_badness(r: OomReport, exp: Explanation) -> Explanation:
@@ -590,17 +691,18 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
                                          how=f"the printed score {exp.printed_score} cannot be checked: {why}")
             notes.append(exp.score_check.how)
         return exp
-    kernel_row = find_row(r, selected.pid) if selected else None
+    kidx = find_index(r, selected.pid) if selected else None
+    kernel_row = r.tasks[kidx] if kidx is not None else None
     printed = r.selected.score if r.selected else None
     oom_skip = oom_skipped(r, reaped)
     if totalpages is None:
-        shown = _unknown_totalpages(r, exp, version, page_bytes, kernel_row, tp_source, oom_skip)
+        shown = _unknown_totalpages(r, exp, version, page_bytes, kidx, tp_source, oom_skip)
         if shown is None:
             return exp
         run, tp_shown = shown  # points as at the lowest totalpages possible (a note says so); no score
         tp_words, same_victim = None, False  # not checked over the assumptions
     else:
-        runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
+        runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kidx, oom_skip)
         run = _choose_run(runs, printed)
         if printed is not None and not run.reproduces and memcg_headroom_unknown(r) and (span := _totalpages_from_score(
                 r, run.version, page_bytes, kernel_row, totalpages, _MAX_MEMORY_BYTES // page_bytes)):  # fmt: skip
@@ -609,7 +711,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             exp.totalpages_source = tp_source = (f"{tp_source}; the printed score {printed} needs totalpages "
                                                  f"{span[0]}..{span[1]}: swap headroom of at least "
                                                  f"{span[0] - (r.memory.limit_kb // page_kb)} pages")  # fmt: skip
-            runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kernel_row, oom_skip)
+            runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kidx, oom_skip)
             run = _choose_run(runs, printed)
         tp_words = tp_shown = totalpages
         if run.version != version:
@@ -621,21 +723,21 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
             if others and (o := others[0]).chosen is not None:
                 notes.append(f"if {o.caps}, the model would pick {o.chosen.comm} ({o.chosen.pid})")
-    chosen, candidates = run.chosen, run.candidates
-    exp.candidates = len(candidates)
-    exp.tasks = _all_tasks(r, candidates, oom_skip, page_bytes)
+    chosen, scored = run.chosen, run.candidates
+    exp.candidates = len(scored.eligible)
+    exp.tasks = scored.rows
     if chosen is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
-    exp.ranking = ranked = by_points(candidates, chosen, RANKING_SIZE)
+    exp.ranking = ranked = scored.ranking(chosen, RANKING_SIZE)
     exp.model_victim = Task(chosen.pid, chosen.comm)
-    exp.why = explain_selection(candidates, ranked, chosen, run.version, tp_shown, page_bytes,
+    exp.why = explain_selection(scored, ranked, chosen, run.version, tp_shown, page_bytes,
                                 assumed=tp_words is None)  # fmt: skip
     for i in sorted(oom_skip):
         t = r.tasks[i]
         exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
                        "(MMF_OOM_SKIP), still listed")  # fmt: skip
-    excluded = [t for t in r.tasks if not _eligible(t)] if len(candidates) < len(r.tasks) else []
+    excluded = [t for t in map(r.tasks.__getitem__, sorted(scored.ineligible)) if not _eligible(t)]
     if excluded:
         names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
         exp.why.append(f"{len(excluded)} process(es) with oom_score_adj -1000 or init are never chosen: {names}")
@@ -650,7 +752,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     if selected is None:
         return exp
     if run.kernel is not None and all(c is not run.kernel for c in ranked):  # below the ranking: rank it
-        ranked = by_points(candidates, chosen)
+        ranked = scored.ranking(chosen)
     rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
     if rank is None and r.task_columns_guessed and find_row(r, selected.pid) is None:
         # pasted from inside the dump: the rows before the first shown, the kernel's choice among them, are not here
@@ -726,8 +828,8 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
     printed = r.selected.score
 
     def score(tp: int) -> int:
-        cands, _ = select_bad_process([kernel_row], tp, version, page_bytes, None)
-        return printed_kill_score(cands[0].points, tp, version)
+        _, chosen = select_bad_process([kernel_row], tp, version, page_bytes, None)
+        return printed_kill_score(chosen.points, tp, version)
 
     if not score(high) <= printed <= score(low):
         return None
@@ -753,7 +855,7 @@ def _score_steps(r: OomReport, low: int, high: int, budget: int = 20000) -> list
 
 
 def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
-                        kernel_row: TaskRow | None, tp_source: str, oom_skip: frozenset[int]) -> tuple[_Run, int] | None:  # fmt: skip
+                        kidx: int | None, tp_source: str, oom_skip: frozenset[int]) -> tuple[_Run, int] | None:  # fmt: skip
     """Without totalpages the adj term (adj * totalpages / 1000) is unknown. In page units (3.8 on) each
     candidate's points are linear in totalpages/1000, so if one candidate wins at both ends of the possible range it
     wins everywhere between; the 0..1000 score of 2.6.36-3.7 is not (rounded, clamped), so it is tried at every step
@@ -768,12 +870,13 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
         least = f"{low} pages (the biggest task)"
     high = max(_MAX_MEMORY_BYTES // page_bytes, low)
     how = f"from {least} to {high} ({fmt_size(_MAX_MEMORY_BYTES)})"
+    kernel_row = r.tasks[kidx] if kidx is not None else None
     if span := _totalpages_from_score(r, version, page_bytes, kernel_row, low, high):
         low, high = span
         how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
 
     def run(tp: int) -> _Run:
-        return _runs(r, [version], tp, page_bytes, None, kernel_row, oom_skip)[0]
+        return _runs(r, [version], tp, page_bytes, None, kidx, oom_skip)[0]
 
     a, b = run(low), run(high)
     if a.chosen is None or b.chosen is None:
@@ -835,7 +938,12 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
 
 
 def explain_text(text: str) -> list[Explanation]:
-    return list(explain_reports(iter_reports(text.splitlines())))
+    """Every report of a text, whole: its task table a list (for msgspec to encode at once; explain --json streams
+    it, see _write_json)."""
+    out = list(explain_reports(iter_reports(text.splitlines())))
+    for e in out:
+        e.tasks = list(e.tasks)
+    return out
 
 
 _encode = msgspec.json.encode
@@ -844,16 +952,15 @@ assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it las
 
 
 def _write_json(out, e: Explanation) -> None:
-    """One Explanation as JSON; a long task table (the last key) a slice at a time, so that a dump of 100 000 rows
-    is never held encoded whole."""
-    if len(e.tasks) <= _JSON_ROWS:
+    """One Explanation as JSON; its task table (the last key) a slice at a time, so that a dump of 100 000 rows is
+    never held built or encoded whole."""
+    if not e.tasks:
         out.write(_encode(e))
         return
-    tasks, e.tasks = e.tasks, []
-    head = _encode(e)
+    head = _encode(msgspec.structs.replace(e, tasks=[]))
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
-    for k in range(0, len(tasks), _JSON_ROWS):
-        out.write((b"," if k else b"") + _encode(tasks[k : k + _JSON_ROWS])[1:-1])
+    for k in range(0, len(e.tasks), _JSON_ROWS):
+        out.write((b"," if k else b"") + _encode(e.tasks[k : k + _JSON_ROWS])[1:-1])
     out.write(b"]}")
 
 

@@ -146,9 +146,19 @@ def era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
 # --- page size, totalpages, constraint --------------------------------------------------------
 
 
+def find_index(r: OomReport, pid: int) -> int | None:
+    """Where the task-dump row of a pid is (the dump prints the thread that holds the mm; match its tgid too)."""
+    for field in ("pid", "tgid"):
+        try:
+            return r.tasks.column(field).index(pid)
+        except (ValueError, AttributeError):  # not there, or no rows
+            pass
+    return None
+
+
 def find_row(r: OomReport, pid: int) -> TaskRow | None:
-    """The task-dump row of a pid (the dump prints the thread that holds the mm; match its tgid too)."""
-    return next((t for t in r.tasks if t.pid == pid), None) or next((t for t in r.tasks if t.tgid == pid), None)
+    """The task-dump row of a pid (see find_index)."""
+    return r.tasks[i] if (i := find_index(r, pid)) is not None else None
 
 
 def infer_page_size(r: OomReport) -> tuple[int, str]:

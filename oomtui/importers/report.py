@@ -17,10 +17,12 @@ oomtui.importers.explain, on top of oomtui.kernel.oom_badness.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import functools
 import io
 import itertools
+import operator
 import quopri
 import re
 import sys
@@ -447,6 +449,77 @@ class TaskRow(msgspec.Struct, gc=False):
     rss_shmem: int | None = None
 
 
+_ROW_FIELDS = TaskRow.__struct_fields__
+
+
+class TaskTable:
+    """The rows of one dump_tasks(), a column per TaskRow field: a global dump may have 100 000 rows, and a column
+    of machine integers (array 'q') takes an eighth of the memory of a TaskRow per row with its own int objects.
+    Reads as a sequence of TaskRow, each built when it is asked for; the code that weighs every row (selection,
+    sums) reads the columns. A column is None where the dump does not print it (TaskRow's None), a list where a
+    value does not fit 64 bits or is None on some rows only."""
+
+    __slots__ = ("_n", "_cols")
+
+    def __init__(self, rows: Iterable[TaskRow] = ()):
+        self._n = 0
+        self._cols: dict[str, array.array | list | None] = dict.fromkeys(_ROW_FIELDS)
+        for row in rows:
+            self.append(row)
+
+    def extend(self, n: int, columns: dict[str, list]) -> None:
+        """n rows given column by column; a field not in `columns` is None on these rows."""
+        for f in _ROW_FIELDS:
+            new, cur = columns.get(f), self._cols[f]
+            if new is None and cur is None:
+                continue
+            if new is None:
+                new = [None] * n
+            if cur is None:
+                cur = [None] * self._n if self._n else [] if f == "comm" else array.array("q")
+            if isinstance(cur, array.array):
+                try:
+                    new = array.array("q", new)  # checked before cur changes
+                except (OverflowError, TypeError):  # a number past 64 bits, or None on some rows
+                    cur = list(cur)
+            cur.extend(new)
+            self._cols[f] = cur
+        self._n += n
+
+    def append(self, row: TaskRow) -> None:
+        self.extend(1, {f: [v] for f in _ROW_FIELDS if (v := getattr(row, f)) is not None})
+
+    def column(self, field: str) -> array.array | list | None:
+        """The values of one TaskRow field in row order (do not change them); None: not printed."""
+        return self._cols[field]
+
+    def _columns(self) -> list:
+        return [itertools.repeat(None, self._n) if c is None else c for c in self._cols.values()]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[TaskRow]:
+        return map(TaskRow, *self._columns())
+
+    def __getitem__(self, i: int | slice) -> TaskRow | list[TaskRow]:
+        if isinstance(i, slice):
+            return list(itertools.islice(self, *i.indices(self._n))) if (i.step or 1) > 0 else list(self)[i]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("task row index out of range")
+        return TaskRow(*(None if c is None else c[i] for c in self._cols.values()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TaskTable | list):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"TaskTable({list(self)!r})"
+
+
 class Selected(msgspec.Struct, kw_only=True):
     """Pre-5.1 "%s: Kill process %d (%s) score %u or sacrifice child"."""
 
@@ -556,7 +629,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     headless_rows: list[tuple[int, int, str, bool]] = []  # (line, pid, rest, "[%7d]") of rows before any header
     tasks_state_line: bool = False  # 4.19+ "Tasks state (memory values in pages):" before the header
     task_pid_wide: bool = False  # 4.19+ "[  pid  ]" (c3b78b11efbb "larger PID pad") instead of "[ pid ]"
-    tasks: list[TaskRow] = []
+    tasks: TaskTable = msgspec.field(default_factory=TaskTable)
     selected: Selected | None = None
     killed: Killed | None = None
     group_kills: list[Killed] = []  # memory.oom.group: further "Killed process" lines
@@ -1198,8 +1271,8 @@ def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, where: tuple[int | No
         nums = _ints(list(itertools.chain.from_iterable(map(itemgetter(slice(width)), rows))))
         # a name is often shared by many rows (workers, threads of a pool): one string each
         cols = [nums[j::width] for j in range(width)] + [list(map(sys.intern, map(itemgetter(width), rows)))]
-        r.tasks += map(TaskRow, map(itemgetter(0), window[:k]), cols[0],
-                       *(itertools.repeat(None) if i is None else cols[i] for i in where))
+        r.tasks.extend(k, {f: cols[i] for f, i in zip(_ROW_ARGS, where) if i is not None}
+                       | {"line": list(map(itemgetter(0), window[:k])), "pid": cols[0]})
         r.last_line = window[k - 1][0]
         lines.skip(k)
         total += k

@@ -85,8 +85,8 @@ def test_001_points_from_index() -> None:
     # java 331049 is the second-largest by size (INDEX.md): 516062 + 547863 + 12025856/4096 = 1066861 points,
     # but the chrome renderers at adj 300 get 300 * (10309773/1000) = 3092700 pages more and rank second.
     r = parse_reports(fixture("001").read_text())[0]
-    candidates, _ = select_bad_process(r.tasks, e.totalpages, KernelVersion(6, 1), 4096, e.totalpages)
-    java = next(c for c in candidates if c.pid == 331049)
+    scored, _ = select_bad_process(r.tasks, e.totalpages, KernelVersion(6, 1), 4096, e.totalpages)
+    java = next(c for c in scored.candidates if c.pid == 331049)
     assert java.points == 1066861
     assert e.ranking[1].comm == "chrome" and e.ranking[1].oom_score_adj == 300 and e.ranking[1].points > java.points
     assert e.ranking[0].oom_score is not None and 0 < e.ranking[0].oom_score <= 2000
