@@ -8,6 +8,7 @@ oomtui.kernel.oom_badness, and compare the model's victim with the kernel's.
 from __future__ import annotations
 
 import argparse
+import array
 import heapq
 import itertools
 import sys
@@ -44,7 +45,7 @@ from .facts import (
     pgtables_bytes,
     total_pages,
 )
-from .report import OomReport, TaskRow, TaskTable, input_lines, iter_reports
+from .report import OomReport, TaskRow, TaskTable, input_lines, int_column, iter_reports
 
 RANKING_SIZE = 10
 FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
@@ -146,37 +147,55 @@ def _eligible(t: TaskRow) -> bool:
 
 
 class Scored:
-    """oom_badness() of every row of a dump under one run's rules, as columns over the rows (see TaskTable): a
-    Candidate is built only for a row that is shown (the ranking, the victim) or read (`candidates`, `rows`), and
-    the JSON `tasks` a slice at a time."""
+    """oom_badness() of every row of a dump under one run's rules, as columns (see TaskTable): a Candidate is built
+    only for a row that is shown (the ranking, the victim) or read (`candidates`, `rows`), and the JSON `tasks` a
+    slice at a time."""
 
-    def __init__(self, tasks: TaskTable, eligible: Sequence[int], points: list, scores: list | None,
-                 pgtables: Sequence | None, caps: frozenset[int], ineligible: dict[int, str], biggest: int | None):  # fmt: skip
+    def __init__(self, tasks: TaskTable, eligible: Sequence[int], points: Sequence[int],
+                 scores: Sequence[int] | None, pgtables: Sequence | None, caps: frozenset[int],
+                 ineligible: dict[int, str], biggest: int | None):  # fmt: skip
         self.tasks = tasks
         self.eligible = eligible  # rows of the candidates, in scan order
-        self.points = points  # per row; None: no candidate (why: ineligible)
-        self.scores = scores  # /proc/PID/oom_score per row, or None
+        self.points = int_column(points)  # of each candidate (as eligible)
+        self.scores = None if scores is None else int_column(scores)  # /proc/PID/oom_score of each candidate
         self.pgtables = pgtables  # Candidate.pgtables_bytes per row; None: the dump has no page-table column
         self.caps = caps  # candidates taken to hold CAP_SYS_ADMIN
         self.ineligible = ineligible  # row -> why the kernel never chooses it
-        self.biggest = biggest  # the first candidate of the most rss+swap+pgtables
+        self.biggest = biggest  # the row of the first candidate with the most rss+swap+pgtables
+        self._slot = None  # per row, its place among the candidates (-1: none); None: every row is one
+        if len(eligible) < len(tasks):
+            self._slot = array.array("q", [-1]) * len(tasks)
+            for k, i in enumerate(eligible):
+                self._slot[i] = k
         self._shown: dict[int, Candidate] = {}  # the Candidates handed out one by one: one object per row
-        self.candidates = CandidateRows(self, eligible)
-        self.rows = CandidateRows(self, range(len(tasks)))
+
+    @property
+    def candidates(self) -> CandidateRows:
+        return CandidateRows(self, self.eligible)
+
+    @property
+    def rows(self) -> CandidateRows:
+        return CandidateRows(self, range(len(self.tasks)))
+
+    def _of_candidates(self, values: Sequence | None, rows: Sequence[int]) -> Iterable:
+        """A column of the candidates' (points, scores) at some rows: None at a row that is no candidate."""
+        if values is None:
+            return repeat(None)
+        if self._slot is None:
+            return _at(values, rows)
+        return [values[k] if k >= 0 else None for k in _at(self._slot, rows)]
 
     def build(self, rows: Sequence[int]) -> list[Candidate]:
         """The Candidates of some rows, read a column at a time."""
-        def col(values: Sequence | None) -> Iterable:
-            return repeat(None) if values is None else map(values.__getitem__, rows)
-
         t = self.tasks
         return [
             Candidate(pid=pid, tgid=tgid, comm=comm, uid=uid, rss=rss, swapents=swap, pgtables_bytes=pgt,
                       oom_score_adj=adj, cap_sys_admin=i in self.caps, points=p, ineligible=self.ineligible.get(i),
                       oom_score=s, scan_order=i + 1)
             for i, pid, tgid, comm, uid, rss, swap, pgt, adj, p, s in zip(
-                rows, *map(col, map(t.column, ("pid", "tgid", "comm", "uid", "rss", "swapents"))), col(self.pgtables),
-                col(t.column("oom_score_adj")), col(self.points), col(self.scores))
+                rows, *(_at(t.column(f), rows) for f in ("pid", "tgid", "comm", "uid", "rss", "swapents")),
+                _at(self.pgtables, rows), _at(t.column("oom_score_adj"), rows),
+                self._of_candidates(self.points, rows), self._of_candidates(self.scores, rows))
         ]  # fmt: skip
 
     def candidate(self, row: int) -> Candidate:
@@ -192,17 +211,25 @@ class Scored:
                 i = tgids.index(tgid, i + 1)
             except ValueError:
                 return None
-            if self.points[i] is not None:
+            if self._slot is None or self._slot[i] >= 0:
                 return self.candidate(i)
 
     def ranking(self, chosen: Candidate, first: int | None = None) -> list[Candidate]:
         """by_points over the candidates, building only the rows that can be among the first `first`."""
         rows = self.eligible
         if first is not None and len(rows) > first:
-            points = [self.points[i] for i in rows] if len(rows) < len(self.tasks) else self.points
-            least = heapq.nlargest(first, points)[-1]
-            rows = list(itertools.compress(rows, [p >= least for p in points]))
+            least = heapq.nlargest(first, self.points)[-1]
+            rows = list(itertools.compress(rows, [p >= least for p in self.points]))
         return by_points([self.candidate(i) for i in rows], chosen, first)
+
+
+def _at(values: Sequence | None, rows: Sequence[int]) -> Iterable:
+    """values[i] for each i of rows (None: a column the dump does not have); a slice where rows run in order."""
+    if values is None:
+        return repeat(None)
+    if isinstance(rows, range) and rows.step == 1:
+        return values[rows.start : rows.stop]
+    return map(values.__getitem__, rows)
 
 
 class CandidateRows(Sequence):
@@ -256,18 +283,21 @@ def select_bad_process(
         return Scored(tasks, [], [], None, None, frozenset(), {}, None), None
     # column by column (a dump may have 100 000 rows); _eligible written out
     pid, tgid, adj = tasks.column("pid"), tasks.column("tgid"), tasks.column("oom_score_adj")
+    scan: Sequence[int] = range(n)
     if OOM_SCORE_ADJ_MIN in adj or 1 in pid or oom_skip:
-        scan: Sequence[int] = [i for i, (a, p) in enumerate(zip(adj, pid))
-                               if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]  # fmt: skip
-    else:
-        scan = range(n)
-    every = len(scan) == n
+        scan = [i for i, (a, p) in enumerate(zip(adj, pid)) if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]
     shown_pgt, pgt_pages = _page_tables(tasks, page_bytes)
     swap = tasks.column("swapents")
     pages = [r + (s or 0) + g for r, s, g in zip(tasks.column("rss"), repeat(0) if swap is None else swap, pgt_pages)]
     adjs = adj
-    if not every:
+    ineligible = {}
+    if len(scan) < n:
         pages, adjs = [pages[i] for i in scan], [adj[i] for i in scan]
+        # every row is in the JSON `tasks`: the others with why the kernel never chooses them
+        for i in sorted(set(range(n)).difference(scan)):
+            ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
+                             else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
+                             if i in oom_skip else "not scored")  # fmt: skip
     caps = [i in cap_sys_admin for i in scan] if cap_sys_admin else None
     points = badness_column(version, totalpages, pages, adjs, caps)
     scores = None
@@ -275,23 +305,9 @@ def select_bad_process(
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
         g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, pages, adjs)
         scores = proc_oom_score_column(g, global_totalpages, version)
-    ineligible = {}
-    if not every:  # every row in the JSON `tasks`: the others with why the kernel never chooses them
-        row_points, row_scores = [None] * n, [None] * n if scores is not None else None
-        for k, i in enumerate(scan):
-            row_points[i] = points[k]
-            if scores is not None:
-                row_scores[i] = scores[k]
-        for i in itertools.compress(range(n), [p is None for p in row_points]):
-            ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
-                             else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
-                             if i in oom_skip else "not scored")  # fmt: skip
-    else:
-        row_points, row_scores = points, scores
     if not scan:
-        return Scored(tasks, scan, row_points, row_scores, shown_pgt, frozenset(), ineligible, None), None
-    caps_held = frozenset(i for i in cap_sys_admin if row_points[i] is not None) if cap_sys_admin else frozenset()
-    scored = Scored(tasks, scan, row_points, row_scores, shown_pgt, caps_held, ineligible,
+        return Scored(tasks, scan, points, scores, shown_pgt, frozenset(), ineligible, None), None
+    scored = Scored(tasks, scan, points, scores, shown_pgt, cap_sys_admin.intersection(scan), ineligible,
                     scan[pages.index(max(pages))])  # fmt: skip
     # oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
     # which of the candidates with those points the scan keeps

@@ -452,6 +452,15 @@ class TaskRow(msgspec.Struct, gc=False):
 _ROW_FIELDS = TaskRow.__struct_fields__
 
 
+def int_column(values: list) -> array.array | list:
+    """`values` as an array of machine integers (an eighth of the memory of a list with an int object each), or
+    the list itself where one does not fit 64 bits or is None."""
+    try:
+        return array.array("q", values)
+    except (OverflowError, TypeError):
+        return values
+
+
 class TaskTable:
     """The rows of one dump_tasks(), a column per TaskRow field: a global dump may have 100 000 rows, and a column
     of machine integers (array 'q') takes an eighth of the memory of a TaskRow per row with its own int objects.
@@ -475,13 +484,12 @@ class TaskTable:
                 continue
             if new is None:
                 new = [None] * n
+            elif f != "comm":
+                new = int_column(new)
             if cur is None:
-                cur = [None] * self._n if self._n else [] if f == "comm" else array.array("q")
-            if isinstance(cur, array.array):
-                try:
-                    new = array.array("q", new)  # checked before cur changes
-                except (OverflowError, TypeError):  # a number past 64 bits, or None on some rows
-                    cur = list(cur)
+                cur = [None] * self._n if self._n or f == "comm" else array.array("q")
+            if isinstance(cur, array.array) and not isinstance(new, array.array):
+                cur = list(cur)
             cur.extend(new)
             self._cols[f] = cur
         self._n += n
@@ -1278,7 +1286,7 @@ def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, where: tuple[int | No
         total += k
         if k < n:
             break
-        n = min(2 * n, 8192)
+        n = min(2 * n, 2048)  # a window of rows, matched and split, is held as strings: a few MB at most
     return total
 
 
