@@ -14,7 +14,7 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, floordiv
 
 import msgspec
 
@@ -261,7 +261,8 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
     if all(tasks.column(f) is None for f in ("nr_ptes", "nr_pmds", "nr_puds")):
         if b is None:
             return None, repeat(0)
-        return b, [(x or 0) // page_bytes for x in b]
+        return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) else [
+            (x or 0) // page_bytes for x in b]
     shown = [pgtables_bytes(t, page_bytes) if t.pgtables_bytes is not None or t.nr_ptes is not None else None
              for t in tasks]  # fmt: skip
     return shown, [pgtables_bytes(t, page_bytes) // page_bytes for t in tasks]
@@ -288,7 +289,9 @@ def select_bad_process(
         scan = [i for i, (a, p) in enumerate(zip(adj, pid)) if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]
     shown_pgt, pgt_pages = _page_tables(tasks, page_bytes)
     swap = tasks.column("swapents")
-    pages = [r + (s or 0) + g for r, s, g in zip(tasks.column("rss"), repeat(0) if swap is None else swap, pgt_pages)]
+    # each column a machine-integer array as soon as it is made: a list of 100 000 int objects is 3.6 MB
+    pages = int_column([r + (s or 0) + g for r, s, g in zip(tasks.column("rss"), repeat(0) if swap is None else swap,
+                                                             pgt_pages)])  # fmt: skip
     adjs = adj
     ineligible = {}
     if len(scan) < n:
@@ -299,12 +302,12 @@ def select_bad_process(
                              else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
                              if i in oom_skip else "not scored")  # fmt: skip
     caps = [i in cap_sys_admin for i in scan] if cap_sys_admin else None
-    points = badness_column(version, totalpages, pages, adjs, caps)
+    points = int_column(badness_column(version, totalpages, pages, adjs, caps))
     scores = None
     if version.oom_score_scaled_2000 and global_totalpages:
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
         g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, pages, adjs)
-        scores = proc_oom_score_column(g, global_totalpages, version)
+        scores = int_column(proc_oom_score_column(g, global_totalpages, version))
     if not scan:
         return Scored(tasks, scan, points, scores, shown_pgt, frozenset(), ineligible, None), None
     scored = Scored(tasks, scan, points, scores, shown_pgt, cap_sys_admin.intersection(scan), ineligible,

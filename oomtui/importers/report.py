@@ -453,17 +453,21 @@ _ROW_FIELDS = TaskRow.__struct_fields__
 
 
 def int_column(values: list) -> array.array | list:
-    """`values` as an array of machine integers (an eighth of the memory of a list with an int object each), or
-    the list itself where one does not fit 64 bits or is None."""
-    try:
-        return array.array("q", values)
-    except (OverflowError, TypeError):
+    """`values` as an array of machine integers, 32 bits where they fit (a list holds an 8-byte pointer and a
+    28-byte int object for each), else 64; the list itself where one does not fit 64 bits or is None."""
+    if isinstance(values, array.array):
         return values
+    for typecode in "iq":
+        try:
+            return array.array(typecode, values)
+        except (OverflowError, TypeError):
+            pass
+    return values
 
 
 class TaskTable:
     """The rows of one dump_tasks(), a column per TaskRow field: a global dump may have 100 000 rows, and a column
-    of machine integers (array 'q') takes an eighth of the memory of a TaskRow per row with its own int objects.
+    of machine integers (see int_column) takes a tenth of the memory of a TaskRow per row with its own int objects.
     Reads as a sequence of TaskRow, each built when it is asked for; the code that weighs every row (selection,
     sums) reads the columns. A column is None where the dump does not print it (TaskRow's None), a list where a
     value does not fit 64 bits or is None on some rows only."""
@@ -487,10 +491,11 @@ class TaskTable:
             elif f != "comm":
                 new = int_column(new)
             if cur is None:
-                cur = [None] * self._n if self._n or f == "comm" else array.array("q")
-            if isinstance(cur, array.array) and not isinstance(new, array.array):
-                cur = list(cur)
-            cur.extend(new)
+                cur = [None] * self._n if self._n or f == "comm" else new[:0]
+            if isinstance(cur, array.array) and getattr(new, "typecode", None) != cur.typecode:
+                cur = int_column(list(cur) + list(new))  # the wider kind of both
+            else:
+                cur.extend(new)
             self._cols[f] = cur
         self._n += n
 
