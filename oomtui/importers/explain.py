@@ -14,7 +14,7 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from operator import attrgetter, floordiv
+from operator import attrgetter, floordiv, itemgetter
 
 import msgspec
 
@@ -162,6 +162,8 @@ class Scored:
         self.caps = caps  # candidates taken to hold CAP_SYS_ADMIN
         self.ineligible = ineligible  # row -> why the kernel never chooses it
         self.biggest = biggest  # the row of the first candidate with the most rss+swap+pgtables
+        self._columns = [*map(tasks.column, ("pid", "tgid", "comm", "uid", "rss", "swapents")), pgtables,
+                         tasks.column("oom_score_adj")]  # Candidate's fields read from the rows, in build's order
         self._slot = None  # per row, its place among the candidates (-1: none); None: every row is one
         if len(eligible) < len(tasks):
             self._slot = array.array("q", [-1]) * len(tasks)
@@ -177,26 +179,33 @@ class Scored:
     def rows(self) -> CandidateRows:
         return CandidateRows(self, range(len(self.tasks)))
 
-    def _of_candidates(self, values: Sequence | None, rows: Sequence[int]) -> Iterable:
-        """A column of the candidates' (points, scores) at some rows: None at a row that is no candidate."""
-        if values is None:
-            return repeat(None)
-        if self._slot is None:
-            return _at(values, rows)
-        return [values[k] if k >= 0 else None for k in _at(self._slot, rows)]
-
     def build(self, rows: Sequence[int]) -> list[Candidate]:
-        """The Candidates of some rows, read a column at a time."""
-        t = self.tasks
+        """The Candidates of some rows, read a column at a time (a slice where the rows run in order)."""
+        if not rows:
+            return []
+        if isinstance(rows, range) and rows.step == 1 or len(rows) == 1:
+            at = itemgetter(slice(rows[0], rows[-1] + 1))
+        else:
+            at = itemgetter(*rows)
+        pid, tgid, comm, uid, rss, swap, pgt, adj = [repeat(None) if c is None else at(c) for c in self._columns]
+        # the candidates' own columns, by each row's place among the candidates
+        points, scores = [repeat(None) if values is None else at(values) if self._slot is None else
+                          [None if k < 0 else values[k] for k in at(self._slot)] for values in (self.points, self.scores)]  # fmt: skip
         return [
             Candidate(pid=pid, tgid=tgid, comm=comm, uid=uid, rss=rss, swapents=swap, pgtables_bytes=pgt,
                       oom_score_adj=adj, cap_sys_admin=i in self.caps, points=p, ineligible=self.ineligible.get(i),
                       oom_score=s, scan_order=i + 1)
             for i, pid, tgid, comm, uid, rss, swap, pgt, adj, p, s in zip(
-                rows, *(_at(t.column(f), rows) for f in ("pid", "tgid", "comm", "uid", "rss", "swapents")),
-                _at(self.pgtables, rows), _at(t.column("oom_score_adj"), rows),
-                self._of_candidates(self.points, rows), self._of_candidates(self.scores, rows))
+                rows, pid, tgid, comm, uid, rss, swap, pgt, adj, points, scores)
         ]  # fmt: skip
+
+    def at(self, rows: Sequence[int]) -> list[Candidate]:
+        """The Candidates of some rows: those handed out already (one object per row), the others built."""
+        if not self._shown:
+            return self.build(rows)
+        missing = [i for i in rows if i not in self._shown]
+        built = dict(zip(missing, self.build(missing)))
+        return [self._shown.get(i) or built[i] for i in rows]
 
     def candidate(self, row: int) -> Candidate:
         if (c := self._shown.get(row)) is None:
@@ -220,16 +229,9 @@ class Scored:
         if first is not None and len(rows) > first:
             least = heapq.nlargest(first, self.points)[-1]
             rows = list(itertools.compress(rows, [p >= least for p in self.points]))
-        return by_points([self.candidate(i) for i in rows], chosen, first)
-
-
-def _at(values: Sequence | None, rows: Sequence[int]) -> Iterable:
-    """values[i] for each i of rows (None: a column the dump does not have); a slice where rows run in order."""
-    if values is None:
-        return repeat(None)
-    if isinstance(rows, range) and rows.step == 1:
-        return values[rows.start : rows.stop]
-    return map(values.__getitem__, rows)
+        new = [i for i in rows if i not in self._shown]
+        self._shown.update(zip(new, self.build(new)))
+        return by_points([self._shown[i] for i in rows], chosen, first)
 
 
 class CandidateRows(Sequence):
@@ -243,15 +245,12 @@ class CandidateRows(Sequence):
 
     def __getitem__(self, k: int | slice) -> Candidate | list[Candidate]:
         if isinstance(k, slice):
-            return self._scored.build(self._rows[k])
+            return self._scored.at(self._rows[k])
         return self._scored.candidate(self._rows[k])
 
     def __iter__(self) -> Iterator[Candidate]:
-        shown = self._scored._shown
         for k in range(0, len(self._rows), _JSON_ROWS):
-            rows = self._rows[k : k + _JSON_ROWS]
-            built = self._scored.build(rows)
-            yield from ([shown.get(i, c) for i, c in zip(rows, built)] if shown else built)
+            yield from self._scored.at(self._rows[k : k + _JSON_ROWS])
 
 
 def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None] | None, Iterable[int]]:
@@ -973,8 +972,8 @@ assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it las
 def _write_json(out, e: Explanation) -> None:
     """One Explanation as JSON; its task table (the last key) a slice at a time, so that a dump of 100 000 rows is
     never held built or encoded whole."""
-    if not e.tasks:
-        out.write(_encode(e))
+    if len(e.tasks) <= _JSON_ROWS:  # built whole (msgspec encodes a list, not a CandidateRows)
+        out.write(_encode(msgspec.structs.replace(e, tasks=e.tasks[:])))
         return
     head = _encode(msgspec.structs.replace(e, tasks=[]))
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets

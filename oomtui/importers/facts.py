@@ -108,7 +108,7 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
         else:
             source = f"kernel release {r.kernel_release} on the CPU line"
             nexts = _next_releases(r.kernel_release)
-            ahead = [(lo, why) for lo, why in era_clues(r)[0] if version < lo and lo in nexts]
+            ahead = [(lo, why) for lo, why in era_clues(r)[0] if version < lo and lo in nexts] if nexts else []
             if ahead:
                 lo, why = max(ahead, key=lambda c: c[0])
                 return lo, f"{source}, a linux-next tree: it has the next merge window's code ({why}: {lo})"

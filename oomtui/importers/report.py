@@ -452,10 +452,14 @@ class TaskRow(msgspec.Struct, gc=False):
 _ROW_FIELDS = TaskRow.__struct_fields__
 
 
-def int_column(values: list) -> array.array | list:
+COMPACT_ROWS = 512  # below, a column stays a list: an array costs more to build than it saves
+
+
+def int_column(values: list, min_rows: int = COMPACT_ROWS) -> array.array | list:
     """`values` as an array of machine integers, 32 bits where they fit (a list holds an 8-byte pointer and a
-    28-byte int object for each), else 64; the list itself where one does not fit 64 bits or is None."""
-    if isinstance(values, array.array):
+    28-byte int object for each), else 64; the list itself where one does not fit 64 bits or is None, or where
+    there are fewer than `min_rows`."""
+    if isinstance(values, array.array) or len(values) < min_rows:
         return values
     for typecode in "iq":
         try:
@@ -472,32 +476,51 @@ class TaskTable:
     sums) reads the columns. A column is None where the dump does not print it (TaskRow's None), a list where a
     value does not fit 64 bits or is None on some rows only."""
 
-    __slots__ = ("_n", "_cols")
+    __slots__ = ("_n", "_cols", "_asked", "_lists")
 
     def __init__(self, rows: Iterable[TaskRow] = ()):
         self._n = 0
         self._cols: dict[str, array.array | list | None] = dict.fromkeys(_ROW_FIELDS)
+        self._asked: dict[int, TaskRow] = {}  # the rows built by index: a report asks for a few, some many times
+        self._lists = {"comm"}  # the columns that stay lists
         for row in rows:
             self.append(row)
 
     def extend(self, n: int, columns: dict[str, list]) -> None:
-        """n rows given column by column; a field not in `columns` is None on these rows."""
-        for f in _ROW_FIELDS:
-            new, cur = columns.get(f), self._cols[f]
-            if new is None and cur is None:
-                continue
-            if new is None:
-                new = [None] * n
-            elif f != "comm":
-                new = int_column(new)
-            if cur is None:
-                cur = [None] * self._n if self._n or f == "comm" else new[:0]
-            if isinstance(cur, array.array) and getattr(new, "typecode", None) != cur.typecode:
-                cur = int_column(list(cur) + list(new))  # the wider kind of both
-            else:
-                cur.extend(new)
-            self._cols[f] = cur
+        """n rows given column by column (lists the table keeps); a field not in `columns` is None on these rows."""
+        cols = self._cols
+        if not self._n:  # the first rows (all of a small dump's): each column as given
+            cols.update(columns)
+        else:
+            for f, cur in cols.items():
+                new = columns.get(f)
+                if cur is None and new is None:
+                    continue
+                if cur is None:
+                    cur = cols[f] = [None] * self._n
+                if new is None:
+                    new = [None] * n
+                if type(cur) is list:
+                    cur.extend(new)
+                elif getattr(new := int_column(new, 0), "typecode", None) == cur.typecode:
+                    cur.extend(new)
+                else:  # the wider kind of both
+                    cols[f] = self._compact(f, list(cur) + list(new), 0)
         self._n += n
+        if self._n >= COMPACT_ROWS:
+            for f, cur in cols.items():
+                if type(cur) is list and f not in self._lists:
+                    cols[f] = self._compact(f, cur)
+
+    def _compact(self, field: str, values: list, min_rows: int = COMPACT_ROWS) -> array.array | list:
+        """int_column of a column; one that stays a list past COMPACT_ROWS (a value past 64 bits, or None on some
+        rows) is not tried again."""
+        if field in self._lists:
+            return values
+        out = int_column(values, min_rows)
+        if isinstance(out, list) and len(out) >= COMPACT_ROWS:
+            self._lists.add(field)
+        return out
 
     def append(self, row: TaskRow) -> None:
         self.extend(1, {f: [v] for f in _ROW_FIELDS if (v := getattr(row, f)) is not None})
@@ -518,11 +541,14 @@ class TaskTable:
     def __getitem__(self, i: int | slice) -> TaskRow | list[TaskRow]:
         if isinstance(i, slice):
             return list(itertools.islice(self, *i.indices(self._n))) if (i.step or 1) > 0 else list(self)[i]
+        if (row := self._asked.get(i)) is not None:
+            return row
         if i < 0:
-            i += self._n
-        if not 0 <= i < self._n:
+            return self[i + self._n] if i >= -self._n else self[self._n]
+        if i >= self._n:
             raise IndexError("task row index out of range")
-        return TaskRow(*(None if c is None else c[i] for c in self._cols.values()))
+        row = self._asked[i] = TaskRow(*[None if c is None else c[i] for c in self._cols.values()])
+        return row
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, TaskTable | list):
@@ -1241,21 +1267,17 @@ def _read_rows(lines: _Lines, r: OomReport) -> None:
         lines.advance()
 
 
-# TaskRow's fields in order after line and pid: the columns _read_run passes to it
-_ROW_ARGS = TaskRow.__struct_fields__[2:]
-
-
 @functools.lru_cache(maxsize=64)
-def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[int | None, ...]] | None:
+def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[str, ...], itemgetter] | None:
     """A plain row of this header (ASCII numbers no longer than _row_fields takes, between spaces: it and _TASK_ROW
-    read it alike; possessive, as nothing is gained by giving back digits or spaces),
-    and where each of TaskRow's fields after line and pid is among its groups (None: not a column of this dump);
-    None when a required column is missing (then _task_row fills defaults, row by row)."""
+    read it alike; possessive, as nothing is gained by giving back digits or spaces), the TaskRow fields among its
+    groups, and what picks them from the groups; None when a required column is missing (then _task_row fills
+    defaults, row by row)."""
     if not _ROW_REQUIRED <= set(cols):
         return None
     rx = re.compile(r"\[ *+([0-9]{1,20}+)\]" + r" ++(-?[0-9]{1,19}+)" * len(cols) + r" ++(\S.*)")
-    where = {c: i + 1 for i, c in enumerate(cols)} | {"comm": len(cols) + 1}
-    return rx, tuple(where.get(f) for f in _ROW_ARGS)
+    where = {c: i for i, c in enumerate(("pid", *cols, "comm")) if c in _ROW_FIELDS}  # not cpu, oom_adj
+    return rx, tuple(where), itemgetter(*where.values())
 
 
 _INT_LIST = msgspec.json.Decoder(list[int])
@@ -1270,7 +1292,7 @@ def _ints(tokens: list[str]) -> list[int]:
         return list(map(int, tokens))
 
 
-def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, where: tuple[int | None, ...]) -> int:
+def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, fields: tuple[str, ...], pick: itemgetter) -> int:
     """The plain rows from the current line on, a window of lines at a time: one regex match a line, then a
     column at a time (no Python code runs per row). How many rows."""
     total, n = 0, 8  # a memcg's dump may have a few rows; a global one, thousands
@@ -1284,8 +1306,9 @@ def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, where: tuple[int | No
         nums = _ints(list(itertools.chain.from_iterable(map(itemgetter(slice(width)), rows))))
         # a name is often shared by many rows (workers, threads of a pool): one string each
         cols = [nums[j::width] for j in range(width)] + [list(map(sys.intern, map(itemgetter(width), rows)))]
-        r.tasks.extend(k, {f: cols[i] for f, i in zip(_ROW_ARGS, where) if i is not None}
-                       | {"line": list(map(itemgetter(0), window[:k])), "pid": cols[0]})
+        columns = dict(zip(fields, pick(cols)))
+        columns["line"] = list(map(itemgetter(0), window[:k]))
+        r.tasks.extend(k, columns)
         r.last_line = window[k - 1][0]
         lines.skip(k)
         total += k
