@@ -351,6 +351,18 @@ def test_a_long_dump_reads_alike_across_batches() -> None:
     assert r.tasks == expected and r.last_line == 5002
 
 
+def test_a_long_dump_keeps_numbers_past_32_and_64_bits() -> None:
+    """Past 512 rows the columns become arrays of 32-bit integers: a later row that needs 64 bits, or more (read
+    one by one), widens its column and loses no digit, before and after it."""
+    rows = [(1000 + i, ["0", str(1000 + i), "300", str(i * 37), "8192", "0", "0"], "w") for i in range(3000)]
+    rows[1500][1][3] = str(10**12)  # rss: 64 bits
+    rows[2500][1][2] = "9" * 20  # total_vm: past 64 bits (the row-by-row reader)
+    text, expected = _dump(rows)
+    (r,) = parse_reports(text)
+    assert r.tasks == expected
+    assert (r.tasks[1500].rss, r.tasks[2500].total_vm, r.tasks[2999].rss) == (10**12, int("9" * 20), 2999 * 37)
+
+
 @pytest.mark.parametrize("prefix", ["", "[  100.012345] ", "[5.5]", "Dec 01 10:00:00 host kernel: ",
                                     "Dec 01 10:00:00 host kernel: [ 12.5] ", "[ 5.0] host kernel: ",
                                     "Apr 01 14:13:32 mysrv: ", "> [ 1.0] ", "kernel: [ 1.0] ", "[FONT=Courier][ 1.0] ",
