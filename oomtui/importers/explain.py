@@ -203,11 +203,17 @@ class Scored:
 
     def at(self, rows: Sequence[int]) -> list[Candidate]:
         """The Candidates of some rows: those handed out already (one object per row), the others built."""
-        if not self._shown:
-            return self.build(rows)
-        missing = [i for i in rows if i not in self._shown]
-        built = dict(zip(missing, self.build(missing)))
-        return [self._shown.get(i) or built[i] for i in rows]
+        shown = self._shown
+        if len(shown) >= len(rows):  # a small dump, its rows shown (the ranking): reused
+            return [shown.get(i) or self.candidate(i) for i in rows]
+        built = self.build(rows)
+        if isinstance(rows, range) and rows.step == 1:  # a slice of the table (JSON): the few shown put in
+            for i, c in shown.items():
+                if rows.start <= i < rows.stop:
+                    built[i - rows.start] = c
+        elif shown:
+            built = [shown.get(i, c) for i, c in zip(rows, built)]
+        return built
 
     def candidate(self, row: int) -> Candidate:
         if (c := self._shown.get(row)) is None:
