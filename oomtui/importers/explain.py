@@ -191,8 +191,9 @@ class Scored:
             at = itemgetter(*rows)
         pid, tgid, comm, uid, rss, swap, pgt, adj = [repeat(None) if c is None else at(c) for c in self._columns]
         # the candidates' own columns, by each row's place among the candidates
-        points, scores = [repeat(None) if values is None else at(values) if self._slot is None else
-                          [None if k < 0 else values[k] for k in at(self._slot)] for values in (self.points, self.scores)]  # fmt: skip
+        points, scores = [repeat(None) if values is None else at(values) if self._slot is None
+                          else [None if k < 0 else values[k] for k in at(self._slot)]
+                          for values in (self.points, self.scores)]  # fmt: skip
         return [
             Candidate(pid=pid, tgid=tgid, comm=comm, uid=uid, rss=rss, swapents=swap, pgtables_bytes=pgt,
                       oom_score_adj=adj, cap_sys_admin=i in self.caps, points=p, ineligible=self.ineligible.get(i),
@@ -334,7 +335,7 @@ class _Run(msgspec.Struct):
 
     version: KernelVersion
     caps: str | None
-    candidates: Scored
+    scored: Scored
     chosen: Candidate | None
     kernel: Candidate | None  # the kernel's choice among the candidates (by tgid: a thread is its process)
     score: int | None  # printed_kill_score of the kernel's choice
@@ -356,9 +357,9 @@ def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
 
 def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_bytes: int, global_tp: int | None,
           kidx: int | None, oom_skip: frozenset[int]) -> list[_Run]:  # fmt: skip
-    """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter (`kidx`: the
-    row of the kernel's choice). The report does
-    not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root may lack it): kernel-model.md 1.7."""
+    """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter (`kidx`: the row
+    of the kernel's choice). The report does not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root
+    may lack it): kernel-model.md 1.7."""
     printed = r.selected.score if r.selected else None
     # only the eras with a root bonus (before 4.17) look at who is root
     bonus = any(root_bonus(v) is not None for v in versions)
@@ -616,8 +617,8 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
-    swap = r.tasks.column("swapents")
-    sizes = [rss + (s or 0) for rss, s in zip(r.tasks.column("rss"), repeat(0) if swap is None else swap)] if r.tasks else []
+    rss, swap = r.tasks.column("rss"), r.tasks.column("swapents")
+    sizes = [n + (s or 0) for n, s in zip(rss, repeat(0) if swap is None else swap)] if r.tasks else []
     biggest = r.tasks[sizes.index(max(sizes))] if sizes else None  # the first of the biggest, as max() picks
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
@@ -749,7 +750,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
             if others and (o := others[0]).chosen is not None:
                 notes.append(f"if {o.caps}, the model would pick {o.chosen.comm} ({o.chosen.pid})")
-    chosen, scored = run.chosen, run.candidates
+    chosen, scored = run.chosen, run.scored
     exp.candidates = len(scored.eligible)
     exp.tasks = scored.rows
     if chosen is None:
