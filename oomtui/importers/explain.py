@@ -148,29 +148,55 @@ def _eligible(t: TaskRow) -> bool:
     return t.oom_score_adj != OOM_SCORE_ADJ_MIN and t.pid != 1
 
 
+class Weighed:
+    """What every run of the selection over one dump shares, whatever its era, totalpages or CAP_SYS_ADMIN
+    assumption: which rows are candidates, the pages oom_badness() counts for each (rss + swapents + page tables),
+    and why the others are never chosen. Column by column (see TaskTable)."""
+
+    def __init__(self, tasks: TaskTable, page_bytes: int, oom_skip: frozenset[int] = frozenset()):
+        n = len(tasks)
+        self.tasks = tasks
+        pid, adj = tasks.column("pid"), tasks.column("oom_score_adj")
+        self.eligible: Sequence[int] = range(n)  # rows of the candidates, in scan order; _eligible written out
+        if n and (OOM_SCORE_ADJ_MIN in adj or 1 in pid or oom_skip):
+            self.eligible = [i for i, (a, p) in enumerate(zip(adj, pid))
+                             if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]  # fmt: skip
+        self.pgtables, pgt_pages = _page_tables(tasks, page_bytes) if n else (None, ())
+        swap = tasks.column("swapents")
+        # a machine-integer array as soon as it is made: a list of 100 000 int objects is 3.6 MB
+        pages = int_column([r + (s or 0) + g for r, s, g in zip(tasks.column("rss") or (), repeat(0) if swap is None
+                                                                 else swap, pgt_pages)])  # fmt: skip
+        self.adjs = adj
+        self.ineligible: dict[int, str] = {}  # row -> why the kernel never chooses it
+        self.slot = None  # per row, its place among the candidates (-1: none); None: every row is one
+        if len(self.eligible) < n:
+            pages, self.adjs = [pages[i] for i in self.eligible], [adj[i] for i in self.eligible]
+            self.slot = array.array("q", [-1]) * n
+            for k, i in enumerate(self.eligible):
+                self.slot[i] = k
+            for i in itertools.compress(range(n), [k < 0 for k in self.slot]):
+                self.ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
+                                      else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
+                                      if i in oom_skip else "not scored")  # fmt: skip
+        self.pages = pages  # of each candidate
+        # the row of the first candidate with the most pages
+        self.biggest = self.eligible[pages.index(max(pages))] if pages else None
+        self.columns = [*map(tasks.column, ("pid", "tgid", "comm", "uid", "rss", "swapents")), self.pgtables,
+                        tasks.column("oom_score_adj")]  # Candidate's fields read from the rows, in build's order
+
+
 class Scored:
     """oom_badness() of every row of a dump under one run's rules, as columns (see TaskTable): a Candidate is built
     only for a row that is shown (the ranking, the victim) or read (`candidates`, `rows`), and the JSON `tasks` a
     slice at a time."""
 
-    def __init__(self, tasks: TaskTable, eligible: Sequence[int], points: Sequence[int],
-                 scores: Sequence[int] | None, pgtables: Sequence | None, caps: frozenset[int],
-                 ineligible: dict[int, str], biggest: int | None):  # fmt: skip
-        self.tasks = tasks
-        self.eligible = eligible  # rows of the candidates, in scan order
-        self.points = int_column(points)  # of each candidate (as eligible)
-        self.scores = None if scores is None else int_column(scores)  # /proc/PID/oom_score of each candidate
-        self.pgtables = pgtables  # Candidate.pgtables_bytes per row; None: the dump has no page-table column
+    def __init__(self, weighed: Weighed, points: Sequence[int], scores: Sequence[int] | None, caps: frozenset[int]):
+        w = weighed
+        self.tasks, self.eligible, self.pgtables, self.ineligible = w.tasks, w.eligible, w.pgtables, w.ineligible
+        self.biggest, self._columns, self._slot = w.biggest, w.columns, w.slot
+        self.points = points  # of each candidate (as eligible)
+        self.scores = scores  # /proc/PID/oom_score of each candidate
         self.caps = caps  # candidates taken to hold CAP_SYS_ADMIN
-        self.ineligible = ineligible  # row -> why the kernel never chooses it
-        self.biggest = biggest  # the row of the first candidate with the most rss+swap+pgtables
-        self._columns = [*map(tasks.column, ("pid", "tgid", "comm", "uid", "rss", "swapents")), pgtables,
-                         tasks.column("oom_score_adj")]  # Candidate's fields read from the rows, in build's order
-        self._slot = None  # per row, its place among the candidates (-1: none); None: every row is one
-        if len(eligible) < len(tasks):
-            self._slot = array.array("q", [-1]) * len(tasks)
-            for k, i in enumerate(eligible):
-                self._slot[i] = k
         self._shown: dict[int, Candidate] = {}  # the Candidates handed out one by one: one object per row
 
     @property
@@ -279,52 +305,30 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
 def select_bad_process(
     tasks: TaskTable | list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int,
     global_totalpages: int | None, cap_sys_admin: frozenset[int] = frozenset(), oom_skip: frozenset[int] = frozenset(),
+    weighed: Weighed | None = None,
 ) -> tuple[Scored, Candidate | None]:
     """select_bad_process()/oom_evaluate_task() over the dump in its printed order, which is the kernel's scan
     order (for_each_process or mem_cgroup_scan_tasks). `cap_sys_admin`: scan positions (0-based) of the tasks
     taken to hold CAP_SYS_ADMIN; `oom_skip`: scan positions of earlier victims whose mm has MMF_OOM_SKIP
-    (oom_evaluate_task skips them). Returns every row scored (its `candidates`: the eligible ones) and the chosen
-    one."""
-    if not isinstance(tasks, TaskTable):
-        tasks = TaskTable(tasks)
-    n = len(tasks)
-    if n == 0:
-        return Scored(tasks, [], [], None, None, frozenset(), {}, None), None
-    # column by column (a dump may have 100 000 rows); _eligible written out
-    pid, tgid, adj = tasks.column("pid"), tasks.column("tgid"), tasks.column("oom_score_adj")
-    scan: Sequence[int] = range(n)
-    if OOM_SCORE_ADJ_MIN in adj or 1 in pid or oom_skip:
-        scan = [i for i, (a, p) in enumerate(zip(adj, pid)) if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]
-    shown_pgt, pgt_pages = _page_tables(tasks, page_bytes)
-    swap = tasks.column("swapents")
-    # each column a machine-integer array as soon as it is made: a list of 100 000 int objects is 3.6 MB
-    pages = int_column([r + (s or 0) + g for r, s, g in zip(tasks.column("rss"), repeat(0) if swap is None else swap,
-                                                             pgt_pages)])  # fmt: skip
-    adjs = adj
-    ineligible = {}
-    if len(scan) < n:
-        pages, adjs = [pages[i] for i in scan], [adj[i] for i in scan]
-        # every row is in the JSON `tasks`: the others with why the kernel never chooses them
-        for i in sorted(set(range(n)).difference(scan)):
-            ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
-                             else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
-                             if i in oom_skip else "not scored")  # fmt: skip
-    caps = [i in cap_sys_admin for i in scan] if cap_sys_admin else None
-    points = int_column(badness_column(version, totalpages, pages, adjs, caps))
+    (oom_evaluate_task skips them); `weighed`: these tasks, page size and oom_skip already weighed (the runs of
+    one report share it). Returns every row scored (its `candidates`: the eligible ones) and the chosen one."""
+    w = weighed or Weighed(tasks if isinstance(tasks, TaskTable) else TaskTable(tasks), page_bytes, oom_skip)
+    if not w.eligible:
+        return Scored(w, [], None, frozenset()), None
+    caps = [i in cap_sys_admin for i in w.eligible] if cap_sys_admin else None
+    points = int_column(badness_column(version, totalpages, w.pages, w.adjs, caps))
     scores = None
     if version.oom_score_scaled_2000 and global_totalpages:
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
-        g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, pages, adjs)
+        g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, w.pages, w.adjs)
         scores = int_column(proc_oom_score_column(g, global_totalpages, version))
-    if not scan:
-        return Scored(tasks, scan, points, scores, shown_pgt, frozenset(), ineligible, None), None
-    scored = Scored(tasks, scan, points, scores, shown_pgt, cap_sys_admin.intersection(scan), ineligible,
-                    scan[pages.index(max(pages))])  # fmt: skip
+    scored = Scored(w, points, scores, cap_sys_admin.intersection(w.eligible))
     # oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
     # which of the candidates with those points the scan keeps
+    pid, tgid = w.tasks.column("pid"), w.tasks.column("tgid")
     top = max(points)
     chosen = None
-    for i in itertools.compress(scan, [p == top for p in points]):
+    for i in itertools.compress(w.eligible, [p == top for p in points]):
         if chosen is None or better_candidate(top, top, pid[chosen] == tgid[chosen], version):
             chosen = i
     return scored, scored.candidate(chosen)
@@ -366,6 +370,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     root = frozenset(i for i, uid in enumerate(r.tasks.column("uid")) if uid == 0) if bonus else frozenset()
     kernel_row = r.tasks[kidx] if kidx is not None else None
     lacks_columns = bool(r.tasks) and r.tasks[0].swapents is None
+    weighed = Weighed(r.tasks, page_bytes, oom_skip)  # the same for every run
     runs = []
     for v in versions:
         options: list[tuple[frozenset[int], str | None]] = [(frozenset(), None)]
@@ -379,7 +384,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
                             (root - {kidx}, f"every uid-0 task but {name} holds CAP_SYS_ADMIN")]  # fmt: skip
             options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
-            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip)
+            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip, weighed)
             kc = cands.find_process(kernel_row.tgid) if kernel_row is not None else None
             score = score_max = None
             reproduces = printed is None
@@ -853,9 +858,10 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
     if r.selected is None or kernel_row is None or not _eligible(kernel_row):
         return None
     printed = r.selected.score
+    weighed = Weighed(TaskTable([kernel_row]), page_bytes)
 
     def score(tp: int) -> int:
-        _, chosen = select_bad_process([kernel_row], tp, version, page_bytes, None)
+        _, chosen = select_bad_process([kernel_row], tp, version, page_bytes, None, weighed=weighed)
         return printed_kill_score(chosen.points, tp, version)
 
     if not score(high) <= printed <= score(low):
