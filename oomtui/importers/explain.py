@@ -369,7 +369,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     bonus = any(root_bonus(v) is not None for v in versions)
     root = frozenset(i for i, uid in enumerate(r.tasks.column("uid")) if uid == 0) if bonus else frozenset()
     kernel_row = r.tasks[kidx] if kidx is not None else None
-    lacks_columns = bool(r.tasks) and r.tasks[0].swapents is None
+    lacks_columns = bool(r.tasks) and r.tasks.column("swapents") is None  # a dump has a column or not
     weighed = Weighed(r.tasks, page_bytes, oom_skip)  # the same for every run
     runs = []
     for v in versions:
@@ -597,7 +597,7 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     if r.task_columns_guessed:
         notes.append(f"the task dump's header is missing: its columns were read as '{' '.join(r.task_columns)}' "
                      "from the numbers in the rows")
-    if r.tasks and r.tasks[0].swapents is None and not r.old_badness:
+    if r.tasks and r.tasks.column("swapents") is None and not r.old_badness:
         notes.append("this task dump has no swapents or page-table columns (2.6.3x/3.x format): points count rss only")
     return notes
 
