@@ -24,7 +24,7 @@ from ..kernel.page_types import PAGE_SIZE
 from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import Explanation, explain_reports
-from .facts import find_row, infer_constraint, infer_page_size, pgtables_bytes, total_pages
+from .facts import find_index, find_row, infer_constraint, infer_page_size, pgtables_bytes, total_pages
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
@@ -128,13 +128,14 @@ class _Plan(msgspec.Struct, kw_only=True):
     machine_comments: list[str]
 
 
-def _split(row: TaskRow, r: OomReport, page_kb: int) -> tuple[int, int, int]:
-    """(anon, file, shmem) pages of one row: the 6.8+ columns; for the victim of an older dump the proportions
-    of its Killed line (kB at kill time), keeping the row's rss; else all anon."""
+def _split(row: TaskRow, r: OomReport, page_kb: int, killed: bool) -> tuple[int, int, int]:
+    """(anon, file, shmem) pages of one row: the 6.8+ columns; for the victim of an older dump (`killed`: the row
+    of the Killed line's pid) the proportions of its Killed line (kB at kill time), keeping the row's rss; else all
+    anon."""
     if row.rss_anon is not None:
         return row.rss_anon, row.rss_file or 0, row.rss_shmem or 0
     k = r.killed
-    if k is not None and k.anon_rss_kb is not None and row is find_row(r, k.pid):
+    if k is not None and k.anon_rss_kb is not None and killed:
         file = min((k.file_rss_kb or 0) // page_kb, row.rss)
         shmem = min((k.shmem_rss_kb or 0) // page_kb, row.rss - file)
         return row.rss - file - shmem, file, shmem
@@ -228,12 +229,13 @@ def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc
     procs: list[_Proc] = []
     seen: set[int] = set()
     dupes = 0
-    for row in r.tasks:
+    killed = find_index(r, r.killed.pid) if r.killed is not None else None
+    for i, row in enumerate(r.tasks):
         if row.tgid in seen:
             dupes += 1
             continue
         seen.add(row.tgid)
-        anon, file, shmem = (n * scale for n in _split(row, r, page_kb))
+        anon, file, shmem = (n * scale for n in _split(row, r, page_kb, i == killed))
         heap, (stack,), file, shmem = fit_anon(anon, file, shmem)
         procs.append(_Proc(row=row, pid=row.tgid, heap=heap, stack=stack, file=file, shmem=shmem,
                            swap=(row.swapents or 0) * scale,

@@ -181,6 +181,19 @@ def test_scene_fields_from_the_dump() -> None:
     assert _first_oom_kill(imp.text) == 400
 
 
+def test_an_older_dumps_victim_takes_file_and_shmem_from_its_killed_line() -> None:
+    """Before 6.8 a row has rss only: the victim's row is split as its Killed line's anon/file/shmem-rss (kB at
+    kill time), the other rows are all anon."""
+    path = SHARED / "oomanalyser" / "004-ubuntu-21.10-5.13-sysrq-manual-global-unattended-upgr.log"
+    text = path.read_text(encoding="utf-8")
+    r = parse_reports(text)[0]
+    scene = parse_scene(import_report(text, path.name).text)
+    victim = next(p for p in scene.processes if p.pid == _kernel_victim(text))
+    assert (r.killed.file_rss_kb, r.killed.shmem_rss_kb) == (12548, 0)
+    assert parse_pages(victim.file_rss) * 4 == 12548 and parse_pages(victim.rss) * 4 == 20848 - 12548
+    assert not any(p.file_rss for p in scene.processes if p is not victim)
+
+
 def test_ram_is_raised_to_hold_the_listed_rss() -> None:
     text = GLOBAL_REPORT.replace("30000 pages RAM", "10000 pages RAM")  # totalram 9000 < the rss listed
     imp = import_report(text, "small.log")
