@@ -265,8 +265,9 @@ class OomApp(App):
         App class: a class on the App restyles every widget."""
         b = self.seq.briefing
         self.briefing_panel.display = b
-        # a teach card on a small terminal takes dmesg's rows, so the process tree keeps some
-        self.dmesg.display = not b and not (self.compact and self.seq.card is not None)
+        # on a small terminal a teach card, or the presenter's big numbers, take dmesg's rows, so the
+        # process tree keeps some
+        self.dmesg.display = not b and not (self.compact and (self.big or self.seq.card is not None))
         self.query_one("#side").display = not (b and self.compact)
 
     def cycle_panel(self, panel: str | None = None) -> None:

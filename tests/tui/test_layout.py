@@ -112,6 +112,20 @@ async def test_big_keeps_the_tree_and_the_threads_that_matter(make_app, size):
         assert "holds M" in text  # the frozen robust-mutex holder's thread row
 
 
+async def test_big_at_80x24_keeps_the_status_bar_and_uses_the_whole_width(make_app):
+    """The presenter at 80x24: the big numbers sit under the status bar (scene, policy, pause state),
+    dmesg gives its rows to the tree, the side panel spans the terminal and the reaper's label keeps its unit."""
+    app = make_app("two-second-rule", big=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _at(app, pilot, 3.3)
+        status, big = app.query_one("#status"), app.query_one("#big")
+        assert status.region.height == 1 and not status.region.overlaps(big.region)
+        assert "linux-5.18" in screen_text(app) and "PAUSED" in screen_text(app)
+        assert not app.dmesg.display and app.query_one("#tree").size.height >= 12
+        assert app.query_one("#side").size.width == 80
+        assert str(app.query_one("#big-reaper-l").render()).startswith("OOM reaper timer (s): app 100")
+
+
 @pytest.mark.parametrize("size", [(1, 1), (2, 2), (9, 5), (40, 10), (MIN_W - 1, MIN_H)])
 async def test_below_the_minimum_a_notice_and_no_crash(make_app, size):
     app = make_app("first-oom")

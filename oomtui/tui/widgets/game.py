@@ -244,7 +244,7 @@ class BigBar(Horizontal):
     BigBar { height: 5; dock: top; margin-top: 1; background: $surface; }
     BigBar > Vertical { width: 1fr; height: 5; padding: 0 2; }
     BigBar Digits { width: auto; color: $text-primary; text-style: bold; }
-    BigBar .biglabel { color: $text-muted; height: 1; }
+    BigBar .biglabel { color: $text-muted; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     BigBar #big-reaper Digits { color: $text-warning; }
     BigBar #big-free Digits { color: $text-success; }
     """
@@ -271,7 +271,8 @@ class BigBar(Horizontal):
         if running:
             tr = running[-1]
             left = max(0, tr.fires_at - k.jiffies)
-            reaper, label = secs(left, k.hz, 2, unit=""), f"OOM reaper timer for {tr.comm} {tr.pid} (s)"
+            # the unit first: at 80 columns the label is cut after it
+            reaper, label = secs(left, k.hz, 2, unit=""), f"OOM reaper timer (s): {tr.comm} {tr.pid}"
         elif e.obs.timers:
             tr = e.obs.timers[-1]
             reaper, label = "-", f"OOM reaper: {tr.result} ({tr.comm} {tr.pid})"
