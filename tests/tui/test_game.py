@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from textual.containers import VerticalScroll
 
 from oomtui.scene import goals
 from oomtui.scene.load import DEFAULT_SCENE, load_scene
@@ -152,6 +153,22 @@ async def test_playing_first_oom_by_hand_wins_and_keeps_the_best_score(make_app,
         assert app.engine.sim.id == STORY[1] and app.engine.k.jiffies == 0
         assert not isinstance(app.screen, ResultScreen)
     assert game.load_scores()["first-oom"] == {"score": 200, "max": 200, "won": True}
+
+
+async def test_at_80x24_the_result_screen_shows_its_keys_while_its_body_scrolls(make_app, state_home):
+    """The newcomer's first win on a small terminal: the keys that lead on are on screen, not below the fold."""
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "down", "a", *"-500", "enter", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen) and app.last_result[0].won
+        body = app.screen.query_one(VerticalScroll)
+        assert body.max_scroll_y > 0  # the body does not fit 24 rows: it scrolls
+        text = " ".join(screen_text(app).split())
+        assert "r restart" in text and "n next:" in text  # the scene's name may wrap to the next row
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.engine.sim.id == STORY[1]
 
 
 async def test_doing_nothing_loses_and_restart_resets(make_app):

@@ -51,6 +51,7 @@ class ResultScreen(ModalScreen[str | None]):
     ResultScreen.-won > VerticalScroll { border: thick $success; }
     ResultScreen.-lost > VerticalScroll { border: thick $error; }
     ResultScreen .hint { color: $text-muted; }
+    #result-keys { dock: bottom; width: 100%; }  /* docked: in view while the body scrolls (80x24) */
     """
 
     def __init__(self, title: str, policy: str, result, outcome, new_best: bool = False,
@@ -100,7 +101,7 @@ class ResultScreen(ModalScreen[str | None]):
             keys = "enter keep watching · r restart · s scenes · q quit"
             if self.next_scene:
                 keys += f" · n next: {self.next_scene}"
-            yield Label(keys, classes="hint")
+            yield Static(keys, classes="hint", id="result-keys")
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._restyle)
