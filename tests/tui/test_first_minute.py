@@ -157,3 +157,16 @@ async def test_the_briefings_own_keys_protect_db(make_app):
         await pilot.pause()
         assert app.engine.k.pids[100].oom_score_adj == -500
         assert app.engine.k.pids[1].oom_score_adj == 0
+
+
+async def test_a_filter_selects_its_first_match_so_the_next_key_acts_on_it(make_app):
+    """htop's way to a process far down the tree (k8s-qos: "select payments, press a, type -997, enter"):
+    / payments enter puts the cursor on payments, not on the cgroup row above it, and a then sets its adj."""
+    app = make_app("k8s-qos", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "/ payments enter selects it" in app.engine.sim.scene.game.hint
+        await pilot.press("escape", "slash", *"payments", "enter", "a", *"-997", "enter")
+        await pilot.pause()
+        assert app.engine.k.pids[300].oom_score_adj == -997
+        await pilot.press("escape")  # the filter clears and the cursor stays on payments
+        assert app.table.filter == "" and app.table.selected_process().pid == 300

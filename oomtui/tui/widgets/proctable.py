@@ -126,19 +126,21 @@ class ProcessTable(QuietScrollView, can_focus=True):
                         rows.append(Row("t", t.tid, t, depth + 2))
         self.rows = rows
         self.cursor = 0
+        kept = False
         if keep is not None:
             for i, r in enumerate(rows):
                 if (r.kind, r.key) == keep:
-                    self.cursor = i
+                    self.cursor, kept = i, True
                     break
             else:
                 # a hidden thread: select its process. After a scene change the old tid may not
                 # exist at all (KeyError here once): then the cursor simply starts over.
                 t = self.engine.k.tids.get(keep[1]) if keep[0] == "t" else None
                 if t is not None:
-                    self._select_key("p", t.process.pid)
-        if not any(r.kind == "p" for r in rows[: self.cursor + 1]) and keep is None:
-            # start on the first process rather than on "/"
+                    kept = self._select_key("p", t.process.pid)
+        if not kept:
+            # start on the first process rather than on "/", or, after a filter hid the selected row,
+            # on the first match (as htop's search does): `/ payments enter` then `a` acts on payments
             self.cursor = next((i for i, r in enumerate(rows) if r.kind == "p"), 0)
         self.set_virtual_size(Size(self.size.width, len(rows) + 1))
         self._scroll_to_cursor()
