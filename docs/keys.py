@@ -3,7 +3,7 @@
     .venv/bin/python docs/keys.py
 """
 
-from oomtui.tui.commands import COMMANDS
+from oomtui.tui.commands import COMMANDS, OTHER_KEYS
 
 
 def main() -> None:
@@ -14,7 +14,9 @@ def main() -> None:
         keys = " ".join(f"`{k.strip()}`" for k in keys.split(",")) if c.key else keys
         cells = [keys, c.title, c.help()]
         print("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
-    print("| `↑` `↓` `←` `→` `enter` | Tree | move in the process tree; ← → collapse/expand, enter toggles threads |")
+    for keys, title, what in OTHER_KEYS:
+        keys = " ".join(f"`{k}`" for k in keys.replace(",", " ").split())
+        print(f"| {keys} | {title} | {what} |")
 
 
 if __name__ == "__main__":

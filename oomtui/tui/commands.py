@@ -102,7 +102,8 @@ class Command:
 
 
 KEY_NAMES = {"space": "space", "full_stop": ".", "greater_than_sign": ">", "plus": "+", "minus": "-",
-             "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "ctrl+p": "^p"}
+             "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "f10": "F10",
+             "ctrl+p": "^p"}
 
 
 def _pid(app: Host, pid: int | None, what: str) -> int:
@@ -584,7 +585,7 @@ class Palette(Command):
 class Quit(Command):
     """Quit oomtui."""
 
-    id, key, title = "quit", "q", "Quit"
+    id, key, title = "quit", "q,f10", "Quit"  # F10: htop's quit key
     footer = "quit"
 
     def execute(self, app) -> None:
@@ -595,6 +596,14 @@ COMMANDS: list[Command] = [
     Pause(), Step(), NextEvent(), Faster(), Slower(), Oom(), Freeze(), Kill(), Term(), Mrelease(), Adj(),
     Move(), Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Teach(), Filter(), Panel(), Select(), Help(), Palette(),
     Quit(),
+]
+# keys that are not commands, for the help screen and the README's table (docs/keys.py): (keys, what, help)
+OTHER_KEYS = [
+    ("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads"),
+    ("PgUp PgDn", "Tree", "a page up or down; Home and End: the first and the last row"),
+    ("enter, esc", "Go on / look", "on the briefing, a teach card or a held caption: enter goes on, as space does "
+                                   "(esc too, on a card); esc on the briefing closes it and stays paused at 0; esc "
+                                   "also clears a filter"),
 ]
 # the footer's order: keys that do not fit are left out from the right, and help and quit must stay
 FOOTER_FIRST = ("help", "quit")

@@ -352,7 +352,7 @@ class HelpScreen(ModalScreen[None]):
                           ("tab", "between the tree and the real OOM kills"),
                           ("enter", "on a kill: its explanation"), ("r", "replay the selected kill in the game"),
                           ("space", "pause / resume reading"), ("v", "next side panel (80x24 layout)"),
-                          ("? q", "this help / quit")):
+                          ("? q F10", "this help / quit")):
             t.append(f"{key:<16}", R.accent)
             t.append(what + "\n", R.text)
         t.append("\nNo key here acts on the machine: no kill, no freeze, no oom_score_adj.\n", R.dim)
@@ -404,7 +404,7 @@ class WatchApp(App):
     TITLE = "oomtui watch"
     BINDINGS = [
         Binding("question_mark,f1", "help", "help", id="watch.help"),
-        Binding("q", "quit", "quit", priority=True, id="watch.quit"),
+        Binding("q,f10", "quit", "quit", priority=True, id="watch.quit"),  # F10: htop's quit key
         Binding("space", "pause", "pause", id="watch.pause"),
         Binding("v", "panel", "panel", id="watch.panel"),
     ]

@@ -66,6 +66,17 @@ async def test_q_quits_from_the_result_screen_and_from_help(make_app):
         assert not app.is_running
 
 
+async def test_f10_quits_as_in_htop_and_help_lists_it(make_app):
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=(160, 70)) as pilot:  # tall enough for the whole help
+        await pilot.press("question_mark")
+        text = screen_text(app)
+        assert "q, F10" in text and "PgUp PgDn" in text and "enter, esc" in text
+        await pilot.press("escape", "f10")
+        await pilot.pause()
+        assert not app.is_running
+
+
 async def test_q_is_typed_into_a_text_input_and_esc_clears_an_applied_filter(make_app):
     app = make_app("frozen-robust-holder")
     async with app.run_test(size=SIZE) as pilot:

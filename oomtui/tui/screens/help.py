@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..commands import COMMANDS
+from ..commands import COMMANDS, OTHER_KEYS
 from ..styles import R
 
 
@@ -44,7 +44,8 @@ class HelpScreen(ModalScreen[None]):
         for c in COMMANDS:
             keys = c.keys_label(app._keymap) if c.key else "(scripts)"
             table.add_row(keys, c.title, c.help())
-        table.add_row("↑ ↓ ← →", "Tree", "move in the process tree; ← → collapse/expand, enter toggles threads")
+        for row in OTHER_KEYS:
+            table.add_row(*row)
         more = [k for bid in ("tree.up", "tree.down", "tree.collapse", "tree.expand")  # a keymap's own (vim's)
                 for k in app._keymap.get(bid, "").split(",") if k and k not in ("up", "down", "left", "right")]
         if more:
