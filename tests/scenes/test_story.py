@@ -3,6 +3,8 @@ for a move, and its goals evaluate under every policy."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from oomtui.kernel.policy import POLICIES
@@ -70,3 +72,21 @@ def test_saved_by_leaves_out_the_players_policy_switch():
     assert result.won
     assert "linux-4.6" not in result.saved_by  # the immediate reaper still hangs the waiter
     assert "linux-5.18" in result.saved_by
+
+
+BRIEFED_TIME = re.compile(r"\b(?:kill|killed|pick|OOM)(?: \w+)? at (\d+(?:\.\d+)?) s\b")
+
+
+def test_the_time_a_briefing_gives_for_the_oom_kill_is_the_kill_s():
+    """"The OOM killer will kill app at 2.7 s" sends a player to watch 2.7 s: it must be the first OOM
+    kill's time, to the tenth (without the player's moves, as the briefing is read before them)."""
+    checked = []
+    for scene in STORY:
+        said = BRIEFED_TIME.findall(load_scene(scene).scene.game.briefing)
+        if not said:
+            continue
+        out = Simulation(load_scene(scene)).run(dmesg=False)
+        first = min(k.t_ms for k in out.kills if k.reason == "oom")
+        assert {f"{first / 1000:.1f}"} == set(said), (scene, said, first)
+        checked.append(scene)
+    assert len(checked) >= 4, checked
