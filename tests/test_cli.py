@@ -86,6 +86,30 @@ def test_usage_errors_exit_2():
     assert r.returncode == 2 and "SCENE" in r.stderr
 
 
+def test_ctrl_c_during_a_run_is_one_line_and_exit_130(capsys, monkeypatch):
+    from oomtui.scene.sim import Simulation
+
+    def interrupted(self, *a, **kw):
+        raise KeyboardInterrupt  # what Ctrl-C raises in the middle of a long run
+
+    monkeypatch.setattr(Simulation, "run", interrupted)
+    assert main(["run", "first-oom"]) == 130
+    assert capsys.readouterr().err == "oomtui: interrupted\n"
+
+
+def test_scenes_lists_the_story_first_in_the_games_order(capsys):
+    """A newcomer starts at the top of `oomtui scenes`: the story path, as the game and its picker order it
+    ([game].order, read in full here), then the scenarios."""
+    from oomtui.scene.load import builtin_ids, load_scene
+
+    orders = {s: load_scene(s).scene.game.order if load_scene(s).scene.game else None for s in builtin_ids()}
+    story = sorted((o, s) for s, o in orders.items() if o)
+    assert main(["scenes"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed[:len(story)] == [s for _, s in story] and listed[0] == "first-oom"
+    assert listed[len(story):] == sorted(s for s, o in orders.items() if not o)
+
+
 def test_scenes_policies_schema(capsys):
     assert main(["scenes"]) == 0
     lines = capsys.readouterr().out.splitlines()

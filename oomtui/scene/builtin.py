@@ -61,8 +61,29 @@ def builtin_title(scene_id: str) -> str:
         return visible(tomllib.loads(f.read()).get("title", ""))
 
 
+def builtin_order(scene_id: str) -> int | None:
+    """`order` of a built-in scene's [game] table (its place on the story path), read line by line as the
+    title is: the built-in scenes write it `order = N`."""
+    f = _open(scene_id)
+    if f is None:
+        return None
+    with f:
+        section = ""
+        for line in f:
+            if line.startswith("["):
+                section = line.strip()
+            elif section == "[game]" and line.split("=", 1)[0].strip() == "order":
+                value = line.split("=", 1)[1].split("#", 1)[0].strip()
+                return int(value) if value.isdigit() else None
+    return None
+
+
 def scenes_main(args) -> int:
+    """The story scenes first, in the order the game plays them (as the scene picker lists them), then the
+    scenarios by name."""
     ids = builtin_ids()
+    orders = {sid: builtin_order(sid) for sid in ids}
+    ids.sort(key=lambda sid: (orders[sid] is None, orders[sid] or 0, sid))
     width = max(map(len, ids), default=0)
     for sid in ids:
         sys.stdout.write(f"{sid:<{width}}  {builtin_title(sid)}\n")
