@@ -384,7 +384,9 @@ class OomApp(App):
             self.caption.say(text, at, hold=hold)
         else:
             self.caption.clear()
-        self._place_toasts()
+        # after the next layout: the caption bar's new height is known only then (measured now, a toast
+        # shown before a teach card covered the card's right half)
+        self.call_after_refresh(self._place_toasts)
 
     def _key_of(self, command_id: str) -> str:
         """A command's key(s) for people, after the keymap (the config's)."""

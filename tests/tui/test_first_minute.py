@@ -3,6 +3,8 @@ honest messages."""
 
 from __future__ import annotations
 
+import pytest
+
 from oomtui.tui.screens.game import ResultScreen
 from oomtui.tui.screens.help import HelpScreen
 from oomtui.tui.sequencer import BRIEFING, CARD
@@ -181,3 +183,23 @@ async def test_a_filter_selects_its_first_match_so_the_next_key_acts_on_it(make_
         assert app.engine.k.pids[300].oom_score_adj == -997
         await pilot.press("escape")  # the filter clears and the cursor stays on payments
         assert app.table.filter == "" and app.table.selected_process().pid == 300
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_a_toast_from_the_players_move_leaves_the_next_teach_card_readable(make_app, size):
+    """lmkd-player as briefed: k on app, and 20 ms later a card stops the clock. The toast of the kill
+    ("SIGKILL to app 100") must move above the card, which is read while it stays up."""
+    from textual.widgets._toast import Toast
+
+    app = make_app("lmkd-player", teach=True)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        app.run_command("select", pid=100)
+        await pilot.press("k")
+        await pilot.pause()
+        while app.seq.card is None and not app.engine.finished:
+            app.advance(1)
+        await pilot.pause()
+        await pilot.pause()
+        toasts = [t.region for t in app.screen.query(Toast)]
+        assert app.seq.card is not None and toasts
+        assert not any(t.overlaps(app.caption.region) for t in toasts), (toasts, app.caption.region)
