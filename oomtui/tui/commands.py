@@ -422,7 +422,8 @@ class Policy(Command):
             app.apply_action(A.SetPolicy(policy=policy))
             return
         cur = app.engine.k.policy.id
-        items = [(p.id, f"{p.id:<18} {p.kernels:<30} {p.title}") for p in POLICIES.values()]
+        # what each one does on a line of its own: on one line it wrapped to column 0 below 120 columns
+        items = [(p.id, f"{p.id:<18} {p.kernels}\n    {p.title}") for p in POLICIES.values()]
 
         def done(v: str | None) -> None:
             if v is not None and v != cur:

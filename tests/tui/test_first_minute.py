@@ -203,3 +203,18 @@ async def test_a_toast_from_the_players_move_leaves_the_next_teach_card_readable
         toasts = [t.region for t in app.screen.query(Toast)]
         assert app.seq.card is not None and toasts
         assert not any(t.overlaps(app.caption.region) for t in toasts), (toasts, app.caption.region)
+
+
+async def test_the_policy_picker_reads_whole_at_80x24_and_p_down_enter_switches(make_app):
+    """futex-race-2022's briefing: "switch the kernel policy (p) to one with the 2-second delay"."""
+    from oomtui.kernel.policy import POLICIES
+
+    app = make_app("futex-race-2022", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        text = screen_text(app)
+        assert all(p.title in text for p in POLICIES.values()), [p.title for p in POLICIES.values() if p.title not in text]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.engine.k.policy.id == "linux-5.18"
