@@ -218,3 +218,15 @@ async def test_the_policy_picker_reads_whole_at_80x24_and_p_down_enter_switches(
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.engine.k.policy.id == "linux-5.18"
+
+
+async def test_the_scene_picker_keeps_its_keys_and_path_input_in_view_at_80x24(make_app):
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert "↑↓ choose · enter open" in text and "or a scene file" in text
+        await pilot.press("end", "enter")  # the list scrolls to its last scene, which opens
+        await pilot.pause()
+        assert app.engine.sim.id == "v2-frozen-victim"

@@ -173,6 +173,12 @@ class ScenePicker(ModalScreen[str | None]):
             path = "tab to the path · " if self.paths else ""
             yield Label(f"↑↓ choose · enter open · {path}esc cancel", classes="hint", id="picker-hint")
 
+    def on_resize(self) -> None:
+        """The list gives way on a short terminal (it scrolls): the title, the path input and the keys stay
+        in the dialog's 90 % of the height (at 80x24 they were cut off below it)."""
+        rest = 2 + 1 + (4 if self.paths else 0) + 1  # border, title, path input and its margin, keys
+        self.query_one(OptionList).styles.max_height = max(3, min(24, int(self.size.height * 0.9) - rest))
+
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
         ol.focus()
