@@ -486,10 +486,13 @@ class OomApp(App):
         self.run_command(command_id)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # enter and esc in the filter's input (the main screen's only one) are the input's, apply and clear,
+        # even while the briefing waits: `/ payments enter` from the briefing started the clock instead
+        typing = self.focused is not None and self.focused.id == "filter"
         if action == "go_on":  # enter also cuts a caption's reading time short (a presenter who has read it)
-            return self.seq.waiting is not None and len(self.screen_stack) == 1
+            return self.seq.waiting is not None and len(self.screen_stack) == 1 and not typing
         if action == "dismiss_briefing":
-            return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD) and len(self.screen_stack) == 1
+            return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD) and len(self.screen_stack) == 1 and not typing
         return True
 
     def action_go_on(self) -> None:

@@ -178,11 +178,16 @@ async def test_a_filter_selects_its_first_match_so_the_next_key_acts_on_it(make_
     app = make_app("k8s-qos", briefing=True)
     async with app.run_test(size=(80, 24)) as pilot:
         assert "/ payments enter selects it" in app.engine.sim.scene.game.hint
-        await pilot.press("escape", "slash", *"payments", "enter", "a", *"-997", "enter")
+        # from the briefing: enter applies the filter (it does not start the clock), esc in it clears it
+        await pilot.press("slash", "x", "escape")
+        assert app.seq.waiting == BRIEFING and app.table.filter == ""
+        await pilot.press("slash", *"payments", "enter", "a", *"-997", "enter")
         await pilot.pause()
         assert app.engine.k.pids[300].oom_score_adj == -997
+        assert app.seq.waiting == BRIEFING and app.engine.k.jiffies == 0
+        await pilot.press("escape")  # now the briefing's: look around
         await pilot.press("escape")  # the filter clears and the cursor stays on payments
-        assert app.table.filter == "" and app.table.selected_process().pid == 300
+        assert app.seq.waiting is None and app.table.filter == "" and app.table.selected_process().pid == 300
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)])
