@@ -235,3 +235,22 @@ async def test_the_scene_picker_keeps_its_keys_and_path_input_in_view_at_80x24(m
         await pilot.press("end", "enter")  # the list scrolls to its last scene, which opens
         await pilot.pause()
         assert app.engine.sim.id == "v2-frozen-victim"
+
+
+async def test_at_80x24_v_brings_back_the_reaper_countdown_the_briefing_asks_to_watch(make_app):
+    """two-second-rule at 80x24: the futex wake-up takes the one side panel during the countdown; the
+    briefing says v cycles the panels, and within a cycle it shows the countdown again."""
+    app = make_app("two-second-rule", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "v cycles the panels" in app.engine.sim.scene.game.briefing
+        await pilot.press("space")
+        app.engine.paused = True
+        app.advance(int(3.0 * app.engine.k.hz) - app.engine.k.jiffies)
+        await pilot.pause()
+        assert "⏱" not in screen_text(app)  # the Futexes panel is in front
+        for _ in range(4):
+            if "⏱" in screen_text(app):
+                break
+            await pilot.press("v")
+            await pilot.pause()
+        assert "⏱ 1.3" in screen_text(app)  # fires at 4.392 s: 1.39 s left
