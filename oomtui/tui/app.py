@@ -258,7 +258,7 @@ class OomApp(App):
         if brief is not None:
             self._briefing_displays()
             if self.seq.briefing:
-                brief.show_briefing(key_of=self._key_of, compact=compact)
+                brief.show_briefing(key_of=self._key_of, compact=compact, starts=not self.start_paused)
 
     def _briefing_displays(self) -> None:
         """The briefing stands where dmesg is (and, compact, where the side panel is). Displays, not an
@@ -376,7 +376,8 @@ class OomApp(App):
         self._seq_shown = s.version
         self._briefing_displays()
         if s.briefing:
-            self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact)
+            self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact,
+                                              starts=not self.start_paused)
         if s.card is not None:
             self.caption.card(s.card, more=len(s.cards) - 1, key_of=self._key_of)
         elif s.caption is not None:

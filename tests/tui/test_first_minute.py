@@ -254,3 +254,19 @@ async def test_at_80x24_v_brings_back_the_reaper_countdown_the_briefing_asks_to_
             await pilot.press("v")
             await pilot.pause()
         assert "⏱ 1.3" in screen_text(app)  # fires at 4.392 s: 1.39 s left
+
+
+async def test_a_paused_start_says_what_space_does(make_app):
+    """play --paused: the briefing's border does not promise that space starts the clock; it says the
+    first space closes it and the second starts, which is what happens."""
+    app = make_app("first-oom", paused=True, briefing=True, fps=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "space to start" not in text and "space again starts the clock" in text
+        await pilot.press("space")
+        await pilot.pause(0.3)
+        assert app.seq.waiting is None and app.engine.paused and app.engine.k.jiffies == 0
+        await pilot.press("space")
+        await pilot.pause(0.3)
+        assert not app.engine.paused and app.engine.k.jiffies > 0

@@ -333,9 +333,10 @@ class BriefingPanel(Static):
         self.engine = engine
         self.border_title = "Briefing"
 
-    def show_briefing(self, key_of=None, compact: bool = False) -> None:
+    def show_briefing(self, key_of=None, compact: bool = False, starts: bool = True) -> None:
         """compact (80x24): no blank lines, the keys on one line; "space to start" is always in the
-        bottom border, where no terminal height can push it off."""
+        bottom border, where no terminal height can push it off. starts False (play --paused): space
+        only closes the briefing and the clock waits for the next space, so the border says that."""
         from textual.content import Content
 
         from ..teach import briefing
@@ -360,7 +361,8 @@ class BriefingPanel(Static):
                               "show the kernel's moves as they happen.", "$text-muted")]
         self.update(Content.assemble(*parts))
         self.border_title = f"Briefing: {b.title}" if compact else "Briefing"
-        self.border_subtitle = "space to start · esc to look around first"
+        self.border_subtitle = ("space to start · esc to look around first" if starts
+                                else "space to close · space again starts the clock")
 
     def plain(self) -> str:
         return str(self.render())
