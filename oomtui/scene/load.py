@@ -313,7 +313,7 @@ def _rewrite(e: msgspec.ValidationError, data: dict, text: str, name: str) -> Sc
     if unknown:
         key = unknown.group(1)
         full = f"{path}.{key}" if path else key
-        struct, variants = _struct_at(path, data)
+        struct, variants, _ = _struct_at(path, data)
         fields = list(struct.__struct_fields__) if struct else []
         elsewhere = [v for v in variants if key in v.__struct_fields__]
         if struct is not None and elsewhere:
@@ -327,17 +327,23 @@ def _rewrite(e: msgspec.ValidationError, data: dict, text: str, name: str) -> Sc
     missing = re.match(r"Object missing required field `(.+)`", detail)
     if missing:
         key = missing.group(1)
-        struct, _ = _struct_at(path, data)
+        struct, _, node = _struct_at(path, data)
         if struct is not None and struct.__struct_config__.tag is not None and key != struct.__struct_config__.tag_field:
             cfg = struct.__struct_config__
             message = f"{cfg.tag_field} = {cfg.tag!r} needs {key} = ..."
         else:
-            message = f"missing required key {key!r}"
+            # every required key this table lacks, not one per run (a new scene file lacks several)
+            keys = [key]
+            if struct is not None and isinstance(node, dict):
+                keys = [f.encode_name for f in msgspec.structs.fields(struct)
+                        if f.required and f.encode_name not in node] or keys
+            message = (f"missing required key {keys[0]!r}" if len(keys) == 1 else
+                       "missing required keys " + ", ".join(repr(k) for k in keys))
         return SceneError(name, path or "(top level)", message, locate(text, path))
     if detail.startswith("Invalid value") and "." in path:
         # a `do` or `kind` that names no action or goal: the nearest one
         parent, _, key = path.rpartition(".")
-        _, variants = _struct_at(parent, data)
+        _, variants, _ = _struct_at(parent, data)
         tags = [v.__struct_config__.tag for v in variants if v.__struct_config__.tag_field == key]
         if tags:
             got = detail.removeprefix("Invalid value ").strip("'\"")
@@ -348,9 +354,10 @@ def _rewrite(e: msgspec.ValidationError, data: dict, text: str, name: str) -> Sc
     return SceneError(name, path, detail, locate(text, path))
 
 
-def _struct_at(path: str, data) -> tuple[type | None, list[type]]:
+def _struct_at(path: str, data) -> tuple[type | None, list[type], object]:
     """The schema struct a key path points into (for "did you mean"), and where that is a tagged union
-    (an action or a goal), every variant; the variant is the one the table's tag names in `data`."""
+    (an action or a goal), every variant; the variant is the one the table's tag names in `data`.
+    Last, the table itself in `data`."""
     t: object = Scene
     variants: list[type] = []
     node = data
@@ -358,12 +365,12 @@ def _struct_at(path: str, data) -> tuple[type | None, list[type]]:
         fields = getattr(t, "__annotations__", {})
         hints = typing.get_type_hints(t, include_extras=True) if fields else {}
         if tok not in hints:
-            return None, []
+            return None, [], None
         node = node.get(tok) if isinstance(node, dict) else None
         if idx and isinstance(node, list) and int(idx) < len(node):
             node = node[int(idx)]
         t, variants = _unwrap(hints[tok], node)
-    return (t if hasattr(t, "__struct_fields__") else None), variants
+    return (t if hasattr(t, "__struct_fields__") else None), variants, node
 
 
 def _unwrap(tp, node) -> tuple[object, list[type]]:

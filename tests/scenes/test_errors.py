@@ -70,6 +70,12 @@ def test_missing_required_key(tmp_path):
     assert "missing required key 'ram'" in str(e)
 
 
+def test_every_missing_required_key_at_once(tmp_path):
+    """A first scene file lacks several keys: all are named in one run, not one per run."""
+    e = error_for(tmp_path, 'title = "mine"\n')
+    assert e.path == "(top level)" and "missing required keys 'story', 'ram'" in str(e)
+
+
 def test_toml_syntax_error_has_a_line(tmp_path):
     e = error_for(tmp_path, GOOD.replace('comm = "a"', 'comm = "a'))
     assert "not valid TOML" in str(e) and e.line == 11
