@@ -81,7 +81,7 @@ def test_play_record_keeps_the_live_session_and_asciinema_plays_it_back(session,
     done = f"{session}-done"
     _tmux(session, f"{env} {oomtui} play sigterm-einval --paused --no-teach --record {f}; "
                    f"tmux wait-for -S {done}; sleep 60", 100, 30)
-    _wait_for(session, "space to start")
+    _wait_for(session, "space to close")  # --paused: space closes the briefing, the clock stays at 0
     _keys(session, "Space")
     _wait_for(session, "PAUSED")
     _keys(session, "Down", "Down", "Down", "Down", "t")  # the tree starts on init: app is 4 rows down

@@ -61,7 +61,7 @@ def test_oomtui_in_tmux(session):
     subprocess.run(["tmux", "set-option", "-t", session, "window-size", "manual"], capture_output=True)
     subprocess.run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "36"], capture_output=True)
     screen = _wait_for(session, "╭─ Processes")  # the wide layout (the compact one has no corners)
-    _wait_for(session, "space to start")  # every scene opens on its briefing; esc looks around first
+    _wait_for(session, "space to close")  # every scene opens on its briefing (--paused: space only closes it)
     subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
     screen = _wait_for(session, "PAUSED")
     assert "PAUSED" in screen and "A v1-frozen victim" in screen and "dmesg" in screen
