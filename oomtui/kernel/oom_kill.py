@@ -7,6 +7,7 @@ Section numbers refer to ../shared/kernel-model.md.
 from __future__ import annotations
 
 import heapq
+from array import array
 from bisect import bisect_left
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from .memory import ZapJob, start_zap
 from .oom_badness import (
     LONG_MIN,
     OOM_SCORE_ADJ_MIN,
+    badness_column,
     badness_rule,
     oom_badness_era,
     printed_kill_score,
@@ -171,41 +173,61 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
 
 def global_badness_table(k: "Kernel") -> "BadnessTable":
     """The table a global OOM's select_bad_process() reads (Kernel.oom_table), brought up to date: one
-    walk over every process (creation order is scan order) when there is none yet or its rule changed
-    (the era's oom_badness(), totalpages), else only what changed since is evaluated again."""
-    rule = (k.policy.version, k.totalpages_global())  # what oom_badness() depends on besides the process
+    walk over every process (creation order is scan order) when there is none yet; what changed since
+    is weighed again; another era or totalpages (what oom_badness() depends on besides the process)
+    scores the kept inputs again, without walking the processes."""
+    rule = (k.policy.version, k.totalpages_global())
     table = k.oom_table
-    if table is None or table.rule != rule:
+    if table is None:
         # for_each_process(): the task list is in Process.order, the scan position
         table = k.oom_table = BadnessTable(k.tasklist, [p.order for p in k.tasklist], rule)
         k.oom_dirty.clear()
     else:
         table.refresh(k)
+        if table.rule != rule:
+            table.rescore(rule)
     return table
 
 
-def _badness_or_why(p: Process, badness) -> int | str | None:
-    """oom_evaluate_task() on one process, before the comparison: None if it is not scored at all
-    (oom_unkillable_task(), exited, find_lock_task_mm() finds no mm), why it is ineligible, or
-    oom_badness()'s points: `badness` (oom_badness.badness_rule of the era) of rss + swap + page tables,
-    the adj and CAP_SYS_ADMIN."""
-    if p.is_init or p.kthread or p.exited_at is not None:
-        return None  # oom_unkillable_task(), or gone
-    threads = p.threads
-    mm = threads[0].mm if threads else None  # find_lock_task_mm(): the leader's, most often
-    if mm is None:
-        t = p.find_lock_task_mm()
-        if t is None:
-            return None
-        mm = t.mm
-    adj = p.oom_score_adj
-    if adj == OOM_SCORE_ADJ_MIN:
-        return "oom_score_adj -1000"
-    if MMF_OOM_SKIP in mm.flags:
-        return "MMF_OOM_SKIP"
-    if p.in_vfork:
-        return "in vfork"
-    return badness(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // PAGE_SIZE, adj, p.cap_sys_admin)
+class BadnessInputs:
+    """oom_evaluate_task() up to oom_badness()'s arithmetic, for processes in scan order: those it scores,
+    with what their points depend on that is the same in every era and for any totalpages, in columns
+    (a process's own inputs, so that another era's or totalpages' points are arithmetic over lists)."""
+
+    __slots__ = ("procs", "positions", "pages", "adjs", "why", "caps")
+
+    def __init__(self, procs: "Iterable[Process]", positions: "Iterable[int]"):
+        self.procs: list[Process] = []  # scored: eligible or with a reason, in scan order
+        self.positions: list[int] = []  # their scan positions
+        self.pages = array("q")  # rss + swapents + pgtables_bytes / PAGE_SIZE (0 for the ineligible)
+        self.adjs = array("q")  # oom_score_adj
+        self.why: dict[int, str] = {}  # scan position -> why it is ineligible
+        self.caps: set[int] = set()  # scan positions of CAP_SYS_ADMIN holders (the root bonus before 4.17)
+        kept, where, pages, adjs, why = self.procs.append, self.positions.append, self.pages.append, \
+            self.adjs.append, self.why
+        for p, pos in zip(procs, positions):
+            if p.is_init or p.kthread or p.exited_at is not None:
+                continue  # oom_unkillable_task(), or gone: not scored at all
+            threads = p.threads
+            mm = threads[0].mm if threads else None  # find_lock_task_mm(): the leader's, most often
+            if mm is None:
+                t = p.find_lock_task_mm()
+                if t is None:
+                    continue  # every thread passed exit_mm(): not scored
+                mm = t.mm
+            adj = p.oom_score_adj
+            kept(p)
+            where(pos)
+            adjs(adj)
+            # oom_badness(): OOM_SCORE_ADJ_MIN, MMF_OOM_SKIP or in the middle of vfork -> not a candidate
+            if adj == OOM_SCORE_ADJ_MIN or MMF_OOM_SKIP in mm.flags or p.in_vfork:
+                why[pos] = ("oom_score_adj -1000" if adj == OOM_SCORE_ADJ_MIN
+                            else "MMF_OOM_SKIP" if MMF_OOM_SKIP in mm.flags else "in vfork")
+                pages(0)
+            else:
+                pages(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // PAGE_SIZE)
+            if p.cap_sys_admin:
+                self.caps.add(pos)
 
 
 # A heap entry is one int, (-points << POS_BITS) | scan position: the best points first, the earlier
@@ -214,48 +236,47 @@ POS_BITS = 32
 POS_MASK = (1 << POS_BITS) - 1
 
 
-class BadnessTable:
+class BadnessTable(BadnessInputs):
     """What select_bad_process() learns from one walk over the processes in scan order, kept: the
-    processes it scored in scan order, with their scan positions and points (None: ineligible, the
-    reason in `why` by position), and heaps of entries for the best. The global one lives as long as
-    the kernel and re-evaluates only the processes whose badness inputs changed since the last OOM
+    processes it scored and their inputs (BadnessInputs), their points (None: ineligible, the reason
+    in `why` by position), and heaps of entries for the best. The global one lives as long as the
+    kernel and re-evaluates only the processes whose badness inputs changed since the last OOM
     (Kernel.oom_dirty): in an OOM storm of 100 000 processes every OOM walked all of them, most of the
     run's time. A changed process's new entry goes on a second heap (`hot`), so that the walk's heap
     is not rebuilt for a few changes (that took 25-44 ms at 100 000 processes): an old entry is skipped
     when it comes to the top, and `hot` is compacted in proportion to its own size (or, once most of
-    the table changed, one heap is made anew from the points). Results are those of the walk,
-    tie rules included (tests/kernel/test_selection_property.py, tests/scenes/test_json_identity.py)."""
+    the table changed, one heap is made anew from the points). Another era or totalpages scores the
+    kept inputs again (rescore). Results are those of the walk, tie rules included
+    (tests/kernel/test_selection_property.py, tests/kernel/test_badness_table.py,
+    tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("rule", "badness", "procs", "positions", "points", "why", "heap", "hot", "hot_floor")
+    __slots__ = ("rule", "badness", "points", "heap", "hot", "hot_floor")
 
     def __init__(self, procs: "Iterable[Process]", positions: "Sequence[int]", rule: tuple[KernelVersion, int]):
         """procs in scan order; positions: each one's scan position, ascending (below 2**POS_BITS)."""
-        self.rule = rule  # (version, totalpages)
-        self.badness = badness = badness_rule(*rule)
-        self.procs: list[Process] = []  # scored: eligible or with a reason, in scan order
-        self.positions: list[int] = []  # their scan positions
-        self.points: list[int | None] = []  # oom_badness() of each (at least 1 before 5.9), None: ineligible
-        self.why: dict[int, str] = {}  # scan position -> why it is ineligible
-        self.hot: list[int] = []
+        with gc_paused():  # a few objects per process, all kept
+            super().__init__(procs, positions)
+            self.rescore(rule)
+
+    def rescore(self, rule: tuple[KernelVersion, int]) -> None:
+        """oom_badness() of every scored process by `rule` (era, totalpages), from the kept inputs: the era's
+        arithmetic over the columns (oom_badness.badness_column), then one heap anew."""
+        self.rule = rule
+        self.badness = badness_rule(*rule)
+        caps = self.caps
+        points: list[int | None] = badness_column(*rule, self.pages, self.adjs,  # type: ignore[assignment]
+                                                  [pos in caps for pos in self.positions] if caps else None)
+        for pos in self.why:
+            points[self._slot(pos)] = None
+        self.points = points
+        self._heap_anew()
+
+    def _heap_anew(self) -> None:
+        """One heap of every eligible process's entry (and `hot` emptied)."""
+        self.heap = [(-v << POS_BITS) | pos for pos, v in zip(self.positions, self.points) if v is not None]
+        heapq.heapify(self.heap)
+        self.hot = []
         self.hot_floor = 0
-        kept, where, points, why = self.procs.append, self.positions.append, self.points.append, self.why
-        heap: list[int] = []
-        entry = heap.append
-        with gc_paused():  # an entry per process, all kept
-            for p, pos in zip(procs, positions):
-                v = _badness_or_why(p, badness)
-                if v is None:
-                    continue
-                kept(p)
-                where(pos)
-                if type(v) is int:
-                    points(v)
-                    entry((-v << POS_BITS) | pos)
-                else:
-                    points(None)
-                    why[pos] = v  # type: ignore[assignment]
-        heapq.heapify(heap)
-        self.heap = heap
 
     def _slot(self, pos: int) -> int:
         """Where scan position `pos` is (or would go) in procs, positions and points."""
@@ -271,40 +292,51 @@ class BadnessTable:
         """Re-evaluate what changed: Kernel.oom_dirty holds processes and mms (each mm stands for the
         processes created with it). New points get a new entry on `hot`; a process gone leaves."""
         dirty, k.oom_dirty = k.oom_dirty, set()
-        positions, procs, points, why = self.positions, self.procs, self.points, self.why
-        for x in dirty:
-            for p in (x.procs if isinstance(x, MmStruct) else (x,)):
+        changed = [p for x in dirty for p in (x.procs if isinstance(x, MmStruct) else (x,))]
+        w = BadnessInputs(changed, [p.order for p in changed])
+        positions, procs, points, pages, adjs, why, caps = (self.positions, self.procs, self.points, self.pages,
+                                                            self.adjs, self.why, self.caps)
+        scored = set(map(id, w.procs))
+        for p in changed:
+            if id(p) not in scored:  # not scored (exited): it leaves, unless the slot is another's by now
                 pos = p.order
                 i = self._slot(pos)
-                here = i < len(positions) and positions[i] == pos
-                v = _badness_or_why(p, self.badness)
-                if v is None:  # not scored (exited): it leaves, unless the slot is another's by now
-                    if here and procs[i] is p:
-                        del positions[i], procs[i], points[i]
-                        why.pop(pos, None)
-                    continue
-                if not here:
-                    positions.insert(i, pos)
-                    procs.insert(i, p)
-                    points.insert(i, None)
-                procs[i] = p  # (a pid used again in `watch` takes its gone process's position)
-                if type(v) is int:
+                if i < len(positions) and positions[i] == pos and procs[i] is p:
+                    del positions[i], procs[i], points[i], pages[i], adjs[i]
                     why.pop(pos, None)
-                    if points[i] != v:
-                        points[i] = v
-                        heapq.heappush(self.hot, (-v << POS_BITS) | pos)
-                else:
-                    points[i] = None
-                    why[pos] = v  # type: ignore[assignment]
+                    caps.discard(pos)
+        for p, pos, n, adj in zip(w.procs, w.positions, w.pages, w.adjs):
+            i = self._slot(pos)
+            if i == len(positions) or positions[i] != pos:
+                positions.insert(i, pos)
+                procs.insert(i, p)
+                points.insert(i, None)
+                pages.insert(i, 0)
+                adjs.insert(i, 0)
+            procs[i] = p  # (a pid used again in `watch` takes its gone process's position)
+            pages[i], adjs[i] = n, adj
+            cap = pos in w.caps
+            if cap:
+                caps.add(pos)
+            else:
+                caps.discard(pos)
+            reason = w.why.get(pos)
+            if reason is None:
+                why.pop(pos, None)
+                v = self.badness(n, adj, cap)
+                if points[i] != v:
+                    points[i] = v
+                    heapq.heappush(self.hot, (-v << POS_BITS) | pos)
+            else:
+                points[i] = None
+                why[pos] = reason
         if len(self.hot) > 2 * self.hot_floor + 64:  # mostly old entries
             if len(self.hot) > len(positions) // 2:  # most of the table changed: one heap anew
-                self.heap = [(-v << POS_BITS) | pos for pos, v in zip(positions, points) if v is not None]
-                heapq.heapify(self.heap)
-                self.hot = []
+                self._heap_anew()
             else:  # one valid entry each
                 self.hot = [e for e in set(self.hot) if self._valid(e)]
                 heapq.heapify(self.hot)
-            self.hot_floor = len(self.hot)
+                self.hot_floor = len(self.hot)
 
     def select(self, signed: bool, leader_tie_break: bool):
         """(chosen, chosen_points, the TOP_CANDIDATES best as (points, p), the first 5 ineligible as

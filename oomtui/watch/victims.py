@@ -94,7 +94,7 @@ def add_process(k: Kernel, p: Proc, ps: int) -> None:
 def drop_process(k: Kernel, proc: Process) -> None:
     """A process gone from /proc leaves the model as if it had never been added: off the task list,
     its memcg's members and the pid tables, its mm and page tables uncharged; exited_at makes the
-    global BadnessTable forget it (_badness_or_why() scores no exited process)."""
+    global BadnessTable forget it (BadnessInputs scores no exited process)."""
     proc.exited_at = k.jiffies
     k.oom_dirty.add(proc)
     k.tasklist.remove(proc)

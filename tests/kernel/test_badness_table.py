@@ -42,7 +42,7 @@ def test_a_simulation_starts_with_every_process_in_the_table_and_nothing_to_refr
     k = Simulation(loads(STORM.read_text(), "storm-600.toml")).k
     table = k.oom_table
     assert table is not None and table.rule == (k.policy.version, k.totalpages_global()) and not k.oom_dirty
-    scored = {p for p in k.tasklist if oom_kill._badness_or_why(p, table.badness) is not None}
+    scored = set(oom_kill.BadnessInputs(k.tasklist, [p.order for p in k.tasklist]).procs)
     assert len(scored) >= 600 and set(table.procs) == scored
 
 
@@ -70,3 +70,35 @@ def test_a_kept_table_follows_changes_to_any_number_of_processes(changed):
         select_bad_process(k, fresh)
         k.oom_table = table
         assert (kept.chosen, kept.chosen_points, kept.candidates) == (fresh.chosen, fresh.chosen_points, fresh.candidates)
+
+
+@pytest.mark.parametrize("version", [(6, 18), (5, 8), (4, 9), (3, 10), (3, 2)])  # signed, clamped, root bonuses, 0..1000
+def test_a_kept_table_scores_again_for_another_era_and_totalpages(version):
+    from oomtui.kernel.core import Kernel
+    from oomtui.kernel.oom_kill import constrained_alloc, select_bad_process
+    from oomtui.kernel.policy import get_policy
+    from oomtui.kernel.state import MMF_OOM_SKIP, Vma
+    from oomtui.kernel.version import KernelVersion
+
+    k = Kernel(get_policy("linux-6.18"), ram_pages=1 << 20)
+    for i in range(300):
+        p = k.add_process(1000 + i, f"p{i}", "/", oom_score_adj=(i * 37) % 2001 - 1000)
+        p.cap_sys_admin = i % 7 == 0
+        k.add_thread(p, 1000 + i)
+        k.add_vma(p.init_mm, Vma(0x1000, 0x1000 + 4096 * 64, "anon", "[heap]", (i * 7919) % 640))
+    k.tasklist[5].init_mm.set_flag(MMF_OOM_SKIP)
+    before = OomControl(None, None, False, constrained_alloc(k, None))
+    select_bad_process(k, before)
+    kept_table = k.oom_table
+    k.set_policy(get_policy("linux-6.18").with_version(KernelVersion(*version)))
+    k.swap_pages += 1 << 18  # totalpages too
+    k.tasklist[7].init_mm.anon += 5000  # and a change since the last OOM
+    k.oom_dirty.add(k.tasklist[7].init_mm)
+    kept = OomControl(None, None, False, constrained_alloc(k, None))
+    select_bad_process(k, kept)
+    assert k.oom_table is kept_table and kept_table.rule == (k.policy.version, k.totalpages_global())
+    k.oom_table = None
+    fresh = OomControl(None, None, False, constrained_alloc(k, None))
+    select_bad_process(k, fresh)
+    assert (kept.chosen, kept.chosen_points, kept.candidates) == (fresh.chosen, fresh.chosen_points, fresh.candidates)
+    assert [c.points for c in kept.candidates] != [c.points for c in before.candidates]  # scored anew
