@@ -335,7 +335,7 @@ class Kernel:
         t = Task(tid, p, state, robust_list, exit_latency)
         mm = p.init_mm
         if mm is not None:
-            t.mm = mm
+            t.mm = p.mm = mm  # every thread's mm is its process's init_mm, until exit_mm()
             mm.mm_users += 1
         if state == DISK:
             t.resume_state = SLEEPING

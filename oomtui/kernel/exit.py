@@ -79,7 +79,9 @@ def exit_mm(k: "Kernel", t: Task) -> None:
     futex_cleanup(k, t)
     mm = t.mm
     t.mm = None
-    k.oom_dirty.add(t.process)  # find_lock_task_mm() may now find another thread, or none
+    rest = t.process.find_lock_task_mm()  # another thread, or none
+    t.process.mm = rest.mm if rest is not None else None
+    k.oom_dirty.add(t.process)
     if mm is None:
         return finish_exit(k, t)
     if mm.mmap_lock_writer is t:

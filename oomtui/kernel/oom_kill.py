@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..gc_pause import gc_paused
@@ -32,7 +33,7 @@ from .page_types import KB_PER_PAGE, PAGE_SIZE
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     from .core import Kernel
     from .version import KernelVersion
@@ -180,7 +181,7 @@ def global_badness_table(k: "Kernel") -> "BadnessTable":
     table = k.oom_table
     if table is None:
         # for_each_process(): the task list is in Process.order, the scan position
-        table = k.oom_table = BadnessTable(k.tasklist, [p.order for p in k.tasklist], rule)
+        table = k.oom_table = BadnessTable(k.tasklist, map(SCAN_POSITION, k.tasklist), rule)
         k.oom_dirty.clear()
     else:
         table.refresh(k)
@@ -208,13 +209,9 @@ class BadnessInputs:
         for p, pos in zip(procs, positions):
             if p.is_init or p.kthread or p.exited_at is not None:
                 continue  # oom_unkillable_task(), or gone: not scored at all
-            threads = p.threads
-            mm = threads[0].mm if threads else None  # find_lock_task_mm(): the leader's, most often
+            mm = p.mm  # find_lock_task_mm()'s
             if mm is None:
-                t = p.find_lock_task_mm()
-                if t is None:
-                    continue  # every thread passed exit_mm(): not scored
-                mm = t.mm
+                continue  # every thread passed exit_mm(): not scored
             adj = p.oom_score_adj
             kept(p)
             where(pos)
@@ -234,6 +231,8 @@ class BadnessInputs:
 # scanned among equals (a tuple and its two ints per process were most of the table's memory)
 POS_BITS = 32
 POS_MASK = (1 << POS_BITS) - 1
+SCAN_POSITION = attrgetter("order")  # a global walk's scan position, read as the walk reaches the process
+HEAP_DEPTH = 256  # the walk's heap holds the entries of this many best (and their ties) to start with
 
 
 class BadnessTable(BadnessInputs):
@@ -250,9 +249,9 @@ class BadnessTable(BadnessInputs):
     (tests/kernel/test_selection_property.py, tests/kernel/test_badness_table.py,
     tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("rule", "badness", "points", "heap", "hot", "hot_floor")
+    __slots__ = ("rule", "badness", "points", "heap", "cutoff", "hot", "hot_floor")
 
-    def __init__(self, procs: "Iterable[Process]", positions: "Sequence[int]", rule: tuple[KernelVersion, int]):
+    def __init__(self, procs: "Iterable[Process]", positions: "Iterable[int]", rule: tuple[KernelVersion, int]):
         """procs in scan order; positions: each one's scan position, ascending (below 2**POS_BITS)."""
         with gc_paused():  # a few objects per process, all kept
             super().__init__(procs, positions)
@@ -271,10 +270,21 @@ class BadnessTable(BadnessInputs):
         self.points = points
         self._heap_anew()
 
-    def _heap_anew(self) -> None:
-        """One heap of every eligible process's entry (and `hot` emptied)."""
-        self.heap = [(-v << POS_BITS) | pos for pos, v in zip(self.positions, self.points) if v is not None]
-        heapq.heapify(self.heap)
+    def _heap_anew(self, depth: int | None = HEAP_DEPTH, taken: "set[int] | frozenset[int]" = frozenset()) -> None:
+        """One heap of the eligible processes' entries (but those `taken`), `hot` emptied: of those with at least
+        the points of the depth-th best (`cutoff`) when there are more (an OOM reads the top, and an entry for each
+        of 100 000 processes was a third of the walk); _best makes the rest when it must go below the cutoff."""
+        points = self.points
+        best = heapq.nlargest(depth, filter(None, points)) if depth else []  # (a 0 may be left out: still below)
+        cutoff = self.cutoff = best[-1] if len(best) == depth else None
+        if cutoff is None:
+            heap = [(-v << POS_BITS) | pos for pos, v in zip(self.positions, points) if v is not None]
+        else:
+            heap = [(-v << POS_BITS) | pos for pos, v in zip(self.positions, points) if v is not None and v >= cutoff]
+        if taken:
+            heap = [e for e in heap if e not in taken]
+        heapq.heapify(heap)
+        self.heap = heap
         self.hot = []
         self.hot_floor = 0
 
@@ -293,7 +303,7 @@ class BadnessTable(BadnessInputs):
         processes created with it). New points get a new entry on `hot`; a process gone leaves."""
         dirty, k.oom_dirty = k.oom_dirty, set()
         changed = [p for x in dirty for p in (x.procs if isinstance(x, MmStruct) else (x,))]
-        w = BadnessInputs(changed, [p.order for p in changed])
+        w = BadnessInputs(changed, map(SCAN_POSITION, changed))
         positions, procs, points, pages, adjs, why, caps = (self.positions, self.procs, self.points, self.pages,
                                                             self.adjs, self.why, self.caps)
         scored = set(map(id, w.procs))
@@ -361,12 +371,18 @@ class BadnessTable(BadnessInputs):
         heap, hot = self.heap, self.hot
         out: list[tuple[int, int, Process]] = []
         taken: set[int] = set()
-        while heap or hot:
+        while heap or hot or self.cutoff is not None:
             h = heap if heap and (not hot or heap[0] < hot[0]) else hot
-            e = h[0]
-            if e in taken or not self._valid(e):
+            e = h[0] if h else None
+            if e is not None and (e in taken or not self._valid(e)):
                 heapq.heappop(h)  # stale (changed or gone), or a second entry of one taken
                 continue
+            if self.cutoff is not None and (e is None or -(e >> POS_BITS) < self.cutoff):
+                # below the heap's cutoff a process left out may come first: every entry, from now on
+                self._heap_anew(None, taken)
+                heap, hot = self.heap, self.hot
+                continue
+            assert e is not None
             pts, pos = -(e >> POS_BITS), e & POS_MASK
             if len(out) >= TOP_CANDIDATES and pts != out[0][0]:
                 break

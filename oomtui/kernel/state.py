@@ -278,7 +278,7 @@ class Process:
     __slots__ = ("pid", "comm", "uid", "parent", "children", "threads", "cgroup", "oom_score_adj",
                  "oom_score_adj_min", "group_exit", "oom_mm", "is_init", "kthread", "in_vfork",
                  "core_dumping", "handles_sigterm", "alloc", "exited_at", "order", "killed_at",
-                 "kill_reason", "init_mm", "released", "cap_sys_admin", "freezer_cg")
+                 "kill_reason", "init_mm", "released", "cap_sys_admin", "freezer_cg", "mm")
 
     def __init__(self, pid: int, comm: str, cgroup: Cgroup, oom_score_adj: int = 0, uid: int = 0):
         self.pid = pid
@@ -306,6 +306,9 @@ class Process:
         self.released = False  # a zombie reaped by its parent: gone from the task list
         self.cap_sys_admin = False  # has_capability_noaudit(p, CAP_SYS_ADMIN): the root bonus before 4.17
         self.freezer_cg: Cgroup | None = None  # its cgroup on a v1 freezer hierarchy of its own
+        # find_lock_task_mm()'s mm, kept as threads get it (Kernel.add_thread) and lose it (exit_mm): read
+        # for every process by select_bad_process()'s walk, where three objects away it cost a third of it
+        self.mm: MmStruct | None = None
 
     @property
     def freezer_cgroup(self) -> Cgroup:
@@ -334,10 +337,6 @@ class Process:
                 return t
         return None
 
-    @property
-    def mm(self) -> MmStruct | None:
-        t = self.find_lock_task_mm()
-        return t.mm if t else None
 
 
 class Allocation:

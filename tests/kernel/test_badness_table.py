@@ -102,3 +102,36 @@ def test_a_kept_table_scores_again_for_another_era_and_totalpages(version):
     select_bad_process(k, fresh)
     assert (kept.chosen, kept.chosen_points, kept.candidates) == (fresh.chosen, fresh.chosen_points, fresh.candidates)
     assert [c.points for c in kept.candidates] != [c.points for c in before.candidates]  # scored anew
+
+
+@pytest.mark.parametrize("policy", ["linux-6.18", "linux-4.6"])  # signed badness, and the clamp at 1 before 5.9
+def test_a_kept_table_goes_below_its_heaps_cutoff_when_the_best_are_gone(monkeypatch, policy):
+    from oomtui.kernel.core import Kernel
+    from oomtui.kernel.oom_kill import HEAP_DEPTH, BadnessTable, constrained_alloc, select_bad_process
+    from oomtui.kernel.policy import get_policy
+    from oomtui.kernel.state import Vma
+
+    depths, heap_anew = [], BadnessTable._heap_anew
+    monkeypatch.setattr(BadnessTable, "_heap_anew",
+                        lambda table, depth=HEAP_DEPTH, taken=frozenset(): heap_anew(table, depths.append(depth) or depth, taken))
+
+    k = Kernel(get_policy(policy), ram_pages=1 << 22)
+    for i in range(3 * HEAP_DEPTH):
+        p = k.add_process(1000 + i, f"p{i}", "/")
+        k.add_thread(p, 1000 + i)
+        k.add_vma(p.init_mm, Vma(0x1000, 0x1000 + 4096 * 8192, "anon", "[heap]", 1 + (i * 7919) % 4096))
+    select_bad_process(k, OomControl(None, None, False, constrained_alloc(k, None)))
+    assert k.oom_table is not None and k.oom_table.cutoff is not None  # the heap holds the best only
+    for round in range(12):  # the best 40 lose their memory, as victims do: the heap's top runs out
+        best = sorted(k.tasklist, key=lambda p: -p.init_mm.anon)[:40]
+        for p in best:
+            p.init_mm.anon = round % 3  # ties at the bottom too
+            k.oom_dirty.add(p.init_mm)
+        kept = OomControl(None, None, False, constrained_alloc(k, None))
+        select_bad_process(k, kept)
+        table, k.oom_table = k.oom_table, None
+        fresh = OomControl(None, None, False, constrained_alloc(k, None))
+        select_bad_process(k, fresh)
+        k.oom_table = table
+        assert (kept.chosen, kept.chosen_points, kept.candidates) == (fresh.chosen, fresh.chosen_points, fresh.candidates)
+    assert None in depths  # went below the cutoff: every entry made
