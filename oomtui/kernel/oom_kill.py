@@ -7,9 +7,7 @@ Section numbers refer to ../shared/kernel-model.md.
 from __future__ import annotations
 
 import heapq
-from array import array
 from bisect import bisect_left
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..gc_pause import gc_paused
@@ -164,7 +162,7 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     else:
         # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
         procs = list(scan_order(k, oc.memcg))
-        table = BadnessTable(procs, range(len(procs)), (v, oc.totalpages))
+        table = BadnessTable(procs, False, (v, oc.totalpages))
     chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
     oc.candidates = [_candidate(p, pts, "") for pts, p in top]
@@ -181,7 +179,7 @@ def global_badness_table(k: "Kernel") -> "BadnessTable":
     table = k.oom_table
     if table is None:
         # for_each_process(): the task list is in Process.order, the scan position
-        table = k.oom_table = BadnessTable(k.tasklist, map(SCAN_POSITION, k.tasklist), rule)
+        table = k.oom_table = BadnessTable(k.tasklist, True, rule)
         k.oom_dirty.clear()
     else:
         table.refresh(k)
@@ -197,22 +195,25 @@ class BadnessInputs:
 
     __slots__ = ("procs", "positions", "pages", "adjs", "why", "caps")
 
-    def __init__(self, procs: "Iterable[Process]", positions: "Iterable[int]"):
+    def __init__(self, procs: "Iterable[Process]", task_list: bool):
+        """procs in scan order. task_list: a global walk (for_each_process()), whose scan positions are
+        Process.order; else a memcg scan, whose positions are the indexes in procs."""
         self.procs: list[Process] = []  # scored: eligible or with a reason, in scan order
         self.positions: list[int] = []  # their scan positions
-        self.pages = array("q")  # rss + swapents + pgtables_bytes / PAGE_SIZE (0 for the ineligible)
-        self.adjs = array("q")  # oom_score_adj
+        self.pages: list[int] = []  # rss + swapents + pgtables_bytes / PAGE_SIZE (0 for the ineligible)
+        self.adjs: list[int] = []  # oom_score_adj
         self.why: dict[int, str] = {}  # scan position -> why it is ineligible
         self.caps: set[int] = set()  # scan positions of CAP_SYS_ADMIN holders (the root bonus before 4.17)
         kept, where, pages, adjs, why = self.procs.append, self.positions.append, self.pages.append, \
             self.adjs.append, self.why
-        for p, pos in zip(procs, positions):
+        for i, p in enumerate(procs):
             if p.is_init or p.kthread or p.exited_at is not None:
                 continue  # oom_unkillable_task(), or gone: not scored at all
             mm = p.mm  # find_lock_task_mm()'s
             if mm is None:
                 continue  # every thread passed exit_mm(): not scored
             adj = p.oom_score_adj
+            pos = p.order if task_list else i
             kept(p)
             where(pos)
             adjs(adj)
@@ -231,7 +232,6 @@ class BadnessInputs:
 # scanned among equals (a tuple and its two ints per process were most of the table's memory)
 POS_BITS = 32
 POS_MASK = (1 << POS_BITS) - 1
-SCAN_POSITION = attrgetter("order")  # a global walk's scan position, read as the walk reaches the process
 HEAP_DEPTH = 256  # the walk's heap holds the entries of this many best (and their ties) to start with
 
 
@@ -251,10 +251,10 @@ class BadnessTable(BadnessInputs):
 
     __slots__ = ("rule", "badness", "points", "heap", "cutoff", "hot", "hot_floor")
 
-    def __init__(self, procs: "Iterable[Process]", positions: "Iterable[int]", rule: tuple[KernelVersion, int]):
-        """procs in scan order; positions: each one's scan position, ascending (below 2**POS_BITS)."""
+    def __init__(self, procs: "Iterable[Process]", task_list: bool, rule: tuple[KernelVersion, int]):
+        """See BadnessInputs; scan positions below 2**POS_BITS."""
         with gc_paused():  # a few objects per process, all kept
-            super().__init__(procs, positions)
+            super().__init__(procs, task_list)
             self.rescore(rule)
 
     def rescore(self, rule: tuple[KernelVersion, int]) -> None:
@@ -303,7 +303,7 @@ class BadnessTable(BadnessInputs):
         processes created with it). New points get a new entry on `hot`; a process gone leaves."""
         dirty, k.oom_dirty = k.oom_dirty, set()
         changed = [p for x in dirty for p in (x.procs if isinstance(x, MmStruct) else (x,))]
-        w = BadnessInputs(changed, map(SCAN_POSITION, changed))
+        w = BadnessInputs(changed, True)
         positions, procs, points, pages, adjs, why, caps = (self.positions, self.procs, self.points, self.pages,
                                                             self.adjs, self.why, self.caps)
         scored = set(map(id, w.procs))

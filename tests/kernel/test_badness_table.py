@@ -42,7 +42,7 @@ def test_a_simulation_starts_with_every_process_in_the_table_and_nothing_to_refr
     k = Simulation(loads(STORM.read_text(), "storm-600.toml")).k
     table = k.oom_table
     assert table is not None and table.rule == (k.policy.version, k.totalpages_global()) and not k.oom_dirty
-    scored = set(oom_kill.BadnessInputs(k.tasklist, [p.order for p in k.tasklist]).procs)
+    scored = set(oom_kill.BadnessInputs(k.tasklist, True).procs)
     assert len(scored) >= 600 and set(table.procs) == scored
 
 
