@@ -338,7 +338,6 @@ class Process:
         return None
 
 
-
 class Allocation:
     """A thread that faults in memory at `rate` pages per jiffy until it has added `target` pages."""
 
