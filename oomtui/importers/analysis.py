@@ -395,12 +395,13 @@ class Platform(msgspec.Struct, kw_only=True):
     hardware: str | None
 
 
-_DISTROS = [
+_DISTROS = [(re.compile(rx), name) for rx, name in [  # compiled once, not looked up per report
     (r"\.el(\d+)uek", "Oracle Linux {0} (UEK)"), (r"\.el(\d+)", "RHEL / CentOS / Rocky / Alma {0}"),
     (r"\.fc(\d+)", "Fedora {0}"), (r"-pve\b", "Proxmox VE"), (r"-arch\d", "Arch Linux"), (r"gentoo", "Gentoo"),
     (r"-(?:generic|lowlatency|aws|azure|gcp|oracle|kvm)\b", "Ubuntu"), (r"-(?:amd64|arm64|686(?:-pae)?|cloud-amd64)\b", "Debian"),
     (r"-default\b", "openSUSE / SLES"), (r"-oomtui\b", "oomtui's simulator"),
-]  # fmt: skip
+]]  # fmt: skip
+_IBM_Z = re.compile(r"IBM \d{4}\b")
 
 
 def platform(r: OomReport) -> Platform:
@@ -412,7 +413,7 @@ def platform(r: OomReport) -> Platform:
         dist = "Debian"
     else:
         for rx, name in _DISTROS:
-            if m := re.search(rx, text):
+            if m := rx.search(text):
                 dist = name.format(*m.groups())
                 break
     arch, source = r.arch, r.arch_source
@@ -420,7 +421,7 @@ def platform(r: OomReport) -> Platform:
         arch, source = "32-bit", "HighMem zone"
     if arch is None and r.hardware:  # IBM Z machine types ("IBM 8562 T02 Z06 (LPAR)"), POWER ("IBM,9009-41A")
         hw = r.hardware
-        arch = "s390x" if re.match(r"IBM \d{4}\b", hw) else "ppc64" if hw.startswith("IBM,") else None
+        arch = "s390x" if _IBM_Z.match(hw) else "ppc64" if hw.startswith("IBM,") else None
         source = "the hardware name" if arch else None
     return Platform(kernel=r.kernel_release, arch=arch, arch_source=source, distribution=dist, hardware=r.hardware)
 

@@ -720,6 +720,11 @@ _CPU_START = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, c
 _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
 _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
+# its fields by the anchors that follow them (node lists and paths may hold commas)
+_OOM_KILL_NODEMASK = re.compile(r",nodemask=(\(null\)|[\d,-]+?)(?=,cpuset=|,mems_allowed=|,global_oom|,oom_memcg=)")
+_OOM_KILL_MEMS = re.compile(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=)")
+_OOM_KILL_OOM_MEMCG = re.compile(r",oom_memcg=(.*?),task_memcg=")
+_OOM_KILL_TASK_MEMCG = re.compile(r",task_memcg=(.*?),task=")
 _KILL = re.compile(
     r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) "
     r"or (?P<child>sacrifice|a) child"  # "or a child": before 2.6.36, with badness()'s unscaled points
@@ -737,6 +742,7 @@ _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d 
 _KILLED_HEAD_RX = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)\)"))
 _KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b|^\d{1,20}kB\b")
 _KILLED_VALUE_CUT = re.compile(r"\b(total-vm|anon-rss|file-rss|shmem-rss|pgtables|UID): +(?=\d)")
+_KILLED_CUT_MARKS = ("total-vm: ", "anon-rss: ", "file-rss: ", "shmem-rss: ", "pgtables: ", "UID: ")  # of that cut
 
 
 def _killed_done(line: str) -> bool:
@@ -845,7 +851,7 @@ class _Lines:
 
     def advance(self) -> None:
         self._i += 1
-        if self._fill(1):
+        if self._i < len(self._buf) or self._fill(1):  # the next line at hand: no call (a step of every line)
             self.current = self._buf[self._i]
             self.last_no = self.current[0]
         else:
@@ -935,7 +941,9 @@ def _killed(no: int, line: str) -> Killed | None:
     def num(m: re.Match, group: str) -> int | None:
         return int(m[group]) if m[group] is not None else None
 
-    if ": " in line:  # a mail client's wrap between a field's name and its value ("pgtables:" / "136kB"), rejoined
+    # a mail client's wrap between a field's name and its value ("pgtables:" / "136kB"), rejoined; looked for by
+    # substring first (every verdict has a ": ", and the pattern's scan of the line costs more than the rest)
+    if any(mark in line for mark in _KILLED_CUT_MARKS):
         line = _KILLED_VALUE_CUT.sub(r"\1:", line)
 
     if m := _KILLED.match(line):
@@ -1503,13 +1511,13 @@ def _read_oom_kill_line(r: OomReport, no: int, s: str) -> None:
         r.problems.append(f"line {no}: could not read the 'oom-kill:' line: {s!r}")
         return
     r.constraint = m["constraint"]
-    if m := re.search(r",nodemask=(\(null\)|[\d,-]+?)(?=,cpuset=|,mems_allowed=|,global_oom|,oom_memcg=)", s):
+    if m := _OOM_KILL_NODEMASK.search(s):
         r.nodemask = m[1]
-    if m := re.search(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=)", s):
+    if m := _OOM_KILL_MEMS.search(s):
         r.mems_allowed = m[1]
-    if m := re.search(r",oom_memcg=(.*?),task_memcg=", s):
+    if m := _OOM_KILL_OOM_MEMCG.search(s):
         r.oom_memcg = m[1]
-    if m := re.search(r",task_memcg=(.*?),task=", s):
+    if m := _OOM_KILL_TASK_MEMCG.search(s):
         r.task_memcg = m[1]
     if m := _OOM_KILL_TASK.search(s):  # the victim (dump_oom_summary(oc, victim)), never the trigger
         r.oom_kill_pid, r.oom_kill_comm = int(m["pid"]), m["comm"]
