@@ -758,6 +758,7 @@ def _killed_more(nxt: str) -> bool:
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<comm>.*)\)")
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
+_CGROUP_FIELDS = {"memory": "memory", "memory+swap": "memsw", "swap": "swap", "kmem": "kmem"}  # OomReport's, by line
 _MEMCG_TASK = re.compile(r"^Task in (?P<task>\S+) killed as a result of limit of (?P<memcg>\S+)")  # 4.x memcg
 _OOM_GROUP = re.compile(r"^Tasks in (?P<memcg>.*) are going to be killed due to memory\.oom\.group set")
 # show_mem(): "%lu pages RAM", "%lu pages reserved"; before 2.6.3x "%d pages of RAM", "%d reserved pages"
@@ -1384,7 +1385,7 @@ def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
     elif m := _CGROUP.match(s):
         # kmem is part of "memory:" and not a limit of its own for the OOM killer: kept for the words only
         c = CgroupCounter(limit_kb=int(m["l"]), usage_kb=int(m["u"]), failcnt=int(m["f"]) if m["f"] else None)
-        setattr(r, {"memory": "memory", "memory+swap": "memsw", "swap": "swap", "kmem": "kmem"}[m["what"]], c)
+        setattr(r, _CGROUP_FIELDS[m["what"]], c)
     elif r.memcg_stats_of is not None and r.task_columns is None and (m := _MEMCG_V2_STAT.match(s)):
         r.memcg_stats = {**r.memcg_stats, m[1]: int(m[2])}  # v2 memory.stat: one "key bytes" a line
     elif _read_arch_reg(r, s):
