@@ -303,6 +303,40 @@ def test_streamed_json_is_the_whole_output_object(tmp_path, capsys) -> None:
     assert len(json.loads(out)["reports"]) == 5
 
 
+def _many_rows_report(release: str, rows: int) -> str:
+    """A global OOM of `rows` task rows and a big one, killed: some root, some never chosen (init, OOM_SCORE_ADJ_MIN),
+    names shared and not. Its printed score is the big one's under the 3.14-4.16 root bonus, which the model
+    reproduces only by taking every uid-0 task to hold CAP_SYS_ADMIN: 500000 pages - 3% = 485000, * 1000 /
+    1048576 pages = 462 (476 without the bonus)."""
+    out = [f"x invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
+           f"CPU: 0 PID: 9 Comm: x Not tainted {release} #1", "Mem-Info:", "1048576 pages RAM", "0 pages reserved",
+           "[ pid ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"]
+    out += [f"[{i + 1:7d}] {0 if i % 3 else 1000:5d} {i + 1:5d} {9000 + i:8d} {1000 + i * 37 % 5000:8d} "
+            f"{8192 * (i % 4):14d} {i % 7:8d} {-1000 if i % 11 == 0 else i % 5 * 100 - 200:13d} w{i % 13 or i}"
+            for i in range(rows)]  # fmt: skip
+    out.append(f"[{rows + 1:7d}]     0 {rows + 1:5d}   600000   500000              0        0             0 big")
+    return "\n".join(out) + f"\nOut of memory: Kill process {rows + 1} (big) score 462 or sacrifice child\n"
+
+
+@pytest.mark.parametrize("release", ["4.14.0", "6.1.0"])
+def test_streamed_json_of_a_big_task_table_is_its_candidates(tmp_path, capsys, release: str) -> None:
+    """A table of more than _JSON_ROWS rows is written from its columns a slice at a time (Scored.encode): the same
+    JSON as its Candidates, built one by one, encode to."""
+    import msgspec
+
+    from oomtui.importers.explain import _JSON_ROWS, ExplainOutput
+
+    text = _many_rows_report(release, _JSON_ROWS + 700)
+    f = tmp_path / "big.log"
+    f.write_text(text, encoding="utf-8")
+    assert cli_main(["explain", "--json", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert out == msgspec.json.encode(ExplainOutput(str(f), explain_text(text))).decode() + "\n"
+    tasks = json.loads(out)["reports"][0]["tasks"]
+    assert len(tasks) == _JSON_ROWS + 701 and tasks[0]["ineligible"] and tasks[1]["points"] is not None
+    assert any(t["cap_sys_admin"] for t in tasks) == (release == "4.14.0")
+
+
 def test_sort_and_all_order_the_task_table(capsys) -> None:
     path = SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log"
     assert cli_main(["explain", "--sort", "rss", str(path)]) == 0
