@@ -27,7 +27,7 @@ import quopri
 import re
 import struct
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 
 import msgspec
@@ -278,9 +278,9 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
 # layer, the first alternative that matches (and keeps it, as the atomic group does): at a letter that is the syslog
 # one (those before it need '>' or a digit); at '[' the stamp (the "[... HH:MM:SS ...]" one needs a ':', and the
 # syslog one with a stamp for its time needs "kernel:" where the row has a number); at the row's "[  pid]" none
-# (it has neither '.' nor ':'). Its group is the row, all that is left (a line holds no newline).
-_ROW = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
-                  r"(\[\s*\d+\]\s+[-\d].*)")
+# (it has neither '.' nor ':').
+_ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
+                         r"(?=\[\s*\d+\]\s+[-\d])")
 # A batch without these (nor _BBCODE_MARKS) is clean but for its prefixes: strip_prefixes is then _PREFIX on the
 # stripped line.
 _DIRTY = "".join(dict.fromkeys("\x1b" + WRAP_MARKS + "\xa0\t" + _TAIL_JUNK))
@@ -290,7 +290,7 @@ def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`;
     rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its number."""
     joined = "".join(lines)
-    numbers: Sequence[int] = range(first, first + len(lines))
+    numbers: Iterable[int] = itertools.count(first)
     # Each mark's rare character is looked for first: `in` finds one character as fast as memchr, a longer string
     # (in a task dump's rows, "[/" behind every "[") some fifty times slower.
     if "#" in joined and "#012" in joined or (
@@ -299,35 +299,18 @@ def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
         numbers, lines = list(map(itemgetter(0), parts)), list(map(itemgetter(1), parts))
     if any(c in joined for c in _DIRTY) or any(b[1] in joined and b in joined for b in _BBCODE_MARKS):
         return list(filter(itemgetter(1), zip(numbers, map(strip_prefixes, lines))))
-    out: list[tuple[int, str]] = []
-    stripped, full, i = list(map(str.strip, lines)), _PREFIX.match, 0
-    while i < len(stripped):
-        s = stripped[i]
-        if m := full(s):
+    out = []
+    row, full, fast = False, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row
+    for no, s in zip(numbers, map(str.strip, lines)):
+        if row and (m := fast(s)):  # a task dump's rows come in runs of the same shape
             s = s[m.end() :]
+        else:
+            if m := full(s):
+                s = s[m.end() :]
+            row = s[:1] == "["
         if s:
-            out.append((numbers[i], s))
-        i += 1
-        if s[:1] == "[":  # a task row, maybe: a dump's rows come in runs of the same shape
-            rows = _row_run(stripped, i)
-            out += zip(numbers[i : i + len(rows)], rows)
-            i += len(rows)
+            out.append((no, s))
     return out
-
-
-def _row_run(lines: list[str], i: int) -> list[str]:
-    """strip_prefixes of the stripped lines from lines[i] on that are task rows behind the prefixes of _ROW, up to
-    the first that is not: a window of lines at a time, growing (one line, then two, four...), with one regex call a
-    line and no Python code."""
-    run, n = [], 1
-    while window := lines[i : i + n]:
-        ms = list(map(_ROW.match, window))
-        k = ms.index(None) if None in ms else len(ms)
-        run += map(itemgetter(1), ms[:k])
-        if k < n:
-            break
-        i, n = i + n, min(2 * n, _BATCH)
-    return run
 
 
 def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:

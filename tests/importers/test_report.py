@@ -370,9 +370,9 @@ def test_a_long_dump_keeps_numbers_past_32_and_64_bits() -> None:
 @pytest.mark.parametrize("row", ["[   1000]  1000  1000    90000    45000 0 40960 0 -200 worker-5",
                                  "[1000] 0 1000 9 8 0 4096 0 -1000 w", "[ 7] x", "[ 1.5] 0 0 w"])
 def test_rows_lose_the_prefix_strip_prefixes_strips(prefix, row):
-    # a run of rows takes _ROW's way (after its first row): the same text as strip_prefixes, line by line
+    # a run of rows takes _ROW_PREFIX's way (after its first row): the same text as strip_prefixes, line by line
     lines = ["[ 1.0] [  pid  ]   uid  tgid name"] + [prefix + row] * 3 + ["[ 1.0] Mem-Info:", prefix + row]
-    # a long run, taken a growing window at a time, broken inside a window by a line of another shape
+    # a long run, broken by a line of another shape
     lines += [prefix + row] * 20 + ["[ 2.0] [ 3.0] [  pid  ]   uid"] + [prefix + row] * 40
     assert [s for _, s in kernel_lines("\n".join(lines))] == [s for s in map(strip_prefixes, lines) if s]
     # the same lines as one rsyslog record (#012 for each newline)
