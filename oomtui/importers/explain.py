@@ -16,7 +16,7 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from operator import add, attrgetter, floordiv, itemgetter
+from operator import attrgetter, floordiv, itemgetter
 
 import msgspec
 
@@ -81,10 +81,6 @@ class Candidate(msgspec.Struct, kw_only=True, gc=False):
     ineligible: str | None = None  # why the kernel never chooses it
     oom_score: int | None = None  # /proc/PID/oom_score the process had (5.9+ formula, global totalpages)
     scan_order: int  # position in the task dump = the kernel's scan order
-
-
-# Candidate as msgspec encodes it, with positional arguments: Scored.encode builds 100 000 of them with one map()
-_CandidateJSON = msgspec.defstruct("Candidate", Candidate.__struct_fields__, gc=False)
 
 
 class ScoreCheck(msgspec.Struct, kw_only=True):
@@ -211,9 +207,10 @@ class Scored:
     def rows(self) -> CandidateRows:
         return CandidateRows(self, range(len(self.tasks)))
 
-    def _fields(self, rows: Sequence[int]) -> list[Iterable]:
-        """Candidate's fields of some rows (not none), each as a column in Candidate's field order, read a column at
-        a time (a slice where the rows run in order)."""
+    def build(self, rows: Sequence[int]) -> list[Candidate]:
+        """The Candidates of some rows, read a column at a time (a slice where the rows run in order)."""
+        if not rows:
+            return []
         if isinstance(rows, range) and rows.step == 1 or len(rows) == 1:
             at = itemgetter(slice(rows[0], rows[-1] + 1))
         else:
@@ -223,24 +220,13 @@ class Scored:
         points, scores = [repeat(None) if values is None else at(values) if self._slot is None
                           else [None if k < 0 else values[k] for k in at(self._slot)]
                           for values in (self.points, self.scores)]  # fmt: skip
-        return [pid, tgid, comm, uid, rss, swap, pgt, adj, map(self.caps.__contains__, rows), points,
-                map(self.ineligible.get, rows), scores, map(add, rows, repeat(1))]  # fmt: skip
-
-    def build(self, rows: Sequence[int]) -> list[Candidate]:
-        """The Candidates of some rows."""
-        if not rows:
-            return []
         return [
             Candidate(pid=pid, tgid=tgid, comm=comm, uid=uid, rss=rss, swapents=swap, pgtables_bytes=pgt,
-                      oom_score_adj=adj, cap_sys_admin=cap, points=p, ineligible=why, oom_score=s, scan_order=n)
-            for pid, tgid, comm, uid, rss, swap, pgt, adj, cap, p, why, s, n in zip(*self._fields(rows))
+                      oom_score_adj=adj, cap_sys_admin=i in self.caps, points=p, ineligible=self.ineligible.get(i),
+                      oom_score=s, scan_order=i + 1)
+            for i, pid, tgid, comm, uid, rss, swap, pgt, adj, p, s in zip(
+                rows, pid, tgid, comm, uid, rss, swap, pgt, adj, points, scores)
         ]  # fmt: skip
-
-    def encode(self, rows: Sequence[int]) -> bytes:
-        """The JSON of the Candidates of some rows, as msgspec encodes a list of them: built positionally (one map(),
-        no Python code a row) as _CandidateJSON, which encodes alike. A Candidate handed out is one built from the
-        same columns, so its JSON is the same."""
-        return _encode(list(map(_CandidateJSON, *self._fields(rows)))) if rows else b"[]"
 
     def at(self, rows: Sequence[int]) -> list[Candidate]:
         """The Candidates of some rows: those handed out already (one object per row), the others built."""
@@ -296,10 +282,6 @@ class CandidateRows(Sequence):
         if isinstance(k, slice):
             return self._scored.at(self._rows[k])
         return self._scored.candidate(self._rows[k])
-
-    def encode(self, k: slice) -> bytes:
-        """The JSON of some of these rows (see Scored.encode)."""
-        return self._scored.encode(self._rows[k])
 
     def __iter__(self) -> Iterator[Candidate]:
         for k in range(0, len(self._rows), _JSON_ROWS):
@@ -1011,7 +993,7 @@ def _write_json(out, e: Explanation) -> None:
     head = _encode(msgspec.structs.replace(e, tasks=[]))
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
     for k in range(0, len(e.tasks), _JSON_ROWS):
-        out.write((b"," if k else b"") + e.tasks.encode(slice(k, k + _JSON_ROWS))[1:-1])
+        out.write((b"," if k else b"") + _encode(e.tasks[k : k + _JSON_ROWS])[1:-1])
     out.write(b"]}")
 
 

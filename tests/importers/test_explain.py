@@ -320,8 +320,8 @@ def _many_rows_report(release: str, rows: int) -> str:
 
 @pytest.mark.parametrize("release", ["4.14.0", "6.1.0"])
 def test_streamed_json_of_a_big_task_table_is_its_candidates(tmp_path, capsys, release: str) -> None:
-    """A table of more than _JSON_ROWS rows is written from its columns a slice at a time (Scored.encode): the same
-    JSON as its Candidates, built one by one, encode to."""
+    """A table of more than _JSON_ROWS rows is written a slice at a time (_write_json), its rows built from the
+    columns a slice at a time: the same JSON as the whole list of its Candidates encodes to."""
     import msgspec
 
     from oomtui.importers.explain import _JSON_ROWS, ExplainOutput
