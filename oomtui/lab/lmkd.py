@@ -132,6 +132,8 @@ class LmkdRaceExperiment:
             line = proc.readline(timeout)
             if line.startswith("{"):
                 break
+            if line.startswith("busy loop running"):  # any-busy: the loop's start-up is not the row's
+                before = _cpu_times(OTHER_CPU)
             if "mappings above it" in line:  # "main thread robust head 0x...: 18 of 25 mappings above it"
                 above = int(line.split(": ", 1)[1].split()[0])
         idle, total = (a - b for a, b in zip(_cpu_times(OTHER_CPU), before))

@@ -293,8 +293,10 @@ def test_lmkd_race_counts_by_placement(lab_json: dict) -> None:
     # /proc/PID/stat of the zombie says where the victim exited: pinned, where it was pinned
     assert configs["other-cpu"]["ran_other"] == configs["other-cpu-1ms"]["ran_other"] == 30
     assert configs["killer-cpu"]["ran_other"] == 0
-    # the lab's busy loop keeps the other CPU from idling, so the unpinned victim stays beside the killer
-    assert configs["unpinned-busy"]["other_cpu_idle"] < 0.05 and configs["unpinned-busy"]["ran_other"] <= 2
+    # the lab's busy loop keeps the other CPU from idling, so the unpinned victim stays beside the killer.
+    # (/proc/stat counts 10 ms ticks: a 30-trial row is some 30 of them, a tick either end is 3 % each)
+    assert configs["unpinned-busy"]["ran_other"] <= 2
+    assert configs["unpinned-busy"]["other_cpu_idle"] < 0.15
     idle = e["model"]["details"]["idle"]  # the model's unpinned rows take the share that moved
     assert idle["unpinned"] == round(configs["unpinned"]["ran_other"] / 30, 3) and idle["killer-cpu"] == 0
     # on the killer's CPU the woken victim preempts the killer and exits first; on the other CPU it cannot
