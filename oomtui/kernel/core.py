@@ -219,13 +219,6 @@ class Kernel:
         out, self._new = self._new, []
         return out
 
-    def run_to_next_event(self, limit: int) -> list[ev.AnyEvent]:
-        """Advance until something happens (at most `limit` jiffies)."""
-        nxt = self.next_event_at()
-        if nxt is None:
-            return self.step(limit)
-        return self.step(max(0, min(nxt, self.jiffies + limit) - self.jiffies))
-
     def freeze_for_gc(self) -> None:
         """Once built, a big model lives as long as the scene: move it out of the garbage collector's
         reach (gc.freeze), or every full collection walks all of it, tens of ms inside one frame of an
