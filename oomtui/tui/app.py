@@ -258,7 +258,11 @@ class OomApp(App):
         if brief is not None:
             self._briefing_displays()
             if self.seq.briefing:
-                brief.show_briefing(key_of=self._key_of, compact=compact, starts=not self.start_paused)
+                self._show_briefing()
+
+    def _show_briefing(self) -> None:
+        # play --paused: space closes the briefing and does not start the clock; its border says so
+        self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact, starts=not self.start_paused)
 
     def _briefing_displays(self) -> None:
         """The briefing stands where dmesg is (and, compact, where the side panel is). Displays, not an
@@ -376,8 +380,7 @@ class OomApp(App):
         self._seq_shown = s.version
         self._briefing_displays()
         if s.briefing:
-            self.briefing_panel.show_briefing(key_of=self._key_of, compact=self.compact,
-                                              starts=not self.start_paused)
+            self._show_briefing()
         if s.card is not None:
             self.caption.card(s.card, more=len(s.cards) - 1, key_of=self._key_of)
         elif s.caption is not None:
