@@ -282,6 +282,8 @@ class BigBar(Horizontal):
         return t, reaper, free, label
 
     def sync(self, events: list | None = None, moved: bool = True) -> None:
+        if not self.children:
+            return  # `m` mounted it and a tick came before its compose(): the next tick fills it in
         vals = self.values()
         if vals == self._last:
             return
