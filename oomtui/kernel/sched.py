@@ -68,14 +68,16 @@ class RaceParams(msgspec.Struct, frozen=True):
     # an unpinned thread select_idle_sibling() moved to another, idle CPU (its last CPU, the waker's,
     # is busy): the wake-up IPI reaches a CPU that ran none of its work. Lab (traced, from the kill
     # to the victim's first event there): median 62 µs, against 46 µs for a victim pinned there that
-    # used it 2 ms before; its waiter hung in 54 % of the trials on an idle machine (the other CPU
-    # idle all the time), in 19 % of those that moved at loads 1.3-4 (that CPU idle in short spells).
+    # used it 2 ms before. Its waiter hung in 59 of 310 moved trials at loads 1.3-4 (19 %; 11 % of
+    # the wake-ups moved), and in 414 of 1000 unpinned trials of five `lab lmkd-race` runs on an idle
+    # machine (about 95 % moved; 32.5-54 % a run, more spread than chance: docs/races.md).
     # The longer a CPU's idle spells, the deeper the idle state its cpuidle governor picks (menu/teo:
     # predicted idle length against exit latency; on a virtual machine the host's halt polling and
-    # C-state), so the median grows with `idle` (linear fit to the two; the mechanism is UNCONFIRMED
-    # on this machine, whose guest has one idle state, HLT).
-    moved_median: float = 27.5  # idle = 1
-    moved_warm: float = 13.0  # µs less per unit of time the other CPU is busy
+    # C-state), so the median grows with `idle`: a line through the two (the median that gives 19 %
+    # at idle 0.11 and 43.5 % at 0.95); the mechanism is UNCONFIRMED on this machine, whose guest
+    # has one idle state, HLT.
+    moved_median: float = 26.3  # idle = 1
+    moved_warm: float = 5.5  # µs less per unit of time the other CPU is busy
     moved_sigma: float = 0.25
     # kill(2) returning and process_mrelease() getting as far as its VMA walk (pidfd, mmgrab,
     # task_will_free_mem, mmap_read_lock)
