@@ -536,9 +536,13 @@ class Kernel:
             # page first (with __GFP_NORETRY: no OOM kill), before `from` lets go; a limit it would pass,
             # even on an ancestor both share, fails the attach and the write with ENOMEM
             errno = "ENOMEM"
+        hierarchy = "memory" if cg.memory else "freezer"
+        # on the freezer's own hierarchy a task in none of its cgroups is in its root
+        here = p.cgroup if cg.memory else p.freezer_cg or self.freezer_root
+        assert here is not None
         if errno is not None:
-            self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path,
-                                    hierarchy="memory" if cg.memory else "freezer", left_kb=0, errno=errno))
+            self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path, hierarchy=hierarchy,
+                                    from_cgroup=here.path, left_kb=0, errno=errno))
             return
         left = moved = 0
         # css_set_move_task(): off the old css_set onto the tail of the new one. A css_set is the
@@ -571,8 +575,8 @@ class Kernel:
                 mm.memcg = cg
         freezer_migrate(self, p)  # the new cgroup's freezer state (a co-mounted or v2 one moves with it)
         self.oom_dirty.add(p)
-        self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path,
-                                hierarchy="memory" if cg.memory else "freezer", left_kb=left * PAGE_SIZE // 1024,
+        self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path, hierarchy=hierarchy,
+                                from_cgroup=here.path, left_kb=left * PAGE_SIZE // 1024,
                                 moved_kb=moved * PAGE_SIZE // 1024))
         self.kick()
 

@@ -163,6 +163,7 @@ class CgroupMove(Event, tag="cgroup_move"):
     comm: str
     cgroup: str
     hierarchy: str  # "memory" (with whatever is co-mounted there, or cgroup v2's one) | "freezer"
+    from_cgroup: str  # where it was on that hierarchy (and stays, when the write fails)
     left_kb: int  # charged before the move and staying with the memcg it leaves
     moved_kb: int = 0  # charged before the move and moved along (v1 memory.move_charge_at_immigrate)
     errno: str | None = None  # the write failed (EBUSY, ENOMEM): nothing moved

@@ -190,9 +190,7 @@ def move(asked: str, events: list, k: Kernel) -> str:
         return asked
     m = moved[-1]
     if m.errno:
-        p = k.pids[m.pid]
-        here = p.cgroup if m.hierarchy == "memory" else p.freezer_cgroup
-        return f"{_name(k, m.pid)} stays in {here.path}: write() = -1 {m.errno}, {MOVE_ERRNO_WHY[m.errno]}"
+        return f"{_name(k, m.pid)} stays in {m.from_cgroup}: write() = -1 {m.errno}, {MOVE_ERRNO_WHY[m.errno]}"
     text = f"{_name(k, m.pid)} now in {m.cgroup} ({m.hierarchy} hierarchy)"
     changed = {e.state for e in _of(events, ev.ThreadState) if e.pid == m.pid}
     if changed & {FROZEN, STOPPED_V2}:

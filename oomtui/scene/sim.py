@@ -64,6 +64,18 @@ class LivelockRec(msgspec.Struct):
     until_ms: int | None  # when a user action got allocations going again; None: still livelocked
 
 
+class FailedMoveRec(msgspec.Struct):
+    """A move the kernel refused (echo PID > cgroup.procs = -1 errno): the process stayed where it was."""
+
+    t_ms: int
+    pid: int
+    comm: str
+    from_: str = msgspec.field(name="from")  # the cgroup it stayed in
+    to: str  # the cgroup it was to join
+    hierarchy: str  # whose cgroups: "memory" (and what is co-mounted there, or v2's one) | "freezer"
+    errno: str  # EBUSY (v2 no internal processes) | ENOMEM (v1 move_charge_at_immigrate)
+
+
 class Outcome(msgspec.Struct):
     scene: str
     title: str
@@ -80,6 +92,8 @@ class Outcome(msgspec.Struct):
     livelock: LivelockRec | None
     panic: str | None
     dmesg: list[str]
+    # present only when a move failed: a run without one is what it was before moves could fail
+    failed_moves: list[FailedMoveRec] | msgspec.UnsetType = msgspec.UNSET
 
     def waiter(self, tid: int) -> WaiterRec:
         return next(w for w in self.waiters if w.tid == tid)
@@ -237,7 +251,7 @@ class Simulation:
         """`dmesg=False`: an empty `dmesg`, for a caller that reads k.dmesg_lines() itself."""
         k = self.k
         ms = k.ms
-        kills, reaps, freed, syscalls = [], [], [], []
+        kills, reaps, freed, syscalls, failed = [], [], [], [], []
         panic = None
         dm, batch = ev.Dmesg, ev.DmesgLines
         for e in k.events:
@@ -255,6 +269,8 @@ class Simulation:
                 syscalls.append(SyscallRec(ms(e.t), e.name, e.pid, e.ret, e.errno))
             elif isinstance(e, ev.Panic) and panic is None:
                 panic = e.message
+            elif isinstance(e, ev.CgroupMove) and e.errno:
+                failed.append(FailedMoveRec(ms(e.t), e.pid, e.comm, e.from_cgroup, e.cgroup, e.hierarchy, e.errno))
         waiters = []
         for f in k.futexes.values():
             for w in f.history:
@@ -268,5 +284,5 @@ class Simulation:
             oom_blocked_ms=ms(blocked),
             livelock=LivelockRec(ms(ll.t), ll.pid, ll.comm, ll.reason,
                                  None if k.livelock_end is None else ms(k.livelock_end)) if ll else None,
-            panic=panic, dmesg=k.dmesg() if dmesg else [],
+            panic=panic, dmesg=k.dmesg() if dmesg else [], failed_moves=failed or msgspec.UNSET,
         )

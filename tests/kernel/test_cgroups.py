@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from oomtui.kernel.core import KernelError
@@ -347,6 +349,29 @@ def test_a_scripted_move_the_kernel_refuses_is_shown_and_the_run_goes_on():
     s.run()
     lines = [d[1] for e in s.k.events if (d := describe(e, s.k))]
     assert "cron (200) not moved to /app: the write fails with EBUSY" in lines
+
+
+def test_run_json_lists_the_moves_the_kernel_refused(tmp_path, capsys):
+    from oomtui.cli import main
+
+    def run_json(text: str) -> dict:
+        (tmp_path / "s.toml").write_text(text)
+        assert main(["run", str(tmp_path / "s.toml"), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    tight = IMMIGRATE.replace('memory_max = "1 GiB"', 'memory_max = "150 MiB"', 1)
+    moves = ('\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 100\ncgroup = "/p/b"\n'  # ENOMEM: /p sees 200 MiB
+             '\n[[actions]]\nat = "200ms"\ndo = "move"\npid = 100\ncgroup = "/c"\n'  # no flag in /c: it moves
+             '\n[[actions]]\nat = "300ms"\ndo = "move"\npid = 100\ncgroup = "/p/a"\n')  # back, flag off: it moves
+    d = run_json(tight + moves)
+    assert d["failed_moves"] == [{"t_ms": 100, "pid": 100, "comm": "grower", "from": "/p/a", "to": "/p/b",
+                                  "hierarchy": "memory", "errno": "ENOMEM"}]
+    d = run_json(NESTED + '\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 200\ncgroup = "/app"\n'
+                 '\n[[actions]]\nat = "200ms"\ndo = "move"\npid = 100\ncgroup = "/"\n'
+                 '\n[[actions]]\nat = "300ms"\ndo = "move"\npid = 100\ncgroup = "/app"\n')
+    assert [(m["t_ms"], m["pid"], m["from"], m["to"], m["errno"]) for m in d["failed_moves"]] == [
+        (100, 200, "/", "/app", "EBUSY"), (300, 100, "/", "/app", "EBUSY")]
+    assert "failed_moves" not in run_json(IMMIGRATE + moves)  # every move went through: no key at all
 
 
 # --- the v1 freezer's own root -----------------------------------------------------------------
