@@ -16,6 +16,7 @@ from . import events as ev
 from .dmesg import stamp
 from .exit import send_signal
 from .freezer import freeze_cgroup, freezer_migrate, task_can_run
+from .memcontrol_v1 import MOVE_ANON, leave_swap_behind, mem_cgroup_count_precharge, mem_cgroup_move_charge
 from .memory import ZapJob, take_pages
 from .oom_kill import out_of_memory, proc_oom_score_of, process_mrelease
 from .page_alloc import arm_alloc
@@ -74,6 +75,9 @@ class Kernel:
         # pages a process moved away from (move()) left charged to a memcg other than its mm's: per
         # mapping, [memcg, pages] in address order; empty unless something moved (Kernel.uncharge_owners)
         self.precharged: dict[Vma, list[list]] = {}
+        # an mm whose swap entries are recorded to a memcg it has left (swap_cgroup), for a later move
+        # with memory.move_charge_at_immigrate (memcontrol_v1.py)
+        self.swap_owner: dict[MmStruct, Cgroup] = {}
         self.tasklist: list[Process] = []  # for_each_process order: creation order
         self.pids: dict[int, Process] = {}
         self.tids: dict[int, Task] = {}
@@ -248,9 +252,9 @@ class Kernel:
     # ------------------------------------------------------------------ construction
     def add_cgroup(self, path: str, *, limit: int | None = None, oom_group: bool = False,
                    freezer: str | None = None, frozen: bool = False, memory: bool = True,
-                   move_charge: bool = False) -> Cgroup:
+                   move_charge: int = 0) -> Cgroup:
         """memory=False: a cgroup of the freezer's own hierarchy (v1 freezer mounted alone).
-        move_charge: v1's memory.move_charge_at_immigrate = 1."""
+        move_charge: v1's memory.move_charge_at_immigrate (0-3)."""
         if path in self.cgroups:
             raise KernelError(f"cgroup {path} exists")
         parent_path = path.rsplit("/", 1)[0] or "/"
@@ -525,16 +529,18 @@ class Kernel:
         self._user_action()
         mm = p.init_mm
         moves_mm = cg.memory and mm is not None and mm.owner_pid == pid and mm.memcg is not cg
-        # anon pages charged to the memcg it leaves (those left behind by an earlier move stay where they are)
-        anon = {v: v.rss - self.precharged_pages(v) for v in mm.vmas if v.is_anonymous} if moves_mm else {}
-        immigrate = moves_mm and self.move_charges(cg)
+        flags = self.move_charge_flags(cg) if moves_mm else 0
+        mc = mem_cgroup_count_precharge(self, mm, cg, flags) if flags else None  # type: ignore[arg-type]
         errno = None
         if self.internal_process(cg):
             errno = "EBUSY"
-        elif immigrate and self.try_charge(cg, sum(anon.values())) is not None:
+        elif mc is not None and self.try_charge(cg, mc.precharge) is not None:
             # mem_cgroup_can_attach() -> mem_cgroup_precharge_mc(): the destination is charged for every
-            # page first (with __GFP_NORETRY: no OOM kill), before `from` lets go; a limit it would pass,
-            # even on an ancestor both share, fails the attach and the write with ENOMEM
+            # page first, before `from` lets go; a limit it would pass, even on an ancestor both share,
+            # fails the attach and the write with ENOMEM. mem_cgroup_do_precharge() tries in bulk without
+            # direct reclaim, then page by page with reclaim but __GFP_NORETRY (no OOM kill): the model
+            # has nothing reclaim could free (no page cache, no swap-out: a charge over a limit goes
+            # straight to the OOM path, page_alloc.py), so the bulk attempt decides
             errno = "ENOMEM"
         hierarchy = "memory" if cg.memory else "freezer"
         # on the freezer's own hierarchy a task in none of its cgroups is in its root
@@ -544,7 +550,7 @@ class Kernel:
             self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path, hierarchy=hierarchy,
                                     from_cgroup=here.path, left_kb=0, errno=errno))
             return
-        left = moved = 0
+        left = moved = moved_swap = 0
         # css_set_move_task(): off the old css_set onto the tail of the new one. A css_set is the
         # cgroups of every hierarchy, so a move on any of them sends the task to the end of its
         # memcg's scan order (kernel-model.md 11.5)
@@ -557,18 +563,18 @@ class Kernel:
             p.cgroup = cg
             if moves_mm:
                 assert mm is not None
-                if immigrate:
-                    # mem_cgroup_move_charge(): each page charged to `from` now to `cg`
-                    # (mem_cgroup_move_account()); swap charges too, which the model does not keep
-                    moved = sum(anon.values())
-                    self.charge_pages(mm.memcg, -moved, global_pages=0)
-                    self.charge_pages(cg, moved, global_pages=0)
-                else:
+                if mc is not None:
+                    moved, moved_swap = mem_cgroup_move_charge(self, mm, mc)
+                if mc is None or not mc.swap:
+                    leave_swap_behind(self, mm, cg)
+                if not flags & MOVE_ANON:
                     # What is charged stays charged where it was: cgroup v2 never moves charges
                     # (cgroup-v2.rst: "stays charged to the cgroup until the area is released"), nor v1
-                    # without memory.move_charge_at_immigrate, gone in 6.13. New charges follow mm->owner's
-                    # memcg (get_mem_cgroup_from_mm()).
-                    for v, n in anon.items():
+                    # without memory.move_charge_at_immigrate's bit 0, gone in 6.13. New charges follow
+                    # mm->owner's memcg (get_mem_cgroup_from_mm()). Pages left behind by an earlier move
+                    # stay where they are.
+                    for v in mm.vmas:
+                        n = v.rss - self.precharged_pages(v) if v.is_anonymous else 0
                         if n:
                             self.precharged.setdefault(v, []).append([mm.memcg, n])
                             left += n
@@ -577,7 +583,7 @@ class Kernel:
         self.oom_dirty.add(p)
         self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path, hierarchy=hierarchy,
                                 from_cgroup=here.path, left_kb=left * PAGE_SIZE // 1024,
-                                moved_kb=moved * PAGE_SIZE // 1024))
+                                moved_kb=moved * PAGE_SIZE // 1024, moved_swap_kb=moved_swap * PAGE_SIZE // 1024))
         self.kick()
 
     def move_target(self, path: str, hierarchy: str | None = None) -> Cgroup:
@@ -599,11 +605,13 @@ class Kernel:
         of the model's v2 hierarchy is a memcg, so a parent's cgroup.subtree_control has +memory."""
         return not self.memcg_v1 and cg.memory and cg.parent is not None and bool(cg.children)
 
-    def move_charges(self, cg: Cgroup) -> bool:
-        """A task moving into `cg` brings its charges: v1 memory.move_charge_at_immigrate set there, in
-        an era that still moves them (version.py); mem_cgroup_can_attach() reads the destination's flag
-        and moves only for the mm's owner."""
-        return self.memcg_v1 and cg.move_charge and self.policy.version.moves_charge_at_immigrate
+    def move_charge_flags(self, cg: Cgroup) -> int:
+        """What a task moving into `cg` brings of its charges: v1 memory.move_charge_at_immigrate there
+        (MOVE_ANON, MOVE_FILE), in an era that still moves them (version.py), else 0.
+        mem_cgroup_can_attach() reads the destination's value and moves only for the mm's owner."""
+        if self.memcg_v1 and self.policy.version.moves_charge_at_immigrate:
+            return cg.move_charge
+        return 0
 
     def _attach_freezer(self, p: Process, cg: Cgroup) -> None:
         """Into a cgroup of the freezer's own hierarchy."""

@@ -40,12 +40,14 @@ STATE_LETTER = {
 class ShmObject:
     """A tmpfs/memfd/SysV segment: its pages outlive any one mapping (the reaper never touches them)."""
 
-    __slots__ = ("name", "pages", "memcg")
+    __slots__ = ("name", "pages", "charges")
 
     def __init__(self, name: str, pages: int, memcg: "Cgroup"):
         self.name = name
         self.pages = pages
-        self.memcg = memcg
+        # [memcg, pages] in offset order: all charged to the memcg that created it, until v1's
+        # move_charge_at_immigrate moves some (memcontrol_v1.py)
+        self.charges: list[list] = [[memcg, pages]] if pages else []
 
 
 class Vma:
@@ -183,9 +185,10 @@ class Cgroup:
         self.members: list[Process] = []  # css_set order: join order, a moved task goes to the end
         # (on a freezer-only hierarchy: the processes attached there, for freezer.state)
         self.failcnt = 0
-        # v1 memory.move_charge_at_immigrate bit 0 (MOVE_ANON): a task moving in brings the charges
-        # of its anonymous pages (Kernel.move)
-        self.move_charge = False
+        # v1 memory.move_charge_at_immigrate: what a task moving in brings of its charges, bit 0
+        # (MOVE_ANON) its anonymous pages and their swap, bit 1 (MOVE_FILE) the file and shmem pages it
+        # maps (Kernel.move, memcontrol_v1.py)
+        self.move_charge = 0
 
     def ancestors(self):
         c: Cgroup | None = self

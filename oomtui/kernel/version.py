@@ -79,10 +79,19 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         """cgroup v1's memory.move_charge_at_immigrate: mem_cgroup_can_attach() moves a migrating mm
         owner's charges to the destination memcg when that memcg's flag is set (2.6.34 "memcg: add
         interface to move charge at task migration"; a plain "2.6" cannot say it is 2.6.34 or later, so
-        from 3.0 here). "mm: memcontrol: deprecate charge moving" (6.2, UNCONFIRMED) warns once; 6.13 "memcg-v1: remove
-        charge move code" keeps the file, but mem_cgroup_move_charge_write() takes only 0 (EINVAL
-        otherwise, with the warning: seen on this project's 6.18)."""
+        from 3.0 here). "mm: memcontrol: deprecate charge moving" (da34a8484d16, 6.3, backported to the
+        stable kernels) warns once on a write; 6.13's "memcg-v1: fully deprecate move_charge_at_immigrate"
+        (aa6b4fdf5940) and "memcg-v1: remove charge move code" (6b611388b626) keep the file, but it reads
+        0 and mem_cgroup_move_charge_write() takes only 0: EINVAL otherwise (measured on this project's
+        6.18, docs/cgroups.md)."""
         return self.at_least(3, 0) and not self.at_least(6, 13)
+
+    @property
+    def move_charge_skips_pages_mapped_elsewhere(self) -> bool:
+        """get_mctgt_type(): a file or shmem page in the moving task's range that is not present in its
+        page table, but mapped by another task, stays charged where it is; before, it moved too. 6.3
+        "mm: memcontrol: skip moving non-present pages that are mapped elsewhere" (4e0cf05f6059)."""
+        return self.at_least(6, 3)
 
     # --- dmesg formats (kernel-model.md 2.5) -----------------------------
     @property

@@ -123,7 +123,7 @@ class Builder:
                 self._move_charge(k, f"{path}.move_charge_at_immigrate", c.hierarchy)
             try:
                 k.add_cgroup(c.path, limit=limit, oom_group=c.oom_group, freezer=c.freezer, frozen=False,
-                             memory=c.hierarchy == "memory", move_charge=c.move_charge_at_immigrate)
+                             memory=c.hierarchy == "memory", move_charge=int(c.move_charge_at_immigrate))
             except KernelError as e:
                 raise self.err(f"{path}.path", str(e)) from None
             if c.frozen and c.freezer is None:
@@ -139,8 +139,9 @@ class Builder:
                                  'Ownership"); with memcg = "v1" it can')
         v = k.policy.version
         if v.at_least(6, 13):
-            raise self.err(path, f"kernel {v}: from 6.13 writing 1 fails with EINVAL (\"memcg-v1: remove charge "
-                                 'move code\"), charges stay behind; set kernel = "6.12" or earlier')
+            raise self.err(path, f"kernel {v}: from 6.13 writing 1, 2 or 3 fails with EINVAL (\"memcg-v1: fully "
+                                 'deprecate move_charge_at_immigrate\"; so on 6.18, docs/cgroups.md), charges stay '
+                                 'behind; set kernel = "6.12" or earlier')
         if not v.moves_charge_at_immigrate:
             raise self.err(path, f"kernel {v}: memory.move_charge_at_immigrate came in 2.6.34 (from 3.0 here: "
                                  '"2.6" names no minor release); set kernel = "3.0" or later')

@@ -199,8 +199,9 @@ def move(asked: str, events: list, k: Kernel) -> str:
         text += ": thawed"
     if m.left_kb:
         text += f"; {m.left_kb // 1024} MiB stay charged to the memcg it left"
-    if m.moved_kb:
-        text += f"; {m.moved_kb // 1024} MiB of charges move with it (memory.move_charge_at_immigrate)"
+    if m.moved_kb or m.moved_swap_kb:
+        swap = f" and the charges of {m.moved_swap_kb // 1024} MiB of swap" if m.moved_swap_kb else ""
+        text += f"; {m.moved_kb // 1024} MiB of charges{swap} move with it (memory.move_charge_at_immigrate)"
     return text
 
 

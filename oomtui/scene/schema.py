@@ -24,9 +24,10 @@ class CgroupSpec(_S):
         'memory: the memory controller\'s hierarchy (cgroup v2\'s only one; on v1 the freezer may be co-mounted '
         'there); freezer: with memcg = "v1", a hierarchy of the freezer\'s own (freezer = "v1": mounted alone; '
         '"v2": the unified hierarchy beside v1 controllers), for processes\' freezer_cgroup'))] = "memory"
-    move_charge_at_immigrate: Annotated[bool, Meta(description=(
-        'with memcg = "v1": memory.move_charge_at_immigrate = 1, a process moved in brings the charges of its '
-        "anonymous pages (and their swap) with it; kernels 3.0 - 6.12 (6.13 removed charge moving)"))] = False
+    move_charge_at_immigrate: Annotated[bool | Annotated[int, Meta(ge=0, le=3)], Meta(description=(
+        'with memcg = "v1": memory.move_charge_at_immigrate, what a process moved in brings of its charges: '
+        "bit 0 (1) its anonymous pages and their swap entries, bit 1 (2) the shmem pages in the ranges it "
+        "maps; 3 both, true means 1; kernels 3.0 - 6.12 (6.13 removed charge moving)"))] = False
 
 
 Id = Annotated[int, Meta(ge=1, le=4194304, description="a pid or tid (1..PID_MAX_LIMIT)")]

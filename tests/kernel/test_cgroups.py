@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from oomtui.kernel import events as ev
 from oomtui.kernel.core import KernelError
 from oomtui.kernel.state import FROZEN, STOPPED_V2
 from oomtui.scene import actions as A
@@ -287,8 +288,75 @@ def test_a_destination_that_cannot_take_the_charges_fails_the_move_with_enomem()
     assert s.k.pids[100].cgroup.path == "/p/b"
 
 
+# bit 1 (MOVE_FILE): grower maps 64 MiB of tmpfs charged to /p/a, 16 MiB of it faulted in
+SHM = IMMIGRATE.replace('rss = "100 MiB"\n', 'rss = "100 MiB"\n  [[processes.vmas]]\n  kind = "shmem"\n  shm = "seg"\n'
+                        '  size = "64 MiB"\n  rss = "16 MiB"\n', 1) + '[[shm]]\nname = "seg"\nsize = "64 MiB"\ncgroup = "/p/a"\n'
+READER = '[[processes]]\npid = 300\ncomm = "reader"\ncgroup = "/c"\n  [[processes.vmas]]\n  kind = "shmem"\n' \
+         '  shm = "seg"\n  size = "64 MiB"\n  rss = "48 MiB"\n'
+
+
+@pytest.mark.parametrize("knob, expected", [
+    ("true", (64, 100)),  # bit 0 only (true means 1): the heap moves, tmpfs stays with /p/a
+    ("2", (100, 64)),  # bit 1 only: the whole mapped range of tmpfs moves (faulted in or not), the heap stays
+    ("3", (0, 164)),
+    ("0", (164, 0)),
+])
+def test_move_charge_at_immigrate_bits(knob, expected):
+    s = sim(SHM.replace("move_charge_at_immigrate = true", f"move_charge_at_immigrate = {knob}", 1))
+    s.apply(A.Move(pid=100, cgroup="/p/b"))
+    assert usage_mib(s, "/p/a", "/p/b") == expected
+    assert usage_mib(s, "/p") == (164,)  # nothing is charged twice or lost once the move is done
+
+
+@pytest.mark.parametrize("kernel, moved", [("6.6", 32), ("6.1", 64)])
+def test_tmpfs_pages_another_task_maps_stay_from_6_3(kernel, moved):
+    # get_mctgt_type() from 6.3 (4e0cf05f6059): a page not in grower's page table but mapped by reader stays.
+    # reader has the object's first 48 MiB, grower its first 16: 16..48 MiB stay in /p/a
+    s = sim(SHM.replace("move_charge_at_immigrate = true", "move_charge_at_immigrate = 2", 1)
+            .replace('kernel = "6.6"', f'kernel = "{kernel}"', 1) + READER)
+    s.apply(A.Move(pid=100, cgroup="/p/b"))
+    assert usage_mib(s, "/p/a", "/p/b") == (164 - moved, moved)
+    s.apply(A.Move(pid=100, cgroup="/p/a"))  # back: /p/a has no flag, everything stays in /p/b
+    s.apply(A.Move(pid=100, cgroup="/p/b"))  # again: only what is charged to /p/a (the heap; bit 1 only: none)
+    assert usage_mib(s, "/p/a", "/p/b") == (164 - moved, moved)
+
+
+def test_swap_entries_need_room_in_the_precharge_and_move_with_bit_0():
+    # mem_cgroup_do_precharge() charges 100 MiB of heap and 40 MiB of swap entries to /p/b's memory counter
+    # (so /p sees 240 MiB and its stacks); __mem_cgroup_clear_mc() takes the swap part off again
+    swapped = IMMIGRATE.replace('rss = "100 MiB"\n', 'rss = "100 MiB"\nswap = "40 MiB"\n', 1)
+    s = sim(swapped.replace('memory_max = "1 GiB"', 'memory_max = "230 MiB"', 1))
+    move = A.Move(pid=100, cgroup="/p/b")
+    events = s.apply(move)
+    assert "-1 ENOMEM" in move.effect(events, s.k) and usage_mib(s, "/p/a", "/p/b") == (100, 0)
+    # __GFP_NORETRY: a failed precharge never OOM-kills; the model has nothing reclaim could free either
+    assert not any(isinstance(e, (ev.Kill, ev.MarkVictim)) for e in events)
+    s = sim(swapped.replace('memory_max = "1 GiB"', 'memory_max = "241 MiB"', 1))
+    events = s.apply(move)
+    assert usage_mib(s, "/p/a", "/p/b", "/p") == (0, 100, 100)
+    assert move.effect(events, s.k).endswith("100 MiB of charges and the charges of 40 MiB of swap move with it "
+                                             "(memory.move_charge_at_immigrate)")
+
+
+def test_swap_entries_recorded_to_a_memcg_left_earlier_do_not_move():
+    # moved to /c without the flag, grower's swap entries stay recorded to /p/a (swap_cgroup); moving on
+    # from /c into /p/b, only what is charged to /c would move: nothing, so /p's 101 MiB are no obstacle
+    swapped = IMMIGRATE.replace('rss = "100 MiB"\n', 'rss = "100 MiB"\nswap = "40 MiB"\n', 1)
+    s = sim(swapped.replace('memory_max = "1 GiB"', 'memory_max = "101 MiB"', 1))
+    s.apply(A.Move(pid=100, cgroup="/c"))
+    events = s.apply(A.Move(pid=100, cgroup="/p/b"))
+    assert s.k.pids[100].cgroup.path == "/p/b" and not [e for e in events if isinstance(e, ev.CgroupMove) and e.errno]
+    assert usage_mib(s, "/p/a", "/c", "/p/b") == (100, 0, 0)
+
+
+def test_move_charge_at_immigrate_takes_0_to_3():
+    with pytest.raises(SceneError) as e:
+        sim(IMMIGRATE.replace("move_charge_at_immigrate = true", "move_charge_at_immigrate = 4", 1))
+    assert e.value.path == "cgroups[2].move_charge_at_immigrate" and "<= 3" in str(e.value)
+
+
 @pytest.mark.parametrize("old, new, message", [
-    ('kernel = "6.6"', 'kernel = "6.13"', "from 6.13 writing 1 fails with EINVAL"),
+    ('kernel = "6.6"', 'kernel = "6.13"', "from 6.13 writing 1, 2 or 3 fails with EINVAL"),
     ('kernel = "6.6"', 'kernel = "2.6"', "came in 2.6.34"),
     ('memcg = "v1"', 'memcg = "v2"', "cgroup v2 never moves charges"),
 ])
