@@ -35,6 +35,8 @@ class Action(SceneStruct, tag_field="do", kw_only=True):
     selects: ClassVar[str] = ""
     # its key acts on what is selected in the process tree (a briefing says how to select)
     on_selection: ClassVar[bool] = True
+    # its `cgroup` must have a freezer (freezer.state / cgroup.freeze is written there)
+    needs_freezer: ClassVar[bool] = False
 
     def validate(self, k: Kernel) -> None:
         """Raise ValueError if the target does not exist (checked when a scene is built)."""
@@ -152,9 +154,10 @@ class _Freezer(Action):
     command: ClassVar[str] = "freeze"
     key_text: ClassVar[str] = "freeze or thaw the selected cgroup"
     selects: ClassVar[str] = "cgroup"
+    needs_freezer: ClassVar[bool] = True
 
     def validate(self, k: Kernel) -> None:
-        _need_cgroup(k, self.cgroup, do_name(self), freezer=True)
+        _need_cgroup(k, self.cgroup, do_name(self), freezer=self.needs_freezer)
 
     def describe(self) -> str:
         return f"{do_name(self)} {self.cgroup}"
@@ -315,4 +318,5 @@ class Step(msgspec.Struct):
 
 AnyAction = Oom | Kill | Sigterm | Freeze | Thaw | Mrelease | SetAdj | SetPolicy | Unlock | Move
 ACTIONS: tuple[type[Action], ...] = AnyAction.__args__  # type: ignore[attr-defined]
+BY_DO: dict[str, type[Action]] = {do_name(a): a for a in ACTIONS}
 AnyStep = AnyAction | Caption

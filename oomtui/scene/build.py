@@ -17,7 +17,7 @@ from ..kernel.policy import Policy, get_policy
 from ..kernel.sched import Races
 from ..kernel.version import KernelVersion
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
-from .actions import Action, Caption, Step
+from .actions import BY_DO, Action, Caption, Step
 from .load import LoadedScene
 from .schema import ThreadSpec
 from .sidesteps import KEYS, OOM, Sidestep
@@ -418,7 +418,7 @@ class Builder:
                 c = k.cgroups.get(s.cgroup)
                 if c is None:
                     raise self.err(f"{path}.cgroup", f"no cgroup {s.cgroup!r}")
-                if s.do in ("freeze", "thaw") and c.freezer is None:
+                if BY_DO[s.do].needs_freezer and c.freezer is None:
                     raise self.err(f"{path}.cgroup", f"cgroup {s.cgroup!r} has no freezer")
             if s.futex is not None and s.futex not in k.futexes:
                 raise self.err(f"{path}.futex", f"no futex {s.futex!r}")

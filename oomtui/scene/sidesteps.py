@@ -17,7 +17,7 @@ from __future__ import annotations
 import msgspec
 
 from ..errors import UserError
-from .actions import ACTIONS, Action, do_name
+from .actions import BY_DO, Action, do_name
 
 OOM = "oom"
 REFUSED, FORFEIT = "refused", "forfeit"
@@ -33,7 +33,7 @@ def _keys(a: type[Action]) -> tuple[str, ...]:
 
 
 # which target keys each `do` takes (the rest of the sidestep keys do not apply to it)
-KEYS: dict[str, tuple[str, ...]] = {do_name(a): _keys(a) for a in ACTIONS}
+KEYS: dict[str, tuple[str, ...]] = {do: _keys(a) for do, a in BY_DO.items()}
 
 
 class Sidestep(msgspec.Struct, frozen=True, kw_only=True):

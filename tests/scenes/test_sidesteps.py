@@ -281,6 +281,17 @@ def test_a_sidestep_target_must_exist(tmp_path):
     assert e.path == "sidesteps[0].policy" and "unknown policy" in str(e)
 
 
+def test_a_freezer_sidestep_needs_a_cgroup_with_a_freezer(tmp_path):
+    nofreezer = '\n[[cgroups]]\npath = "/plain"\n'
+    for do in ("freeze", "thaw"):
+        e = error_for(tmp_path, nofreezer + f'\n[[sidesteps]]\ndo = "{do}"\ncgroup = "/plain"\nreason = "x"\n')
+        assert e.path == "sidesteps[0].cgroup" and "has no freezer" in str(e)
+    f = tmp_path / "ok.toml"  # a move or a memcg OOM there needs no freezer
+    f.write_text(BASE + nofreezer + '\n[[sidesteps]]\ndo = "move"\ncgroup = "/plain"\nreason = "x"\n'
+                 '\n[[sidesteps]]\ndo = "oom"\ncgroup = "/plain"\nreason = "x"\n')
+    assert [s.do for s in Simulation(load_scene(str(f))).sidesteps] == ["move", "oom"]
+
+
 def test_a_bad_window_bound_says_oom_is_allowed(tmp_path):
     e = error_for(tmp_path, '\n[[sidesteps]]\ndo = "kill"\nbefore = "soon"\nreason = "x"\n')
     assert e.path == "sidesteps[0].before" and '"oom"' in str(e)
