@@ -42,6 +42,7 @@ from .experiments import (
     V2FrozenExperiment,
 )
 from .formats import report_lines, unstamped
+from .output import LabModel
 from .lmkd import CONFIGS as LMKD_CONFIGS
 
 PY_ANON_MIB = 5  # a lab child (python3 + ctypes) before it allocates: ~5 MiB anon ...
@@ -50,16 +51,12 @@ ALLOC_RATE = "1 GiB/s"  # bytes(1 MiB) in a loop, every page written
 _REAPER_LINE = re.compile(r"oom_reaper: (?:reaped process |unable to reap pid:)(\d+)")
 
 
-class ModelRun(msgspec.Struct):
-    """One experiment run by the model: the scene it ran, its policy, outcome() and the raw result."""
+class ModelRun(LabModel, kw_only=True):
+    """One experiment run by the model: what `lab --json` prints of it (LabModel: its policy, outcome(),
+    the scenes it ran and their OOM report lines, unstamped as the real side reads them) and the raw
+    result of each scene."""
 
-    policy: str
-    kernel: str
-    outcome: dict[str, Any]
-    details: dict[str, Any]  # model-side facts outside outcome() (kill order, waiter raw outcome ...)
-    scenes: list[str]  # the TOML texts (robust-futex: one per trial); `oomtui run` one to watch it
     simulated: list[Outcome]  # one per scene
-    dmesg: list[str] = []  # the model's OOM report lines, unstamped, as the real side reads them
 
 
 def _sim(text: str, name: str, policy: str, kernel: str | None) -> Simulation:
@@ -189,8 +186,8 @@ def _oom_kill_run(sim, roles: dict[int, str], policy: str, kernel: str | None, t
     }
     details = {"kill_ms": t_kill, "exit_ms": exit_ms, "killed_roles": [_role(roles, k) for k in out.killed_pids()],
                "roles": sorted(roles.values())}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out],
-                    report_lines(unstamped(_window(out, t_kill).dmesg)))
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text],
+                    report_lines(unstamped(_window(out, t_kill).dmesg)), simulated=[out])
 
 
 def model_memcg_oom(policy: str, kernel: str | None = None) -> ModelRun:
@@ -281,7 +278,7 @@ def model_mrelease(policy: str, kernel: str | None = None, target_mib: int | Non
     }
     details = {"states_after_kill": states, "rss_before_kb": rss_before, "rss_after_kb": rss_after,
                "exit_ms": _exit_ms(sim, 100), "target_mib": target_mib}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [out])
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, [text], [], simulated=[out])
 
 
 # ------------------------------------------------------------------------------------- robust-futex
@@ -346,7 +343,7 @@ def model_robust_futex(policy: str, kernel: str | None = None) -> ModelRun:
         "reaper_acted": bool(reaped),
     }
     details = {"waiter_raw": raw}
-    return ModelRun(policy, _kernel(policy, kernel), outcome, details, scenes, outs)
+    return ModelRun(policy, _kernel(policy, kernel), outcome, details, scenes, [], simulated=outs)
 
 
 # ------------------------------------------------------------------- section 10 scenarios under pressure
@@ -641,7 +638,8 @@ def model_lmkd_race(policy: str, kernel: str | None = None, trials: int = MODEL_
         counts[name] = {"hung": [hung, trials], "esrch": [esrch, trials]}
         scenes.append(text)
     details = {"trials": trials, "counts": counts, "idle": idles}  # placement -> "hung"/"esrch" -> [count, trials]
-    return ModelRun(policy, _kernel(policy, kernel), {"hung_with_esrch": joint}, details, scenes, simulated)
+    return ModelRun(policy, _kernel(policy, kernel), {"hung_with_esrch": joint}, details, scenes, [],
+                    simulated=simulated)
 
 
 MODELS: dict[str, Callable[[str, str | None], ModelRun]] = {

@@ -57,6 +57,7 @@ from .experiments import EXPERIMENTS
 from .formats import format_facts, not_modelled
 from .lmkd import MAX_TRIALS, count_facts
 from .model import compare, run_model
+from .output import LabModel, LabReal
 
 
 def check_machine() -> None:
@@ -99,15 +100,14 @@ def run_experiment(name: str, *, real: bool = True) -> dict[str, Any]:
         except (RuntimeError, OSError) as e:  # a timeout or a refused write: report it, keep the others going
             entry["error"] = str(e)
         else:
-            entry["real"] = {"outcome": result.outcome(), "measured": msgspec.to_builtins(result)}
+            entry["real"] = msgspec.structs.asdict(LabReal(result.outcome(), msgspec.to_builtins(result)))
     measured = entry["real"]["measured"] if entry["real"] else None
     try:
         m = run_model(name, os.uname().release, measured)
     except Exception as e:  # a model bug must not hide the real kernel's result
         entry["error"] = "; ".join(filter(None, [entry["error"], f"model: {type(e).__name__}: {e}"]))
     else:
-        entry["model"] = {"policy": m.policy, "kernel": m.kernel, "outcome": m.outcome, "details": m.details,
-                          "scenes": m.scenes, "dmesg": m.dmesg}
+        entry["model"] = {f: getattr(m, f) for f in LabModel.__struct_fields__}  # without its `simulated`
     real_outcome = entry["real"]["outcome"] if entry["real"] else None
     model_outcome = entry["model"]["outcome"] if entry["model"] else None
     entry["facts"] = [{"fact": fact, "real": r, "model": mo, "agree": same}
