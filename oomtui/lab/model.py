@@ -42,8 +42,8 @@ from .experiments import (
     V2FrozenExperiment,
 )
 from .formats import report_lines, unstamped
-from .output import LabModel
 from .lmkd import CONFIGS as LMKD_CONFIGS
+from .output import LabModel
 
 PY_ANON_MIB = 5  # a lab child (python3 + ctypes) before it allocates: ~5 MiB anon ...
 PY_FILE_MIB = 6  # ... and ~6 MiB of mapped interpreter and libraries (real runs: 4.5-5.5 / 6.0-6.7)

@@ -24,9 +24,9 @@ class LabModel(msgspec.Struct):
     policy: str
     kernel: str
     outcome: dict[str, Any]
-    details: dict[str, Any]
+    details: dict[str, Any]  # model-side facts outside outcome (kill order, the waiter's raw outcome ...)
     scenes: list[str]  # the scenes it ran (TOML), one per trial: `oomtui run` replays them
-    dmesg: list[str]  # its OOM report lines
+    dmesg: list[str]  # its OOM report lines, unstamped, as the real side reads them
 
 
 class LabFact(msgspec.Struct):
