@@ -76,8 +76,9 @@ def describe(e: ev.AnyEvent, k: Kernel) -> tuple[str, str] | None:
         if e.errno:
             return "alarm", f"{e.comm} ({e.pid}) not moved to {e.cgroup}: the write fails with {e.errno}"
         stay = f"; {e.left_kb // 1024} MiB stay charged where they were" if e.left_kb else ""
-        if e.moved_kb:
-            stay += f"; {e.moved_kb // 1024} MiB of charges move with it"
+        if e.moved_kb or e.moved_swap_kb:
+            swap = f" and the charges of {e.moved_swap_kb // 1024} MiB of swap" if e.moved_swap_kb else ""
+            stay += f"; {e.moved_kb // 1024} MiB of charges{swap} move with it"
         where = " (freezer hierarchy)" if e.hierarchy == "freezer" and e.cgroup == "/" else ""
         return "freezer" if e.hierarchy == "freezer" else "oom", f"{e.comm} ({e.pid}) moved to {e.cgroup}{where}{stay}"
     if isinstance(e, ev.Syscall):

@@ -336,6 +336,10 @@ def test_swap_entries_need_room_in_the_precharge_and_move_with_bit_0():
     assert usage_mib(s, "/p/a", "/p/b", "/p") == (0, 100, 100)
     assert move.effect(events, s.k).endswith("100 MiB of charges and the charges of 40 MiB of swap move with it "
                                              "(memory.move_charge_at_immigrate)")
+    from oomtui.report.timeline import describe
+
+    assert [d[1] for e in events if isinstance(e, ev.CgroupMove) and (d := describe(e, s.k))] == [
+        "grower (100) moved to /p/b; 100 MiB of charges and the charges of 40 MiB of swap move with it"]
 
 
 def test_swap_entries_recorded_to_a_memcg_left_earlier_do_not_move():
