@@ -7,9 +7,11 @@ import json
 
 import pytest
 
+from oomtui.cli import main
 from oomtui.kernel import events as ev
 from oomtui.kernel.core import KernelError
 from oomtui.kernel.state import FROZEN, STOPPED_V2
+from oomtui.report.timeline import describe
 from oomtui.scene import actions as A
 from oomtui.scene.load import SceneError, load_scene
 from oomtui.scene.sim import Simulation
@@ -336,8 +338,6 @@ def test_swap_entries_need_room_in_the_precharge_and_move_with_bit_0():
     assert usage_mib(s, "/p/a", "/p/b", "/p") == (0, 100, 100)
     assert move.effect(events, s.k).endswith("100 MiB of charges and the charges of 40 MiB of swap move with it "
                                              "(memory.move_charge_at_immigrate)")
-    from oomtui.report.timeline import describe
-
     assert [d[1] for e in events if isinstance(e, ev.CgroupMove) and (d := describe(e, s.k))] == [
         "grower (100) moved to /p/b; 100 MiB of charges and the charges of 40 MiB of swap move with it"]
 
@@ -415,8 +415,6 @@ def test_a_v2_move_into_a_cgroup_with_children_fails_with_ebusy():
 
 
 def test_a_scripted_move_the_kernel_refuses_is_shown_and_the_run_goes_on():
-    from oomtui.report.timeline import describe
-
     s = sim(NESTED + '\n[[actions]]\nat = "100ms"\ndo = "move"\npid = 200\ncgroup = "/app"\n')
     s.run()
     lines = [d[1] for e in s.k.events if (d := describe(e, s.k))]
@@ -424,8 +422,6 @@ def test_a_scripted_move_the_kernel_refuses_is_shown_and_the_run_goes_on():
 
 
 def test_run_json_lists_the_moves_the_kernel_refused(tmp_path, capsys):
-    from oomtui.cli import main
-
     def run_json(text: str) -> dict:
         (tmp_path / "s.toml").write_text(text)
         assert main(["run", str(tmp_path / "s.toml"), "--json"]) == 0
