@@ -75,7 +75,7 @@ def check_invariants(k):
     assert k.swap_used == sum(mm.swapents for mm in mms) >= 0
     for cg in k.cgroups.values():
         charged = sum(mm.anon for mm in mms if mm.memcg.is_descendant_of(cg))
-        charged += sum(s.pages for s in k.shm.values() if s.memcg.is_descendant_of(cg))
+        charged += sum(n for s in k.shm.values() for memcg, n in s.charges if memcg.is_descendant_of(cg))
         assert cg.usage == charged >= 0
     for f in k.futexes.values():
         # one owner at most, and the word says who it is
