@@ -450,17 +450,23 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
           victim: TaskRow | None, page_bytes: int) -> Cause:  # fmt: skip
     kb = page_bytes // 1024
     swapped = f" + {_size(victim.swapents * kb)} swapped" if victim and victim.swapents else ""
+    named = r.victim()
     if victim is not None:
         vname = f"{victim.comm} ({victim.pid}, {_size(victim.rss * kb)} resident{swapped})"
-    elif r.killed is None and r.selected is not None:  # the verdict cut off: the kernel's choice is the victim
+    elif r.selected is not None and named is None:  # the verdict cut off: only the choice is named
         vname = f"{r.selected.comm} ({r.selected.pid})"
     elif (k := r.killed) is not None:  # no dump row: the verdict's own sizes
         rss = None if k.anon_rss_kb is None else k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)
         vname = f"{k.comm} ({k.pid}" + ("" if rss is None else f", {_size(rss)} resident") + ")"
-    elif (v := r.victim()) is not None:  # named only on the oom-kill: or the reaper line
+    elif (v := named) is not None:  # named only on the oom-kill: or the reaper line
         vname = f"{v[1]} ({v[0]})"
     else:
         vname = _UNNAMED
+    # pre-5.1 "Kill process %d (%s) score %u or sacrifice child" names the choice; oom_kill_process() may then kill
+    # a child of it, and only "Killed process" (or 5.0+ oom-kill:, or the reaper line) names who died
+    kill = f"killed {vname}" if r.selected is None or named is not None else (
+        f"chose {vname} to kill; the report ends before the 'Killed process' line that names who died (it, or a "
+        "child of it in its place)")
     if r.no_killable:
         return Cause("no_victim", "No process could be killed ('Out of memory and no killable processes...'): only "
                                   "init, kernel threads and tasks with oom_score_adj -1000 were left, so the kernel "
@@ -468,7 +474,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if r.order == -1 or r.sysrq:
         free = f"; {_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free" if mem.free_kb is not None else ""
         return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
-                               f"by a failed allocation{free}. It killed {vname}.")  # fmt: skip
+                               f"by a failed allocation{free}. It {kill}.")  # fmt: skip
     if constraint == "CONSTRAINT_MEMCG":
         who = f"The memory cgroup {cg.path}" if cg and cg.path else "A memory cgroup (the report does not name it)"
         if cg and memsw_full(cg):  # v1 memsw.max: memory and swap charged together, and swap could take no more
@@ -497,8 +503,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                     " Its processes hold nothing resident: what the cgroup is charged for is page cache, swap cache "
                     "or kernel memory.")  # fmt: skip
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
-                                    f"machine as a whole was not out of memory.{top}{held} The kernel killed {vname} "
-                                    "inside that cgroup.")  # fmt: skip
+                                    f"machine as a whole was not out of memory.{top}{held} Inside that cgroup the "
+                                    f"kernel {kill}.")  # fmt: skip
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
@@ -541,7 +547,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                 "(gfp_mask=0, order 0): not a page fault, which only a user process takes, and not "
                                 "a failed request. Code outside the allocator started it (out-of-tree or proposed "
                                 "OOM triggers do this from a workqueue: PSI- or BPF-driven policies); the call "
-                                f"trace names it. It killed {vname}.")  # fmt: skip
+                                f"trace names it. It {kill}.")  # fmt: skip
     if r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0:
         free = (mem.free_kb or 0) + (mem.pagecache_kb or 0)
         held = ("the report prints no Mem-Info to tell how much was free" if mem.free_kb is None and
@@ -549,7 +555,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                 f"free memory and page cache held {_size(free)} ({_pct(free, mem.ram_kb)} of RAM)")  # fmt: skip
         return Cause("pagefault", f"The OOM came from the page-fault path (gfp_mask=0: a fault returned VM_FAULT_OOM and "
                                   f"pagefault_out_of_memory() ran the OOM killer), not from a failed page allocation; "
-                                  f"{held}. It killed {vname}.")  # fmt: skip
+                                  f"{held}. It {kill}.")  # fmt: skip
     if (constraint == "CONSTRAINT_NONE" and alloc is not None and alloc.zones
             and any(c.below is None and c.free_block is not False for c in alloc.zones)):  # fmt: skip
         # out_of_memory() runs only after get_page_from_freelist() failed at the high watermark (ALLOC_WMARK_HIGH,
@@ -561,14 +567,14 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                     "started by hand (sysrq-f, which older kernels print as an order-0 GFP_KERNEL "
                                     "request, often from a kworker), or the allocation was confined to a cpuset or "
                                     "memory policy the report does not show, or memory was freed between the failed "
-                                    f"attempt and the report. It killed {vname}.")  # fmt: skip
+                                    f"attempt and the report. It {kill}.")  # fmt: skip
     total = (mem.ram_kb or 0) + (mem.swap_total_kb or 0)
     used = (mem.tasks_rss_kb or 0) + (mem.swap_used_kb or 0)
     if mem.tasks_rss_kb is not None and total and used * 2 >= total:
         swap = "no swap" if not mem.swap_total_kb else f"swap {_pct(mem.swap_used_kb, mem.swap_total_kb)} used"
         return Cause("user_memory", f"Processes used the memory: their resident memory is {_size(mem.tasks_rss_kb)} "
                                     f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}. The "
-                                    f"kernel killed {vname}.")  # fmt: skip
+                                    f"kernel {kill}.")  # fmt: skip
     # an order > 0 request can fail with memory free but no block that large; without buddy lines, say so
     contiguous = (f" The request was for {_size(alloc.size_kb)} of contiguous memory (order {alloc.order}): memory "
                   "free in smaller blocks cannot serve it, so fragmentation may be the cause; the zone and buddy "
@@ -578,7 +584,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                             + ("" if mem.ram_kb else " (no Mem-Info totals)")
                             + (f": processes hold {_size(mem.tasks_rss_kb)}" if mem.tasks_rss_kb else "") + "."
                             + contiguous
-                            + (f" The kernel killed {vname}." if vname != _UNNAMED else ""))
+                            + (f" The kernel {kill}." if vname != _UNNAMED else ""))
 
 
 def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRow | None, biggest: TaskRow | None,

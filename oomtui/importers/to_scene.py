@@ -386,10 +386,14 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
         victim_words = f"{killed[1]} ({killed[0]}), which is not in the task dump"
     else:
         victim_words = "an unknown process: the report ends before the 'Killed process' line"
-    title = f"{victim.row.comm if victim else 'nobody'} killed: {kind} on {release}"
+    # only "Kill process ... or sacrifice child" names it: the kernel's choice, not necessarily who died
+    chosen_only = victim is not None and r.selected is not None and r.victim() is None
+    kill = f"chose {victim_words} to kill (the report ends before its 'Killed process' line)" if chosen_only \
+        else f"killed {victim_words}"
+    title = f"{victim.row.comm if victim else 'nobody'} {'chosen' if chosen_only else 'killed'}: {kind} on {release}"
     story = [
         f"Imported from {name} (report {index} of {count}, lines {r.first_line}-{r.last_line}): a {kind} on "
-        f"{release}{f', printed {when}' if when else ''}. {trigger}. The kernel killed {victim_words}."
+        f"{release}{f', printed {when}' if when else ''}. {trigger}. The kernel {kill}."
     ]
     if r.selected and victim and facts.selected and facts.selected.tgid != victim.pid:
         story.append(f"It had selected {r.selected.comm} ({r.selected.pid}) and sacrificed this child instead.")
@@ -409,7 +413,7 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
                 f"oom_reaper step in the replay did not happen on the {era} kernel, where only the victim's own exit "
                 "freed its memory."
             )
-    caption = f"{kind}: {trigger}" + (f", {when}" if when else "") + f"; the kernel killed {victim_words}"
+    caption = f"{kind}: {trigger}" + (f", {when}" if when else "") + f"; the kernel {kill}"
     return title, " ".join(story), caption
 
 

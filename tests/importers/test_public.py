@@ -92,7 +92,9 @@ def test_a_0_to_1000_score_capped_for_every_task_ties_and_the_first_scanned_wins
     assert any("from 1 to 95491 pages" in n for n in e.notes)
     assert "so apache2 and apache2 (1052) both score 1000 points" in " ".join(e.why)
     assert not any("adj difference" in w for w in e.why)
-    assert "killed apache2 (1046)" in e.cause.text and "the victim" not in e.cause.text
+    # "Kill process 1046 ... or sacrifice child" with no Killed line: the choice, not who died
+    assert "chose apache2 (1046) to kill; the report ends before the 'Killed process' line" in e.cause.text
+    assert "killed apache2" not in e.cause.text and "the victim" not in e.cause.text
 
 
 def test_the_0_to_1000_choice_is_tried_at_every_step_of_the_rounded_score() -> None:
@@ -208,6 +210,8 @@ def test_an_import_of_a_report_cut_after_kill_process_replays_the_selected_proce
     imported = import_report(text, "cap")
     assert (imported.victim_pid, imported.victim_comm) == (1046, "apache2")
     assert replay_victim(imported.text, "cap") == (1046, "apache2")
+    assert "the kernel chose apache2 (1046) to kill (the report ends before its 'Killed process' line)\"" in imported.text
+    assert "killed apache2" not in imported.text
 
 
 def test_an_order_3_header_without_mem_info_names_fragmentation_as_a_possible_cause() -> None:
@@ -441,3 +445,7 @@ def test_verdict_lines_only_and_an_allocation_stall_after_them() -> None:
     assert all(e.trigger is None and not e.compared for e in reports)
     assert [len([n for n in e.notes if n.startswith("oom_reaper reaped")]) for e in reports] == [1, 1, 0]
     assert any("'Kill process' line but no 'Killed process' line" in p for p in reports[2].problems)
+    # what each report shows: the first two name who died, the third only whom the kernel chose
+    assert "The kernel killed a.out (7268, 84 KiB resident)." in reports[1].cause.text
+    assert "The kernel chose a.out (7269) to kill; the report ends before" in reports[2].cause.text
+    assert "killed a.out" not in reports[2].cause.text
