@@ -37,6 +37,7 @@ from . import analysis
 from .facts import (
     era_candidates,
     era_conflicts,
+    era_range,
     find_index,
     find_row,
     infer_constraint,
@@ -106,6 +107,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     compared: bool  # False: the report lacks what a comparison needs (see problems)
     era: str | None
     era_source: str
+    era_range: str | None = None  # the releases the formats allow when none is printed ("4.0 to 4.13")
     constraint: str | None
     totalpages: int | None
     totalpages_source: str
@@ -703,7 +705,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         kernel_victim_source=victim[2] if victim else None, kernel_selected=selected,
         kernel_victim_is=kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
-        era_source=era_source, constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
+        era_source=era_source, era_range=era_range(r), constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1 or r.sysrq, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
         era_conflicts=conflicts,
@@ -747,7 +749,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             run = _choose_run(runs, printed)
         tp_words = tp_shown = totalpages
         if run.version != version:
-            exp.era = str(run.version)
+            exp.era, exp.era_range = str(run.version), era_range(r, run.version)
             exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
         same_victim = len({o.chosen.tgid if o.chosen else None for o in runs if o.version == run.version}) == 1
         if run.caps is not None:

@@ -73,7 +73,7 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
             say(("what to do:", "bold"))
             for i, a in enumerate(e.advice, 1):
                 say(f"  {i}. {a}")
-        era = f"{e.era} ({e.era_source})" if e.era else e.era_source
+        era = f"{e.era_range or e.era} ({e.era_source})" if e.era else e.era_source
         say(("kernel era:", "dim"), f" {era}")
         if e.trigger:
             say(("trigger:", "dim"), f" {e.trigger.comm or '?'}" + (f" ({e.trigger.pid})" if e.trigger.pid is not None else ""))

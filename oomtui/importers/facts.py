@@ -26,7 +26,9 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     (kernel-model.md 1.7 and 2.5), each with the clue in words."""
     lower: list[tuple[KernelVersion, str]] = []
     upper: list[tuple[KernelVersion, str]] = []
-    cols = [] if r.task_columns_guessed else r.task_columns or []  # guessed from numbers: no format clue
+    cols = r.task_columns or []
+    if r.task_columns_guessed and len(cols) == 7:  # three formats print 7 numbers: guessed from values, no clue
+        cols = []  # (8, 9 and 10 numbers are one format each: report._HEADERS_BY_WIDTH)
     k = r.killed
 
     def clue(bound: list, major: int, minor: int, why: str, present: bool) -> None:
@@ -37,7 +39,7 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     clue(lower, 6, 8, "rss_anon/rss_file/rss_shmem columns", "rss_anon" in cols)
     clue(upper, 6, 8, "no rss_anon columns", "pgtables_bytes" in cols and "rss_anon" not in cols)
     clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
-    clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_pid_wide)
+    clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_columns_guessed and not r.task_pid_wide)
     clue(lower, 4, 19, "'Tasks state' line", r.tasks_state_line)
     before_header = r.task_header_line is not None and r.first_line < r.task_header_line
     # a missing line counts only where the paste is whole around it: show_mem()'s "pages RAM" just before the dump,
@@ -124,11 +126,36 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
     if hi:
         parts.append(f"before {hi[0]} ({hi[1]})")
     source = "inferred from the formats: " + ", ".join(parts)
-    if lo:
-        return lo[0], source
     # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
-    v = hi[0]
-    return (KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, 20)), source
+    version = lo[0] if lo else _release_before(hi[0])
+    if (span := era_range(r)) is not None:
+        source += f"; scored by the rules of {version}"
+    return version, source
+
+
+# the last minor release of each major: 2.6.39, 3.19, 4.20, 5.19 (KernelVersion has no sublevel: 2.6 is 2.6.x)
+_LAST_MINOR = {2: 6, 3: 19, 4: 20, 5: 19}
+
+
+def _release_before(v: KernelVersion) -> KernelVersion:
+    return KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, _LAST_MINOR[v.major - 1])
+
+
+def era_range(r: OomReport, at_least: KernelVersion | None = None) -> str | None:
+    """The releases a report without a printed release can be from, in words ("4.0 to 4.13", "4.20 or
+    before"), when its format clues do not pin one release: the era stands for them all (None: a release is
+    printed, or the clues pin it, or there are none). `at_least`: a lower bound found otherwise (the rules a
+    printed score needs)."""
+    if r.kernel_release:
+        return None
+    lower, upper = era_clues(r)
+    lo = max([v for v, _ in lower] + ([at_least] if at_least else []), default=None)
+    last = _release_before(min(v for v, _ in upper)) if upper else None
+    if lo is None:
+        return None if last is None else f"{last} or before"
+    if last is None:
+        return f"{lo} or later"
+    return f"{lo} to {last}" if lo < last else None
 
 
 def era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
