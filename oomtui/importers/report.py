@@ -4,7 +4,8 @@ Accepted wrappers, removed line by line before the kernel text is read: dmesg st
 `dmesg -T` in any locale, `dmesg -x` facility:level, `<4>`), journalctl -k / syslog / /var/log/messages
 prefixes (`Mon DD HH:MM:SS host [<prio>] kernel: `, ISO stamps), rsyslog's `#012` line joins, /dev/kmsg
 records (`6,1234,5678,-;msg`), mail quoting (`> `, nested `> > `), a quoted-printable mail body (`=3D`, `=`
-soft breaks), a mail client's hard wrap of stamped lines (at words, over a fold inside words: a reply to a reply),
+soft breaks), a mail client's hard wrap of stamped lines (at words, over a fold inside words: a reply to a reply)
+and of lines without stamps (at 72, 76, 78 or 80 columns, before a line that cannot begin a printk line),
 SGR colours, `↪` wrap marks, a forum's BBCode, junk bytes at a line's end, indentation and blank lines, syslog
 records run together on one line; a prefix of any other kind is learned from the lines that always
 begin a printk line. Lines that a mail client wrapped (or printk split into pr_cont pieces) are rejoined for
@@ -188,30 +189,77 @@ def _stamped(line: str) -> bool:
     return bool(s) and _PREFIX.match(s) is not None
 
 
-def _word_wrapped(line: str, nxt: str, width: int) -> bool:
+# Each rule gives what joins `line` to `nxt` when it says a wrap broke them ("" or " "), else None.
+def _word_wrapped(line: str, nxt: str, width: int) -> str | None:
     """A greedy word wrap at `width` broke `line` before `nxt` (see above)."""
     if len(line) == width:
-        return True
+        return ""
     # broken after a space it kept (RFC 3676's flowed lines do too), and the next word did not fit (">=": a
     # wrapper may keep a column free)
-    return line[-1:].isspace() and len(line) + len(nxt.split(None, 1)[0]) >= width
+    return "" if line[-1:].isspace() and len(line) + len(nxt.split(None, 1)[0]) >= width else None
 
 
-def _folded(line: str, nxt: str, width: int) -> bool:
+def _folded(line: str, nxt: str, width: int) -> str | None:
     """A fold at `width` (inside words, keeping nothing) cut `line` before `nxt`."""
-    return len(line) == width
+    return "" if len(line) == width else None
+
+
+# A paste without stamps (copied from a bug tracker, a web page, a mail) that a mail client wrapped: nothing marks
+# where a printk line begins, so a line is a continuation only if it cannot begin one (_PRINTK_START) and the line
+# before it was cut at one of the widths mail clients and terminals wrap at (every line of the head with a space
+# fits in it: a paste with a longer one was not wrapped). The client may have kept the space it broke at, dropped it (the
+# join puts it back), or cut a word longer than the width (a oom-kill: line has no space: joined with nothing).
+_WRAP_WIDTHS = (72, 76, 78, 80)  # RFC 3676's 72 (mutt, Thunderbird), RFC 2045's 76, RFC 5322's 78, a terminal's 80
+_PRINTK_START = re.compile(
+    r"CPU:? |Pid: |Hardware name:|Call [Tt]race:|</?TASK>|Backtrace:|Exception stack|Mem-Info:|Node \d|"
+    r"\d+ (?:total pagecache|pages)|Free swap|Total swap|Swap cache|lowmem_reserve\[\]:|\w+ per-cpu:|"
+    r"(?:DMA|DMA32|Normal|HighMem|Movable):? |\[\s*pid\s*\]|\[\s*\d+\]|Tasks state|Out of memory|Memory cgroup|"
+    r"Killed process|oom_reaper:|oom-kill:|Task in |memory(?:\+swap)?: |kmem: |swap: |sysrq|SysRq|R[A-Z0-9]{1,2}: |"
+    r"Code: |r\d+:|[0-9a-f]{4}: |\? |\[<[0-9a-f]+>\]|[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+|\S+ from \S+\+0x|"
+    r"(?:in)?active_\w+:\d|isolated_\w+:\d|unevictable:\d|slab_\w+:\d|mapped:\d|free(?:_\w+)?:\d|\w+ hugepages_"
+)
+
+
+def _printk_start(line: str) -> bool:
+    s = line.strip()
+    s = s[_QUOTE.match(s).end() :].lstrip()
+    return _PRINTK_START.match(s) is not None or " invoked oom-killer:" in s or " cpuset=" in s
+
+
+def _unstamped(width: int):
+    """The rule of a wrap at `width` of a paste without stamps (see above)."""
+
+    def rule(line: str, nxt: str, _: int) -> str | None:
+        if len(line) > width or _printk_start(nxt):
+            return None
+        if line[-1:].isspace():  # the space kept: the next word did not fit after it
+            return "" if len(line) + len(nxt.split(None, 1)[0]) >= width else None
+        if len(line) == width and " " not in line.strip():  # one word longer than the width, cut
+            return ""
+        return " " if len(line) + 1 + len(nxt.split(None, 1)[0]) > width else None  # the space dropped
+
+    return rule
 
 
 def _unwrap_rule(head: list[str]):
     """How the head was wrapped: (rule, width) for its words, else for its folds, else None. The width is that of
-    its longest printk line (a mail's headers and prose may be longer)."""
+    its longest printk line (a mail's headers and prose may be longer). Without stamps, the narrowest mail width
+    its printk lines fit in, if lines reach it."""
     width = max((len(line) for line in head if _stamped(line)), default=0)
     for rule in (_word_wrapped, _folded):
         wraps = sum(1 for a, b in itertools.pairwise(head)
-                    if b.strip() and not _stamped(b) and _stamped(a) and rule(a, b, width))  # fmt: skip
+                    if b.strip() and not _stamped(b) and _stamped(a) and rule(a, b, width) is not None)  # fmt: skip
         if wraps >= _UNWRAP_MIN:
             return rule, width
-    return None
+    if width or not any(" invoked oom-killer:" in line or "Killed process" in line for line in head):
+        return None  # stamped, or no report in the head
+    longest = max((len(line.rstrip()) for line in head if " " in line.strip()), default=0)  # a URL is not wrapped
+    width = next((w for w in _WRAP_WIDTHS if longest <= w), None)
+    if width is None:
+        return None
+    rule = _unstamped(width)
+    wraps = sum(1 for a, b in itertools.pairwise(head) if b.strip() and a.strip() and rule(a, b, width) is not None)
+    return (rule, width) if wraps >= _UNWRAP_MIN else None
 
 
 def _unwrap(lines: Iterable[tuple[int, str]], rule, width: int) -> Iterator[tuple[int, str]]:
@@ -222,10 +270,10 @@ def _unwrap(lines: Iterable[tuple[int, str]], rule, width: int) -> Iterator[tupl
         n, line = cur
         piece = line  # the rule looks at the last piece: each was one line of the wrapped text
         while (nxt := next(it, None)) is not None and (s := nxt[1]).strip() and not _stamped(s) \
-                and rule(piece, s, width):
+                and (joint := rule(piece, s, width)) is not None:
             quote = _QUOTE.match(line.lstrip())[0].rstrip()  # a quoted line's continuation is quoted too
             piece = s.lstrip()[len(quote) :] if quote and s.lstrip().startswith(quote) else s
-            n, line = n + nxt[0], line + piece
+            n, line = n + nxt[0], line + joint + (piece.lstrip() if joint else piece)
         yield n, line
         cur = nxt
 

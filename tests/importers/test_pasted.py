@@ -172,7 +172,7 @@ def test_mangled_pastes_give_the_kernels_victim(path: Path, mangle) -> None:
     assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
 
 
-# a wrap is found by a stamped line whose continuation has none: a paste without stamps is not unwrapped
+# a wrap is found by a stamped line whose continuation has none (without stamps: see the test after the next)
 STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
 
 
@@ -186,6 +186,34 @@ def test_a_paste_wrapped_twice_or_human_stamped_reads_as_the_original(path: Path
     assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(t.pid, t.comm, t.points) for t in plain.ranking]
     assert (e.agree, e.model_victim, e.era, e.totalpages) == (plain.agree, plain.model_victim, plain.era, plain.totalpages)
     assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
+
+
+def _unstamped(text: str) -> str:
+    """As copied from a bug tracker or a web page: the dmesg stamps (monotonic or -T) gone."""
+    return re.sub(r"(?m)^\s*\[[^\]]*\d[.:]\d+[^\]]*\]\s?", "", text)
+
+
+def _mail_dropping_spaces(text: str, width: int) -> str:
+    """A mail client's greedy wrap that drops the space it breaks at and cuts a word longer than the width (the
+    oom-kill: line has no space at all)."""
+    return "\n".join(piece for line in text.splitlines() for piece in textwrap.wrap(
+        line, width, break_on_hyphens=False) or [""]) + "\n"  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [72, 76, 80])
+@pytest.mark.parametrize("path", COMPLETE, ids=lambda p: p.name[:3])
+def test_a_paste_without_stamps_wrapped_by_a_mail_client_reads_as_the_original(path: Path, width: int) -> None:
+    """No stamp tells where a printk line begins: a line that cannot begin one, after a line cut at a mail client's
+    width, is its continuation, whether the client dropped the space it broke at or kept it."""
+    text = _read(path)
+    (plain,) = explain_text(text)
+    for wrapped in (_mail_dropping_spaces(_unstamped(text), width),
+                    "\n".join(p for line in _unstamped(text).splitlines() for p in _mail_wrap(line, width)) + "\n"):
+        (e,) = explain_text(wrapped)
+        assert e.kernel_selected.pid == _kernel_choice(text) and e.problems == plain.problems
+        assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(t.pid, t.comm, t.points) for t in plain.ranking]
+        assert (e.agree, e.era, e.totalpages, e.trigger) == (plain.agree, plain.era, plain.totalpages, plain.trigger)
+        assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
 
 
 def test_coloured_and_wrapped_and_from_the_middle_at_once() -> None:
