@@ -146,8 +146,10 @@ def _configured_zones(r: OomReport) -> list[str]:
 def _highatomic_kb(z: Zone) -> int:
     """The highatomic reserve __zone_watermark_ok() takes from free pages (4.4, 0aaa29a56e4f: "if the caller does not
     have rights to ALLOC_HARDER then subtract the high-atomic reserves"; __zone_watermark_unusable_free() since 5.9).
-    Since 6.13 it takes only the reserve's free pages (nr_free_highatomic), which 6.19 prints as free_highatomic:
-    then that; else reserved_highatomic (exact before 6.13, at most that after)."""
+    Since "mm/page_alloc: keep track of free highatomic" (c928807f6f6b, 6.13: release not checked against a tree
+    here) it takes only the reserve's free pages (nr_free_highatomic), which "mm: add nr_free_highatomic in
+    show_free_areas" (posted April 2025, so 6.16 at the earliest, not 6.19) prints as free_highatomic: then that;
+    else reserved_highatomic (exact before c928807f6f6b, at most that after)."""
     return z.free_highatomic_kb if z.free_highatomic_kb is not None else z.reserved_highatomic_kb or 0
 
 
@@ -179,7 +181,8 @@ def _check_zone(z: Zone, order: int, page_kb: int, idx: int, harder: bool, reser
     free = z.free_kb - ((1 << max(order, 0)) - 1) * page_kb
     highatomic = _highatomic_kb(z)
     # CMA pageblocks serve only movable requests (ALLOC_CMA): __zone_watermark_ok() takes their free pages from the
-    # others' free count (3.8, "cma: fix watermark checking"; __zone_watermark_unusable_free() since 5.9)
+    # others' free count ("cma: fix watermark checking", d95ea5d18e69, 3.7: a v3.7 tree's __zone_watermark_ok() has
+    # it; __zone_watermark_unusable_free() since 5.9)
     cma = 0 if movable else z.free_cma_kb or 0
     free -= cma
     below, decides = None, False

@@ -48,10 +48,13 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
          and "pgtables_bytes" in cols and r.ram_pages is not None and not r.task_pid_wide)  # fmt: skip
     clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
     clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
-    # kernel-model.md 2.5: the releases of nr_pmds (~4.0) and nr_puds (4.14) are UNCONFIRMED
-    clue(lower, 4, 14, "nr_puds column", "nr_puds" in cols)
-    clue(upper, 4, 14, "nr_pmds without nr_puds", "nr_pmds" in cols and "nr_puds" not in cols)
-    clue(lower, 4, 0, "nr_pmds column (release UNCONFIRMED)", "nr_pmds" in cols)
+    # nr_puds was printed only by linux-next of autumn 2017: "mm: account pud page tables" (b4e98d9ac775, posted 25
+    # September 2017, after the 4.14 merge window) and "mm: consolidate page table accounting" (af5b0f6a09e4), which
+    # replaced the three columns by pgtables_bytes, were both merged for 4.15; 4.14 printed nr_pmds without it
+    clue(lower, 4, 14, "nr_puds column (linux-next before 4.15)", "nr_puds" in cols)
+    clue(upper, 4, 15, "nr_puds column (linux-next before 4.15)", "nr_puds" in cols)
+    # "mm: account pmd page tables to the process" (dc6c9a35b66b, 4.0: a 4.0.0-rc1 report prints the column)
+    clue(lower, 4, 0, "nr_pmds column", "nr_pmds" in cols)
     clue(upper, 4, 0, "nr_ptes without nr_pmds", "nr_ptes" in cols and "nr_pmds" not in cols)
     clue(lower, 3, 6, "nr_ptes/swapents columns", "swapents" in cols and "pgtables_bytes" not in cols)
     clue(upper, 3, 6, "'cpu oom_adj' columns", "oom_adj" in cols)

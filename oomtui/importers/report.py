@@ -496,7 +496,7 @@ class TaskRow(msgspec.Struct, gc=False):
     pgtables_bytes: int | None = None  # 4.15+
     nr_ptes: int | None = None  # pre-4.15, pages
     nr_pmds: int | None = None  # 4.0-4.14, pages
-    nr_puds: int | None = None  # 4.14, pages
+    nr_puds: int | None = None  # linux-next before 4.15 (autumn 2017), pages
     rss_anon: int | None = None  # 6.8+
     rss_file: int | None = None
     rss_shmem: int | None = None
@@ -675,7 +675,8 @@ class Zone(msgspec.Struct, kw_only=True):
     block_types: list[str] | None = None  # buddy line: the migrate types of each order's blocks ("UMEC"; 3.x+)
     free_cma_kb: int | None = None  # "free_cma:%lukB": free pages in CMA pageblocks
     reserved_highatomic_kb: int | None = None  # "reserved_highatomic:%luKB" (pageblocks kept for atomic high orders)
-    free_highatomic_kb: int | None = None  # "free_highatomic:%luKB": the free part of it (printed by 6.19)
+    # "free_highatomic:%luKB": the free part of it ("mm: add nr_free_highatomic in show_free_areas", 2025)
+    free_highatomic_kb: int | None = None
 
 
 class OomReport(msgspec.Struct, kw_only=True):
@@ -1224,8 +1225,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 _HEADERS_BY_WIDTH = {
     10: ["uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes", "swapents",
          "oom_score_adj"],  # 6.8+
-    9: ["uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "nr_puds", "swapents", "oom_score_adj"],  # 4.14
-    8: ["uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "swapents", "oom_score_adj"],  # 4.0-4.13
+    9: ["uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "nr_puds", "swapents", "oom_score_adj"],  # next, 2017
+    8: ["uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "swapents", "oom_score_adj"],  # 4.0-4.14
 }  # fmt: skip
 _HEADERS_7 = {
     "pgtables_bytes": ["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"],  # 4.15+

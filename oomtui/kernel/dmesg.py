@@ -108,8 +108,6 @@ def dump_tasks_header(v: KernelVersion) -> list[str]:
         lines.append("[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
     elif fmt == "4.15":
         lines.append("[ pid ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
-    elif fmt == "4.14":
-        lines.append("[ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds nr_puds swapents oom_score_adj name")
     elif fmt == "4.0":
         lines.append("[ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds swapents oom_score_adj name")
     elif fmt == "3.6":
@@ -192,14 +190,8 @@ def _values_4_15(p: "Process", tid: int, mm: "MmStruct") -> tuple:
 
 
 def _values_4_0(p: "Process", tid: int, mm: "MmStruct") -> tuple:
-    # pid uid tgid total_vm rss nr_ptes nr_pmds swapents oom_score_adj name; nr_pmds always 0
+    # pid uid tgid total_vm rss nr_ptes nr_pmds swapents oom_score_adj name (4.0 - 4.14); nr_pmds always 0
     return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // PAGE_SIZE, 0,
-            mm.swapents, p.oom_score_adj, p.comm)
-
-
-def _values_4_14(p: "Process", tid: int, mm: "MmStruct") -> tuple:
-    # pid uid tgid total_vm rss nr_ptes nr_pmds nr_puds swapents oom_score_adj name; nr_pmds and nr_puds always 0
-    return (tid, p.uid, p.pid, mm.total_vm, mm.anon + mm.file + mm.shmem, mm.pgtables_bytes // PAGE_SIZE, 0, 0,
             mm.swapents, p.oom_score_adj, p.comm)
 
 
@@ -223,7 +215,6 @@ _DUMP_TASK_ROW: "dict[str, tuple[str, Callable[[Process, int, MmStruct], tuple]]
     "6.8": ("[%7d] %5d %5d %8d %8d %8d %8d %9d %8d %8d         %5d %s", _values_6_8),
     "4.19": ("[%7d] %5d %5d %8d %8d %8d %8d         %5d %s", _values_4_15),
     "4.15": ("[%5d] %5d %5d %8d %8d %8d %8d         %5d %s", _values_4_15),
-    "4.14": ("[%5d] %5d %5d %8d %8d %7d %7d %7d %8d         %5d %s", _values_4_14),
     "4.0": ("[%5d] %5d %5d %8d %8d %7d %7d %8d         %5d %s", _values_4_0),
     "3.6": ("[%5d] %5d %5d %8d %8d %7d %8d         %5d %s", _values_3_6),
     "2.6.36": ("[%5d] %5d %5d %8d %8d %3d     %3d         %5d %s", _values_2_6_36),

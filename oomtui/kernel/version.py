@@ -127,18 +127,18 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
 
     @property
     def dump_tasks_format(self) -> str:
-        """Which task-dump table dump_tasks() prints: "2.6.36", "3.6", "4.0", "4.14", "4.15", "4.19" or "6.8".
+        """Which task-dump table dump_tasks() prints: "2.6.36", "3.6", "4.0", "4.15", "4.19" or "6.8".
         3.6 "mm, oom: replace some information in tasklist dump" swapped `cpu oom_adj` for `nr_ptes swapents`
-        (kernel-model.md 1.7); 4.0 added nr_pmds, 4.14 nr_puds (kernel-model.md 2.5, both releases UNCONFIRMED;
-        explain reads the same clues); 4.15 "mm: consolidate page table accounting" made them pgtables_bytes."""
+        (kernel-model.md 1.7); 4.0 "mm: account pmd page tables to the process" (dc6c9a35b66b) added nr_pmds (a
+        4.0.0-rc1 report prints it); 4.15 "mm: consolidate page table accounting" (af5b0f6a09e4) made them
+        pgtables_bytes. No release printed nr_puds: "mm: account pud page tables" was posted after the 4.14 merge
+        window and merged with the consolidation (explain still reads the linux-next table)."""
         if self.at_least(6, 8):
             return "6.8"
         if self.at_least(4, 19):
             return "4.19"
         if self.at_least(4, 15):
             return "4.15"
-        if self.at_least(4, 14):
-            return "4.14"
         if self.at_least(4, 0):
             return "4.0"
         return "3.6" if self.at_least(3, 6) else "2.6.36"

@@ -207,7 +207,7 @@ def test_the_highatomic_reserve_is_not_free_for_the_watermark() -> None:
     assert (normal.below, normal.highatomic_kb, normal.highatomic_decides) == ("low", 2048, True)
     assert e.allocation.verdict.startswith("below the low watermark once the highatomic reserve is taken")
     assert "__zone_watermark_ok(), 4.4+: Normal 2048 kB" in e.allocation.verdict
-    # 6.19 prints the reserve's free part, which 6.13+ subtracts: 76000 - 100 kB is above low
+    # newer kernels print the reserve's free part, which is what they subtract: 76000 - 100 kB is above low
     (e,) = explain_text(_normal_zone(76000, "reserved_highatomic:2048KB free_highatomic:100KB"))
     assert e.allocation.verdict == "above the low watermark in node 0 Normal"
     # __GFP_HIGH halves min and low (30974, 37692 kB) and is ALLOC_MIN_RESERVE, one of ALLOC_RESERVES since 6.3:

@@ -371,10 +371,10 @@ def test_a_linux_next_header_with_the_order_first_and_snipped_reports() -> None:
     assert reports[1].trigger.comm == "systemd-journal" and reports[1].era == "4.4"  # the header alone dates it
     assert [e.manual for e in reports] == [False, False, True, False, True, True, True, True, True]
     assert reports[3].trigger is None  # its invoked line was snipped
-    # report 4 keeps only its rows (8 numbers: nr_ptes and nr_pmds, 4.0-4.13) and verdicts ('or sacrifice child', no
+    # report 4 keeps only its rows (8 numbers: nr_ptes and nr_pmds, 4.0-4.14) and verdicts ('or sacrifice child', no
     # oom-kill: line): a range that holds the real 4.4-next, said as a range, not 4.20 from 'before 5.0' alone
     fourth = reports[3]
-    assert (fourth.era, fourth.era_range) == ("4.0", "4.0 to 4.13") and "before 4.14 (nr_pmds without nr_puds)" in (
+    assert (fourth.era, fourth.era_range) == ("4.0", "4.0 to 4.14") and "before 4.15 (nr_ptes column)" in (
         fourth.era_source)  # fmt: skip
     assert first.era_range is None and reports[1].era_range is None  # a release, and clues that pin one
     assert all(e.cause.kind == "manual" for e in reports if e.manual)
