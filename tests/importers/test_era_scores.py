@@ -133,6 +133,16 @@ def test_the_task_dump_header_bounds_the_era() -> None:
     assert KernelVersion(3, 6) <= KernelVersion.parse(e.era) < KernelVersion(4, 0) and e.score_check.agree
 
 
+def test_a_4_14_dump_with_nr_pmds_and_no_nr_puds_contradicts_nothing() -> None:
+    """4.14 printed the 4.0 table: nr_puds was only ever in linux-next (merged for 4.15 with pgtables_bytes). The
+    xfs/084 report with its release made 4.14.0: no conflict, and its 4.0.0-rc1 self still dates the column."""
+    text = _read(XFS_803)
+    (e,) = explain_text(text.replace("4.0.0-rc1-dgc+", "4.14.0"))
+    assert e.era == "4.14" and e.era_conflicts == []
+    (e,) = explain_text(text)
+    assert e.era == "4.0" and e.era_conflicts == []
+
+
 def test_contradicting_clues_are_reported() -> None:
     text = _read(F019).replace("4.19.69 #43", "4.14.0 #43")
     (e,) = explain_text(text)
