@@ -960,9 +960,10 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     for r in reports:
         exp = explain_report(r, reaped)
         if r.trigger_pid in killed and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
-            # a victim's own page fault (or allocation) ran out_of_memory() again: before 5.16 ("mm, oom: do not
-            # trigger out_of_memory from the #PF") pagefault_out_of_memory() did, and once the reaper had set
-            # MMF_OOM_SKIP on its mm the selection passed over it to an innocent task
+            # a victim's own page fault (or allocation) ran out_of_memory() again: before "mm, oom: do not trigger
+            # out_of_memory from the #PF" (60e2793d440a, 5.16; backported to the stable trees of November 2021,
+            # 4.14.256 among them) pagefault_out_of_memory() did, and once the reaper had set MMF_OOM_SKIP on its mm
+            # the selection passed over it to an innocent task
             exp.notes.append(f"the task that triggered this OOM, {r.trigger_comm} ({r.trigger_pid}), was already "
                              f"killed in report {killed[r.trigger_pid]}: a dying victim ran the OOM killer again, "
                              f"and {exp.kernel_victim.comm} ({exp.kernel_victim.pid}) was killed in its stead")
