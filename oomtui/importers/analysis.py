@@ -241,6 +241,9 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     reserves = bool(gfp & GFP_HIGH) and version is not None and version.at_least(6, 3)
     reclaimable = GFP_RECLAIMABLE_3_10 if version is not None and not version.at_least(4, 4) else GFP_RECLAIMABLE
     movable = gfp & (GFP_MOVABLE | reclaimable) == GFP_MOVABLE  # gfp_migratetype() == MIGRATE_MOVABLE
+    if len(r.zones) == 1 and usable and usable[0].free_cma_kb is None and "free_cma" in r.meminfo:
+        # its line cut before free_cma (a console's width): the Mem-Info summary's free_cma is the one zone's own
+        usable = [msgspec.structs.replace(usable[0], free_cma_kb=r.meminfo["free_cma"] * page_kb)]
     checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves, movable) for z in usable]
     size_kb = page_kb << order if order is not None and order >= 0 else None
     if manual or not checks:
@@ -433,8 +436,8 @@ def platform(r: OomReport) -> Platform:
 
 
 class Cause(msgspec.Struct):
-    kind: str  # user_memory, kernel_slab, lowmem, fragmentation, memcg_limit, manual, no_shortage, pagefault,
-    # no_victim, unknown
+    kind: str  # user_memory, kernel_slab, kernel_other, lowmem, fragmentation, memcg_limit, manual, no_shortage,
+    # pagefault, no_victim, unknown
     text: str
 
 
@@ -447,6 +450,24 @@ def _pct(part: int | None, whole: int | None) -> str:
 
 
 _UNNAMED = "a process the report does not name"
+
+
+# show_free_areas()'s Mem-Info summary: the counters of what holds a page (pages); free_cma is part of free
+_COUNTED = ("free", "active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable", "slab_reclaimable",
+            "slab_unreclaimable", "pagetables")  # fmt: skip
+_COUNTED_IF_PRINTED = ("isolated_anon", "isolated_file", "sec_pagetables", "kernel_misc_reclaimable", "bounce")
+
+
+def uncounted_kb(r: OomReport, mem: Memory, kb: int) -> int | None:
+    """The RAM no Mem-Info counter holds: RAM - reserved - hugetlb pools - (free, the LRU lists, slab, page tables).
+    Pages the kernel takes from the page allocator directly are there: kernel stacks, vmalloc, per-cpu areas,
+    drivers' own pages (network buffers, DMA and GPU memory). None when a counter or the hugepages lines are
+    missing (a hugetlb pool would look the same)."""
+    mi = r.meminfo
+    if mem.ram_kb is None or mem.reserved_kb is None or r.hugetlb_kb is None or any(k not in mi for k in _COUNTED):
+        return None
+    counted = sum(mi[k] for k in _COUNTED) + sum(mi.get(k, 0) for k in _COUNTED_IF_PRINTED)
+    return mem.ram_kb - mem.reserved_kb - r.hugetlb_kb - counted * kb
 
 
 def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
@@ -513,6 +534,18 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
                                     f"more than all processes together ({_size(mem.tasks_rss_kb)}): kernel memory, "
                                     f"most likely a leak, exhausted the machine. Killing {vname} frees little.")  # fmt: skip
+    hidden = uncounted_kb(r, mem, kb)
+    managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
+    if hidden is not None and hidden * 2 > managed and hidden > (mem.tasks_rss_kb or 0):
+        cma = sum(c.free_cma_kb for c in alloc.zones) if alloc is not None else 0
+        unusable = (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request "
+                    "(not movable) cannot use." if cma and mem.free_kb and cma * 2 > mem.free_kb else "")
+        return Cause("kernel_other", f"The kernel held the memory outside every counter Mem-Info prints: "
+                                     f"{_size(hidden)} ({_pct(hidden, mem.ram_kb)} of RAM) is neither free nor "
+                                     "process, page-cache, slab or page-table memory. Pages taken from the page "
+                                     "allocator directly are there (kernel stacks, vmalloc, drivers' buffers: "
+                                     "network, DMA, GPU): most likely a driver leaks them. Processes hold only "
+                                     f"{_size(mem.tasks_rss_kb)}; killing {vname} frees little.{unusable}")
     high = next((z for z in r.zones if z.name == "HighMem"), None)
     low_free = sum(c.free_kb for c in alloc.zones) if alloc is not None else 0
     if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and (
@@ -632,6 +665,15 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
         running = f" ({r.kernel_release} is in use)" if r.kernel_release else ""
         out.append(f"Look for a fixed kernel for that subsystem{running}; until then a reboot frees the slab. "
                    "Killing or limiting processes does not help.")
+    elif c.kind == "kernel_other":
+        out.append("Watch /proc/meminfo while it grows (MemFree falling while AnonPages, Cached, Slab and "
+                   "KernelStack stay flat; VmallocUsed; /proc/vmallocinfo by size): what grows points at the "
+                   "subsystem. Kernel messages just before the report (a driver's warnings, 'stalled pool shutdown' "
+                   "of a network driver's page_pool) often name it.")
+        running = f" ({r.kernel_release} is in use)" if r.kernel_release else ""
+        out.append(f"With CONFIG_PAGE_OWNER (page_owner=on), /sys/kernel/debug/page_owner shows who allocated "
+                   f"the pages; look for a fixed kernel or driver{running}. Until then a reboot (or unloading "
+                   "the driver) frees them; limiting processes does not help.")
     elif c.kind == "lowmem":
         out.append("Run a 64-bit kernel: a 32-bit kernel can use only about 896 MiB for its own allocations, "
                    "whatever the RAM size.")

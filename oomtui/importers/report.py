@@ -708,6 +708,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     highmem: bool = False  # a HighMem zone: a 32-bit kernel with more RAM than it maps (lowmem/highmem split)
     zone_present_kb: dict[int, int] = {}  # node -> sum of "present:" over its zones
     buddy_page_kb: int | None = None  # smallest block of the buddy lists ("Node 0 DMA: 0*4kB ...")
+    hugetlb_kb: int | None = None  # the hugetlb pools, from the "Node N hugepages_total=..." lines (None: none)
     memory: CgroupCounter | None = None
     memsw: CgroupCounter | None = None
     swap: CgroupCounter | None = None
@@ -823,6 +824,8 @@ _OOM_GROUP = re.compile(r"^Tasks in (?P<memcg>.*) are going to be killed due to 
 _PAGES = re.compile(r"^(?P<n>\d{1,20}) (?:pages (?:of )?(?P<what>RAM|reserved)|(?P<old>reserved) pages)$")
 _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
 _BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
+# hugetlb_show_meminfo_node(): the pages of a hugetlb pool are taken from the buddy allocator and counted nowhere else
+_HUGEPAGES = re.compile(r"^Node \d+ hugepages_total=(\d{1,20}) .*hugepages_size=(\d{1,20})kB")
 _BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
 _ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
 _ZONE_FIELD = re.compile(
@@ -1559,6 +1562,9 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
             free = sum(int(n) * int(kb) for n, kb in _BUDDY_BLOCK.findall(s))
             r.zones = [*r.zones, Zone(node=node, name=m["zone"], free_kb=free, free_blocks=blocks, block_types=types)]
             r.highmem = r.highmem or m["zone"] == "HighMem"
+        return True
+    if m := _HUGEPAGES.match(s):
+        r.hugetlb_kb = (r.hugetlb_kb or 0) + int(m[1]) * int(m[2])
         return True
     return False
 

@@ -455,3 +455,24 @@ def test_verdict_lines_only_and_an_allocation_stall_after_them() -> None:
     assert "The kernel killed a.out (7268, 84 KiB resident)." in reports[1].cause.text
     assert "The kernel chose a.out (7269) to kill; the report ends before" in reports[2].cause.text
     assert "killed a.out" not in reports[2].cause.text
+
+
+def test_an_arm64_driver_leak_outside_every_counter_with_the_free_memory_in_cma() -> None:
+    """6.1 arm64 i.MX8MN, a network driver's page_pool leak (its 'stalled pool shutdown' lines before the report),
+    lines cut at the console's width. By hand: RAM 516096 - reserved 17302 pages = 1995176 kB; the Mem-Info counters
+    hold 157685 pages (free 136672, anon 10685, file 166, slab 9696, page tables 466) = 630740 kB; no hugetlb pool:
+    1364436 kB (1.3 GiB, 66 % of RAM) in no counter. Of 541636 kB free in DMA, free_cma 129241 pages = 516964 kB
+    (from the summary: the zone line is cut before its own) serve no GFP_KERNEL_ACCOUNT request: 24672 kB, under min
+    30000 kB. (sd-pam) 679: 646 + 73728/4096 = 664 pages + 100 x (498794 / 1000) = 50464, oom_score (1000 +
+    50464000 / 498794) * 2 / 3 = 734; systemd 677 has 314 + 16 + 49800 = 50130."""
+    (e,) = _explain("6.1-arm64-imx8mn-netdev-page-pool-leak-cma-only-free-console-cut.mail")
+    assert e.kernel_victim.pid == e.model_victim.pid == 679 and e.agree and e.era == "6.1" and e.totalpages == 498794
+    assert [(t.pid, t.points, t.oom_score) for t in e.ranking[:2]] == [(679, 50464, 734), (677, 50130, 733)]
+    assert e.platform.arch == "aarch64" and e.trigger.comm == "eth_test2.sh"
+    (dma,) = e.allocation.zones
+    assert (dma.free_cma_kb, dma.below) == (516964, "min") and e.allocation.last_attempt.startswith("below the high")
+    assert e.cause.kind == "kernel_other" and "1.3 GiB (66 % of RAM)" in e.cause.text
+    assert "504 MiB is in CMA pageblocks" in e.cause.text and "killing (sd-pam) (679" in e.cause.text
+    assert "page_owner" in e.advice[1]
+    # the oom-kill: line cut at the console's width is said, not silently dropped
+    assert any("could not read the victim on the 'oom-kill:' line" in p for p in e.problems)
