@@ -491,6 +491,13 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     kill = f"killed {vname}" if r.selected is None or named is not None else (
         f"chose {vname} to kill; the report ends before the 'Killed process' line that names who died (it, or a "
         "child of it in its place)")
+    if r.panic_on_oom:  # check_panic_on_oom() runs before select_bad_process()
+        vm = "2 (compulsory: every OOM)" if r.panic_on_oom == "compulsory" else "1 (system-wide OOMs)"
+        kill = f"killed no process: vm.panic_on_oom={vm} made it panic instead, and the machine went down"
+    cma = sum(c.free_cma_kb for c in alloc.zones) if alloc is not None else 0
+    # free pages in CMA pageblocks serve movable requests only (__zone_watermark_ok() leaves them out for others)
+    unusable = (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request "
+                "(not movable) cannot use." if cma and mem.free_kb and cma * 2 > mem.free_kb else "")
     if r.no_killable:
         return Cause("no_victim", "No process could be killed ('Out of memory and no killable processes...'): only "
                                   "init, kernel threads and tasks with oom_score_adj -1000 were left, so the kernel "
@@ -537,15 +544,12 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     hidden = uncounted_kb(r, mem, kb)
     managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
     if hidden is not None and hidden * 2 > managed and hidden > (mem.tasks_rss_kb or 0):
-        cma = sum(c.free_cma_kb for c in alloc.zones) if alloc is not None else 0
-        unusable = (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request "
-                    "(not movable) cannot use." if cma and mem.free_kb and cma * 2 > mem.free_kb else "")
         return Cause("kernel_other", f"The kernel held the memory outside every counter Mem-Info prints: "
                                      f"{_size(hidden)} ({_pct(hidden, mem.ram_kb)} of RAM) is neither free nor "
                                      "process, page-cache, slab or page-table memory. Pages taken from the page "
                                      "allocator directly are there (kernel stacks, vmalloc, drivers' buffers: "
                                      "network, DMA, GPU): most likely a driver leaks them. Processes hold only "
-                                     f"{_size(mem.tasks_rss_kb)}; killing {vname} frees little.{unusable}")
+                                     f"{_size(mem.tasks_rss_kb)}; the kernel {kill}.{unusable}")
     high = next((z for z in r.zones if z.name == "HighMem"), None)
     low_free = sum(c.free_kb for c in alloc.zones) if alloc is not None else 0
     if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and (
@@ -609,8 +613,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if mem.tasks_rss_kb is not None and total and used * 2 >= total:
         swap = "no swap" if not mem.swap_total_kb else f"swap {_pct(mem.swap_used_kb, mem.swap_total_kb)} used"
         return Cause("user_memory", f"Processes used the memory: their resident memory is {_size(mem.tasks_rss_kb)} "
-                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}. The "
-                                    f"kernel {kill}.")  # fmt: skip
+                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}.{unusable} "
+                                    f"The kernel {kill}.")  # fmt: skip
     # an order > 0 request can fail with memory free but no block that large; without buddy lines, say so
     contiguous = (f" The request was for {_size(alloc.size_kb)} of contiguous memory (order {alloc.order}): memory "
                   "free in smaller blocks cannot serve it, so fragmentation may be the cause; the zone and buddy "
@@ -620,7 +624,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                             + ("" if mem.ram_kb else " (no Mem-Info totals)")
                             + (f": processes hold {_size(mem.tasks_rss_kb)}" if mem.tasks_rss_kb else "") + "."
                             + contiguous
-                            + (f" The kernel {kill}." if vname != _UNNAMED else ""))
+                            + (f" The kernel {kill}." if vname != _UNNAMED or r.panic_on_oom else ""))
 
 
 def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRow | None, biggest: TaskRow | None,
@@ -686,10 +690,6 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                    "cgroup limits (memory.max), and look for a filesystem or driver returning -ENOMEM in a fault "
                    f"handler; later kernels fixed several such cases ({r.kernel_release or 'this kernel'} is in use).")
     elif c.kind == "fragmentation":
-        if "CMA pageblocks" in c.text:
-            out.append("Make the CMA area (cma= on the kernel command line, or the device tree's linux,cma "
-                       "reserved-memory) no larger than its devices need: its free pages serve only movable "
-                       "allocations, so a kernel allocation of several pages can fail beside them.")
         out.append("Compact memory (echo 1 > /proc/sys/vm/compact_memory) and raise vm.min_free_kbytes so kswapd "
                    "keeps larger blocks free; a driver asking for high-order blocks may need a fix.")
         if "Reclaimable kernel slab" in c.text:
@@ -713,6 +713,14 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                    "one shows which processes and which kernel memory filled the machine.")
         out.append("Watch memory over time (sar -r, free -m, /proc/meminfo, slabtop) to see what grows before the "
                    "next OOM.")
+    if "CMA pageblocks" in c.text:
+        out.insert(0, "Make the CMA area (cma= on the kernel command line, or the device tree's linux,cma "
+                      "reserved-memory) no larger than its devices need: its free pages serve only movable "
+                      "allocations, so a kernel allocation can fail beside them.")
+    if r.panic_on_oom:
+        out.insert(0, "vm.panic_on_oom made the kernel panic rather than kill a process: where losing one process is "
+                      "better than a reboot, set it to 0 (sysctl vm.panic_on_oom=0); keep it only where a reboot is "
+                      "the recovery wanted (a cluster node that fails over, a kdump capture).")
     # the victim's adj: its dump row, else the 5.4+ verdict's "oom_score_adj:%hd"
     comm, adj = (victim.comm, victim.oom_score_adj) if victim is not None else \
         (r.killed.comm, r.killed.oom_score_adj) if r.killed is not None else (None, None)

@@ -120,6 +120,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     score_check: ScoreCheck | None = None  # null when the kernel printed no score
     cap_sys_admin: str | None = None  # which tasks were assumed to hold CAP_SYS_ADMIN (before 4.17), in words
     era_conflicts: list[str] = []
+    panic_on_oom: str | None = None  # "system-wide" or "compulsory": vm.panic_on_oom made the kernel panic, no kill
     candidates: int = 0
     ranking: list[Candidate] = []
     kernel_victim_rank: int | None = None
@@ -530,7 +531,7 @@ def _missing(r: OomReport) -> list[str]:
     if r.invoked_line is None:
         problems.append("the report has no 'invoked oom-killer' line: its beginning is missing")
     victim = r.victim()
-    if victim is None and r.selected is None and not (r.no_killable or r.already_exiting):
+    if victim is None and r.selected is None and not (r.no_killable or r.panic_on_oom or r.already_exiting):
         begins = "begins with 'invoked oom-killer' but " if r.invoked_line is not None else ""
         problems.append(f"the report {begins}has no 'Killed process' line: truncated?")
     elif r.killed is None and r.selected is not None:
@@ -708,7 +709,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         era_source=era_source, era_range=era_range(r), constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1 or r.sysrq, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
-        era_conflicts=conflicts,
+        era_conflicts=conflicts, panic_on_oom=r.panic_on_oom,
     )  # fmt: skip
     if conflicts:
         notes.append("the era's clues disagree (a backport or a distribution patch?): " + "; ".join(conflicts))

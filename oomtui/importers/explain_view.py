@@ -216,7 +216,9 @@ def _verdict(e: Explanation):
     def name(t: Task) -> str:
         return f"{visible(t.comm)} ({t.pid})"
 
-    if e.kernel_selected is None:
+    if e.panic_on_oom:
+        kernel = f"The kernel killed no process: it panicked ({e.panic_on_oom} vm.panic_on_oom)"
+    elif e.kernel_selected is None:
         kernel = "The report does not show the kernel's victim"
     elif e.kernel_victim and e.kernel_victim_is != "same":
         whom = {"thread": "its thread", "child": "its child"}.get(e.kernel_victim_is, "")

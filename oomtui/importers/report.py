@@ -734,6 +734,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     oom_group_memcg: str | None = None
     reaper: list[Reaped] = []
     no_killable: bool = False  # "Out of memory and no killable processes..."
+    panic_on_oom: str | None = None  # "system-wide" or "compulsory": the kernel panicked instead of killing
     old_badness: bool = False  # before 2.6.36 ("or a child", oomkilladj= / oom_adj= alone, a "cpu oom_adj" dump)
     sysrq: bool = False  # moom_callback in the trace ("Workqueue: events moom_callback"): sysrq-f before order=-1
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
@@ -853,6 +854,9 @@ _CUT_PHRASE = re.compile(r"(?:\binvoked|\binvoked oom-killer:|\b[Kk]ill(?:ed)?|\
 _CUT_ENDS = ("invoked", "oom-killer:", "Kill", "kill", "Killed", "killed", "process")  # cheap test before _CUT_PHRASE
 _MEM_INFO = "Mem-Info:"
 _NO_KILLABLE = "Out of memory and no killable processes"
+# check_panic_on_oom(): vm.panic_on_oom=2 ("compulsory"), or 1 ("system-wide") for an OOM not confined to a cpuset,
+# memory policy or memcg, panics before any task is selected
+_PANIC_ON_OOM = re.compile(r"^Kernel panic - not syncing: Out of memory: (system-wide|compulsory) panic_on_oom")
 _ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
 
 # The architecture: a distribution's release suffix, else the register dump of the stack trace (show_regs()).
@@ -1284,7 +1288,7 @@ def _read_headless_rows(r: OomReport) -> None:
 def _is_oom(r: OomReport) -> bool:
     return bool(
         r.invoked_line is not None or r.tasks or r.task_columns is not None or r.victim() or r.selected
-        or r.constraint or r.no_killable or r.already_exiting or r.memcg_task_line or r.problems
+        or r.constraint or r.no_killable or r.panic_on_oom or r.already_exiting or r.memcg_task_line or r.problems
     )  # fmt: skip
 
 
@@ -1496,6 +1500,8 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
         r.oom_group_memcg = m["memcg"]
     elif s.startswith(_NO_KILLABLE):
         r.no_killable = True
+    elif m := _PANIC_ON_OOM.match(s):
+        r.panic_on_oom = m[1]
     elif "is already exiting" in s and _ALREADY_EXITING.search(s):
         r.already_exiting = True
     else:

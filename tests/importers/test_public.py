@@ -472,7 +472,23 @@ def test_an_arm64_driver_leak_outside_every_counter_with_the_free_memory_in_cma(
     (dma,) = e.allocation.zones
     assert (dma.free_cma_kb, dma.below) == (516964, "min") and e.allocation.last_attempt.startswith("below the high")
     assert e.cause.kind == "kernel_other" and "1.3 GiB (66 % of RAM)" in e.cause.text
-    assert "504 MiB is in CMA pageblocks" in e.cause.text and "killing (sd-pam) (679" in e.cause.text
-    assert "page_owner" in e.advice[1]
+    assert "504 MiB is in CMA pageblocks" in e.cause.text and "the kernel killed (sd-pam) (679" in e.cause.text
+    assert "cma=" in e.advice[0] and "page_owner" in e.advice[2]
     # the oom-kill: line cut at the console's width is said, not silently dropped
     assert any("could not read the victim on the 'oom-kill:' line" in p for p in e.problems)
+
+
+def test_panic_on_oom_kills_no_one_and_a_cma_reserve_leaves_no_free_memory_for_page_tables() -> None:
+    """5.4 arm64 (Phytium E2000Q) with vm.panic_on_oom=1: check_panic_on_oom() panics before any selection, so no
+    process was killed. By hand: DMA32 free 529024 kB - free_cma 523848 kB = 5176 kB, under min 5396 kB, for a page
+    table (__pte_alloc, GFP_KERNEL_ACCOUNT: not movable); 512 MiB of 1.9 GiB is a CMA reserve. totalpages 507904 -
+    21066 = 486838; the model's choice oom (147): 322172 + 2613248 / 4096 = 322810 points."""
+    (e,) = _explain("5.4-arm64-phytium-blog-zh-panic-on-oom-cma-512m-no-victim.md")
+    assert e.panic_on_oom == "system-wide" and e.kernel_victim is None and not e.compared
+    assert not any("truncated" in p for p in e.problems)
+    assert (e.model_victim.pid, e.ranking[0].points, e.totalpages, e.era) == (147, 322810, 486838, "5.4")
+    (dma32,) = e.allocation.zones
+    assert (dma32.free_kb - dma32.free_cma_kb, dma32.below) == (5176, "min")
+    assert e.cause.kind == "user_memory" and "511 MiB is in CMA pageblocks" in e.cause.text
+    assert "killed no process: vm.panic_on_oom=1" in e.cause.text and "killed oom" not in e.cause.text
+    assert "panic_on_oom=0" in e.advice[0] and "cma=" in e.advice[1]
