@@ -382,6 +382,8 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
         victim_words = f"{victim.row.comm} ({victim.pid})"
     elif r.no_killable:
         victim_words = "nobody: it found no killable process"
+    elif r.panic_on_oom:
+        victim_words = f"nobody: vm.panic_on_oom ({r.panic_on_oom}) made it panic"
     elif killed:
         victim_words = f"{killed[1]} ({killed[0]}), which is not in the task dump"
     else:

@@ -492,3 +492,7 @@ def test_panic_on_oom_kills_no_one_and_a_cma_reserve_leaves_no_free_memory_for_p
     assert e.cause.kind == "user_memory" and "511 MiB is in CMA pageblocks" in e.cause.text
     assert "killed no process: vm.panic_on_oom=1" in e.cause.text and "killed oom" not in e.cause.text
     assert "panic_on_oom=0" in e.advice[0] and "cma=" in e.advice[1]
+    text = (PUBLIC / "5.4-arm64-phytium-blog-zh-panic-on-oom-cma-512m-no-victim.md").read_text(encoding="utf-8")
+    imported = import_report(text, "panic")
+    assert imported.victim_pid is None
+    assert "the kernel killed nobody: vm.panic_on_oom (system-wide) made it panic\"" in imported.text
