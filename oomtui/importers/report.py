@@ -97,6 +97,7 @@ def strip_prefixes(line: str) -> str:
 _ANCHOR = re.compile(
     r"Mem-Info:|Call Trace:|Hardware name: |Tasks state \(memory values in pages\)|oom-kill:constraint=|oom_reaper: "
     r"|CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |\[\s*pid\s*\]\s+uid\s"
+    r"|Mem-info:|Pid: \d+, comm: "  # 2.6.2x: show_mem()'s spelling, dump_stack()'s "Pid: %d, comm: %.20s"
 )
 _MAX_LEARNED = 8
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line

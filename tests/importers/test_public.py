@@ -496,3 +496,19 @@ def test_panic_on_oom_kills_no_one_and_a_cma_reserve_leaves_no_free_memory_for_p
     imported = import_report(text, "panic")
     assert imported.victim_pid is None
     assert "the kernel killed nobody: vm.panic_on_oom (system-wide) made it panic\"" in imported.text
+
+
+def test_a_2_6_24_pae_paste_with_dots_for_the_syslog_head_is_lowmem_exhaustion() -> None:
+    """Ubuntu 2.6.24 i386 PAE (4 GiB, 3.1 GiB of it HighMem), '... kernel: [430837.19]' where the poster replaced the
+    time and host: learned from 2.6's 'Pid: %d, comm:' and 'Mem-info:' lines. The nvidia driver's GFP_KERNEL (0x2d0
+    with __GFP_NOWARN) order-0 request: Normal free 3732 kB <= min 3744 kB; DMA 3536 kB <= min 68 + lowmem_reserve
+    873 pages (3492 kB); HighMem still 113132 kB free. The poster cut the report before its verdict."""
+    (e,) = _explain("2.6.24-i386-pae-forum-nvidia-lowmem-dots-for-host-no-verdict.md")
+    assert (e.trigger.pid, e.trigger.comm, e.era) == (6186, "Xorg", "2.6") and e.kernel_victim is None
+    a = e.allocation
+    assert a.gfp_flags == ["GFP_KERNEL", "__GFP_NOWARN"] and a.order == 0 and a.zone == "Normal"
+    assert [(c.zone, c.free_kb, c.reserve_kb, c.below) for c in a.zones] == [("DMA", 3536, 3492, "min"),
+                                                                           ("Normal", 3732, 0, "min")]
+    assert e.cause.kind == "lowmem" and "HighMem still had 110 MiB free" in e.cause.text
+    assert e.platform.arch == "32-bit" and e.memory.free_kb == 30100 * 4
+    assert any("truncated" in p for p in e.problems)
