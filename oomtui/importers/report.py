@@ -335,9 +335,18 @@ _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel
 _DIRTY = "".join(dict.fromkeys("\x1b" + WRAP_MARKS + "\xa0\t" + _TAIL_JUNK))
 
 
-def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
+# dmesg's clock never runs back within a boot: a line stamped more than a second before the line before it comes
+# from another boot or another paste (two Markdown blocks, two attachments), and no report spans it. The
+# iter_kernel_batches line BOUNDARY stands there. (Lines of different CPUs may be a little out of order.)
+_STAMP = re.compile(r"\[\s*(\d+\.\d+)\]")
+BOUNDARY = "\x00"
+
+
+def _clean_batch(lines: list[str], first: int, clock: list[float] | None = None) -> list[tuple[int, str]]:
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`;
-    rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its number."""
+    rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its number.
+    `clock`: the last dmesg stamp seen (read on lines that are not the second and later rows of a run), kept across
+    batches: a stamp that runs back puts a BOUNDARY line before its line."""
     joined = "".join(lines)
     numbers: Iterable[int] = itertools.count(first)
     # Each mark's rare character is looked for first: `in` finds one character as fast as memchr, a longer string
@@ -355,6 +364,10 @@ def _clean_batch(lines: list[str], first: int) -> list[tuple[int, str]]:
             s = s[m.end() :]
         else:
             if m := full(s):
+                if clock is not None and "[" in (p := m[0]) and (t := _STAMP.search(p)):
+                    if float(t[1]) < clock[0] - 1.0:
+                        out.append((no, BOUNDARY))
+                    clock[0] = float(t[1])
                 s = s[m.end() :]
             row = s[:1] == "["
         if s:
@@ -386,8 +399,9 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
         return out
 
     it, first = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1
+    clock = [0.0]
     while batch := list(itertools.islice(it, _BATCH)):
-        cleaned = _clean_batch(batch, first)
+        cleaned = _clean_batch(batch, first, clock)
         first += len(batch)
         for _, s in cleaned:
             if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
@@ -400,8 +414,8 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
 
 
 def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """iter_kernel_batches, line by line."""
-    return itertools.chain.from_iterable(iter_kernel_batches(raw))
+    """iter_kernel_batches, line by line, without its BOUNDARY lines."""
+    return (line for line in itertools.chain.from_iterable(iter_kernel_batches(raw)) if line[1] != BOUNDARY)
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
@@ -1137,6 +1151,10 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 
     while (line := lines.current) is not None:
         no, s = line
+        if s == BOUNDARY:  # another boot or another paste begins: the open report takes nothing after it
+            cur = None
+            lines.advance()
+            continue
         if s[:1] == "[" and (m := _TASK_ROW.match(s)):
             if cur is not None and not cur.closed and cur.report.task_columns is not None:
                 _read_rows(lines, cur.report)  # most lines of a big report: the shortest path

@@ -275,6 +275,9 @@ def test_a_reaper_line_after_the_next_report_began_goes_to_its_victims_report() 
     b = _read(SHARED / "dmesg" / "003-qemu-6.11-stress-ng-adj1000-global.log")
     reaper = next(line for line in a.splitlines(keepends=True) if "oom_reaper" in line)
     b_lines = b.splitlines(keepends=True)
+    # as one boot would print it: the reaper line stamped between b's first two lines (a's own stamp would be a
+    # dmesg clock running back, another boot: no report spans that)
+    reaper = re.sub(r"^\[[^\]]*\]", re.match(r"\[[^\]]*\]", b_lines[1])[0], reaper)
     text = _drop(a, "oom_reaper") + b_lines[0] + reaper + "".join(b_lines[1:])
     ra, rb = parse_reports(text)
     assert [p.pid for p in ra.reaper] == [23793] and all(p.pid != 23793 for p in rb.reaper)
@@ -408,3 +411,20 @@ def test_a_v1_memcg_report_sums_its_childrens_stats_and_container_root_has_no_bo
     # every task is uid 0, yet 1718 reproduces only if none held CAP_SYS_ADMIN (a pod's root lacks it)
     assert (e.score_check.printed, e.score_check.agree) == (1718, True)
     assert e.cap_sys_admin == "no task holds CAP_SYS_ADMIN"
+
+
+def test_a_dmesg_clock_running_back_parts_two_pastes_that_would_fit_together() -> None:
+    """A support wiki's two `dmesg | grep -i mdsd` blocks: each keeps a row, the oom-kill: line and the verdict of
+    one OOM, then the invoked and CPU lines of the next. The first block ends with an invoked line at 662381.2 s, the
+    second begins with a row at 580660.4 s: another boot (6.8 there, 5.15 here), though a header, a CPU line and then
+    rows, an oom-kill: line and a verdict would make one report."""
+    text = (SHARED / "public" / "6.8-5.15-azure-wiki-grep-mdsd-row-verdict-then-next-invoked.md").read_text("utf-8")
+    a, b, c, d = explain_text(text)
+    assert (a.kernel_victim.pid, a.constraint, a.era, a.era_range) == (1975949, "CONSTRAINT_NONE", "6.8", "6.8 or later")
+    assert a.ranking[0].points == 762501 + 6586368 // 4096 and a.agree
+    assert (b.trigger.pid, b.era, b.kernel_victim) == (1977413, "6.8", None)
+    # by hand: rss 2620316 + pgtables 21450752 / 4096 = 5237 pages; the Killed line's UID and pgtables: 5.4 on
+    assert (c.kernel_victim.pid, c.constraint, c.trigger, c.era, c.era_range) == (
+        2002099, "CONSTRAINT_MEMCG", None, "5.4", "5.4 or later")  # fmt: skip
+    assert c.ranking[0].points == 2625553 and c.memcg.path == "/system.slice/azuremonitoragent.service"
+    assert (d.trigger.pid, d.era, d.kernel_victim) == (2005834, "5.15", None)
