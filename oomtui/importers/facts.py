@@ -203,6 +203,15 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
             return size * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
     if r.buddy_page_kb in PAGE_SIZES_KB:
         return r.buddy_page_kb * 1024, "smallest block of the buddy lists"
+    # a memcg OOM dumps the memcg's own tasks: their rss (pages) is its anonymous memory (v1 rss, v2 anon, bytes)
+    # and the file pages they map (v1 mapped_file, v2 file_mapped)
+    stats = r.memcg_stats
+    anon = stats.get("rss", stats.get("anon"))
+    if anon and r.tasks and (pages := sum(r.tasks.column("rss"))) >= 1000:
+        ratio = (anon + stats.get("mapped_file", stats.get("file_mapped", 0))) / 1024 / pages
+        size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
+        if abs(ratio / size - 1) < 0.1:
+            return size * 1024, f"the dump's rss ({pages} pages) against the memcg's own count ({anon // 1024} kB)"
     if r.arch in ARCH_PAGE_KB:
         kb = ARCH_PAGE_KB[r.arch]
         return kb * 1024, f"the default of {r.arch} (arch from the {r.arch_source}); nothing in the report measures it"
@@ -301,7 +310,8 @@ def infer_constraint(r: OomReport) -> tuple[str, str | None]:
     if r.constraint:
         return r.constraint, None
     messages = {v.message for v in (r.killed, r.selected) if v is not None}
-    if r.memory is not None or r.memcg_task_line or "Memory cgroup out of memory" in messages:
+    # mem_cgroup_print_oom_info() (its "Memory cgroup stats for" lines) is printed for a memcg OOM only
+    if r.memory is not None or r.memcg_task_line or r.memcg_stats_of or "Memory cgroup out of memory" in messages:
         return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
     return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (no oom-kill: line; before 5.0 it is not printed at all)"
 

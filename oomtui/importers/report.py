@@ -1080,6 +1080,8 @@ def _opener(s: str) -> tuple[str, int] | None:
         return None
     if c == "M" and s.startswith(_MEM_INFO):
         return "meminfo", _PHASE_MEMINFO
+    if c == "M" and s.startswith("Memory cgroup stats for "):  # v1 prints a line for each memcg of the subtree
+        return "~memcg_stats", _PHASE_MEMINFO
     # Parts of many lines ("~"): they open a report where none is open, and never the next one
     if c in "NDH" and (_ZONE_LINE.match(s) or _BUDDY.match(s)):  # a paste from show_free_areas() on
         return "~zones", _PHASE_MEMINFO
@@ -1189,7 +1191,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             _read_body_line(lines, cur.report, no, s)
         elif "ill process " in s and _KILL_START.search(s):
             s = lines.join_while(s, _KILL.match)
-            if cur is None or cur.closed or cur.report.selected is not None:
+            # the verdict comes before the reaper's line: after one, it is the next OOM's
+            if cur is None or cur.closed or cur.report.selected is not None or cur.report.reaper:
                 cur = new_report(no)
             cur.phase = _PHASE_VERDICT
             took = cur.report
@@ -1208,7 +1211,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 cur.report.group_kills.append(k)  # memory.oom.group: the rest of the group
                 took = cur.report
             else:
-                if cur is None or cur.closed:
+                if cur is None or cur.closed or cur.report.reaper:
                     cur = new_report(no)
                 cur.phase = _PHASE_VERDICT
                 took = cur.report
@@ -1311,10 +1314,14 @@ def _is_oom(r: OomReport) -> bool:
     )  # fmt: skip
 
 
+_CUT_STAMP = re.compile(r"^[^\[\]]*(?:\d{1,2}:\d\d:\d\d|\d\.\d+)[^\[\]]*\] ")
+
+
 def _read_invoked(r: OomReport, no: int, s: str) -> OomReport:
     r.invoked_line = no
     if m := _invoked(s):
-        r.trigger_comm = m["comm"]
+        # a paste selected from one character too far lost its stamp's '[' (" Thu Apr 17 22:43:41 2025] x invoked")
+        r.trigger_comm = m["comm"] if "] " not in m["comm"] else _CUT_STAMP.sub("", m["comm"])
         r.gfp_mask = m["gfp"]
         r.order = int(m["order"])
         r.header_has_nodemask = bool(m["nm"])

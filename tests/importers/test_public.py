@@ -512,3 +512,25 @@ def test_a_2_6_24_pae_paste_with_dots_for_the_syslog_head_is_lowmem_exhaustion()
     assert e.cause.kind == "lowmem" and "HighMem still had 110 MiB free" in e.cause.text
     assert e.platform.arch == "32-bit" and e.memory.free_kb == 30100 * 4
     assert any("truncated" in p for p in e.problems)
+
+
+def test_a_loongarch64_paste_in_three_forms_with_16k_pages_and_a_suppressed_verdict() -> None:
+    """4.19 on LoongArch (16 KiB pages) in Kubernetes, from Chinese notes: a `dmesg -T` block pasted from the memcg
+    stats on (two lines run together), a block whose first stamp lost its '[', a syslog block whose verdict was
+    ratelimited ('oom_kill_process: 1520 callbacks suppressed': the reaper names the victim), and a lone 'Kill
+    process' line eleven days later. By hand: 104844432 kB rss + 5280 kB mapped over 6558422 pages of the dump is
+    16.0 kB a page; 104857600 kB / 16 = 6553600 pages of limit, so prometheus has 6558445 + 66977792 / 16384 + 961 x
+    6553 = 12859966 points; java 26597 + 1196032 / 16384 - 997 x 25 = 1745 in a 409600 kB (25600-page) memcg."""
+    a, b, c, d, e, f = _explain("4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-suppressed.md")
+    assert (a.kernel_victim.pid, a.kernel_victim_source, a.page_size, a.constraint) == (
+        2983827, "oom_reaper", 16384, "CONSTRAINT_MEMCG")  # fmt: skip
+    assert "against the memcg's own count" in a.page_size_source and "100 GiB resident" in a.cause.text
+    assert (b.trigger.pid, b.kernel_victim, b.platform.arch) == (3347273, None, "loongarch64")
+    assert (c.trigger.pid, c.trigger.comm, c.totalpages) == (4112310, "prometheus", 6553600)
+    assert c.kernel_victim.pid == c.model_victim.pid == 4112165 and c.ranking[0].points == 12859966
+    assert (d.trigger.pid, d.kernel_victim) == (299393, None)  # its CPU line run into the cpuset line
+    assert (e.trigger.comm, e.kernel_victim.pid, e.kernel_victim_source, e.totalpages) == (
+        "C1 CompilerThre", 585588, "oom_reaper", 25600)  # fmt: skip
+    assert e.agree and [(t.pid, t.points) for t in e.ranking] == [(585588, 1745), (1916799, 1), (585567, 1)]
+    # the lone 'Kill process' line of 28 April is not the 14 April report's: that one's reaper line came before it
+    assert (f.kernel_selected.pid, f.kernel_victim, f.printed_score) == (134320, None, 1003)
