@@ -226,6 +226,8 @@ def _verdict(e: Explanation):
     else:
         kernel = f"The kernel chose {name(e.kernel_selected)}"
     model = f"the model picks {name(e.model_victim)}" if e.model_victim else "the model could not run"
+    if e.panic_on_oom and e.model_victim:
+        model += " (had the kernel not panicked)"
     if not e.compared:
         return Text(f"{kernel}; {model}: not compared.", style="yellow")
     if e.agree:
