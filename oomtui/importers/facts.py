@@ -49,8 +49,9 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
     clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
     # nr_puds was printed only by linux-next of autumn 2017: "mm: account pud page tables" (b4e98d9ac775, posted 25
-    # September 2017, after the 4.14 merge window) and "mm: consolidate page table accounting" (af5b0f6a09e4), which
-    # replaced the three columns by pgtables_bytes, were both merged for 4.15; 4.14 printed nr_pmds without it
+    # September 2017, after the 4.14 merge window; the stable bot names it a missing dependency of v4.14.109) and
+    # "mm: consolidate page table accounting" (af5b0f6a09e4), which replaced the three columns by pgtables_bytes,
+    # were both merged for 4.15; 4.14 printed nr_pmds without it
     clue(lower, 4, 14, "nr_puds column (linux-next before 4.15)", "nr_puds" in cols)
     clue(upper, 4, 15, "nr_puds column (linux-next before 4.15)", "nr_puds" in cols)
     # "mm: account pmd page tables to the process" (dc6c9a35b66b, 4.0: a 4.0.0-rc1 report prints the column)
