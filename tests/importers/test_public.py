@@ -534,3 +534,16 @@ def test_a_loongarch64_paste_in_three_forms_with_16k_pages_and_a_suppressed_verd
     assert e.agree and [(t.pid, t.points) for t in e.ranking] == [(585588, 1745), (1916799, 1), (585567, 1)]
     # the lone 'Kill process' line of 28 April is not the 14 April report's: that one's reaper line came before it
     assert (f.kernel_selected.pid, f.kernel_victim, f.printed_score) == (134320, None, 1003)
+
+
+def test_the_second_hunts_reports_with_a_dump_replay_to_the_kernels_victim() -> None:
+    """import builds a scene of each report with a task dump, and the scene's own OOM kills the kernel's victim
+    (16 KiB pages and memcg limits carried over on LoongArch, the page_pool leak's adj +100 on arm64)."""
+    cases = [("4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-suppressed.md", 1, 2983827),
+             ("4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-suppressed.md", 3, 4112165),
+             ("4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-suppressed.md", 5, 585588),
+             ("6.1-arm64-imx8mn-netdev-page-pool-leak-cma-only-free-console-cut.mail", 1, 679),
+             ("6.8-5.15-azure-wiki-grep-mdsd-row-verdict-then-next-invoked.md", 3, 2002099)]  # fmt: skip
+    for name, index, pid in cases:
+        imported = import_report((PUBLIC / name).read_text(encoding="utf-8"), name, index)
+        assert imported.victim_pid == pid and replay_victim(imported.text, name)[0] == pid, (name, index)
