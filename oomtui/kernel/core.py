@@ -18,12 +18,12 @@ from .exit import send_signal
 from .freezer import freeze_cgroup, freezer_migrate, task_can_run
 from .memcontrol_v1 import MOVE_ANON, leave_swap_behind, mem_cgroup_count_precharge, mem_cgroup_move_charge
 from .memory import ZapJob, take_pages
-from .oom_kill import out_of_memory, proc_oom_score_of, process_mrelease
+from .oom_kill import BadnessInputs, out_of_memory, proc_oom_score_of, process_mrelease
 from .page_alloc import arm_alloc
 from .page_types import PAGE_SIZE
 from .policy import Policy
 from .state import (
-    DISK, MMF_MULTIPROCESS, SLEEPING,
+    DISK, MMF_MULTIPROCESS, MMF_OOM_SKIP, SLEEPING,
     Allocation, Cgroup, DSleep, Futex, MmStruct, Process, ShmObject, Task, Vma, Waiter,
     FUTEX_WAITERS,
 )
@@ -109,11 +109,10 @@ class Kernel:
         self._next_mm = 1
         self.last_abort: int | None = None  # pid the last aborted OOM scan stopped at
         self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order
-        # select_bad_process()'s table of every process's badness (oom_kill.BadnessTable), and the
-        # processes and mms whose badness inputs changed since (rss, swap, page tables, flags, adj, mm,
-        # exit): whatever changes one of those adds it here
+        # what select_bad_process() reads of every process, in columns its writers keep (oom_kill.BadnessInputs),
+        # and the global OOM's table of every process's badness made from them (oom_kill.BadnessTable)
+        self.badness = BadnessInputs()
         self.oom_table: BadnessTable | None = None
-        self.oom_dirty: set[Process | MmStruct] = set()
         self.livelock_end: int | None = None  # when allocations went through again after a livelock
         self.dormant_since: int | None = None  # allocators parked: every retry would abort the same way
         # Race trials (sched.py): None keeps whole-jiffy time. With it, `sub` is the µs into the
@@ -286,7 +285,10 @@ class Kernel:
     def add_process(self, pid: int, comm: str, cgroup: str = "/", *, parent: int | None = None,
                     oom_score_adj: int = 0, uid: int = 0, mm: MmStruct | None = None,
                     pgtables_bytes: int = 0, is_init: bool = False, kthread: bool = False,
-                    handles_sigterm: bool = True, freezer_cgroup: str | None = None) -> Process:
+                    handles_sigterm: bool = True, freezer_cgroup: str | None = None, in_vfork: bool = False,
+                    cap_sys_admin: bool = False, order: int | None = None) -> Process:
+        """copy_process(): a new process in cgroup `cgroup`, with a new mm unless `mm` (CLONE_VM) or a
+        kthread. order: its position in for_each_process() order when not the next (`oomtui watch`)."""
         if pid in self.pids or pid in self.tids:
             raise KernelError(f"pid {pid} is used twice")
         cg = self.cgroups.get(cgroup)
@@ -295,33 +297,38 @@ class Kernel:
         if not cg.memory:
             raise KernelError(f"process {pid}: cgroup {cgroup} is on the freezer's hierarchy, not the memory one")
         p = Process(pid, comm, cg, oom_score_adj, uid)
+        fcg = None
         if freezer_cgroup is not None:
             fcg = self.cgroup(freezer_cgroup)
             if fcg.memory:
                 raise KernelError(f"process {pid}: freezer cgroup {freezer_cgroup} is on the memory hierarchy")
             if any(c.freezer for c in cg.ancestors()):
                 raise KernelError(f"process {pid}: its cgroup {cgroup} has a freezer already: a task has one freezer")
-            self._attach_freezer(p, fcg)
-        p.is_init, p.kthread, p.handles_sigterm = is_init, kthread, handles_sigterm
-        p.order = next(self._order)
+        pp = None
         if parent is not None:
             pp = self.pids.get(parent)
             if pp is None:
                 raise KernelError(f"process {pid}: parent {parent} does not exist")
+        p.is_init, p.kthread, p.handles_sigterm = is_init, kthread, handles_sigterm
+        p.in_vfork, p.cap_sys_admin = in_vfork, cap_sys_admin
+        p.order = next(self._order) if order is None else order
+        if pp is not None:
             p.parent = pp
             pp.adopt(p)
         if mm is not None and mm.mm_users:
-            mm.set_flag(MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
+            self.set_mm_flag(mm, MMF_MULTIPROCESS)  # CLONE_VM without CLONE_THREAD (5.10+)
         self.tasklist.append(p)
-        self.oom_dirty.add(p)
         self.pids[pid] = p
-        cg.members.append(p)
         if mm is None and not kthread:
             mm = self.new_mm(cg, pgtables_bytes)
             mm.owner_pid = pid
         p.init_mm = mm
         if mm is not None:
             mm.procs.append(p)
+        self.badness.add(p)
+        self.css_set_move_task(p, None, cg)  # cgroup_post_fork()
+        if fcg is not None:
+            self._attach_freezer(p, fcg)
         return p
 
     def add_thread(self, p: Process, tid: int, *, state: str = SLEEPING, robust_list: bool = True,
@@ -332,7 +339,7 @@ class Kernel:
         t = Task(tid, p, state, robust_list, exit_latency)
         mm = p.init_mm
         if mm is not None:
-            t.mm = p.mm = mm  # every thread's mm is its process's init_mm, until exit_mm()
+            self.set_task_mm(t, mm)  # every thread's mm is its process's init_mm, until exit_mm()
             mm.mm_users += 1
         if state == DISK:
             t.resume_state = SLEEPING
@@ -343,13 +350,17 @@ class Kernel:
             if until is not None:
                 self.add_timer(until, lambda t=t: self._d_state_ends(t))
         p.threads.append(t)
-        self.oom_dirty.add(p)
         self.tids[tid] = t
         return t
 
     def add_vma(self, mm: MmStruct, vma: Vma) -> Vma:
+        """A mapping with `vma.rss` pages resident and `vma.swap` swapped out."""
         mm.add_vma(vma)
-        self.oom_dirty.add(mm)
+        c = vma.counter  # mm_counter()
+        if c is not None and vma.rss:
+            self.add_mm_counter(mm, c, vma.rss)
+        if vma.swap:
+            self.add_mm_counter(mm, "swapents", vma.swap)
         if vma.is_anonymous:
             self.charge_pages(mm.memcg, vma.rss, global_pages=vma.rss)
             self.swap_used += vma.swap
@@ -402,6 +413,29 @@ class Kernel:
         return a
 
     # ------------------------------------------------------------------ memory accounting
+    def add_mm_counter(self, mm: MmStruct, member: str, value: int) -> None:
+        """add_mm_counter() (include/linux/mm.h): `value` pages more in one of mm's rss_stat counters
+        ("anon", "file", "shmem": MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES; "swapents": MM_SWAPENTS),
+        and in what oom_badness() adds up for the processes using mm (select_bad_process's columns)."""
+        setattr(mm, member, getattr(mm, member) + value)
+        self.badness.mm_pages(mm, value)
+
+    def set_pgtables_bytes(self, mm: MmStruct, nbytes: int) -> None:
+        """mm->pgtables_bytes (mm_inc_nr_ptes()/mm_dec_nr_ptes(); free_pgtables() at exit_mmap()) and
+        the RAM its pages take; oom_badness() counts them too."""
+        pages = nbytes // PAGE_SIZE - mm.pgtables_bytes // PAGE_SIZE
+        self.used_pages += pages
+        mm.pgtables_bytes = nbytes
+        self.badness.mm_pages(mm, pages)
+
+    def set_mm_flag(self, mm: MmStruct, flag: str) -> None:
+        """set_bit(flag, &mm->flags). MMF_OOM_SKIP hides mm's processes from select_bad_process()."""
+        if flag in mm.flags:
+            return
+        mm.flags = mm.flags | {flag}
+        if flag == MMF_OOM_SKIP:
+            self.badness.mm_oom_skip(mm)
+
     def free_pages(self) -> int:
         return self.ram_pages - self.used_pages
 
@@ -554,12 +588,11 @@ class Kernel:
         # css_set_move_task(): off the old css_set onto the tail of the new one. A css_set is the
         # cgroups of every hierarchy, so a move on any of them sends the task to the end of its
         # memcg's scan order (kernel-model.md 11.5)
-        p.cgroup.members.remove(p)
         if not cg.memory:
-            p.cgroup.members.append(p)
+            self.css_set_move_task(p, p.cgroup, p.cgroup)
             self._attach_freezer(p, cg)
         else:
-            cg.members.append(p)
+            self.css_set_move_task(p, p.cgroup, cg)
             p.cgroup = cg
             if moves_mm:
                 assert mm is not None
@@ -580,7 +613,6 @@ class Kernel:
                             left += n
                 mm.memcg = cg
         freezer_migrate(self, p)  # the new cgroup's freezer state (a co-mounted or v2 one moves with it)
-        self.oom_dirty.add(p)
         self.emit(ev.CgroupMove(t=self.jiffies, pid=pid, comm=p.comm, cgroup=cg.path, hierarchy=hierarchy,
                                 from_cgroup=here.path, left_kb=left * PAGE_SIZE // 1024,
                                 moved_kb=moved * PAGE_SIZE // 1024, moved_swap_kb=moved_swap * PAGE_SIZE // 1024))
@@ -615,10 +647,30 @@ class Kernel:
 
     def _attach_freezer(self, p: Process, cg: Cgroup) -> None:
         """Into a cgroup of the freezer's own hierarchy."""
-        if p.freezer_cg is not None:
-            p.freezer_cg.members.remove(p)
+        self.css_set_move_task(p, p.freezer_cg, cg)
         p.freezer_cg = cg
-        cg.members.append(p)
+
+    def css_set_move_task(self, p: Process, frm: Cgroup | None, to: Cgroup | None, at: int | None = None) -> None:
+        """css_set_move_task(): p off `frm`'s members (None: a new task), onto the tail of `to`'s (None: it
+        exits), or at index `at` (`oomtui watch` keeps pid order). Cgroup.members is the css_set order
+        mem_cgroup_scan_tasks() walks; select_bad_process()'s columns keep it as rows beside it."""
+        if frm is not None:
+            i = frm.members.index(p)
+            del frm.members[i]
+            self.badness.css_set_del(frm, i)
+        if to is not None:
+            at = len(to.members) if at is None else at
+            to.members.insert(at, p)
+            self.badness.css_set_add(to, at, p)
+
+    def cgroup_exit(self, p: Process) -> None:
+        """cgroup_exit() of an exited process: off its css_sets, out of memcg scans; its row of
+        select_bad_process()'s columns goes."""
+        if p in p.cgroup.members:
+            self.css_set_move_task(p, p.cgroup, None)
+            if p.freezer_cg is not None:
+                self.css_set_move_task(p, p.freezer_cg, None)
+        self.badness.release(p)
 
     def precharged_pages(self, vma: Vma) -> int:
         """Pages of `vma` still charged to a memcg its mm has left."""
@@ -647,6 +699,22 @@ class Kernel:
         if self.race is not None:
             self.race.user_action(self.jiffies, self.sub)
 
+    def write_oom_score_adj(self, p: Process, adj: int) -> None:
+        """p->signal->oom_score_adj = adj: the one writer of it (and of its column)."""
+        p.oom_score_adj = adj
+        self.badness.set_adj(p)
+
+    def set_task_mm(self, t: Task, mm: MmStruct | None) -> None:
+        """task->mm: copy_mm() gives a new thread its process's mm, exit_mm() takes it away. Process.mm
+        follows: find_lock_task_mm()'s mm (the first thread's that has one: each has init_mm or none)."""
+        t.mm = mm
+        p = t.process
+        if mm is None:
+            mm = next((th.mm for th in p.threads if th.mm is not None), None)
+        if p.mm is not mm:
+            p.mm = mm
+            self.badness.set_mm(p)
+
     def set_oom_score_adj(self, pid: int, adj: int) -> None:
         """__set_oom_adj(): per signal_struct, and every other process sharing the mm too (skipping
         kthreads, global init and vfork children) where the era does that (version.py)."""
@@ -659,8 +727,7 @@ class Kernel:
             targets += [q for q in mm.procs if q is not p and q.alive and q.mm is mm and not q.kthread
                         and not q.is_init and not q.in_vfork]
         for q in targets:
-            q.oom_score_adj = adj
-            self.oom_dirty.add(q)
+            self.write_oom_score_adj(q, adj)
             self.emit(ev.AdjChanged(t=self.jiffies, pid=q.pid, oom_score_adj=adj))
 
     def set_policy(self, policy: Policy) -> None:

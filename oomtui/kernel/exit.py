@@ -78,10 +78,7 @@ def exit_mm(k: "Kernel", t: Task) -> None:
     exit_mmap() and only then finishes do_exit()."""
     futex_cleanup(k, t)
     mm = t.mm
-    t.mm = None
-    rest = t.process.find_lock_task_mm()  # another thread, or none
-    t.process.mm = rest.mm if rest is not None else None
-    k.oom_dirty.add(t.process)
+    k.set_task_mm(t, None)
     if mm is None:
         return finish_exit(k, t)
     if mm.mmap_lock_writer is t:
@@ -99,11 +96,7 @@ def finish_exit(k: "Kernel", t: Task) -> None:
     p = t.process
     if all(not th.alive for th in p.threads):
         p.exited_at = k.jiffies
-        k.oom_dirty.add(p)
-        if p in p.cgroup.members:
-            p.cgroup.members.remove(p)  # cgroup_exit(): off the css_set, out of memcg scans
-            if p.freezer_cg is not None:
-                p.freezer_cg.members.remove(p)
+        k.cgroup_exit(p)
         if p.alloc is not None and p.alloc in k.allocations:
             k.allocations.remove(p.alloc)
         k.emit(ev.ProcessExit(t=k.jiffies, pid=p.pid, comm=p.comm))

@@ -177,17 +177,15 @@ def uncharge_vma_pages(k: "Kernel", mm: MmStruct, vma: Vma, pages: int, swap: in
     vma.swap -= swap
     c = vma.counter
     freed = 0
+    if c is not None and pages:
+        k.add_mm_counter(mm, c, -pages)
     if c == "anon":
-        mm.anon -= pages
         freed = pages
         if charged:
             for memcg, n in k.uncharge_owners(mm, vma, pages):
                 k.uncharge_pages(memcg, n)
-    elif c == "file":
-        mm.file -= pages  # page cache: stays cached, was never counted as used
-    elif c == "shmem":
-        mm.shmem -= pages  # the shm object keeps its pages
-    mm.swapents -= swap
+    # (file pages stay in the page cache, never counted as used; shmem pages stay with their object)
+    if swap:
+        k.add_mm_counter(mm, "swapents", -swap)
     k.swap_used -= swap
-    k.oom_dirty.add(mm)
     return freed

@@ -24,9 +24,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         if job.pending:
             flush_gathered(k, job, job.pending)
         pt_pages = mm.pgtables_bytes // PAGE_SIZE
-        k.used_pages -= pt_pages
-        mm.pgtables_bytes = 0
-        k.oom_dirty.add(mm)
+        k.set_pgtables_bytes(mm, 0)  # free_pgtables()
         mm.vmas = []
         mm.total_vm = 0
         k.emit(ev.ExitMmap(t=k.jiffies, pid=mm.owner_pid, phase="done", freed_kb=(job.freed + pt_pages) * KB_PER_PAGE))
@@ -37,8 +35,7 @@ def exit_mmap(k: "Kernel", mm: MmStruct, then) -> None:
         # already freed" - before free_pgtables() and tlb_finish_mmu(), which free the last gathered
         # pages. Race trials model that window (an allocator retrying in it finds a full memcg and
         # no victim to wait for: the lab's allocator-also-killed race); whole jiffies close it.
-        mm.set_flag(MMF_OOM_SKIP)
-        k.oom_dirty.add(mm)
+        k.set_mm_flag(mm, MMF_OOM_SKIP)
         if k.race is None:
             return tlb_finish_mmu(job)
         k.add_timer_us(k.now_us() + job.pending * k.race.p.free_us_per_page, lambda: tlb_finish_mmu(job))

@@ -7,7 +7,9 @@ Section numbers refer to ../shared/kernel-model.md.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
+from array import array
+from itertools import chain, compress
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..gc_pause import gc_paused
@@ -31,7 +33,7 @@ from .page_types import KB_PER_PAGE, PAGE_SIZE
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Sequence
 
     from .core import Kernel
     from .version import KernelVersion
@@ -62,8 +64,7 @@ def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | Non
         return None, "MMF_OOM_SKIP"
     if p.in_vfork:
         return None, "in vfork"
-    pages = mm.rss + mm.swapents + mm.pgtables_bytes // PAGE_SIZE
-    return oom_badness_era(pages, p.oom_score_adj, totalpages, k.policy.version, cap_sys_admin=p.cap_sys_admin), ""
+    return oom_badness_era(mm.badness_pages, p.oom_score_adj, totalpages, k.policy.version, cap_sys_admin=p.cap_sys_admin), ""
 
 
 def proc_oom_score_of(k: "Kernel", p: Process) -> int:
@@ -120,6 +121,17 @@ def scan_order(k: "Kernel", memcg: Cgroup | None):
             yield from (p for p in cg.members if not css_task_iter_skips(p))
 
 
+def scan_rows(k: "Kernel", memcg: Cgroup) -> "Sequence[int]":
+    """mem_cgroup_scan_tasks()'s order (scan_order) as rows of the kernel's columns: each memcg's
+    css_set as BadnessInputs.members keeps it."""
+    if k.race is not None:  # race trials: css_task_iter_skips() reads the threads (small scenes)
+        return [p.slot for p in scan_order(k, memcg)]
+    members = k.badness.members
+    if not memcg.children:
+        return members.get(memcg, ())
+    return array("q", chain.from_iterable(members.get(cg, ()) for cg in memcg.subtree()))
+
+
 def css_task_iter_skips(p: Process) -> bool:
     """Race trials: mem_cgroup_scan_tasks() iterates CSS_TASK_ITER_PROCS, and css_task_iter_advance()
     skips "dying leaders w/o live member threads" (kernel/cgroup/cgroup.c, 4.x-6.18 as read; UNCONFIRMED
@@ -161,8 +173,7 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
         table = global_badness_table(k)  # for_each_process (oc.totalpages is totalpages_global())
     else:
         # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
-        procs = list(scan_order(k, oc.memcg))
-        table = BadnessTable(procs, False, (v, oc.totalpages))
+        table = BadnessTable(k.badness, scan_rows(k, oc.memcg), (v, oc.totalpages))
     chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
     oc.candidates = [_candidate(p, pts, "") for pts, p in top]
@@ -171,61 +182,161 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
 
 
 def global_badness_table(k: "Kernel") -> "BadnessTable":
-    """The table a global OOM's select_bad_process() reads (Kernel.oom_table), brought up to date: one
-    walk over every process (creation order is scan order) when there is none yet; what changed since
-    is weighed again; another era or totalpages (what oom_badness() depends on besides the process)
-    scores the kept inputs again, without walking the processes."""
+    """The table a global OOM's select_bad_process() reads (Kernel.oom_table), brought up to date: made
+    from every row of the kernel's columns (for_each_process(): rows in scan order) when there is none
+    yet, or when the rows were renumbered since; what changed since is weighed again; another era or
+    totalpages (what oom_badness() depends on besides the process) scores the kept inputs again."""
     rule = (k.policy.version, k.totalpages_global())
-    table = k.oom_table
+    inputs, table = k.badness, k.oom_table
+    if table is not None and (table.generation != inputs.generation or not inputs.in_order):
+        table = None
     if table is None:
-        # for_each_process(): the task list is in Process.order, the scan position
-        table = k.oom_table = BadnessTable(k.tasklist, True, rule)
-        k.oom_dirty.clear()
+        if not inputs.in_order:
+            inputs.compact()  # `oomtui watch` added a process before others in scan order
+        table = k.oom_table = BadnessTable(inputs, None, rule)
+        inputs.dirty = set()
     else:
-        table.refresh(k)
+        table.refresh()
         if table.rule != rule:
             table.rescore(rule)
     return table
 
 
+# What a process's row says besides its numbers (BadnessInputs.flags)
+SCORED = 16  # oom_evaluate_task() scores it: not oom_unkillable_task(), not exited, it has an mm
+OOM_SKIP = 1  # its mm has MMF_OOM_SKIP
+IN_VFORK = 2
+ADJ_MIN = 4  # oom_score_adj is OOM_SCORE_ADJ_MIN
+CAP_SYS_ADMIN = 8  # the root bonus before 4.17
+# bytes.translate() tables: a row with a flag but SCORED -> 1; a row not scored -> 1
+_FLAGGED = bytes(int(bool(f & ~SCORED)) for f in range(256))
+_UNSCORED = bytes(int(not f & SCORED) for f in range(256))
+COMPACT_MIN = 4096  # rows of exited processes kept before they are dropped (BadnessInputs.add)
+
+
 class BadnessInputs:
-    """oom_evaluate_task() up to oom_badness()'s arithmetic, for processes in scan order: those it scores,
-    with what their points depend on that is the same in every era and for any totalpages, in columns
-    (a process's own inputs, so that another era's or totalpages' points are arithmetic over lists)."""
+    """What oom_evaluate_task() and oom_badness() read of every process, in columns by row
+    (Process.slot), written by the kernel's own writers as they write (Kernel.add_mm_counter,
+    set_pgtables_bytes, set_mm_flag, write_oom_score_adj, set_task_mm, add_process, cgroup_exit and
+    css_set_move_task), so that select_bad_process() reads arrays, not 100 000 objects (reading their
+    fields was half of a first walk). A row: the process (None once it exited), its scan position in
+    the task list (Process.order), the pages oom_badness() adds up for its mm (get_mm_rss() + swap
+    entries + page tables: MmStruct.badness_pages), oom_score_adj, and flags: whether
+    oom_evaluate_task() scores it at all (SCORED: not oom_unkillable_task(), not exited,
+    find_lock_task_mm() finds an mm), what makes it ineligible, the root bonus. `members`: each cgroup's css_set
+    (Cgroup.members) as rows, for mem_cgroup_scan_tasks(). `dirty`: the processes whose row changed
+    since the global BadnessTable was made (None while there is none). Rows are not reused: compact()
+    renumbers them (a new `generation`)."""
 
-    __slots__ = ("procs", "positions", "pages", "adjs", "why", "caps")
+    __slots__ = ("procs", "order", "pages", "adjs", "flags", "members", "dirty", "in_order", "dead",
+                 "generation")
 
-    def __init__(self, procs: "Iterable[Process]", task_list: bool):
-        """procs in scan order. task_list: a global walk (for_each_process()), whose scan positions are
-        Process.order; else a memcg scan, whose positions are the indexes in procs."""
-        self.procs: list[Process] = []  # scored: eligible or with a reason, in scan order
-        self.positions: list[int] = []  # their scan positions
-        self.pages: list[int] = []  # rss + swapents + pgtables_bytes / PAGE_SIZE (0 for the ineligible)
-        self.adjs: list[int] = []  # oom_score_adj
-        self.why: dict[int, str] = {}  # scan position -> why it is ineligible
-        self.caps: set[int] = set()  # scan positions of CAP_SYS_ADMIN holders (the root bonus before 4.17)
-        kept, where, pages, adjs, why = self.procs.append, self.positions.append, self.pages.append, \
-            self.adjs.append, self.why
-        for i, p in enumerate(procs):
-            if p.is_init or p.kthread or p.exited_at is not None:
-                continue  # oom_unkillable_task(), or gone: not scored at all
-            mm = p.mm  # find_lock_task_mm()'s
-            if mm is None:
-                continue  # every thread passed exit_mm(): not scored
-            adj = p.oom_score_adj
-            pos = p.order if task_list else i
-            kept(p)
-            where(pos)
-            adjs(adj)
-            # oom_badness(): OOM_SCORE_ADJ_MIN, MMF_OOM_SKIP or in the middle of vfork -> not a candidate
-            if adj == OOM_SCORE_ADJ_MIN or MMF_OOM_SKIP in mm.flags or p.in_vfork:
-                why[pos] = ("oom_score_adj -1000" if adj == OOM_SCORE_ADJ_MIN
-                            else "MMF_OOM_SKIP" if MMF_OOM_SKIP in mm.flags else "in vfork")
-                pages(0)
-            else:
-                pages(mm.anon + mm.file + mm.shmem + mm.swapents + mm.pgtables_bytes // PAGE_SIZE)
-            if p.cap_sys_admin:
-                self.caps.add(pos)
+    def __init__(self) -> None:
+        # numbers in arrays: a list of 100 000 ints points to objects all over the heap, and reading them
+        # was most of a walk's time
+        self.procs: list[Process | None] = []
+        self.order = array("q")
+        self.pages = array("q")
+        self.adjs = array("q")
+        self.flags = bytearray()
+        self.members: dict[Cgroup, array[int]] = {}
+        self.dirty: set[Process] | None = None
+        self.in_order = True  # rows are in scan order (`oomtui watch` adds a wrapped pid out of it)
+        self.dead = 0  # rows of exited processes
+        self.generation = 0
+
+    def row(self, p: Process) -> int:
+        """p's row, or -1 once it has exited (its Process.slot may be another's after compact())."""
+        s = p.slot
+        return s if 0 <= s < len(self.procs) and self.procs[s] is p else -1
+
+    def add(self, p: Process) -> None:
+        """copy_process(): a row for a new process (no thread has its mm yet: not scored)."""
+        if self.dead > COMPACT_MIN and 2 * self.dead > len(self.procs):
+            self.compact()
+        if self.order and p.order <= self.order[-1]:
+            self.in_order = False
+        mm = p.init_mm
+        p.slot = len(self.procs)
+        self.procs.append(p)
+        self.order.append(p.order)
+        self.pages.append(mm.badness_pages if mm is not None else 0)
+        self.adjs.append(p.oom_score_adj)
+        self.flags.append((OOM_SKIP if mm is not None and MMF_OOM_SKIP in mm.flags else 0)
+                          | (IN_VFORK if p.in_vfork else 0) | (CAP_SYS_ADMIN if p.cap_sys_admin else 0)
+                          | (ADJ_MIN if p.oom_score_adj == OOM_SCORE_ADJ_MIN else 0))
+        self._changed(p)
+
+    def _changed(self, p: Process) -> None:
+        if self.dirty is not None:
+            self.dirty.add(p)
+
+    def mm_pages(self, mm: MmStruct, pages: int) -> None:
+        """`pages` more (or fewer) for oom_badness() in every process created with mm."""
+        for q in mm.procs:
+            s = self.row(q)
+            if s >= 0:
+                self.pages[s] += pages
+                self._changed(q)
+
+    def mm_oom_skip(self, mm: MmStruct) -> None:
+        """MMF_OOM_SKIP on mm: its processes are no longer candidates."""
+        for q in mm.procs:
+            s = self.row(q)
+            if s >= 0:
+                self.flags[s] |= OOM_SKIP
+                self._changed(q)
+
+    def set_adj(self, p: Process) -> None:
+        """p's oom_score_adj was written."""
+        s = self.row(p)
+        if s >= 0:
+            adj = self.adjs[s] = p.oom_score_adj
+            self.flags[s] = (self.flags[s] & ~ADJ_MIN) | (ADJ_MIN if adj == OOM_SCORE_ADJ_MIN else 0)
+            self._changed(p)
+
+    def set_mm(self, p: Process) -> None:
+        """p's find_lock_task_mm() mm was set or dropped: oom_evaluate_task() scores a process that
+        is not oom_unkillable_task() (global init, a kthread) while one of its threads has an mm."""
+        s = self.row(p)
+        if s >= 0:
+            scored = p.mm is not None and not oom_unkillable_task(p) and p.exited_at is None
+            self.flags[s] = (self.flags[s] & ~SCORED) | (SCORED if scored else 0)
+            self._changed(p)
+
+    def release(self, p: Process) -> None:
+        """p exited (cgroup_exit(), off every css_set): its row is not scored again."""
+        s = self.row(p)
+        if s >= 0:
+            self.procs[s] = None
+            self.flags[s] = 0
+            self.dead += 1
+            self._changed(p)
+
+    def css_set_add(self, cg: Cgroup, at: int, p: Process) -> None:
+        rows = self.members.get(cg)
+        if rows is None:
+            rows = self.members[cg] = array("q")
+        rows.insert(at, p.slot)
+
+    def css_set_del(self, cg: Cgroup, at: int) -> None:
+        del self.members[cg][at]
+
+    def compact(self) -> None:
+        """Drop the rows of exited processes and put the others in scan order (`oomtui watch` adds a row
+        for each process it sees come and go, and a wrapped pid out of order)."""
+        keep = sorted((s for s, p in enumerate(self.procs) if p is not None), key=self.order.__getitem__)
+        row = {s: i for i, s in enumerate(keep)}
+        self.procs = [self.procs[s] for s in keep]
+        self.order, self.pages, self.adjs = (array("q", [col[s] for s in keep]) for col in
+                                             (self.order, self.pages, self.adjs))
+        self.flags = bytearray(self.flags[s] for s in keep)
+        for p in self.procs:
+            p.slot = row[p.slot]  # type: ignore[union-attr]
+        for rows in self.members.values():
+            rows[:] = array("q", [row[s] for s in rows])
+        self.in_order, self.dead = True, 0
+        self.generation += 1
 
 
 # A heap entry is one int, (-points << POS_BITS) | scan position: the best points first, the earlier
@@ -235,39 +346,72 @@ POS_MASK = (1 << POS_BITS) - 1
 HEAP_DEPTH = 256  # the walk's heap holds the entries of this many best (and their ties) to start with
 
 
-class BadnessTable(BadnessInputs):
-    """What select_bad_process() learns from one walk over the processes in scan order, kept: the
-    processes it scored and their inputs (BadnessInputs), their points (None: ineligible, the reason
-    in `why` by position), and heaps of entries for the best. The global one lives as long as the
-    kernel and re-evaluates only the processes whose badness inputs changed since the last OOM
-    (Kernel.oom_dirty): in an OOM storm of 100 000 processes every OOM walked all of them, most of the
-    run's time. A changed process's new entry goes on a second heap (`hot`), so that the walk's heap
-    is not rebuilt for a few changes (that took 25-44 ms at 100 000 processes): an old entry is skipped
-    when it comes to the top, and `hot` is compacted in proportion to its own size (or, once most of
-    the table changed, one heap is made anew from the points). Another era or totalpages scores the
-    kept inputs again (rescore). Results are those of the walk, tie rules included
-    (tests/kernel/test_selection_property.py, tests/kernel/test_badness_table.py,
+class BadnessTable:
+    """What select_bad_process() learns from one walk over the processes in scan order, kept: their
+    points by scan position (None: not scored, or ineligible with the reason in `why`), the positions
+    of CAP_SYS_ADMIN holders (`caps`), and heaps of entries for the best. The processes are rows of the
+    kernel's columns (BadnessInputs): every row for a global OOM (for_each_process(): position = row),
+    a memcg's member rows for mem_cgroup_scan_tasks() (position = index in `rows`, the inputs read
+    then). The global one lives as long as the kernel (or its rows' generation) and re-evaluates only
+    the processes whose row changed since the last OOM (BadnessInputs.dirty): in an OOM storm of
+    100 000 processes every OOM walked all of them, most of the run's time. A changed process's new
+    entry goes on a second heap (`hot`), so that the walk's heap is not rebuilt for a few changes (that
+    took 25-44 ms at 100 000 processes): an old entry is skipped when it comes to the top, and `hot` is
+    compacted in proportion to its own size (or, once most of the table changed, one heap is made anew
+    from the points). Another era or totalpages scores the inputs again (rescore). Results are those of
+    a walk over the objects, tie rules included (tests/kernel/test_selection_property.py,
+    tests/kernel/test_badness_table.py, tests/kernel/test_badness_columns.py,
     tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("rule", "badness", "points", "heap", "cutoff", "hot", "hot_floor")
+    __slots__ = ("inputs", "rows", "generation", "pages", "adjs", "flags", "why", "caps", "rule",
+                 "badness", "points", "heap", "cutoff", "hot", "hot_floor")
 
-    def __init__(self, procs: "Iterable[Process]", task_list: bool, rule: tuple[KernelVersion, int]):
-        """See BadnessInputs; scan positions below 2**POS_BITS."""
-        with gc_paused():  # a few objects per process, all kept
-            super().__init__(procs, task_list)
+    def __init__(self, inputs: BadnessInputs, rows: "Sequence[int] | None", rule: tuple[KernelVersion, int]):
+        """rows None: every row of `inputs`, in scan order (BadnessInputs.in_order), read as they change;
+        else those rows, read now. Scan positions below 2**POS_BITS."""
+        self.inputs, self.rows, self.generation = inputs, rows, inputs.generation
+        if rows is None:
+            self.pages, self.adjs, self.flags = inputs.pages, inputs.adjs, inputs.flags
+        else:
+            row = itemgetter(*rows) if len(rows) > 1 else lambda col: tuple(col[s] for s in rows)
+            self.pages, self.adjs = row(inputs.pages), row(inputs.adjs)
+            self.flags = bytes(row(inputs.flags))
+        with gc_paused():  # a few lists, all kept
             self.rescore(rule)
 
+    def proc(self, pos: int) -> Process:
+        """The process at scan position `pos`."""
+        rows = self.rows
+        return self.inputs.procs[pos if rows is None else rows[pos]]  # type: ignore[return-value]
+
     def rescore(self, rule: tuple[KernelVersion, int]) -> None:
-        """oom_badness() of every scored process by `rule` (era, totalpages), from the kept inputs: the era's
-        arithmetic over the columns (oom_badness.badness_column), then one heap anew."""
+        """oom_badness() of every scored process by `rule` (era, totalpages): the era's arithmetic over the
+        columns (oom_badness.badness_column), then one heap anew."""
         self.rule = rule
         self.badness = badness_rule(*rule)
-        caps = self.caps
-        points: list[int | None] = badness_column(*rule, self.pages, self.adjs,  # type: ignore[assignment]
-                                                  [pos in caps for pos in self.positions] if caps else None)
-        for pos in self.why:
-            points[self._slot(pos)] = None
-        self.points = points
+        flags = bytes(self.flags)
+        why: dict[int, str] = {}
+        caps: set[int] = set()
+        flagged = flags.translate(_FLAGGED)
+        i = flagged.find(1)
+        while i >= 0:  # the few with a flag
+            f = flags[i]
+            if f & CAP_SYS_ADMIN:
+                caps.add(i)
+            reason = _ineligible(f)
+            if reason is not None and f & SCORED:
+                why[i] = reason
+            i = flagged.find(1, i + 1)
+        points: list[int | None] = badness_column(  # type: ignore[assignment]
+            *rule, self.pages, self.adjs, [i in caps for i in range(len(flags))] if caps else None)
+        unscored = flags.translate(_UNSCORED)
+        i = unscored.find(1)
+        while i >= 0:  # oom_unkillable_task(), exited or without an mm: not scored at all
+            points[i] = None
+            i = unscored.find(1, i + 1)
+        for i in why:
+            points[i] = None
+        self.why, self.caps, self.points = why, caps, points
         self._heap_anew()
 
     def _heap_anew(self, depth: int | None = HEAP_DEPTH, taken: "set[int] | frozenset[int]" = frozenset()) -> None:
@@ -278,9 +422,12 @@ class BadnessTable(BadnessInputs):
         best = heapq.nlargest(depth, filter(None, points)) if depth else []  # (a 0 may be left out: still below)
         cutoff = self.cutoff = best[-1] if len(best) == depth else None
         if cutoff is None:
-            heap = [(-v << POS_BITS) | pos for pos, v in zip(self.positions, points) if v is not None]
+            heap = [(-v << POS_BITS) | pos for pos, v in enumerate(points) if v is not None]
         else:
-            heap = [(-v << POS_BITS) | pos for pos, v in zip(self.positions, points) if v is not None and v >= cutoff]
+            # v >= cutoff is v in `best` (or 0, which filter() left out): found in a C loop
+            wanted = set(best) | ({0} if cutoff <= 0 else set())
+            heap = [(-points[pos] << POS_BITS) | pos
+                    for pos in compress(range(len(points)), map(wanted.__contains__, points))]
         if taken:
             heap = [e for e in heap if e not in taken]
         heapq.heapify(heap)
@@ -288,60 +435,45 @@ class BadnessTable(BadnessInputs):
         self.hot = []
         self.hot_floor = 0
 
-    def _slot(self, pos: int) -> int:
-        """Where scan position `pos` is (or would go) in procs, positions and points."""
-        return bisect_left(self.positions, pos)
-
     def _valid(self, entry: int) -> bool:
         """An entry is valid while its process still has those points."""
         pos = entry & POS_MASK
-        i = self._slot(pos)
-        return i < len(self.positions) and self.positions[i] == pos and self.points[i] == -(entry >> POS_BITS)
+        return pos < len(self.points) and self.points[pos] == -(entry >> POS_BITS)
 
-    def refresh(self, k: "Kernel") -> None:
-        """Re-evaluate what changed: Kernel.oom_dirty holds processes and mms (each mm stands for the
-        processes created with it). New points get a new entry on `hot`; a process gone leaves."""
-        dirty, k.oom_dirty = k.oom_dirty, set()
-        changed = [p for x in dirty for p in (x.procs if isinstance(x, MmStruct) else (x,))]
-        w = BadnessInputs(changed, True)
-        positions, procs, points, pages, adjs, why, caps = (self.positions, self.procs, self.points, self.pages,
-                                                            self.adjs, self.why, self.caps)
-        scored = set(map(id, w.procs))
+    def refresh(self) -> None:
+        """Re-evaluate the processes whose row changed (BadnessInputs.dirty), from their rows (the global
+        table only). New points get a new entry on `hot`; a process gone (exited, or no longer scored)
+        has none."""
+        inputs = self.inputs
+        changed, inputs.dirty = inputs.dirty or set(), set()
+        points, why, caps = self.points, self.why, self.caps
+        if len(points) < len(inputs.procs):  # rows added since (`oomtui watch`)
+            points.extend([None] * (len(inputs.procs) - len(points)))
         for p in changed:
-            if id(p) not in scored:  # not scored (exited): it leaves, unless the slot is another's by now
-                pos = p.order
-                i = self._slot(pos)
-                if i < len(positions) and positions[i] == pos and procs[i] is p:
-                    del positions[i], procs[i], points[i], pages[i], adjs[i]
-                    why.pop(pos, None)
-                    caps.discard(pos)
-        for p, pos, n, adj in zip(w.procs, w.positions, w.pages, w.adjs):
-            i = self._slot(pos)
-            if i == len(positions) or positions[i] != pos:
-                positions.insert(i, pos)
-                procs.insert(i, p)
-                points.insert(i, None)
-                pages.insert(i, 0)
-                adjs.insert(i, 0)
-            procs[i] = p  # (a pid used again in `watch` takes its gone process's position)
-            pages[i], adjs[i] = n, adj
-            cap = pos in w.caps
+            s = p.slot  # its row in this generation, even once it exited (rows are not reused)
+            if s < 0:
+                continue
+            f = inputs.flags[s]
+            cap = bool(f & CAP_SYS_ADMIN)
             if cap:
-                caps.add(pos)
+                caps.add(s)
             else:
-                caps.discard(pos)
-            reason = w.why.get(pos)
-            if reason is None:
-                why.pop(pos, None)
-                v = self.badness(n, adj, cap)
-                if points[i] != v:
-                    points[i] = v
-                    heapq.heappush(self.hot, (-v << POS_BITS) | pos)
+                caps.discard(s)
+            reason = _ineligible(f)
+            if inputs.procs[s] is not p or not f & SCORED:
+                points[s] = None
+                why.pop(s, None)
+            elif reason is not None:
+                points[s] = None
+                why[s] = reason
             else:
-                points[i] = None
-                why[pos] = reason
+                why.pop(s, None)
+                v = self.badness(inputs.pages[s], inputs.adjs[s], cap)
+                if points[s] != v:
+                    points[s] = v
+                    heapq.heappush(self.hot, (-v << POS_BITS) | s)
         if len(self.hot) > 2 * self.hot_floor + 64:  # mostly old entries
-            if len(self.hot) > len(positions) // 2:  # most of the table changed: one heap anew
+            if len(self.hot) > len(points) // 2:  # most of the table changed: one heap anew
                 self._heap_anew()
             else:  # one valid entry each
                 self.hot = [e for e in set(self.hot) if self._valid(e)]
@@ -363,7 +495,7 @@ class BadnessTable(BadnessInputs):
         if chosen is not None and all(p is not chosen for _, p in top):
             top[-1] = (chosen_points, chosen)  # a tie beyond the top rows: show the winner
         first = heapq.nsmallest(5, self.why)
-        return chosen, chosen_points, top, [(self.procs[self._slot(pos)], self.why[pos]) for pos in first]
+        return chosen, chosen_points, top, [(self.proc(pos), self.why[pos]) for pos in first]
 
     def _best(self, signed: bool) -> list[tuple[int, int, Process]]:
         """(points, position, p), best first (earlier first among equals): at least the
@@ -390,14 +522,24 @@ class BadnessTable(BadnessInputs):
                 break  # before 5.9 every eligible task scores at least 1: ranked below, by position
             heapq.heappop(h)
             taken.add(e)
-            out.append((pts, pos, self.procs[self._slot(pos)]))
+            out.append((pts, pos, self.proc(pos)))
         for e in taken:
             heapq.heappush(hot, e)
         if not signed and len(out) < TOP_CANDIDATES and len(out) < len(self.points) - self.points.count(None):
             # the clamp ties everything at 1 or below: those rank by position (rare: an idle machine)
-            out += [(1, pos, p) for pos, p, pts in zip(self.positions, self.procs, self.points)
-                    if pts is not None and pts <= 1]
+            out += [(1, pos, self.proc(pos)) for pos, pts in enumerate(self.points) if pts is not None and pts <= 1]
         return out
+
+
+def _ineligible(flags: int) -> str | None:
+    """oom_badness(): OOM_SCORE_ADJ_MIN, MMF_OOM_SKIP or in the middle of vfork -> not a candidate."""
+    if flags & ADJ_MIN:
+        return "oom_score_adj -1000"
+    if flags & OOM_SKIP:
+        return "MMF_OOM_SKIP"
+    if flags & IN_VFORK:
+        return "in vfork"
+    return None
 
 
 def _candidate(p: Process, points: int | None, note: str) -> ev.Candidate:
@@ -605,8 +747,7 @@ def __oom_kill_process(k: "Kernel", victim: Process, message: str, reason: str) 
             continue
         if q.is_init:
             can_oom_reap = False
-            mm.set_flag(MMF_OOM_SKIP)
-            k.oom_dirty.add(mm)
+            k.set_mm_flag(mm, MMF_OOM_SKIP)
             k.printk(dmesg.mm_pinned_line(t.tid, victim.comm, q.pid, q.comm))
             continue
         if q.kthread:
@@ -678,7 +819,7 @@ def queue_oom_reaper(k: "Kernel", t: Task) -> None:
         return  # one queueing per mm, ever (MMF_OOM_REAP_QUEUED)
     if not k.policy.version.has_oom_reaper:
         return  # before 4.6 there is no oom_reaper: memory returns only when the victim exits
-    mm.set_flag(MMF_OOM_REAP_QUEUED)
+    k.set_mm_flag(mm, MMF_OOM_REAP_QUEUED)
     k.reaper_task[p.pid] = t.tid  # get_task_struct(tsk): the reaper reports this thread's pid
     pol = k.policy
     robust = process_has_robust_futex(k, p)
@@ -775,8 +916,7 @@ def oom_reap_done(k: "Kernel", p: Process, freed: int | None, skipped: bool = Fa
         k.printk(dmesg.reaped_line(k.reaper_task.get(p.pid, p.pid), p.comm, mm))
         k.emit(ev.Reaped(t=k.jiffies, pid=p.pid, comm=p.comm, by="oom_reaper", result="reaped", freed_kb=freed * KB_PER_PAGE))
     # "either reaped or somebody can't call mmap_write_unlock": the next OOM may pick another victim
-    mm.set_flag(MMF_OOM_SKIP)
-    k.oom_dirty.add(mm)
+    k.set_mm_flag(mm, MMF_OOM_SKIP)
     k.reaper_current = None
     k.reaper_state = "idle"
     if k.oom_reaper_list:
@@ -795,7 +935,7 @@ def reapable_vmas(k: "Kernel", mm: MmStruct) -> list:
 
 
 def __oom_reap_task_mm(k: "Kernel", mm: MmStruct, by: str, pid: int, on_done) -> None:
-    mm.set_flag(MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
+    k.set_mm_flag(mm, MMF_UNSTABLE)  # faults in private mappings now fail (check_stable_address_space)
     job = ZapJob(mm, reapable_vmas(k, mm), k.reap_rate, by, pid, on_done)
     if k.race is not None and k.policy.reverse_vma_walk:
         job.lead_us = _unmodelled_above(k, mm) * k.race.p.vma_us

@@ -48,8 +48,7 @@ def alloc_pass(k: "Kernel") -> None:
             end = max(a.vma.end, a.vma.start + a.vma.rss * PAGE_SIZE)
             mm.total_vm += (end - a.vma.end) // PAGE_SIZE
             a.vma.end = end
-            mm.anon += chunk
-            k.oom_dirty.add(mm)
+            k.add_mm_counter(mm, "anon", chunk)
             a.remaining -= chunk
             a.blocked_since = None
             active = active or a.remaining > 0

@@ -123,9 +123,11 @@ class MmStruct:
         self.id = mm_id
         self.vmas: list[Vma] = []  # sorted by start
         self.mm_users = 0
-        # MMF_* bits, set only with set_flag(): a shared empty frozenset until the first (most of
-        # 100 000 mms never get one)
+        # MMF_* bits, set only with Kernel.set_mm_flag(): a shared empty frozenset until the first (most
+        # of 100 000 mms never get one)
         self.flags: frozenset[str] = NO_FLAGS
+        # the rss_stat counters (MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS) and page tables:
+        # written only by Kernel.add_mm_counter and Kernel.set_pgtables_bytes
         self.anon = 0
         self.file = 0
         self.shmem = 0
@@ -141,25 +143,15 @@ class MmStruct:
     def rss(self) -> int:
         return self.anon + self.file + self.shmem
 
-    def set_flag(self, flag: str) -> None:
-        """set_bit(flag, &mm->flags)."""
-        if flag not in self.flags:
-            self.flags = self.flags | {flag}
+    @property
+    def badness_pages(self) -> int:
+        """What oom_badness() adds up: get_mm_rss() + MM_SWAPENTS + mm_pgtables_bytes() / PAGE_SIZE."""
+        return self.anon + self.file + self.shmem + self.swapents + self.pgtables_bytes // PAGE_SIZE
 
     def add_vma(self, vma: Vma) -> None:
+        """Into the mapping tree (its pages are counted by Kernel.add_vma)."""
         insort(self.vmas, vma, key=_START)  # after any mapping at the same start, as a stable sort put it
         self.total_vm += vma.pages
-        self.account(vma, +1)
-
-    def account(self, vma: Vma, sign: int) -> None:
-        c = vma.counter
-        if c == "anon":
-            self.anon += sign * vma.rss
-        elif c == "file":
-            self.file += sign * vma.rss
-        elif c == "shmem":
-            self.shmem += sign * vma.rss
-        self.swapents += sign * vma.swap
 
 
 class Cgroup:
@@ -281,7 +273,7 @@ class Process:
     __slots__ = ("pid", "comm", "uid", "parent", "children", "threads", "cgroup", "oom_score_adj",
                  "oom_score_adj_min", "group_exit", "oom_mm", "is_init", "kthread", "in_vfork",
                  "core_dumping", "handles_sigterm", "alloc", "exited_at", "order", "killed_at",
-                 "kill_reason", "init_mm", "released", "cap_sys_admin", "freezer_cg", "mm")
+                 "kill_reason", "init_mm", "released", "cap_sys_admin", "freezer_cg", "mm", "slot")
 
     def __init__(self, pid: int, comm: str, cgroup: Cgroup, oom_score_adj: int = 0, uid: int = 0):
         self.pid = pid
@@ -309,9 +301,10 @@ class Process:
         self.released = False  # a zombie reaped by its parent: gone from the task list
         self.cap_sys_admin = False  # has_capability_noaudit(p, CAP_SYS_ADMIN): the root bonus before 4.17
         self.freezer_cg: Cgroup | None = None  # its cgroup on a v1 freezer hierarchy of its own
-        # find_lock_task_mm()'s mm, kept as threads get it (Kernel.add_thread) and lose it (exit_mm): read
-        # for every process by select_bad_process()'s walk, where three objects away it cost a third of it
+        # find_lock_task_mm()'s mm, kept as threads get and lose theirs (Kernel.set_task_mm)
         self.mm: MmStruct | None = None
+        # its row in select_bad_process()'s columns (oom_kill.BadnessInputs.row: none once it exited)
+        self.slot = -1
 
     @property
     def freezer_cgroup(self) -> Cgroup:

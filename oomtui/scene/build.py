@@ -186,10 +186,10 @@ class Builder:
             try:
                 p = k.add_process(ps.pid, ps.comm, ps.cgroup, parent=ps.parent, oom_score_adj=ps.oom_score_adj,
                                   uid=ps.uid, mm=shared, is_init=ps.init, kthread=ps.kthread,
-                                  handles_sigterm=ps.handles_sigterm, freezer_cgroup=ps.freezer_cgroup)
+                                  handles_sigterm=ps.handles_sigterm, freezer_cgroup=ps.freezer_cgroup,
+                                  in_vfork=ps.in_vfork, cap_sys_admin=ps.cap_sys_admin)
             except KernelError as e:
                 raise self.err(f"{path}.freezer_cgroup", str(e)) from None
-            p.in_vfork, p.cap_sys_admin = ps.in_vfork, ps.cap_sys_admin
             threads = ps.threads or []
             tids = [t.tid for t in threads] or [ps.pid]
             if threads and threads[0].tid != ps.pid:
@@ -292,9 +292,7 @@ class Builder:
             pt_bytes = (mapped // 512 + 1) * PAGE  # one PTE page maps 2 MiB
         else:
             pt_bytes = self.pages(pt, f"{path}.pgtables") * PAGE
-        mm.pgtables_bytes = self.same(pt_bytes)
-        k.oom_dirty.add(mm)
-        k.used_pages += pt_bytes // PAGE
+        k.set_pgtables_bytes(mm, self.same(pt_bytes))
 
     def _futexes(self, k: Kernel) -> None:
         for i, fs in enumerate(self.sc.futexes):

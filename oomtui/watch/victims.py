@@ -14,6 +14,7 @@ constraints of the allocating task.
 from __future__ import annotations
 
 import bisect
+from operator import attrgetter
 
 import msgspec
 
@@ -81,12 +82,14 @@ def add_process(k: Kernel, p: Proc, ps: int) -> None:
     """A reading's process into the model. The task list and its memcg's members stay in pid order, the
     order build_kernel() adds them in: a pid below others (pid_max wrapped) goes to its place, and its
     scan position (Process.order, the BadnessTable's) is its pid."""
-    proc = k.add_process(p.pid, p.comm, p.memcg if p.memcg in k.cgroups else "/", is_init=p.pid == 1)
-    proc.order = p.pid
-    for procs in (k.tasklist, proc.cgroup.members):
-        if len(procs) > 1 and procs[-2].pid > p.pid:
-            procs.pop()
-            bisect.insort(procs, proc, key=lambda x: x.pid)
+    proc = k.add_process(p.pid, p.comm, p.memcg if p.memcg in k.cgroups else "/", is_init=p.pid == 1, order=p.pid)
+    pid_of = attrgetter("pid")
+    tasks, members = k.tasklist, proc.cgroup.members
+    if len(tasks) > 1 and tasks[-2].pid > p.pid:
+        tasks.pop()
+        bisect.insort(tasks, proc, key=pid_of)
+    if len(members) > 1 and members[-2].pid > p.pid:
+        k.css_set_move_task(proc, proc.cgroup, proc.cgroup, bisect.bisect(members, p.pid, hi=len(members) - 1, key=pid_of))
     set_process(k, proc, p, ps)
     k.add_thread(proc, p.pid)  # find_lock_task_mm() needs one thread with the mm
 
@@ -94,11 +97,10 @@ def add_process(k: Kernel, p: Proc, ps: int) -> None:
 def drop_process(k: Kernel, proc: Process) -> None:
     """A process gone from /proc leaves the model as if it had never been added: off the task list,
     its memcg's members and the pid tables, its mm and page tables uncharged; exited_at makes the
-    global BadnessTable forget it (BadnessInputs scores no exited process)."""
+    global BadnessTable forget it (cgroup_exit() drops its row of the kernel's columns)."""
     proc.exited_at = k.jiffies
-    k.oom_dirty.add(proc)
     k.tasklist.remove(proc)
-    proc.cgroup.members.remove(proc)
+    k.cgroup_exit(proc)
     del k.pids[proc.pid]
     for t in proc.threads:
         del k.tids[t.tid]
@@ -113,13 +115,13 @@ def set_process(k: Kernel, proc: Process, p: Proc, ps: int) -> None:
     c, mm = p.counters, proc.init_mm
     assert mm is not None
     proc.comm, proc.uid = p.comm, p.uid
-    proc.oom_score_adj = proc.oom_score_adj_min = p.oom_score_adj
-    mm.anon, mm.file, mm.shmem = c.rss_anon_kb * 1024 // ps, c.rss_file_kb * 1024 // ps, c.rss_shmem_kb * 1024 // ps
-    mm.swapents = c.swap_kb * 1024 // ps
-    pgtables = c.pgtables_kb * 1024
-    k.used_pages += pgtables // PAGE_SIZE - mm.pgtables_bytes // PAGE_SIZE  # as new_mm() charges them
-    mm.pgtables_bytes = pgtables
-    k.oom_dirty.add(proc)  # the global BadnessTable weighs it again
+    k.write_oom_score_adj(proc, p.oom_score_adj)
+    proc.oom_score_adj_min = p.oom_score_adj
+    # the counters move to the reading's (the global BadnessTable weighs the process again)
+    for member, kb in (("anon", c.rss_anon_kb), ("file", c.rss_file_kb), ("shmem", c.rss_shmem_kb),
+                       ("swapents", c.swap_kb)):
+        k.add_mm_counter(mm, member, kb * 1024 // ps - getattr(mm, member))
+    k.set_pgtables_bytes(mm, c.pgtables_kb * 1024)  # charged as new_mm() charges them
 
 
 def _verdict(k: Kernel, memcg: str | None, totalpages: int) -> Verdict:
@@ -153,8 +155,8 @@ def next_victims(r: Reading, only: str | None = None, k: Kernel | None = None) -
 
 class Model:
     """build_kernel() and next_victims() kept from one reading to the next. Only the processes whose Proc
-    changed (Reader.read_proc returns the same object for the others) get their numbers in place, marked
-    oom_dirty, and their oom_score weighed again; a process gone is dropped, a new one added in its
+    changed (Reader.read_proc returns the same object for the others) get their numbers in place, through
+    the kernel's writers, and their oom_score weighed again; a process gone is dropped, a new one added in its
     place; the verdicts are found again only if something of that happened. The kernel is built again
     when a process changed memcg, or the machine or a memcg limit changed. The numbers are those of
     a kernel built anew (tests/watch/test_reader.py)."""

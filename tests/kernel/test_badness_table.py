@@ -1,5 +1,5 @@
 """The badness table select_bad_process() keeps between OOMs gives, at every OOM of a storm, what a
-fresh walk over every process gives: whatever changes a badness input marks it (Kernel.oom_dirty)."""
+fresh walk over every process gives: whatever changes a badness input marks it (BadnessInputs.dirty)."""
 
 from __future__ import annotations
 
@@ -46,17 +46,18 @@ def test_kept_table_selects_what_a_fresh_walk_selects(monkeypatch, policy, kerne
 def test_a_simulation_starts_with_every_process_in_the_table_and_nothing_to_refresh():
     k = Simulation(loads(STORM.read_text(), "storm-600.toml")).k
     table = k.oom_table
-    assert table is not None and table.rule == (k.policy.version, k.totalpages_global()) and not k.oom_dirty
-    scored = set(oom_kill.BadnessInputs(k.tasklist, True).procs)
-    assert len(scored) >= 600 and set(table.procs) == scored
+    assert table is not None and table.rule == (k.policy.version, k.totalpages_global()) and not k.badness.dirty
+    scored = {p for p in k.tasklist if not (p.is_init or p.kthread) and p.exited_at is None and p.mm is not None}
+    assert len(scored) >= 600
+    assert {table.proc(i) for i, v in enumerate(table.points) if v is not None or i in table.why} == scored
 
 
 
-def kernel_of(n: int, ram_pages: int, adj, rss, policy: str = "linux-6.18") -> Kernel:
-    """n processes of one thread; adj(i) and rss(i) of the i-th, its heap as big as needed."""
+def kernel_of(n: int, ram_pages: int, adj, rss, policy: str = "linux-6.18", cap=lambda i: False) -> Kernel:
+    """n processes of one thread; adj(i), rss(i) and cap(i) (CAP_SYS_ADMIN) of the i-th, its heap as big as needed."""
     k = Kernel(get_policy(policy), ram_pages=ram_pages)
     for i in range(n):
-        p = k.add_process(1000 + i, f"p{i}", "/", oom_score_adj=adj(i))
+        p = k.add_process(1000 + i, f"p{i}", "/", oom_score_adj=adj(i), cap_sys_admin=cap(i))
         k.add_thread(p, 1000 + i)
         k.add_vma(p.init_mm, Vma(0x1000, 0x1000 + 4096 * max(rss(i), 1), "anon", "[heap]", rss(i)))
     return k
@@ -82,25 +83,20 @@ def test_a_kept_table_follows_changes_to_any_number_of_processes(changed):
     k = kernel_of(200, 1 << 22, lambda i: (i * 37) % 400 - 200, lambda i: (i * 7919) % 64)
     for round in range(8):
         for p in k.tasklist[round % 7::max(1, 200 // changed)][:changed]:
-            p.init_mm.anon += (p.pid * (round + 3)) % 97  # ties come and go too
-            k.oom_dirty.add(p.init_mm)
+            k.add_mm_counter(p.init_mm, "anon", (p.pid * (round + 3)) % 97)  # ties come and go too
         assert same_choice(*kept_and_fresh(k))
 
 
 @pytest.mark.parametrize("version", [(6, 18), (5, 8), (4, 9), (3, 10), (3, 2)])  # signed, clamped, root bonuses, 0..1000
 def test_a_kept_table_scores_again_for_another_era_and_totalpages(version):
-    k = kernel_of(300, 1 << 20, lambda i: (i * 37) % 2001 - 1000, lambda i: (i * 7919) % 640)
-    for p in k.tasklist[::7]:
-        p.cap_sys_admin = True
-        k.oom_dirty.add(p)
-    k.tasklist[5].init_mm.set_flag(MMF_OOM_SKIP)
+    k = kernel_of(300, 1 << 20, lambda i: (i * 37) % 2001 - 1000, lambda i: (i * 7919) % 640, cap=lambda i: i % 7 == 0)
+    k.set_mm_flag(k.tasklist[5].init_mm, MMF_OOM_SKIP)
     before = OomControl(None, None, False, constrained_alloc(k, None))
     select_bad_process(k, before)
     table = k.oom_table
     k.set_policy(get_policy("linux-6.18").with_version(KernelVersion(*version)))
     k.swap_pages += 1 << 18  # totalpages too
-    k.tasklist[7].init_mm.anon += 5000  # and a change since the last OOM
-    k.oom_dirty.add(k.tasklist[7].init_mm)
+    k.add_mm_counter(k.tasklist[7].init_mm, "anon", 5000)  # and a change since the last OOM
     kept, fresh = kept_and_fresh(k)
     assert k.oom_table is table and table.rule == (k.policy.version, k.totalpages_global())
     assert same_choice(kept, fresh)
@@ -117,8 +113,7 @@ def test_a_kept_table_goes_below_its_heaps_cutoff_when_the_best_are_gone(monkeyp
     assert k.oom_table is not None and k.oom_table.cutoff is not None  # the heap holds the best only
     for round in range(12):  # the best 40 lose their memory, as victims do: the heap's top runs out
         for p in sorted(k.tasklist, key=lambda p: -p.init_mm.anon)[:40]:
-            p.init_mm.anon = round % 3  # ties at the bottom too
-            k.oom_dirty.add(p.init_mm)
+            k.add_mm_counter(p.init_mm, "anon", round % 3 - p.init_mm.anon)  # ties at the bottom too
         assert same_choice(*kept_and_fresh(k))
     assert None in depths  # went below the cutoff: every entry made
 

@@ -14,6 +14,7 @@ def mm(total_vm: int, anon: int, file: int, shmem: int, pgtables: int, swap: int
     m.add_vma(Vma(0x20000000000, 0x20000000000 + shmem * 4096, "shmem", "s", shmem))
     rest = total_vm - anon - swap - file - shmem
     m.add_vma(Vma(0x30000000000, 0x30000000000 + rest * 4096, "anon", "unmapped", 0))
+    m.anon, m.file, m.shmem, m.swapents = anon, file, shmem, swap  # (a kernel's add_vma counts them)
     return m
 
 

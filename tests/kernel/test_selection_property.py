@@ -22,8 +22,7 @@ def test_inlined_selection_matches_the_reference_rules(table, version):
     v = KernelVersion(*version)
     k = Kernel(get_policy("linux-6.18").with_version(v), ram_pages=100_000)
     for i, (rss, adj, cap) in enumerate(table):
-        p = k.add_process(100 + i, f"p{i}", oom_score_adj=adj)
-        p.cap_sys_admin = cap
+        p = k.add_process(100 + i, f"p{i}", oom_score_adj=adj, cap_sys_admin=cap)
         k.add_thread(p, 100 + i)
         k.add_vma(p.init_mm, Vma(0x1000, 0x1000 + 4096 * max(rss, 1), "anon", "[heap]", rss))
     oc = OomControl(None, None, False, constrained_alloc(k, None))

@@ -10,7 +10,6 @@ import pytest
 from oomtui.cli import main
 from oomtui.kernel import events as ev
 from oomtui.kernel.sched import RaceParams, Races
-from oomtui.kernel.state import MmStruct
 from oomtui.lab.model import frozen_victim_scene, lmkd_scene
 from oomtui.scene.actions import Kill, Mrelease
 from oomtui.scene.load import load_scene, loads
@@ -131,9 +130,8 @@ def test_the_allocator_is_killed_too_when_the_victim_drops_out_of_the_memcg_scan
     assert 10 < both < 90
 
 
-def test_exit_mmap_sets_mmf_oom_skip_before_its_last_gathered_pages_are_uncharged(monkeypatch):
+def test_exit_mmap_sets_mmf_oom_skip_before_its_last_gathered_pages_are_uncharged():
     lab = loads(frozen_victim_scene(), "fv.toml")
-    set_flag = MmStruct.set_flag
 
     def usage(race_seed):
         """The memcg's usage when the victim's mm got MMF_OOM_SKIP, and when exit_mmap was done."""
@@ -141,17 +139,17 @@ def test_exit_mmap_sets_mmf_oom_skip_before_its_last_gathered_pages_are_uncharge
         k, memcg, mm = sim.k, sim.k.cgroups["/lab"], sim.k.pids[100].init_mm
         seen = []
 
-        def spy(self, flag):
-            if self is mm and flag == "MMF_OOM_SKIP":
+        def set_mm_flag(m, flag, set_mm_flag=k.set_mm_flag):
+            if m is mm and flag == "MMF_OOM_SKIP":
                 seen.append(memcg.usage)
-            set_flag(self, flag)
+            set_mm_flag(m, flag)
 
         def emit(e, emit=k.emit):
             if isinstance(e, ev.ExitMmap) and e.phase == "done":
                 seen.append(memcg.usage)
             emit(e)
 
-        monkeypatch.setattr(MmStruct, "set_flag", spy)
+        k.set_mm_flag = set_mm_flag
         k.emit = emit
         sim.run()
         return seen[:2]
