@@ -3,7 +3,8 @@
     python benchmarks/engine.py [--quick]
 
 1. jiffies simulated per wall second for each built-in scene (its whole duration, every policy);
-2. select_bad_process() over 1 000, 10 000 and 100 000 processes: the first OOM and a later one;
+2. select_bad_process() over 1 000, 10 000 and 100 000 processes: the first OOM, after a policy switch, a
+   later one, and a memcg OOM over all of them;
 3. a generated 10 000-process / 50 000-thread scene simulating 10 s of kernel time: build time,
    simulation wall time, peak memory;
 4. the OOM storm of the TUI benchmark's 5 000-process scene, without the TUI: time per
@@ -27,7 +28,7 @@ import time
 from oomtui.kernel.core import Kernel
 from oomtui.kernel.oom_kill import OomControl, constrained_alloc, select_bad_process
 from oomtui.kernel.policy import POLICIES, get_policy
-from oomtui.kernel.state import Vma
+from oomtui.kernel.state import Cgroup, Vma
 from oomtui.scene.load import builtin_ids, load_scene, loads
 from oomtui.scene.sim import Simulation
 
@@ -50,10 +51,12 @@ def bench_scenes() -> None:
 
 
 def kernel_with(n: int, threads: int = 1) -> Kernel:
+    """n processes, every one in the memcg /all (32 GiB limit)."""
     k = Kernel(get_policy("linux-6.18"), ram_pages=64 * 1024 * MiB)
+    k.add_cgroup("/all", limit=32 * 1024 * MiB)
     for i in range(n):
         pid = 1000 + i * (threads + 1)
-        p = k.add_process(pid, f"proc{i}", "/", oom_score_adj=(i * 37) % 2001 - 1000)
+        p = k.add_process(pid, f"proc{i}", "/all", oom_score_adj=(i * 37) % 2001 - 1000)
         for j in range(threads):
             k.add_thread(p, pid + j)
         k.add_vma(p.init_mm, Vma(0x5600_0000_0000, 0x5600_0000_0000 + 4096 * 64, "anon", "[heap]", (i * 7919) % 64))
@@ -65,11 +68,13 @@ def bench_selection(sizes: list[int]) -> None:
           "stretches wall time): `first` walks every process into the badness table (a Simulation makes that "
           "walk when it builds the model, so its first OOM is a `later` one); `era` follows a policy switch to "
           "4.19's rules and more swap (the kept inputs scored again, no walk); a later one re-evaluates what "
-          "changed since (here 200 allocators that grew), as in an OOM storm")
+          "changed since (here 200 allocators that grew), as in an OOM storm; `memcg` is a memcg OOM in /all, "
+          "which holds every process (mem_cgroup_scan_tasks() makes its table anew each time)")
     for n in sizes:
         k = kernel_with(n)
         k.freeze_for_gc()  # as a Simulation does
-        first, era, later = [], [], []
+        memcg = k.cgroup("/all")
+        first, era, later, scan = [], [], [], []
         for _ in range(5):
             k.oom_table = None
             k.set_policy(get_policy("linux-6.18"))
@@ -78,18 +83,19 @@ def bench_selection(sizes: list[int]) -> None:
             k.swap_pages += 256 * MiB
             era.append(_select_time(k))
             for p in k.tasklist[:: max(1, n // 200)]:  # what an allocation pass does to 200 mms
-                p.init_mm.anon += 256
-                k.oom_dirty.add(p.init_mm)
+                k.add_mm_counter(p.init_mm, "anon", 256)
             later.append(_select_time(k))
+            scan.append(_select_time(k, memcg))
         print(f"   {n:7,} processes: first {min(first) * 1000:7.2f} ms (best of 5, median "
               f"{statistics.median(first) * 1000:.2f}), era {min(era) * 1000:6.2f} ms (median "
               f"{statistics.median(era) * 1000:.2f}), later {min(later) * 1000:5.2f} ms (median "
-              f"{statistics.median(later) * 1000:.2f})")
+              f"{statistics.median(later) * 1000:.2f}), memcg {min(scan) * 1000:6.2f} ms (median "
+              f"{statistics.median(scan) * 1000:.2f})")
 
 
-def _select_time(k: Kernel) -> float:
-    """CPU seconds of one global select_bad_process()."""
-    oc = OomControl(None, None, False, constrained_alloc(k, None))
+def _select_time(k: Kernel, memcg: Cgroup | None = None) -> float:
+    """CPU seconds of one select_bad_process(): global, or a memcg OOM in `memcg`."""
+    oc = OomControl(memcg, None, False, constrained_alloc(k, memcg))
     t0 = time.process_time()
     select_bad_process(k, oc)
     return time.process_time() - t0
