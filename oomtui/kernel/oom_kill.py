@@ -272,12 +272,15 @@ class BadnessInputs:
             self.dirty.add(p)
 
     def mm_pages(self, mm: MmStruct, pages: int) -> None:
-        """`pages` more (or fewer) for oom_badness() in every process created with mm."""
+        """`pages` more (or fewer) for oom_badness() in every process created with mm (row() inlined:
+        each page a scene maps at build and every allocation comes here)."""
+        procs, dirty = self.procs, self.dirty
         for q in mm.procs:
-            s = self.row(q)
-            if s >= 0:
+            s = q.slot
+            if 0 <= s < len(procs) and procs[s] is q:
                 self.pages[s] += pages
-                self._changed(q)
+                if dirty is not None:
+                    dirty.add(q)
 
     def mm_oom_skip(self, mm: MmStruct) -> None:
         """MMF_OOM_SKIP on mm: its processes are no longer candidates."""
