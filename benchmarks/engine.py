@@ -65,9 +65,9 @@ def kernel_with(n: int, threads: int = 1) -> Kernel:
 
 def bench_selection(sizes: list[int]) -> None:
     print("2. select_bad_process() (global OOM, linux-6.18 rules), CPU time (other work on a shared machine "
-          "stretches wall time): `first` walks every process into the badness table (a Simulation makes that "
-          "walk when it builds the model, so its first OOM is a `later` one); `era` follows a policy switch to "
-          "4.19's rules and more swap (the kept inputs scored again, no walk); a later one re-evaluates what "
+          "stretches wall time): `first` reads every process's row of the kernel's columns into the badness table "
+          "(a Simulation makes that table when it builds the model, so its first OOM is a `later` one); `era` "
+          "follows a policy switch to 4.19's rules and more swap (the columns scored again); a later one re-evaluates what "
           "changed since (here 200 allocators that grew), as in an OOM storm; `memcg` is a memcg OOM in /all, "
           "which holds every process (mem_cgroup_scan_tasks() makes its table anew each time)")
     for n in sizes:

@@ -223,10 +223,11 @@ class BadnessInputs:
     the task list (Process.order), the pages oom_badness() adds up for its mm (get_mm_rss() + swap
     entries + page tables: MmStruct.badness_pages), oom_score_adj, and flags: whether
     oom_evaluate_task() scores it at all (SCORED: not oom_unkillable_task(), not exited,
-    find_lock_task_mm() finds an mm), what makes it ineligible, the root bonus. `members`: each cgroup's css_set
-    (Cgroup.members) as rows, for mem_cgroup_scan_tasks(). `dirty`: the processes whose row changed
-    since the global BadnessTable was made (None while there is none). Rows are not reused: compact()
-    renumbers them (a new `generation`)."""
+    find_lock_task_mm() finds an mm), what makes oom_badness() pass it over, the root bonus. All of it
+    is the same in every era (2.6.36-6.18): BadnessTable applies the era's rules. `members`: each
+    cgroup's css_set (Cgroup.members) as rows, for mem_cgroup_scan_tasks(). `dirty`: the processes
+    whose row changed since the global BadnessTable was made (None while there is none). Rows are not
+    reused: compact() renumbers them (a new `generation`)."""
 
     __slots__ = ("procs", "order", "pages", "adjs", "flags", "members", "dirty", "in_order", "dead",
                  "generation")
