@@ -48,7 +48,7 @@ from .facts import (
     pgtables_bytes,
     total_pages,
 )
-from .report import OomReport, TaskRow, TaskTable, input_lines, int_column, iter_reports
+from .report import OomReport, TaskRow, TaskTable, input_lines, int_column, iter_reports, no_report_error
 
 RANKING_SIZE = 10
 FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
@@ -1019,9 +1019,7 @@ def main(args: argparse.Namespace) -> int:
         explanations = explain_reports(iter_reports(lines))
         first = next(explanations, None)
         if first is None:
-            raise UserError(
-                f"{args.file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')"
-            )
+            raise no_report_error(args.file)
         every = itertools.chain([first], explanations)
         if args.json:  # ExplainOutput, written one report at a time, as bytes (no decoded copy of a big one)
             sys.stdout.flush()

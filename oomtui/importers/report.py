@@ -248,9 +248,15 @@ def _unwrap_rule(head: list[str]):
     its printk lines fit in, if lines reach it."""
     width = max((len(line) for line in head if _stamped(line)), default=0)
     for rule in (_word_wrapped, _folded):
-        wraps = sum(1 for a, b in itertools.pairwise(head)
-                    if b.strip() and not _stamped(b) and _stamped(a) and rule(a, b, width) is not None)  # fmt: skip
-        if wraps >= _UNWRAP_MIN:
+        pairs = [(a, b) for a, b in itertools.pairwise(head)
+                 if b.strip() and not _stamped(b) and _stamped(a) and rule(a, b, width) is not None]  # fmt: skip
+        if len(pairs) >= _UNWRAP_MIN:
+            return rule, width
+        # two folds of the longest lines, each cut inside a word before a piece no printk line begins with: a
+        # terminal's or tracker's fixed width ("... limit of /kubepo" / "ds/pod95...", "rss:44" / "8KB rss_huge")
+        if rule is _folded and len(pairs) == 2 and all(
+            a.rstrip()[-1:].isalnum() and b[:1].isalnum() and not _printk_start(b) for a, b in pairs
+        ):
             return rule, width
     if width or not any(" invoked oom-killer:" in line or "Killed process" in line for line in head):
         return None  # stamped, or no report in the head
@@ -423,6 +429,35 @@ def kernel_lines(text: str) -> list[tuple[int, str]]:
     return list(iter_kernel_lines(text.splitlines()))
 
 
+# --- kills that are not the kernel's OOM killer ------------------------------------------
+
+# User-space killers act before the kernel runs out, on their own measures, and print none of an OOM report:
+# systemd-oomd (memory pressure or swap use of a cgroup, PSI), earlyoom (MemAvailable and SwapFree below a
+# percentage), Android's lmkd (PSI and watermarks, by oom_score_adj). Android's in-kernel lowmemorykiller (the
+# staging driver, removed in 4.12) is a shrinker of its own, not out_of_memory().
+_USER_SPACE_KILLS = (
+    ("systemd-oomd", re.compile(r"systemd-oomd\[\d+\]: (?:Killed (?P<what>\S+)|oomd attempting to kill (?P<pid>\d+))")),
+    ("earlyoom", re.compile(r"(?:sending SIG\w+ to|[Kk]illing) process (?:'(?P<comm>[^']*)' with signal \d+, pid: "
+                            r"(?P<pid2>\d+)|(?P<pid>\d+) (?:uid \d+ )?\"(?P<what>[^\"]*)\")")),
+    ("Android's lmkd", re.compile(r"\blmkd\s*: (?:Kill|Reclaim) '(?P<what>[^']*)' \((?P<pid>\d+)\)")),
+    ("Android's lowmemorykiller", re.compile(r"lowmemorykiller: [Kk]ill(?:ing)? '(?P<what>[^']*)' \((?P<pid>\d+)\)")),
+)
+
+
+def user_space_kills(lines: Iterable[str]) -> str | None:
+    """What user-space killer's kills `lines` hold, in words ("systemd-oomd killed /user.slice/..."), or None."""
+    found: dict[str, list[str]] = {}
+    for line in lines:
+        for who, rx in _USER_SPACE_KILLS:
+            if m := rx.search(line):
+                d = m.groupdict()
+                what, pid = d.get("what") or d.get("comm"), d.get("pid") or d.get("pid2")
+                found.setdefault(who, []).append(f"{what} ({pid})" if what and pid else what or f"pid {pid}")
+    if not found:
+        return None
+    return "; ".join(f"{who} killed {', '.join(dict.fromkeys(names))}" for who, names in found.items())
+
+
 # --- the input -------------------------------------------------------------------
 
 
@@ -490,6 +525,20 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
     finally:
         if file != "-":
             f.close()
+
+
+def no_report_error(file: str, lines: Iterable[str] | None = None) -> UserError:
+    """The error for a file without an OOM report; it names a user-space killer's kills when it holds them (a
+    file's lines are read again for that: only on this path; stdin is gone by then and `lines` not given)."""
+    if lines is None and file != "-":
+        with input_lines(file) as again:
+            kills = user_space_kills(again)
+    else:
+        kills = user_space_kills(lines or ())
+    if kills:
+        return UserError(f"{file}: no kernel OOM report: {kills}, a user-space killer acting before the kernel ran "
+                         "out of memory; the kernel's OOM killer did not run, so there is no selection to explain")
+    return UserError(f"{file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')")
 
 
 # --- the structs -----------------------------------------------------------------
@@ -656,6 +705,7 @@ class Killed(msgspec.Struct, kw_only=True):
     pgtables_kb: int | None = None
     oom_score_adj: int | None = None
     rhel6: bool = False
+    comm_cut: bool = False  # the line ends inside "(%s)": comm is what is left of it
 
 
 class Reaped(msgspec.Struct, kw_only=True):
@@ -815,6 +865,7 @@ _KILLED = re.compile(
 )
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
 _KILLED_HEAD_RX = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)\)"))
+_KILLED_COMM_CUT = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)$"))  # "Killed process 62769 ("
 _KILLED_FIELD = re.compile(r"^(?:total-vm|anon-rss|file-rss|shmem-rss|UID|pgtables|oom_score_adj)\b|^\d{1,20}kB\b")
 _KILLED_VALUE_CUT = re.compile(r"\b(total-vm|anon-rss|file-rss|shmem-rss|pgtables|UID): +(?=\d)")
 _KILLED_CUT_MARKS = ("total-vm: ", "anon-rss: ", "file-rss: ", "shmem-rss: ", "pgtables: ", "UID: ")  # of that cut
@@ -1040,6 +1091,12 @@ def _killed(no: int, line: str) -> Killed | None:
             line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
             uid=num(m, "rhel6_uid"),
         )
+    # cut inside its comm where the paste ends: who, named by the dump's row of that pid if it has one (comm_cut)
+    if m := _KILLED_COMM_CUT.match(line):
+        return Killed(
+            line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
+            uid=num(m, "rhel6_uid"), comm_cut=True,
+        )
     return None
 
 
@@ -1134,6 +1191,10 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             r.problems.append(f"line {r.headless_rows[0][0]}: {len(r.headless_rows)} task rows before the dump's "
                               "header were not read")
         r.headless_rows = []  # read into tasks, or said to be unread
+        if (k := r.killed) is not None and k.comm_cut and r.tasks:
+            pids = r.tasks.column("pid")
+            if k.pid in pids:  # the verdict cut inside its comm: the dump names that pid
+                k.comm = r.tasks[pids.index(k.pid)].comm
         if _is_oom(r):
             given += 1
             r.index = given

@@ -25,7 +25,7 @@ from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import Explanation, explain_reports
 from .facts import find_index, find_row, infer_constraint, infer_page_size, pgtables_bytes, total_pages
-from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, parse_reports, read_input
+from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, no_report_error, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
 OOM_AT = "1s"
@@ -156,9 +156,7 @@ def import_report(text: str, file_label: str, index: int = 1) -> Imported:
     """The scene TOML for report `index` (1-based) of `text`. Raises UserError when it cannot be built."""
     reports = parse_reports(text)
     if not reports:
-        raise UserError(
-            f"{file_label}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')"
-        )
+        raise no_report_error(file_label, text.splitlines())
     if not 1 <= index <= len(reports):
         n = len(reports)
         raise UserError(
