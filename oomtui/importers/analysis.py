@@ -342,7 +342,8 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
 
 PAGE_COUNTER_MAX_KB = 1 << 50  # a limit this large is PAGE_COUNTER_MAX: "max", no limit
 _STAT_KEYS = ("anon", "file", "kernel", "kernel_stack", "slab", "slab_unreclaimable", "shmem", "sock", "pagetables",
-              "rss", "cache", "mapped_file", "swap", "rss_huge")  # fmt: skip
+              "rss", "cache", "mapped_file", "swap", "rss_huge", "dirty", "writeback", "file_dirty",
+              "file_writeback")  # fmt: skip
 
 
 class Memcg(msgspec.Struct, kw_only=True):
@@ -388,6 +389,21 @@ def memsw_full(cg: Memcg) -> bool:
     hit (the memory limit alone would have pushed pages to swap)."""
     return (cg.memsw_limit_kb is not None and cg.memsw_usage_kb is not None and cg.usage_kb is not None
             and cg.swap_usage_kb is not None and cg.memsw_usage_kb * 100 >= cg.memsw_limit_kb * 99)
+
+
+def cgroup_v1(cg: Memcg) -> bool:
+    """v1 prints a "memory+swap:" line (limited or not); v2 a "swap:" line."""
+    return cg.memsw_usage_kb is not None
+
+
+def dirty_kb(cg: Memcg) -> int:
+    """Page cache the cgroup is charged for that is dirty or under writeback (v1 dirty/writeback, v2 file_*)."""
+    st = cg.stats_kb
+    return st.get("dirty", st.get("file_dirty", 0)) + st.get("writeback", st.get("file_writeback", 0))
+
+
+def mostly_dirty(cg: Memcg | None) -> bool:
+    return bool(cg and cg.usage_kb and dirty_kb(cg) * 2 >= cg.usage_kb)
 
 
 # --- platform -------------------------------------------------------------------------------------------------
@@ -498,10 +514,19 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     # free pages in CMA pageblocks serve movable requests only (__zone_watermark_ok() leaves them out for others)
     unusable = (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request "
                 "(not movable) cannot use." if cma and mem.free_kb and cma * 2 > mem.free_kb else "")
+    if r.no_killable and constraint == "CONSTRAINT_MEMCG":
+        # out_of_memory() panics only when !is_memcg_oom(oc); the failed charge returns -ENOMEM and a page fault
+        # that gets VM_FAULT_OOM retries it (pagefault_out_of_memory()), running the memcg OOM killer again
+        return Cause("no_victim", "No process of the memory cgroup could be killed ('Out of memory and no killable "
+                                  "processes...'): every task in it is unkillable (oom_score_adj -1000, or already "
+                                  "an OOM victim). A memcg OOM does not panic: the charge fails, a page fault retries "
+                                  "it, and the same report repeats until a task leaves the cgroup or its limit is "
+                                  "raised.")
     if r.no_killable:
         return Cause("no_victim", "No process could be killed ('Out of memory and no killable processes...'): only "
                                   "init, kernel threads and tasks with oom_score_adj -1000 were left, so the kernel "
-                                  "panics (System is deadlocked on memory). What filled memory was not a process.")
+                                  "panics (System is deadlocked on memory) unless this was a memcg OOM, which "
+                                  "returns without a kill and repeats. What filled memory was not a process.")
     if r.order == -1 or r.sysrq:
         free = f"; {_size(mem.free_kb)} of {_size(mem.ram_kb)} RAM was free" if mem.free_kb is not None else ""
         return Cause("manual", f"The OOM killer was started by hand (sysrq-f, or echo f > /proc/sysrq-trigger), not "
@@ -533,9 +558,18 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                     "page cache, swap cache or kernel memory charged to the cgroup." if charged else
                     " Its processes hold nothing resident: what the cgroup is charged for is page cache, swap cache "
                     "or kernel memory.")  # fmt: skip
+        if mostly_dirty(cg):
+            held += (f" {_size(dirty_kb(cg))} of the charge was dirty page cache not yet written back: "
+                     # shrink_page_list() leaves dirty file pages to kswapd and the flushers; balance_dirty_pages()
+                     # throttles a writer against its memcg's wb_domain only with cgroup writeback (4.2+, v2 only)
+                     + ("cgroup v1 never holds a cgroup's writers to its limit (per-cgroup dirty throttling is "
+                        "cgroup v2's writeback) and memcg reclaim does not write dirty pages itself, so the charge "
+                        "failed while the pages waited for the disk." if cgroup_v1(cg) else
+                        "the cgroup's writers dirtied pages faster than the disk took them."))
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
-                                    f"machine as a whole was not out of memory.{top}{held} Inside that cgroup the "
-                                    f"kernel {kill}.")  # fmt: skip
+                                    f"machine as a whole was not out of memory.{top}{held}"
+                                    + (f" Inside that cgroup the kernel {kill}." if vname != _UNNAMED else
+                                       " The report ends before the kernel's choice."))  # fmt: skip
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
@@ -632,7 +666,12 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
     """What to do about this cause on this machine. Never empty."""
     kb = page_bytes // 1024
     out: list[str] = []
-    if c.kind == "no_victim":
+    if c.kind == "no_victim" and c.text.startswith("No process of the memory cgroup"):
+        out.append(f"List the tasks of {cg.path if cg and cg.path else 'the cgroup'} (cgroup.procs) and their "
+                   "oom_score_adj: a service manager's OOMScoreAdjust=-1000 is inherited by everything it starts.")
+        out.append("Raise the cgroup's limit (memory.max, MemoryMax=) above what its unkillable tasks need, or "
+                   "stop the task that keeps charging to it.")
+    elif c.kind == "no_victim":
         out.append("Early in boot or in a kdump (crash) kernel, give it more memory (crashkernel=, mem=): the kernel "
                    "and its drivers did not fit.")
         out.append("Otherwise find what the kernel holds (slab, page tables, vmalloc in Mem-Info) and which tasks "
@@ -658,10 +697,19 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                        "smaller.")
         else:
             out.append(f"Raise the memory limit of {cg.path if cg else 'the cgroup'} or make the workload smaller.")
+        v1 = cg is not None and cgroup_v1(cg)
+        if mostly_dirty(cg):
+            out.append("The cgroup filled with dirty page cache (a copy or a log writer outrunning the disk): "
+                       + ("move it to cgroup v2, whose writeback throttles each cgroup's writers, or " if v1 else "")
+                       + "lower vm.dirty_bytes and vm.dirty_background_bytes well below the limit, or have the "
+                       "writer use O_DIRECT or fsync as it goes (dd oflag=direct).")
         if cg and cg.swap_limit_kb == 0:
-            out.append("Swap is disabled for this cgroup (swap limit 0): allowing some (memory.swap.max) lets cold "
-                       "pages leave RAM before the limit is hit.")
-        out.append("Set memory.high a little below the limit so the cgroup is throttled and reclaimed before the "
+            out.append("Swap is disabled for this cgroup (swap limit 0): allowing some ("
+                       + ("memory.memsw.limit_in_bytes above memory.limit_in_bytes" if v1 else "memory.swap.max")
+                       + ") lets cold pages leave RAM before the limit is hit.")
+        out.append("cgroup v1 has no memory.high; on cgroup v2, memory.high a little below memory.max throttles and "
+                   "reclaims the cgroup before the OOM killer runs." if v1 else
+                   "Set memory.high a little below the limit so the cgroup is throttled and reclaimed before the "
                    "OOM killer runs.")
     elif c.kind == "kernel_slab":
         out.append("Find the growing slab cache while it grows: slabtop -s c, or sort /proc/slabinfo by size "

@@ -314,6 +314,8 @@ def infer_constraint(r: OomReport) -> tuple[str, str | None]:
     # mem_cgroup_print_oom_info() (its "Memory cgroup stats for" lines) is printed for a memcg OOM only
     if r.memory is not None or r.memcg_task_line or r.memcg_stats_of or "Memory cgroup out of memory" in messages:
         return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
+    if r.memcg_trace:
+        return "CONSTRAINT_MEMCG", "constraint inferred from the call trace (mem_cgroup_out_of_memory)"
     return "CONSTRAINT_NONE", "constraint assumed CONSTRAINT_NONE (no oom-kill: line; before 5.0 it is not printed at all)"
 
 

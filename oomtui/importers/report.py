@@ -802,6 +802,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     panic_on_oom: str | None = None  # "system-wide" or "compulsory": the kernel panicked instead of killing
     old_badness: bool = False  # before 2.6.36 ("or a child", oomkilladj= / oom_adj= alone, a "cpu oom_adj" dump)
     sysrq: bool = False  # moom_callback in the trace ("Workqueue: events moom_callback"): sysrq-f before order=-1
+    memcg_trace: bool = False  # mem_cgroup_out_of_memory (or 3.x-4.x mem_cgroup_oom_synchronize) in the trace
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
     problems: list[str] = []  # what the parser could not read
 
@@ -1499,6 +1500,9 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
     c = s[:1]
     if "moom_callback" in s:  # sysrq-f's work item: before order=-1 (4.x) its header looked like any allocation
         r.sysrq = True
+    if "mem_cgroup_o" in s and not s.startswith("? ") and ("mem_cgroup_out_of_memory+" in s
+                                                           or "mem_cgroup_oom_synchronize+" in s):
+        r.memcg_trace = True  # called for a memcg OOM only (a "? " frame is a guess of the unwinder)
     if r.arch is None and (at := s.find("+0x")) > 0:  # a call-trace frame
         _read_arch_frame(r, s, at)
     if c == "[":
