@@ -547,3 +547,69 @@ def test_the_second_hunts_reports_with_a_dump_replay_to_the_kernels_victim() -> 
     for name, index, pid in cases:
         imported = import_report((PUBLIC / name).read_text(encoding="utf-8"), name, index)
         assert imported.victim_pid == pid and replay_victim(imported.text, name)[0] == pid, (name, index)
+
+
+def test_a_tracker_paste_folded_at_178_columns_with_a_dirty_v1_memcg_and_a_cut_verdict() -> None:
+    """4.19 Kubernetes, kubedirector issue 356: two lines folded inside words at 178 columns ('limit of /kubepo' /
+    'ds/pod95...', 'rss:44' / '8KB'), the verdict cut at 'Killed process 62769 ('. By hand: totalpages = 524288 kB /
+    4 = 131072; bash 679 + 0 + 65536/4096 = 695 pages, cp 411 + 77824/4096 = 430; adj -998 x (131072 / 1000 = 131)
+    = -130738, so both clamp to 1 (before 5.9) and bash, scanned first, is chosen: score 1 x 1000 / 131072 = 0.
+    oom_kill_process() starts victim_points at 0, so its child cp (1 point) dies in its place. The memcg holds
+    503316 kB dirty of 524288 kB: cp's copy outran the disk on cgroup v1."""
+    (e,) = _explain("4.19-k8s-github-issue-folded-178-memcg-v1-dirty-cache-killed-child-cut.md")
+    pod = "/kubepods/pod951f6bc5-c5a5-11ea-8707-80e455f266a2/024952d653ef1cd852f875a61bd27cf45cb1fd6cab3659ca7e5f12f037d99aa9"
+    assert (e.memcg.path, e.memcg.stats_kb["rss"], e.memcg.stats_kb["dirty"]) == (pod, 448, 503316)
+    assert (e.kernel_selected.pid, e.kernel_victim.pid, e.kernel_victim.comm) == (62685, 62769, "cp")
+    assert e.model_victim.pid == 62685 and e.agree and e.totalpages == 131072
+    assert (e.score_check.printed, e.score_check.model) == (0, 0) and e.score_check.agree
+    assert any("killed its child cp (62769)" in n for n in e.notes)
+    assert e.cause.kind == "memcg_limit" and "491 MiB of the charge was dirty" in e.cause.text
+    assert "cgroup v1" in e.cause.text and not any("Killed process" in p for p in e.problems)
+    assert any("memory.memsw.limit_in_bytes above memory.limit_in_bytes" in a for a in e.advice)
+    assert not any(a.startswith("Set memory.high") for a in e.advice)  # v1 has none
+
+
+def test_user_space_killers_logs_are_said_to_be_no_kernel_oom(capsys, tmp_path) -> None:
+    """systemd-oomd (systemd issue 32304, a French journal) and Android's lmkd (flutter issue 161070, logcat) kill
+    on their own measures before the kernel runs out: no report to explain, and the error says whose kills they
+    are, for explain and import alike."""
+    from oomtui.cli import main as cli_main
+
+    oomd = PUBLIC / "6.8-systemd-oomd-github-issue-french-not-a-kernel-oom.md"
+    assert cli_main(["explain", str(oomd)]) == 2
+    err = capsys.readouterr().err
+    assert "no kernel OOM report: systemd-oomd killed /user.slice/user-1000.slice/user@1000.service/app.slice/" \
+           "app-org.gnome.Terminal.slice/tmux" in err  # fmt: skip
+    lmkd = PUBLIC / "android-lmkd-logcat-github-issue-not-a-kernel-oom.md"
+    assert cli_main(["import", str(lmkd), "-o", str(tmp_path / "x.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "Android's lmkd killed com.samsung.android.smartsuggestions:contentmanagement (591), " \
+           "com.android.rkpdapp (3615), com.google.android.as.oss:learning_bg (3566)" in err  # fmt: skip
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_earlyoom_lines_beside_the_kernels_verdict_are_not_a_report() -> None:
+    """earlyoom issue 121: earlyoom's 'killing process 27541 "bash" with signal 15: badness 550' (its own score)
+    and, in a second block, the kernel's journal (Russian month 'апр') with 'Kill process 27541 (bash) score 572':
+    one report, the kernel's, whose 572 cannot be checked without a dump."""
+    (e,) = _explain("5.0-earlyoom-github-issue-russian-journal-kernel-verdict-only-score572.md")
+    assert (e.kernel_victim.pid, e.kernel_victim.comm, e.printed_score) == (27541, "bash", 572)
+    assert e.score_check.model is None and e.model_victim is None
+
+
+def test_no_killable_then_a_memcg_trace_with_a_uid_cpu_line() -> None:
+    """systemd issue 40208 (6.17, `systemd-run --user` with a small MemoryMax): 'Out of memory and no killable
+    processes...' closes the report before it (cut to '</TASK>'), then the next report's invoked line, a 6.10+
+    `CPU: 10 UID: 1000 PID: 20957 Comm: systemd` line and a trace through mem_cgroup_out_of_memory: a memcg OOM,
+    which never panics for want of a victim. With the next repeat's own 'no killable' line after it (as the
+    kernel prints it), that report says the cgroup's charge fails and repeats."""
+    name = "6.17-systemd-github-issue-journal-no-killable-then-memcg-trace-uid-cpu-line.md"
+    first, second = _explain(name)
+    assert first.cause.kind == "no_victim" and "unless this was a memcg OOM" in first.cause.text
+    assert (second.trigger.pid, second.trigger.comm, second.era) == (20957, "systemd", "6.17")
+    assert second.constraint == "CONSTRAINT_MEMCG" and second.kernel_victim is None
+    assert "The report ends before the kernel's choice" in second.cause.text
+    text = (PUBLIC / name).read_text(encoding="utf-8").replace("```\n", "")
+    repeat = explain_text(text + "kernel: Out of memory and no killable processes...\n")[1]
+    assert repeat.cause.kind == "no_victim" and "A memcg OOM does not panic" in repeat.cause.text
+    assert any("OOMScoreAdjust=-1000" in a for a in repeat.advice)
