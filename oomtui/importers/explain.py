@@ -20,7 +20,6 @@ from operator import attrgetter, floordiv, itemgetter
 
 import msgspec
 
-from ..errors import UserError
 from ..kernel.oom_badness import (
     OOM_SCORE_ADJ_MIN,
     badness_column,
