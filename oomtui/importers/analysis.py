@@ -365,7 +365,7 @@ def _limit(kb: int | None) -> int | None:
 
 
 def memcg(r: OomReport) -> Memcg | None:
-    if r.memory is None and r.oom_memcg is None:
+    if r.memory is None and r.oom_memcg is None and r.memcg_stats_of is None:
         return None
     swap_usage = swap_limit = memsw_limit = memsw_usage = memsw_failcnt = None
     if r.swap is not None:
@@ -392,8 +392,9 @@ def memsw_full(cg: Memcg) -> bool:
 
 
 def cgroup_v1(cg: Memcg) -> bool:
-    """v1 prints a "memory+swap:" line (limited or not); v2 a "swap:" line."""
-    return cg.memsw_usage_kb is not None
+    """v1 prints a "memory+swap:" line (limited or not), v2 a "swap:" line; v1's memory.stat has rss and cache,
+    v2's anon and file."""
+    return cg.memsw_usage_kb is not None or "rss" in cg.stats_kb or "cache" in cg.stats_kb
 
 
 def dirty_kb(cg: Memcg) -> int:

@@ -900,6 +900,9 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
     if exp.constraint == "CONSTRAINT_MEMCG":
         # a memcg's limit can be below a member's rss: rss counts pages shared with, or charged to, others
         low, least = 1, "1 page (a memcg limit may be below a task's rss)"
+        # but never below what the memcg's own stats show charged to it (v1 rss + cache, v2 anon + file)
+        if (charged := sum(r.memcg_stats.get(k, 0) for k in ("rss", "cache", "anon", "file")) // page_bytes) > 1:
+            low, least = charged, f"{charged} pages (charged to the memcg by its stats: its limit is no lower)"
     else:
         low = max((t.rss + (t.swapents or 0) for t in r.tasks if _eligible(t)), default=1) or 1
         least = f"{low} pages (the biggest task)"

@@ -343,9 +343,19 @@ _DIRTY = "".join(dict.fromkeys("\x1b" + WRAP_MARKS + "\xa0\t" + _TAIL_JUNK))
 
 # dmesg's clock never runs back within a boot: a line stamped more than a second before the line before it comes
 # from another boot or another paste (two Markdown blocks, two attachments), and no report spans it. The
-# iter_kernel_batches line BOUNDARY stands there. (Lines of different CPUs may be a little out of order.)
+# iter_kernel_batches line BOUNDARY stands there. (Lines of different CPUs may be a little out of order.) Nor does
+# a report span minutes: printk stamps its lines as out_of_memory() prints them, under oom_lock, so a jump ahead of
+# _CLOCK_JUMP seconds is a cut between two OOMs ("(...)" in a paste of a long log).
 _STAMP = re.compile(r"\[\s*(\d+\.\d+)\]")
 BOUNDARY = "\x00"
+_CLOCK_JUMP = 60.0
+
+
+def _clock_breaks(clock: list[float], now: float) -> bool:
+    """Whether a line stamped `now` after one stamped clock[0] cannot be of the same report (see above); the clock
+    moves on to `now`."""
+    last, clock[0] = clock[0], now
+    return now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0
 
 
 def _clean_batch(lines: list[str], first: int, clock: list[float] | None = None) -> list[tuple[int, str]]:
@@ -371,9 +381,8 @@ def _clean_batch(lines: list[str], first: int, clock: list[float] | None = None)
         else:
             if m := full(s):
                 if clock is not None and "[" in (p := m[0]) and (t := _STAMP.search(p)):
-                    if float(t[1]) < clock[0] - 1.0:
+                    if _clock_breaks(clock, float(t[1])):
                         out.append((no, BOUNDARY))
-                    clock[0] = float(t[1])
                 s = s[m.end() :]
             row = s[:1] == "["
         if s:
@@ -391,6 +400,8 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
     ahead: list[tuple[int, str]] = []  # released in chunks, so that every line has _LOOKAHEAD lines after it
     learned: dict[str, re.Pattern] = {}
 
+    clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
+
     def release(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         if not learned:
             return lines
@@ -398,16 +409,19 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
         for no, s in lines:
             for rx in learned.values():
                 if m := rx.match(s):
-                    s = strip_prefixes(s[m.end() :])  # the known stamps after the unknown prefix
+                    rest = s[m.end() :]
+                    s = strip_prefixes(rest)  # the known stamps after the unknown prefix
+                    if (t := _STAMP.search(rest, 0, len(rest) - len(s))) and _clock_breaks(clock, float(t[1])):
+                        out.append((no, BOUNDARY))
                     break
             if s:
                 out.append((no, s))
         return out
 
     it, first = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1
-    clock = [0.0]
+    batch_clock = [0.0]
     while batch := list(itertools.islice(it, _BATCH)):
-        cleaned = _clean_batch(batch, first, clock)
+        cleaned = _clean_batch(batch, first, batch_clock)
         first += len(batch)
         for _, s in cleaned:
             if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
@@ -840,7 +854,8 @@ def _invoked(s: str) -> re.Match | None:
 
 
 _INVOKED_START = re.compile(r" invoked oom-killer:")
-_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")
+# (a CPU line may be cut after its comm: "CPU: 14 PID: 26868 Comm: node")
+_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?)(?: (?:Not tainted|Tainted:)(?P<rest>.*))?$")
 _PID_OLD = re.compile(r"^Pid: (?P<pid>\d{1,20}), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
 _CPU_START = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )")
 _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
@@ -1034,11 +1049,13 @@ class _Lines:
 
 
 def _starts_report_line(s: str) -> bool:
-    """A line a wrapped line must not be joined with: it starts something of its own."""
+    """A line a wrapped line must not be joined with: it starts something of its own, or is another paste's
+    BOUNDARY, or a mark where the author cut lines ("(...)", "[...]", "...")."""
     return bool(
         _INVOKED_START.search(s) or _KILL_START.search(s) or _KILLED_START.match(s) or _TASK_ROW.match(s)
-        or _CPU_START.match(s) or s.startswith((_MEM_INFO, "oom-kill:", "oom_reaper:", "Task in ", "Tasks state"))
-        or _TASK_HEADER_START.match(s) or _CGROUP.match(s)
+        or _CPU_START.match(s) or s.startswith((_MEM_INFO, "oom-kill:", "oom_reaper:", "Task in ", "Tasks state",
+                                                "Memory cgroup stats for ", BOUNDARY))
+        or _TASK_HEADER_START.match(s) or _CGROUP.match(s) or s.strip("()[]<> ") in ("...", "…", "snip", "cut")
     )  # fmt: skip
 
 
@@ -1558,7 +1575,7 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
         if m := (_CPU.match(s) or _PID_OLD.match(s)):
             r.trigger_pid = int(m["pid"])
             r.trigger_comm = r.trigger_comm or m["comm"]
-            if rel := _RELEASE.search(m["rest"]):
+            if m["rest"] and (rel := _RELEASE.search(m["rest"])):
                 r.kernel_release = rel[1]
                 r.kernel_build = m["rest"][rel.end() - 1 :].strip()
                 if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):

@@ -613,3 +613,20 @@ def test_no_killable_then_a_memcg_trace_with_a_uid_cpu_line() -> None:
     repeat = explain_text(text + "kernel: Out of memory and no killable processes...\n")[1]
     assert repeat.cause.kind == "no_victim" and "A memcg OOM does not panic" in repeat.cause.text
     assert any("OOMScoreAdjust=-1000" in a for a in repeat.advice)
+
+
+def test_a_vmware_log_guest_prefix_with_two_excerpts_a_cut_cpu_line_and_a_stats_only_memcg() -> None:
+    """vmware/photon issue 1535: a guest's kernel log inside vmware.log (`2023-12-04T10:49:30.108Z In(05) vcpu-5 -
+    Guest: <6>[39261111.880871] `, a prefix learned from its shape), two excerpts joined at `(...)`, 30 444 s
+    apart on the dmesg clock: no report spans that, nor is a line joined across the cut. By hand: node = 130593 +
+    7983104/4096 = 132542 pages, adj +999 x T//1000; 'score 1858' = points x 1000 // T holds for T in
+    153518..154137 (a 600 MiB limit, 153600 pages, is in it). The second excerpt's memcg prints only its stats:
+    rss 613460 kB = 153365 pages charged, so its limit is no lower and adj +999 adds at least 999 x 153 = 152847."""
+    first, second, third = _explain("4.19-photon-vmware-log-guest-prefix-memcg-v1-score1858-two-excerpts.md")
+    assert (first.kernel_victim.pid, first.model_victim.pid, first.printed_score) == (30411, 30411, 1858)
+    assert any("from 153518 to 154137 pages" in n for n in first.notes)
+    assert (second.lines, second.trigger.pid, second.trigger.comm) == ([7, 10], 26868, "node")  # CPU line cut
+    assert third.lines == [11, 18] and third.memcg.path.startswith("/kubepods/burstable/podfe3f7a38")
+    assert third.model_victim.pid == 19388 and any("from 153365 pages (charged to the memcg" in n for n in third.notes)
+    assert any("adds at least 152847 pages" in w for w in third.why)
+    assert third.advice[-1].startswith("cgroup v1 has no memory.high")  # v1: its stats have rss and cache
