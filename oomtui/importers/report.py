@@ -458,18 +458,44 @@ _USER_SPACE_KILLS = (
 )
 
 
-def user_space_kills(lines: Iterable[str]) -> str | None:
-    """What user-space killer's kills `lines` hold, in words ("systemd-oomd killed /user.slice/..."), or None."""
+# warn_alloc() (warn_alloc_failed() before 4.9): an allocation that failed, not an OOM. __alloc_pages_may_oom()
+# never runs the OOM killer for an order above PAGE_ALLOC_COSTLY_ORDER (3), nor for a request that may not
+# (__GFP_NORETRY, no __GFP_DIRECT_RECLAIM, __GFP_THISNODE); vmalloc's failures are its own.
+_ALLOC_FAILURE = re.compile(r"(?P<comm>[^\s:][^:]*): (?:page allocation failure: order:(?P<order>\d+)|"
+                            r"(?P<vmalloc>vmalloc): allocation failure)")
+_COSTLY_ORDER = 3
+
+
+def _allocation_failure(m: re.Match) -> str:
+    if m["vmalloc"]:
+        return (f"{m['comm']}'s vmalloc failed (warn_alloc): the caller got NULL; vmalloc never runs the OOM killer "
+                "(a page it needed, its address space or a cgroup's kernel-memory limit ran out)")
+    order = int(m["order"])
+    why = (f"the OOM killer never runs for an order above {_COSTLY_ORDER} (PAGE_ALLOC_COSTLY_ORDER): "
+           f"{4 << order} kB of contiguous memory was not to be had (fragmentation), and killing would not make it"
+           if order > _COSTLY_ORDER else
+           "the request was not allowed to run the OOM killer (atomic, __GFP_NORETRY or __GFP_THISNODE) and failed")
+    return f"{m['comm']}'s page allocation failure of order {order} (warn_alloc): the caller got NULL; {why}"
+
+
+def not_an_oom(lines: Iterable[str]) -> str | None:
+    """What `lines` hold instead of an OOM report, in words: a user-space killer's kills ("systemd-oomd killed
+    /user.slice/..."), else the first allocation failure; None if neither."""
     found: dict[str, list[str]] = {}
+    failure = None
     for line in lines:
         for who, rx in _USER_SPACE_KILLS:
             if m := rx.search(line):
                 d = m.groupdict()
                 what, pid = d.get("what") or d.get("comm"), d.get("pid") or d.get("pid2")
                 found.setdefault(who, []).append(f"{what} ({pid})" if what and pid else what or f"pid {pid}")
-    if not found:
-        return None
-    return "; ".join(f"{who} killed {', '.join(dict.fromkeys(names))}" for who, names in found.items())
+        if failure is None and "allocation failure" in line and (m := _ALLOC_FAILURE.search(strip_prefixes(line))):
+            failure = _allocation_failure(m)
+    if found:
+        kills = "; ".join(f"{who} killed {', '.join(dict.fromkeys(names))}" for who, names in found.items())
+        return (f"{kills}, a user-space killer acting before the kernel ran out of memory; the kernel's OOM killer "
+                "did not run, so there is no selection to explain")
+    return failure
 
 
 # --- the input -------------------------------------------------------------------
@@ -542,16 +568,15 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
 
 
 def no_report_error(file: str, lines: Iterable[str] | None = None) -> UserError:
-    """The error for a file without an OOM report; it names a user-space killer's kills when it holds them (a
+    """The error for a file without an OOM report; it says what the file holds instead (not_an_oom; a
     file's lines are read again for that: only on this path; stdin is gone by then and `lines` not given)."""
     if lines is None and file != "-":
         with input_lines(file) as again:
-            kills = user_space_kills(again)
+            instead = not_an_oom(again)
     else:
-        kills = user_space_kills(lines or ())
-    if kills:
-        return UserError(f"{file}: no kernel OOM report: {kills}, a user-space killer acting before the kernel ran "
-                         "out of memory; the kernel's OOM killer did not run, so there is no selection to explain")
+        instead = not_an_oom(lines or ())
+    if instead:
+        return UserError(f"{file}: no kernel OOM report: {instead}")
     return UserError(f"{file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')")
 
 

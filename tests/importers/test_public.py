@@ -630,3 +630,16 @@ def test_a_vmware_log_guest_prefix_with_two_excerpts_a_cut_cpu_line_and_a_stats_
     assert third.model_victim.pid == 19388 and any("from 153365 pages (charged to the memcg" in n for n in third.notes)
     assert any("adds at least 152847 pages" in w for w in third.why)
     assert third.advice[-1].startswith("cgroup v1 has no memory.high")  # v1: its stats have rss and cache
+
+
+def test_a_page_allocation_failure_is_said_to_be_no_oom(capsys) -> None:
+    """ipython issue 12494: a 4.15 kern.log indented by the issue's Markdown (8 spaces, then 4) of `python3: page
+    allocation failure: order:4, mode:0x14040c0(GFP_KERNEL|__GFP_COMP)` with its cpuset, CPU line and trace, cut:
+    warn_alloc(), not an OOM; above order 3 __alloc_pages_may_oom() never runs the OOM killer (4 << 4 = 64 kB)."""
+    from oomtui.cli import main as cli_main
+
+    assert cli_main(["explain", str(PUBLIC / "4.15-ubuntu-github-issue-indented-page-allocation-failure-order4-"
+                                             "not-an-oom.md")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "no kernel OOM report: python3's page allocation failure of order 4 (warn_alloc)" in err
+    assert "never runs for an order above 3 (PAGE_ALLOC_COSTLY_ORDER): 64 kB of contiguous memory" in err
