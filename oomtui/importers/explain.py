@@ -547,6 +547,11 @@ def _missing(r: OomReport) -> list[str]:
 def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     """What the report says about the kill beyond the victim's name."""
     notes = []
+    if r.reserved_printed is not None:
+        notes.append(f"'{r.reserved_printed} pages reserved' is {r.reserved_pages} printed unsigned: show_mem() "
+                     "found more managed than present pages (a CMA area is the usual cause), and totalram_pages is "
+                     "RAM minus that, "
+                     f"{r.ram_pages - r.reserved_pages} pages")
     if r.no_killable:
         notes.append("'Out of memory and no killable processes...': the kernel found no victim")
     if r.already_exiting:

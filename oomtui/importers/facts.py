@@ -17,6 +17,12 @@ PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc
 ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "riscv64": 4, "mips64el": 4,
                 "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8, "ia64": 16}  # fmt: skip
 
+# hugetlb page sizes (the "hugepages_size=" of show_free_areas()'s hstate lines) that only one base page size has:
+# sparc64's 256 MiB hstate with its 8 MiB or 2 GiB one (HPAGE_SHIFT 23, 28, 31) on 8 KiB pages (ia64's 256 MiB
+# comes alone); arm64's 512 MiB PMD on 64 KiB pages
+_HSTATES = ((frozenset({8192, 262144}), 8, "sparc64"), (frozenset({262144, 2097152}), 8, "sparc64"),
+            (frozenset({524288}), 64, "arm64 with 64 KiB pages"))  # fmt: skip
+
 
 # --- era ------------------------------------------------------------------------------
 
@@ -213,6 +219,9 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
         size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
         if abs(ratio / size - 1) < 0.1:
             return size * 1024, f"the dump's rss ({pages} pages) against the memcg's own count ({anon // 1024} kB)"
+    for sizes, kb, arch in _HSTATES:
+        if sizes <= r.hugepage_sizes_kb:
+            return kb * 1024, f"the hugepage sizes {'/'.join(f'{s} kB' for s in sorted(sizes))} only {arch} has"
     if r.arch in ARCH_PAGE_KB:
         kb = ARCH_PAGE_KB[r.arch]
         return kb * 1024, f"the default of {r.arch} (arch from the {r.arch_source}); nothing in the report measures it"

@@ -807,12 +807,14 @@ class OomReport(msgspec.Struct, kw_only=True):
     memcg_task_line: bool = False  # 4.x "Task in /a killed as a result of limit of /b"
     ram_pages: int | None = None
     reserved_pages: int | None = None
+    reserved_printed: int | None = None  # a "pages reserved" that is a negative count printed unsigned, as printed
     total_swap_kb: int | None = None
     free_swap_kb: int | None = None
     highmem: bool = False  # a HighMem zone: a 32-bit kernel with more RAM than it maps (lowmem/highmem split)
     zone_present_kb: dict[int, int] = {}  # node -> sum of "present:" over its zones
     buddy_page_kb: int | None = None  # smallest block of the buddy lists ("Node 0 DMA: 0*4kB ...")
     hugetlb_kb: int | None = None  # the hugetlb pools, from the "Node N hugepages_total=..." lines (None: none)
+    hugepage_sizes_kb: frozenset[int] = frozenset()  # the hstates those lines name (hugepages_size=)
     memory: CgroupCounter | None = None
     memsw: CgroupCounter | None = None
     swap: CgroupCounter | None = None
@@ -1101,6 +1103,15 @@ def _row_fields(rest: str, ncols: int) -> tuple[list[int], str] | None:
 _ROW_REQUIRED = frozenset({"uid", "tgid", "total_vm", "rss", "oom_score_adj"})
 
 
+def _wrapped_word(n: int, ram: int | None) -> int | None:
+    """The bits of the unsigned long a page count went below 0 in (32 or 64), or None: above half the word and
+    above the RAM, no count of pages is real."""
+    for word in (32, 64):
+        if 1 << (word - 1) <= n < 1 << word and (ram is None or n > ram):
+            return word
+    return None
+
+
 def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) -> TaskRow:
     v = dict(zip(cols, nums))
     return TaskRow(
@@ -1183,10 +1194,10 @@ def _opener(s: str) -> tuple[str, int] | None:
     if c == "M" and s.startswith("Memory cgroup stats for "):  # v1 prints a line for each memcg of the subtree
         return "~memcg_stats", _PHASE_MEMINFO
     # Parts of many lines ("~"): they open a report where none is open, and never the next one
-    if c in "NDH" and (_ZONE_LINE.match(s) or _BUDDY.match(s)):  # a paste from show_free_areas() on
+    if c in "NDH" and (_ZONE_LINE.match(s) or _BUDDY.match(s) or _HUGEPAGES.match(s)):  # show_free_areas() on
         return "~zones", _PHASE_MEMINFO
-    if (c in "TF" and _SWAP.match(s)) or (c.isdigit() and _PAGES.match(s)):  # show_mem()'s totals
-        return "~show_mem", _PHASE_MEMINFO
+    if (c in "TF" and _SWAP.match(s)) or (c.isdigit() and (_PAGES.match(s) or _PAGECACHE.match(s))):
+        return "~show_mem", _PHASE_MEMINFO  # show_mem()'s totals, from the page cache count on
     if c == "O" and s.startswith(_NO_KILLABLE):
         return "~no_killable", _PHASE_VERDICT
     if c == "T":
@@ -1287,7 +1298,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             took = _read_invoked(cur.report, no, s)
         elif (part := _opener(s)) is not None:
             name, phase = part
-            if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~":
+            if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
+                    or name == "~zones" and "~show_mem" in cur.seen:  # zones come before the totals: the next OOM
                 cur = new_report(no)
             cur.seen.add(name)
             cur.phase = max(cur.phase, phase)
@@ -1562,7 +1574,12 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
                 r.task_pid_wide = len(m["pad"]) >= 2
     elif c.isdigit():
         if m := _PAGES.match(s):  # the old "%d reserved pages" has what=None
-            setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", int(m["n"]))
+            n = int(m["n"])
+            if m["what"] != "RAM" and (word := _wrapped_word(n, r.ram_pages)):
+                # show_mem() sums present - managed pages in an unsigned long: where CMA made managed the larger,
+                # the sum went below 0 and printed as 2^32 - x (2^64 - x); totalram_pages = RAM - (-x) all the same
+                r.reserved_printed, n = n, n - (1 << word)
+            setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", n)
         elif m := _PAGECACHE.match(s):
             setattr(r, "pagecache_pages" if m["what"] == "total pagecache" else "swapcache_pages", int(m["n"]))
     elif c.islower():
@@ -1704,6 +1721,7 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
         return True
     if m := _HUGEPAGES.match(s):
         r.hugetlb_kb = (r.hugetlb_kb or 0) + int(m[1]) * int(m[2])
+        r.hugepage_sizes_kb = r.hugepage_sizes_kb | {int(m[2])}
         return True
     return False
 

@@ -643,3 +643,27 @@ def test_a_page_allocation_failure_is_said_to_be_no_oom(capsys) -> None:
     err = capsys.readouterr().err
     assert "no kernel OOM report: python3's page allocation failure of order 4 (warn_alloc)" in err
     assert "never runs for an order above 3 (PAGE_ALLOC_COSTLY_ORDER): 64 kB of contiguous memory" in err
+
+
+def test_sparc64_pages_from_its_hugepage_sizes_and_two_show_mems_are_two_reports() -> None:
+    """stress-ng issue 177 (mator's sparc64 runs of oom-pipe): two excerpts 0.55 s apart, each from the middle of
+    a different report's show_free_areas(). The first (zones, buddy lines from 8 kB, hstates, the page cache count)
+    holds nothing of an OOM by itself; the second begins again at the hstates: zones never follow the totals in one
+    report. Its hugepages_size=262144kB and 2097152kB are sparc64's (8 KiB pages), so 2095568 pages RAM are
+    16 GiB (the first excerpt's present:16764544kB), and totalpages = 2095568 - 32480 + 787176 / 8 = 2161485."""
+    (e,) = _explain("4.19-sparc64-8k-stress-ng-issue-two-excerpts-hugepage-sizes-only.md")
+    assert e.lines[0] == 16 and (e.page_size, e.totalpages) == (8192, 2161485)
+    assert "only sparc64 has" in e.page_size_source and e.memory.ram_kb == 16764544
+    assert e.model_victim.pid == 519 and e.ranking[0].points == 0 + 396 + 73728 // 8192
+
+
+def test_a_reserved_count_below_zero_printed_unsigned_on_a_32_bit_board() -> None:
+    """ipp-usb issue 43: an i.MX6 (arm, 4.1.46) log exported as CSV (`2022-03-04T10:11:54.107177Z,BTL200068500133,
+    4,1,kernel:, [77776.905633] `, a prefix learned from its shape), two excerpts: the invoked line and arm
+    backtrace, then show_mem's `131072 pages RAM`, `4294905822 pages reserved` (2^32 - 61474: present - managed
+    summed below 0 in an unsigned long) and `65536 pages cma reserved`, and three rows of a 4.0-4.14 dump.
+    totalram_pages = 131072 - (-61474) = 192546, as the kernel's own unsigned arithmetic gives."""
+    (e,) = _explain("4.1-arm32-imx6-csv-log-reserved-pages-wrapped-negative-cma.md")
+    assert (e.trigger.pid, e.trigger.comm, e.era, e.totalpages) == (19236, "pidof", "4.1", 192546)
+    assert any("'4294905822 pages reserved' is -61474 printed unsigned" in n for n in e.notes)
+    assert e.model_victim.pid == 103 and e.kernel_victim is None  # cut before the verdict
