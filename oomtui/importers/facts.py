@@ -72,6 +72,10 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     clue(lower, 5, 0, "oom-kill: summary line", r.constraint is not None)
     clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
     clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
+    # the rewrite that added oom_score_adj (a63d83f427fb, 2.6.36) printed oom_adj beside it; "oom: remove
+    # deprecated oom_adj" (01dc52ebdf47, 3.7) took it off the header line
+    clue(lower, 2, 6, "oom_adj= beside oom_score_adj= on the header line", r.header_oom_adj)
+    clue(upper, 3, 7, "oom_adj= beside oom_score_adj= on the header line", r.header_oom_adj)
     clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
     # linux-next between 4.4-rc and the 4.5 merge window (see report._INVOKED_ORDER_FIRST)
     clue(lower, 4, 4, "order= before gfp_mask= on the header line", r.header_order_first)

@@ -796,6 +796,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     order: int | None = None  # -1: sysrq-f (moom_callback)
     header_has_nodemask: bool = False  # 4.x "invoked oom-killer: ..., nodemask=..., order="
     header_order_first: bool = False  # 4.4-rc-next "invoked oom-killer: order=..., oom_score_adj=..., gfp_mask=..."
+    header_oom_adj: bool = False  # "order=%d, oom_adj=%d, oom_score_adj=%d": dump_header() of 2.6.36-3.6
     kernel_release: str | None = None  # from "CPU: ... Comm: ... <release> #n" or "Pid: ..., comm: ..."
     kernel_build: str | None = None  # what follows the release ("#19-Ubuntu", "#1 Debian 5.10.209-2")
     hardware: str | None = None  # "Hardware name: ..."
@@ -863,7 +864,7 @@ class OomReport(msgspec.Struct, kw_only=True):
 
 _INVOKED = re.compile(
     r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\))?)"
-    # the adj: oom_score_adj (2.6.36 on, oom_adj before it until 3.x), oom_adj alone (2.6.26-2.6.35), oomkilladj
+    # the adj: oom_score_adj (2.6.36 on, oom_adj before it until 3.6), oom_adj alone (2.6.26-2.6.35), oomkilladj
     # (2.6.24-2.6.25)
     r"(?P<nm>, nodemask=[^,]*?)?,\s+order=(?P<order>-?\d{1,20})(?P<oom_adj>, oom_adj=-?\d+)?"
     r", (?P<adj_name>oom_score_adj|oom_adj|oomkilladj)=(?P<adj>-?\d{1,20})"
@@ -983,6 +984,7 @@ _ARCH_REG_STARTS = tuple(_ARCH_REGS)
 # kernel, the width of the frame's address ("[<ffffffff81...>]") tells: name -> (64-bit address or none, 32-bit).
 _ARCH_FRAMES = {
     "ret_fast_syscall": ("arm", "arm"), "vector_swi": ("arm", "arm"), "__sys_trace_return": ("arm", "arm"),
+    "do_DataAbort": ("arm", "arm"), "do_PrefetchAbort": ("arm", "arm"),  # arch/arm/mm/fault.c's abort handlers
     "do_syscall_64": ("x86_64", None), "system_call_fastpath": ("x86_64", None), "entry_SYSENTER_32": ("i686", "i686"),
     "entry_INT80_32": ("i686", "i686"), "sysenter_past_esp": ("i686", "i686"), "__do_syscall": ("s390x", None),
     "do_trap_ecall_u": ("riscv64", None), "handle_syscall": ("loongarch64", None),
@@ -1442,6 +1444,7 @@ def _read_invoked(r: OomReport, no: int, s: str) -> OomReport:
         r.order = int(m["order"])
         r.header_has_nodemask = bool(m["nm"])
         r.header_order_first = m.re is _INVOKED_ORDER_FIRST
+        r.header_oom_adj = m.re is _INVOKED and m["oom_adj"] is not None
         r.old_badness = r.old_badness or m["adj_name"] != "oom_score_adj"  # oomkilladj= (2.6.24), oom_adj= alone
     else:
         r.trigger_comm = s.split(" invoked oom-killer:")[0]

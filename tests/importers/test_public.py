@@ -667,3 +667,14 @@ def test_a_reserved_count_below_zero_printed_unsigned_on_a_32_bit_board() -> Non
     assert (e.trigger.pid, e.trigger.comm, e.era, e.totalpages) == (19236, "pidof", "4.1", 192546)
     assert any("'4294905822 pages reserved' is -61474 printed unsigned" in n for n in e.notes)
     assert e.model_victim.pid == 103 and e.kernel_victim is None  # cut before the verdict
+
+
+def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
+    """eolwral/OSMonitor issue 54 (a Galaxy Nexus, 2015): `osmcore_L invoked oom-killer: gfp_mask=0x200da, order=0,
+    oom_adj=-17, oom_score_adj=-1000`: dump_header() printed oom_adj beside oom_score_adj from the 2.6.36 rewrite
+    until 'oom: remove deprecated oom_adj' (3.7), so 2.6.36-3.6 (the era is kept to minor versions: 2.6 to 3.6);
+    the old arm unwinder's `(do_DataAbort+0x0/0xa0) from` frames name the architecture; cut in the exception stack."""
+    (e,) = _explain("3.0-android-arm32-galaxy-nexus-github-issue-oom-adj-header-cut.md")
+    assert (e.trigger.comm, e.allocation.order, e.platform.arch) == ("osmcore_L", 0, "arm")
+    assert "before 3.7 (oom_adj= beside oom_score_adj= on the header line)" in e.era_source
+    assert e.kernel_victim is None and e.model_victim is None
