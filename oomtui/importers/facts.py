@@ -70,6 +70,9 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     clue(lower, 5, 4, "UID/pgtables on the Killed line", k is not None and not k.rhel6 and k.pgtables_kb is not None)
     clue(lower, 5, 1, "'Out of memory: Killed process' prefix", k is not None and k.message is not None)
     clue(lower, 5, 0, "oom-kill: summary line", r.constraint is not None)
+    # "mm, shmem: add internal shmem resident memory accounting" (eca56ff906bd, 4.5) added shmem-rss to the line
+    clue(upper, 4, 5, "no shmem-rss on the Killed line", k is not None and k.file_rss_kb is not None
+         and k.shmem_rss_kb is None and not k.comm_cut)
     clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
     clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
     # the rewrite that added oom_score_adj (a63d83f427fb, 2.6.36) printed oom_adj beside it; "oom: remove

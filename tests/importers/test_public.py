@@ -678,3 +678,14 @@ def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
     assert (e.trigger.comm, e.allocation.order, e.platform.arch) == ("osmcore_L", 0, "arm")
     assert "before 3.7 (oom_adj= beside oom_score_adj= on the header line)" in e.era_source
     assert e.kernel_victim is None and e.model_victim is None
+
+
+def test_a_verdict_without_shmem_rss_dates_the_kernel_before_4_5() -> None:
+    """moby issue 15654 (Ubuntu 14.04's 3.19 under Docker, BTRFS): syslog lines without a host name, one headerless
+    row (seven numbers: read as 3.6-3.19's nr_ptes/swapents), `Kill process 17377 (java) score 495 or sacrifice
+    child`, `Killed process 19715 (java)` without shmem-rss (added in 4.5), then the next OOM's header with the
+    pre-4.9 raw stack words and a trace cut at `dump_st`."""
+    first, second = _explain("3.19-docker-github-issue-syslog-no-host-row-verdict-then-next-invoked-hex-stack.md")
+    assert (first.kernel_selected.pid, first.kernel_victim.pid, first.printed_score) == (17377, 19715, 495)
+    assert "before 4.5 (no shmem-rss on the Killed line)" in first.era_source
+    assert (second.trigger.pid, second.era, second.kernel_victim) == (19856, "3.19", None)
