@@ -48,7 +48,9 @@ _PREFIXES = [
     r"\d+,\d+,\d+,[^;]*;",  # /dev/kmsg: prio,seq,usec,flags;msg
     # syslog / journalctl / messages: "Aug 12 03:54:03 host [<kern.warning>] kernel: "
     rf"{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?",
-    rf"(?:{MONTH_DAY_TIME}|{ISO_TIME})\s+[\w.-]+:\s",  # "Apr 01 14:13:32 mysrv: "
+    # "Apr 01 14:13:32 mysrv: ", a host name: not a kernel tag after dmesg --time-format iso's stamp
+    # ("oom_reaper: ", "warn_alloc: ": host names have no '_'; arm's "Backtrace: ")
+    rf"(?:{MONTH_DAY_TIME}|{ISO_TIME})\s+(?!Backtrace:|[\w.-]*_[\w.-]*:)[\w.-]+:\s",
     r"kernel:\s?",
     # dmesg -x: "kern  :info  : ", syslog facilities only (a program's own "stress: info: " is no prefix)
     r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:"

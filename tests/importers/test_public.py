@@ -689,3 +689,13 @@ def test_a_verdict_without_shmem_rss_dates_the_kernel_before_4_5() -> None:
     assert (first.kernel_selected.pid, first.kernel_victim.pid, first.printed_score) == (17377, 19715, 495)
     assert "before 4.5 (no shmem-rss on the Killed line)" in first.era_source
     assert (second.trigger.pid, second.era, second.kernel_victim) == (19856, "3.19", None)
+
+
+def test_dmesg_time_format_iso_keeps_the_reaper_line() -> None:
+    """equinor/ert issue 7797: `dmesg --time-format iso | grep oom` (`2024-04-29T14:55:41,678628+02:00 `): grep kept
+    the header, one frame, the dump's header, oom-kill:, the verdict and `... oom_reaper: reaped process`, whose
+    tag looked like a syslog host ("Apr 01 14:13:32 mysrv: ") and was stripped with the stamp. Host names have no
+    '_'; the report ends at the reaper line, which names the victim again."""
+    (e,) = _explain("5.x-dmesg-time-format-iso-grep-oom-github-issue-reaper-not-a-host.md")
+    assert e.lines == [5, 10] and (e.kernel_victim.pid, e.kernel_victim.comm) == (1440763, "perl")
+    assert "oom_reaper reaped perl (1440763)" in e.notes and e.trigger.comm == "pool"
