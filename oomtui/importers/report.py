@@ -974,10 +974,12 @@ _ALREADY_EXITING = re.compile(r"OOM victim \d+ \(.*\) is already exiting")
 # The architecture: a distribution's release suffix, else the register dump of the stack trace (show_regs()).
 _ARCH_RELEASE = re.compile(
     r"[.-](x86_64|amd64|i[3-6]86|686(?:-pae)?|aarch64|arm64|ppc64le|powerpc64le|ppc64|s390x|loongarch64|loong64"
-    r"|riscv64|armv7hl|armhf|armmp|sparc64|mips64el|ia64)\b"
+    r"|riscv64|armv7hl|armhf|armmp|sparc64|mips64el|ia64"
+    r"|v7l?(?=\+$)|v8(?=\+$))\b"  # Raspberry Pi OS: 4.19.57-v7l+ (ARMv7 with LPAE), 5.10.63-v7+, arm64 -v8+
 )
 _ARCH_NAMES = {"amd64": "x86_64", "686": "i686", "686-pae": "i686", "arm64": "aarch64", "powerpc64le": "ppc64le",
-               "loong64": "loongarch64", "armhf": "arm", "armv7hl": "arm", "armmp": "arm"}  # fmt: skip
+               "loong64": "loongarch64", "armhf": "arm", "armv7hl": "arm", "armmp": "arm", "v7": "arm",
+               "v7l": "arm", "v8": "aarch64"}  # fmt: skip
 _ARCH_REGS = {"RIP: ": "x86_64", "EIP: ": "i686", "NIP: ": "powerpc", "NIP [": "powerpc", "pc : ": "aarch64",
               "PC is at ": "arm", "ERA: ": "loongarch64", "Krnl PSW : ": "s390x"}  # fmt: skip
 _ARCH_REG_STARTS = tuple(_ARCH_REGS)

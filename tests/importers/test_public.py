@@ -699,3 +699,12 @@ def test_dmesg_time_format_iso_keeps_the_reaper_line() -> None:
     (e,) = _explain("5.x-dmesg-time-format-iso-grep-oom-github-issue-reaper-not-a-host.md")
     assert e.lines == [5, 10] and (e.kernel_victim.pid, e.kernel_victim.comm) == (1440763, "perl")
     assert "oom_reaper reaped perl (1440763)" in e.notes and e.trigger.comm == "pool"
+
+
+def test_a_raspberry_pi_release_names_its_architecture() -> None:
+    """FullPageOS issue 291 (Chromium's Compositor on a Raspberry Pi 4, 2019): syslog lines indented four spaces by
+    the issue's Markdown, `4.19.57-v7l+` (Raspberry Pi OS's ARMv7 LPAE kernel: 32-bit arm; -v8+ is its arm64
+    one), the arm unwinder's `(unwind_backtrace) from` frames, cut at a lone `A` before any Mem-Info."""
+    (e,) = _explain("4.19-rpi4-v7l-github-issue-indented-header-only-arm-from-release.md")
+    assert (e.platform.arch, e.trigger.pid, e.era) == ("arm", 1042, "4.19")
+    assert "release 4.19.57-v7l+" in e.platform.arch_source
