@@ -474,7 +474,8 @@ def _allocation_failure(m: re.Match) -> str:
                 "(a page it needed, its address space or a cgroup's kernel-memory limit ran out)")
     order = int(m["order"])
     why = (f"the OOM killer never runs for an order above {_COSTLY_ORDER} (PAGE_ALLOC_COSTLY_ORDER): "
-           f"{4 << order} kB of contiguous memory was not to be had (fragmentation), and killing would not make it"
+           f"{1 << order} contiguous pages ({4 << order} kB with 4 KiB pages) were not to be had (fragmentation), and "
+           "killing would not make them"
            if order > _COSTLY_ORDER else
            "the request was not allowed to run the OOM killer (atomic, __GFP_NORETRY or __GFP_THISNODE) and failed")
     return f"{m['comm']}'s page allocation failure of order {order} (warn_alloc): the caller got NULL; {why}"

@@ -642,7 +642,7 @@ def test_a_page_allocation_failure_is_said_to_be_no_oom(capsys) -> None:
                                              "not-an-oom.md")]) == 2  # fmt: skip
     err = capsys.readouterr().err
     assert "no kernel OOM report: python3's page allocation failure of order 4 (warn_alloc)" in err
-    assert "never runs for an order above 3 (PAGE_ALLOC_COSTLY_ORDER): 64 kB of contiguous memory" in err
+    assert "never runs for an order above 3 (PAGE_ALLOC_COSTLY_ORDER): 16 contiguous pages (64 kB" in err
 
 
 def test_sparc64_pages_from_its_hugepage_sizes_and_two_show_mems_are_two_reports() -> None:
