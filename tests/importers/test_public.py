@@ -708,3 +708,14 @@ def test_a_raspberry_pi_release_names_its_architecture() -> None:
     (e,) = _explain("4.19-rpi4-v7l-github-issue-indented-header-only-arm-from-release.md")
     assert (e.platform.arch, e.trigger.pid, e.era) == ("arm", 1042, "4.19")
     assert "release 4.19.57-v7l+" in e.platform.arch_source
+
+
+def test_the_third_hunts_reports_with_a_verdict_replay_to_the_kernels_victim() -> None:
+    """import builds a scene of each and the scene's own OOM kills the kernel's victim: on 4.19 the kubedirector
+    memcg's bash (1 point) is chosen and its child cp dies in its place (victim_points starts at 0); the vmware.log
+    node wins its memcg with adj +999 on every task."""
+    cases = [("4.19-k8s-github-issue-folded-178-memcg-v1-dirty-cache-killed-child-cut.md", 1, 62769),
+             ("4.19-photon-vmware-log-guest-prefix-memcg-v1-score1858-two-excerpts.md", 1, 30411)]  # fmt: skip
+    for name, index, pid in cases:
+        imported = import_report((PUBLIC / name).read_text(encoding="utf-8"), name, index)
+        assert imported.victim_pid == pid and replay_victim(imported.text, name)[0] == pid, (name, index)
