@@ -41,10 +41,11 @@ class Briefing:
         return f"{self.title}. {self.text}" + (f" Goal: {goals}." if goals else "")
 
 
-def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None) -> Briefing:
+def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None, starts: bool = True) -> Briefing:
     """The briefing of a scene: its short text (game.briefing, else the story's first sentences),
     the goals verbatim, and the two to four keys that matter (those its walkthrough uses).
-    key_of(command_id) -> the key as the player has it bound (default: the command's own)."""
+    key_of(command_id) -> the key as the player has it bound (default: the command's own). starts
+    False (play --paused): the pause key first only closes the briefing, and its line says so."""
     from .commands import BY_ID
 
     key_of = key_of or (lambda cid: BY_ID[cid].keys_label())
@@ -65,7 +66,7 @@ def briefing(scene: Scene, walkthrough: list, hz: int, key_of=None) -> Briefing:
             keys.append((key_of(cid), what))
     if needs_selection:
         keys.insert(0, ("↑ ↓", "select a process, thread or cgroup"))
-    keys.append((key_of("pause"), "start, then pause and resume"))
+    keys.append((key_of("pause"), "start, then pause and resume" if starts else "close this, then start the clock"))
     keys.append((key_of("help"), "every key"))
     return Briefing(scene.title, text, goals, keys[:5])
 

@@ -24,6 +24,22 @@ def screen_text(app) -> str:
     return html.unescape(" ".join(re.findall(r">([^<>]*)</text>", svg))).replace("\xa0", " ")
 
 
+def screen_lines(app) -> list[str]:
+    """The screen's rows as plain text, each cell in its column (from the SVG export)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[int, list[str]] = {}
+    for x, line, text in re.findall(r'<text [^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-[\w-]*?line-(\d+)\)">([^<]*)</text>', svg):
+        row = rows.setdefault(int(line), [])
+        col = round(float(x) / 12.2)
+        row += [" "] * (col - len(row))
+        text = html.unescape(text).replace("\xa0", " ")
+        row[col:col + len(text)] = text
+    return ["".join(rows.get(i, [])).rstrip() for i in range(max(rows, default=-1) + 1)]
+
+
 def _notes(app) -> list[str]:
     return [n.message for n in app._notifications]
 

@@ -9,7 +9,7 @@ from oomtui.tui.screens.game import ResultScreen
 from oomtui.tui.screens.help import HelpScreen
 from oomtui.tui.sequencer import BRIEFING, CARD
 
-from .test_commands import _notes, screen_text
+from .test_commands import _notes, screen_lines, screen_text
 
 SIZE = (120, 36)
 
@@ -270,3 +270,23 @@ async def test_a_paused_start_says_what_space_does(make_app):
         await pilot.press("space")
         await pilot.pause(0.3)
         assert not app.engine.paused and app.engine.k.jiffies > 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)])
+async def test_a_paused_starts_keys_and_border_say_the_same_of_space_at_every_size(make_app, size):
+    """play --paused: the border says space closes the briefing and space again starts the clock; the keys
+    line said "space start" at 80x24 (and "start, then pause" wider). It says what the border says, and a
+    key is never left at a line's end without its word."""
+    import re
+
+    app = make_app("first-oom", paused=True, briefing=True, fps=10)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        text = "\n".join(lines)
+        assert "space to close · space again starts the clock" in text
+        assert not re.search(r"space\s+start", text), text
+        assert any(re.search(r"space\s+close this", line) for line in lines), text
+        assert not any(re.search(r"(space|\?|↑ ↓)\s*│?$", line) for line in lines), text
+        await pilot.press("space")
+        assert app.seq.waiting is None and app.engine.paused and app.engine.k.jiffies == 0

@@ -344,7 +344,7 @@ class BriefingPanel(Static):
         from ..teach import briefing
 
         e = self.engine
-        b = briefing(e.sim.scene, e.sim.walkthrough, e.k.hz, key_of=key_of)
+        b = briefing(e.sim.scene, e.sim.walkthrough, e.k.hz, key_of=key_of, starts=starts)
         gap = [] if compact else ["\n"]
         parts: list = [] if compact else [(b.title, "bold $text-accent"), "\n"]
         parts += [b.text, "\n"]
@@ -353,8 +353,15 @@ class BriefingPanel(Static):
             for g in b.goals:
                 parts += ["  ☐ ", (g, "bold"), "\n"]
         if compact:
+            # a key and its word on one line: a line that would split them breaks before the key
+            room, col = self.app.size.width - 5, 0  # border, padding and a scrollbar
             for i, (key, what) in enumerate(b.keys):
-                parts += [" · " if i else "", (key, "bold $text-warning"), f" {what.split(',')[0]}"]
+                word = f" {what.split(',')[0]}"
+                sep = " · " if i else ""
+                if col and col + len(sep) + len(key) + len(word) > room:
+                    sep, col = "\n", 0
+                parts += [sep, (key, "bold $text-warning"), word]
+                col += len(sep.strip("\n")) + len(key) + len(word)
         else:
             parts += gap + [("Keys here", "bold"), "\n"]
             for key, what in b.keys:
@@ -363,8 +370,9 @@ class BriefingPanel(Static):
                               "show the kernel's moves as they happen.", "$text-muted")]
         self.update(Content.assemble(*parts))
         self.border_title = f"Briefing: {b.title}" if compact else "Briefing"
-        self.border_subtitle = ("space to start · esc to look around first" if starts
-                                else "space to close · space again starts the clock")
+        space = key_of("pause") if key_of else "space"
+        self.border_subtitle = (f"{space} to start · esc to look around first" if starts
+                                else f"{space} to close · {space} again starts the clock")
 
     def plain(self) -> str:
         return str(self.render())
