@@ -290,3 +290,35 @@ async def test_a_paused_starts_keys_and_border_say_the_same_of_space_at_every_si
         assert not any(re.search(r"(space|\?|↑ ↓)\s*│?$", line) for line in lines), text
         await pilot.press("space")
         assert app.seq.waiting is None and app.engine.paused and app.engine.k.jiffies == 0
+
+
+def _picker_rows(app) -> list[str]:
+    """The scene picker's list rows as shown (between the list's side borders)."""
+    import re
+
+    rows = [m.group(1) for line in screen_lines(app) if (m := re.search(r"▊(.*)▎", line))]
+    return [r.rstrip() for r in rows if r.strip() and not set(r.strip()) <= {"▔", "▁"} and "scene file" not in r]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)])
+async def test_every_scene_in_the_picker_is_one_line_and_wide_terminals_show_whole_titles(make_app, size):
+    """At 80x24 titles wrapped onto a second line (the row "kill" under "1. first-oom … The first OOM"):
+    every row starts with its order (or the blank a scenario has there) or is the separator, from the
+    top of the list to its end; at 200x50 no title is cut."""
+    import re
+
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        seen = []
+        for key in ("home", "end"):
+            await pilot.press(key)
+            await pilot.pause()
+            rows = _picker_rows(app)
+            assert rows and all(re.match(r" [● ] ([\s\d]\d\.|\s{3}) ", r) or set(r.strip()) == {"─"} for r in rows), rows
+            seen += rows
+        if size[0] >= 200:
+            assert not any("…" in r for r in seen), seen
+        else:
+            assert "The first OOM kill" in "\n".join(seen)  # the title stays, the id column may give way

@@ -121,9 +121,11 @@ class ScenePicker(ModalScreen[str | None]):
     served to browsers, whose players must not open the server's files)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    MAX_WIDTH = 124  # the CSS's max-width: at 200 columns the longest title has its whole line
+    TITLE_MIN = 30  # below this much room for the title, the id column gives way to it
     DEFAULT_CSS = """
     ScenePicker { align: center middle; }
-    ScenePicker > Vertical { width: 94%; max-width: 116; height: auto; max-height: 90%;
+    ScenePicker > Vertical { width: 94%; max-width: 124; height: auto; max-height: 90%;
                              border: thick $accent; background: $panel; padding: 0 1; }
     ScenePicker OptionList { height: auto; max-height: 24; min-width: 12; }
     /* min-width: an OptionList narrower than its border, padding and scrollbar crashed Textual */
@@ -137,12 +139,23 @@ class ScenePicker(ModalScreen[str | None]):
         self.current = current
         self.entries = game.catalogue(files=files)
         self.paths = paths
+        self._labelled = -1  # the width the options were last laid out for
 
-    def _label(self, e: game.Entry) -> Text:
-        t = Text()  # a long title wraps onto a second line rather than being cut
+    def _ref_name(self, e: game.Entry) -> str:
+        return Path(e.ref).name if e.file else e.ref
+
+    def _label(self, e: game.Entry, width: int) -> Text:
+        """One line of `width` cells: the title is cut with … to what the other columns leave, and when
+        that is under TITLE_MIN the id column gives way (at 80 columns a title wrapped to a second line,
+        or kept 17 cells). The columns line up whatever is in them."""
+        idw = max(len(self._ref_name(x)) for x in self.entries) + 2
+        fixed = 2 + 4 + idw + 9 + 10  # mark, order, id, difficulty, best score
+        ids = width - fixed >= self.TITLE_MIN
+        t = Text(no_wrap=True, overflow="ellipsis")
         t.append("● " if e.ref == self.current else "  ")
         t.append(f"{e.order:>2}. " if e.order else "    ", R.label)
-        t.append(f"{Path(e.ref).name if e.file else e.ref:<24}", R.strong)
+        if ids:
+            t.append(f"{self._ref_name(e):<{idw}}", R.strong)
         diff = e.difficulty or ("scenario" if not e.goals else "")
         t.append(f"{diff:<9}", diff_style(diff))
         if e.best:
@@ -150,10 +163,18 @@ class ScenePicker(ModalScreen[str | None]):
             t.append(f"{'★' if b.get('won') else ' '} {b.get('score', 0):>3}/{b.get('max', 0):<3} ",
                      R.warn_plain if b.get("won") else R.dim)
         else:
-            t.append("    –    " if e.goals else "         ", R.dim)
+            t.append(f"{'    –' if e.goals else '':<10}", R.dim)
         title = e.title.split(". ", 1)[1] if e.order and ". " in e.title else e.title
-        t.append(" " + title)
+        room = width - len(t)
+        t.append(title if len(title) <= room else title[:max(0, room - 1)] + "…")
         return t
+
+    def _width(self) -> int:
+        """The cells an option has: measured once the list is laid out, else from the terminal's width."""
+        ol = self.query_one(OptionList)
+        if ol.size.width:
+            return ol.scrollable_content_region.width - ol._get_left_gutter_width()
+        return min(int(self.app.size.width * 0.94), self.MAX_WIDTH) - 4 - 4 - 2  # borders, paddings, scrollbar
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -166,7 +187,7 @@ class ScenePicker(ModalScreen[str | None]):
                 if i and (e.order is None and self.entries[i - 1].order is not None
                           or e.file and not self.entries[i - 1].file):
                     options.append(None)  # separator
-                options.append(Option(self._label(e), id=e.ref))
+                options.append(Option(e.ref, id=e.ref))  # the prompt is set once the width is known
             yield OptionList(*options, id="scenes")
             if self.paths:
                 yield Input(placeholder="or a scene file: path/to/scene.toml — enter opens it", id="scene-path")
@@ -178,20 +199,28 @@ class ScenePicker(ModalScreen[str | None]):
         in the dialog's 90 % of the height (at 80x24 they were cut off below it)."""
         rest = 2 + 1 + (4 if self.paths else 0) + 1  # border, title, path input and its margin, keys
         self.query_one(OptionList).styles.max_height = max(3, min(24, int(self.size.height * 0.9) - rest))
+        self._relabel()
+        self.call_after_refresh(self._relabel)  # measured after the layout the new size gives
+
+    def _relabel(self, _theme=None) -> None:
+        """Every option's line for the width the list has now (and the theme's colours)."""
+        width = self._width()
+        if width == self._labelled and _theme is None:
+            return
+        self._labelled = width
+        ol = self.query_one(OptionList)
+        for e in self.entries:
+            ol.replace_option_prompt(e.ref, self._label(e, width))
 
     def on_mount(self) -> None:
+        self._relabel()
         ol = self.query_one(OptionList)
         ol.focus()
         refs = [e.ref for e in self.entries]
         if self.current in refs:
             ol.highlighted = ol.get_option_index(self.current)
-        self.app.theme_changed_signal.subscribe(self, self._restyle)
+        self.app.theme_changed_signal.subscribe(self, self._relabel)
         game.warn_player(self.app.notify)  # a bad scores file, found by catalogue(): say so once
-
-    def _restyle(self, _theme=None) -> None:
-        ol = self.query_one(OptionList)
-        for e in self.entries:
-            ol.replace_option_prompt(e.ref, self._label(e))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
