@@ -125,9 +125,10 @@ class ScenePicker(ModalScreen[str | None]):
     TITLE_MIN = 30  # below this much room for the title, the id column gives way to it
     DEFAULT_CSS = """
     ScenePicker { align: center middle; }
-    ScenePicker > Vertical { width: 94%; max-width: 124; height: auto; max-height: 90%;
-                             border: thick $accent; background: $panel; padding: 0 1; }
-    ScenePicker OptionList { height: auto; max-height: 24; min-width: 12; }
+    ScenePicker > Vertical { width: 99%; max-width: 124; height: auto; max-height: 90%;
+                             border: thick $accent; background: $panel; padding: 0 0 0 1; }
+    ScenePicker OptionList { height: auto; max-height: 24; min-width: 12; padding: 0 0 0 1; }
+    /* no right paddings (the scrollbar is there) and 99 %: at 120 columns the longest title is whole */
     /* min-width: an OptionList narrower than its border, padding and scrollbar crashed Textual */
     ScenePicker Input { margin-top: 1; }
     ScenePicker .hint { color: $text-muted; }
@@ -148,7 +149,7 @@ class ScenePicker(ModalScreen[str | None]):
         """One line of `width` cells: the title is cut with … to what the other columns leave, and when
         that is under TITLE_MIN the id column gives way (at 80 columns a title wrapped to a second line,
         or kept 17 cells). The columns line up whatever is in them."""
-        idw = max(len(self._ref_name(x)) for x in self.entries) + 2
+        idw = max(len(self._ref_name(x)) for x in self.entries) + 1
         fixed = 2 + 4 + idw + 9 + 10  # mark, order, id, difficulty, best score
         ids = width - fixed >= self.TITLE_MIN
         t = Text(no_wrap=True, overflow="ellipsis")
@@ -174,7 +175,7 @@ class ScenePicker(ModalScreen[str | None]):
         ol = self.query_one(OptionList)
         if ol.size.width:
             return ol.scrollable_content_region.width - ol._get_left_gutter_width()
-        return min(int(self.app.size.width * 0.94), self.MAX_WIDTH) - 4 - 4 - 2  # borders, paddings, scrollbar
+        return min(int(self.app.size.width * 0.99), self.MAX_WIDTH) - 3 - 3 - 2  # borders, paddings, scrollbar
 
     def compose(self) -> ComposeResult:
         with Vertical():
