@@ -203,9 +203,16 @@ class OomApp(App):
             return
         super()._refresh_notifications()
 
-    def notify(self, message: str, *, markup: bool = False, **kw) -> None:  # type: ignore[override]
-        """Plain text unless asked: notifications quote scene text (a comm "[/x]" raised MarkupError)."""
-        super().notify(message, markup=markup, **kw)
+    def notify(self, message: str, *, markup: bool = False, title: str = "", **kw) -> None:  # type: ignore[override]
+        """Plain text unless asked: notifications quote scene text (a comm "[/x]" raised MarkupError).
+        In the compact layout a toast is a line or two over the top of the process tree (oomtui.tcss),
+        its title leading its text."""
+        if self.compact:
+            if title:
+                message = f"{escape(title) if markup else title}: {message}"
+                title = ""
+            message = message.replace("\n", " · ")
+        super().notify(message, markup=markup, title=title, **kw)
 
     def action_command_palette(self) -> None:
         """Textual's palette, made safe at tiny sizes (palette.SafeCommandPalette)."""
@@ -259,6 +266,7 @@ class OomApp(App):
             self._briefing_displays()
             if self.seq.briefing:
                 self._show_briefing()
+            self.call_after_refresh(self._place_toasts)  # the layouts place them apart
 
     def _show_briefing(self) -> None:
         # play --paused: space closes the briefing and does not start the clock; its border says so
@@ -397,11 +405,16 @@ class OomApp(App):
         return BY_ID[command_id].keys_label(self._keymap)
 
     def _place_toasts(self) -> None:
-        """Notifications never cover the caption bar or the objective: above the caption bar,
-        bottom left (over dmesg) in the wide layout; top left (over the tree) in the compact one."""
+        """Notifications never cover the caption bar or the one side panel of the compact layout: in the
+        wide layout bottom right, above the caption bar and the footer; in the compact one at the top of
+        the process tree, over its top border and first rows (at the bottom they hid the side panel, where
+        a move's effect shows, for their 4 seconds)."""
         from textual.widgets._toast import ToastRack
 
         for rack in self.screen.query(ToastRack):
+            if self.compact:
+                rack.styles.margin = (self.query_one("#main").region.y, 0, 0, 0)  # under the status bar (and --big's)
+                continue
             cap = self.caption.outer_size.height if self.caption.display and self.caption.has_class("-shown") else 0
             rack.styles.margin = (0, 0, 1 + cap, 0)
 

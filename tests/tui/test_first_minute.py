@@ -322,3 +322,27 @@ async def test_every_scene_in_the_picker_is_one_line_and_wide_terminals_show_who
             assert not any("…" in r for r in seen), seen
         else:
             assert "The first OOM kill" in "\n".join(seen)  # the title stays, the id column may give way
+
+
+async def test_at_80x24_a_toast_is_a_line_over_the_trees_top_and_leaves_the_side_panel_in_view(make_app):
+    """At 80x24 the toast of a move sat over the right half of the one side panel (the objective and the
+    reaper's state, where the move's effect shows) for 4 s. It is now one line, title first, at the top of
+    the process tree, and covers no process row; an error's longer text takes two lines at most."""
+    from textual.widgets._toast import Toast
+
+    app = make_app("first-oom")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        tree, side = app.query_one("#tree").region, app.query_one("#side").region
+        await pilot.press("down", "down", "k")  # db, as the briefing says
+        await pilot.pause()
+        await pilot.pause()
+        toasts = [t.region for t in app.screen.query(Toast)]
+        assert toasts and "SIGKILL to db 100" in screen_text(app)
+        for t in toasts:
+            assert t.y == tree.y and t.height == 1 and not t.overlaps(side), (t, tree, side)
+        await pilot.press("home", "m")  # the cgroup row: process_mrelease names what to select
+        await pilot.pause()
+        await pilot.pause()
+        toasts = [t.region for t in app.screen.query(Toast)]
+        assert len(toasts) == 2 and "select a process first" in screen_text(app)
+        assert all(t.height <= 2 and not t.overlaps(side) and t.bottom <= tree.y + 3 for t in toasts), toasts
