@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -260,6 +261,7 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
     caption's reading time, each hold and each teach card adds its time to the timeline. A marker for each
     step's caption and each kernel decision, after the frame that shows it."""
     from ..tui.screens.game import ResultScreen
+    from ..tui.sequencer import READING
 
     w, h = size
     rec = Recorder(w, h)
@@ -292,8 +294,25 @@ async def record_async(scene: str, *, size=(120, 36), policy: str | None = None,
                 break
             if e.finished and not e.sim.scene.goals:
                 break
+            if app.seq.waiting == READING:
+                # a caption being read counts its seconds down in the cast as on a terminal: a frame a second
+                # (to its next whole second, never a frame within a tenth of another: agg drops those)
+                left = app.seq.read_left
+                dt = left - math.ceil(left) + 1
+                if dt < 0.1 and left > 1:
+                    dt += 1
+                if left - dt < 0.1:  # read: what is due now runs at once, as after a hold below
+                    rec.offset += left
+                    app.go_on()
+                else:
+                    rec.offset += dt
+                    app.seq.tick(dt)
+                    app.after_events([], moved=False)
+                await _settle(pilot, rec)
+                flush()
+                continue
             if app.seq.waiting is not None:
-                # a caption being read, a hold or a card: the cast shows it for that long
+                # a hold or a card: the cast shows it for that long
                 rec.offset += app.seq.owed()
                 app.go_on()
                 await _settle(pilot, rec)

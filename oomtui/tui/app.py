@@ -29,7 +29,7 @@ from ..scene.actions import Action
 from ..scene.load import DEFAULT_SCENE, LoadedScene, load_playable, load_scene
 from . import sequencer as seqmod
 from . import styles
-from .commands import BY_ID, CommandError, bindings
+from .commands import BY_ID, CommandError, bindings, keys_text
 from .engine import Engine
 from .sequencer import Sequencer
 from .view import secs
@@ -393,7 +393,9 @@ class OomApp(App):
             self.caption.card(s.card, more=len(s.cards) - 1, key_of=self._key_of)
         elif s.caption is not None:
             text, at, hold = s.caption
-            self.caption.say(text, at, hold=hold)
+            left = s.read_left if s.waiting == seqmod.READING else None
+            go_on = keys_text(self._keymap.get("oomtui.go_on", "enter").split(","))
+            self.caption.say(text, at, hold=hold, left=left, go_on=go_on)
         else:
             self.caption.clear()
         # after the next layout: the caption bar's new height is known only then (measured now, a toast

@@ -77,7 +77,7 @@ class Command:
         """Its key(s) for people: its own, or the keymap's (App._keymap) if that moves it."""
         if cls.key_display and not (keymap and cls.binding_id() in keymap):
             return cls.key_display
-        return ", ".join(KEY_NAMES.get(k, k) for k in cls.keys(keymap))
+        return keys_text(cls.keys(keymap))
 
     @classmethod
     def keys(cls, keymap: dict[str, str] | None = None) -> list[str]:
@@ -104,6 +104,11 @@ class Command:
 KEY_NAMES = {"space": "space", "full_stop": ".", "greater_than_sign": ">", "plus": "+", "minus": "-",
              "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "f10": "F10",
              "ctrl+p": "^p"}
+
+
+def keys_text(keys: list[str]) -> str:
+    """Textual key names for people: "space, ?" for ["space", "question_mark"]."""
+    return ", ".join(KEY_NAMES.get(k, k) for k in keys)
 
 
 def _pid(app: Host, pid: int | None, what: str) -> int:

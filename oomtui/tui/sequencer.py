@@ -10,6 +10,7 @@ same command objects the keys use.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Callable
 
@@ -108,10 +109,12 @@ class Sequencer:
         return 0.0
 
     def tick(self, dt: float) -> None:
-        """dt wall-clock seconds passed: spend them on the caption being read."""
+        """dt wall-clock seconds passed: spend them on the caption being read (each whole second is
+        shown: its countdown is how a newcomer tells a caption being read from a hung clock)."""
         if self.read_left > 0 and not self.briefing and not self.cards and not self.hold:
+            shown = math.ceil(self.read_left)
             self.read_left = max(0.0, self.read_left - dt)
-            if self.read_left == 0:
+            if math.ceil(self.read_left) != shown:
                 self.version += 1
 
     def set_teach(self, on: bool) -> None:

@@ -346,3 +346,30 @@ async def test_at_80x24_a_toast_is_a_line_over_the_trees_top_and_leaves_the_side
         toasts = [t.region for t in app.screen.query(Toast)]
         assert len(toasts) == 2 and "select a process first" in screen_text(app)
         assert all(t.height <= 2 and not t.overlaps(side) and t.bottom <= tree.y + 3 for t in toasts), toasts
+
+
+async def test_autoplays_first_caption_counts_down_its_reading_time_and_shows_whole_at_80x24(make_app):
+    """The briefing caption held the clock 23 s with the status bar saying RUNNING and t=0: a newcomer
+    thought it hung, and at 80x24 its goal line was cut off. Now the whole caption shows, the status bar
+    says READING, and the caption's top border counts down the seconds left (240 words a minute) and
+    names enter; space pauses the countdown as it pauses time."""
+    import math
+    import re
+
+    app = make_app("first-oom", paused=False, autoplay=True, fps=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text, words = screen_text(app), len(app.seq.caption[0].split())
+        assert "READING" in text and "RUNNING" not in text and "Goal: db (pid 100) survives" in text
+        shown = int(re.search(r"(\d+) s to read · enter goes on", text).group(1))
+        assert shown == math.ceil(app.seq.read_left) and shown <= 1 + words / 4
+        await pilot.press("space")
+        left = app.seq.read_left
+        assert "PAUSED" in screen_text(app)
+        await pilot.pause(0.3)
+        assert app.seq.read_left == left and app.engine.k.jiffies == 0
+        await pilot.press("space", "enter")  # resume, then cut it short: the t=0 step's caption is read next
+        await pilot.pause()
+        step = app.engine.sim.walkthrough[0].caption
+        assert app.seq.step_i == 1 and app.seq.caption[0] == step
+        assert f"{math.ceil(app.seq.read_left)} s to read" in screen_text(app)

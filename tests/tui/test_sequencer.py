@@ -52,8 +52,8 @@ def test_briefing_text_goals_verbatim_and_the_keys_its_walkthrough_uses():
 
 
 def test_reading_time_grows_with_words_and_shrinks_with_speed():
-    assert teach.reading_time("one two three four") == pytest.approx(2.5 + 0.3 * 4)
-    assert teach.reading_time("one two three four", speed=2) == pytest.approx((2.5 + 1.2) / 2)
+    assert teach.reading_time("one two three four") == pytest.approx(1 + 0.25 * 4)  # 240 words a minute
+    assert teach.reading_time("one two three four", speed=2) == pytest.approx((1 + 1) / 2)
     assert teach.reading_time("x", speed=100) == teach.READ_MIN_S
 
 

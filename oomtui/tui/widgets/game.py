@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.style import Style
 from rich.text import Text
 from textual.containers import Horizontal, Vertical
@@ -194,13 +196,18 @@ class CaptionBar(Static):
                  display: none; }
     CaptionBar.-shown { display: block; }
     CaptionBar.-hold { background: $warning-muted; }
+    CaptionBar.-reading { max-height: 7; border-top: solid $warning; border-title-align: right;
+                          border-title-color: $text; border-title-style: bold; }
     CaptionBar.-card { max-height: 8; background: $primary-darken-2; color: $text;
                        border-top: wide $accent; border-title-color: $text; border-title-style: bold;
                        border-title-align: right; padding: 0 1; }
     App.-compact CaptionBar.-card { max-height: 6; }
     """
 
-    def say(self, text: str, at: str = "", hold: bool = False) -> None:
+    def say(self, text: str, at: str = "", hold: bool = False, left: float | None = None,
+            go_on: str = "enter") -> None:
+        """left: the seconds the caption still holds the clock for its reading, counted down in the bar
+        (go_on is the key that cuts them short)."""
         t = Text()
         if at:
             t.append(f"{at}  ", R.dim)
@@ -208,10 +215,12 @@ class CaptionBar(Static):
         if hold:
             t.append("   ")
             t.append(" ⏸ press any key to go on ", R.badge_warn)
-        self.border_title = None
+        # the countdown in the top border, where no caption length can push it off
+        self.border_title = f"{math.ceil(left)} s to read · {go_on} goes on" if left is not None and not hold else None
         self.update(t)
         self.set_class(True, "-shown")
         self.set_class(hold, "-hold")
+        self.set_class(self.border_title is not None, "-reading")
         self.set_class(False, "-card")
 
     def card(self, card, key_of, more: int = 0) -> None:
@@ -227,14 +236,14 @@ class CaptionBar(Static):
                              f"{key_of('teach')} teach mode off · {key_of('end')} end & score")
         self.set_class(True, "-shown")
         self.set_class(False, "-hold")
+        self.set_class(False, "-reading")
         self.set_class(True, "-card")
 
     def clear(self) -> None:
         self.border_title = None
         self.update("")
-        self.set_class(False, "-shown")
-        self.set_class(False, "-hold")
-        self.set_class(False, "-card")
+        for cls in ("-shown", "-hold", "-reading", "-card"):
+            self.set_class(False, cls)
 
 
 class BigBar(Horizontal):

@@ -112,9 +112,10 @@ class StatusBar(Static):
         state = Text(" ❚❚ PAUSED ", R.badge_warn) if e.paused else \
             Text(" ▶ RUNNING ", R.badge_ok)
         waiting = self.seq.waiting if self.seq is not None else None
-        if waiting in ("briefing", "card", "hold"):
-            word = {"briefing": " ❚❚ BRIEFING ", "card": " ❚❚ TEACH ", "hold": " ❚❚ HOLD "}[waiting]
-            state = Text(word, R.badge_warn)
+        if waiting in ("briefing", "card", "hold") or waiting == "reading" and not e.paused:
+            # a caption being read holds the clock: not "RUNNING" while t stands still
+            word = {"briefing": " ❚❚ BRIEFING ", "card": " ❚❚ TEACH ", "hold": " ❚❚ HOLD ", "reading": " ❚❚ READING "}
+            state = Text(word[waiting], R.badge_warn)
         if k.panicked:
             state = Text(" KERNEL PANIC ", R.alarm)
         clock = Text(f" t={k.jiffies / k.hz:7.3f}s ", R.strong)
