@@ -158,6 +158,47 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return config_main(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with a usage error on one line, naming the nearest flag, subcommand or choice
+    ("oomtui play: unrecognized argument '--pasued'; did you mean '--paused'?"), exit 2: the usage it
+    printed first scrolled the message's meaning out of a newcomer's view."""
+
+    def error(self, message: str):  # type: ignore[override]
+        from .text import visible
+
+        help_hint = f" (see `{self.prog} --help`)"
+        print(f"{self.prog}: {visible(message)}" + ("" if "did you mean" in message else help_hint), file=sys.stderr)
+        sys.exit(2)
+
+    def _check_value(self, action, value):
+        # a subcommand or a choice misspelled: the nearest one, not the whole list
+        if action.choices is not None and value not in action.choices:
+            from .config import did_you_mean
+
+            choices = [str(c) for c in action.choices]
+            raise argparse.ArgumentError(action, f"invalid choice {value!r}{did_you_mean(str(value), choices)}")
+        super()._check_value(action, value)
+
+    def check_flags(self, args: list[str]) -> None:
+        """A flag this (sub)command does not have, even abbreviated, is the error, before argparse's own
+        checks: `import R --ouptut x` said that -o/--output is required."""
+        for arg in args:
+            if arg == "--":
+                return
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and not any(f.startswith(name) for f in self._option_string_actions):
+                self.unrecognized([arg])
+
+    def unrecognized(self, extra: list[str]):
+        """The error for arguments this (sub)command does not take: the nearest flag for a misspelled one."""
+        from .config import did_you_mean
+
+        word = extra[0].split("=", 1)[0]
+        flags = sorted(f for f in self._option_string_actions if f.startswith("--"))
+        hint = did_you_mean(word, flags, "") if word.startswith("-") else ""
+        self.error(f"unrecognized argument{'s' if len(extra) > 1 else ''} {' '.join(map(repr, extra))}{hint}")
+
+
 class _Skipped:
     """A subcommand's parser that build_parser(only=...) does not build: every call is a no-op (that
     returns the stand-in again, so an argument group is skipped too)."""
@@ -183,14 +224,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with `only`, just that subcommand's parser (each one costs about half a
     millisecond at start-up, mostly argparse looking for translations on disk). `parser.built` lists the
     subcommands built: the caller rebuilds in full when `only` is no subcommand."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="oomtui",
         description="Watch, play with and check what the Linux kernel does when it runs out of memory.",
-        epilog="With no command, oomtui opens the interactive view on the built-in default scene.",
+        epilog="With no command, or with play's options only (oomtui --paused), oomtui opens the interactive "
+               "view on the built-in default scene.",
     )
     p.add_argument("--version", action="version", version=f"oomtui {__version__}")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
     p.built = sub.built
+    p.commands = sub.subparsers.choices  # name -> its parser
 
     s = sub.add_parser("play", help="open the interactive view on a scene or a real OOM report (the default command)")
     _play_args(s)
@@ -418,15 +461,29 @@ def _scene_args(s: argparse.ArgumentParser, optional: bool = False) -> None:
                    help="kernel version for victim selection and dmesg formats (default: the policy's)")
 
 
+def _top_flag(arg: str) -> bool:
+    """oomtui's own flags, abbreviated or misspelled ("--vers", "--hlep"): every other flag is play's."""
+    import difflib
+
+    flags = ("-h", "--help", "--version")
+    abbreviated = len(arg) > 2 and any(f.startswith(arg) for f in flags[1:])
+    return arg in flags or abbreviated or bool(difflib.get_close_matches(arg, flags, n=1, cutoff=0.75))
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import UserError
 
     argv = sys.argv[1:] if argv is None else argv
-    argv = argv or ["play"]  # with no command: the interactive view on the default scene
+    if not argv or argv[0].startswith("-") and not _top_flag(argv[0]):
+        argv = ["play", *argv]  # with no command: the interactive view (`oomtui --paused` too)
     parser = build_parser(only=argv[0])
     if not parser.built:  # an option (--help, --version) or no such command: argparse says which
         parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv[0] in parser.commands:
+        parser.commands[argv[0]].check_flags(argv[1:])
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.commands.get(args.command, parser).unrecognized(extra)
     func = args.func
     stdout_at_start = _fd_stat(1)
     try:

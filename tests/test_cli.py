@@ -86,6 +86,51 @@ def test_usage_errors_exit_2():
     assert r.returncode == 2 and "SCENE" in r.stderr
 
 
+def _misspelled(flag: str) -> str:
+    """The flag with two letters after the dashes swapped (--paused -> --pasued)."""
+    i = len(flag) // 2
+    return flag[:i] + flag[i + 1] + flag[i] + flag[i + 2:] if flag[i] != flag[i + 1] else flag + "x"
+
+
+def _command_cases() -> list[tuple[str, list[str], str]]:
+    """Every subcommand with its required positionals filled in and each of its long flags."""
+    from oomtui.cli import build_parser
+
+    out = []
+    for name, sub in build_parser().commands.items():
+        need = ["x" for a in sub._actions if not a.option_strings and a.nargs not in ("?", "*", "...")]
+        flags = sorted({f for a in sub._actions for f in a.option_strings if f.startswith("--") and f != "--help"})
+        out += [(name, need, f) for f in flags]
+    return out
+
+
+@pytest.mark.parametrize("command,need,flag", _command_cases())
+def test_a_misspelled_flag_of_every_command_is_one_line_naming_the_flag(capsys, command, need, flag):
+    """`oomtui play --pasued` printed argparse's usage and "unrecognized arguments", and no flag to try."""
+    typo = _misspelled(flag)
+    with pytest.raises(SystemExit) as exit_:
+        main([command, *need, typo])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "usage:" not in err and "Traceback" not in err
+    assert err.startswith(f"oomtui {command}: unrecognized argument {typo!r}")
+    assert "did you mean" in err and flag in err, err
+
+
+@pytest.mark.parametrize("argv,want", [
+    (["ply"], "invalid choice 'ply'; did you mean 'play'?"),
+    (["--pasued"], "oomtui play: unrecognized argument '--pasued'; did you mean '--paused'?"),  # play's, as `oomtui`
+    (["--verison"], "oomtui: unrecognized argument '--verison'; did you mean '--version'?"),
+    (["completion", "bsh"], "invalid choice 'bsh'; did you mean 'bash'?"),
+    (["run"], "oomtui run: the following arguments are required: SCENE (see `oomtui run --help`)"),
+    (["play", "--speed", "fast"], "oomtui play: argument --speed: invalid float value: 'fast'"),
+])
+def test_usage_errors_are_one_line_with_the_nearest_command_or_choice(capsys, argv, want):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and want in err, err
+
+
 def test_ctrl_c_during_a_run_is_one_line_and_exit_130(capsys, monkeypatch):
     from oomtui.scene.sim import Simulation
 
