@@ -14,6 +14,7 @@ The host API that commands, tests, the recorder, the screenshot and the benchmar
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from pathlib import Path
 
@@ -186,6 +187,15 @@ class OomApp(App):
         from . import game
 
         game.warn_player(self.notify)  # a bad scores file found before start-up (moved aside): say so once
+        if self.sigint_exits:
+            import asyncio
+            import signal
+
+            # a SIGINT from outside (kill -INT; Ctrl-C is a key here) ends the view as Ctrl-C does: asyncio's own
+            # handler cancelled the App, which then exited 0
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, lambda: self.exit(return_code=130))
+
+    sigint_exits = False  # main sets it: the App owns the process's SIGINT
 
     def _refresh_notifications(self) -> None:
         """Notifications never cover a dialog: under a modal screen they wait (a dialog shows its own
@@ -732,6 +742,7 @@ def main(args) -> int:
     # what start-up built lives until exit: out of the collector's reach (cli._cmd_play disabled it)
     gc.freeze()
     gc.enable()
+    app.sigint_exits = True
     app.run()
     if live is not None:
         print(live.save())
@@ -739,4 +750,7 @@ def main(args) -> int:
     # sets return_code 1 for it, and keeps the exception in case a later exit() resets the code
     if getattr(app, "_exception", None) is not None:
         return 1
+    if app.return_code == 130:  # Ctrl-C: as the command line says it (cli.main)
+        print("oomtui: interrupted", file=sys.stderr)
+        return 130
     return 0 if app.return_code in (None, 0) else 1

@@ -45,7 +45,8 @@ class Host(Protocol):
     def set_filter(self, text: str) -> None: ...
     def open_filter(self) -> None: ...
     def notify(self, message: str, **kw) -> None: ...
-    def exit(self) -> None: ...
+    def exit(self, result: Any = None, return_code: int = 0) -> None: ...
+    def copy_to_clipboard(self, text: str) -> None: ...
     def action_command_palette(self) -> None: ...
     def ask_adj(self, pid: int, comm: str, current: int, done: Callable[[int | None], None]) -> None: ...
     def pick(self, title: str, items: list[tuple[str, str]], current: str | None,
@@ -53,6 +54,7 @@ class Host(Protocol):
     def pick_scene(self, current: str | None, done: Callable[[str | None], None]) -> None: ...
     def may_open(self, ref: str) -> bool: ...
     def show_help(self) -> None: ...
+    screen: Any  # the screen in front: get_selected_text()
 
 
 class CommandError(Exception):
@@ -103,7 +105,7 @@ class Command:
 
 KEY_NAMES = {"space": "space", "full_stop": ".", "greater_than_sign": ">", "plus": "+", "minus": "-",
              "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "f10": "F10",
-             "ctrl+p": "^p"}
+             "ctrl+p": "^p", "ctrl+c": "^c"}
 
 
 def keys_text(keys: list[str]) -> str:
@@ -598,10 +600,29 @@ class Quit(Command):
         app.exit()
 
 
+class Interrupt(Command):
+    """Quit at once with exit status 130, as Ctrl-C stops any command in a shell (with text selected, Ctrl-C
+    copies it instead)."""
+
+    id, key, title = "interrupt", "ctrl+c", "Interrupt"
+    show = False
+
+    def available(self, app):
+        return False  # the palette has Quit
+
+    def execute(self, app) -> None:
+        # a priority binding (dialogs pass no other App key on), so Textual's copy of a mouse selection is here
+        selected = app.screen.get_selected_text()
+        if selected:
+            app.copy_to_clipboard(selected)
+            return
+        app.exit(return_code=130)
+
+
 COMMANDS: list[Command] = [
     Pause(), Step(), NextEvent(), Faster(), Slower(), Oom(), Freeze(), Kill(), Term(), Mrelease(), Adj(),
     Move(), Unlock(), Policy(), Restart(), Scene(), Hint(), End(), Teach(), Filter(), Panel(), Select(), Help(), Palette(),
-    Quit(),
+    Quit(), Interrupt(),
 ]
 # keys that are not commands, for the help screen and the README's table (docs/keys.py): (keys, what, help)
 OTHER_KEYS = [
@@ -623,8 +644,8 @@ def bindings() -> list[Binding]:
     for c in first + [c for c in COMMANDS if c not in first]:
         if c.key is None or not c.bind:
             continue
-        # q quits from every screen (a dialog, the result screen) unless a text input has the key:
+        # q and ctrl+c quit from every screen (a dialog, the result screen) unless a text input has the key:
         # a priority binding is still filtered out where an Input consumes the key
         out.append(Binding(c.key, f"command('{c.id}')", c.footer or c.title, show=c.show, key_display=c.key_display,
-                           tooltip=c.help(), id=c.binding_id(), priority=c.id == "quit"))
+                           tooltip=c.help(), id=c.binding_id(), priority=c.id in ("quit", "interrupt")))
     return out

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from ..config import Config, did_you_mean
 
 CONTEXTUAL = frozenset({"oomtui.go_on", "oomtui.escape"})
+COPIES = frozenset({"screen.copy_text", "copy"})  # Textual's copy of a selection (SkipAction without one)
 
 
 def _pairs(node_class) -> list[tuple[str, Binding]]:
@@ -72,8 +73,10 @@ def clashes(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:
             if b.id in CONTEXTUAL:
                 continue
             other = first.setdefault(key, b)
-            # Textual's own share ctrl+c (copy, help_quit): only ours are this file's business
-            if other is not b and (b.id or other.id) and not (b.id and b.id == other.id):
+            # Textual's own share ctrl+c (copy, help_quit): only ours are this file's business; a copy
+            # acts only on a selection and passes the key on otherwise (ctrl+c interrupts then)
+            copy = {b.action, other.action} & COPIES
+            if other is not b and (b.id or other.id) and not (b.id and b.id == other.id) and not copy:
                 out.append((key, b.id or b.action, other.id or other.action, where))
     return out
 

@@ -373,3 +373,18 @@ async def test_autoplays_first_caption_counts_down_its_reading_time_and_shows_wh
         step = app.engine.sim.walkthrough[0].caption
         assert app.seq.step_i == 1 and app.seq.caption[0] == step
         assert f"{math.ceil(app.seq.read_left)} s to read" in screen_text(app)
+
+
+@pytest.mark.parametrize("keys", [(), ("slash",), ("question_mark",), ("s",)])
+async def test_ctrl_c_quits_with_130_from_the_view_the_filter_and_dialogs(make_app, keys):
+    """Ctrl-C showed Textual's toast "Do you want to quit? Press [b]ctrl+q[/b] to quit the app" (its markup
+    shown raw, as oomtui's notifications are plain text) and went on running; the README says Ctrl-C exits
+    130. It does now, wherever the focus is (an empty filter input has nothing to copy)."""
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running and app.return_code == 130
+        assert not any("ctrl+q" in n.message for n in app._notifications)

@@ -170,3 +170,25 @@ def test_esc_looks_around_before_starting_and_e_ends_from_any_state(session, tmp
         time.sleep(0.05)
     _keys(session, "q")
     _quits(session)
+
+
+def test_ctrl_c_exits_130_and_leaves_the_terminal_as_it_found_it(session, tmp_path):
+    """Ctrl-C in the view (here on the scene picker, a dialog): exit 130 with the CLI's one line, and the
+    shell after it gets a normal terminal: the main screen, the cursor shown, no mouse reporting, typed
+    text echoed."""
+    exe = str(OOMTUI) if OOMTUI.exists() else f"{sys.executable} -m oomtui.cli"
+    env = f"-u COLUMNS -u LINES TERM=xterm-256color TEXTUAL_ANIMATIONS=none XDG_STATE_HOME={tmp_path}"
+    _start(session, f"sh -c 'env {env} {exe}; echo EXIT=$?; exec sh'", 80, 24)
+    _wait_for(session, "space to start")
+    _keys(session, "s")
+    _wait_for(session, "esc cancel")
+    _keys(session, "C-c")
+    screen = _wait_for(session, "EXIT=")
+    assert "oomtui: interrupted\nEXIT=130" in screen and "Traceback" not in screen
+    flags = subprocess.run(["tmux", "display", "-p", "-t", session,
+                            "#{alternate_on} #{cursor_flag} #{mouse_any_flag} #{mouse_button_flag} "
+                            "#{mouse_standard_flag} #{mouse_sgr_flag}"], capture_output=True, text=True).stdout.split()
+    assert flags == ["0", "1", "0", "0", "0", "0"], flags  # main screen, cursor on, no mouse modes
+    _keys(session, "echo typed-$((6*7))", literal=True)
+    _keys(session, "Enter")
+    _wait_for(session, "typed-42")
