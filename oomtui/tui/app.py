@@ -509,7 +509,7 @@ class OomApp(App):
 
     # ------------------------------------------------------------------ keys
     def action_command(self, command_id: str) -> None:
-        if self.seq.waiting == seqmod.HOLD and command_id not in ("quit", "help", "end", "teach"):
+        if self.seq.waiting == seqmod.HOLD and command_id not in ("quit", "interrupt", "help", "palette", "end", "teach"):
             self.go_on()  # the key that ends a hold does nothing else
             return
         self.run_command(command_id)
@@ -649,8 +649,8 @@ class OomApp(App):
             self.table.focus()
 
     def on_key(self, event) -> None:
-        if self.seq.waiting == seqmod.HOLD and event.key not in ("ctrl+q", "ctrl+c") and not any(
-                event.key in BY_ID[c].keys(self._keymap) for c in ("quit", "help", "palette", "end", "teach")):
+        if self.seq.waiting == seqmod.HOLD and event.key not in ("ctrl+q", self.COMMAND_PALETTE_BINDING) and not any(
+                event.key in BY_ID[c].keys(self._keymap) for c in ("quit", "interrupt", "help", "palette", "end", "teach")):
             self.go_on()
             event.prevent_default()  # the key that ends a hold does nothing else
             event.stop()

@@ -105,7 +105,7 @@ class Command:
 
 KEY_NAMES = {"space": "space", "full_stop": ".", "greater_than_sign": ">", "plus": "+", "minus": "-",
              "equals_sign": "=", "slash": "/", "question_mark": "?", "f1": "F1", "f10": "F10",
-             "ctrl+p": "^p", "ctrl+c": "^c"}
+             "ctrl+p": "^p", "ctrl+c": "^c", "colon": ":"}
 
 
 def keys_text(keys: list[str]) -> str:
@@ -579,9 +579,10 @@ class Help(Command):
 class Palette(Command):
     """Open the command palette: every command that makes sense now, by name."""
 
-    id, key, title = "palette", "ctrl+p", "Palette"
+    # ctrl+p is Textual's own binding (App.COMMAND_PALETTE_BINDING); ":" is vim's and htop's way in
+    id, key, title = "palette", "colon", "Palette"
+    key_display = "^p, :"
     show = False
-    bind = False
 
     def available(self, app):
         return False

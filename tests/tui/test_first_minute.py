@@ -388,3 +388,22 @@ async def test_ctrl_c_quits_with_130_from_the_view_the_filter_and_dialogs(make_a
         await pilot.pause()
         assert not app.is_running and app.return_code == 130
         assert not any("ctrl+q" in n.message for n in app._notifications)
+
+
+async def test_colon_opens_the_palette_and_help_says_how_to_leave_it_at_80x24(make_app):
+    """A newcomer's `:` (vim's, htop's way to a command line) did nothing; `?` at 80x24 showed a third of
+    the key list with nothing saying it scrolls or how to close it."""
+    from oomtui.tui.palette import SafeCommandPalette
+
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("colon")
+        await pilot.pause()
+        assert SafeCommandPalette.is_open(app)
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "scroll · esc closes · q quits" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0] and app.seq.waiting == BRIEFING

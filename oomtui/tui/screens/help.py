@@ -21,7 +21,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 96%; max-width: 112; height: 92%; border: thick $accent;
-                                  background: $panel; padding: 0 1; }
+                                  background: $panel; padding: 0 1; border-subtitle-color: $text; }
     """
 
     def on_mount(self) -> None:
@@ -63,7 +63,9 @@ class HelpScreen(ModalScreen[None]):
         legend.append("\nThreads: R running · S sleeping · D uninterruptible · FROZEN v1/v2 · EXITING · ZOMBIE."
                       "\nFutex waiters: blocked · EOWNERDEAD (woken: owner died) · HUNG (the owner is gone and "
                       "nothing will ever wake it).")
-        with VerticalScroll():
+        with VerticalScroll() as box:
+            # in the border, where a newcomer sees it at 80x24 (the list runs three screens)
+            box.border_subtitle = "↑↓ PgUp PgDn scroll · esc closes · q quits"
             yield Static(table)
             yield Static(legend)
             yield Static(Text("\n") + story)
