@@ -387,7 +387,7 @@ class OomApp(App):
                 self.notify("The scene's script has run its course: paused. space runs on, r restarts, "
                             "p tries another policy.", title="End of scene", timeout=6)
         self.status.sync(events, moved)
-        if self.compact and events:
+        if self.compact and events and self.seq.card is None:  # a card brings its own panel forward
             self._auto_panel(events)
 
     def _show_sequencer(self) -> None:
@@ -401,6 +401,8 @@ class OomApp(App):
             self._show_briefing()
         if s.card is not None:
             self.caption.card(s.card, more=len(s.cards) - 1, key_of=self._key_of)
+            if self.compact and s.card.panel != PANELS[self.panel_index]:
+                self.cycle_panel(s.card.panel)  # the panel the card says to watch (the reaper's countdown)
         elif s.caption is not None:
             text, at, hold = s.caption
             left = s.read_left if s.waiting == seqmod.READING else None

@@ -95,6 +95,7 @@ class Card:
     what: str  # what the kernel just did, naming the function
     now: str  # what the player can do now
     subject: str = ""  # whom it is about: "comm (pid)", "thread TID"
+    panel: str = ""  # the side panel its text points at (the App's ids): in front while it is read
 
     @property
     def title(self) -> str:
@@ -108,6 +109,11 @@ class Card:
         return f"{self.title}. {self.what} {self.now}"
 
 
+# each kind of card (its key's first part) and the panel that shows what it says
+PANEL_OF = {"oom": "decision", "abort": "decision", "armed": "reaper", "timer": "reaper", "sys": "reaper",
+            "fault": "futex", "owner": "futex", "waiter": "futex"}
+
+
 def cards(events: list, k: Kernel, first_abort: bool = True) -> list[Card]:
     """The teach-mode cards for one step's events, in order (at most one per kind and subject)."""
     out: list[Card] = []
@@ -117,7 +123,7 @@ def cards(events: list, k: Kernel, first_abort: bool = True) -> list[Card]:
     def add(key: tuple, e, heading: str, what: str, now: str, subject: str = "") -> None:
         if key not in seen:
             seen.add(key)
-            out.append(Card(e.t, secs(e.t, hz), heading, what, now, subject))
+            out.append(Card(e.t, secs(e.t, hz), heading, what, now, subject, PANEL_OF[key[0]]))
 
     for e in events:
         if isinstance(e, ev.OomSelected) and e.victim_pid is not None:

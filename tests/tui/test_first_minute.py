@@ -407,3 +407,27 @@ async def test_colon_opens_the_palette_and_help_says_how_to_leave_it_at_80x24(ma
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.screen_stack[0] and app.seq.waiting == BRIEFING
+
+
+async def test_at_80x24_each_teach_card_brings_forward_the_panel_it_says_to_watch(make_app):
+    """two-second-rule at 80x24: the card "queue_oom_reaper() armed the timer ... Watch the countdown in the
+    OOM reaper panel" was read with the OOM decision panel in front (the kill's events chose it). Each card
+    now shows its own panel: the ranking, then the countdown, then the futex."""
+    app = make_app("two-second-rule", briefing=True, teach=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        app.engine.paused = True
+        seen = {}
+        while not app.engine.finished and len(seen) < 4:
+            if app.seq.card is None:
+                app.advance(1)
+                continue
+            await pilot.pause()
+            card, text = app.seq.card, screen_text(app)
+            seen[card.heading] = (app.query_one("#side").border_title, text)
+            await pilot.press("space")
+            app.engine.paused = True
+        side, text = seen["queue_oom_reaper() armed the timer"]
+        assert side.startswith("OOM reaper") and "⏱" in text
+        assert seen["out_of_memory() chose a victim"][0].startswith("OOM decision")
+        assert seen["a robust futex owner died"][0].startswith("Futexes")

@@ -66,11 +66,11 @@ class ResultScreen(ModalScreen[str | None]):
         t.append(" YOU WON " if r.won else " NOT THIS TIME ", R.badge_ok if r.won else R.alarm)
         t.append(f"  {self.title_text}\n", R.strong)
         t.append(f"score {r.score} / {r.max_score}", R.accent)
+        if self.new_best:  # beside the score: at 80 columns the line's end wrapped "best" away from "★ new"
+            t.append("  ★ new best", R.warn)
         extra = max(0, r.actions - r.par)
         t.append(f"   your actions {r.actions}, par {r.par}" + (f" (−{ACTION_COST * extra} points)" if extra else ""), R.dim)
         t.append(f"   under {self.policy}", R.dim)
-        if self.new_best:
-            t.append("   ★ new best", R.warn)
         t.append("\n\nGoals\n", R.head)
         for g in r.goals:
             t.append(" ✓ " if g.met else " ✗ ", R.badge_ok if g.met else R.alarm)
