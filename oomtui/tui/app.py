@@ -45,6 +45,7 @@ MIN_W, MIN_H = 60, 16  # below this a notice replaces the view
 TIGHT_H = 44  # below this (wide layout) the side panels drop their side and bottom borders
 PANELS = ("reaper", "futex", "memory", "decision")
 PANELS_TITLE = {0: "OOM reaper", 1: "Futexes", 2: "Memory", 3: "OOM decision"}
+PAST_A_HOLD = ("quit", "interrupt", "help", "palette", "end", "teach")  # commands whose key a hold lets through
 
 
 def palette_provider():
@@ -511,7 +512,7 @@ class OomApp(App):
 
     # ------------------------------------------------------------------ keys
     def action_command(self, command_id: str) -> None:
-        if self.seq.waiting == seqmod.HOLD and command_id not in ("quit", "interrupt", "help", "palette", "end", "teach"):
+        if self.seq.waiting == seqmod.HOLD and command_id not in PAST_A_HOLD:
             self.go_on()  # the key that ends a hold does nothing else
             return
         self.run_command(command_id)
@@ -652,7 +653,7 @@ class OomApp(App):
 
     def on_key(self, event) -> None:
         if self.seq.waiting == seqmod.HOLD and event.key not in ("ctrl+q", self.COMMAND_PALETTE_BINDING) and not any(
-                event.key in BY_ID[c].keys(self._keymap) for c in ("quit", "interrupt", "help", "palette", "end", "teach")):
+                event.key in BY_ID[c].keys(self._keymap) for c in PAST_A_HOLD):
             self.go_on()
             event.prevent_default()  # the key that ends a hold does nothing else
             event.stop()

@@ -31,7 +31,8 @@ def screen_lines(app) -> list[str]:
 
     svg = app.export_screenshot()
     rows: dict[int, list[str]] = {}
-    for x, line, text in re.findall(r'<text [^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-[\w-]*?line-(\d+)\)">([^<]*)</text>', svg):
+    cells = r'<text [^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-[\w-]*?line-(\d+)\)">([^<]*)</text>'
+    for x, line, text in re.findall(cells, svg):
         row = rows.setdefault(int(line), [])
         col = round(float(x) / 12.2)
         row += [" "] * (col - len(row))
@@ -341,7 +342,8 @@ def test_one_binding_per_keyed_command_with_ids():
     assert sorted(b.id for b in bs) == sorted(f"oomtui.{c.id}" for c in keyed)
     # the footer cuts from the right at 80 columns: help and quit come first
     assert [b.id for b in bs if b.show][:2] == ["oomtui.help", "oomtui.quit"]
-    assert [b.id for b in bs if b.priority] == ["oomtui.quit", "oomtui.interrupt"]  # q and ctrl+c quit from every screen
+    # q and ctrl+c quit from every screen
+    assert [b.id for b in bs if b.priority] == ["oomtui.quit", "oomtui.interrupt"]
     assert all(b.tooltip for b in bs)
     assert set(BY_ID) >= {"pause", "step", "next", "faster", "slower", "oom", "freeze", "kill", "mrelease", "adj",
                           "policy", "restart", "scene", "filter", "help", "quit"}

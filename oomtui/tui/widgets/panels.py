@@ -114,8 +114,8 @@ class StatusBar(Static):
         waiting = self.seq.waiting if self.seq is not None else None
         if waiting in ("briefing", "card", "hold") or waiting == "reading" and not e.paused:
             # a caption being read holds the clock: not "RUNNING" while t stands still
-            word = {"briefing": " ❚❚ BRIEFING ", "card": " ❚❚ TEACH ", "hold": " ❚❚ HOLD ", "reading": " ❚❚ READING "}
-            state = Text(word[waiting], R.badge_warn)
+            word = {"briefing": "BRIEFING", "card": "TEACH", "hold": "HOLD", "reading": "READING"}[waiting]
+            state = Text(f" ❚❚ {word} ", R.badge_warn)
         if k.panicked:
             state = Text(" KERNEL PANIC ", R.alarm)
         clock = Text(f" t={k.jiffies / k.hz:7.3f}s ", R.strong)
