@@ -104,4 +104,4 @@ def test_every_schema_name_is_a_choice_and_an_unknown_one_is_refused() -> None:
     r = oomtui("schema", "--help")
     assert all(name in r.stdout for name in SCHEMAS)
     r = oomtui("schema", "runn")
-    assert r.returncode == 2 and "invalid choice: 'runn'" in r.stderr
+    assert r.returncode == 2 and "invalid choice 'runn'; did you mean 'run'?" in r.stderr
