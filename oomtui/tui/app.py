@@ -78,7 +78,7 @@ class OomApp(App):
     def get_css_variables(self) -> dict[str, str]:
         """Textual's variables for the current theme plus ours (resolved); every style role is
         rebuilt from them here, on start-up and on each theme change."""
-        self.theme_variables = styles.use_theme(super().get_css_variables())
+        self.theme_variables = styles.use_theme(super().get_css_variables(), self.console.color_system)
         return self.theme_variables
 
     def _theme_changed(self, theme) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from rich.color import ColorSystem
 from rich.style import Style
 from textual.color import Color, ColorParseError
 
@@ -231,10 +232,27 @@ def _text_variant(color: Color, background: Color) -> Color:
     return background.get_contrast_text(1.0).tint(color.with_alpha(0.66))
 
 
-def use_theme(variables: dict[str, str]) -> dict[str, str]:
-    """Resolve the custom variables (a default may name another variable), add each one's text-
-    variant, rebuild every role; returns the variables for the stylesheet."""
+def _sixteen(variables: dict[str, str]) -> dict[str, str]:
+    """On a 16-colour terminal (TERM=linux or plain xterm: Rich's "standard" colour system) a theme's
+    orange $warning and $accent can become the same bright red as its $error, and a paused clock
+    then looks like a kernel panic: those hues take the terminal's yellow instead."""
+    def ansi(name: str) -> int | None:
+        return Color.parse(variables[name]).rich_color.downgrade(ColorSystem.STANDARD).number
     out = dict(variables)
+    for hue in ("warning", "accent"):
+        if hue not in variables or "error" not in variables or ansi(hue) != ansi("error"):
+            continue
+        for name in [k for k in variables if k.startswith(hue) or k == f"text-{hue}"]:
+            # the terminal's own yellows: dim for the muted and darker shades, bright for the others
+            out[name] = "ansi_yellow" if "darken" in name or "muted" in name else "ansi_bright_yellow"
+    return out
+
+
+def use_theme(variables: dict[str, str], color_system: str | None = None) -> dict[str, str]:
+    """Resolve the custom variables (a default may name another variable), add each one's text-
+    variant, rebuild every role; returns the variables for the stylesheet. `color_system`: the
+    console's (Rich's name), which on 16 colours keeps warnings apart from errors."""
+    out = _sixteen(variables) if color_system == "standard" else dict(variables)
     background = _base({k: v for k, v in out.items() if k == "background"})
     for name in VARIABLES:
         c = _parse(f"${name}", out)

@@ -413,7 +413,7 @@ class WatchApp(App):
         return dict(styles.VARIABLES)
 
     def get_css_variables(self) -> dict[str, str]:
-        self.theme_variables = styles.use_theme(super().get_css_variables())
+        self.theme_variables = styles.use_theme(super().get_css_variables(), self.console.color_system)
         return self.theme_variables
 
     def __init__(self, monitor: Monitor, interval: float = 1.0, driver_class=None, lab: LabRun | None = None) -> None:

@@ -116,3 +116,24 @@ async def test_registered_theme_and_runtime_switch_redraw(make_app):
 
 def _spans(panel):
     return [(s.start, s.end, s.style) for plain, spans in panel._last for s in spans]
+
+
+def test_on_16_colours_a_warning_is_not_drawn_as_an_error():
+    """TERM=linux or plain xterm: textual-dark's orange $warning and $accent downgrade to the bright red
+    of $error (a BRIEFING badge looked like KERNEL PANIC); they take yellow there, and only there."""
+    from rich.color import ColorSystem
+
+    def ansi(v: dict[str, str], name: str) -> int | None:
+        return Color.parse(v[name]).rich_color.downgrade(ColorSystem.STANDARD).number
+
+    theme = styles.default_variables()
+    assert ansi(theme, "warning") == ansi(theme, "error")  # the collision this guards against
+    try:
+        v = styles.use_theme(theme, "standard")
+        for hue in ("warning", "accent", "text-warning", "warning-muted"):
+            assert ansi(v, hue) != ansi(v, "error"), hue
+        assert v["error"] == theme["error"]
+        truecolor = styles.use_theme(theme, "truecolor")
+        assert (truecolor["warning"], truecolor["accent"]) == (theme["warning"], theme["accent"])
+    finally:
+        styles.use_theme(styles.default_variables())
