@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from rich.color import Color as RichColor
 from rich.color import ColorSystem
 from rich.style import Style
 from textual.color import Color, ColorParseError
@@ -243,8 +244,10 @@ def _sixteen(variables: dict[str, str]) -> dict[str, str]:
         if hue not in variables or "error" not in variables or ansi(hue) != ansi("error"):
             continue
         for name in [k for k in variables if k.startswith(hue) or k == f"text-{hue}"]:
-            # the terminal's own yellows: dim for the muted and darker shades, bright for the others
-            out[name] = "ansi_yellow" if "darken" in name or "muted" in name else "ansi_bright_yellow"
+            # what becomes the terminal's yellow (3) for the muted and darker shades, bright yellow (11)
+            # for the others; as RGB, so that "auto" text on it is still worked out by contrast (black)
+            yellow = RichColor.from_ansi(3 if "darken" in name or "muted" in name else 11).get_truecolor()
+            out[name] = Color(*yellow).hex
     return out
 
 

@@ -133,6 +133,9 @@ def test_on_16_colours_a_warning_is_not_drawn_as_an_error():
         for hue in ("warning", "accent", "text-warning", "warning-muted"):
             assert ansi(v, hue) != ansi(v, "error"), hue
         assert v["error"] == theme["error"]
+        badge = R["badge_warn"]  # "bold auto on $warning": text by contrast, black on the yellow
+        assert badge.bgcolor.downgrade(ColorSystem.STANDARD).number == 11
+        assert sum(badge.color.get_truecolor()) < 3 * 128
         truecolor = styles.use_theme(theme, "truecolor")
         assert (truecolor["warning"], truecolor["accent"]) == (theme["warning"], theme["accent"])
     finally:
