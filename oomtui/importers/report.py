@@ -28,7 +28,7 @@ import quopri
 import re
 import struct
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 
 import msgspec
@@ -360,13 +360,107 @@ def _clock_breaks(clock: list[float], now: float) -> bool:
     return now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0
 
 
-def _clean_batch(lines: list[str], first: int, clock: list[float] | None = None) -> list[tuple[int, str]]:
-    """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`;
-    rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its number.
-    `clock`: the last dmesg stamp seen (read on lines that are not the second and later rows of a run), kept across
-    batches: a stamp that runs back puts a BOUNDARY line before its line."""
+def _dump_shape(prefix: str) -> str:
+    """The pattern of a dump header's prefix for the dump's rows: the same text, but for each run of digits (a
+    stamp's), which may be any digits of that length; a run after a letter ("local7", a host's "node7") stays as it
+    is. _PREFIX reads a line by its characters' kinds (digit, letter, space, the rest), never by a digit's value:
+    on a row whose prefix has this shape it strips this prefix, as on the header."""
+    parts = re.split(r"(\d+)", prefix)
+    return "".join(rf"\d{{{len(p)}}}" if i % 2 and not parts[i - 1][-1:].isalpha() else re.escape(p)
+                   for i, p in enumerate(parts))  # fmt: skip
+
+
+class _Dump:
+    """What the cleaner knows of the task dump it is in: the rows' pattern, prefix and all (learned from the
+    dump's header, see learn), and whether the line before was the header or a row."""
+
+    __slots__ = ("rx", "cols", "fields", "pick", "on")
+
+    def __init__(self):
+        self.rx: re.Pattern | None = None
+        self.on = False
+
+    def learn(self, line: str, s: str) -> None:
+        """The header `s`, read from the stripped input `line` (its prefix before it): the pattern of a plain row
+        behind the same prefix; None where the header is not one _read_run reads (a wrapped or unknown one)."""
+        m = _TASK_HEADER.match(s)
+        cols = tuple(m["cols"].split()) if m else ()
+        fast = _fast_row(cols) if set(cols) <= _NUMERIC_COLUMNS else None
+        if fast is None:
+            self.rx = None
+            return
+        self.cols, (_, self.fields, self.pick) = cols, fast
+        self.behind(line[: len(line) - len(s)])
+
+    def behind(self, prefix: str) -> None:
+        """The rows from here on have this prefix (the header's, or a row's where it changed: a stamp a digit wider,
+        another minute)."""
+        self.rx = _fused_row(_dump_shape(prefix), self.cols)
+
+
+@functools.lru_cache(maxsize=64)
+def _fused_row(shape: str, cols: tuple[str, ...]) -> re.Pattern:
+    return re.compile(shape + _fast_row(cols)[0].pattern)
+
+
+class _Rows:
+    """A run of plain task rows (_fast_row's) as the cleaner found them: one match a row, its prefix and all. Their
+    columns as TaskTable.extend takes them; their lines (`lines()`) for a reader that cannot take them so."""
+
+    __slots__ = ("cols", "n", "columns", "texts")
+
+    def __init__(self, dump: _Dump, ms: list[re.Match], numbers: Sequence[int], texts: list[str]):
+        self.cols, self.n, self.texts = dump.cols, len(ms), texts
+        self.columns = _row_columns(ms, dump.fields, dump.pick)
+        self.columns["line"] = list(numbers)
+
+    @property
+    def last_line(self) -> int:
+        return self.columns["line"][-1]
+
+    def lines(self) -> list[tuple[int, str]]:
+        """(line number, strip_prefixes) of each row, as _clean_batch gives a line that is no run."""
+        return list(zip(self.columns["line"], map(strip_prefixes, self.texts)))
+
+    def anchored(self) -> bool:
+        """Whether a row may hold an _ANCHOR (only a comm can: a row's numbers have neither ':' nor "pid")."""
+        comms = "\0".join(self.columns["comm"])
+        return ":" in comms or "pid" in comms
+
+
+def _unfold(entries: Iterable[tuple[int, str | _Rows]]) -> Iterator[tuple[int, str]]:
+    """Kernel lines, a run of rows as its lines."""
+    for no, s in entries:
+        if type(s) is _Rows:
+            yield from s.lines()
+        else:
+            yield no, s
+
+
+def _run_matches(rx: re.Pattern, texts: list[str], i: int) -> list[re.Match]:
+    """rx's matches of texts[i], texts[i + 1], ... up to the first text it does not match, a window at a time: a
+    memcg's dump may have a few rows, a global one thousands."""
+    out, n = [], 8
+    while i < len(texts):
+        ms = list(map(rx.match, texts[i : i + n]))
+        if None in ms:
+            return out + ms[: ms.index(None)]
+        out += ms
+        i += n
+        n = min(2 * n, _BATCH)
+    return out
+
+
+def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float] | None = None,
+                 ) -> tuple[list[tuple[int, str | _Rows]], int]:  # fmt: skip
+    """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`, and
+    how many; rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its
+    number. In a batch that is clean but for its prefixes, a run of plain rows of a task dump whose header was
+    learned (see _Dump) is one (line number of its first, _Rows): each row matched once, never cleaned.
+    `clock`: the last dmesg stamp seen (read on lines that are not rows of a run), kept across batches: a stamp that
+    runs back puts a BOUNDARY line before its line."""
     joined = "".join(lines)
-    numbers: Iterable[int] = itertools.count(first)
+    numbers: Sequence[int] = range(first, first + len(lines))
     # Each mark's rare character is looked for first: `in` finds one character as fast as memchr, a longer string
     # (in a task dump's rows, "[/" behind every "[") some fifty times slower.
     if "#" in joined and "#012" in joined or (
@@ -374,41 +468,72 @@ def _clean_batch(lines: list[str], first: int, clock: list[float] | None = None)
         parts = [(no, part) for no, line in enumerate(lines, first) for part in _records(line)]
         numbers, lines = list(map(itemgetter(0), parts)), list(map(itemgetter(1), parts))
     if any(c in joined for c in _DIRTY) or any(b[1] in joined and b in joined for b in _BBCODE_MARKS):
-        return list(filter(itemgetter(1), zip(numbers, map(strip_prefixes, lines))))
-    out = []
-    row, full, fast = False, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row
-    for no, s in zip(numbers, map(str.strip, lines)):
-        if row and (m := fast(s)):  # a task dump's rows come in runs of the same shape
-            s = s[m.end() :]
+        dump.on = False
+        out = list(filter(itemgetter(1), zip(numbers, map(strip_prefixes, lines))))
+        return out, len(out)
+    out: list[tuple[int, str | _Rows]] = []
+    texts = list(map(str.strip, lines))
+    row, full, fast = dump.on, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row or header
+    i, count = 0, 0
+    while i < len(texts):
+        t = texts[i]
+        if row and i == 0 and clock is not None and (m := full(t)) and "[" in (p := m[0]) \
+                and (stamp := _STAMP.search(p)) and _clock_breaks(clock, float(stamp[1])):
+            out.append((numbers[i], BOUNDARY))  # a batch's first line reads the clock, a row too
+            count += 1
+        if row and dump.rx is not None and (m := dump.rx.match(t)):
+            ms = [m, *_run_matches(dump.rx, texts, i + 1)]
+            k = len(ms)
+            out.append((numbers[i], _Rows(dump, ms, numbers[i : i + k], texts[i : i + k])))
+            i += k
+            count += k
+            continue
+        if row and (m := fast(t)):  # a row of another shape, or behind another prefix
+            s = t[m.end() :]
+            if dump.rx is not None:
+                dump.behind(t[: m.end()])
         else:
-            if m := full(s):
-                if clock is not None and "[" in (p := m[0]) and (t := _STAMP.search(p)):
-                    if _clock_breaks(clock, float(t[1])):
-                        out.append((no, BOUNDARY))
-                s = s[m.end() :]
+            s = t
+            if m := full(t):
+                if clock is not None and "[" in (p := m[0]) and (stamp := _STAMP.search(p)):
+                    if _clock_breaks(clock, float(stamp[1])):
+                        out.append((numbers[i], BOUNDARY))
+                        count += 1
+                s = t[m.end() :]
             row = s[:1] == "["
+            if row and "pid" in s and _TASK_HEADER_START.match(s):
+                dump.learn(t, s)
         if s:
-            out.append((no, s))
-    return out
+            out.append((numbers[i], s))
+            count += 1
+        i += 1
+    dump.on = row
+    return out, count
 
 
-def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
+def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _Rows]]]:
     """(1-based line number in the input, kernel text) for every non-blank line of `raw` (lines, as a file
-    gives them), in batches, as a stream: the input is never held whole.
+    gives them), in batches, as a stream: the input is never held whole. A run of a task dump's plain rows may be
+    one (line number, _Rows) (see _clean_batch; iter_kernel_lines gives their lines).
 
     rsyslog's `#012` (an escaped newline inside one syslog record) splits a record back into its lines. A
     prefix of a kind strip_prefixes does not know is learned from the lines ahead (at least _LOOKAHEAD of them
     are held back, so the first lines of a report lose it too) and stripped from every line of the same shape."""
-    ahead: list[tuple[int, str]] = []  # released in chunks, so that every line has _LOOKAHEAD lines after it
+    ahead: list[tuple[int, str | _Rows]] = []  # released in chunks, so that every line has _LOOKAHEAD lines after it
+    held = 0  # lines in ahead
     learned: dict[str, re.Pattern] = {}
 
     clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
-    def release(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    def learn(s: str) -> None:
+        if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
+            learned.setdefault(shape.pattern, shape)
+
+    def release(lines: list[tuple[int, str | _Rows]]) -> list[tuple[int, str | _Rows]]:
         if not learned:
             return lines
         out = []
-        for no, s in lines:
+        for no, s in _unfold(lines):
             for rx in learned.values():
                 if m := rx.match(s):
                     rest = s[m.end() :]
@@ -420,24 +545,32 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
                 out.append((no, s))
         return out
 
-    it, first = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1
+    it, first, dump = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1, _Dump()
     batch_clock = [0.0]
     while batch := list(itertools.islice(it, _BATCH)):
-        cleaned = _clean_batch(batch, first, batch_clock)
+        cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)
         for _, s in cleaned:
-            if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
-                learned.setdefault(shape.pattern, shape)
+            if type(s) is not _Rows:
+                learn(s)
+            elif s.anchored():
+                for _, t in s.lines():
+                    learn(t)
         ahead += cleaned
-        if len(ahead) >= 2 * _LOOKAHEAD:
-            done, ahead = ahead[:-_LOOKAHEAD], ahead[-_LOOKAHEAD:]
+        held += count
+        if held >= 2 * _LOOKAHEAD:
+            keep, j = 0, len(ahead)  # the last entries that hold _LOOKAHEAD lines stay
+            while keep < _LOOKAHEAD:
+                j -= 1
+                keep += s.n if type(s := ahead[j][1]) is _Rows else 1
+            done, ahead, held = ahead[:j], ahead[j:], keep
             yield release(done)
     yield release(ahead)
 
 
 def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
     """iter_kernel_batches, line by line, without its BOUNDARY lines."""
-    return (line for line in itertools.chain.from_iterable(iter_kernel_batches(raw)) if line[1] != BOUNDARY)
+    return (line for line in _unfold(itertools.chain.from_iterable(iter_kernel_batches(raw))) if line[1] != BOUNDARY)
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
@@ -1015,7 +1148,7 @@ class _Lines:
     """The kernel lines of the input as a stream with a cursor on the current line (`current`, None at the end);
     `join_next` re-attaches a wrapped continuation. Only a batch or two of lines is held."""
 
-    def __init__(self, batches: Iterator[list[tuple[int, str]]]):
+    def __init__(self, batches: Iterator[list[tuple[int, str | _Rows]]]):
         self._batches = batches
         self._buf: list[tuple[int, str]] = []  # the current line is _buf[_i]
         self._i = -1
@@ -1040,9 +1173,26 @@ class _Lines:
             self.current = None
 
     def ahead(self, n: int) -> list[tuple[int, str]]:
-        """Up to n lines from the current one on."""
+        """Up to n lines from the current one on, up to a run of rows (_Rows)."""
         self._fill(n)
-        return self._buf[self._i : self._i + n]
+        window = self._buf[self._i : self._i + n]
+        return next((window[:j] for j, (_, s) in enumerate(window) if type(s) is _Rows), window)
+
+    def unfold(self, j: int | None = None) -> None:
+        """The run of rows at _buf[j] (the current line's by default) as its lines."""
+        i = self._i if j is None else j
+        self._buf[i : i + 1] = self._buf[i][1].lines()
+        if j is None:
+            self.current = self._buf[self._i]
+            self.last_no = self.current[0]
+
+    def _next_line(self) -> bool:
+        """The line after the current one is in the buffer, as a line (False: the input ends)."""
+        if not self._fill(2):
+            return False
+        if type(self._buf[self._i + 1][1]) is _Rows:  # a wrapped line is joined to text, not to a run
+            self.unfold(self._i + 1)
+        return True
 
     def skip(self, n: int) -> None:
         """Advance n lines (n >= 1, all of them in the buffer: see ahead)."""
@@ -1050,11 +1200,11 @@ class _Lines:
         self.advance()
 
     def peek(self) -> str | None:
-        return self._buf[self._i + 1][1] if self._fill(2) else None
+        return self._buf[self._i + 1][1] if self._next_line() else None
 
     def join_next(self) -> str:
         """Append the next line to the current one (a mail client wrapped it) and return the result."""
-        self._fill(2)
+        self._next_line()
         (no, cur), (self.last_no, nxt) = self._buf[self._i], self._buf[self._i + 1]
         # a client that wrapped at a word's hyphen ("total-" / "vm:") put no space there; no kernel line has "x- "
         joined = f"{cur}{nxt}" if cur[-1:] == "-" and cur[-2:-1].isalnum() else f"{cur} {nxt}"
@@ -1275,6 +1425,12 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 
     while (line := lines.current) is not None:
         no, s = line
+        if type(s) is _Rows:  # plain rows, read by the cleaner
+            if cur is not None and not cur.closed and cur.report.task_columns is not None:
+                _read_rows(lines, cur.report)
+            else:  # rows of no open dump: read as lines, below
+                lines.unfold()
+            continue
         if s == BOUNDARY:  # another boot or another paste begins: the open report takes nothing after it
             cur = None
             lines.advance()
@@ -1477,13 +1633,22 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
 def _read_rows(lines: _Lines, r: OomReport) -> None:
     """The task-dump rows from the current line on, as long as there are rows: runs of plain rows at once
     (_read_run), any other row (wrapped, garbled, an unusual header) one at a time."""
-    fast = _fast_row(tuple(r.task_columns))
+    cols = tuple(r.task_columns)
+    fast = _fast_row(cols)
     while True:
         if fast is not None:
             _read_run(lines, r, *fast)  # up to a line that is not a plain row
         if (line := lines.current) is None:
             return
         no, s = line
+        if type(s) is _Rows:  # rows the cleaner read, in this header's columns or another's (then read as lines)
+            if s.cols == cols:
+                r.tasks.extend(s.n, s.columns)
+                r.last_line = s.last_line
+                lines.advance()
+            else:
+                lines.unfold()
+            continue
         if s[:1] != "[" or (m := _TASK_ROW.match(s)) is None:
             return
         _read_row(lines, r, no, s, m)
@@ -1495,11 +1660,11 @@ def _read_rows(lines: _Lines, r: OomReport) -> None:
 def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[str, ...], itemgetter] | None:
     """A plain row of this header (ASCII numbers no longer than _row_fields takes, between spaces: it and _TASK_ROW
     read it alike; possessive, as nothing is gained by giving back digits or spaces), the TaskRow fields among its
-    groups, and what picks them from the groups; None when a required column is missing (then _task_row fills
-    defaults, row by row)."""
+    columns (pid, the header's, comm), and what picks them from the columns; None when a required column is missing
+    (then _task_row fills defaults, row by row). Two groups: the numbers from the pid on, and the name."""
     if not _ROW_REQUIRED <= set(cols):
         return None
-    rx = re.compile(r"\[ *+([0-9]{1,20}+)\]" + r" ++(-?[0-9]{1,19}+)" * len(cols) + r" ++(\S.*)")
+    rx = re.compile(r"\[ *+([0-9]{1,20}+\]" + r"(?: ++-?[0-9]{1,19}+)" * len(cols) + r") ++(\S.*)")
     where = {c: i for i, c in enumerate(("pid", *cols, "comm")) if c in _ROW_FIELDS}  # not cpu, oom_adj
     return rx, tuple(where), itemgetter(*where.values())
 
@@ -1516,21 +1681,27 @@ def _ints(tokens: list[str]) -> list[int]:
         return list(map(int, tokens))
 
 
+def _row_columns(ms: list[re.Match], fields: tuple[str, ...], pick: itemgetter) -> dict[str, list]:
+    """The columns of plain rows (their matches of a _fast_row pattern), as TaskTable.extend takes them but for the
+    line numbers: every number of every row parsed at once (no Python code runs per row)."""
+    # "1000]  1000  1000    90000 ...": the numbers of a row from its pid on
+    nums = _ints(" ".join(map(itemgetter(1), ms)).replace("]", " ").split())
+    width = len(nums) // len(ms)
+    # a name is often shared by many rows (workers, threads of a pool): one string each
+    cols = [nums[j::width] for j in range(width)] + [list(map(sys.intern, map(itemgetter(2), ms)))]
+    return dict(zip(fields, pick(cols)))
+
+
 def _read_run(lines: _Lines, r: OomReport, rx: re.Pattern, fields: tuple[str, ...], pick: itemgetter) -> int:
-    """The plain rows from the current line on, a window of lines at a time: one regex match a line, then a
-    column at a time (no Python code runs per row). How many rows."""
+    """The plain rows from the current line on (those the cleaner left as lines), a window of lines at a time: one
+    regex match a line, then a column at a time. How many rows."""
     total, n = 0, 8  # a memcg's dump may have a few rows; a global one, thousands
     while window := lines.ahead(n):
         ms = list(map(rx.match, map(itemgetter(1), window)))
         k = ms.index(None) if None in ms else len(ms)
         if k == 0:
             break
-        rows = list(map(re.Match.groups, ms[:k]))
-        width = len(rows[0]) - 1  # the pid and the numbers before the name
-        nums = _ints(list(itertools.chain.from_iterable(map(itemgetter(slice(width)), rows))))
-        # a name is often shared by many rows (workers, threads of a pool): one string each
-        cols = [nums[j::width] for j in range(width)] + [list(map(sys.intern, map(itemgetter(width), rows)))]
-        columns = dict(zip(fields, pick(cols)))
+        columns = _row_columns(ms[:k], fields, pick)
         columns["line"] = list(map(itemgetter(0), window[:k]))
         r.tasks.extend(k, columns)
         r.last_line = window[k - 1][0]

@@ -351,6 +351,25 @@ def test_a_long_dump_reads_alike_across_batches() -> None:
     assert r.tasks == expected and r.last_line == 5002
 
 
+@pytest.mark.parametrize("prefix", [
+    "[{n:5d}.012345] ", "Dec 01 10:{m:02d}:07 {host} kernel: ", "Dec  1 10:00:07 {host} kernel: [{n:5d}.5] ",
+    "> [{n:5d}.1] ", "{m},{n},5678,-;", "[Mon Dec  1 10:{m:02d}:07 2025] ", "kern  :warn  : [{n:5d}.1] ",
+    "<4>[{n:5d}.1] ", "2025-12-01T10:{m:02d}:07,123456+00:00 ", "\x1b[32m[{n:5d}.1]\x1b[0m ",
+])  # fmt: skip
+def test_rows_behind_a_prefix_read_as_without_it(prefix: str) -> None:
+    """3000 rows behind the prefix of their header, which changes on the way (a stamp one digit wider, another
+    minute, another host): the cleaner matches a row, prefix and all, against its header's prefix, and hands the
+    other rows on as lines. The same table as without the prefix."""
+    rows = [(1000 + i, [str(i % 7), str(1000 + i), "300", str(i * 37), "8192", "0", "-100" if i % 3 else "0"],
+             f"worker {i % 13}") for i in range(3000)]  # fmt: skip
+    text, expected = _dump(rows)
+    hosts = ["host", "node2"]
+    lines = [prefix.format(n=9000 + i // 2, m=i // 1000, host=hosts[i // 2500]) + line
+             for i, line in enumerate(text.splitlines())]  # fmt: skip
+    (r,) = parse_reports("\n".join(lines))
+    assert r.tasks == expected and r.last_line == 3002
+
+
 def test_a_long_dump_keeps_numbers_past_32_and_64_bits() -> None:
     """Past 512 rows the columns become arrays of 32-bit integers: a later row that needs 64 bits, or more (read
     one by one), widens its column and loses no digit, before and after it."""
