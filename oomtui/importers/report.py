@@ -1664,28 +1664,25 @@ def _fast_row(cols: tuple[str, ...]) -> tuple[re.Pattern, tuple[str, ...], itemg
     (then _task_row fills defaults, row by row). Two groups: the numbers from the pid on, and the name."""
     if not _ROW_REQUIRED <= set(cols):
         return None
-    rx = re.compile(r"\[ *+([0-9]{1,20}+\]" + r"(?: ++-?[0-9]{1,19}+)" * len(cols) + r") ++(\S.*)")
+    rx = re.compile(r"\[ *+([0-9]{1,20}+\]" + r"(?: ++-?+[0-9]{1,19}+)" * len(cols) + r") ++(\S.*)")
     where = {c: i for i, c in enumerate(("pid", *cols, "comm")) if c in _ROW_FIELDS}  # not cpu, oom_adj
     return rx, tuple(where), itemgetter(*where.values())
 
 
-_INT_LIST = msgspec.json.Decoder(list[int])
-
-
-def _ints(tokens: list[str]) -> list[int]:
-    """int() of each of many tokens of digits with an optional minus sign, parsed as one JSON array (in C, without
-    a Python int() call each); int() one by one if JSON will not have them (a leading zero)."""
-    try:
-        return _INT_LIST.decode("[" + ",".join(tokens) + "]")
-    except msgspec.DecodeError:
-        return list(map(int, tokens))
+_INT_LINES = msgspec.json.Decoder(int)
 
 
 def _row_columns(ms: list[re.Match], fields: tuple[str, ...], pick: itemgetter) -> dict[str, list]:
     """The columns of plain rows (their matches of a _fast_row pattern), as TaskTable.extend takes them but for the
     line numbers: every number of every row parsed at once (no Python code runs per row)."""
-    # "1000]  1000  1000    90000 ...": the numbers of a row from its pid on
-    nums = _ints(" ".join(map(itemgetter(1), ms)).replace("]", " ").split())
+    # "1000]  1000  1000    90000 ...": the numbers of a row from its pid on, as JSON lines, a number a line (blank
+    # lines between): parsed in C, without a string for each number; int() of each if JSON will not have one (a
+    # leading zero)
+    text = " ".join(map(itemgetter(1), ms)).replace("]", " ").replace(" ", "\n")
+    try:
+        nums = _INT_LINES.decode_lines(text)
+    except msgspec.DecodeError:
+        nums = list(map(int, text.split()))
     width = len(nums) // len(ms)
     # a name is often shared by many rows (workers, threads of a pool): one string each
     cols = [nums[j::width] for j in range(width)] + [list(map(sys.intern, map(itemgetter(2), ms)))]
