@@ -16,7 +16,7 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from operator import attrgetter, floordiv, itemgetter
+from operator import add, attrgetter, floordiv, itemgetter
 
 import msgspec
 
@@ -67,7 +67,10 @@ class Trigger(msgspec.Struct):
     comm: str | None
 
 
-class Candidate(msgspec.Struct, kw_only=True, gc=False):
+class Candidate(msgspec.Struct, gc=False):
+    """A row of the task dump as the kernel's selection weighed it."""
+
+    # no defaults, so that positional: Scored.build makes a slice of rows with one map()
     pid: int
     tgid: int
     comm: str
@@ -76,10 +79,10 @@ class Candidate(msgspec.Struct, kw_only=True, gc=False):
     swapents: int | None  # None: the dump has no such column (2.6.36-3.5)
     pgtables_bytes: int | None  # None: no page-table column (2.6.36-3.5)
     oom_score_adj: int
-    cap_sys_admin: bool = False  # assumed to hold CAP_SYS_ADMIN (the root bonus before 4.17; see Explanation)
+    cap_sys_admin: bool  # assumed to hold CAP_SYS_ADMIN (the root bonus before 4.17; see Explanation)
     points: int | None  # None: not a candidate (see ineligible)
-    ineligible: str | None = None  # why the kernel never chooses it
-    oom_score: int | None = None  # /proc/PID/oom_score the process had (5.9+ formula, global totalpages)
+    ineligible: str | None  # why the kernel never chooses it
+    oom_score: int | None  # /proc/PID/oom_score the process had (5.9+ formula, global totalpages)
     scan_order: int  # position in the task dump = the kernel's scan order
 
 
@@ -222,13 +225,10 @@ class Scored:
         points, scores = [repeat(None) if values is None else at(values) if self._slot is None
                           else [None if k < 0 else values[k] for k in at(self._slot)]
                           for values in (self.points, self.scores)]  # fmt: skip
-        return [
-            Candidate(pid=pid, tgid=tgid, comm=comm, uid=uid, rss=rss, swapents=swap, pgtables_bytes=pgt,
-                      oom_score_adj=adj, cap_sys_admin=i in self.caps, points=p, ineligible=self.ineligible.get(i),
-                      oom_score=s, scan_order=i + 1)
-            for i, pid, tgid, comm, uid, rss, swap, pgt, adj, p, s in zip(
-                rows, pid, tgid, comm, uid, rss, swap, pgt, adj, points, scores)
-        ]  # fmt: skip
+        caps = [i in self.caps for i in rows] if self.caps else repeat(False)
+        ineligible = list(map(self.ineligible.get, rows)) if self.ineligible else repeat(None)
+        return list(map(Candidate, pid, tgid, comm, uid, rss, swap, pgt, adj, caps, points, ineligible, scores,
+                        map(add, rows, repeat(1))))  # scan order: 1-based
 
     def at(self, rows: Sequence[int]) -> list[Candidate]:
         """The Candidates of some rows: those handed out already (one object per row), the others built."""
