@@ -1173,10 +1173,14 @@ class _Lines:
             self.current = None
 
     def ahead(self, n: int) -> list[tuple[int, str]]:
-        """Up to n lines from the current one on, up to a run of rows (_Rows)."""
-        self._fill(n)
-        window = self._buf[self._i : self._i + n]
-        return next((window[:j] for j, (_, s) in enumerate(window) if type(s) is _Rows), window)
+        """Up to n lines from the current one on, up to a run of rows (_Rows): no batch past one is read (a batch
+        may be a run of thousands of rows)."""
+        while True:
+            window = self._buf[self._i : self._i + n]
+            if (j := next((j for j, (_, s) in enumerate(window) if type(s) is _Rows), None)) is not None:
+                return window[:j]
+            if len(window) == n or not self._fill(len(window) + 1):
+                return window
 
     def unfold(self, j: int | None = None) -> None:
         """The run of rows at _buf[j] (the current line's by default) as its lines."""
