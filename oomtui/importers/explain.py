@@ -16,7 +16,7 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from operator import add, attrgetter, floordiv, itemgetter
+from operator import add, attrgetter, eq, floordiv, itemgetter, le
 
 import msgspec
 
@@ -153,6 +153,17 @@ def _eligible(t: TaskRow) -> bool:
     return t.oom_score_adj != OOM_SCORE_ADJ_MIN and t.pid != 1
 
 
+def _rss_swap(tasks: TaskTable) -> Iterable[int]:
+    """rss + swapents of each row (swapents 0 where the dump or the row has none), added in C where the swapents
+    column is an array (it holds no None)."""
+    rss, swap = tasks.column("rss") or (), tasks.column("swapents")
+    if swap is None:
+        return rss
+    if isinstance(swap, array.array):
+        return map(add, rss, swap)
+    return [r + (s or 0) for r, s in zip(rss, swap)]
+
+
 class Weighed:
     """What every run of the selection over one dump shares, whatever its era, totalpages or CAP_SYS_ADMIN
     assumption: which rows are candidates, the pages oom_badness() counts for each (rss + swapents + page tables),
@@ -167,10 +178,8 @@ class Weighed:
             self.eligible = [i for i, (a, p) in enumerate(zip(adj, pid))
                              if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]  # fmt: skip
         self.pgtables, pgt_pages = _page_tables(tasks, page_bytes) if n else (None, ())
-        swap = tasks.column("swapents")
         # a machine-integer array as soon as it is made: a list of 100 000 int objects is 3.6 MB
-        pages = int_column([r + (s or 0) + g for r, s, g in zip(tasks.column("rss") or (), repeat(0) if swap is None
-                                                                 else swap, pgt_pages)])  # fmt: skip
+        pages = int_column(list(map(add, _rss_swap(tasks), pgt_pages)))
         self.adjs = adj
         self.ineligible: dict[int, str] = {}  # row -> why the kernel never chooses it
         self.slot = None  # per row, its place among the candidates (-1: none); None: every row is one
@@ -265,7 +274,7 @@ class Scored:
         rows = self.eligible
         if first is not None and len(rows) > first:
             least = heapq.nlargest(first, self.points)[-1]
-            rows = list(itertools.compress(rows, [p >= least for p in self.points]))
+            rows = list(itertools.compress(rows, map(le, repeat(least), self.points)))
         new = [i for i in rows if i not in self._shown]
         self._shown.update(zip(new, self.build(new)))
         return by_points([self._shown[i] for i in rows], chosen, first)
@@ -330,7 +339,7 @@ def select_bad_process(
     pid, tgid = w.tasks.column("pid"), w.tasks.column("tgid")
     top = max(points)
     chosen = None
-    for i in itertools.compress(w.eligible, [p == top for p in points]):
+    for i in itertools.compress(w.eligible, map(eq, points, repeat(top))):
         if chosen is None or better_candidate(top, top, pid[chosen] == tgid[chosen], version):
             chosen = i
     return scored, scored.candidate(chosen)
@@ -629,8 +638,7 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
-    rss, swap = r.tasks.column("rss"), r.tasks.column("swapents")
-    sizes = [n + (s or 0) for n, s in zip(rss, repeat(0) if swap is None else swap)] if r.tasks else []
+    sizes = list(_rss_swap(r.tasks)) if r.tasks else []
     biggest = r.tasks[sizes.index(max(sizes))] if sizes else None  # the first of the biggest, as max() picks
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause

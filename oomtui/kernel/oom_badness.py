@@ -7,6 +7,8 @@ and `oomtui snapshot --check-scores` (live /proc) share one implementation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
+from operator import add, mul
 
 from .page_types import PAGE_SIZE
 from .version import KernelVersion
@@ -166,13 +168,14 @@ def badness_column(version: KernelVersion, totalpages: int, pages: list[int], ad
                    caps: list[bool] | None = None) -> list[int]:
     """badness_rule over a whole task dump at once: `pages` and `adjs` per task, `caps` whether each holds
     CAP_SYS_ADMIN (None: none does). Without a root bonus in play the 4.17+ arithmetic of badness_from is written
-    out in one comprehension (a dump may have 100 000 rows); otherwise badness_rule task by task."""
+    out with map() (a dump may have 100 000 rows); otherwise badness_rule task by task."""
     if caps is not None or scaled_score(version):
         return list(map(badness_rule(version, totalpages), pages, adjs, caps or [False] * len(pages)))
     unit = totalpages // 1000  # oom_badness(): adj *= totalpages / 1000
+    points = map(add, pages, map(mul, adjs, repeat(unit)))  # element-wise in C
     if version.signed_badness:  # 5.9+: a signed long, may be negative
-        return [p + a * unit for p, a in zip(pages, adjs)]
-    return [x if x > 0 else 1 for x in [p + a * unit for p, a in zip(pages, adjs)]]  # before 5.9: at least 1
+        return list(points)
+    return list(map(max, points, repeat(1)))  # before 5.9: at least 1
 
 
 def proc_oom_score_column(badness: list[int], totalpages: int, version: KernelVersion) -> list[int]:
