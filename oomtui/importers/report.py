@@ -382,7 +382,8 @@ class _Dump:
 
     def learn(self, line: str, s: str) -> None:
         """The header `s`, read from the stripped input `line` (its prefix before it): the pattern of a plain row
-        behind the same prefix; None where the header is not one _read_run reads (a wrapped or unknown one)."""
+        behind the same prefix; none (rx None) for a header whose rows _read_run does not read (a wrapped or
+        unknown one)."""
         m = _TASK_HEADER.match(s)
         cols = tuple(m["cols"].split()) if m else ()
         fast = _fast_row(cols) if set(cols) <= _NUMERIC_COLUMNS else None
@@ -525,8 +526,8 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
 
     clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
-    def learn(s: str) -> None:
-        if (":" in s or "pid" in s) and len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
+    def learn(s: str) -> None:  # a line with ':' or "pid" (every anchor has one)
+        if len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
             learned.setdefault(shape.pattern, shape)
 
     def release(lines: list[tuple[int, str | _Rows]]) -> list[tuple[int, str | _Rows]]:
@@ -551,11 +552,12 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
         cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)
         for _, s in cleaned:
-            if type(s) is not _Rows:
+            if type(s) is _Rows:
+                if s.anchored():
+                    for _, t in s.lines():
+                        learn(t)
+            elif ":" in s or "pid" in s:
                 learn(s)
-            elif s.anchored():
-                for _, t in s.lines():
-                    learn(t)
         ahead += cleaned
         held += count
         if held >= 2 * _LOOKAHEAD:
@@ -1150,7 +1152,7 @@ class _Lines:
 
     def __init__(self, batches: Iterator[list[tuple[int, str | _Rows]]]):
         self._batches = batches
-        self._buf: list[tuple[int, str]] = []  # the current line is _buf[_i]
+        self._buf: list[tuple[int, str | _Rows]] = []  # the current line is _buf[_i]
         self._i = -1
         self.current: tuple[int, str] | None = None
         self.last_no = 0  # the input line the current line ends on (after joins)
@@ -1177,8 +1179,8 @@ class _Lines:
         may be a run of thousands of rows)."""
         while True:
             window = self._buf[self._i : self._i + n]
-            if (j := next((j for j, (_, s) in enumerate(window) if type(s) is _Rows), None)) is not None:
-                return window[:j]
+            if _Rows in (kinds := list(map(type, map(itemgetter(1), window)))):
+                return window[: kinds.index(_Rows)]
             if len(window) == n or not self._fill(len(window) + 1):
                 return window
 
@@ -1635,15 +1637,12 @@ def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -
 
 
 def _read_rows(lines: _Lines, r: OomReport) -> None:
-    """The task-dump rows from the current line on, as long as there are rows: runs of plain rows at once
-    (_read_run), any other row (wrapped, garbled, an unusual header) one at a time."""
+    """The task-dump rows from the current line on, as long as there are rows: the runs the cleaner read (_Rows),
+    runs of plain rows it left as lines at once (_read_run), any other row (wrapped, garbled, an unusual header) one
+    at a time."""
     cols = tuple(r.task_columns)
     fast = _fast_row(cols)
-    while True:
-        if fast is not None:
-            _read_run(lines, r, *fast)  # up to a line that is not a plain row
-        if (line := lines.current) is None:
-            return
+    while (line := lines.current) is not None:
         no, s = line
         if type(s) is _Rows:  # rows the cleaner read, in this header's columns or another's (then read as lines)
             if s.cols == cols:
@@ -1653,7 +1652,11 @@ def _read_rows(lines: _Lines, r: OomReport) -> None:
             else:
                 lines.unfold()
             continue
-        if s[:1] != "[" or (m := _TASK_ROW.match(s)) is None:
+        if s[:1] != "[":
+            return
+        if fast is not None and _read_run(lines, r, *fast):  # up to a line that is not a plain row
+            continue
+        if (m := _TASK_ROW.match(s)) is None:
             return
         _read_row(lines, r, no, s, m)
         r.last_line = lines.last_no
