@@ -423,10 +423,13 @@ class _Rows:
         """(line number, strip_prefixes) of each row, as _clean_batch gives a line that is no run."""
         return list(zip(self.columns["line"], map(strip_prefixes, self.texts)))
 
-    def anchored(self) -> bool:
-        """Whether a row may hold an _ANCHOR (only a comm can: a row's numbers have neither ':' nor "pid")."""
-        comms = "\0".join(self.columns["comm"])
-        return ":" in comms or "pid" in comms
+    def anchored(self) -> list[str]:
+        """The rows that may hold an _ANCHOR, as lines: those with ':' or "pid" in their name (a row's numbers have
+        neither)."""
+        comms = self.columns["comm"]
+        if ":" not in (joined := "\0".join(comms)) and "pid" not in joined:
+            return []
+        return [strip_prefixes(t) for c, t in zip(comms, self.texts) if ":" in c or "pid" in c]
 
 
 def _unfold(entries: Iterable[tuple[int, str | _Rows]]) -> Iterator[tuple[int, str]]:
@@ -553,9 +556,8 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
         first += len(batch)
         for _, s in cleaned:
             if type(s) is _Rows:
-                if s.anchored():
-                    for _, t in s.lines():
-                        learn(t)
+                for t in s.anchored():
+                    learn(t)
             elif ":" in s or "pid" in s:
                 learn(s)
         ahead += cleaned
