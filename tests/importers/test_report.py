@@ -364,7 +364,7 @@ def test_rows_behind_a_prefix_read_as_without_it(prefix: str) -> None:
              f"worker {i % 13}") for i in range(3000)]  # fmt: skip
     text, expected = _dump(rows)
     hosts = ["host", "node2"]
-    lines = [prefix.format(n=9000 + i // 2, m=i // 1000, host=hosts[i // 2500]) + line
+    lines = [prefix.format(n=9990 + i // 200, m=i // 1000, host=hosts[i // 2500]) + line
              for i, line in enumerate(text.splitlines())]  # fmt: skip
     (r,) = parse_reports("\n".join(lines))
     assert r.tasks == expected and r.last_line == 3002
