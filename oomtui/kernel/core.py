@@ -110,9 +110,11 @@ class Kernel:
         self.last_abort: int | None = None  # pid the last aborted OOM scan stopped at
         self.victims: list[Process] = []  # every process mark_oom_victim() marked, in order
         # what select_bad_process() reads of every process, in columns its writers keep (oom_kill.BadnessInputs),
-        # and the global OOM's table of every process's badness made from them (oom_kill.BadnessTable)
+        # and the global OOM's table of every process's badness made from them (oom_kill.BadnessTable), and a
+        # memcg OOM's, by memcg, until a css_set in its subtree changes (mem_cgroup_scan_tasks()'s rows)
         self.badness = BadnessInputs()
         self.oom_table: BadnessTable | None = None
+        self.memcg_oom_tables: dict[Cgroup, BadnessTable] = {}
         self.livelock_end: int | None = None  # when allocations went through again after a livelock
         self.dormant_since: int | None = None  # allocators parked: every retry would abort the same way
         # Race trials (sched.py): None keeps whole-jiffy time. With it, `sub` is the µs into the
@@ -662,6 +664,10 @@ class Kernel:
             at = len(to.members) if at is None else at
             to.members.insert(at, p)
             self.badness.css_set_add(to, at, p)
+        if self.memcg_oom_tables:  # memcgs whose mem_cgroup_scan_tasks() (css_task_iter) walks this css_set
+            for cg in (frm, to):
+                for a in cg.ancestors() if cg is not None else ():
+                    self.memcg_oom_tables.pop(a, None)
 
     def cgroup_exit(self, p: Process) -> None:
         """cgroup_exit() of an exited process: off its css_sets, out of memcg scans; its row of

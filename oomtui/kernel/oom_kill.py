@@ -33,7 +33,7 @@ from .page_types import KB_PER_PAGE, PAGE_SIZE
 from .state import MMF_OOM_REAP_QUEUED, MMF_OOM_SKIP, MMF_UNSTABLE, ZOMBIE, Cgroup, MmStruct, Process, Task
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from .core import Kernel
     from .version import KernelVersion
@@ -128,7 +128,10 @@ def scan_rows(k: "Kernel", memcg: Cgroup) -> "Sequence[int]":
         return [p.slot for p in scan_order(k, memcg)]
     members = k.badness.members
     if not memcg.children:
-        return members.get(memcg, ())
+        rows = members.get(memcg, ())
+        if rows and memcg in k.badness.consecutive:  # read as slices of the columns
+            return range(rows[0], rows[0] + len(rows))
+        return rows
     return array("q", chain.from_iterable(members.get(cg, ()) for cg in memcg.subtree()))
 
 
@@ -172,8 +175,7 @@ def select_bad_process(k: "Kernel", oc: OomControl) -> Process | None:
     if oc.memcg is None:
         table = global_badness_table(k)  # for_each_process (oc.totalpages is totalpages_global())
     else:
-        # mem_cgroup_scan_tasks(): its own order (kernel-model.md 11.5), a table for this scan only
-        table = BadnessTable(k.badness, scan_rows(k, oc.memcg), (v, oc.totalpages))
+        table = memcg_badness_table(k, oc.memcg, (v, oc.totalpages))
     chosen, chosen_points, top, ineligible = table.select(v.signed_badness, v.leader_tie_break)
     oc.chosen, oc.chosen_points = chosen, chosen_points
     oc.candidates = [_candidate(p, pts, "") for pts, p in top]
@@ -186,6 +188,7 @@ def global_badness_table(k: "Kernel") -> "BadnessTable":
     from every row of the kernel's columns (for_each_process(): rows in scan order) when there is none
     yet, or when the rows were renumbered since; what changed since is weighed again; another era or
     totalpages (what oom_badness() depends on besides the process) scores the kept inputs again."""
+    hand_out_changes(k)
     rule = (k.policy.version, k.totalpages_global())
     inputs, table = k.badness, k.oom_table
     if table is not None and (table.generation != inputs.generation or not inputs.in_order):
@@ -194,12 +197,35 @@ def global_badness_table(k: "Kernel") -> "BadnessTable":
         if not inputs.in_order:
             inputs.compact()  # `oomtui watch` added a process before others in scan order
         table = k.oom_table = BadnessTable(inputs, None, rule)
-        inputs.dirty = set()
     else:
-        table.refresh()
-        if table.rule != rule:
-            table.rescore(rule)
+        table.refresh(rule)
     return table
+
+
+def memcg_badness_table(k: "Kernel", memcg: Cgroup, rule: tuple["KernelVersion", int]) -> "BadnessTable":
+    """The table a memcg OOM's select_bad_process() reads: mem_cgroup_scan_tasks()'s own order
+    (kernel-model.md 11.5) over its members' rows, kept (Kernel.memcg_oom_tables) until
+    css_set_move_task() changes a css_set of the subtree (rows renumbered by compact() too), and
+    brought up to date like the global one in between (an OOM storm in one memcg)."""
+    hand_out_changes(k)
+    if k.race is not None:  # race trials: css_task_iter_skips() decides the rows of each scan
+        return BadnessTable(k.badness, scan_rows(k, memcg), rule)
+    table = k.memcg_oom_tables.get(memcg)
+    if table is None or table.generation != k.badness.generation:
+        table = k.memcg_oom_tables[memcg] = BadnessTable(k.badness, scan_rows(k, memcg), rule)
+    else:
+        table.refresh(rule)
+    return table
+
+
+def hand_out_changes(k: "Kernel") -> None:
+    """The processes whose row changed since (BadnessInputs.dirty) go to every kept table's `changed`;
+    a table made from now on reads the rows as they are."""
+    inputs = k.badness
+    fresh, inputs.dirty = inputs.dirty, set()
+    if fresh:
+        for table in chain((k.oom_table,) if k.oom_table is not None else (), k.memcg_oom_tables.values()):
+            table.changed |= fresh
 
 
 # What a process's row says besides its numbers (BadnessInputs.flags)
@@ -226,10 +252,11 @@ class BadnessInputs:
     find_lock_task_mm() finds an mm), what makes oom_badness() pass it over, the root bonus. All of it
     is the same in every era (2.6.36-6.18): BadnessTable applies the era's rules. `members`: each
     cgroup's css_set (Cgroup.members) as rows, for mem_cgroup_scan_tasks(). `dirty`: the processes
-    whose row changed since the global BadnessTable was made (None while there is none). Rows are not
+    whose row changed since a kept BadnessTable last took them (hand_out_changes; None while no table
+    was made). `consecutive`: the cgroups whose member rows are one ascending run. Rows are not
     reused: compact() renumbers them (a new `generation`)."""
 
-    __slots__ = ("procs", "order", "pages", "adjs", "flags", "members", "dirty", "in_order", "dead",
+    __slots__ = ("procs", "order", "pages", "adjs", "flags", "members", "consecutive", "dirty", "in_order", "dead",
                  "generation")
 
     def __init__(self) -> None:
@@ -241,6 +268,7 @@ class BadnessInputs:
         self.adjs = array("q")
         self.flags = bytearray()
         self.members: dict[Cgroup, array[int]] = {}
+        self.consecutive: set[Cgroup] = set()  # those whose member rows are one ascending run (created together)
         self.dirty: set[Process] | None = None
         self.in_order = True  # rows are in scan order (`oomtui watch` adds a wrapped pid out of it)
         self.dead = 0  # rows of exited processes
@@ -322,9 +350,16 @@ class BadnessInputs:
         if rows is None:
             rows = self.members[cg] = array("q")
         rows.insert(at, p.slot)
+        if len(rows) == 1:
+            self.consecutive.add(cg)
+        elif at != len(rows) - 1 or rows[-2] + 1 != rows[-1]:
+            self.consecutive.discard(cg)
 
     def css_set_del(self, cg: Cgroup, at: int) -> None:
-        del self.members[cg][at]
+        rows = self.members[cg]
+        del rows[at]
+        if 0 < at < len(rows):
+            self.consecutive.discard(cg)
 
     def compact(self) -> None:
         """Drop the rows of exited processes and put the others in scan order (`oomtui watch` adds a row
@@ -355,9 +390,10 @@ class BadnessTable:
     points by scan position (None: not scored, or ineligible with the reason in `why`), the positions
     of CAP_SYS_ADMIN holders (`caps`), and heaps of entries for the best. The processes are rows of the
     kernel's columns (BadnessInputs): every row for a global OOM (for_each_process(): position = row),
-    a memcg's member rows for mem_cgroup_scan_tasks() (position = index in `rows`, the inputs read
-    then). The global one lives as long as the kernel (or its rows' generation) and re-evaluates only
-    the processes whose row changed since the last OOM (BadnessInputs.dirty): in an OOM storm of
+    a memcg's member rows for mem_cgroup_scan_tasks() (position = index in `rows`; a range when they
+    are one run). The global one lives as long as the kernel (or its rows' generation), a memcg's until
+    a css_set of its subtree changes, and each re-evaluates only the processes whose row changed since
+    its last OOM (`changed`, from BadnessInputs.dirty): in an OOM storm of
     100 000 processes every OOM walked all of them, most of the run's time. A changed process's new
     entry goes on a second heap (`hot`), so that the walk's heap is not rebuilt for a few changes (that
     took 25-44 ms at 100 000 processes): an old entry is skipped when it comes to the top, and `hot` is
@@ -367,19 +403,15 @@ class BadnessTable:
     tests/kernel/test_badness_table.py, tests/kernel/test_badness_columns.py,
     tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("inputs", "rows", "generation", "pages", "adjs", "flags", "why", "caps", "rule",
-                 "badness", "points", "heap", "cutoff", "hot", "hot_floor")
+    __slots__ = ("inputs", "rows", "generation", "why", "caps", "rule",
+                 "badness", "points", "heap", "cutoff", "hot", "hot_floor", "changed", "position")
 
     def __init__(self, inputs: BadnessInputs, rows: "Sequence[int] | None", rule: tuple[KernelVersion, int]):
         """rows None: every row of `inputs`, in scan order (BadnessInputs.in_order), read as they change;
         else those rows, read now. Scan positions below 2**POS_BITS."""
         self.inputs, self.rows, self.generation = inputs, rows, inputs.generation
-        if rows is None:
-            self.pages, self.adjs, self.flags = inputs.pages, inputs.adjs, inputs.flags
-        else:
-            row = itemgetter(*rows) if len(rows) > 1 else lambda col: tuple(col[s] for s in rows)
-            self.pages, self.adjs = row(inputs.pages), row(inputs.adjs)
-            self.flags = bytes(row(inputs.flags))
+        self.changed: set[Process] = set()  # rows changed since it was brought up to date (hand_out_changes)
+        self.position: dict[int, int] | None = None  # scan position by row, of a memcg's (made at a refresh)
         with gc_paused():  # a few lists, all kept
             self.rescore(rule)
 
@@ -393,7 +425,15 @@ class BadnessTable:
         columns (oom_badness.badness_column), then one heap anew."""
         self.rule = rule
         self.badness = badness_rule(*rule)
-        flags = bytes(self.flags)
+        inputs, rows = self.inputs, self.rows
+        if rows is None:
+            pages, adjs, flags = inputs.pages, inputs.adjs, bytes(inputs.flags)
+        elif isinstance(rows, range):  # one run of rows (scan_rows)
+            a, b = rows.start, rows.stop
+            pages, adjs, flags = inputs.pages[a:b], inputs.adjs[a:b], bytes(inputs.flags[a:b])
+        else:  # a memcg's members' rows, read now (refresh() reads its changed rows later)
+            row = itemgetter(*rows) if len(rows) > 1 else lambda col: tuple(col[s] for s in rows)
+            pages, adjs, flags = row(inputs.pages), row(inputs.adjs), bytes(row(inputs.flags))
         why: dict[int, str] = {}
         caps: set[int] = set()
         flagged = flags.translate(_FLAGGED)
@@ -407,7 +447,7 @@ class BadnessTable:
                 why[i] = reason
             i = flagged.find(1, i + 1)
         points: list[int | None] = badness_column(  # type: ignore[assignment]
-            *rule, self.pages, self.adjs, [i in caps for i in range(len(flags))] if caps else None)
+            *rule, pages, adjs, [i in caps for i in range(len(flags))] if caps else None)
         unscored = flags.translate(_UNSCORED)
         i = unscored.find(1)
         while i >= 0:  # oom_unkillable_task(), exited or without an mm: not scored at all
@@ -444,38 +484,53 @@ class BadnessTable:
         pos = entry & POS_MASK
         return pos < len(self.points) and self.points[pos] == -(entry >> POS_BITS)
 
-    def refresh(self) -> None:
-        """Re-evaluate the processes whose row changed (BadnessInputs.dirty), from their rows (the global
-        table only). New points get a new entry on `hot`; a process gone (exited, or no longer scored)
-        has none."""
-        inputs = self.inputs
-        changed, inputs.dirty = inputs.dirty or set(), set()
+    def _position_of(self) -> "Callable[[int], int | None]":
+        """A memcg table's scan position of a row (None: not a member)."""
+        rows = self.rows
+        assert rows is not None
+        if isinstance(rows, range):
+            return lambda s: s - rows.start if s in rows else None
+        if self.position is None:
+            self.position = dict(zip(rows, range(len(rows))))
+        return self.position.get
+
+    def refresh(self, rule: tuple["KernelVersion", int]) -> None:
+        """Re-evaluate the processes whose row changed (`changed`), from their rows, then score again by
+        another `rule` if it is one. New points get a new entry on `hot`; a process gone (exited, or no
+        longer scored) has none."""
+        inputs, rows = self.inputs, self.rows
+        changed, self.changed = self.changed, set()
         points, why, caps = self.points, self.why, self.caps
-        if len(points) < len(inputs.procs):  # rows added since (`oomtui watch`)
+        if rows is None and len(points) < len(inputs.procs):  # rows added since (`oomtui watch`)
             points.extend([None] * (len(inputs.procs) - len(points)))
+        position = self._position_of() if changed and rows is not None else None
         for p in changed:
-            s = p.slot  # its row in this generation, even once it exited (rows are not reused)
+            s = pos = p.slot  # its row in this generation, even once it exited (rows are not reused)
             if s < 0:
                 continue
             f = inputs.flags[s]
+            if rows is not None:  # a memcg's: its members' rows by scan position
+                pos = position(s)  # type: ignore[misc]
+                if pos is None:
+                    continue  # not a member
             cap = bool(f & CAP_SYS_ADMIN)
             if cap:
-                caps.add(s)
+                caps.add(pos)
             else:
-                caps.discard(s)
+                caps.discard(pos)
             reason = _ineligible(f)
             if inputs.procs[s] is not p or not f & SCORED:
-                points[s] = None
-                why.pop(s, None)
+                points[pos] = None
+                why.pop(pos, None)
             elif reason is not None:
-                points[s] = None
-                why[s] = reason
+                points[pos] = None
+                why[pos] = reason
             else:
-                why.pop(s, None)
+                why.pop(pos, None)
                 v = self.badness(inputs.pages[s], inputs.adjs[s], cap)
-                if points[s] != v:
-                    points[s] = v
-                    heapq.heappush(self.hot, (-v << POS_BITS) | s)
+                if points[pos] != v:
+                    points[pos] = v
+                    heapq.heappush(self.hot, (-v << POS_BITS) | pos)
         if len(self.hot) > 2 * self.hot_floor + 64:  # mostly old entries
             if len(self.hot) > len(points) // 2:  # most of the table changed: one heap anew
                 self._heap_anew()
@@ -483,6 +538,8 @@ class BadnessTable:
                 self.hot = [e for e in set(self.hot) if self._valid(e)]
                 heapq.heapify(self.hot)
                 self.hot_floor = len(self.hot)
+        if self.rule != rule:
+            self.rescore(rule)
 
     def select(self, signed: bool, leader_tie_break: bool):
         """(chosen, chosen_points, the TOP_CANDIDATES best as (points, p), the first 5 ineligible as

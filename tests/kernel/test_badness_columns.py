@@ -45,7 +45,10 @@ def check_rows(k: Kernel) -> int:
         assert (cols.order[s], cols.pages[s], cols.adjs[s], cols.flags[s]) == expected, p.comm
         checked += 1
     for cg in [*k.cgroups.values(), *([k.freezer_root] if k.freezer_root else [])]:
-        assert list(cols.members.get(cg, ())) == [p.slot for p in cg.members], cg.path
+        rows = list(cols.members.get(cg, ()))
+        assert rows == [p.slot for p in cg.members], cg.path
+        if rows and cg in cols.consecutive:  # scan_rows() reads these as one slice of the columns
+            assert rows == list(range(rows[0], rows[0] + len(rows))), cg.path
     if cols.in_order:  # rows in scan order: the global table's positions are rows
         order = [cols.order[s] for s, p in enumerate(cols.procs) if p is not None]
         assert all(a < b for a, b in zip(order, order[1:]))
@@ -152,7 +155,12 @@ def test_a_kernel_built_by_hand_keeps_its_rows_through_each_writer():
     k.set_oom_score_adj(105, -1000)
     k.set_oom_score_adj(106, 700)
     k.set_mm_flag(procs[7].init_mm, MMF_OOM_SKIP)
-    k.move(108, "/a/b")
+    kept = dict(k.memcg_oom_tables)
+    assert {cg.path for cg in kept} == {"/a", "/a/b", "/c"}
+    check_selections(k)  # the kept memcg tables, brought up to date from the changed rows
+    assert k.memcg_oom_tables == kept and all(k.memcg_oom_tables[cg] is t for cg, t in kept.items())
+    k.move(108, "/a/b")  # css_set_move_task(): mem_cgroup_scan_tasks() of /a and /a/b walks other rows now
+    assert set(k.memcg_oom_tables) == {k.cgroup("/c")}
     k.move(103, "/", hierarchy="freezer")  # to the end of its memcg's css_set too
     check_rows(k)
     check_selections(k)
