@@ -418,8 +418,18 @@ class Kernel:
     def add_mm_counter(self, mm: MmStruct, member: str, value: int) -> None:
         """add_mm_counter() (include/linux/mm.h): `value` pages more in one of mm's rss_stat counters
         ("anon", "file", "shmem": MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES; "swapents": MM_SWAPENTS),
-        and in what oom_badness() adds up for the processes using mm (select_bad_process's columns)."""
-        setattr(mm, member, getattr(mm, member) + value)
+        and in what oom_badness() adds up for the processes using mm (select_bad_process's columns).
+        Each counter by name, not setattr(): every mapping a scene builds comes through here."""
+        if member == "anon":
+            mm.anon += value
+        elif member == "file":
+            mm.file += value
+        elif member == "shmem":
+            mm.shmem += value
+        elif member == "swapents":
+            mm.swapents += value
+        else:
+            raise ValueError(f"no rss_stat counter {member!r}")
         self.badness.mm_pages(mm, value)
 
     def set_pgtables_bytes(self, mm: MmStruct, nbytes: int) -> None:
