@@ -430,7 +430,8 @@ class Kernel:
             mm.swapents += value
         else:
             raise ValueError(f"no rss_stat counter {member!r}")
-        self.badness.mm_pages(mm, value)
+        if not self.badness.pages_deferred:
+            self.badness.mm_pages(mm, value)
 
     def set_pgtables_bytes(self, mm: MmStruct, nbytes: int) -> None:
         """mm->pgtables_bytes (mm_inc_nr_ptes()/mm_dec_nr_ptes(); free_pgtables() at exit_mmap()) and
@@ -438,7 +439,8 @@ class Kernel:
         pages = nbytes // PAGE_SIZE - mm.pgtables_bytes // PAGE_SIZE
         self.used_pages += pages
         mm.pgtables_bytes = nbytes
-        self.badness.mm_pages(mm, pages)
+        if not self.badness.pages_deferred:
+            self.badness.mm_pages(mm, pages)
 
     def set_mm_flag(self, mm: MmStruct, flag: str) -> None:
         """set_bit(flag, &mm->flags). MMF_OOM_SKIP hides mm's processes from select_bad_process()."""

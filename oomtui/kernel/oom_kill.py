@@ -257,7 +257,7 @@ class BadnessInputs:
     reused: compact() renumbers them (a new `generation`)."""
 
     __slots__ = ("procs", "order", "pages", "adjs", "flags", "members", "consecutive", "dirty", "in_order", "dead",
-                 "generation")
+                 "generation", "pages_deferred")
 
     def __init__(self) -> None:
         # numbers in arrays: a list of 100 000 ints points to objects all over the heap, and reading them
@@ -273,6 +273,8 @@ class BadnessInputs:
         self.in_order = True  # rows are in scan order (`oomtui watch` adds a wrapped pid out of it)
         self.dead = 0  # rows of exited processes
         self.generation = 0
+        # a scene's build maps every page before any OOM: its add_mm_counter() calls leave `pages` to fill_pages()
+        self.pages_deferred = False
 
     def row(self, p: Process) -> int:
         """p's row, or -1 once it has exited (its Process.slot may be another's after compact())."""
@@ -295,6 +297,13 @@ class BadnessInputs:
                           | (IN_VFORK if p.in_vfork else 0) | (CAP_SYS_ADMIN if p.cap_sys_admin else 0)
                           | (ADJ_MIN if p.oom_score_adj == OOM_SCORE_ADJ_MIN else 0))
         self._changed(p)
+
+    def fill_pages(self) -> None:
+        """`pages` of every row from its mm at once, after a build that deferred them; every writer keeps
+        them from now on."""
+        self.pages[:] = array("q", [p.init_mm.badness_pages if p is not None and p.init_mm is not None else 0
+                                    for p in self.procs])
+        self.pages_deferred = False
 
     def _changed(self, p: Process) -> None:
         if self.dirty is not None:

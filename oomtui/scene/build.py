@@ -94,6 +94,7 @@ class Builder:
                    reap_rate=self.rate(sc.reap_rate, "reap_rate") if sc.reap_rate else None,
                    exit_rate=self.rate(sc.exit_rate, "exit_rate") if sc.exit_rate else None,
                    memcg_v1=sc.memcg == "v1")
+        k.badness.pages_deferred = True  # every mapping's pages in select_bad_process()'s columns at the end
         try:
             self._cgroups(k)
             self._shm(k)
@@ -102,6 +103,7 @@ class Builder:
             actions = self._actions(k)
         except KernelError as e:
             raise self.err("", str(e)) from None
+        k.badness.fill_pages()
         return k, actions
 
     def _cgroups(self, k: Kernel) -> None:
