@@ -225,9 +225,6 @@ def fixed_console(app) -> None:
     app._filters = [f for f in app._filters if isinstance(f, ANSIToTruecolor)]
     app.no_color = False
     app.theme = "textual-dark"  # Textual's default, whatever $TEXTUAL_THEME says (and never the config's)
-    # the variables App.__init__ took came from the console it had then (on 16 colours the warning hues
-    # are yellow: styles._sixteen): take them again from the truecolor one
-    app.stylesheet.set_variables(app.get_css_variables())
 
 
 def new_app(scene: str, policy: str | None, kernel: str | None, big: bool, autoplay: bool, driver=None,

@@ -75,10 +75,12 @@ class OomApp(App):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(styles.VARIABLES)
 
+    color_system: str | None = None  # "standard" on a 16-colour terminal (styles.on_terminal)
+
     def get_css_variables(self) -> dict[str, str]:
         """Textual's variables for the current theme plus ours (resolved); every style role is
         rebuilt from them here, on start-up and on each theme change."""
-        self.theme_variables = styles.use_theme(super().get_css_variables(), self.console.color_system)
+        self.theme_variables = styles.use_theme(super().get_css_variables(), self.color_system)
         return self.theme_variables
 
     def _theme_changed(self, theme) -> None:
@@ -176,6 +178,7 @@ class OomApp(App):
         self.panels = [self.query_one(f"#{p}") for p in PANELS]
         self.bigbar = self.query_one("#big") if self.big else None
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        styles.on_terminal(self)
         self._apply_layout()
         self.table.rebuild()
         self.table.focus()

@@ -251,6 +251,14 @@ def _sixteen(variables: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def on_terminal(app) -> None:
+    """Once a terminal drives the app (not a test's headless driver, not a recording's fixed truecolor
+    console): on 16 colours, take the variables again for them."""
+    if not app.is_headless and app.console.color_system == "standard":
+        app.color_system = "standard"
+        app.refresh_css(animate=False)
+
+
 def use_theme(variables: dict[str, str], color_system: str | None = None) -> dict[str, str]:
     """Resolve the custom variables (a default may name another variable), add each one's text-
     variant, rebuild every role; returns the variables for the stylesheet. `color_system`: the

@@ -412,8 +412,10 @@ class WatchApp(App):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(styles.VARIABLES)
 
+    color_system: str | None = None  # "standard" on a 16-colour terminal (styles.on_terminal)
+
     def get_css_variables(self) -> dict[str, str]:
-        self.theme_variables = styles.use_theme(super().get_css_variables(), self.console.color_system)
+        self.theme_variables = styles.use_theme(super().get_css_variables(), self.color_system)
         return self.theme_variables
 
     def __init__(self, monitor: Monitor, interval: float = 1.0, driver_class=None, lab: LabRun | None = None) -> None:
@@ -447,6 +449,7 @@ class WatchApp(App):
 
     def on_mount(self) -> None:
         self.status = self.query_one(WatchStatus)
+        styles.on_terminal(self)
         self.events_panel = self.query_one(EventsPanel)
         self.table.rebuild()
         self.table.focus()

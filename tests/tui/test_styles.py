@@ -140,3 +140,17 @@ def test_on_16_colours_a_warning_is_not_drawn_as_an_error():
         assert (truecolor["warning"], truecolor["accent"]) == (theme["warning"], theme["accent"])
     finally:
         styles.use_theme(styles.default_variables())
+
+
+@pytest.mark.parametrize(("headless", "system", "refreshed"),
+                         [(False, "standard", True), (True, "standard", False), (False, "truecolor", False)])
+def test_the_16_colour_variables_only_for_a_16_colour_terminal(headless, system, refreshed):
+    """A test's headless app or a recording keeps the theme's own colours whatever $TERM the tests
+    run under (snapshots and casts must not depend on it); a real 16-colour terminal gets the yellows."""
+    from types import SimpleNamespace
+
+    calls = []
+    app = SimpleNamespace(is_headless=headless, console=SimpleNamespace(color_system=system), color_system=None,
+                          refresh_css=lambda animate: calls.append(animate))
+    styles.on_terminal(app)
+    assert (app.color_system == "standard", bool(calls)) == (refreshed, refreshed)
