@@ -88,9 +88,7 @@ def strip_prefixes(line: str) -> str:
         s = _BBCODE.sub("", s).strip()
     if s and s[-1] in _TAIL_JUNK:
         s = s.rstrip(_TAIL_JUNK).rstrip()
-    if m := _PREFIX.match(s):
-        s = s[m.end() :]
-    return s
+    return s[_prefix_end(s) :]
 
 
 # Lines whose kernel text always starts a printk line: text in front of one of them that strip_prefixes left is
@@ -119,10 +117,15 @@ def _unknown_part(prefix: str) -> str:
 
 
 def _learn_prefix(s: str) -> re.Pattern | None:
-    """The shape of an unknown prefix in front of a line that always begins a printk line, or None. Every anchor
-    has a ':' or 'pid' (task rows have neither): the caller tests that first, it is most of the cost."""
+    """The shape of an unknown prefix in front of a line that always begins a printk line, or None."""
+    # Each anchor holds one of these words: most lines hold none (a search tries the anchors at every character), and
+    # most that do begin with their anchor
+    if not ("Comm: " in s or "Mem-Info:" in s or "Mem-info:" in s or ", comm: " in s or "Call Trace:" in s
+            or "Hardware name: " in s or "Tasks state (" in s or "oom-kill:constraint=" in s or "oom_reaper: " in s
+            or "pid" in s) or _ANCHOR.match(s):  # fmt: skip
+        return None
     m = _ANCHOR.search(s)
-    return _shape(_unknown_part(s[: m.start()])) if m and m.start() > 0 else None
+    return _shape(_unknown_part(s[: m.start()])) if m else None
 
 
 # A mail body sent quoted-printable (RFC 2045 6.7), as mailing-list archives keep it: every '=' of an OOM report's
@@ -338,6 +341,23 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
 # (it has neither '.' nor ':').
 _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
                          r"(?=\[\s*\d+\]\s+[-\d])")
+# What _PREFIX strips from most lines, for a third of its cost (it tries a dozen alternatives, layer after layer, in
+# Unicode classes): a syslog "MMM DD HH:MM:SS host kernel: " (the one alternative at a letter, as above), then a
+# dmesg stamp in ASCII digits unless the syslog one with a stamp for its time would take it (no alternative before
+# that one begins with '['; "[... HH:MM:SS ...]" needs a ':'), then a place where no alternative can begin
+# (_NO_LAYER: what each of them needs there). None (a line with other layers, or layers elsewhere): _PREFIX's way.
+_NO_LAYER = (r"(?!>|<|\d+,\d+,\d+,|\d{4}-|[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:|kernel:|"
+             r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:|\[[^\]:.]*+[:.])")
+_COMMON_PREFIX = re.compile(rf"(?>(?:{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s*)?"
+                            rf"(?:\[\s*+\+?[0-9]++\.[0-9]++\](?!\s+\S+\s+(?:<[^>]*>\s+)?kernel:)\s*)?){_NO_LAYER}")
+
+
+def _prefix_end(s: str) -> int:
+    """Where _PREFIX's match ends (0: none)."""
+    m = _COMMON_PREFIX.match(s) or _PREFIX.match(s)
+    return m.end() if m else 0
+
+
 # A batch without these (nor _BBCODE_MARKS) is clean but for its prefixes: strip_prefixes is then _PREFIX on the
 # stripped line.
 _DIRTY = "".join(dict.fromkeys("\x1b" + WRAP_MARKS + "\xa0\t" + _TAIL_JUNK))
@@ -478,6 +498,7 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float] |
     out: list[tuple[int, str | _Rows]] = []
     texts = list(map(str.strip, lines))
     row, full, fast = dump.on, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row or header
+    common = _COMMON_PREFIX.match
     i, count = 0, 0
     while i < len(texts):
         t = texts[i]
@@ -498,7 +519,7 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float] |
                 dump.behind(t[: m.end()])
         else:
             s = t
-            if m := full(t):
+            if m := common(t) or full(t):
                 if clock is not None and "[" in (p := m[0]) and (stamp := _STAMP.search(p)):
                     if _clock_breaks(clock, float(stamp[1])):
                         out.append((numbers[i], BOUNDARY))
