@@ -1068,6 +1068,9 @@ _KILLED = re.compile(
     r"(?:, shmem-rss:(?P<shmem>\d{1,20})kB)?(?:,? UID:(?P<uid>\d{1,20}))?(?: pgtables:(?P<pgt>\d{1,20})kB)?"
     r"(?: oom_score_adj:(?P<adj>-?\d{1,20}))?"
 )
+# The same where the comm can end at one place only (the line has one ") "): found from its start, not by going back
+# from the line's end, a character at a time
+_KILLED_ONE_END = re.compile(_KILLED.pattern.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>.*?)\)"))
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
 _KILLED_HEAD_RX = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)\)"))
 _KILLED_COMM_CUT = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)$"))  # "Killed process 62769 ("
@@ -1318,7 +1321,7 @@ def _killed(no: int, line: str) -> Killed | None:
     if any(mark in line for mark in _KILLED_CUT_MARKS):
         line = _KILLED_VALUE_CUT.sub(r"\1:", line)
 
-    if m := _KILLED.match(line):
+    if m := (_KILLED_ONE_END if line.count(") ") <= 1 else _KILLED).match(line):
         return Killed(
             line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
             uid=num(m, "uid") if m["uid"] is not None else num(m, "rhel6_uid"), total_vm_kb=int(m["vm"]),

@@ -398,6 +398,15 @@ def test_rows_lose_the_prefix_strip_prefixes_strips(prefix, row):
     assert [s for _, s in kernel_lines("#012".join(lines))] == [s for s in map(strip_prefixes, lines) if s]
 
 
+@given(st.lists(st.sampled_from(["x", ") ", "(", " ", ") total-vm:1kB, anon-rss:2kB, file-rss:3kB",
+                                  ") vsz:4kB, anon-rss:5kB, file-rss:6kB"]), max_size=4).map("".join))
+def test_a_killed_comm_is_read_as_the_greedy_pattern_reads_it(comm):
+    # the lazy pattern stands in only where the comm can end at one place: the same comm as the greedy one
+    line = f"Out of memory: Killed process 5 ({comm}) total-vm:1kB, anon-rss:2kB, file-rss:3kB, shmem-rss:0kB"
+    k, m = report._killed(1, line), report._KILLED.match(line)
+    assert (k.comm if k else None) == (m["comm"] if m else None)
+
+
 # pieces of prefixes and of the kernel text after them, each a near miss of some _PREFIXES alternative
 _LAYERS = ["[ 5.000000] ", "[  +0.000005] ", "[5.5]", "[\u0665.5] ", "[ 1.0] host kernel: ", "[Di Aug 12 03:54:03 2025] ",
            "Dec 01 10:00:00 host kernel: ", "Mär  1 14:13:32 mysrv <kern.warning> kernel: ", "Apr 01 14:13:32 mysrv: ",
