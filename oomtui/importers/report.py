@@ -341,14 +341,17 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
 # (it has neither '.' nor ':').
 _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
                          r"(?=\[\s*\d+\]\s+[-\d])")
-# What _PREFIX strips from most lines, for a third of its cost (it tries a dozen alternatives, layer after layer, in
-# Unicode classes): a syslog "MMM DD HH:MM:SS host kernel: " (the one alternative at a letter, as above), then a
-# dmesg stamp in ASCII digits unless the syslog one with a stamp for its time would take it (no alternative before
-# that one begins with '['; "[... HH:MM:SS ...]" needs a ':'), then a place where no alternative can begin
-# (_NO_LAYER: what each of them needs there). None (a line with other layers, or layers elsewhere): _PREFIX's way.
+# What _PREFIX strips from most lines, for a half to a third of its cost (it tries a dozen alternatives, layer
+# after layer, in Unicode classes): a syslog "MMM DD HH:MM:SS host kernel: " (the one alternative at a letter, as
+# above), then a dmesg stamp in ASCII digits unless the syslog one with a stamp for its time would take it (no
+# alternative before that one begins with '['; "[... HH:MM:SS ...]" needs a ':'), then a place where no alternative
+# can begin (_NO_LAYER: what each of them needs there). None (other layers, or layers elsewhere): _PREFIX's way.
 _NO_LAYER = (r"(?!>|<|\d+,\d+,\d+,|\d{4}-|[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:|kernel:|"
              r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:|\[[^\]:.]*+[:.])")
-_COMMON_PREFIX = re.compile(rf"(?>(?:{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s*)?"
+# MONTH_DAY_TIME in ASCII: where it matches, each part is followed by what the next one begins with (no letter after
+# the month, no digit after a number), so the Unicode classes take the same characters
+_ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9][0-9]:[0-9][0-9](?:\.[0-9]++)?+"
+_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s*)?"
                             rf"(?:\[\s*+\+?[0-9]++\.[0-9]++\](?!\s+\S+\s+(?:<[^>]*>\s+)?kernel:)\s*)?){_NO_LAYER}")
 
 

@@ -408,13 +408,15 @@ def test_a_killed_comm_is_read_as_the_greedy_pattern_reads_it(comm):
 
 
 # pieces of prefixes and of the kernel text after them, each a near miss of some _PREFIXES alternative
-_LAYERS = ["[ 5.000000] ", "[  +0.000005] ", "[5.5]", "[\u0665.5] ", "[ 1.0] host kernel: ", "[Di Aug 12 03:54:03 2025] ",
-           "Dec 01 10:00:00 host kernel: ", "Mär  1 14:13:32 mysrv <kern.warning> kernel: ", "Apr 01 14:13:32 mysrv: ",
+_LAYERS = ["[ 5.000000] ", "[  +0.000005] ", "[5.5]", "[\u0665.5] ", "[ 1.0] host kernel: ",
+           "[Di Aug 12 03:54:03 2025] ", "Dec 01 10:00:00 host kernel: ", "Aug 12 03:54:03.123456 host kernel: ",
+           "Mär  1 14:13:32 mysrv <kern.warning> kernel: ", "Apr 01 14:13:32 mysrv: ",
            "2025-08-12T03:54:03+0200 host kernel: ", "2025-08-12T03:54:03,123+02:00 ", "kernel: ", "kern  :err   : ",
            "<4>", "> ", "3,1234,5678901,-;", " ", "\u2003"]
-_TEXTS = ["w invoked oom-killer: gfp_mask=0xcc0", "[    300]  1000   300 w0", "[  pid  ]   uid  tgid name", "Node 0 DMA: 1*4kB",
-          "Dec 01 10:00:00", "Aug 12 03:54:03 x", "524288 pages RAM", "1,2,3,x;", "2019-", "user: x", "kernel:", "<7>",
-          "[1.5:2] x", "[a:b] x", ">x", "memory: usage 1kB", "Tasks state (memory values in pages):", ""]
+_TEXTS = ["w invoked oom-killer: gfp_mask=0xcc0", "[    300]  1000   300 w0", "[  pid  ]   uid  tgid name",
+          "Node 0 DMA: 1*4kB", "Dec 01 10:00:00", "Aug 12 03:54:03 x", "524288 pages RAM", "1,2,3,x;", "2019-",
+          "user: x", "kernel:", "<7>", "[1.5:2] x", "[a:b] x", ">x", "memory: usage 1kB",
+          "Tasks state (memory values in pages):", ""]
 
 
 @given(st.lists(st.sampled_from(_LAYERS), max_size=4), st.sampled_from(_TEXTS))
