@@ -37,54 +37,73 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
         cols = []  # (8, 9 and 10 numbers are one format each: report._HEADERS_BY_WIDTH)
     k = r.killed
 
-    def clue(bound: list, major: int, minor: int, why: str, present: bool) -> None:
-        if present:
-            bound.append((KernelVersion(major, minor), why))
-
     # dump_tasks() header history
-    clue(lower, 6, 8, "rss_anon/rss_file/rss_shmem columns", "rss_anon" in cols)
-    clue(upper, 6, 8, "no rss_anon columns", "pgtables_bytes" in cols and "rss_anon" not in cols)
-    clue(lower, 4, 19, "'[  pid  ]' task header", r.task_pid_wide)
-    clue(upper, 4, 19, "'[ pid ]' task header", bool(cols) and not r.task_columns_guessed and not r.task_pid_wide)
-    clue(lower, 4, 19, "'Tasks state' line", r.tasks_state_line)
+    if "rss_anon" in cols:
+        lower.append((KernelVersion(6, 8), "rss_anon/rss_file/rss_shmem columns"))
+    if "pgtables_bytes" in cols and "rss_anon" not in cols:
+        upper.append((KernelVersion(6, 8), "no rss_anon columns"))
+    if r.task_pid_wide:
+        lower.append((KernelVersion(4, 19), "'[  pid  ]' task header"))
+    if cols and not r.task_columns_guessed and not r.task_pid_wide:
+        upper.append((KernelVersion(4, 19), "'[ pid ]' task header"))
+    if r.tasks_state_line:
+        lower.append((KernelVersion(4, 19), "'Tasks state' line"))
     before_header = r.task_header_line is not None and r.first_line < r.task_header_line
     # a missing line counts only where the paste is whole around it: show_mem()'s "pages RAM" just before the dump,
     # and a narrow "[ pid ]" header (the wide one is 4.19+ itself, so its 'Tasks state' line was cut, e.g. by grep)
-    clue(upper, 4, 19, "no 'Tasks state' line before the header", before_header and not r.tasks_state_line
-         and "pgtables_bytes" in cols and r.ram_pages is not None and not r.task_pid_wide)  # fmt: skip
-    clue(lower, 4, 15, "pgtables_bytes column", "pgtables_bytes" in cols)
-    clue(upper, 4, 15, "nr_ptes column", "nr_ptes" in cols)
+    if (before_header and not r.tasks_state_line and "pgtables_bytes" in cols and r.ram_pages is not None
+            and not r.task_pid_wide):
+        upper.append((KernelVersion(4, 19), "no 'Tasks state' line before the header"))
+    if "pgtables_bytes" in cols:
+        lower.append((KernelVersion(4, 15), "pgtables_bytes column"))
+    if "nr_ptes" in cols:
+        upper.append((KernelVersion(4, 15), "nr_ptes column"))
     # nr_puds was printed only by linux-next of autumn 2017: "mm: account pud page tables" (b4e98d9ac775, posted 25
     # September 2017, after the 4.14 merge window; the stable bot names it a missing dependency of v4.14.109) and
     # "mm: consolidate page table accounting" (af5b0f6a09e4), which replaced the three columns by pgtables_bytes,
     # were both merged for 4.15; 4.14 printed nr_pmds without it
-    clue(lower, 4, 14, "nr_puds column (linux-next before 4.15)", "nr_puds" in cols)
-    clue(upper, 4, 15, "nr_puds column (linux-next before 4.15)", "nr_puds" in cols)
+    if "nr_puds" in cols:
+        lower.append((KernelVersion(4, 14), "nr_puds column (linux-next before 4.15)"))
+        upper.append((KernelVersion(4, 15), "nr_puds column (linux-next before 4.15)"))
     # "mm: account pmd page tables to the process" (dc6c9a35b66b, 4.0: a 4.0.0-rc1 report prints the column)
-    clue(lower, 4, 0, "nr_pmds column", "nr_pmds" in cols)
-    clue(upper, 4, 0, "nr_ptes without nr_pmds", "nr_ptes" in cols and "nr_pmds" not in cols)
-    clue(lower, 3, 6, "nr_ptes/swapents columns", "swapents" in cols and "pgtables_bytes" not in cols)
-    clue(upper, 3, 6, "'cpu oom_adj' columns", "oom_adj" in cols)
-    clue(lower, 2, 6, "oom_score_adj column (2.6.36)", "oom_score_adj" in cols)  # KernelVersion has no sublevel
+    if "nr_pmds" in cols:
+        lower.append((KernelVersion(4, 0), "nr_pmds column"))
+    if "nr_ptes" in cols and "nr_pmds" not in cols:
+        upper.append((KernelVersion(4, 0), "nr_ptes without nr_pmds"))
+    if "swapents" in cols and "pgtables_bytes" not in cols:
+        lower.append((KernelVersion(3, 6), "nr_ptes/swapents columns"))
+    if "oom_adj" in cols:
+        upper.append((KernelVersion(3, 6), "'cpu oom_adj' columns"))
+    if "oom_score_adj" in cols:  # KernelVersion has no sublevel
+        lower.append((KernelVersion(2, 6), "oom_score_adj column (2.6.36)"))
     # oom_kill_process()/dump_header() message history
-    clue(lower, 5, 4, "UID/pgtables on the Killed line", k is not None and not k.rhel6 and k.pgtables_kb is not None)
-    clue(lower, 5, 1, "'Out of memory: Killed process' prefix", k is not None and k.message is not None)
-    clue(lower, 5, 0, "oom-kill: summary line", r.constraint is not None)
+    if k is not None and not k.rhel6 and k.pgtables_kb is not None:
+        lower.append((KernelVersion(5, 4), "UID/pgtables on the Killed line"))
+    if k is not None and k.message is not None:
+        lower.append((KernelVersion(5, 1), "'Out of memory: Killed process' prefix"))
+    if r.constraint is not None:
+        lower.append((KernelVersion(5, 0), "oom-kill: summary line"))
     # "mm, shmem: add internal shmem resident memory accounting" (eca56ff906bd, 4.5) added shmem-rss to the line
-    clue(upper, 4, 5, "no shmem-rss on the Killed line", k is not None and k.file_rss_kb is not None
-         and k.shmem_rss_kb is None and not k.comm_cut)
-    clue(lower, 4, 6, "oom_reaper lines", bool(r.reaper))
-    clue(upper, 5, 1, "'or sacrifice child' line", r.selected is not None)
+    if k is not None and k.file_rss_kb is not None and k.shmem_rss_kb is None and not k.comm_cut:
+        upper.append((KernelVersion(4, 5), "no shmem-rss on the Killed line"))
+    if r.reaper:
+        lower.append((KernelVersion(4, 6), "oom_reaper lines"))
+    if r.selected is not None:
+        upper.append((KernelVersion(5, 1), "'or sacrifice child' line"))
     # the rewrite that added oom_score_adj (a63d83f427fb, 2.6.36) printed oom_adj beside it; "oom: remove
     # deprecated oom_adj" (01dc52ebdf47, 3.7) took it off the header line
-    clue(lower, 2, 6, "oom_adj= beside oom_score_adj= on the header line", r.header_oom_adj)
-    clue(upper, 3, 7, "oom_adj= beside oom_score_adj= on the header line", r.header_oom_adj)
-    clue(upper, 5, 0, "nodemask= on the header line", r.header_has_nodemask)
+    if r.header_oom_adj:
+        lower.append((KernelVersion(2, 6), "oom_adj= beside oom_score_adj= on the header line"))
+        upper.append((KernelVersion(3, 7), "oom_adj= beside oom_score_adj= on the header line"))
+    if r.header_has_nodemask:
+        upper.append((KernelVersion(5, 0), "nodemask= on the header line"))
     # linux-next between 4.4-rc and the 4.5 merge window (see report._INVOKED_ORDER_FIRST)
-    clue(lower, 4, 4, "order= before gfp_mask= on the header line", r.header_order_first)
-    clue(upper, 4, 5, "order= before gfp_mask= on the header line", r.header_order_first)
+    if r.header_order_first:
+        lower.append((KernelVersion(4, 4), "order= before gfp_mask= on the header line"))
+        upper.append((KernelVersion(4, 5), "order= before gfp_mask= on the header line"))
     # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there
-    clue(upper, 5, 0, "no oom-kill: line", r.constraint is None and r.killed is not None and r.task_columns is not None)
+    if r.constraint is None and r.killed is not None and r.task_columns is not None:
+        upper.append((KernelVersion(5, 0), "no oom-kill: line"))
     return lower, upper
 
 
