@@ -1185,6 +1185,7 @@ class _Lines:
         self._i = -1
         self.current: tuple[int, str] | None = None
         self.last_no = 0  # the input line the current line ends on (after joins)
+        self.found = None  # done() of the line join_while() returned last: its match, not searched for again
         self.advance()
 
     def _fill(self, n: int) -> bool:
@@ -1264,6 +1265,9 @@ class _Lines:
             if nxt is None or finished and not more(nxt) or _starts_report_line(nxt):
                 break
             line = self.join_next()
+        else:  # the last join was not tested yet
+            finished = done(line)
+        self.found = finished
         return line
 
 
@@ -1493,7 +1497,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             s = lines.join_while(s, _invoked)
             cur = new_report(no)
             cur.phase = _PHASE_INVOKED
-            took = _read_invoked(cur.report, no, s)
+            took = _read_invoked(cur.report, no, s, lines.found)
         elif (part := _opener(s)) is not None:
             name, phase = part
             if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
@@ -1510,7 +1514,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 cur = new_report(no)
             cur.phase = _PHASE_VERDICT
             took = cur.report
-            if m := _KILL.match(s):
+            if m := lines.found:
                 took.selected = Selected(
                     line=no, pid=int(m["pid"]), comm=m["comm"], score=int(m["score"]), message=m["msg"] or ""
                 )
@@ -1540,7 +1544,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             cur.seen.add("oom-kill")
             cur.phase = _PHASE_SUMMARY
             took = cur.report
-            _read_oom_kill_line(took, no, s)
+            _read_oom_kill_line(took, no, s, lines.found)
         elif s.startswith("oom_reaper:"):
             took = _read_reaper(reports, cur, no, s)
             if took is None and (m := _REAPED.match(s) or _UNABLE.match(s)):
@@ -1631,9 +1635,10 @@ def _is_oom(r: OomReport) -> bool:
 _CUT_STAMP = re.compile(r"^[^\[\]]*(?:\d{1,2}:\d\d:\d\d|\d\.\d+)[^\[\]]*\] ")
 
 
-def _read_invoked(r: OomReport, no: int, s: str) -> OomReport:
+def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomReport:
+    """The header line `s`, `m` its _invoked() match."""
     r.invoked_line = no
-    if m := _invoked(s):
+    if m:
         # a paste selected from one character too far lost its stamp's '[' (" Thu Apr 17 22:43:41 2025] x invoked")
         r.trigger_comm = m["comm"] if "] " not in m["comm"] else _CUT_STAMP.sub("", m["comm"])
         r.gfp_mask = m["gfp"]
@@ -1773,17 +1778,17 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         _read_arch_frame(r, s, at)
     if c == "[":
         if _TASK_HEADER_START.match(s):
-            s = lines.join_while(s, _TASK_HEADER.match)
-        if m := _TASK_HEADER.match(s):
-            cols = m["cols"].split()
-            unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
-            if unknown:
-                r.problems.append(f"line {no}: unknown task-dump columns {unknown}: rows not read")
-            else:
-                r.task_columns = cols
-                r.task_header_line = no
-                r.old_badness = r.old_badness or "oom_adj" in cols and "oom_score_adj" not in cols  # 2.6.25-2.6.35
-                r.task_pid_wide = len(m["pad"]) >= 2
+            lines.join_while(s, _TASK_HEADER.match)
+            if m := lines.found:
+                cols = m["cols"].split()
+                unknown = [c for c in cols if c not in _NUMERIC_COLUMNS]
+                if unknown:
+                    r.problems.append(f"line {no}: unknown task-dump columns {unknown}: rows not read")
+                else:
+                    r.task_columns = cols
+                    r.task_header_line = no
+                    r.old_badness = r.old_badness or "oom_adj" in cols and "oom_score_adj" not in cols  # 2.6.25-2.6.35
+                    r.task_pid_wide = len(m["pad"]) >= 2
     elif c.isdigit():
         if m := _PAGES.match(s):  # the old "%d reserved pages" has what=None
             n = int(m["n"])
@@ -1938,9 +1943,10 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
     return False
 
 
-def _read_oom_kill_line(r: OomReport, no: int, s: str) -> None:
+def _read_oom_kill_line(r: OomReport, no: int, s: str, task: re.Match | None) -> None:
     """5.0+ "oom-kill:constraint=%s,nodemask=%*pbl,cpuset=%s,mems_allowed=%*pbl,{oom_memcg=%s|global_oom},
-    task_memcg=%s,task=%s,pid=%d,uid=%d". Node lists and paths may hold commas, so read it by anchors."""
+    task_memcg=%s,task=%s,pid=%d,uid=%d". Node lists and paths may hold commas, so read it by anchors (`task`:
+    the _OOM_KILL_TASK match)."""
     if (m := _OOM_KILL.match(s)) is None:
         r.problems.append(f"line {no}: could not read the 'oom-kill:' line: {s!r}")
         return
@@ -1953,7 +1959,7 @@ def _read_oom_kill_line(r: OomReport, no: int, s: str) -> None:
         r.oom_memcg = m[1]
     if m := _OOM_KILL_TASK_MEMCG.search(s):
         r.task_memcg = m[1]
-    if m := _OOM_KILL_TASK.search(s):  # the victim (dump_oom_summary(oc, victim)), never the trigger
+    if m := task:  # the victim (dump_oom_summary(oc, victim)), never the trigger
         r.oom_kill_pid, r.oom_kill_comm = int(m["pid"]), m["comm"]
     else:
         r.problems.append(f"line {no}: could not read the victim on the 'oom-kill:' line: {s!r}")
