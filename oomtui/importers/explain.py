@@ -1012,7 +1012,9 @@ def _write_json(out, e: Explanation) -> None:
     head = _encode(msgspec.structs.replace(e, tasks=[]))
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
     for k in range(0, len(e.tasks), _JSON_ROWS):
-        out.write((b"," if k else b"") + _encode(e.tasks[k : k + _JSON_ROWS])[1:-1])
+        if k:
+            out.write(b",")
+        out.write(memoryview(_encode(e.tasks[k : k + _JSON_ROWS]))[1:-1])  # the rows, not a copy of them
     out.write(b"]}")
 
 
