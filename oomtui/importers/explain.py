@@ -47,7 +47,9 @@ from .facts import (
     pgtables_bytes,
     total_pages,
 )
-from .report import OomReport, TaskRow, TaskTable, input_lines, int_column, iter_reports, no_report_error
+from .report import (
+    OomReport, TaskRow, TaskTable, column_has, column_index, input_lines, int_column, iter_reports, no_report_error,
+)
 
 RANKING_SIZE = 10
 FORMAT_VERSION = 2  # of the JSON output: 2 added memory, allocation, memcg, cause, advice, platform, tasks
@@ -174,7 +176,7 @@ class Weighed:
         self.tasks = tasks
         pid, adj = tasks.column("pid"), tasks.column("oom_score_adj")
         self.eligible: Sequence[int] = range(n)  # rows of the candidates, in scan order; _eligible written out
-        if n and (OOM_SCORE_ADJ_MIN in adj or 1 in pid or oom_skip):
+        if n and (column_has(adj, OOM_SCORE_ADJ_MIN) or column_has(pid, 1) or oom_skip):
             self.eligible = [i for i, (a, p) in enumerate(zip(adj, pid))
                              if a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip]  # fmt: skip
         self.pgtables, pgt_pages = _page_tables(tasks, page_bytes) if n else (None, ())
@@ -263,7 +265,7 @@ class Scored:
         tgids, i = self.tasks.column("tgid"), -1
         while True:
             try:
-                i = tgids.index(tgid, i + 1)
+                i = column_index(tgids, tgid, i + 1)
             except ValueError:
                 return None
             if self._slot is None or self._slot[i] >= 0:

@@ -793,6 +793,33 @@ def int_column(values: list, min_rows: int = COMPACT_ROWS) -> array.array | list
     return values
 
 
+def column_index(column: Sequence[int | None], value: int, start: int = 0) -> int:
+    """column.index(value, start), ValueError where it is not there; on an array (int_column's), the value's
+    machine bytes found by a byte search in C, where array.index makes an int object of each element it passes."""
+    if not isinstance(column, array.array):
+        return column.index(value, start)
+    try:
+        key = struct.pack(column.typecode, value)
+    except struct.error:  # too big for the column's machine integers: not in it
+        raise ValueError(value) from None
+    raw, size = column.tobytes(), column.itemsize
+    at = start * size
+    while (at := raw.find(key, at)) >= 0:
+        if at % size == 0:  # not the bytes of two neighbours run together
+            return at // size
+        at += 1
+    raise ValueError(value)
+
+
+def column_has(column: Sequence[int | None], value: int) -> bool:
+    """value in column (see column_index)."""
+    try:
+        column_index(column, value)
+    except ValueError:
+        return False
+    return True
+
+
 class TaskTable:
     """The rows of one dump_tasks(), a column per TaskRow field: a global dump may have 100 000 rows, and a column
     of machine integers (see int_column) takes a tenth of the memory of a TaskRow per row with its own int objects.
