@@ -407,6 +407,23 @@ def test_a_killed_comm_is_read_as_the_greedy_pattern_reads_it(comm):
     assert (k.comm if k else None) == (m["comm"] if m else None)
 
 
+@given(st.lists(st.sampled_from([0, 1, 256, 65536, -1, -1000, 2**24, 2**31 - 1, -(2**31), 2**40]), max_size=12),
+       st.sampled_from([0, 1, 256, -1, 2**24, 2**40, 2**63]), st.integers(0, 3))
+def test_column_index_finds_what_index_finds(values, value, start):
+    # the byte search of an array never takes the bytes of two neighbours for a value, nor misses one
+    column = report.int_column(values, min_rows=0)
+    try:
+        expected = values.index(value, start)
+    except ValueError:
+        expected = None
+    try:
+        got = report.column_index(column, value, start)
+    except ValueError:
+        got = None
+    assert got == expected
+    assert report.column_has(column, value) == (value in values)
+
+
 # pieces of prefixes and of the kernel text after them, each a near miss of some _PREFIXES alternative
 _LAYERS = ["[ 5.000000] ", "[  +0.000005] ", "[5.5]", "[\u0665.5] ", "[ 1.0] host kernel: ",
            "[Di Aug 12 03:54:03 2025] ", "Dec 01 10:00:00 host kernel: ", "Aug 12 03:54:03.123456 host kernel: ",
