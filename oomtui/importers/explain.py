@@ -162,7 +162,8 @@ def _rss_swap(tasks: TaskTable) -> Iterable[int]:
     if swap is None:
         return rss
     if isinstance(swap, array.array):
-        return map(add, rss, swap)
+        # every row's swapents 0 (no swap, or none in use): rss itself, without adding a zero to each row
+        return rss if not swap.tobytes().strip(b"\0") else map(add, rss, swap)
     return [r + (s or 0) for r, s in zip(rss, swap)]
 
 
@@ -640,8 +641,9 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
-    sizes = list(_rss_swap(r.tasks)) if r.tasks else []
-    biggest = r.tasks[sizes.index(max(sizes))] if sizes else None  # the first of the biggest, as max() picks
+    sizes = _rss_swap(r.tasks) if r.tasks else []
+    sizes = sizes if isinstance(sizes, (list, array.array)) else list(sizes)
+    biggest = r.tasks[column_index(sizes, max(sizes))] if sizes else None  # the first of the biggest, as max() picks
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
     exp.advice = analysis.advice(cause, r, mem, cg, victim, biggest, exp.page_size)
