@@ -16,7 +16,7 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from operator import add, attrgetter, eq, floordiv, itemgetter, le
+from operator import add, attrgetter, floordiv, itemgetter, le
 
 import msgspec
 
@@ -48,7 +48,8 @@ from .facts import (
     total_pages,
 )
 from .report import (
-    OomReport, TaskRow, TaskTable, column_has, column_index, input_lines, int_column, iter_reports, no_report_error,
+    OomReport, TaskRow, TaskTable, column_has, column_index, column_positions, input_lines, int_column, iter_reports,
+    no_report_error,
 )
 
 RANKING_SIZE = 10
@@ -197,7 +198,7 @@ class Weighed:
                                       if i in oom_skip else "not scored")  # fmt: skip
         self.pages = pages  # of each candidate
         # the row of the first candidate with the most pages
-        self.biggest = self.eligible[pages.index(max(pages))] if pages else None
+        self.biggest = self.eligible[column_index(pages, max(pages))] if pages else None
         self.columns = [*map(tasks.column, ("pid", "tgid", "comm", "uid", "rss", "swapents")), self.pgtables,
                         tasks.column("oom_score_adj")]  # Candidate's fields read from the rows, in build's order
 
@@ -263,14 +264,10 @@ class Scored:
 
     def find_process(self, tgid: int) -> Candidate | None:
         """The first candidate of a process (by tgid: a thread is its process)."""
-        tgids, i = self.tasks.column("tgid"), -1
-        while True:
-            try:
-                i = column_index(tgids, tgid, i + 1)
-            except ValueError:
-                return None
+        for i in column_positions(self.tasks.column("tgid"), tgid):
             if self._slot is None or self._slot[i] >= 0:
                 return self.candidate(i)
+        return None
 
     def ranking(self, chosen: Candidate, first: int | None = None) -> list[Candidate]:
         """by_points over the candidates, building only the rows that can be among the first `first`."""
@@ -342,7 +339,8 @@ def select_bad_process(
     pid, tgid = w.tasks.column("pid"), w.tasks.column("tgid")
     top = max(points)
     chosen = None
-    for i in itertools.compress(w.eligible, map(eq, points, repeat(top))):
+    for k in column_positions(points, top):  # the candidates with the top points
+        i = w.eligible[k]
         if chosen is None or better_candidate(top, top, pid[chosen] == tgid[chosen], version):
             chosen = i
     return scored, scored.candidate(chosen)

@@ -8,7 +8,7 @@ commands can say it in their output.
 from __future__ import annotations
 
 from ..kernel.version import KernelVersion
-from .report import OomReport, TaskRow, column_index, node_list
+from .report import OomReport, TaskRow, column_positions, node_list
 
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
 # The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
@@ -212,10 +212,9 @@ def era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
 def find_index(r: OomReport, pid: int) -> int | None:
     """Where the task-dump row of a pid is (the dump prints the thread that holds the mm; match its tgid too)."""
     for field in ("pid", "tgid"):
-        try:
-            return column_index(r.tasks.column(field), pid)
-        except (ValueError, AttributeError):  # not there, or no rows
-            pass
+        column = r.tasks.column(field)  # None: no rows
+        if column is not None and (i := next(column_positions(column, pid), None)) is not None:
+            return i
     return None
 
 

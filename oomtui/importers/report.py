@@ -793,22 +793,30 @@ def int_column(values: list, min_rows: int = COMPACT_ROWS) -> array.array | list
     return values
 
 
-def column_index(column: Sequence[int | None], value: int, start: int = 0) -> int:
-    """column.index(value, start), ValueError where it is not there; on an array (int_column's), the value's
-    machine bytes found by a byte search in C, where array.index makes an int object of each element it passes."""
+def column_positions(column: Sequence[int | None], value: int, start: int = 0) -> Iterator[int]:
+    """Where value is in column from start on, in order; on an array (int_column's), found by a byte search of its
+    machine integers in C, where array.index and `==` make an int object of each element they pass."""
     if not isinstance(column, array.array):
-        return column.index(value, start)
+        yield from itertools.compress(range(start, len(column)),
+                                      map(operator.eq, itertools.islice(column, start, None), itertools.repeat(value)))
+        return
     try:
         key = struct.pack(column.typecode, value)
     except struct.error:  # too big for the column's machine integers: not in it
-        raise ValueError(value) from None
+        return
     raw, size = column.tobytes(), column.itemsize
     at = start * size
     while (at := raw.find(key, at)) >= 0:
         if at % size == 0:  # not the bytes of two neighbours run together
-            return at // size
+            yield at // size
         at += 1
-    raise ValueError(value)
+
+
+def column_index(column: Sequence[int | None], value: int, start: int = 0) -> int:
+    """column.index(value, start) (see column_positions): ValueError where it is not there."""
+    if (i := next(column_positions(column, value, start), None)) is None:
+        raise ValueError(value)
+    return i
 
 
 def column_has(column: Sequence[int | None], value: int) -> bool:

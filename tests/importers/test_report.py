@@ -409,7 +409,7 @@ def test_a_killed_comm_is_read_as_the_greedy_pattern_reads_it(comm):
 
 @given(st.lists(st.sampled_from([0, 1, 256, 65536, -1, -1000, 2**24, 2**31 - 1, -(2**31), 2**40]), max_size=12),
        st.sampled_from([0, 1, 256, -1, 2**24, 2**40, 2**63]), st.integers(0, 3))
-def test_column_index_finds_what_index_finds(values, value, start):
+def test_column_positions_find_what_index_finds(values, value, start):
     # the byte search of an array never takes the bytes of two neighbours for a value, nor misses one
     column = report.int_column(values, min_rows=0)
     try:
@@ -422,6 +422,8 @@ def test_column_index_finds_what_index_finds(values, value, start):
         got = None
     assert got == expected
     assert report.column_has(column, value) == (value in values)
+    assert list(report.column_positions(column, value, start)) == [
+        i for i in range(start, len(values)) if values[i] == value]
 
 
 # pieces of prefixes and of the kernel text after them, each a near miss of some _PREFIXES alternative
