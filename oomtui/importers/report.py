@@ -807,9 +807,11 @@ def column_positions(column: Sequence[int | None], value: int, start: int = 0) -
     raw, size = column.tobytes(), column.itemsize
     at = start * size
     while (at := raw.find(key, at)) >= 0:
-        if at % size == 0:  # not the bytes of two neighbours run together
-            yield at // size
-        at += 1
+        if at % size:  # the bytes of two neighbours run together: on from the next element
+            at += size - at % size
+            continue
+        yield at // size
+        at += size
 
 
 def column_index(column: Sequence[int | None], value: int, start: int = 0) -> int:
@@ -820,12 +822,8 @@ def column_index(column: Sequence[int | None], value: int, start: int = 0) -> in
 
 
 def column_has(column: Sequence[int | None], value: int) -> bool:
-    """value in column (see column_index)."""
-    try:
-        column_index(column, value)
-    except ValueError:
-        return False
-    return True
+    """value in column (see column_positions)."""
+    return next(column_positions(column, value), None) is not None
 
 
 class TaskTable:
