@@ -164,7 +164,8 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
     source = "inferred from the formats: " + ", ".join(parts)
     # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
     version = lo[0] if lo else _release_before(hi[0])
-    if (span := era_range(r)) is not None:
+    # the clues allow more than one release (era_range's test, on the bounds at hand)
+    if not r.kernel_release and not (lo and hi and lo[0] >= _release_before(hi[0])):
         source += f"; scored by the rules of {version}"
     return version, source
 

@@ -1475,9 +1475,9 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                               "header were not read")
         r.headless_rows = []  # read into tasks, or said to be unread
         if (k := r.killed) is not None and k.comm_cut and r.tasks:
-            pids = r.tasks.column("pid")
-            if k.pid in pids:  # the verdict cut inside its comm: the dump names that pid
-                k.comm = r.tasks[pids.index(k.pid)].comm
+            # the verdict cut inside its comm: the dump names that pid
+            if (i := next(column_positions(r.tasks.column("pid"), k.pid), None)) is not None:
+                k.comm = r.tasks[i].comm
         if _is_oom(r):
             given += 1
             r.index = given
