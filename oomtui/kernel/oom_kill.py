@@ -383,6 +383,9 @@ class BadnessInputs:
             p.slot = row[p.slot]  # type: ignore[union-attr]
         for rows in self.members.values():
             rows[:] = array("q", [row[s] for s in rows])
+        # renumbered in scan order, a memcg's rows may no longer be one run (another's sorted between them)
+        self.consecutive = {cg for cg, rows in self.members.items()
+                            if rows and rows.tolist() == list(range(rows[0], rows[0] + len(rows)))}
         self.in_order, self.dead = True, 0
         self.generation += 1
 

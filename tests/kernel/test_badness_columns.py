@@ -211,3 +211,25 @@ def test_watch_model_rows_as_processes_come_change_and_go(monkeypatch):
         check_selections(k)
     assert k.badness.generation > generation  # rows were compacted (and put back in scan order)
     assert len(k.badness.procs) < 4 * len(k.pids)
+
+
+def test_a_compaction_that_interleaves_a_memcg_keeps_its_scan_right():
+    """Rows put back in scan order: a memcg whose rows were one run (read as a slice of the columns) is one no
+    longer when a process of another memcg sorts between them (a reused pid under `oomtui watch`)."""
+    k = Kernel(get_policy("linux-6.18"), ram_pages=1 << 20)
+    k.add_cgroup("/a", limit=1 << 14)
+    k.add_cgroup("/b", limit=1 << 14)
+
+    class Counters:
+        rss_anon_kb, rss_file_kb, rss_shmem_kb, swap_kb, pgtables_kb = 400, 8, 0, 0, 4
+
+    class Proc:
+        def __init__(self, pid: int, memcg: str):
+            self.pid, self.comm, self.uid, self.oom_score_adj, self.memcg = pid, f"c{pid}", 0, 0, memcg
+            self.counters = Counters()
+
+    for pid, memcg in ((100, "/a"), (102, "/a"), (101, "/b")):
+        victims.add_process(k, Proc(pid, memcg), 4096)
+    k.badness.compact()
+    check_rows(k)
+    check_selections(k)
