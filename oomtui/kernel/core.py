@@ -684,7 +684,7 @@ class Kernel:
     def cgroup_exit(self, p: Process) -> None:
         """cgroup_exit() of an exited process: off its css_sets, out of memcg scans; its row of
         select_bad_process()'s columns goes."""
-        if p in p.cgroup.members:
+        if self.badness.row(p) >= 0:  # not yet gone (a row lives from add_process() to here)
             self.css_set_move_task(p, p.cgroup, None)
             if p.freezer_cg is not None:
                 self.css_set_move_task(p, p.freezer_cg, None)
