@@ -1000,6 +1000,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     constraint: str | None = None  # oom-kill: line (5.0+)
     nodemask: str | None = None
     mems_allowed: str | None = None
+    cpuset: str | None = None  # the trigger's cpuset (cpuset_print_current_mems_allowed(); the oom-kill: line)
     oom_memcg: str | None = None
     task_memcg: str | None = None
     memcg_task_line: bool = False  # 4.x "Task in /a killed as a result of limit of /b"
@@ -1088,7 +1089,8 @@ _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
 # its fields by the anchors that follow them (node lists and paths may hold commas)
 _OOM_KILL_NODEMASK = re.compile(r",nodemask=(\(null\)|[\d,-]+?)(?=,cpuset=|,mems_allowed=|,global_oom|,oom_memcg=)")
-_OOM_KILL_MEMS = re.compile(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=)")
+_OOM_KILL_MEMS = re.compile(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=|,task_memcg=|$)")
+_OOM_KILL_CPUSET = re.compile(r",cpuset=(.*?),mems_allowed=")
 _OOM_KILL_OOM_MEMCG = re.compile(r",oom_memcg=(.*?),task_memcg=")
 _OOM_KILL_TASK_MEMCG = re.compile(r",task_memcg=(.*?),task=")
 _KILL = re.compile(
@@ -1149,7 +1151,7 @@ _MEMINFO_LINE = re.compile(r"^[a-z_]+:\d")
 _MEMCG_STATS = re.compile(r"^Memory cgroup stats for (?P<memcg>[^:]*):(?P<rest>.*)$")
 _MEMCG_V1_STAT = re.compile(r"([a-z_]+):(\d{1,20})KB")
 _MEMCG_V2_STAT = re.compile(r"^([a-z_]+) (\d{1,20})$")
-_CPUSET = re.compile(r"\bcpuset=\S* mems_allowed=(?P<nodes>[\d,-]+)$")
+_CPUSET = re.compile(r"\bcpuset=(?P<cpuset>\S*) mems_allowed=(?P<nodes>[\d,-]+)$")
 _ZONE_STARTS = ("Node ", "DMA", "Normal", "HighMem", "Movable")
 # The rest of a zone's buddy line or lowmem_reserve[] (pr_cont pieces or a wrap), and of a zone's watermark line:
 # no line of its own starts like these (the Mem-Info summary, "key:pages", comes before the zone lines).
@@ -1836,7 +1838,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         _read_lower_line(lines, r, s)
     elif not _read_upper_line(lines, r, s) and r.mems_allowed is None and " cpuset=" in s:
         if m := _CPUSET.search(s):
-            r.mems_allowed = m["nodes"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
+            r.mems_allowed, r.cpuset = m["nodes"], m["cpuset"]  # pre-5.0: "%s cpuset=%s mems_allowed=%*pbl"
 
 
 def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
@@ -1856,7 +1858,7 @@ def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
     elif _read_arch_reg(r, s):
         pass
     elif r.mems_allowed is None and " cpuset=" in s and (m := _CPUSET.search(s)):
-        r.mems_allowed = m["nodes"]
+        r.mems_allowed, r.cpuset = m["nodes"], m["cpuset"]
 
 
 def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
@@ -1988,6 +1990,8 @@ def _read_oom_kill_line(r: OomReport, no: int, s: str, task: re.Match | None) ->
         r.nodemask = m[1]
     if m := _OOM_KILL_MEMS.search(s):
         r.mems_allowed = m[1]
+    if m := _OOM_KILL_CPUSET.search(s):
+        r.cpuset = m[1]
     if m := _OOM_KILL_OOM_MEMCG.search(s):
         r.oom_memcg = m[1]
     if m := _OOM_KILL_TASK_MEMCG.search(s):
