@@ -13,7 +13,7 @@ import msgspec
 
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
-from .report import OomReport, TaskRow, Zone
+from .report import OomReport, TaskRow, Zone, node_list
 
 # --- GFP flags -------------------------------------------------------------------------------------------------
 
@@ -249,8 +249,10 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     if manual or not checks:
         # a memcg OOM is a failed charge (try_charge() against the cgroup's page_counter), not a zone allocation:
         # mem_cgroup_print_oom_meminfo() prints no zones, and none were short
+        printed = [f"node {z.node} {z.name}" for z in r.zones if z.min_kb is not None]
         verdict = None if manual else "not a zone shortage: the memory cgroup's charge failed" \
             if constraint == "CONSTRAINT_MEMCG" else _PAGEFAULT if gfp == 0 and order == 0 \
+            else f"no zone it may use: every zone printed ({', '.join(printed)}) is above {target}" if printed \
             else "unknown: the report has no zone watermark lines"
         frag = "unknown" if manual else _buddy_fragmentation(r, configured[: idx + 1], order or 0)
         return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order,
@@ -487,6 +489,37 @@ def uncounted_kb(r: OomReport, mem: Memory, kb: int) -> int | None:
     return mem.ram_kb - mem.reserved_kb - r.hugetlb_kb - counted * kb
 
 
+def _numa_cause(r: OomReport, alloc: Allocation | None, constraint: str, kill: str) -> Cause:
+    """constrained_alloc() (mm/oom_kill.c): CONSTRAINT_MEMORY_POLICY when the allocation's nodemask (an MPOL_BIND
+    policy) leaves out a node with memory, CONSTRAINT_CPUSET when the task's cpuset does (cpuset_limited): only
+    those nodes could serve the request."""
+    cpuset = constraint == "CONSTRAINT_CPUSET"
+    nodes = r.mems_allowed if cpuset else r.nodemask
+    one = len(node_list(nodes) or []) == 1
+    where = f"NUMA node{'' if one else 's'} {nodes}" if node_list(nodes) else "some NUMA nodes (not named)"
+    by = (f"its cpuset {r.cpuset}" if r.cpuset else "its cpuset (cpuset.mems)") if cpuset else \
+        "its memory policy (MPOL_BIND: mbind(), set_mempolicy(), numactl --membind)"
+    text = (f"The allocation could only use {where}: {by} confined it there, and {'it was' if one else 'they were'} "
+            "out of memory for it; the machine as a whole need not have been.")
+    # dump_header()'s show_mem(SHOW_MEM_FILTER_NODES, nodemask) prints the zones of those nodes only
+    # (show_mem_node_skip(): the nodemask, else the cpuset's mems_allowed)
+    printed = [z for z in r.zones if z.min_kb is not None]
+    if alloc is not None and alloc.zone and printed and not alloc.zones:
+        names = ", ".join(f"node {z.node} {z.name}" for z in printed)
+        text += (f" {'Its' if one else 'Their'} zones are all above the highest one the request may use ({alloc.zone}: "
+                 f"{'|'.join(alloc.gfp_flags or [alloc.gfp_mask or 'its gfp_mask'])} is not movable): {names} had "
+                 f"{_size(sum(z.free_kb for z in printed))} free that it could never take, and no kill frees "
+                 "memory it can use.")  # fmt: skip
+    elif alloc is not None and alloc.zones:
+        text += f" The zones it could use there had {_size(sum(c.free_kb for c in alloc.zones))} free."
+    # oom_cpuset_eligible() (has_intersects_mems_allowed() in older kernels) only asks whether a task's nodes overlap
+    return Cause("cpuset" if cpuset else "mempolicy",
+                 text + " The OOM killer does not ask where a task's memory lies: it considers every task whose "
+                 "allowed nodes overlap those (oom_cpuset_eligible()) and scores each by its resident memory on all "
+                 "nodes (oom_badness()), so a kill frees memory there only as far as the victim held pages on "
+                 f"those nodes. It {kill}.")  # fmt: skip
+
+
 def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
           victim: TaskRow | None, page_bytes: int) -> Cause:  # fmt: skip
     kb = page_bytes // 1024
@@ -571,6 +604,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                     f"machine as a whole was not out of memory.{top}{held}"
                                     + (f" Inside that cgroup the kernel {kill}." if vname != _UNNAMED else
                                        " The report ends before the kernel's choice."))  # fmt: skip
+    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
+        return _numa_cause(r, alloc, constraint, kill)
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
@@ -712,6 +747,23 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
                    "reclaims the cgroup before the OOM killer runs." if v1 else
                    "Set memory.high a little below the limit so the cgroup is throttled and reclaimed before the "
                    "OOM killer runs.")
+    elif c.kind in ("cpuset", "mempolicy"):
+        if "no kill frees" in c.text:
+            out.append("Give the cpuset a node with a Normal zone as well (cpuset.mems; docker --cpuset-mems): a "
+                       "node of only Movable memory (hot-pluggable memory, persistent memory used as RAM) serves "
+                       "only movable allocations. Kernels from 5.16 fail such a request at once instead of killing "
+                       "(cpusets_insane_config() in __alloc_pages_slowpath()).")
+        nodes = r.mems_allowed if c.kind == "cpuset" else r.nodemask
+        fit = f"fit the workload to {'node' if len(node_list(nodes) or []) == 1 else 'nodes'} {nodes}" \
+            if node_list(nodes) else "fit the workload to its nodes"
+        out.append((f"Give the cpuset{' ' + r.cpuset if r.cpuset else ''} more nodes (cpuset.mems; docker --cpuset-mems, libvirt "
+                    "<numatune>, the Kubernetes memory manager), or " if c.kind == "cpuset" else
+                    "Bind the task to more nodes, or let it fall back (numactl --preferred, MPOL_PREFERRED: other "
+                    "nodes serve it when the preferred one is full; a VM's <numatune mode='preferred'>), or ")
+                   + f"{fit}: numactl -H (or /sys/devices/system/node/node*/meminfo) shows each node's free memory.")
+        out.append("Check which tasks hold memory on those nodes (numastat -p PID, /proc/PID/numa_maps): the kernel's "
+                   "victim may hold its memory elsewhere and free nothing there; protect the tasks that must survive "
+                   "with oom_score_adj.")
     elif c.kind == "kernel_slab":
         out.append("Find the growing slab cache while it grows: slabtop -s c, or sort /proc/slabinfo by size "
                    "(as root); the cache name points at the driver or filesystem that leaks.")
