@@ -1,0 +1,68 @@
+"""Real reports of OOMs confined to NUMA nodes (CONSTRAINT_CPUSET, CONSTRAINT_MEMORY_POLICY), from
+tests/data/fixtures/public/SOURCES.md: the kernel's victim, and a cause that names the confinement."""
+
+from __future__ import annotations
+
+from oomtui.importers.explain import explain_text
+from oomtui.importers.report import parse_reports
+
+from .test_report import SHARED
+
+PUBLIC = SHARED / "public"
+MOVABLE = "5.8-linux-mm-quoted-cpuset-movable-node-only-no-dump.mail"
+OTHER_NODE = "6.3-lkml-cpuset-oom-patch-dump-other-node-killed.mail"
+
+
+def test_a_cpuset_of_one_movable_node_cannot_serve_a_request_that_is_not_movable() -> None:
+    """Feng Tang's report (quoted by Michal Hocko, linux-mm, September 2021): docker --cpuset-mems 4, node 4 has
+    only a Movable zone with 130021408 kB free, and runc's GFP_HIGHUSER pipe buffer may use zones up to Normal only.
+    show_mem() printed node 4 alone (SHOW_MEM_FILTER_NODES): no zone in the cpuset's nodes could serve it, and the
+    kernel killed containerd, which frees nothing there."""
+    text = (PUBLIC / MOVABLE).read_text(encoding="utf-8")
+    first = explain_text(text)[0]
+    assert (first.trigger.pid, first.trigger.comm) == (8291, "runc:[2:INIT]")
+    assert (first.kernel_victim.pid, first.kernel_victim.comm) == (4100, "containerd")
+    assert first.constraint == "CONSTRAINT_CPUSET" and first.score_check is None
+    assert first.allocation.zone == "Normal" and first.allocation.zones == []
+    assert first.allocation.verdict == "no zone it may use: every zone printed (node 4 Movable) is above Normal"
+    assert first.cause.kind == "cpuset" and "could only use NUMA node 4: its cpuset docker-9976a269" in first.cause.text
+    assert "node 4 Movable had 123 GiB free that it could never take" in first.cause.text
+    assert "It killed containerd (4100" in first.cause.text
+    assert "Normal zone" in first.advice[0] and "5.16" in first.advice[0]
+    report = parse_reports(text)[0]
+    assert report.mems_allowed == "4" and report.cpuset.startswith("docker-9976a269") and report.cpuset.endswith(".scope")
+
+
+def test_the_reaper_lines_of_later_kills_name_their_own_victims() -> None:
+    """The same paste keeps five oom_reaper lines of the kills that followed (their reports cut): each reaped a
+    different process, so each is a kill of its own, never the first report's victim."""
+    reports = explain_text((PUBLIC / MOVABLE).read_text(encoding="utf-8"))
+    assert [e.kernel_victim.pid for e in reports] == [4100, 8248, 2054, 1452, 2146, 8291]
+
+
+def test_a_cpuset_oom_before_cpuset_aware_selection_kills_a_task_of_another_node() -> None:
+    """Gang Li's "mm: oom: introduce cpuset oom" (v4, April 2023), its 'before' excerpt: mem_on_node0 runs out in
+    cpuset test (node 0); select_bad_process() scores mem_on_node1 highest by its resident memory on every node
+    (rss 786745 + 6344704 / 4096 page-table pages = 788294) and kills it, freeing nothing on node 0. The excerpt
+    cut the header after 'invoked oom-killer' and the oom-kill: line after mems_allowed=."""
+    before, after = explain_text((PUBLIC / OTHER_NODE).read_text(encoding="utf-8"))
+    assert before.kernel_victim.pid == before.model_victim.pid == 13432 and before.agree
+    assert before.ranking[0].points == 788294 and before.ranking[1].pid == 13457
+    assert before.constraint == "CONSTRAINT_CPUSET" and before.cause.kind == "cpuset"
+    assert "could only use NUMA node 0: its cpuset test confined it there" in before.cause.text
+    assert "frees memory there only as far as the victim held pages on those nodes" in before.cause.text
+    assert "oom_cpuset_eligible()" in before.cause.text and "It killed mem_on_node1 (13432" in before.cause.text
+    assert any("numastat" in a for a in before.advice) and "cpuset test more nodes" in before.advice[0]
+    assert after.kernel_victim.pid == after.model_victim.pid == 2614 and after.cause.kind == "cpuset"
+
+
+def test_a_memory_policy_oom_names_the_policy_and_its_nodes() -> None:
+    """The first report with its oom-kill: line as an MPOL_BIND allocation prints it (nodemask=0, the cpuset's
+    nodes 0-1): the nodes are the nodemask's, and the advice is the policy's, not the cpuset's."""
+    text = (PUBLIC / OTHER_NODE).read_text(encoding="utf-8").replace(
+        "CONSTRAINT_CPUSET,nodemask=(null),cpuset=test,mems_allowed=0\n[ 2787.229991]",
+        "CONSTRAINT_MEMORY_POLICY,nodemask=0,cpuset=/,mems_allowed=0-1\n[ 2787.229991]")  # fmt: skip
+    e = explain_text(text)[0]
+    assert e.constraint == "CONSTRAINT_MEMORY_POLICY" and e.cause.kind == "mempolicy"
+    assert "could only use NUMA node 0: its memory policy (MPOL_BIND" in e.cause.text
+    assert "numactl --preferred" in e.advice[0] and "fit the workload to node 0" in e.advice[0]
