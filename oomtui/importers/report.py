@@ -205,6 +205,24 @@ def _word_wrapped(line: str, nxt: str, width: int) -> str | None:
     return "" if line[-1:].isspace() and len(line) + len(nxt.split(None, 1)[0]) >= width else None
 
 
+def _space_dropped(line: str, nxt: str, width: int) -> str | None:
+    """A greedy word wrap at `width` that dropped the space it broke at (a client that trims the lines it breaks,
+    as Python's textwrap does): the continuation starts at the margin (not behind a wrap mark, which says so
+    itself) and not as a printk line does, and its first word would not have fitted after one space. A line the
+    width long was filled exactly by its last word, unless that and the next are one word longer than the width,
+    cut. A word broken after its hyphen ("total-" / "vm:") joins as it was."""
+    body = nxt.lstrip()
+    body = body[_QUOTE.match(body).end() :]
+    if not body.strip() or nxt[:1].isspace() or body[:1] == WRAP_MARKS or _printk_start(body):
+        return None
+    word = len(body.split(None, 1)[0])
+    if len(line) == width:
+        return "" if line[-1:] == "-" or len(line.rsplit(None, 1)[-1]) + word > width else " "
+    if line[-1:].isspace() or len(line) + 1 + word <= width:
+        return None
+    return "" if line[-1:] == "-" and line[-2:-1].isalnum() else " "
+
+
 def _folded(line: str, nxt: str, width: int) -> str | None:
     """A fold at `width` (inside words, keeping nothing) cut `line` before `nxt`."""
     return "" if len(line) == width else None
@@ -252,10 +270,11 @@ def _unwrap_rule(head: list[str]):
     its longest printk line (a mail's headers and prose may be longer). Without stamps, the narrowest mail width
     its printk lines fit in, if lines reach it."""
     width = max((len(line) for line in head if _stamped(line)), default=0)
-    for rule in (_word_wrapped, _folded):
+    for rule in (_space_dropped, _word_wrapped, _folded):
         pairs = [(a, b) for a, b in itertools.pairwise(head)
                  if b.strip() and not _stamped(b) and _stamped(a) and rule(a, b, width) is not None]  # fmt: skip
-        if len(pairs) >= _UNWRAP_MIN:
+        # a dropped space shows on lines short of the width (at the width, a fold or a kept space looks the same)
+        if len([a for a, _ in pairs if len(a) < width] if rule is _space_dropped else pairs) >= _UNWRAP_MIN:
             return rule, width
         # two folds of the longest lines, each cut inside a word before a piece no printk line begins with: a
         # terminal's or tracker's fixed width ("... limit of /kubepo" / "ds/pod95...", "rss:44" / "8KB rss_huge")

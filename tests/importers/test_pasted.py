@@ -428,3 +428,20 @@ def test_a_dmesg_clock_running_back_parts_two_pastes_that_would_fit_together() -
         2002099, "CONSTRAINT_MEMCG", None, "5.4", "5.4 or later")  # fmt: skip
     assert c.ranking[0].points == 2625553 and c.memcg.path == "/system.slice/azuremonitoragent.service"
     assert (d.trigger.pid, d.era, d.kernel_victim) == (2005834, "5.15", None)
+
+
+@pytest.mark.parametrize("width", [72, 76, 80])
+def test_a_stamped_paste_whose_wrap_dropped_the_spaces_reads_as_the_original(width: int) -> None:
+    """A mail client that trims the lines it breaks (as Python's textwrap, at spaces only): nothing is left of the
+    space, and every row of the 4.19 firefox report's dump is broken. Rejoined with a space where the next word
+    would not have fitted, the report reads as it was: its dump, score 303, Mem-Info and zones."""
+    text = _read(SHARED / "dmesg" / "019-lkml-4.19.69-gentoo-global-firefox-biggest-not-victim-adj300.log")
+    wrapped = "\n".join(piece for line in text.splitlines()
+                        for piece in textwrap.wrap(line, width, break_on_hyphens=False) or [""])  # fmt: skip
+    assert max(map(len, wrapped.splitlines())) <= width and len(wrapped.splitlines()) > len(text.splitlines()) + 100
+    (e,) = explain_text(wrapped)
+    (plain,) = explain_text(text)
+    assert (e.kernel_victim.pid, e.model_victim.pid, e.score_check.printed, e.score_check.model) == (23437, 23437, 303, 303)
+    assert [(t.pid, t.comm, t.points) for t in e.tasks] == [(t.pid, t.comm, t.points) for t in plain.tasks]
+    assert (e.memory, e.allocation, e.cause, e.platform, e.problems) == (
+        plain.memory, plain.allocation, plain.cause, plain.platform, plain.problems)  # fmt: skip
