@@ -1034,11 +1034,12 @@ def _few_collections() -> Iterator[None]:
 
 
 def main(args: argparse.Namespace) -> int:
-    with _few_collections(), input_lines(args.file) as lines:
+    kept: list[str] = []  # stdin's first lines: what it held, if no report
+    with _few_collections(), input_lines(args.file, kept) as lines:
         explanations = explain_reports(iter_reports(lines))
         first = next(explanations, None)
         if first is None:
-            raise no_report_error(args.file)
+            raise no_report_error(args.file, kept if args.file == "-" else None)
         every = itertools.chain([first], explanations)
         if args.json:  # ExplainOutput, written one report at a time, as bytes (no decoded copy of a big one)
             sys.stdout.flush()
@@ -1053,5 +1054,6 @@ def main(args: argparse.Namespace) -> int:
         else:
             from .explain_view import print_explanations  # Rich is imported only for the text view
 
-            print_explanations(args.file, every, getattr(args, "sort", "points"), getattr(args, "all", False))
+            label = "stdin" if args.file == "-" else args.file
+            print_explanations(label, every, getattr(args, "sort", "points"), getattr(args, "all", False))
     return 0

@@ -720,11 +720,14 @@ def _chunk_lines(f: io.TextIOBase) -> Iterator[list[str]]:
         yield ["".join(pending)]
 
 
+_STDIN_KEPT = 10_000  # lines of stdin kept to say what it held when it held no report (it cannot be read again)
+
+
 @contextlib.contextmanager
-def input_lines(file: str) -> Iterator[Iterator[str]]:
+def input_lines(file: str, kept: list[str] | None = None) -> Iterator[Iterator[str]]:
     """The lines of a file (or stdin for "-"), read as they are needed: a 50 MB archive is never held whole.
     Decoded as read_input decodes; lines split as str.splitlines() splits them, so line numbers are those of
-    the whole text."""
+    the whole text. `kept` gets stdin's first lines, for no_report_error."""
     try:
         f = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if file == "-"
              else open(file, encoding="utf-8", errors="replace"))  # fmt: skip
@@ -739,7 +742,10 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
                 yield from _chunk_lines(f)
                 return
             for line in f:  # a pipe: each line as soon as it comes
-                yield line.splitlines() or [""]
+                piece = line.splitlines() or [""]
+                if kept is not None and len(kept) < _STDIN_KEPT:
+                    kept.extend(piece)
+                yield piece
         except OSError as e:  # only reading: a closed stdout (BrokenPipeError) is the caller's
             raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
 
@@ -752,15 +758,19 @@ def input_lines(file: str) -> Iterator[Iterator[str]]:
 
 def no_report_error(file: str, lines: Iterable[str] | None = None) -> UserError:
     """The error for a file without an OOM report; it says what the file holds instead (not_an_oom; a
-    file's lines are read again for that: only on this path; stdin is gone by then and `lines` not given)."""
+    file's lines are read again for that: only on this path; stdin cannot be, so its kept lines are given)."""
     if lines is None and file != "-":
         with input_lines(file) as again:
             instead = not_an_oom(again)
     else:
-        instead = not_an_oom(lines or ())
+        lines = list(lines or ())
+        if file == "-" and not any(line.strip() for line in lines):
+            return UserError("stdin: nothing came in (give a file, or pipe a log in: dmesg | oomtui explain -)")
+        instead = not_an_oom(lines)
+    name = "stdin" if file == "-" else file
     if instead:
-        return UserError(f"{file}: no kernel OOM report: {instead}")
-    return UserError(f"{file}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')")
+        return UserError(f"{name}: no kernel OOM report: {instead}")
+    return UserError(f"{name}: no OOM report found (looked for 'invoked oom-killer', 'Kill process', 'Killed process')")
 
 
 # --- the structs -----------------------------------------------------------------

@@ -286,6 +286,23 @@ def test_stdin_with_non_utf8_bytes(capsys, monkeypatch, tmp_path) -> None:
     assert 'comm = "fire\ufffdfox"' in scene.read_text(encoding="utf-8")
 
 
+def test_stdin_without_a_report_is_named_stdin_and_says_what_it_held(capsys, monkeypatch) -> None:
+    """A pipe has no file name, and is gone once read: the error names stdin (not '-'), says when nothing came,
+    and tells a user-space killer's log from a kernel report by the lines it kept."""
+    _stdin(monkeypatch, b"")
+    assert cli_main(["explain", "-"]) == 2
+    assert capsys.readouterr().err == "oomtui: stdin: nothing came in (give a file, or pipe a log in: dmesg | oomtui explain -)\n"
+    _stdin(monkeypatch, b"hello\nworld\n")
+    assert cli_main(["explain", "-"]) == 2
+    assert capsys.readouterr().err.startswith("oomtui: stdin: no OOM report found (looked for 'invoked oom-killer'")
+    _stdin(monkeypatch, (SHARED / "public" / "6.8-systemd-oomd-github-issue-french-not-a-kernel-oom.md").read_bytes())
+    assert cli_main(["explain", "-"]) == 2
+    assert capsys.readouterr().err.startswith("oomtui: stdin: no kernel OOM report: systemd-oomd killed /user.slice/")
+    _stdin(monkeypatch, _bracketed_report().encode())
+    assert cli_main(["explain", "-"]) == 0
+    assert "stdin: report 1" in capsys.readouterr().out
+
+
 def test_streamed_json_is_the_whole_output_object(tmp_path, capsys) -> None:
     """main writes one report at a time; the result must be ExplainOutput's encoding, line numbers included
     (a form feed splits a line for str.splitlines, and so for the streamed reader)."""
