@@ -756,8 +756,9 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
         nodes = r.mems_allowed if c.kind == "cpuset" else r.nodemask
         fit = f"fit the workload to {'node' if len(node_list(nodes) or []) == 1 else 'nodes'} {nodes}" \
             if node_list(nodes) else "fit the workload to its nodes"
-        out.append((f"Give the cpuset{' ' + r.cpuset if r.cpuset else ''} more nodes (cpuset.mems; docker --cpuset-mems, libvirt "
-                    "<numatune>, the Kubernetes memory manager), or " if c.kind == "cpuset" else
+        cpuset = f"the cpuset {r.cpuset}" if r.cpuset else "the cpuset"
+        out.append((f"Give {cpuset} more nodes (cpuset.mems; docker --cpuset-mems, libvirt <numatune>, the "
+                    "Kubernetes memory manager), or " if c.kind == "cpuset" else
                     "Bind the task to more nodes, or let it fall back (numactl --preferred, MPOL_PREFERRED: other "
                     "nodes serve it when the preferred one is full; a VM's <numatune mode='preferred'>), or ")
                    + f"{fit}: numactl -H (or /sys/devices/system/node/node*/meminfo) shows each node's free memory.")

@@ -291,7 +291,8 @@ def test_stdin_without_a_report_is_named_stdin_and_says_what_it_held(capsys, mon
     and tells a user-space killer's log from a kernel report by the lines it kept."""
     _stdin(monkeypatch, b"")
     assert cli_main(["explain", "-"]) == 2
-    assert capsys.readouterr().err == "oomtui: stdin: nothing came in (give a file, or pipe a log in: dmesg | oomtui explain -)\n"
+    err = capsys.readouterr().err
+    assert err == "oomtui: stdin: nothing came in (give a file, or pipe a log in: dmesg | oomtui explain -)\n"
     _stdin(monkeypatch, b"hello\nworld\n")
     assert cli_main(["explain", "-"]) == 2
     assert capsys.readouterr().err.startswith("oomtui: stdin: no OOM report found (looked for 'invoked oom-killer'")
