@@ -60,7 +60,7 @@ def side_width(w: int) -> int:
     return max(52, min(110, int(w * 0.42)))
 
 
-class OomApp(App):
+class OomApp(styles.StyledApp, App):
     CSS_PATH = Path(__file__).with_name("oomtui.tcss")
     TITLE = "oomtui"
     BINDINGS = bindings() + [
@@ -71,18 +71,7 @@ class OomApp(App):
     COMMANDS = App.COMMANDS | {palette_provider}
     ENABLE_COMMAND_PALETTE = True
 
-    # ------------------------------------------------------------------ colours: styles.py
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(styles.VARIABLES)
-
-    color_system: str | None = None  # "standard" on a 16-colour terminal (styles.on_terminal)
-
-    def get_css_variables(self) -> dict[str, str]:
-        """Textual's variables for the current theme plus ours (resolved); every style role is
-        rebuilt from them here, on start-up and on each theme change."""
-        self.theme_variables = styles.use_theme(super().get_css_variables(), self.color_system)
-        return self.theme_variables
-
+    # ------------------------------------------------------------------ colours: styles.StyledApp
     def _theme_changed(self, theme) -> None:
         """The roles have the new theme's colours: redraw what has them baked into its text."""
         for w in (*self.panels, self.goals):

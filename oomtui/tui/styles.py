@@ -10,9 +10,10 @@ Textual's variables and a Theme overrides them:
     Theme(name="mine", primary="dodgerblue", ..., variables={"oom-reaped": "rebeccapurple"})
 
 Every custom `oom-X` also gets a `text-oom-X`, a readable text colour derived as Textual derives
-$text-error from $error (unless the theme sets it). OomApp.get_css_variables calls `use_theme` on
-each theme change: the custom variables are resolved, the CSS can use them, and every role is
-rebuilt in place, so `R.victim` always has the current theme's colours (widgets then redraw).
+$text-error from $error (unless the theme sets it). An App drawn with the roles (OomApp, WatchApp)
+is a `StyledApp`: its get_css_variables calls `use_theme` on each theme change; the custom variables
+are resolved, the CSS can use them, and every role is rebuilt in place, so `R.victim` always has the
+current theme's colours (widgets then redraw).
 
 Alpha ("$text-muted" is "auto 60%") and "auto" (best contrast) are flattened against the role's
 own background, else against $surface, the background the tree, dmesg and panels are drawn on.
@@ -249,6 +250,23 @@ def _sixteen(variables: dict[str, str]) -> dict[str, str]:
             yellow = RichColor.from_ansi(3 if "darken" in name or "muted" in name else 11).get_truecolor()
             out[name] = Color(*yellow).hex
     return out
+
+
+class StyledApp:
+    """Mixin (before App in the bases) of an App drawn with the roles: the custom variables, the roles
+    rebuilt from the theme on start-up and on each theme change, and the 16-colour variables once its
+    on_mount calls `on_terminal` (before it draws anything with a role)."""
+
+    color_system: str | None = None  # "standard" on a 16-colour terminal (on_terminal)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLES)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables for the current theme plus ours (resolved); every style role is
+        rebuilt from them here, on start-up and on each theme change."""
+        self.theme_variables = use_theme(super().get_css_variables(), self.color_system)
+        return self.theme_variables
 
 
 def on_terminal(app) -> None:

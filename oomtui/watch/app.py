@@ -394,7 +394,7 @@ class WatchStatus(Static):
             self.update(t, layout=False)  # one line, docked: nothing moves
 
 
-class WatchApp(App):
+class WatchApp(styles.StyledApp, App):
     CSS_PATH = Path(__file__).parents[1] / "tui" / "oomtui.tcss"
     CSS = """
     #events { height: auto; max-height: 9; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -408,15 +408,6 @@ class WatchApp(App):
         Binding("space", "pause", "pause", id="watch.pause"),
         Binding("v", "panel", "panel", id="watch.panel"),
     ]
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(styles.VARIABLES)
-
-    color_system: str | None = None  # "standard" on a 16-colour terminal (styles.on_terminal)
-
-    def get_css_variables(self) -> dict[str, str]:
-        self.theme_variables = styles.use_theme(super().get_css_variables(), self.color_system)
-        return self.theme_variables
 
     def __init__(self, monitor: Monitor, interval: float = 1.0, driver_class=None, lab: LabRun | None = None) -> None:
         super().__init__(driver_class=driver_class)
