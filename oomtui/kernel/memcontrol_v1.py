@@ -115,15 +115,19 @@ def charged_in(segs: list[list], memcg: Cgroup, lo: int, hi: int) -> int:
 
 
 def recharge(segs: list[list], frm: Cgroup, to: Cgroup, lo: int, hi: int) -> int:
-    """The pages at offsets lo..hi charged to `frm` now charged to `to`; returns how many."""
+    """The pages at offsets lo..hi charged to `frm` now charged to `to`; returns how many. cgroup v1
+    move_charge_at_immigrate (mem_cgroup_can_attach() -> mem_cgroup_move_charge()): per pte,
+    get_mctgt_type() picks a page only if folio_memcg() == mc.from, and mem_cgroup_move_account() moves
+    it; the pages of the range charged elsewhere stay where they are."""
     out: list[list] = []
     moved = pos = 0
     for cg, pages in segs:
         a, b = pos, pos + pages
         pos = b
         x, y = max(a, lo), min(b, hi)
-        parts = [[cg, pages]] if cg is not frm or x >= y else [[cg, x - a], [to, y - x], [cg, b - y]]
-        if cg is frm and x < y:
+        parts = [[cg, pages]]
+        if cg is frm and x < y:  # this segment's pages in lo..hi are mc.from's: they move
+            parts = [[cg, x - a], [to, y - x], [cg, b - y]]
             moved += y - x
         for part in parts:
             if not part[1]:
