@@ -47,23 +47,58 @@ def _wait_reaper_window(s: Session, pid: int, t_kill: float) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-class MemcgOom(msgspec.Struct, tag="memcg-oom"):
-    limit_mib: int
+# Fields more than one experiment measures: an experiment's struct extends one of these (its fields come
+# first in `measured`), or holds an OomUnderPressure as `oom`.
+class Victim(msgspec.Struct):
+    """The OOM kill's victim: the pid of the `Killed process` line, its role, when it exited, the reaper."""
+
     victim_pid: int | None
-    victim_comm: str | None
     victim_role: str | None
+    exit_after_kill_line_ms: float | None  # None: still there EXIT_TIMEOUT_S later; ~0: gone when it was read
+    reaper_line: bool  # an oom_reaper line about it within REAPER_WINDOW_S
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "victim_role": self.victim_role,
+            "victim_exited": self.exit_after_kill_line_ms is not None,
+            "reaper_acted": self.reaper_line,
+        }
+
+    def reaper_sentence(self) -> str:
+        if self.reaper_line:
+            return "The oom_reaper printed a line: it reaped the victim (the victim had not exited by the 2 s timer)."
+        return (
+            f"No oom_reaper line within {REAPER_WINDOW_S:g} s: the victim exited before the 2 s reaper timer "
+            "(MMF_OOM_SKIP was already set)."
+        )
+
+
+class ChildVictim(Victim):
+    """A victim that is the lab's child process: also its comm in the Killed line and how it ended (its wait status)."""
+
+    victim_comm: str | None
     victim_end: str | None  # how the victim process ended: "SIGKILL", "exit 0", ...
-    exit_after_kill_line_ms: float | None  # 0 when it was already gone when we read the line
+
+
+class Waiter(msgspec.Struct):
+    """lab-waiter's pthread_mutex_timedlock() on the robust mutex another process holds."""
+
+    waiter_rc: int | None  # its return: 130 EOWNERDEAD, 110 ETIMEDOUT; None: no answer
+    waiter_fate: str  # "EOWNERDEAD", "ETIMEDOUT" (it would hang without a timeout), ...
+    waiter_waited_s: float | None
+
+    def waited(self) -> str:
+        return f" after {self.waiter_waited_s:.2f} s" if self.waiter_waited_s is not None else ""
+
+
+# --------------------------------------------------------------------------------------------
+class MemcgOom(ChildVictim, tag="memcg-oom"):
+    limit_mib: int
     memcg_oom_kills: int  # memory.oom_control oom_kill
-    reaper_line: bool
     dmesg: OomLines
 
     def outcome(self) -> dict[str, Any]:
-        return {
-            "victim_role": self.victim_role,
-            "victim_exited": self.victim_end == "SIGKILL",
-            "reaper_acted": self.reaper_line,
-        }
+        return {**self.facts(), "victim_exited": self.victim_end == "SIGKILL"}  # ended by the kill's signal
 
     def summary(self) -> list[str]:
         if self.victim_pid is None:
@@ -71,7 +106,7 @@ class MemcgOom(msgspec.Struct, tag="memcg-oom"):
         return [
             f"The memcg OOM killer ({self.limit_mib} MiB limit) killed {self.victim_comm} (pid {self.victim_pid}, "
             f"role {self.victim_role}); it ended by {self.victim_end}.",
-            _reaper_sentence(self.reaper_line),
+            self.reaper_sentence(),
         ]
 
 
@@ -112,29 +147,19 @@ class MemcgOomExperiment:
 
 
 # --------------------------------------------------------------------------------------------
-class FrozenVictim(msgspec.Struct, tag="frozen-victim"):
+class FrozenVictim(ChildVictim, tag="frozen-victim"):
     limit_mib: int
     victim_threads: int
     victim_states_frozen: list[str]  # thread states after freezer.state reached FROZEN
-    victim_pid: int | None
-    victim_comm: str | None
-    victim_role: str | None
-    victim_end: str | None
-    exit_after_kill_line_ms: float | None
     # Every OOM kill in the memcg, in order, and the printk time between the first two. The trigger
     # keeps allocating and is sometimes killed as well (a race, hence not part of outcome()).
     killed_roles: list[str]
     second_kill_after_ms: float | None
     trigger_survived: bool
-    reaper_line: bool
     dmesg: OomLines
 
     def outcome(self) -> dict[str, Any]:
-        return {
-            "victim_role": self.victim_role,
-            "victim_exited": self.exit_after_kill_line_ms is not None,
-            "reaper_acted": self.reaper_line,
-        }
+        return self.facts()
 
     def summary(self) -> list[str]:
         if self.victim_pid is None:
@@ -150,7 +175,7 @@ class FrozenVictim(msgspec.Struct, tag="frozen-victim"):
             f"same {self.limit_mib} MiB memcg allocated.",
             f"The OOM killer chose {self.victim_comm} (pid {self.victim_pid}, role {self.victim_role}), which {fate}.",
             _trigger_sentence(self.killed_roles, self.second_kill_after_ms, self.trigger_survived),
-            _reaper_sentence(self.reaper_line),
+            self.reaper_sentence(),
         ]
 
 
@@ -278,12 +303,9 @@ class MreleaseExperiment:
 
 
 # --------------------------------------------------------------------------------------------
-class RobustTrial(msgspec.Struct):
+class RobustTrial(Waiter):
     mrelease: Call | None  # process_mrelease on the killed, frozen owner before the thaw
     owner_exit_after_thaw_ms: float | None
-    waiter_rc: int | None  # pthread_mutex_timedlock's return: 130 EOWNERDEAD, 110 ETIMEDOUT
-    waiter_fate: str  # "EOWNERDEAD", "ETIMEDOUT" (it would hang without a timeout), ...
-    waiter_waited_s: float | None
     futex_word_after: str  # hex; OWNER_DIED is 0x40000000
 
 
@@ -303,9 +325,9 @@ class RobustFutex(msgspec.Struct, tag="robust-futex"):
         out = []
         for label, t in (("Thaw only", self.thaw), ("process_mrelease, then thaw", self.mrelease_then_thaw)):
             call = f" (process_mrelease -> {t.mrelease.errno} in {t.mrelease.ms:.1f} ms)" if t.mrelease else ""
-            waited = f" after {t.waiter_waited_s:.2f} s" if t.waiter_waited_s is not None else ""
             hang = " -- without a timeout it would wait forever" if t.waiter_fate == "ETIMEDOUT" else ""
-            out.append(f"{label}{call}: the waiter got {t.waiter_fate}{waited}{hang}; futex word {t.futex_word_after}.")
+            out.append(f"{label}{call}: the waiter got {t.waiter_fate}{t.waited()}{hang}; "
+                       f"futex word {t.futex_word_after}.")
         return out
 
 
@@ -341,13 +363,10 @@ class RobustFutexExperiment:
             call = process_mrelease(owner.pidfd) if mrelease_first else None
             s.groups.thaw()
             exit_s = owner.wait_exit(EXIT_TIMEOUT_S)
-            waiter_rc, waited_s, fate = _waiter_result(waiter, self.waiter_timeout_s)
             return RobustTrial(
+                **msgspec.structs.asdict(_waiter_result(waiter, self.waiter_timeout_s)),
                 mrelease=call,
                 owner_exit_after_thaw_ms=_ms(exit_s),
-                waiter_rc=waiter_rc,
-                waiter_fate=fate,
-                waiter_waited_s=waited_s,
                 futex_word_after=f"{pthread.futex_word(page):#010x}",
             )
 
@@ -368,13 +387,13 @@ def robust_page(tag: str) -> Iterator[tuple[int, mmap.mmap]]:
         os.close(fd)
 
 
-def _waiter_result(waiter: Child, timeout_s: float) -> tuple[int | None, float | None, str]:
-    """(pthread_mutex_timedlock's return, seconds waited, fate) of a waiter child, or "no answer"."""
+def _waiter_result(waiter: Child, timeout_s: float) -> Waiter:
+    """What a waiter child answered, or "no answer"."""
     try:
         _, rc, waited = waiter.expect("result", timeout_s + EXIT_TIMEOUT_S).split()
     except RuntimeError:
-        return None, None, "no answer"
-    return int(rc), float(waited), _errno_or_ok(int(rc))
+        return Waiter(waiter_rc=None, waiter_fate="no answer", waiter_waited_s=None)
+    return Waiter(waiter_rc=int(rc), waiter_fate=_errno_or_ok(int(rc)), waiter_waited_s=float(waited))
 
 
 def _wait_futex_waiters(page: mmap.mmap, timeout: float = 5.0) -> None:
@@ -414,21 +433,10 @@ def _exit_after(pidfd: int, t0: float, timeout: float = EXIT_TIMEOUT_S) -> float
     return time.monotonic() - t0
 
 
-class OomUnderPressure(msgspec.Struct):
+class OomUnderPressure(Victim):
     """What every pressure experiment measures about its OOM kill."""
 
-    victim_pid: int | None
-    victim_role: str | None
-    exit_after_kill_line_ms: float | None
     killed_roles: list[str]  # every OOM kill of the experiment's processes, in order
-    reaper_line: bool
-
-    def facts(self) -> dict[str, Any]:
-        return {
-            "victim_role": self.victim_role,
-            "victim_exited": self.exit_after_kill_line_ms is not None,
-            "reaper_acted": self.reaper_line,
-        }
 
     def sentence(self) -> str:
         if self.victim_pid is None:
@@ -446,17 +454,15 @@ def _oom_measure(s: Session, line: KmsgLine | None, t_kill: float,
         _wait_reaper_window(s, killed_pid(line) or 0, t_kill)
     vpid = killed_pid(line) if line else None
     lines = s.oom_lines()
-    return OomUnderPressure(vpid, s.role_of(vpid), _ms(victim_exit_s), _killed_roles(s), bool(lines.reaper)), lines
+    return OomUnderPressure(victim_pid=vpid, victim_role=s.role_of(vpid), exit_after_kill_line_ms=_ms(victim_exit_s),
+                            reaper_line=bool(lines.reaper), killed_roles=_killed_roles(s)), lines
 
 
 # --------------------------------------------------------------------------------------------
-class FrozenRobustOom(msgspec.Struct, tag="frozen-robust-oom"):
+class FrozenRobustOom(Waiter, tag="frozen-robust-oom"):
     limit_mib: int
     owner_states_frozen: list[str]
     oom: OomUnderPressure
-    waiter_rc: int | None
-    waiter_fate: str
-    waiter_waited_s: float | None
     futex_word_after: str
     dmesg: OomLines
 
@@ -464,13 +470,12 @@ class FrozenRobustOom(msgspec.Struct, tag="frozen-robust-oom"):
         return {**self.oom.facts(), "waiter_fate": self.waiter_fate}
 
     def summary(self) -> list[str]:
-        waited = f" after {self.waiter_waited_s:.2f} s" if self.waiter_waited_s is not None else ""
         return [
             f"lab-owner (a robust mutex held by its second thread) was v1-frozen (thread states "
             f"{''.join(self.owner_states_frozen)}); lab-trigger filled the {self.limit_mib} MiB memcg.",
             self.oom.sentence(),
-            f"The waiter got {self.waiter_fate}{waited}; futex word {self.futex_word_after}.",
-            _reaper_sentence(self.oom.reaper_line),
+            f"The waiter got {self.waiter_fate}{self.waited()}; futex word {self.futex_word_after}.",
+            self.oom.reaper_sentence(),
         ]
 
 
@@ -500,10 +505,11 @@ class FrozenRobustOomExperiment:
             states = thread_states(owner.pid)
             line, t_kill = _pressure(s, self.trigger_mib)
             exit_s = owner.wait_exit(EXIT_TIMEOUT_S) if line is not None and killed_pid(line) == owner.pid else None
-            rc, waited, fate = _waiter_result(waiter, self.waiter_timeout_s)
+            result = _waiter_result(waiter, self.waiter_timeout_s)
             oom, lines = _oom_measure(s, line, t_kill, exit_s)
-            return FrozenRobustOom(self.limit_mib, states, oom, rc, fate, waited,
-                                   f"{pthread.futex_word(page):#010x}", lines)
+            return FrozenRobustOom(**msgspec.structs.asdict(result), limit_mib=self.limit_mib,
+                                   owner_states_frozen=states, oom=oom,
+                                   futex_word_after=f"{pthread.futex_word(page):#010x}", dmesg=lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,7 +537,7 @@ class V2Frozen(msgspec.Struct, tag="v2-frozen"):
             f"{''.join(self.victim_states_frozen)}); another process of the same {self.limit_mib} MiB memcg "
             "allocated.",
             self.oom.sentence(),
-            _reaper_sentence(self.oom.reaper_line),
+            self.oom.reaper_sentence(),
             f"cgroup.kill on a v2-frozen group (thread states {''.join(self.kill_states_frozen)}): the process "
             f"{killed}.",
         ]
@@ -592,7 +598,7 @@ class CloneVmFrozen(msgspec.Struct, tag="clone-vm-frozen"):
             f"{self.limit_mib} MiB memcg until it gets its memory or is killed.",
             self.oom.sentence(),
             "; ".join(fates) + ".",
-            _reaper_sentence(self.oom.reaper_line),
+            self.oom.reaper_sentence(),
         ]
 
 
@@ -631,15 +637,12 @@ class CloneVmFrozenExperiment:
 
 
 # --------------------------------------------------------------------------------------------
-class DState(msgspec.Struct, tag="d-state"):
+class DState(Waiter, tag="d-state"):
     limit_mib: int
     holder_states: list[str]  # the main thread sleeps (S), the second waits for its vfork child (D)
     vfork_child_states: list[str]  # it sleeps in pause() (S)
     oom: OomUnderPressure
     vfork_child_exited: bool
-    waiter_rc: int | None
-    waiter_fate: str
-    waiter_waited_s: float | None
     dmesg: OomLines
 
     def outcome(self) -> dict[str, Any]:
@@ -651,15 +654,14 @@ class DState(msgspec.Struct, tag="d-state"):
         }
 
     def summary(self) -> list[str]:
-        waited = f" after {self.waiter_waited_s:.2f} s" if self.waiter_waited_s is not None else ""
         return [
             f"lab-holder's second thread holds a robust mutex and waits in vfork() for a child that never execs "
             f"(thread states {''.join(self.holder_states)}: wait_for_vfork_done, TASK_KILLABLE). lab-trigger fills "
             f"the {self.limit_mib} MiB memcg.",
             self.oom.sentence(),
             f"The vfork child (same mm) {'exited' if self.vfork_child_exited else 'was still there'}; the waiter got "
-            f"{self.waiter_fate}{waited}.",
-            _reaper_sentence(self.oom.reaper_line),
+            f"{self.waiter_fate}{self.waited()}.",
+            self.oom.reaper_sentence(),
         ]
 
 
@@ -697,9 +699,11 @@ class DStateExperiment:
                 child_exit = _exit_after(child_fd, t_kill) if line is not None else None
             finally:
                 os.close(child_fd)
-            rc, waited, fate = _waiter_result(waiter, self.waiter_timeout_s)
+            result = _waiter_result(waiter, self.waiter_timeout_s)
             oom, lines = _oom_measure(s, line, t_kill, exit_s)
-            return DState(self.limit_mib, states, child_states, oom, child_exit is not None, rc, fate, waited, lines)
+            return DState(**msgspec.structs.asdict(result), limit_mib=self.limit_mib, holder_states=states,
+                          vfork_child_states=child_states, oom=oom, vfork_child_exited=child_exit is not None,
+                          dmesg=lines)
 
 
 def _vfork_child(pid: int, tid: int, timeout: float = 5.0) -> int:
@@ -715,15 +719,6 @@ def _vfork_child(pid: int, tid: int, timeout: float = 5.0) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-def _reaper_sentence(reaper_line: bool) -> str:
-    if reaper_line:
-        return "The oom_reaper printed a line: it reaped the victim (the victim had not exited by the 2 s timer)."
-    return (
-        f"No oom_reaper line within {REAPER_WINDOW_S:g} s: the victim exited before the 2 s reaper timer "
-        "(MMF_OOM_SKIP was already set)."
-    )
-
-
 def _trigger_sentence(killed_roles: list[str], gap_ms: float | None, survived: bool) -> str:
     if survived:
         return "The allocating process got its memory and survived."
