@@ -54,10 +54,13 @@ class RateLimit:
 class Kernel:
     def __init__(self, policy: Policy, *, hz: int = 250, ram_pages: int, swap_pages: int = 0,
                  reserved_pages: int = 0, reap_rate: int | None = None, exit_rate: int | None = None,
-                 memcg_v1: bool = False):
+                 memcg_v1: bool = False, swapaccount: bool = True):
         self.policy = policy
         self.hz = hz
         self.memcg_v1 = memcg_v1  # the memory controller on a v1 hierarchy: !cgroup_subsys_on_dfl()
+        # the memcgs' swap counters (v1 memsw: do_memsw_account(); v2 swap) are charged: do_swap_account before
+        # 5.8, !cgroup_memory_noswap 5.8 - 6.1; swapaccount=0 is ignored from 6.2 (KernelVersion.swapaccount_optional)
+        self.do_swap_account = swapaccount or not policy.version.swapaccount_optional
         self.jiffies = 0
         self.ram_pages = ram_pages
         self.swap_pages = swap_pages

@@ -79,10 +79,16 @@ def mem_info_lines(ram_pages: int, swap_pages: int, free_swap_pages: int) -> lis
 PAGE_COUNTER_MAX_KB = ((2**63 - 1) // PAGE_SIZE) * KB_PER_PAGE  # "unlimited", as a memcg report prints it
 
 
-def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None", v1: bool = False) -> list[str]:
+def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None", v1: bool = False,
+                swap_accounted: bool = True) -> list[str]:
     """mem_cgroup_print_oom_meminfo()/context: usage and limit of the OOMing memcg. cgroup v2 prints a
     swap: line; v1 (!cgroup_subsys_on_dfl) memory+swap: and kmem: lines instead (4.19, 5.2 and the lab's
-    6.18 reports). The memory.stat dump that follows is not modelled."""
+    6.18 reports). The memory.stat dump that follows is not modelled.
+
+    Those lines are printed with swap accounting off too (Kernel.do_swap_account): the counter is then
+    never charged (try_charge() skips memsw unless do_memsw_account()) and its limit file is hidden, so
+    it reads usage 0 and PAGE_COUNTER_MAX. With it on, the model's v1 memsw limit is the memory limit
+    (as the lab sets it) and its v2 swap.max 0."""
     limit_kb = memcg.limit * KB_PER_PAGE if memcg.limit is not None else PAGE_COUNTER_MAX_KB
     lines = []
     if not v.has_oom_kill_summary and victim_memcg is not None:
@@ -92,10 +98,11 @@ def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None"
     )
     if v1:
         # memsw counts what `memory:` counts plus swap, which the model never charges to a memcg
-        lines.append(f"memory+swap: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit_kb}kB, failcnt 0")
+        usage_kb, memsw_kb = (memcg.usage * KB_PER_PAGE, limit_kb) if swap_accounted else (0, PAGE_COUNTER_MAX_KB)
+        lines.append(f"memory+swap: usage {usage_kb}kB, limit {memsw_kb}kB, failcnt 0")
         lines.append(f"kmem: usage 0kB, limit {PAGE_COUNTER_MAX_KB}kB, failcnt 0")
     else:
-        lines.append("swap: usage 0kB, limit 0kB, failcnt 0")
+        lines.append(f"swap: usage 0kB, limit {0 if swap_accounted else PAGE_COUNTER_MAX_KB}kB, failcnt 0")
     return lines
 
 

@@ -166,7 +166,7 @@ class CgroupMove(Event, tag="cgroup_move"):
     from_cgroup: str  # where it was on that hierarchy (and stays, when the write fails)
     left_kb: int  # charged before the move and staying with the memcg it leaves
     moved_kb: int = 0  # charged before the move and moved along (v1 memory.move_charge_at_immigrate)
-    moved_swap_kb: int = 0  # swap entries whose charge moved along (its bit 0, with swap accounting)
+    moved_swap_kb: int = 0  # swap entries whose charge moved along (its bit 0; before 5.8 with swap accounting only)
     errno: str | None = None  # the write failed (EBUSY, ENOMEM): nothing moved
 
 

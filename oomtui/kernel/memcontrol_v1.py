@@ -9,8 +9,9 @@ mc.from). The model's memcgs hold anonymous pages and [[shm]] objects; it keeps 
 moves shm pages only. Swap entries are charged to no memcg in the model (it has no memsw counter), but
 they count in the precharge: mem_cgroup_do_precharge() charges the destination's memory counter for every
 page and swap entry that will move, and only __mem_cgroup_clear_mc() takes the swap ones off it again.
-The model assumes swap accounting on (memory.memsw.* present, as on this project's 6.18): with it off,
-lookup_swap_cgroup_id() finds no owner and no swap entry moves."""
+With swap accounting off (Kernel.do_swap_account: swapaccount=0 before 6.2) no swap entry counts or moves
+before 5.8; from 5.8 the swap_cgroup record is kept all the same and they move as with it on
+(KernelVersion.tracks_swap_owner_unaccounted)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,9 @@ def mem_cgroup_count_precharge(k: "Kernel", mm: MmStruct, to: Cgroup, flags: int
     if flags & MOVE_ANON:
         # mc_handle_present_pte(): PageAnon pages; those charged before an earlier move stay where they are
         mc.anon = sum(v.rss - k.precharged_pages(v) for v in mm.vmas if v.is_anonymous)
-        # mc_handle_swap_pte(): an entry whose swap_cgroup record is mc.from
-        mc.swap = mm.swapents if k.swap_owner.get(mm, mm.memcg) is mm.memcg else 0
+        # mc_handle_swap_pte(): an entry whose swap_cgroup record is mc.from, once there is such a record
+        recorded = k.do_swap_account or k.policy.version.tracks_swap_owner_unaccounted
+        mc.swap = mm.swapents if recorded and k.swap_owner.get(mm, mm.memcg) is mm.memcg else 0
     mc.precharge = mc.anon + mc.swap
     if flags & MOVE_FILE:
         reach: dict[ShmObject, tuple[int, int]] = {}  # per object: (pages mapped, pages resident) here

@@ -103,9 +103,16 @@ class OomControl:
 def constrained_alloc(k: "Kernel", memcg: Cgroup | None) -> int:
     """totalpages (1.3): mem_cgroup_get_max() for a memcg OOM (PAGE_COUNTER_MAX when unlimited),
     else totalram + total swap."""
-    if memcg is not None:
-        return PAGE_COUNTER_MAX if memcg.limit is None else max(memcg.limit, 1)
-    return k.totalpages_global()
+    if memcg is None:
+        return k.totalpages_global()
+    limit = PAGE_COUNTER_MAX if memcg.limit is None else memcg.limit
+    if not k.do_swap_account:
+        # mem_cgroup_get_max() (mem_cgroup_get_limit() in older kernels) adds the swap the memcg may use, capped
+        # at total_swap_pages: with swap accounted the model's memcgs may use none (v1 memsw.max = memory.max,
+        # v2 swap.max = 0); without, no swap limit can be set (the memsw.* / swap.* files are hidden) and
+        # the counter's max stays PAGE_COUNTER_MAX, so all of swap counts (swappiness: its default, not 0)
+        limit += k.swap_pages
+    return max(limit, 1)
 
 
 def scan_order(k: "Kernel", memcg: Cgroup | None):
@@ -694,7 +701,8 @@ def dump_header(k: "Kernel", oc: OomControl, victim: Process | None) -> None:
     k.printk(dmesg.invoked_line(v, comm, adj, oc.sysrq, memcg=oc.memcg is not None))
     k.printk(dmesg.cpu_line(v, pid, comm))
     if oc.memcg is not None:
-        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else None, v1=k.memcg_v1):
+        for line in dmesg.memcg_lines(v, oc.memcg, victim.cgroup if victim else None, v1=k.memcg_v1,
+                                      swap_accounted=k.do_swap_account):
             k.printk(line)
     else:
         for line in dmesg.mem_info_lines(k.ram_pages, k.swap_pages, k.swap_pages - k.swap_used):

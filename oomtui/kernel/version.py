@@ -93,6 +93,22 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         "mm: memcontrol: skip moving non-present pages that are mapped elsewhere" (4e0cf05f6059)."""
         return self.at_least(6, 3)
 
+    @property
+    def swapaccount_optional(self) -> bool:
+        """Swap accounting could be off until 6.2: booted with swapaccount=0, or built without
+        CONFIG_MEMCG_SWAP (or, before 5.8, without CONFIG_MEMCG_SWAP_ENABLED and no swapaccount=1). 6.2's
+        "mm: memcontrol: deprecate swapaccounting=0 mode" (b25806dcd3d5) leaves do_memsw_account() as
+        !cgroup_subsys_on_dfl() alone: swapaccount=0 only warns, and CONFIG_MEMCG_SWAP is gone (e55b9f96860f)."""
+        return not self.at_least(6, 2)
+
+    @property
+    def tracks_swap_owner_unaccounted(self) -> bool:
+        """The swap_cgroup record of who owns a swap entry is kept with swap accounting off too, so
+        mc_handle_swap_pte() offers the entry to a charge move: 5.8's "mm: memcontrol: make swap tracking
+        an integral part of memory control" (2d1c498072de). Before, `if (do_memsw_account()) entry->val =
+        ent.val`: without accounting no swap entry was counted or moved."""
+        return self.at_least(5, 8)
+
     # --- dmesg formats (kernel-model.md 2.5) -----------------------------
     @property
     def kill_line_prefix(self) -> bool:

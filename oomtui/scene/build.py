@@ -93,7 +93,7 @@ class Builder:
                    reserved_pages=reserved,
                    reap_rate=self.rate(sc.reap_rate, "reap_rate") if sc.reap_rate else None,
                    exit_rate=self.rate(sc.exit_rate, "exit_rate") if sc.exit_rate else None,
-                   memcg_v1=sc.memcg == "v1")
+                   memcg_v1=sc.memcg == "v1", swapaccount=sc.swapaccount)
         k.badness.pages_deferred = True  # every mapping's pages in select_bad_process()'s columns at the end
         try:
             self._cgroups(k)

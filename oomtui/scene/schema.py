@@ -176,6 +176,11 @@ class Scene(_S):
     source: str = ""
     hz: Annotated[Literal[100, 250, 300, 1000], Meta(description="CONFIG_HZ")] = 250
     swap: Size = 0
+    swapaccount: Annotated[bool, Meta(description=(
+        "the swapaccount= boot option: false, the memcgs' swap is not accounted (no memory.memsw.* / swap.* "
+        "files): a memcg OOM's memory+swap: (v1) or swap: (v2) line reads usage 0 and no limit, the memcg's "
+        "totalpages adds all of swap, and before 5.8 a charge move leaves swap entries behind; kernels before "
+        "6.2 (from 6.2 the kernel ignores swapaccount=0)"))] = True
     reserved: Annotated[Size, Meta(description="RAM used by everything not modelled")] = 0
     policy: str = "linux-6.18"
     kernel: Annotated[str | None, Meta(description='override the policy\'s kernel version, e.g. "5.15"')] = None
