@@ -1042,6 +1042,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     zone_present_kb: dict[int, int] = {}  # node -> sum of "present:" over its zones
     buddy_page_kb: int | None = None  # smallest block of the buddy lists ("Node 0 DMA: 0*4kB ...")
     hugetlb_kb: int | None = None  # the hugetlb pools, from the "Node N hugepages_total=..." lines (None: none)
+    hugetlb_free_kb: int | None = None  # the pools' pages no mapping holds (hugepages_free=; None: not printed)
     hugepage_sizes_kb: frozenset[int] = frozenset()  # the hstates those lines name (hugepages_size=)
     memory: CgroupCounter | None = None
     memsw: CgroupCounter | None = None
@@ -1167,7 +1168,9 @@ _PAGES = re.compile(r"^(?P<n>\d{1,20}) (?:pages (?:of )?(?P<what>RAM|reserved)|(
 _SWAP = re.compile(r"^(?P<what>Total|Free) swap\s*=\s*(?P<kb>\d{1,20})kB")
 _BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable): \d+\*(?P<kb>\d+)kB")
 # hugetlb_show_meminfo_node(): the pages of a hugetlb pool are taken from the buddy allocator and counted nowhere else
-_HUGEPAGES = re.compile(r"^Node \d+ hugepages_total=(\d{1,20}) .*hugepages_size=(\d{1,20})kB")
+# ("Node %d hugepages_total=%u hugepages_free=%u hugepages_surp=%u hugepages_size=%lukB", per node and hstate)
+_HUGEPAGES = re.compile(r"^Node \d+ hugepages_total=(\d{1,20}) (?:hugepages_free=(\d{1,20}) )?.*"
+                        r"hugepages_size=(\d{1,20})kB")
 _BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
 _ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
 _ZONE_FIELD = re.compile(
@@ -2001,8 +2004,11 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
             r.highmem = r.highmem or m["zone"] == "HighMem"
         return True
     if m := _HUGEPAGES.match(s):
-        r.hugetlb_kb = (r.hugetlb_kb or 0) + int(m[1]) * int(m[2])
-        r.hugepage_sizes_kb = r.hugepage_sizes_kb | {int(m[2])}
+        size = int(m[3])
+        r.hugetlb_kb = (r.hugetlb_kb or 0) + int(m[1]) * size
+        if m[2] is not None:
+            r.hugetlb_free_kb = (r.hugetlb_free_kb or 0) + int(m[2]) * size
+        r.hugepage_sizes_kb = r.hugepage_sizes_kb | {size}
         return True
     return False
 
