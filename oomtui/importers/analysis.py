@@ -311,6 +311,8 @@ class Memory(msgspec.Struct, kw_only=True):
     pagecache_kb: int | None
     shmem_kb: int | None
     pagetables_kb: int | None
+    hugetlb_kb: int | None = None  # the hugetlb pools (hugepages_total x hugepages_size, every node and size)
+    hugetlb_free_kb: int | None = None  # their pages no mapping holds (hugepages_free)
     where: list[Use] = []  # where the memory went, largest first
 
 
@@ -331,10 +333,12 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
         swap_used_kb=swap_used, tasks_rss_kb=pages(sum(r.tasks.column("rss"))) if r.tasks else None,
         slab_reclaimable_kb=pages(mi.get("slab_reclaimable")), slab_unreclaimable_kb=pages(mi.get("slab_unreclaimable")),
         pagecache_kb=pages(r.pagecache_pages), shmem_kb=pages(mi.get("shmem")), pagetables_kb=pages(mi.get("pagetables")),
+        hugetlb_kb=r.hugetlb_kb, hugetlb_free_kb=r.hugetlb_free_kb,
     )  # fmt: skip
     parts = [("processes (rss of the task dump)", m.tasks_rss_kb), ("unreclaimable kernel slab", m.slab_unreclaimable_kb),
              ("reclaimable kernel slab", m.slab_reclaimable_kb), ("page cache", m.pagecache_kb),
-             ("page tables", m.pagetables_kb), ("free", m.free_kb)]  # fmt: skip
+             ("page tables", m.pagetables_kb), ("huge pages (hugetlb pool)", m.hugetlb_kb or None),
+             ("free", m.free_kb)]  # fmt: skip
     m.where = sorted((Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in parts if v is not None),
                      key=lambda u: -u.kb)  # fmt: skip
     return m
@@ -455,8 +459,8 @@ def platform(r: OomReport) -> Platform:
 
 
 class Cause(msgspec.Struct):
-    kind: str  # user_memory, kernel_slab, kernel_other, lowmem, fragmentation, memcg_limit, manual, no_shortage,
-    # pagefault, no_victim, unknown
+    kind: str  # user_memory, kernel_slab, kernel_other, hugetlb, lowmem, fragmentation, memcg_limit, cpuset,
+    # mempolicy, manual, no_shortage, pagefault, no_victim, unknown
     text: str
 
 
@@ -518,6 +522,25 @@ def _numa_cause(r: OomReport, alloc: Allocation | None, constraint: str, kill: s
                  "allowed nodes overlap those (oom_cpuset_eligible()) and scores each by its resident memory on all "
                  "nodes (oom_badness()), so a kill frees memory there only as far as the victim held pages on "
                  f"those nodes. It {kill}.")  # fmt: skip
+
+
+def _hugetlb_cause(mem: Memory, kill: str, unusable: str) -> Cause:
+    """hugetlb_show_meminfo_node() (mm/hugetlb.c): a hugetlb pool's pages leave the page allocator when the pool grows
+    (vm.nr_hugepages, hugepages= at boot) and serve only huge-page mappings. They are in no task's rss (get_mm_rss()
+    sums the anon, file and shmem counters; hugetlb pages are counted apart, HugetlbPages in /proc/PID/status), so
+    oom_badness() does not see them, and a victim's huge pages go back to the pool (free_huge_folio()), not to the page
+    allocator, unless they are surplus pages (vm.nr_overcommit_hugepages)."""
+    pool, free, rss = mem.hugetlb_kb or 0, mem.hugetlb_free_kb, mem.tasks_rss_kb
+    unused = f", {_size(free)} of it unused (hugepages_free)" if free else ", all of it in use" if free == 0 else ""
+    rest = (mem.ram_kb or 0) - (mem.reserved_kb or 0) - pool
+    return Cause("hugetlb", f"{_size(pool)} ({_pct(pool, mem.ram_kb)} of RAM) is set aside as huge pages (the hugetlb "
+                            f"pool: vm.nr_hugepages, or hugepages= at boot){unused}. Those pages serve only huge-page "
+                            "mappings (hugetlbfs, SHM_HUGETLB, MAP_HUGETLB); no other allocation can use them, so "
+                            f"everything else had to fit in the remaining {_size(rest)}"
+                            + (f", of which processes hold {_size(rss)}" if rss is not None else "")
+                            + ". Huge pages are in no process's rss, so the OOM killer does not see them, and killing "
+                            "a process that maps them returns them to the pool, not to the rest of memory. "
+                            f"It {kill}.{unusable}")  # fmt: skip
 
 
 def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
@@ -606,13 +629,15 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                        " The report ends before the kernel's choice."))  # fmt: skip
     if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
         return _numa_cause(r, alloc, constraint, kill)
+    managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
+    if mem.hugetlb_kb and mem.hugetlb_kb * 2 > managed and mem.hugetlb_kb > (mem.tasks_rss_kb or 0):
+        return _hugetlb_cause(mem, kill, unusable)
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
                                     f"more than all processes together ({_size(mem.tasks_rss_kb)}): kernel memory, "
                                     f"most likely a leak, exhausted the machine. Killing {vname} frees little.")  # fmt: skip
     hidden = uncounted_kb(r, mem, kb)
-    managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
     if hidden is not None and hidden * 2 > managed and hidden > (mem.tasks_rss_kb or 0):
         return Cause("kernel_other", f"The kernel held the memory outside every counter Mem-Info prints: "
                                      f"{_size(hidden)} ({_pct(hidden, mem.ram_kb)} of RAM) is neither free nor "
@@ -780,6 +805,17 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
         out.append(f"With CONFIG_PAGE_OWNER (page_owner=on), /sys/kernel/debug/page_owner shows who allocated "
                    f"the pages; look for a fixed kernel or driver{running}. Until then a reboot (or unloading "
                    "the driver) frees them; limiting processes does not help.")
+    elif c.kind == "hugetlb":
+        lead = f"{_size(mem.hugetlb_free_kb)} of the pool was mapped by nothing. Size" if mem.hugetlb_free_kb else \
+            "Size"
+        out.append(f"{lead} the pool to what is mapped: in /proc/meminfo, HugePages_Total - HugePages_Free + "
+                   "HugePages_Rsvd pages are in use or promised; lower vm.nr_hugepages (sysctl, /etc/sysctl.d) or the "
+                   "hugepages= boot option to that (per size hugepagesz=, per node "
+                   "/sys/devices/system/node/nodeN/hugepages/).")
+        out.append("Find who maps them: HugetlbPages in /proc/PID/status, hugetlbfs mounts (mount -t hugetlbfs), "
+                   "SysV segments made with SHM_HUGETLB (ipcs -m): a database's shared memory (Oracle SGA, PostgreSQL "
+                   "huge_pages), DPDK, QEMU guests backed by huge pages. If the whole pool is in use, the rest of the "
+                   "machine needs more RAM, or those programs less.")
     elif c.kind == "lowmem":
         out.append("Run a 64-bit kernel: a 32-bit kernel can use only about 896 MiB for its own allocations, "
                    "whatever the RAM size.")
