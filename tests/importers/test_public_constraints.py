@@ -1,5 +1,5 @@
-"""Real reports of OOMs confined to NUMA nodes (CONSTRAINT_CPUSET, CONSTRAINT_MEMORY_POLICY), from
-tests/data/fixtures/public/SOURCES.md: the kernel's victim, and a cause that names the confinement."""
+"""Real reports of OOMs confined to NUMA nodes (CONSTRAINT_CPUSET, CONSTRAINT_MEMORY_POLICY) or short of memory set
+aside as huge pages, from tests/data/fixtures/public/SOURCES.md: the kernel's victim, and a cause that names it."""
 
 from __future__ import annotations
 
@@ -67,3 +67,39 @@ def test_a_memory_policy_oom_names_the_policy_and_its_nodes() -> None:
     assert e.constraint == "CONSTRAINT_MEMORY_POLICY" and e.cause.kind == "mempolicy"
     assert "could only use NUMA node 0: its memory policy (MPOL_BIND" in e.cause.text
     assert "numactl --preferred" in e.advice[0] and "fit the workload to node 0" in e.advice[0]
+
+
+def test_a_hugetlb_pool_that_holds_most_of_ram_is_named_with_its_unused_pages() -> None:
+    """No public report of a machine whose RAM went to huge pages was found, so this is a real report with only its
+    2 MiB hugepages line changed: the 6.1 arm64 i.MX8MN report (test_public.py) has 1364436 kB in no Mem-Info counter
+    (the driver's leaked pages); here 666 x 2048 kB = 1363968 kB of that is a hugetlb pool, 600 pages of it free
+    (hugetlb_show_meminfo_node(): 'Node 0 hugepages_total=666 hugepages_free=600 ...'). RAM 516096 - reserved 17302
+    pages = 1995176 kB; 1995176 - 1363968 = 631208 kB (616 MiB) is left for everything else. The victim and scores
+    do not change: hugetlb pages are in no task's rss."""
+    name = "6.1-arm64-imx8mn-netdev-page-pool-leak-cma-only-free-console-cut.mail"
+    text = (PUBLIC / name).read_text(encoding="utf-8")
+    line = "Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=2048kB"
+    assert text.count(line) == 1
+    (e,) = explain_text(text.replace(line, line.replace("total=0 hugepages_free=0", "total=666 hugepages_free=600")))
+    assert e.kernel_victim.pid == e.model_victim.pid == 679 and e.ranking[0].points == 50464
+    assert (e.memory.hugetlb_kb, e.memory.hugetlb_free_kb) == (1363968, 1228800)
+    assert (e.memory.where[0].what, e.memory.where[0].percent) == ("huge pages (hugetlb pool)", 66.1)
+    assert e.cause.kind == "hugetlb"
+    assert e.cause.text.startswith("1.3 GiB (66 % of RAM) is set aside as huge pages (the hugetlb pool")
+    assert "1.2 GiB of it unused (hugepages_free)" in e.cause.text and "the remaining 616 MiB" in e.cause.text
+    assert "It killed (sd-pam) (679" in e.cause.text and "504 MiB is in CMA pageblocks" in e.cause.text
+    assert "cma=" in e.advice[0]
+    assert e.advice[1].startswith("1.2 GiB of the pool was mapped by nothing. Size the pool")
+    assert "vm.nr_hugepages" in e.advice[1] and "hugepages= boot option" in e.advice[1]
+    assert "HugePages_Free" in e.advice[1] and "HugetlbPages in /proc/PID/status" in e.advice[2]
+
+
+def test_a_small_hugetlb_pool_is_not_the_cause() -> None:
+    """The same report with a pool of a tenth of its RAM (100 x 2 MiB, all mapped): the other 1159636 kB in no counter
+    are still the driver's, and the cause stays kernel_other (a pool must hold over half of RAM - reserved)."""
+    name = "6.1-arm64-imx8mn-netdev-page-pool-leak-cma-only-free-console-cut.mail"
+    line = "Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=2048kB"
+    text = (PUBLIC / name).read_text(encoding="utf-8").replace(line, line.replace("total=0", "total=100"))
+    (e,) = explain_text(text)
+    assert e.memory.hugetlb_kb == 204800 and e.memory.hugetlb_free_kb == 0 and e.cause.kind == "kernel_other"
+    assert "1.1 GiB (56 % of RAM) is neither free nor" in e.cause.text
