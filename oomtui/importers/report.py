@@ -56,6 +56,8 @@ _PREFIXES = [
     r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:"
     r"\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s?",
     r"<\d>",  # raw printk level
+    # an rsyslog template "%syslogseverity-text%|%programname%[%procid%]|%msg%": "warning|kernel[-]|"
+    r"(?:emerg|alert|crit|err|warning|notice|info|debug)\|kernel\[[^\]|]*\]\|",
     # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"; dmesg -H's minute stamp: "[Dec 8 17:51]"
     r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]\s?",
     rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
@@ -365,7 +367,7 @@ _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel
 # above), then a dmesg stamp in ASCII digits unless the syslog one with a stamp for its time would take it (no
 # alternative before that one begins with '['; "[... HH:MM:SS ...]" needs a ':'), then a place where no alternative
 # can begin (_NO_LAYER: what each of them needs there). None (other layers, or layers elsewhere): _PREFIX's way.
-_NO_LAYER = (r"(?!>|<|\d+,\d+,\d+,|\d{4}-|[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:|kernel:|"
+_NO_LAYER = (r"(?!>|<|\d+,\d+,\d+,|\d{4}-|[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:|kernel:|[a-z]{3,7}\|kernel\[|"
              r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:|\[[^\]:.]*+[:.])")
 # MONTH_DAY_TIME in ASCII: where it matches, each part is followed by what the next one begins with (no letter after
 # the month, no digit after a number), so the Unicode classes take the same characters
@@ -1909,6 +1911,8 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     elif s.startswith(_ZONE_STARTS):
         # 4.19's pr_cont pieces, each printed as a line of its own, or a mail client's wrap
         s = lines.join_pieces(_ZONE_PIECE if " free:" in s or " active_anon:" in s else _PIECE)
+        if " hugepages_total=" in s and "hugepages_size=" not in s:  # an hstate line a wrap broke
+            s = lines.join_while(s, lambda line: "hugepages_size=" in line)
         return _read_zone_line(r, s)
     elif m := _SWAP.match(s):
         setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
