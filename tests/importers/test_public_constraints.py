@@ -103,3 +103,24 @@ def test_a_small_hugetlb_pool_is_not_the_cause() -> None:
     (e,) = explain_text(text)
     assert e.memory.hugetlb_kb == 204800 and e.memory.hugetlb_free_kb == 0 and e.cause.kind == "kernel_other"
     assert "1.1 GiB (56 % of RAM) is neither free nor" in e.cause.text
+
+
+def test_a_vendor_manuals_excerpts_with_rsyslog_severity_prefixes_and_a_spliced_mempolicy_line() -> None:
+    """Huawei Cloud EulerOS's manual, 'OOM 相关参数配置与原因排查' (its causes of OOM): /var/log/messages excerpts of
+    four OOMs. Two memcg ones behind an rsyslog template's 'warning|kernel[-]|' prefix; a global one and a
+    MPOL_BIND one behind 'kernel: ', the Mem-Info summary joined by rsyslog's '#012'. The manual cut 'oom-killer'
+    to 'oom' on the invoked lines. Its node 1 excerpt splices in the oom-kill: line of another OOM: stamped 933 s
+    between lines of 465 s, naming pid 1733 where the verdict kills 1734. printk's clock never runs back within a
+    boot, so the two are two kills: 1733 under node 1's memory policy, and 1734 whose own oom-kill: line is not
+    shown (its constraint unknown, taken as CONSTRAINT_NONE)."""
+    text = (PUBLIC / "5.10-hce-manual-zh-syslog-pipes-mempolicy-node1-oom-kill-pid-differs.md").read_text("utf-8")
+    memhog, parent, whole, policy, spliced = explain_text(text)
+    assert (memhog.kernel_victim.pid, memhog.trigger.comm) == (2021820, "memhog")
+    assert memhog.constraint == "CONSTRAINT_MEMCG" and memhog.cause.kind == "memcg_limit"
+    assert "reached its limit of 80 MiB (80 MiB in use, 30 charges failed)" in memhog.cause.text
+    assert parent.kernel_victim.pid == 3238866 and "199 charges failed" in parent.cause.text
+    assert whole.kernel_victim.pid == 1822 and whole.constraint == "CONSTRAINT_NONE"
+    assert policy.kernel_victim.pid == 1733 and policy.constraint == "CONSTRAINT_MEMORY_POLICY"
+    assert policy.cause.kind == "mempolicy" and "could only use NUMA node 1: its memory policy" in policy.cause.text
+    assert "numactl --preferred" in policy.advice[0] and "fit the workload to node 1" in policy.advice[0]
+    assert spliced.kernel_victim.pid == 1734 and spliced.cause.kind != "mempolicy"
