@@ -531,7 +531,9 @@ def _hugetlb_cause(mem: Memory, kill: str, unusable: str) -> Cause:
     oom_badness() does not see them, and a victim's huge pages go back to the pool (free_huge_folio()), not to the page
     allocator, unless they are surplus pages (vm.nr_overcommit_hugepages)."""
     pool, free, rss = mem.hugetlb_kb or 0, mem.hugetlb_free_kb, mem.tasks_rss_kb
-    unused = f", {_size(free)} of it unused (hugepages_free)" if free else ", all of it in use" if free == 0 else ""
+    # free_huge_pages_node[] counts the pages a mapping has reserved (resv_huge_pages) but not yet touched
+    unused = f", {_size(free)} of it mapped by nothing yet (hugepages_free, reserved pages among them)" if free else \
+        ", all of it mapped" if free == 0 else ""
     rest = (mem.ram_kb or 0) - (mem.reserved_kb or 0) - pool
     return Cause("hugetlb", f"{_size(pool)} ({_pct(pool, mem.ram_kb)} of RAM) is set aside as huge pages (the hugetlb "
                             f"pool: vm.nr_hugepages, or hugepages= at boot){unused}. Those pages serve only huge-page "

@@ -86,7 +86,7 @@ def test_a_hugetlb_pool_that_holds_most_of_ram_is_named_with_its_unused_pages() 
     assert (e.memory.where[0].what, e.memory.where[0].percent) == ("huge pages (hugetlb pool)", 66.1)
     assert e.cause.kind == "hugetlb"
     assert e.cause.text.startswith("1.3 GiB (66 % of RAM) is set aside as huge pages (the hugetlb pool")
-    assert "1.2 GiB of it unused (hugepages_free)" in e.cause.text and "the remaining 616 MiB" in e.cause.text
+    assert "1.2 GiB of it mapped by nothing yet (hugepages_free" in e.cause.text and "the remaining 616 MiB" in e.cause.text
     assert "It killed (sd-pam) (679" in e.cause.text and "504 MiB is in CMA pageblocks" in e.cause.text
     assert "cma=" in e.advice[0]
     assert e.advice[1].startswith("1.2 GiB of the pool was mapped by nothing. Size the pool")
