@@ -6,9 +6,8 @@ and `oomtui snapshot --check-scores` (live /proc) share one implementation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import repeat
-from operator import add, mul
+from collections.abc import Callable, Sequence
+from itertools import compress, repeat
 
 from .page_types import PAGE_SIZE
 from .version import KernelVersion
@@ -164,18 +163,25 @@ def badness_rule(version: KernelVersion, totalpages: int) -> Callable[[int, int,
     return paged
 
 
-def badness_column(version: KernelVersion, totalpages: int, pages: list[int], adjs: list[int],
-                   caps: list[bool] | None = None) -> list[int]:
+def badness_column(version: KernelVersion, totalpages: int, pages: Sequence[int], adjs: Sequence[int],
+                   caps: Sequence[int] | None = None) -> list[int]:
     """badness_rule over a whole task dump at once: `pages` and `adjs` per task, `caps` whether each holds
-    CAP_SYS_ADMIN (None: none does). Without a root bonus in play the 4.17+ arithmetic of badness_from is written
-    out with map() (a dump may have 100 000 rows); otherwise badness_rule task by task."""
-    if caps is not None or scaled_score(version):
-        return list(map(badness_rule(version, totalpages), pages, adjs, caps or [False] * len(pages)))
+    CAP_SYS_ADMIN (true or false per task; None: none does). From 3.8 the arithmetic of badness_from is written
+    out in one comprehension (a dump may have 100 000 rows: a builtin max() call per row for the pre-5.9 clamp
+    took longer than the sum), and the root bonus is applied through badness_rule to the few holding
+    CAP_SYS_ADMIN."""
+    if scaled_score(version):
+        return list(map(badness_rule(version, totalpages), pages, adjs, caps or repeat(False)))
     unit = totalpages // 1000  # oom_badness(): adj *= totalpages / 1000
-    points = map(add, pages, map(mul, adjs, repeat(unit)))  # element-wise in C
     if version.signed_badness:  # 5.9+: a signed long, may be negative
-        return list(points)
-    return list(map(max, points, repeat(1)))  # before 5.9: at least 1
+        points = [p + a * unit for p, a in zip(pages, adjs)]
+    else:  # before 5.9: `return points > 0 ? points : 1`
+        points = [v if (v := p + a * unit) > 0 else 1 for p, a in zip(pages, adjs)]
+    if caps and root_bonus(version) is not None:
+        rule = badness_rule(version, totalpages)
+        for i in compress(range(len(points)), caps):
+            points[i] = rule(pages[i], adjs[i], True)
+    return points
 
 
 def proc_oom_score_column(badness: list[int], totalpages: int, version: KernelVersion) -> list[int]:

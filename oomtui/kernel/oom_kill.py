@@ -241,9 +241,10 @@ OOM_SKIP = 1  # its mm has MMF_OOM_SKIP
 IN_VFORK = 2
 ADJ_MIN = 4  # oom_score_adj is OOM_SCORE_ADJ_MIN
 CAP_SYS_ADMIN = 8  # the root bonus before 4.17
-# bytes.translate() tables: a row with a flag but SCORED -> 1; a row not scored -> 1
+# bytes.translate() tables: a row with a flag but SCORED -> 1; a row not scored -> 1; CAP_SYS_ADMIN -> 1
 _FLAGGED = bytes(int(bool(f & ~SCORED)) for f in range(256))
 _UNSCORED = bytes(int(not f & SCORED) for f in range(256))
+_HOLDS_CAP = bytes(int(bool(f & CAP_SYS_ADMIN)) for f in range(256))
 COMPACT_MIN = 4096  # rows of exited processes kept before they are dropped (BadnessInputs.add)
 
 
@@ -466,7 +467,7 @@ class BadnessTable:
                 why[i] = reason
             i = flagged.find(1, i + 1)
         points: list[int | None] = badness_column(  # type: ignore[assignment]
-            *rule, pages, adjs, [i in caps for i in range(len(flags))] if caps else None)
+            *rule, pages, adjs, flags.translate(_HOLDS_CAP) if caps else None)
         unscored = flags.translate(_UNSCORED)
         i = unscored.find(1)
         while i >= 0:  # oom_unkillable_task(), exited or without an mm: not scored at all
