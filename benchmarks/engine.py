@@ -50,13 +50,17 @@ def bench_scenes() -> None:
         print(f"   {sid:22} {jiffies / dt:12,.0f} jiffies/s   {events:6} events   {dt * 1000:7.1f} ms")
 
 
-def kernel_with(n: int, threads: int = 1) -> Kernel:
-    """n processes, every one in the memcg /all (32 GiB limit)."""
+def kernel_with(n: int, threads: int = 1, children: int = 0) -> Kernel:
+    """n processes, every one in the memcg /all (32 GiB limit), or in one of its `children` child memcgs in turn
+    (a service's processes started among the others': each child's rows are not one run)."""
     k = Kernel(get_policy("linux-6.18"), ram_pages=64 * 1024 * MiB)
     k.add_cgroup("/all", limit=32 * 1024 * MiB)
+    for c in range(children):
+        k.add_cgroup(f"/all/c{c}")
     for i in range(n):
         pid = 1000 + i * (threads + 1)
-        p = k.add_process(pid, f"proc{i}", "/all", oom_score_adj=(i * 37) % 2001 - 1000)
+        cg = f"/all/c{i % children}" if children else "/all"
+        p = k.add_process(pid, f"proc{i}", cg, oom_score_adj=(i * 37) % 2001 - 1000)
         for j in range(threads):
             k.add_thread(p, pid + j)
         k.add_vma(p.init_mm, Vma(0x5600_0000_0000, 0x5600_0000_0000 + 4096 * 64, "anon", "[heap]", (i * 7919) % 64))
@@ -70,7 +74,9 @@ def bench_selection(sizes: list[int]) -> None:
           "follows a policy switch to 4.19's rules and more swap (the columns scored again); a later one re-evaluates what "
           "changed since (here 200 allocators that grew), as in an OOM storm; `memcg` is a memcg OOM in /all, "
           "which holds every process (the first: mem_cgroup_scan_tasks()'s table made from its members' rows), "
-          "`memcg later` one after those 200 allocators grew again (the kept table brought up to date)")
+          "`memcg later` one after those 200 allocators grew again (the kept table brought up to date); last, "
+          "the first memcg OOM in /all when its processes are in 10 child memcgs (mem_cgroup_iter() over the "
+          "subtree), taken in turn")
     for n in sizes:
         k = kernel_with(n)
         k.freeze_for_gc()  # as a Simulation does
@@ -97,6 +103,15 @@ def bench_selection(sizes: list[int]) -> None:
               f"{statistics.median(later) * 1000:.2f}), memcg {min(scan) * 1000:6.2f} ms (median "
               f"{statistics.median(scan) * 1000:.2f}), memcg later {min(scan_later) * 1000:5.2f} ms (median "
               f"{statistics.median(scan_later) * 1000:.2f})")
+    n = sizes[-1]
+    k = kernel_with(n, children=10)
+    k.freeze_for_gc()
+    tree = []
+    for _ in range(5):
+        k.memcg_oom_tables.clear()
+        tree.append(_select_time(k, k.cgroup("/all")))
+    print(f"   {n:7,} processes in 10 child memcgs of /all, each's rows not one run: memcg {min(tree) * 1000:6.2f} ms "
+          f"(best of 5, median {statistics.median(tree) * 1000:.2f})")
 
 
 def _select_time(k: Kernel, memcg: Cgroup | None = None) -> float:

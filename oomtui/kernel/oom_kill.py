@@ -128,18 +128,35 @@ def scan_order(k: "Kernel", memcg: Cgroup | None):
             yield from (p for p in cg.members if not css_task_iter_skips(p))
 
 
-def scan_rows(k: "Kernel", memcg: Cgroup) -> "Sequence[int]":
-    """mem_cgroup_scan_tasks()'s order (scan_order) as rows of the kernel's columns: each memcg's
-    css_set as BadnessInputs.members keeps it."""
+def scan_rows(k: "Kernel", memcg: Cgroup) -> "tuple[Sequence[int], list[Sequence[int]]]":
+    """mem_cgroup_scan_tasks()'s order (scan_order) as rows of the kernel's columns, and the same rows as runs
+    to read the columns by: for each memcg of the subtree (mem_cgroup_iter(), pre-order), its css_set as
+    BadnessInputs.members keeps it, a range when its rows are one ascending run (slices of the columns), else
+    the rows themselves (read one by one). A subtree of memcgs whose runs continue each other is one range."""
     if k.race is not None:  # race trials: css_task_iter_skips() reads the threads (small scenes)
-        return [p.slot for p in scan_order(k, memcg)]
-    members = k.badness.members
-    if not memcg.children:
-        rows = members.get(memcg, ())
-        if rows and memcg in k.badness.consecutive:  # read as slices of the columns
-            return range(rows[0], rows[0] + len(rows))
-        return rows
-    return array("q", chain.from_iterable(members.get(cg, ()) for cg in memcg.subtree()))
+        rows = array("q", [p.slot for p in scan_order(k, memcg)])
+        return rows, [rows] if rows else []
+    inputs = k.badness
+    parts: list[array[int]] = []  # each memcg's member rows
+    runs: list[Sequence[int]] = []
+    # mm/memcontrol.c mem_cgroup_scan_tasks(): for_each_mem_cgroup_tree() (mem_cgroup_iter(), pre-order), each
+    # memcg's css_task_iter (CSS_TASK_ITER_PROCS) calling oom_evaluate_task() per task
+    for cg in memcg.subtree():
+        rows = inputs.members.get(cg)
+        if rows:
+            parts.append(rows)
+            runs.append(range(rows[0], rows[0] + len(rows)) if cg in inputs.consecutive else rows)
+    if not runs:
+        return range(0), []
+    if all(isinstance(r, range) for r in runs) and all(a.stop == b.start for a, b in zip(runs, runs[1:])):
+        one = range(runs[0].start, runs[-1].stop)  # type: ignore[union-attr]
+        return one, [one]
+    if len(parts) == 1:
+        return runs[0], runs
+    joined = array("q")
+    for rows in parts:
+        joined += rows  # a copy of each memcg's rows, not a walk of them
+    return joined, runs
 
 
 def css_task_iter_skips(p: Process) -> bool:
@@ -203,7 +220,7 @@ def global_badness_table(k: "Kernel") -> "BadnessTable":
     if table is None:
         if not inputs.in_order:
             inputs.compact()  # `oomtui watch` added a process before others in scan order
-        table = k.oom_table = BadnessTable(inputs, None, rule)
+        table = k.oom_table = BadnessTable(inputs, rule)
     else:
         table.refresh(rule)
     return table
@@ -216,10 +233,10 @@ def memcg_badness_table(k: "Kernel", memcg: Cgroup, rule: tuple["KernelVersion",
     brought up to date like the global one in between (an OOM storm in one memcg)."""
     hand_out_changes(k)
     if k.race is not None:  # race trials: css_task_iter_skips() decides the rows of each scan
-        return BadnessTable(k.badness, scan_rows(k, memcg), rule)
+        return BadnessTable(k.badness, rule, scan_rows(k, memcg))
     table = k.memcg_oom_tables.get(memcg)
     if table is None or table.generation != k.badness.generation:
-        table = k.memcg_oom_tables[memcg] = BadnessTable(k.badness, scan_rows(k, memcg), rule)
+        table = k.memcg_oom_tables[memcg] = BadnessTable(k.badness, rule, scan_rows(k, memcg))
     else:
         table.refresh(rule)
     return table
@@ -410,10 +427,10 @@ class BadnessTable:
     points by scan position (None: not scored, or ineligible with the reason in `why`), the positions
     of CAP_SYS_ADMIN holders (`caps`), and heaps of entries for the best. The processes are rows of the
     kernel's columns (BadnessInputs): every row for a global OOM (for_each_process(): position = row),
-    a memcg's member rows for mem_cgroup_scan_tasks() (position = index in `rows`; a range when they
-    are one run). The global one lives as long as the kernel (or its rows' generation), a memcg's until
-    a css_set of its subtree changes, and each re-evaluates only the processes whose row changed since
-    its last OOM (`changed`, from BadnessInputs.dirty): in an OOM storm of
+    a memcg subtree's member rows for mem_cgroup_scan_tasks() (position = index in `rows`; a range when they
+    are one run; read from the columns by `runs`, scan_rows). The global one lives as long as the kernel (or
+    its rows' generation), a memcg's until a css_set of its subtree changes, and each re-evaluates only the
+    processes whose row changed since its last OOM (`changed`, from BadnessInputs.dirty): in an OOM storm of
     100 000 processes every OOM walked all of them, most of the run's time. A changed process's new
     entry goes on a second heap (`hot`), so that the walk's heap is not rebuilt for a few changes (that
     took 25-44 ms at 100 000 processes): an old entry is skipped when it comes to the top, and `hot` is
@@ -423,13 +440,15 @@ class BadnessTable:
     tests/kernel/test_badness_table.py, tests/kernel/test_badness_columns.py,
     tests/scenes/test_json_identity.py)."""
 
-    __slots__ = ("inputs", "rows", "generation", "why", "caps", "rule",
+    __slots__ = ("inputs", "rows", "runs", "generation", "why", "caps", "rule",
                  "badness", "points", "heap", "cutoff", "hot", "hot_floor", "changed", "position")
 
-    def __init__(self, inputs: BadnessInputs, rows: "Sequence[int] | None", rule: tuple[KernelVersion, int]):
-        """rows None: every row of `inputs`, in scan order (BadnessInputs.in_order), read as they change;
-        else those rows, read now. Scan positions below 2**POS_BITS."""
-        self.inputs, self.rows, self.generation = inputs, rows, inputs.generation
+    def __init__(self, inputs: BadnessInputs, rule: tuple[KernelVersion, int],
+                 scan: "tuple[Sequence[int], list[Sequence[int]]] | None" = None):
+        """scan None: every row of `inputs`, in scan order (BadnessInputs.in_order), read as they change;
+        else those rows and the runs to read them by (scan_rows), read now. Scan positions below 2**POS_BITS."""
+        self.rows, self.runs = scan if scan is not None else (None, None)
+        self.inputs, self.generation = inputs, inputs.generation
         self.changed: set[Process] = set()  # rows changed since it was brought up to date (hand_out_changes)
         self.position: dict[int, int] | None = None  # scan position by row, of a memcg's (made at a refresh)
         with gc_paused():  # a few lists, all kept
@@ -451,9 +470,20 @@ class BadnessTable:
         elif isinstance(rows, range):  # one run of rows (scan_rows)
             a, b = rows.start, rows.stop
             pages, adjs, flags = inputs.pages[a:b], inputs.adjs[a:b], bytes(inputs.flags[a:b])
-        else:  # a memcg's members' rows, read now (refresh() reads its changed rows later)
-            row = itemgetter(*rows) if len(rows) > 1 else lambda col: tuple(col[s] for s in rows)
-            pages, adjs, flags = row(inputs.pages), row(inputs.adjs), bytes(row(inputs.flags))
+        else:  # a memcg subtree's rows by runs, read now (refresh() reads its changed rows later)
+            pages, adjs, flag_bytes = [], [], bytearray()
+            for run in self.runs:  # type: ignore[union-attr]
+                if isinstance(run, range):  # a memcg's rows, one run: slices
+                    a, b = run.start, run.stop
+                    pages += inputs.pages[a:b]
+                    adjs += inputs.adjs[a:b]
+                    flag_bytes += inputs.flags[a:b]
+                else:
+                    row = itemgetter(*run) if len(run) > 1 else lambda col, s=run[0]: (col[s],)
+                    pages += row(inputs.pages)
+                    adjs += row(inputs.adjs)
+                    flag_bytes += bytes(row(inputs.flags))
+            flags = bytes(flag_bytes)
         why: dict[int, str] = {}
         caps: set[int] = set()
         flagged = flags.translate(_FLAGGED)

@@ -6,6 +6,8 @@ rules (process_badness, better_candidate), for the whole machine and for every m
 
 from __future__ import annotations
 
+from array import array
+
 import pytest
 
 from oomtui.kernel import oom_kill
@@ -233,3 +235,42 @@ def test_a_compaction_that_interleaves_a_memcg_keeps_its_scan_right():
     k.badness.compact()
     check_rows(k)
     check_selections(k)
+
+
+def test_a_memcg_subtree_is_read_by_runs_in_mem_cgroup_iter_order():
+    """mem_cgroup_scan_tasks() walks a memcg and its descendants in pre-order: the rows of each memcg that are one
+    run are read as slices of the columns, in that order whatever order they were created in, and the others one by
+    one. Two processes tie on the most points: the later scanned wins from 5.9, the first scanned before."""
+    k = Kernel(get_policy("linux-6.18"), ram_pages=1 << 20)
+    for path in ("/t", "/t/a", "/t/b", "/t/b/c", "/u", "/v", "/v/x", "/v/y"):
+        k.add_cgroup(path, limit=1 << 16 if path.count("/") == 1 else None)
+    pid = 100
+    # /t's children created out of pre-order (/t/b/c, /t/b, /t/a), /t's own processes between /u's: one by one;
+    # /v/x then /v/y in pre-order: one run for all of /v
+    for cg, n in (("/t/b/c", 3), ("/t/b", 3), ("/t/a", 3), ("/t", 1), ("/u", 1), ("/t", 1), ("/u", 1),
+                  ("/v/x", 3), ("/v/y", 3)):
+        for _ in range(n):
+            p = k.add_process(pid, f"p{pid}", cg)
+            k.add_thread(p, pid)
+            pages = 64 if pid in (101, 111) else 10 + pid * 7 % 23
+            k.add_vma(p.init_mm, Vma(0x1000, 0x1000 + 4096 * pages, "anon", "[heap]", pages))
+            pid += 1
+    t = k.cgroup("/t")
+    rows, runs = oom_kill.scan_rows(k, t)
+    assert [p.slot for p in scan_order(k, t)] == list(rows)
+    assert [type(r) for r in runs] == [array, range, range, range]  # /t, /t/a, /t/b, /t/b/c
+    assert oom_kill.scan_rows(k, k.cgroup("/v"))[0] == range(13, 19)
+    for policy in ("linux-6.18", "linux-4.6"):
+        k.set_policy(get_policy(policy))  # the kept tables scored again
+        check_selections(k)
+        oc = OomControl(t, None, True, constrained_alloc(k, t))
+        select_bad_process(k, oc)
+        assert oc.chosen is k.process(101 if policy == "linux-6.18" else 111)  # /t/b/c's second, /t's second
+        ranked = sorted(scan_order(k, t), key=lambda p: -process_badness(k, p, oc.totalpages)[0])  # stable
+        assert [(c.pid, c.points) for c in oc.candidates] == [
+            (p.pid, process_badness(k, p, oc.totalpages)[0]) for p in ranked]
+    k.add_mm_counter(k.process(107).init_mm, "anon", 100)  # /t/a's second: the kept table brought up to date
+    check_selections(k)
+    oc = OomControl(t, None, True, constrained_alloc(k, t))
+    select_bad_process(k, oc)
+    assert oc.chosen is k.process(107) is k.memcg_oom_tables[t].proc(3)  # /t's two, then /t/a's
