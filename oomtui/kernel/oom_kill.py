@@ -53,17 +53,12 @@ def oom_unkillable_task(p: Process) -> bool:
 def process_badness(k: "Kernel", p: Process, totalpages: int) -> tuple[int | None, str]:
     """oom_badness(): (points, "") or (None, why it is not eligible), by the rules of the kernel's era
     (oom_badness_era, the CAP_SYS_ADMIN bonus before 4.17 included)."""
-    t = p.find_lock_task_mm()
-    if t is None:
+    mm = p.mm  # find_lock_task_mm()'s mm, kept as threads get and lose theirs (Kernel.set_task_mm)
+    if mm is None:
         return None, "no mm: every thread passed exit_mm"
-    mm = t.mm
-    assert mm is not None
-    if p.oom_score_adj == OOM_SCORE_ADJ_MIN:
-        return None, "oom_score_adj -1000"
-    if MMF_OOM_SKIP in mm.flags:
-        return None, "MMF_OOM_SKIP"
-    if p.in_vfork:
-        return None, "in vfork"
+    reason = _ineligible(badness_flags(p, mm))
+    if reason is not None:
+        return None, reason
     return oom_badness_era(mm.badness_pages, p.oom_score_adj, totalpages, k.policy.version, cap_sys_admin=p.cap_sys_admin), ""
 
 
@@ -316,11 +311,9 @@ class BadnessInputs:
         p.slot = len(self.procs)
         self.procs.append(p)
         self.order.append(p.order)
-        self.pages.append(mm.badness_pages if mm is not None else 0)
+        self.pages.append(mm.badness_pages if mm is not None and not self.pages_deferred else 0)  # else fill_pages()
         self.adjs.append(p.oom_score_adj)
-        self.flags.append((OOM_SKIP if mm is not None and MMF_OOM_SKIP in mm.flags else 0)
-                          | (IN_VFORK if p.in_vfork else 0) | (CAP_SYS_ADMIN if p.cap_sys_admin else 0)
-                          | (ADJ_MIN if p.oom_score_adj == OOM_SCORE_ADJ_MIN else 0))
+        self.flags.append(badness_flags(p, mm))
         self._changed(p)
 
     def fill_pages(self) -> None:
@@ -642,8 +635,16 @@ class BadnessTable:
         return out
 
 
+def badness_flags(p: Process, mm: MmStruct | None) -> int:
+    """The flags of p's row but SCORED, with mm the one its threads have: what makes oom_badness() pass p over
+    (_ineligible), and the root bonus."""
+    return ((OOM_SKIP if mm is not None and MMF_OOM_SKIP in mm.flags else 0) | (IN_VFORK if p.in_vfork else 0)
+            | (CAP_SYS_ADMIN if p.cap_sys_admin else 0) | (ADJ_MIN if p.oom_score_adj == OOM_SCORE_ADJ_MIN else 0))
+
+
 def _ineligible(flags: int) -> str | None:
-    """oom_badness(): OOM_SCORE_ADJ_MIN, MMF_OOM_SKIP or in the middle of vfork -> not a candidate."""
+    """oom_badness(): OOM_SCORE_ADJ_MIN, MMF_OOM_SKIP or in the middle of vfork -> not a candidate (the one
+    source of these reasons: the tables read them from the rows, process_badness from badness_flags)."""
     if flags & ADJ_MIN:
         return "oom_score_adj -1000"
     if flags & OOM_SKIP:
