@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from itertools import chain, compress
+from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -412,7 +412,8 @@ class BadnessInputs:
 # scanned among equals (a tuple and its two ints per process were most of the table's memory)
 POS_BITS = 32
 POS_MASK = (1 << POS_BITS) - 1
-HEAP_DEPTH = 256  # the walk's heap holds the entries of this many best (and their ties) to start with
+HEAP_DEPTH = 256  # the walk's heap holds the entries of at least this many best (and their ties) to start with
+SAMPLE = 4096  # of how many processes (every n-th) _heap_anew takes the HEAP_DEPTH-th best for its cutoff
 
 
 class BadnessTable:
@@ -502,19 +503,19 @@ class BadnessTable:
         self._heap_anew()
 
     def _heap_anew(self, depth: int | None = HEAP_DEPTH, taken: "set[int] | frozenset[int]" = frozenset()) -> None:
-        """One heap of the eligible processes' entries (but those `taken`), `hot` emptied: of those with at least
-        the points of the depth-th best (`cutoff`) when there are more (an OOM reads the top, and an entry for each
-        of 100 000 processes was a third of the walk); _best makes the rest when it must go below the cutoff."""
+        """One heap of the eligible processes' entries (but those `taken`), `hot` emptied. Given a depth, only of
+        those with at least `cutoff` points: the depth-th best of every n-th process (about SAMPLE of them), so at
+        least `depth` entries, about depth * n (an OOM reads the top: an entry for each of 100 000 processes was a
+        third of the walk, nlargest() over all of them a quarter); _best makes the rest when it must go below the
+        cutoff. No cutoff when the sample has fewer than `depth` with points (0 counts as none: still below)."""
         points = self.points
-        best = heapq.nlargest(depth, filter(None, points)) if depth else []  # (a 0 may be left out: still below)
+        sample = points[:: max(1, len(points) // SAMPLE)]
+        best = heapq.nlargest(depth, filter(None, sample)) if depth else []
         cutoff = self.cutoff = best[-1] if len(best) == depth else None
         if cutoff is None:
             heap = [(-v << POS_BITS) | pos for pos, v in enumerate(points) if v is not None]
         else:
-            # v >= cutoff is v in `best` (or 0, which filter() left out): found in a C loop
-            wanted = set(best) | ({0} if cutoff <= 0 else set())
-            heap = [(-points[pos] << POS_BITS) | pos
-                    for pos in compress(range(len(points)), map(wanted.__contains__, points))]
+            heap = [(-v << POS_BITS) | pos for pos, v in enumerate(points) if v is not None and v >= cutoff]
         if taken:
             heap = [e for e in heap if e not in taken]
         heapq.heapify(heap)

@@ -104,14 +104,16 @@ def test_a_kept_table_scores_again_for_another_era_and_totalpages(version):
 
 
 @pytest.mark.parametrize("policy", ["linux-6.18", "linux-4.6"])  # signed badness, and the clamp at 1 before 5.9
-def test_a_kept_table_goes_below_its_heaps_cutoff_when_the_best_are_gone(monkeypatch, policy):
+@pytest.mark.parametrize("sample", [oom_kill.SAMPLE, 300])  # the cutoff from every process, or from every 2nd
+def test_a_kept_table_goes_below_its_heaps_cutoff_when_the_best_are_gone(monkeypatch, policy, sample):
+    monkeypatch.setattr(oom_kill, "SAMPLE", sample)
     depths, heap_anew = [], BadnessTable._heap_anew
     monkeypatch.setattr(BadnessTable, "_heap_anew",
                         lambda table, depth=HEAP_DEPTH, taken=frozenset(): heap_anew(table, depths.append(depth) or depth, taken))
     k = kernel_of(3 * HEAP_DEPTH, 1 << 22, lambda i: 0, lambda i: 1 + (i * 7919) % 4096, policy)
     select_bad_process(k, OomControl(None, None, False, constrained_alloc(k, None)))
     assert k.oom_table is not None and k.oom_table.cutoff is not None  # the heap holds the best only
-    for round in range(12):  # the best 40 lose their memory, as victims do: the heap's top runs out
+    for round in range(16):  # the best 40 lose their memory, as victims do: the heap's top runs out
         for p in sorted(k.tasklist, key=lambda p: -p.init_mm.anon)[:40]:
             k.add_mm_counter(p.init_mm, "anon", round % 3 - p.init_mm.anon)  # ties at the bottom too
         assert same_choice(*kept_and_fresh(k))
