@@ -58,9 +58,7 @@ class Kernel:
         self.policy = policy
         self.hz = hz
         self.memcg_v1 = memcg_v1  # the memory controller on a v1 hierarchy: !cgroup_subsys_on_dfl()
-        # the memcgs' swap counters (v1 memsw: do_memsw_account(); v2 swap) are charged: do_swap_account before
-        # 5.8, !cgroup_memory_noswap 5.8 - 6.1; swapaccount=0 is ignored from 6.2 (KernelVersion.swapaccount_optional)
-        self.do_swap_account = swapaccount or not policy.version.swapaccount_optional
+        self.swapaccount = swapaccount  # the swapaccount= boot option (do_swap_account reads it per era)
         self.jiffies = 0
         self.ram_pages = ram_pages
         self.swap_pages = swap_pages
@@ -757,6 +755,13 @@ class Kernel:
         self.emit(ev.PolicyChanged(t=self.jiffies, policy=policy.id))
 
     # ------------------------------------------------------------------ queries
+    @property
+    def do_swap_account(self) -> bool:
+        """The memcgs' swap counters (v1 memsw: do_memsw_account(); v2 swap) are charged: do_swap_account before
+        5.8, !cgroup_memory_noswap 5.8 - 6.1; swapaccount=0 is ignored from 6.2 (KernelVersion.swapaccount_optional).
+        Read per call: a policy switch to another era honours or ignores the boot option as that era does."""
+        return self.swapaccount or not self.policy.version.swapaccount_optional
+
     def totalpages_global(self) -> int:
         """totalram_pages() + total_swap_pages (CONSTRAINT_NONE, and /proc/PID/oom_score)."""
         return self.ram_pages + self.swap_pages

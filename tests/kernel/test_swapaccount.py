@@ -109,3 +109,13 @@ def test_swapaccount_is_a_boolean():
     with pytest.raises(SceneError) as e:
         sim(booted(MEMCG, '"0"'))
     assert e.value.path == "swapaccount" and "bool" in str(e.value)
+
+
+@pytest.mark.parametrize(("kernel", "policy", "swap_in_totalpages"), [
+    ("5.10", "linux-6.18", False),  # switched to 6.18, which ignores swapaccount=0
+    ("6.6", "linux-4.6", True),  # switched to 4.19, which honours it
+])
+def test_a_policy_switch_honours_the_boot_option_as_the_new_era_does(kernel, policy, swap_in_totalpages):
+    text = booted(MEMCG.replace('kernel = "5.10"', f'kernel = "{kernel}"')) + (
+        f'\n[[actions]]\nat = "0ms"\ndo = "policy"\npolicy = "{policy}"\n')
+    assert first_oom(text)[0] == LIMIT_PAGES + (SWAP_PAGES if swap_in_totalpages else 0)
