@@ -180,7 +180,8 @@ class Scene(_S):
         "the swapaccount= boot option: false, the memcgs' swap is not accounted (no memory.memsw.* / swap.* "
         "files): a memcg OOM's memory+swap: (v1) or swap: (v2) line reads usage 0 and no limit, the memcg's "
         "totalpages adds all of swap, and before 5.8 a charge move leaves swap entries behind; kernels before "
-        "6.2 (from 6.2 the kernel ignores swapaccount=0)"))] = True
+        "6.2 (from 6.2 the kernel ignores swapaccount=0). With accounting on, a memcg's memory+swap limit is its "
+        "memory limit (v2 swap.max 0); the model never swaps a memcg's pages out"))] = True
     reserved: Annotated[Size, Meta(description="RAM used by everything not modelled")] = 0
     policy: str = "linux-6.18"
     kernel: Annotated[str | None, Meta(description='override the policy\'s kernel version, e.g. "5.15"')] = None
