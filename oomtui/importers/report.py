@@ -1911,7 +1911,8 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     elif s.startswith(_ZONE_STARTS):
         # 4.19's pr_cont pieces, each printed as a line of its own, or a mail client's wrap
         s = lines.join_pieces(_ZONE_PIECE if " free:" in s or " active_anon:" in s else _PIECE)
-        if " hugepages_total=" in s and "hugepages_size=" not in s:  # an hstate line a wrap broke
+        if (" hugepages_total=" in s and "hugepages_size=" not in s  # an hstate line a wrap broke,
+                and "hugepages_total=" not in (lines.peek() or "")):  # not one cut short before the next size's
             s = lines.join_while(s, lambda line: "hugepages_size=" in line)
         return _read_zone_line(r, s)
     elif m := _SWAP.match(s):

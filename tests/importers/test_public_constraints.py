@@ -105,6 +105,20 @@ def test_a_small_hugetlb_pool_is_not_the_cause() -> None:
     assert "1.1 GiB (56 % of RAM) is neither free nor" in e.cause.text
 
 
+def test_a_hugepages_line_cut_short_is_not_joined_with_the_next_sizes_line() -> None:
+    """A console cut (no wrap) ends the 1 GiB pool's line after hugepages_free=: the 2 MiB pool's line that follows
+    is its own line (hugetlb_show_meminfo_node() prints one per hstate), so it keeps its own numbers rather than
+    lending its hugepages_size= to the cut line (4 x 1 GiB read as 4 x 2 MiB)."""
+    text = (PUBLIC / "6.11-notes-zh-details-summary-stress-ng-adj1000.md").read_text(encoding="utf-8")
+    gib = "hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=1048576kB"
+    assert text.count(gib) == 1 and text.index(gib) < text.index("hugepages_size=2048kB")
+    pooled = text.replace(gib, gib.replace("total=0 hugepages_free=0", "total=4 hugepages_free=4"))
+    whole, cut = parse_reports(pooled)[0], parse_reports(pooled.replace(gib.replace("total=0 hugepages_free=0", (
+        "total=4 hugepages_free=4")), "hugepages_total=4 hugepages_free=4"))[0]
+    assert (whole.hugetlb_kb, sorted(whole.hugepage_sizes_kb)) == (4 * 1048576, [2048, 1048576])
+    assert (cut.hugetlb_kb, sorted(cut.hugepage_sizes_kb)) == (0, [2048])
+
+
 def test_a_vendor_manuals_excerpts_with_rsyslog_severity_prefixes_and_a_spliced_mempolicy_line() -> None:
     """Huawei Cloud EulerOS's manual, 'OOM 相关参数配置与原因排查' (its causes of OOM): /var/log/messages excerpts of
     four OOMs. Two memcg ones behind an rsyslog template's 'warning|kernel[-]|' prefix; a global one and a
