@@ -223,6 +223,9 @@ def _buddy_fragmentation(r: OomReport, usable: list[str], order: int) -> str:
     return "fragmented" if any(z.free_kb for z in zones) else "unknown"
 
 
+# constrained_alloc(): the allocation could only use some nodes (cpuset, mempolicy); show_mem_node_skip() then
+# prints only those nodes' zones
+_NODE_CONSTRAINTS = ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY")
 _PAGEFAULT = "not an allocation: the page-fault path (gfp_mask=0, pagefault_out_of_memory)"
 
 
@@ -252,8 +255,10 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
         printed = [f"node {z.node} {z.name}" for z in r.zones if z.min_kb is not None]
         verdict = None if manual else "not a zone shortage: the memory cgroup's charge failed" \
             if constraint == "CONSTRAINT_MEMCG" else _PAGEFAULT if gfp == 0 and order == 0 \
-            else f"no zone it may use: every zone printed ({', '.join(printed)}) is above {target}" if printed \
-            else "unknown: the report has no zone watermark lines"
+            else "unknown: the report has no zone watermark lines" if not printed \
+            else f"no zone it may use: every zone printed ({', '.join(printed)}) is above {target}" \
+            if constraint in _NODE_CONSTRAINTS \
+            else f"unknown: no zone it may use was printed (only {', '.join(printed)}): the report was cut"
         frag = "unknown" if manual else _buddy_fragmentation(r, configured[: idx + 1], order or 0)
         return Allocation(gfp_mask=r.gfp_mask, gfp_flags=flags, gfp_flags_source=source, order=order,
                           size_kb=size_kb, zone=None if manual else target, verdict=verdict,
@@ -629,7 +634,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                     f"machine as a whole was not out of memory.{top}{held}"
                                     + (f" Inside that cgroup the kernel {kill}." if vname != _UNNAMED else
                                        " The report ends before the kernel's choice."))  # fmt: skip
-    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
+    if constraint in _NODE_CONSTRAINTS:
         return _numa_cause(r, alloc, constraint, kill)
     managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
     if mem.hugetlb_kb and mem.hugetlb_kb * 2 > managed and mem.hugetlb_kb > (mem.tasks_rss_kb or 0):

@@ -34,6 +34,17 @@ def test_a_cpuset_of_one_movable_node_cannot_serve_a_request_that_is_not_movable
     assert report.cpuset.endswith(".scope")
 
 
+def test_a_global_oom_that_printed_only_zones_above_its_request_was_cut() -> None:
+    """The same report as an unconstrained OOM (its oom-kill: line says CONSTRAINT_NONE): show_mem() prints every
+    node's zones when no nodemask or cpuset limits the allocation, so a report showing only node 4 Movable lost the
+    zones the request could use; the verdict is unknown, not 'no zone it may use'."""
+    text = (PUBLIC / MOVABLE).read_text(encoding="utf-8")
+    assert text.count("constraint=CONSTRAINT_CPUSET,") == 1
+    first = explain_text(text.replace("constraint=CONSTRAINT_CPUSET,", "constraint=CONSTRAINT_NONE,"))[0]
+    assert first.constraint == "CONSTRAINT_NONE" and first.cause.kind != "cpuset"
+    assert first.allocation.verdict == "unknown: no zone it may use was printed (only node 4 Movable): the report was cut"
+
+
 def test_the_reaper_lines_of_later_kills_name_their_own_victims() -> None:
     """The same paste keeps five oom_reaper lines of the kills that followed (their reports cut): each reaped a
     different process, so each is a kill of its own, never the first report's victim."""
