@@ -1027,6 +1027,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     header_oom_adj: bool = False  # "order=%d, oom_adj=%d, oom_score_adj=%d": dump_header() of 2.6.36-3.6
     kernel_release: str | None = None  # from "CPU: ... Comm: ... <release> #n" or "Pid: ..., comm: ..."
     kernel_build: str | None = None  # what follows the release ("#19-Ubuntu", "#1 Debian 5.10.209-2")
+    taint: str | None = None  # the letters of print_tainted() on the CPU line ("P", "GO"; "" when "Not tainted")
     hardware: str | None = None  # "Hardware name: ..."
     constraint: str | None = None  # oom-kill: line (5.0+)
     nodemask: str | None = None
@@ -1046,6 +1047,8 @@ class OomReport(msgspec.Struct, kw_only=True):
     hugetlb_kb: int | None = None  # the hugetlb pools, from the "Node N hugepages_total=..." lines (None: none)
     hugetlb_free_kb: int | None = None  # the pools' pages no mapping holds (hugepages_free=; None: not printed)
     hugepage_sizes_kb: frozenset[int] = frozenset()  # the hstates those lines name (hugepages_size=)
+    buddy_line: int | None = None  # the input line the last buddy line ends on
+    node_lru_kb: dict[int, dict[str, int]] = {}  # 4.8+ "Node N active_anon:...kB" lines: node -> LRU list -> kB
     memory: CgroupCounter | None = None
     memsw: CgroupCounter | None = None
     swap: CgroupCounter | None = None
@@ -1174,6 +1177,11 @@ _BUDDY = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem
 _HUGEPAGES = re.compile(r"^Node \d+ hugepages_total=(\d{1,20}) (?:hugepages_free=(\d{1,20}) )?.*"
                         r"hugepages_size=(\d{1,20})kB")
 _BUDDY_BLOCK = re.compile(r"(\d{1,20})\*(\d{1,20})kB")
+# 4.8+ show_free_areas() prints each node's LRU lists in kB ("Node %d active_anon:%lukB ... isolated(file):%lukB"),
+# the same counters as the Mem-Info summary's first lines (in pages) when every node is printed
+_NODE_LRU_LINE = re.compile(r"^Node (\d+) active_anon:\d")
+_NODE_LRU = re.compile(r"\b(active_anon|inactive_anon|active_file|inactive_file|unevictable|isolated\((?:anon|file)\))"
+                      r":(\d{1,20})kB")
 _ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
 _ZONE_FIELD = re.compile(
     r"\b(min|low|high|present|managed|reserved_highatomic|free_highatomic|free_cma):(\d{1,20})[kK]B")
@@ -1217,6 +1225,9 @@ _ARCH_NAMES = {"amd64": "x86_64", "686": "i686", "686-pae": "i686", "arm64": "aa
 _ARCH_REGS = {"RIP: ": "x86_64", "EIP: ": "i686", "NIP: ": "powerpc", "NIP [": "powerpc", "pc : ": "aarch64",
               "PC is at ": "arm", "ERA: ": "loongarch64", "Krnl PSW : ": "s390x"}  # fmt: skip
 _ARCH_REG_STARTS = tuple(_ARCH_REGS)
+# mips's show_stacktrace() (arch/mips/kernel/traps.c), which dump_stack() runs, prints "Stack :" and the raw stack
+# words, each " %0*lx" of 2 * sizeof(long) digits: 8 on a 32-bit kernel, 16 on a 64-bit one
+_MIPS_STACK = re.compile(r"Stack : ([0-9a-f]{8}(?:[0-9a-f]{8})?)\b")
 # Else a call-trace frame of the syscall or exception entry, which each architecture names its own way (arm's
 # unwinder prints "[<c020f480>] (ret_fast_syscall+0x0/0x4c)"); where a name is shared by a 32- and a 64-bit
 # kernel, the width of the frame's address ("[<ffffffff81...>]") tells: name -> (64-bit address or none, 32-bit).
@@ -1868,6 +1879,11 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
             setattr(r, "ram_pages" if m["what"] == "RAM" else "reserved_pages", n)
         elif m := _PAGECACHE.match(s):
             setattr(r, "pagecache_pages" if m["what"] == "total pagecache" else "swapcache_pages", int(m["n"]))
+            # show_free_areas() runs hugetlb_show_meminfo() between the last buddy line and this one; it prints a line
+            # per node and hstate, pool or not, unless the kernel has no hugetlb support: none printed, no pool (a
+            # node LRU line dates the report 4.8+, long after hugetlb_show_meminfo() was added)
+            if m["what"] == "total pagecache" and r.hugetlb_kb is None and r.node_lru_kb and r.buddy_line == no - 1:
+                r.hugetlb_kb = 0
     elif c.islower():
         _read_lower_line(lines, r, s)
     elif not _read_upper_line(lines, r, s) and r.mems_allowed is None and " cpuset=" in s:
@@ -1904,6 +1920,7 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
             r.trigger_pid = int(m["pid"])
             r.trigger_comm = r.trigger_comm or m["comm"]
             if m["rest"] and (rel := _RELEASE.search(m["rest"])):
+                r.taint = m["rest"][: rel.start()].replace(" ", "") if "Tainted:" in s else ""
                 r.kernel_release = rel[1]
                 r.kernel_build = m["rest"][rel.end() - 1 :].strip()
                 if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
@@ -1914,7 +1931,7 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
         if (" hugepages_total=" in s and "hugepages_size=" not in s  # an hstate line a wrap broke,
                 and "hugepages_total=" not in (lines.peek() or "")):  # not one cut short before the next size's
             s = lines.join_while(s, lambda line: "hugepages_size=" in line)
-        return _read_zone_line(r, s)
+        return _read_zone_line(r, s, lines.last_no)
     elif m := _SWAP.match(s):
         setattr(r, "total_swap_kb" if m["what"] == "Total" else "free_swap_kb", int(m["kb"]))
     elif s.startswith("Tasks state"):
@@ -1970,16 +1987,24 @@ def _read_arch_frame(r: OomReport, s: str, at: int) -> None:
 
 
 def _read_arch_reg(r: OomReport, s: str) -> bool:
-    """The first register line of a stack dump names the architecture (RIP:, EIP:, NIP:, pc :, ERA:, ...)."""
-    if r.arch is None and s.startswith(_ARCH_REG_STARTS):
+    """The first register line of a stack dump names the architecture (RIP:, EIP:, NIP:, pc :, ERA:, ...), and so
+    does the first line of mips's raw stack words."""
+    if r.arch is not None:
+        return False
+    if s.startswith(_ARCH_REG_STARTS):
         reg = next(p for p in _ARCH_REG_STARTS if s.startswith(p))
         r.arch, r.arch_source = _ARCH_REGS[reg], f"register dump: '{reg.strip()}' line"
+        return True
+    if s.startswith("Stack : ") and (m := _MIPS_STACK.match(s)):
+        bits = len(m[1]) * 4
+        r.arch, r.arch_source = "mips" if bits == 32 else "mips64", f"stack dump: 'Stack :' words of {bits} bits"
         return True
     return False
 
 
-def _read_zone_line(r: OomReport, s: str) -> bool:
-    """A zone's watermark line (with lowmem_reserve[] appended, as some kernels print it) or its buddy line."""
+def _read_zone_line(r: OomReport, s: str, no: int) -> bool:
+    """A zone's watermark line (with lowmem_reserve[] appended, as some kernels print it), its buddy line, a node's
+    LRU lists or hugetlb pool. `no`: the input line it ends on."""
     if m := _ZONE_LINE.match(s):
         node = int(m["node"] or 0)
         f = {k: int(v) for k, v in _ZONE_FIELD.findall(s)}
@@ -1995,6 +2020,7 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
             r.zone_present_kb = {**r.zone_present_kb, node: r.zone_present_kb.get(node, 0) + z.present_kb}
         return True
     if m := _BUDDY.match(s):
+        r.buddy_line = no
         if r.buddy_page_kb is None:
             r.buddy_page_kb = int(m["kb"])
         node = int(m["node"] or 0)
@@ -2014,6 +2040,11 @@ def _read_zone_line(r: OomReport, s: str) -> bool:
         if m[2] is not None:
             r.hugetlb_free_kb = (r.hugetlb_free_kb or 0) + int(m[2]) * size
         r.hugepage_sizes_kb = r.hugepage_sizes_kb | {size}
+        return True
+    if m := _NODE_LRU_LINE.match(s):
+        # "isolated(anon)" is the summary's isolated_anon
+        lru = {k.replace("(", "_").rstrip(")"): int(v) for k, v in _NODE_LRU.findall(s)}
+        r.node_lru_kb = {**r.node_lru_kb, int(m[1]): lru}
         return True
     return False
 
