@@ -492,10 +492,21 @@ def uncounted_kb(r: OomReport, mem: Memory, kb: int) -> int | None:
     drivers' own pages (network buffers, DMA and GPU memory). None when a counter or the hugepages lines are
     missing (a hugetlb pool would look the same)."""
     mi = r.meminfo
+    if r.node_lru_kb and {z.node for z in r.zones} <= r.node_lru_kb.keys():
+        # a paste that lost the summary's first lines keeps the LRU lists in every node's line (kB)
+        lost = {k for lru in r.node_lru_kb.values() for k in lru} - mi.keys()
+        mi = {**mi, **{k: sum(lru.get(k, 0) for lru in r.node_lru_kb.values()) // kb for k in lost}}
     if mem.ram_kb is None or mem.reserved_kb is None or r.hugetlb_kb is None or any(k not in mi for k in _COUNTED):
         return None
     counted = sum(mi[k] for k in _COUNTED) + sum(mi.get(k, 0) for k in _COUNTED_IF_PRINTED)
     return mem.ram_kb - mem.reserved_kb - r.hugetlb_kb - counted * kb
+
+
+def _suspect_modules(r: OomReport) -> str:
+    """print_tainted() (kernel/panic.c): 'P' a proprietary module is loaded (TAINT_PROPRIETARY_MODULE), 'O' an
+    out-of-tree one (TAINT_OOT_MODULE): drivers built outside the kernel, the usual holders of uncounted pages."""
+    what = [w for flag, w in (("P", "a proprietary module"), ("O", "an out-of-tree module")) if flag in (r.taint or "")]
+    return f" The kernel is tainted {r.taint}: {' and '.join(what)} is loaded, the first suspect." if what else ""
 
 
 def _numa_cause(r: OomReport, alloc: Allocation | None, constraint: str, kill: str) -> Cause:
@@ -650,8 +661,11 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                      f"{_size(hidden)} ({_pct(hidden, mem.ram_kb)} of RAM) is neither free nor "
                                      "process, page-cache, slab or page-table memory. Pages taken from the page "
                                      "allocator directly are there (kernel stacks, vmalloc, drivers' buffers: "
-                                     "network, DMA, GPU): most likely a driver leaks them. Processes hold only "
-                                     f"{_size(mem.tasks_rss_kb)}; the kernel {kill}.{unusable}")
+                                     f"network, DMA, GPU): most likely a driver leaks them.{_suspect_modules(r)}"
+                                     + (f" Processes hold only {_size(mem.tasks_rss_kb)};"
+                                        if mem.tasks_rss_kb is not None else " The report has no task dump;")
+                                     + (f" the kernel {kill}." if vname != _UNNAMED else
+                                        " it ends before the kernel's choice.") + unusable)
     high = next((z for z in r.zones if z.name == "HighMem"), None)
     low_free = sum(c.free_kb for c in alloc.zones) if alloc is not None else 0
     if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and (
@@ -812,6 +826,10 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
         out.append(f"With CONFIG_PAGE_OWNER (page_owner=on), /sys/kernel/debug/page_owner shows who allocated "
                    f"the pages; look for a fixed kernel or driver{running}. Until then a reboot (or unloading "
                    "the driver) frees them; limiting processes does not help.")
+        if _suspect_modules(r):
+            out.insert(0, "Find the modules built outside this kernel (grep -l '[PO]' /sys/module/*/taint): a "
+                          "vendor's Wi-Fi, NPU or GPU driver. Try without it, or with a build of it for exactly "
+                          f"{r.kernel_release or 'the running kernel'}.")
     elif c.kind == "hugetlb":
         lead = f"{_size(mem.hugetlb_free_kb)} of the pool was mapped by nothing. Size" if mem.hugetlb_free_kb else \
             "Size"

@@ -13,9 +13,11 @@ from .report import OomReport, TaskRow, column_positions, node_list
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
 # The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
 # neither the verdict's total-vm nor the buddy lists measure it. arm64 varies (4K Debian/Ubuntu/RHEL 9, 16K
-# Asahi, 64K RHEL 8): 4K assumed.
+# Asahi, 64K RHEL 8): 4K assumed. mips defaults to PAGE_SIZE_4KB (OpenWrt's routers); 64-bit Loongson-3 kernels
+# are built with 16K, which only a measurement tells.
 ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "riscv64": 4, "mips64el": 4,
-                "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8, "ia64": 16}  # fmt: skip
+                "mips": 4, "mips64": 4, "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8,
+                "ia64": 16}  # fmt: skip
 
 # hugetlb page sizes (the "hugepages_size=" of show_free_areas()'s hstate lines) that only one base page size has:
 # sparc64's 256 MiB hstate with its 8 MiB or 2 GiB one (HPAGE_SHIFT 23, 28, 31) on 8 KiB pages (ia64's 256 MiB
