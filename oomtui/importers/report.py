@@ -1009,6 +1009,9 @@ class Zone(msgspec.Struct, kw_only=True):
     reserved_highatomic_kb: int | None = None  # "reserved_highatomic:%luKB" (pageblocks kept for atomic high orders)
     # "free_highatomic:%luKB": the free part of it ("mm: add nr_free_highatomic in show_free_areas", 2025)
     free_highatomic_kb: int | None = None
+    # "zspages:%lukB" (6.18+, "mm: show_mem: show number of zspages in show_free_areas"): pages zsmalloc took from
+    # the page allocator for compressed data (NR_ZSPAGES, alloc_zspage()): zram devices (swap or RAM disk), zswap
+    zspages_kb: int | None = None
 
 
 class OomReport(msgspec.Struct, kw_only=True):
@@ -1184,7 +1187,7 @@ _NODE_LRU = re.compile(r"\b(active_anon|inactive_anon|active_file|inactive_file|
                       r":(\d{1,20})kB")
 _ZONE_LINE = re.compile(r"^(?:Node (?P<node>\d+) )?(?P<zone>DMA32|DMA|Normal|HighMem|Movable|Device) free:(?P<free>\d{1,20})kB")
 _ZONE_FIELD = re.compile(
-    r"\b(min|low|high|present|managed|reserved_highatomic|free_highatomic|free_cma):(\d{1,20})[kK]B")
+    r"\b(min|low|high|present|managed|reserved_highatomic|free_highatomic|free_cma|zspages):(\d{1,20})[kK]B")
 # show_migration_types(): the letters after a block count, one per migrate type that has blocks of that order
 _BUDDY_TYPES = re.compile(r"\d{1,20}\*\d{1,20}kB(?:\s+\(([A-Z]+)\))?")
 _RESERVE = re.compile(r"lowmem_reserve\[\]:((?:\s+\d{1,20})+)")
@@ -2011,7 +2014,7 @@ def _read_zone_line(r: OomReport, s: str, no: int) -> bool:
         z = Zone(node=node, name=m["zone"], free_kb=int(m["free"]), min_kb=f.get("min"), low_kb=f.get("low"),
                  high_kb=f.get("high"), present_kb=f.get("present"), managed_kb=f.get("managed"),
                  reserved_highatomic_kb=f.get("reserved_highatomic"), free_highatomic_kb=f.get("free_highatomic"),
-                 free_cma_kb=f.get("free_cma"))  # fmt: skip
+                 free_cma_kb=f.get("free_cma"), zspages_kb=f.get("zspages"))  # fmt: skip
         if res := _RESERVE.search(s):
             z.lowmem_reserve = [int(x) for x in res[1].split()]
         r.zones = [*r.zones, z]
