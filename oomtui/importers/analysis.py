@@ -318,6 +318,7 @@ class Memory(msgspec.Struct, kw_only=True):
     pagetables_kb: int | None
     hugetlb_kb: int | None = None  # the hugetlb pools (hugepages_total x hugepages_size, every node and size)
     hugetlb_free_kb: int | None = None  # their pages no mapping holds (hugepages_free)
+    zspages_kb: int | None = None  # zsmalloc's pages of compressed data (6.18+ zone lines): zram, zswap
     where: list[Use] = []  # where the memory went, largest first
 
 
@@ -339,10 +340,12 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
         slab_reclaimable_kb=pages(mi.get("slab_reclaimable")), slab_unreclaimable_kb=pages(mi.get("slab_unreclaimable")),
         pagecache_kb=pages(r.pagecache_pages), shmem_kb=pages(mi.get("shmem")), pagetables_kb=pages(mi.get("pagetables")),
         hugetlb_kb=r.hugetlb_kb, hugetlb_free_kb=r.hugetlb_free_kb,
+        zspages_kb=None if all(z.zspages_kb is None for z in r.zones) else sum(z.zspages_kb or 0 for z in r.zones),
     )  # fmt: skip
     parts = [("processes (rss of the task dump)", m.tasks_rss_kb), ("unreclaimable kernel slab", m.slab_unreclaimable_kb),
              ("reclaimable kernel slab", m.slab_reclaimable_kb), ("page cache", m.pagecache_kb),
              ("page tables", m.pagetables_kb), ("huge pages (hugetlb pool)", m.hugetlb_kb or None),
+             ("compressed data (zsmalloc: zram, zswap)", m.zspages_kb or None),
              ("free", m.free_kb)]  # fmt: skip
     m.where = sorted((Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in parts if v is not None),
                      key=lambda u: -u.kb)  # fmt: skip
@@ -464,8 +467,8 @@ def platform(r: OomReport) -> Platform:
 
 
 class Cause(msgspec.Struct):
-    kind: str  # user_memory, kernel_slab, kernel_other, hugetlb, lowmem, fragmentation, memcg_limit, cpuset,
-    # mempolicy, manual, no_shortage, pagefault, no_victim, unknown
+    kind: str  # user_memory, kernel_slab, kernel_other, hugetlb, compressed_swap, lowmem, fragmentation, memcg_limit,
+    # cpuset, mempolicy, manual, no_shortage, pagefault, no_victim, unknown
     text: str
 
 
@@ -499,7 +502,26 @@ def uncounted_kb(r: OomReport, mem: Memory, kb: int) -> int | None:
     if mem.ram_kb is None or mem.reserved_kb is None or r.hugetlb_kb is None or any(k not in mi for k in _COUNTED):
         return None
     counted = sum(mi[k] for k in _COUNTED) + sum(mi.get(k, 0) for k in _COUNTED_IF_PRINTED)
-    return mem.ram_kb - mem.reserved_kb - r.hugetlb_kb - counted * kb
+    return mem.ram_kb - mem.reserved_kb - r.hugetlb_kb - (mem.zspages_kb or 0) - counted * kb
+
+
+def _compressed_cause(mem: Memory, ending: str) -> Cause:
+    """zsmalloc (mm/zsmalloc.c) keeps the compressed copies zram and zswap store in pages of its own (NR_ZSPAGES):
+    a page swapped out to zram is not freed but replaced by its compressed copy, in the same RAM."""
+    zs = mem.zspages_kb or 0
+    held = f"Compressed data held the memory: {_size(zs)} ({_pct(zs, mem.ram_kb)} of RAM) is in zsmalloc's pages " \
+        "(zspages), "
+    if not mem.swap_total_kb:  # zswap and zram swap need a swap device: a zram disk (/tmp, logs) filled RAM
+        return Cause("compressed_swap", held + "and there is no swap: a zram device used as a RAM disk (a /tmp or "
+                                               "log directory on zram) filled RAM with what was written to it."
+                                               + ending)  # fmt: skip
+    return Cause("compressed_swap", held + "the compressed copies that zram or zswap keeps of swapped-out pages, in "
+                                           "RAM. Swapping to zram does not free a page: it replaces it with a smaller "
+                                           "copy in the same RAM, so each page swapped out frees only what "
+                                           "compression saves, and pages that compress badly free almost nothing; "
+                                           "once zram holds most of RAM, swapping more cannot make room. Swap was "
+                                           f"{_pct(mem.swap_used_kb, mem.swap_total_kb)} used of "
+                                           f"{_size(mem.swap_total_kb)}." + ending)  # fmt: skip
 
 
 def _suspect_modules(r: OomReport) -> str:
@@ -650,6 +672,9 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
     if mem.hugetlb_kb and mem.hugetlb_kb * 2 > managed and mem.hugetlb_kb > (mem.tasks_rss_kb or 0):
         return _hugetlb_cause(mem, kill, unusable)
+    if (zs := mem.zspages_kb) and zs * 2 > managed and zs > (mem.tasks_rss_kb or 0):
+        return _compressed_cause(mem, f" The kernel {kill}." if vname != _UNNAMED else
+                                 " The report ends before the kernel's choice.")
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
@@ -830,6 +855,16 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
             out.insert(0, "Find the modules built outside this kernel (grep -l '[PO]' /sys/module/*/taint): a "
                           "vendor's Wi-Fi, NPU or GPU driver. Try without it, or with a build of it for exactly "
                           f"{r.kernel_release or 'the running kernel'}.")
+    elif c.kind == "compressed_swap":
+        out.append("Size zram well below RAM (zram-generator's zram-size, /sys/block/zramN/disksize; a quarter to a "
+                   "half of RAM) or cap the RAM it may take (/sys/block/zramN/mem_limit), so that it refuses pages "
+                   "before it holds what everything else needs; zramctl shows DATA against COMPR, the ratio "
+                   "actually achieved.")
+        out.append("Give swapped pages somewhere outside RAM: disk-backed swap at a lower priority than zram, or "
+                   "zram writeback of idle pages (CONFIG_ZRAM_WRITEBACK, backing_dev); with zswap, a smaller "
+                   "max_pool_percent. Otherwise the machine needs more RAM or less to run." if mem.swap_total_kb else
+                   "Find what fills the zram disk (zramctl; df on its mount) and move it to disk storage, or "
+                   "clean it up periodically: unlike swap, nothing ever pushes it out of RAM.")
     elif c.kind == "hugetlb":
         lead = f"{_size(mem.hugetlb_free_kb)} of the pool was mapped by nothing. Size" if mem.hugetlb_free_kb else \
             "Size"
@@ -869,6 +904,10 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRo
         elif mem.swap_used_kb is not None and mem.swap_used_kb * 10 >= mem.swap_total_kb * 9:
             out.append(f"Swap is full ({_pct(mem.swap_used_kb, mem.swap_total_kb)}): more swap only delays this; add "
                        "RAM or run less at once.")
+        if mem.zspages_kb and mem.swap_total_kb:
+            out.append(f"Swap is compressed into RAM here ({_size(mem.zspages_kb)} of zsmalloc pages: zram or zswap): "
+                       "a page swapped out frees only what compression saves, so a larger zram only delays the OOM; "
+                       "disk-backed swap behind it leaves processes more.")
         out.append("Protect what must survive with oom_score_adj (systemd OOMScoreAdjust=), and consider "
                    "systemd-oomd or earlyoom to act before the kernel has to.")
     else:
