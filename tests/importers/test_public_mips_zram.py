@@ -1,8 +1,10 @@
-"""Real OOM reports of routers (OpenWrt and its forks on MIPS), from tests/data/fixtures/public/SOURCES.md: the
-kernel's victim, the architecture and page size, and a cause that names where the memory went."""
+"""Real OOM reports of routers (OpenWrt and its forks on MIPS) and of a 6.18 kernel that prints zsmalloc's pages
+(zram, zswap), from tests/data/fixtures/public/SOURCES.md: the kernel's victim, the architecture and page size, and
+a cause that names where the memory went."""
 
 from __future__ import annotations
 
+from oomtui.importers import analysis
 from oomtui.importers.explain import explain_text
 from oomtui.importers.report import parse_reports
 
@@ -11,6 +13,7 @@ from .test_report import SHARED
 PUBLIC = SHARED / "public"
 MT7615 = "4.14-mips-mt7621-github-issue-two-excerpts-tainted-p-driver-pages-uncounted-tie.md"
 CLASH = "5.4-mips-mt7621-openclash-github-issue-verdict-then-next-stack-words.md"
+CC1PLUS = "6.18-x86_64-notes-cc1plus-ninja-26-compilers-zspages-printed.md"
 
 
 def _text(name: str) -> str:
@@ -81,3 +84,50 @@ def test_a_64_bit_mips_kernel_prints_stack_words_of_16_digits() -> None:
     text = _text(CLASH).replace("Stack : 00000000 80850000", "Stack : 0000000000000000 ffffffff80850000")
     assert explain_text(text)[1].platform.arch == "mips64"
     assert explain_text(text.replace("Stack : ", "Stack: "))[1].platform.arch is None
+
+
+def test_a_6_18_report_prints_zspages_and_none_of_it_is_held() -> None:
+    """A 6.18.41 desktop (16 GiB, no swap) where ninja runs 26 cc1plus at once: every zone line prints zspages:0kB
+    ("mm: show_mem: show number of zspages in show_free_areas"). The biggest compiler, cc1plus 9345 (369178 rss +
+    3174400 / 4096 page-table pages = 369953 points), is killed; nothing is said of compressed memory."""
+    (e,) = explain_text(_text(CC1PLUS))
+    assert e.kernel_victim.pid == e.model_victim.pid == 9345 and e.agree and e.ranking[0].points == 369953
+    assert e.memory.zspages_kb == 0 and e.cause.kind == "user_memory"
+    assert not any("compressed" in u.what for u in e.memory.where)
+    assert not any("zram" in a for a in e.advice)
+
+
+def test_zspages_are_memory_of_their_own_not_a_drivers_hidden_pages() -> None:
+    """The same report with its Normal zone's zspages:0kB set to 200000kB (changed, said so; within the ~306 MiB
+    this report leaves in no counter): the pages show under where the memory went, and the memory in no counter
+    shrinks by exactly that much (uncounted_kb())."""
+    text = _text(CC1PLUS)
+    changed = text.replace("writepending:8kB zspages:0kB", "writepending:8kB zspages:200000kB")
+    (before,), (after,) = parse_reports(text), parse_reports(changed)
+    (e,) = explain_text(changed)
+    assert e.memory.zspages_kb == 200000
+    assert any(u.what.startswith("compressed data") and u.kb == 200000 for u in e.memory.where)
+    hidden = [analysis.uncounted_kb(r, analysis.memory(r, 4096), 4) for r in (before, after)]
+    assert hidden[0] - hidden[1] == 200000
+    # processes still hold most of it, so they stay the cause; with swap (here a full 2 GiB, changed too) the
+    # advice says the swap is compressed into RAM
+    assert e.cause.kind == "user_memory" and not any("zram" in a for a in e.advice)
+    swapped = explain_text(changed.replace("Total swap = 0kB", "Total swap = 2097152kB"))[0]
+    assert swapped.cause.kind == "user_memory"
+    assert any(a.startswith("Swap is compressed into RAM here (195 MiB of zsmalloc pages") for a in swapped.advice)
+
+
+def test_a_router_whose_ram_went_to_zram_is_told_zram_not_a_driver() -> None:
+    """The MT7621 report with " zspages:90000kB" added to its Normal zone line (4.14 does not print it; added,
+    said so), as a 6.18 kernel on a router with zram would: 90000 of the 98404 kB in no counter are zsmalloc's,
+    so the cause is the compressed data, not the proprietary driver. With no swap (Total swap = 0kB) it can only
+    be a zram RAM disk; with a full 64 MiB swap it is zram swap, which frees only what compression saves."""
+    text = _text(MT7615).replace("writepending:0kB present:131072kB", "writepending:0kB zspages:90000kB "
+                                 "present:131072kB")  # fmt: skip
+    ramdisk = explain_text(text)[1]
+    assert ramdisk.cause.kind == "compressed_swap" and "87.9 MiB (69 % of RAM)" in ramdisk.cause.text
+    assert "no swap: a zram device used as a RAM disk" in ramdisk.cause.text and "tainted" not in ramdisk.cause.text
+    assert "/sys/block/zramN/mem_limit" in ramdisk.advice[0] and "zram disk" in ramdisk.advice[1]
+    swap = explain_text(text.replace("Total swap = 0kB", "Total swap = 65536kB"))[1]
+    assert swap.cause.kind == "compressed_swap" and "frees only what compression saves" in swap.cause.text
+    assert "Swap was 100 % used of 64 MiB" in swap.cause.text and "writeback" in swap.advice[1]
