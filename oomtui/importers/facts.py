@@ -1,11 +1,14 @@
 """What `oomtui explain` and `oomtui import` both read from a report: the kernel era, the page size, the
-constraint, totalpages, a row by pid, how the killed task relates to the selected one.
+constraint, totalpages, a row by pid, how the killed task relates to the selected one, the memcg flavour and
+whether swap was accounted.
 
 Each fact says how it was found (a printed release, a format clue, a measurement, an assumption), so that both
 commands can say it in their output.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from ..kernel.version import KernelVersion
 from .report import OomReport, TaskRow, column_positions, node_list
@@ -374,3 +377,81 @@ def kinship(r: OomReport, selected: int, killed: int) -> str:
     if b.tgid == selected or (a is not None and a.tgid == b.tgid):
         return "thread"
     return "child"
+
+
+# --- memcg flavour and swap accounting --------------------------------------------------------
+
+# A counter limit at least this large is no limit: PAGE_COUNTER_MAX (9007199254740988 kB with 4 KiB pages,
+# ...976 with 16 KiB), RES_COUNTER_MAX before 3.19 (18014398509481983 kB)
+UNLIMITED_KB = 1 << 50
+
+
+class MemcgFlavour(NamedTuple):
+    """The memory controller's cgroup version as a memcg OOM report shows it."""
+
+    version: str | None  # "v1", "v2"; None: the report prints none of the lines that tell
+    why: str
+    certain: bool  # False: v1 taken for lines cgroup v2 printed the same way (4.5 - 4.18), or the era is unknown
+
+
+def _v1_stats(r: OomReport) -> bool:
+    """A v1 memory.stat dump ("cache:...KB rss:...KB ..."), as opposed to v2's (anon, file)."""
+    return "rss" in r.memcg_stats or "cache" in r.memcg_stats
+
+
+def memcg_flavour(r: OomReport, version: KernelVersion | None) -> MemcgFlavour:
+    """v1 or v2, from the lines mem_cgroup_print_oom_info() (mem_cgroup_print_oom_meminfo() from 5.0) printed.
+    From 4.19 ("mm: memcg: update memcg OOM messages on cgroup2", Tejun Heo) a cgroup v2 memcg prints "swap:"
+    and its memory.stat (anon, file), a v1 one "memory+swap:", "kmem:" and its v1 stats (cache, rss); before
+    4.19 both printed the v1 lines, and before 4.5 the memory controller had no cgroup v2 interface.
+    "Task in ... killed as a result of limit of" (before 5.0) and oom-kill:'s oom_memcg= (from 5.0) are printed
+    on both and tell nothing."""
+    if r.swap is not None:
+        return MemcgFlavour("v2", "the report prints cgroup v2's 'swap:' line", True)
+    if "anon" in r.memcg_stats and not _v1_stats(r):
+        return MemcgFlavour("v2", "the report's memory.stat dump is cgroup v2's (anon, file)", True)
+    shown = [name for name, c in (("'memory+swap:'", r.memsw), ("'kmem:'", r.kmem)) if c is not None]
+    shown += ["a v1 memory.stat dump (cache, rss)"] if _v1_stats(r) else []
+    if not shown:
+        return MemcgFlavour(None, "the report prints no 'memory+swap:', 'kmem:', 'swap:' or memory.stat line", False)
+    lines = f"the report prints {' and '.join(shown)}"
+    if version is not None and version.at_least(4, 19):
+        return MemcgFlavour("v1", f"{lines}, which from 4.19 only cgroup v1 prints", True)
+    if version is not None and not version.at_least(4, 5):
+        return MemcgFlavour("v1", f"{lines}, and before 4.5 the memory controller had no cgroup v2 interface", True)
+    # an unknown era, or 4.5 - 4.18, when v2 printed the same lines: only what v1 alone charges or limits tells
+    era = "the era is unknown" if version is None else f"on {version}"
+    lines = f"{lines}, as cgroup v2 did too before 4.19 ({era})"
+    m = r.memsw
+    if m is not None and ((m.usage_kb or 0) > 0 or m.limit_kb < UNLIMITED_KB):
+        # do_memsw_account() is !cgroup_subsys_on_dfl() && do_swap_account: memsw.limit_in_bytes is a v1 file
+        return MemcgFlavour("v1", f"{lines}, but with memory+swap charged or limited, as v1 alone does", True)
+    if r.kmem is not None and (r.kmem.usage_kb or 0) > 0:
+        # memcg_kmem_charge_memcg() charges the kmem counter only if !cgroup_subsys_on_dfl()
+        return MemcgFlavour("v1", f"{lines}, but with kmem charged, as v1 alone does", True)
+    return MemcgFlavour("v1", f"{lines}, and nothing v1 alone charges is charged: v1 assumed", False)
+
+
+def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: MemcgFlavour) -> str | None:
+    """Why the report shows a kernel whose memcgs' swap was not accounted (booted with swapaccount=0, or built
+    without CONFIG_MEMCG_SWAP; possible before 6.2), or None when nothing shows it. With accounting on, try_charge()
+    charges memsw with every page it charges to memory (do_memsw_account()), so memsw usage is never below memory
+    usage, and the v1 memory.stat dump lists swap (mem_cgroup_print_oom_info(): skipped `if (... MEMCG_SWAP &&
+    !do_swap_account)`, !do_memsw_account() from 4.19). A v2 report cannot show it: swap.max of a v2 memcg with
+    accounting on reads "max" too until set, and usage 0 is nothing swapped out."""
+    if flavour.version != "v1" or version is not None and not version.swapaccount_optional:
+        return None
+    m, stats = r.memsw, r.memcg_stats
+    if m is not None and ((m.usage_kb or 0) > 0 or m.limit_kb < UNLIMITED_KB) or "swap" in stats:
+        return None  # charged, limited (the limit file exists only with accounting on) or listed: accounted
+    why = []
+    usage = r.memory.usage_kb if r.memory is not None else None
+    if m is not None and usage and flavour.certain:  # on v2 before 4.19 memsw is never charged either way
+        swapents = sum(t.swapents or 0 for t in r.tasks)
+        why.append(f"'memory+swap: usage 0kB' while 'memory:' has {usage} kB, and its limit is {m.limit_kb} kB "
+                   "(PAGE_COUNTER_MAX: memsw.limit_in_bytes is hidden): the memsw counter was never charged"
+                   + (f", not even for the {swapents} swap entries of the task dump" if swapents else ""))
+    # the stat names come before the LRU lists, so a dump that reached inactive_anon would have shown swap
+    if _v1_stats(r) and "inactive_anon" in stats:
+        why.append("the memory.stat dump has no swap entry, which it leaves out only without swap accounting")
+    return "; ".join(why) or None

@@ -4,7 +4,9 @@ The scene rebuilds what the kernel saw when it chose its victim: the machine (RA
 cgroup with the memcg limit), one process per task-dump row in the printed order (the kernel's scan order), with
 the row's counters, and the same kind of OOM, triggered by hand at 1 s: the report shows what memory held, not
 how fast it was allocated, so a manual OOM is the faithful replay. Era, page size, totalpages and the constraint
-come from oomtui.importers.facts, the same reading that `oomtui explain` checks against the kernel's choice.
+come from oomtui.importers.facts, the same reading that `oomtui explain` checks against the kernel's choice; so do
+a memcg OOM's cgroup version (`memcg`, which decides the replay's memcg lines) and whether the kernel accounted
+swap to memcgs (`swapaccount`), each with the reason in a comment beside it.
 
 Sizes in the scene are in 4 KiB pages (the simulator's page); reports from 16/64 KiB-page machines are scaled.
 The output depends only on the report and the file's name: the same input gives the same bytes.
@@ -24,7 +26,8 @@ from ..kernel.page_types import PAGE_SIZE
 from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import Explanation, explain_reports
-from .facts import find_index, find_row, infer_constraint, infer_page_size, pgtables_bytes, total_pages
+from .facts import (MemcgFlavour, find_index, find_row, infer_constraint, infer_page_size, memcg_flavour,
+                    pgtables_bytes, swap_unaccounted, total_pages)
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, no_report_error, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
@@ -50,6 +53,11 @@ class Imported(msgspec.Struct, kw_only=True):
 def _comment_safe(s: str) -> str:
     """Text for a `#` comment: one line, no control characters."""
     return "".join(ch if ch.isprintable() else "?" for ch in s)
+
+
+def _comment(text: str) -> list[str]:
+    """A `#` comment, wrapped."""
+    return ["# " + line for line in textwrap.wrap(_comment_safe(text), WRAP, break_long_words=False)]
 
 
 def _multiline(text: str) -> str:
@@ -115,6 +123,8 @@ class _Facts(msgspec.Struct, kw_only=True):
     killed: tuple[int, str, str] | None  # OomReport.victim(), else the selected process (_killed_or_selected)
     selected: TaskRow | None  # the row of the pre-5.1 "Kill process" choice
     cap_sys_admin: frozenset[int]  # tgids explain took to hold CAP_SYS_ADMIN (before 4.17)
+    flavour: MemcgFlavour | None = None  # of a memcg OOM: the scene's `memcg`
+    swap_unaccounted: str | None = None  # why the scene says `swapaccount = false`
 
 
 class _Plan(msgspec.Struct, kw_only=True):
@@ -197,11 +207,15 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
         notes.append(f"page size {page_bytes // 1024} KiB ({page_source}): page counts are scaled to 4 KiB pages")
     constraint, _ = infer_constraint(r)
     memcg = constraint == "CONSTRAINT_MEMCG"
+    flavour = memcg_flavour(r, version) if memcg else None
+    if flavour is not None and flavour.version and not flavour.certain:
+        notes.append(f"memcg {flavour.version} is a guess: {flavour.why}")
     notes += [f"the parser: {p}" for p in r.problems]
     return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes,
                   scale=max(1, page_bytes // PAGE_SIZE), constraint=constraint,
                   cgroup=_memcg_path(r) if memcg else None, killed=_killed_or_selected(r),
-                  selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps)  # fmt: skip
+                  selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps, flavour=flavour,
+                  swap_unaccounted=swap_unaccounted(r, version, flavour) if flavour else None)  # fmt: skip
 
 
 def _killed_or_selected(r: OomReport) -> tuple[int, str, str] | None:
@@ -296,7 +310,11 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
                 "# ram: a memcg report does not print the machine's memory; this is the memcg limit or the listed RSS, "
                 "whichever is larger, plus 25 %, rounded up to a GiB"
             )
-        if r.memory and r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
+        if facts.swap_unaccounted:
+            if not swap:  # mem_cgroup_get_max() added total_swap_pages: the scene's totalpages is short of it
+                notes.append("swap accounting is off, so the kernel's totalpages added all of the machine's swap, "
+                             "which a memcg report does not print: the scene has no swap")
+        elif r.memory and r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
             notes.append("the memcg may also use swap; the scene's cgroup models only the memory limit")
         if charged > limit:
             notes.append(
@@ -454,6 +472,13 @@ def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: st
     out.append(f"ram = {size(plan.ram)}")
     if plan.swap:
         out.append(f"swap = {size(plan.swap)}")
+    if facts.flavour is not None and facts.flavour.version:
+        out += _comment(f"memcg {facts.flavour.version}: {facts.flavour.why}")
+        out.append(f"memcg = {toml_str(facts.flavour.version)}")
+    if facts.swap_unaccounted:
+        out += _comment(f"swapaccount = false (booted with swapaccount=0, or built without CONFIG_MEMCG_SWAP): "
+                        f"{facts.swap_unaccounted}")
+        out.append("swapaccount = false")
     out.append("hz = 250")
     out.append(f"policy = {toml_str(policy)}")
     if era:

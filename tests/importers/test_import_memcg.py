@@ -1,0 +1,138 @@
+"""`oomtui import` of a memcg OOM: the scene's `memcg` flavour and `swapaccount` come from the report's lines, and
+the replay prints the lines of that flavour (issue 9 §4, issue 10 §2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui.importers.explain import explain_text
+from oomtui.importers.report import CgroupCounter, parse_reports
+from oomtui.importers.to_scene import import_report
+from oomtui.scene.load import loads, parse_scene
+from oomtui.scene.sim import Simulation
+
+from .test_report import DATA, SHARED
+
+PUBLIC = SHARED / "public"
+K8S_415 = PUBLIC / "4.15-k8s-pod-memcg-v1-dmesg-T-from-call-trace.log"
+LEAKER_52 = SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log"
+
+# (fixture, report, memcg, swapaccount)
+REAL = [
+    (LEAKER_52, 1, "v1", True),  # memory+swap usage above memory's: swap accounted and in use
+    (PUBLIC / "3.14-lxc-memcg-big_alloc-score1110-root-bonus.log", 1, "v1", True),
+    (PUBLIC / "3.10-el7-blog-zh-sysrq-f-then-docker-memcg-swap-score750-three-reports.md", 2, "v1", True),
+    (PUBLIC / "4.19-k8s-github-issue-folded-178-memcg-v1-dirty-cache-killed-child-cut.md", 1, "v1", True),
+    (PUBLIC / "4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-suppressed.md", 5, "v1", True),
+    (K8S_415, 1, "v1", False),  # memory+swap usage 0kB under 123 MiB of memory, no swap in memory.stat
+    (PUBLIC / "4.x-notes-zh-cgroup-v1-memcg-from-task-in-memsw-unlimited-score972.md", 1, "v1", False),
+    (SHARED / "oomanalyser" / "002-proxmox-5.15-pve-lxc-memcg-v2-php-fpm-dmesg-T.log", 1, "v2", True),
+    (PUBLIC / "6.18-arm64-cgroups-mail-wrapped-80-instrumented-badness.mail", 1, "v2", True),
+    (DATA / "kmsg-5.10-two-reports-global-and-memcg.log", 2, "v2", True),
+]
+
+
+def _replay(text: str):
+    """The model's own dmesg of the imported scene, read back as a report, and explain's reading of it."""
+    dmesg = "\n".join(Simulation(loads(text, "imported.toml")).run().dmesg)
+    (report,) = parse_reports(dmesg)
+    (explained,) = explain_text(dmesg)
+    return report, explained
+
+
+@pytest.mark.parametrize(("path", "index", "memcg", "swapaccount"), REAL, ids=lambda x: getattr(x, "name", x))
+def test_real_memcg_report_replays_with_its_flavours_lines(path, index, memcg, swapaccount) -> None:
+    text = path.read_text(encoding="utf-8")
+    original = parse_reports(text)[index - 1]
+    imp = import_report(text, path.name, index)
+    scene = parse_scene(imp.text)
+    assert (scene.memcg, scene.swapaccount) == (memcg, swapaccount)
+    assert ("swapaccount = false" in imp.text) is (not swapaccount)
+    replay, explained = _replay(imp.text)
+    # v1: memory+swap: and kmem:, never swap:; v2 the other way round; the original printed the same kind
+    v1_lines = replay.memsw is not None and replay.kmem is not None
+    assert v1_lines is (memcg == "v1") and (replay.swap is None) is (memcg == "v1")
+    assert (original.swap is None) is (memcg == "v1")
+    assert original.memsw is None or memcg == "v1"
+    # the memcg lines of the era: "Task in" before 5.0, oom-kill:'s oom_memcg= after; and the same victim
+    assert not original.memcg_task_line or replay.memcg_task_line
+    assert not original.oom_memcg or replay.oom_memcg == original.oom_memcg
+    assert explained.agree and explained.kernel_victim.pid == imp.victim_pid == original.victim()[0]
+    if not swapaccount:  # never charged, its limit file hidden: as the kernel printed it
+        assert replay.memsw == CgroupCounter(usage_kb=0, limit_kb=original.memsw.limit_kb, failcnt=0)
+
+
+def test_the_reason_is_in_the_scene() -> None:
+    imp = import_report(K8S_415.read_text(encoding="utf-8"), K8S_415.name)
+    comment = " ".join(line[2:] for line in imp.text.splitlines() if line.startswith("# "))
+    assert "kmem charged, as v1 alone does" in comment  # 4.15: cgroup v2 printed memory+swap: too
+    assert "'memory+swap: usage 0kB' while 'memory:' has 125952 kB" in comment
+    assert "the memory.stat dump has no swap entry" in comment
+    assert not any(n.startswith("memcg v1 is a guess") for n in imp.notes)
+
+
+def _k8s(**edits: tuple[str, str]) -> str:
+    text = K8S_415.read_text(encoding="utf-8")
+    for old, new in edits.values():
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+NO_KMEM = ("kmem: usage 2352kB", "kmem: usage 0kB")
+
+
+def test_before_4_19_without_a_v1_only_charge_v1_is_a_guess_and_memsw_usage_proves_nothing() -> None:
+    # cgroup v2 of 4.5 - 4.18 printed memory+swap: and kmem: too, and never charged either counter
+    imp = import_report(_k8s(kmem=NO_KMEM), "k8s.log")
+    assert parse_scene(imp.text).memcg == "v1"
+    assert any(n.startswith("memcg v1 is a guess") for n in imp.notes)
+    # swap accounting off is still shown by memory.stat, which lists swap with it on, on either hierarchy
+    assert "swapaccount = false" in imp.text and "'memory+swap: usage 0kB'" not in imp.text
+    # a stat dump cut before its LRU lists may have lost swap to the cut: then nothing shows accounting off
+    cut = _k8s(kmem=NO_KMEM, stats=(" inactive_anon:", "\n"))
+    assert parse_scene(import_report(cut, "k8s.log").text).swapaccount is True
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("writeback:0KB", "writeback:0KB swap:0KB"),  # memory.stat lists swap
+        ("memory+swap: usage 0kB", "memory+swap: usage 4096kB"),  # memsw charged
+        # a memsw limit: its file exists
+        ("memory+swap: usage 0kB, limit 9007199254740988kB", "memory+swap: usage 0kB, limit 131072kB"),
+    ],
+    ids=["stat-lists-swap", "memsw-charged", "memsw-limited"],
+)
+def test_swap_accounted_when_anything_shows_it(old: str, new: str) -> None:
+    scene = parse_scene(import_report(_k8s(edit=(old, new)), "k8s.log").text)
+    assert (scene.memcg, scene.swapaccount) == ("v1", True)
+
+
+@pytest.mark.parametrize(("release", "swapaccount"), [("5.2.0-rc7", False), ("6.6.0", True)])
+def test_swapaccount_off_only_before_6_2(release: str, swapaccount: bool) -> None:
+    """The 5.2 leaker with its memsw (and kmem) counter never charged: swapaccount=0 on 5.2, where only v1 prints
+    these lines; from 6.2 the kernel ignores swapaccount=0 and charges memsw on v1 regardless, so such lines are
+    not read as it."""
+    text = LEAKER_52.read_text(encoding="utf-8")
+    for old, new in (("memory+swap: usage 2592556kB", "memory+swap: usage 0kB"), (" swap:2068268KB", ""),
+                     ("kmem: usage 7260kB", "kmem: usage 0kB")):  # fmt: skip
+        assert old in text
+        text = text.replace(old, new)
+    imp = import_report(text.replace("5.2.0-rc7", release), "leaker.log")
+    scene = parse_scene(imp.text)
+    assert (scene.memcg, scene.swapaccount) == ("v1", swapaccount)
+    assert not any(n.startswith("memcg v1 is a guess") for n in imp.notes)
+    if not swapaccount:
+        swapents = sum(t.swapents for t in parse_reports(text)[0].tasks)
+        comment = " ".join(imp.text.split("\n# "))  # its wrapped lines joined
+        assert swapents and f"not even for the {swapents} swap entries of the task dump" in comment
+
+
+def test_no_flavour_line_leaves_the_default() -> None:
+    """A paste with "Task in ..." but none of the counter lines: both flavours print that line, so nothing is set."""
+    path = PUBLIC / "3.x-linux-mm-memcg-syslog-cut-score1000-cap-tie.mail"
+    text = path.read_text(encoding="utf-8")
+    assert parse_reports(text)[0].memcg_task_line
+    imp = import_report(text, path.name)
+    assert "memcg =" not in imp.text and "swapaccount" not in imp.text
