@@ -3,10 +3,12 @@ the replay prints the lines of that flavour (issue 9 §4, issue 10 §2)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from oomtui.importers.explain import explain_text
-from oomtui.importers.report import CgroupCounter, parse_reports
+from oomtui.importers.report import CgroupCounter, parse_reports, read_input
 from oomtui.importers.to_scene import import_report
 from oomtui.scene.load import loads, parse_scene
 from oomtui.scene.sim import Simulation
@@ -60,6 +62,41 @@ def test_real_memcg_report_replays_with_its_flavours_lines(path, index, memcg, s
     assert explained.agree and explained.kernel_victim.pid == imp.victim_pid == original.victim()[0]
     if not swapaccount:  # never charged, its limit file hidden: as the kernel printed it
         assert replay.memsw == CgroupCounter(usage_kb=0, limit_kb=original.memsw.limit_kb, failcnt=0)
+
+
+def _memcg_reports() -> list[tuple[Path, int]]:
+    """Every report of the real fixtures that prints memcg counter or memory.stat lines and has a task dump."""
+    out = []
+    for path in sorted(SHARED.glob("*/*")):
+        if path.suffix in (".log", ".md", ".mail", ".eml"):
+            for i, r in enumerate(parse_reports(read_input(str(path))), 1):
+                if (r.memory or r.memsw or r.kmem or r.swap or r.memcg_stats) and r.tasks:
+                    out.append((path, i))
+    return out
+
+
+MEMCG_REPORTS = _memcg_reports()
+
+
+@pytest.mark.parametrize(("path", "index"), MEMCG_REPORTS, ids=lambda x: x.name[:40] if isinstance(x, Path) else str(x))
+def test_every_real_memcg_report_replays_with_the_lines_it_printed(path: Path, index: int) -> None:
+    text = read_input(str(path))
+    original = parse_reports(text)[index - 1]
+    imp = import_report(text, path.name, index)
+    replay, explained = _replay(imp.text)
+    if original.swap is not None:
+        assert replay.swap is not None and replay.memsw is None and replay.kmem is None
+    elif original.memsw or original.kmem or "rss" in original.memcg_stats:
+        assert replay.memsw is not None and replay.kmem is not None and replay.swap is None
+    assert explained.agree
+    if original.victim() is not None:
+        assert explained.kernel_victim.pid == imp.victim_pid
+
+
+def test_the_real_memcg_reports_include_v1_and_v2() -> None:
+    v1 = [p for p, i in MEMCG_REPORTS if parse_reports(read_input(str(p)))[i - 1].memsw]
+    v2 = [p for p, i in MEMCG_REPORTS if parse_reports(read_input(str(p)))[i - 1].swap]
+    assert len(v1) >= 6 and len(v2) >= 2
 
 
 def test_the_reason_is_in_the_scene() -> None:
