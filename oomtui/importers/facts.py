@@ -436,9 +436,10 @@ def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: Memcg
     """Why the report shows a kernel whose memcgs' swap was not accounted (booted with swapaccount=0, or built
     without CONFIG_MEMCG_SWAP; possible before 6.2), or None when nothing shows it. With accounting on, try_charge()
     charges memsw with every page it charges to memory (do_memsw_account()), so memsw usage is never below memory
-    usage, and the v1 memory.stat dump lists swap (mem_cgroup_print_oom_info(): skipped `if (... MEMCG_SWAP &&
-    !do_swap_account)`, !do_memsw_account() from 4.19). A v2 report cannot show it: swap.max of a v2 memcg with
-    accounting on reads "max" too until set, and usage 0 is nothing swapped out."""
+    usage, and the v1 memory.stat dump lists swap (mem_cgroup_print_oom_info() skips the swap stat `if (...
+    !do_swap_account)`, later `!do_memsw_account()`). A v2 report cannot show it: swap.max of a v2 memcg with
+    accounting on reads "max" too until set, and usage 0 is nothing swapped out. In the fixtures every memsw
+    usage of 0 under a non-zero memory usage comes with a stat dump without swap, and every other with swap."""
     if flavour.version != "v1" or version is not None and not version.swapaccount_optional:
         return None
     m, stats = r.memsw, r.memcg_stats

@@ -19,7 +19,7 @@ PUBLIC = SHARED / "public"
 K8S_415 = PUBLIC / "4.15-k8s-pod-memcg-v1-dmesg-T-from-call-trace.log"
 LEAKER_52 = SHARED / "dmesg" / "008-lkml-5.2-rc7-memcg-leaker-reaper.log"
 
-# (fixture, report, memcg, swapaccount)
+# (report file, report number, memcg, swapaccount): real reports from tests/data/fixtures
 REAL = [
     (LEAKER_52, 1, "v1", True),  # memory+swap usage above memory's: swap accounted and in use
     (PUBLIC / "3.14-lxc-memcg-big_alloc-score1110-root-bonus.log", 1, "v1", True),
@@ -30,7 +30,7 @@ REAL = [
     (PUBLIC / "4.x-notes-zh-cgroup-v1-memcg-from-task-in-memsw-unlimited-score972.md", 1, "v1", False),
     (SHARED / "oomanalyser" / "002-proxmox-5.15-pve-lxc-memcg-v2-php-fpm-dmesg-T.log", 1, "v2", True),
     (PUBLIC / "6.18-arm64-cgroups-mail-wrapped-80-instrumented-badness.mail", 1, "v2", True),
-    (DATA / "kmsg-5.10-two-reports-global-and-memcg.log", 2, "v2", True),
+    (DATA / "kmsg-5.10-two-reports-global-and-memcg.log", 2, "v2", True),  # synthetic, in /dev/kmsg's format
 ]
 
 
@@ -64,18 +64,16 @@ def test_real_memcg_report_replays_with_its_flavours_lines(path, index, memcg, s
         assert replay.memsw == CgroupCounter(usage_kb=0, limit_kb=original.memsw.limit_kb, failcnt=0)
 
 
-def _memcg_reports() -> list[tuple[Path, int]]:
-    """Every report of the real fixtures that prints memcg counter or memory.stat lines and has a task dump."""
-    out = []
+def _real_reports():
+    """(fixture, report number, report) of every real report that prints memcg counter or memory.stat lines."""
     for path in sorted(SHARED.glob("*/*")):
         if path.suffix in (".log", ".md", ".mail", ".eml"):
             for i, r in enumerate(parse_reports(read_input(str(path))), 1):
-                if (r.memory or r.memsw or r.kmem or r.swap or r.memcg_stats) and r.tasks:
-                    out.append((path, i))
-    return out
+                if r.memory or r.memsw or r.kmem or r.swap or r.memcg_stats:
+                    yield path, i, r
 
 
-MEMCG_REPORTS = _memcg_reports()
+MEMCG_REPORTS = [(path, i) for path, i, r in _real_reports() if r.tasks]  # those import can replay
 
 
 @pytest.mark.parametrize(("path", "index"), MEMCG_REPORTS, ids=lambda x: x.name[:40] if isinstance(x, Path) else str(x))
@@ -94,9 +92,19 @@ def test_every_real_memcg_report_replays_with_the_lines_it_printed(path: Path, i
 
 
 def test_the_real_memcg_reports_include_v1_and_v2() -> None:
-    v1 = [p for p, i in MEMCG_REPORTS if parse_reports(read_input(str(p)))[i - 1].memsw]
-    v2 = [p for p, i in MEMCG_REPORTS if parse_reports(read_input(str(p)))[i - 1].swap]
-    assert len(v1) >= 6 and len(v2) >= 2
+    replayable = [r for _, _, r in _real_reports() if r.tasks]
+    assert sum(1 for r in replayable if r.memsw) >= 6 and sum(1 for r in replayable if r.swap) >= 2
+
+
+def test_the_two_signs_of_swap_unaccounted_agree_in_every_real_report() -> None:
+    """A memsw counter never charged under a charged memory counter, and a complete v1 stat dump without swap,
+    come together in the real reports (swap_unaccounted() takes either)."""
+    seen = 0
+    for path, _, r in _real_reports():
+        if r.memsw and r.memory and r.memory.usage_kb and "inactive_anon" in r.memcg_stats:
+            seen += 1
+            assert (r.memsw.usage_kb == 0) is ("swap" not in r.memcg_stats), path.name
+    assert seen >= 10
 
 
 def test_the_reason_is_in_the_scene() -> None:
