@@ -401,27 +401,25 @@ def _v1_stats(r: OomReport) -> bool:
 
 def memcg_flavour(r: OomReport, version: KernelVersion | None) -> MemcgFlavour:
     """v1 or v2, from the lines mem_cgroup_print_oom_info() (mem_cgroup_print_oom_meminfo() from 5.0) printed.
-    From 4.19 ("mm: memcg: update memcg OOM messages on cgroup2", Tejun Heo) a cgroup v2 memcg prints "swap:"
-    and its memory.stat (anon, file), a v1 one "memory+swap:", "kmem:" and its v1 stats (cache, rss); before
-    4.19 both printed the v1 lines, and before 4.5 the memory controller had no cgroup v2 interface.
-    "Task in ... killed as a result of limit of" (before 5.0) and oom-kill:'s oom_memcg= (from 5.0) are printed
-    on both and tell nothing."""
+    Until 5.2 both hierarchies printed "memory+swap:", "kmem:" and a v1 stat dump (cache:..KB rss:..KB); 5.3's
+    "mm: memcontrol: dump memory.stat during cgroup OOM" (c8713d0b2312) prints "swap:" on cgroup v2 instead,
+    and for both the memory.stat of v2's format (anon, file), which later v1 kernels replaced with v1's (cache,
+    rss; 6.18 in the lab). Before 4.5 cgroup v2 was a development-only mount option. "Task in ... killed as a
+    result of limit of" (before 5.0), oom-kill:'s oom_memcg= (from 5.0) and v2-format stats tell nothing."""
     if r.swap is not None:
         return MemcgFlavour("v2", "the report prints cgroup v2's 'swap:' line", True)
-    if "anon" in r.memcg_stats and not _v1_stats(r):
-        return MemcgFlavour("v2", "the report's memory.stat dump is cgroup v2's (anon, file)", True)
     shown = [name for name, c in (("'memory+swap:'", r.memsw), ("'kmem:'", r.kmem)) if c is not None]
     shown += ["a v1 memory.stat dump (cache, rss)"] if _v1_stats(r) else []
     if not shown:
-        return MemcgFlavour(None, "the report prints no 'memory+swap:', 'kmem:', 'swap:' or memory.stat line", False)
+        return MemcgFlavour(None, "the report prints no 'memory+swap:', 'kmem:', 'swap:' or v1 memory.stat line", False)
     lines = f"the report prints {' and '.join(shown)}"
-    if version is not None and version.at_least(4, 19):
-        return MemcgFlavour("v1", f"{lines}, which from 4.19 only cgroup v1 prints", True)
+    if version is not None and version.at_least(5, 3):
+        return MemcgFlavour("v1", f"{lines}, which from 5.3 only cgroup v1 prints", True)
     if version is not None and not version.at_least(4, 5):
-        return MemcgFlavour("v1", f"{lines}, and before 4.5 the memory controller had no cgroup v2 interface", True)
-    # an unknown era, or 4.5 - 4.18, when v2 printed the same lines: only what v1 alone charges or limits tells
+        return MemcgFlavour("v1", f"{lines}, and before 4.5 cgroup v2 was for kernel development only", True)
+    # an unknown era, or 4.5 - 5.2, when v2 printed the same lines: only what v1 alone charges or limits tells
     era = "the era is unknown" if version is None else f"on {version}"
-    lines = f"{lines}, as cgroup v2 did too before 4.19 ({era})"
+    lines = f"{lines}, as cgroup v2 did too before 5.3 ({era})"
     m = r.memsw
     if m is not None and ((m.usage_kb or 0) > 0 or m.limit_kb < UNLIMITED_KB):
         # do_memsw_account() is !cgroup_subsys_on_dfl() && do_swap_account: memsw.limit_in_bytes is a v1 file
@@ -436,10 +434,11 @@ def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: Memcg
     """Why the report shows a kernel whose memcgs' swap was not accounted (booted with swapaccount=0, or built
     without CONFIG_MEMCG_SWAP; possible before 6.2), or None when nothing shows it. With accounting on, try_charge()
     charges memsw with every page it charges to memory (do_memsw_account()), so memsw usage is never below memory
-    usage, and the v1 memory.stat dump lists swap (mem_cgroup_print_oom_info() skips the swap stat `if (...
-    !do_swap_account)`, later `!do_memsw_account()`). A v2 report cannot show it: swap.max of a v2 memcg with
-    accounting on reads "max" too until set, and usage 0 is nothing swapped out. In the fixtures every memsw
-    usage of 0 under a non-zero memory usage comes with a stat dump without swap, and every other with swap."""
+    usage; and a v1-format stat dump lists swap: before 5.3 mem_cgroup_print_oom_info() skips it `if (...
+    !do_swap_account)`, on either hierarchy (the v2-format dump of 5.3 on has no swap entry at all). A v2 report
+    cannot show it: swap.max of a v2 memcg with accounting on reads "max" too until set, and usage 0 is nothing
+    swapped out. In the fixtures every memsw usage of 0 under a non-zero memory usage comes with a stat dump
+    without swap, and every other with swap."""
     if flavour.version != "v1" or version is not None and not version.swapaccount_optional:
         return None
     m, stats = r.memsw, r.memcg_stats
@@ -447,7 +446,7 @@ def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: Memcg
         return None  # charged, limited (the limit file exists only with accounting on) or listed: accounted
     why = []
     usage = r.memory.usage_kb if r.memory is not None else None
-    if m is not None and usage and flavour.certain:  # on v2 before 4.19 memsw is never charged either way
+    if m is not None and usage and flavour.certain:  # on v2 before 5.3 memsw is never charged either way
         swapents = sum(t.swapents or 0 for t in r.tasks)
         why.append(f"'memory+swap: usage 0kB' while 'memory:' has {usage} kB, and its limit is {m.limit_kb} kB "
                    "(PAGE_COUNTER_MAX: memsw.limit_in_bytes is hidden): the memsw counter was never charged"
