@@ -83,7 +83,8 @@ def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None"
                 swap_accounted: bool = True) -> list[str]:
     """mem_cgroup_print_oom_meminfo()/context: usage and limit of the OOMing memcg. cgroup v2 prints a
     swap: line; v1 (!cgroup_subsys_on_dfl) memory+swap: and kmem: lines instead (4.19, 5.2 and the lab's
-    6.18 reports). The memory.stat dump that follows is not modelled.
+    6.18 reports), as v2 did too before 5.3 (KernelVersion.memcg_oom_info_per_hierarchy). The memory.stat dump
+    that follows is not modelled.
 
     Those lines are printed with swap accounting off too (Kernel.do_swap_account): the counter is then
     never charged (try_charge() skips memsw unless do_memsw_account()) and its limit file is hidden, so
@@ -96,9 +97,12 @@ def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None"
     lines.append(
         f"memory: usage {memcg.usage * KB_PER_PAGE}kB, limit {limit_kb}kB, failcnt {memcg.failcnt}"
     )
-    if v1:
-        # memsw counts what `memory:` counts plus swap, which the model never charges to a memcg
-        usage_kb, memsw_kb = (memcg.usage * KB_PER_PAGE, limit_kb) if swap_accounted else (0, PAGE_COUNTER_MAX_KB)
+    if v1 or not v.memcg_oom_info_per_hierarchy:
+        # memsw counts what `memory:` counts plus swap, which the model never charges to a memcg. Before 5.3 v2
+        # printed these lines too, of counters it never charges: do_memsw_account() is !cgroup_subsys_on_dfl() &&
+        # do_swap_account, and memcg_kmem_charge_memcg() charges kmem only if !cgroup_subsys_on_dfl()
+        charged = v1 and swap_accounted
+        usage_kb, memsw_kb = (memcg.usage * KB_PER_PAGE, limit_kb) if charged else (0, PAGE_COUNTER_MAX_KB)
         lines.append(f"memory+swap: usage {usage_kb}kB, limit {memsw_kb}kB, failcnt 0")
         lines.append(f"kmem: usage 0kB, limit {PAGE_COUNTER_MAX_KB}kB, failcnt 0")
     else:

@@ -121,6 +121,13 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         return self.at_least(5, 4)
 
     @property
+    def memcg_oom_info_per_hierarchy(self) -> bool:
+        """A memcg OOM of cgroup v2 prints "swap:" instead of v1's "memory+swap:" and "kmem:" lines: 5.3's "mm:
+        memcontrol: dump memory.stat during cgroup OOM" (c8713d0b2312; mem_cgroup_print_oom_meminfo() printed the
+        v1 lines on both hierarchies before)."""
+        return self.at_least(5, 3)
+
+    @property
     def has_oom_kill_summary(self) -> bool:
         """5.0 "mm, oom: reorganize the oom report in dump_header" added the oom-kill: line."""
         return self.at_least(5, 0)

@@ -193,7 +193,7 @@ class Scene(_S):
     races: Annotated[RacesSpec | None, Meta(description="opt in to race trials ([races])")] = None
     memcg: Annotated[Literal["v1", "v2"], Meta(description=(
         "the cgroup version of the memory controller: a v1 memcg OOM prints memory+swap: and kmem: lines, "
-        "v2 a swap: line"))] = "v2"
+        "v2 a swap: line (from 5.3; before, v2 printed v1's lines too)"))] = "v2"
     cgroups: list[CgroupSpec] = []
     shm: list[ShmSpec] = []
     processes: list[ProcessSpec] = []

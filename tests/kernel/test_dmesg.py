@@ -151,3 +151,11 @@ def test_memcg_usage_lines_v1_and_v2():
         "memory: usage 65536kB, limit 65536kB, failcnt 3",
         "swap: usage 0kB, limit 0kB, failcnt 0",
     ]
+    # before 5.3 ("mm: memcontrol: dump memory.stat during cgroup OOM") v2 printed v1's lines, of the memsw and
+    # kmem counters it never charges; the 5.3 v2 line is as the kmsg-5.10 report's
+    assert dmesg.memcg_lines(V(5, 2), cg, None) == [
+        "memory: usage 65536kB, limit 65536kB, failcnt 3",
+        "memory+swap: usage 0kB, limit 9007199254740988kB, failcnt 0",
+        "kmem: usage 0kB, limit 9007199254740988kB, failcnt 0",
+    ]
+    assert dmesg.memcg_lines(V(5, 3), cg, None)[1:] == ["swap: usage 0kB, limit 0kB, failcnt 0"]
