@@ -391,11 +391,12 @@ class MemcgFlavour(NamedTuple):
 
     version: str | None  # "v1", "v2"; None: the report prints none of the lines that tell
     why: str
-    certain: bool  # False: v1 taken for lines cgroup v2 printed the same way (4.5 - 4.18), or the era is unknown
+    certain: bool  # False: v1 taken for lines cgroup v2 printed the same way (4.5 - 5.2), or the era is unknown
 
 
 def _v1_stats(r: OomReport) -> bool:
-    """A v1 memory.stat dump ("cache:...KB rss:...KB ..."), as opposed to v2's (anon, file)."""
+    """A v1-format stat dump ("cache:...KB rss:...KB ..." before 5.3, "cache N" lines on later v1 kernels), as
+    opposed to v2's format (anon, file)."""
     return "rss" in r.memcg_stats or "cache" in r.memcg_stats
 
 
