@@ -208,8 +208,6 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
     constraint, _ = infer_constraint(r)
     memcg = constraint == "CONSTRAINT_MEMCG"
     flavour = memcg_flavour(r, version) if memcg else None
-    if flavour is not None and flavour.version and not flavour.certain:
-        notes.append(f"memcg {flavour.version} is a guess: {flavour.why}")
     notes += [f"the parser: {p}" for p in r.problems]
     return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes,
                   scale=max(1, page_bytes // PAGE_SIZE), constraint=constraint,
