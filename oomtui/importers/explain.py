@@ -35,6 +35,7 @@ from ..scene.units import fmt_size
 from . import analysis
 from .facts import (
     era_candidates,
+    era_clues,
     era_conflicts,
     era_range,
     find_index,
@@ -695,13 +696,14 @@ def _old_badness(r: OomReport, exp: Explanation) -> Explanation:
 
 
 def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
-    version, era_source = infer_era(r)
+    clues = era_clues(r)
+    version, era_source = infer_era(r, clues)
     page_bytes, page_source = infer_page_size(r)
     page_kb = page_bytes // 1024
     constraint, constraint_note = infer_constraint(r)
     problems = r.problems + _missing(r)
     notes = ([constraint_note] if constraint_note else []) + _report_notes(r, version)
-    conflicts = era_conflicts(r, version)
+    conflicts = era_conflicts(r, version, clues)
     victim = r.victim()
     kernel_victim = Task(victim[0], victim[1]) if victim else None
     selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
@@ -720,7 +722,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         kernel_victim_source=victim[2] if victim else None, kernel_selected=selected,
         kernel_victim_is=kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
-        era_source=era_source, era_range=era_range(r), constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
+        era_source=era_source, era_range=era_range(r, clues), constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1 or r.sysrq, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
         era_conflicts=conflicts, panic_on_oom=r.panic_on_oom,
@@ -751,7 +753,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         run, tp_shown = shown  # points as at the lowest totalpages possible (a note says so); no score
         tp_words, same_victim = None, False  # not checked over the assumptions
     else:
-        runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kidx, oom_skip)
+        eras = era_candidates(r, version, clues)
+        runs = _runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip)
         run = _choose_run(runs, printed)
         if printed is not None and not run.reproduces and memcg_headroom_unknown(r) and (span := _totalpages_from_score(
                 r, run.version, page_bytes, kernel_row, totalpages, _MAX_MEMORY_BYTES // page_bytes)):  # fmt: skip
@@ -760,11 +763,11 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             exp.totalpages_source = tp_source = (f"{tp_source}; the printed score {printed} needs totalpages "
                                                  f"{span[0]}..{span[1]}: swap headroom of at least "
                                                  f"{span[0] - (r.memory.limit_kb // page_kb)} pages")  # fmt: skip
-            runs = _runs(r, era_candidates(r, version), totalpages, page_bytes, global_tp, kidx, oom_skip)
+            runs = _runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip)
             run = _choose_run(runs, printed)
         tp_words = tp_shown = totalpages
         if run.version != version:
-            exp.era, exp.era_range = str(run.version), era_range(r, run.version)
+            exp.era, exp.era_range = str(run.version), era_range(r, clues, run.version)
             exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
         same_victim = len({o.chosen.tgid if o.chosen else None for o in runs if o.version == run.version}) == 1
         if run.caps is not None:

@@ -32,9 +32,13 @@ _HSTATES = ((frozenset({8192, 262144}), 8, "sparc64"), (frozenset({262144, 20971
 # --- era ------------------------------------------------------------------------------
 
 
-def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple[KernelVersion, str]]]:
+Clues = tuple[list[tuple[KernelVersion, str]], list[tuple[KernelVersion, str]]]
+
+
+def era_clues(r: OomReport) -> Clues:
     """(lower bounds, upper bounds "before X") on the kernel version from the report's formats
-    (kernel-model.md 1.7 and 2.5), each with the clue in words."""
+    (kernel-model.md 1.7 and 2.5), each with the clue in words. Read once per report: the era functions below
+    take them."""
     lower: list[tuple[KernelVersion, str]] = []
     upper: list[tuple[KernelVersion, str]] = []
     cols = r.task_columns or []
@@ -112,10 +116,10 @@ def era_clues(r: OomReport) -> tuple[list[tuple[KernelVersion, str]], list[tuple
     return lower, upper
 
 
-def era_conflicts(r: OomReport, version: KernelVersion | None) -> list[str]:
-    """Clues that contradict each other or the printed release (a backport, a distribution patch): reported,
-    never resolved silently."""
-    lower, upper = era_clues(r)
+def era_conflicts(r: OomReport, version: KernelVersion | None, clues: Clues) -> list[str]:
+    """Clues (era_clues') that contradict each other or the printed release (a backport, a distribution patch):
+    reported, never resolved silently."""
+    lower, upper = clues
     out = []
     for lo, why_lo in lower:
         for hi, why_hi in upper:
@@ -141,8 +145,9 @@ def _next_releases(release: str) -> tuple[KernelVersion, ...]:
     return KernelVersion(v.major, v.minor + 1), KernelVersion(v.major + 1, 0)
 
 
-def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
-    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats."""
+def infer_era(r: OomReport, clues: Clues) -> tuple[KernelVersion | None, str]:
+    """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats (`clues`:
+    era_clues')."""
     if r.kernel_release:
         try:
             version = KernelVersion.parse(r.kernel_release)
@@ -151,12 +156,12 @@ def infer_era(r: OomReport) -> tuple[KernelVersion | None, str]:
         else:
             source = f"kernel release {r.kernel_release} on the CPU line"
             nexts = _next_releases(r.kernel_release)
-            ahead = [(lo, why) for lo, why in era_clues(r)[0] if version < lo and lo in nexts] if nexts else []
+            ahead = [(lo, why) for lo, why in clues[0] if version < lo and lo in nexts] if nexts else []
             if ahead:
                 lo, why = max(ahead, key=lambda c: c[0])
                 return lo, f"{source}, a linux-next tree: it has the next merge window's code ({why}: {lo})"
             return version, source
-    lower, upper = era_clues(r)
+    lower, upper = clues
     if not lower and not upper:
         return None, "no kernel release and no version-specific format in the report"
     lo = max(lower, key=lambda c: c[0]) if lower else None
@@ -183,14 +188,14 @@ def _release_before(v: KernelVersion) -> KernelVersion:
     return KernelVersion(v.major, v.minor - 1) if v.minor else KernelVersion(v.major - 1, _LAST_MINOR[v.major - 1])
 
 
-def era_range(r: OomReport, at_least: KernelVersion | None = None) -> str | None:
+def era_range(r: OomReport, clues: Clues, at_least: KernelVersion | None = None) -> str | None:
     """The releases a report without a printed release can be from, in words ("4.0 to 4.13", "4.20 or
-    before"), when its format clues do not pin one release: the era stands for them all (None: a release is
-    printed, or the clues pin it, or there are none). `at_least`: a lower bound found otherwise (the rules a
-    printed score needs)."""
+    before"), when its format clues (era_clues') do not pin one release: the era stands for them all (None: a
+    release is printed, or the clues pin it, or there are none). `at_least`: a lower bound found otherwise (the
+    rules a printed score needs)."""
     if r.kernel_release:
         return None
-    lower, upper = era_clues(r)
+    lower, upper = clues
     lo = max([v for v, _ in lower] + ([at_least] if at_least else []), default=None)
     last = _release_before(min(v for v, _ in upper)) if upper else None
     if lo is None:
@@ -200,16 +205,19 @@ def era_range(r: OomReport, at_least: KernelVersion | None = None) -> str | None
     return f"{lo} to {last}" if lo < last else None
 
 
-def era_candidates(r: OomReport, version: KernelVersion) -> list[KernelVersion]:
-    """Without a release, every era the formats allow whose score rules differ (3.8, 3.14, 4.17, 5.9): a printed
-    score can tell them apart. The inferred era comes first."""
+# the releases whose score rules differ from the one before (kernel-model.md 1.7)
+_SCORE_RULE_CUTS = (KernelVersion(3, 8), KernelVersion(3, 14), KernelVersion(4, 17), KernelVersion(5, 9))
+
+
+def era_candidates(r: OomReport, version: KernelVersion, clues: Clues) -> list[KernelVersion]:
+    """Without a release, every era the formats allow (`clues`: era_clues') whose score rules differ (3.8, 3.14,
+    4.17, 5.9): a printed score can tell them apart. The inferred era comes first."""
     if r.kernel_release:
         return [version]
-    lower, upper = era_clues(r)
+    lower, upper = clues
     lo = max((v for v, _ in lower), default=KernelVersion(2, 6))
     hi = min((v for v, _ in upper), default=KernelVersion(99, 0))
-    cuts = [KernelVersion(*v) for v in ((3, 8), (3, 14), (4, 17), (5, 9))]
-    return [version] + [v for v in cuts if lo < v < hi and v != version]
+    return [version] + [v for v in _SCORE_RULE_CUTS if lo < v < hi and v != version]
 
 
 # --- page size, totalpages, constraint --------------------------------------------------------
