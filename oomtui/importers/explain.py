@@ -260,7 +260,10 @@ class Scored:
 
     def candidate(self, row: int) -> Candidate:
         if (c := self._shown.get(row)) is None:
-            c = self._shown[row] = self.build([row])[0]
+            # a dump no longer than the ranking is shown whole: its rows built at once, not one by one as asked
+            rows = range(len(self.tasks)) if not self._shown and len(self.tasks) <= RANKING_SIZE else [row]
+            self._shown.update(zip(rows, self.build(rows)))
+            c = self._shown[row]
         return c
 
     def find_process(self, tgid: int) -> Candidate | None:
