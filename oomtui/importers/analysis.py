@@ -768,12 +768,12 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                             + (f" The kernel {kill}." if vname != _UNNAMED or r.panic_on_oom else ""))
 
 
-def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, victim: TaskRow | None, biggest: TaskRow | None,
-           page_bytes: int) -> list[str]:  # fmt: skip
+def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, constraint: str, victim: TaskRow | None,
+           biggest: TaskRow | None, page_bytes: int) -> list[str]:  # fmt: skip
     """What to do about this cause on this machine. Never empty."""
     kb = page_bytes // 1024
     out: list[str] = []
-    if c.kind == "no_victim" and c.text.startswith("No process of the memory cgroup"):
+    if c.kind == "no_victim" and constraint == "CONSTRAINT_MEMCG":  # the charge fails and repeats, no panic
         out.append(f"List the tasks of {cg.path if cg and cg.path else 'the cgroup'} (cgroup.procs) and their "
                    "oom_score_adj: a service manager's OOMScoreAdjust=-1000 is inherited by everything it starts.")
         out.append("Raise the cgroup's limit (memory.max, MemoryMax=) above what its unkillable tasks need, or "

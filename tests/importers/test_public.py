@@ -3,7 +3,9 @@ engineer would check: the kernel's victim, agreement, the printed score, the era
 
 from __future__ import annotations
 
+from oomtui.importers import analysis
 from oomtui.importers.explain import explain_text
+from oomtui.importers.report import iter_reports
 from oomtui.importers.to_scene import import_report, replay_victim
 
 from .test_report import SHARED
@@ -613,6 +615,20 @@ def test_no_killable_then_a_memcg_trace_with_a_uid_cpu_line() -> None:
     repeat = explain_text(text + "kernel: Out of memory and no killable processes...\n")[1]
     assert repeat.cause.kind == "no_victim" and "A memcg OOM does not panic" in repeat.cause.text
     assert any("OOMScoreAdjust=-1000" in a for a in repeat.advice)
+
+
+def test_the_advice_without_a_victim_follows_the_constraint_not_the_words_of_the_cause() -> None:
+    """No killable process: a memcg OOM gets the cgroup's advice (its tasks' oom_score_adj, its limit), a global one
+    the boot and kdump advice, however the cause's text is worded (advice once told them apart by its wording)."""
+    name = "6.17-systemd-github-issue-journal-no-killable-then-memcg-trace-uid-cpu-line.md"
+    text = (PUBLIC / name).read_text(encoding="utf-8").replace("```\n", "") + \
+        "kernel: Out of memory and no killable processes...\n"
+    r = list(iter_reports(text.splitlines()))[1]
+    e = explain_text(text)[1]
+    reworded = analysis.Cause("no_victim", "Nothing in the cgroup could be killed.")
+    for constraint, first in (("CONSTRAINT_MEMCG", "List the tasks of"), ("CONSTRAINT_NONE", "Early in boot")):
+        advice = analysis.advice(reworded, r, e.memory, e.memcg, constraint, None, None, e.page_size)
+        assert advice[0].startswith(first), (constraint, advice)
 
 
 def test_a_vmware_log_guest_prefix_with_two_excerpts_a_cut_cpu_line_and_a_stats_only_memcg() -> None:
