@@ -643,16 +643,21 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
     victim = find_row(r, exp.kernel_victim.pid) if exp.kernel_victim else None
-    sizes = _rss_swap(r.tasks) if r.tasks else []
-    sizes = sizes if isinstance(sizes, (list, array.array)) else list(sizes)
-    biggest = r.tasks[column_index(sizes, max(sizes))] if sizes else None  # the first of the biggest, as max() picks
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
+    biggest = _biggest(r.tasks) if cause.kind == "user_memory" else None  # only that advice names it
     exp.advice = analysis.advice(cause, r, mem, cg, exp.constraint, victim, biggest, exp.page_size)
     exp.platform = analysis.platform(r)
     if (k := r.killed) is not None and k.anon_rss_kb is not None:
         exp.kernel_victim_rss_kb = k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)
     return exp
+
+
+def _biggest(tasks: TaskTable) -> TaskRow | None:
+    """The row with the most rss + swapents: the first of them, as max() picks."""
+    sizes = _rss_swap(tasks) if tasks else []
+    sizes = sizes if isinstance(sizes, (list, array.array)) else list(sizes)
+    return tasks[column_index(sizes, max(sizes))] if sizes else None
 
 
 def _kills_allocating_task(r: OomReport) -> bool:

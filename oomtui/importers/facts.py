@@ -389,10 +389,11 @@ def kinship(r: OomReport, selected: int, killed: int) -> str:
     tgid), "child" (another process of the dump), "unknown" (the killed pid is not in the dump)."""
     if selected == killed:
         return "same"
-    a, b = find_row(r, selected), find_row(r, killed)
+    a, b = find_index(r, selected), find_index(r, killed)
     if b is None:
         return "unknown"
-    if b.tgid == selected or (a is not None and a.tgid == b.tgid):
+    tgid = r.tasks.column("tgid")  # the rows' tgid only: no TaskRow built for a row that is only compared
+    if tgid[b] == selected or (a is not None and tgid[a] == tgid[b]):
         return "thread"
     return "child"
 
