@@ -376,10 +376,11 @@ def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
 
 
 def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_bytes: int, global_tp: int | None,
-          kidx: int | None, oom_skip: frozenset[int]) -> list[_Run]:  # fmt: skip
+          kidx: int | None, oom_skip: frozenset[int]) -> Iterator[_Run]:  # fmt: skip
     """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter (`kidx`: the row
-    of the kernel's choice). The report does not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root
-    may lack it): kernel-model.md 1.7."""
+    of the kernel's choice), run as they are asked for. The report does not say who held CAP_SYS_ADMIN; uid 0 is a
+    hint (a container's root may lack it): kernel-model.md 1.7. No era is run after one that settles _choose_run's
+    choice: without a printed score the first run, else the first run that reproduces it and agrees."""
     printed = r.selected.score if r.selected else None
     # only the eras with a root bonus (before 4.17) look at who is root
     bonus = any(root_bonus(v) is not None for v in versions)
@@ -387,8 +388,8 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     kernel_row = r.tasks[kidx] if kidx is not None else None
     lacks_columns = bool(r.tasks) and r.tasks.column("swapents") is None  # a dump has a column or not
     weighed = Weighed(r.tasks, page_bytes, oom_skip)  # the same for every run
-    runs = []
     for v in versions:
+        settled = printed is None
         options: list[tuple[frozenset[int], str | None]] = [(frozenset(), None)]
         if root_bonus(v) is not None and root:
             # nothing the report does not show is assumed first (as the simulator, which has no capabilities, and
@@ -412,8 +413,11 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
                     best = oom_badness_era(pages, kc.oom_score_adj, totalpages, v, cap_sys_admin=kc.cap_sys_admin)
                     score_max = printed_kill_score(best, totalpages, v)
                     reproduces = score <= printed <= score_max
-            runs.append(_Run(v, words, cands, chosen, kc, score, score_max, reproduces))
-    return runs
+            run = _Run(v, words, cands, chosen, kc, score, score_max, reproduces)
+            settled = settled or run.reproduces and run.agree
+            yield run
+        if settled:  # every run of this era is made: the notes compare them
+            return
 
 
 def _choose_run(runs: list[_Run], printed: int | None) -> _Run:
@@ -762,7 +766,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
         tp_words, same_victim = None, False  # not checked over the assumptions
     else:
         eras = era_candidates(r, version, clues)
-        runs = _runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip)
+        runs = list(_runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip))
         run = _choose_run(runs, printed)
         if printed is not None and not run.reproduces and memcg_headroom_unknown(r) and (span := _totalpages_from_score(
                 r, run.version, page_bytes, kernel_row, totalpages, _MAX_MEMORY_BYTES // page_bytes)):  # fmt: skip
@@ -771,7 +775,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             exp.totalpages_source = tp_source = (f"{tp_source}; the printed score {printed} needs totalpages "
                                                  f"{span[0]}..{span[1]}: swap headroom of at least "
                                                  f"{span[0] - (r.memory.limit_kb // page_kb)} pages")  # fmt: skip
-            runs = _runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip)
+            runs = list(_runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip))
             run = _choose_run(runs, printed)
         tp_words = tp_shown = totalpages
         if run.version != version:
@@ -940,7 +944,7 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
         how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
 
     def run(tp: int) -> _Run:
-        return _runs(r, [version], tp, page_bytes, None, kidx, oom_skip)[0]
+        return next(_runs(r, [version], tp, page_bytes, None, kidx, oom_skip))  # its first: no CAP_SYS_ADMIN assumed
 
     a, b = run(low), run(high)
     if a.chosen is None or b.chosen is None:
