@@ -312,9 +312,12 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
             return None, repeat(0)
         return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) else [
             (x or 0) // page_bytes for x in b]
-    shown = [pgtables_bytes(t, page_bytes) if t.pgtables_bytes is not None or t.nr_ptes is not None else None
-             for t in tasks]  # fmt: skip
-    return shown, [pgtables_bytes(t, page_bytes) // page_bytes for t in tasks]
+    shown, pages = [], []  # one pass over the rows (each a TaskRow built as it is read)
+    for t in tasks:
+        b = pgtables_bytes(t, page_bytes)
+        shown.append(b if t.pgtables_bytes is not None or t.nr_ptes is not None else None)
+        pages.append(b // page_bytes)
+    return shown, pages
 
 
 def select_bad_process(
