@@ -379,18 +379,18 @@ def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
 
 
 def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_bytes: int, global_tp: int | None,
-          kidx: int | None, oom_skip: frozenset[int]) -> Iterator[_Run]:  # fmt: skip
+          kidx: int | None, weighed: Weighed) -> Iterator[_Run]:  # fmt: skip
     """The selection under each era's rules and each CAP_SYS_ADMIN assumption that could matter (`kidx`: the row
-    of the kernel's choice), run as they are asked for. The report does not say who held CAP_SYS_ADMIN; uid 0 is a
-    hint (a container's root may lack it): kernel-model.md 1.7. No era is run after one that settles _choose_run's
-    choice: without a printed score the first run, else the first run that reproduces it and agrees."""
+    of the kernel's choice; `weighed`: the dump, weighed once for them all), run as they are asked for. The report
+    does not say who held CAP_SYS_ADMIN; uid 0 is a hint (a container's root may lack it): kernel-model.md 1.7. No
+    era is run after one that settles _choose_run's choice: without a printed score the first run, else the first
+    run that reproduces it and agrees."""
     printed = r.selected.score if r.selected else None
     # only the eras with a root bonus (before 4.17) look at who is root
     bonus = any(root_bonus(v) is not None for v in versions)
     root = frozenset(i for i, uid in enumerate(r.tasks.column("uid")) if uid == 0) if bonus else frozenset()
     kernel_row = r.tasks[kidx] if kidx is not None else None
     lacks_columns = bool(r.tasks) and r.tasks.column("swapents") is None  # a dump has a column or not
-    weighed = Weighed(r.tasks, page_bytes, oom_skip)  # the same for every run
     for v in versions:
         settled = printed is None
         options: list[tuple[frozenset[int], str | None]] = [(frozenset(), None)]
@@ -404,7 +404,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
                             (root - {kidx}, f"every uid-0 task but {name} holds CAP_SYS_ADMIN")]  # fmt: skip
             options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
-            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, oom_skip, weighed)
+            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, weighed=weighed)
             kc = cands.find_process(kernel_row.tgid) if kernel_row is not None else None
             score = score_max = None
             reproduces = printed is None
@@ -761,15 +761,16 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     kernel_row = r.tasks[kidx] if kidx is not None else None
     printed = r.selected.score if r.selected else None
     oom_skip = oom_skipped(r, reaped)
+    weighed = Weighed(r.tasks, page_bytes, oom_skip)  # the same for every run of the selection
     if totalpages is None:
-        shown = _unknown_totalpages(r, exp, version, page_bytes, kidx, tp_source, oom_skip)
+        shown = _unknown_totalpages(r, exp, version, page_bytes, kidx, tp_source, weighed)
         if shown is None:
             return exp
         run, tp_shown = shown  # points as at the lowest totalpages possible (a note says so); no score
         tp_words, same_victim = None, False  # not checked over the assumptions
     else:
         eras = era_candidates(r, version, clues)
-        runs = list(_runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip))
+        runs = list(_runs(r, eras, totalpages, page_bytes, global_tp, kidx, weighed))
         run = _choose_run(runs, printed)
         if printed is not None and not run.reproduces and memcg_headroom_unknown(r) and (span := _totalpages_from_score(
                 r, run.version, page_bytes, kernel_row, totalpages, _MAX_MEMORY_BYTES // page_bytes)):  # fmt: skip
@@ -778,7 +779,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
             exp.totalpages_source = tp_source = (f"{tp_source}; the printed score {printed} needs totalpages "
                                                  f"{span[0]}..{span[1]}: swap headroom of at least "
                                                  f"{span[0] - (r.memory.limit_kb // page_kb)} pages")  # fmt: skip
-            runs = list(_runs(r, eras, totalpages, page_bytes, global_tp, kidx, oom_skip))
+            runs = list(_runs(r, eras, totalpages, page_bytes, global_tp, kidx, weighed))
             run = _choose_run(runs, printed)
         tp_words = tp_shown = totalpages
         if run.version != version:
@@ -895,9 +896,8 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
     printed = r.selected.score
     weighed = Weighed(TaskTable([kernel_row]), page_bytes)
 
-    def score(tp: int) -> int:
-        _, chosen = select_bad_process([kernel_row], tp, version, page_bytes, None, weighed=weighed)
-        return printed_kill_score(chosen.points, tp, version)
+    def score(tp: int) -> int:  # its oom_badness(), as select_bad_process weighs its one eligible row
+        return printed_kill_score(badness_column(version, tp, weighed.pages, weighed.adjs)[0], tp, version)
 
     if not score(high) <= printed <= score(low):
         return None
@@ -923,7 +923,7 @@ def _score_steps(r: OomReport, low: int, high: int, budget: int = 20000) -> list
 
 
 def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, page_bytes: int,
-                        kidx: int | None, tp_source: str, oom_skip: frozenset[int]) -> tuple[_Run, int] | None:  # fmt: skip
+                        kidx: int | None, tp_source: str, weighed: Weighed) -> tuple[_Run, int] | None:  # fmt: skip
     """Without totalpages the adj term (adj * totalpages / 1000) is unknown. In page units (3.8 on) each
     candidate's points are linear in totalpages/1000, so if one candidate wins at both ends of the possible range it
     wins everywhere between; the 0..1000 score of 2.6.36-3.7 is not (rounded, clamped), so it is tried at every step
@@ -947,7 +947,7 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
         how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
 
     def run(tp: int) -> _Run:
-        return next(_runs(r, [version], tp, page_bytes, None, kidx, oom_skip))  # its first: no CAP_SYS_ADMIN assumed
+        return next(_runs(r, [version], tp, page_bytes, None, kidx, weighed))  # its first: no CAP_SYS_ADMIN assumed
 
     a, b = run(low), run(high)
     if a.chosen is None or b.chosen is None:
