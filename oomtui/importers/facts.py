@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..kernel.version import KernelVersion
-from .report import OomReport, TaskRow, TaskTable, column_positions, node_list
+from .report import OomReport, TaskRow, node_list
 
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
 # The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
@@ -223,23 +223,9 @@ def era_candidates(r: OomReport, version: KernelVersion, clues: Clues) -> list[K
 # --- page size, totalpages, constraint --------------------------------------------------------
 
 
-# find_index's answers for the dump it searched last (held, so that no other dump takes its id): explaining one
-# report asks for the rows of its victim, its choice and its trigger half a dozen times (page size, kinship, notes,
-# the ranking, the cause); a dump that grew since (TaskTable.extend) is searched again
-_found: tuple[TaskTable | None, int, dict[int, int | None]] = (None, 0, {})
-
-
 def find_index(r: OomReport, pid: int) -> int | None:
     """Where the task-dump row of a pid is (the dump prints the thread that holds the mm; match its tgid too)."""
-    global _found
-    tasks, rows, found = _found
-    if tasks is not r.tasks or rows != len(tasks):
-        tasks, found = r.tasks, {}
-        _found = (tasks, len(tasks), found)
-    if pid not in found:
-        found[pid] = next((i for field in ("pid", "tgid") if (column := tasks.column(field)) is not None  # None: no rows
-                           for i in column_positions(column, pid)), None)  # fmt: skip
-    return found[pid]
+    return r.tasks.row_of(pid)
 
 
 def find_row(r: OomReport, pid: int) -> TaskRow | None:

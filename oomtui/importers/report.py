@@ -864,19 +864,21 @@ class TaskTable:
     sums) reads the columns. A column is None where the dump does not print it (TaskRow's None), a list where a
     value does not fit 64 bits or is None on some rows only."""
 
-    __slots__ = ("_n", "_cols", "_asked", "_lists")
+    __slots__ = ("_n", "_cols", "_asked", "_lists", "_found")
 
     def __init__(self, rows: Iterable[TaskRow] = ()):
         self._n = 0
         self._cols: dict[str, array.array | list | None] = dict.fromkeys(_ROW_FIELDS)
         self._asked: dict[int, TaskRow] = {}  # the rows built by index: a report asks for a few, some many times
         self._lists = {"comm"}  # the columns that stay lists
+        self._found: dict[int, int | None] = {}  # row_of's answers: a report asks for a few pids' rows many times
         for row in rows:
             self.append(row)
 
     def extend(self, n: int, columns: dict[str, list]) -> None:
         """n rows given column by column (lists the table keeps); a field not in `columns` is None on these rows."""
         cols = self._cols
+        self._found.clear()  # a pid not found may be in these rows
         if not self._n:  # the first rows (all of a small dump's): each column as given
             cols.update(columns)
         else:
@@ -912,6 +914,15 @@ class TaskTable:
 
     def append(self, row: TaskRow) -> None:
         self.extend(1, {f: [v] for f in _ROW_FIELDS if (v := getattr(row, f)) is not None})
+
+    def row_of(self, pid: int) -> int | None:
+        """The index of the first row whose pid, else whose tgid, is pid (dump_tasks() prints the thread that holds
+        the mm, so a process's row may carry another thread's pid)."""
+        found = self._found
+        if pid not in found:
+            found[pid] = next((i for field in ("pid", "tgid") if (column := self._cols[field]) is not None
+                               for i in column_positions(column, pid)), None)  # fmt: skip
+        return found[pid]
 
     def column(self, field: str) -> array.array | list | None:
         """The values of one TaskRow field in row order (do not change them); None: not printed."""
