@@ -95,12 +95,21 @@ def strip_prefixes(line: str) -> str:
 
 # Lines whose kernel text always starts a printk line: text in front of one of them that strip_prefixes left is
 # a prefix of a kind it does not know ("node7 | ", "2019-01-01 12:00:00,123 INFO "); it is learned and stripped
-# from every line that has the same shape.
-_ANCHOR = re.compile(
-    r"Mem-Info:|Call Trace:|Hardware name: |Tasks state \(memory values in pages\)|oom-kill:constraint=|oom_reaper: "
-    r"|CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |\[\s*pid\s*\]\s+uid\s"
-    r"|Mem-info:|Pid: \d+, comm: "  # 2.6.2x: show_mem()'s spelling, dump_stack()'s "Pid: %d, comm: %.20s"
-)
+# from every line that has the same shape. Each with a word that every line holding it holds: most lines hold none,
+# and a batch's lines that do are found by the words (a str.find in the batch's text, in C), not a test a line.
+_ANCHORS = {
+    r"Mem-Info:": "Mem-Info:",
+    r"Call Trace:": "Call Trace:",
+    r"Hardware name: ": "Hardware name: ",
+    r"Tasks state \(memory values in pages\)": "Tasks state (",
+    r"oom-kill:constraint=": "oom-kill:constraint=",
+    r"oom_reaper: ": "oom_reaper: ",
+    r"CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: ": "Comm: ",
+    r"\[\s*pid\s*\]\s+uid\s": "pid",
+    r"Mem-info:": "Mem-info:",  # 2.6.2x: show_mem()'s spelling
+    r"Pid: \d+, comm: ": ", comm: ",  # 2.6.2x: dump_stack()'s "Pid: %d, comm: %.20s"
+}
+_ANCHOR = re.compile("|".join(_ANCHORS))
 _MAX_LEARNED = 8
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
 
@@ -118,16 +127,21 @@ def _unknown_part(prefix: str) -> str:
     return next(prefix[:p] for p in range(len(prefix) + 1) if not strip_prefixes(prefix[p:]))
 
 
-def _learn_prefix(s: str) -> re.Pattern | None:
-    """The shape of an unknown prefix in front of a line that always begins a printk line, or None."""
-    # Each anchor holds one of these words: most lines hold none (a search tries the anchors at every character), and
-    # most that do begin with their anchor
-    if not ("Comm: " in s or "Mem-Info:" in s or "Mem-info:" in s or ", comm: " in s or "Call Trace:" in s
-            or "Hardware name: " in s or "Tasks state (" in s or "oom-kill:constraint=" in s or "oom_reaper: " in s
-            or "pid" in s) or _ANCHOR.match(s):  # fmt: skip
-        return None
-    m = _ANCHOR.search(s)
-    return _shape(_unknown_part(s[: m.start()])) if m else None
+def _unknown_prefixes(texts: list[str]) -> Iterator[re.Pattern]:
+    """The shapes of the unknown prefixes in front of the anchors of `texts` (lines, in order): of each line that
+    holds an anchor (and ':' or "pid", as an anchor's whole line does) but does not begin with one."""
+    joined = "\n".join(texts)
+    spans = set()
+    for word in dict.fromkeys(_ANCHORS.values()):
+        at = joined.find(word)
+        while at >= 0:
+            start, end = joined.rfind("\n", 0, at) + 1, joined.find("\n", at)
+            spans.add((start, end := len(joined) if end < 0 else end))
+            at = joined.find(word, end)
+    for start, end in sorted(spans):
+        s = joined[start:end]
+        if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)):
+            yield _shape(_unknown_part(s[: m.start()]))
 
 
 # A mail body sent quoted-printable (RFC 2045 6.7), as mailing-list archives keep it: every '=' of an OOM report's
@@ -367,13 +381,17 @@ _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel
 # above), then a dmesg stamp in ASCII digits unless the syslog one with a stamp for its time would take it (no
 # alternative before that one begins with '['; "[... HH:MM:SS ...]" needs a ':'), then a place where no alternative
 # can begin (_NO_LAYER: what each of them needs there). None (other layers, or layers elsewhere): _PREFIX's way.
-_NO_LAYER = (r"(?!>|<|\d+,\d+,\d+,|\d{4}-|[^\W\d_]{3,5}\.?\s+\d{1,2},?\s+\d{1,2}:|kernel:|[a-z]{3,7}\|kernel\[|"
-             r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:|\[[^\]:.]*+[:.])")
+# Possessive where giving back a character cannot help (what follows cannot begin with it): the same matches, without
+# the tries.
+_NO_LAYER = (r"(?!>|<|\d++,\d++,\d++,|\d{4}-|[^\W\d_]{3,5}+\.?+\s++\d{1,2}+,?+\s++\d{1,2}+:|kernel:|[a-z]{3,7}+\|kernel\[|"
+             r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*+:|\[[^\]:.]*+[:.])")
 # MONTH_DAY_TIME in ASCII: where it matches, each part is followed by what the next one begins with (no letter after
 # the month, no digit after a number), so the Unicode classes take the same characters
 _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9][0-9]:[0-9][0-9](?:\.[0-9]++)?+"
-_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s*)?"
-                            rf"(?:\[\s*+\+?[0-9]++\.[0-9]++\](?!\s+\S+\s+(?:<[^>]*>\s+)?kernel:)\s*)?){_NO_LAYER}")
+_SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel:"
+# (stamp: the stamp's time as _STAMP reads it, not "+0.000005")
+_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST}\s*)?(?:\[\s*+(?:\+[0-9]++\.[0-9]++|"
+                            rf"(?P<stamp>[0-9]++\.[0-9]++))\](?!{_SYSLOG_HOST})\s*)?){_NO_LAYER}")
 
 
 def _prefix_end(s: str) -> int:
@@ -397,13 +415,22 @@ BOUNDARY = "\x00"
 _CLOCK_JUMP = 60.0
 
 
-def _clock_breaks(clock: list[float], now: float) -> bool:
-    """Whether a line stamped `now` after one stamped clock[0] cannot be of the same report (see above); the clock
-    moves on to `now`."""
+def _stamp_breaks(clock: list[float], prefix: str | re.Match) -> bool:
+    """Whether a line whose prefix is `prefix` (or _PREFIX's or _COMMON_PREFIX's match of it) cannot be of the same
+    report as the line stamped clock[0] (see above); the clock moves on to the prefix's dmesg stamp. A prefix
+    without one breaks nothing."""
+    if type(prefix) is not str and prefix.re is _COMMON_PREFIX and prefix["stamp"] and prefix[0].count("[") == 1:
+        now = float(prefix["stamp"])  # read by the match, where the prefix has no other '['
+    else:
+        text = prefix if type(prefix) is str else prefix[0]
+        if "[" not in text or (stamp := _STAMP.search(text)) is None:
+            return False
+        now = float(stamp[1])
     last, clock[0] = clock[0], now
     return now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0
 
 
+@functools.lru_cache(maxsize=64)  # most dumps of a file have their header's prefix, or one of its shape
 def _dump_shape(prefix: str) -> str:
     """The pattern of a dump header's prefix for the dump's rows: the same text, but for each run of digits (a
     stamp's), which may be any digits of that length; a run after a letter ("local7", a host's "node7") stays as it
@@ -499,7 +526,7 @@ def _run_matches(rx: re.Pattern, texts: list[str], i: int) -> list[re.Match]:
     return out
 
 
-def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float] | None = None,
+def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
                  ) -> tuple[list[tuple[int, str | _Rows]], int]:  # fmt: skip
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`, and
     how many; rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its
@@ -526,8 +553,7 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float] |
     i, count = 0, 0
     while i < len(texts):
         t = texts[i]
-        if row and i == 0 and clock is not None and (m := full(t)) and "[" in (p := m[0]) \
-                and (stamp := _STAMP.search(p)) and _clock_breaks(clock, float(stamp[1])):
+        if row and i == 0 and (m := full(t)) and _stamp_breaks(clock, m):
             out.append((numbers[i], BOUNDARY))  # a batch's first line reads the clock, a row too
             count += 1
         if row and dump.rx is not None and (m := dump.rx.match(t)):
@@ -544,10 +570,9 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float] |
         else:
             s = t
             if m := common(t) or full(t):
-                if clock is not None and "[" in (p := m[0]) and (stamp := _STAMP.search(p)):
-                    if _clock_breaks(clock, float(stamp[1])):
-                        out.append((numbers[i], BOUNDARY))
-                        count += 1
+                if _stamp_breaks(clock, m):
+                    out.append((numbers[i], BOUNDARY))
+                    count += 1
                 s = t[m.end() :]
             row = s[:1] == "["
             if row and "pid" in s and _TASK_HEADER_START.match(s):
@@ -574,10 +599,6 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
 
     clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
-    def learn(s: str) -> None:  # a line with ':' or "pid" (every anchor has one)
-        if len(learned) < _MAX_LEARNED and (shape := _learn_prefix(s)):
-            learned.setdefault(shape.pattern, shape)
-
     def release(lines: list[tuple[int, str | _Rows]]) -> list[tuple[int, str | _Rows]]:
         if not learned:
             return lines
@@ -587,7 +608,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
                 if m := rx.match(s):
                     rest = s[m.end() :]
                     s = strip_prefixes(rest)  # the known stamps after the unknown prefix
-                    if (t := _STAMP.search(rest, 0, len(rest) - len(s))) and _clock_breaks(clock, float(t[1])):
+                    if _stamp_breaks(clock, rest[: len(rest) - len(s)]):
                         out.append((no, BOUNDARY))
                     break
             if s:
@@ -599,12 +620,11 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
     while batch := list(itertools.islice(it, _BATCH)):
         cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)
-        for _, s in cleaned:
-            if type(s) is _Rows:
-                for t in s.anchored():
-                    learn(t)
-            elif ":" in s or "pid" in s:
-                learn(s)
+        if len(learned) < _MAX_LEARNED:
+            for shape in _unknown_prefixes([s if type(s) is str else "\n".join(s.anchored()) for _, s in cleaned]):
+                learned.setdefault(shape.pattern, shape)
+                if len(learned) == _MAX_LEARNED:
+                    break
         ahead += cleaned
         held += count
         if held >= 2 * _LOOKAHEAD:
