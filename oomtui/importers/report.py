@@ -1492,9 +1492,14 @@ class _Open(msgspec.Struct):
         return self.report.killed is not None
 
 
+_OPENER_FIRST = frozenset("[MNDHTFOCPmks")  # the first characters of the parts below, but for digits
+
+
 def _opener(s: str) -> tuple[str, int] | None:
     """(part, phase) of a line that begins a part of dump_header(), or None."""
     c = s[:1]
+    if c not in _OPENER_FIRST and not c.isdigit():  # most lines of a report (a call trace's)
+        return None
     if c == "[":
         if _TASK_HEADER_START.match(s):
             return "dump", _PHASE_DUMP
@@ -1671,8 +1676,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             took = cur.report
             took.oom_group_memcg = m["memcg"]
 
-        if took is not None:
-            took.last_line = max(took.last_line, lines.last_no)
+        if took is not None and lines.last_no > took.last_line:
+            took.last_line = lines.last_no
         lines.advance()
         while len(reports) > _WINDOW and (cur is None or reports[0] is not cur.report):
             if done(r := reports.pop(0)):
@@ -1927,6 +1932,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
 
 def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
     """Mem-Info's "key:pages" summary, lowmem_reserve[], memcg counters and memory.stat, a comm's cpuset line."""
+    if ":" not in s and " " not in s:  # each of them has one (a call-trace frame, "dump_stack+0x1c/0x20", neither)
+        return
     if _MEMINFO_LINE.match(s):  # the Mem-Info summary: "key:pages" pairs
         r.meminfo = {**r.meminfo, **{k: int(v) for k, v in _MEMINFO_PAIR.findall(s)}}
     elif s.startswith("lowmem_reserve[]:"):
@@ -1945,9 +1952,19 @@ def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
         r.mems_allowed, r.cpuset = m["nodes"], m["cpuset"]
 
 
+# What each line _read_upper_line reads begins with, by first character: a line that begins with none of them (a
+# call-trace frame, most of a register dump) is none of those lines, unless it says a victim is already exiting
+_UPPER_LINE_STARTS = ("CPU: ", "Pid: ", *_ZONE_STARTS, "Total swap", "Free swap", "Tasks state", "Hardware name: ",
+                      "Memory cgroup stats for ", "Task in ", "Tasks in ", _NO_KILLABLE, "Kernel panic - not syncing: ",
+                      *_ARCH_REG_STARTS)  # fmt: skip
+_UPPER_BY_FIRST = {c: tuple(p for p in _UPPER_LINE_STARTS if p[0] == c) for c in {p[0] for p in _UPPER_LINE_STARTS}}
+
+
 def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     """The lines that start with a capital: CPU/Pid, register dump, Hardware name, swap totals, zones, memcg
     'Task in' and stats, 'Tasks state', the no-victim messages. False: none of them."""
+    if not s.startswith(_UPPER_BY_FIRST.get(s[:1], ())) and "is already exiting" not in s:
+        return False
     if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
         s = lines.join_while(s, _RELEASE.search)
         if m := (_CPU.match(s) or _PID_OLD.match(s)):
