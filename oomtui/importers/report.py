@@ -42,6 +42,7 @@ ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 # "[ 1146.798696]"; dmesg -H and -d print the time since the line before: "[  +0.000005]"
 _MONOTONIC = r"\[\s*\+?\d+\.\d+\]"
 _ANY_TIME = f"(?:{MONTH_DAY_TIME}|{ISO_TIME}|{_MONOTONIC})"
+_DMESG_T = r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]"  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
 
 _PREFIXES = [
     r"(?:>\s?)+",  # mail quoting, nested
@@ -59,7 +60,7 @@ _PREFIXES = [
     # an rsyslog template "%syslogseverity-text%|%programname%[%procid%]|%msg%": "warning|kernel[-]|"
     r"(?:emerg|alert|crit|err|warning|notice|info|debug)\|kernel\[[^\]|]*\]\|",
     # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"; dmesg -H's minute stamp: "[Dec 8 17:51]"
-    r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]\s?",
+    rf"{_DMESG_T}\s?",
     rf"{_MONOTONIC}\s?",  # "[ 1146.798696] "
     rf"{ISO_TIME}\s",  # dmesg --time-format iso
 ]
@@ -389,9 +390,10 @@ _NO_LAYER = (r"(?!>|<|\d++,\d++,\d++,|\d{4}-|[^\W\d_]{3,5}+\.?+\s++\d{1,2}+,?+\s
 # the month, no digit after a number), so the Unicode classes take the same characters
 _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9][0-9]:[0-9][0-9](?:\.[0-9]++)?+"
 _SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel:"
-# (stamp: the stamp's time as _STAMP reads it, not "+0.000005")
+# (stamp: the stamp's time as _STAMP reads it, not "+0.000005"; then dmesg -T's stamp, which _PREFIX tries first: no
+# stamp is both, and most are the other)
 _COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST}\s*)?(?:\[\s*+(?:\+[0-9]++\.[0-9]++|"
-                            rf"(?P<stamp>[0-9]++\.[0-9]++))\](?!{_SYSLOG_HOST})\s*)?){_NO_LAYER}")
+                            rf"(?P<stamp>[0-9]++\.[0-9]++))\](?!{_SYSLOG_HOST})\s*|{_DMESG_T}\s*)?){_NO_LAYER}")
 
 
 def _prefix_end(s: str) -> int:
