@@ -390,9 +390,12 @@ _NO_LAYER = (r"(?!>|<|\d++,\d++,\d++,|\d{4}-|[^\W\d_]{3,5}+\.?+\s++\d{1,2}+,?+\s
 # the month, no digit after a number), so the Unicode classes take the same characters
 _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9][0-9]:[0-9][0-9](?:\.[0-9]++)?+"
 _SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel:"
+# the same without a '[' (a line with one there is left to _PREFIX): the only '[' of a _COMMON_PREFIX match is its
+# stamp's
+_SYSLOG_HOST_NO_BRACKET = r"\s++[^\s\[]++\s++(?:<[^>\[]*+>\s++)?kernel:"
 # (stamp: the stamp's time as _STAMP reads it, not "+0.000005"; then dmesg -T's stamp, which _PREFIX tries first: no
 # stamp is both, and most are the other)
-_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST}\s*)?(?:\[\s*+(?:\+[0-9]++\.[0-9]++|"
+_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST_NO_BRACKET}\s*)?(?:\[\s*+(?:\+[0-9]++\.[0-9]++|"
                             rf"(?P<stamp>[0-9]++\.[0-9]++))\](?!{_SYSLOG_HOST})\s*|{_DMESG_T}\s*)?){_NO_LAYER}")
 
 
@@ -421,13 +424,15 @@ def _stamp_breaks(clock: list[float], prefix: str | re.Match) -> bool:
     """Whether a line whose prefix is `prefix` (or _PREFIX's or _COMMON_PREFIX's match of it) cannot be of the same
     report as the line stamped clock[0] (see above); the clock moves on to the prefix's dmesg stamp. A prefix
     without one breaks nothing."""
-    if type(prefix) is not str and prefix.re is _COMMON_PREFIX and prefix["stamp"] and prefix[0].count("[") == 1:
-        now = float(prefix["stamp"])  # read by the match, where the prefix has no other '['
+    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp (group 1)
+        if (stamp := prefix[1]) is None:
+            return False
     else:
         text = prefix if type(prefix) is str else prefix[0]
-        if "[" not in text or (stamp := _STAMP.search(text)) is None:
+        if "[" not in text or (m := _STAMP.search(text)) is None:
             return False
-        now = float(stamp[1])
+        stamp = m[1]
+    now = float(stamp)
     last, clock[0] = clock[0], now
     return now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0
 
