@@ -1502,8 +1502,9 @@ class _Open(msgspec.Struct):
 _OPENER_FIRST = frozenset("[MNDHTFOCPmks")  # the first characters of the parts below, but for digits
 
 
-def _opener(s: str) -> tuple[str, int] | None:
-    """(part, phase) of a line that begins a part of dump_header(), or None."""
+def _opener(s: str) -> tuple[str, int] | tuple[str, int, re.Match] | None:
+    """(part, phase) of a line that begins a part of dump_header(), or None; with the memcg counter's _CGROUP match
+    (read, not matched again)."""
     c = s[:1]
     if c not in _OPENER_FIRST and not c.isdigit():  # most lines of a report (a call trace's)
         return None
@@ -1531,7 +1532,7 @@ def _opener(s: str) -> tuple[str, int] | None:
     if c in "CP" and _CPU_START.match(s):
         return "cpu", _PHASE_CPU
     if c in "mks" and (m := _CGROUP.match(s)):
-        return "memcg:" + m["what"], _PHASE_MEMINFO
+        return "memcg:" + m["what"], _PHASE_MEMINFO, m
     return None
 
 
@@ -1625,14 +1626,14 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             cur.phase = _PHASE_INVOKED
             took = _read_invoked(cur.report, no, s, lines.found)
         elif (part := _opener(s)) is not None:
-            name, phase = part
+            name, phase = part[:2]
             if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
                     or name == "~zones" and "~show_mem" in cur.seen:  # zones come before the totals: the next OOM
                 cur = new_report(no)
             cur.seen.add(name)
             cur.phase = max(cur.phase, phase)
             took = cur.report
-            _read_body_line(lines, cur.report, no, s)
+            _read_body_line(lines, cur.report, no, s, part)
         elif "ill process " in s and _KILL_START.search(s):
             s = lines.join_while(s, _KILL.match)
             # the verdict comes before the reaper's line: after one, it is the next OOM's
@@ -1891,9 +1892,10 @@ def _read_row(lines: _Lines, r: OomReport, no: int, s: str, m: re.Match) -> None
         r.tasks.append(_task_row(no, int(m["pid"]), r.task_columns, *fields))
 
 
-def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
+def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str, part: tuple | None = None) -> None:
     """Everything between the header and the verdict. Dispatched on the first character: most lines of a report
-    (call trace, register dump) are none of these and should cost little."""
+    (call trace, register dump) are none of these and should cost little. `part`: the line's _opener(), which says
+    what some lines are (each the first thing tried for its first character): they are not tried again."""
     c = s[:1]
     if "moom_callback" in s:  # sysrq-f's work item: before order=-1 (4.x) its header looked like any allocation
         r.sysrq = True
@@ -1902,8 +1904,16 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str) -> None:
         r.memcg_trace = True  # called for a memcg OOM only (a "? " frame is a guess of the unwinder)
     if r.arch is None and (at := s.find("+0x")) > 0:  # a call-trace frame
         _read_arch_frame(r, s, at)
+    if part is not None:
+        if part[0] == "cpu":
+            return _read_cpu_line(lines, r, s)
+        if part[0] == "tasks_state":
+            r.tasks_state_line = True
+            return None
+        if len(part) == 3:  # a memcg counter, with its _CGROUP match
+            return _read_cgroup(r, part[2])
     if c == "[":
-        if _TASK_HEADER_START.match(s):
+        if part is not None or _TASK_HEADER_START.match(s):  # a '[' line's part is the dump's header
             lines.join_while(s, _TASK_HEADER.match)
             if m := lines.found:
                 cols = m["cols"].split()
@@ -1948,9 +1958,7 @@ def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
         if r.zones and (m := _RESERVE.match(s)):
             r.zones[-1].lowmem_reserve = [int(x) for x in m[1].split()]
     elif m := _CGROUP.match(s):
-        # kmem is part of "memory:" and not a limit of its own for the OOM killer: kept for the words only
-        c = CgroupCounter(limit_kb=int(m["l"]), usage_kb=int(m["u"]), failcnt=int(m["f"]) if m["f"] else None)
-        setattr(r, _CGROUP_FIELDS[m["what"]], c)
+        _read_cgroup(r, m)
     elif r.memcg_stats_of is not None and r.task_columns is None and (m := _MEMCG_V2_STAT.match(s)):
         r.memcg_stats = {**r.memcg_stats, m[1]: int(m[2])}  # v2 memory.stat: one "key bytes" a line
     elif _read_arch_reg(r, s):
@@ -1963,7 +1971,7 @@ def _read_lower_line(lines: _Lines, r: OomReport, s: str) -> None:
 # call-trace frame, most of a register dump) is none of those lines, unless it says a victim is already exiting
 _UPPER_LINE_STARTS = ("CPU: ", "Pid: ", *_ZONE_STARTS, "Total swap", "Free swap", "Tasks state", "Hardware name: ",
                       "Memory cgroup stats for ", "Task in ", "Tasks in ", _NO_KILLABLE, "Kernel panic - not syncing: ",
-                      *_ARCH_REG_STARTS)  # fmt: skip
+                      *_ARCH_REG_STARTS, "Stack : ")  # fmt: skip
 _UPPER_BY_FIRST = {c: tuple(p for p in _UPPER_LINE_STARTS if p[0] == c) for c in {p[0] for p in _UPPER_LINE_STARTS}}
 
 
@@ -1972,17 +1980,8 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     'Task in' and stats, 'Tasks state', the no-victim messages. False: none of them."""
     if not s.startswith(_UPPER_BY_FIRST.get(s[:1], ())) and "is already exiting" not in s:
         return False
-    if _CPU_START.match(s):  # "... <release> #<build>" may have been wrapped off
-        s = lines.join_while(s, _RELEASE.search)
-        if m := (_CPU.match(s) or _PID_OLD.match(s)):
-            r.trigger_pid = int(m["pid"])
-            r.trigger_comm = r.trigger_comm or m["comm"]
-            if m["rest"] and (rel := _RELEASE.search(m["rest"])):
-                r.taint = m["rest"][: rel.start()].replace(" ", "") if "Tainted:" in s else ""
-                r.kernel_release = rel[1]
-                r.kernel_build = m["rest"][rel.end() - 1 :].strip()
-                if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
-                    r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
+    if _CPU_START.match(s):
+        _read_cpu_line(lines, r, s)
     elif s.startswith(_ZONE_STARTS):
         # 4.19's pr_cont pieces, each printed as a line of its own, or a mail client's wrap
         s = lines.join_pieces(_ZONE_PIECE if " free:" in s or " active_anon:" in s else _PIECE)
@@ -2021,6 +2020,27 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
     else:
         return _read_arch_reg(r, s)
     return True
+
+
+def _read_cpu_line(lines: _Lines, r: OomReport, s: str) -> None:
+    """The CPU line (dump_stack()'s "CPU: %d PID: %d Comm: %.20s %s %s %.*s"; "Pid: %d, comm: %.20s" before 3.x)."""
+    s = lines.join_while(s, _RELEASE.search)  # "... <release> #<build>" may have been wrapped off
+    if m := (_CPU.match(s) or _PID_OLD.match(s)):
+        r.trigger_pid = int(m["pid"])
+        r.trigger_comm = r.trigger_comm or m["comm"]
+        if m["rest"] and (rel := _RELEASE.search(m["rest"])):
+            r.taint = m["rest"][: rel.start()].replace(" ", "") if "Tainted:" in s else ""
+            r.kernel_release = rel[1]
+            r.kernel_build = m["rest"][rel.end() - 1 :].strip()
+            if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
+                r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
+
+
+def _read_cgroup(r: OomReport, m: re.Match) -> None:
+    """A memcg counter line, `m` its _CGROUP match. kmem is part of "memory:" and not a limit of its own for the OOM
+    killer: kept for the words only."""
+    c = CgroupCounter(limit_kb=int(m["l"]), usage_kb=int(m["u"]), failcnt=int(m["f"]) if m["f"] else None)
+    setattr(r, _CGROUP_FIELDS[m["what"]], c)
 
 
 def _read_arch_frame(r: OomReport, s: str, at: int) -> None:
