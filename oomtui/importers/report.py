@@ -384,8 +384,9 @@ _ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel
 # can begin (_NO_LAYER: what each of them needs there). None (other layers, or layers elsewhere): _PREFIX's way.
 # Possessive where giving back a character cannot help (what follows cannot begin with it): the same matches, without
 # the tries.
-_NO_LAYER = (r"(?!>|<|\d++,\d++,\d++,|\d{4}-|[^\W\d_]{3,5}+\.?+\s++\d{1,2}+,?+\s++\d{1,2}+:|kernel:|[a-z]{3,7}+\|kernel\[|"
-             r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*+:|\[[^\]:.]*+[:.])")
+_NO_LAYER = (r"(?!>|<|\d++,\d++,\d++,|\d{4}-|[^\W\d_]{3,5}+\.?+\s++\d{1,2}+,?+\s++\d{1,2}+:|kernel:|"
+             r"[a-z]{3,7}+\|kernel\[|(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+             r"\s*+:|\[[^\]:.]*+[:.])")
 # MONTH_DAY_TIME in ASCII: where it matches, each part is followed by what the next one begins with (no letter after
 # the month, no digit after a number), so the Unicode classes take the same characters
 _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9][0-9]:[0-9][0-9](?:\.[0-9]++)?+"
@@ -395,8 +396,9 @@ _SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel
 _SYSLOG_HOST_NO_BRACKET = r"\s++[^\s\[]++\s++(?:<[^>\[]*+>\s++)?kernel:"
 # (stamp: the stamp's time as _STAMP reads it, not "+0.000005"; then dmesg -T's stamp, which _PREFIX tries first: no
 # stamp is both, and most are the other)
-_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST_NO_BRACKET}\s*)?(?:\[\s*+(?:\+[0-9]++\.[0-9]++|"
-                            rf"(?P<stamp>[0-9]++\.[0-9]++))\](?!{_SYSLOG_HOST})\s*|{_DMESG_T}\s*)?){_NO_LAYER}")
+_COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST_NO_BRACKET}\s*)?"
+                            rf"(?:\[\s*+(?:\+[0-9]++\.[0-9]++|(?P<stamp>[0-9]++\.[0-9]++))\](?!{_SYSLOG_HOST})\s*"
+                            rf"|{_DMESG_T}\s*)?){_NO_LAYER}")
 
 
 def _prefix_end(s: str) -> int:
