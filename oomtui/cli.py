@@ -504,6 +504,17 @@ def main(argv: list[str] | None = None) -> int:
         # shutdown and fail again, so stdout now goes to /dev/null (the Python docs' "Note on SIGPIPE")
         _stdout_to_devnull()
         return 0
+    except Exception as e:  # a bug of ours: one line that says so, not a traceback (OOMTUI_DEBUG=1 shows it)
+        import os
+
+        if os.environ.get("OOMTUI_DEBUG"):
+            raise
+        from .text import visible
+
+        print(f"oomtui: internal error (a bug in oomtui {__version__}): {type(e).__name__}: {visible(str(e))}; "
+              "please report it with the command and its input (OOMTUI_DEBUG=1 prints the traceback)",
+              file=sys.stderr)
+        return 70  # EX_SOFTWARE
     except SystemExit as e:
         # Rich's Console.on_broken_pipe points stdout at /dev/null and raises SystemExit(1): the same case
         if e.code == 1 and stdout_at_start is not None and _fd_stat(1) != stdout_at_start and _stdout_is_devnull():

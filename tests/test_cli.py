@@ -142,6 +142,23 @@ def test_ctrl_c_during_a_run_is_one_line_and_exit_130(capsys, monkeypatch):
     assert capsys.readouterr().err == "oomtui: interrupted\n"
 
 
+def test_a_bug_is_one_line_exit_70_and_OOMTUI_DEBUG_shows_the_traceback(capsys, monkeypatch):
+    from oomtui.scene.sim import Simulation
+
+    def broken(self, *a, **kw):
+        raise TypeError("unsupported operand")  # what a bug of ours raises
+
+    monkeypatch.setattr(Simulation, "run", broken)
+    monkeypatch.delenv("OOMTUI_DEBUG", raising=False)
+    assert main(["run", "first-oom"]) == 70
+    err = capsys.readouterr().err
+    assert err.startswith("oomtui: internal error (a bug in oomtui ") and err.count("\n") == 1
+    assert "TypeError: unsupported operand; please report it" in err and "Traceback" not in err
+    monkeypatch.setenv("OOMTUI_DEBUG", "1")
+    with pytest.raises(TypeError):
+        main(["run", "first-oom"])
+
+
 def test_scenes_lists_the_story_first_in_the_games_order(capsys):
     """A newcomer starts at the top of `oomtui scenes`: the story path, as the game and its picker order it
     ([game].order, read in full here), then the scenarios."""

@@ -571,8 +571,9 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     if r.reserved_printed is not None:
         notes.append(f"'{r.reserved_printed} pages reserved' is {r.reserved_pages} printed unsigned: show_mem() "
                      "found more managed than present pages (a CMA area is the usual cause), and totalram_pages is "
-                     "RAM minus that, "
-                     f"{r.ram_pages - r.reserved_pages} pages")
+                     "RAM minus that"
+                     + (f", {r.ram_pages - r.reserved_pages} pages" if r.ram_pages is not None else
+                        " (the paste has no 'pages RAM' line)"))
     if r.no_killable:
         notes.append("'Out of memory and no killable processes...': the kernel found no victim")
     if r.already_exiting:

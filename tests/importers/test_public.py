@@ -685,6 +685,16 @@ def test_a_reserved_count_below_zero_printed_unsigned_on_a_32_bit_board() -> Non
     assert e.model_victim.pid == 103 and e.kernel_victim is None  # cut before the verdict
 
 
+def test_a_paste_that_starts_at_the_unsigned_reserved_line_has_no_ram_to_subtract_it_from() -> None:
+    """The same log pasted from its 'pages reserved' line on: no 'pages RAM' line, so the note explains the unsigned
+    count without totalram_pages (it subtracted from None and crashed), and totalpages stays unknown."""
+    text = (PUBLIC / "4.1-arm32-imx6-csv-log-reserved-pages-wrapped-negative-cma.md").read_text(encoding="utf-8")
+    (e,) = explain_text(text[text.index("2022-03-04T10:11:54.131830Z") :])
+    assert e.totalpages is None and e.model_victim.pid == 103
+    assert any(n.startswith("'4294905822 pages reserved' is -61474 printed unsigned") and
+               n.endswith("RAM minus that (the paste has no 'pages RAM' line)") for n in e.notes)
+
+
 def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
     """eolwral/OSMonitor issue 54 (a Galaxy Nexus, 2015): `osmcore_L invoked oom-killer: gfp_mask=0x200da, order=0,
     oom_adj=-17, oom_score_adj=-1000`: dump_header() printed oom_adj beside oom_score_adj from the 2.6.36 rewrite
