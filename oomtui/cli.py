@@ -158,6 +158,13 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return config_main(args)
 
 
+def _is_scene(word: str) -> bool:
+    """A built-in scene id or a scene file: what `play` takes."""
+    from .scene.builtin import builtin_ids
+
+    return word in builtin_ids() or word.endswith(".toml")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's parser with a usage error on one line, naming the nearest flag, subcommand or choice
     ("oomtui play: unrecognized argument '--pasued'; did you mean '--paused'?"), exit 2: the usage it
@@ -176,6 +183,8 @@ class _Parser(argparse.ArgumentParser):
             from .config import did_you_mean
 
             choices = [str(c) for c in action.choices]
+            if action.dest == "command" and _is_scene(str(value)):  # `oomtui first-oom`, as `oomtui` plays one
+                raise argparse.ArgumentError(action, f"{value!r} is a scene; did you mean 'oomtui play {value}'?")
             raise argparse.ArgumentError(action, f"invalid choice {value!r}{did_you_mean(str(value), choices)}")
         super()._check_value(action, value)
 

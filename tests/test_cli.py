@@ -121,6 +121,7 @@ def test_a_misspelled_flag_of_every_command_is_one_line_naming_the_flag(capsys, 
     (["--pasued"], "oomtui play: unrecognized argument '--pasued'; did you mean '--paused'?"),  # play's, as `oomtui`
     (["--verison"], "oomtui: unrecognized argument '--verison'; did you mean '--version'?"),
     (["completion", "bsh"], "invalid choice 'bsh'; did you mean 'bash'?"),
+    (["two-second-rule"], "'two-second-rule' is a scene; did you mean 'oomtui play two-second-rule'?"),
     (["run"], "oomtui run: the following arguments are required: SCENE (see `oomtui run --help`)"),
     (["play", "--speed", "fast"], "oomtui play: argument --speed: invalid float value: 'fast'"),
 ])
