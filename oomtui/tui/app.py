@@ -452,7 +452,8 @@ class OomApp(styles.StyledApp, App):
 
         self.clear_notifications()
         races = trials_of_play(e.sim)  # a scene with [races]: the same moves, races let loose
-        self.push_screen(ResultScreen(e.sim.scene.title, e.k.policy.id, result, o, best, nxt, races), done)
+        hint = e.sim.scene.game.hint if e.sim.scene.game is not None else None
+        self.push_screen(ResultScreen(e.sim.scene.title, e.k.policy.id, result, o, best, nxt, races, hint), done)
 
     def run_to_end(self) -> None:
         """End the scene now: run the rest of it at once (the walkthrough too, holds and cards skipped)."""

@@ -432,3 +432,17 @@ async def test_at_80x24_each_teach_card_brings_forward_the_panel_it_says_to_watc
         assert side.startswith("OOM reaper") and "⏱" in text
         assert seen["out_of_memory() chose a victim"][0].startswith("OOM decision")
         assert seen["a robust futex owner died"][0].startswith("Futexes")
+
+
+async def test_a_loss_says_what_to_try_on_screen_at_80x24_and_a_win_does_not(make_app, state_home):
+    """The objective line at 80 columns has no room for `h hint`: the loss screen names the scene's hint."""
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape", "e")  # do nothing: db dies
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen) and not app.last_result[0].won
+        text = " ".join(screen_text(app).split())
+        assert "Try: select db and press a" in text  # above the fold, with no scrolling
+        await pilot.press("r", "down", "down", "a", *"-500", "enter", "e")
+        await pilot.pause()
+        assert app.last_result[0].won and "Try:" not in screen_text(app)

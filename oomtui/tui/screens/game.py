@@ -55,10 +55,10 @@ class ResultScreen(ModalScreen[str | None]):
     """
 
     def __init__(self, title: str, policy: str, result, outcome, new_best: bool = False,
-                 next_scene: str | None = None, races: Distribution | None = None) -> None:
+                 next_scene: str | None = None, races: Distribution | None = None, hint: str | None = None) -> None:
         super().__init__(classes="-won" if result.won else "-lost")
         self.title_text, self.policy, self.result, self.outcome = title, policy, result, outcome
-        self.new_best, self.next_scene, self.races = new_best, next_scene, races
+        self.new_best, self.next_scene, self.races, self.hint = new_best, next_scene, races, hint
 
     def body(self) -> Text:
         r, o = self.result, self.outcome
@@ -76,6 +76,10 @@ class ResultScreen(ModalScreen[str | None]):
             t.append(" ✓ " if g.met else " ✗ ", R.badge_ok if g.met else R.alarm)
             t.append(f" {g.text}", R.strong)
             t.append(f"  — {g.detail}  ({g.points if g.met else 0}/{g.points})\n", R.dim)
+        if not r.won and self.hint:  # at 80x24 the objective line has no room for the hint: a loss says what to try
+            t.append("\nTry: ", R.accent)
+            t.append(self.hint, R.italic)
+            t.append("  (r restarts)\n", R.dim)
         lines = key_events(o)
         if lines:
             t.append("\nWhat happened\n", R.head)
