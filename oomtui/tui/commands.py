@@ -448,7 +448,9 @@ class Restart(Command):
     def execute(self, app, policy: str | None = None) -> None:
         app.engine.restart(policy)
         app.reset_view(briefing=False)
-        app.notify(f"Restarted under {app.engine.k.policy.id}", title=app.engine.sim.scene.title, timeout=2)
+        # paused at 0 after a result: the footer's "space pause" does not say how to go on
+        run = f", paused at 0: {app._key_of('pause')} runs" if app.engine.paused else ""
+        app.notify(f"Restarted under {app.engine.k.policy.id}{run}", title=app.engine.sim.scene.title, timeout=2)
 
 
 class Scene(Command):

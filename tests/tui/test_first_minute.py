@@ -446,3 +446,16 @@ async def test_a_loss_says_what_to_try_on_screen_at_80x24_and_a_win_does_not(mak
         await pilot.press("r", "down", "down", "a", *"-500", "enter", "e")
         await pilot.pause()
         assert app.last_result[0].won and "Try:" not in screen_text(app)
+
+
+async def test_restart_after_the_result_says_space_runs_and_mid_run_it_does_not(make_app):
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e", "r")  # the result screen, then restart: paused at 0
+        await pilot.pause()
+        assert app.engine.paused and app.engine.k.jiffies == 0
+        assert any("space runs" in n for n in _notes(app))
+        app.clear_notifications()
+        await pilot.press("space", "r")  # running: it goes on running, nothing to say
+        await pilot.pause()
+        assert not app.engine.paused and not any("space runs" in n for n in _notes(app))
