@@ -633,7 +633,10 @@ class OomApp(styles.StyledApp, App):
     def set_filter(self, text: str) -> None:
         self.table.filter = text.strip()
         self.table.rebuild()
-        self.table.border_title = f"Processes  filter: {self.table.filter}" if self.table.filter else "Processes"
+        flt = self.table.filter
+        # an empty tree alone looked like a crash: say that nothing matched and how to get the rows back
+        none = "" if self.table.rows else " — no match, esc clears"
+        self.table.border_title = f"Processes  filter: {flt}{none}" if flt else "Processes"
 
     def on_input_changed(self, event) -> None:
         if event.input.id == "filter":

@@ -459,3 +459,14 @@ async def test_restart_after_the_result_says_space_runs_and_mid_run_it_does_not(
         await pilot.press("space", "r")  # running: it goes on running, nothing to say
         await pilot.pause()
         assert not app.engine.paused and not any("space runs" in n for n in _notes(app))
+
+
+async def test_a_filter_that_matches_nothing_says_so_and_how_to_clear_it(make_app):
+    app = make_app("first-oom")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"xyz", "enter")
+        assert not app.table.rows and "no match, esc clears" in screen_text(app)
+        await pilot.press("slash", "backspace", "backspace", "backspace", *"db", "enter")
+        assert app.table.rows and "no match" not in screen_text(app)
+        await pilot.press("escape")
+        assert app.table.filter == "" and "filter" not in app.table.border_title
