@@ -154,3 +154,18 @@ def test_the_16_colour_variables_only_for_a_16_colour_terminal(headless, system,
                           refresh_css=lambda animate: calls.append(animate))
     styles.on_terminal(app)
     assert (app.color_system == "standard", bool(calls)) == (refreshed, refreshed)
+
+
+async def test_under_no_color_the_selected_row_is_reverse_video(make_app, monkeypatch):
+    """NO_COLOR's Monochrome filter keeps luminance only: the cursor's blue tint came out as the background's grey."""
+    for no_color in (False, True):
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        app = make_app("first-oom")
+        async with app.run_test(size=SIZE):
+            app.run_command("select", pid=100)
+            y = 1 + app.table.cursor - int(app.table.scroll_y)
+            cursor = [seg.style for seg in app.table.render_line(y) if seg.text.strip()]
+            other = [seg.style for seg in app.table.render_line(y + 1) if seg.text.strip()]
+            assert all(s.reverse for s in cursor) is no_color
+            assert not any(s.reverse for s in other)

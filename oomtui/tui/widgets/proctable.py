@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
@@ -21,6 +22,8 @@ from ...kernel.state import Cgroup, Process, Task
 from .. import view
 from .scroll import QuietScrollView
 from ..styles import R
+
+REVERSE = Style(reverse=True)
 
 # mark kind (view.marks) and thread state (Task.letter) -> style role (styles.py)
 MARK = {kind: f"mark_{kind}" for kind in ("victim", "hung", "dying", "reaped", "pinned", "skip", "exited", "dim")}
@@ -344,7 +347,8 @@ class ProcessTable(QuietScrollView, can_focus=True):
             segs = self._t_line(k, r)
         strip = Strip(segs).crop_extend(0, width, None)
         if i == self.cursor:
-            strip = strip.apply_style(R.cursor if self.has_focus else R.cursor_blur)
+            # NO_COLOR's Monochrome filter keeps only luminance, and the cursor's tint had the background's
+            strip = strip.apply_style(REVERSE if self.app.no_color else R.cursor if self.has_focus else R.cursor_blur)
         return strip.apply_style(base)
 
     def _header(self, width: int) -> Strip:
