@@ -490,6 +490,9 @@ class Hint(Command):
         g = app.engine.sim.scene.game
         if g is None or not g.hint:
             raise CommandError("this scene has no hint")
+        if app.compact:  # the one-line objective panel has no row for it: h seemed to do nothing at 80x24
+            app.notify(g.hint, title="Hint", timeout=10)
+            return
         app.goals.toggle_hint()
 
 

@@ -470,3 +470,18 @@ async def test_a_filter_that_matches_nothing_says_so_and_how_to_clear_it(make_ap
         assert app.table.rows and "no match" not in screen_text(app)
         await pilot.press("escape")
         assert app.table.filter == "" and "filter" not in app.table.border_title
+
+
+async def test_h_shows_the_hint_as_a_note_at_80x24_where_the_objective_is_one_line(make_app):
+    app = make_app("first-oom")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        assert app.compact
+        await pilot.press("h")
+        await pilot.pause()
+        assert any("select db and press a" in n for n in _notes(app))
+        assert "select db and press a" in " ".join(screen_text(app).split())  # a toast wraps
+    app = make_app("first-oom")
+    async with app.run_test(size=SIZE) as pilot:  # wide: in the objective panel, no note
+        await pilot.press("h")
+        await pilot.pause()
+        assert not _notes(app) and "select db and press a" in app.goals.plain()
