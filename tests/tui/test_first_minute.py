@@ -476,6 +476,7 @@ async def test_h_shows_the_hint_as_a_note_at_80x24_where_the_objective_is_one_li
     app = make_app("first-oom")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         assert app.compact
+        assert "h hint · e end" in screen_text(app)  # the one line's keys come before what it cuts
         await pilot.press("h")
         await pilot.pause()
         assert any("select db and press a" in n for n in _notes(app))

@@ -84,18 +84,23 @@ class ObjectivePanel(Panel):
             if not compact and s.detail:
                 t.append(f"\n    {s.detail}", R.dim)
         t.append("\n" if not compact else "  ")
+        hint_key = f"{self.app._key_of('hint')} hint" if g is not None and g.hint else None
+        end_key = f"{self.app._key_of('end')} end"
+        if compact:  # one line, cut at its end: the keys first (at 80 columns they were the part cut)
+            t.append(" · ".join(k for k in (hint_key, end_key) if k) + " · ", R.dim)
         par = g.par if g else 0
         if g is not None:
             t.append(g.difficulty, diff_style(g.difficulty) + R.strong)
             t.append(" · ", R.dim)
         t.append(f"par {par} · moves {len(e.sim.played)}", R.label)
-        if g is not None and g.hint:
-            if self.show_hint:
-                t.append("\nhint ", R.accent)
-                t.append(g.hint, R.italic)
-            else:
-                t.append(f" · {self.app._key_of('hint')} hint", R.dim)
-        t.append(f" · {self.app._key_of('end')} end", R.dim)
+        if compact:
+            return t
+        if hint_key and self.show_hint:
+            t.append("\nhint ", R.accent)
+            t.append(g.hint, R.italic)
+        elif hint_key:
+            t.append(f" · {hint_key}", R.dim)
+        t.append(f" · {end_key}", R.dim)
         return t
 
 
