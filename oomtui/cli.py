@@ -237,7 +237,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="oomtui",
         description="Watch, play with and check what the Linux kernel does when it runs out of memory.",
         epilog="With no command, or with play's options only (oomtui --paused), oomtui opens the interactive "
-               "view on the built-in default scene.",
+               "view on the built-in default scene: the story's first, whose briefing says which keys to press "
+               "(? in the view lists every key). Another scene: oomtui play ID (oomtui scenes lists them).",
     )
     p.add_argument("--version", action="version", version=f"oomtui {__version__}")
     sub = _Subcommands(p.add_subparsers(dest="command", metavar="COMMAND"), only)
