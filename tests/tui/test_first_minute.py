@@ -443,6 +443,7 @@ async def test_a_loss_says_what_to_try_on_screen_at_80x24_and_a_win_does_not(mak
         assert isinstance(app.screen, ResultScreen) and not app.last_result[0].won
         text = " ".join(screen_text(app).split())
         assert "Try: select db and press a" in text  # above the fold, with no scrolling
+        assert "oom_reaper: nothing to do for db 100" in text  # not "skipped"
         await pilot.press("r", "down", "down", "a", *"-500", "enter", "e")
         await pilot.pause()
         assert app.last_result[0].won and "Try:" not in screen_text(app)

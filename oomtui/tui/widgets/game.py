@@ -317,7 +317,9 @@ def key_events(o, limit: int = 9) -> list[str]:
     for x in o.kills:
         rows.append((x.t_ms, f"{x.signal} → {x.comm} {x.pid} ({x.reason})"))
     for r in o.reaps:
-        rows.append((r.t_ms, f"{r.by}: {r.result} {r.comm} {r.pid}" + (f", {fmt_size(r.freed_kb * 1024)}" if r.freed_kb else "")))
+        # the reaper panel's words: "skipped" left a newcomer asking why (MMF_OOM_SKIP was already set)
+        what = {"skipped": "nothing to do for", "unable": "unable to reap"}.get(r.result, r.result)
+        rows.append((r.t_ms, f"{r.by}: {what} {r.comm} {r.pid}" + (f", {fmt_size(r.freed_kb * 1024)}" if r.freed_kb else "")))
     for w in o.waiters:
         rows.append((w.t_ms if w.t_ms is not None else o.t_ms, f"waiter {w.tid} on {w.futex}: {w.outcome.upper()}"))
     for s in o.syscalls:
