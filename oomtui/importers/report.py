@@ -24,8 +24,10 @@ import functools
 import io
 import itertools
 import operator
+import os
 import quopri
 import re
+import stat
 import struct
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -730,6 +732,10 @@ def read_input(file: str) -> str:
 
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
+# a kernel line is at most LOG_LINE_MAX (1024 - 32) bytes, and rsyslog's #012-joined lines hold one message: a line
+# of 64 Ki characters is no report's, and is taken in pieces of that size, so that input with no line break
+# (/dev/zero through a pipe) keeps memory bounded (a batch of _BATCH lines: 128 Mi characters at most)
+_MAX_LINE = 1 << 16
 _CHUNK = 1 << 16  # characters read at a time (a megabyte holds more for no speed: 7 MB more peak on an archive)
 
 
@@ -738,14 +744,20 @@ def _chunk_lines(f: io.TextIOBase) -> Iterator[list[str]]:
     a chunk, not a Python step a line, and the chunk's lines given as one list. A line that runs across chunks is
     joined once it ends."""
     pending: list[str] = []
+    waiting = 0  # characters in pending
     while chunk := f.read(_CHUNK):
         parts = chunk.splitlines()
         tail = parts.pop() if chunk[-1] not in _LINE_BREAKS else None
         if parts and pending:
             parts[0] = "".join(pending) + parts[0]
             pending.clear()
+            waiting = 0
         if tail is not None:
             pending.append(tail)
+            if (waiting := waiting + len(tail)) >= _MAX_LINE:
+                parts.append("".join(pending))
+                pending.clear()
+                waiting = 0
         yield parts
     if pending:
         yield ["".join(pending)]
@@ -766,16 +778,19 @@ def input_lines(file: str, kept: list[str] | None = None) -> Iterator[Iterator[s
         raise UserError(f"{file}: no such file") from None
     except OSError as e:
         raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
+    if file != "-" and (kind := _device_kind(f)):  # /dev/zero or /dev/full would be read for ever
+        f.close()
+        raise UserError(f"{file}: is a {kind}, expected an OOM report (a file, or - for stdin)")
 
     def pieces() -> Iterator[list[str]]:
         try:
             if file != "-":
                 yield from _chunk_lines(f)
                 return
-            for line in f:  # a pipe: each line as soon as it comes
+            for line in iter(lambda: f.readline(_MAX_LINE), ""):  # a pipe: each line as soon as it comes
                 piece = line.splitlines() or [""]
                 if kept is not None and len(kept) < _STDIN_KEPT:
-                    kept.extend(piece)
+                    kept.extend(line[:4096] for line in piece)  # enough of a line to tell what wrote it
                 yield piece
         except OSError as e:  # only reading: a closed stdout (BrokenPipeError) is the caller's
             raise UserError(f"{file}: cannot read: {e.strerror or e}") from None
@@ -785,6 +800,12 @@ def input_lines(file: str, kept: list[str] | None = None) -> Iterator[Iterator[s
     finally:
         if file != "-":
             f.close()
+
+
+def _device_kind(f: io.TextIOBase) -> str | None:
+    """What a file opened for reading is when it is a device (a pipe, as <(dmesg) gives, is read as a file)."""
+    mode = os.fstat(f.fileno()).st_mode
+    return "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode) else None
 
 
 def no_report_error(file: str, lines: Iterable[str] | None = None) -> UserError:

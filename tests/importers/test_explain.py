@@ -366,3 +366,20 @@ def test_sort_and_all_order_the_task_table(capsys) -> None:
     scans = [int(m[1]) for m in re.finditer(r"^\s+(\d+)\s+\d+\s+\S", out.split("every row of the task dump")[1], re.M)]
     assert scans == list(range(1, 113))  # every row, ineligible ones too, in the kernel's scan order
     assert re.search(r"^\s+2\s+274\s+systemd-.* never\s*$", out, re.M)  # adj -1000 (comm folded at 80 columns)
+
+
+def test_a_device_is_refused_and_an_endless_line_does_not_hide_the_report(capsys, monkeypatch, tmp_path) -> None:
+    # /dev/full reads zeros for ever: refused by what it is, before anything is read
+    assert cli_main(["explain", "/dev/full"]) == 2
+    assert capsys.readouterr().err == (
+        "oomtui: /dev/full: is a character device, expected an OOM report (a file, or - for stdin)\n")
+    # a line far longer than any kernel line is read in pieces, from a file and from a pipe, and the report after
+    # it is still found
+    data = b"x" * 300_000 + b"\n" + _bracketed_report().encode()
+    path = tmp_path / "r.log"
+    path.write_bytes(data)
+    assert cli_main(["explain", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reports"][0]["agree"] is True
+    _stdin(monkeypatch, data)
+    assert cli_main(["explain", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reports"][0]["agree"] is True
