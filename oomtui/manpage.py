@@ -38,6 +38,7 @@ def manpage(parser: argparse.ArgumentParser) -> str:
         "0 on success; 2 for bad input or usage, with one line on standard error;",
         "1 when the TUI crashed, or when",
         f"\\fB{prog} lab\\fR or \\fB{prog} snapshot \\-\\-check\\-scores\\fR found the model and the kernel disagreeing;",
+        "74 when the system refused a read or write (a full disk);",
         "70 for a bug in oomtui, with one line naming the error (OOMTUI_DEBUG=1 prints its traceback);",
         "130 when interrupted.",
     ]

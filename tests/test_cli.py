@@ -160,6 +160,13 @@ def test_a_bug_is_one_line_exit_70_and_OOMTUI_DEBUG_shows_the_traceback(capsys, 
         main(["run", "first-oom"])
 
 
+def test_a_full_disk_under_stdout_is_one_line_and_exit_74():
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([sys.executable, "-m", "oomtui", "run", "first-oom"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    assert (p.returncode, p.stderr) == (74, "oomtui: No space left on device\n")
+
+
 def test_scenes_lists_the_story_first_in_the_games_order(capsys):
     """A newcomer starts at the top of `oomtui scenes`: the story path, as the game and its picker order it
     ([game].order, read in full here), then the scenarios."""
