@@ -13,6 +13,7 @@ import msgspec
 
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
+from .facts import unlimited
 from .report import OomReport, TaskRow, Zone, node_list
 
 # --- GFP flags -------------------------------------------------------------------------------------------------
@@ -354,7 +355,6 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
 
 # --- memcg ----------------------------------------------------------------------------------------------------
 
-PAGE_COUNTER_MAX_KB = 1 << 50  # a limit this large is PAGE_COUNTER_MAX: "max", no limit
 _STAT_KEYS = ("anon", "file", "kernel", "kernel_stack", "slab", "slab_unreclaimable", "shmem", "sock", "pagetables",
               "rss", "cache", "mapped_file", "swap", "rss_huge", "dirty", "writeback", "file_dirty",
               "file_writeback")  # fmt: skip
@@ -375,7 +375,7 @@ class Memcg(msgspec.Struct, kw_only=True):
 
 
 def _limit(kb: int | None) -> int | None:
-    return None if kb is None or kb >= PAGE_COUNTER_MAX_KB else kb
+    return None if kb is None or unlimited(kb) else kb
 
 
 def memcg(r: OomReport) -> Memcg | None:

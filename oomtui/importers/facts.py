@@ -386,9 +386,15 @@ def kinship(r: OomReport, selected: int, killed: int) -> str:
 
 # --- memcg flavour and swap accounting --------------------------------------------------------
 
-# A counter limit at least this large is no limit: PAGE_COUNTER_MAX (9007199254740988 kB with 4 KiB pages,
-# ...976 with 16 KiB), RES_COUNTER_MAX before 3.19 (18014398509481983 kB)
-UNLIMITED_KB = 1 << 50
+# No limit, as a memcg counter prints it: PAGE_COUNTER_MAX is LONG_MAX / PAGE_SIZE pages on 64-bit (9007199254740988 kB
+# with 4 KiB pages, ...976 with 16 KiB), LONG_MAX pages on 32-bit (8589934588 kB with 4 KiB: include/linux/
+# page_counter.h); RES_COUNTER_MAX before 3.19 (18014398509481983 kB)
+_UNLIMITED_32_BIT_KB = frozenset((2**31 - 1) * p for p in PAGE_SIZES_KB)
+
+
+def unlimited(kb: int) -> bool:
+    """A memcg counter's printed limit is PAGE_COUNTER_MAX: "max", no limit set."""
+    return kb >= 1 << 50 or kb in _UNLIMITED_32_BIT_KB
 
 
 class MemcgFlavour(NamedTuple):
@@ -414,6 +420,9 @@ def memcg_flavour(r: OomReport, version: KernelVersion | None) -> MemcgFlavour:
     result of limit of" (before 5.0), oom-kill:'s oom_memcg= (from 5.0) and v2-format stats tell nothing."""
     if r.swap is not None:
         return MemcgFlavour("v2", "the report prints cgroup v2's 'swap:' line", True)
+    if r.oom_group_memcg is not None:
+        # memory.oom.group (4.19) is a cgroup v2 file, and mem_cgroup_get_oom_group() returns NULL off the v2 hierarchy
+        return MemcgFlavour("v2", "the report kills a memory.oom.group, which only cgroup v2 has", True)
     shown = [name for name, c in (("'memory+swap:'", r.memsw), ("'kmem:'", r.kmem)) if c is not None]
     shown += ["a v1 memory.stat dump (cache, rss)"] if _v1_stats(r) else []
     if not shown:
@@ -427,7 +436,7 @@ def memcg_flavour(r: OomReport, version: KernelVersion | None) -> MemcgFlavour:
     era = "the era is unknown" if version is None else f"on {version}"
     lines = f"{lines}, as cgroup v2 did too before 5.3 ({era})"
     m = r.memsw
-    if m is not None and ((m.usage_kb or 0) > 0 or m.limit_kb < UNLIMITED_KB):
+    if m is not None and ((m.usage_kb or 0) > 0 or not unlimited(m.limit_kb)):
         # do_memsw_account() is !cgroup_subsys_on_dfl() && do_swap_account: memsw.limit_in_bytes is a v1 file
         return MemcgFlavour("v1", f"{lines}, but with memory+swap charged or limited, as v1 alone does", True)
     if r.kmem is not None and (r.kmem.usage_kb or 0) > 0:
@@ -448,7 +457,7 @@ def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: Memcg
     if flavour.version != "v1" or version is not None and not version.swapaccount_optional:
         return None
     m, stats = r.memsw, r.memcg_stats
-    if m is not None and ((m.usage_kb or 0) > 0 or m.limit_kb < UNLIMITED_KB) or "swap" in stats:
+    if m is not None and ((m.usage_kb or 0) > 0 or not unlimited(m.limit_kb)) or "swap" in stats:
         return None  # charged, limited (the limit file exists only with accounting on) or listed: accounted
     why = []
     usage = r.memory.usage_kb if r.memory is not None else None

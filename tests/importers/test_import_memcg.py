@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from oomtui.importers import facts
 from oomtui.importers.explain import explain_text
 from oomtui.importers.report import CgroupCounter, parse_reports, read_input
 from oomtui.importers.to_scene import import_report
+from oomtui.kernel.version import KernelVersion
 from oomtui.scene.load import loads, parse_scene
 from oomtui.scene.sim import Simulation
 
@@ -185,3 +187,22 @@ def test_no_flavour_line_leaves_the_default() -> None:
     assert parse_reports(text)[0].memcg_task_line
     imp = import_report(text, path.name)
     assert "memcg =" not in imp.text and "swapaccount" not in imp.text
+
+
+def test_a_32_bit_kernels_unlimited_memsw_is_no_limit() -> None:
+    """On 32-bit PAGE_COUNTER_MAX is LONG_MAX pages: 8589934588 kB with 4 KiB pages, not a limit anyone set, so the
+    memsw counter is still never charged nor limited (swapaccount=0), and explain says it has no limit."""
+    text = _k8s(unlimited=("9007199254740988", "8589934588"))
+    scene = parse_scene(import_report(text, "k8s.log").text)
+    assert (scene.memcg, scene.swapaccount) == ("v1", False)
+    assert explain_text(text)[0].memcg.memsw_limit_kb is None
+
+
+def test_a_memory_oom_group_is_cgroup_v2() -> None:
+    """memory.oom.group is a cgroup v2 file (mem_cgroup_get_oom_group() returns NULL on v1): a 5.0 report that
+    kills one is v2 for certain, though it prints 5.0's memory+swap: and kmem: lines as both versions did."""
+    path = PUBLIC / "5.0-rc4-linux-mm-quoted-tid-oom-group-kills-init.mail"
+    r = parse_reports(path.read_text(encoding="utf-8"))[0]
+    assert r.oom_group_memcg is not None
+    flavour = facts.memcg_flavour(r, KernelVersion(5, 0))
+    assert (flavour.version, flavour.certain) == ("v2", True) and "memory.oom.group" in flavour.why
