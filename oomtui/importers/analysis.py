@@ -599,6 +599,11 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         vname = f"{v[1]} ({v[0]})"
     else:
         vname = _UNNAMED
+    # the choice's lines were there but could not be read (a wrap or a cut within them), or the paste ends first
+    unread = next((p for p in r.problems if "could not read the 'Kill" in p or "could not read the 'oom-kill:'" in p
+                   or "could not read the victim" in p), None)  # fmt: skip
+    no_choice = (f"the kernel's choice is on a line that could not be read ({unread.split(':', 1)[0]})" if unread
+                 else "the report ends before the kernel's choice")
     # pre-5.1 "Kill process %d (%s) score %u or sacrifice child" names the choice; oom_kill_process() may then kill
     # a child of it, and only "Killed process" (or 5.0+ oom-kill:, or the reaper line) names who died
     kill = f"killed {vname}" if r.selected is None or named is not None else (
@@ -666,7 +671,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
                                     f"machine as a whole was not out of memory.{top}{held}"
                                     + (f" Inside that cgroup the kernel {kill}." if vname != _UNNAMED else
-                                       " The report ends before the kernel's choice."))  # fmt: skip
+                                       f" {no_choice.capitalize()}."))  # fmt: skip
     if constraint in _NODE_CONSTRAINTS:
         return _numa_cause(r, alloc, constraint, kill)
     managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
@@ -674,7 +679,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return _hugetlb_cause(mem, kill, unusable)
     if (zs := mem.zspages_kb) and zs * 2 > managed and zs > (mem.tasks_rss_kb or 0):
         return _compressed_cause(mem, f" The kernel {kill}." if vname != _UNNAMED else
-                                 " The report ends before the kernel's choice.")
+                                 f" {no_choice.capitalize()}.")
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
@@ -690,7 +695,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                      + (f" Processes hold only {_size(mem.tasks_rss_kb)};"
                                         if mem.tasks_rss_kb is not None else " The report has no task dump;")
                                      + (f" the kernel {kill}." if vname != _UNNAMED else
-                                        " it ends before the kernel's choice.") + unusable)
+                                        f" {no_choice}.") + unusable)
     high = next((z for z in r.zones if z.name == "HighMem"), None)
     low_free = sum(c.free_kb for c in alloc.zones) if alloc is not None else 0
     if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and (

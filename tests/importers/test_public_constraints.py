@@ -149,3 +149,15 @@ def test_a_vendor_manuals_excerpts_with_rsyslog_severity_prefixes_and_a_spliced_
     assert policy.cause.kind == "mempolicy" and "could only use NUMA node 1: its memory policy" in policy.cause.text
     assert "numactl --preferred" in policy.advice[0] and "fit the workload to node 1" in policy.advice[0]
     assert spliced.kernel_victim.pid == 1734 and spliced.cause.kind != "mempolicy"
+
+
+def test_a_choice_on_lines_that_could_not_be_read_is_not_called_missing() -> None:
+    """The i.MX8MN report with its verdict's pid garbled (the oom-kill: line is console-cut before task=): the
+    choice's lines are there but unread, so the cause points at them rather than saying the report ends first."""
+    name = "6.1-arm64-imx8mn-netdev-page-pool-leak-cma-only-free-console-cut.mail"
+    text = (PUBLIC / name).read_text(encoding="utf-8")
+    assert text.count("Killed process 679 ((sd-pam))") == 1
+    (e,) = explain_text(text.replace("Killed process 679 ((sd-pam))", "Killed process 6?9 ((sd-pam))"))
+    assert e.kernel_victim is None
+    assert "the kernel's choice is on a line that could not be read (line 167)" in e.cause.text
+    assert "ends before the kernel's choice" not in e.cause.text
