@@ -310,8 +310,9 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
             )
         if facts.swap_unaccounted:
             if not swap:  # mem_cgroup_get_max() added total_swap_pages: the scene's totalpages is short of it
-                notes.append("swap accounting is off, so the kernel's totalpages added all of the machine's swap, "
-                             "which a memcg report does not print: the scene has no swap")
+                notes.append("with swap accounting off no memory+swap limit can be set, so the kernel's totalpages "
+                             "added all of the machine's swap, which a memcg report does not print: the scene has no "
+                             "swap")
         elif r.memory and r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
             notes.append("the memcg may also use swap; the scene's cgroup models only the memory limit")
         if charged > limit:
