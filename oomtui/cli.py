@@ -160,9 +160,11 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 def _is_scene(word: str) -> bool:
     """A built-in scene id or a scene file: what `play` takes."""
+    import os
+
     from .scene.builtin import builtin_ids
 
-    return word in builtin_ids() or word.endswith(".toml")
+    return word in builtin_ids() or word.endswith(".toml") and os.path.isfile(word)
 
 
 class _Parser(argparse.ArgumentParser):

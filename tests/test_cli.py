@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -116,12 +117,17 @@ def test_a_misspelled_flag_of_every_command_is_one_line_naming_the_flag(capsys, 
     assert "did you mean" in err and flag in err, err
 
 
+SCENE_FILE = Path(__file__).resolve().parents[1] / "scenes" / "first-oom.toml"
+
+
 @pytest.mark.parametrize("argv,want", [
     (["ply"], "invalid choice 'ply'; did you mean 'play'?"),
     (["--pasued"], "oomtui play: unrecognized argument '--pasued'; did you mean '--paused'?"),  # play's, as `oomtui`
     (["--verison"], "oomtui: unrecognized argument '--verison'; did you mean '--version'?"),
     (["completion", "bsh"], "invalid choice 'bsh'; did you mean 'bash'?"),
     (["two-second-rule"], "'two-second-rule' is a scene; did you mean 'oomtui play two-second-rule'?"),
+    ([str(SCENE_FILE)], f"'{SCENE_FILE}' is a scene; did you mean 'oomtui play {SCENE_FILE}'?"),
+    (["nosuch.toml"], "invalid choice 'nosuch.toml'; valid: play,"),  # no such file: not called a scene
     (["run"], "oomtui run: the following arguments are required: SCENE (see `oomtui run --help`)"),
     (["play", "--speed", "fast"], "oomtui play: argument --speed: invalid float value: 'fast'"),
 ])

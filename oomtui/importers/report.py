@@ -724,6 +724,8 @@ def read_input(file: str) -> str:
         return sys.stdin.buffer.read().decode("utf-8", "replace")
     try:
         with open(file, encoding="utf-8", errors="replace") as f:
+            if kind := _device_kind(f):  # /dev/zero would be read for ever
+                raise UserError(f"{file}: is a {kind}, expected an OOM report (a file, or - for stdin)")
             return f.read()
     except FileNotFoundError:
         raise UserError(f"{file}: no such file") from None
@@ -732,9 +734,9 @@ def read_input(file: str) -> str:
 
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
-# a kernel line is at most LOG_LINE_MAX (1024 - 32) bytes, and rsyslog's #012-joined lines hold one message: a line
-# of 64 Ki characters is no report's, and is taken in pieces of that size, so that input with no line break
-# (/dev/zero through a pipe) keeps memory bounded (a batch of _BATCH lines: 128 Mi characters at most)
+# a kernel line is at most LOG_LINE_MAX (1024 - 32) bytes, and rsyslog's #012-joined lines hold one message: of a
+# line longer than 64 Ki characters only its first 64 Ki are kept (it is no report's), so that input with no line
+# break (/dev/zero through a pipe) keeps memory bounded, and every line still counts as one
 _MAX_LINE = 1 << 16
 _CHUNK = 1 << 16  # characters read at a time (a megabyte holds more for no speed: 7 MB more peak on an archive)
 
@@ -742,22 +744,19 @@ _CHUNK = 1 << 16  # characters read at a time (a megabyte holds more for no spee
 def _chunk_lines(f: io.TextIOBase) -> Iterator[list[str]]:
     """The lines of a text file as str.splitlines() splits its whole text, read a chunk at a time: one splitlines()
     a chunk, not a Python step a line, and the chunk's lines given as one list. A line that runs across chunks is
-    joined once it ends."""
+    joined once it ends, cut at _MAX_LINE characters."""
     pending: list[str] = []
-    waiting = 0  # characters in pending
+    room = _MAX_LINE  # characters the line in pending may still take
     while chunk := f.read(_CHUNK):
         parts = chunk.splitlines()
         tail = parts.pop() if chunk[-1] not in _LINE_BREAKS else None
         if parts and pending:
-            parts[0] = "".join(pending) + parts[0]
+            parts[0] = "".join(pending) + parts[0][:room]
             pending.clear()
-            waiting = 0
-        if tail is not None:
-            pending.append(tail)
-            if (waiting := waiting + len(tail)) >= _MAX_LINE:
-                parts.append("".join(pending))
-                pending.clear()
-                waiting = 0
+            room = _MAX_LINE
+        if tail is not None and room > 0:
+            pending.append(tail[:room])
+            room -= len(pending[-1])
         yield parts
     if pending:
         yield ["".join(pending)]
@@ -787,7 +786,12 @@ def input_lines(file: str, kept: list[str] | None = None) -> Iterator[Iterator[s
             if file != "-":
                 yield from _chunk_lines(f)
                 return
+            rest_of_long_line = False
             for line in iter(lambda: f.readline(_MAX_LINE), ""):  # a pipe: each line as soon as it comes
+                if rest_of_long_line:  # dropped, as _chunk_lines drops it
+                    rest_of_long_line = not line.endswith("\n")
+                    continue
+                rest_of_long_line = len(line) == _MAX_LINE and not line.endswith("\n")
                 piece = line.splitlines() or [""]
                 if kept is not None and len(kept) < _STDIN_KEPT:
                     kept.extend(line[:4096] for line in piece)  # enough of a line to tell what wrote it

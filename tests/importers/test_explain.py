@@ -375,11 +375,18 @@ def test_a_device_is_refused_and_an_endless_line_does_not_hide_the_report(capsys
         "oomtui: /dev/full: is a character device, expected an OOM report (a file, or - for stdin)\n")
     # a line far longer than any kernel line is read in pieces, from a file and from a pipe, and the report after
     # it is still found
-    data = b"x" * 300_000 + b"\n" + _bracketed_report().encode()
     path = tmp_path / "r.log"
+    path.write_bytes(_bracketed_report().encode())
+    assert cli_main(["explain", str(path), "--json"]) == 0
+    first, last = json.loads(capsys.readouterr().out)["reports"][0]["lines"]
+    data = b"x" * 300_000 + b"\n" + _bracketed_report().encode()
     path.write_bytes(data)
     assert cli_main(["explain", str(path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["reports"][0]["agree"] is True
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["agree"] is True and report["lines"] == [first + 1, last + 1]  # the long line counts as one
     _stdin(monkeypatch, data)
     assert cli_main(["explain", "-", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["reports"][0]["agree"] is True
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["agree"] is True and report["lines"] == [first + 1, last + 1]
+    assert cli_main(["import", "/dev/zero", "-o", str(tmp_path / "x.toml")]) == 2  # import reads whole: refused too
+    assert "/dev/zero: is a character device" in capsys.readouterr().err

@@ -473,6 +473,15 @@ async def test_a_filter_that_matches_nothing_says_so_and_how_to_clear_it(make_ap
         assert app.table.filter == "" and "filter" not in app.table.border_title
 
 
+@pytest.mark.parametrize("sid", ["frozen-android-app", "frozen-forever", "lmkd-player"])
+async def test_the_keys_of_a_long_objective_line_are_not_the_part_cut_at_80x24(make_app, sid):
+    # these scenes' goals alone are wider than 80 columns: the one line is cut at its end
+    app = make_app(sid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.compact and "h hint · e end" in screen_text(app)
+
+
 async def test_h_shows_the_hint_as_a_note_at_80x24_where_the_objective_is_one_line(make_app):
     app = make_app("first-oom")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -72,6 +72,10 @@ class ObjectivePanel(Panel):
         t = Text(no_wrap=compact, overflow="ellipsis")
         if not self._states and sc.goals:
             self._states = game.live_goals(e.sim)
+        hint_key = f"{self.app._key_of('hint')} hint" if g is not None and g.hint else None
+        end_key = f"{self.app._key_of('end')} end"
+        if compact:  # one line, cut at its end: the keys first (at 80 columns they were the part cut)
+            t.append(" · ".join(k for k in (hint_key, end_key) if k) + "  ", R.dim)
         for i, s in enumerate(self._states):
             if compact:
                 if i:
@@ -84,10 +88,6 @@ class ObjectivePanel(Panel):
             if not compact and s.detail:
                 t.append(f"\n    {s.detail}", R.dim)
         t.append("\n" if not compact else "  ")
-        hint_key = f"{self.app._key_of('hint')} hint" if g is not None and g.hint else None
-        end_key = f"{self.app._key_of('end')} end"
-        if compact:  # one line, cut at its end: the keys first (at 80 columns they were the part cut)
-            t.append(" · ".join(k for k in (hint_key, end_key) if k) + " · ", R.dim)
         par = g.par if g else 0
         if g is not None:
             t.append(g.difficulty, diff_style(g.difficulty) + R.strong)
