@@ -471,6 +471,9 @@ async def test_a_filter_that_matches_nothing_says_so_and_how_to_clear_it(make_ap
         assert app.table.rows and "no match" not in screen_text(app)
         await pilot.press("escape")
         assert app.table.filter == "" and "filter" not in app.table.border_title
+        app.set_filter("xyz")
+        assert app.table.select_pid(100)  # a script's select clears the filter: its title goes with it
+        assert app.table.filter == "" and app.table.border_title == "Processes"
 
 
 @pytest.mark.parametrize("sid", ["frozen-android-app", "frozen-forever", "lmkd-player"])

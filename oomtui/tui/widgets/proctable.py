@@ -203,6 +203,7 @@ class ProcessTable(QuietScrollView, can_focus=True):
             return True
         if pid in self.engine.k.pids and self.filter:
             self.filter = ""
+            self.border_title = "Processes"  # its "filter: ..." is gone with it
             self.rebuild()
             return self._select_key("p", pid)
         return False
