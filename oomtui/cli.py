@@ -516,18 +516,14 @@ def main(argv: list[str] | None = None) -> int:
         # shutdown and fail again, so stdout now goes to /dev/null (the Python docs' "Note on SIGPIPE")
         _stdout_to_devnull()
         return 0
-    except OSError as e:  # the system refused (a full disk under stdout, a lost terminal): not a bug of ours
+    except Exception as e:  # one line, not a traceback (OOMTUI_DEBUG=1 shows it)
         import os
 
         if os.environ.get("OOMTUI_DEBUG"):
             raise
-        print(f"oomtui: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""), file=sys.stderr)
-        return 74  # EX_IOERR
-    except Exception as e:  # a bug of ours: one line that says so, not a traceback (OOMTUI_DEBUG=1 shows it)
-        import os
-
-        if os.environ.get("OOMTUI_DEBUG"):
-            raise
+        if isinstance(e, OSError):  # the system refused (a full disk under stdout, a lost terminal)
+            print(f"oomtui: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""), file=sys.stderr)
+            return 74  # EX_IOERR
         from .text import visible
 
         print(f"oomtui: internal error (a bug in oomtui {__version__}): {type(e).__name__}: {visible(str(e))}; "

@@ -15,6 +15,7 @@ from textual.binding import Binding
 
 from ..kernel.policy import POLICIES
 from ..scene import actions as A
+from .sequencer import HOLDS_CLOCK
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -143,7 +144,7 @@ class Pause(Command):
         return "Resume" if app.engine.paused else "Pause"
 
     def execute(self, app, paused: bool | None = None) -> None:
-        if paused is None and app.seq.waiting in ("briefing", "card", "hold"):
+        if paused is None and app.seq.waiting in HOLDS_CLOCK:
             app.go_on()  # space starts the scene, closes a teach card, ends a hold
             return
         app.engine.paused = (not app.engine.paused) if paused is None else bool(paused)

@@ -20,6 +20,7 @@ from .engine import Engine
 from .view import secs
 
 BRIEFING, CARD, HOLD, READING = "briefing", "card", "hold", "reading"
+HOLDS_CLOCK = (BRIEFING, CARD, HOLD)  # waits that keep the clock stopped until the player goes on
 
 
 class Sequencer:

@@ -143,6 +143,7 @@ class ScenePicker(ModalScreen[str | None]):
         super().__init__()
         self.current = current
         self.entries = game.catalogue(files=files)
+        self._idw = max(len(self._ref_name(x)) for x in self.entries) + 1  # the id column's width
         self.paths = paths
         self._labelled = -1  # the width the options were last laid out for
 
@@ -153,7 +154,7 @@ class ScenePicker(ModalScreen[str | None]):
         """One line of `width` cells: the title is cut with … to what the other columns leave, and when
         that is under TITLE_MIN the id column gives way (at 80 columns a title wrapped to a second line,
         or kept 17 cells). The columns line up whatever is in them."""
-        idw = max(len(self._ref_name(x)) for x in self.entries) + 1
+        idw = self._idw
         fixed = 2 + 4 + idw + 9 + 10  # mark, order, id, difficulty, best score
         ids = width - fixed >= self.TITLE_MIN
         t = Text(no_wrap=True, overflow="ellipsis")

@@ -19,6 +19,7 @@ from ...kernel.page_types import PAGE_SIZE
 from ...kernel.state import MMF_OOM_SKIP
 from ...report.timeline import syscall_text
 from .. import view
+from ..sequencer import HOLDS_CLOCK, READING
 from ..styles import R
 from ..view import secs
 
@@ -112,7 +113,7 @@ class StatusBar(Static):
         state = Text(" ❚❚ PAUSED ", R.badge_warn) if e.paused else \
             Text(" ▶ RUNNING ", R.badge_ok)
         waiting = self.seq.waiting if self.seq is not None else None
-        if waiting in ("briefing", "card", "hold") or waiting == "reading" and not e.paused:
+        if waiting in HOLDS_CLOCK or waiting == READING and not e.paused:
             # a caption being read holds the clock: not "RUNNING" while t stands still
             word = {"briefing": "BRIEFING", "card": "TEACH", "hold": "HOLD", "reading": "READING"}[waiting]
             state = Text(f" ❚❚ {word} ", R.badge_warn)

@@ -202,9 +202,7 @@ class ProcessTable(QuietScrollView, can_focus=True):
         if self._select_key("p", pid):
             return True
         if pid in self.engine.k.pids and self.filter:
-            self.filter = ""
-            self.border_title = "Processes"  # its "filter: ..." is gone with it
-            self.rebuild()
+            self.app.set_filter("")  # the filter and its title, as esc clears them
             return self._select_key("p", pid)
         return False
 
