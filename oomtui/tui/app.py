@@ -32,7 +32,7 @@ from . import sequencer as seqmod
 from . import styles
 from .commands import BY_ID, CommandError, bindings, keys_text
 from .engine import Engine
-from .sequencer import Sequencer
+from .sequencer import HOLDS_CLOCK, Sequencer
 from .view import secs
 from .widgets.dmesg import DmesgLog
 from .widgets.game import BriefingPanel, CaptionBar, KeyBar, ObjectivePanel
@@ -118,6 +118,7 @@ class OomApp(styles.StyledApp, App):
         self._last_script_j = -1
         self._layout_size = None
         self._seq_shown = -1
+        self._footer_state: tuple | None = None  # (paused, the wait that holds the clock): _sync_footer
         self.autoplay = autoplay
         self.big = big
         self.clock = clock
@@ -298,6 +299,7 @@ class OomApp(styles.StyledApp, App):
     def _tick(self) -> None:
         if self.size != self._layout_size:  # App.on_resize is not reliable: the App stops Resize
             self._apply_layout()
+        self._sync_footer()
         now = time.monotonic()
         dt, self._last_tick = now - self._last_tick, now
         e = self.engine
@@ -380,6 +382,7 @@ class OomApp(styles.StyledApp, App):
                 self.notify("The scene's script has run its course: paused. space runs on, r restarts, "
                             "p tries another policy.", title="End of scene", timeout=6)
         self.status.sync(events, moved)
+        self._sync_footer()
         if self.compact and events and self.seq.card is None:  # a card brings its own panel forward
             self._auto_panel(events)
 
@@ -666,6 +669,18 @@ class OomApp(styles.StyledApp, App):
             event.stop()
 
     # No refresh_bindings() on selection changes: nothing in the footer depends on the selection.
+
+    def footer_word(self, b: Binding) -> str:
+        """KeyBar's word for a binding: its command's word for the state now (Pause.footer_word)."""
+        cid = b.action.removeprefix("command('").removesuffix("')")
+        return BY_ID[cid].footer_word(self) if cid in BY_ID else b.description
+
+    def _sync_footer(self) -> None:
+        """Refresh the footer's bindings when what a footer word depends on (pause, a wait) has changed."""
+        state = (self.engine.paused, self.seq.waiting if self.seq.waiting in HOLDS_CLOCK else None)
+        if state != self._footer_state:
+            self._footer_state = state
+            self.refresh_bindings()
 
 
 def make_app(scene: str | LoadedScene | None = None, **kw) -> OomApp:

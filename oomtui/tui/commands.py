@@ -15,7 +15,7 @@ from textual.binding import Binding
 
 from ..kernel.policy import POLICIES
 from ..scene import actions as A
-from .sequencer import HOLDS_CLOCK
+from .sequencer import BRIEFING, HOLDS_CLOCK
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -100,6 +100,10 @@ class Command:
         """The palette's wording for the current selection."""
         return self.title
 
+    def footer_word(self, app: Host) -> str:
+        """The footer's word for it now (KeyBar asks; App.after_events redraws the footer when it changes)."""
+        return self.footer or self.title
+
     def execute(self, app: Host, **params) -> None:
         raise NotImplementedError
 
@@ -142,6 +146,14 @@ class Pause(Command):
 
     def label(self, app):
         return "Resume" if app.engine.paused else "Pause"
+
+    def footer_word(self, app):
+        # "space pause" on a briefing that says space starts, or while paused, misled newcomers
+        if app.seq.waiting in HOLDS_CLOCK:
+            if app.seq.waiting == BRIEFING:  # as the briefing's border has it (play --paused: it only closes)
+                return "close" if app.start_paused else "start"
+            return "go on"
+        return "run" if app.engine.paused else "pause"
 
     def execute(self, app, paused: bool | None = None) -> None:
         if paused is None and app.seq.waiting in HOLDS_CLOCK:
@@ -449,7 +461,7 @@ class Restart(Command):
     def execute(self, app, policy: str | None = None) -> None:
         app.engine.restart(policy)
         app.reset_view(briefing=False)
-        # paused at 0 after a result: the footer's "space pause" does not say how to go on
+        # paused at 0 after a result: said in words too (the footer's "space run" is easy to miss)
         run = f", paused at 0: {app._key_of('pause')} runs" if app.engine.paused else ""
         app.notify(f"Restarted under {app.engine.k.policy.id}{run}", title=app.engine.sim.scene.title, timeout=2)
 

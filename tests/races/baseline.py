@@ -1,8 +1,7 @@
 """Digests of what every built-in scene produces with races off, taken from main without race trials
-(tests/data/races/baseline.json; last from main at 1562a58; the casts retaken on branch firstmin, whose
-caption countdown changed every recording before its result screen, and on branch newcomer, whose one-line
-objective puts its keys first and whose result screen says "nothing to do for" where it said "skipped", and on
-main when those keys moved before the goals; a [races] scene's whole cast kept from main). `python tests/races/baseline.py --check --casts` compares every
+(tests/data/races/baseline.json; last from main at 1562a58; the casts retaken since at each change of what
+the screen shows only: the caption countdown, the objective line's keys, "nothing to do for", the footer's
+word for space; a [races] scene's whole cast kept from main). `python tests/races/baseline.py --check --casts` compares every
 scene and recording (the tests record two); `--write [--casts]` regenerates them, with PYTHONPATH pointing
 at a tree of main (`git archive main oomtui scenes`) when main's display changed: never from this branch's
 own output, or the test proves nothing.

@@ -27,6 +27,28 @@ async def test_the_briefing_holds_the_clock_and_space_starts(make_app):
         assert app.seq.waiting is None and app.engine.k.jiffies > 0 and not app.engine.paused
 
 
+async def test_the_footer_says_what_space_does_now(make_app):
+    """The footer said "space pause" on a briefing that starts the clock with space, and while paused."""
+    import re
+
+    def footer() -> str:
+        return app.query_one("#footer").render().plain
+
+    app = make_app("first-oom", paused=False, briefing=True, teach=True, fps=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        assert re.search(r" space start ", footer()), footer()
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert not app.engine.paused and re.search(r" space pause ", footer()), footer()
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert app.engine.paused and re.search(r" space run ", footer()), footer()
+        app.advance(app.engine.sim.duration)
+        await pilot.pause(0.2)
+        assert app.seq.waiting == CARD and re.search(r" space go on ", footer()), footer()
+
+
 async def test_enter_starts_too_and_esc_looks_around_paused_at_zero(make_app):
     app = make_app("first-oom", paused=False, briefing=True, fps=10)
     async with app.run_test(size=SIZE) as pilot:

@@ -88,7 +88,7 @@ async def test_footer_shows_whole_keys_and_a_click_presses_one(make_app, width):
         seen: set[str] = set()  # a command with two keys (? and f1) shows its first
         shown = [b for _, b, _, _ in app.screen.active_bindings.values()
                  if b.show and not (b.action in seen or seen.add(b.action))]
-        words = [f" {app.get_key_display(b)} {b.description} " for b in shown]
+        words = [f" {app.get_key_display(b)} {app.footer_word(b)} " for b in shown]
         keys = line.split("▏")[0]
         listed = [w for w in words if w in keys]
         assert listed == words[:len(listed)] and len(listed) >= 2  # in order from the first, none skipped

@@ -134,11 +134,12 @@ class KeyBar(Widget):
 
     def _signature(self) -> tuple:
         palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
+        word = getattr(self.app, "footer_word", None)  # the App may word a key by its state ("space run")
         keys, seen = [], set()
         for _, b, enabled, tooltip in self.screen.active_bindings.values():
             if (b.show or b.key == palette) and b.action not in seen:  # one key per action
                 seen.add(b.action)
-                keys.append((b.key, self.app.get_key_display(b), b.description, enabled,
+                keys.append((b.key, self.app.get_key_display(b), word(b) if word else b.description, enabled,
                              tooltip or b.tooltip or b.description, b.key == palette))
         return tuple(keys)
 
