@@ -519,6 +519,8 @@ class OomApp(styles.StyledApp, App):
         typing = self.focused is not None and self.focused.id == "filter"
         if action == "go_on":  # enter also cuts a caption's reading time short (a presenter who has read it)
             return self.seq.waiting is not None and len(self.screen_stack) == 1 and not typing
+        if action == "command" and parameters == ("filter",):  # a priority key: the main screen's, not a dialog's
+            return len(self.screen_stack) == 1
         if action == "dismiss_briefing":
             return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD) and len(self.screen_stack) == 1 and not typing
         return True
@@ -631,7 +633,10 @@ class OomApp(styles.StyledApp, App):
             self.query_one("#left").mount(inp, before=self.query_one("#briefing"))
         inp.value = self.table.filter
         inp.add_class("-open")
-        inp.focus()
+        # focused at once (not by Widget.focus()'s call_later) as / is read (a priority key): the keys typed in
+        # a burst after it ("/kill", tmux send-keys) are handed on to the input, not to the table and the
+        # command keys (k: SIGKILL)
+        self.screen.set_focus(inp)
 
     def set_filter(self, text: str) -> None:
         self.table.filter = text.strip()

@@ -664,7 +664,8 @@ def bindings() -> list[Binding]:
         if c.key is None or not c.bind:
             continue
         # q and ctrl+c quit from every screen (a dialog, the result screen) unless a text input has the key:
-        # a priority binding is still filtered out where an Input consumes the key
+        # a priority binding is still filtered out where an Input consumes the key. / is one too: handled as
+        # the App reads it, it focuses the filter before the keys typed after it are handed on
         out.append(Binding(c.key, f"command('{c.id}')", c.footer or c.title, show=c.show, key_display=c.key_display,
-                           tooltip=c.help(), id=c.binding_id(), priority=c.id in ("quit", "interrupt")))
+                           tooltip=c.help(), id=c.binding_id(), priority=c.id in ("quit", "interrupt", "filter")))
     return out

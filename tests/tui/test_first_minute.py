@@ -212,6 +212,41 @@ async def test_a_filter_selects_its_first_match_so_the_next_key_acts_on_it(make_
         assert app.seq.waiting is None and app.table.filter == "" and app.table.selected_process().pid == 300
 
 
+@pytest.mark.parametrize("first, briefing", [(True, False), (False, False), (True, True)])
+async def test_keys_typed_in_a_burst_after_slash_go_into_the_filter(make_app, first, briefing):
+    """A fast typist (or tmux send-keys, or a paste) sends "/kill" at once: the keys after / came before the
+    filter's input had focus and ran as commands (k: SIGKILL the selected process), the first time the filter
+    opened and every time after too; on the briefing, the enter that applies it started the clock."""
+    from textual import events
+
+    app = make_app("first-oom", briefing=briefing, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        if not first:
+            await pilot.press("slash", "escape")
+        app.table.focus()
+        await pilot.pause()
+        applied = []
+        app.apply_action = applied.append  # what a command key would have done
+        for key, char in [("slash", "/"), *((c, c) for c in "kil"), ("backspace", None), ("l", "l"), ("enter", "\r")]:
+            ev = events.Key(key, char)
+            ev.set_sender(app)
+            app._driver.send_message(ev)  # all queued before the first is handled, as a burst comes in
+        await pilot.pause(0.3)
+        assert app.table.filter == "kil" and applied == []
+        assert app.focused is app.table and app.engine.paused  # enter applied it; no key reached a command
+        assert app.engine.k.jiffies == 0 and app.seq.waiting == (BRIEFING if briefing else None)
+
+
+async def test_slash_on_a_dialog_is_not_the_main_screens_filter(make_app):
+    """/ is a priority key (see above): on the help screen it must not reach into the main screen's filter."""
+    app = make_app("first-oom", briefing=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark", "slash")
+        assert isinstance(app.screen, HelpScreen) and not app.query("#filter")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen) and app.focused is app.table
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)])
 async def test_a_toast_from_the_players_move_leaves_the_next_teach_card_readable(make_app, size):
     """lmkd-player as briefed: k on app, and 20 ms later a card stops the clock. The toast of the kill
