@@ -157,15 +157,21 @@ def test_the_16_colour_variables_only_for_a_16_colour_terminal(headless, system,
 
 
 async def test_under_no_color_the_selected_row_is_reverse_video(make_app, monkeypatch):
-    """NO_COLOR's Monochrome filter keeps luminance only: the cursor's blue tint came out as the background's grey."""
+    """NO_COLOR's Monochrome filter keeps luminance only: the cursor's blue tint came out as the background's grey.
+    Focused and blurred looked the same there: blurred is underlined."""
     for no_color in (False, True):
         if no_color:
             monkeypatch.setenv("NO_COLOR", "1")
         app = make_app("first-oom")
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE) as pilot:
             app.run_command("select", pid=100)
             y = 1 + app.table.cursor - int(app.table.scroll_y)
             cursor = [seg.style for seg in app.table.render_line(y) if seg.text.strip()]
             other = [seg.style for seg in app.table.render_line(y + 1) if seg.text.strip()]
             assert all(s.reverse for s in cursor) is no_color
             assert not any(s.reverse for s in other)
+            if no_color:  # with the keys in the filter, the row is still marked, and not as the focused one
+                app.open_filter()
+                await pilot.pause()
+                cursor = [seg.style for seg in app.table.render_line(y) if seg.text.strip()]
+                assert all(s.underline and not s.reverse for s in cursor)

@@ -60,6 +60,15 @@ class HelpScreen(ModalScreen[None]):
         ):
             legend.append(label, style)
             legend.append(" " + text)
+        # the newcomer's questions in scene 1: what SCORE and POINTS are, and why each thread says robust_list
+        legend.append("\nColumns: ADJ oom_score_adj (-1000: never chosen … 1000: first) · ANON FILE SHM resident "
+                      "memory, SWAP swapped out · SCORE /proc/PID/oom_score as this era prints it · POINTS "
+                      "oom_badness(), what the OOM killer compares (4.17+: pages + ADJ × totalpages / 1000) · MARKS "
+                      "what happened to it.")
+        legend.append("\nrobust_list (a thread row): the thread called set_robust_list(2); its robust futexes are "
+                      "released as it exits (exit_robust_list), and a waiter hangs if the memory is reaped first. "
+                      "MMF_OOM_SKIP: set on a victim's mm by the reaper or at exit; the OOM killer passes over it "
+                      "and may choose another victim.")
         legend.append("\nThreads: R running · S sleeping · D uninterruptible · FROZEN v1/v2 · EXITING · ZOMBIE."
                       "\nFutex waiters: blocked · EOWNERDEAD (woken: owner died) · HUNG (the owner is gone and "
                       "nothing will ever wake it).")

@@ -24,6 +24,7 @@ from .scroll import QuietScrollView
 from ..styles import R
 
 REVERSE = Style(reverse=True)
+UNDERLINE = Style(underline=True)
 
 # mark kind (view.marks) and thread state (Task.letter) -> style role (styles.py)
 MARK = {kind: f"mark_{kind}" for kind in ("victim", "hung", "dying", "reaped", "pinned", "skip", "exited", "dim")}
@@ -346,8 +347,12 @@ class ProcessTable(QuietScrollView, can_focus=True):
             segs = self._t_line(k, r)
         strip = Strip(segs).crop_extend(0, width, None)
         if i == self.cursor:
-            # NO_COLOR's Monochrome filter keeps only luminance, and the cursor's tint had the background's
-            strip = strip.apply_style(REVERSE if self.app.no_color else R.cursor if self.has_focus else R.cursor_blur)
+            # NO_COLOR's Monochrome filter keeps only luminance, and the cursor's tint had the background's:
+            # reverse video there, underlined while the filter or a panel has the keys
+            if self.app.no_color:
+                strip = strip.apply_style(REVERSE if self.has_focus else UNDERLINE)
+            else:
+                strip = strip.apply_style(R.cursor if self.has_focus else R.cursor_blur)
         return strip.apply_style(base)
 
     def _header(self, width: int) -> Strip:
