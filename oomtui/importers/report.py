@@ -1183,6 +1183,12 @@ def _invoked(s: str) -> re.Match | None:
 
 
 _INVOKED_START = re.compile(r" invoked oom-killer:")
+# the header cut short where a mail, a forum quote or a manual cut it: "x invoked oom-killer", "x invoked oom-",
+# "x invoked oom: gfp_mask=0x100dca(...), order=0" (the rest of the line lost, or "-killer" itself); not prose's
+# "the task that invoked oom."
+_INVOKED_CUT = re.compile(r"^(?P<comm>.*?) invoked oom(?:-(?:k(?:i(?:l(?:l(?:er?)?)?)?)?)?)?(?::?$|: (?=gfp_mask=0x|order=-?\d))")
+_INVOKED_CUT_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+(?:\([^)]*\))?)")
+_INVOKED_CUT_ORDER = re.compile(r"\border=(-?\d{1,20})\b")
 # (a CPU line may be cut after its comm: "CPU: 14 PID: 26868 Comm: node")
 _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<comm>.+?)(?: (?:Not tainted|Tainted:)(?P<rest>.*))?$")
 _PID_OLD = re.compile(r"^Pid: (?P<pid>\d{1,20}), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
@@ -1647,11 +1653,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             s = lines.join_while(s, lambda c: not c.endswith(","))
         took: OomReport | None = None
 
-        if " invoked oom-killer:" in s:
-            s = lines.join_while(s, _invoked)
+        if " invoked oom" in s and (" invoked oom-killer:" in s or _INVOKED_CUT.match(s)):
+            # a wrapped header is joined; one cut short (_INVOKED_CUT) before a line that begins a printk line is not
+            if " invoked oom-killer:" in s and not (_INVOKED_CUT.match(s) and _printk_start(lines.peek() or "")):
+                s = lines.join_while(s, _invoked)
             cur = new_report(no)
             cur.phase = _PHASE_INVOKED
-            took = _read_invoked(cur.report, no, s, lines.found)
+            took = _read_invoked(cur.report, no, s, _invoked(s))
         elif (part := _opener(s)) is not None:
             name, phase = part[:2]
             if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
@@ -1801,6 +1809,14 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
         r.header_order_first = m.re is _INVOKED_ORDER_FIRST
         r.header_oom_adj = m.re is _INVOKED and m["oom_adj"] is not None
         r.old_badness = r.old_badness or m["adj_name"] != "oom_score_adj"  # oomkilladj= (2.6.24), oom_adj= alone
+    elif cut := _INVOKED_CUT.match(s):
+        # cut short: what it still holds, nothing guessed (the adj, and gfp_mask or order where lost, unknown)
+        r.trigger_comm = cut["comm"]
+        r.gfp_mask = g[1] if (g := _INVOKED_CUT_GFP.search(s)) else None
+        r.order = int(o[1]) if (o := _INVOKED_CUT_ORDER.search(s)) else None
+        read = ", ".join(["its comm"] + [name for name, v in (("gfp_mask", r.gfp_mask), ("order", r.order))
+                                         if v is not None])
+        r.problems.append(f"line {no}: the 'invoked oom-killer' line is incomplete: only {read} read: {s!r}")
     else:
         r.trigger_comm = s.split(" invoked oom-killer:")[0]
         r.problems.append(f"line {no}: could not read the 'invoked oom-killer' header: {s!r}")

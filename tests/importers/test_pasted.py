@@ -216,6 +216,37 @@ def test_a_paste_without_stamps_wrapped_by_a_mail_client_reads_as_the_original(p
         assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
 
 
+# where a mail, a forum quote or a manual cut the header line: what is left after " invoked "
+_HEADER_CUTS = {"oom-": "", "oom-killer": "", "oom:": ", order", "oom-killer:": ", gfp_mask, order"}
+
+
+@pytest.mark.parametrize("cut", _HEADER_CUTS)
+@pytest.mark.parametrize("path", COMPLETE, ids=lambda p: p.name[:3])
+def test_a_header_cut_short_still_begins_the_report_and_names_its_trigger(path: Path, cut: str) -> None:
+    """The header cut after 'oom-', 'oom-killer', or before the adj ('oom: ... order=0', the manual's cut of
+    5.10-hce-manual-zh-...md; 'oom-killer: gfp_mask=..., order=0'): the report begins there, its trigger is the
+    header's comm, and what the cut kept of gfp_mask and order is read, nothing more."""
+    text = _read(path)
+    (plain,) = explain_text(text)
+    header = re.search(r"(?m) invoked oom-killer: (gfp_mask=\S+), (?:nodemask=\S+, )?(order=-?\d+)[^\n]*", text)
+    kept = {"oom-": " invoked oom-", "oom-killer": " invoked oom-killer", "oom:": f" invoked oom: {header[2]}",
+            "oom-killer:": f" invoked oom-killer: {header[1]}, {header[2]}"}[cut]
+    (e,) = explain_text(text.replace(header[0], kept, 1))
+    assert e.kernel_selected.pid == _kernel_choice(text) and e.trigger.comm == plain.trigger.comm
+    assert e.problems[0].endswith(f"only its comm{_HEADER_CUTS[cut]} read: {plain.trigger.comm + kept!r}")
+    assert (e.allocation.gfp_mask if e.allocation else None) == (plain.allocation.gfp_mask if cut == "oom-killer:"
+                                                                 else None)
+    assert (e.allocation.order if e.allocation else None) == (plain.allocation.order if _HEADER_CUTS[cut] else None)
+    assert "the report has no 'invoked oom-killer' line" not in " ".join(e.problems)
+
+
+def test_prose_that_says_invoked_oom_begins_no_report() -> None:
+    """'the cpuset that invoked oom. This will prevent' (the cpuset patch's mail) is a sentence, not a header."""
+    text = _read(SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log")
+    (e,) = explain_text("mems_allowed as the cpuset that invoked oom. This will prevent\n" + text)
+    assert e.lines == [n + 1 for n in explain_text(text)[0].lines] and e.trigger.comm == "doxygen"
+
+
 def test_coloured_and_wrapped_and_from_the_middle_at_once() -> None:
     text = _read(SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log")
     (e,) = explain_text(_colour(_wrap_with_marks(_from(text, "meminfo"))))

@@ -66,6 +66,8 @@ def test_a_cpuset_oom_before_cpuset_aware_selection_kills_a_task_of_another_node
     assert "oom_cpuset_eligible()" in before.cause.text and "It killed mem_on_node1 (13432" in before.cause.text
     assert any("numastat" in a for a in before.advice) and "cpuset test more nodes" in before.advice[0]
     assert after.kernel_victim.pid == after.model_victim.pid == 2614 and after.cause.kind == "cpuset"
+    for e in (before, after):  # the cut header still names the trigger (no pid: that is the CPU line's)
+        assert (e.trigger.comm, e.trigger.pid, e.allocation) == ("mem_on_node0", None, None)
 
 
 def test_a_memory_policy_oom_names_the_policy_and_its_nodes() -> None:
@@ -134,17 +136,23 @@ def test_a_vendor_manuals_excerpts_with_rsyslog_severity_prefixes_and_a_spliced_
     """Huawei Cloud EulerOS's manual, 'OOM 相关参数配置与原因排查' (its causes of OOM): /var/log/messages excerpts of
     four OOMs. Two memcg ones behind an rsyslog template's 'warning|kernel[-]|' prefix; a global one and a
     MPOL_BIND one behind 'kernel: ', the Mem-Info summary joined by rsyslog's '#012'. The manual cut 'oom-killer'
-    to 'oom' on the invoked lines. Its node 1 excerpt splices in the oom-kill: line of another OOM: stamped 933 s
-    between lines of 465 s, naming pid 1733 where the verdict kills 1734. printk's clock never runs back within a
-    boot, so the two are two kills: 1733 under node 1's memory policy, and 1734 whose own oom-kill: line is not
-    shown (its constraint unknown, taken as CONSTRAINT_NONE)."""
+    to 'oom' on the invoked lines: each still names its trigger, gfp_mask and order. Its node 1 excerpt splices in
+    the oom-kill: line of another OOM: stamped 933 s between lines of 465 s, naming pid 1733 where the verdict kills
+    1734. printk's clock never runs back within a boot, so the two are two kills: 1733 under node 1's memory
+    policy, and 1734 whose own oom-kill: line is not shown (its constraint unknown, taken as CONSTRAINT_NONE); the
+    465 s header and node 1's zone line before the splice are a report without its end."""
     text = (PUBLIC / "5.10-hce-manual-zh-syslog-pipes-mempolicy-node1-oom-kill-pid-differs.md").read_text("utf-8")
-    memhog, parent, whole, policy, spliced = explain_text(text)
+    memhog, parent, whole, node1, policy, spliced = explain_text(text)
     assert (memhog.kernel_victim.pid, memhog.trigger.comm) == (2021820, "memhog")
     assert memhog.constraint == "CONSTRAINT_MEMCG" and memhog.cause.kind == "memcg_limit"
     assert "reached its limit of 80 MiB (80 MiB in use, 30 charges failed)" in memhog.cause.text
     assert parent.kernel_victim.pid == 3238866 and "199 charges failed" in parent.cause.text
     assert whole.kernel_victim.pid == 1822 and whole.constraint == "CONSTRAINT_NONE"
+    for cut in (whole, node1):  # "main invoked oom: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0"
+        assert cut.trigger.comm == "main" and cut.trigger.pid is None
+        assert (cut.allocation.gfp_mask, cut.allocation.order) == ("0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO)", 0)
+        assert "'invoked oom-killer' line is incomplete: only its comm, gfp_mask, order read" in cut.problems[0]
+    assert node1.kernel_victim is None and node1.allocation.verdict == "below the low watermark"
     assert policy.kernel_victim.pid == 1733 and policy.constraint == "CONSTRAINT_MEMORY_POLICY"
     assert policy.cause.kind == "mempolicy" and "could only use NUMA node 1: its memory policy" in policy.cause.text
     assert "numactl --preferred" in policy.advice[0] and "fit the workload to node 1" in policy.advice[0]
