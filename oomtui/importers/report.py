@@ -1186,7 +1186,8 @@ _INVOKED_START = re.compile(r" invoked oom-killer:")
 # the header cut short where a mail, a forum quote or a manual cut it: "x invoked oom-killer", "x invoked oom-",
 # "x invoked oom: gfp_mask=0x100dca(...), order=0" (the rest of the line lost, or "-killer" itself); not prose's
 # "the task that invoked oom."
-_INVOKED_CUT = re.compile(r"^(?P<comm>.*?) invoked oom(?:-(?:k(?:i(?:l(?:l(?:er?)?)?)?)?)?)?(?::?$|: (?=gfp_mask=0x|order=-?\d))")
+_INVOKED_CUT = re.compile(r"^(?P<comm>.*?) invoked oom(?:-(?:k(?:i(?:l(?:l(?:er?)?)?)?)?)?)?"
+                          r"(?::?$|: (?=gfp_mask=0x|order=-?\d))")
 _INVOKED_CUT_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+(?:\([^)]*\))?)")
 _INVOKED_CUT_ORDER = re.compile(r"\border=(-?\d{1,20})\b")
 # (a CPU line may be cut after its comm: "CPU: 14 PID: 26868 Comm: node")
@@ -1277,7 +1278,7 @@ _ZONE_PIECE = re.compile(r"^(?!lowmem_reserve)[a-z_()]+(?::|\?)")
 _PAGECACHE = re.compile(r"^(?P<n>\d{1,20}) (?:pages in )?(?P<what>total pagecache|swap cache)(?: pages)?$")
 _TASK_HEADER = re.compile(r"^\[(?P<pad>\s*)pid\s*\]\s+(?P<cols>.*\S)\s+name$")
 _TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
-_TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d{1,20})\]\s+(?P<rest>.*)$")
+_TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d{1,20})\](?:\s+|$)(?P<rest>.*)$")  # "[ 2687]" alone: a row wrapped after it
 _CUT_PHRASE = re.compile(r"(?:\binvoked|\binvoked oom-killer:|\b[Kk]ill(?:ed)?|\b[Kk]ill(?:ed)? process)$")
 _CUT_ENDS = ("invoked", "oom-killer:", "Kill", "kill", "Killed", "killed", "process")  # cheap test before _CUT_PHRASE
 _MEM_INFO = "Mem-Info:"
@@ -1638,15 +1639,18 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             if cur is not None and not cur.closed and cur.report.task_columns is not None:
                 _read_rows(lines, cur.report)  # most lines of a big report: the shortest path
                 continue
-            else:  # a paste that starts inside the task dump, or whose header was lost: columns come later
+            if (joined := _rejoin_headless_row(lines, s)) is not s:
+                s, m = joined, _TASK_ROW.match(joined)
+            if m["rest"]:  # a paste that starts inside the task dump, or whose header was lost: columns come later
                 if cur is None or cur.closed or cur.phase > _PHASE_DUMP:
                     cur = new_report(no)
                 cur.phase = _PHASE_DUMP
                 pid = m["pid"]  # 4.19's "[%7d]" pads a short pid to 7 columns: the wide header's era
                 cur.report.headless_rows.append((no, int(pid), m["rest"], len(pid) < 7 <= s.index("]") - 1))
-            cur.report.last_line = lines.last_no
-            lines.advance()
-            continue
+                cur.report.last_line = lines.last_no
+                lines.advance()
+                continue
+            # "[1]" alone outside a dump, and no row after it: a footnote's mark
         if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
             s = lines.join_while(s, lambda c: not _CUT_PHRASE.search(c))
         if s.endswith(","):  # no kernel line ends with a comma: a mail client or pager wrapped it
@@ -1767,11 +1771,38 @@ def _guess_columns(rows: list[tuple[int, int, str, bool]]) -> list[str] | None:
     return _HEADERS_7["nr_ptes"]
 
 
+_ROW_WIDTHS = frozenset((7, *_HEADERS_BY_WIDTH))  # the numbers before the name, in every dump format known
+
+
+def _numbers_first(text: str) -> tuple[int, bool]:
+    """How many integers a row's text begins with, and whether a name follows them."""
+    toks = text.split()
+    n = next((i for i, t in enumerate(toks) if not t.lstrip("-").isdigit()), len(toks))
+    return n, n < len(toks)
+
+
+def _rejoin_headless_row(lines: _Lines, s: str) -> str:
+    """A row without the dump's header that a mail client wrapped where its columns' spaces were (and dropped them):
+    the next lines joined to it while it has no name yet, and only if the pieces make one row of a known width (a
+    line that could be a row or a report line of its own is never taken; _read_row does this knowing the header)."""
+    n, named = _numbers_first(_TASK_ROW.match(s)["rest"])
+    while not named and (nxt := lines.peek()) is not None and nxt and not _starts_report_line(nxt):
+        more, named = _numbers_first(nxt)
+        if (n + more not in _ROW_WIDTHS) if named else (n + more >= max(_ROW_WIDTHS)):
+            break
+        s, n = lines.join_next(), n + more
+    return s
+
+
 def _read_headless_rows(r: OomReport) -> None:
-    cut = [row for row in r.headless_rows if row[2].endswith("...")]  # cut at a terminal's width by a pager
-    if cut:
-        r.problems.append(f"line {cut[0][0]}: {len(cut)} task row(s) cut short ('...'): not read")
-        r.headless_rows = [row for row in r.headless_rows if not row[2].endswith("...")]
+    # cut at a terminal's width by a pager ('...'), or by a wrap that no line after it completed (no name, fewer
+    # numbers than any format has): not read, and not let to make every row's format unknown
+    for how, cut in (("'...'", [row for row in r.headless_rows if row[2].endswith("...")]),
+                     ("no name", [row for row in r.headless_rows if (n := _numbers_first(row[2]))[0] < min(_ROW_WIDTHS)
+                                    and not n[1]])):
+        if cut:
+            r.problems.append(f"line {cut[0][0]}: {len(cut)} task row(s) cut short ({how}): not read")
+            r.headless_rows = [row for row in r.headless_rows if row not in cut]
         if not r.headless_rows:
             return
     cols = _guess_columns(r.headless_rows)

@@ -247,6 +247,52 @@ def test_prose_that_says_invoked_oom_begins_no_report() -> None:
     assert e.lines == [n + 1 for n in explain_text(text)[0].lines] and e.trigger.comm == "doxygen"
 
 
+def _rows_cut_at_gap(text: str, k: int, header: bool) -> str:
+    """Every task row wrapped at its k-th run of spaces after the pid (the spaces dropped, as a client that trims
+    what it breaks does: a padded column leaves no trace), with or without the dump's header line."""
+    out = []
+    for line in text.splitlines():
+        if re.search(r"\[\s*pid\s*\]", line) and not header:
+            continue
+        row = re.search(r"\[\s*\d+\]", line) if re.search(r"\[\s*\d+\]\s+-?\d+\s+\d+\s", line) else None
+        gaps = list(re.finditer(r" +", line[row.end() :])) if row else []
+        if k < len(gaps):
+            out += [line[: row.end() + gaps[k].start()], line[row.end() + gaps[k].end() :]]
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "headless"])
+@pytest.mark.parametrize("k", [0, 2, 6])
+@pytest.mark.parametrize("path", COMPLETE, ids=lambda p: p.name[:3])
+def test_task_rows_wrapped_where_several_spaces_were_are_rejoined(path: Path, k: int, header: bool) -> None:
+    """A row cut after its pid ('[ 2687]' alone), inside its numbers or before its name, with the padding dropped:
+    with the header, the row's columns say how many numbers it needs; without it, the pieces are joined only when
+    they add up to one row of a known width."""
+    text = _read(path)
+    if not header:
+        text = "".join(line + "\n" for line in text.splitlines() if not re.search(r"\[\s*pid\s*\]", line))
+    (plain,) = explain_text(text)
+    (e,) = explain_text(_rows_cut_at_gap(text, k, header))
+    assert plain.ranking and e.kernel_selected.pid == _kernel_choice(text)
+    assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(t.pid, t.comm, t.points) for t in plain.ranking]
+    assert (e.era, e.totalpages, e.problems) == (plain.era, plain.totalpages, plain.problems)
+
+
+def test_a_headless_row_is_not_joined_to_what_could_not_complete_it() -> None:
+    """Numbers that would make more than one row of any known width, or a line that is a row itself, are not taken:
+    the cut row stays unread and says so, the next row is read."""
+    rows = ("[  111]     0   111      431\n"  # 6.11's row cut after total_vm: 3 numbers, no name
+            "289 32 257 0 49152 0 0 1 2 stress-ng\n"  # 3 + 10 numbers: no format has 13
+            "[  112]     0   112      431      289       32      257         0    49152        0         0 sh\n")
+    (r,) = parse_reports(rows)
+    assert [t.pid for t in r.tasks] == [112]
+    assert "line 1: 1 task row(s) cut short (no name): not read" in r.problems
+    (r,) = parse_reports(rows.replace("289 32 257 0 49152 0 0 1 2 stress-ng\n", ""))  # the next line is a row
+    assert [t.pid for t in r.tasks] == [112]
+
+
 def test_coloured_and_wrapped_and_from_the_middle_at_once() -> None:
     text = _read(SHARED / "oomanalyser" / "001-archlinux-6.1.1-global-doxygen-reaper.log")
     (e,) = explain_text(_colour(_wrap_with_marks(_from(text, "meminfo"))))
