@@ -1237,6 +1237,13 @@ def _killed_done(line: str) -> bool:
 def _killed_more(nxt: str) -> bool:
     """Whether the next line is more of a cut 'Killed process' line: a field, or a value cut from its name."""
     return bool(_KILLED_FIELD.match(nxt))
+
+
+def _killed_ends(line: str, nxt: str | None) -> bool:
+    """_killed_done, or the line ends where the paste cut or garbled it ("Killed process 1 (foo(bar", "(tu)ned"): the
+    next line holds neither a field nor the comm's end with the fields (a wrap inside the comm), so it is not joined:
+    it is a line of its own (prose, a Markdown fence, the next program's log)."""
+    return _killed_done(line) or nxt is None or not (_killed_more(nxt) or ")" in nxt and _killed_done(f"{line} {nxt}"))
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<comm>.*)\)")
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
@@ -1490,8 +1497,9 @@ def _killed(no: int, line: str) -> Killed | None:
             anon_rss_kb=int(m["anon"]), file_rss_kb=int(m["file"]), shmem_rss_kb=num(m, "shmem"),
             pgtables_kb=num(m, "pgt"), oom_score_adj=num(m, "adj"),
         )  # fmt: skip
-    # the bare 2.6.3x form, or a line cut at a terminal's width ("... total-vm:293428kB, anon-..."): who, not sizes
-    if (m := _KILLED_BARE.match(line)) or line.endswith("...") and (m := _KILLED_HEAD_RX.match(line)):
+    # the bare 2.6.3x form, or a line cut at a terminal's width ("... total-vm:293428kB, anon-..."), or elsewhere in
+    # its fields, or garbled after its comm: who, not sizes
+    if (m := _KILLED_BARE.match(line)) or (m := _KILLED_HEAD_RX.match(line)):
         return Killed(
             line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
             uid=num(m, "rhel6_uid"),
@@ -1689,7 +1697,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
         elif "Killed process" in s and _KILLED_START.match(s):
             # no memory fields yet, a trailing comma, or a field on the next line: a mail client cut it
-            s = lines.join_while(s, _killed_done, _killed_more)
+            s = lines.join_while(s, lambda c: _killed_ends(c, lines.peek()), _killed_more)
             k = _killed(no, s)
             if cur is not None and cur.closed and cur.report.oom_group_memcg is not None and k is not None:
                 cur.report.group_kills.append(k)  # memory.oom.group: the rest of the group

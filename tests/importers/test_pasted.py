@@ -332,6 +332,34 @@ def test_verdict_lines_never_open_a_report_of_their_own() -> None:
     assert r.last_line == len(text.splitlines())  # ends with its reaper line
 
 
+_TUNED = "Killed process 1065 (tuned) total-vm:562324kB, anon-rss:10760kB, file-rss:5888kB, shmem-rss:0kB"
+
+
+@pytest.mark.parametrize(("verdict", "comm"), [
+    ("Killed process 1065 (tu(ned", "tuned"),  # cut inside a garbled comm: the dump's row names pid 1065
+    ("Killed process 1065 (tuned", "tuned"),  # cut inside the comm
+    ("Killed process 1065 (tu)ned", "tu"),  # garbled after a ')': as printed, who but not sizes
+    ("Killed process 1065 (tuned) total-vm:562324kB, anon-", "tuned"),  # cut inside its fields
+    ("Killed process 1065 (tu(ned) total-vm:562324kB, anon-rss:10760kB, file-rss:5888kB, shmem-rss:0kB", "tu(ned"),
+    ("Killed process 1065 (tu\nned) total-vm:562324kB, anon-rss:10760kB, file-rss:5888kB, shmem-rss:0kB", "tu ned"),
+    ("Killed process 1065 (tuned)\ntotal-vm:562324kB, anon-rss:10760kB, file-rss:5888kB, shmem-rss:0kB", "tuned"),
+])  # fmt: skip
+def test_a_verdict_with_a_cut_or_unbalanced_comm_takes_no_line_that_is_not_its_own(verdict: str, comm: str) -> None:
+    """The Chinese blog's sysrq-f report (3.10-el7-blog-zh-...md), its verdict cut or garbled around the comm's
+    parentheses: the Markdown fence and prose after it are not joined to it (they were, up to the next report's first
+    line, and the victim was lost); a wrap inside the comm or before the fields still is."""
+    text = (SHARED / "public" / "3.10-el7-blog-zh-sysrq-f-then-docker-memcg-swap-score750-three-reports.md").read_text(
+        encoding="utf-8")
+    assert text.count(_TUNED) == 1
+    plain = explain_text(text)
+    es = explain_text(text.replace(_TUNED, verdict))
+    wrapped = verdict.count("\n")  # the lines after it move down
+    assert (es[0].kernel_victim.pid, es[0].kernel_victim.comm, es[0].lines) == (1065, comm, [11, 116 + wrapped])
+    assert [(e.kernel_victim.pid, [n - wrapped for n in e.lines]) for e in es[1:]] == [
+        (e.kernel_victim.pid, e.lines) for e in plain[1:]]
+    assert not any("could not read" in p for p in es[0].problems)
+
+
 # --- reports run together ---------------------------------------------------------------------------------
 
 
