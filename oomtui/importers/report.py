@@ -2111,7 +2111,8 @@ def _read_cpu_line(lines: _Lines, r: OomReport, s: str) -> None:
         r.trigger_pid = int(m["pid"])
         r.trigger_comm = r.trigger_comm or m["comm"]
         if m["rest"] and (rel := _RELEASE.search(m["rest"])):
-            r.taint = m["rest"][: rel.start()].replace(" ", "") if "Tainted:" in s else ""
+            # print_tainted()'s letters only: RHEL prints "------------" between them and the release
+            r.taint = "".join(filter(str.isalpha, m["rest"][: rel.start()])) if "Tainted:" in s else ""
             r.kernel_release = rel[1]
             r.kernel_build = m["rest"][rel.end() - 1 :].strip()
             if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):

@@ -277,6 +277,17 @@ def test_syslog_records_run_together_with_wrap_marks_are_split_and_read() -> Non
     assert "swap headroom of at least" in first.totalpages_source
 
 
+def test_a_rhel_taint_string_is_its_letters_without_rhels_dashes() -> None:
+    """The same RHEL 7 CPU line, 'Tainted: GOE  ------------   3.10.0-327.36.3.el7.x86_64 #1', and as RHEL 7 prints
+    it unflattened ('G           OE  ------------'): the taint is print_tainted()'s letters, the release is whole."""
+    name = "3.10-el7-linuxjournal-run-together-wrap-arrows-memcg-4kB-sacrifice-child.md"
+    text = (SHARED / "public" / name).read_text(encoding="utf-8")
+    assert text.count("Tainted: GOE  ------------   3.10.0") == 1
+    for taint in ("GOE  ------------", "G           OE  ------------"):
+        r = next(iter_reports(text.replace("GOE  ------------", taint).splitlines()))
+        assert (r.taint, r.kernel_release, r.kernel_build) == ("GOE", "3.10.0-327.36.3.el7.x86_64", "#1")
+
+
 def test_a_paste_from_show_mem_totals_keeps_them_and_shell_lines_are_no_task_rows() -> None:
     """RHEL 6 notes from 'Free swap' on: the totals before the dump give totalpages (RAM - reserved); a shell's
     'stress: info: [344]' or 'stress: FAIL: [31]' is neither a dmesg -x prefix nor a task row."""
