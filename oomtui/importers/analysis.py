@@ -531,6 +531,29 @@ def _suspect_modules(r: OomReport) -> str:
     return f" The kernel is tainted {r.taint}: {' and '.join(what)} is loaded, the first suspect." if what else ""
 
 
+def _zones_it_could_not_use(r: OomReport, alloc: Allocation | None) -> list[Zone]:
+    """The zones printed (with watermarks) when every one is above the highest the request may use: on a node of a
+    cpuset or policy, no kill frees memory it can use."""
+    printed = [z for z in r.zones if z.min_kb is not None]
+    return printed if alloc is not None and alloc.zone and printed and not alloc.zones else []
+
+
+def _cma_beside_kb(alloc: Allocation | None, mem: Memory) -> int:
+    """The free memory in CMA pageblocks, when it is most of the free memory: they serve movable requests only
+    (__zone_watermark_ok() leaves them out for others), and a zone's check counts them only for a movable one."""
+    cma = sum(c.free_cma_kb for c in alloc.zones) if alloc is not None else 0
+    return cma if cma and mem.free_kb and cma * 2 > mem.free_kb else 0
+
+
+# the causes whose text says _cma_beside_kb (cause() appends it to these), and advice() follows
+_CMA_BESIDE_KINDS = ("hugetlb", "kernel_other", "user_memory")
+
+
+def _slab_breaks_up_free(mem: Memory) -> bool:
+    """Reclaimable slab far above the free memory: its pages cannot be moved by compaction."""
+    return bool(mem.slab_reclaimable_kb and mem.free_kb and mem.slab_reclaimable_kb > 4 * mem.free_kb)
+
+
 def _numa_cause(r: OomReport, alloc: Allocation | None, constraint: str, kill: str) -> Cause:
     """constrained_alloc() (mm/oom_kill.c): CONSTRAINT_MEMORY_POLICY when the allocation's nodemask (an MPOL_BIND
     policy) leaves out a node with memory, CONSTRAINT_CPUSET when the task's cpuset does (cpuset_limited): only
@@ -545,8 +568,7 @@ def _numa_cause(r: OomReport, alloc: Allocation | None, constraint: str, kill: s
             "out of memory for it; the machine as a whole need not have been.")
     # dump_header()'s show_mem(SHOW_MEM_FILTER_NODES, nodemask) prints the zones of those nodes only
     # (show_mem_node_skip(): the nodemask, else the cpuset's mems_allowed)
-    printed = [z for z in r.zones if z.min_kb is not None]
-    if alloc is not None and alloc.zone and printed and not alloc.zones:
+    if printed := _zones_it_could_not_use(r, alloc):
         names = ", ".join(f"node {z.node} {z.name}" for z in printed)
         text += (f" {'Its' if one else 'Their'} zones are all above the highest one the request may use ({alloc.zone}: "
                  f"{'|'.join(alloc.gfp_flags or [alloc.gfp_mask or 'its gfp_mask'])} is not movable): {names} had "
@@ -612,10 +634,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if r.panic_on_oom:  # check_panic_on_oom() runs before select_bad_process()
         vm = "2 (compulsory: every OOM)" if r.panic_on_oom == "compulsory" else "1 (system-wide OOMs)"
         kill = f"killed no process: vm.panic_on_oom={vm} made it panic instead, and the machine went down"
-    cma = sum(c.free_cma_kb for c in alloc.zones) if alloc is not None else 0
-    # free pages in CMA pageblocks serve movable requests only (__zone_watermark_ok() leaves them out for others)
     unusable = (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request "
-                "(not movable) cannot use." if cma and mem.free_kb and cma * 2 > mem.free_kb else "")
+                "(not movable) cannot use." if (cma := _cma_beside_kb(alloc, mem)) else "")
     if r.no_killable and constraint == "CONSTRAINT_MEMCG":
         # out_of_memory() panics only when !is_memcg_oom(oc); the failed charge returns -ENOMEM and a page fault
         # that gets VM_FAULT_OOM retries it (pagefault_out_of_memory()), running the memcg OOM killer again
@@ -715,8 +735,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
             f"although {_size(mem.free_kb)} was free in smaller blocks" if mem.free_kb else "in the buddy lines shown"
         reclaimable = (f" Reclaimable kernel slab holds {_size(mem.slab_reclaimable_kb)} (filesystem caches): its "
                        "pages cannot be moved by compaction, and they break up the free memory."
-                       if mem.slab_reclaimable_kb and mem.free_kb and mem.slab_reclaimable_kb > 4 * mem.free_kb
-                       else "")  # fmt: skip
+                       if _slab_breaks_up_free(mem) else "")  # fmt: skip
         if cma := [c for c in alloc.zones if c.cma_blocks_only]:
             zones = ", ".join(f"{c.zone} free_cma {_size(c.free_cma_kb)}" for c in cma)
             return Cause("fragmentation", f"Memory was free but not for this request: the free blocks of order "
@@ -773,9 +792,9 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                             + (f" The kernel {kill}." if vname != _UNNAMED or r.panic_on_oom else ""))
 
 
-def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, constraint: str, victim: TaskRow | None,
-           biggest: TaskRow | None, page_bytes: int) -> list[str]:  # fmt: skip
-    """What to do about this cause on this machine. Never empty."""
+def advice(c: Cause, r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
+           victim: TaskRow | None, biggest: TaskRow | None, page_bytes: int) -> list[str]:  # fmt: skip
+    """What to do about this cause on this machine, from the facts the cause was found from. Never empty."""
     kb = page_bytes // 1024
     out: list[str] = []
     if c.kind == "no_victim" and constraint == "CONSTRAINT_MEMCG":  # the charge fails and repeats, no panic
@@ -824,7 +843,7 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, constraint: st
                    "Set memory.high a little below the limit so the cgroup is throttled and reclaimed before the "
                    "OOM killer runs.")
     elif c.kind in ("cpuset", "mempolicy"):
-        if "no kill frees" in c.text:
+        if _zones_it_could_not_use(r, alloc):
             out.append("Give the cpuset a node with a Normal zone as well (cpuset.mems; docker --cpuset-mems): a "
                        "node of only Movable memory (hot-pluggable memory, persistent memory used as RAM) serves "
                        "only movable allocations. Kernels from 5.16 fail such a request at once instead of killing "
@@ -895,7 +914,7 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, constraint: st
     elif c.kind == "fragmentation":
         out.append("Compact memory (echo 1 > /proc/sys/vm/compact_memory) and raise vm.min_free_kbytes so kswapd "
                    "keeps larger blocks free; a driver asking for high-order blocks may need a fix.")
-        if "Reclaimable kernel slab" in c.text:
+        if _slab_breaks_up_free(mem):
             out.append("Dropping the dentry and inode caches (echo 2 > /proc/sys/vm/drop_caches) frees the slab "
                        "pages that pin the memory apart; vm.vfs_cache_pressure above 100 keeps them smaller.")
     elif c.kind == "user_memory":
@@ -920,7 +939,8 @@ def advice(c: Cause, r: OomReport, mem: Memory, cg: Memcg | None, constraint: st
                    "one shows which processes and which kernel memory filled the machine.")
         out.append("Watch memory over time (sar -r, free -m, /proc/meminfo, slabtop) to see what grows before the "
                    "next OOM.")
-    if "CMA pageblocks" in c.text:
+    if c.kind in _CMA_BESIDE_KINDS and _cma_beside_kb(alloc, mem) or c.kind == "fragmentation" and alloc is not None \
+            and any(z.cma_blocks_only for z in alloc.zones):  # fmt: skip
         out.insert(0, "Make the CMA area (cma= on the kernel command line, or the device tree's linux,cma "
                       "reserved-memory) no larger than its devices need: its free pages serve only movable "
                       "allocations, so a kernel allocation can fail beside them.")

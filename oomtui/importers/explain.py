@@ -654,7 +654,7 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> 
     cause = analysis.cause(r, mem, alloc, cg, exp.constraint, victim, exp.page_size)
     exp.memory, exp.allocation, exp.memcg, exp.cause = mem, alloc, cg, cause
     biggest = _biggest(r.tasks) if cause.kind == "user_memory" else None  # only that advice names it
-    exp.advice = analysis.advice(cause, r, mem, cg, exp.constraint, victim, biggest, exp.page_size)
+    exp.advice = analysis.advice(cause, r, mem, alloc, cg, exp.constraint, victim, biggest, exp.page_size)
     exp.platform = analysis.platform(r)
     if (k := r.killed) is not None and k.anon_rss_kb is not None:
         exp.kernel_victim_rss_kb = k.anon_rss_kb + (k.file_rss_kb or 0) + (k.shmem_rss_kb or 0)

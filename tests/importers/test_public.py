@@ -3,6 +3,9 @@ engineer would check: the kernel's victim, agreement, the printed score, the era
 
 from __future__ import annotations
 
+import msgspec
+import pytest
+
 from oomtui.importers import analysis
 from oomtui.importers.explain import explain_text
 from oomtui.importers.report import iter_reports
@@ -638,8 +641,32 @@ def test_the_advice_without_a_victim_follows_the_constraint_not_the_words_of_the
     e = explain_text(text)[1]
     reworded = analysis.Cause("no_victim", "Nothing in the cgroup could be killed.")
     for constraint, first in (("CONSTRAINT_MEMCG", "List the tasks of"), ("CONSTRAINT_NONE", "Early in boot")):
-        advice = analysis.advice(reworded, r, e.memory, e.memcg, constraint, None, None, e.page_size)
+        advice = analysis.advice(reworded, r, e.memory, e.allocation, e.memcg, constraint, None, None, e.page_size)
         assert advice[0].startswith(first), (constraint, advice)
+
+
+@pytest.mark.parametrize(("name", "kind", "says"), [
+    ("5.8-linux-mm-quoted-cpuset-movable-node-only-no-dump.mail", "cpuset", "Give the cpuset a node with a Normal"),
+    ("4.x-linux-mm-quoted-cut-buddy-only-order3-fragmented.mail", "fragmentation", "Dropping the dentry and inode"),
+    ("5.4-arm64-phytium-blog-zh-panic-on-oom-cma-512m-no-victim.md", "user_memory", "Make the CMA area"),
+    ("6.1-arm64-imx8mn-netdev-page-pool-leak-cma-only-free-console-cut.mail", "kernel_other", "Make the CMA area"),
+    ("6.6-rt-arm64-linux-cifs-qp-encoded-newlines-order2-cma.eml", "fragmentation", "Make the CMA area"),
+])  # fmt: skip
+def test_the_advice_on_cma_slab_and_unusable_zones_follows_the_facts_not_the_words(name, kind, says) -> None:
+    """The advice that CMA pageblocks held the free memory, that reclaimable slab breaks it up, or that no zone of a
+    cpuset's nodes could serve the request comes from the zones and Mem-Info the cause was found from: the same with
+    the cause's text reworded, and absent when the facts are not there."""
+    text = (PUBLIC / name).read_text(encoding="utf-8")
+    e = explain_text(text)[0]
+    r = next(iter_reports(text.splitlines()))
+    assert e.cause.kind == kind and any(a.startswith(says) for a in e.advice)
+    reworded = analysis.Cause(kind, "Reworded.")
+    same = [analysis.advice(c, r, e.memory, e.allocation, e.memcg, e.constraint, None, None, e.page_size)
+            for c in (e.cause, reworded)]  # fmt: skip
+    assert same[0] == same[1] and any(a.startswith(says) for a in same[1])
+    no_facts = analysis.advice(e.cause, r, msgspec.structs.replace(e.memory, slab_reclaimable_kb=None), None, e.memcg,
+                               e.constraint, None, None, e.page_size)  # fmt: skip
+    assert not any(a.startswith(says) for a in no_facts)
 
 
 def test_a_vmware_log_guest_prefix_with_two_excerpts_a_cut_cpu_line_and_a_stats_only_memcg() -> None:
