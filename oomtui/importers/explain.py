@@ -643,9 +643,11 @@ def oom_skipped(r: OomReport, reaped: set[tuple[int, str]]) -> frozenset[int]:
                      if (tgid, comm) in reaped or (pid, comm) in reaped)  # fmt: skip
 
 
-def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None) -> Explanation:
-    """One report; `reaped`: (pid, comm) of the earlier reports' reaper lines in the same file (see oom_skipped)."""
-    exp = _explain_victim(r, reaped or set())
+def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None,
+                   lender: tuple[OomReport, str] | None = None) -> Explanation:  # fmt: skip
+    """One report; `reaped`: (pid, comm) of the earlier reports' reaper lines in the same file (see oom_skipped);
+    `lender`: a report of the same boot with the Mem-Info totals this one lacks, and why it is the same (_lender)."""
+    exp = _explain_victim(r, reaped or set(), lender)
     version = KernelVersion.parse(exp.era) if exp.era else None
     mem = analysis.memory(r, exp.page_size)
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
@@ -711,7 +713,7 @@ def _old_badness(r: OomReport, exp: Explanation) -> Explanation:
     return exp
 
 
-def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
+def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[OomReport, str] | None) -> Explanation:
     clues = era_clues(r)
     version, era_source = infer_era(r, clues)
     page_bytes, page_source = infer_page_size(r)
@@ -727,6 +729,13 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]]) -> Explanation:
     trigger = Trigger(r.trigger_pid, r.trigger_comm) if r.trigger_comm or r.trigger_pid else None
 
     totalpages, tp_source = total_pages(r, constraint, page_kb)
+    if totalpages is None and constraint == "CONSTRAINT_NONE" and lender is not None:
+        # RAM, reserved and swap are the machine's: another report of the same boot printed them
+        other, why = lender
+        swap = other.total_swap_kb if r.total_swap_kb is None else r.total_swap_kb
+        totalpages, how = total_pages(msgspec.structs.replace(r, ram_pages=other.ram_pages, total_swap_kb=swap,
+                                                              reserved_pages=other.reserved_pages), constraint, page_kb)
+        tp_source = f"{how}; borrowed from report {other.index}, of the same boot: {why}"
     global_tp = None
     if constraint == "CONSTRAINT_NONE":
         global_tp = totalpages
@@ -994,8 +1003,13 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     in later reports (oom_skipped)."""
     reaped: set[tuple[int, str]] = set()
     killed: dict[int, int] = {}  # victim pid -> the index of the report that killed it
-    for r in reports:
-        exp = explain_report(r, reaped)
+    it = iter(reports)
+    nxt, totals = next(it, None), None  # the next report (a lender too); the latest with Mem-Info totals
+    while (r := nxt) is not None:
+        nxt = next(it, None)
+        exp = explain_report(r, reaped, _lender(r, totals, nxt) if r.ram_pages is None else None)
+        if r.ram_pages is not None:
+            totals = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
         if r.trigger_pid in killed and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
             # a victim's own page fault (or allocation) ran out_of_memory() again: before "mm, oom: do not trigger
             # out_of_memory from the #PF" (60e2793d440a, 5.16; backported to the stable trees of November 2021,
@@ -1008,6 +1022,30 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
         reaped |= {(p.pid, p.comm) for p in r.reaper}
         if exp.kernel_victim is not None:
             killed.setdefault(exp.kernel_victim.pid, r.index)
+
+
+def _same_boot(a: OomReport, b: OomReport) -> str | None:
+    """Why two reports of one file (a before b) are of one boot of one machine, or None: no clock break between them
+    (report.BOUNDARY), no kernel-line fact that differs, and the same kernel line, or b begins where a ends."""
+    facts = ((a.kernel_release, b.kernel_release), (a.kernel_build, b.kernel_build), (a.hardware, b.hardware))
+    if a.boot != b.boot or any(x and y and x != y for x, y in facts):
+        return None
+    if a.kernel_release and a.kernel_release == b.kernel_release and a.kernel_build == b.kernel_build:
+        return f"the same kernel line, {a.kernel_release} {a.kernel_build or ''}".rstrip() + (
+            f" on {a.hardware}" if a.hardware else "")
+    if b.first_line == a.last_line + 1:
+        return f"report {b.index} begins on the line after report {a.index} ends"
+    return None
+
+
+def _lender(r: OomReport, before: OomReport | None, after: OomReport | None) -> tuple[OomReport, str] | None:
+    """The report of the same boot whose Mem-Info totals r may use (_same_boot): the latest before it that has them,
+    else the next one."""
+    if before is not None and (why := _same_boot(before, r)):
+        return before, why
+    if after is not None and after.ram_pages is not None and (why := _same_boot(r, after)):
+        return after, why
+    return None
 
 
 def explain_text(text: str) -> list[Explanation]:

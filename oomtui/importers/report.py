@@ -1083,6 +1083,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     index: int  # 1-based position in the input
     first_line: int
     last_line: int
+    boot: int = 0  # the BOUNDARY lines before it: reports with more between them are not of one boot and one paste
     trigger_comm: str | None = None  # the "invoked oom-killer" line, else the CPU line's Comm
     trigger_pid: int | None = None  # the CPU (or 3.x "Pid:") line
     invoked_line: int | None = None  # the report has its "invoked oom-killer" line
@@ -1599,6 +1600,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
     reports: list[OomReport] = []  # the recent ones, in the order of their first lines
     cur: _Open | None = None
     given = 0
+    boot = 0  # BOUNDARY lines so far
 
     def done(r: OomReport) -> bool:
         # a report that holds nothing of an OOM (a CPU line or Mem-Info of another splat: a WARN, sysrq-m, a page
@@ -1621,13 +1623,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         return False
 
     def new_report(no: int) -> _Open:
-        r = OomReport(index=0, first_line=no, last_line=no)
+        r = OomReport(index=0, first_line=no, last_line=no, boot=boot)
         reports.append(r)
         return _Open(r, seen=set())
 
     def standalone(no: int) -> OomReport:
         """A report for a verdict or reaper line that no open report can take; the open one stays open."""
-        r = OomReport(index=0, first_line=no, last_line=no)
+        r = OomReport(index=0, first_line=no, last_line=no, boot=boot)
         reports.append(r)
         return r
 
@@ -1641,6 +1643,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             continue
         if s == BOUNDARY:  # another boot or another paste begins: the open report takes nothing after it
             cur = None
+            boot += 1
             lines.advance()
             continue
         if s[:1] == "[" and (m := _TASK_ROW.match(s)):

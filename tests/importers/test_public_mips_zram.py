@@ -29,7 +29,30 @@ def test_a_three_way_tie_on_a_router_goes_to_the_first_task_scanned() -> None:
     assert [c.points for c in first.ranking] == [10, 10, 10]
     assert "tie on 10 points with dropbear (1272)" in first.why[1]
     assert first.page_size == 4096 and first.page_size_source.startswith("victim's total_vm 226 pages")
-    assert first.score_check.printed == 0 and first.score_check.agree is None  # no 'pages RAM' in this excerpt
+    # no 'pages RAM' in this excerpt: the next OOM's, 41 ms later on the line after it, are the same machine's
+    assert (first.score_check.printed, first.score_check.model, first.score_check.agree) == (0, 0, True)
+    assert first.totalpages == 32768 - 1830 and first.totalpages_source == (
+        "RAM 32768 - reserved 1830 + swap 0 pages; borrowed from report 2, of the same boot: report 2 begins on the "
+        "line after report 1 ends")
+
+
+def test_totals_are_borrowed_only_from_the_same_boot() -> None:
+    """The first excerpt keeps 'totalpages unknown' when anything says the next report may be another machine's or
+    another boot's: the dmesg clock running back between them, a line between them and no kernel line to compare,
+    or two kernel lines that differ. The same kernel line (release, build, hardware) across a gap is enough."""
+    text = _text(MT7615)
+    lines = text.splitlines(keepends=True)
+    back = "".join(lines[:7] + [line.replace("[ 177", "[  77") for line in lines[7:]])  # 1770.34 s, then 70.38 s
+    assert [r.boot for r in parse_reports(back)] == [0, 1] and parse_reports(back)[1].ram_pages == 32768
+    apart = text.replace("<4>[ 1770.377252] procd invoked", "some words\n<4>[ 1770.377252] procd invoked")
+    for other in (back, apart):
+        first = explain_text(other)[0]
+        assert first.totalpages is None and first.score_check.agree is None
+    cpu = "<6>[ 1770.251714] CPU: 0 PID: 1 Comm: procd Tainted: P                4.14.41 #0\n"
+    same = explain_text(cpu + apart)[0]
+    assert same.totalpages == 30938 and "the same kernel line, 4.14.41 #0" in same.totalpages_source
+    other_build = explain_text(cpu.replace("#0", "#1") + text)[0]
+    assert other_build.totalpages is None
 
 
 def test_a_proprietary_wifi_driver_holding_three_quarters_of_a_router_is_named() -> None:
