@@ -91,6 +91,8 @@ def strip_prefixes(line: str) -> str:
     s = line.strip()
     if "[/" in s or "[FONT" in s or "[INDENT" in s:  # a forum's BBCode wrapped around the paste (_BBCODE_MARKS)
         s = _BBCODE.sub("", s).strip()
+    if "```" in s:  # a Markdown fence glued to the paste's first or last line ("```[Sun Mar 30 ...", "...:0```")
+        s = s.strip("`").strip()
     if s and s[-1] in _TAIL_JUNK:
         s = s.rstrip(_TAIL_JUNK).rstrip()
     return s[_prefix_end(s) :]
@@ -559,6 +561,8 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
         return out, len(out)
     out: list[tuple[int, str | _Rows]] = []
     texts = list(map(str.strip, lines))
+    if "`" in joined and "```" in joined:  # as strip_prefixes does (a clean batch keeps its clock this way)
+        texts = [t.strip("`").strip() if "```" in t else t for t in texts]
     row, full, fast = dump.on, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row or header
     common = _COMMON_PREFIX.match
     i, count = 0, 0

@@ -280,6 +280,18 @@ def test_syslog_records_run_together_with_wrap_marks_are_split_and_read() -> Non
     assert "swap headroom of at least" in first.totalpages_source
 
 
+def test_headless_rows_wrapped_where_several_spaces_were_and_a_fence_glued_to_the_paste() -> None:
+    """py-autovod issue 7: two dmesg -T task rows without their header, each wrapped before its last number (' 0
+    python'), the fence glued to the first and last lines, the verdict's sizes written with commas. Each pair of
+    pieces is one 4.15+ row (6 + 1 numbers, pgtables_bytes whole pages): python (7899) has 3842522 + 1039052 swapped +
+    39899136 / 4096 page-table pages = 4891315 points, the kernel's victim; the verdict names who, not sizes."""
+    (e,) = _explain("6.x-github-issue-dmesg-T-rows-wrapped-several-spaces-thousands-commas.md")
+    assert (e.kernel_victim.pid, e.kernel_victim.comm) == (7899, "python") and e.agree
+    assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(7899, "python", 4891315), (11794, "init", 479)]
+    assert e.kernel_victim_source == "Killed process" and e.kernel_victim_rss_kb is None
+    assert not any("could not read" in p or "cut short" in p for p in e.problems)
+
+
 def test_a_rhel_taint_string_is_its_letters_without_rhels_dashes() -> None:
     """The same RHEL 7 CPU line, 'Tainted: GOE  ------------   3.10.0-327.36.3.el7.x86_64 #1', and as RHEL 7 prints
     it unflattened ('G           OE  ------------'): the taint is print_tainted()'s letters, the release is whole."""
