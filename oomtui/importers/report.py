@@ -1249,6 +1249,8 @@ def _killed_ends(line: str, nxt: str | None) -> bool:
     next line holds neither a field nor the comm's end with the fields (a wrap inside the comm), so it is not joined:
     it is a line of its own (prose, a Markdown fence, the next program's log)."""
     return _killed_done(line) or nxt is None or not (_killed_more(nxt) or ")" in nxt and _killed_done(f"{line} {nxt}"))
+
+
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<comm>.*)\)")
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
@@ -1803,7 +1805,7 @@ def _rejoin_headless_row(lines: _Lines, s: str) -> str:
     n, named = _numbers_first(_TASK_ROW.match(s)["rest"])
     while not named and (nxt := lines.peek()) is not None and nxt and not _starts_report_line(nxt):
         more, named = _numbers_first(nxt)
-        if (n + more not in _ROW_WIDTHS) if named else (n + more >= max(_ROW_WIDTHS)):
+        if (n + more not in _ROW_WIDTHS) if named else (n + more > max(_ROW_WIDTHS)):
             break
         s, n = lines.join_next(), n + more
     return s
