@@ -885,10 +885,14 @@ def int_column(values: list, min_rows: int = COMPACT_ROWS) -> array.array | list
 def column_positions(column: Sequence[int | None], value: int, start: int = 0) -> Iterator[int]:
     """Where value is in column from start on, in order; on an array (int_column's), found by a byte search of its
     machine integers in C, where array.index and `==` make an int object of each element they pass."""
-    if not isinstance(column, array.array):
-        yield from itertools.compress(range(start, len(column)),
-                                      map(operator.eq, itertools.islice(column, start, None), itertools.repeat(value)))
-        return
+    if not isinstance(column, array.array):  # list.index compares in C, and only up to the match asked for
+        while True:
+            try:
+                start = column.index(value, start)
+            except ValueError:
+                return
+            yield start
+            start += 1
     try:
         key = struct.pack(column.typecode, value)
     except struct.error:  # too big for the column's machine integers: not in it
@@ -905,6 +909,8 @@ def column_positions(column: Sequence[int | None], value: int, start: int = 0) -
 
 def column_index(column: Sequence[int | None], value: int, start: int = 0) -> int:
     """column.index(value, start) (see column_positions): ValueError where it is not there."""
+    if not isinstance(column, array.array):
+        return column.index(value, start)
     if (i := next(column_positions(column, value, start), None)) is None:
         raise ValueError(value)
     return i
@@ -912,6 +918,8 @@ def column_index(column: Sequence[int | None], value: int, start: int = 0) -> in
 
 def column_has(column: Sequence[int | None], value: int) -> bool:
     """value in column (see column_positions)."""
+    if not isinstance(column, array.array):
+        return value in column
     return next(column_positions(column, value), None) is not None
 
 
