@@ -8,6 +8,8 @@ oomtui.importers.explain; this module only reads what the kernel printed about m
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from operator import attrgetter
 
 import msgspec
 
@@ -62,9 +64,16 @@ GFP_COMPOSITES_4_4 = [
 def gfp_flags(gfp_mask: str, version: KernelVersion | None) -> tuple[list[str] | None, str]:
     """The flag names of a printed gfp_mask ("0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)" or "0x201da"), and
     where they come from."""
+    names, source = _gfp_names(gfp_mask, version)
+    return (None if names is None else list(names)), source
+
+
+# an archive's reports print the same few masks: each decoded once (a list of its own for each report)
+@lru_cache(maxsize=1024)
+def _gfp_names(gfp_mask: str, version: KernelVersion | None) -> tuple[tuple[str, ...] | None, str]:
     if "(" in gfp_mask:
         names = gfp_mask[gfp_mask.index("(") + 1 : gfp_mask.rindex(")")] if ")" in gfp_mask else ""
-        return [n.strip() for n in names.split("|") if n.strip()], "as printed (%pGg)"
+        return tuple(n.strip() for n in names.split("|") if n.strip()), "as printed (%pGg)"
     if version is not None and version.at_least(4, 5):
         return None, "the mask is printed as a number and this era's flag table is not known to oomtui"
     table, composites, source = GFP_BITS_3_10, GFP_COMPOSITES_3_10, "the 3.10 flag table (3.x to 4.3)"
@@ -83,7 +92,7 @@ def gfp_flags(gfp_mask: str, version: KernelVersion | None) -> tuple[list[str] |
             mask &= ~bit
     if mask:
         out.append(hex(mask))
-    return out, f"decoded with {source}: kernels before 4.5 print the mask as a number"
+    return tuple(out), f"decoded with {source}: kernels before 4.5 print the mask as a number"
 
 
 # --- zones and the watermark check ------------------------------------------------------------------------------
@@ -341,15 +350,16 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
         slab_reclaimable_kb=pages(mi.get("slab_reclaimable")), slab_unreclaimable_kb=pages(mi.get("slab_unreclaimable")),
         pagecache_kb=pages(r.pagecache_pages), shmem_kb=pages(mi.get("shmem")), pagetables_kb=pages(mi.get("pagetables")),
         hugetlb_kb=r.hugetlb_kb, hugetlb_free_kb=r.hugetlb_free_kb,
-        zspages_kb=None if all(z.zspages_kb is None for z in r.zones) else sum(z.zspages_kb or 0 for z in r.zones),
+        zspages_kb=sum(zs) if (zs := [z.zspages_kb for z in r.zones if z.zspages_kb is not None]) else None,
     )  # fmt: skip
     parts = [("processes (rss of the task dump)", m.tasks_rss_kb), ("unreclaimable kernel slab", m.slab_unreclaimable_kb),
              ("reclaimable kernel slab", m.slab_reclaimable_kb), ("page cache", m.pagecache_kb),
              ("page tables", m.pagetables_kb), ("huge pages (hugetlb pool)", m.hugetlb_kb or None),
              ("compressed data (zsmalloc: zram, zswap)", m.zspages_kb or None),
              ("free", m.free_kb)]  # fmt: skip
-    m.where = sorted((Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in parts if v is not None),
-                     key=lambda u: -u.kb)  # fmt: skip
+    # largest first, equals in this order (a stable sort, reversed, keeps it)
+    m.where = sorted([Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in parts if v is not None],
+                     key=attrgetter("kb"), reverse=True)  # fmt: skip
     return m
 
 

@@ -307,7 +307,7 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
     """Candidate.pgtables_bytes of each row (None: the dump has no page-table column) and the page-table pages
     oom_badness() counts: pgtables_bytes (4.15+), or nr_ptes + nr_pmds + nr_puds pages before."""
     b = tasks.column("pgtables_bytes")
-    if all(tasks.column(f) is None for f in ("nr_ptes", "nr_pmds", "nr_puds")):
+    if tasks.column("nr_ptes") is None and tasks.column("nr_pmds") is None and tasks.column("nr_puds") is None:
         if b is None:
             return None, repeat(0)
         return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) else [
@@ -340,7 +340,8 @@ def select_bad_process(
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
         g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, w.pages, w.adjs)
         scores = int_column(proc_oom_score_column(g, global_totalpages, version))
-    scored = Scored(w, points, scores, cap_sys_admin.intersection(w.eligible))
+    # (no frozenset().intersection: it would walk every eligible row of a 100 000-row dump to find nothing)
+    scored = Scored(w, points, scores, cap_sys_admin.intersection(w.eligible) if cap_sys_admin else cap_sys_admin)
     # oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
     # which of the candidates with those points the scan keeps
     pid, tgid = w.tasks.column("pid"), w.tasks.column("tgid")
