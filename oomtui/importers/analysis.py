@@ -451,18 +451,22 @@ _DISTROS = [(re.compile(rx), name) for rx, name in [  # compiled once, not looke
 _IBM_Z = re.compile(r"IBM \d{4}\b")
 
 
-def platform(r: OomReport) -> Platform:
-    dist = None
-    text = f"{r.kernel_release or ''} {r.kernel_build or ''}"
+@lru_cache(maxsize=256)  # an archive's reports come from a few kernels: each release's regexes run once
+def _distribution(release: str | None, build: str | None) -> str | None:
+    """A guess from the release string and the build line."""
+    text = f"{release or ''} {build or ''}"
     if "Ubuntu" in text:
-        dist = "Ubuntu"
-    elif "Debian" in text:
-        dist = "Debian"
-    else:
-        for rx, name in _DISTROS:
-            if m := rx.search(text):
-                dist = name.format(*m.groups())
-                break
+        return "Ubuntu"
+    if "Debian" in text:
+        return "Debian"
+    for rx, name in _DISTROS:
+        if m := rx.search(text):
+            return name.format(*m.groups())
+    return None
+
+
+def platform(r: OomReport) -> Platform:
+    dist = _distribution(r.kernel_release, r.kernel_build)
     arch, source = r.arch, r.arch_source
     if arch is None and r.highmem:
         arch, source = "32-bit", "HighMem zone"
