@@ -234,11 +234,13 @@ def _plan(r: OomReport, facts: _Facts, notes: list[str]) -> _Plan:
 def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc]:
     """One process per row in printed order (the kernel's scan order); a row's first column may be a thread:
     the pid is its tgid. Sizes in scene pages: the builder adds a 64 KiB stack and a 16 KiB TLS block (anon) to
-    each, which fit_anon takes out of the row's anon (a tiny process shrinks its stack)."""
+    each, which fit_anon takes out of the row's anon (a tiny process shrinks its stack). Page tables are the
+    whole pages oom_badness() counts (4.19+: mm_pgtables_bytes() / PAGE_SIZE, rounded down; before: nr_ptes and
+    nr_pmds), in the report's page size."""
     page_kb, scale = facts.page_bytes // 1024, facts.scale
     procs: list[_Proc] = []
     seen: set[int] = set()
-    dupes = 0
+    dupes = bigger = 0
     killed = find_index(r, r.killed.pid) if r.killed is not None else None
     for i, row in enumerate(r.tasks):
         if row.tgid in seen:
@@ -246,13 +248,22 @@ def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc
             continue
         seen.add(row.tgid)
         anon, file, shmem = (n * scale for n in _split(row, r, page_kb, i == killed))
+        swap, pgtables = (row.swapents or 0) * scale, pgtables_bytes(row, facts.page_bytes) // facts.page_bytes * scale
+        # a row with less rss than the TLS block still gets it: oom_badness() adds rss, swapents and page tables
+        # alike (since 2.6.36), so those pages come out of its swap, then its page tables, and its points hold
+        tls = max(TLS_PAGES - anon - file - shmem, 0)
+        from_swap = min(tls, swap)
+        from_pgtables = min(tls - from_swap, pgtables)
+        bigger += tls > from_swap + from_pgtables
         heap, (stack,), file, shmem = fit_anon(anon, file, shmem)
         procs.append(_Proc(row=row, pid=row.tgid, heap=heap, stack=stack, file=file, shmem=shmem,
-                           swap=(row.swapents or 0) * scale,
-                           pgtables=-(-pgtables_bytes(row, facts.page_bytes) // PAGE_SIZE),
+                           swap=swap - from_swap, pgtables=pgtables - from_pgtables,
                            cap_sys_admin=row.tgid in facts.cap_sys_admin))  # fmt: skip
     if dupes:
         notes.append(f"{dupes} task-dump row(s) repeat a pid already listed: only the first row of each pid is kept")
+    if bigger:
+        notes.append(f"{bigger} row(s) hold less than the {TLS_PAGES} pages of the TLS block every scene process gets, "
+                     "even with their swap and page tables: each is replayed up to that many pages bigger")
     if r.tasks[0].swapents is None:
         notes.append("this dump has no swapents or page-table columns (2.6.3x/3.x format): swap and pgtables are 0")
     return procs

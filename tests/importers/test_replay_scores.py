@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from oomtui.importers.explain import Explanation, explain_text
-from oomtui.importers.scene_text import TLS_PAGES
 from oomtui.importers.to_scene import import_report
 from oomtui.kernel import events as ev
 from oomtui.scene.load import loads
@@ -47,12 +46,12 @@ def _tgid(e: Explanation, pid: int) -> int:
 
 
 def _assert_ranks_as_explain(e: Explanation, sel: ev.OomSelected) -> None:
-    """Every candidate the replay scored has explain's points (by process), and the same one is chosen. A row with
-    less rss than the TLS block every scene process gets (TLS_PAGES) is replayed that much bigger: not compared."""
+    """Every candidate the replay scored has explain's points (by process), and the same one is chosen: a row with
+    less rss than the TLS block every scene process gets (TLS_PAGES) gives those pages up from its swap."""
     rows = {}
     for t in e.tasks:
         rows.setdefault(t.tgid, t)
-    scored = [(c.pid, c.points) for c in sel.candidates if c.points is not None and rows[c.pid].rss >= TLS_PAGES]
+    scored = [(c.pid, c.points) for c in sel.candidates if c.points is not None]
     assert scored and scored == [(pid, rows[pid].points) for pid, _ in scored]
     assert sel.victim_pid == _tgid(e, e.model_victim.pid)
 
