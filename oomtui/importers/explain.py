@@ -117,6 +117,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     constraint: str | None
     totalpages: int | None
     totalpages_source: str
+    totalpages_range: list[int] | None = None  # totalpages unknown: [low, high] the report allows; points are at low
     page_size: int
     page_size_source: str
     manual: bool  # sysrq-f (order=-1)
@@ -958,6 +959,8 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
     if span := _totalpages_from_score(r, version, page_bytes, kernel_row, low, high):
         low, high = span
         how = f"from {low} to {high} pages (where the kernel's choice prints its score {r.selected.score})"
+
+    exp.totalpages_range = [low, high]
 
     def run(tp: int) -> _Run:
         return next(_runs(r, [version], tp, page_bytes, None, kidx, weighed))  # its first: no CAP_SYS_ADMIN assumed

@@ -125,6 +125,7 @@ class _Facts(msgspec.Struct, kw_only=True):
     cap_sys_admin: frozenset[int]  # tgids explain took to hold CAP_SYS_ADMIN (before 4.17)
     flavour: MemcgFlavour | None = None  # of a memcg OOM: the scene's `memcg`
     swap_unaccounted: str | None = None  # why the scene says `swapaccount = false`
+    tp_range: tuple[int, int] | None = None  # totalpages unknown: what explain found the report allows, scene pages
 
 
 class _Plan(msgspec.Struct, kw_only=True):
@@ -209,8 +210,11 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
     memcg = constraint == "CONSTRAINT_MEMCG"
     flavour = memcg_flavour(r, version) if memcg else None
     notes += [f"the parser: {p}" for p in r.problems]
-    return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes,
-                  scale=max(1, page_bytes // PAGE_SIZE), constraint=constraint,
+    scale = max(1, page_bytes // PAGE_SIZE)
+    return _Facts(tp_range=(exp.totalpages_range[0] * scale, exp.totalpages_range[1] * scale)
+                  if exp.totalpages_range else None,  # fmt: skip
+                  version=version, era_source=exp.era_source, page_bytes=page_bytes,
+                  scale=scale, constraint=constraint,
                   cgroup=_memcg_path(r) if memcg else None, killed=_killed_or_selected(r),
                   selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps, flavour=flavour,
                   swap_unaccounted=swap_unaccounted(r, version, flavour) if flavour else None)  # fmt: skip
@@ -301,16 +305,28 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
     used = sum(p.heap + p.stack + TLS_PAGES + p.shmem + p.pgtables for p in procs)  # RAM the processes take
     charged = sum(p.heap + p.stack + TLS_PAGES + p.shmem for p in procs)  # charged to a memcg (anon + shmem)
     swap = (r.total_swap_kb or 0) * 1024 // PAGE_SIZE
+    span = facts.tp_range
     comments: list[str] = []
     gib = 1024**3 // PAGE_SIZE
     roomy = -(-(used + used // 4) // gib) * gib  # the listed RSS plus 25 %, rounded up to a GiB
     if facts.cgroup is not None:
         if r.memory is not None:
             limit = r.memory.limit_kb * 1024 // PAGE_SIZE
-        else:  # a paste without the memcg lines: the limit is a guess, and the replay may choose otherwise
-            limit = roomy
+        elif span is not None and span[0] > facts.scale:
+            # a paste without the memcg lines: explain's lowest totalpages, the memcg's charge by its own stats (at a
+            # memcg OOM try_charge() has reached the limit) or where the kernel's printed score puts it; its points
+            # are computed there, and so are the replay's
+            limit = span[0]
+            score = r.selected.score if r.selected else None
+            why = f"where the kernel's printed score {score} puts it" if score is not None else \
+                "what the memcg's stats show charged to it"
+            notes.append(f"the report has no 'memory: usage ..., limit ...' line: the memcg limit is the lowest the "
+                         f"report allows, {size(limit)[1:-1]} ({why}), where oomtui explain ranks too")
+        else:  # a guess, and the replay may choose otherwise
+            limit = _within(roomy, span)
             notes.append("the report has no 'memory: usage ..., limit ...' line: the memcg limit is the listed RSS "
-                         "plus 25 %, rounded up to a GiB; the kernel's limit is unknown")
+                         "plus 25 %, rounded up to a GiB" + _within_words(limit, roomy)
+                         + "; the kernel's limit is unknown")
         ram = (r.ram_pages - (r.reserved_pages or 0)) * facts.scale if r.ram_pages is not None else 0
         need = max(limit, used)
         if ram < need:
@@ -333,10 +349,12 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
             )
         return ram, swap, limit, comments
     if r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
-        ram = roomy
-        comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, rounded up to a GiB")
-        notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %), so the "
-                     "kernel's totalpages and the weight of oom_score_adj are not the kernel's")
+        ram = _within(roomy, span)
+        comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, rounded up to a "
+                        "GiB" + _within_words(ram, roomy))
+        notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %"
+                     + _within_words(ram, roomy) + "), so the kernel's totalpages and the weight of oom_score_adj are "
+                     + ("known only as closely as that score tells" if ram != roomy else "not the kernel's"))
     else:
         ram = (r.ram_pages - (r.reserved_pages or 0)) * facts.scale
         comments.append(
@@ -356,6 +374,15 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
         if moved < deficit:
             notes.append("RAM had to be raised beyond the report's RAM + swap: totalpages differs from the kernel's")
     return ram, swap, None, comments
+
+
+def _within(pages: int, span: tuple[int, int] | None) -> int:
+    """A guessed totalpages moved into what the report allows (explain's range: a printed score narrows it)."""
+    return min(max(pages, span[0]), span[1]) if span else pages
+
+
+def _within_words(pages: int, guess: int) -> str:
+    return f", moved to {size(pages)[1:-1]}, where the kernel's printed score puts totalpages" * (pages != guess)
 
 
 def _process_block(p: _Proc, cg: str | None, shm_blocks: list[list[str]]) -> list[str]:

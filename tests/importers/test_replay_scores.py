@@ -17,7 +17,7 @@ from oomtui.scene.load import loads
 from oomtui.scene.sim import Simulation
 
 from .test_era_scores import F003, F009, F020, LXC_1110, XFS_803, _as_root
-from .test_pasted import _read
+from .test_pasted import PUBLIC, _read
 from .test_report import DATA
 
 F005 = F003.with_name("005-rhel7-3.10.0-514-global-numa-java-2017-original-HISTORY.log")
@@ -97,3 +97,42 @@ def test_explains_cap_sys_admin_assumption_is_replayed(case: str) -> None:
     s = Simulation(loads(plain, "plain.toml"))
     s.run()
     assert not any(f"score {score} or" in x.line for x in s.k.events if isinstance(x, ev.Dmesg))
+
+
+# Real reports that print no totalpages (no Mem-Info, no memcg usage line) but a "score %u" that pins it to a range:
+# the scene takes its totalpages from that range, so the replay prints the kernel's own score.
+PINNED = {
+    "memcg-v1-1858": ("4.19-photon-vmware-log-guest-prefix-memcg-v1-score1858-two-excerpts.md", 1),
+    "global-892": ("4.4-rc6-next-linux-mm-order-first-header-snipped-sysrq-children.mail", 1),
+    "2.6.36-3.7-memcg-1000": ("3.x-linux-mm-memcg-syslog-cut-score1000-cap-tie.mail", 1),
+}
+
+
+def _first_decision(text: str, index: int) -> tuple[Explanation, Simulation, ev.OomInvoked]:
+    e = explain_text(text)[index - 1]
+    s = Simulation(loads(import_report(text, "report.log", index).text, "report.toml"))
+    s.run()
+    return e, s, next(x for x in s.k.events if isinstance(x, ev.OomInvoked))
+
+
+@pytest.mark.parametrize("case", PINNED)
+def test_a_printed_score_pins_an_unknown_totalpages_in_the_replay(case: str) -> None:
+    name, index = PINNED[case]
+    e, s, invoked = _first_decision(_read(PUBLIC / name), index)
+    low, high = e.totalpages_range
+    assert e.totalpages is None and low <= invoked.totalpages <= high
+    printed = [int(m[1]) for x in s.k.events if isinstance(x, ev.Dmesg) and (m := re.search(r"score (\d+) or", x.line))]
+    assert printed[0] == e.printed_score
+
+
+def test_a_memcg_limit_not_printed_is_its_charge_by_its_stats() -> None:
+    """16 KiB pages, a v1 memcg whose usage line was not pasted: the scene's limit is what memory.stat shows charged
+    (explain's lowest totalpages), and the replay's points are explain's in 4 KiB pages (adj * (totalpages / 1000)
+    rounds at a different unit: within |adj| * 4)."""
+    e, s, invoked = _first_decision(_read(PUBLIC / "4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-"
+                                                   "suppressed.md"), 1)  # fmt: skip
+    assert e.page_size == 16384 and invoked.totalpages == e.totalpages_range[0] * 4
+    sel = next(x for x in s.k.events if isinstance(x, ev.OomSelected))
+    rows = {t.tgid: t for t in e.tasks}
+    for c in sel.candidates:
+        assert abs(c.points - rows[c.pid].points * 4) < max(abs(rows[c.pid].oom_score_adj) * 4, 1)
