@@ -242,8 +242,35 @@ def test_toml_str_escapes() -> None:
 def test_no_task_dump_is_a_user_error() -> None:
     text = "\n".join(line for line in GLOBAL_REPORT.splitlines() if "[  " not in line[15:] or "pid" in line)
     text = "\n".join(line for line in text.splitlines() if "] [" not in line)
-    with pytest.raises(UserError, match="cannot build a scene: the report has no task dump"):
+    with pytest.raises(UserError, match=r"cannot build a scene: no task dump, .* the kernel printed none "
+                                        r"\(vm.oom_dump_tasks=0\), or the paste left it out; paste the whole report"):
         import_report(text, "nodump.log")
+
+
+# Real reports without a task dump: the one-line error says why, as far as the report's lines tell, and what helps.
+NO_DUMP = {
+    "closing-lines-only": ("5.8-linux-mm-quoted-cpuset-movable-node-only-no-dump.mail", 2,
+                           "report 2 (line 60): cannot build a scene: no task dump, so the processes the kernel chose "
+                           "from are unknown: the file has only its closing line(s) ('oom_reaper: reaped'), not the "
+                           "task dump the kernel prints before them; paste the whole report"),
+    "before-2.6.25": ("2.6.24-rt-i386-forum-bbcode-font-killed-child-badness78749.md", 1,
+                      "Linux 2.6.24-21-rt prints none (vm.oom_dump_tasks came in 2.6.25)"),
+    "whole-but-none": ("4.18-3.10-linux-mm-patch-indented-memcg-nodump-three-reports.mail", 3,
+                       "the kernel printed none (vm.oom_dump_tasks=0), or the paste left it out"),
+    "cut-off": ("5.4-s390x-stable-patch-kernel-prefix-order3-header-only.mail", 1,
+                "the report stops at line 42, before any task dump or verdict (cut off?)"),
+    "grep-kept-the-header": ("6.x-rpi5-blog-ja-dmesg-T-egrep-filtered.md", 1,
+                             "the task dump has a header (line 13) but no rows it could read"),
+}
+
+
+@pytest.mark.parametrize("case", NO_DUMP)
+def test_a_real_report_without_a_task_dump_is_refused_saying_why(case: str, tmp_path: Path, capsys) -> None:
+    name, index, why = NO_DUMP[case]
+    rc, out, err = _cli(["import", str(SHARED / "public" / name), "-o", str(tmp_path / "x.toml"), "--report",
+                         str(index)], capsys)  # fmt: skip
+    assert rc == 2 and out == "" and err.count("\n") == 1 and why in err and "Traceback" not in err
+    assert not (tmp_path / "x.toml").exists()
 
 
 def _cli(args: list[str], capsys) -> tuple[int, str, str]:
