@@ -126,6 +126,7 @@ class _Facts(msgspec.Struct, kw_only=True):
     flavour: MemcgFlavour | None = None  # of a memcg OOM: the scene's `memcg`
     swap_unaccounted: str | None = None  # why the scene says `swapaccount = false`
     tp_range: tuple[int, int] | None = None  # totalpages unknown: what explain found the report allows, scene pages
+    borrowed: tuple[int, str] | None = None  # no Mem-Info: explain's totalpages and why, from another report
 
 
 class _Plan(msgspec.Struct, kw_only=True):
@@ -238,7 +239,9 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
     flavour = memcg_flavour(r, version) if memcg else None
     notes += [f"the parser: {p}" for p in r.problems]
     scale = max(1, page_bytes // PAGE_SIZE)
-    return _Facts(tp_range=(exp.totalpages_range[0] * scale, exp.totalpages_range[1] * scale)
+    borrowed = (exp.totalpages, exp.totalpages_source) if r.ram_pages is None and exp.totalpages and \
+        constraint == "CONSTRAINT_NONE" else None  # fmt: skip
+    return _Facts(borrowed=borrowed, tp_range=(exp.totalpages_range[0] * scale, exp.totalpages_range[1] * scale)
                   if exp.totalpages_range else None,  # fmt: skip
                   version=version, era_source=exp.era_source, page_bytes=page_bytes,
                   scale=scale, constraint=constraint,
@@ -375,7 +378,11 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
                 "and file pages too; the replay does not check the limit until something allocates"
             )
         return ram, swap, limit, comments
-    if r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
+    if r.ram_pages is None and facts.borrowed is not None:  # the Mem-Info totals of another report of the boot
+        ram = max(facts.borrowed[0] * facts.scale - swap, 0)
+        comments.append(f"# ram: the report has no 'pages RAM' line; totalpages as oomtui explain took it: "
+                        f"{_comment_safe(facts.borrowed[1])}")
+    elif r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
         ram = _within(roomy, span)
         comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, rounded up to a "
                         "GiB" + _within_words(ram, roomy))
@@ -515,7 +522,7 @@ def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: st
                 if r.oom_group_memcg:
                     block.append("oom_group = true")
             cgroups.append(block)
-    tp, tp_source = total_pages(r, facts.constraint, facts.page_bytes // 1024)
+    tp, tp_source = facts.borrowed or total_pages(r, facts.constraint, facts.page_bytes // 1024)
 
     era = str(version) if version else None
     policy = policy_for_version(version) if version else "linux-6.18"
