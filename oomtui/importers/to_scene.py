@@ -32,6 +32,7 @@ from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, no_report_erro
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
 OOM_AT = "1s"
+_TITLE_PART = 24  # the longest memcg path or release a title holds
 DURATION = "4s"
 WRAP = 110
 
@@ -479,7 +480,13 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
     chosen_only = victim is not None and r.selected is not None and r.victim() is None
     kill = f"chose {victim_words} to kill (the report ends before its 'Killed process' line)" if chosen_only \
         else f"killed {victim_words}"
-    title = f"{victim.row.comm if victim else 'nobody'} {'chosen' if chosen_only else 'killed'}: {kind} on {release}"
+    # the live view's top line drops a title that does not fit beside the clock (120 columns): the memcg path and
+    # the release only where short; the story has them whole
+    path = r.oom_memcg or cg or ""
+    short_kind = kind if len(path) <= _TITLE_PART else "memcg OOM"
+    short_release = release if len(release) <= _TITLE_PART else f"Linux {era}"
+    title = f"{victim.row.comm if victim else 'nobody'} {'chosen' if chosen_only else 'killed'}: {short_kind} on " \
+        f"{short_release}"  # fmt: skip
     story = [
         f"Imported from {name} (report {index} of {count}, lines {r.first_line}-{r.last_line}): a {kind} on "
         f"{release}{f', printed {when}' if when else ''}. {trigger}. The kernel {kill}."

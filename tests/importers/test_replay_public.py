@@ -98,3 +98,21 @@ def test_a_report_without_mem_info_replays_with_the_totals_explain_borrowed() ->
     invoked, sel, _ = _first_oom(path, 1)
     assert invoked.totalpages == e.totalpages == 32768 - 1830
     assert [(c.pid, c.points) for c in _panel(sel)] == [(c.tgid, c.points) for c in e.ranking]
+
+
+async def test_a_played_reports_title_fits_the_top_line() -> None:
+    """A k8s pod's memcg path and a long release made the title too long for the live view's top line, which then
+    drops it: the title keeps them only where short (the story has them whole)."""
+    from oomtui.tui.app import make_app
+
+    path = SHARED / "public" / "4.19-loongarch64-16k-notes-zh-dmesg-T-k8s-memcg-v1-run-together-suppressed.md"
+    ls = load_playable(str(path), 5)
+    assert ls.scene.title == "java killed: memcg OOM on Linux 4.19"
+    assert "/kubepods.slice/kubepods-pod776b973b_ea34_4ae9_9d79_5b9a2cb363b6.slice" in ls.scene.story
+    assert "4.19.0-91.82.152.28.tyy.5.uelc20.loongarch64" in ls.scene.story
+    app = make_app(ls, paused=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert ls.scene.title in str(app.query_one("#status").render())
+    short = load_playable(str(SHARED / "public" / "6.12-el10-ppc64le-64k-cgroups-patch-indented-memcg-v2-cut.mail"))
+    assert short.scene.title == "test_zswap killed: memcg OOM in /no_zswap_test on Linux 6.12"
