@@ -33,8 +33,9 @@ def _with_a_task_dump() -> list[tuple[Path, int]]:
 REPORTS = _with_a_task_dump()
 
 
-def _first_oom(path: Path, index: int) -> tuple[ev.OomInvoked, ev.OomSelected, ev.Kill]:
-    """`oomtui play FILE --report N`'s scene, run only up to its first OOM kill (the OOM is triggered at 1 s)."""
+def _first_oom(path: Path, index: int) -> tuple[ev.OomInvoked, ev.OomSelected, ev.Kill, list]:
+    """`oomtui play FILE --report N`'s scene, run only up to its first OOM kill (the OOM is triggered at 1 s): its
+    decision, its kill and the events up to them."""
     sim = Simulation(load_playable(str(path), index))
     seen: list = []
     for _ in range(20):
@@ -42,7 +43,7 @@ def _first_oom(path: Path, index: int) -> tuple[ev.OomInvoked, ev.OomSelected, e
         kill = next((x for x in seen if isinstance(x, ev.Kill) and x.reason == "oom"), None)
         if kill is not None:
             invoked = next(x for x in seen if isinstance(x, ev.OomInvoked))
-            return invoked, next(x for x in seen if isinstance(x, ev.OomSelected)), kill
+            return invoked, next(x for x in seen if isinstance(x, ev.OomSelected)), kill, seen
     raise AssertionError(f"{path.name} #{index}: no OOM kill by {sim.k.jiffies} jiffies")
 
 
@@ -59,7 +60,7 @@ def _tgid(e: Explanation, pid: int) -> int | None:
 @pytest.mark.parametrize(("path", "index"), REPORTS, ids=[f"{p.name[:48]}#{i}" for p, i in REPORTS])
 def test_a_fixture_report_replays_as_explain_reads_it(path: Path, index: int) -> None:
     e = explain_text(read_input(str(path)))[index - 1]
-    invoked, sel, kill = _first_oom(path, index)
+    invoked, sel, kill, seen = _first_oom(path, index)
     kernel = _tgid(e, e.kernel_victim.pid) if e.kernel_victim else None
     if e.agree and kernel is not None:  # explain re-ran the kernel's choice: the replay's kill is the kernel's
         assert kill.pid == kernel  # (before 5.1 the child it sacrificed, declared the selected one's child)
@@ -81,6 +82,9 @@ def test_a_fixture_report_replays_as_explain_reads_it(path: Path, index: int) ->
         return
     for c, x in zip(shown, ranking):
         assert abs(c.points - x.points * scale) <= (abs(x.oom_score_adj) + 1) * (scale - 1), (c, x)
+    if e.score_check is not None and e.score_check.agree:  # explain reproduced the kernel's "score %u": so does the
+        dmesg = "\n".join(x.line for x in seen if isinstance(x, ev.Dmesg))  # replay's Kill process line
+        assert f"score {e.printed_score} or sacrifice child" in dmesg
 
 
 def test_the_replayed_fixtures_are_the_ones_with_a_task_dump() -> None:
@@ -95,7 +99,7 @@ def test_a_report_without_mem_info_replays_with_the_totals_explain_borrowed() ->
     line), and so does the scene, so the panel's points are explain's."""
     path = SHARED / "public" / "4.14-mips-mt7621-github-issue-two-excerpts-tainted-p-driver-pages-uncounted-tie.md"
     e = explain_text(read_input(str(path)))[0]
-    invoked, sel, _ = _first_oom(path, 1)
+    invoked, sel, _, _ = _first_oom(path, 1)
     assert invoked.totalpages == e.totalpages == 32768 - 1830
     assert [(c.pid, c.points) for c in _panel(sel)] == [(c.tgid, c.points) for c in e.ranking]
 
