@@ -240,12 +240,11 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
     flavour = memcg_flavour(r, version) if memcg else None
     notes += [f"the parser: {p}" for p in r.problems]
     scale = max(1, page_bytes // PAGE_SIZE)
-    borrowed = (exp.totalpages, exp.totalpages_source) if r.ram_pages is None and exp.totalpages and \
-        constraint == "CONSTRAINT_NONE" else None  # fmt: skip
-    return _Facts(borrowed=borrowed, tp_range=(exp.totalpages_range[0] * scale, exp.totalpages_range[1] * scale)
-                  if exp.totalpages_range else None,  # fmt: skip
-                  version=version, era_source=exp.era_source, page_bytes=page_bytes,
-                  scale=scale, constraint=constraint,
+    tp_range = (exp.totalpages_range[0] * scale, exp.totalpages_range[1] * scale) if exp.totalpages_range else None
+    lent = r.ram_pages is None and exp.totalpages is not None and constraint == "CONSTRAINT_NONE"
+    return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes, scale=scale,
+                  constraint=constraint, tp_range=tp_range,
+                  borrowed=(exp.totalpages, exp.totalpages_source) if lent else None,
                   cgroup=_memcg_path(r) if memcg else None, killed=_killed_or_selected(r),
                   selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps, flavour=flavour,
                   swap_unaccounted=swap_unaccounted(r, version, flavour) if flavour else None)  # fmt: skip
@@ -484,7 +483,7 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
     # the release only where short; the story has them whole
     path = r.oom_memcg or cg or ""
     short_kind = kind if len(path) <= _TITLE_PART else "memcg OOM"
-    short_release = release if len(release) <= _TITLE_PART else f"Linux {era}"
+    short_release = release if len(release) <= _TITLE_PART or era is None else f"Linux {era}"
     title = f"{victim.row.comm if victim else 'nobody'} {'chosen' if chosen_only else 'killed'}: {short_kind} on " \
         f"{short_release}"  # fmt: skip
     story = [
