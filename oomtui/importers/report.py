@@ -368,6 +368,28 @@ def _records(line: str) -> list[str]:
     return parts
 
 
+def _split_records(lines: list[str], first: int) -> tuple[Sequence[int], list[str]]:
+    """(line numbers, lines) of a batch numbered from `first`, with the lines that _records splits split: found
+    by C-level passes over the batch (a journal has " kernel: " on every line, a record run into another on few),
+    and only those split, the rest kept as they are."""
+    escaped = map(operator.contains, lines, itertools.repeat("#012"))
+    run_together = map((1).__lt__, map(str.count, lines, itertools.repeat(" kernel: ")))
+    split = list(itertools.compress(range(len(lines)), map(operator.or_, escaped, run_together)))
+    if not split:
+        return range(first, first + len(lines)), lines
+    numbers, out, at = [], [], 0
+    for i in split:
+        parts = _records(lines[i])
+        numbers += range(first + at, first + i)
+        numbers += itertools.repeat(first + i, len(parts))
+        out += lines[at:i]
+        out += parts
+        at = i + 1
+    numbers += range(first + at, first + len(lines))
+    out += lines[at:]
+    return numbers, out
+
+
 def _split_at(s: str, cuts: list[int]) -> list[str]:
     bounds = [0, *(c for c in cuts if c > 0), len(s)]
     return [s[a:b] for a, b in itertools.pairwise(bounds)]
@@ -551,10 +573,8 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
     numbers: Sequence[int] = range(first, first + len(lines))
     # Each mark's rare character is looked for first: `in` finds one character as fast as memchr, a longer string
     # (in a task dump's rows, "[/" behind every "[") some fifty times slower.
-    if "#" in joined and "#012" in joined or (
-            ":" in joined and " kernel: " in joined and any(line.count(" kernel: ") > 1 for line in lines)):
-        parts = [(no, part) for no, line in enumerate(lines, first) for part in _records(line)]
-        numbers, lines = list(map(itemgetter(0), parts)), list(map(itemgetter(1), parts))
+    if "#" in joined and "#012" in joined or ":" in joined and " kernel: " in joined:
+        numbers, lines = _split_records(lines, first)
     if any(c in joined for c in _DIRTY) or any(b[1] in joined and b in joined for b in _BBCODE_MARKS):
         dump.on = False
         out = list(filter(itemgetter(1), zip(numbers, map(strip_prefixes, lines))))
