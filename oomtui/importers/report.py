@@ -1253,6 +1253,7 @@ _KILLED = re.compile(
 # The same where the comm can end at one place only (the line has one ") "): found from its start, not by going back
 # from the line's end, a character at a time
 _KILLED_ONE_END = re.compile(_KILLED.pattern.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>.*?)\)"))
+_GROUPED = re.compile(r"(?<=\d),(?=\d)")  # a comma between digits
 _KILLED_BARE = re.compile(_KILLED_HEAD + r"\s*$")  # 2.6.3x: "Killed process %d (%s)"
 _KILLED_HEAD_RX = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)\)"))
 _KILLED_COMM_CUT = re.compile(_KILLED_HEAD.replace(r"\((?P<comm>.*)\)", r"\((?P<comm>[^)]*)$"))  # "Killed process 62769 ("
@@ -1533,6 +1534,9 @@ def _killed(no: int, line: str) -> Killed | None:
             anon_rss_kb=int(m["anon"]), file_rss_kb=int(m["file"]), shmem_rss_kb=num(m, "shmem"),
             pgtables_kb=num(m, "pgt"), oom_score_adj=num(m, "adj"),
         )  # fmt: skip
+    # sizes grouped by a log viewer or a locale ("total-vm:26,184,840kB"; the kernel prints %lukB): read ungrouped
+    if (at := line.find(" total-vm:")) > 0 and _GROUPED.search(line, at):
+        return _killed(no, line[:at] + _GROUPED.sub("", line[at:]))
     # the bare 2.6.3x form, or a line cut at a terminal's width ("... total-vm:293428kB, anon-..."), or elsewhere in
     # its fields, or garbled after its comm: who, not sizes
     if (m := _KILLED_BARE.match(line)) or (m := _KILLED_HEAD_RX.match(line)):

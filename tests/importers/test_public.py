@@ -284,11 +284,12 @@ def test_headless_rows_wrapped_where_several_spaces_were_and_a_fence_glued_to_th
     """py-autovod issue 7: two dmesg -T task rows without their header, each wrapped before its last number (' 0
     python'), the fence glued to the first and last lines, the verdict's sizes written with commas. Each pair of
     pieces is one 4.15+ row (6 + 1 numbers, pgtables_bytes whole pages): python (7899) has 3842522 + 1039052 swapped +
-    39899136 / 4096 page-table pages = 4891315 points, the kernel's victim; the verdict names who, not sizes."""
+    39899136 / 4096 page-table pages = 4891315 points, the kernel's victim. The verdict's sizes are read without their
+    commas ('anon-rss:153,700,88kB' is 15370088 kB, the row's 3842522 pages of 4 KiB)."""
     (e,) = _explain("6.x-github-issue-dmesg-T-rows-wrapped-several-spaces-thousands-commas.md")
     assert (e.kernel_victim.pid, e.kernel_victim.comm) == (7899, "python") and e.agree
     assert [(t.pid, t.comm, t.points) for t in e.ranking] == [(7899, "python", 4891315), (11794, "init", 479)]
-    assert e.kernel_victim_source == "Killed process" and e.kernel_victim_rss_kb is None
+    assert e.kernel_victim_source == "Killed process" and e.kernel_victim_rss_kb == 3842522 * 4
     assert not any("could not read" in p or "cut short" in p for p in e.problems)
 
 

@@ -407,6 +407,14 @@ def test_a_killed_comm_is_read_as_the_greedy_pattern_reads_it(comm):
     assert (k.comm if k else None) == (m["comm"] if m else None)
 
 
+def test_a_killed_lines_sizes_grouped_by_a_viewer_are_read_and_its_comm_kept():
+    """The kernel prints %lukB; a log viewer or a locale grouped the digits (py-autovod issue 7's paste)."""
+    k = report._killed(1, "Out of memory: Killed process 7 (w 1,2) total-vm:26,184,840kB, anon-rss:153,700,88kB, "
+                          "file-rss:0kB, shmem-rss:1,024kB, UID:0 pgtables:38964kB oom_score_adj:0")
+    assert (k.comm, k.total_vm_kb, k.anon_rss_kb, k.shmem_rss_kb, k.pgtables_kb) == (
+        "w 1,2", 26184840, 15370088, 1024, 38964)
+
+
 @given(st.lists(st.sampled_from([0, 1, 256, 65536, -1, -1000, 2**24, 2**31 - 1, -(2**31), 2**40]), max_size=12),
        st.sampled_from([0, 1, 256, -1, 2**24, 2**40, 2**63]), st.integers(0, 3))
 def test_column_positions_find_what_index_finds(values, value, start):
