@@ -82,6 +82,13 @@ def strip_prefixes(line: str) -> str:
     """The kernel's text of one log line, without stamps, syslog fields, quoting, colours, wrap marks or
     indentation. _clean_batch takes only strip() and _PREFIX of it for a batch with none of _DIRTY and
     _BBCODE_MARKS: a step added here needs its mark there."""
+    s = _unmarked(line)
+    return s[_prefix_end(s) :]
+
+
+def _unmarked(line: str) -> str:
+    """A log line without colours, wrap marks, BBCode, a glued fence or junk at its end: its prefixes and kernel
+    text (strip_prefixes)."""
     if "\x1b" in line:
         line = _ANSI.sub("", line)
     if WRAP_MARKS in line:  # mid-line, after a space, a mark stands for nothing; at a line's start, for a space
@@ -95,7 +102,7 @@ def strip_prefixes(line: str) -> str:
         s = s.strip("`").strip()
     if s and s[-1] in _TAIL_JUNK:
         s = s.rstrip(_TAIL_JUNK).rstrip()
-    return s[_prefix_end(s) :]
+    return s
 
 
 # Lines whose kernel text always starts a printk line: text in front of one of them that strip_prefixes left is
@@ -578,7 +585,14 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
         numbers, lines = _split_records(lines, first)
     if any(c in joined for c in _DIRTY) or any(b[1] in joined and b in joined for b in _BBCODE_MARKS):
         dump.on = False
-        out = list(filter(itemgetter(1), zip(numbers, map(strip_prefixes, lines))))
+        out = []
+        for no, t in zip(numbers, map(_unmarked, lines)):  # strip_prefixes, reading the clock as below does
+            if end := _prefix_end(t):
+                if _stamp_breaks(clock, t[:end]):  # a coloured dmesg's clock too ('\x1b[32m[  5.1]\x1b[0m')
+                    out.append((no, BOUNDARY))
+                t = t[end:]
+            if t:
+                out.append((no, t))
         return out, len(out)
     out: list[tuple[int, str | _Rows]] = []
     texts = list(map(str.strip, lines))

@@ -172,6 +172,18 @@ def test_mangled_pastes_give_the_kernels_victim(path: Path, mangle) -> None:
     assert (e.memory, e.memcg, e.allocation, e.cause) == (plain.memory, plain.memcg, plain.allocation, plain.cause)
 
 
+def test_a_coloured_dmesg_of_two_boots_is_split_where_its_clock_starts_again() -> None:
+    """dmesg's clock never runs back within a boot: coloured lines (cleaned one by one, not as a batch's clean lines
+    are) read it too. They did not, so two boots' reports were one boot's, and one could lend the other its totals."""
+    text = _read(COMPLETE[0])
+    stamps = re.findall(r"^\[\s*(\d+)\.", text, flags=re.M)
+    assert stamps and min(map(int, stamps)) > 10  # the next boot's stamps below: its clock started again
+    two = text + re.sub(r"^\[\s*\d+\.", "[    5.", text, flags=re.M)
+    plain = [(r.first_line, r.boot) for r in parse_reports(two)]
+    assert plain == [(1, 0), (len(text.splitlines()) + 1, 1)]
+    assert [(r.first_line, r.boot) for r in parse_reports(_colour(two))] == plain
+
+
 # a wrap is found by a stamped line whose continuation has none (without stamps: see the test after the next)
 STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
 
