@@ -1723,11 +1723,14 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 
         if " invoked oom" in s and (" invoked oom-killer:" in s or _INVOKED_CUT.match(s)):
             # a wrapped header is joined; one cut short (_INVOKED_CUT) before a line that begins a printk line is not
-            if " invoked oom-killer:" in s and not (_INVOKED_CUT.match(s) and _printk_start(lines.peek() or "")):
+            m = _invoked(s)
+            if m is None and " invoked oom-killer:" in s and not (_INVOKED_CUT.match(s)
+                                                                  and _printk_start(lines.peek() or "")):
                 s = lines.join_while(s, _invoked)
+                m = lines.found  # _invoked of the joined line
             cur = new_report(no)
             cur.phase = _PHASE_INVOKED
-            took = _read_invoked(cur.report, no, s, _invoked(s))
+            took = _read_invoked(cur.report, no, s, m)
         elif (part := _opener(s)) is not None:
             name, phase = part[:2]
             if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
