@@ -415,10 +415,11 @@ class OomApp(styles.StyledApp, App):
         return BY_ID[command_id].keys_label(self._keymap)
 
     def _place_toasts(self) -> None:
-        """Notifications never cover the caption bar or the one side panel of the compact layout: in the
-        wide layout bottom right, above the caption bar and the footer; in the compact one at the top of
-        the process tree, over its top border and first rows (at the bottom they hid the side panel, where
-        a move's effect shows, for their 4 seconds)."""
+        """Notifications never cover the caption bar or the side panels: in the wide layout at the bottom of
+        the left column, over dmesg, above the caption bar and the footer (at the bottom right, the script's
+        toast of a replayed k8s report, 12 rows, and "End of scene" under it hid the OOM decision panel's
+        ranking); in the compact one at the top of the process tree, over its top border and first rows (at
+        the bottom they hid the side panel, where a move's effect shows, for their 4 seconds)."""
         from textual.widgets._toast import ToastRack
 
         for rack in self.screen.query(ToastRack):
@@ -427,6 +428,7 @@ class OomApp(styles.StyledApp, App):
                 continue
             cap = self.caption.outer_size.height if self.caption.display and self.caption.has_class("-shown") else 0
             rack.styles.margin = (0, 0, 1 + cap, 0)
+            rack.styles.width = self.size.width - self.query_one("#side").outer_size.width  # toasts end at its left
 
     # ------------------------------------------------------------------ the game
     def finish(self) -> None:

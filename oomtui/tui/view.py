@@ -44,6 +44,16 @@ def size_kb(kb: int) -> str:
     return size(kb // KB_PER_PAGE) if kb >= KB_PER_PAGE else f"{kb}K"
 
 
+def cut_middle(text: str, width: int) -> str:
+    """A long cgroup path cut in its middle to `width` (at least 12) characters: both its top (/kubepods…) and the
+    container's hash at its end stay."""
+    width = max(width, 12)
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    return text[: (keep + 1) // 2] + "…" + text[len(text) - keep // 2:]
+
+
 def secs(j: int, hz: int, digits: int = 3, unit: str = "s") -> str:
     """Jiffies as seconds: 1.048s (`digits` after the point, `unit` after the number)."""
     return f"{j / hz:.{digits}f}{unit}"

@@ -457,6 +457,15 @@ class DecisionPanel(Panel):
         """Rows `text` takes once wrapped at `width`, as Rich wraps it (by words)."""
         return len(text.wrap(self.app.console, max(1, width)))
 
+    def _head(self, head: Text, inv: ev.OomInvoked, rest: str, width: int) -> None:
+        """The head in two rows at most: a k8s pod's memcg path (/kubepods/burstable/pod…/…, over 100 characters)
+        longer than the first row is cut in its middle, as in the tree (whole, it took 3 of the ranking's rows at
+        120x36, under the toasts; the Memory panel has it whole)."""
+        at = f"OOM at {secs(inv.t, self.engine.k.hz)} "
+        where = f"memcg {view.cut_middle(inv.memcg, width - len(at) - len('memcg '))}" if inv.memcg else inv.kind
+        head.append(at, R.strong)
+        head.append(where + rest, R.label)
+
     def render_text(self) -> list[Text]:
         e = self.engine
         k = e.k
@@ -482,10 +491,8 @@ class DecisionPanel(Panel):
             ab.append(f" since {secs(since, k.hz)}" + (f" ×{o.aborts}" if o.aborts > 1 else ""), R.bad)
         ab_lines = self._lines(ab, w) if ab is not None else 0
         if inv is not None:
-            where = f"memcg {inv.memcg}" if inv.memcg else inv.kind
             who = f"{inv.comm} {inv.pid} allocating" if inv.pid is not None else "sysrq-f"
-            head.append(f"OOM at {secs(inv.t, k.hz)} ", R.strong)
-            head.append(f"{where} · {who} · totalpages {inv.totalpages}", R.label)
+            self._head(head, inv, f" · {who} · totalpages {inv.totalpages}", w)
         if sel is not None:
             cw = 15 if w >= 54 else 9  # the whole comm (TASK_COMM_LEN 16) where the column is wide enough
             table: Text | None = Text(no_wrap=True)
@@ -498,8 +505,7 @@ class DecisionPanel(Panel):
             if room is not None and used + 1 > room and inv is not None:
                 # squeezed by the panels above: the head on one line (the why has the arithmetic)
                 head.truncate(0)
-                head.append(f"OOM at {secs(inv.t, k.hz)} ", R.strong)
-                head.append(f"{where} · {who}", R.label)
+                self._head(head, inv, f" · {who}", w)
                 used = self._lines(head, w) + 1 + self._lines(why, w) + ab_lines
             n = self.max_rows(used)
             if len(cands) > n:

@@ -387,10 +387,7 @@ class ProcessTable(QuietScrollView, can_focus=True):
         segs.append(Segment(f"  {n} proc", R.dim))
         # a long path (a container's hash) gives way in its middle, so its usage and count stay on the row
         path = cg.path if cg.path != "/" else "/ (root)"
-        room = width - len(lead.text) - sum(len(x.text) for x in segs)
-        if len(path) > room:
-            keep = max(room, 12) - 1
-            path = path[: (keep + 1) // 2] + "…" + path[len(path) - keep // 2:]
+        path = view.cut_middle(path, width - len(lead.text) - sum(len(x.text) for x in segs))
         return [lead, Segment(path, R.cgroup), *segs]
 
     def _p_line(self, k, r: Row, width: int) -> list[Segment]:
