@@ -1,7 +1,7 @@
 """Issue 9 §4: the live view of a replayed real OOM report (`oomtui play REPORT --report N`), played to its end as a
 person plays it (space, then the scene runs its course), with the toasts a person sees: the script's (the report's
 caption, a k8s pod's memcg path in it) and "End of scene". The OOM decision panel, what the player came to see,
-keeps its ranking."""
+keeps its ranking; the top line keeps the title's first words."""
 
 from __future__ import annotations
 
@@ -57,3 +57,12 @@ async def test_at_80x24_the_panel_says_how_many_candidates_it_leaves_out():
     _, lines, _ = await _played(K8S, 1, (80, 24))
     text = "\n".join(lines)
     assert "▶32308 stress" in text and " 32332 stress" in text and "+ 3 more candidates" in text, text
+
+
+async def test_end_of_script_leaves_the_title_s_first_words_on_the_top_line():
+    """'end of script' dropped a 62-character title at 120 columns: its end is cut with … instead."""
+    app, lines, _ = await _played(LOONGARCH, 1, (120, 36))
+    title = app.engine.sim.scene.title
+    assert title == "prometheus killed: memcg OOM in /imported on a 4.19-era kernel"
+    assert "end of script" in lines[0] and "prometheus killed: memcg OOM in /imported" in lines[0], lines[0]
+    assert "…" in lines[0] and title not in lines[0]

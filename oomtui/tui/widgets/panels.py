@@ -135,19 +135,25 @@ class StatusBar(Static):
             alarms.append(" ")
         if e.finished and not k.panicked:
             alarms.append(" end of script ", R.dim)
-        # what gives way when the line is short, in order: the era, the jiffies, the title (for the
-        # scene id, then nothing); nothing is cut with "…"
+        # what gives way when the line is short, in order: the era, the jiffies, the title for the scene
+        # id, then the title cut with "…" while its first 20 characters stay (a replayed report's id, FILE#N,
+        # rarely fits: "end of script" dropped its whole title at 120 columns), then nothing
         base = len(t) + len(state) + len(speed) + len(policy) + len(alarms) + 2
-        parts = {"era": era, "clock": clock, "title": e.sim.scene.title}
+        title = e.sim.scene.title
+        parts = {"era": era, "clock": clock, "title": title}
 
         def total() -> int:
             return base + len(parts["clock"]) + (len(era) if parts["era"] else 0) + (
                 len(parts["title"]) + 1 if parts["title"] else 0)
 
         for key, fallback in (("era", None), ("clock", Text(f" t={k.jiffies / k.hz:7.3f}s ", R.strong)),
-                              ("title", e.sim.id), ("title", None)):
+                              ("title", e.sim.id)):
             if total() > width:
                 parts[key] = fallback
+        if total() > width:
+            parts["title"] = title
+            keep = len(title) - (total() - width) - 1
+            parts["title"] = title[:keep].rstrip() + "…" if keep >= 20 else None
         clock = parts["clock"]
         t.append(" ")
         if parts["title"]:
