@@ -415,11 +415,12 @@ class OomApp(styles.StyledApp, App):
         return BY_ID[command_id].keys_label(self._keymap)
 
     def _place_toasts(self) -> None:
-        """Notifications never cover the caption bar or the side panels: in the wide layout at the bottom of
-        the left column, over dmesg, above the caption bar and the footer (at the bottom right, the script's
-        toast of a replayed k8s report, 12 rows, and "End of scene" under it hid the OOM decision panel's
-        ranking); in the compact one at the top of the process tree, over its top border and first rows (at
-        the bottom they hid the side panel, where a move's effect shows, for their 4 seconds)."""
+        """Notifications never cover the caption bar, dmesg or the side panels: in the wide layout at the bottom
+        of the process tree, above dmesg (or the briefing where it stands), the caption bar and the footer (at the
+        bottom right, the script's toast of a replayed k8s report, 12 rows, and "End of scene" under it hid the
+        OOM decision panel's ranking; over dmesg, they hid the kernel's lines that answer a move); in the compact
+        one at the top of the process tree, over its top border and first rows (at the bottom they hid the side
+        panel, where a move's effect shows, for their 4 seconds)."""
         from textual.widgets._toast import ToastRack
 
         for rack in self.screen.query(ToastRack):
@@ -427,7 +428,8 @@ class OomApp(styles.StyledApp, App):
                 rack.styles.margin = (self.query_one("#main").region.y, 0, 0, 0)  # under the status bar (and --big's)
                 continue
             cap = self.caption.outer_size.height if self.caption.display and self.caption.has_class("-shown") else 0
-            rack.styles.margin = (0, 0, 1 + cap, 0)
+            below = sum(w.outer_size.height for w in (self.dmesg, self.briefing_panel) if w.display)
+            rack.styles.margin = (0, 0, 1 + cap + below, 0)
             rack.styles.width = self.size.width - self.query_one("#side").outer_size.width  # toasts end at its left
 
     # ------------------------------------------------------------------ the game
@@ -521,8 +523,8 @@ class OomApp(styles.StyledApp, App):
         typing = self.focused is not None and self.focused.id == "filter"
         if action == "go_on":  # enter also cuts a caption's reading time short (a presenter who has read it)
             return self.seq.waiting is not None and len(self.screen_stack) == 1 and not typing
-        if action == "command" and parameters == ("filter",):  # a priority key: the main screen's, not a dialog's
-            return len(self.screen_stack) == 1
+        if action == "command" and parameters == ("filter",):  # a priority key: the main screen's, not a dialog's,
+            return len(self.screen_stack) == 1 and not typing  # and typed into the filter ("kubepods/burstable")
         if action == "dismiss_briefing":
             return self.seq.waiting in (seqmod.BRIEFING, seqmod.CARD) and len(self.screen_stack) == 1 and not typing
         return True

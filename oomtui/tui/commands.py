@@ -101,7 +101,7 @@ class Command:
         return self.title
 
     def footer_word(self, app: Host) -> str:
-        """The footer's word for it now (KeyBar asks; App.after_events redraws the footer when it changes)."""
+        """The footer's word for it now (KeyBar asks; App._sync_footer redraws the footer when it changes)."""
         return self.footer or self.title
 
     def execute(self, app: Host, **params) -> None:
@@ -664,8 +664,9 @@ def bindings() -> list[Binding]:
         if c.key is None or not c.bind:
             continue
         # q and ctrl+c quit from every screen (a dialog, the result screen) unless a text input has the key:
-        # a priority binding is still filtered out where an Input consumes the key. / is one too: handled as
-        # the App reads it, it focuses the filter before the keys typed after it are handed on
+        # a priority binding is still filtered out where an Input consumes the key (not "/": Textual has no
+        # character for its name; App.check_action refuses it in the filter). / is one too: handled as the App
+        # reads it, it focuses the filter before the keys typed after it are handed on
         out.append(Binding(c.key, f"command('{c.id}')", c.footer or c.title, show=c.show, key_display=c.key_display,
                            tooltip=c.help(), id=c.binding_id(), priority=c.id in ("quit", "interrupt", "filter")))
     return out

@@ -237,6 +237,19 @@ async def test_keys_typed_in_a_burst_after_slash_go_into_the_filter(make_app, fi
         assert app.engine.k.jiffies == 0 and app.seq.waiting == (BRIEFING if briefing else None)
 
 
+@pytest.mark.parametrize("keymap", [None, "f"])
+async def test_the_filters_own_key_is_typed_into_it(make_app, keymap):
+    """/ is a priority key, which Textual does not hold back from an Input for "/" (nor for a keymap's key): a
+    cgroup path could not be typed, each / opened the filter again and was lost."""
+    app = make_app("first-oom", briefing=False, paused=True)
+    if keymap:
+        app._keymap = {**app._keymap, "oomtui.filter": keymap}
+        app.set_keymap(app._keymap)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(keymap or "slash", "a", "slash", "f", "b", "enter")
+        assert app.table.filter == "a/fb"
+
+
 async def test_slash_on_a_dialog_is_not_the_main_screens_filter(make_app):
     """/ is a priority key (see above): on the help screen it must not reach into the main screen's filter."""
     app = make_app("first-oom", briefing=True)
@@ -265,6 +278,25 @@ async def test_a_toast_from_the_players_move_leaves_the_next_teach_card_readable
         toasts = [t.region for t in app.screen.query(Toast)]
         assert app.seq.card is not None and toasts
         assert not any(t.overlaps(app.caption.region) for t in toasts), (toasts, app.caption.region)
+
+
+@pytest.mark.parametrize("size", [(120, 36), (200, 50)])
+async def test_a_moves_toast_leaves_dmesg_and_the_side_panels_in_view(make_app, size):
+    """k on db: its answer is in dmesg and the panels beside the tree; the toast that says it too sits over the
+    tree's bottom rows (over dmesg it hid the kernel's lines, at the bottom right the OOM decision panel)."""
+    from textual.widgets._toast import Toast
+
+    app = make_app("first-oom", briefing=False)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        app.run_command("select", pid=100)
+        await pilot.press("k")
+        for _ in range(3):
+            await pilot.pause()
+        toasts = [t.region for t in app.screen.query(Toast)]
+        assert toasts and app.dmesg.display
+        covered = (app.dmesg.region, app.query_one("#side").region, app.caption.region)
+        assert not any(t.overlaps(r) for t in toasts for r in covered), (toasts, covered)
+        assert all(t.overlaps(app.table.region) for t in toasts)
 
 
 async def test_the_policy_picker_reads_whole_at_80x24_and_p_down_enter_switches(make_app):
