@@ -1236,6 +1236,17 @@ _INVOKED_START = re.compile(r" invoked oom-killer:")
 # "the task that invoked oom."
 _INVOKED_CUT = re.compile(r"^(?P<comm>.*?) invoked oom(?:-(?:k(?:i(?:l(?:l(?:er?)?)?)?)?)?)?"
                           r"(?::?$|: (?=gfp_mask=0x|order=-?\d))")
+
+
+def _cut_header(s: str, nxt: str | None) -> bool:
+    """A header cut short (_INVOKED_CUT): it kept a field ("gfp_mask=", "order="), or it is a task's comm (at most
+    TASK_COMM_LEN - 1 characters) before the next printk line of a report. Not a mail's Subject, a title or a
+    sentence that says "... invoked oom-killer" above the paste."""
+    if (m := _INVOKED_CUT.match(s)) is None:
+        return False
+    return "=" in s or len(m["comm"]) <= 15 and nxt is not None and _printk_start(nxt) and " invoked oom" not in nxt
+
+
 _INVOKED_CUT_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+(?:\([^)]*\))?)")
 _INVOKED_CUT_ORDER = re.compile(r"\border=(-?\d{1,20})\b")
 # (a CPU line may be cut after its comm: "CPU: 14 PID: 26868 Comm: node")
@@ -1721,7 +1732,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             s = lines.join_while(s, lambda c: not c.endswith(","))
         took: OomReport | None = None
 
-        if " invoked oom" in s and (" invoked oom-killer:" in s or _INVOKED_CUT.match(s)):
+        if " invoked oom" in s and (" invoked oom-killer:" in s or _cut_header(s, lines.peek())):
             # a wrapped header is joined; one cut short (_INVOKED_CUT) before a line that begins a printk line is not
             m = _invoked(s)
             if m is None and " invoked oom-killer:" in s and not (_INVOKED_CUT.match(s)

@@ -184,6 +184,20 @@ def test_a_coloured_dmesg_of_two_boots_is_split_where_its_clock_starts_again() -
     assert [(r.first_line, r.boot) for r in parse_reports(_colour(two))] == plain
 
 
+@pytest.mark.parametrize("above", [
+    "From: a@b.c\nSubject: Re: java invoked oom-killer\n\nHi,\n",
+    "# stress-ng invoked oom-killer\n\nThis is what I got when my VM invoked oom-killer\n```\n",
+    "Re: java invoked oom-\n",
+], ids=["subject", "title-and-prose", "subject-cut"])
+def test_a_title_or_sentence_saying_invoked_oom_killer_above_the_paste_opens_no_report(above: str) -> None:
+    """People paste the thread's subject or their question's title with the log: "x invoked oom-killer" without
+    a field, a comm longer than a task's or no printk line after it is not a header cut short (review)."""
+    text = _read(COMPLETE[0])
+    reports = parse_reports(above + text)
+    first = len(above.splitlines()) + 1
+    assert [(r.first_line, r.trigger_comm) for r in reports] == [(first, parse_reports(text)[0].trigger_comm)]
+
+
 # a wrap is found by a stamped line whose continuation has none (without stamps: see the test after the next)
 STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
 
