@@ -1013,7 +1013,12 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     nxt, totals = next(it, None), None  # the next report (a lender too); the latest with Mem-Info totals
     while (r := nxt) is not None:
         nxt = next(it, None)
-        exp = explain_report(r, reaped, _lender(r, totals, nxt) if r.ram_pages is None else None)
+        lender = _lender(r, totals, nxt) if r.ram_pages is None else None
+        exp = explain_report(r, reaped, lender and lender[:2])
+        if lender is not None and not lender[2] and not (exp.score_check and exp.score_check.agree):
+            # the same kernel line alone does not make one machine (a fleet's VMs, hosts in one syslog): the lent
+            # totals stand only where the kernel's printed score confirms them
+            exp = explain_report(r, reaped)
         if r.ram_pages is not None:
             totals = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
         if r.trigger_pid in killed and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
@@ -1030,27 +1035,28 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
             killed.setdefault(exp.kernel_victim.pid, r.index)
 
 
-def _same_boot(a: OomReport, b: OomReport) -> str | None:
-    """Why two reports of one file (a before b) are of one boot of one machine, or None: no clock break between them
-    (report.BOUNDARY), no kernel-line fact that differs, and the same kernel line, or b begins where a ends."""
+def _same_boot(a: OomReport, b: OomReport) -> tuple[str, bool] | None:
+    """Why two reports of one file (a before b) may be of one boot of one machine, and whether that is shown (b
+    begins on the line after a ends) rather than likely (the same kernel line), or None: a clock break between
+    them (report.BOUNDARY), or a kernel-line fact that differs."""
     facts = ((a.kernel_release, b.kernel_release), (a.kernel_build, b.kernel_build), (a.hardware, b.hardware))
     if a.boot != b.boot or any(x and y and x != y for x, y in facts):
         return None
+    if b.first_line == a.last_line + 1:
+        return f"report {b.index} begins on the line after report {a.index} ends", True
     if a.kernel_release and a.kernel_release == b.kernel_release and a.kernel_build == b.kernel_build:
         return f"the same kernel line, {a.kernel_release} {a.kernel_build or ''}".rstrip() + (
-            f" on {a.hardware}" if a.hardware else "")
-    if b.first_line == a.last_line + 1:
-        return f"report {b.index} begins on the line after report {a.index} ends"
+            f" on {a.hardware}" if a.hardware else "") + ", and the printed score reproduced with its totals", False
     return None
 
 
-def _lender(r: OomReport, before: OomReport | None, after: OomReport | None) -> tuple[OomReport, str] | None:
+def _lender(r: OomReport, before: OomReport | None, after: OomReport | None) -> tuple[OomReport, str, bool] | None:
     """The report of the same boot whose Mem-Info totals r may use (_same_boot): the latest before it that has them,
-    else the next one."""
-    if before is not None and (why := _same_boot(before, r)):
-        return before, why
-    if after is not None and after.ram_pages is not None and (why := _same_boot(r, after)):
-        return after, why
+    else the next one; and whether they are shown to be of one boot."""
+    if before is not None and (same := _same_boot(before, r)):
+        return before, *same
+    if after is not None and after.ram_pages is not None and (same := _same_boot(r, after)):
+        return after, *same
     return None
 
 

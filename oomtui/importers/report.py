@@ -427,7 +427,7 @@ _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9
 _SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel:"
 # the same without a '[' (a line with one there is left to _PREFIX): the only '[' of a _COMMON_PREFIX match is its
 # stamp's
-_SYSLOG_HOST_NO_BRACKET = r"\s++[^\s\[]++\s++(?:<[^>\[]*+>\s++)?kernel:"
+_SYSLOG_HOST_NO_BRACKET = r"\s++(?P<host>[^\s\[]++)\s++(?:<[^>\[]*+>\s++)?kernel:"
 # (stamp: the stamp's time as _STAMP reads it, not "+0.000005"; then dmesg -T's stamp, which _PREFIX tries first: no
 # stamp is both, and most are the other)
 _COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST_NO_BRACKET}\s*)?"
@@ -456,12 +456,18 @@ BOUNDARY = "\x00"
 _CLOCK_JUMP = 60.0
 
 
-def _stamp_breaks(clock: list[float], prefix: str | re.Match) -> bool:
+def _stamp_breaks(clock: list, prefix: str | re.Match) -> bool:
     """Whether a line whose prefix is `prefix` (or _PREFIX's or _COMMON_PREFIX's match of it) cannot be of the same
-    report as the line stamped clock[0] (see above); the clock moves on to the prefix's dmesg stamp. A prefix
-    without one breaks nothing."""
-    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp (group 1)
-        if (stamp := prefix[1]) is None:
+    report as the line stamped clock[0] (see above), or as the line of syslog host clock[1] (a central syslog's other
+    machine); the clock moves on to the prefix's dmesg stamp and host. A prefix without either breaks nothing."""
+    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp and the host
+        if (host := prefix["host"]) is not None and host != clock[1]:
+            other, clock[1] = clock[1], host
+            if other is not None:
+                if (stamp := prefix["stamp"]) is not None:
+                    clock[0] = float(stamp)
+                return True
+        if (stamp := prefix["stamp"]) is None:
             return False
     else:
         text = prefix if type(prefix) is str else prefix[0]
@@ -569,7 +575,7 @@ def _run_matches(rx: re.Pattern, texts: list[str], i: int) -> list[re.Match]:
     return out
 
 
-def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
+def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list,
                  ) -> tuple[list[tuple[int, str | _Rows]], int]:  # fmt: skip
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`, and
     how many; rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its
@@ -647,7 +653,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
     held = 0  # lines in ahead
     learned: dict[str, re.Pattern] = {}
 
-    clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
+    clock: list = [0.0, None]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
     def release(lines: list[tuple[int, str | _Rows]]) -> list[tuple[int, str | _Rows]]:
         if not learned:
@@ -666,7 +672,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
         return out
 
     it, first, dump = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1, _Dump()
-    batch_clock = [0.0]
+    batch_clock: list = [0.0, None]  # the last dmesg stamp, the last syslog host
     while batch := list(itertools.islice(it, _BATCH)):
         cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)

@@ -198,6 +198,21 @@ def test_a_title_or_sentence_saying_invoked_oom_killer_above_the_paste_opens_no_
     assert [(r.first_line, r.trigger_comm) for r in reports] == [(first, parse_reports(text)[0].trigger_comm)]
 
 
+def test_a_central_syslogs_second_host_neither_joins_nor_borrows_from_the_first() -> None:
+    """A central syslog: web1's report, then web2's on the very next line (another machine of the same fleet: the
+    same kernel line and hardware), its Mem-Info cut. The host changes: another machine, so no totals are lent
+    (review: web2's points were weighed with web1's RAM, "of the same boot")."""
+    text = _read(COMPLETE[0])
+    head = text.split("Mem-Info:")[0].splitlines()[:-1] + [line for line in text.splitlines() if "Tasks state" in line
+                                                            or re.match(r"\[\s*\d+\.\d+\] \[", line)]
+    web1 = "".join(f"Mar 30 12:00:01 web1 kernel: {line}\n" for line in text.splitlines())
+    web2 = "".join(f"Mar 30 12:00:03 web2 kernel: {line}\n" for line in head)
+    first, second = explain_text(web1 + web2)
+    assert first.totalpages is not None and second.totalpages is None
+    assert [r.boot for r in parse_reports(web1 + web2)] == [0, 1]
+    assert explain_text(web1 + web2.replace("web2", "web1"))[1].totalpages == first.totalpages  # one host: lent
+
+
 # a wrap is found by a stamped line whose continuation has none (without stamps: see the test after the next)
 STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
 

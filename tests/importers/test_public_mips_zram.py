@@ -39,7 +39,8 @@ def test_a_three_way_tie_on_a_router_goes_to_the_first_task_scanned() -> None:
 def test_totals_are_borrowed_only_from_the_same_boot() -> None:
     """The first excerpt keeps 'totalpages unknown' when anything says the next report may be another machine's or
     another boot's: the dmesg clock running back between them, a line between them and no kernel line to compare,
-    or two kernel lines that differ. The same kernel line (release, build, hardware) across a gap is enough."""
+    or two kernel lines that differ. The same kernel line (release, build, hardware) across a gap is not enough
+    alone (a fleet's VMs run one kernel): the lent totals stand where the printed score reproduces with them."""
     text = _text(MT7615)
     lines = text.splitlines(keepends=True)
     back = "".join(lines[:7] + [line.replace("[ 177", "[  77") for line in lines[7:]])  # 1770.34 s, then 70.38 s
@@ -51,6 +52,9 @@ def test_totals_are_borrowed_only_from_the_same_boot() -> None:
     cpu = "<6>[ 1770.251714] CPU: 0 PID: 1 Comm: procd Tainted: P                4.14.41 #0\n"
     same = explain_text(cpu + apart)[0]
     assert same.totalpages == 30938 and "the same kernel line, 4.14.41 #0" in same.totalpages_source
+    assert same.score_check.agree and "the printed score reproduced with its totals" in same.totalpages_source
+    unconfirmed = explain_text(cpu + apart.replace("score 0 or", "score 7 or", 1))[0]
+    assert unconfirmed.totalpages is None and unconfirmed.score_check.printed == 7
     other_build = explain_text(cpu.replace("#0", "#1") + text)[0]
     assert other_build.totalpages is None
 
