@@ -177,7 +177,8 @@ def _allocation_words(e: Explanation) -> str | None:
         return "none: " + a.verdict[len("not an allocation: ") :]
     flags = "|".join(a.gfp_flags) if a.gfp_flags else a.gfp_mask or "?"
     who = e.trigger.comm if e.trigger and e.trigger.comm else "the trigger"
-    size = f"order {a.order} ({_kb(a.size_kb)})" if a.size_kb is not None else f"order {a.order}"
+    size = (f"order {a.order} ({_kb(a.size_kb)})" if a.size_kb is not None else f"order {a.order}"
+            if a.order is not None else "memory of an unknown order")  # a header cut, or garbled, before it
     out = f"{who} asked for {size}, {flags}, from any zone up to {a.zone}: {a.verdict}"
     if a.last_attempt:
         out += f"; the kernel's last try: {a.last_attempt}"

@@ -1309,7 +1309,8 @@ def _killed_ends(line: str, nxt: str | None) -> bool:
     """_killed_done, or the line ends where the paste cut or garbled it ("Killed process 1 (foo(bar", "(tu)ned"): the
     next line holds neither a field nor the comm's end with the fields (a wrap inside the comm), so it is not joined:
     it is a line of its own (prose, a Markdown fence, the next program's log)."""
-    return _killed_done(line) or nxt is None or not (_killed_more(nxt) or ")" in nxt and _killed_done(f"{line} {nxt}"))
+    return _killed_done(line) or nxt is None or not (_killed_more(nxt) or ")" in nxt and _killed_done(f"{line} {nxt}")
+                                                     or line[-1:] == "-" and _killed_done(line + nxt))  # "total-" / "vm:"
 
 
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
@@ -1787,6 +1788,9 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                     took.problems.append(f"line {no}: could not read the 'Killed process' line: {s!r}")
                 else:
                     took.killed = k
+                    if k.total_vm_kb is None and ("-vm:" in s or "vsz:" in s or "-rss:" in s):  # who, not sizes
+                        took.problems.append(f"line {no}: the victim's sizes on its 'Killed process' line are cut "
+                                             f"or garbled: not read: {s!r}")
         elif s.startswith("oom-kill:"):
             s = lines.join_while(s, _OOM_KILL_TASK.search)
             if cur is None or cur.closed or "oom-kill" in cur.seen or cur.report.selected is not None:
@@ -1912,6 +1916,16 @@ def _is_oom(r: OomReport) -> bool:
 _CUT_STAMP = re.compile(r"^[^\[\]]*(?:\d{1,2}:\d\d:\d\d|\d\.\d+)[^\[\]]*\] ")
 
 
+def _order(r: OomReport, no: int, text: str) -> int | None:
+    """The header's order= (-1: sysrq-f's and the memcg OOM's of old; a request is below MAX_PAGE_ORDER), or None and
+    a problem for a garbled one: 1 << order pages of a 20-digit order would never be computed."""
+    order = int(text)
+    if -1 <= order <= 63:
+        return order
+    r.problems.append(f"line {no}: order={text} is no allocation's order (a garbled header): not read")
+    return None
+
+
 def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomReport:
     """The header line `s`, `m` its _invoked() match."""
     r.invoked_line = no
@@ -1919,7 +1933,7 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
         # a paste selected from one character too far lost its stamp's '[' (" Thu Apr 17 22:43:41 2025] x invoked")
         r.trigger_comm = m["comm"] if "] " not in m["comm"] else _CUT_STAMP.sub("", m["comm"])
         r.gfp_mask = m["gfp"]
-        r.order = int(m["order"])
+        r.order = _order(r, no, m["order"])
         r.header_has_nodemask = bool(m["nm"])
         r.header_order_first = m.re is _INVOKED_ORDER_FIRST
         r.header_oom_adj = m.re is _INVOKED and m["oom_adj"] is not None
@@ -1928,7 +1942,7 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
         # cut short: what it still holds, nothing guessed (the adj, and gfp_mask or order where lost, unknown)
         r.trigger_comm = cut["comm"]
         r.gfp_mask = g[1] if (g := _INVOKED_CUT_GFP.search(s)) else None
-        r.order = int(o[1]) if (o := _INVOKED_CUT_ORDER.search(s)) else None
+        r.order = _order(r, no, o[1]) if (o := _INVOKED_CUT_ORDER.search(s)) else None
         read = ", ".join(["its comm"] + [name for name, v in (("gfp_mask", r.gfp_mask), ("order", r.order))
                                          if v is not None])
         r.problems.append(f"line {no}: the 'invoked oom-killer' line is incomplete: only {read} read: {s!r}")

@@ -213,6 +213,37 @@ def test_a_central_syslogs_second_host_neither_joins_nor_borrows_from_the_first(
     assert explain_text(web1 + web2.replace("web2", "web1"))[1].totalpages == first.totalpages  # one host: lent
 
 
+@pytest.mark.parametrize("header", ["x invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=40000000000, "
+                                    "oom_score_adj=0", "x invoked oom: gfp_mask=0xcc0(GFP_KERNEL), order=40000000000"])
+def test_a_garbled_order_is_not_read_and_not_computed(header: str, tmp_path: Path, capsys) -> None:
+    """PAGE_SIZE << order of a 20-digit order ran explain out of memory for ever (review)."""
+    from oomtui.cli import main
+
+    text = f"{header}\nCPU: 0 PID: 1 Comm: x Not tainted 5.10.0 #1\n"
+    (e,) = explain_text(text)
+    assert e.allocation.order is None and e.allocation.size_kb is None
+    assert any("order=40000000000 is no allocation's order" in p for p in e.problems)
+    (tmp_path / "r.log").write_text(text, encoding="utf-8")
+    assert main(["explain", str(tmp_path / "r.log")]) == 0
+    assert "x asked for memory of an unknown order, GFP_KERNEL" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_verdict_wrapped_at_total_vms_hyphen_is_joined_and_one_without_commas_says_its_sizes_were_lost() -> None:
+    """A mail client wrapped 'total-' / 'vm:...' (no space: join_next's rule): read whole, as before _killed_ends;
+    a verdict whose commas were lost names the victim and says its sizes could not be read (review)."""
+    text = _read(COMPLETE[0])
+    (plain,) = explain_text(text)
+    assert plain.kernel_victim_rss_kb
+    wrapped = re.sub(r"(Killed process .*? total-)(vm:)", "\\1\n\\2", text)
+    assert wrapped != text
+    (e,) = explain_text(wrapped)
+    assert e.kernel_victim_rss_kb == plain.kernel_victim_rss_kb and e.problems == plain.problems
+    lost = "\n".join(line.replace("kB, ", "kB ") if "Killed process" in line else line for line in text.splitlines())
+    (e,) = explain_text(lost)
+    assert e.kernel_victim == plain.kernel_victim and e.kernel_victim_rss_kb is None
+    assert any("the victim's sizes on its 'Killed process' line are cut or garbled" in p for p in e.problems)
+
+
 # a wrap is found by a stamped line whose continuation has none (without stamps: see the test after the next)
 STAMPED = [p for p in COMPLETE if re.match(r"\s*\[", _read(p))]
 
