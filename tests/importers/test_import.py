@@ -372,16 +372,16 @@ def _first_selection(ls):
 @pytest.mark.parametrize("path", _complete_fixtures(), ids=lambda p: p.name[:40])
 def test_a_report_played_ranks_as_explain_does(path):
     """`oomtui play REPORT.log` opens the replayed report: its OOM decision panel ranks the candidates
-    as `oomtui explain` does (the panel sorts the OomSelected candidates by points)."""
+    as `oomtui explain` does (the panel's own ranking of the OomSelected candidates)."""
     from oomtui.importers.explain import explain_text
     from oomtui.scene.load import load_playable
+    from oomtui.tui.widgets.panels import ranked
 
     e = explain_text(path.read_text(encoding="utf-8", errors="replace"))[0]
     sel = _first_selection(load_playable(str(path)))  # no --report: the file is no TOML but a report
-    ranked = [(c.pid, c.points) for c in sorted((c for c in sel.candidates if c.points is not None),
-                                                key=lambda c: (-c.points, c.pid != sel.victim_pid))]  # fmt: skip
+    panel = [(c.pid, c.points) for c in ranked(sel) if c.points is not None]
     shown = [(c.pid, c.points) for c in e.ranking]
-    assert ranked[:len(shown)] == shown[:len(ranked)] and len(shown) >= 1
+    assert panel[:len(shown)] == shown[:len(panel)] and len(shown) >= 1
     assert sel.victim_pid == e.model_victim.pid
 
 

@@ -18,6 +18,7 @@ from oomtui.kernel.page_types import PAGE_SIZE
 from oomtui.kernel.version import KernelVersion
 from oomtui.scene.load import load_playable
 from oomtui.scene.sim import Simulation
+from oomtui.tui.widgets.panels import ranked
 
 from .test_report import DATA, SHARED
 
@@ -48,9 +49,8 @@ def _first_oom(path: Path, index: int) -> tuple[ev.OomInvoked, ev.OomSelected, e
 
 
 def _panel(sel: ev.OomSelected) -> list[ev.Candidate]:
-    """The OOM decision panel's order (tui/widgets/panels.py): by points, the victim first among its equals."""
-    return sorted((c for c in sel.candidates if c.points is not None),
-                  key=lambda c: (-c.points, c.pid != sel.victim_pid))  # fmt: skip
+    """The OOM decision panel's ranking (tui/widgets/panels.py), the eligible candidates (those with points)."""
+    return [c for c in ranked(sel) if c.points is not None]
 
 
 def _tgid(e: Explanation, pid: int) -> int | None:

@@ -441,6 +441,12 @@ def candidate_table(table: Text, cands: list[ev.Candidate], victim_pid: int | No
         table.append("\n" + line, st)
 
 
+def ranked(sel: ev.OomSelected) -> list[ev.Candidate]:
+    """The decision's candidates in the panel's order, as explain ranks them (importers.explain.by_points): by
+    points, the victim first among its equals, then scan order; the ineligible (no points) last."""
+    return sorted(sel.candidates, key=lambda c: (c.points is None, -(c.points or 0), c.pid != sel.victim_pid))
+
+
 class DecisionPanel(Panel):
     TITLE = "OOM decision"
 
@@ -502,8 +508,7 @@ class DecisionPanel(Panel):
         if sel is not None:
             cw = 15 if w >= 54 else 9  # the whole comm (TASK_COMM_LEN 16) where the column is wide enough
             table: Text | None = Text(no_wrap=True)
-            # as explain ranks (importers.explain.by_points): the victim first among its equals, then scan order
-            cands = sorted(sel.candidates, key=lambda c: (c.points is None, -(c.points or 0), c.pid != sel.victim_pid))
+            cands = ranked(sel)
             why = Text()
             why.append("why ", R.label)
             why.append(sel.why, R.italic)
