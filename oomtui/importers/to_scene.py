@@ -383,12 +383,19 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
         comments.append(f"# ram: the report has no 'pages RAM' line; totalpages as oomtui explain took it: "
                         f"{_comment_safe(facts.borrowed[1])}")
     elif r.ram_pages is None:  # a paste without Mem-Info: the machine's size is a guess
-        ram = _within(roomy, span)
+        # totalpages = totalram_pages() + total_swap_pages (oom_badness(), 2.6.36 on): the swap the report prints is
+        # kept and RAM guessed; a guess outside what explain allows is moved to its lowest, where explain's points are
+        tp = roomy + swap
+        if span is not None and not span[0] <= tp <= span[1]:
+            tp = span[0]
+        ram = max(tp - swap, 0)
+        moved = f", moved to {size(ram)[1:-1]} so that totalpages (RAM + swap) is the lowest the report allows, " \
+            f"{tp} pages, where oomtui explain shows its points" * (tp != roomy + swap)
         comments.append("# ram: the report has no 'pages RAM' line; this is the listed RSS plus 25 %, rounded up to a "
-                        "GiB" + _within_words(ram, roomy))
-        notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %"
-                     + _within_words(ram, roomy) + "), so the kernel's totalpages and the weight of oom_score_adj are "
-                     + ("known only as closely as that score tells" if ram != roomy else "not the kernel's"))
+                        "GiB" + moved)
+        notes.append("the report has no Mem-Info totals: RAM is a guess (the listed RSS plus 25 %" + moved
+                     + "), so the kernel's totalpages and the weight of oom_score_adj are "
+                     + ("known only as closely as that score tells" if moved else "not the kernel's"))
     else:
         ram = (r.ram_pages - (r.reserved_pages or 0)) * facts.scale
         comments.append(
@@ -411,7 +418,7 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
 
 
 def _within(pages: int, span: tuple[int, int] | None) -> int:
-    """A guessed totalpages moved into what the report allows (explain's range: a printed score narrows it)."""
+    """A guessed memcg limit moved into what the report allows (explain's range: a printed score narrows it)."""
     return min(max(pages, span[0]), span[1]) if span else pages
 
 

@@ -18,6 +18,7 @@ from oomtui.kernel.page_types import PAGE_SIZE
 from oomtui.kernel.version import KernelVersion
 from oomtui.scene.load import load_playable
 from oomtui.scene.sim import Simulation
+from oomtui.scene.units import parse_size
 from oomtui.tui.widgets.panels import ranked
 
 from .test_report import DATA, SHARED
@@ -75,10 +76,13 @@ def test_a_fixture_report_replays_as_explain_reads_it(path: Path, index: int) ->
     else:
         ranking = e.ranking
     assert [c.pid for c in shown] == [c.tgid for c in ranking]
+    if e.totalpages is None and e.totalpages_range:  # the scene's guess is one the report allows
+        assert e.totalpages_range[0] * scale <= invoked.totalpages <= e.totalpages_range[1] * scale
     tp = e.totalpages if e.totalpages is not None else (e.totalpages_range or [None])[0]
     if tp is None or invoked.totalpages != tp * scale:
         # the scene's totalpages is not explain's: a memcg's swap headroom (the scene has no memsw or swap.max), a
-        # cpuset's nodes (nor cpusets), RAM raised to hold the listed rss, or a guess where explain shows the lowest
+        # cpuset's nodes (nor cpusets), RAM raised to hold the listed rss, or a guess inside the range explain allows
+        # (explain shows the lowest)
         return
     for c, x in zip(shown, ranking):
         assert abs(c.points - x.points * scale) <= (abs(x.oom_score_adj) + 1) * (scale - 1), (c, x)
@@ -102,6 +106,40 @@ def test_a_report_without_mem_info_replays_with_the_totals_explain_borrowed() ->
     invoked, sel, _, _ = _first_oom(path, 1)
     assert invoked.totalpages == e.totalpages == 32768 - 1830
     assert [(c.pid, c.points) for c in _panel(sel)] == [(c.tgid, c.points) for c in e.ranking]
+
+
+_SNIPPED = SHARED / "public" / "4.4-rc6-next-linux-mm-order-first-header-snipped-sysrq-children.mail"
+_CUT = SHARED / "public" / "4.12-rc1-mm-linux-mm-cut-marks-pagefault-second-victim-firewalld.mail"
+_ABOVE = [(_CUT, 1)] + [(_SNIPPED, i) for i in range(1, 10)]
+
+
+@pytest.mark.parametrize(("path", "index"), _ABOVE, ids=[f"{p.name[:12]}#{i}" for p, i in _ABOVE])
+def test_a_guess_above_what_the_printed_score_allows_is_explains_lowest(path: Path, index: int) -> None:
+    """No Mem-Info: the listed RSS plus 25 % is more than the totalpages the kernel's printed score allows; the
+    scene takes the lowest it allows, where explain computes its points, so the panel shows explain's points."""
+    e = explain_text(read_input(str(path)))[index - 1]
+    invoked, sel, _, _ = _first_oom(path, index)
+    assert e.totalpages is None and e.constraint == "CONSTRAINT_NONE"
+    assert invoked.totalpages == e.totalpages_range[0] < e.totalpages_range[1]
+    assert [(c.pid, c.points) for c in _panel(sel)[: len(e.ranking)]] == [(c.tgid, c.points) for c in e.ranking]
+
+
+def test_a_report_with_swap_but_no_ram_replays_the_printed_score(tmp_path: Path) -> None:
+    """The 4.4-rc6-next paste's first report with a 'Total swap' line and still no 'pages RAM': the scene's
+    totalpages is RAM + swap, so the guessed RAM is what the printed score allows less the swap; the replay's
+    'Kill process' line prints the kernel's score 892."""
+    lines = _SNIPPED.read_text(encoding="utf-8").splitlines()[:30]
+    header = next(i for i, line in enumerate(lines) if "[ pid ]" in line)
+    lines.insert(header, "[  120.194000] Total swap = 1048576kB")
+    report = tmp_path / "swap.mail"
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    e = explain_text(read_input(str(report)))[0]
+    assert e.totalpages is None and e.printed_score == 892
+    invoked, sel, _, seen = _first_oom(report, 1)
+    assert invoked.totalpages == e.totalpages_range[0]
+    assert parse_size(load_playable(str(report)).scene.swap) > 0  # the report's swap is in the scene
+    dmesg = "\n".join(x.line for x in seen if isinstance(x, ev.Dmesg))
+    assert "Kill process 9546 (oom-write) score 892 or sacrifice child" in dmesg
 
 
 async def test_a_played_reports_title_fits_the_top_line() -> None:
