@@ -650,7 +650,8 @@ def oom_skipped(r: OomReport, reaped: set[tuple[int, str]]) -> frozenset[int]:
 def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None,
                    lender: tuple[OomReport, str] | None = None) -> Explanation:  # fmt: skip
     """One report; `reaped`: (pid, comm) of the earlier reports' reaper lines in the same file (see oom_skipped);
-    `lender`: a report of the same boot with the Mem-Info totals this one lacks, and why it is the same (_lender)."""
+    `lender`: a report that may be of the same boot, with the Mem-Info totals this one lacks, and why (_same_boot;
+    explain_reports keeps them only where the printed score reproduces with them)."""
     exp = _explain_victim(r, reaped or set(), lender)
     version = KernelVersion.parse(exp.era) if exp.era else None
     mem = analysis.memory(r, exp.page_size)
@@ -739,7 +740,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         swap = other.total_swap_kb if r.total_swap_kb is None else r.total_swap_kb
         totalpages, how = total_pages(msgspec.structs.replace(r, ram_pages=other.ram_pages, total_swap_kb=swap,
                                                               reserved_pages=other.reserved_pages), constraint, page_kb)
-        tp_source = f"{how}; borrowed from report {other.index}, of the same boot: {why}"
+        tp_source = (f"{how}; borrowed from report {other.index}, of the same boot: {why}, and the printed score "
+                     "reproduces with them")
     global_tp = None
     if constraint == "CONSTRAINT_NONE":
         global_tp = totalpages
@@ -1013,11 +1015,17 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     nxt, totals = next(it, None), None  # the next report (a lender too); the latest with Mem-Info totals
     while (r := nxt) is not None:
         nxt = next(it, None)
-        lender = _lender(r, totals, nxt) if r.ram_pages is None else None
-        exp = explain_report(r, reaped, lender and lender[:2])
-        if lender is not None and not lender[2] and not (exp.score_check and exp.score_check.agree):
-            # the same kernel line alone does not make one machine (a fleet's VMs, hosts in one syslog): the lent
-            # totals stand only where the kernel's printed score confirms them
+        exp = None
+        if r.ram_pages is None and r.selected is not None and r.selected.score is not None:
+            # neither the same kernel line nor the next line makes one machine (a fleet's VMs run one kernel, a
+            # central syslog or two pasted dmesgs put them side by side): lent totals stand only where the
+            # kernel's printed score reproduces with them
+            for lender in _lenders(r, totals, nxt):
+                exp = explain_report(r, reaped, lender)
+                if exp.score_check is not None and exp.score_check.agree:
+                    break
+                exp = None
+        if exp is None:
             exp = explain_report(r, reaped)
         if r.ram_pages is not None:
             totals = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
@@ -1035,29 +1043,28 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
             killed.setdefault(exp.kernel_victim.pid, r.index)
 
 
-def _same_boot(a: OomReport, b: OomReport) -> tuple[str, bool] | None:
-    """Why two reports of one file (a before b) may be of one boot of one machine, and whether that is shown (b
-    begins on the line after a ends) rather than likely (the same kernel line), or None: a clock break between
-    them (report.BOUNDARY), or a kernel-line fact that differs."""
+def _same_boot(a: OomReport, b: OomReport) -> str | None:
+    """Why two reports of one file (a before b) may be of one boot of one machine, or None: a clock break between them
+    (report.BOUNDARY), or a kernel-line fact that differs, or neither the same kernel line nor b on the line after a
+    (explain_reports lends only where the printed score confirms it)."""
     facts = ((a.kernel_release, b.kernel_release), (a.kernel_build, b.kernel_build), (a.hardware, b.hardware))
     if a.boot != b.boot or any(x and y and x != y for x, y in facts):
         return None
     if b.first_line == a.last_line + 1:
-        return f"report {b.index} begins on the line after report {a.index} ends", True
+        return f"report {b.index} begins on the line after report {a.index} ends"
     if a.kernel_release and a.kernel_release == b.kernel_release and a.kernel_build == b.kernel_build:
         return f"the same kernel line, {a.kernel_release} {a.kernel_build or ''}".rstrip() + (
-            f" on {a.hardware}" if a.hardware else "") + ", and the printed score reproduced with its totals", False
+            f" on {a.hardware}" if a.hardware else "")
     return None
 
 
-def _lender(r: OomReport, before: OomReport | None, after: OomReport | None) -> tuple[OomReport, str, bool] | None:
-    """The report of the same boot whose Mem-Info totals r may use (_same_boot): the latest before it that has them,
-    else the next one; and whether they are shown to be of one boot."""
-    if before is not None and (same := _same_boot(before, r)):
-        return before, *same
-    if after is not None and after.ram_pages is not None and (same := _same_boot(r, after)):
-        return after, *same
-    return None
+def _lenders(r: OomReport, before: OomReport | None, after: OomReport | None) -> Iterator[tuple[OomReport, str]]:
+    """The reports whose Mem-Info totals r may use (_same_boot), and why: the latest before it that has them, then
+    the next one."""
+    if before is not None and (why := _same_boot(before, r)):
+        yield before, why
+    if after is not None and after.ram_pages is not None and (why := _same_boot(r, after)):
+        yield after, why
 
 
 def explain_text(text: str) -> list[Explanation]:

@@ -427,7 +427,7 @@ _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9
 _SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel:"
 # the same without a '[' (a line with one there is left to _PREFIX): the only '[' of a _COMMON_PREFIX match is its
 # stamp's
-_SYSLOG_HOST_NO_BRACKET = r"\s++(?P<host>[^\s\[]++)\s++(?:<[^>\[]*+>\s++)?kernel:"
+_SYSLOG_HOST_NO_BRACKET = r"\s++[^\s\[]++\s++(?:<[^>\[]*+>\s++)?kernel:"
 # (stamp: the stamp's time as _STAMP reads it, not "+0.000005"; then dmesg -T's stamp, which _PREFIX tries first: no
 # stamp is both, and most are the other)
 _COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST_NO_BRACKET}\s*)?"
@@ -456,18 +456,12 @@ BOUNDARY = "\x00"
 _CLOCK_JUMP = 60.0
 
 
-def _stamp_breaks(clock: list, prefix: str | re.Match) -> bool:
+def _stamp_breaks(clock: list[float], prefix: str | re.Match) -> bool:
     """Whether a line whose prefix is `prefix` (or _PREFIX's or _COMMON_PREFIX's match of it) cannot be of the same
-    report as the line stamped clock[0] (see above), or as the line of syslog host clock[1] (a central syslog's other
-    machine); the clock moves on to the prefix's dmesg stamp and host. A prefix without either breaks nothing."""
-    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp and the host
-        if (host := prefix["host"]) is not None and host != clock[1]:
-            other, clock[1] = clock[1], host
-            if other is not None:
-                if (stamp := prefix["stamp"]) is not None:
-                    clock[0] = float(stamp)
-                return True
-        if (stamp := prefix["stamp"]) is None:
+    report as the line stamped clock[0] (see above); the clock moves on to the prefix's dmesg stamp. A prefix
+    without one breaks nothing."""
+    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp (group 1)
+        if (stamp := prefix[1]) is None:
             return False
     else:
         text = prefix if type(prefix) is str else prefix[0]
@@ -575,7 +569,7 @@ def _run_matches(rx: re.Pattern, texts: list[str], i: int) -> list[re.Match]:
     return out
 
 
-def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list,
+def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
                  ) -> tuple[list[tuple[int, str | _Rows]], int]:  # fmt: skip
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`, and
     how many; rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its
@@ -653,7 +647,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
     held = 0  # lines in ahead
     learned: dict[str, re.Pattern] = {}
 
-    clock: list = [0.0, None]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
+    clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
     def release(lines: list[tuple[int, str | _Rows]]) -> list[tuple[int, str | _Rows]]:
         if not learned:
@@ -672,7 +666,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
         return out
 
     it, first, dump = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1, _Dump()
-    batch_clock: list = [0.0, None]  # the last dmesg stamp, the last syslog host
+    batch_clock = [0.0]
     while batch := list(itertools.islice(it, _BATCH)):
         cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)
@@ -721,7 +715,7 @@ _USER_SPACE_KILLS = (
 # warn_alloc() (warn_alloc_failed() before 4.9): an allocation that failed, not an OOM. __alloc_pages_may_oom()
 # never runs the OOM killer for an order above PAGE_ALLOC_COSTLY_ORDER (3), nor for a request that may not
 # (__GFP_NORETRY, no __GFP_DIRECT_RECLAIM, __GFP_THISNODE); vmalloc's failures are its own.
-_ALLOC_FAILURE = re.compile(r"(?P<comm>[^\s:][^:]*): (?:page allocation failure: order:(?P<order>\d+)|"
+_ALLOC_FAILURE = re.compile(r"(?P<comm>[^\s:][^:]*): (?:page allocation failure: order:(?P<order>\d{1,20})|"
                             r"(?P<vmalloc>vmalloc): allocation failure)")
 _COSTLY_ORDER = 3
 
@@ -731,6 +725,8 @@ def _allocation_failure(m: re.Match) -> str:
         return (f"{m['comm']}'s vmalloc failed (warn_alloc): the caller got NULL; vmalloc never runs the OOM killer "
                 "(a page it needed, its address space or a cgroup's kernel-memory limit ran out)")
     order = int(m["order"])
+    if order > 63:  # garbled: 1 << order would never be computed (and a request is below MAX_PAGE_ORDER)
+        return f"{m['comm']}'s page allocation failure (warn_alloc) of a garbled order ({order}): the caller got NULL"
     why = (f"the OOM killer never runs for an order above {_COSTLY_ORDER} (PAGE_ALLOC_COSTLY_ORDER): "
            f"{1 << order} contiguous pages ({4 << order} kB with 4 KiB pages) were not to be had (fragmentation), and "
            "killing would not make them"
@@ -1250,7 +1246,14 @@ def _cut_header(s: str, nxt: str | None) -> bool:
     sentence that says "... invoked oom-killer" above the paste."""
     if (m := _INVOKED_CUT.match(s)) is None:
         return False
-    return "=" in s or len(m["comm"]) <= 15 and nxt is not None and _printk_start(nxt) and " invoked oom" not in nxt
+    comm = _cut_comm(m["comm"])
+    return "=" in s or len(comm) <= 15 and nxt is not None and _printk_start(nxt) and " invoked oom" not in nxt
+
+
+def _cut_comm(comm: str) -> str:
+    """A header's comm, without what is left of a stamp whose '[' a paste selected from one character too far
+    lost (" Thu Apr 17 22:43:41 2025] x invoked")."""
+    return comm if "] " not in comm else _CUT_STAMP.sub("", comm)
 
 
 _INVOKED_CUT_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+(?:\([^)]*\))?)")
@@ -1931,7 +1934,7 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
     r.invoked_line = no
     if m:
         # a paste selected from one character too far lost its stamp's '[' (" Thu Apr 17 22:43:41 2025] x invoked")
-        r.trigger_comm = m["comm"] if "] " not in m["comm"] else _CUT_STAMP.sub("", m["comm"])
+        r.trigger_comm = _cut_comm(m["comm"])
         r.gfp_mask = m["gfp"]
         r.order = _order(r, no, m["order"])
         r.header_has_nodemask = bool(m["nm"])
@@ -1940,7 +1943,7 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
         r.old_badness = r.old_badness or m["adj_name"] != "oom_score_adj"  # oomkilladj= (2.6.24), oom_adj= alone
     elif cut := _INVOKED_CUT.match(s):
         # cut short: what it still holds, nothing guessed (the adj, and gfp_mask or order where lost, unknown)
-        r.trigger_comm = cut["comm"]
+        r.trigger_comm = _cut_comm(cut["comm"])
         r.gfp_mask = g[1] if (g := _INVOKED_CUT_GFP.search(s)) else None
         r.order = _order(r, no, o[1]) if (o := _INVOKED_CUT_ORDER.search(s)) else None
         read = ", ".join(["its comm"] + [name for name, v in (("gfp_mask", r.gfp_mask), ("order", r.order))

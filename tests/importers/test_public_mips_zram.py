@@ -33,14 +33,15 @@ def test_a_three_way_tie_on_a_router_goes_to_the_first_task_scanned() -> None:
     assert (first.score_check.printed, first.score_check.model, first.score_check.agree) == (0, 0, True)
     assert first.totalpages == 32768 - 1830 and first.totalpages_source == (
         "RAM 32768 - reserved 1830 + swap 0 pages; borrowed from report 2, of the same boot: report 2 begins on the "
-        "line after report 1 ends")
+        "line after report 1 ends, and the printed score reproduces with them")
 
 
 def test_totals_are_borrowed_only_from_the_same_boot() -> None:
     """The first excerpt keeps 'totalpages unknown' when anything says the next report may be another machine's or
     another boot's: the dmesg clock running back between them, a line between them and no kernel line to compare,
-    or two kernel lines that differ. The same kernel line (release, build, hardware) across a gap is not enough
-    alone (a fleet's VMs run one kernel): the lent totals stand where the printed score reproduces with them."""
+    or two kernel lines that differ. The same kernel line (release, build, hardware) across a gap may lend, and
+    like the next line it is not proof alone (a fleet's VMs run one kernel): lent totals stand only where the
+    printed score reproduces with them."""
     text = _text(MT7615)
     lines = text.splitlines(keepends=True)
     back = "".join(lines[:7] + [line.replace("[ 177", "[  77") for line in lines[7:]])  # 1770.34 s, then 70.38 s
@@ -52,7 +53,7 @@ def test_totals_are_borrowed_only_from_the_same_boot() -> None:
     cpu = "<6>[ 1770.251714] CPU: 0 PID: 1 Comm: procd Tainted: P                4.14.41 #0\n"
     same = explain_text(cpu + apart)[0]
     assert same.totalpages == 30938 and "the same kernel line, 4.14.41 #0" in same.totalpages_source
-    assert same.score_check.agree and "the printed score reproduced with its totals" in same.totalpages_source
+    assert same.score_check.agree and "the printed score reproduces with them" in same.totalpages_source
     unconfirmed = explain_text(cpu + apart.replace("score 0 or", "score 7 or", 1))[0]
     assert unconfirmed.totalpages is None and unconfirmed.score_check.printed == 7
     other_build = explain_text(cpu.replace("#0", "#1") + text)[0]
