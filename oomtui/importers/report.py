@@ -1740,6 +1740,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             s = lines.join_while(s, lambda c: not _CUT_PHRASE.search(c))
         if s.endswith(","):  # no kernel line ends with a comma: a mail client or pager wrapped it
             s = lines.join_while(s, lambda c: not c.endswith(","))
+        if s.endswith(" invoked oom-") and (lines.peek() or "").startswith("killer:"):
+            s = lines.join_next()  # a mail client wrapped the header at its hyphen (joined without a space)
         took: OomReport | None = None
 
         if " invoked oom" in s and (" invoked oom-killer:" in s or _cut_header(s, lines.peek())):

@@ -237,6 +237,17 @@ def test_a_cut_header_whose_stamp_lost_its_bracket_still_opens_its_report() -> N
     assert (r.first_line, r.trigger_comm, r.trigger_pid) == (1, "mem_on_node0", 7)
 
 
+def test_a_header_wrapped_at_oom_killers_hyphen_is_joined() -> None:
+    """'x invoked oom-' / 'killer: gfp_mask=...': a mail client wrapped the header at its hyphen (review: the
+    header was lost and the report began on its CPU line)."""
+    text = _read(COMPLETE[0])
+    wrapped = text.replace(" invoked oom-killer: ", " invoked oom-\nkiller: ", 1)
+    assert wrapped != text
+    (plain,), (r,) = parse_reports(text), parse_reports(wrapped)
+    assert (r.first_line, r.trigger_comm, r.gfp_mask, r.order, r.problems) == (
+        1, plain.trigger_comm, plain.gfp_mask, plain.order, plain.problems)
+
+
 def test_a_page_allocation_failure_of_a_garbled_order_is_said_not_computed(tmp_path: Path, capsys) -> None:
     """not_an_oom() computed 1 << order for a 5-digit order: int() of its 6 000 digits raised, a traceback's exit
     70 (review); a 10-digit one would have filled memory."""
