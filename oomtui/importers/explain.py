@@ -324,15 +324,14 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
 
 def select_bad_process(
     tasks: TaskTable | list[TaskRow], totalpages: int, version: KernelVersion, page_bytes: int,
-    global_totalpages: int | None, cap_sys_admin: frozenset[int] = frozenset(), oom_skip: frozenset[int] = frozenset(),
-    weighed: Weighed | None = None,
+    global_totalpages: int | None, cap_sys_admin: frozenset[int] = frozenset(), weighed: Weighed | None = None,
 ) -> tuple[Scored, Candidate | None]:
     """select_bad_process()/oom_evaluate_task() over the dump in its printed order, which is the kernel's scan
     order (for_each_process or mem_cgroup_scan_tasks). `cap_sys_admin`: scan positions (0-based) of the tasks
-    taken to hold CAP_SYS_ADMIN; `oom_skip`: scan positions of earlier victims whose mm has MMF_OOM_SKIP
-    (oom_evaluate_task skips them); `weighed`: these tasks, page size and oom_skip already weighed (the runs of
-    one report share it). Returns every row scored (its `candidates`: the eligible ones) and the chosen one."""
-    w = weighed or Weighed(tasks if isinstance(tasks, TaskTable) else TaskTable(tasks), page_bytes, oom_skip)
+    taken to hold CAP_SYS_ADMIN; `weighed`: these tasks and page size already weighed, with the scan positions of
+    earlier victims whose mm has MMF_OOM_SKIP, which oom_evaluate_task skips (the runs of one report share it).
+    Returns every row scored (its `candidates`: the eligible ones) and the chosen one."""
+    w = weighed or Weighed(tasks if isinstance(tasks, TaskTable) else TaskTable(tasks), page_bytes)
     if not w.eligible:
         return Scored(w, [], None, frozenset()), None
     caps = [i in cap_sys_admin for i in w.eligible] if cap_sys_admin else None
@@ -652,7 +651,11 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None,
     """One report; `reaped`: (pid, comm) of the earlier reports' reaper lines in the same file (see oom_skipped);
     `lender`: a report that may be of the same boot, with the Mem-Info totals this one lacks, and why (_same_boot;
     explain_reports keeps them only where the printed score reproduces with them)."""
-    exp = _explain_victim(r, reaped or set(), lender)
+    return _explain_memory(r, _explain_victim(r, reaped or set(), lender))
+
+
+def _explain_memory(r: OomReport, exp: Explanation) -> Explanation:
+    """explain_report after the victim: where memory went, the allocation, the cause and what to do."""
     version = KernelVersion.parse(exp.era) if exp.era else None
     mem = analysis.memory(r, exp.page_size)
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
@@ -1020,13 +1023,12 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
             # neither the same kernel line nor the next line makes one machine (a fleet's VMs run one kernel, a
             # central syslog or two pasted dmesgs put them side by side): lent totals stand only where the
             # kernel's printed score reproduces with them
-            for lender in _lenders(r, totals, nxt):
-                exp = explain_report(r, reaped, lender)
+            for lender in _lenders(r, totals, nxt):  # the victim's part only: the rest does not weigh totalpages
+                exp = _explain_victim(r, reaped, lender)
                 if exp.score_check is not None and exp.score_check.agree:
                     break
                 exp = None
-        if exp is None:
-            exp = explain_report(r, reaped)
+        exp = explain_report(r, reaped) if exp is None else _explain_memory(r, exp)
         if r.ram_pages is not None:
             totals = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
         if r.trigger_pid in killed and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:

@@ -718,6 +718,7 @@ _USER_SPACE_KILLS = (
 _ALLOC_FAILURE = re.compile(r"(?P<comm>[^\s:][^:]*): (?:page allocation failure: order:(?P<order>\d{1,20})|"
                             r"(?P<vmalloc>vmalloc): allocation failure)")
 _COSTLY_ORDER = 3
+_ORDER_READ_MAX = 63  # a request is below MAX_PAGE_ORDER (11 on x86): an order above this is a garbled line's
 
 
 def _allocation_failure(m: re.Match) -> str:
@@ -725,7 +726,7 @@ def _allocation_failure(m: re.Match) -> str:
         return (f"{m['comm']}'s vmalloc failed (warn_alloc): the caller got NULL; vmalloc never runs the OOM killer "
                 "(a page it needed, its address space or a cgroup's kernel-memory limit ran out)")
     order = int(m["order"])
-    if order > 63:  # garbled: 1 << order would never be computed (and a request is below MAX_PAGE_ORDER)
+    if order > _ORDER_READ_MAX:  # garbled: 1 << order would never be computed
         return f"{m['comm']}'s page allocation failure (warn_alloc) of a garbled order ({order}): the caller got NULL"
     why = (f"the OOM killer never runs for an order above {_COSTLY_ORDER} (PAGE_ALLOC_COSTLY_ORDER): "
            f"{1 << order} contiguous pages ({4 << order} kB with 4 KiB pages) were not to be had (fragmentation), and "
@@ -1925,7 +1926,7 @@ def _order(r: OomReport, no: int, text: str) -> int | None:
     """The header's order= (-1: sysrq-f's and the memcg OOM's of old; a request is below MAX_PAGE_ORDER), or None and
     a problem for a garbled one: 1 << order pages of a 20-digit order would never be computed."""
     order = int(text)
-    if -1 <= order <= 63:
+    if -1 <= order <= _ORDER_READ_MAX:
         return order
     r.problems.append(f"line {no}: order={text} is no allocation's order (a garbled header): not read")
     return None
