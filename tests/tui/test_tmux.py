@@ -63,7 +63,8 @@ def test_oomtui_in_tmux(session):
     screen = _wait_for(session, "╭─ Processes")  # the wide layout (the compact one has no corners)
     _wait_for(session, "space to close")  # every scene opens on its briefing (--paused: space only closes it)
     subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
-    screen = _wait_for(session, "PAUSED")
+    # PAUSED is up from the start (--paused); the briefing has closed once the dmesg panel shows
+    screen = _wait_for(session, "dmesg")
     assert "PAUSED" in screen and "A v1-frozen victim" in screen and "dmesg" in screen
     # select loader (the tree starts on init: down x4 -> loader) and SIGKILL it
     subprocess.run(["tmux", "send-keys", "-t", session, "Down", "Down", "Down", "Down", "k"], check=True)
