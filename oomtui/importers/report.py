@@ -1243,12 +1243,26 @@ _INVOKED_CUT = re.compile(r"^(?P<comm>.*?) invoked oom(?:-(?:k(?:i(?:l(?:l(?:er?
 
 def _cut_header(s: str, nxt: str | None) -> bool:
     """A header cut short (_INVOKED_CUT): it kept a field ("gfp_mask=", "order="), or it is a task's comm (at most
-    TASK_COMM_LEN - 1 characters) before the next printk line of a report. Not a mail's Subject, a title or a
+    TASK_COMM_LEN - 1 characters) before the next printk line of a report, or before a mark where the author cut
+    lines ("...") if the comm is one word. Not a mail's Subject ("Re: java invoked oom-killer"), a title or a
     sentence that says "... invoked oom-killer" above the paste."""
     if (m := _INVOKED_CUT.match(s)) is None:
         return False
+    if "=" in s:
+        return True
     comm = _cut_comm(m["comm"])
-    return "=" in s or len(comm) <= 15 and nxt is not None and _printk_start(nxt) and " invoked oom" not in nxt
+    if nxt is None or len(comm) > 15 or _REPLY.match(comm) or " invoked oom" in nxt:
+        return False
+    return _printk_start(nxt) or _cut_mark(nxt) and not any(c.isspace() for c in comm.strip())
+
+
+# a mail subject's reply or forward marks: "Re: ", "Fwd: ", "AW: ", "Re[2]: "
+_REPLY = re.compile(r"(?i)\s*(?:subject:\s*)?(?:re|fwd?|aw|sv|wg)(?:\[\d+\])?:\s")
+
+
+def _cut_mark(s: str) -> bool:
+    """A mark where the author cut lines: "...", "(...)", "[...]", "<snip>"."""
+    return s.strip("()[]<> ") in ("...", "…", "snip", "cut")
 
 
 def _cut_comm(comm: str) -> str:
@@ -1513,7 +1527,7 @@ def _starts_report_line(s: str) -> bool:
         _INVOKED_START.search(s) or _KILL_START.search(s) or _KILLED_START.match(s) or _TASK_ROW.match(s)
         or _CPU_START.match(s) or s.startswith((_MEM_INFO, "oom-kill:", "oom_reaper:", "Task in ", "Tasks state",
                                                 "Memory cgroup stats for ", BOUNDARY))
-        or _TASK_HEADER_START.match(s) or _CGROUP.match(s) or s.strip("()[]<> ") in ("...", "…", "snip", "cut")
+        or _TASK_HEADER_START.match(s) or _CGROUP.match(s) or _cut_mark(s)
     )  # fmt: skip
 
 

@@ -228,6 +228,35 @@ def test_a_garbled_order_is_not_read_and_not_computed(header: str, tmp_path: Pat
     assert "x asked for memory of an unknown order, GFP_KERNEL" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.parametrize("subject", ["Re: java invoked oom-killer", "Fwd: java invoked oom-killer",
+                                     "Subject: RE[2]: java invoked oom-"])
+def test_a_mail_subject_right_above_a_paste_from_the_middle_is_no_header(subject: str) -> None:
+    """A reply's subject, then the report pasted from Mem-Info on: "Re: java" fits a task's comm and a printk line
+    follows, but a subject is no header cut short (review: the report opened on it, trigger 'Re: java')."""
+    text = _read(COMPLETE[0])
+    middle = text[text.index("Mem-Info:"):]
+    middle = middle[middle.index("\n") + 1:]
+    (alone,) = parse_reports(middle)
+    (r,) = parse_reports(subject + "\n" + middle)
+    assert (r.first_line, r.trigger_comm, len(r.tasks)) == (alone.first_line + 1, None, len(alone.tasks))
+
+
+def test_a_cut_header_before_a_mark_where_lines_were_cut_opens_its_report() -> None:
+    """'java invoked oom-killer', '...', then the rest: the author cut the header and the lines after it (review:
+    the header was dropped, the report began at the line after the mark with no trigger)."""
+    text = _read(COMPLETE[0])
+    lines = text.splitlines()
+    head = next(i for i, line in enumerate(lines) if " invoked oom-killer:" in line)
+    comm = parse_reports(text)[0].trigger_comm
+    for mark in ("...", "[...]", "<snip>"):
+        cut = "\n".join([lines[head].split(" invoked oom-killer:")[0] + " invoked oom-killer", mark, *lines[head + 3:]])
+        (r,) = parse_reports(cut)
+        assert (r.first_line, r.trigger_comm) == (1, comm), mark
+    # a sentence before a mark is not a header: it has spaces a comm of one word has not
+    (r,) = parse_reports("\n".join(["so my java invoked oom-killer", "...", *lines[head + 3:]]))
+    assert r.first_line > 2 and r.trigger_comm is None
+
+
 def test_a_cut_header_whose_stamp_lost_its_bracket_still_opens_its_report() -> None:
     """A paste selected from one character too far, its header then cut: the stamp's rest is no part of the comm,
     which fits a task's (review: the comm was 'Thu Apr 17 22:43:41 2025] mem_on_node0', too long to be one)."""
