@@ -205,6 +205,8 @@ class OomApp(styles.StyledApp, App):
             except NoMatches:
                 pass
             return
+        if getattr(self, "dmesg", None) is not None and self.screen is self.screen_stack[0]:
+            self._place_toasts()  # where the layout is now (dmesg shown since, the result screen closed)
         super()._refresh_notifications()
 
     def notify(self, message: str, *, markup: bool = False, title: str = "", **kw) -> None:  # type: ignore[override]

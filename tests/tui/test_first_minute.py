@@ -299,6 +299,31 @@ async def test_a_moves_toast_leaves_dmesg_and_the_side_panels_in_view(make_app, 
         assert all(t.overlaps(app.table.region) for t in toasts)
 
 
+@pytest.mark.parametrize("size", [(120, 36), (200, 50)])
+async def test_after_the_result_screen_a_moves_toast_still_sits_over_the_tree(make_app, size):
+    """e ends the scene, esc keeps watching, k on db: the toast sat at the bottom right, over the OOM decision
+    panel and dmesg (review: the rack kept the place computed before dmesg showed, or none at all)."""
+    from textual.widgets._toast import Toast
+
+    from oomtui.tui.screens.game import ResultScreen
+
+    app = make_app("first-oom", briefing=False)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.run_command("select", pid=100)
+        await pilot.press("k")
+        for _ in range(3):
+            await pilot.pause()
+        toasts = [t.region for t in app.screen.query(Toast)]
+        covered = (app.dmesg.region, app.query_one("#side").region)
+        assert toasts and app.dmesg.display
+        assert not any(t.overlaps(r) for t in toasts for r in covered), (toasts, covered)
+
+
 async def test_the_policy_picker_reads_whole_at_80x24_and_p_down_enter_switches(make_app):
     """futex-race-2022's briefing: "switch the kernel policy (p) to one with the 2-second delay"."""
     from oomtui.kernel.policy import POLICIES
