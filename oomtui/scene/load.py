@@ -152,9 +152,13 @@ def load_playable(ref: str, report: int | None = None) -> LoadedScene:
     if report is None:
         try:
             return _loaded(text, name, visible(ref))
-        except NotToml:
+        except NotToml as e:
             if not _REPORT_LINE.search(text):
-                raise
+                if Path(ref).suffix == ".toml":
+                    raise
+                # a log without an OOM report, or a scene broken at its first lines: say what play takes
+                raise NotToml(e.file, None, f"{e.message}; and it has no OOM report's lines ('invoked oom-killer', "
+                              "'Killed process'): `oomtui play` takes a scene (TOML) or an OOM report", e.line) from None
     from ..importers.to_scene import import_report
 
     imported = import_report(text, name, report or 1)

@@ -395,8 +395,14 @@ def test_play_report_options_and_errors(tmp_path, capsys):
         load_playable(str(report), 2)
     broken = tmp_path / "broken.toml"  # not TOML, and no report either: the TOML error stands
     broken.write_text("title = \n")
-    with pytest.raises(NotToml, match="not valid TOML"):
+    with pytest.raises(NotToml, match="not valid TOML") as e:
         load_playable(str(broken))
+    assert "OOM report" not in str(e.value)  # a .toml is a scene: its error alone
+    log = tmp_path / "syslog"  # a log with no OOM report in it: say what play takes
+    log.write_text("Dec  1 10:00:00 host sshd[1]: Accepted publickey for root\n")
+    with pytest.raises(NotToml, match=r"^.*syslog:1: not valid TOML: .*; and it has no OOM report's lines .*"
+                                      r"`oomtui play` takes a scene \(TOML\) or an OOM report$"):
+        load_playable(str(log))
     # valid TOML that quotes a report line but breaks the schema is a scene with an error, not a report
     quoting = tmp_path / "quoting.toml"
     quoting.write_text('title = "t"\nstory = "bash invoked oom-killer: gfp_mask=0x0, order=0"\nram = "1 GiB"\nrom = 1\n')
