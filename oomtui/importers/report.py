@@ -741,7 +741,10 @@ def not_an_oom(lines: Iterable[str]) -> str | None:
     /user.slice/..."), else the first allocation failure; None if neither."""
     found: dict[str, list[str]] = {}
     failure = None
-    for line in lines:
+    zones = []  # line numbers of show_free_areas()'s zone and buddy lines
+    for no, line in enumerate(lines, 1):
+        if (" free:" in line or "kB " in line) and (_ZONE_LINE.match(z := strip_prefixes(line)) or _BUDDY.match(z)):
+            zones.append(no)
         for who, rx in _USER_SPACE_KILLS:
             if m := rx.search(line):
                 d = m.groupdict()
@@ -753,6 +756,12 @@ def not_an_oom(lines: Iterable[str]) -> str | None:
         kills = "; ".join(f"{who} killed {', '.join(dict.fromkeys(names))}" for who, names in found.items())
         return (f"{kills}, a user-space killer acting before the kernel ran out of memory; the kernel's OOM killer "
                 "did not run, so there is no selection to explain")
+    if failure is None and zones:
+        where = f"line {zones[0]} is" if len(zones) == 1 else f"lines {zones[0]}-{zones[-1]} are"
+        return (f"{where} a memory summary (show_free_areas(): each zone's free memory, "
+                "watermarks and free blocks), which an OOM report, a page allocation failure and SysRq-m all print, "
+                "without the lines that say which: paste from the 'invoked oom-killer' (or 'page allocation "
+                "failure') line above them to the 'Killed process' line below")
     return failure
 
 

@@ -3,6 +3,8 @@ engineer would check: the kernel's victim, agreement, the printed score, the era
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 import pytest
 
@@ -615,6 +617,30 @@ def test_user_space_killers_logs_are_said_to_be_no_kernel_oom(capsys, tmp_path) 
     assert "Android's lmkd killed com.samsung.android.smartsuggestions:contentmanagement (591), " \
            "com.android.rkpdapp (3615), com.google.android.as.oss:learning_bg (3566)" in err  # fmt: skip
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_a_paste_of_only_the_zone_lines_is_said_to_be_a_memory_summary(capsys) -> None:
+    """Only the zone and buddy lines of a report (a forum answer quoting the part it talks about): no OOM report,
+    and the error says what the lines are and what to paste, for a file and for stdin alike."""
+    import io
+    import sys
+
+    from oomtui.cli import main as cli_main
+
+    report = SHARED / "dmesg" / "019-lkml-4.19.69-gentoo-global-firefox-biggest-not-victim-adj300.log"
+    lines = report.read_text(encoding="utf-8").splitlines()
+    zones = [line for line in lines if re.search(r"\] (?:Node \d+ )?(?:DMA|DMA32|Normal)(?:: \d+\*| free:)", line)]
+    assert len(zones) >= 3
+    text = "As you can see here:\n" + "\n".join(zones) + "\n"
+    old_stdin = sys.stdin
+    try:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode()))
+        assert cli_main(["explain", "-"]) == 2
+    finally:
+        sys.stdin = old_stdin
+    err = capsys.readouterr().err
+    assert f"no kernel OOM report: lines 2-{len(zones) + 1} are a memory summary (show_free_areas()" in err
+    assert "paste from the 'invoked oom-killer'" in err
 
 
 def test_earlyoom_lines_beside_the_kernels_verdict_are_not_a_report() -> None:
