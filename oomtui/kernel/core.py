@@ -254,9 +254,10 @@ class Kernel:
     # ------------------------------------------------------------------ construction
     def add_cgroup(self, path: str, *, limit: int | None = None, oom_group: bool = False,
                    freezer: str | None = None, frozen: bool = False, memory: bool = True,
-                   move_charge: int = 0) -> Cgroup:
+                   move_charge: int = 0, memsw_max: int | None = None, swap_max: int = 0) -> Cgroup:
         """memory=False: a cgroup of the freezer's own hierarchy (v1 freezer mounted alone).
-        move_charge: v1's memory.move_charge_at_immigrate (0-3)."""
+        move_charge: v1's memory.move_charge_at_immigrate (0-3). memsw_max, swap_max: v1's memory+swap and
+        v2's swap limit in pages (Cgroup.memsw_max, Cgroup.swap_max)."""
         if path in self.cgroups:
             raise KernelError(f"cgroup {path} exists")
         parent_path = path.rsplit("/", 1)[0] or "/"
@@ -274,6 +275,7 @@ class Kernel:
         cg = Cgroup(path, parent, limit, oom_group, freezer, memory)
         cg.freeze_self = frozen
         cg.move_charge = move_charge
+        cg.memsw_max, cg.swap_max = memsw_max, swap_max
         parent.children.append(cg)
         self.cgroups[path] = cg
         return cg

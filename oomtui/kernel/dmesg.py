@@ -88,8 +88,8 @@ def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None"
 
     Those lines are printed with swap accounting off too (Kernel.do_swap_account): the counter is then
     never charged (try_charge() skips memsw unless do_memsw_account()) and its limit file is hidden, so
-    it reads usage 0 and PAGE_COUNTER_MAX. With it on, the model's v1 memsw limit is the memory limit
-    (as the lab sets it) and its v2 swap.max 0."""
+    it reads usage 0 and PAGE_COUNTER_MAX. With it on they print the memcg's memsw.max (v1; the memory limit
+    unless the scene sets memsw_max, as the lab sets it) and swap.max (v2; 0 unless the scene sets swap_max)."""
     limit_kb = memcg.limit * KB_PER_PAGE if memcg.limit is not None else PAGE_COUNTER_MAX_KB
     lines = []
     if not v.has_oom_kill_summary and victim_memcg is not None:
@@ -102,11 +102,13 @@ def memcg_lines(v: KernelVersion, memcg: "Cgroup", victim_memcg: "Cgroup | None"
         # printed these lines too, of counters it never charges: do_memsw_account() is !cgroup_subsys_on_dfl() &&
         # do_swap_account, and memcg_kmem_charge_memcg() charges kmem only if !cgroup_subsys_on_dfl()
         charged = v1 and swap_accounted
-        usage_kb, memsw_kb = (memcg.usage * KB_PER_PAGE, limit_kb) if charged else (0, PAGE_COUNTER_MAX_KB)
+        memsw_kb = limit_kb if memcg.memsw_max is None else memcg.memsw_max * KB_PER_PAGE
+        usage_kb, memsw_kb = (memcg.usage * KB_PER_PAGE, memsw_kb) if charged else (0, PAGE_COUNTER_MAX_KB)
         lines.append(f"memory+swap: usage {usage_kb}kB, limit {memsw_kb}kB, failcnt 0")
         lines.append(f"kmem: usage 0kB, limit {PAGE_COUNTER_MAX_KB}kB, failcnt 0")
     else:
-        lines.append(f"swap: usage 0kB, limit {0 if swap_accounted else PAGE_COUNTER_MAX_KB}kB, failcnt 0")
+        swap_kb = memcg.swap_max * KB_PER_PAGE if swap_accounted else PAGE_COUNTER_MAX_KB
+        lines.append(f"swap: usage 0kB, limit {swap_kb}kB, failcnt 0")
     return lines
 
 

@@ -100,14 +100,32 @@ def constrained_alloc(k: "Kernel", memcg: Cgroup | None) -> int:
     else totalram + total swap."""
     if memcg is None:
         return k.totalpages_global()
+    return max(mem_cgroup_get_max(k, memcg), 1)
+
+
+def mem_cgroup_get_max(k: "Kernel", memcg: Cgroup) -> int:
+    """mm/memcontrol.c mem_cgroup_get_max() (mem_cgroup_get_limit() before 4.18's "mm: rename page_counter's
+    count/limit into usage/max", <20180405185921.4942-1-guro@fb.com>): the memory limit plus the swap the memcg may
+    still use, capped at total_swap_pages, when mem_cgroup_swappiness() is not 0 (the model has no per-memcg
+    swappiness: its default, 60).
+
+    Its shapes: 2.6.37 - 4.4 `min(limit + total_swap_pages, memsw limit)` (bytes of res_counter until 3.19's
+    page_counter; 2.6.36 added pages to bytes, fixed by 2.6.37's "memcg: fix unit mismatch in memcg oom limit
+    calculation": a "2.6" scene names no minor release, so it is not modelled); 4.5 "mm: memcontrol: charge swap
+    to cgroup2" caps the swap at swap.max too: `min(max + min(swap.max, total_swap_pages), memsw.max)`; 5.10's
+    "mm/memcg: Simplify mem_cgroup_get_max()" (Waiman Long) `max + min(swap.max, total)` on v2, `max +
+    min(memsw.max - max, total)` on v1, and 6.2 picks the branch by do_memsw_account() rather than the
+    hierarchy. They give the same pages: v1 never sets swap.max and v2 never memsw.max (PAGE_COUNTER_MAX), and
+    memsw.max is never below memory.max (mem_cgroup_resize_max() says EINVAL). What changes with the era is
+    only v2 before 4.5, which had no swap limit: all of swap counts, as it does without swap accounting (the
+    limit files are hidden: memsw.max and swap.max stay PAGE_COUNTER_MAX)."""
     limit = PAGE_COUNTER_MAX if memcg.limit is None else memcg.limit
-    if not k.do_swap_account:
-        # mem_cgroup_get_max() (mem_cgroup_get_limit() in older kernels) adds the swap the memcg may use, capped
-        # at total_swap_pages: with swap accounted the model's memcgs may use none (v1 memsw.max = memory.max,
-        # v2 swap.max = 0); without, no swap limit can be set (the memsw.* / swap.* files are hidden) and
-        # the counter's max stays PAGE_COUNTER_MAX, so all of swap counts (swappiness: its default, not 0)
-        limit += k.swap_pages
-    return max(limit, 1)
+    if not k.do_swap_account or not k.memcg_v1 and not k.policy.version.has_memcg_swap_max:
+        return limit + k.swap_pages
+    if k.memcg_v1:  # v1: the swap headroom is memsw.max - memory.max; the scene's default is none
+        memsw = limit if memcg.memsw_max is None else memcg.memsw_max
+        return limit + min(memsw - limit, k.swap_pages)
+    return limit + min(memcg.swap_max, k.swap_pages)
 
 
 def scan_order(k: "Kernel", memcg: Cgroup | None):

@@ -161,7 +161,7 @@ class Cgroup:
     tree (Kernel.freezer_root), whose cgroups have no memory controller (`memory` False)."""
 
     __slots__ = ("path", "parent", "children", "limit", "usage", "oom_group", "freezer",
-                 "freeze_self", "members", "failcnt", "memory", "move_charge")
+                 "freeze_self", "members", "failcnt", "memory", "move_charge", "memsw_max", "swap_max")
 
     def __init__(self, path: str, parent: "Cgroup | None", limit: int | None = None,
                  oom_group: bool = False, freezer: str | None = None, memory: bool = True):
@@ -170,6 +170,10 @@ class Cgroup:
         self.memory = memory  # on the memory controller's hierarchy
         self.children: list[Cgroup] = []
         self.limit = limit  # pages, None = max
+        # the swap limits mem_cgroup_get_max() reads (Kernel.add_cgroup), pages: v1's memory.memsw.limit_in_bytes
+        # (None: the memory limit, no swap headroom) and v2's memory.swap.max (0: no swap); PAGE_COUNTER_MAX = max
+        self.memsw_max: int | None = None
+        self.swap_max = 0
         self.usage = 0  # pages charged (hierarchical: includes descendants)
         self.oom_group = oom_group
         self.freezer = freezer  # None, "v1" or "v2"

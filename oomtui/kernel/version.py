@@ -102,6 +102,13 @@ class KernelVersion(msgspec.Struct, frozen=True, order=True):
         return not self.at_least(6, 2)
 
     @property
+    def has_memcg_swap_max(self) -> bool:
+        """cgroup v2's memory.swap.max, and mem_cgroup_get_limit() capping a memcg OOM's swap headroom with it:
+        4.5's "mm: memcontrol: charge swap to cgroup2" (Vladimir Davydov). Before, cgroup v2 (a development-only
+        mount option) had no swap counter, and its memsw limit file is cgroup v1's alone."""
+        return self.at_least(4, 5)
+
+    @property
     def tracks_swap_owner_unaccounted(self) -> bool:
         """The swap_cgroup record of who owns a swap entry is kept with swap accounting off too, so
         mc_handle_swap_pte() offers the entry to a charge move: 5.8's "mm: memcontrol: make swap tracking

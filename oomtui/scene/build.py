@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 
 from ..kernel.core import Kernel, KernelError
 from ..kernel.exit import futex_unlock
+from ..kernel.oom_kill import PAGE_COUNTER_MAX
 from ..kernel.page_types import PAGE_SIZE as PAGE
 from ..kernel.policy import Policy, get_policy
 from ..kernel.sched import Races
@@ -19,7 +20,7 @@ from ..kernel.version import KernelVersion
 from ..kernel.state import DISK, RUNNING, SLEEPING, Vma
 from .actions import BY_DO, Action, Caption, Step
 from .load import LoadedScene
-from .schema import ThreadSpec
+from .schema import CgroupSpec, ThreadSpec
 from .sidesteps import KEYS, OOM, Sidestep
 from .units import parse_duration, parse_pages, parse_rate
 
@@ -118,18 +119,55 @@ class Builder:
                                                         'hierarchy: a freezer hierarchy of its own needs memcg = "v1"')
                 if c.freezer is None:
                     raise self.err(f"{path}.freezer", 'a cgroup of the freezer hierarchy needs freezer = "v1" or "v2"')
-                for key in ("memory_max", "oom_group"):
+                for key in ("memory_max", "memsw_max", "swap_max", "oom_group"):
                     if getattr(c, key):
                         raise self.err(f"{path}.{key}", f"{key} is the memory controller's: the freezer hierarchy has none")
             if c.move_charge_at_immigrate:
                 self._move_charge(k, f"{path}.move_charge_at_immigrate", c.hierarchy)
+            memsw_max, swap_max = self._swap_limits(k, c, path, limit)
             try:
                 k.add_cgroup(c.path, limit=limit, oom_group=c.oom_group, freezer=c.freezer, frozen=False,
-                             memory=c.hierarchy == "memory", move_charge=int(c.move_charge_at_immigrate))
+                             memory=c.hierarchy == "memory", move_charge=int(c.move_charge_at_immigrate),
+                             memsw_max=memsw_max, swap_max=swap_max)
             except KernelError as e:
                 raise self.err(f"{path}.path", str(e)) from None
             if c.frozen and c.freezer is None:
                 raise self.err(f"{path}.frozen", 'a frozen cgroup needs freezer = "v1" or "v2"')
+
+    def _swap_limits(self, k: Kernel, c: CgroupSpec, path: str, limit: int | None) -> tuple[int | None, int]:
+        """memsw_max (v1's memory.memsw.limit_in_bytes) and swap_max (v2's memory.swap.max) in pages, as
+        Kernel.add_cgroup takes them; each only where the kernel has the file."""
+        memsw = swap = None
+        for key, value in (("memsw_max", c.memsw_max), ("swap_max", c.swap_max)):
+            if value is None:
+                continue
+            where = f"{path}.{key}"
+            if key == "memsw_max" and self.sc.memcg == "v2":
+                raise self.err(where, 'cgroup v1\'s memory.memsw.limit_in_bytes: cgroup v2 limits swap alone, with '
+                                      'swap_max (or set memcg = "v1")')
+            if key == "swap_max" and self.sc.memcg == "v1":
+                raise self.err(where, 'cgroup v2\'s memory.swap.max: cgroup v1 limits memory+swap, with memsw_max '
+                                      '(or set memcg = "v2")')
+            v = k.policy.version
+            if not k.do_swap_account:
+                raise self.err(where, f"with swapaccount = false (kernel {v}) the memcgs' swap is not accounted and "
+                                      "the swap limit files are hidden: all of swap counts in a memcg OOM")
+            if key == "swap_max" and not v.has_memcg_swap_max:
+                raise self.err(where, f"kernel {v}: memory.swap.max came in 4.5 (\"mm: memcontrol: charge swap to "
+                                      'cgroup2\"); set kernel = "4.5" or later')
+            try:
+                pages = PAGE_COUNTER_MAX if value == "max" else parse_pages(value)
+            except ValueError as e:
+                raise self.err(where, f'{e} (or "max": no limit)') from None
+            if key == "swap_max":
+                swap = pages
+            elif pages < (PAGE_COUNTER_MAX if limit is None else limit):
+                # mem_cgroup_resize_max(): memsw.max below memory.max is EINVAL
+                raise self.err(where, f"the memory+swap limit ({value}) is below the memory limit "
+                                      f"({c.memory_max if limit is not None else 'max'}): the kernel says EINVAL")
+            else:
+                memsw = pages
+        return memsw, swap or 0
 
     def _move_charge(self, k: Kernel, path: str, hierarchy: str) -> None:
         """memory.move_charge_at_immigrate exists only on a v1 memcg, and moves charges only where the

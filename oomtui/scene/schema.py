@@ -17,6 +17,13 @@ from .units import Duration, Rate, Size
 class CgroupSpec(_S):
     path: Annotated[str, Meta(description='cgroup path, e.g. "/app" (parents first)')]
     memory_max: Size | None = None
+    memsw_max: Annotated[Size | None, Meta(description=(
+        'with memcg = "v1": memory.memsw.limit_in_bytes, the memory+swap limit, at least memory_max, or "max"; '
+        "what it allows above memory_max is the swap a memcg OOM's totalpages adds (mem_cgroup_get_max(), at most "
+        "the scene's swap). Default: memory_max, no swap"))] = None
+    swap_max: Annotated[Size | None, Meta(description=(
+        'with memcg = "v2": memory.swap.max (4.5 on), the swap the memcg may use, or "max"; a memcg OOM\'s '
+        "totalpages adds it (mem_cgroup_get_max(), at most the scene's swap). Default: 0"))] = None
     oom_group: Annotated[bool, Meta(description="memory.oom.group (cgroup v2)")] = False
     freezer: Annotated[Literal["v1", "v2"] | None, Meta(description="which freezer controls this cgroup")] = None
     frozen: Annotated[bool, Meta(description="frozen at the start")] = False
@@ -181,7 +188,8 @@ class Scene(_S):
         "files): a memcg OOM's memory+swap: (v1) or swap: (v2) line reads usage 0 and no limit, the memcg's "
         "totalpages adds all of swap, and before 5.8 a charge move leaves swap entries behind; kernels before "
         "6.2 (from 6.2 the kernel ignores swapaccount=0). With accounting on, a memcg's memory+swap limit is its "
-        "memory limit (v2 swap.max 0); the model never swaps a memcg's pages out"))] = True
+        "memsw_max (v2: swap_max), by default its memory limit (v2: 0); the model never swaps a memcg's pages "
+        "out"))] = True
     reserved: Annotated[Size, Meta(description="RAM used by everything not modelled")] = 0
     policy: str = "linux-6.18"
     kernel: Annotated[str | None, Meta(description='override the policy\'s kernel version, e.g. "5.15"')] = None

@@ -20,10 +20,10 @@ import msgspec
 
 from ..kernel import events as ev
 from ..kernel.core import PAGE_SIZE, Kernel
-from ..kernel.oom_kill import (PAGE_COUNTER_MAX, OomControl, explain_choice, proc_oom_score_of,
-                               select_bad_process)
+from ..kernel.oom_kill import (PAGE_COUNTER_MAX, OomControl, explain_choice, mem_cgroup_get_max,
+                               proc_oom_score_of, select_bad_process)
 from ..kernel.policy import get_policy, kernel_of_release, policy_for_release
-from ..kernel.state import Process
+from ..kernel.state import Cgroup, Process
 from .reader import Memcg, Proc, Reading, within
 
 
@@ -46,21 +46,11 @@ class Scores(msgspec.Struct):
     verdicts: list[Verdict]  # the machine first, then each limited memcg in path order
 
 
-def mem_cgroup_get_max(m: Memcg, r: Reading) -> int:
-    """mm/memcontrol.c mem_cgroup_get_max() (as read for 6.x), the totalpages of a memcg OOM: the memory limit plus
-    the swap the group may still use: v1 with memsw accounting min(memsw - max, total swap), v2 (and v1
-    without memsw) min(swap.max, total swap); no swap at all when the group's swappiness is 0."""
-    ps = r.totals.page_size
-    limit = m.limit // ps if m.limit is not None else PAGE_COUNTER_MAX
-    swap_total = r.totals.swap_total_kb * 1024 // ps
-    swappiness = m.swappiness if m.swappiness is not None else r.swappiness  # v2: vm_swappiness
-    if not swappiness:
-        return limit
-    if m.v1:  # memsw unlimited or not accounted: memsw.max (or swap.max) is PAGE_COUNTER_MAX
-        memsw = m.memsw_limit // ps - limit if m.memsw_limit is not None else swap_total
-        return limit + min(max(memsw, 0), swap_total)
-    swap_max = m.swap_max // ps if m.swap_max is not None else PAGE_COUNTER_MAX
-    return limit + min(swap_max, swap_total)
+def memcg_totalpages(k: Kernel, cg: Cgroup, m: Memcg, r: Reading) -> int:
+    """The totalpages of a memcg OOM: the model's mem_cgroup_get_max() of its cgroup (build_kernel() gives it the
+    group's swap limits), with no swap at all when the group's swappiness is 0 (v2: vm.swappiness)."""
+    swappiness = m.swappiness if m.swappiness is not None else r.swappiness
+    return mem_cgroup_get_max(k, cg) if swappiness else PAGE_COUNTER_MAX if cg.limit is None else cg.limit
 
 
 def build_kernel(r: Reading) -> Kernel:
@@ -71,7 +61,12 @@ def build_kernel(r: Reading) -> Kernel:
     k = Kernel(policy, ram_pages=r.totals.mem_total_kb * 1024 // ps,
                swap_pages=r.totals.swap_total_kb * 1024 // ps, memcg_v1=not r.memcg_v2)
     for path, m in r.memcgs.items():
-        cg = k.add_cgroup(path, limit=m.limit // ps if m.limit is not None else None) if path != "/" else k.root
+        # no memsw.limit_in_bytes (v1: unlimited, or swap not accounted) or swap.max (v2: "max"): PAGE_COUNTER_MAX
+        # (a reading between two writes may show memsw below memory, which the kernel never has)
+        limit = m.limit // ps if m.limit is not None else None
+        memsw, swap = (PAGE_COUNTER_MAX if x is None else x // ps for x in (m.memsw_limit, m.swap_max))
+        memsw = max(memsw, PAGE_COUNTER_MAX if limit is None else limit)
+        cg = k.add_cgroup(path, limit=limit, memsw_max=memsw, swap_max=swap) if path != "/" else k.root
         cg.usage = (m.usage or 0) // ps
     for p in r.procs:
         add_process(k, p, ps)
@@ -140,7 +135,7 @@ def verdicts_of(k: Kernel, r: Reading, only: str | None = None) -> list[Verdict]
     verdicts = [] if only else [_verdict(k, None, k.totalpages_global())]
     for path, m in r.memcgs.items():
         if m.limit is not None and (only is None or within(path, only)):
-            v = _verdict(k, path, mem_cgroup_get_max(m, r))
+            v = _verdict(k, path, memcg_totalpages(k, k.cgroups[path], m, r))
             v.limit, v.usage = m.limit, m.usage
             verdicts.append(v)
     return verdicts
