@@ -22,12 +22,13 @@ from pathlib import Path
 import msgspec
 
 from ..errors import UserError
+from ..kernel.oom_kill import PAGE_COUNTER_MAX
 from ..kernel.page_types import PAGE_SIZE
 from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import Explanation, explain_reports
 from .facts import (MemcgFlavour, find_index, find_row, infer_constraint, infer_page_size, memcg_flavour,
-                    pgtables_bytes, swap_unaccounted, total_pages)
+                    pgtables_bytes, swap_unaccounted, total_pages, unlimited)
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, no_report_error, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
@@ -127,6 +128,7 @@ class _Facts(msgspec.Struct, kw_only=True):
     flavour: MemcgFlavour | None = None  # of a memcg OOM: the scene's `memcg`
     swap_unaccounted: str | None = None  # why the scene says `swapaccount = false`
     tp_range: tuple[int, int] | None = None  # totalpages unknown: what explain found the report allows, scene pages
+    totalpages: int | None = None  # explain's totalpages (unknown: the lowest it allows), scene pages
     borrowed: tuple[int, str] | None = None  # no Mem-Info: explain's totalpages and why, from another report
 
 
@@ -138,6 +140,7 @@ class _Plan(msgspec.Struct, kw_only=True):
     ram: int  # scene pages
     swap: int
     limit: int | None  # memory_max of the OOM memcg, scene pages
+    swap_limit: tuple[str, int | None] | None = None  # its ("memsw_max" | "swap_max", pages; None: "max")
     machine_comments: list[str]
 
 
@@ -244,6 +247,7 @@ def _read_facts(r: OomReport, exp: Explanation, notes: list[str]) -> _Facts:
     lent = r.ram_pages is None and exp.totalpages is not None and constraint == "CONSTRAINT_NONE"
     return _Facts(version=version, era_source=exp.era_source, page_bytes=page_bytes, scale=scale,
                   constraint=constraint, tp_range=tp_range,
+                  totalpages=exp.totalpages * scale if exp.totalpages is not None else tp_range and tp_range[0],
                   borrowed=(exp.totalpages, exp.totalpages_source) if lent else None,
                   cgroup=_memcg_path(r) if memcg else None, killed=_killed_or_selected(r),
                   selected=find_row(r, r.selected.pid) if r.selected else None, cap_sys_admin=caps, flavour=flavour,
@@ -262,7 +266,11 @@ def _plan(r: OomReport, facts: _Facts, notes: list[str]) -> _Plan:
     procs = _plan_processes(r, facts, notes)
     victim = _plan_victim(r, facts, procs, notes)
     ram, swap, limit, comments = _plan_machine(r, facts, procs, notes)
-    return _Plan(procs=procs, victim=victim, ram=ram, swap=swap, limit=limit, machine_comments=comments)
+    swap_limit = None
+    if limit is not None:
+        swap_limit, swap = _plan_swap_limit(r, facts, limit, swap, comments, notes)
+    return _Plan(procs=procs, victim=victim, ram=ram, swap=swap, limit=limit, swap_limit=swap_limit,
+                 machine_comments=comments)
 
 
 def _plan_processes(r: OomReport, facts: _Facts, notes: list[str]) -> list[_Proc]:
@@ -365,13 +373,11 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
                 "# ram: a memcg report does not print the machine's memory; this is the memcg limit or the listed RSS, "
                 "whichever is larger, plus 25 %, rounded up to a GiB"
             )
-        if facts.swap_unaccounted:
-            if not swap:  # mem_cgroup_get_max() added total_swap_pages: the scene's totalpages is short of it
-                notes.append("with swap accounting off no memory+swap limit can be set, so the kernel's totalpages "
-                             "added all of the machine's swap, which a memcg report does not print: the scene has no "
-                             "swap")
-        elif r.memory and r.memsw is not None and r.memsw.limit_kb > r.memory.limit_kb or r.swap is not None and r.swap.limit_kb:
-            notes.append("the memcg may also use swap; the scene's cgroup models only the memory limit")
+        if facts.swap_unaccounted and not swap:
+            # mem_cgroup_get_max() added total_swap_pages: the scene's totalpages is short of it
+            notes.append("with swap accounting off no memory+swap limit can be set, so the kernel's totalpages "
+                         "added all of the machine's swap, which a memcg report does not print: the scene has no "
+                         "swap")
         if charged > limit:
             notes.append(
                 f"the listed RSS ({size(charged)[1:-1]}) is more than the memcg limit: the dump's rss counts shared "
@@ -415,6 +421,40 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
         if moved < deficit:
             notes.append("RAM had to be raised beyond the report's RAM + swap: totalpages differs from the kernel's")
     return ram, swap, None, comments
+
+
+def _plan_swap_limit(r: OomReport, facts: _Facts, limit: int, swap: int, comments: list[str],
+                     notes: list[str]) -> tuple[tuple[str, int | None] | None, int]:  # fmt: skip
+    """(the memcg's swap limit as the scene writes it, the scene's swap): mem_cgroup_get_max() adds to a memcg OOM's
+    totalpages the swap the memcg may still use, at most total_swap_pages: v1's memory+swap limit less the memory
+    limit, v2's swap.max. Where the report does not print the machine's swap (a memcg OOM prints no Mem-Info), the
+    scene's swap is what explain's totalpages counts above the memory limit, the least the machine can have had."""
+    flavour = facts.flavour.version if facts.flavour else None
+    if facts.swap_unaccounted or r.memory is None:
+        return None, swap
+    if flavour == "v1" and r.memsw is not None:
+        key, kb = "memsw_max", r.memsw.limit_kb
+    elif flavour == "v2" and r.swap is not None:
+        key, kb = "swap_max", r.swap.limit_kb
+    else:
+        if flavour == "v2" and r.memsw is not None:  # 4.5 - 5.2: v2 printed v1's lines, not swap.max
+            notes.append("the memcg may also use swap, but a cgroup v2 report before 5.3 does not print its swap.max: "
+                         "the scene's cgroup has none")
+        return None, swap
+    pages = None if unlimited(kb) else kb * 1024 // PAGE_SIZE
+    headroom = PAGE_COUNTER_MAX if pages is None else pages - limit if key == "memsw_max" else pages
+    if headroom < 0:  # a garbled line: the kernel never has memsw.max below memory.max
+        notes.append("the memory+swap limit is below the memory limit, which the kernel refuses: the scene's cgroup "
+                     "has no swap limit")
+        return None, swap
+    if headroom == 0:  # the scene's default: memsw.max = memory.max, swap.max = 0
+        return None, swap
+    need = (facts.totalpages or 0) - limit  # what explain's totalpages counts of the memcg's swap headroom
+    if r.total_swap_kb is None and 0 < need <= headroom and swap < need:
+        comments.append(f"# swap: a memcg report does not print the machine's swap; this is the least that gives the "
+                        f"memcg the {size(need)[1:-1]} of swap headroom oomtui explain counts in totalpages")
+        swap = need
+    return (key, pages), swap
 
 
 def _within(pages: int, span: tuple[int, int] | None) -> int:
@@ -532,6 +572,9 @@ def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: st
             block = ["[[cgroups]]", f"path = {toml_str(path)}"]
             if path == cg:
                 block.append(f"memory_max = {size(plan.limit)}")
+                if plan.swap_limit is not None:
+                    key, pages = plan.swap_limit
+                    block.append(f"{key} = {size(pages) if pages is not None else toml_str('max')}")
                 if r.oom_group_memcg:
                     block.append("oom_group = true")
             cgroups.append(block)

@@ -11,6 +11,7 @@ from oomtui.importers import facts
 from oomtui.importers.explain import explain_text
 from oomtui.importers.report import CgroupCounter, parse_reports, read_input
 from oomtui.importers.to_scene import import_report
+from oomtui.kernel import events as ev
 from oomtui.kernel.version import KernelVersion
 from oomtui.scene.load import loads, parse_scene
 from oomtui.scene.sim import Simulation
@@ -91,6 +92,60 @@ def test_every_real_memcg_report_replays_with_the_lines_it_printed(path: Path, i
     assert explained.agree
     if original.victim() is not None:
         assert explained.kernel_victim.pid == imp.victim_pid
+    for mine, theirs in ((replay.memsw, original.memsw), (replay.swap, original.swap)):  # the swap limit it printed
+        if mine is not None and theirs is not None:
+            assert facts.unlimited(mine.limit_kb) if facts.unlimited(theirs.limit_kb) else (
+                mine.limit_kb == theirs.limit_kb), (mine, theirs)
+
+
+EL7 = PUBLIC / "3.10-el7-blog-zh-sysrq-f-then-docker-memcg-swap-score750-three-reports.md"
+
+
+def test_a_memory_swap_limit_is_imported_and_its_headroom_weighs_as_the_kernel_weighed_it() -> None:
+    """RHEL 7's docker memcg: 100 MiB of memory, 200 MiB of memory+swap, 147 MiB swapped out. mem_cgroup_get_limit()
+    gave totalpages 51200, so stress scored 750; with the memory limit alone the replay said 1501."""
+    text = EL7.read_text(encoding="utf-8")
+    imp = import_report(text, EL7.name, 2)
+    scene = parse_scene(imp.text)
+    (cg,) = [c for c in scene.cgroups if c.memory_max is not None]
+    assert (cg.memory_max, cg.memsw_max, scene.swap) == ("100 MiB", "200 MiB", "100 MiB")
+    assert "the least that gives the memcg the 100 MiB of swap headroom" in imp.text
+    dmesg = "\n".join(Simulation(loads(imp.text, "imported.toml")).run().dmesg)
+    assert "Kill process 14728 (stress) score 750 or sacrifice child" in dmesg
+    assert "memory+swap: usage" in dmesg and "limit 204800kB" in dmesg
+
+
+@pytest.mark.parametrize(("limit", "written", "swap"), [
+    ("9007199254740988", 'memsw_max = "max"', 'swap = "2068268 KiB"'),  # what it has swapped out
+    ("1048576", 'memsw_max = "1 GiB"', 'swap = "512 MiB"'),  # the headroom: it swapped out more
+    ("524288", None, None),  # no headroom: the scene's default
+])
+def test_the_memory_swap_limit_and_the_swap_explain_counts_are_imported(limit, written, swap) -> None:
+    """The 5.2 leaker's memcg (512 MiB of memory, 2068268 kB swapped out) with its memory+swap limit as printed and
+    edited. The report does not print the machine's swap: the scene's is what explain's totalpages counts above the
+    memory limit, and the replay's totalpages is explain's."""
+    text = LEAKER_52.read_text(encoding="utf-8").replace("limit 9007199254740988kB", f"limit {limit}kB")
+    imp = import_report(text, LEAKER_52.name)
+    lines = imp.text.splitlines()
+    assert (written in lines) if written else not any(line.startswith("memsw_max") for line in lines)
+    machine = lines[: lines.index("hz = 250")]  # the keys before the first table
+    assert (swap in machine) if swap else not any(line.startswith("swap =") for line in machine)
+    sim = Simulation(loads(imp.text, "imported.toml"))
+    sim.run()
+    invoked = next(e for e in sim.k.events if isinstance(e, ev.OomInvoked))
+    assert invoked.totalpages == explain_text(text)[0].totalpages
+
+
+def test_a_v2_swap_max_is_imported() -> None:
+    path = PUBLIC / "6.18-arm64-cgroups-mail-wrapped-80-instrumented-badness.mail"
+    text = path.read_text(encoding="utf-8")
+    assert "swap: usage 0kB, limit 0kB" in text
+    assert parse_scene(import_report(text, path.name).text).cgroups[-1].swap_max is None  # 0: the default
+    edited = text.replace("swap: usage 0kB, limit 0kB", "swap: usage 0kB, limit 262144kB", 1)
+    imp = import_report(edited, path.name)
+    assert parse_scene(imp.text).cgroups[-1].swap_max == "256 MiB"
+    replay, _ = _replay(imp.text)
+    assert replay.swap.limit_kb == 262144
 
 
 def test_the_real_memcg_reports_include_v1_and_v2() -> None:

@@ -79,10 +79,13 @@ def test_a_fixture_report_replays_as_explain_reads_it(path: Path, index: int) ->
     if e.totalpages is None and e.totalpages_range:  # the scene's guess is one the report allows
         assert e.totalpages_range[0] * scale <= invoked.totalpages <= e.totalpages_range[1] * scale
     tp = e.totalpages if e.totalpages is not None else (e.totalpages_range or [None])[0]
-    if tp is None or invoked.totalpages != tp * scale:
-        # the scene's totalpages is not explain's: a memcg's swap headroom (the scene has no memsw or swap.max), a
-        # cpuset's nodes (nor cpusets), RAM raised to hold the listed rss, or a guess inside the range explain allows
-        # (explain shows the lowest)
+    if e.constraint == "CONSTRAINT_MEMCG" and parse_reports(read_input(str(path)))[index - 1].memory is not None:
+        # the memcg's limit and its swap headroom (the scene's memsw_max or swap_max, and the swap explain counts)
+        assert tp is not None and invoked.totalpages == tp * scale
+    elif tp is None or invoked.totalpages != tp * scale:
+        # the scene's totalpages is not explain's: a cpuset's nodes (the scene has no cpusets), RAM raised to hold
+        # the listed rss, or a guess inside the range explain allows (explain shows the lowest; a memcg OOM without
+        # its 'memory:' line)
         return
     for c, x in zip(shown, ranking):
         assert abs(c.points - x.points * scale) <= (abs(x.oom_score_adj) + 1) * (scale - 1), (c, x)
