@@ -92,7 +92,9 @@ def test_play_record_keeps_the_live_session_and_asciinema_plays_it_back(session,
     _wait_for(session, "your actions 2")
     _keys(session, "q")
     subprocess.run(["tmux", "wait-for", done], timeout=15, check=True)
-    assert re.search(r"wrote .*live\.cast: [\d.]+ s, \d+ events, \d+ markers", " ".join(_capture(session).split()))
+    # -J joins the lines the terminal wrapped (a long temporary path wraps the message mid-word)
+    joined = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", session], capture_output=True, text=True).stdout
+    assert re.search(r"wrote .*live\.cast: [\d.]+ s, \d+ events, \d+ markers", joined)
 
     text = f.read_text()
     header = json.loads(text.splitlines()[0])
