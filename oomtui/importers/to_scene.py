@@ -360,8 +360,9 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
                 "what the memcg's stats show charged to it"
             notes.append(f"the report has no 'memory: usage ..., limit ...' line: the memcg limit is the lowest the "
                          f"report allows, {size(limit)[1:-1]} ({why}), where oomtui explain ranks too")
-        else:  # a guess, and the replay may choose otherwise
-            limit = _within(roomy, span)
+        else:  # a guess, and the replay may choose otherwise: no more than the printed score allows (its lowest,
+            # at most a page here, is no memcg's limit)
+            limit = min(roomy, span[1]) if span else roomy
             notes.append("the report has no 'memory: usage ..., limit ...' line: the memcg limit is the listed RSS "
                          "plus 25 %, rounded up to a GiB" + _within_words(limit, roomy)
                          + "; the kernel's limit is unknown")
@@ -455,11 +456,6 @@ def _plan_swap_limit(r: OomReport, facts: _Facts, limit: int, swap: int, comment
                         f"memcg the {size(need)[1:-1]} of swap headroom oomtui explain counts in totalpages")
         swap = need
     return (key, pages), swap
-
-
-def _within(pages: int, span: tuple[int, int] | None) -> int:
-    """A guessed memcg limit moved into what the report allows (explain's range: a printed score narrows it)."""
-    return min(max(pages, span[0]), span[1]) if span else pages
 
 
 def _within_words(pages: int, guess: int) -> str:
