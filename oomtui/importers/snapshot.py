@@ -376,6 +376,16 @@ def memcg_limit(mount: Path | None, path: str) -> int | None:
     return None if limit >= UNLIMITED else limit
 
 
+def memcg_memsw_limit(mount: Path | None, path: str) -> int | None:
+    """memory.memsw.limit_in_bytes of a v1 memcg (UNLIMITED or more: none); None where the file is absent (swap not
+    accounted) or unreadable."""
+    text = read_proc_file(str(mount / path.lstrip("/") / "memory.memsw.limit_in_bytes")) if mount else None
+    try:
+        return int(text or "")
+    except ValueError:
+        return None
+
+
 def _tids(pid: int) -> list[int] | None:
     try:
         tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if t.isdigit())
@@ -451,10 +461,16 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
         f'kernel = "{kernel_of_release(release)}"',
         'duration = "3s"',
     ]
+    if cgroups:
+        lines.insert(-1, 'memcg = "v1"  # the limits below are the v1 memory hierarchy\'s')
     for path, limit in cgroups.items():
         lines += ["", "[[cgroups]]", f"path = {toml_str(path)}"]
         if limit is not None:
             lines.append(f"memory_max = {_bytes(limit)}")
+            # the swap a memcg OOM's totalpages adds (mem_cgroup_get_max(): memory+swap limit - memory limit)
+            memsw = memcg_memsw_limit(mount, path)
+            if memsw is not None and memsw > limit:
+                lines.append(f"memsw_max = {_bytes(memsw) if memsw < UNLIMITED else toml_str('max')}")
     for sp in (sp for sp in ordered if fits[sp.info.pid].shmem):
         lines += ["", "[[shm]]", f'name = "shmem-{sp.info.pid}"', f"size = {_size(fits[sp.info.pid].shmem * 4)}"]
         if sp.memcg != "/":

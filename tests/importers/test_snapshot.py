@@ -18,6 +18,7 @@ from oomtui.errors import UserError
 from oomtui.importers import snapshot
 from oomtui.importers.snapshot import Counters, ProcInfo, Totals, check_scores, model_score
 from oomtui.kernel.version import KernelVersion
+from oomtui.scene.load import loads
 
 ROOT = Path(__file__).resolve().parents[2]
 V618 = KernelVersion(6, 18)
@@ -124,6 +125,17 @@ def test_memcg_limit_unlimited_and_set(tmp_path: Path) -> None:
     assert snapshot.memcg_limit(tmp_path, "/a/b") == 64 << 20
     assert snapshot.memcg_limit(tmp_path, "/gone") is None
     assert snapshot.memcg_limit(None, "/a/b") is None
+
+
+def test_memcg_memsw_limit_set_unlimited_and_absent(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "memory.memsw.limit_in_bytes").write_text("134217728\n")
+    assert snapshot.memcg_memsw_limit(tmp_path, "/a") == 128 << 20
+    (tmp_path / "a" / "memory.memsw.limit_in_bytes").write_text("9223372036854771712\n")
+    assert snapshot.memcg_memsw_limit(tmp_path, "/a") >= snapshot.UNLIMITED
+    (tmp_path / "b").mkdir()  # swapaccount=0: no memsw files
+    assert snapshot.memcg_memsw_limit(tmp_path, "/b") is None
+    assert snapshot.memcg_memsw_limit(None, "/a") is None
 
 
 # --- against this machine's kernel --------------------------------------------------------------
@@ -301,12 +313,17 @@ def test_snapshot_declares_a_limited_memcg_and_its_parents() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (inner / "memory.limit_in_bytes").write_text(str(64 << 20))
+        memsw = inner / "memory.memsw.limit_in_bytes"  # absent with swapaccount=0
+        if memsw.exists():
+            memsw.write_text(str(96 << 20))
         (inner / "cgroup.procs").write_text(str(child.pid))
         snap = snapshot.take_snapshot()
         doc = tomllib.loads(snap.text)
         rel_outer, rel_inner = f"/{outer.name}", f"/{outer.name}/inner"
         cgroups = [c for c in doc["cgroups"] if c["path"].startswith(rel_outer)]
-        assert cgroups == [{"path": rel_outer}, {"path": rel_inner, "memory_max": "64 MiB"}]
+        limits = {"memory_max": "64 MiB"} | ({"memsw_max": "96 MiB"} if memsw.exists() else {})
+        assert doc["memcg"] == "v1" and cgroups == [{"path": rel_outer}, {"path": rel_inner, **limits}]
+        assert loads(snap.text).scene.cgroups  # the scene it writes loads (memsw_max is a v1 key)
         (p,) = [p for p in doc["processes"] if p["pid"] == child.pid]
         assert p["cgroup"] == rel_inner and p["parent"] == os.getpid()
     finally:
