@@ -772,12 +772,12 @@ def read_input(file: str) -> str:
     """The whole text of a file, or of stdin for "-". Undecodable bytes become U+FFFD: a report may hold any
     byte (a comm, a garbled line) and loses no line for it."""
     if file == "-":
-        return sys.stdin.buffer.read().decode("utf-8", "replace")
+        return _unjson_text(sys.stdin.buffer.read().decode("utf-8", "replace"))
     try:
         with open(file, encoding="utf-8", errors="replace") as f:
             if kind := _device_kind(f):  # /dev/zero would be read for ever
                 raise UserError(f"{file}: is a {kind}, expected an OOM report (a file, or - for stdin)")
-            return f.read()
+            return _unjson_text(f.read())
     except FileNotFoundError:
         raise UserError(f"{file}: no such file") from None
     except OSError as e:
@@ -805,12 +805,52 @@ def _chunk_lines(f: io.TextIOBase) -> Iterator[list[str]]:
             parts[0] = "".join(pending) + parts[0][:room]
             pending.clear()
             room = _MAX_LINE
+        if parts and ('{"' in chunk or parts[0][:1] == "{"):  # structured log lines (a C search a chunk)
+            parts = _unjson(parts)
         if tail is not None and room > 0:
             pending.append(tail[:room])
             room -= len(pending[-1])
         yield parts
     if pending:
-        yield ["".join(pending)]
+        yield _unjson(["".join(pending)])
+
+
+def _unjson_text(text: str) -> str:
+    """A whole text with its structured log lines replaced by their messages (_unjson)."""
+    if '{"' not in text:
+        return text
+    lines = text.splitlines()
+    out = _unjson(lines)
+    return text if out is lines else "\n".join(out) + "\n"
+
+
+# the message of a structured log line: journalctl -o json ("MESSAGE"), Docker's json-file ("log"), Loki's logcli
+# --output=jsonl ("line"), and the common "message" / "msg"
+_JSON_MESSAGE_KEYS = ("MESSAGE", "log", "message", "msg", "line")
+
+
+def _unjson(lines: list[str]) -> list[str]:
+    """Each line that is a JSON object with a message replaced by its message, one line for one (line numbers stay
+    the file's): a kernel line never starts with '{'. journald keeps a message that is not UTF-8 as an array of its
+    bytes; a message of several lines (no kernel line's) is kept on one."""
+    out = lines
+    for i, line in enumerate(lines):
+        if line[:1] != "{" or not line.rstrip().endswith("}"):
+            continue
+        try:
+            obj = msgspec.json.decode(line)
+        except (msgspec.DecodeError, RecursionError):
+            continue
+        if not isinstance(obj, dict):
+            continue
+        msg = next((obj[k] for k in _JSON_MESSAGE_KEYS if k in obj), None)
+        if isinstance(msg, list) and all(isinstance(b, int) and 0 <= b < 256 for b in msg):
+            msg = bytes(msg).decode("utf-8", "replace")
+        if isinstance(msg, str):
+            if out is lines:
+                out = list(lines)
+            out[i] = " ".join(msg.splitlines())
+    return out
 
 
 _STDIN_KEPT = 10_000  # lines of stdin kept to say what it held when it held no report (it cannot be read again)
@@ -843,7 +883,7 @@ def input_lines(file: str, kept: list[str] | None = None) -> Iterator[Iterator[s
                     rest_of_long_line = not line.endswith("\n")
                     continue
                 rest_of_long_line = len(line) == _MAX_LINE and not line.endswith("\n")
-                piece = line.splitlines() or [""]
+                piece = _unjson(line.splitlines()) if line[:1] == "{" else line.splitlines() or [""]
                 if kept is not None and len(kept) < _STDIN_KEPT:
                     kept.extend(line[:4096] for line in piece)  # enough of a line to tell what wrote it
                 yield piece

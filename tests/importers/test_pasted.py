@@ -683,3 +683,65 @@ def test_a_stamped_paste_whose_wrap_dropped_the_spaces_reads_as_the_original(wid
     assert [(t.pid, t.comm, t.points) for t in e.tasks] == [(t.pid, t.comm, t.points) for t in plain.tasks]
     assert (e.memory, e.allocation, e.cause, e.platform, e.problems) == (
         plain.memory, plain.allocation, plain.cause, plain.platform, plain.problems)  # fmt: skip
+
+
+def _structured(text: str, style: str) -> str:
+    """The lines as a structured log writes them: journalctl -o json (one message not UTF-8, kept as its bytes, as
+    journald does), Docker's json-file, Loki's logcli --output=jsonl."""
+    import json
+
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        if style == "journal":
+            message = list(line.encode()) if i == 3 else line
+            out.append(json.dumps({"__CURSOR": f"s=1;i={i:x}", "_TRANSPORT": "kernel", "PRIORITY": "4",
+                                   "SYSLOG_IDENTIFIER": "kernel", "MESSAGE": message}))
+        elif style == "docker":
+            out.append(json.dumps({"log": line + "\n", "stream": "stdout", "time": "2025-01-01T10:00:00.0Z"}))
+        else:
+            out.append(json.dumps({"labels": {"job": "kmsg"}, "line": line, "timestamp": "2025-01-01T10:00:00Z"}))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("style", ["journal", "docker", "loki"])
+def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_path: Path, capsys) -> None:
+    """`journalctl -k -o json`, a container's json-file log, a Loki export: each line's message is the kernel's
+    line, at the same line number, read from a file, from stdin and by import alike."""
+    import io
+    import json
+    import sys
+
+    from oomtui.cli import main
+    from oomtui.importers.report import read_input
+
+    for path in COMPLETE[:3]:
+        text = _read(path)
+        f = tmp_path / "log.json"
+        f.write_text(_structured(text, style), encoding="utf-8")
+        plain = [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.problems) for e in explain_text(text)]
+        assert [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.problems)
+                for e in explain_text(read_input(str(f)))] == plain
+        assert main(["explain", "--json", str(f)]) == 0
+        from_file = json.loads(capsys.readouterr().out)["reports"]
+        stdin = sys.stdin
+        try:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(f.read_bytes()))
+            assert main(["explain", "--json", "-"]) == 0
+        finally:
+            sys.stdin = stdin
+        from_stdin = json.loads(capsys.readouterr().out)["reports"]
+        first = [r.first_line for r in parse_reports(text)]
+        for got in (from_file, from_stdin):
+            assert [r["lines"][0] for r in got] == first
+            assert [(r["kernel_victim"], r["agree"], r["totalpages"]) for r in got] == \
+                [(r["kernel_victim"], r["agree"], r["totalpages"]) for r in from_file]
+            assert got[0]["kernel_victim"]["pid"] == plain[0][0].pid
+
+
+def test_json_that_is_not_a_log_line_is_left_as_it_is(tmp_path: Path) -> None:
+    """A JSON line without a message (a config pasted beside the log) and a broken one stay as they are."""
+    from oomtui.importers.report import read_input
+
+    lines = ['{"a": 1}', '{"MESSAGE": 3}', '{"log": "x"', "[1, 2]", '{"MESSAGE": [300]}', '{"msg": "ok\\nmore"}']
+    (tmp_path / "f").write_text("\n".join(lines) + "\n")
+    assert read_input(str(tmp_path / "f")).splitlines() == lines[:5] + ["ok more"]
