@@ -123,6 +123,10 @@ _ANCHORS = {
 }
 _ANCHOR = re.compile("|".join(_ANCHORS))
 _MAX_LEARNED = 8
+# Characters before an anchor that can be a log's prefix: the longest seen is a few dozen ("node7 | <ISO stamp> |
+# [stamp] "). Text longer than this in front of one is the line's own (a garbled or junk line that holds an
+# anchor's words), never learned: and _unknown_part, a strip_prefixes of each tail, stays bounded.
+_MAX_PREFIX = 256
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
 
 
@@ -152,7 +156,8 @@ def _unknown_prefixes(texts: list[str]) -> Iterator[re.Pattern]:
             at = joined.find(word, end)
     for start, end in sorted(spans):
         s = joined[start:end]
-        if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)):
+        if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)) \
+                and m.start() <= _MAX_PREFIX:
             yield _shape(_unknown_part(s[: m.start()]))
 
 
@@ -1335,14 +1340,19 @@ _OOM_KILL_MEMS = re.compile(r",mems_allowed=([\d,-]*?)(?=,global_oom|,oom_memcg=
 _OOM_KILL_CPUSET = re.compile(r",cpuset=(.*?),mems_allowed=")
 _OOM_KILL_OOM_MEMCG = re.compile(r",oom_memcg=(.*?),task_memcg=")
 _OOM_KILL_TASK_MEMCG = re.compile(r",task_memcg=(.*?),task=")
+# The "%s: " before a verdict is a message ("Out of memory", "Memory cgroup out of memory"), never a verdict itself:
+# a message that may run over one lets a line that repeats one ("Killed process 1 (a: Killed process 1 (a: ...") be
+# tried from each of them, a scan of the rest of the line each (quadratic: seconds on a 64 KiB line)
+_KILL_MSG = r"^(?:(?P<msg>(?:(?![Kk]ill process).)*?):\s*)?"
+_KILLED_MSG = r"^(?:(?P<msg>(?:(?!Killed process).)*?):\s*)?"
 _KILL = re.compile(
-    r"^(?:(?P<msg>.*?):\s*)?[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) "
+    _KILL_MSG + r"[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) "
     r"or (?P<child>sacrifice|a) child"  # "or a child": before 2.6.36, with badness()'s unscaled points
 )
 _KILL_START = re.compile(r"\b[Kk]ill process \d+")
-_KILLED_START = re.compile(r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d{1,20})\b")
+_KILLED_START = re.compile(_KILLED_MSG + r"Killed process (?P<pid>\d{1,20})\b")
 # "(?P<rhel6>, UID %d,)": RHEL 6 "Killed process %d, UID %d, (%s) ..."
-_KILLED_HEAD = r"^(?:(?P<msg>.*?):\s*)?Killed process (?P<pid>\d{1,20})(?P<rhel6>, UID (?P<rhel6_uid>\d{1,20}),)? \((?P<comm>.*)\)"
+_KILLED_HEAD = _KILLED_MSG + r"Killed process (?P<pid>\d{1,20})(?P<rhel6>, UID (?P<rhel6_uid>\d{1,20}),)? \((?P<comm>.*)\)"
 _KILLED = re.compile(
     _KILLED_HEAD + r" (?:total-vm|vsz):(?P<vm>\d{1,20})kB, anon-rss:(?P<anon>\d{1,20})kB, file-rss:(?P<file>\d{1,20})kB"
     r"(?:, shmem-rss:(?P<shmem>\d{1,20})kB)?(?:,? UID:(?P<uid>\d{1,20}))?(?: pgtables:(?P<pgt>\d{1,20})kB)?"

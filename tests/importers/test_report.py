@@ -415,6 +415,27 @@ def test_a_killed_lines_sizes_grouped_by_a_viewer_are_read_and_its_comm_kept():
         "w 1,2", 26184840, 15370088, 1024, 38964)
 
 
+@pytest.mark.parametrize("junk", ["x:" * 32_000 + "Mem-Info:", "a: Killed process 1 (" * 3_000],
+                         ids=["anchor", "verdicts"])
+def test_a_verdict_cut_inside_its_comm_before_64k_of_junk_is_read_as_its_victim(junk):
+    """A 'Killed process 1 (' followed by a line's worth of junk (64 KiB, the most input_lines keeps of a line):
+    the victim and what is left of its comm. The junk's ':' and anchors make no prefix of it (a prefix is a few
+    dozen characters), and its repeats no message before the verdict (a message never holds one)."""
+    line = "Killed process 1 (" + junk
+    for r in (parse_reports(line), parse_reports("[ 5.000000] " + line)):
+        (r,) = r
+        assert (r.killed.pid, r.killed.comm, r.killed.comm_cut, r.killed.message) == (1, junk, True, None)
+        assert (r.first_line, r.last_line, r.problems) == (1, 1, [])
+
+
+def test_a_message_before_the_verdict_is_read_up_to_its_first_verdict():
+    k = report._killed(1, "Out of memory: Killed process 5 (a: Killed process 6 (b) total-vm:1kB, anon-rss:2kB, "
+                          "file-rss:3kB")
+    assert (k.message, k.pid, k.comm, k.total_vm_kb) == ("Out of memory", 5, "a: Killed process 6 (b", 1)
+    m = report._KILL.match("Out of memory: Kill process 5 (a: Kill process 6 (b) score 1 or sacrifice child")
+    assert (m["msg"], m["pid"], m["comm"]) == ("Out of memory", "5", "a: Kill process 6 (b")
+
+
 @given(st.lists(st.sampled_from([0, 1, 256, 65536, -1, -1000, 2**24, 2**31 - 1, -(2**31), 2**40]), max_size=12),
        st.sampled_from([0, 1, 256, -1, 2**24, 2**40, 2**63]), st.integers(0, 3))
 def test_column_positions_find_what_index_finds(values, value, start):
