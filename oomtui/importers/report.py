@@ -127,6 +127,7 @@ _MAX_LEARNED = 8
 # [stamp] "). Text longer than this in front of one is the line's own (a garbled or junk line that holds an
 # anchor's words), never learned: and _unknown_part, a strip_prefixes of each tail, stays bounded.
 _MAX_PREFIX = 256
+_KNOWN_LINES = 4096  # lines with an anchor's word remembered to hold no unknown prefix (a few hundred kB at most)
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
 
 
@@ -143,9 +144,10 @@ def _unknown_part(prefix: str) -> str:
     return next(prefix[:p] for p in range(len(prefix) + 1) if not strip_prefixes(prefix[p:]))
 
 
-def _unknown_prefixes(texts: list[str]) -> Iterator[re.Pattern]:
+def _unknown_prefixes(texts: list[str], known: set[str] | None = None) -> Iterator[re.Pattern]:
     """The shapes of the unknown prefixes in front of the anchors of `texts` (lines, in order): of each line that
-    holds an anchor (and ':' or "pid", as an anchor's whole line does) but does not begin with one."""
+    holds an anchor (and ':' or "pid", as an anchor's whole line does) but does not begin with one. `known`: lines
+    seen to hold no unknown prefix, not looked at again (a log repeats its CPU lines, dump headers, ...)."""
     joined = "\n".join(texts)
     spans = set()
     for word in dict.fromkeys(_ANCHORS.values()):
@@ -154,11 +156,17 @@ def _unknown_prefixes(texts: list[str]) -> Iterator[re.Pattern]:
             start, end = joined.rfind("\n", 0, at) + 1, joined.find("\n", at)
             spans.add((start, end := len(joined) if end < 0 else end))
             at = joined.find(word, end)
+    if known is not None and len(known) > _KNOWN_LINES:
+        known.clear()
     for start, end in sorted(spans):
         s = joined[start:end]
+        if known is not None and s in known:
+            continue
         if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)) \
                 and m.start() <= _MAX_PREFIX:
             yield _shape(_unknown_part(s[: m.start()]))
+        elif known is not None:
+            known.add(s)
 
 
 # A mail body sent quoted-printable (RFC 2045 6.7), as mailing-list archives keep it: every '=' of an OOM report's
@@ -503,19 +511,25 @@ class _Dump:
         """The header `s`, read from the stripped input `line` (its prefix before it): the pattern of a plain row
         behind the same prefix; none (rx None) for a header whose rows _read_run does not read (a wrapped or
         unknown one)."""
-        m = _TASK_HEADER.match(s)
-        cols = tuple(m["cols"].split()) if m else ()
-        fast = _fast_row(cols) if set(cols) <= _NUMERIC_COLUMNS else None
-        if fast is None:
+        if (read := _header_rows(s)) is None:
             self.rx = None
             return
-        self.cols, (_, self.fields, self.pick) = cols, fast
+        self.cols, (_, self.fields, self.pick) = read
         self.behind(line[: len(line) - len(s)])
 
     def behind(self, prefix: str) -> None:
         """The rows from here on have this prefix (the header's, or a row's where it changed: a stamp a digit wider,
         another minute)."""
         self.rx = _fused_row(_dump_shape(prefix), self.cols)
+
+
+@functools.lru_cache(maxsize=64)  # a file's dumps have a header or two: each read once
+def _header_rows(s: str) -> tuple[tuple[str, ...], tuple] | None:
+    """The columns of a dump header's text and their _fast_row, or None (a wrapped or unknown header)."""
+    m = _TASK_HEADER.match(s)
+    cols = tuple(m["cols"].split()) if m else ()
+    fast = _fast_row(cols) if set(cols) <= _NUMERIC_COLUMNS else None
+    return None if fast is None else (cols, fast)
 
 
 @functools.lru_cache(maxsize=64)
@@ -604,40 +618,50 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
     if "`" in joined and "```" in joined:  # as strip_prefixes does (a clean batch keeps its clock this way)
         texts = [t.strip("`").strip() if "```" in t else t for t in texts]
     row, full, fast = dump.on, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row or header
-    common = _COMMON_PREFIX.match
-    i, count = 0, 0
-    while i < len(texts):
+    common, append = _COMMON_PREFIX.match, out.append
+    i, n, in_runs = 0, len(texts), 0  # in_runs: the lines of the _Rows entries, less one each
+    while i < n:
         t = texts[i]
-        if row and i == 0 and (m := full(t)) and _stamp_breaks(clock, m):
-            out.append((numbers[i], BOUNDARY))  # a batch's first line reads the clock, a row too
-            count += 1
-        if row and dump.rx is not None and (m := dump.rx.match(t)):
-            ms = [m, *_run_matches(dump.rx, texts, i + 1)]
-            k = len(ms)
-            out.append((numbers[i], _Rows(dump, ms, numbers[i : i + k], texts[i : i + k])))
-            i += k
-            count += k
-            continue
-        if row and (m := fast(t)):  # a row of another shape, or behind another prefix
+        if row:
+            if i == 0 and (m := full(t)) and _stamp_breaks(clock, m):
+                append((numbers[i], BOUNDARY))  # a batch's first line reads the clock, a row too
+            if dump.rx is not None and (m := dump.rx.match(t)):
+                ms = [m, *_run_matches(dump.rx, texts, i + 1)]
+                k = len(ms)
+                append((numbers[i], _Rows(dump, ms, numbers[i : i + k], texts[i : i + k])))
+                i += k
+                in_runs += k - 1
+                continue
+            if m := fast(t):  # a row of another shape, or behind another prefix
+                if s := t[m.end() :]:
+                    append((numbers[i], s))
+                if dump.rx is not None:
+                    dump.behind(t[: m.end()])
+                i += 1
+                continue
+        if (m := common(t)) is not None:
+            if (stamp := m[1]) is not None:  # _stamp_breaks of a _COMMON_PREFIX match, inline: most lines have one
+                now, last = float(stamp), clock[0]
+                clock[0] = now
+                if now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0:
+                    append((numbers[i], BOUNDARY))
             s = t[m.end() :]
-            if dump.rx is not None:
-                dump.behind(t[: m.end()])
+        elif m := full(t):
+            if _stamp_breaks(clock, m):
+                append((numbers[i], BOUNDARY))
+            s = t[m.end() :]
         else:
             s = t
-            if m := common(t) or full(t):
-                if _stamp_breaks(clock, m):
-                    out.append((numbers[i], BOUNDARY))
-                    count += 1
-                s = t[m.end() :]
-            row = s[:1] == "["
-            if row and "pid" in s and _TASK_HEADER_START.match(s):
-                dump.learn(t, s)
         if s:
-            out.append((numbers[i], s))
-            count += 1
+            append((numbers[i], s))
+            if row := s[:1] == "[":
+                if "pid" in s and _TASK_HEADER_START.match(s):
+                    dump.learn(t, s)
+        else:
+            row = False
         i += 1
     dump.on = row
-    return out, count
+    return out, len(out) + in_runs
 
 
 def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _Rows]]]:
@@ -651,6 +675,7 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
     ahead: list[tuple[int, str | _Rows]] = []  # released in chunks, so that every line has _LOOKAHEAD lines after it
     held = 0  # lines in ahead
     learned: dict[str, re.Pattern] = {}
+    known: set[str] = set()  # see _unknown_prefixes
 
     clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
@@ -676,7 +701,8 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
         cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)
         if len(learned) < _MAX_LEARNED:
-            for shape in _unknown_prefixes([s if type(s) is str else "\n".join(s.anchored()) for _, s in cleaned]):
+            for shape in _unknown_prefixes([s if type(s) is str else "\n".join(s.anchored()) for _, s in cleaned],
+                                           known):
                 learned.setdefault(shape.pattern, shape)
                 if len(learned) == _MAX_LEARNED:
                     break
@@ -1892,7 +1918,11 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 
         if took is not None and lines.last_no > took.last_line:
             took.last_line = lines.last_no
-        lines.advance()
+        if (i := lines._i + 1) < len(buf := lines._buf):  # lines.advance(), where the next line is at hand
+            lines._i, lines.current = i, buf[i]
+            lines.last_no = buf[i][0]
+        else:
+            lines.advance()
         while len(reports) > _WINDOW and (cur is None or reports[0] is not cur.report):
             if done(r := reports.pop(0)):
                 yield r
