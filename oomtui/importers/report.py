@@ -1369,8 +1369,9 @@ _OOM_KILL_TASK_MEMCG = re.compile(r",task_memcg=(.*?),task=")
 # The "%s: " before a verdict is a message ("Out of memory", "Memory cgroup out of memory"), never a verdict itself:
 # a message that may run over one lets a line that repeats one ("Killed process 1 (a: Killed process 1 (a: ...") be
 # tried from each of them, a scan of the rest of the line each (quadratic: seconds on a 64 KiB line)
-_KILL_MSG = r"^(?:(?P<msg>(?:(?![Kk]ill process).)*?):\s*)?"
-_KILLED_MSG = r"^(?:(?P<msg>(?:(?!Killed process).)*?):\s*)?"
+# (each ':' before the first verdict tried, the nearest first; the text between two of them taken at once, possessive)
+_KILL_MSG = r"^(?:(?P<msg>(?:[^:Kk]++|[Kk](?!ill process))*+(?::(?:[^:Kk]++|[Kk](?!ill process))*+)*?):\s*)?"
+_KILLED_MSG = r"^(?:(?P<msg>(?:[^:K]++|K(?!illed process))*+(?::(?:[^:K]++|K(?!illed process))*+)*?):\s*)?"
 _KILL = re.compile(
     _KILL_MSG + r"[Kk]ill process (?P<pid>\d{1,20}) \((?P<comm>.*)\) score (?P<score>\d{1,20}) "
     r"or (?P<child>sacrifice|a) child"  # "or a child": before 2.6.36, with badness()'s unscaled points
@@ -1460,6 +1461,7 @@ _TASK_HEADER_START = re.compile(r"^\[\s*pid\s*\]")
 _TASK_ROW = re.compile(r"^\[\s*(?P<pid>\d{1,20})\](?:\s+|$)(?P<rest>.*)$")  # "[ 2687]" alone: a row wrapped after it
 _CUT_PHRASE = re.compile(r"(?:\binvoked|\binvoked oom-killer:|\b[Kk]ill(?:ed)?|\b[Kk]ill(?:ed)? process)$")
 _CUT_ENDS = ("invoked", "oom-killer:", "Kill", "kill", "Killed", "killed", "process")  # cheap test before _CUT_PHRASE
+_CUT_LAST = frozenset("dls:,-")  # the last characters of _CUT_ENDS, of a line cut after a comma, of " invoked oom-"
 _MEM_INFO = "Mem-Info:"
 _NO_KILLABLE = "Out of memory and no killable processes"
 # check_panic_on_oom(): vm.panic_on_oom=2 ("compulsory"), or 1 ("system-wide") for an OOM not confined to a cpuset,
@@ -1653,21 +1655,23 @@ def _task_row(no: int, pid: int, cols: list[str], nums: list[int], comm: str) ->
     )  # fmt: skip
 
 
-def _killed(no: int, line: str) -> Killed | None:
-    def num(m: re.Match, group: str) -> int | None:
-        return int(m[group]) if m[group] is not None else None
+def _num(text: str | None) -> int | None:
+    return None if text is None else int(text)
 
+
+def _killed(no: int, line: str) -> Killed | None:
     # a mail client's wrap between a field's name and its value ("pgtables:" / "136kB"), rejoined; looked for by
     # substring first (every verdict has a ": ", and the pattern's scan of the line costs more than the rest)
-    if any(mark in line for mark in _KILLED_CUT_MARKS):
+    if any(map(line.__contains__, _KILLED_CUT_MARKS)):
         line = _KILLED_VALUE_CUT.sub(r"\1:", line)
 
     if m := (_KILLED_ONE_END if line.count(") ") <= 1 else _KILLED).match(line):
+        msg, pid, comm, rhel6, uid, rhel6_uid, vm, anon, file, shmem, pgt, adj = m.group(
+            "msg", "pid", "comm", "rhel6", "uid", "rhel6_uid", "vm", "anon", "file", "shmem", "pgt", "adj")
         return Killed(
-            line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
-            uid=num(m, "uid") if m["uid"] is not None else num(m, "rhel6_uid"), total_vm_kb=int(m["vm"]),
-            anon_rss_kb=int(m["anon"]), file_rss_kb=int(m["file"]), shmem_rss_kb=num(m, "shmem"),
-            pgtables_kb=num(m, "pgt"), oom_score_adj=num(m, "adj"),
+            line=no, pid=int(pid), comm=comm, message=msg or None, rhel6=bool(rhel6),
+            uid=_num(uid) if uid is not None else _num(rhel6_uid), total_vm_kb=int(vm), anon_rss_kb=int(anon),
+            file_rss_kb=int(file), shmem_rss_kb=_num(shmem), pgtables_kb=_num(pgt), oom_score_adj=_num(adj),
         )  # fmt: skip
     # sizes grouped by a log viewer or a locale ("total-vm:26,184,840kB"; the kernel prints %lukB): read ungrouped
     if (at := line.find(" total-vm:")) > 0 and _GROUPED.search(line, at):
@@ -1677,13 +1681,13 @@ def _killed(no: int, line: str) -> Killed | None:
     if (m := _KILLED_BARE.match(line)) or (m := _KILLED_HEAD_RX.match(line)):
         return Killed(
             line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
-            uid=num(m, "rhel6_uid"),
+            uid=_num(m["rhel6_uid"]),
         )
     # cut inside its comm where the paste ends: who, named by the dump's row of that pid if it has one (comm_cut)
     if m := _KILLED_COMM_CUT.match(line):
         return Killed(
             line=no, pid=int(m["pid"]), comm=m["comm"], message=m["msg"] or None, rhel6=bool(m["rhel6"]),
-            uid=num(m, "rhel6_uid"), comm_cut=True,
+            uid=_num(m["rhel6_uid"]), comm_cut=True,
         )
     return None
 
@@ -1836,12 +1840,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 lines.advance()
                 continue
             # "[1]" alone outside a dump, and no row after it: a footnote's mark
-        if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a mail client cut it
-            s = lines.join_while(s, lambda c: not _CUT_PHRASE.search(c))
-        if s.endswith(","):  # no kernel line ends with a comma: a mail client or pager wrapped it
-            s = lines.join_while(s, lambda c: not c.endswith(","))
-        if s.endswith(" invoked oom-") and (lines.peek() or "").startswith("killer:"):
-            s = lines.join_next()  # a mail client wrapped the header at its hyphen (joined without a space)
+        if s[-1] in _CUT_LAST:  # most lines end otherwise: none of these three
+            if s.endswith(_CUT_ENDS) and _CUT_PHRASE.search(s):  # "... Killed" / "process 123 (x) ...": a cut
+                s = lines.join_while(s, lambda c: not _CUT_PHRASE.search(c))
+            if s.endswith(","):  # no kernel line ends with a comma: a mail client or pager wrapped it
+                s = lines.join_while(s, lambda c: not c.endswith(","))
+            if s.endswith(" invoked oom-") and (lines.peek() or "").startswith("killer:"):
+                s = lines.join_next()  # a mail client wrapped the header at its hyphen (joined without a space)
         took: OomReport | None = None
 
         if " invoked oom" in s and (" invoked oom-killer:" in s or _cut_header(s, lines.peek())):
@@ -1854,7 +1859,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             cur = new_report(no)
             cur.phase = _PHASE_INVOKED
             took = _read_invoked(cur.report, no, s, m)
-        elif (part := _opener(s)) is not None:
+        elif ((c := s[:1]) in _OPENER_FIRST or c.isdigit()) and (part := _opener(s)) is not None:
             name, phase = part[:2]
             if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
                     or name == "~zones" and "~show_mem" in cur.seen:  # zones come before the totals: the next OOM
@@ -1909,7 +1914,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             if took is None and (m := _REAPED.match(s) or _UNABLE.match(s)):
                 took = standalone(no)
                 took.reaper.append(Reaped(line=no, pid=int(m["pid"]), comm=m["comm"], reaped=m.re is _REAPED))
-        elif cur is not None and not cur.closed:
+        elif cur is not None and cur.report.killed is None:  # not cur.closed
             took = cur.report
             _read_body_line(lines, took, no, s)
         elif cur is not None and (m := _OOM_GROUP.match(s)):
@@ -2306,16 +2311,28 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
 def _read_cpu_line(lines: _Lines, r: OomReport, s: str) -> None:
     """The CPU line (dump_stack()'s "CPU: %d PID: %d Comm: %.20s %s %s %.*s"; "Pid: %d, comm: %.20s" before 3.x)."""
     s = lines.join_while(s, _RELEASE.search)  # "... <release> #<build>" may have been wrapped off
+    if (read := _cpu_line(s)) is not None:
+        pid, comm, release = read
+        r.trigger_pid = pid
+        r.trigger_comm = r.trigger_comm or comm
+        if release is not None:
+            r.taint, r.kernel_release, r.kernel_build, arch = release
+            if arch is not None:
+                r.arch, r.arch_source = arch
+
+
+@functools.lru_cache(maxsize=256)  # a log's OOMs come from a few tasks of one kernel: their CPU lines repeat
+def _cpu_line(s: str) -> tuple[int, str, tuple[str, str, str, tuple[str, str] | None] | None] | None:
+    """What a CPU line says: (pid, comm, (taint, release, build, (arch, its source) or None) or None), or None."""
     if m := (_CPU.match(s) or _PID_OLD.match(s)):
-        r.trigger_pid = int(m["pid"])
-        r.trigger_comm = r.trigger_comm or m["comm"]
         if m["rest"] and (rel := _RELEASE.search(m["rest"])):
             # print_tainted()'s letters only: RHEL prints "------------" between them and the release
-            r.taint = "".join(filter(str.isalpha, m["rest"][: rel.start()])) if "Tainted:" in s else ""
-            r.kernel_release = rel[1]
-            r.kernel_build = m["rest"][rel.end() - 1 :].strip()
-            if a := _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"]):
-                r.arch, r.arch_source = _ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}"
+            taint = "".join(filter(str.isalpha, m["rest"][: rel.start()])) if "Tainted:" in s else ""
+            a = _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"])
+            arch = (_ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}") if a else None
+            return int(m["pid"]), m["comm"], (taint, rel[1], m["rest"][rel.end() - 1 :].strip(), arch)
+        return int(m["pid"]), m["comm"], None
+    return None
 
 
 def _read_cgroup(r: OomReport, m: re.Match) -> None:
