@@ -127,7 +127,8 @@ _MAX_LEARNED = 8
 # [stamp] "). Text longer than this in front of one is the line's own (a garbled or junk line that holds an
 # anchor's words), never learned: and _unknown_part, a strip_prefixes of each tail, stays bounded.
 _MAX_PREFIX = 256
-_KNOWN_LINES = 4096  # lines with an anchor's word remembered to hold no unknown prefix (a few hundred kB at most)
+# lines with an anchor's word remembered to hold no unknown prefix: as many, of up to as many characters (2 MB at most)
+_KNOWN_LINES, _KNOWN_LINE_MAX = 4096, 512
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
 
 
@@ -165,7 +166,7 @@ def _unknown_prefixes(texts: list[str], known: set[str] | None = None) -> Iterat
         if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)) \
                 and m.start() <= _MAX_PREFIX:
             yield _shape(_unknown_part(s[: m.start()]))
-        elif known is not None:
+        elif known is not None and len(s) <= _KNOWN_LINE_MAX:
             known.add(s)
 
 
@@ -2311,7 +2312,7 @@ def _read_upper_line(lines: _Lines, r: OomReport, s: str) -> bool:
 def _read_cpu_line(lines: _Lines, r: OomReport, s: str) -> None:
     """The CPU line (dump_stack()'s "CPU: %d PID: %d Comm: %.20s %s %s %.*s"; "Pid: %d, comm: %.20s" before 3.x)."""
     s = lines.join_while(s, _RELEASE.search)  # "... <release> #<build>" may have been wrapped off
-    if (read := _cpu_line(s)) is not None:
+    if (read := (_cpu_line if len(s) <= _KNOWN_LINE_MAX else _cpu_line.__wrapped__)(s)) is not None:  # (junk: once)
         pid, comm, release = read
         r.trigger_pid = pid
         r.trigger_comm = r.trigger_comm or comm
