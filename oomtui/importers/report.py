@@ -1915,7 +1915,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             if took is None and (m := _REAPED.match(s) or _UNABLE.match(s)):
                 took = standalone(no)
                 took.reaper.append(Reaped(line=no, pid=int(m["pid"]), comm=m["comm"], reaped=m.re is _REAPED))
-        elif cur is not None and cur.report.killed is None:  # not cur.closed
+        elif cur is not None and not cur.closed:
             took = cur.report
             _read_body_line(lines, took, no, s)
         elif cur is not None and (m := _OOM_GROUP.match(s)):
@@ -1924,11 +1924,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
 
         if took is not None and lines.last_no > took.last_line:
             took.last_line = lines.last_no
-        if (i := lines._i + 1) < len(buf := lines._buf):  # lines.advance(), where the next line is at hand
-            lines._i, lines.current = i, buf[i]
-            lines.last_no = buf[i][0]
-        else:
-            lines.advance()
+        lines.advance()
         while len(reports) > _WINDOW and (cur is None or reports[0] is not cur.report):
             if done(r := reports.pop(0)):
                 yield r
