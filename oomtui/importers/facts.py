@@ -8,10 +8,11 @@ commands can say it in their output.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..kernel.version import KernelVersion
-from .report import OomReport, TaskRow, node_list
+from .report import CgroupCounter, OomReport, TaskRow, node_list
 
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)  # x86/arm 4K, sparc64 8K, arm64 16K/64K, ppc64/arm64 64K
 # The page size distributions build each architecture with (CONFIG_PAGE_SIZE_*): a default, used only when
@@ -32,36 +33,53 @@ _HSTATES = ((frozenset({8192, 262144}), 8, "sparc64"), (frozenset({262144, 20971
 # --- era ------------------------------------------------------------------------------
 
 
-Clues = tuple[list[tuple[KernelVersion, str]], list[tuple[KernelVersion, str]]]
+Clues = tuple[tuple[tuple[KernelVersion, str], ...], tuple[tuple[KernelVersion, str], ...]]
 
 
 def era_clues(r: OomReport) -> Clues:
     """(lower bounds, upper bounds "before X") on the kernel version from the report's formats
     (kernel-model.md 1.7 and 2.5), each with the clue in words. Read once per report: the era functions below
-    take them."""
+    take them. The clues are a function of a few of the report's facts (_clues), so an archive of thousands of
+    reports from a few kernels works each set out once."""
+    k = r.killed
+    cols = r.task_columns
+    return _clues(
+        tuple(cols) if cols is not None else None, r.task_columns_guessed, r.task_pid_wide, r.tasks_state_line,
+        r.task_header_line is not None and r.first_line < r.task_header_line, r.ram_pages is not None,
+        None if k is None else (k.rhel6, k.pgtables_kb is not None, k.message is not None,
+                                k.file_rss_kb is not None and k.shmem_rss_kb is None and not k.comm_cut),
+        r.constraint is not None, bool(r.reaper), r.selected is not None, r.header_oom_adj, r.header_has_nodemask,
+        r.header_order_first,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1024)
+def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, pid_wide: bool, state_line: bool,
+           before_header: bool, has_ram: bool, killed: tuple[bool, bool, bool, bool] | None, has_constraint: bool,
+           has_reaper: bool, has_selected: bool, header_oom_adj: bool, header_nodemask: bool,
+           header_order_first: bool) -> Clues:  # fmt: skip
+    """era_clues from the facts it reads (`killed`: the verdict's rhel6, whether it prints pgtables, a message
+    prefix, file-rss without shmem-rss on a line not cut in its comm; None: no verdict)."""
     lower: list[tuple[KernelVersion, str]] = []
     upper: list[tuple[KernelVersion, str]] = []
-    cols = r.task_columns or []
-    if r.task_columns_guessed and len(cols) == 7:  # three formats print 7 numbers: guessed from values, no clue
-        cols = []  # (8, 9 and 10 numbers are one format each: report._HEADERS_BY_WIDTH)
-    k = r.killed
+    cols = printed_cols or ()
+    if guessed and len(cols) == 7:  # three formats print 7 numbers: guessed from values, no clue
+        cols = ()  # (8, 9 and 10 numbers are one format each: report._HEADERS_BY_WIDTH)
 
     # dump_tasks() header history
     if "rss_anon" in cols:
         lower.append((KernelVersion(6, 8), "rss_anon/rss_file/rss_shmem columns"))
     if "pgtables_bytes" in cols and "rss_anon" not in cols:
         upper.append((KernelVersion(6, 8), "no rss_anon columns"))
-    if r.task_pid_wide:
+    if pid_wide:
         lower.append((KernelVersion(4, 19), "'[  pid  ]' task header"))
-    if cols and not r.task_columns_guessed and not r.task_pid_wide:
+    if cols and not guessed and not pid_wide:
         upper.append((KernelVersion(4, 19), "'[ pid ]' task header"))
-    if r.tasks_state_line:
+    if state_line:
         lower.append((KernelVersion(4, 19), "'Tasks state' line"))
-    before_header = r.task_header_line is not None and r.first_line < r.task_header_line
     # a missing line counts only where the paste is whole around it: show_mem()'s "pages RAM" just before the dump,
     # and a narrow "[ pid ]" header (the wide one is 4.19+ itself, so its 'Tasks state' line was cut, e.g. by grep)
-    if (before_header and not r.tasks_state_line and "pgtables_bytes" in cols and r.ram_pages is not None
-            and not r.task_pid_wide):
+    if before_header and not state_line and "pgtables_bytes" in cols and has_ram and not pid_wide:
         upper.append((KernelVersion(4, 19), "no 'Tasks state' line before the header"))
     if "pgtables_bytes" in cols:
         lower.append((KernelVersion(4, 15), "pgtables_bytes column"))
@@ -86,51 +104,56 @@ def era_clues(r: OomReport) -> Clues:
     if "oom_score_adj" in cols:  # KernelVersion has no sublevel
         lower.append((KernelVersion(2, 6), "oom_score_adj column (2.6.36)"))
     # oom_kill_process()/dump_header() message history
-    if k is not None and not k.rhel6 and k.pgtables_kb is not None:
+    if killed is not None and not killed[0] and killed[1]:
         lower.append((KernelVersion(5, 4), "UID/pgtables on the Killed line"))
-    if k is not None and k.message is not None:
+    if killed is not None and killed[2]:
         lower.append((KernelVersion(5, 1), "'Out of memory: Killed process' prefix"))
-    if r.constraint is not None:
+    if has_constraint:
         lower.append((KernelVersion(5, 0), "oom-kill: summary line"))
     # "mm, shmem: add internal shmem resident memory accounting" (eca56ff906bd, 4.5) added shmem-rss to the line
-    if k is not None and k.file_rss_kb is not None and k.shmem_rss_kb is None and not k.comm_cut:
+    if killed is not None and killed[3]:
         upper.append((KernelVersion(4, 5), "no shmem-rss on the Killed line"))
-    if r.reaper:
+    if has_reaper:
         lower.append((KernelVersion(4, 6), "oom_reaper lines"))
-    if r.selected is not None:
+    if has_selected:
         upper.append((KernelVersion(5, 1), "'or sacrifice child' line"))
     # the rewrite that added oom_score_adj (a63d83f427fb, 2.6.36) printed oom_adj beside it; "oom: remove
     # deprecated oom_adj" (01dc52ebdf47, 3.7) took it off the header line
-    if r.header_oom_adj:
+    if header_oom_adj:
         lower.append((KernelVersion(2, 6), "oom_adj= beside oom_score_adj= on the header line"))
         upper.append((KernelVersion(3, 7), "oom_adj= beside oom_score_adj= on the header line"))
-    if r.header_has_nodemask:
+    if header_nodemask:
         upper.append((KernelVersion(5, 0), "nodemask= on the header line"))
     # linux-next between 4.4-rc and the 4.5 merge window (see report._INVOKED_ORDER_FIRST)
-    if r.header_order_first:
+    if header_order_first:
         lower.append((KernelVersion(4, 4), "order= before gfp_mask= on the header line"))
         upper.append((KernelVersion(4, 5), "order= before gfp_mask= on the header line"))
     # 5.0+ prints oom-kill: between the task dump and the verdict: its absence counts when both are there
-    if r.constraint is None and r.killed is not None and r.task_columns is not None:
+    if not has_constraint and killed is not None and printed_cols is not None:
         upper.append((KernelVersion(5, 0), "no oom-kill: line"))
-    return lower, upper
+    return tuple(lower), tuple(upper)
 
 
 def era_conflicts(r: OomReport, version: KernelVersion | None, clues: Clues) -> list[str]:
     """Clues (era_clues') that contradict each other or the printed release (a backport, a distribution patch):
     reported, never resolved silently."""
+    return list(_era_conflicts(r.kernel_release, version, clues))
+
+
+@lru_cache(maxsize=1024)
+def _era_conflicts(release: str | None, version: KernelVersion | None, clues: Clues) -> tuple[str, ...]:
     lower, upper = clues
     out = []
     for lo, why_lo in lower:
         for hi, why_hi in upper:
             if not lo < hi:
                 out.append(f"{why_lo} says at least {lo}, {why_hi} says before {hi}")
-    if version is not None and r.kernel_release:
-        ahead = _next_releases(r.kernel_release)
-        out += [f"release {r.kernel_release}, but {why} says at least {lo}" for lo, why in lower
+    if version is not None and release:
+        ahead = _next_releases(release)
+        out += [f"release {release}, but {why} says at least {lo}" for lo, why in lower
                 if version < lo and lo not in ahead]  # fmt: skip
-        out += [f"release {r.kernel_release}, but {why} says before {hi}" for hi, why in upper if not version < hi]
-    return out
+        out += [f"release {release}, but {why} says before {hi}" for hi, why in upper if not version < hi]
+    return tuple(out)
 
 
 def _next_releases(release: str) -> tuple[KernelVersion, ...]:
@@ -148,14 +171,19 @@ def _next_releases(release: str) -> tuple[KernelVersion, ...]:
 def infer_era(r: OomReport, clues: Clues) -> tuple[KernelVersion | None, str]:
     """The kernel version: from the release on the "CPU: ... Comm:" line, else bounded by the formats (`clues`:
     era_clues')."""
-    if r.kernel_release:
+    return _infer_era(r.kernel_release, clues)
+
+
+@lru_cache(maxsize=1024)  # an archive's reports come from a few kernels
+def _infer_era(release: str | None, clues: Clues) -> tuple[KernelVersion | None, str]:
+    if release:
         try:
-            version = KernelVersion.parse(r.kernel_release)
+            version = KernelVersion.parse(release)
         except ValueError:
             pass
         else:
-            source = f"kernel release {r.kernel_release} on the CPU line"
-            nexts = _next_releases(r.kernel_release)
+            source = f"kernel release {release} on the CPU line"
+            nexts = _next_releases(release)
             ahead = [(lo, why) for lo, why in clues[0] if version < lo and lo in nexts] if nexts else []
             if ahead:
                 lo, why = max(ahead, key=lambda c: c[0])
@@ -175,7 +203,7 @@ def infer_era(r: OomReport, clues: Clues) -> tuple[KernelVersion | None, str]:
     # Only an upper bound: the release just before it stands for the era (its rules held since 2.6.36).
     version = lo[0] if lo else _release_before(hi[0])
     # the clues allow more than one release (era_range's test, on the bounds at hand)
-    if not r.kernel_release and not (lo and hi and lo[0] >= _release_before(hi[0])):
+    if not release and not (lo and hi and lo[0] >= _release_before(hi[0])):
         source += f"; scored by the rules of {version}"
     return version, source
 
@@ -193,8 +221,11 @@ def era_range(r: OomReport, clues: Clues, at_least: KernelVersion | None = None)
     before"), when its format clues (era_clues') do not pin one release: the era stands for them all (None: a
     release is printed, or the clues pin it, or there are none). `at_least`: a lower bound found otherwise (the
     rules a printed score needs)."""
-    if r.kernel_release:
-        return None
+    return None if r.kernel_release else _era_range(clues, at_least)
+
+
+@lru_cache(maxsize=1024)
+def _era_range(clues: Clues, at_least: KernelVersion | None) -> str | None:
     lower, upper = clues
     lo = max([v for v, _ in lower] + ([at_least] if at_least else []), default=None)
     last = _release_before(min(v for v, _ in upper)) if upper else None
@@ -239,10 +270,14 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
     k = r.killed
     row = find_row(r, k.pid) if k else None
     if k and row and k.total_vm_kb and row.total_vm:
-        ratio = k.total_vm_kb / row.total_vm
-        size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
-        if abs(ratio / size - 1) < 0.2:
-            return size * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
+        kb, rest = divmod(k.total_vm_kb, row.total_vm)
+        near = not rest and kb in PAGE_SIZES_KB  # exactly total_vm pages of a page size: the usual case
+        if not near:
+            ratio = k.total_vm_kb / row.total_vm
+            kb = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
+            near = abs(ratio / kb - 1) < 0.2
+        if near:
+            return kb * 1024, f"victim's total_vm {row.total_vm} pages vs total-vm:{k.total_vm_kb}kB"
     if r.buddy_page_kb in PAGE_SIZES_KB:
         return r.buddy_page_kb * 1024, "smallest block of the buddy lists"
     # a memcg OOM dumps the memcg's own tasks: their rss (pages) is its anonymous memory (v1 rss, v2 anon, bytes)
@@ -288,18 +323,24 @@ def total_pages(r: OomReport, constraint: str, page_kb: int) -> tuple[int | None
     return ram + swap_pages, how
 
 
+def _swap_headroom(r: OomReport) -> tuple[int, int, str]:
+    """A memcg's swap headroom (kB) by its limits, what it has swapped out (kB), and which lines say so: cgroup v1
+    memsw.max - memory.max and memsw usage - memory usage, cgroup v2 swap.max and the "swap:" usage. r.memory is
+    not None."""
+    if r.memsw is not None:
+        return (max(r.memsw.limit_kb - r.memory.limit_kb, 0), max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0),
+                "memory+swap limit - memory limit")  # fmt: skip
+    if r.swap is not None:
+        return r.swap.limit_kb, r.swap.usage_kb or 0, "swap limit"
+    return 0, 0, "no swap line"
+
+
 def memcg_headroom_unknown(r: OomReport) -> bool:
     """A memcg's totalpages that memcg_pages() can only bound from below: swap headroom the report's lines do not
     measure (the system's swap is not printed, and the cgroup has swapped out less than the headroom)."""
     if r.memory is None or r.total_swap_kb is not None:
         return False
-    if r.memsw is not None:
-        headroom = max(r.memsw.limit_kb - r.memory.limit_kb, 0)
-        swapped = max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0)
-    elif r.swap is not None:
-        headroom, swapped = r.swap.limit_kb, r.swap.usage_kb or 0
-    else:
-        return False
+    headroom, swapped, _ = _swap_headroom(r)
     return 0 < headroom and swapped < headroom
 
 
@@ -310,13 +351,7 @@ def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
     if r.memory is None:
         return None, "memcg OOM without a 'memory: usage ..., limit ...' line"
     limit = r.memory.limit_kb // page_kb
-    if r.memsw is not None:
-        headroom_kb = max(r.memsw.limit_kb - r.memory.limit_kb, 0)
-        kind = "memory+swap limit - memory limit"
-    elif r.swap is not None:
-        headroom_kb, kind = r.swap.limit_kb, "swap limit"
-    else:
-        headroom_kb, kind = 0, "no swap line"
+    headroom_kb, swapped_kb, kind = _swap_headroom(r)
     if headroom_kb == 0:
         return limit, f"memcg limit {r.memory.limit_kb} kB = {limit} pages"
     if r.total_swap_kb is not None:
@@ -324,10 +359,6 @@ def memcg_pages(r: OomReport, page_kb: int) -> tuple[int | None, str]:
         return limit + extra, f"memcg limit {limit} pages + swap headroom {extra} pages"
     # The system's swap is at least what this cgroup has swapped out (v1: memory+swap usage - memory usage,
     # v2: the "swap:" usage): when that covers the headroom, the cap does not bind and the sum is exact.
-    if r.memsw is not None:
-        swapped_kb = max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0)
-    else:
-        swapped_kb = r.swap.usage_kb or 0 if r.swap is not None else 0
     if swapped_kb >= headroom_kb:
         return limit + headroom_kb // page_kb, (
             f"memcg limit {limit} pages + swap headroom {headroom_kb // page_kb} pages ({kind}; the system's swap "
@@ -405,6 +436,12 @@ class MemcgFlavour(NamedTuple):
     certain: bool  # False: v1 taken for lines cgroup v2 printed the same way (4.5 - 5.2), or the era is unknown
 
 
+def _memsw_used(m: CgroupCounter | None) -> bool:
+    """A "memory+swap:" counter charged or limited: only cgroup v1 with swap accounting charges it, or has the limit
+    file to set (do_memsw_account())."""
+    return m is not None and ((m.usage_kb or 0) > 0 or not unlimited(m.limit_kb))
+
+
 def _v1_stats(r: OomReport) -> bool:
     """A v1-format stat dump ("cache:...KB rss:...KB ..." before 5.3, "cache N" lines on later v1 kernels), as
     opposed to v2's format (anon, file)."""
@@ -435,8 +472,7 @@ def memcg_flavour(r: OomReport, version: KernelVersion | None) -> MemcgFlavour:
     # an unknown era, or 4.5 - 5.2, when v2 printed the same lines: only what v1 alone charges or limits tells
     era = "the era is unknown" if version is None else f"on {version}"
     lines = f"{lines}, as cgroup v2 did too before 5.3 ({era})"
-    m = r.memsw
-    if m is not None and ((m.usage_kb or 0) > 0 or not unlimited(m.limit_kb)):
+    if _memsw_used(r.memsw):
         # do_memsw_account() is !cgroup_subsys_on_dfl() && do_swap_account: memsw.limit_in_bytes is a v1 file
         return MemcgFlavour("v1", f"{lines}, but with memory+swap charged or limited, as v1 alone does", True)
     if r.kmem is not None and (r.kmem.usage_kb or 0) > 0:
@@ -457,7 +493,7 @@ def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: Memcg
     if flavour.version != "v1" or version is not None and not version.swapaccount_optional:
         return None
     m, stats = r.memsw, r.memcg_stats
-    if m is not None and ((m.usage_kb or 0) > 0 or not unlimited(m.limit_kb)) or "swap" in stats:
+    if _memsw_used(m) or "swap" in stats:
         return None  # charged, limited (the limit file exists only with accounting on) or listed: accounted
     why = []
     usage = r.memory.usage_kb if r.memory is not None else None
