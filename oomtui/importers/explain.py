@@ -15,6 +15,7 @@ import heapq
 import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from itertools import repeat
 from operator import add, attrgetter, floordiv, itemgetter, le, not_
 
@@ -546,13 +547,14 @@ def by_points(candidates: list[Candidate], chosen: Candidate, first: int | None 
 
 # --- one report ---------------------------------------------------------------------------------
 
+_parse_era = lru_cache(maxsize=256)(KernelVersion.parse)  # an Explanation's era, back to a KernelVersion
 
-def _missing(r: OomReport) -> list[str]:
-    """What a truncated or garbled report lacks, in words."""
+
+def _missing(r: OomReport, victim: tuple[int, str, str] | None) -> list[str]:
+    """What a truncated or garbled report lacks, in words (`victim`: r.victim())."""
     problems = []
     if r.invoked_line is None:
         problems.append("the report has no 'invoked oom-killer' line: its beginning is missing")
-    victim = r.victim()
     if victim is None and r.selected is None and not (r.no_killable or r.panic_on_oom or r.already_exiting):
         begins = "begins with 'invoked oom-killer' but " if r.invoked_line is not None else ""
         problems.append(f"the report {begins}has no 'Killed process' line: truncated?")
@@ -567,8 +569,9 @@ def _missing(r: OomReport) -> list[str]:
     return problems
 
 
-def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
-    """What the report says about the kill beyond the victim's name."""
+def _report_notes(r: OomReport, victim: tuple[int, str, str] | None, kin: str | None) -> list[str]:
+    """What the report says about the kill beyond the victim's name (`victim`: r.victim(); `kin`: the kinship of the
+    selected task and the victim)."""
     notes = []
     if r.reserved_printed is not None:
         notes.append(f"'{r.reserved_printed} pages reserved' is {r.reserved_pages} printed unsigned: show_mem() "
@@ -583,7 +586,7 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
     if r.order == -1 or r.sysrq:
         how = "order=-1" if r.order == -1 else "moom_callback in the trace; before 4.x it asked for order 0 GFP_KERNEL"
         notes.append(f"manual OOM: sysrq-f ({how}); no real shortage is needed")
-    if r.selected and r.killed and (kin := kinship(r, r.selected.pid, r.killed.pid)) != "same":
+    if r.selected and r.killed and kin != "same":  # the victim is the killed one
         sel, kil = f"{r.selected.comm} ({r.selected.pid})", f"{r.killed.comm} ({r.killed.pid})"
         notes.append({
             "thread": f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
@@ -596,7 +599,6 @@ def _report_notes(r: OomReport, version: KernelVersion | None) -> list[str]:
             "unknown": f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
                        "another thread of it ('or sacrifice child', before 5.1)",
         }[kin])  # fmt: skip
-    victim = r.victim()
     k, row = r.killed, find_row(r, r.killed.pid) if r.killed else None
     if k and row and k.pgtables_kb and row.pgtables_bytes and k.pgtables_kb == row.pgtables_bytes > 1024:
         # 5.4 printed mm_pgtables_bytes() with a "kB" unit; "mm/oom: fix pgtables units mismatch in Killed process
@@ -656,7 +658,7 @@ def explain_report(r: OomReport, reaped: set[tuple[int, str]] | None = None,
 
 def _explain_memory(r: OomReport, exp: Explanation) -> Explanation:
     """explain_report after the victim: where memory went, the allocation, the cause and what to do."""
-    version = KernelVersion.parse(exp.era) if exp.era else None
+    version = _parse_era(exp.era) if exp.era else None
     mem = analysis.memory(r, exp.page_size)
     alloc = analysis.allocation(r, version, exp.page_size, exp.constraint)
     cg = analysis.memcg(r)
@@ -727,12 +729,13 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
     page_bytes, page_source = infer_page_size(r)
     page_kb = page_bytes // 1024
     constraint, constraint_note = infer_constraint(r)
-    problems = r.problems + _missing(r)
-    notes = ([constraint_note] if constraint_note else []) + _report_notes(r, version)
-    conflicts = era_conflicts(r, version, clues)
     victim = r.victim()
     kernel_victim = Task(victim[0], victim[1]) if victim else None
     selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
+    kin = kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None
+    problems = r.problems + _missing(r, victim)
+    notes = ([constraint_note] if constraint_note else []) + _report_notes(r, victim, kin)
+    conflicts = era_conflicts(r, version, clues)
     # only the invoked and CPU lines name the trigger (the oom-kill: line's task is the victim)
     trigger = Trigger(r.trigger_pid, r.trigger_comm) if r.trigger_comm or r.trigger_pid else None
 
@@ -754,7 +757,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
     exp = Explanation(
         index=r.index, lines=[r.first_line, r.last_line], kernel_victim=kernel_victim,
         kernel_victim_source=victim[2] if victim else None, kernel_selected=selected,
-        kernel_victim_is=kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None,
+        kernel_victim_is=kin,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
         era_source=era_source, era_range=era_range(r, clues), constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1 or r.sysrq, trigger=trigger,
