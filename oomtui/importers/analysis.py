@@ -68,6 +68,12 @@ def gfp_flags(gfp_mask: str, version: KernelVersion | None) -> tuple[list[str] |
     return (None if names is None else list(names)), source
 
 
+@lru_cache(maxsize=1024)
+def gfp_value(gfp_mask: str) -> int:
+    """The number of a printed gfp_mask ("0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)" or "0x201da")."""
+    return int(gfp_mask.split("(")[0], 16)
+
+
 # an archive's reports print the same few masks: each decoded once (a list of its own for each report)
 @lru_cache(maxsize=1024)
 def _gfp_names(gfp_mask: str, version: KernelVersion | None) -> tuple[tuple[str, ...] | None, str]:
@@ -144,13 +150,15 @@ def _zone_target(gfp: int, r: OomReport) -> str:
     return "Normal"
 
 
-def _configured_zones(r: OomReport) -> list[str]:
+def _configured_zones(r: OomReport) -> tuple[str, ...]:
     """The zone indexes of the kernel (lowmem_reserve[] has one entry per configured zone): DMA32 on 64-bit, HighMem
     on 32-bit highmem kernels, Movable always; Device fills the array where it is longer."""
-    names = {z.name for z in r.zones}
-    out = ["DMA"] + (["DMA32"] if "DMA32" in names or not r.highmem else []) + ["Normal"]
-    out += (["HighMem"] if r.highmem else []) + ["Movable", "Device"]
-    return out
+    return _ZONE_INDEXES[bool(r.highmem), not r.highmem or any(z.name == "DMA32" for z in r.zones)]
+
+
+_ZONE_INDEXES = {(highmem, dma32): ("DMA",) + (("DMA32",) if dma32 else ()) + ("Normal",)
+                 + (("HighMem",) if highmem else ()) + ("Movable", "Device")
+                 for highmem in (False, True) for dma32 in (False, True)}  # fmt: skip
 
 
 def _highatomic_kb(z: Zone) -> int:
@@ -244,7 +252,7 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
         return None
     page_kb = page_bytes // 1024
     flags, source = gfp_flags(r.gfp_mask, version) if r.gfp_mask else (None, "no header line")
-    gfp = int(r.gfp_mask.split("(")[0], 16) if r.gfp_mask else 0
+    gfp = gfp_value(r.gfp_mask) if r.gfp_mask else 0
     order = r.order
     manual = order == -1
     target = _zone_target(gfp, r)
@@ -334,23 +342,23 @@ class Memory(msgspec.Struct, kw_only=True):
 
 def memory(r: OomReport, page_bytes: int) -> Memory:
     kb = page_bytes // 1024
-
-    def pages(n: int | None) -> int | None:
-        return None if n is None else n * kb
-
     mi = r.meminfo
-    ram = pages(r.ram_pages)
+    # page counts in kB, None where not printed (a memcg OOM prints no Mem-Info: all None, no call per count)
+    ram, reserved, swapcache, pagecache = (None if n is None else n * kb for n in (
+        r.ram_pages, r.reserved_pages, r.swapcache_pages, r.pagecache_pages))  # fmt: skip
+    free, slab_r, slab_u, shmem, pagetables = (None if (n := mi.get(k)) is None else n * kb for k in (
+        "free", "slab_reclaimable", "slab_unreclaimable", "shmem", "pagetables")) if mi else (None,) * 5  # fmt: skip
     swap_used = None
     if r.total_swap_kb is not None and r.free_swap_kb is not None:
-        swap_used = max(r.total_swap_kb - r.free_swap_kb - (pages(r.swapcache_pages) or 0), 0)
+        swap_used = max(r.total_swap_kb - r.free_swap_kb - (swapcache or 0), 0)
     m = Memory(
-        ram_kb=ram, reserved_kb=pages(r.reserved_pages), free_kb=pages(mi.get("free")),
-        swap_total_kb=r.total_swap_kb, swap_free_kb=r.free_swap_kb, swap_cache_kb=pages(r.swapcache_pages),
-        swap_used_kb=swap_used, tasks_rss_kb=pages(sum(r.tasks.column("rss"))) if r.tasks else None,
-        slab_reclaimable_kb=pages(mi.get("slab_reclaimable")), slab_unreclaimable_kb=pages(mi.get("slab_unreclaimable")),
-        pagecache_kb=pages(r.pagecache_pages), shmem_kb=pages(mi.get("shmem")), pagetables_kb=pages(mi.get("pagetables")),
+        ram_kb=ram, reserved_kb=reserved, free_kb=free,
+        swap_total_kb=r.total_swap_kb, swap_free_kb=r.free_swap_kb, swap_cache_kb=swapcache,
+        swap_used_kb=swap_used, tasks_rss_kb=sum(r.tasks.column("rss")) * kb if r.tasks else None,
+        slab_reclaimable_kb=slab_r, slab_unreclaimable_kb=slab_u,
+        pagecache_kb=pagecache, shmem_kb=shmem, pagetables_kb=pagetables,
         hugetlb_kb=r.hugetlb_kb, hugetlb_free_kb=r.hugetlb_free_kb,
-        zspages_kb=sum(zs) if (zs := [z.zspages_kb for z in r.zones if z.zspages_kb is not None]) else None,
+        zspages_kb=sum(zs) if r.zones and (zs := [z.zspages_kb for z in r.zones if z.zspages_kb is not None]) else None,
     )  # fmt: skip
     parts = [("processes (rss of the task dump)", m.tasks_rss_kb), ("unreclaimable kernel slab", m.slab_unreclaimable_kb),
              ("reclaimable kernel slab", m.slab_reclaimable_kb), ("page cache", m.pagecache_kb),
@@ -619,6 +627,22 @@ def _hugetlb_cause(mem: Memory, kill: str, unusable: str) -> Cause:
                             f"It {kill}.{unusable}")  # fmt: skip
 
 
+def _no_choice(r: OomReport) -> str:
+    """Why a report names no victim: the choice's lines were there but could not be read (a wrap or a cut within
+    them), or the paste ends first."""
+    unread = next((p for p in r.problems if "could not read the 'Kill" in p or "could not read the 'oom-kill:'" in p
+                   or "could not read the victim" in p), None)  # fmt: skip
+    return (f"the kernel's choice is on a line that could not be read ({unread.split(':', 1)[0]})" if unread
+            else "the report ends before the kernel's choice")
+
+
+def _unusable(alloc: Allocation | None, mem: Memory) -> str:
+    """The free memory a request that is not movable cannot use (_cma_beside_kb), in words; "" if not most of it."""
+    cma = _cma_beside_kb(alloc, mem)
+    return (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request (not "
+            "movable) cannot use." if cma else "")
+
+
 def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None, constraint: str,
           victim: TaskRow | None, page_bytes: int) -> Cause:  # fmt: skip
     kb = page_bytes // 1024
@@ -635,11 +659,6 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         vname = f"{v[1]} ({v[0]})"
     else:
         vname = _UNNAMED
-    # the choice's lines were there but could not be read (a wrap or a cut within them), or the paste ends first
-    unread = next((p for p in r.problems if "could not read the 'Kill" in p or "could not read the 'oom-kill:'" in p
-                   or "could not read the victim" in p), None)  # fmt: skip
-    no_choice = (f"the kernel's choice is on a line that could not be read ({unread.split(':', 1)[0]})" if unread
-                 else "the report ends before the kernel's choice")
     # pre-5.1 "Kill process %d (%s) score %u or sacrifice child" names the choice; oom_kill_process() may then kill
     # a child of it, and only "Killed process" (or 5.0+ oom-kill:, or the reaper line) names who died
     kill = f"killed {vname}" if r.selected is None or named is not None else (
@@ -648,8 +667,6 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if r.panic_on_oom:  # check_panic_on_oom() runs before select_bad_process()
         vm = "2 (compulsory: every OOM)" if r.panic_on_oom == "compulsory" else "1 (system-wide OOMs)"
         kill = f"killed no process: vm.panic_on_oom={vm} made it panic instead, and the machine went down"
-    unusable = (f" Of the {_size(mem.free_kb)} free, {_size(cma)} is in CMA pageblocks, which this request "
-                "(not movable) cannot use." if (cma := _cma_beside_kb(alloc, mem)) else "")
     if r.no_killable and constraint == "CONSTRAINT_MEMCG":
         # out_of_memory() panics only when !is_memcg_oom(oc); the failed charge returns -ENOMEM and a page fault
         # that gets VM_FAULT_OOM retries it (pagefault_out_of_memory()), running the memcg OOM killer again
@@ -705,15 +722,15 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
         return Cause("memcg_limit", f"{who} reached its {lim}{detail}; the "
                                     f"machine as a whole was not out of memory.{top}{held}"
                                     + (f" Inside that cgroup the kernel {kill}." if vname != _UNNAMED else
-                                       f" {no_choice.capitalize()}."))  # fmt: skip
+                                       f" {_no_choice(r).capitalize()}."))  # fmt: skip
     if constraint in _NODE_CONSTRAINTS:
         return _numa_cause(r, alloc, constraint, kill)
     managed = (mem.ram_kb or 0) - (mem.reserved_kb or 0)
     if mem.hugetlb_kb and mem.hugetlb_kb * 2 > managed and mem.hugetlb_kb > (mem.tasks_rss_kb or 0):
-        return _hugetlb_cause(mem, kill, unusable)
+        return _hugetlb_cause(mem, kill, _unusable(alloc, mem))
     if (zs := mem.zspages_kb) and zs * 2 > managed and zs > (mem.tasks_rss_kb or 0):
         return _compressed_cause(mem, f" The kernel {kill}." if vname != _UNNAMED else
-                                 f" {no_choice.capitalize()}.")
+                                 f" {_no_choice(r).capitalize()}.")
     slab = mem.slab_unreclaimable_kb
     if slab is not None and mem.ram_kb and slab > (mem.tasks_rss_kb or 0) and slab * 5 > mem.ram_kb:
         return Cause("kernel_slab", f"Unreclaimable kernel slab holds {_size(slab)} ({_pct(slab, mem.ram_kb)} of RAM), "
@@ -729,7 +746,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                      + (f" Processes hold only {_size(mem.tasks_rss_kb)};"
                                         if mem.tasks_rss_kb is not None else " The report has no task dump;")
                                      + (f" the kernel {kill}." if vname != _UNNAMED else
-                                        f" {no_choice}.") + unusable)
+                                        f" {_no_choice(r)}.") + _unusable(alloc, mem))
     high = next((z for z in r.zones if z.name == "HighMem"), None)
     low_free = sum(c.free_kb for c in alloc.zones) if alloc is not None else 0
     if alloc is not None and r.highmem and alloc.zone in ("DMA", "DMA32", "Normal") and alloc.zones and (
@@ -759,7 +776,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                           f"{reclaimable}")  # fmt: skip
         return Cause("fragmentation", f"Memory was free but fragmented: no zone had a free block of order "
                                       f"{alloc.order} ({_size(alloc.size_kb)} contiguous) {where}.{reclaimable}")
-    if (r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0
+    if (r.gfp_mask is not None and gfp_value(r.gfp_mask) == 0 and r.order == 0
             and (r.trigger_comm or "").startswith("kworker/")):  # fmt: skip
         # a kernel thread has no user memory to fault on: out_of_memory() was called directly, with no allocation
         return Cause("unknown", "The OOM killer was called by a kernel worker thread with no allocation "
@@ -767,7 +784,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
                                 "a failed request. Code outside the allocator started it (out-of-tree or proposed "
                                 "OOM triggers do this from a workqueue: PSI- or BPF-driven policies); the call "
                                 f"trace names it. It {kill}.")  # fmt: skip
-    if r.gfp_mask is not None and int(r.gfp_mask.split("(")[0], 16) == 0 and r.order == 0:
+    if r.gfp_mask is not None and gfp_value(r.gfp_mask) == 0 and r.order == 0:
         free = (mem.free_kb or 0) + (mem.pagecache_kb or 0)
         held = ("the report prints no Mem-Info to tell how much was free" if mem.free_kb is None and
                 mem.pagecache_kb is None else
@@ -792,7 +809,7 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if mem.tasks_rss_kb is not None and total and used * 2 >= total:
         swap = "no swap" if not mem.swap_total_kb else f"swap {_pct(mem.swap_used_kb, mem.swap_total_kb)} used"
         return Cause("user_memory", f"Processes used the memory: their resident memory is {_size(mem.tasks_rss_kb)} "
-                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}.{unusable} "
+                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}.{_unusable(alloc, mem)} "
                                     f"The kernel {kill}.")  # fmt: skip
     # an order > 0 request can fail with memory free but no block that large; without buddy lines, say so
     contiguous = (f" The request was for {_size(alloc.size_kb)} of contiguous memory (order {alloc.order}): memory "
