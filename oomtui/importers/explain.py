@@ -46,7 +46,6 @@ from .facts import (
     infer_page_size,
     kinship,
     memcg_headroom_unknown,
-    pgtables_bytes,
     total_pages,
 )
 from .report import (
@@ -310,16 +309,22 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
     """Candidate.pgtables_bytes of each row (None: the dump has no page-table column) and the page-table pages
     oom_badness() counts: pgtables_bytes (4.15+), or nr_ptes + nr_pmds + nr_puds pages before."""
     b = tasks.column("pgtables_bytes")
-    if tasks.column("nr_ptes") is None and tasks.column("nr_pmds") is None and tasks.column("nr_puds") is None:
+    counts = [tasks.column(f) for f in ("nr_ptes", "nr_pmds", "nr_puds")]
+    if counts == [None, None, None]:
         if b is None:
             return None, repeat(0)
         return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) else [
             (x or 0) // page_bytes for x in b]
-    shown, pages = [], []  # one pass over the rows (each a TaskRow built as it is read)
-    for t in tasks:
-        b = pgtables_bytes(t, page_bytes)
-        shown.append(b if t.pgtables_bytes is not None or t.nr_ptes is not None else None)
-        pages.append(b // page_bytes)
+    # facts.pgtables_bytes of each row, read a column at a time (no TaskRow built for a row)
+    n = len(tasks)
+    shown, pages = [], []
+    for x, ptes, pmds, puds in zip(*(repeat(None, n) if c is None else c for c in (b, *counts))):
+        if x is None:
+            x = ((ptes or 0) + (pmds or 0) + (puds or 0)) * page_bytes
+            shown.append(None if ptes is None else x)
+        else:
+            shown.append(x)
+        pages.append(x // page_bytes)
     return shown, pages
 
 
