@@ -281,8 +281,8 @@ class Scored:
         if first is not None and len(rows) > first:
             least = heapq.nlargest(first, self.points)[-1]
             rows = list(itertools.compress(rows, map(le, repeat(least), self.points)))
-        new = [i for i in rows if i not in self._shown]
-        self._shown.update(zip(new, self.build(new)))
+        if new := [i for i in rows if i not in self._shown]:
+            self._shown.update(zip(new, self.build(new)))
         return by_points([self._shown[i] for i in rows], chosen, first)
 
 
@@ -1086,7 +1086,9 @@ def explain_text(text: str) -> list[Explanation]:
     return out
 
 
-_encode = msgspec.json.encode
+_encoder = msgspec.json.Encoder()
+_encode = _encoder.encode
+_buffer = bytearray()  # _write_json encodes a report into it: no bytes object made for each of thousands
 _JSON_ROWS = 4096  # task rows encoded at a time
 assert Explanation.__struct_fields__[-1] == "tasks"  # _write_json writes it last
 
@@ -1095,7 +1097,8 @@ def _write_json(out, e: Explanation) -> None:
     """One Explanation as JSON; its task table (the last key) a slice at a time, so that a dump of 100 000 rows is
     never held built or encoded whole."""
     if len(e.tasks) <= _JSON_ROWS:  # built whole (msgspec encodes a list, not a CandidateRows)
-        out.write(_encode(msgspec.structs.replace(e, tasks=e.tasks[:])))
+        _encoder.encode_into(msgspec.structs.replace(e, tasks=e.tasks[:]), _buffer)
+        out.write(_buffer)
         return
     head = _encode(msgspec.structs.replace(e, tasks=[]))
     out.write(head[: -len(b"]}")])  # '..."tasks":[]}': the rows go between the brackets
