@@ -809,8 +809,8 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if mem.tasks_rss_kb is not None and total and used * 2 >= total:
         swap = "no swap" if not mem.swap_total_kb else f"swap {_pct(mem.swap_used_kb, mem.swap_total_kb)} used"
         return Cause("user_memory", f"Processes used the memory: their resident memory is {_size(mem.tasks_rss_kb)} "
-                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}.{_unusable(alloc, mem)} "
-                                    f"The kernel {kill}.")  # fmt: skip
+                                    f"({_pct(mem.tasks_rss_kb, mem.ram_kb)} of {_size(mem.ram_kb)} RAM), {swap}."
+                                    f"{_unusable(alloc, mem)} The kernel {kill}.")  # fmt: skip
     # an order > 0 request can fail with memory free but no block that large; without buddy lines, say so
     contiguous = (f" The request was for {_size(alloc.size_kb)} of contiguous memory (order {alloc.order}): memory "
                   "free in smaller blocks cannot serve it, so fragmentation may be the cause; the zone and buddy "

@@ -328,8 +328,8 @@ def _swap_headroom(r: OomReport) -> tuple[int, int, str]:
     memsw.max - memory.max and memsw usage - memory usage, cgroup v2 swap.max and the "swap:" usage. r.memory is
     not None."""
     if r.memsw is not None:
-        return (max(r.memsw.limit_kb - r.memory.limit_kb, 0), max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0),
-                "memory+swap limit - memory limit")  # fmt: skip
+        return (max(r.memsw.limit_kb - r.memory.limit_kb, 0),
+                max((r.memsw.usage_kb or 0) - (r.memory.usage_kb or 0), 0), "memory+swap limit - memory limit")
     if r.swap is not None:
         return r.swap.limit_kb, r.swap.usage_kb or 0, "swap limit"
     return 0, 0, "no swap line"
