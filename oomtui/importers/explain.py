@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import repeat
-from operator import add, attrgetter, floordiv, itemgetter, le, not_
+from operator import add, and_, attrgetter, floordiv, itemgetter, le, mul, ne, not_, sub
 
 import msgspec
 
@@ -167,7 +167,7 @@ def _rss_swap(tasks: TaskTable) -> Iterable[int]:
     if isinstance(swap, array.array):
         # every row's swapents 0 (no swap, or none in use): rss itself, without adding a zero to each row
         return rss if not swap.tobytes().strip(b"\0") else map(add, rss, swap)
-    return [r + (s or 0) for r, s in zip(rss, swap)]
+    return map(add, rss, swap) if None not in swap else [r + (s or 0) for r, s in zip(rss, swap)]
 
 
 class Weighed:
@@ -181,8 +181,9 @@ class Weighed:
         pid, adj = tasks.column("pid"), tasks.column("oom_score_adj")
         self.eligible: Sequence[int] = range(n)  # rows of the candidates, in scan order; _eligible written out
         if n and (column_has(adj, OOM_SCORE_ADJ_MIN) or column_has(pid, 1) or oom_skip):
-            keep = [a != OOM_SCORE_ADJ_MIN and p != 1 and i not in oom_skip
-                    for i, (a, p) in enumerate(zip(adj, pid))]  # fmt: skip
+            keep = list(map(and_, map(ne, adj, repeat(OOM_SCORE_ADJ_MIN)), map(ne, pid, repeat(1))))  # in C
+            for i in oom_skip:
+                keep[i] = False
             self.eligible = list(itertools.compress(range(n), keep))
         self.pgtables, pgt_pages = _page_tables(tasks, page_bytes) if n else (None, ())
         # a machine-integer array as soon as it is made: a list of 100 000 int objects is 3.6 MB
@@ -192,13 +193,15 @@ class Weighed:
         self.slot = None  # per row, its place among the candidates (-1: none); None: every row is one
         if len(self.eligible) < n:
             pages, self.adjs = list(itertools.compress(pages, keep)), list(itertools.compress(adj, keep))
-            # a candidate's place: the candidates up to it, less one (a comprehension: a loop storing into an
-            # array one row at a time took a sixth of Weighed on real reports)
-            self.slot = int_column([c - 1 if e else -1 for c, e in zip(itertools.accumulate(keep), keep)])
+            # a candidate's place: the candidates up to it, less one, made in C (a loop storing into an array one
+            # row at a time took a sixth of Weighed on real reports); -1 on the few others
+            slot = list(map(sub, itertools.accumulate(keep), repeat(1)))
             for i in itertools.compress(range(n), map(not_, keep)):
+                slot[i] = -1
                 self.ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
                                       else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
                                       if i in oom_skip else "not scored")  # fmt: skip
+            self.slot = int_column(slot)
         self.pages = pages  # of each candidate
         # the row of the first candidate with the most pages
         self.biggest = self.eligible[column_index(pages, max(pages))] if pages else None
@@ -315,6 +318,12 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
             return None, repeat(0)
         return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) else [
             (x or 0) // page_bytes for x in b]
+    present = [c for c in counts if c is not None]
+    if b is None and counts[0] is not None and not any(None in c for c in present):  # every row has its counts
+        pages = present[0]
+        for c in present[1:]:
+            pages = list(map(add, pages, c))
+        return list(map(mul, pages, repeat(page_bytes))), pages
     # facts.pgtables_bytes of each row, read a column at a time (no TaskRow built for a row)
     n = len(tasks)
     shown, pages = [], []
