@@ -7,7 +7,7 @@ and `oomtui snapshot --check-scores` (live /proc) share one implementation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
+from itertools import compress
 
 from .page_types import PAGE_SIZE
 from .version import KernelVersion
@@ -166,14 +166,15 @@ def badness_rule(version: KernelVersion, totalpages: int) -> Callable[[int, int,
 def badness_column(version: KernelVersion, totalpages: int, pages: Sequence[int], adjs: Sequence[int],
                    caps: Sequence[int] | None = None) -> list[int]:
     """badness_rule over a whole task dump at once: `pages` and `adjs` per task, `caps` whether each holds
-    CAP_SYS_ADMIN (true or false per task; None: none does). From 3.8 the arithmetic of badness_from is written
-    out in one comprehension (a dump may have 100 000 rows: a builtin max() call per row for the pre-5.9 clamp
-    took longer than the sum), and the root bonus is applied through badness_rule to the few holding
-    CAP_SYS_ADMIN."""
-    if scaled_score(version):
-        return list(map(badness_rule(version, totalpages), pages, adjs, caps or repeat(False)))
+    CAP_SYS_ADMIN (true or false per task; None: none does). The arithmetic of badness_rule is written out in one
+    comprehension (a dump may have 100 000 rows: a builtin max() call per row for the pre-5.9 clamp took longer
+    than the sum, and a call of the rule per row most of an explain of 2.6.36-3.7 reports), and the root bonus is
+    applied through badness_rule to the few holding CAP_SYS_ADMIN."""
     unit = totalpages // 1000  # oom_badness(): adj *= totalpages / 1000
-    if version.signed_badness:  # 5.9+: a signed long, may be negative
+    if scaled_score(version):  # 2.6.36-3.7: points*1000/totalpages + adj, <= 0 -> 1, capped at 1000
+        tp = max(totalpages, 1)
+        points = [1 if (v := p * 1000 // tp + a) <= 0 else v if v < 1000 else 1000 for p, a in zip(pages, adjs)]
+    elif version.signed_badness:  # 5.9+: a signed long, may be negative
         points = [p + a * unit for p, a in zip(pages, adjs)]
     else:  # before 5.9: `return points > 0 ? points : 1`
         points = [v if (v := p + a * unit) > 0 else 1 for p, a in zip(pages, adjs)]
