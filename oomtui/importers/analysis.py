@@ -343,11 +343,15 @@ class Memory(msgspec.Struct, kw_only=True):
 def memory(r: OomReport, page_bytes: int) -> Memory:
     kb = page_bytes // 1024
     mi = r.meminfo
-    # page counts in kB, None where not printed (a memcg OOM prints no Mem-Info: all None, no call per count)
-    ram, reserved, swapcache, pagecache = (None if n is None else n * kb for n in (
-        r.ram_pages, r.reserved_pages, r.swapcache_pages, r.pagecache_pages))  # fmt: skip
-    free, slab_r, slab_u, shmem, pagetables = (None if (n := mi.get(k)) is None else n * kb for k in (
-        "free", "slab_reclaimable", "slab_unreclaimable", "shmem", "pagetables")) if mi else (None,) * 5  # fmt: skip
+    # page counts in kB, None where not printed (a memcg OOM prints no Mem-Info: all None)
+    ram = None if (n := r.ram_pages) is None else n * kb
+    reserved = None if (n := r.reserved_pages) is None else n * kb
+    swapcache = None if (n := r.swapcache_pages) is None else n * kb
+    pagecache = None if (n := r.pagecache_pages) is None else n * kb
+    free = slab_r = slab_u = shmem = pagetables = None
+    if mi:
+        free, slab_r, slab_u, shmem, pagetables = [None if (n := mi.get(k)) is None else n * kb for k in (
+            "free", "slab_reclaimable", "slab_unreclaimable", "shmem", "pagetables")]  # fmt: skip
     swap_used = None
     if r.total_swap_kb is not None and r.free_swap_kb is not None:
         swap_used = max(r.total_swap_kb - r.free_swap_kb - (swapcache or 0), 0)
@@ -360,15 +364,16 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
         hugetlb_kb=r.hugetlb_kb, hugetlb_free_kb=r.hugetlb_free_kb,
         zspages_kb=sum(zs) if r.zones and (zs := [z.zspages_kb for z in r.zones if z.zspages_kb is not None]) else None,
     )  # fmt: skip
-    parts = [("processes (rss of the task dump)", m.tasks_rss_kb), ("unreclaimable kernel slab", m.slab_unreclaimable_kb),
-             ("reclaimable kernel slab", m.slab_reclaimable_kb), ("page cache", m.pagecache_kb),
-             ("page tables", m.pagetables_kb), ("huge pages (hugetlb pool)", m.hugetlb_kb or None),
-             ("compressed data (zsmalloc: zram, zswap)", m.zspages_kb or None),
-             ("free", m.free_kb)]  # fmt: skip
+    parts = (m.tasks_rss_kb, m.slab_unreclaimable_kb, m.slab_reclaimable_kb, m.pagecache_kb, m.pagetables_kb,
+             m.hugetlb_kb or None, m.zspages_kb or None, m.free_kb)  # in _WHERE's order
     # largest first, equals in this order (a stable sort, reversed, keeps it)
-    m.where = sorted([Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in parts if v is not None],
-                     key=attrgetter("kb"), reverse=True)  # fmt: skip
+    m.where = sorted([Use(what, v, round(100 * v / ram, 1) if ram else None) for what, v in zip(_WHERE, parts)
+                      if v is not None], key=attrgetter("kb"), reverse=True)  # fmt: skip
     return m
+
+
+_WHERE = ("processes (rss of the task dump)", "unreclaimable kernel slab", "reclaimable kernel slab", "page cache",
+          "page tables", "huge pages (hugetlb pool)", "compressed data (zsmalloc: zram, zswap)", "free")
 
 
 # --- memcg ----------------------------------------------------------------------------------------------------
