@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import repeat
-from operator import add, and_, attrgetter, floordiv, itemgetter, le, mul, ne, not_, sub
+from operator import add, and_, attrgetter, eq, floordiv, itemgetter, le, mul, ne, not_, sub
 
 import msgspec
 
@@ -349,7 +349,7 @@ def select_bad_process(
     w = weighed or Weighed(tasks if isinstance(tasks, TaskTable) else TaskTable(tasks), page_bytes)
     if not w.eligible:
         return Scored(w, [], None, frozenset()), None
-    caps = [i in cap_sys_admin for i in w.eligible] if cap_sys_admin else None
+    caps = list(map(cap_sys_admin.__contains__, w.eligible)) if cap_sys_admin else None
     points = int_column(badness_column(version, totalpages, w.pages, w.adjs, caps))
     scores = None
     if version.oom_score_scaled_2000 and global_totalpages:
@@ -405,7 +405,8 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     printed = r.selected.score if r.selected else None
     # only the eras with a root bonus (before 4.17) look at who is root
     bonus = any(root_bonus(v) is not None for v in versions)
-    root = frozenset(i for i, uid in enumerate(r.tasks.column("uid")) if uid == 0) if bonus else frozenset()
+    root = frozenset(itertools.compress(itertools.count(), map(eq, r.tasks.column("uid"), repeat(0)))) if bonus \
+        else frozenset()
     kernel_row = r.tasks[kidx] if kidx is not None else None
     lacks_columns = bool(r.tasks) and r.tasks.column("swapents") is None  # a dump has a column or not
     for v in versions:
