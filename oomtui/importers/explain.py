@@ -284,7 +284,7 @@ class Scored:
         if first is not None and len(rows) > first:
             least = heapq.nlargest(first, self.points)[-1]
             rows = list(itertools.compress(rows, map(le, repeat(least), self.points)))
-        if new := [i for i in rows if i not in self._shown]:
+        if len(self._shown) < len(self.tasks) and (new := [i for i in rows if i not in self._shown]):
             self._shown.update(zip(new, self.build(new)))
         return by_points([self._shown[i] for i in rows], chosen, first)
 
@@ -554,9 +554,12 @@ def by_points(candidates: list[Candidate], chosen: Candidate, first: int | None 
         least = heapq.nlargest(first, points)[-1]
         candidates = list(itertools.compress(candidates, [p >= least for p in points]))
     out = sorted(candidates, key=attrgetter("points"), reverse=True)  # stable: candidates are in scan order
-    i = next(j for j, c in enumerate(out) if c is chosen)
-    top = next(j for j in range(i + 1) if out[j].points == chosen.points)
-    out.insert(top, out.pop(i))
+    # (a Candidate equals only itself: its scan_order is its row's own; list.index tries `is` first)
+    top = i = out.index(chosen)
+    while top and out[top - 1].points == chosen.points:  # sorted: its equals are just before it
+        top -= 1
+    if top < i:
+        out.insert(top, out.pop(i))
     return out[:first]
 
 
