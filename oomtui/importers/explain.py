@@ -825,8 +825,9 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         if run.version != version:
             exp.era, exp.era_range = str(run.version), era_range(r, clues, run.version)
             exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
-        same_victim = len({o.chosen.tgid if o.chosen else None for o in runs if o.version == run.version}) == 1
+        same_victim = False  # said only with a CAP_SYS_ADMIN assumption
         if run.caps is not None:
+            same_victim = len({o.chosen.tgid if o.chosen else None for o in runs if o.version == run.version}) == 1
             exp.cap_sys_admin = run.caps
             others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
             if others and (o := others[0]).chosen is not None:
@@ -859,9 +860,10 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
 
     if selected is None:
         return exp
-    if run.kernel is not None and all(c is not run.kernel for c in ranked):  # below the ranking: rank it
-        ranked = scored.ranking(chosen)
     rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
+    if rank is None and run.kernel is not None:  # below the ranking: rank it
+        ranked = scored.ranking(chosen)
+        rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
     if rank is None and r.task_columns_guessed and find_row(r, selected.pid) is None:
         # pasted from inside the dump: the rows before the first shown, the kernel's choice among them, are not here
         problems.append(f"the task dump begins in the middle (no header): the kernel's choice {selected.comm} "
