@@ -606,17 +606,18 @@ def _report_notes(r: OomReport, victim: tuple[int, str, str] | None, kin: str | 
         notes.append(f"manual OOM: sysrq-f ({how}); no real shortage is needed")
     if r.selected and r.killed and kin != "same":  # the victim is the killed one
         sel, kil = f"{r.selected.comm} ({r.selected.pid})", f"{r.killed.comm} ({r.killed.pid})"
-        notes.append({
-            "thread": f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
-                      "oom_kill_process() prints the thread that holds the mm (find_lock_task_mm)",
+        if kin == "thread":
+            notes.append(f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
+                         "oom_kill_process() prints the thread that holds the mm (find_lock_task_mm)")
+        elif kin == "child":
             # oom_kill_process(): 2.6.36-5.0 the child with the most points; before 2.6.36 the first one
-            "child": f"the kernel selected {sel} and killed its child {kil} instead " + (
-                     "('or a child', before 2.6.36: the first child with an mm of its own dies in the parent's place)"
-                     if r.old_badness else "('or sacrifice child', before 5.1: of the children with an mm of their "
-                     "own, the one with the most points dies in the parent's place)"),
-            "unknown": f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
-                       "another thread of it ('or sacrifice child', before 5.1)",
-        }[kin])  # fmt: skip
+            notes.append(f"the kernel selected {sel} and killed its child {kil} instead " + (
+                "('or a child', before 2.6.36: the first child with an mm of its own dies in the parent's place)"
+                if r.old_badness else "('or sacrifice child', before 5.1: of the children with an mm of their own, "
+                "the one with the most points dies in the parent's place)"))  # fmt: skip
+        else:  # "unknown"
+            notes.append(f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
+                         "another thread of it ('or sacrifice child', before 5.1)")
     k, row = r.killed, find_row(r, r.killed.pid) if r.killed else None
     if k and row and k.pgtables_kb and row.pgtables_bytes and k.pgtables_kb == row.pgtables_bytes > 1024:
         # 5.4 printed mm_pgtables_bytes() with a "kB" unit; "mm/oom: fix pgtables units mismatch in Killed process
