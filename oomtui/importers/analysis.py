@@ -635,9 +635,7 @@ def _hugetlb_cause(mem: Memory, kill: str, unusable: str) -> Cause:
 def _no_choice(r: OomReport) -> str:
     """Why a report names no victim: the choice's lines were there but could not be read (a wrap or a cut within
     them), or the paste ends first."""
-    unread = next((p for p in r.problems if "could not read the 'Kill" in p or "could not read the 'oom-kill:'" in p
-                   or "could not read the victim" in p), None)  # fmt: skip
-    return (f"the kernel's choice is on a line that could not be read ({unread.split(':', 1)[0]})" if unread
+    return (f"the kernel's choice is on a line that could not be read (line {r.unread_choice})" if r.unread_choice
             else "the report ends before the kernel's choice")
 
 

@@ -1280,6 +1280,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     memcg_trace: bool = False  # mem_cgroup_out_of_memory (or 3.x-4.x mem_cgroup_oom_synchronize) in the trace
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
     problems: list[str] = []  # what the parser could not read
+    unread_choice: int | None = None  # the line of the first 'Kill process', 'Killed process' or oom-kill: line not read
 
     def victim(self) -> tuple[int, str, str] | None:
         """The kernel's victim (pid, comm, the line that names it): the verdict, else the 5.0+ oom-kill: line,
@@ -1883,6 +1884,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 took.old_badness = took.old_badness or m["child"] == "a"
             else:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
+                took.unread_choice = took.unread_choice or no
         elif "Killed process" in s and _KILLED_START.match(s):
             # no memory fields yet, a trailing comma, or a field on the next line: a mail client cut it
             s = lines.join_while(s, lambda c: _killed_ends(c, lines.peek()), _killed_more)
@@ -1897,6 +1899,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 took = cur.report
                 if k is None:
                     took.problems.append(f"line {no}: could not read the 'Killed process' line: {s!r}")
+                    took.unread_choice = took.unread_choice or no
                 else:
                     took.killed = k
                     if k.total_vm_kb is None and ("-vm:" in s or "vsz:" in s or "-rss:" in s):  # who, not sizes
@@ -2429,6 +2432,7 @@ def _read_oom_kill_line(r: OomReport, no: int, s: str, task: re.Match | None) ->
     the _OOM_KILL_TASK match)."""
     if (m := _OOM_KILL.match(s)) is None:
         r.problems.append(f"line {no}: could not read the 'oom-kill:' line: {s!r}")
+        r.unread_choice = r.unread_choice or no
         return
     r.constraint = m["constraint"]
     if m := _OOM_KILL_NODEMASK.search(s):
@@ -2445,3 +2449,4 @@ def _read_oom_kill_line(r: OomReport, no: int, s: str, task: re.Match | None) ->
         r.oom_kill_pid, r.oom_kill_comm = int(m["pid"]), m["comm"]
     else:
         r.problems.append(f"line {no}: could not read the victim on the 'oom-kill:' line: {s!r}")
+        r.unread_choice = r.unread_choice or no
