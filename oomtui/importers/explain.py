@@ -47,6 +47,7 @@ from .facts import (
     kinship,
     memcg_headroom_unknown,
     total_pages,
+    why_no_dump,
 )
 from .report import (
     OomReport, TaskRow, TaskTable, column_has, column_index, column_positions, input_lines, int_column, iter_reports,
@@ -581,9 +582,10 @@ def _missing(r: OomReport, victim: tuple[int, str, str] | None) -> list[str]:
     elif victim is not None and r.killed is None:
         problems.append(f"no 'Killed process' line: the victim is read from the {victim[2]} line")
     if r.task_columns is None:
-        problems.append("no task dump (vm.oom_dump_tasks=0, or cut off): cannot re-run the selection")
+        problems.append(f"no task dump, so the selection cannot be re-run: {why_no_dump(r)}")
     elif not r.tasks:
-        problems.append("the task dump has a header but no rows: cannot re-run the selection")
+        problems.append(f"the task dump has a header (line {r.task_header_line}) but no rows it could read, so the "
+                        "selection cannot be re-run: a filter (grep) that kept the header may have dropped them")
     return problems
 
 

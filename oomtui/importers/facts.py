@@ -8,6 +8,7 @@ commands can say it in their output.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -506,3 +507,32 @@ def swap_unaccounted(r: OomReport, version: KernelVersion | None, flavour: Memcg
     if _v1_stats(r) and "inactive_anon" in stats:
         why.append("the memory.stat dump has no swap entry, which it leaves out only without swap accounting")
     return "; ".join(why) or None
+
+
+# --- the task dump -------------------------------------------------------------------
+
+
+def why_no_dump(r: OomReport) -> str:
+    """Why a report has no task dump, as far as its lines tell, and what would give one. dump_tasks() prints it
+    after Mem-Info and before the verdict when vm.oom_dump_tasks is set: a sysctl since 2.6.25 (fef1bdd68c81), on by
+    default since 2.6.36 (ad915c432ecb)."""
+    sub = re.match(r"2\.6\.(\d+)", r.kernel_release or "")
+    if sub and int(sub[1]) < 25:
+        return f"Linux {r.kernel_release} prints none (vm.oom_dump_tasks came in 2.6.25)"
+    begins = (r.invoked_line is not None or r.trigger_comm is not None or r.ram_pages is not None or bool(r.meminfo)
+              or bool(r.zones) or r.memory is not None)  # fmt: skip
+    ends = [w for w, there in (("'Kill process'", r.selected), ("'oom-kill:'", r.oom_kill_pid is not None),
+                               ("'Killed process'", r.killed), ("'oom_reaper: reaped'", r.reaper),
+                               ("'Out of memory and no killable processes'", r.no_killable),
+                               ("'Kernel panic - not syncing: Out of memory'", r.panic_on_oom)) if there]  # fmt: skip
+    paste = "paste the whole report, from its 'invoked oom-killer' line to its 'Killed process' line"
+    if not begins:
+        return (f"the report has only its closing line(s) ({', '.join(ends)}), not the task dump the kernel prints "
+                f"before them; {paste}")
+    if not ends:
+        return f"the report stops at line {r.last_line}, before any task dump or verdict (cut off?); {paste}"
+    if r.old_badness or sub and int(sub[1]) < 36:
+        return ("vm.oom_dump_tasks was 0, its default before 2.6.36; with `sysctl vm.oom_dump_tasks=1` the next "
+                "report has one")
+    return ("the kernel printed none (vm.oom_dump_tasks=0), or the paste left it out; " + paste
+            + ", or set `sysctl vm.oom_dump_tasks=1` for the next OOM")

@@ -28,7 +28,7 @@ from ..kernel.policy import policy_for_version
 from ..kernel.version import KernelVersion
 from .explain import Explanation, explain_reports
 from .facts import (MemcgFlavour, find_index, find_row, infer_constraint, infer_page_size, memcg_flavour,
-                    pgtables_bytes, swap_unaccounted, total_pages, unlimited)
+                    pgtables_bytes, swap_unaccounted, total_pages, unlimited, why_no_dump)
 from .report import ISO_TIME, MONTH_DAY_TIME, OomReport, TaskRow, no_report_error, parse_reports, read_input
 from .scene_text import SCHEMA_DIRECTIVE, STACK_PAGES, TLS_PAGES, fit_anon, toml_str, write_schema_beside
 
@@ -184,7 +184,7 @@ def import_report(text: str, file_label: str, index: int = 1) -> Imported:
     where = f"{file_label}: report {index} ({lines})"
     if r.task_columns is None:
         raise UserError(f"{where}: cannot build a scene: no task dump, so the processes the kernel chose from are "
-                        f"unknown: {_why_no_dump(r)}")
+                        f"unknown: {why_no_dump(r)}")
     if not r.tasks:
         raise UserError(f"{where}: cannot build a scene: the task dump has a header (line {r.task_header_line}) but "
                         "no rows it could read, so the processes the kernel chose from are unknown: a filter (grep) "
@@ -192,32 +192,6 @@ def import_report(text: str, file_label: str, index: int = 1) -> Imported:
     # explain's reading of this report, in the file's context (earlier victims the reaper went through)
     exp = next(itertools.islice(explain_reports(reports), index - 1, None))
     return _build(r, exp, text, file_label, index, len(reports))
-
-
-def _why_no_dump(r: OomReport) -> str:
-    """Why a report has no task dump, as far as its lines tell, and what would give one. dump_tasks() prints it
-    after Mem-Info and before the verdict when vm.oom_dump_tasks is set: a sysctl since 2.6.25 (fef1bdd68c81), on by
-    default since 2.6.36 (ad915c432ecb)."""
-    sub = re.match(r"2\.6\.(\d+)", r.kernel_release or "")
-    if sub and int(sub[1]) < 25:
-        return f"Linux {r.kernel_release} prints none (vm.oom_dump_tasks came in 2.6.25)"
-    begins = (r.invoked_line is not None or r.trigger_comm is not None or r.ram_pages is not None or bool(r.meminfo)
-              or bool(r.zones) or r.memory is not None)  # fmt: skip
-    ends = [w for w, there in (("'Kill process'", r.selected), ("'oom-kill:'", r.oom_kill_pid is not None),
-                               ("'Killed process'", r.killed), ("'oom_reaper: reaped'", r.reaper),
-                               ("'Out of memory and no killable processes'", r.no_killable),
-                               ("'Kernel panic - not syncing: Out of memory'", r.panic_on_oom)) if there]  # fmt: skip
-    paste = "paste the whole report, from its 'invoked oom-killer' line to its 'Killed process' line"
-    if not begins:
-        return (f"the file has only its closing line(s) ({', '.join(ends)}), not the task dump the kernel prints "
-                f"before them; {paste}")
-    if not ends:
-        return f"the report stops at line {r.last_line}, before any task dump or verdict (cut off?); {paste}"
-    if r.old_badness or sub and int(sub[1]) < 36:
-        return ("vm.oom_dump_tasks was 0, its default before 2.6.36; with `sysctl vm.oom_dump_tasks=1` the next "
-                "report has one")
-    return ("the kernel printed none (vm.oom_dump_tasks=0), or the paste left it out; " + paste
-            + ", or set `sysctl vm.oom_dump_tasks=1` for the next OOM")
 
 
 def _build(r: OomReport, exp: Explanation, text: str, file_label: str, index: int, count: int) -> Imported:
