@@ -123,10 +123,11 @@ _ANCHORS = {
 }
 _ANCHOR = re.compile("|".join(_ANCHORS))
 _MAX_LEARNED = 8
-# Characters before an anchor that can be a log's prefix: the longest seen is a few dozen ("node7 | <ISO stamp> |
-# [stamp] "). Text longer than this in front of one is the line's own (a garbled or junk line that holds an
-# anchor's words), never learned: and _unknown_part, a strip_prefixes of each tail, stays bounded.
-_MAX_PREFIX = 256
+# Characters before an anchor that can be a log's prefix: most are a few dozen ("node7 | <ISO stamp> | [stamp] "),
+# Loki's logcli puts a pod's whole label set there (300 and more). Text longer than this in front of one is the
+# line's own (a garbled or junk line that holds an anchor's words), never learned: and _unknown_part, a
+# strip_prefixes of each tail, stays bounded.
+_MAX_PREFIX = 1024
 # lines with an anchor's word remembered to hold no unknown prefix: as many, of up to as many characters (2 MB at most)
 _KNOWN_LINES, _KNOWN_LINE_MAX = 4096, 512
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
@@ -139,10 +140,16 @@ def _shape(prefix: str) -> re.Pattern:
     return re.compile(rx + r"\s*")
 
 
+# where a known prefix can begin: after a space or a separator, or at a stamp's '[' or a level's '<'
+_PREFIX_CUT = re.compile(r"[\s|\]>:;,)]+|(?=[\[<])")
+
+
 def _unknown_part(prefix: str) -> str:
     """The head of a prefix that strip_prefixes does not know: what comes before the stamps it does know
-    ("node7 | 2019-11-01 12:00:00,123 | [  12.345] " -> "node7 | 2019-11-01 12:00:00,123 | ")."""
-    return next(prefix[:p] for p in range(len(prefix) + 1) if not strip_prefixes(prefix[p:]))
+    ("node7 | 2019-11-01 12:00:00,123 | [  12.345] " -> "node7 | 2019-11-01 12:00:00,123 | "). Tried only where a
+    known prefix can begin (a strip_prefixes of every tail of a long line took seconds)."""
+    cuts = itertools.chain((0,), (m.end() for m in _PREFIX_CUT.finditer(prefix)), (len(prefix),))
+    return next(prefix[:p] for p in cuts if not strip_prefixes(prefix[p:]))
 
 
 def _unknown_prefixes(texts: list[str], known: set[str] | None = None) -> Iterator[re.Pattern]:
@@ -804,12 +811,12 @@ def read_input(file: str) -> str:
     """The whole text of a file, or of stdin for "-". Undecodable bytes become U+FFFD: a report may hold any
     byte (a comm, a garbled line) and loses no line for it."""
     if file == "-":
-        return _unjson_text(sys.stdin.buffer.read().decode("utf-8", "replace"))
+        return unjson_text(sys.stdin.buffer.read().decode("utf-8", "replace"))
     try:
         with open(file, encoding="utf-8", errors="replace") as f:
             if kind := _device_kind(f):  # /dev/zero would be read for ever
                 raise UserError(f"{file}: is a {kind}, expected an OOM report (a file, or - for stdin)")
-            return _unjson_text(f.read())
+            return unjson_text(f.read())
     except FileNotFoundError:
         raise UserError(f"{file}: no such file") from None
     except OSError as e:
@@ -847,7 +854,7 @@ def _chunk_lines(f: io.TextIOBase) -> Iterator[list[str]]:
         yield _unjson(["".join(pending)])
 
 
-def _unjson_text(text: str) -> str:
+def unjson_text(text: str) -> str:
     """A whole text with its structured log lines replaced by their messages (_unjson)."""
     if '{"' not in text:
         return text
@@ -875,13 +882,15 @@ def _unjson(lines: list[str]) -> list[str]:
             continue
         if not isinstance(obj, dict):
             continue
-        msg = next((obj[k] for k in _JSON_MESSAGE_KEYS if k in obj), None)
-        if isinstance(msg, list) and all(isinstance(b, int) and 0 <= b < 256 for b in msg):
-            msg = bytes(msg).decode("utf-8", "replace")
-        if isinstance(msg, str):
-            if out is lines:
-                out = list(lines)
-            out[i] = " ".join(msg.splitlines())
+        for key in _JSON_MESSAGE_KEYS:
+            msg = obj.get(key)
+            if isinstance(msg, list) and msg and all(type(b) is int and 0 <= b < 256 for b in msg):
+                msg = bytes(msg).decode("utf-8", "replace")
+            if isinstance(msg, str):
+                if out is lines:
+                    out = list(lines)
+                out[i] = " ".join(msg.splitlines())
+                break
     return out
 
 
@@ -1338,8 +1347,8 @@ def _cut_header(s: str, nxt: str | None) -> bool:
     return _printk_start(nxt) or _cut_mark(nxt) and not any(c.isspace() for c in comm.strip())
 
 
-# a mail subject's reply or forward marks: "Re: ", "Fwd: ", "AW: ", "Re[2]: "
-_REPLY = re.compile(r"(?i)\s*(?:subject:\s*)?(?:re|fwd?|aw|sv|wg)(?:\[\d+\])?:\s")
+# a mail's subject: "Subject: ", or its reply or forward marks "Re: ", "Fwd: ", "AW: ", "Re[2]: "
+_REPLY = re.compile(r"(?i)\s*(?:subject:|(?:re|fwd?|aw|sv|wg)(?:\[\d+\])?:\s)")
 
 
 def _cut_mark(s: str) -> bool:

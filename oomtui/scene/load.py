@@ -159,9 +159,10 @@ def load_playable(ref: str, report: int | None = None) -> LoadedScene:
                 # a log without an OOM report, or a scene broken at its first lines: say what play takes
                 raise NotToml(e.file, None, f"{e.message}; and it has no OOM report's lines ('invoked oom-killer', "
                               "'Killed process'): `oomtui play` takes a scene (TOML) or an OOM report", e.line) from None
+    from ..importers.report import unjson_text
     from ..importers.to_scene import import_report
 
-    imported = import_report(text, name, report or 1)
+    imported = import_report(unjson_text(text), name, report or 1)  # a journal's JSON lines: their messages
     label = f"{name} report {report or 1}"
     return _loaded(imported.text, label, f"{visible(ref)}#{report or 1}")
 

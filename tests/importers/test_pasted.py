@@ -229,7 +229,7 @@ def test_a_garbled_order_is_not_read_and_not_computed(header: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("subject", ["Re: java invoked oom-killer", "Fwd: java invoked oom-killer",
-                                     "Subject: RE[2]: java invoked oom-"])
+                                     "Subject: RE[2]: java invoked oom-", "Subject: java invoked oom-killer"])
 def test_a_mail_subject_right_above_a_paste_from_the_middle_is_no_header(subject: str) -> None:
     """A reply's subject, then the report pasted from Mem-Info on: "Re: java" fits a task's comm and a printk line
     follows, but a subject is no header cut short (review: the report opened on it, trigger 'Re: java')."""
@@ -713,6 +713,7 @@ def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_
 
     from oomtui.cli import main
     from oomtui.importers.report import read_input
+    from oomtui.scene.load import load_playable
 
     for path in COMPLETE[:3]:
         text = _read(path)
@@ -736,12 +737,17 @@ def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_
             assert [(r["kernel_victim"], r["agree"], r["totalpages"]) for r in got] == \
                 [(r["kernel_victim"], r["agree"], r["totalpages"]) for r in from_file]
             assert got[0]["kernel_victim"]["pid"] == plain[0][0].pid
+        # play and run replay it as its messages too (a scene file's text is read by scene.load)
+        scene, plain_scene = load_playable(str(f)).scene, load_playable(str(path)).scene
+        assert [(p.pid, p.comm) for p in scene.processes] == [(p.pid, p.comm) for p in plain_scene.processes]
+        assert (scene.ram, scene.swap, scene.cgroups) == (plain_scene.ram, plain_scene.swap, plain_scene.cgroups)
 
 
 def test_json_that_is_not_a_log_line_is_left_as_it_is(tmp_path: Path) -> None:
     """A JSON line without a message (a config pasted beside the log) and a broken one stay as they are."""
     from oomtui.importers.report import read_input
 
-    lines = ['{"a": 1}', '{"MESSAGE": 3}', '{"log": "x"', "[1, 2]", '{"MESSAGE": [300]}', '{"msg": "ok\\nmore"}']
+    lines = ['{"a": 1}', '{"MESSAGE": 3}', '{"log": "x"', "[1, 2]", '{"MESSAGE": [300]}', '{"MESSAGE": [true]}',
+             '{"msg": "ok\\nmore"}', '{"log": null, "msg": "m"}']
     (tmp_path / "f").write_text("\n".join(lines) + "\n")
-    assert read_input(str(tmp_path / "f")).splitlines() == lines[:5] + ["ok more"]
+    assert read_input(str(tmp_path / "f")).splitlines() == lines[:6] + ["ok more", "m"]
