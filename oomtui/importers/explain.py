@@ -569,6 +569,9 @@ def by_points(candidates: list[Candidate], chosen: Candidate, first: int | None 
 _parse_era = lru_cache(maxsize=256)(KernelVersion.parse)  # an Explanation's era, back to a KernelVersion
 
 
+_CANNOT_RERUN = "so the selection cannot be re-run"  # a problem of a report without a task dump, or its rows
+
+
 def _missing(r: OomReport, victim: tuple[int, str, str] | None) -> list[str]:
     """What a truncated or garbled report lacks, in words (`victim`: r.victim())."""
     problems = []
@@ -582,10 +585,10 @@ def _missing(r: OomReport, victim: tuple[int, str, str] | None) -> list[str]:
     elif victim is not None and r.killed is None:
         problems.append(f"no 'Killed process' line: the victim is read from the {victim[2]} line")
     if r.task_columns is None:
-        problems.append(f"no task dump, so the selection cannot be re-run: {why_no_dump(r)}")
+        problems.append(f"no task dump, {_CANNOT_RERUN}: {why_no_dump(r)}")
     elif not r.tasks:
-        problems.append(f"the task dump has a header (line {r.task_header_line}) but no rows it could read, so the "
-                        "selection cannot be re-run: a filter (grep) that kept the header may have dropped them")
+        problems.append(f"the task dump has a header (line {r.task_header_line}) but no rows it could read, "
+                        f"{_CANNOT_RERUN}: a filter (grep) that kept the header may have dropped them")
     return problems
 
 
@@ -714,7 +717,7 @@ def _allocating_task(r: OomReport, exp: Explanation, selected: Task, trigger: Tr
     exp.model_victim = Task(trigger.pid, trigger.comm or selected.comm)
     exp.compared = True
     exp.agree = selected.pid == trigger.pid
-    exp.problems = [p for p in exp.problems if "cannot re-run the selection" not in p]
+    exp.problems = [p for p in exp.problems if _CANNOT_RERUN not in p]  # (it runs no selection)
     exp.notes.append(f"vm.oom_kill_allocating_task=1: the kernel chose the task that asked for memory, "
                      f"{trigger.comm} ({trigger.pid}), without comparing processes")
     if exp.printed_score is not None:

@@ -521,14 +521,15 @@ def why_no_dump(r: OomReport) -> str:
         return f"Linux {r.kernel_release} prints none (vm.oom_dump_tasks came in 2.6.25)"
     begins = (r.invoked_line is not None or r.trigger_comm is not None or r.ram_pages is not None or bool(r.meminfo)
               or bool(r.zones) or r.memory is not None)  # fmt: skip
-    ends = [w for w, there in (("'Kill process'", r.selected), ("'oom-kill:'", r.oom_kill_pid is not None),
-                               ("'Killed process'", r.killed), ("'oom_reaper: reaped'", r.reaper),
+    ends = [w for w, there in (("'Kill process'", r.selected), ("'oom-kill:'", r.constraint or r.oom_kill_pid),
+                               ("'Killed process'", r.killed), ("'oom_reaper'", r.reaper),
                                ("'Out of memory and no killable processes'", r.no_killable),
-                               ("'Kernel panic - not syncing: Out of memory'", r.panic_on_oom)) if there]  # fmt: skip
+                               ("'Kernel panic - not syncing: Out of memory'", r.panic_on_oom),
+                               ("'is already exiting'", r.already_exiting)) if there]  # fmt: skip
     paste = "paste the whole report, from its 'invoked oom-killer' line to its 'Killed process' line"
     if not begins:
-        return (f"the report has only its closing line(s) ({', '.join(ends)}), not the task dump the kernel prints "
-                f"before them; {paste}")
+        return (f"the report has only its closing line(s)" + (f" ({', '.join(ends)})" if ends else "")
+                + f", not the task dump the kernel prints before them; {paste}")
     if not ends:
         return f"the report stops at line {r.last_line}, before any task dump or verdict (cut off?); {paste}"
     if r.old_badness or sub and int(sub[1]) < 36:

@@ -124,10 +124,12 @@ _ANCHORS = {
 _ANCHOR = re.compile("|".join(_ANCHORS))
 _MAX_LEARNED = 8
 # Characters before an anchor that can be a log's prefix: most are a few dozen ("node7 | <ISO stamp> | [stamp] "),
-# Loki's logcli puts a pod's whole label set there (300 and more). Text longer than this in front of one is the
-# line's own (a garbled or junk line that holds an anchor's words), never learned: and _unknown_part, a
-# strip_prefixes of each tail, stays bounded.
-_MAX_PREFIX = 1024
+# Loki's logcli puts a pod's whole label set there (300 and more). Text longer than _MAX_PREFIX in front of one is
+# the line's own (a garbled or junk line that holds an anchor's words), never learned: and _unknown_part, a
+# strip_prefixes of each tail, stays bounded. One longer than _LONE_PREFIX is learned only where two lines of a
+# batch have it (a prose paragraph that names an anchor has its own words before it, and would fill the
+# _MAX_LEARNED places that the log's own prefix needs).
+_LONE_PREFIX, _MAX_PREFIX = 256, 1024
 # lines with an anchor's word remembered to hold no unknown prefix: as many, of up to as many characters (2 MB at most)
 _KNOWN_LINES, _KNOWN_LINE_MAX = 4096, 512
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
@@ -140,8 +142,9 @@ def _shape(prefix: str) -> re.Pattern:
     return re.compile(rx + r"\s*")
 
 
-# where a known prefix can begin: after a space or a separator, or at a stamp's '[' or a level's '<'
-_PREFIX_CUT = re.compile(r"[\s|\]>:;,)]+|(?=[\[<])")
+# where a known prefix can begin: after a space or a separator, at a stamp's '[' or a level's '<', or after any
+# other mark before a word ('"web-3","Jan 31 ...', 'n7/Jan 31 ...')
+_PREFIX_CUT = re.compile(r"[\s|\]>:;,)]+|(?=[\[<])|(?<=[^\w\s])(?=[\w>])")
 
 
 def _unknown_part(prefix: str) -> str:
@@ -166,13 +169,18 @@ def _unknown_prefixes(texts: list[str], known: set[str] | None = None) -> Iterat
             at = joined.find(word, end)
     if known is not None and len(known) > _KNOWN_LINES:
         known.clear()
+    long: set[str] = set()  # the shapes of prefixes longer than _LONE_PREFIX seen once in this batch
     for start, end in sorted(spans):
         s = joined[start:end]
         if known is not None and s in known:
             continue
         if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)) \
                 and m.start() <= _MAX_PREFIX:
-            yield _shape(_unknown_part(s[: m.start()]))
+            shape = _shape(_unknown_part(s[: m.start()]))
+            if m.start() <= _LONE_PREFIX or shape.pattern in long:
+                yield shape
+            else:
+                long.add(shape.pattern)
         elif known is not None and len(s) <= _KNOWN_LINE_MAX:
             known.add(s)
 

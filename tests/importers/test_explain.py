@@ -111,6 +111,14 @@ def test_004_sysrq_and_negative_adj() -> None:
     assert e.ranking[0].oom_score == 673
 
 
+def test_a_lone_oom_kill_line_whose_task_is_unreadable_says_why_there_is_no_dump() -> None:
+    """Only a 5.0+ oom-kill: line, its task cut off: the closing line is named (review: '... closing line(s) (),')."""
+    (e,) = explain_text("[ 100.000000] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+                        "mems_allowed=0,oom_memcg=/x,task_memcg=/x,task=\n")
+    (p,) = [p for p in e.problems if p.startswith("no task dump")]
+    assert "the report has only its closing line(s) ('oom-kill:'), not the task dump" in p and "()" not in p
+
+
 def test_009_old_dump_without_swapents() -> None:
     (e,) = explain_file(fixture("009", "dmesg"))
     assert e.agree and e.era == "3.2"

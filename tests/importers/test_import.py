@@ -251,7 +251,7 @@ def test_no_task_dump_is_a_user_error() -> None:
 NO_DUMP = {
     "closing-lines-only": ("5.8-linux-mm-quoted-cpuset-movable-node-only-no-dump.mail", 2,
                            "report 2 (line 60): cannot build a scene: no task dump, so the processes the kernel chose "
-                           "from are unknown: the report has only its closing line(s) ('oom_reaper: reaped'), not the "
+                           "from are unknown: the report has only its closing line(s) ('oom_reaper'), not the "
                            "task dump the kernel prints before them; paste the whole report"),
     "before-2.6.25": ("2.6.24-rt-i386-forum-bbcode-font-killed-child-badness78749.md", 1,
                       "Linux 2.6.24-21-rt prints none (vm.oom_dump_tasks came in 2.6.25)"),

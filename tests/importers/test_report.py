@@ -231,6 +231,32 @@ def test_a_prefix_of_hundreds_of_characters_is_learned(number: str) -> None:
     assert _summary("".join(_LOKI + line for line in text.splitlines(keepends=True))) == _summary(text)
 
 
+@pytest.mark.parametrize("number", ["001", "003"])
+@pytest.mark.parametrize("mark", ['"web-3","', "n7/", "time=2024-01-31T23:59:59Z@"])
+def test_a_prefix_that_ends_in_a_mark_before_a_syslog_stamp_learns_only_the_mark(number: str, mark: str) -> None:
+    """A CSV export ('"web-3","Jan 31 ...') or another mark right before the syslog stamp: only the mark is the
+    unknown prefix, so the stamp may change (review: the month rolled to 'Feb  1' in the middle of the dump, the
+    learned prefix held the stamp, and the rows after it were lost)."""
+    text = fixture(number)
+    lines = text.splitlines(keepends=True)
+    half = len(lines) // 2
+    rolled = "".join(f"{mark}{'Jan 31 23:59:59' if i < half else 'Feb  1 00:00:00'} web-3 kernel: {line}"
+                     for i, line in enumerate(lines))
+    assert _summary(rolled) == _summary(text)
+
+
+def test_prose_that_names_an_anchor_does_not_take_the_places_of_the_logs_prefix() -> None:
+    """Eight long sentences of a bug report, each naming Mem-Info, then the log behind an unknown prefix: the
+    sentences' words before the anchor are no prefix to learn (review: each was learned, the places for learned
+    prefixes ran out, and the log's own prefix was never learned: no dump, no victim)."""
+    words = ["web", "db", "cache", "queue", "batch", "proxy", "build", "cron"]  # eight sentences, eight shapes
+    prose = "".join(f"On the {w} host " + f"the {w} service ran for hours and then slowed down badly; " * 6
+                    + "and then the Mem-Info: section showed it\n" for w in words)
+    text = fixture("003")
+    prefixed = "".join("node7 | " + line for line in text.splitlines(keepends=True))
+    assert _summary(prose + prefixed) == _summary(text)
+
+
 def test_journalctl_form_of_003() -> None:
     """INDEX.md variant 2: split #012, prefix every line except the Mem-Info continuations (one space)."""
     text = fixture("003")
