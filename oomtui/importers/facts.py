@@ -528,7 +528,7 @@ def why_no_dump(r: OomReport) -> str:
                                ("'is already exiting'", r.already_exiting)) if there]  # fmt: skip
     paste = "paste the whole report, from its 'invoked oom-killer' line to its 'Killed process' line"
     if not begins:
-        return (f"the report has only its closing line(s)" + (f" ({', '.join(ends)})" if ends else "")
+        return ("the report has only its closing line(s)" + (f" ({', '.join(ends)})" if ends else "")
                 + f", not the task dump the kernel prints before them; {paste}")
     if not ends:
         return f"the report stops at line {r.last_line}, before any task dump or verdict (cut off?); {paste}"

@@ -126,8 +126,8 @@ _MAX_LEARNED = 8
 # Characters before an anchor that can be a log's prefix: most are a few dozen ("node7 | <ISO stamp> | [stamp] "),
 # Loki's logcli puts a pod's whole label set there (300 and more). Text longer than _MAX_PREFIX in front of one is
 # the line's own (a garbled or junk line that holds an anchor's words), never learned: and _unknown_part, a
-# strip_prefixes of each tail, stays bounded. One longer than _LONE_PREFIX is learned only where two lines of a
-# batch have it (a prose paragraph that names an anchor has its own words before it, and would fill the
+# strip_prefixes of each tail, stays bounded. One longer than _LONE_PREFIX is learned only where a line next to it
+# begins as it does (a prose paragraph that names an anchor has its own words before it, and would fill the
 # _MAX_LEARNED places that the log's own prefix needs).
 _LONE_PREFIX, _MAX_PREFIX = 256, 1024
 # lines with an anchor's word remembered to hold no unknown prefix: as many, of up to as many characters (2 MB at most)
@@ -169,20 +169,29 @@ def _unknown_prefixes(texts: list[str], known: set[str] | None = None) -> Iterat
             at = joined.find(word, end)
     if known is not None and len(known) > _KNOWN_LINES:
         known.clear()
-    long: set[str] = set()  # the shapes of prefixes longer than _LONE_PREFIX seen once in this batch
     for start, end in sorted(spans):
         s = joined[start:end]
         if known is not None and s in known:
             continue
         if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)) \
                 and m.start() <= _MAX_PREFIX:
-            shape = _shape(_unknown_part(s[: m.start()]))
-            if m.start() <= _LONE_PREFIX or shape.pattern in long:
-                yield shape
-            else:
-                long.add(shape.pattern)
+            if m.start() > _LONE_PREFIX and not _begins_as_a_neighbour(joined, start, end):
+                continue
+            yield _shape(_unknown_part(s[: m.start()]))
         elif known is not None and len(s) <= _KNOWN_LINE_MAX:
             known.add(s)
+
+
+_NO_DIGITS = str.maketrans("123456789", "000000000")
+
+
+def _begins_as_a_neighbour(joined: str, start: int, end: int) -> bool:
+    """Whether the line joined[start:end] begins as the line before or after it does (64 characters, digits aside):
+    a log's prefix is on each of its lines, a sentence's own words are not."""
+    head = joined[start : start + 64].translate(_NO_DIGITS)
+    before = joined[joined.rfind("\n", 0, start - 1) + 1 : start - 1] if start else ""
+    after = joined[end + 1 : e if (e := joined.find("\n", end + 1)) >= 0 else len(joined)]
+    return any(n[:64].translate(_NO_DIGITS) == head for n in (before, after) if n)
 
 
 # A mail body sent quoted-printable (RFC 2045 6.7), as mailing-list archives keep it: every '=' of an OOM report's

@@ -245,6 +245,25 @@ def test_a_prefix_that_ends_in_a_mark_before_a_syslog_stamp_learns_only_the_mark
     assert _summary(rolled) == _summary(text)
 
 
+def test_a_few_lines_behind_a_long_prefix_are_read() -> None:
+    """A Loki query filtered for OOM lines: the invoked line, oom-kill: and the verdict, each behind a label set of
+    390 characters (review: a long prefix learned only where two lines of a batch had it was never learned from
+    such an excerpt, one anchor line in a batch, and the label set became the trigger's comm)."""
+    lines = ["[ 5012.345678] stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, "
+             "oom_score_adj=0",
+             "[ 5012.345690] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
+             "task_memcg=/,task=stress,pid=4321,uid=0",
+             "[ 5012.345700] Out of memory: Killed process 4321 (stress) total-vm:4000000kB, anon-rss:3900000kB, "
+             "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:7700kB oom_score_adj:0"]
+    excerpt = "".join(_LOKI + line + "\n" for line in lines)
+    (r,) = parse_reports(excerpt)
+    assert (r.trigger_comm, r.oom_kill_pid, r.killed.pid) == ("stress", 4321, 4321)
+    # three such excerpts a batch apart, the application's lines between them
+    filler = "".join(f"{_LOKI}[ 5000.{i:06d}] app: request {i} served\n" for i in range(2500))
+    reports = parse_reports(filler.join([excerpt] * 3))
+    assert [(r.trigger_comm, r.oom_kill_pid, r.killed.pid) for r in reports] == [("stress", 4321, 4321)] * 3
+
+
 def test_prose_that_names_an_anchor_does_not_take_the_places_of_the_logs_prefix() -> None:
     """Eight long sentences of a bug report, each naming Mem-Info, then the log behind an unknown prefix: the
     sentences' words before the anchor are no prefix to learn (review: each was learned, the places for learned
