@@ -124,12 +124,12 @@ _ANCHORS = {
 _ANCHOR = re.compile("|".join(_ANCHORS))
 _MAX_LEARNED = 8
 # Characters before an anchor that can be a log's prefix: most are a few dozen ("node7 | <ISO stamp> | [stamp] "),
-# Loki's logcli puts a pod's whole label set there (300 and more). Text longer than _MAX_PREFIX in front of one is
-# the line's own (a garbled or junk line that holds an anchor's words), never learned: and _unknown_part, a
-# strip_prefixes of each tail, stays bounded. One longer than _LONE_PREFIX is learned only where a line next to it
-# begins as it does (a prose paragraph that names an anchor has its own words before it, and would fill the
-# _MAX_LEARNED places that the log's own prefix needs).
-_LONE_PREFIX, _MAX_PREFIX = 256, 1024
+# Loki's logcli puts a pod's whole label set there (300 and more). Text longer than this in front of one is the
+# line's own (a garbled or junk line that holds an anchor's words), never learned: and _unknown_part, a
+# strip_prefixes of each tail, stays bounded. (A sentence that names an anchor is learned like a prefix, and eight
+# of them fill the _MAX_LEARNED places: each rule tried against that lost real logs, a Loki query's lines of two
+# pods interleaved or a report's lines one a batch.)
+_MAX_PREFIX = 1024
 # lines with an anchor's word remembered to hold no unknown prefix: as many, of up to as many characters (2 MB at most)
 _KNOWN_LINES, _KNOWN_LINE_MAX = 4096, 512
 _LOOKAHEAD = 256  # lines: a report's anchors (CPU, Call Trace, Mem-Info) come this soon after its first line
@@ -175,23 +175,9 @@ def _unknown_prefixes(texts: list[str], known: set[str] | None = None) -> Iterat
             continue
         if (":" in s or "pid" in s) and not _ANCHOR.match(s) and (m := _ANCHOR.search(s)) \
                 and m.start() <= _MAX_PREFIX:
-            if m.start() > _LONE_PREFIX and not _begins_as_a_neighbour(joined, start, end):
-                continue
             yield _shape(_unknown_part(s[: m.start()]))
         elif known is not None and len(s) <= _KNOWN_LINE_MAX:
             known.add(s)
-
-
-_NO_DIGITS = str.maketrans("123456789", "000000000")
-
-
-def _begins_as_a_neighbour(joined: str, start: int, end: int) -> bool:
-    """Whether the line joined[start:end] begins as the line before or after it does (64 characters, digits aside):
-    a log's prefix is on each of its lines, a sentence's own words are not."""
-    head = joined[start : start + 64].translate(_NO_DIGITS)
-    before = joined[joined.rfind("\n", 0, start - 1) + 1 : start - 1] if start else ""
-    after = joined[end + 1 : e if (e := joined.find("\n", end + 1)) >= 0 else len(joined)]
-    return any(n[:64].translate(_NO_DIGITS) == head for n in (before, after) if n)
 
 
 # A mail body sent quoted-printable (RFC 2045 6.7), as mailing-list archives keep it: every '=' of an OOM report's
