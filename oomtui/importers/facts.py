@@ -526,6 +526,8 @@ def why_no_dump(r: OomReport) -> str:
                                ("'Out of memory and no killable processes'", r.no_killable),
                                ("'Kernel panic - not syncing: Out of memory'", r.panic_on_oom),
                                ("'is already exiting'", r.already_exiting)) if there]  # fmt: skip
+    if not ends and r.unread_choice:  # a closing line cut or garbled past reading
+        ends = [f"line {r.unread_choice}, not read"]
     paste = "paste the whole report, from its 'invoked oom-killer' line to its 'Killed process' line"
     if not begins:
         return ("the report has only its closing line(s)" + (f" ({', '.join(ends)})" if ends else "")

@@ -112,11 +112,16 @@ def test_004_sysrq_and_negative_adj() -> None:
 
 
 def test_a_lone_oom_kill_line_whose_task_is_unreadable_says_why_there_is_no_dump() -> None:
-    """Only a 5.0+ oom-kill: line, its task cut off: the closing line is named (review: '... closing line(s) (),')."""
+    """Only a 5.0+ oom-kill: line, its task cut off, or a verdict cut: the closing line is named (review: '...
+    closing line(s) (),')."""
     (e,) = explain_text("[ 100.000000] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
                         "mems_allowed=0,oom_memcg=/x,task_memcg=/x,task=\n")
     (p,) = [p for p in e.problems if p.startswith("no task dump")]
     assert "the report has only its closing line(s) ('oom-kill:'), not the task dump" in p and "()" not in p
+    # a verdict cut past reading is the line named
+    (e,) = explain_text("[ 100.000000] Out of memory: Kill process 12 (ja\n")
+    (p,) = [p for p in e.problems if p.startswith("no task dump")]
+    assert "the report has only its closing line(s) (line 1, not read), not the task dump" in p
 
 
 def test_009_old_dump_without_swapents() -> None:
