@@ -364,26 +364,25 @@ def memcg_of(cgroup_lines: list[str]) -> str:
     return "/"
 
 
-def memcg_limit(mount: Path | None, path: str) -> int | None:
-    """memory.limit_in_bytes of a v1 memcg; None when unlimited or unreadable."""
-    if mount is None:
-        return None
-    text = read_proc_file(str(mount / path.lstrip("/") / "memory.limit_in_bytes"))
+def _memcg_number(mount: Path | None, path: str, name: str) -> int | None:
+    """The number in a v1 memcg's file `name`; None where it is absent or unreadable."""
+    text = read_proc_file(str(mount / path.lstrip("/") / name)) if mount is not None else None
     try:
-        limit = int(text or "")
+        return int(text or "")
     except ValueError:
         return None
-    return None if limit >= UNLIMITED else limit
+
+
+def memcg_limit(mount: Path | None, path: str) -> int | None:
+    """memory.limit_in_bytes of a v1 memcg; None when unlimited or unreadable."""
+    limit = _memcg_number(mount, path, "memory.limit_in_bytes")
+    return None if limit is None or limit >= UNLIMITED else limit
 
 
 def memcg_memsw_limit(mount: Path | None, path: str) -> int | None:
     """memory.memsw.limit_in_bytes of a v1 memcg (UNLIMITED or more: none); None where the file is absent (swap not
     accounted) or unreadable."""
-    text = read_proc_file(str(mount / path.lstrip("/") / "memory.memsw.limit_in_bytes")) if mount else None
-    try:
-        return int(text or "")
-    except ValueError:
-        return None
+    return _memcg_number(mount, path, "memory.memsw.limit_in_bytes")
 
 
 def _tids(pid: int) -> list[int] | None:
