@@ -293,9 +293,11 @@ def test_lmkd_race_counts_by_placement(lab_json: dict) -> None:
     # /proc/PID/stat of the zombie says where the victim exited: pinned, where it was pinned
     assert configs["other-cpu"]["ran_other"] == configs["other-cpu-1ms"]["ran_other"] == 30
     assert configs["killer-cpu"]["ran_other"] == 0
-    # the lab's busy loop keeps the other CPU from idling, so the unpinned victim stays beside the killer.
-    # (/proc/stat counts 10 ms ticks: a 30-trial row is some 30 of them, a tick either end is 3 % each)
-    assert configs["unpinned-busy"]["ran_other"] <= 2
+    # the lab's busy loop keeps the other CPU from idling, so the unpinned victim stays beside the killer in most
+    # trials (/proc/stat counts 10 ms ticks: a 30-trial row is some 30 of them, a tick either end is 3 % each);
+    # a few still move: 0 - 2 of 30 in most runs, 3 and 4 in two full-suite runs on 2 December, as docs/races.md
+    # says a moved victim's share varies from run to run with the host
+    assert configs["unpinned-busy"]["ran_other"] <= 6
     assert configs["unpinned-busy"]["other_cpu_idle"] < 0.15
     idle = e["model"]["details"]["idle"]  # the model's unpinned rows take the share that moved
     assert idle["unpinned"] == round(configs["unpinned"]["ran_other"] / 30, 3) and idle["killer-cpu"] == 0
