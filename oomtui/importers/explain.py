@@ -8,6 +8,7 @@ oomtui.kernel.oom_badness, and compare the model's victim with the kernel's.
 from __future__ import annotations
 
 import argparse
+import collections
 import array
 import contextlib
 import gc
@@ -104,6 +105,7 @@ class ScoreCheck(msgspec.Struct, kw_only=True):
 class Explanation(msgspec.Struct, kw_only=True):
     index: int
     lines: list[int]  # first and last line of the report in the input
+    host: str | None = None  # the syslog host its lines name (a log of many machines), else null
     kernel_victim: Task | None  # the "Killed process" line, else the oom-kill: line, else the reaper line
     kernel_victim_source: str | None
     kernel_victim_rss_kb: int | None = None  # anon + file + shmem rss on the "Killed process" line
@@ -779,7 +781,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         global_tp = total_pages(r, "CONSTRAINT_NONE", page_kb)[0]
 
     exp = Explanation(
-        index=r.index, lines=[r.first_line, r.last_line], kernel_victim=kernel_victim,
+        index=r.index, lines=[r.first_line, r.last_line], host=r.host, kernel_victim=kernel_victim,
         kernel_victim_source=victim[2] if victim else None, kernel_selected=selected,
         kernel_victim_is=kin,
         model_victim=None, agree=False, compared=False, era=str(version) if version else None,
@@ -1040,38 +1042,40 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
 
 def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     """explain_report for each report of one file, in order; an earlier victim the reaper went through is skipped
-    in later reports (oom_skipped)."""
-    reaped: set[tuple[int, str]] = set()
-    killed: dict[int, int] = {}  # victim pid -> the index of the report that killed it
+    in later reports of the same machine (oom_skipped)."""
+    # of each syslog host (a log of many machines; None: the lines name none)
+    reaped: dict[str | None, set[tuple[int, str]]] = collections.defaultdict(set)
+    killed: dict[str | None, dict[int, int]] = collections.defaultdict(dict)  # victim pid -> the report that killed it
+    latest: dict[str | None, OomReport] = {}  # the latest report with Mem-Info totals
     it = iter(reports)
-    nxt, totals = next(it, None), None  # the next report (a lender too); the latest with Mem-Info totals
+    nxt = next(it, None)  # the next report (a lender too)
     while (r := nxt) is not None:
         nxt = next(it, None)
-        exp = None
+        exp, totals = None, latest.get(r.host)
         if r.ram_pages is None and r.selected is not None and r.selected.score is not None:
             # neither the same kernel line nor the next line makes one machine (a fleet's VMs run one kernel, a
             # central syslog or two pasted dmesgs put them side by side): lent totals stand only where the
             # kernel's printed score reproduces with them
             for lender in _lenders(r, totals, nxt):  # the victim's part only: the rest does not weigh totalpages
-                exp = _explain_victim(r, reaped, lender)
+                exp = _explain_victim(r, reaped[r.host], lender)
                 if exp.score_check is not None and exp.score_check.agree:
                     break
                 exp = None
-        exp = explain_report(r, reaped) if exp is None else _explain_memory(r, exp)
+        exp = explain_report(r, reaped[r.host]) if exp is None else _explain_memory(r, exp)
         if r.ram_pages is not None:
-            totals = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
-        if r.trigger_pid in killed and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
+            latest[r.host] = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
+        if r.trigger_pid in killed[r.host] and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
             # a victim's own page fault (or allocation) ran out_of_memory() again: before "mm, oom: do not trigger
             # out_of_memory from the #PF" (60e2793d440a, 5.16; backported to the stable trees of November 2021,
             # 4.14.256 among them) pagefault_out_of_memory() did, and once the reaper had set MMF_OOM_SKIP on its mm
             # the selection passed over it to an innocent task
             exp.notes.append(f"the task that triggered this OOM, {r.trigger_comm} ({r.trigger_pid}), was already "
-                             f"killed in report {killed[r.trigger_pid]}: a dying victim ran the OOM killer again, "
+                             f"killed in report {killed[r.host][r.trigger_pid]}: a dying victim ran the OOM killer again, "
                              f"and {exp.kernel_victim.comm} ({exp.kernel_victim.pid}) was killed in its stead")
         yield exp
-        reaped |= {(p.pid, p.comm) for p in r.reaper}
+        reaped[r.host] |= {(p.pid, p.comm) for p in r.reaper}
         if exp.kernel_victim is not None:
-            killed.setdefault(exp.kernel_victim.pid, r.index)
+            killed[r.host].setdefault(exp.kernel_victim.pid, r.index)
 
 
 def _same_boot(a: OomReport, b: OomReport) -> str | None:
@@ -1079,7 +1083,7 @@ def _same_boot(a: OomReport, b: OomReport) -> str | None:
     (report.BOUNDARY), or a kernel-line fact that differs, or neither the same kernel line nor b on the line after a
     (explain_reports lends only where the printed score confirms it)."""
     facts = ((a.kernel_release, b.kernel_release), (a.kernel_build, b.kernel_build), (a.hardware, b.hardware))
-    if a.boot != b.boot or any(x and y and x != y for x, y in facts):
+    if a.boot != b.boot or a.host != b.host or any(x and y and x != y for x, y in facts):
         return None
     if b.first_line == a.last_line + 1:
         return f"report {b.index} begins on the line after report {a.index} ends"

@@ -54,7 +54,8 @@ def print_explanations(file: str, explanations: Iterable[Explanation], sort: str
                       highlight=False)
 
     for e in explanations:
-        title = visible(f"{file}: report {e.index} (lines {e.lines[0]}-{e.lines[1]})")
+        host = f"host {e.host}, " if e.host else ""  # a log of many machines: which one's
+        title = visible(f"{file}: report {e.index} ({host}lines {e.lines[0]}-{e.lines[1]})")
         console.rule(Text(title, style="bold"))
         if e.platform and (line := _platform_words(e.platform)):
             say(("machine:", "bold"), f" {line}")

@@ -438,7 +438,7 @@ def _split_at(s: str, cuts: list[int]) -> list[str]:
 # one (those before it need '>' or a digit); at '[' the stamp (the "[... HH:MM:SS ...]" one needs a ':', and the
 # syslog one with a stamp for its time needs "kernel:" where the row has a number); at the row's "[  pid]" none
 # (it has neither '.' nor ':').
-_ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
+_ROW_PREFIX = re.compile(rf"(?:(?>{MONTH_DAY_TIME}\s+(?P<host>\S+)\s+(?:<[^>]*>\s+)?kernel:\s?)\s*)?(?:{_MONOTONIC}\s*)?"
                          r"(?=\[\s*\d+\]\s+[-\d])")
 # What _PREFIX strips from most lines, for a half to a third of its cost (it tries a dozen alternatives, layer
 # after layer, in Unicode classes): a syslog "MMM DD HH:MM:SS host kernel: " (the one alternative at a letter, as
@@ -456,7 +456,7 @@ _ASCII_MONTH_DAY_TIME = r"[A-Za-z]{3,5}+\.?+ ++[0-9]{1,2}+,?+ ++[0-9]{1,2}+:[0-9
 _SYSLOG_HOST = r"\s++\S++\s++(?:<[^>]*+>\s++)?kernel:"  # " host [<prio>] kernel:"
 # the same without a '[' (a line with one there is left to _PREFIX): the only '[' of a _COMMON_PREFIX match is its
 # stamp's
-_SYSLOG_HOST_NO_BRACKET = r"\s++[^\s\[]++\s++(?:<[^>\[]*+>\s++)?kernel:"
+_SYSLOG_HOST_NO_BRACKET = r"\s++(?P<host>[^\s\[]++)\s++(?:<[^>\[]*+>\s++)?kernel:"
 # (stamp: the stamp's time as _STAMP reads it, not "+0.000005"; then dmesg -T's stamp, which _PREFIX tries first: no
 # stamp is both, and most are the other)
 _COMMON_PREFIX = re.compile(rf"(?>(?:{_ASCII_MONTH_DAY_TIME}{_SYSLOG_HOST_NO_BRACKET}\s*)?"
@@ -485,12 +485,55 @@ BOUNDARY = "\x00"
 _CLOCK_JUMP = 60.0
 
 
-def _stamp_breaks(clock: list[float], prefix: str | re.Match) -> bool:
+# A log of many machines (a central syslog server's, `journalctl -m`) may interleave their lines, one by one when
+# two OOM at once: each line's syslog host says whose it is. The cleaner marks where the host changes (a _Host in
+# the line stream, never a line) and keeps a dmesg clock for each host; iter_reports keeps an open report for each.
+# The two syslog forms _PREFIXES knows: "<time> host [<prio>] kernel: " and "<time> host: ".
+_HOST_FIELD = re.compile(rf"{_ANY_TIME}\s+(?:(\S+)\s+(?:<[^>]*>\s+)?kernel:|(?!Backtrace:|[\w.-]*_[\w.-]*:)([\w.-]+):\s)")
+
+
+class _Host(str):
+    """The cleaner's mark that the lines after it are of syslog host `name` (see _HOST_FIELD)."""
+
+    __slots__ = ()
+
+    def __new__(cls, name: str):
+        return super().__new__(cls, "\x01" + name)  # no pattern of a kernel line matches it
+
+    @property
+    def name(self) -> str:
+        return self[1:]
+
+
+def _host_span(prefix: str) -> tuple[int, int] | None:
+    """Where a line's prefix (what _PREFIX strips) names its syslog host, or None."""
+    if ":" in prefix and (m := _HOST_FIELD.search(prefix)):
+        return m.span(1) if m[1] is not None else m.span(2)
+    return None
+
+
+class _Clock:
+    """The last dmesg stamp read (see _stamp_breaks), kept for each syslog host: interleaved machines' lines each
+    run on their own machine's clock."""
+
+    __slots__ = ("now", "host", "others")
+
+    def __init__(self):
+        self.now, self.host, self.others = 0.0, None, {}
+
+    def to_host(self, host: str, no: int, out: list) -> None:
+        """The lines from input line `no` on are `host`'s: its clock, and a _Host mark in `out`."""
+        self.others[self.host] = self.now
+        self.host, self.now = host, self.others.pop(host, 0.0)
+        out.append((no, _Host(host)))
+
+
+def _stamp_breaks(clock: _Clock, prefix: str | re.Match) -> bool:
     """Whether a line whose prefix is `prefix` (or _PREFIX's or _COMMON_PREFIX's match of it) cannot be of the same
-    report as the line stamped clock[0] (see above); the clock moves on to the prefix's dmesg stamp. A prefix
+    report as the line stamped clock.now (see above); the clock moves on to the prefix's dmesg stamp. A prefix
     without one breaks nothing."""
-    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp (group 1)
-        if (stamp := prefix[1]) is None:
+    if type(prefix) is not str and prefix.re is _COMMON_PREFIX:  # it read the stamp
+        if (stamp := prefix["stamp"]) is None:
             return False
     else:
         text = prefix if type(prefix) is str else prefix[0]
@@ -498,16 +541,26 @@ def _stamp_breaks(clock: list[float], prefix: str | re.Match) -> bool:
             return False
         stamp = m[1]
     now = float(stamp)
-    last, clock[0] = clock[0], now
+    last, clock.now = clock.now, now
     return now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0
+
+
+def _read_host(clock: _Clock, prefix: str, no: int, out: list) -> None:
+    """A line whose prefix is `prefix` that names another syslog host than the line before: see _Clock.to_host."""
+    if (span := _host_span(prefix)) and (host := prefix[span[0] : span[1]]) != clock.host:
+        clock.to_host(host, no, out)
 
 
 @functools.lru_cache(maxsize=64)  # most dumps of a file have their header's prefix, or one of its shape
 def _dump_shape(prefix: str) -> str:
     """The pattern of a dump header's prefix for the dump's rows: the same text, but for each run of digits (a
     stamp's), which may be any digits of that length; a run after a letter ("local7", a host's "node7") stays as it
-    is. _PREFIX reads a line by its characters' kinds (digit, letter, space, the rest), never by a digit's value:
-    on a row whose prefix has this shape it strips this prefix, as on the header."""
+    is, and so does the syslog host (another machine's rows are not this dump's, "10.0.0.5" or "10.0.0.6").
+    _PREFIX reads a line by its characters' kinds (digit, letter, space, the rest), never by a digit's value: on a
+    row whose prefix has this shape it strips this prefix, as on the header."""
+    if span := _host_span(prefix):
+        a, b = span
+        return _dump_shape(prefix[:a]) + re.escape(prefix[a:b]) + _dump_shape(prefix[b:])
     parts = re.split(r"(\d+)", prefix)
     return "".join(rf"\d{{{len(p)}}}" if i % 2 and not parts[i - 1][-1:].isalpha() else re.escape(p)
                    for i, p in enumerate(parts))  # fmt: skip
@@ -517,7 +570,7 @@ class _Dump:
     """What the cleaner knows of the task dump it is in: the rows' pattern, prefix and all (learned from the
     dump's header, see learn), and whether the line before was the header or a row."""
 
-    __slots__ = ("rx", "cols", "fields", "pick", "on")
+    __slots__ = ("rx", "cols", "fields", "pick", "on", "host")
 
     def __init__(self):
         self.rx: re.Pattern | None = None
@@ -535,8 +588,9 @@ class _Dump:
 
     def behind(self, prefix: str) -> None:
         """The rows from here on have this prefix (the header's, or a row's where it changed: a stamp a digit wider,
-        another minute)."""
+        another minute, another machine's)."""
         self.rx = _fused_row(_dump_shape(prefix), self.cols)
+        self.host = prefix[span[0] : span[1]] if (span := _host_span(prefix)) else None
 
 
 @functools.lru_cache(maxsize=64)  # a file's dumps have a header or two: each read once
@@ -604,14 +658,15 @@ def _run_matches(rx: re.Pattern, texts: list[str], i: int) -> list[re.Match]:
     return out
 
 
-def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
+def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: _Clock,
                  ) -> tuple[list[tuple[int, str | _Rows]], int]:  # fmt: skip
     """(line number, strip_prefixes) of the non-blank lines of a batch of input lines numbered from `first`, and
     how many; rsyslog's `#012`, and a syslog record run into the one before, split a line in parts that keep its
     number. In a batch that is clean but for its prefixes, a run of plain rows of a task dump whose header was
     learned (see _Dump) is one (line number of its first, _Rows): each row matched once, never cleaned.
     `clock`: the last dmesg stamp seen (read on lines that are not rows of a run), kept across batches: a stamp that
-    runs back puts a BOUNDARY line before its line."""
+    runs back puts a BOUNDARY line before its line. A line of another syslog host than the line before has a _Host
+    mark before it (and its host's clock is read)."""
     joined = "".join(lines)
     numbers: Sequence[int] = range(first, first + len(lines))
     # Each mark's rare character is looked for first: `in` finds one character as fast as memchr, a longer string
@@ -623,6 +678,7 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
         out = []
         for no, t in zip(numbers, map(_unmarked, lines)):  # strip_prefixes, reading the clock as below does
             if end := _prefix_end(t):
+                _read_host(clock, t[:end], no, out)
                 if _stamp_breaks(clock, t[:end]):  # a coloured dmesg's clock too ('\x1b[32m[  5.1]\x1b[0m')
                     out.append((no, BOUNDARY))
                 t = t[end:]
@@ -639,16 +695,22 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
     while i < n:
         t = texts[i]
         if row:
-            if i == 0 and (m := full(t)) and _stamp_breaks(clock, m):
-                append((numbers[i], BOUNDARY))  # a batch's first line reads the clock, a row too
+            if i == 0 and (m := full(t)):  # a batch's first line reads the clock, a row too
+                _read_host(clock, m[0], numbers[i], out)
+                if _stamp_breaks(clock, m):
+                    append((numbers[i], BOUNDARY))
             if dump.rx is not None and (m := dump.rx.match(t)):
                 ms = [m, *_run_matches(dump.rx, texts, i + 1)]
                 k = len(ms)
+                if dump.host is not None and dump.host != clock.host:  # (the rows have the prefix that names it)
+                    clock.to_host(dump.host, numbers[i], out)
                 append((numbers[i], _Rows(dump, ms, numbers[i : i + k], texts[i : i + k])))
                 i += k
                 in_runs += k - 1
                 continue
             if m := fast(t):  # a row of another shape, or behind another prefix
+                if (host := m["host"]) is not None and host != clock.host:
+                    clock.to_host(host, numbers[i], out)
                 if s := t[m.end() :]:
                     append((numbers[i], s))
                 if dump.rx is not None:
@@ -656,13 +718,16 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: list[float],
                 i += 1
                 continue
         if (m := common(t)) is not None:
-            if (stamp := m[1]) is not None:  # _stamp_breaks of a _COMMON_PREFIX match, inline: most lines have one
-                now, last = float(stamp), clock[0]
-                clock[0] = now
+            if (host := m["host"]) is not None and host != clock.host:
+                clock.to_host(host, numbers[i], out)
+            if (stamp := m["stamp"]) is not None:  # _stamp_breaks of a _COMMON_PREFIX match, inline: most lines have one
+                now, last = float(stamp), clock.now
+                clock.now = now
                 if now < last - 1.0 or now > last + _CLOCK_JUMP and last > 0:
                     append((numbers[i], BOUNDARY))
             s = t[m.end() :]
         elif m := full(t):
+            _read_host(clock, m[0], numbers[i], out)
             if _stamp_breaks(clock, m):
                 append((numbers[i], BOUNDARY))
             s = t[m.end() :]
@@ -693,13 +758,16 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
     learned: dict[str, re.Pattern] = {}
     known: set[str] = set()  # see _unknown_prefixes
 
-    clock = [0.0]  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
+    clock = _Clock()  # of the stamps behind a learned prefix, as _clean_batch keeps one of the others
 
     def release(lines: list[tuple[int, str | _Rows]]) -> list[tuple[int, str | _Rows]]:
         if not learned:
             return lines
         out = []
         for no, s in _unfold(lines):
+            if type(s) is _Host:
+                out.append((no, s))
+                continue
             for rx in learned.values():
                 if m := rx.match(s):
                     rest = s[m.end() :]
@@ -712,12 +780,13 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
         return out
 
     it, first, dump = iter(unwrap_if_hard_wrapped(unquote_if_printable(raw))), 1, _Dump()
-    batch_clock = [0.0]
+    batch_clock = _Clock()
     while batch := list(itertools.islice(it, _BATCH)):
         cleaned, count = _clean_batch(batch, first, dump, batch_clock)
         first += len(batch)
         if len(learned) < _MAX_LEARNED:
-            for shape in _unknown_prefixes([s if type(s) is str else "\n".join(s.anchored()) for _, s in cleaned],
+            for shape in _unknown_prefixes([s if type(s) is not _Rows else "\n".join(s.anchored()) for _, s in cleaned
+                                            if type(s) is not _Host],
                                            known, learned.values()):
                 learned.setdefault(shape.pattern, shape)
                 if len(learned) == _MAX_LEARNED:
@@ -735,8 +804,9 @@ def iter_kernel_batches(raw: Iterable[str]) -> Iterator[list[tuple[int, str | _R
 
 
 def iter_kernel_lines(raw: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """iter_kernel_batches, line by line, without its BOUNDARY lines."""
-    return (line for line in _unfold(itertools.chain.from_iterable(iter_kernel_batches(raw))) if line[1] != BOUNDARY)
+    """iter_kernel_batches, line by line, without its BOUNDARY lines and _Host marks."""
+    return (line for line in _unfold(itertools.chain.from_iterable(iter_kernel_batches(raw)))
+            if line[1] != BOUNDARY and type(line[1]) is not _Host)
 
 
 def kernel_lines(text: str) -> list[tuple[int, str]]:
@@ -1232,6 +1302,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     first_line: int
     last_line: int
     boot: int = 0  # the BOUNDARY lines before it: reports with more between them are not of one boot and one paste
+    host: str | None = None  # the syslog host its lines name (a log of many machines: see _HOST_FIELD)
     trigger_comm: str | None = None  # the "invoked oom-killer" line, else the CPU line's Comm
     trigger_pid: int | None = None  # the CPU (or 3.x "Pid:") line
     invoked_line: int | None = None  # the report has its "invoked oom-killer" line
@@ -1528,17 +1599,20 @@ _NUMERIC_COLUMNS = {
     "nr_ptes", "nr_pmds", "nr_puds", "swapents", "oom_score_adj", "cpu", "oom_adj",
 }  # fmt: skip
 _MAX_JOINS = 6  # a mail client wraps one kernel line into a few pieces (a reply to a reply: more)
+_HOST_SCAN = 64  # entries looked through for a line's continuation past other machines' lines
 
 
 class _Lines:
     """The kernel lines of the input as a stream with a cursor on the current line (`current`, None at the end);
-    `join_next` re-attaches a wrapped continuation. Only a batch or two of lines is held."""
+    `join_next` re-attaches a wrapped continuation: the next line of the same machine (`host`, set by the reader
+    at each _Host mark), past other machines' lines. Only a batch or two of lines is held."""
 
     def __init__(self, batches: Iterator[list[tuple[int, str | _Rows]]]):
         self._batches = batches
         self._buf: list[tuple[int, str | _Rows]] = []  # the current line is _buf[_i]
         self._i = -1
         self.current: tuple[int, str] | None = None
+        self.host: str | None = None
         self.last_no = 0  # the input line the current line ends on (after joins)
         self.found = None  # done() of the line join_while() returned last: its match, not searched for again
         self.advance()
@@ -1577,13 +1651,20 @@ class _Lines:
             self.current = self._buf[self._i]
             self.last_no = self.current[0]
 
-    def _next_line(self) -> bool:
-        """The line after the current one is in the buffer, as a line (False: the input ends)."""
-        if not self._fill(2):
-            return False
-        if type(self._buf[self._i + 1][1]) is _Rows:  # a wrapped line is joined to text, not to a run
-            self.unfold(self._i + 1)
-        return True
+    def _next_line(self) -> int | None:
+        """Where the next line of the current line's host is in the buffer, as a line; None: the input ends first,
+        or other machines' lines go on for more than _HOST_SCAN entries."""
+        d, mine = 1, True
+        while d <= _HOST_SCAN and self._fill(d + 1):
+            s = self._buf[j := self._i + d][1]
+            if type(s) is _Host:
+                mine = s.name == self.host
+            elif mine:
+                if type(s) is _Rows:  # a wrapped line is joined to text, not to a run
+                    self.unfold(j)
+                return j
+            d += 1
+        return None
 
     def skip(self, n: int) -> None:
         """Advance n lines (n >= 1, all of them in the buffer: see ahead)."""
@@ -1591,15 +1672,19 @@ class _Lines:
         self.advance()
 
     def peek(self) -> str | None:
-        return self._buf[self._i + 1][1] if self._next_line() else None
+        return None if (j := self._next_line()) is None else self._buf[j][1]
 
     def join_next(self) -> str:
-        """Append the next line to the current one (a mail client wrapped it) and return the result."""
-        self._next_line()
-        (no, cur), (self.last_no, nxt) = self._buf[self._i], self._buf[self._i + 1]
+        """Append the next line (see peek) to the current one (a mail client wrapped it, or printk's pr_cont
+        pieces were logged apart) and return the result."""
+        j = self._next_line()
+        (no, cur), (self.last_no, nxt) = self._buf[self._i], self._buf[j]
         # a client that wrapped at a word's hyphen ("total-" / "vm:") put no space there; no kernel line has "x- "
         joined = f"{cur}{nxt}" if cur[-1:] == "-" and cur[-2:-1].isalnum() else f"{cur} {nxt}"
-        self._i += 1
+        if j == self._i + 1:
+            self._i = j
+        else:  # from among other machines' lines
+            del self._buf[j]
         self.current = self._buf[self._i] = (no, joined)
         return joined
 
@@ -1792,10 +1877,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
     Mem-Info, the memcg lines, "Task in ...", the task dump). Its oom-kill: summary, verdict and reaper lines belong
     to the report being read (5.0+ prints oom-kill: before the verdict, the reaper after it); only when no report
     can take them do they stand alone, as a report whose beginning is missing. Two reports' lines are never
-    merged: a part a report already holds, or has passed, begins the next one."""
+    merged: a part a report already holds, or has passed, begins the next one, and a line of another syslog host
+    goes to that host's open report (machines' lines interleaved in one log)."""
     lines = _Lines(iter_kernel_batches(raw))
     reports: list[OomReport] = []  # the recent ones, in the order of their first lines
-    cur: _Open | None = None
+    cur: _Open | None = None  # the open report of the current host
+    host: str | None = None  # the syslog host of the lines being read (None: they name none)
+    elsewhere: dict[str | None, _Open] = {}  # the open reports of the other hosts
     given = 0
     boot = 0  # BOUNDARY lines so far
 
@@ -1820,13 +1908,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         return False
 
     def new_report(no: int) -> _Open:
-        r = OomReport(index=0, first_line=no, last_line=no, boot=boot)
+        r = OomReport(index=0, first_line=no, last_line=no, boot=boot, host=host)
         reports.append(r)
         return _Open(r, seen=set())
 
     def standalone(no: int) -> OomReport:
         """A report for a verdict or reaper line that no open report can take; the open one stays open."""
-        r = OomReport(index=0, first_line=no, last_line=no, boot=boot)
+        r = OomReport(index=0, first_line=no, last_line=no, boot=boot, host=host)
         reports.append(r)
         return r
 
@@ -1841,6 +1929,13 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         if s == BOUNDARY:  # another boot or another paste begins: the open report takes nothing after it
             cur = None
             boot += 1
+            lines.advance()
+            continue
+        if type(s) is _Host:  # the lines from here on are another machine's: its open report takes them
+            if cur is not None:
+                elsewhere[host] = cur
+            host = lines.host = s.name
+            cur = elsewhere.pop(host, None)
             lines.advance()
             continue
         if s[:1] == "[" and (m := _TASK_ROW.match(s)):
@@ -1931,7 +2026,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
             took = cur.report
             _read_oom_kill_line(took, no, s, lines.found)
         elif s.startswith("oom_reaper:"):
-            took = _read_reaper(reports, cur, no, s)
+            took = _read_reaper(reports, cur, host, no, s)
             if took is None and (m := _REAPED.match(s) or _UNABLE.match(s)):
                 took = standalone(no)
                 took.reaper.append(Reaped(line=no, pid=int(m["pid"]), comm=m["comm"], reaped=m.re is _REAPED))
@@ -1945,8 +2040,12 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         if took is not None and lines.last_no > took.last_line:
             took.last_line = lines.last_no
         lines.advance()
-        while len(reports) > _WINDOW and (cur is None or reports[0] is not cur.report):
-            if done(r := reports.pop(0)):
+        # (another host's open report is held too, unless more than _WINDOW reports came after it)
+        while len(reports) > _WINDOW + len(elsewhere) and (cur is None or reports[0] is not cur.report):
+            r = reports.pop(0)
+            for h in [h for h, o in elsewhere.items() if o.report is r]:
+                del elsewhere[h]  # its lines from now on begin a report of their own
+            if done(r):
                 yield r
     for r in reports:
         if done(r):
@@ -2083,16 +2182,17 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
     return r
 
 
-def _read_reaper(reports: list[OomReport], cur: _Open | None, no: int, s: str) -> OomReport | None:
-    """The report an oom_reaper line belongs to: the latest one whose victim it names (the reaper runs after
-    the kill, possibly after the next report began), else the open report if it names no victim; else None."""
+def _read_reaper(reports: list[OomReport], cur: _Open | None, host: str | None, no: int, s: str) -> OomReport | None:
+    """The report an oom_reaper line belongs to: the latest one of the same host whose victim it names (the reaper
+    runs after the kill, possibly after the next report began), else the open report if it names no victim; else
+    None."""
     m = _REAPED.match(s) or _UNABLE.match(s)
     if m is None:
         return cur.report if cur is not None and not cur.closed else None
     pid = int(m["pid"])
     # the victim's, or a memory.oom.group member's (the reaper takes every killed mm)
-    owner = next((r for r in reversed(reports) if (v := r.victim()) and v[0] == pid
-                  or any(k.pid == pid for k in r.group_kills)), None)  # fmt: skip
+    owner = next((r for r in reversed(reports) if r.host == host and ((v := r.victim()) and v[0] == pid
+                  or any(k.pid == pid for k in r.group_kills))), None)  # fmt: skip
     if owner is None and cur is not None and not cur.closed and cur.report.victim() is None:
         owner = cur.report
     if owner is not None:
@@ -2241,7 +2341,7 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str, part: tuple | 
             # show_free_areas() runs hugetlb_show_meminfo() between the last buddy line and this one; it prints a line
             # per node and hstate, pool or not, unless the kernel has no hugetlb support: none printed, no pool (a
             # node LRU line dates the report 4.8+, long after hugetlb_show_meminfo() was added)
-            if m["what"] == "total pagecache" and r.hugetlb_kb is None and r.node_lru_kb and r.buddy_line == no - 1:
+            if m["what"] == "total pagecache" and r.hugetlb_kb is None and r.node_lru_kb and r.buddy_line == r.last_line:
                 r.hugetlb_kb = 0
     elif c.islower():
         _read_lower_line(lines, r, s)

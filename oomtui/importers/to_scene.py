@@ -181,7 +181,7 @@ def import_report(text: str, file_label: str, index: int = 1) -> Imported:
         )
     r = reports[index - 1]
     lines = f"lines {r.first_line}-{r.last_line}" if r.last_line > r.first_line else f"line {r.first_line}"
-    where = f"{file_label}: report {index} ({lines})"
+    where = f"{file_label}: report {index} ({f'host {r.host}, ' if r.host else ''}{lines})"
     if r.task_columns is None:
         raise UserError(f"{where}: cannot build a scene: no task dump, so the processes the kernel chose from are "
                         f"unknown: {why_no_dump(r)}")
@@ -504,7 +504,8 @@ def _words(r: OomReport, facts: _Facts, plan: _Plan, when: str | None, name: str
     title = f"{victim.row.comm if victim else 'nobody'} {'chosen' if chosen_only else 'killed'}: {short_kind} on " \
         f"{short_release}"  # fmt: skip
     story = [
-        f"Imported from {name} (report {index} of {count}, lines {r.first_line}-{r.last_line}): a {kind} on "
+        f"Imported from {name} (report {index} of {count}, {f'host {r.host}, ' if r.host else ''}lines "
+        f"{r.first_line}-{r.last_line}): a {kind} on "
         f"{release}{f', printed {when}' if when else ''}. {trigger}. The kernel {kill}."
     ]
     if r.selected and victim and facts.selected and facts.selected.tgid != victim.pid:
@@ -564,7 +565,8 @@ def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: st
         out.append(f"# note: {_comment_safe(n)}")
     out.append(f"title = {toml_str(title)}")
     out.append(f"story = {_multiline(story)}")
-    out.append(f"source = {toml_str(f'{name}, report {index} of {count}, lines {r.first_line}-{r.last_line}')}")
+    host = f"host {r.host}, " if r.host else ""
+    out.append(f"source = {toml_str(f'{name}, report {index} of {count}, {host}lines {r.first_line}-{r.last_line}')}")
     out += plan.machine_comments
     out.append(f"ram = {size(plan.ram)}")
     if plan.swap:
