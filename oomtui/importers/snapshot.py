@@ -2,9 +2,11 @@
 
 Without options it writes a scene (TOML, stdout or `-o FILE`) of this machine: RAM and swap from
 /proc/meminfo; every process that has an mm (kernel threads and zombies are left out) with its
-threads, RssAnon/RssFile/RssShmem/VmSwap/VmPTE, oom_score_adj, uid and cgroup v1 memory
-hierarchy path (with memory.limit_in_bytes when it is a limit); and a sysrq-f at 1 s, so
-`oomtui run` shows whom the model's OOM killer would pick. Parents come before their children.
+threads, RssAnon/RssFile/RssShmem/VmSwap/VmPTE, oom_score_adj, uid and memory cgroup, on the
+hierarchy the memory controller is on (v1's own, or v2's unified one), with the memcgs' limits (v1
+memory.limit_in_bytes and memory.memsw.limit_in_bytes, v2 memory.max and memory.swap.max); and a
+sysrq-f at 1 s, so `oomtui run` shows whom the model's OOM killer would pick. Parents come before
+their children.
 The scene builder gives every thread a 64 KiB stack and the leader a 16 KiB TLS block; they are
 taken out of RssAnon (scene_text.fit_anon), so the model's anon counter equals /proc's.
 
@@ -302,13 +304,14 @@ def _print(r: ScoreCheck, totals: Totals) -> None:
 
 
 # --- a scene of this machine ----------------------------------------------------------------------
-UNLIMITED = 1 << 62  # memory.limit_in_bytes of an unlimited v1 memcg is PAGE_COUNTER_MAX pages: >= 2^62
+UNLIMITED = 1 << 62  # no limit: an unlimited v1 memcg's memory.limit_in_bytes is PAGE_COUNTER_MAX pages, >= 2^62;
+# v2's memory.max and memory.swap.max say "max"
 
 
 class SceneProcess(msgspec.Struct):
     info: ProcInfo
     tids: list[int]  # leader first
-    memcg: str  # cgroup v1 memory hierarchy path, "/" for the root
+    memcg: str  # its memory cgroup's path (v1 memory hierarchy or v2), "/" for the root
 
 
 class Snapshot(msgspec.Struct):
@@ -343,46 +346,139 @@ def _thread(tid: int, stack_pages: int) -> str:
     return f"{{ tid = {tid} }}" if stack_pages == STACK_PAGES else f"{{ tid = {tid}, stack_rss = {_size(stack_pages * 4)} }}"
 
 
-def memcg_mount() -> Path | None:
-    """Where the cgroup v1 memory hierarchy is mounted (from /proc/self/mountinfo), None if nowhere."""
-    text = read_proc_file("/proc/self/mountinfo") or ""
+class Mounts(msgspec.Struct):
+    """Where the hierarchies are mounted (absolute paths on the machine; watch's Reader puts its root before them)."""
+
+    memory_v1: str | None = None
+    freezer_v1: str | None = None
+    cgroup2: str | None = None
+
+
+def parse_mounts(text: str) -> Mounts:
+    """/proc/self/mountinfo: "... MOUNTPOINT ... - FSTYPE SOURCE OPTIONS"."""
+    m = Mounts()
     for line in text.splitlines():
         pre, _, post = line.partition(" - ")
         fields, opts = pre.split(), post.split()
-        if len(opts) >= 3 and opts[0] == "cgroup" and "memory" in opts[2].split(","):
-            return Path(fields[4].replace("\\040", " "))
+        if len(fields) < 5 or len(opts) < 3:
+            continue
+        where = fields[4].replace("\\040", " ")
+        if opts[0] == "cgroup2" and m.cgroup2 is None:
+            m.cgroup2 = where
+        elif opts[0] == "cgroup":
+            ctl = opts[2].split(",")
+            if "memory" in ctl and m.memory_v1 is None:
+                m.memory_v1 = where
+            if "freezer" in ctl and m.freezer_v1 is None:
+                m.freezer_v1 = where
+    return m
+
+
+class MemoryHierarchy(msgspec.Struct, frozen=True):
+    """The hierarchy the memory controller is on: v1's own (memory.limit_in_bytes, memory.memsw.limit_in_bytes)
+    or v2's unified one (memory.max, memory.swap.max)."""
+
+    mount: Path
+    v2: bool
+
+
+def memory_hierarchy(mountinfo: str | None = None) -> MemoryHierarchy | None:
+    """The memory controller's hierarchy from /proc/self/mountinfo (or the text given), None if it is mounted
+    nowhere. A controller is on one hierarchy at a time: a hybrid machine mounts v1's memory beside a unified
+    hierarchy (often /sys/fs/cgroup/unified) whose cgroup.controllers then does not list it."""
+    if mountinfo is None:
+        mountinfo = read_proc_file("/proc/self/mountinfo") or ""
+    m = parse_mounts(mountinfo)
+    if m.memory_v1 is not None:
+        return MemoryHierarchy(Path(m.memory_v1), v2=False)
+    if m.cgroup2 is not None:
+        h = MemoryHierarchy(Path(m.cgroup2), v2=True)
+        if "memory" in (read_cgroup_file(h, "/", "cgroup.controllers") or "").split():
+            return h
     return None
 
 
-def memcg_of(cgroup_lines: list[str]) -> str:
-    """The memory controller's path among /proc/PID/cgroup lines "ID:CONTROLLERS:PATH"."""
-    for line in cgroup_lines:
-        parts = line.split(":", 2)
-        if len(parts) == 3 and "memory" in parts[1].split(","):
-            path = parts[2].rstrip("/") or "/"
-            return path if path.startswith("/") else "/"
-    return "/"
-
-
-def _memcg_number(mount: Path | None, path: str, name: str) -> int | None:
-    """The number in a v1 memcg's file `name`; None where it is absent or unreadable."""
-    text = read_proc_file(str(mount / path.lstrip("/") / name)) if mount is not None else None
-    try:
-        return int(text or "")
-    except ValueError:
+def read_cgroup_file(h: MemoryHierarchy, path: str, name: str) -> str | None:
+    """The file `name` of cgroup `path`, None where it (or the cgroup) is absent or is none of this mount's: a
+    "." or ".." in the path (a cgroup outside this cgroup namespace reads "/../x"). Opened one directory at a
+    time below the mount, following no symbolic link (cgroupfs has none); what cannot be read is a UserError."""
+    parts = [part for part in path.split("/") if part]
+    if "." in parts or ".." in parts:
         return None
+    where, fds = h.mount, []
+    try:
+        fds.append(os.open(where, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        for part in parts:
+            where = where / part
+            fds.append(os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fds[-1]))
+        where = where / name
+        fds.append(os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fds[-1]))
+        chunks = []
+        while chunk := os.read(fds[-1], 65536):
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENODEV):  # ENODEV: a cgroup removed while it was read
+            return None
+        why = "a symbolic link, not followed" if os.path.islink(where) else e.strerror or str(e)
+        raise UserError(f"{where}: cannot read: {why}") from None
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
-def memcg_limit(mount: Path | None, path: str) -> int | None:
-    """memory.limit_in_bytes of a v1 memcg; None when unlimited or unreadable."""
-    limit = _memcg_number(mount, path, "memory.limit_in_bytes")
+def cgroup_path(lines: list[str], controller: str | None) -> str | None:
+    """The path of one hierarchy in /proc/PID/cgroup lines "ID:CONTROLLERS:PATH": a v1 controller's line, or
+    (None) v2's "0::" line; None without that line."""
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if (controller is None and parts[0] == "0" and parts[1] == "") or \
+                (controller is not None and controller in parts[1].split(",")):
+            return parts[2].rstrip("/") or "/"
+    return None
+
+
+def memcg_of(cgroup_lines: list[str], v2: bool = False) -> str:
+    """The memory controller's path among /proc/PID/cgroup lines: the v1 memory line, or on v2 the "0::" line."""
+    path = cgroup_path(cgroup_lines, None if v2 else "memory") or "/"
+    return path if path.startswith("/") else "/"
+
+
+def effective_memcg(h: MemoryHierarchy, path: str) -> str:
+    """The memcg of a process in cgroup `path` of the memory controller's hierarchy. On v2 a cgroup whose parent
+    does not enable +memory in cgroup.subtree_control (its own cgroup.controllers lacks it) has no memory css:
+    its processes' css_set holds the nearest ancestor's that has one (cgroup_e_css_by_mask())."""
+    while h.v2 and path != "/" and "memory" not in (read_cgroup_file(h, path, "cgroup.controllers") or "").split():
+        path = path.rsplit("/", 1)[0] or "/"
+    return path
+
+
+def _memcg_number(h: MemoryHierarchy | None, path: str, name: str) -> int | None:
+    """The number in a memcg's file `name` (v2's "max": UNLIMITED); None where it is absent. Anything else
+    is a UserError naming the file."""
+    if h is None or (text := read_cgroup_file(h, path, name)) is None:
+        return None
+    number = text.strip()
+    if h.v2 and number == "max":
+        return UNLIMITED
+    if not (number.isascii() and number.isdigit()):  # the kernel prints digits alone: not "+1", "1_000"
+        expected = 'a number of bytes or "max"' if h.v2 else "a number of bytes"
+        raise UserError(f"{h.mount / path.lstrip('/') / name}: expected {expected}, got {text[:40]!r}")
+    return int(number)
+
+
+def memcg_limit(h: MemoryHierarchy | None, path: str) -> int | None:
+    """A memcg's memory limit (v1 memory.limit_in_bytes, v2 memory.max); None when unlimited or absent."""
+    limit = _memcg_number(h, path, "memory.max" if h is not None and h.v2 else "memory.limit_in_bytes")
     return None if limit is None or limit >= UNLIMITED else limit
 
 
-def memcg_memsw_limit(mount: Path | None, path: str) -> int | None:
-    """memory.memsw.limit_in_bytes of a v1 memcg (UNLIMITED or more: none); None where the file is absent (swap not
-    accounted) or unreadable."""
-    return _memcg_number(mount, path, "memory.memsw.limit_in_bytes")
+def memcg_swap_limit(h: MemoryHierarchy | None, path: str) -> int | None:
+    """A memcg's swap limit (UNLIMITED or more: none): v1 memory.memsw.limit_in_bytes, memory and swap
+    together; v2 memory.swap.max, swap alone. None where the file is absent (swap not accounted)."""
+    return _memcg_number(h, path, "memory.swap.max" if h is not None and h.v2 else "memory.memsw.limit_in_bytes")
 
 
 def _tids(pid: int) -> list[int] | None:
@@ -412,12 +508,15 @@ def parents_first(procs: list[ProcInfo]) -> list[ProcInfo]:
     return out
 
 
-def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
-    """This machine as a scene (see the module docstring). `procs` defaults to a fresh read."""
+def take_snapshot(procs: list[ProcInfo] | None = None, mountinfo: str | None = None) -> Snapshot:
+    """This machine as a scene (see the module docstring). `procs` defaults to a fresh read, `mountinfo` (where
+    the cgroup hierarchies are) to /proc/self/mountinfo."""
     if procs is None:
         procs = read_processes()
     meminfo = read_meminfo()
-    mount = memcg_mount()
+    h = memory_hierarchy(mountinfo)
+    v2 = h is not None and h.v2
+    memcgs: dict[str, str] = {}  # a cgroup path -> its memcg (effective_memcg), read once
     chosen = []
     for p in procs:
         if p.kthread or p.counters is None:
@@ -425,7 +524,10 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
         tids = _tids(p.pid)
         if tids is None:  # gone meanwhile
             continue
-        chosen.append(SceneProcess(p, tids, memcg_of(p.cgroups)))
+        path = memcg_of(p.cgroups, v2)
+        if path not in memcgs:
+            memcgs[path] = effective_memcg(h, path) if h is not None else path
+        chosen.append(SceneProcess(p, tids, memcgs[path]))
     by_pid = {sp.info.pid: sp for sp in chosen}
     ordered = [by_pid[p.pid] for p in parents_first([sp.info for sp in chosen])]
 
@@ -435,7 +537,7 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
         while path != "/":
             paths.add(path)
             path = path.rsplit("/", 1)[0] or "/"
-    cgroups = {path: memcg_limit(mount, path) for path in sorted(paths, key=lambda c: c.split("/"))}
+    cgroups = {path: memcg_limit(h, path) for path in sorted(paths, key=lambda c: c.split("/"))}
 
     host = socket.gethostname()
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -461,15 +563,18 @@ def take_snapshot(procs: list[ProcInfo] | None = None) -> Snapshot:
         'duration = "3s"',
     ]
     if cgroups:
-        lines.insert(-1, 'memcg = "v1"  # the limits below are the v1 memory hierarchy\'s')
+        lines.insert(-1, 'memcg = "v2"  # the limits below are the unified (v2) hierarchy\'s' if v2 else
+                     'memcg = "v1"  # the limits below are the v1 memory hierarchy\'s')
     for path, limit in cgroups.items():
         lines += ["", "[[cgroups]]", f"path = {toml_str(path)}"]
         if limit is not None:
             lines.append(f"memory_max = {_bytes(limit)}")
-            # the swap a memcg OOM's totalpages adds (mem_cgroup_get_max(): memory+swap limit - memory limit)
-            memsw = memcg_memsw_limit(mount, path)
-            if memsw is not None and memsw > limit:
-                lines.append(f"memsw_max = {_bytes(memsw) if memsw < UNLIMITED else toml_str('max')}")
+            # the swap a memcg OOM's totalpages adds (mem_cgroup_get_max()): v1 the memory+swap limit less the
+            # memory limit, v2 swap.max; the scene's defaults are none (memsw_max = memory_max, swap_max = 0)
+            swap = memcg_swap_limit(h, path)
+            if swap is not None and swap > (0 if v2 else limit):
+                lines.append(f"{'swap_max' if v2 else 'memsw_max'} = "
+                             f"{_bytes(swap) if swap < UNLIMITED else toml_str('max')}")
     for sp in (sp for sp in ordered if fits[sp.info.pid].shmem):
         lines += ["", "[[shm]]", f'name = "shmem-{sp.info.pid}"', f"size = {_size(fits[sp.info.pid].shmem * 4)}"]
         if sp.memcg != "/":

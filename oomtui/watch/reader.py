@@ -33,7 +33,8 @@ from pathlib import Path
 
 import msgspec
 
-from ..importers.snapshot import UNLIMITED, Counters, Totals, counters_of, memcg_of, read_proc_file
+from ..importers.snapshot import (UNLIMITED, Counters, Totals, cgroup_path, counters_of, memcg_of, parse_mounts,
+                                  read_proc_file)
 
 
 class Proc(msgspec.Struct):
@@ -77,14 +78,6 @@ class Memcg(msgspec.Struct):
     pressure: Psi | None = None  # v2 memory.pressure
 
 
-class Mounts(msgspec.Struct):
-    """Where the hierarchies are mounted (absolute paths on the machine, before `root`)."""
-
-    memory_v1: str | None = None
-    freezer_v1: str | None = None
-    cgroup2: str | None = None
-
-
 class Reading(msgspec.Struct):
     at: float  # time.monotonic() when the read started
     release: str
@@ -116,26 +109,6 @@ def parse_status(text: str) -> dict[str, str]:
             j = text.find("\n", i + 1)
             out[key] = text[i + len(key) + 2:j if j >= 0 else None].strip()
     return out
-
-
-def parse_mounts(text: str) -> Mounts:
-    """/proc/self/mountinfo: "... MOUNTPOINT ... - FSTYPE SOURCE OPTIONS"."""
-    m = Mounts()
-    for line in text.splitlines():
-        pre, _, post = line.partition(" - ")
-        fields, opts = pre.split(), post.split()
-        if len(fields) < 5 or len(opts) < 3:
-            continue
-        where = fields[4].replace("\\040", " ")
-        if opts[0] == "cgroup2" and m.cgroup2 is None:
-            m.cgroup2 = where
-        elif opts[0] == "cgroup":
-            ctl = opts[2].split(",")
-            if "memory" in ctl and m.memory_v1 is None:
-                m.memory_v1 = where
-            if "freezer" in ctl and m.freezer_v1 is None:
-                m.freezer_v1 = where
-    return m
 
 
 def parse_psi(text: str | None) -> Psi | None:
@@ -174,18 +147,6 @@ def _keyed(text: str | None) -> dict[str, int]:
         if v.strip().lstrip("-").isdigit():
             out[k] = int(v)
     return out
-
-
-def _cgroup_line(lines: list[str], controller: str | None) -> str | None:
-    """The path of one hierarchy in /proc/PID/cgroup: a v1 controller's line, or (None) the "0::" line."""
-    for line in lines:
-        parts = line.split(":", 2)
-        if len(parts) != 3:
-            continue
-        if (controller is None and parts[0] == "0" and parts[1] == "") or \
-                (controller is not None and controller in parts[1].split(",")):
-            return parts[2].rstrip("/") or "/"
-    return None
 
 
 PROCS_PER_CGROUP = 8  # Reader.members: walking a cgroup and reading its cgroup.procs ~ 8 /proc/PID/cgroup
@@ -333,9 +294,9 @@ class Reader:
         got = self._cg_cache.get(raw)
         if got is None:
             lines, m = raw.decode("utf-8", "replace").splitlines(), self.mounts
-            got = ((memcg_of(lines) if m.memory_v1 is not None else _cgroup_line(lines, None) or "/"),
-                   _cgroup_line(lines, "freezer") if m.freezer_v1 is not None else None,
-                   _cgroup_line(lines, None) if m.cgroup2 is not None else None)
+            got = (memcg_of(lines, v2=m.memory_v1 is None),
+                   cgroup_path(lines, "freezer") if m.freezer_v1 is not None else None,
+                   cgroup_path(lines, None) if m.cgroup2 is not None else None)
             if len(self._cg_cache) > 4096:
                 self._cg_cache.clear()
             self._cg_cache[raw] = got

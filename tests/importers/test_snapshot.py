@@ -110,32 +110,104 @@ def test_vanished_kernel_thread_and_mmless_processes_are_left_out() -> None:
 
 
 def test_memcg_path_from_proc_cgroup() -> None:
-    lines = ["9:name=systemd:/", "6:freezer:/frozen", "4:memory:/app/web", "0::/"]
+    lines = ["9:name=systemd:/", "6:freezer:/frozen", "4:memory:/app/web", "0::/user.slice"]
     assert snapshot.memcg_of(lines) == "/app/web"
     assert snapshot.memcg_of(["3:cpu,memory:/x/"]) == "/x"
     assert snapshot.memcg_of(["0::/user.slice"]) == "/"  # no v1 memory hierarchy: the root
+    assert snapshot.memcg_of(lines, v2=True) == "/user.slice"  # v2: the "0::" line
+    assert snapshot.memcg_of(["4:memory:/app"], v2=True) == "/"
+
+
+def _put(root: Path, path: str, text: str) -> None:
+    f = root / path.lstrip("/")
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(text)
+
+
+UNLIMITED_V1 = "9223372036854771712\n"  # PAGE_COUNTER_MAX pages in bytes, as v1 prints "no limit"
 
 
 def test_memcg_limit_unlimited_and_set(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
-    (tmp_path / "a" / "b").mkdir()
-    (tmp_path / "a" / "b" / "memory.limit_in_bytes").write_text("67108864\n")
-    assert snapshot.memcg_limit(tmp_path, "/a") is None
-    assert snapshot.memcg_limit(tmp_path, "/a/b") == 64 << 20
-    assert snapshot.memcg_limit(tmp_path, "/gone") is None
+    v1 = snapshot.MemoryHierarchy(tmp_path, v2=False)
+    _put(tmp_path, "a/memory.limit_in_bytes", UNLIMITED_V1)
+    _put(tmp_path, "a/b/memory.limit_in_bytes", "67108864\n")
+    assert snapshot.memcg_limit(v1, "/a") is None
+    assert snapshot.memcg_limit(v1, "/a/b") == 64 << 20
+    assert snapshot.memcg_limit(v1, "/gone") is None
     assert snapshot.memcg_limit(None, "/a/b") is None
 
 
 def test_memcg_memsw_limit_set_unlimited_and_absent(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "memory.memsw.limit_in_bytes").write_text("134217728\n")
-    assert snapshot.memcg_memsw_limit(tmp_path, "/a") == 128 << 20
-    (tmp_path / "a" / "memory.memsw.limit_in_bytes").write_text("9223372036854771712\n")
-    assert snapshot.memcg_memsw_limit(tmp_path, "/a") >= snapshot.UNLIMITED
+    v1 = snapshot.MemoryHierarchy(tmp_path, v2=False)
+    _put(tmp_path, "a/memory.memsw.limit_in_bytes", "134217728\n")
+    assert snapshot.memcg_swap_limit(v1, "/a") == 128 << 20
+    _put(tmp_path, "a/memory.memsw.limit_in_bytes", UNLIMITED_V1)
+    assert snapshot.memcg_swap_limit(v1, "/a") >= snapshot.UNLIMITED
     (tmp_path / "b").mkdir()  # swapaccount=0: no memsw files
-    assert snapshot.memcg_memsw_limit(tmp_path, "/b") is None
-    assert snapshot.memcg_memsw_limit(None, "/a") is None
+    assert snapshot.memcg_swap_limit(v1, "/b") is None
+    assert snapshot.memcg_swap_limit(None, "/a") is None
+
+
+def test_v2_memory_max_and_swap_max(tmp_path: Path) -> None:
+    v2 = snapshot.MemoryHierarchy(tmp_path, v2=True)
+    _put(tmp_path, "a/memory.max", "max\n")
+    _put(tmp_path, "a/memory.swap.max", "max\n")
+    _put(tmp_path, "a/b/memory.max", "67108864\n")
+    _put(tmp_path, "a/b/memory.swap.max", "0\n")
+    _put(tmp_path, "a/b/memory.limit_in_bytes", "4096\n")  # not v2's: never read there
+    assert snapshot.memcg_limit(v2, "/a") is None
+    assert snapshot.memcg_swap_limit(v2, "/a") == snapshot.UNLIMITED
+    assert (snapshot.memcg_limit(v2, "/a/b"), snapshot.memcg_swap_limit(v2, "/a/b")) == (64 << 20, 0)
+    (tmp_path / "c").mkdir()  # swap not accounted: no memory.swap.max
+    assert snapshot.memcg_swap_limit(v2, "/c") is None
+    # v1 prints no "max": there it is as garbled as any other word
+    _put(tmp_path, "a/memory.limit_in_bytes", "max\n")
+    with pytest.raises(UserError, match='memory.limit_in_bytes: expected a number of bytes, got'):
+        snapshot.memcg_limit(snapshot.MemoryHierarchy(tmp_path, v2=False), "/a")
+
+
+@pytest.mark.parametrize("text", ["", "64M\n", "max max\n", "1_000\n", "-1\n", "\xff\n"])
+def test_garbled_memory_max_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    _put(tmp_path, "app/memory.max", text)
+    with pytest.raises(UserError) as e:
+        snapshot.memcg_limit(snapshot.MemoryHierarchy(tmp_path, v2=True), "/app")
+    assert str(e.value).startswith(f"{tmp_path}/app/memory.max: expected a number of bytes or \"max\", got ")
+
+
+def test_cgroup_files_are_read_without_following_symlinks(tmp_path: Path) -> None:
+    v2 = snapshot.MemoryHierarchy(tmp_path / "cg", v2=True)
+    _put(tmp_path, "elsewhere/memory.max", "4096\n")
+    _put(tmp_path, "cg/app/limit", "4096\n")
+    (tmp_path / "cg" / "app" / "memory.max").symlink_to(tmp_path / "cg" / "app" / "limit")
+    (tmp_path / "cg" / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UserError, match=r"cg/app/memory.max: cannot read: a symbolic link"):
+        snapshot.memcg_limit(v2, "/app")
+    with pytest.raises(UserError, match=r"cg/link: cannot read: a symbolic link"):
+        snapshot.memcg_limit(v2, "/link")
+    # a cgroup outside this cgroup namespace ("/../x") is none of this mount's
+    assert snapshot.memcg_limit(v2, "/../elsewhere") is None
+    (tmp_path / "cg" / "dir" / "memory.max").mkdir(parents=True)  # unreadable as a number file
+    with pytest.raises(UserError, match=r"cg/dir/memory.max: cannot read: Is a directory"):
+        snapshot.memcg_limit(v2, "/dir")
+
+
+def _mountinfo(*rows: tuple[str, str, str]) -> str:
+    """/proc/self/mountinfo lines as this machine prints them: (mount point, fs type, options)."""
+    return "".join(f"{32 + i} 31 0:{29 + i} / {where} rw,relatime - {fs} {fs} {opts}\n"
+                   for i, (where, fs, opts) in enumerate(rows))
+
+
+def test_memory_hierarchy_v1_hybrid_and_v2(tmp_path: Path) -> None:
+    _put(tmp_path, "unified/cgroup.controllers", "hugetlb\n")  # as on this project's 6.18 (hybrid)
+    hybrid = _mountinfo((f"{tmp_path}/memory", "cgroup", "rw,memory"), (f"{tmp_path}/freezer", "cgroup", "rw,freezer"),
+                        (f"{tmp_path}/unified", "cgroup2", "rw"))
+    assert snapshot.memory_hierarchy(hybrid) == snapshot.MemoryHierarchy(tmp_path / "memory", v2=False)
+    # the same hybrid machine without v1's memory mounted: the unified hierarchy does not have it either
+    assert snapshot.memory_hierarchy(_mountinfo((f"{tmp_path}/unified", "cgroup2", "rw"))) is None
+    _put(tmp_path, "cg2/cgroup.controllers", "cpuset cpu io memory pids\n")
+    assert snapshot.memory_hierarchy(_mountinfo((f"{tmp_path}/cg2", "cgroup2", "rw"))) == \
+        snapshot.MemoryHierarchy(tmp_path / "cg2", v2=True)
+    assert snapshot.memory_hierarchy("") is None
 
 
 # --- against this machine's kernel --------------------------------------------------------------
@@ -299,14 +371,15 @@ def test_cli_snapshot_unwritable_output() -> None:
 
 
 def _v1_memcg_writable() -> bool:
-    mount = snapshot.memcg_mount()
-    return mount is not None and os.access(mount, os.W_OK)
+    h = snapshot.memory_hierarchy()
+    return h is not None and not h.v2 and os.access(h.mount, os.W_OK)
 
 
 @pytest.mark.skipif(not _v1_memcg_writable(), reason="needs a writable cgroup v1 memory hierarchy (root)")
 def test_snapshot_declares_a_limited_memcg_and_its_parents() -> None:
-    mount = snapshot.memcg_mount()
-    assert mount is not None
+    h = snapshot.memory_hierarchy()
+    assert h is not None
+    mount = h.mount
     outer = mount / f"oomtui-snaptest-{os.getpid()}"
     inner = outer / "inner"
     inner.mkdir(parents=True)
@@ -371,3 +444,105 @@ def test_snapshot_anon_equals_rss_anon_of_a_threaded_process(counters: Counters)
     assert abs(mm.anon * 4 - counters.rss_anon_kb) < 4
     assert (mm.file * 4, mm.shmem * 4) == (counters.rss_file_kb, counters.rss_shmem_kb)
     assert mm.pgtables_bytes == counters.pgtables_kb * 1024
+
+
+# --- a scene of a fake machine's cgroups (mountinfo and cgroupfs in tmp_path, these processes) ---------------
+MEMINFO = {"MemTotal": 8 << 20, "MemAvailable": 4 << 20, "SwapTotal": 1 << 20}  # kB: 8 GiB RAM, 1 GiB swap
+SWAP_PAGES = (1 << 30) // 4096
+
+
+@pytest.fixture
+def sleeper():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield child.pid
+    child.kill()
+    child.wait(5)
+
+
+def _snap(monkeypatch, mountinfo: str, cgroups: dict[int, list[str]]) -> tuple[snapshot.Snapshot, dict]:
+    """A snapshot of these real processes (their threads are listed from /proc) with made-up /proc/PID/cgroup
+    lines, on the hierarchies `mountinfo` names; the scene as TOML."""
+    monkeypatch.setattr(snapshot, "read_meminfo", lambda: MEMINFO)
+    procs = [_proc(pid=pid, rss_kb=4096, cgroups=lines) for pid, lines in cgroups.items()]
+    snap = snapshot.take_snapshot(procs, mountinfo)
+    return snap, tomllib.loads(snap.text)
+
+
+def _v2_machine(root: Path) -> str:
+    """A unified hierarchy with the memory controller: /app (no limits) holds /app/web (64 MiB, 32 MiB of
+    swap), /app/batch (16 MiB, swap.max "max") and /app/db (8 MiB, swap.max 0), as systemd leaves them."""
+    _put(root, "cg2/cgroup.controllers", "cpuset cpu io memory pids\n")
+    _put(root, "cg2/app/cgroup.controllers", "cpu memory pids\n")
+    for name, mem, swap in (("app", "max", "max"), ("app/web", str(64 << 20), str(32 << 20)),
+                            ("app/batch", str(16 << 20), "max"), ("app/db", str(8 << 20), "0")):
+        _put(root, f"cg2/{name}/cgroup.controllers", "memory pids\n")
+        _put(root, f"cg2/{name}/memory.max", mem + "\n")
+        _put(root, f"cg2/{name}/memory.swap.max", swap + "\n")
+    # /app/web/worker: its parent enables no controller for it (no +memory in web's cgroup.subtree_control)
+    _put(root, "cg2/app/web/worker/cgroup.controllers", "\n")
+    return _mountinfo((f"{root}/cg2", "cgroup2", "rw,nsdelegate"))
+
+
+def test_v2_snapshot_declares_memory_max_and_swap_max(tmp_path: Path, monkeypatch, sleeper: int) -> None:
+    from oomtui.kernel.oom_kill import mem_cgroup_get_max
+    from oomtui.scene.sim import Simulation
+
+    me = os.getpid()
+    snap, doc = _snap(monkeypatch, _v2_machine(tmp_path), {me: ["0::/app/web/worker"], sleeper: ["0::/app/batch"]})
+    assert doc["memcg"] == "v2" and "memsw_max" not in snap.text
+    assert doc["cgroups"] == [
+        {"path": "/app"},
+        {"path": "/app/batch", "memory_max": "16 MiB", "swap_max": "max"},
+        {"path": "/app/web", "memory_max": "64 MiB", "swap_max": "32 MiB"},
+    ]
+    # worker has no memory css of its own: the process is charged to /app/web, as the kernel does
+    assert {p["pid"]: p["cgroup"] for p in doc["processes"]} == {me: "/app/web", sleeper: "/app/batch"}
+    # the scene loads, runs, and the model's memcg OOM would weigh these limits (mem_cgroup_get_max())
+    sim = Simulation(loads(snap.text, "snapshot"))
+    k = sim.k
+    web, batch = k.cgroups["/app/web"], k.cgroups["/app/batch"]
+    assert (web.limit, batch.limit, k.cgroups["/app"].limit) == (16384, 4096, None)
+    assert mem_cgroup_get_max(k, web) == 16384 + 8192
+    assert mem_cgroup_get_max(k, batch) == 4096 + SWAP_PAGES  # swap.max "max": all of swap
+    assert any(kill.reason == "oom" for kill in sim.run().kills)
+
+
+def test_v2_swap_max_0_is_the_scenes_default(tmp_path: Path, monkeypatch) -> None:
+    from oomtui.kernel.oom_kill import mem_cgroup_get_max
+    from oomtui.scene.sim import Simulation
+
+    snap, doc = _snap(monkeypatch, _v2_machine(tmp_path), {os.getpid(): ["0::/app/db"]})
+    assert doc["cgroups"] == [{"path": "/app"}, {"path": "/app/db", "memory_max": "8 MiB"}]
+    k = Simulation(loads(snap.text, "snapshot")).k
+    assert mem_cgroup_get_max(k, k.cgroups["/app/db"]) == 2048  # no swap headroom
+
+
+def test_hybrid_snapshot_reads_v1_memory_limits(tmp_path: Path, monkeypatch, sleeper: int) -> None:
+    """v1 memory (and freezer) mounted beside a unified hierarchy without the memory controller, as on this
+    project's 6.18: the memcgs are v1's, whatever the unified hierarchy holds."""
+    from oomtui.kernel.oom_kill import mem_cgroup_get_max
+    from oomtui.scene.sim import Simulation
+
+    mountinfo = _mountinfo((f"{tmp_path}/memory", "cgroup", "rw,memory"),
+                           (f"{tmp_path}/freezer", "cgroup", "rw,freezer"), (f"{tmp_path}/unified", "cgroup2", "rw"))
+    _put(tmp_path, "unified/cgroup.controllers", "hugetlb\n")
+    _put(tmp_path, "unified/svc/memory.max", "4096\n")  # not the memory controller's: never read
+    _put(tmp_path, "memory/api/memory.limit_in_bytes", UNLIMITED_V1)
+    _put(tmp_path, "memory/api/memory.memsw.limit_in_bytes", UNLIMITED_V1)
+    _put(tmp_path, "memory/api/job/memory.limit_in_bytes", f"{64 << 20}\n")
+    _put(tmp_path, "memory/api/job/memory.memsw.limit_in_bytes", f"{96 << 20}\n")
+    lines = ["9:name=systemd:/", "6:freezer:/", "4:memory:/api/job", "0::/svc"]
+    snap, doc = _snap(monkeypatch, mountinfo, {os.getpid(): ["4:memory:/api", "0::/svc"], sleeper: lines})
+    assert doc["memcg"] == "v1" and "swap_max" not in snap.text
+    assert doc["cgroups"] == [{"path": "/api"}, {"path": "/api/job", "memory_max": "64 MiB", "memsw_max": "96 MiB"}]
+    assert {p["pid"]: p["cgroup"] for p in doc["processes"]} == {os.getpid(): "/api", sleeper: "/api/job"}
+    k = Simulation(loads(snap.text, "snapshot")).k
+    assert mem_cgroup_get_max(k, k.cgroups["/api/job"]) == 16384 + 8192
+
+
+def test_snapshot_with_a_garbled_memory_max_is_a_user_error(tmp_path: Path, monkeypatch) -> None:
+    mountinfo = _v2_machine(tmp_path)
+    _put(tmp_path, "cg2/app/web/memory.max", "sixty-four megs\n")
+    with pytest.raises(UserError, match=r"cg2/app/web/memory.max: expected a number of bytes or \"max\", "
+                                        r"got 'sixty-four megs\\n'"):
+        _snap(monkeypatch, mountinfo, {os.getpid(): ["0::/app/web"]})
