@@ -470,7 +470,7 @@ def _snap(monkeypatch, mountinfo: str, cgroups: dict[int, list[str]]) -> tuple[s
 
 def _v2_machine(root: Path) -> str:
     """A unified hierarchy with the memory controller: /app (no limits) holds /app/web (64 MiB, 32 MiB of
-    swap), /app/batch (16 MiB, swap.max "max") and /app/db (8 MiB, swap.max 0), as systemd leaves them."""
+    swap), /app/batch (16 MiB, swap.max "max") and /app/db (8 MiB, swap.max 0)."""
     _put(root, "cg2/cgroup.controllers", "cpuset cpu io memory pids\n")
     _put(root, "cg2/app/cgroup.controllers", "cpu memory pids\n")
     for name, mem, swap in (("app", "max", "max"), ("app/web", str(64 << 20), str(32 << 20)),
