@@ -449,8 +449,12 @@ def memcg_of(cgroup_lines: list[str], v2: bool = False) -> str:
 def effective_memcg(h: MemoryHierarchy, path: str) -> str:
     """The memcg of a process in cgroup `path` of the memory controller's hierarchy. On v2 a cgroup whose parent
     does not enable +memory in cgroup.subtree_control (its own cgroup.controllers lacks it) has no memory css:
-    its processes' css_set holds the nearest ancestor's that has one (cgroup_e_css_by_mask())."""
-    while h.v2 and path != "/" and "memory" not in (read_cgroup_file(h, path, "cgroup.controllers") or "").split():
+    its processes' css_set holds the nearest ancestor's that has one (cgroup_e_css_by_mask()). A cgroup whose
+    cgroup.controllers is absent (gone meanwhile) stays as /proc/PID/cgroup named it."""
+    while h.v2 and path != "/":
+        controllers = read_cgroup_file(h, path, "cgroup.controllers")
+        if controllers is None or "memory" in controllers.split():
+            break
         path = path.rsplit("/", 1)[0] or "/"
     return path
 

@@ -507,6 +507,15 @@ def test_v2_snapshot_declares_memory_max_and_swap_max(tmp_path: Path, monkeypatc
     assert any(kill.reason == "oom" for kill in sim.run().kills)
 
 
+def test_v2_memcg_is_the_nearest_cgroup_with_the_memory_controller(tmp_path: Path) -> None:
+    _v2_machine(tmp_path)
+    v2, v1 = (snapshot.MemoryHierarchy(tmp_path / "cg2", v2=v2) for v2 in (True, False))
+    assert snapshot.effective_memcg(v2, "/app/web/worker") == "/app/web"
+    assert snapshot.effective_memcg(v2, "/app/web") == "/app/web"
+    assert snapshot.effective_memcg(v2, "/app/gone") == "/app/gone"  # no cgroup.controllers to tell: as /proc said
+    assert snapshot.effective_memcg(v1, "/app/web/worker") == "/app/web/worker"  # v1: every cgroup is a memcg
+
+
 def test_v2_swap_max_0_is_the_scenes_default(tmp_path: Path, monkeypatch) -> None:
     from oomtui.kernel.oom_kill import mem_cgroup_get_max
     from oomtui.scene.sim import Simulation
