@@ -321,8 +321,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_policies)
 
     s = sub.add_parser("explain", help="explain a real OOM report: who the kernel killed and why")
-    s.add_argument("file", metavar="FILE", help="a file with one or more OOM reports (dmesg, journalctl (also -o "
-                   "json), syslog, mail, JSON-lines logs); - for stdin")
+    s.add_argument("file", metavar="FILE", help="a file with one or more OOM reports (dmesg (also --json), "
+                   "journalctl (also -o json, json-pretty), syslog, mail, JSON-lines logs); - for stdin")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--sort", default="points", choices=["points", "pid", "comm", "rss", "swapents", "pgtables", "adj",
                    "oom_score", "order"], help="order of the task table (default: points; order = the kernel's scan order)")

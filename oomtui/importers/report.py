@@ -915,26 +915,29 @@ def _chunk_lines(f: io.TextIOBase) -> Iterator[list[str]]:
     joined once it ends, cut at _MAX_LINE characters."""
     pending: list[str] = []
     room = _MAX_LINE  # characters the line in pending may still take
+    structured = None  # a structured log (_structured of the first chunk: as unjson_text decides)
     while chunk := f.read(_CHUNK):
+        if structured is None:
+            structured = _structured(chunk)
         parts = chunk.splitlines()
         tail = parts.pop() if chunk[-1] not in _LINE_BREAKS else None
         if parts and pending:
             parts[0] = "".join(pending) + parts[0][:room]
             pending.clear()
             room = _MAX_LINE
-        if parts and ('{"' in chunk or parts[0][:1] == "{"):  # structured log lines (a C search a chunk)
+        if parts and structured:
             parts = _unjson(parts)
         if tail is not None and room > 0:
             pending.append(tail[:room])
             room -= len(pending[-1])
         yield parts
     if pending:
-        yield _unjson(["".join(pending)])
+        yield _unjson(["".join(pending)]) if structured else ["".join(pending)]
 
 
 def unjson_text(text: str) -> str:
     """A whole text with its structured log lines replaced by their messages (_unjson)."""
-    if '{"' not in text:
+    if not _structured(text[:_CHUNK]):
         return text
     lines = text.splitlines()
     out = _unjson(lines)
@@ -946,29 +949,64 @@ def unjson_text(text: str) -> str:
 _JSON_MESSAGE_KEYS = ("MESSAGE", "log", "message", "msg", "line")
 
 
+# A pretty-printed JSON log, a field a line: `dmesg --json` (util-linux 2.38+: {"dmesg": [{"pri": 6, "time": 0.0,
+# "msg": "..."}, ...]}) and `journalctl -o json-pretty` ("MESSAGE" : "..."). The message field's line is read as
+# its message, every other field's line and a line of brackets alone as a blank line: a printk line split in pr_cont
+# pieces (each an entry of its own) is then joined again.
+_PRETTY_FIELD = re.compile(r'\s*"([^"\\]*)"\s*:\s*(.*?)\s*,?\s*')
+_PRETTY_BRACKETS = re.compile(r"[\s\[\]{},]+")
+# `journalctl -o export` and `-o verbose`: a field a line ("MESSAGE=...", indented in verbose), an entry's header line
+# in verbose ("Mon 2024-12-02 10:00:00.123456 UTC [s=...;i=...]"); likewise
+_JOURNAL_FIELD = re.compile(r"\s*(_{0,2}[A-Z0-9_]+)=(.*)")
+_JOURNAL_ENTRY = re.compile(r"\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[s=[^\]]*\]\s*")
+
+
+def _structured(head: str) -> bool:
+    """Whether an input whose first _CHUNK characters are `head` is a structured log (_unjson reads its lines): C
+    searches. Decided once for the whole input, so that a line reads the same wherever a chunk ends."""
+    return '{"' in head or head[:1] == "{" or '": ' in head or '" : ' in head or "MESSAGE=" in head
+
+
+def _json_message(msg: object) -> str | None:
+    """A JSON message value as text: journald keeps a message that is not UTF-8 as an array of its bytes; a message
+    of several lines (no kernel line's) is kept on one."""
+    if isinstance(msg, list) and msg and all(type(b) is int and 0 <= b < 256 for b in msg):
+        msg = bytes(msg).decode("utf-8", "replace")
+    return " ".join(msg.splitlines()) if isinstance(msg, str) else None
+
+
 def _unjson(lines: list[str]) -> list[str]:
     """Each line that is a JSON object with a message replaced by its message, one line for one (line numbers stay
-    the file's): a kernel line never starts with '{'. journald keeps a message that is not UTF-8 as an array of its
-    bytes; a message of several lines (no kernel line's) is kept on one."""
+    the file's): a kernel line never starts with '{'. Likewise a pretty-printed one's lines (_PRETTY_FIELD): a
+    kernel line never starts with '"' either; and a journal export's or verbose entry's (_JOURNAL_FIELD): nor with
+    an upper-case word and '='."""
     out = lines
     for i, line in enumerate(lines):
-        if line[:1] != "{" or not line.rstrip().endswith("}"):
-            continue
-        try:
-            obj = msgspec.json.decode(line)
-        except (msgspec.DecodeError, RecursionError):
-            continue
-        if not isinstance(obj, dict):
-            continue
-        for key in _JSON_MESSAGE_KEYS:
-            msg = obj.get(key)
-            if isinstance(msg, list) and msg and all(type(b) is int and 0 <= b < 256 for b in msg):
-                msg = bytes(msg).decode("utf-8", "replace")
-            if isinstance(msg, str):
-                if out is lines:
-                    out = list(lines)
-                out[i] = " ".join(msg.splitlines())
-                break
+        text = None
+        if line[:1] == "{" and line.rstrip().endswith("}"):
+            try:
+                obj = msgspec.json.decode(line)
+            except (msgspec.DecodeError, RecursionError):
+                continue
+            if isinstance(obj, dict):
+                text = next((t for key in _JSON_MESSAGE_KEYS if (t := _json_message(obj.get(key))) is not None), None)
+        elif (c := line.lstrip()[:1]) == '"' and (m := _PRETTY_FIELD.fullmatch(line)):
+            text = ""
+            if m[1] in _JSON_MESSAGE_KEYS:
+                try:
+                    text = _json_message(msgspec.json.decode(m[2])) or ""
+                except (msgspec.DecodeError, RecursionError):
+                    text = None  # not a JSON value: a line of its own
+        elif c in ("{", "}", "[", "]") and _PRETTY_BRACKETS.fullmatch(line):
+            text = ""
+        elif "=" in line and (m := _JOURNAL_FIELD.fullmatch(line)):
+            text = m[2] if m[1] == "MESSAGE" else ""
+        elif c.isupper() and _JOURNAL_ENTRY.fullmatch(line):
+            text = ""
+        if text is not None:
+            if out is lines:
+                out = list(lines)
+            out[i] = text
     return out
 
 
@@ -997,12 +1035,20 @@ def input_lines(file: str, kept: list[str] | None = None) -> Iterator[Iterator[s
                 yield from _chunk_lines(f)
                 return
             rest_of_long_line = False
-            for line in iter(lambda: f.readline(_MAX_LINE), ""):  # a pipe: each line as soon as it comes
+            head: list[str] = []  # lines up to _CHUNK characters: whether the input is a structured log
+            size = 0
+            while size < _CHUNK and (line := f.readline(_MAX_LINE)):
+                head.append(line)
+                size += len(line)
+            structured = _structured("".join(head)[:_CHUNK])
+            for line in itertools.chain(head, iter(lambda: f.readline(_MAX_LINE), "")):  # then as each comes
                 if rest_of_long_line:  # dropped, as _chunk_lines drops it
                     rest_of_long_line = not line.endswith("\n")
                     continue
                 rest_of_long_line = len(line) == _MAX_LINE and not line.endswith("\n")
-                piece = _unjson(line.splitlines()) if line[:1] == "{" else line.splitlines() or [""]
+                piece = line.splitlines() or [""]
+                if structured:
+                    piece = _unjson(piece)
                 if kept is not None and len(kept) < _STDIN_KEPT:
                     kept.extend(line[:4096] for line in piece)  # enough of a line to tell what wrote it
                 yield piece

@@ -743,6 +743,66 @@ def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_
         assert (scene.ram, scene.swap, scene.cgroups) == (plain_scene.ram, plain_scene.swap, plain_scene.cgroups)
 
 
+def _pretty(text: str, style: str) -> str:
+    """The lines as a log of a field a line writes them: util-linux's `dmesg --json` (its test suite's layout: the
+    stamp in "time", the rest in "msg"), `journalctl -o json-pretty`, `-o verbose` and `-o export`."""
+    import json
+
+    entries = []
+    for i, line in enumerate(text.splitlines()):
+        m = re.match(r"\[\s*(\d+\.\d+)\] ?(.*)", line)
+        time, msg = (float(m[1]), m[2]) if m else (0.0, line)
+        if style == "dmesg":
+            entries.append(f'         "pri": 4,\n         "time": {time:12.6f},\n         "msg": {json.dumps(msg)}')
+        elif style == "verbose":
+            entries.append(f"Mon 2024-12-02 10:00:00.123456 UTC [s=1;i={i:x};b=2;m={int(time * 1e6):x};t=3;x=4]\n"
+                           f"    _SOURCE_MONOTONIC_TIMESTAMP={int(time * 1e6)}\n    _TRANSPORT=kernel\n    PRIORITY=4\n"
+                           f"    SYSLOG_IDENTIFIER=kernel\n    MESSAGE={line}\n    _BOOT_ID=5\n    _HOSTNAME=vm")
+        elif style == "export":
+            entries.append(f"__CURSOR=s=1;i={i:x}\n__REALTIME_TIMESTAMP=1733133600123456\n_TRANSPORT=kernel\n"
+                           f"PRIORITY=4\nMESSAGE={line}\n_HOSTNAME=vm\n")
+        else:
+            entries.append(f'{{\n\t"__CURSOR" : "s=1;i={i:x}",\n\t"PRIORITY" : "4",\n\t"_TRANSPORT" : "kernel",\n'
+                           f'\t"MESSAGE" : {json.dumps(line)},\n\t"_HOSTNAME" : "vm"\n}}')
+    if style == "dmesg":
+        return '{\n   "dmesg": [\n      {\n' + "\n      },{\n".join(entries) + "\n      }\n   ]\n}\n"
+    return "\n".join(entries) + "\n"
+
+
+@pytest.mark.parametrize("style", ["dmesg", "journal", "verbose", "export"])
+def test_a_log_of_a_field_a_line_is_read_as_its_messages(style: str, tmp_path: Path, capsys) -> None:
+    """`dmesg --json`, `journalctl -o json-pretty`, `-o verbose`, `-o export`: each message field is the kernel's
+    line, at its own line number; 4.19's pr_cont pieces, an entry each, are joined again, and the other fields
+    are nothing between lines (show_free_areas' line after the last buddy line). From a file and stdin alike."""
+    import io
+    import json
+    import sys
+
+    from oomtui.cli import main
+    from oomtui.importers.report import read_input
+
+    for path in COMPLETE:
+        text = _read(path)
+        f = tmp_path / "log.json"
+        f.write_text(pretty := _pretty(text, style), encoding="utf-8")
+        plain = [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.memory, e.allocation, e.problems,
+                  [(t.pid, t.points) for t in e.tasks]) for e in explain_text(text)]  # fmt: skip
+        assert main(["explain", "--json", str(f)]) == 0
+        from_file = json.loads(capsys.readouterr().out)["reports"]
+        stdin = sys.stdin
+        try:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(f.read_bytes()))
+            assert main(["explain", "--json", "-"]) == 0
+        finally:
+            sys.stdin = stdin
+        assert json.loads(capsys.readouterr().out)["reports"] == from_file
+        got = explain_text(read_input(str(f)))  # as import reads it
+        assert [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.memory, e.allocation, e.problems,
+                 [(t.pid, t.points) for t in e.tasks]) for e in got] == plain, path.name  # fmt: skip
+        assert all('"msg": ' in line or '"MESSAGE" : ' in line or "MESSAGE=" in line for e in got
+                   for line in (pretty.splitlines()[e.lines[0] - 1], pretty.splitlines()[e.lines[1] - 1]))
+
+
 def test_json_that_is_not_a_log_line_is_left_as_it_is(tmp_path: Path) -> None:
     """A JSON line without a message (a config pasted beside the log) and a broken one stay as they are."""
     from oomtui.importers.report import read_input
