@@ -46,14 +46,20 @@ _MONOTONIC = r"\[\s*\+?\d+\.\d+\]"
 _ANY_TIME = f"(?:{MONTH_DAY_TIME}|{ISO_TIME}|{_MONOTONIC})"
 _DMESG_T = r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]"  # dmesg -T, any locale: "[Di Aug 12 03:54:03 2025]"
 
+# A kernel line's first word and colon, which no host name in front of a message is: "oom_reaper: ", "warn_alloc: "
+# (host names have no '_'), dump_stack()'s "CPU: " ("Pid: " before 3.x), a register dump's "RIP: ", "CR2: ", "x29: "
+# (arm64), "Code: ", "Workqueue: ", a buddy line's "DMA32: ", a memcg counter's "memory: ", arm's "Backtrace: "
+_KERNEL_WORD = (r"(?![\w.-]*_[\w.-]*:|[A-Z0-9]+:|x\d+:|(?:Backtrace|Code|Workqueue|Normal|HighMem|Movable|Device|Stack|"
+                r"Pid|memory|swap|kmem):)")
+
 _PREFIXES = [
     r"(?:>\s?)+",  # mail quoting, nested
     r"\d+,\d+,\d+,[^;]*;",  # /dev/kmsg: prio,seq,usec,flags;msg
     # syslog / journalctl / messages: "Aug 12 03:54:03 host [<kern.warning>] kernel: "
     rf"{_ANY_TIME}\s+\S+\s+(?:<[^>]*>\s+)?kernel:\s?",
-    # "Apr 01 14:13:32 mysrv: ", a host name: not a kernel tag after dmesg --time-format iso's stamp
-    # ("oom_reaper: ", "warn_alloc: ": host names have no '_'; arm's "Backtrace: ")
-    rf"(?:{MONTH_DAY_TIME}|{ISO_TIME})\s+(?!Backtrace:|[\w.-]*_[\w.-]*:)[\w.-]+:\s",
+    # "Apr 01 14:13:32 mysrv: ", a host name: not a kernel line's first word after dmesg --time-format iso's stamp
+    # (_KERNEL_WORD)
+    rf"(?:{MONTH_DAY_TIME}|{ISO_TIME})\s+{_KERNEL_WORD}[\w.-]+:\s",
     r"kernel:\s?",
     # dmesg -x: "kern  :info  : ", syslog facilities only (a program's own "stress: info: " is no prefix)
     r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:"
@@ -489,7 +495,7 @@ _CLOCK_JUMP = 60.0
 # two OOM at once: each line's syslog host says whose it is. The cleaner marks where the host changes (a _Host in
 # the line stream, never a line) and keeps a dmesg clock for each host; iter_reports keeps an open report for each.
 # The two syslog forms _PREFIXES knows: "<time> host [<prio>] kernel: " and "<time> host: ".
-_HOST_FIELD = re.compile(rf"{_ANY_TIME}\s+(?:(\S+)\s+(?:<[^>]*>\s+)?kernel:|(?!Backtrace:|[\w.-]*_[\w.-]*:)([\w.-]+):\s)")
+_HOST_FIELD = re.compile(rf"{_ANY_TIME}\s+(?:(\S+)\s+(?:<[^>]*>\s+)?kernel:|{_KERNEL_WORD}([\w.-]+):\s)")
 
 
 class _Host(str):

@@ -811,3 +811,16 @@ def test_json_that_is_not_a_log_line_is_left_as_it_is(tmp_path: Path) -> None:
              '{"msg": "ok\\nmore"}', '{"log": null, "msg": "m"}']
     (tmp_path / "f").write_text("\n".join(lines) + "\n")
     assert read_input(str(tmp_path / "f")).splitlines() == lines[:6] + ["ok more", "m"]
+
+
+def test_dmesg_time_format_iso_reads_as_plain() -> None:
+    """`dmesg --time-format iso` stamps every line with a date and no host: every complete report reads as it does
+    without the stamps (its CPU, Pid, memcg counter and buddy lines' first words are no host names)."""
+    def facts(text: str) -> list:
+        return [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.trigger, e.platform, e.memory, e.allocation,
+                 e.memcg, e.problems, [(t.pid, t.points) for t in e.tasks]) for e in explain_text(text)]  # fmt: skip
+
+    for path in COMPLETE:
+        plain = [re.sub(r"^\[\s*\d+\.\d+\] ", "", line) for line in _read(path).splitlines()]
+        iso = [f"2024-04-29T14:55:{41 + i // 100:02d},{i:06d}+02:00 {line}" for i, line in enumerate(plain)]
+        assert facts("\n".join(iso)) == facts("\n".join(plain)), path.name

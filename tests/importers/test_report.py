@@ -97,6 +97,21 @@ def test_kernel_text_is_kept(line: str) -> None:
     assert strip_prefixes(line) == line
 
 
+@pytest.mark.parametrize("line", [
+    "CPU: 4 PID: 16719 Comm: emerge Not tainted 4.19.69 #43", "RIP: 0033:0x7fe0ef0d0aa0", "CR2: 00007f31c4a2d000",
+    "x29: ffff80008000bc20 x28: ffff0000c0b1a000", "Code: Unable to access opcode bytes at 0x7fe0ef0d0a76.",
+    "Workqueue: events moom_callback", "DMA32: 4*4kB (UM) 5*8kB (UM) = 56kB", "Normal: 0*4kB 1*8kB = 8kB",
+    "oom_reaper: reaped process 651 (unattended-upgr), now anon-rss:0kB", "Backtrace: ",
+    "memory: usage 524288kB, limit 524288kB, failcnt 1240247", "swap: usage 0kB, limit 0kB, failcnt 0",
+    "kmem: usage 7260kB, limit 9007199254740988kB, failcnt 0", "Pid: 11341, comm: xfs_db Not tainted 3.2.0 #114",
+])  # fmt: skip
+def test_a_kernel_line_first_word_is_no_host_name(line: str) -> None:
+    """dmesg --time-format iso's stamp, then a kernel line whose first word ends in ':': the word is the line's, not
+    a syslog host's ("Apr 01 14:13:32 mysrv: " is one)."""
+    assert strip_prefixes("2024-04-29T14:55:41,678628+02:00 " + line) == line.rstrip()
+    assert strip_prefixes("2024-04-29T14:55:41,678628+02:00 mysrv: " + line) == line.rstrip()
+
+
 def test_rsyslog_012_splits_one_record_into_lines() -> None:
     lines = kernel_lines("Apr 01 14:13:32 h kernel: Mem-Info:#012active_anon:1 inactive_anon:2#012 free:3\n\n\n")
     assert [s for _, s in lines] == ["Mem-Info:", "active_anon:1 inactive_anon:2", "free:3"]
