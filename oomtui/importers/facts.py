@@ -388,7 +388,9 @@ def infer_constraint(r: OomReport) -> tuple[str, str | None]:
         return r.constraint, None
     messages = {v.message for v in (r.killed, r.selected) if v is not None}
     # mem_cgroup_print_oom_info() (its "Memory cgroup stats for" lines) is printed for a memcg OOM only
-    if r.memory is not None or r.memcg_task_line or r.memcg_stats_of or "Memory cgroup out of memory" in messages:
+    # (the message may follow another's words: Kubernetes' event "Warning OOMKilling  Memory cgroup out of memory")
+    if r.memory is not None or r.memcg_task_line or r.memcg_stats_of or any(
+            m and m.endswith("Memory cgroup out of memory") for m in messages):
         return "CONSTRAINT_MEMCG", "constraint inferred from the memcg lines"
     if r.memcg_trace:
         return "CONSTRAINT_MEMCG", "constraint inferred from the call trace (mem_cgroup_out_of_memory)"

@@ -78,7 +78,7 @@ _PREFIX = re.compile("(?:(?:" + "|".join(_PREFIXES) + r")\s*)+")
 # (a comm may hold one, and it is shown escaped).
 _ANSI = re.compile(r"\x1b\[[0-9;:]*m")
 _BBCODE = re.compile(r"\[/?(?:FONT|INDENT|CODE|QUOTE|SIZE|COLOR|B|I|U)(?:=[^\]]*)?\]")
-_BBCODE_MARKS = ("[/", "[FONT", "[INDENT")  # a line with BBCode has one of these
+_BBCODE_MARKS = ("[/", "[FONT", "[INDENT", "**")  # a line with BBCode (or Markdown's bold) has one of these
 WRAP_MARKS = "\u21aa"  # "↪": a mail client's or a pager's mark on a wrapped continuation
 # Garbage at a line's end (an undecodable byte, a stray control character) defeats `$`-anchored patterns.
 _TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
@@ -106,6 +106,8 @@ def _unmarked(line: str) -> str:
         s = _BBCODE.sub("", s).strip()
     if "```" in s:  # a Markdown fence glued to the paste's first or last line ("```[Sun Mar 30 ...", "...:0```")
         s = s.strip("`").strip()
+    if "**" in s and (s[:2] == "**" or s[-2:] == "**"):  # Markdown's bold around lines ("**Fri Aug 7 ...", "...:0**")
+        s = s.strip("*").strip()
     if s and s[-1] in _TAIL_JUNK:
         s = s.rstrip(_TAIL_JUNK).rstrip()
     return s
@@ -1418,6 +1420,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     old_badness: bool = False  # before 2.6.36 ("or a child", oomkilladj= / oom_adj= alone, a "cpu oom_adj" dump)
     sysrq: bool = False  # moom_callback in the trace ("Workqueue: events moom_callback"): sysrq-f before order=-1
     memcg_trace: bool = False  # mem_cgroup_out_of_memory (or 3.x-4.x mem_cgroup_oom_synchronize) in the trace
+    oom_trace: bool = False  # out_of_memory(), oom_kill_process() (or a caller named for them) in the call trace
     already_exiting: bool = False  # "OOM victim %d (%s) is already exiting. Skip killing the task"
     problems: list[str] = []  # what the parser could not read
     unread_choice: int | None = None  # the line of the first 'Kill process', 'Killed process' or oom-kill: line not read
@@ -1489,8 +1492,9 @@ def _cut_mark(s: str) -> bool:
 
 def _cut_comm(comm: str) -> str:
     """A header's comm, without what is left of a stamp whose '[' a paste selected from one character too far
-    lost (" Thu Apr 17 22:43:41 2025] x invoked")."""
-    return comm if "] " not in comm else _CUT_STAMP.sub("", comm)
+    lost (" Thu Apr 17 22:43:41 2025] x invoked"), or a whole stamp and what was glued before it (a console's
+    "login: [3262904.705096] yum invoked": no comm of TASK_COMM_LEN holds a stamp)."""
+    return comm if "] " not in comm else _GLUED_STAMP.sub("", _CUT_STAMP.sub("", comm))
 
 
 _INVOKED_CUT_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+(?:\([^)]*\))?)")
@@ -1500,7 +1504,7 @@ _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<com
 _PID_OLD = re.compile(r"^Pid: (?P<pid>\d{1,20}), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
 _CPU_START = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )")
 _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
-_OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>\w+)")
+_OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>CONSTRAINT_(?:NONE|CPUSET|MEMORY_POLICY|MEMCG))\b")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
 # its fields by the anchors that follow them (node lists and paths may hold commas)
 _OOM_KILL_NODEMASK = re.compile(r",nodemask=(\(null\)|[\d,-]+?)(?=,cpuset=|,mems_allowed=|,global_oom|,oom_memcg=)")
@@ -1522,8 +1526,9 @@ _KILL_START = re.compile(r"\b[Kk]ill process \d+")
 _KILLED_START = re.compile(_KILLED_MSG + r"Killed process (?P<pid>\d{1,20})\b")
 # "(?P<rhel6>, UID %d,)": RHEL 6 "Killed process %d, UID %d, (%s) ..."
 _KILLED_HEAD = _KILLED_MSG + r"Killed process (?P<pid>\d{1,20})(?P<rhel6>, UID (?P<rhel6_uid>\d{1,20}),)? \((?P<comm>.*)\)"
+# RHEL 7's 3.10 prints the uid after the comm: "Killed process 918 (mysqld), UID 27, total-vm:2184052kB, ..."
 _KILLED = re.compile(
-    _KILLED_HEAD + r" (?:total-vm|vsz):(?P<vm>\d{1,20})kB, anon-rss:(?P<anon>\d{1,20})kB, file-rss:(?P<file>\d{1,20})kB"
+    _KILLED_HEAD + r"(?:, UID (?P<rhel7_uid>\d{1,20}),)? (?:total-vm|vsz):(?P<vm>\d{1,20})kB, anon-rss:(?P<anon>\d{1,20})kB, file-rss:(?P<file>\d{1,20})kB"
     r"(?:, shmem-rss:(?P<shmem>\d{1,20})kB)?(?:,? UID:(?P<uid>\d{1,20}))?(?: pgtables:(?P<pgt>\d{1,20})kB)?"
     r"(?: oom_score_adj:(?P<adj>-?\d{1,20}))?"
 )
@@ -1559,6 +1564,8 @@ def _killed_ends(line: str, nxt: str | None) -> bool:
                                                      or line[-1:] == "-" and _killed_done(line + nxt))  # "total-" / "vm:"
 
 
+# a call-trace frame of the OOM killer: x86's "out_of_memory+0x1e0/0x4f0", arm's "oom_kill_process from out_of_memory"
+_OOM_FRAME = re.compile(r"\b(?:\w*out_of_memory|oom_kill_process)(?:\.\w+)*(?:\+0x|\s+from\s)")
 _REAPED = re.compile(r"^oom_reaper: reaped process (?P<pid>\d{1,20}) \((?P<comm>.*?)\)(?:, now\b|,?$)")
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d{1,20}) \((?P<comm>.*)\)")
 _CGROUP = re.compile(r"^(?P<what>memory|memory\+swap|swap|kmem): usage (?P<u>\d{1,20})kB, limit (?P<l>\d{1,20})kB(?:, failcnt (?P<f>\d{1,20}))?")
@@ -1822,11 +1829,12 @@ def _killed(no: int, line: str) -> Killed | None:
         line = _KILLED_VALUE_CUT.sub(r"\1:", line)
 
     if m := (_KILLED_ONE_END if line.count(") ") <= 1 else _KILLED).match(line):
-        msg, pid, comm, rhel6, uid, rhel6_uid, vm, anon, file, shmem, pgt, adj = m.group(
+        msg, pid, comm, rhel6, uid, rhel_uid, vm, anon, file, shmem, pgt, adj = m.group(
             "msg", "pid", "comm", "rhel6", "uid", "rhel6_uid", "vm", "anon", "file", "shmem", "pgt", "adj")
+        rhel_uid = rhel_uid or m["rhel7_uid"]
         return Killed(
             line=no, pid=int(pid), comm=comm, message=msg or None, rhel6=bool(rhel6),
-            uid=_num(uid) if uid is not None else _num(rhel6_uid), total_vm_kb=int(vm), anon_rss_kb=int(anon),
+            uid=_num(uid) if uid is not None else _num(rhel_uid), total_vm_kb=int(vm), anon_rss_kb=int(anon),
             file_rss_kb=int(file), shmem_rss_kb=_num(shmem), pgtables_kb=_num(pgt), oom_score_adj=_num(adj),
         )  # fmt: skip
     # sizes grouped by a log viewer or a locale ("total-vm:26,184,840kB"; the kernel prints %lukB): read ungrouped
@@ -1918,6 +1926,7 @@ def parse_reports(text: str) -> list[OomReport]:
     return list(iter_reports(text.splitlines()))
 
 
+_TRACE_AHEAD = 256  # lines: dump_header()'s call trace comes this soon before the Mem-Info it prints
 _WINDOW = 8  # reports kept open for a late reaper line (the reaper runs after the kill, maybe after the next OOM)
 
 
@@ -1938,6 +1947,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
     elsewhere: dict[str | None, _Open] = {}  # the open reports of the other hosts
     given = 0
     boot = 0  # BOUNDARY lines so far
+    oom_frame = -_TRACE_AHEAD  # the line of the last frame through out_of_memory() read with no report open
 
     def done(r: OomReport) -> bool:
         # a report that holds nothing of an OOM (a CPU line or Mem-Info of another splat: a WARN, sysrq-m, a page
@@ -1960,7 +1970,7 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         return False
 
     def new_report(no: int) -> _Open:
-        r = OomReport(index=0, first_line=no, last_line=no, boot=boot, host=host)
+        r = OomReport(index=0, first_line=no, last_line=no, boot=boot, host=host, oom_trace=no - oom_frame < _TRACE_AHEAD)
         reports.append(r)
         return _Open(r, seen=set())
 
@@ -2028,8 +2038,9 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         elif ((c := s[:1]) in _OPENER_FIRST or c.isdigit()) and (part := _opener(s)) is not None:
             name, phase = part[:2]
             if cur is None or cur.closed or (name in cur.seen or cur.phase > phase) and name[0] != "~" \
+                    and not (name == "cpu" and cur.report.panic_on_oom) \
                     or name == "~zones" and "~show_mem" in cur.seen:  # zones come before the totals: the next OOM
-                cur = new_report(no)
+                cur = new_report(no)  # (but panic()'s own dump_stack() after a panic_on_oom line is that OOM's)
             cur.seen.add(name)
             cur.phase = max(cur.phase, phase)
             took = cur.report
@@ -2088,6 +2099,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
         elif cur is not None and (m := _OOM_GROUP.match(s)):
             took = cur.report
             took.oom_group_memcg = m["memcg"]
+        elif cur is None and ("_of_memory" in s or "oom_kill_process" in s) and _OOM_FRAME.search(s):
+            oom_frame = no  # a paste that begins in dump_header()'s call trace: the part after it is an OOM's
 
         if took is not None and lines.last_no > took.last_line:
             took.last_line = lines.last_no
@@ -2189,13 +2202,17 @@ def _read_headless_rows(r: OomReport) -> None:
 
 
 def _is_oom(r: OomReport) -> bool:
+    """Whether a report holds a part of an OOM report: a memcg's counters and stats are printed on its OOM only
+    (mem_cgroup_print_oom_meminfo()), as is a call trace through out_of_memory()."""
     return bool(
         r.invoked_line is not None or r.tasks or r.task_columns is not None or r.victim() or r.selected
         or r.constraint or r.no_killable or r.panic_on_oom or r.already_exiting or r.memcg_task_line or r.problems
+        or r.memory is not None or r.memcg_stats_of or r.memcg_trace or r.oom_trace
     )  # fmt: skip
 
 
 _CUT_STAMP = re.compile(r"^[^\[\]]*(?:\d{1,2}:\d\d:\d\d|\d\.\d+)[^\[\]]*\] ")
+_GLUED_STAMP = re.compile(rf"^.*{_MONOTONIC} ")
 
 
 def _order(r: OomReport, no: int, text: str) -> int | None:
@@ -2357,6 +2374,8 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str, part: tuple | 
     if "mem_cgroup_o" in s and not s.startswith("? ") and ("mem_cgroup_out_of_memory+" in s
                                                            or "mem_cgroup_oom_synchronize+" in s):
         r.memcg_trace = True  # called for a memcg OOM only (a "? " frame is a guess of the unwinder)
+    if "_of_memory" in s or "oom_kill_process" in s:  # out_of_memory() and what it calls: an OOM's call trace
+        r.oom_trace = r.oom_trace or bool(_OOM_FRAME.search(s)) and not s.startswith("? ")
     if r.arch is None and (at := s.find("+0x")) > 0:  # a call-trace frame
         _read_arch_frame(r, s, at)
     if part is not None:

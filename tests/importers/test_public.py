@@ -10,7 +10,7 @@ import pytest
 
 from oomtui.importers import analysis
 from oomtui.importers.explain import explain_text
-from oomtui.importers.report import iter_reports
+from oomtui.importers.report import iter_reports, parse_reports
 from oomtui.importers.to_scene import import_report, replay_victim
 
 from .test_report import SHARED
@@ -822,3 +822,48 @@ def test_the_third_hunts_reports_with_a_verdict_replay_to_the_kernels_victim() -
     for name, index, pid in cases:
         imported = import_report((PUBLIC / name).read_text(encoding="utf-8"), name, index)
         assert imported.victim_pid == pid and replay_victim(imported.text, name)[0] == pid, (name, index)
+
+
+# --- the fifth hunt: public reports a reviewer read (SOURCES.md) ---------------------------------------------
+
+
+def test_rhel7_verdict_with_the_uid_after_the_comm_keeps_its_sizes() -> None:
+    """RHEL 7's 3.10: "Killed process 799153 (node), UID 1000, total-vm:606096kB, anon-rss:68308kB, file-rss:13648kB,
+    shmem-rss:0kB": sizes and uid read, not called garbled."""
+    es = _explain("3.10-rhel7-k8s-github-issue-quoted-killed-uid-form-series.md")
+    assert [e.kernel_victim.pid for e in es][:3] == [799153, 799402, 799889]
+    assert es[0].kernel_victim_rss_kb == 68308 + 13648 + 0
+    assert not any("garbled" in p for e in es[:-1] for p in e.problems)  # (the last line is cut)
+    (r, *_) = parse_reports((PUBLIC / "3.10-rhel7-k8s-github-issue-quoted-killed-uid-form-series.md").read_text())
+    assert (r.killed.uid, r.killed.total_vm_kb) == (1000, 606096)
+
+
+def test_a_console_prompt_glued_to_the_header_is_not_the_trigger_name() -> None:
+    (e,) = _explain("4.9-amzn-s3fs-github-issue-console-login-prompt-glued-blank-lines.md")
+    assert (e.trigger.comm, e.trigger.pid) == ("yum", 13361)
+
+
+def test_a_memcg_verdict_behind_an_events_words_is_a_memcg_oom() -> None:
+    (e,) = _explain("4.x-k8s-website-event-memcg-kill-score1994.md")
+    assert (e.constraint, e.kernel_selected.pid, e.printed_score) == ("CONSTRAINT_MEMCG", 4481, 1994)
+
+
+@pytest.mark.parametrize("name", ["5.x-journal-dpservice-github-issue-memcg-v2-counters-only.log",
+                                  "6.1-arm32-rpi-github-issue-trace-meminfo-cma-no-header.md"])
+def test_a_fragment_only_an_oom_prints_is_a_report(name: str) -> None:
+    """A memcg's counters (mem_cgroup_print_oom_meminfo()) or a call trace through out_of_memory() before Mem-Info:
+    printed on an OOM only, so a report whose beginning and end are missing, not "no OOM report"."""
+    (e,) = _explain(name)
+    assert any("beginning is missing" in p for p in e.problems) and e.kernel_victim is None
+
+
+def test_a_cut_constraint_is_not_read() -> None:
+    (e,) = _explain("6.1-arm32-rpi-github-issue-rows-then-oom-kill-constraint-cut.log")
+    assert e.constraint == "CONSTRAINT_NONE" and "assumed" in " ".join(e.notes)
+    assert any("could not read the 'oom-kill:' line" in p for p in e.problems)
+
+
+def test_markdown_bold_around_the_closing_lines_keeps_them_with_the_rows() -> None:
+    (e,) = _explain("6.x-openwrt-logread-smartdns-github-issue-markdown-bold-verdict.md")
+    assert (e.kernel_victim.pid, e.kernel_victim.comm, len(e.tasks)) == (1247, "smartdns", 4)
+    assert e.constraint == "CONSTRAINT_NONE" and not e.compared  # the kernel's choice is above the rows shown
