@@ -45,6 +45,7 @@ class Imported(msgspec.Struct, kw_only=True):
     processes: int
     victim_pid: int | None  # the kernel's victim as a scene pid (its tgid)
     victim_comm: str | None
+    named: tuple[int, str] | None = None  # the victim the report names (pid, comm), in its dump or not
     cgroup: str | None  # the memcg of a memcg OOM
     notes: list[str] = []  # also written into the TOML as comments
 
@@ -359,6 +360,12 @@ def _plan_machine(r: OomReport, facts: _Facts, procs: list[_Proc],
                 "and file pages too; the replay does not check the limit until something allocates"
             )
         return ram, swap, limit, comments
+    if r.total_swap_kb is None and (listed := sum(p.swap for p in procs)):
+        # no 'Total swap' line: the machine had at least the swap its tasks use (or the replay's free swap would go
+        # below 0)
+        swap = listed
+        comments.append(f"# swap: the report has no 'Total swap' line; this is the swap its tasks use, "
+                        f"{size(swap)[1:-1]}")
     if r.ram_pages is None and facts.borrowed is not None:  # the Mem-Info totals of another report of the boot
         ram = max(facts.borrowed[0] * facts.scale - swap, 0)
         comments.append(f"# ram: the report has no 'pages RAM' line; totalpages as oomtui explain took it: "
@@ -592,7 +599,8 @@ def _render(r: OomReport, facts: _Facts, plan: _Plan, notes: list[str], text: st
     out.append(f"caption = {toml_str(caption)}")
     return Imported(
         text="\n".join(out) + "\n", processes=len(plan.procs), victim_pid=victim.pid if victim else None,
-        victim_comm=victim.row.comm if victim else None, cgroup=cg, notes=notes,
+        victim_comm=victim.row.comm if victim else None, named=r.victim()[:2] if r.victim() else None, cgroup=cg,
+        notes=notes,
     )  # fmt: skip
 
 
@@ -644,12 +652,19 @@ def main(args) -> int:
     replay = replay_victim(imported.text, str(out))  # validates the scene before anything is written
     if out.is_dir():
         raise UserError(f"{out}: is a directory, expected a file name for the scene (.toml)")
-    victim = f"victim {imported.victim_pid} ({imported.victim_comm})" if imported.victim_pid else "victim unknown"
+    if imported.victim_pid:
+        victim = f"victim {imported.victim_pid} ({imported.victim_comm})"
+    elif imported.named:  # named by the report, not among the rows it shows
+        victim = f"the kernel's victim {imported.named[1]} ({imported.named[0]}) is not in its task dump"
+    else:
+        victim = "victim unknown"
+    n = imported.processes
+    victim = f"{n} process{'es' * (n != 1)}, {victim}"
     if args.output == "-":  # -o -: the scene on stdout, what it is on stderr
         from ..cli import write_output
 
         write_output("-", imported.text)
-        print(f"wrote the scene to stdout: {imported.processes} processes, {victim}", file=sys.stderr)
+        print(f"wrote the scene to stdout: {victim}", file=sys.stderr)
     else:
         try:
             with open(out, "w", encoding="utf-8", newline="\n") as f:
@@ -657,7 +672,7 @@ def main(args) -> int:
         except OSError as e:
             raise UserError(f"{out}: cannot write the scene: {e.strerror or e}") from None
         schema_note = write_schema_beside(out)
-        print(f"wrote {out}: {imported.processes} processes, {victim}; try: oomtui play {out}")
+        print(f"wrote {out}: {victim}; try: oomtui play {out}")
         if schema_note:
             print(schema_note)
     for n in imported.notes:

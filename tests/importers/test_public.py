@@ -867,3 +867,29 @@ def test_markdown_bold_around_the_closing_lines_keeps_them_with_the_rows() -> No
     (e,) = _explain("6.x-openwrt-logread-smartdns-github-issue-markdown-bold-verdict.md")
     assert (e.kernel_victim.pid, e.kernel_victim.comm, len(e.tasks)) == (1247, "smartdns", 4)
     assert e.constraint == "CONSTRAINT_NONE" and not e.compared  # the kernel's choice is above the rows shown
+
+
+def test_import_without_swap_totals_gives_the_machine_its_tasks_swap(tmp_path) -> None:
+    """No 'Total swap' line, but rows with swap entries: the scene's machine has at least that swap, so the
+    replay's Mem-Info never prints a free swap below 0."""
+    name = "7.1-lru_marie-github-issue-rss_anon-rows-swap-no-meminfo-oom-kill-cut.log"
+    text = (PUBLIC / name).read_text(encoding="utf-8")
+    imported = import_report(text, name)
+    (r,) = parse_reports(text)
+    swap_kb = sum(t.swapents for t in r.tasks) * 4
+    assert f'swap = "{swap_kb} KiB"' in imported.text.splitlines()
+    from oomtui.scene.load import loads
+    from oomtui.scene.sim import Simulation
+
+    dmesg = "\n".join(Simulation(loads(imported.text, "s.toml")).run().dmesg)
+    assert "Free swap  = 0kB" in dmesg and f"Total swap = {swap_kb}kB" in dmesg
+
+
+def test_import_names_a_victim_the_dump_does_not_show(tmp_path, capsys) -> None:
+    from oomtui.cli import main
+
+    out = tmp_path / "s.toml"
+    assert main(["import", str(PUBLIC / "5.x-arc-github-issue-console-one-row-victim-not-in-dump.md"), "-o",
+                 str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "1 process, the kernel's victim futex_cmp_reque (20344) is not in its task dump" in said
