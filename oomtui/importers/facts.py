@@ -45,7 +45,8 @@ def era_clues(r: OomReport) -> Clues:
     k = r.killed
     cols = r.task_columns
     return _clues(
-        tuple(cols) if cols is not None else None, r.task_columns_guessed, r.task_pid_wide, r.tasks_state_line,
+        tuple(cols) if cols is not None else None, r.task_columns_guessed, r.task_columns_sure, r.task_pid_wide,
+        r.task_pid_narrow, r.tasks_state_line,
         r.task_header_line is not None and r.first_line < r.task_header_line, r.ram_pages is not None,
         None if k is None else (k.rhel6, k.pgtables_kb is not None, k.message is not None,
                                 k.file_rss_kb is not None and k.shmem_rss_kb is None and not k.comm_cut),
@@ -55,16 +56,19 @@ def era_clues(r: OomReport) -> Clues:
 
 
 @lru_cache(maxsize=1024)
-def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, pid_wide: bool, state_line: bool,
+def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, sure: bool, pid_wide: bool, rows_narrow: bool,
+           state_line: bool,
            before_header: bool, has_ram: bool, killed: tuple[bool, bool, bool, bool] | None, has_constraint: bool,
            has_reaper: bool, has_selected: bool, header_oom_adj: bool, header_nodemask: bool,
            header_order_first: bool) -> Clues:  # fmt: skip
-    """era_clues from the facts it reads (`killed`: the verdict's rhel6, whether it prints pgtables, a message
-    prefix, file-rss without shmem-rss on a line not cut in its comm; None: no verdict)."""
+    """era_clues from the facts it reads (`guessed`: headerless rows, their columns guessed, `sure`: from what only
+    that format prints; `rows_narrow`: such rows' pid field is narrower than 4.19's; `killed`: the verdict's rhel6,
+    whether it prints pgtables, a message prefix, file-rss without shmem-rss on a line not cut in its comm; None: no
+    verdict)."""
     lower: list[tuple[KernelVersion, str]] = []
     upper: list[tuple[KernelVersion, str]] = []
     cols = printed_cols or ()
-    if guessed and len(cols) == 7:  # three formats print 7 numbers: guessed from values, no clue
+    if guessed and not sure:  # three formats print 7 numbers: a best guess among them is no clue
         cols = ()  # (8, 9 and 10 numbers are one format each: report._HEADERS_BY_WIDTH)
 
     # dump_tasks() header history
@@ -74,8 +78,8 @@ def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, pid_wide: bool, 
         upper.append((KernelVersion(6, 8), "no rss_anon columns"))
     if pid_wide:
         lower.append((KernelVersion(4, 19), "'[  pid  ]' task header"))
-    if cols and not guessed and not pid_wide:
-        upper.append((KernelVersion(4, 19), "'[ pid ]' task header"))
+    if cols and not pid_wide and (not guessed or rows_narrow):
+        upper.append((KernelVersion(4, 19), "task rows narrower than '[%7d]'" if guessed else "'[ pid ]' task header"))
     if state_line:
         lower.append((KernelVersion(4, 19), "'Tasks state' line"))
     # a missing line counts only where the paste is whole around it: show_mem()'s "pages RAM" just before the dump,

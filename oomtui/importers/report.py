@@ -48,9 +48,10 @@ _DMESG_T = r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]"  # dmesg -T, any locale: "[
 
 # A kernel line's first word and colon, which no host name in front of a message is: "oom_reaper: ", "warn_alloc: "
 # (host names have no '_'), dump_stack()'s "CPU: " ("Pid: " before 3.x), a register dump's "RIP: ", "CR2: ", "x29: "
-# (arm64), "Code: ", "Workqueue: ", a buddy line's "DMA32: ", a memcg counter's "memory: ", arm's "Backtrace: "
+# (arm64), "Code: ", "Workqueue: ", a buddy line's "DMA32: ", a memcg counter's "memory: ", arm's "Backtrace: "; nor
+# syslog's own "kernel: " tag after a time with no host ("Aug 19 00:32:04 kernel: ")
 _KERNEL_WORD = (r"(?![\w.-]*_[\w.-]*:|[A-Z0-9]+:|x\d+:|(?:Backtrace|Code|Workqueue|Normal|HighMem|Movable|Device|Stack|"
-                r"Pid|memory|swap|kmem):)")
+                r"Pid|memory|swap|kmem|kernel):)")
 
 _PREFIXES = [
     r"(?:>\s?)+",  # mail quoting, nested
@@ -1406,9 +1407,11 @@ class OomReport(msgspec.Struct, kw_only=True):
     task_columns: list[str] | None = None  # header of the task dump, without "pid" and "name"
     task_header_line: int | None = None
     task_columns_guessed: bool = False  # the paste has rows but no header: columns guessed (see _guess_columns)
-    headless_rows: list[tuple[int, int, str, bool]] = []  # (line, pid, rest, "[%7d]") of rows before any header
+    task_columns_sure: bool = False  # guessed from what only that format prints (an era clue, as a header is)
+    headless_rows: list[tuple[int, int, str, int]] = []  # (line, pid, rest, the pid field's width) of rows before any header
     tasks_state_line: bool = False  # 4.19+ "Tasks state (memory values in pages):" before the header
     task_pid_wide: bool = False  # 4.19+ "[  pid  ]" (c3b78b11efbb "larger PID pad") instead of "[ pid ]"
+    task_pid_narrow: bool = False  # headerless rows whose pid field is narrower than 4.19's "[%7d]"
     tasks: TaskTable = msgspec.field(default_factory=TaskTable)
     selected: Selected | None = None
     killed: Killed | None = None
@@ -2010,8 +2013,8 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 if cur is None or cur.closed or cur.phase > _PHASE_DUMP:
                     cur = new_report(no)
                 cur.phase = _PHASE_DUMP
-                pid = m["pid"]  # 4.19's "[%7d]" pads a short pid to 7 columns: the wide header's era
-                cur.report.headless_rows.append((no, int(pid), m["rest"], len(pid) < 7 <= s.index("]") - 1))
+                # (4.19's "[%7d]" pads a short pid to 7 columns: the wide header's era)
+                cur.report.headless_rows.append((no, int(m["pid"]), m["rest"], s.index("]") - 1))
                 cur.report.last_line = lines.last_no
                 lines.advance()
                 continue
@@ -2131,27 +2134,33 @@ _HEADERS_7 = {
 }
 
 
-def _guess_columns(rows: list[tuple[int, int, str, bool]]) -> list[str] | None:
-    """The header of rows whose header is missing, from how many numbers precede the name (the fewest over the
-    rows: a name may begin with digits) and, for the three 7-number formats, from the values: pgtables_bytes are
-    whole pages, oom_adj is -17..15 and follows oom_score_adj (oom_adj = oom_score_adj * 17 / 1000)."""
-    widths, values = [], []
+def _guess_columns(rows: list[tuple[int, int, str, int]]) -> tuple[list[str], bool] | None:
+    """The header of rows whose header is missing, and whether only that format prints them so (else a best guess):
+    from how many numbers precede the name (the fewest over the rows: a name may begin with digits) and, for the
+    three 7-number formats, from the values and the print widths: pgtables_bytes are whole pages, and the only
+    7-number format of 4.19's "[%7d]" pid field; 2.6.36-3.5 printed "%3u     %3d" for cpu and oom_adj, where 3.6-3.19
+    printed "%8lu %8lu" for nr_ptes and swapents, and oom_adj is -17..15 and follows oom_score_adj (oom_adj =
+    oom_score_adj * 17 / 1000)."""
+    widths, values, gaps = [], [], []
     for _, _, rest, _ in rows[:200]:
         toks = rest.split()
         n = next((i for i, t in enumerate(toks) if not t.lstrip("-").isdigit() or len(t) > 20), len(toks))
         widths.append(n)
         values.append([int(t) for t in toks[: min(n, 7)]])
+        ends = [m.end() for m in itertools.islice(re.finditer(r"\S+", rest), 6)]
+        gaps.append(tuple(b - a for a, b in itertools.pairwise(ends[3:])))
     n = min(widths, default=0)
     if n in _HEADERS_BY_WIDTH:
-        return _HEADERS_BY_WIDTH[n]
+        return _HEADERS_BY_WIDTH[n], True
     if n != 7:
         return None
-    if all(v[4] % 4096 == 0 for v in values) and any(v[4] for v in values):
-        return _HEADERS_7["pgtables_bytes"]
-    if all(-17 <= v[5] <= 15 and v[5] == (-17 if v[6] == -1000 else v[6] * 17 // 1000) for v in values) and any(
-            v[5] for v in values):  # fmt: skip
-        return _HEADERS_7["oom_adj"]
-    return _HEADERS_7["nr_ptes"]
+    if all(v[4] % 4096 == 0 for v in values) and any(v[4] for v in values) or any(
+            len(str(pid)) < 7 <= width for _, pid, _, width in rows):  # fmt: skip
+        return _HEADERS_7["pgtables_bytes"], True
+    follows = [-17 <= v[5] <= 15 and v[5] == (-17 if v[6] == -1000 else v[6] * 17 // 1000) for v in values]
+    if all(follows) and (any(v[5] for v in values) or all(g == (4, 8) for g in gaps)):
+        return _HEADERS_7["oom_adj"], True
+    return _HEADERS_7["nr_ptes"], not all(follows) and any(v[4] % 4096 for v in values)
 
 
 _ROW_WIDTHS = frozenset((7, *_HEADERS_BY_WIDTH))  # the numbers before the name, in every dump format known
@@ -2188,12 +2197,14 @@ def _read_headless_rows(r: OomReport) -> None:
             r.headless_rows = [row for row in r.headless_rows if row not in cut]
         if not r.headless_rows:
             return
-    cols = _guess_columns(r.headless_rows)
-    if cols is None:
+    guess = _guess_columns(r.headless_rows)
+    if guess is None:
         r.problems.append(f"line {r.headless_rows[0][0]}: task rows without the dump's header, in a format not known")
         return
+    cols, r.task_columns_sure = guess
     r.task_columns, r.task_columns_guessed = cols, True
-    r.task_pid_wide = any(wide for *_, wide in r.headless_rows)
+    r.task_pid_wide = any(len(str(pid)) < 7 <= width for _, pid, _, width in r.headless_rows)
+    r.task_pid_narrow = any(width < 7 for *_, width in r.headless_rows)
     for no, pid, rest, _ in r.headless_rows:
         if (fields := _row_fields(rest, len(cols))) is None:
             r.problems.append(f"line {no}: task row not understood: [{pid}] {rest!r}")

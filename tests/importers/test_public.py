@@ -785,12 +785,13 @@ def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
 
 def test_a_verdict_without_shmem_rss_dates_the_kernel_before_4_5() -> None:
     """moby issue 15654 (Ubuntu 14.04's 3.19 under Docker, BTRFS): syslog lines without a host name, one headerless
-    row (seven numbers: read as 3.6-3.19's nr_ptes/swapents), `Kill process 17377 (java) score 495 or sacrifice
-    child`, `Killed process 19715 (java)` without shmem-rss (added in 4.5), then the next OOM's header with the
-    pre-4.9 raw stack words and a trace cut at `dump_st`."""
+    row (seven numbers: read as 3.6-3.19's nr_ptes/swapents, as no other 7-number format's values can be),
+    `Kill process 17377 (java) score 495 or sacrifice child`, `Killed process 19715 (java)` without shmem-rss (added
+    in 4.5), then the next OOM's header with the pre-4.9 raw stack words and a trace cut at `dump_st`."""
     first, second = _explain("3.19-docker-github-issue-syslog-no-host-row-verdict-then-next-invoked-hex-stack.md")
     assert (first.kernel_selected.pid, first.kernel_victim.pid, first.printed_score) == (17377, 19715, 495)
-    assert "before 4.5 (no shmem-rss on the Killed line)" in first.era_source
+    assert first.era_range == "3.6 to 3.19" and "before 4.0 (nr_ptes without nr_pmds)" in first.era_source
+    assert first.host is None and second.host is None  # "Aug 19 00:32:04 kernel: ": syslog's tag, no host
     assert (second.trigger.pid, second.era, second.kernel_victim) == (19856, "3.19", None)
 
 
@@ -893,3 +894,19 @@ def test_import_names_a_victim_the_dump_does_not_show(tmp_path, capsys) -> None:
                  str(out)]) == 0
     said = capsys.readouterr().out
     assert "1 process, the kernel's victim futex_cmp_reque (20344) is not in its task dump" in said
+
+
+@pytest.mark.parametrize("name,era_range,columns", [
+    ("3.4-arm32-h3-github-issue-headerless-cpu-oom_adj-rows-kill-cut.log", "2.6 to 3.5", "oom_adj"),
+    ("4.15-4.18-crunchy-github-issue-headerless-pgtables-narrow-pid-rows.log", "4.15 to 4.18", "pgtables_bytes"),
+    ("3.10-syslog-cortx-github-issue-headerless-nr_ptes-rows.md", "3.6 to 3.19", "nr_ptes"),
+    ("5.x-arc-github-issue-console-one-row-victim-not-in-dump.md", "5.4 to 6.7", "pgtables_bytes"),
+])  # fmt: skip
+def test_headerless_rows_of_a_7_number_format_date_the_report(name: str, era_range: str, columns: str) -> None:
+    """Rows without their header, in a format only their print widths or values tell: the columns are read as that
+    format's (the ARC row's 3072 pgtables_bytes is no page count, but its "[%7d]" field is 4.19's), and the model
+    runs by that era's rules where it could not before."""
+    (e,) = _explain(name)
+    (r,) = parse_reports((PUBLIC / name).read_text(encoding="utf-8"))
+    assert r.task_columns_guessed and columns in r.task_columns
+    assert e.era_range == era_range and e.model_victim is not None

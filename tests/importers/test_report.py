@@ -563,3 +563,16 @@ def test_a_line_longer_than_max_line_keeps_its_start_and_counts_as_one():
         path.write_text("ab" * 15 + "\nnext\n" + "c" * 8 + "\nlast", encoding="utf-8")
         with input_lines(str(path)) as lines:
             assert list(lines) == ["abababab", "next", "c" * 8, "last"]
+
+
+def test_a_guess_among_the_7_number_formats_is_sure_only_on_a_formats_mark() -> None:
+    """2.6.36-3.5's cpu/oom_adj rows as the kernel printed them ("%3u     %3d") are that format; with their spaces
+    collapsed (all oom_adj 0, small nr_ptes-like values) they are only a best guess, and no era clue."""
+    from oomtui.importers.report import _guess_columns
+
+    printed = [(1, 477, "    0   477     1244      339   1       0             0 login", 5)]
+    collapsed = [(1, 477, "0 477 1244 339 1 0 0 login", 5)]
+    nr_ptes = [(1, 1199, "  994  1199   695451    13470     120     4140             0 beam.smp", 5)]
+    wide = [(1, 21391, "    0 21391      233       19     3072        0             0 futex_cmp_reque", 7)]
+    assert [(g[0][4], g[1]) for g in map(_guess_columns, (printed, collapsed, nr_ptes, wide))] == [
+        ("cpu", True), ("nr_ptes", False), ("nr_ptes", True), ("pgtables_bytes", True)]
