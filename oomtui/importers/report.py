@@ -1507,6 +1507,8 @@ _CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d{1,20}) Comm: (?P<com
 _PID_OLD = re.compile(r"^Pid: (?P<pid>\d{1,20}), comm: (?P<comm>.+?) (?:Not tainted|Tainted:)(?P<rest>.*)$")  # <= 3.x
 _CPU_START = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )")
 _RELEASE = re.compile(r"(?:^|\s)(\d+\.\d+(?:\.\d+)?(?:[-+.~_][\w.+~-]*)?)\s+#")
+_RELEASE_CUT = re.compile(_RELEASE.pattern.removesuffix(r"\s+#") + "$")  # a CPU line cut inside its release
+_KDUMP = re.compile(r" Kdump: (?:not )?loaded$")  # RHEL's dump_stack() prints it after the comm
 _OOM_KILL = re.compile(r"^oom-kill:constraint=(?P<constraint>CONSTRAINT_(?:NONE|CPUSET|MEMORY_POLICY|MEMCG))\b")
 _OOM_KILL_TASK = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d{1,20}),uid=\d+$")
 # its fields by the anchors that follow them (node lists and paths may hold commas)
@@ -2524,13 +2526,14 @@ def _read_cpu_line(lines: _Lines, r: OomReport, s: str) -> None:
 def _cpu_line(s: str) -> tuple[int, str, tuple[str, str, str, tuple[str, str] | None] | None] | None:
     """What a CPU line says: (pid, comm, (taint, release, build, (arch, its source) or None) or None), or None."""
     if m := (_CPU.match(s) or _PID_OLD.match(s)):
-        if m["rest"] and (rel := _RELEASE.search(m["rest"])):
+        comm = _KDUMP.sub("", m["comm"])
+        if m["rest"] and (rel := _RELEASE.search(m["rest"]) or _RELEASE_CUT.search(m["rest"])):
             # print_tainted()'s letters only: RHEL prints "------------" between them and the release
             taint = "".join(filter(str.isalpha, m["rest"][: rel.start()])) if "Tainted:" in s else ""
             a = _ARCH_RELEASE.search(rel[1]) or _ARCH_RELEASE.search(m["rest"])
             arch = (_ARCH_NAMES.get(a[1], a[1]), f"release {rel[1]}") if a else None
-            return int(m["pid"]), m["comm"], (taint, rel[1], m["rest"][rel.end() - 1 :].strip(), arch)
-        return int(m["pid"]), m["comm"], None
+            return int(m["pid"]), comm, (taint, rel[1], m["rest"][rel.end(1) :].strip(), arch)
+        return int(m["pid"]), comm, None
     return None
 
 

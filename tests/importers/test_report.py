@@ -576,3 +576,14 @@ def test_a_guess_among_the_7_number_formats_is_sure_only_on_a_formats_mark() -> 
     wide = [(1, 21391, "    0 21391      233       19     3072        0             0 futex_cmp_reque", 7)]
     assert [(g[0][4], g[1]) for g in map(_guess_columns, (printed, collapsed, nr_ptes, wide))] == [
         ("cpu", True), ("nr_ptes", False), ("nr_ptes", True), ("pgtables_bytes", True)]
+
+
+def test_a_rhel_cpu_line_cut_inside_its_release() -> None:
+    """RHEL 7's dump_stack() prints "Kdump: loaded" after the comm; a paste cut inside the release still names it
+    (a release is always followed by its build, "#1 SMP ...": at the line's end it was cut)."""
+    from oomtui.importers.report import _cpu_line
+
+    line = "CPU: 21 PID: 42423 Comm: memcg_test_1 Kdump: loaded Tainted: G        W  OE  ------------   3.10.0-1160.el7.x86_6"
+    assert _cpu_line(line) == (42423, "memcg_test_1", ("GWOE", "3.10.0-1160.el7.x86_6", "", None))
+    whole = "CPU: 3 PID: 4242 Comm: stress Not tainted 6.8.0-31-generic #31-Ubuntu"
+    assert _cpu_line(whole)[2][1:3] == ("6.8.0-31-generic", "#31-Ubuntu")
