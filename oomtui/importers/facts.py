@@ -49,7 +49,8 @@ def era_clues(r: OomReport) -> Clues:
         r.task_pid_narrow, r.tasks_state_line,
         r.task_header_line is not None and r.first_line < r.task_header_line, r.ram_pages is not None,
         None if k is None else (k.rhel6, k.pgtables_kb is not None, k.message is not None,
-                                k.file_rss_kb is not None and k.shmem_rss_kb is None and not k.comm_cut),
+                                k.file_rss_kb is not None and k.shmem_rss_kb is None and not k.comm_cut,
+                                k.shmem_rss_kb is not None and k.uid is None),
         r.constraint is not None, bool(r.reaper), r.selected is not None, r.header_oom_adj, r.header_has_nodemask,
         r.header_order_first,
     )  # fmt: skip
@@ -58,13 +59,13 @@ def era_clues(r: OomReport) -> Clues:
 @lru_cache(maxsize=1024)
 def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, sure: bool, pid_wide: bool, rows_narrow: bool,
            state_line: bool,
-           before_header: bool, has_ram: bool, killed: tuple[bool, bool, bool, bool] | None, has_constraint: bool,
+           before_header: bool, has_ram: bool, killed: tuple[bool, ...] | None, has_constraint: bool,
            has_reaper: bool, has_selected: bool, header_oom_adj: bool, header_nodemask: bool,
            header_order_first: bool) -> Clues:  # fmt: skip
     """era_clues from the facts it reads (`guessed`: headerless rows, their columns guessed, `sure`: from what only
     that format prints; `rows_narrow`: such rows' pid field is narrower than 4.19's; `killed`: the verdict's rhel6,
-    whether it prints pgtables, a message prefix, file-rss without shmem-rss on a line not cut in its comm; None: no
-    verdict)."""
+    whether it prints pgtables, a message prefix, file-rss without shmem-rss on a line not cut in its comm, shmem-rss
+    without a uid after it; None: no verdict)."""
     lower: list[tuple[KernelVersion, str]] = []
     upper: list[tuple[KernelVersion, str]] = []
     cols = printed_cols or ()
@@ -118,6 +119,10 @@ def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, sure: bool, pid_
     # "mm, shmem: add internal shmem resident memory accounting" (eca56ff906bd, 4.5) added shmem-rss to the line
     if killed is not None and killed[3]:
         upper.append((KernelVersion(4, 5), "no shmem-rss on the Killed line"))
+    # 5.4 added "UID:%u pgtables:%lukB oom_score_adj:%hd" after shmem-rss (an absence, and a backport adds fields,
+    # never drops them: RHEL 7's 3.10 prints shmem-rss, so its presence dates nothing)
+    if killed is not None and killed[4]:
+        upper.append((KernelVersion(5, 4), "no UID after shmem-rss on the Killed line"))
     if has_reaper:
         lower.append((KernelVersion(4, 6), "oom_reaper lines"))
     if has_selected:
@@ -294,6 +299,13 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
         size = min(PAGE_SIZES_KB, key=lambda p: abs(ratio / p - 1))
         if abs(ratio / size - 1) < 0.1:
             return size * 1024, f"the dump's rss ({pages} pages) against the memcg's own count ({anon // 1024} kB)"
+    # page tables are whole pages (mm_inc_nr_ptes() and the others count PTRS_PER_PTE entries, a page): where every
+    # row's pgtables_bytes is a multiple of 16 or 64 KiB, so is the page (three rows of 4 KiB pages would all be one
+    # by chance once in 4096 reports)
+    if r.tasks and (column := r.tasks.column("pgtables_bytes")) is not None:
+        sizes = [b for b in column if b]
+        if len(sizes) >= 3 and (kb := next((kb for kb in (64, 16) if all(b % (kb * 1024) == 0 for b in sizes)), 0)):
+            return kb * 1024, f"every row's pgtables_bytes a multiple of {kb} KiB (page tables are whole pages)"
     for sizes, kb, arch in _HSTATES:
         if sizes <= r.hugepage_sizes_kb:
             return kb * 1024, f"the hugepage sizes {'/'.join(f'{s} kB' for s in sorted(sizes))} only {arch} has"

@@ -824,3 +824,12 @@ def test_dmesg_time_format_iso_reads_as_plain() -> None:
         plain = [re.sub(r"^\[\s*\d+\.\d+\] ", "", line) for line in _read(path).splitlines()]
         iso = [f"2024-04-29T14:55:{41 + i // 100:02d},{i:06d}+02:00 {line}" for i, line in enumerate(plain)]
         assert facts("\n".join(iso)) == facts("\n".join(plain)), path.name
+
+
+def test_a_verdict_without_the_uid_5_4_added_dates_the_report_before_it() -> None:
+    """5.4 added "UID:%u pgtables:%lukB oom_score_adj:%hd" after shmem-rss: a whole 5.1+ verdict without them is
+    5.1 to 5.3; with them, 5.4 on."""
+    head = "Out of memory: Killed process 4242 (stress) total-vm:8000kB, anon-rss:4000kB, file-rss:0kB, shmem-rss:0kB"
+    (old,) = explain_text(head + "\n")
+    (new,) = explain_text(head + ", UID:0 pgtables:40kB oom_score_adj:0\n")
+    assert (old.era_range, new.era_range) == ("5.1 to 5.3", "5.4 or later")
