@@ -910,3 +910,13 @@ def test_headerless_rows_of_a_7_number_format_date_the_report(name: str, era_ran
     (r,) = parse_reports((PUBLIC / name).read_text(encoding="utf-8"))
     assert r.task_columns_guessed and columns in r.task_columns
     assert e.era_range == era_range and e.model_victim is not None
+
+
+def test_whole_page_pgtables_tell_a_64k_page_kernel() -> None:
+    """Page tables are whole pages: every row's pgtables_bytes a multiple of 64 KiB is a 64 KiB page, and the rows'
+    rss read in it (a 4 KiB guess made the processes 16 times too small)."""
+    name = "el8-ltp-github-issue-syslog-rows-64k-pgtables-no-verdict.md"
+    (e,) = _explain(name)
+    (r,) = parse_reports((PUBLIC / name).read_text(encoding="utf-8"))
+    assert e.page_size == 65536 and "pgtables_bytes" in e.page_size_source
+    assert e.memory.tasks_rss_kb == sum(r.tasks.column("rss")) * 64 > 0
