@@ -130,8 +130,8 @@ def _clues(printed_cols: tuple[str, ...] | None, guessed: bool, sure: bool, pid_
     # the rewrite that added oom_score_adj (a63d83f427fb, 2.6.36) printed oom_adj beside it; "oom: remove
     # deprecated oom_adj" (01dc52ebdf47, 3.7) took it off the header line
     if header_oom_adj:
-        lower.append((KernelVersion(2, 6), "oom_adj= beside oom_score_adj= on the header line"))
-        upper.append((KernelVersion(3, 7), "oom_adj= beside oom_score_adj= on the header line"))
+        lower.append((KernelVersion(2, 6), "oom_adj= beside oom_score_adj= on the header line: 2.6.36 on"))
+        upper.append((KernelVersion(3, 7), "oom_adj= beside oom_score_adj= on the header line: 3.6 at most"))
     if header_nodemask:
         upper.append((KernelVersion(5, 0), "nodemask= on the header line"))
     # linux-next between 4.4-rc and the 4.5 merge window (see report._INVOKED_ORDER_FIRST)

@@ -779,7 +779,7 @@ def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
     the old arm unwinder's `(do_DataAbort+0x0/0xa0) from` frames name the architecture; cut in the exception stack."""
     (e,) = _explain("3.0-android-arm32-galaxy-nexus-github-issue-oom-adj-header-cut.md")
     assert (e.trigger.comm, e.allocation.order, e.platform.arch) == ("osmcore_L", 0, "arm")
-    assert "before 3.7 (oom_adj= beside oom_score_adj= on the header line)" in e.era_source
+    assert "before 3.7 (oom_adj= beside oom_score_adj= on the header line: 3.6 at most)" in e.era_source
     assert e.kernel_victim is None and e.model_victim is None
 
 
