@@ -15,7 +15,7 @@ import msgspec
 
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
-from .facts import unlimited
+from .facts import kills_allocating_task, unlimited
 from .report import OomReport, TaskRow, Zone, node_list
 
 # --- GFP flags -------------------------------------------------------------------------------------------------
@@ -670,6 +670,9 @@ def cause(r: OomReport, mem: Memory, alloc: Allocation | None, cg: Memcg | None,
     if r.panic_on_oom:  # check_panic_on_oom() runs before select_bad_process()
         vm = "2 (compulsory: every OOM)" if r.panic_on_oom == "compulsory" else "1 (system-wide OOMs)"
         kill = f"killed no process: vm.panic_on_oom={vm} made it panic instead, and the machine went down"
+    elif kills_allocating_task(r):  # out_of_memory() kills current at once: no selection
+        kill += (" because it asked for the memory: vm.oom_kill_allocating_task=1 kills the allocating task without "
+                 "comparing processes, so the one that filled memory may be another")
     if r.no_killable and constraint == "CONSTRAINT_MEMCG":
         # out_of_memory() panics only when !is_memcg_oom(oc); the failed charge returns -ENOMEM and a page fault
         # that gets VM_FAULT_OOM retries it (pagefault_out_of_memory()), running the memcg OOM killer again
@@ -978,6 +981,10 @@ def advice(c: Cause, r: OomReport, mem: Memory, alloc: Allocation | None, cg: Me
         out.insert(0, "Make the CMA area (cma= on the kernel command line, or the device tree's linux,cma "
                       "reserved-memory) no larger than its devices need: its free pages serve only movable "
                       "allocations, so a kernel allocation can fail beside them.")
+    if kills_allocating_task(r):  # first where the cause is unknown, else after what the cause asks for
+        out.insert(0 if c.kind == "unknown" else len(out), "vm.oom_kill_allocating_task=1 made the kernel kill whichever task asked for memory, not the one "
+                      "using the most: unless that is meant (a machine where any task may die, the cheapest OOM), set "
+                      "it to 0 (sysctl vm.oom_kill_allocating_task=0) so the kernel ranks processes.")
     if r.panic_on_oom:
         out.insert(0, "vm.panic_on_oom made the kernel panic rather than kill a process: where losing one process is "
                       "better than a reboot, set it to 0 (sysctl vm.panic_on_oom=0); keep it only where a reboot is "

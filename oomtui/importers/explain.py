@@ -45,6 +45,7 @@ from .facts import (
     infer_constraint,
     infer_era,
     infer_page_size,
+    kills_allocating_task,
     kinship,
     memcg_headroom_unknown,
     total_pages,
@@ -112,7 +113,7 @@ class Explanation(msgspec.Struct, kw_only=True):
     kernel_selected: Task | None  # pre-5.1 "Kill process ... or sacrifice child"; else the killed one
     kernel_victim_is: str | None = None  # of kernel_selected: "same", "thread", "child", "unknown" (kinship)
     model_victim: Task | None
-    agree: bool
+    agree: bool | None  # null when not compared
     compared: bool  # False: the report lacks what a comparison needs (see problems)
     era: str | None
     era_source: str
@@ -613,7 +614,11 @@ def _report_notes(r: OomReport, victim: tuple[int, str, str] | None, kin: str | 
         notes.append(f"manual OOM: sysrq-f ({how}); no real shortage is needed")
     if r.selected and r.killed and kin != "same":  # the victim is the killed one
         sel, kil = f"{r.selected.comm} ({r.selected.pid})", f"{r.killed.comm} ({r.killed.pid})"
-        if kin == "thread":
+        if kin == "thread" and find_row(r, r.selected.pid) is None:
+            notes.append(f"the kernel selected {sel}, which is in no row of the dump: a thread (before 5.1 the "
+                         "selection walked threads, and the dump lists processes); its process is taken to be the "
+                         f"one killed, {kil}, whose threads share its points")
+        elif kin == "thread":
             notes.append(f"the kernel selected {sel} and the verdict names {kil}, a thread of the same process: "
                          "oom_kill_process() prints the thread that holds the mm (find_lock_task_mm)")
         elif kin == "child":
@@ -706,12 +711,6 @@ def _biggest(tasks: TaskTable) -> TaskRow | None:
     return tasks[column_index(sizes, max(sizes))] if sizes else None
 
 
-def _kills_allocating_task(r: OomReport) -> bool:
-    """vm.oom_kill_allocating_task=1: out_of_memory() kills current without select_bad_process() (its message is
-    "Out of memory (oom_kill_allocating_task)")."""
-    return any(v is not None and v.message and "oom_kill_allocating_task" in v.message for v in (r.selected, r.killed))
-
-
 def _allocating_task(r: OomReport, exp: Explanation, selected: Task, trigger: Trigger) -> Explanation:
     """The allocating-task path has no selection to re-run: the model's victim is the task that asked for memory,
     and the printed score is the 0 points passed for it (oom_kill_process(current, ..., 0, ...) before 4.7,
@@ -784,7 +783,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         index=r.index, lines=[r.first_line, r.last_line], host=r.host, kernel_victim=kernel_victim,
         kernel_victim_source=victim[2] if victim else None, kernel_selected=selected,
         kernel_victim_is=kin,
-        model_victim=None, agree=False, compared=False, era=str(version) if version else None,
+        model_victim=None, agree=None, compared=False, era=str(version) if version else None,
         era_source=era_source, era_range=era_range(r, clues), constraint=constraint, totalpages=totalpages, totalpages_source=tp_source,
         page_size=page_bytes, page_size_source=page_source, manual=r.order == -1 or r.sysrq, trigger=trigger,
         printed_score=r.selected.score if r.selected else None, notes=notes, problems=problems,
@@ -792,7 +791,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
     )  # fmt: skip
     if conflicts:
         notes.append("the era's clues disagree (a backport or a distribution patch?): " + "; ".join(conflicts))
-    if _kills_allocating_task(r) and selected is not None and trigger is not None and trigger.pid is not None:
+    if kills_allocating_task(r) and selected is not None and trigger is not None and trigger.pid is not None:
         return _allocating_task(r, exp, selected, trigger)
     if r.old_badness:
         return _old_badness(r, exp)
@@ -806,6 +805,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
             notes.append(exp.score_check.how)
         return exp
     kidx = find_index(r, selected.pid) if selected else None
+    if kidx is None and kin == "thread" and kernel_victim is not None:  # a thread in no row: its process was killed
+        kidx = find_index(r, kernel_victim.pid)
     kernel_row = r.tasks[kidx] if kidx is not None else None
     printed = r.selected.score if r.selected else None
     oom_skip = oom_skipped(r, reaped)
@@ -983,8 +984,10 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
     if exp.constraint == "CONSTRAINT_MEMCG":
         # a memcg's limit can be below a member's rss: rss counts pages shared with, or charged to, others
         low, least = 1, "1 page (a memcg limit may be below a task's rss)"
-        # but never below what the memcg's own stats show charged to it (v1 rss + cache, v2 anon + file)
-        if (charged := sum(r.memcg_stats.get(k, 0) for k in ("rss", "cache", "anon", "file")) // page_bytes) > 1:
+        # but never below what the memcg's own stats show charged to it (v1 rss + cache + swap: memory+swap charges
+        # its swap, and without that totalpages adds all the machine's swap; v2 anon + file)
+        charged = sum(r.memcg_stats.get(k, 0) for k in ("rss", "cache", "swap", "anon", "file")) // page_bytes
+        if charged > 1:
             low, least = charged, f"{charged} pages (charged to the memcg by its stats: its limit is no lower)"
     else:
         low = max((t.rss + (t.swapents or 0) for t in r.tasks if _eligible(t)), default=1) or 1

@@ -422,7 +422,8 @@ def pgtables_bytes(t: TaskRow, page_bytes: int) -> int:
 
 def kinship(r: OomReport, selected: int, killed: int) -> str:
     """How the killed pid relates to the selected one: "same", "thread" (a thread of the same process: the rows'
-    tgid), "child" (another process of the dump), "unknown" (the killed pid is not in the dump)."""
+    tgid, or a selected pid in no row of a whole dump), "child" (another process of the dump), "unknown" (the killed
+    pid is not in the dump)."""
     if selected == killed:
         return "same"
     a, b = find_index(r, selected), find_index(r, killed)
@@ -431,7 +432,18 @@ def kinship(r: OomReport, selected: int, killed: int) -> str:
     tgid = r.tasks.column("tgid")  # the rows' tgid only: no TaskRow built for a row that is only compared
     if tgid[b] == selected or (a is not None and tgid[a] == tgid[b]):
         return "thread"
+    if a is None and r.task_columns is not None and not r.task_columns_guessed:
+        # dump_tasks() lists every process, the kernel's choice too: one in no row was a thread (before 5.1
+        # select_bad_process() walked threads, do_each_thread, and a memcg's css_task_iter does), and threads of one
+        # process share its mm and its points; the process killed is taken for its own
+        return "thread"
     return "child"
+
+
+def kills_allocating_task(r: OomReport) -> bool:
+    """vm.oom_kill_allocating_task=1: out_of_memory() kills current without select_bad_process() (its message is
+    "Out of memory (oom_kill_allocating_task)")."""
+    return any(v is not None and v.message and "oom_kill_allocating_task" in v.message for v in (r.selected, r.killed))
 
 
 # --- memcg flavour and swap accounting --------------------------------------------------------

@@ -920,3 +920,32 @@ def test_whole_page_pgtables_tell_a_64k_page_kernel() -> None:
     (r,) = parse_reports((PUBLIC / name).read_text(encoding="utf-8"))
     assert e.page_size == 65536 and "pgtables_bytes" in e.page_size_source
     assert e.memory.tasks_rss_kb == sum(r.tasks.column("rss")) * 64 > 0
+
+
+def test_a_choice_in_no_row_of_a_whole_dump_is_a_thread_of_the_process_killed() -> None:
+    """Before 5.1 the selection walked threads (a memcg's css_task_iter, the global do_each_thread) and printed the
+    thread it chose; dump_tasks() lists processes. The chosen pid in no row of a whole dump was a thread, and the
+    process killed is its own: the model's pick of that process agrees. The lowest totalpages counts the memcg's
+    swap too (memory+swap charges it)."""
+    name = "3.10-el7-k8s-github-issue-memcg-kill-thread-24572-killed-28438.md"
+    e, _ = _explain(name)
+    assert (e.kernel_selected.pid, e.kernel_victim.pid, e.model_victim.pid) == (24572, 28438, 28438)
+    assert (e.kernel_victim_is, e.compared, e.agree) == ("thread", True, True)
+    assert any("in no row of the dump: a thread" in n for n in e.notes)
+    assert not any("not among the eligible rows" in p for p in e.problems)
+    (r, _) = parse_reports((PUBLIC / name).read_text(encoding="utf-8"))
+    stats = r.memcg_stats
+    assert e.totalpages_range[0] == (stats["rss"] + stats["cache"] + stats["swap"]) // 4096
+
+
+def test_agree_is_null_when_nothing_was_compared() -> None:
+    es = _explain("3.10-rhel7-k8s-github-issue-quoted-killed-uid-form-series.md")
+    assert es and all(e.agree is None and not e.compared for e in es)
+
+
+def test_the_allocating_task_path_advises_on_its_sysctl() -> None:
+    """vm.oom_kill_allocating_task=1 (a 3.2 i386 report): the kernel killed the task that asked, unranked; what to do
+    says so, after what the cause (lowmem) asks for."""
+    (e,) = _explain("3.2-i386-pae-64G-linux-mm-syslog-lowmem-order1-allocating-task.mail")
+    assert e.cause.kind == "lowmem" and e.advice[0].startswith("Run a 64-bit kernel")
+    assert any("sysctl vm.oom_kill_allocating_task=0" in a for a in e.advice[1:])
