@@ -443,7 +443,10 @@ def kinship(r: OomReport, selected: int, killed: int) -> str:
 def kills_allocating_task(r: OomReport) -> bool:
     """vm.oom_kill_allocating_task=1: out_of_memory() kills current without select_bad_process() (its message is
     "Out of memory (oom_kill_allocating_task)")."""
-    return any(v is not None and v.message and "oom_kill_allocating_task" in v.message for v in (r.selected, r.killed))
+    for v in (r.selected, r.killed):  # (no generator: once a report, thrice)
+        if v is not None and v.message and "oom_kill_allocating_task" in v.message:
+            return True
+    return False
 
 
 # --- memcg flavour and swap accounting --------------------------------------------------------
