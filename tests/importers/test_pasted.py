@@ -703,15 +703,29 @@ def _structured(text: str, style: str) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.mark.parametrize("style", ["journal", "docker", "loki"])
-def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_path: Path, capsys) -> None:
-    """`journalctl -k -o json`, a container's json-file log, a Loki export: each line's message is the kernel's
-    line, at the same line number, read from a file, from stdin and by import alike."""
+def _explain_json(f: Path, capsys) -> tuple[list, list]:
+    """`oomtui explain --json` of a file, and of the same bytes on stdin: their reports."""
     import io
     import json
     import sys
 
     from oomtui.cli import main
+
+    assert main(["explain", "--json", str(f)]) == 0
+    from_file = json.loads(capsys.readouterr().out)["reports"]
+    stdin = sys.stdin
+    try:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(f.read_bytes()))
+        assert main(["explain", "--json", "-"]) == 0
+    finally:
+        sys.stdin = stdin
+    return from_file, json.loads(capsys.readouterr().out)["reports"]
+
+
+@pytest.mark.parametrize("style", ["journal", "docker", "loki"])
+def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_path: Path, capsys) -> None:
+    """`journalctl -k -o json`, a container's json-file log, a Loki export: each line's message is the kernel's
+    line, at the same line number, read from a file, from stdin and by import alike."""
     from oomtui.importers.report import read_input
     from oomtui.scene.load import load_playable
 
@@ -722,15 +736,7 @@ def test_a_structured_log_of_json_lines_is_read_as_its_messages(style: str, tmp_
         plain = [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.problems) for e in explain_text(text)]
         assert [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.problems)
                 for e in explain_text(read_input(str(f)))] == plain
-        assert main(["explain", "--json", str(f)]) == 0
-        from_file = json.loads(capsys.readouterr().out)["reports"]
-        stdin = sys.stdin
-        try:
-            sys.stdin = io.TextIOWrapper(io.BytesIO(f.read_bytes()))
-            assert main(["explain", "--json", "-"]) == 0
-        finally:
-            sys.stdin = stdin
-        from_stdin = json.loads(capsys.readouterr().out)["reports"]
+        from_file, from_stdin = _explain_json(f, capsys)
         first = [r.first_line for r in parse_reports(text)]
         for got in (from_file, from_stdin):
             assert [r["lines"][0] for r in got] == first
@@ -774,11 +780,6 @@ def test_a_log_of_a_field_a_line_is_read_as_its_messages(style: str, tmp_path: P
     """`dmesg --json`, `journalctl -o json-pretty`, `-o verbose`, `-o export`: each message field is the kernel's
     line, at its own line number; 4.19's pr_cont pieces, an entry each, are joined again, and the other fields
     are nothing between lines (show_free_areas' line after the last buddy line). From a file and stdin alike."""
-    import io
-    import json
-    import sys
-
-    from oomtui.cli import main
     from oomtui.importers.report import read_input
 
     for path in COMPLETE:
@@ -787,15 +788,8 @@ def test_a_log_of_a_field_a_line_is_read_as_its_messages(style: str, tmp_path: P
         f.write_text(pretty := _pretty(text, style), encoding="utf-8")
         plain = [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.memory, e.allocation, e.problems,
                   [(t.pid, t.points) for t in e.tasks]) for e in explain_text(text)]  # fmt: skip
-        assert main(["explain", "--json", str(f)]) == 0
-        from_file = json.loads(capsys.readouterr().out)["reports"]
-        stdin = sys.stdin
-        try:
-            sys.stdin = io.TextIOWrapper(io.BytesIO(f.read_bytes()))
-            assert main(["explain", "--json", "-"]) == 0
-        finally:
-            sys.stdin = stdin
-        assert json.loads(capsys.readouterr().out)["reports"] == from_file
+        from_file, from_stdin = _explain_json(f, capsys)
+        assert from_stdin == from_file
         got = explain_text(read_input(str(f)))  # as import reads it
         assert [(e.kernel_victim, e.model_victim, e.agree, e.totalpages, e.memory, e.allocation, e.problems,
                  [(t.pid, t.points) for t in e.tasks]) for e in got] == plain, path.name  # fmt: skip
