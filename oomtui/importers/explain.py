@@ -31,6 +31,7 @@ from ..kernel.oom_badness import (
     proc_oom_score_column,
     root_bonus,
     scaled_score,
+    with_root_bonus,
 )
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
@@ -211,6 +212,14 @@ class Weighed:
         self.biggest = self.eligible[column_index(pages, max(pages))] if pages else None
         self.columns = [*map(tasks.column, ("pid", "tgid", "comm", "uid", "rss", "swapents")), self.pgtables,
                         tasks.column("oom_score_adj")]  # Candidate's fields read from the rows, in build's order
+        self._badness: tuple[KernelVersion, int, Sequence[int]] | None = None  # the latest badness() asked
+
+    def badness(self, version: KernelVersion, totalpages: int) -> Sequence[int]:
+        """oom_badness() of each candidate under one era's rules and totalpages, with no root bonus: the runs of
+        one era, each with its own CAP_SYS_ADMIN assumption, ask for it in a row."""
+        if self._badness is None or self._badness[:2] != (version, totalpages):
+            self._badness = version, totalpages, int_column(badness_column(version, totalpages, self.pages, self.adjs))
+        return self._badness[2]
 
 
 class Scored:
@@ -275,12 +284,16 @@ class Scored:
             c = self._shown[row]
         return c
 
-    def find_process(self, tgid: int) -> Candidate | None:
-        """The first candidate of a process (by tgid: a thread is its process)."""
+    def process_row(self, tgid: int) -> int | None:
+        """The row of the first candidate of a process (by tgid: a thread is its process)."""
         for i in column_positions(self.tasks.column("tgid"), tgid):
             if self._slot is None or self._slot[i] >= 0:
-                return self.candidate(i)
+                return i
         return None
+
+    def points_of(self, row: int) -> int:
+        """The points of a candidate's row."""
+        return self.points[row if self._slot is None else self._slot[row]]
 
     def ranking(self, chosen: Candidate, first: int | None = None) -> list[Candidate]:
         """by_points over the candidates, building only the rows that can be among the first `first`."""
@@ -351,10 +364,22 @@ def select_bad_process(
     earlier victims whose mm has MMF_OOM_SKIP, which oom_evaluate_task skips (the runs of one report share it).
     Returns every row scored (its `candidates`: the eligible ones) and the chosen one."""
     w = weighed or Weighed(tasks if isinstance(tasks, TaskTable) else TaskTable(tasks), page_bytes)
+    scored, chosen = _select(w, totalpages, version, global_totalpages, cap_sys_admin)
+    return scored, None if chosen is None else scored.candidate(chosen)
+
+
+def _select(w: Weighed, totalpages: int, version: KernelVersion, global_totalpages: int | None,
+            cap_sys_admin: frozenset[int]) -> tuple[Scored, int | None]:  # fmt: skip
+    """select_bad_process with the chosen one's row (None: no candidate): a Candidate is built only for a run
+    that is shown."""
     if not w.eligible:
         return Scored(w, [], None, frozenset()), None
-    caps = list(map(cap_sys_admin.__contains__, w.eligible)) if cap_sys_admin else None
-    points = int_column(badness_column(version, totalpages, w.pages, w.adjs, caps))
+    points = w.badness(version, totalpages)
+    if cap_sys_admin and root_bonus(version) is not None:
+        points = list(points)
+        with_root_bonus(points, version, totalpages, w.pages, w.adjs,
+                        list(map(cap_sys_admin.__contains__, w.eligible)))  # fmt: skip
+        points = int_column(points)
     scores = None
     if version.oom_score_scaled_2000 and global_totalpages:
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
@@ -371,7 +396,7 @@ def select_bad_process(
         i = w.eligible[k]
         if chosen is None or better_candidate(top, top, pid[chosen] == tgid[chosen], version):
             chosen = i
-    return scored, scored.candidate(chosen)
+    return scored, chosen
 
 
 class _Run(msgspec.Struct):
@@ -380,15 +405,29 @@ class _Run(msgspec.Struct):
     version: KernelVersion
     caps: str | None
     scored: Scored
-    chosen: Candidate | None
-    kernel: Candidate | None  # the kernel's choice among the candidates (by tgid: a thread is its process)
+    chosen_idx: int | None  # the row of the model's choice
+    kernel_idx: int | None  # the row of the kernel's choice among the candidates (by tgid: a thread is its process)
     score: int | None  # printed_kill_score of the kernel's choice
     score_max: int | None  # ... with the columns the dump lacks at their most
     reproduces: bool  # no printed score, or the printed score is the model's (or within reach)
 
+    # the Candidates of a run are built when it is shown or named: most runs are only compared by their rows
+    @property
+    def chosen(self) -> Candidate | None:
+        return None if self.chosen_idx is None else self.scored.candidate(self.chosen_idx)
+
+    @property
+    def kernel(self) -> Candidate | None:
+        return None if self.kernel_idx is None else self.scored.candidate(self.kernel_idx)
+
+    @property
+    def chosen_tgid(self) -> int | None:
+        """The process of the model's choice."""
+        return None if self.chosen_idx is None else self.scored.tasks.column("tgid")[self.chosen_idx]
+
     @property
     def agree(self) -> bool:
-        return self.kernel is not None and self.kernel is self.chosen
+        return self.kernel_idx is not None and self.kernel_idx == self.chosen_idx
 
 
 def _missing_pages_max(r: OomReport, row: TaskRow, page_bytes: int) -> int:
@@ -426,19 +465,20 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
                             (root - {kidx}, f"every uid-0 task but {name} holds CAP_SYS_ADMIN")]  # fmt: skip
             options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
-            cands, chosen = select_bad_process(r.tasks, totalpages, v, page_bytes, global_tp, caps, weighed=weighed)
-            kc = cands.find_process(kernel_row.tgid) if kernel_row is not None else None
+            cands, chosen = _select(weighed, totalpages, v, global_tp, caps)
+            kernel = cands.process_row(kernel_row.tgid) if kernel_row is not None else None
             score = score_max = None
             reproduces = printed is None
-            if printed is not None and kc is not None:
-                score = printed_kill_score(kc.points, totalpages, v)
+            if printed is not None and kernel is not None:
+                score = printed_kill_score(cands.points_of(kernel), totalpages, v)
                 reproduces = score == printed
                 if lacks_columns:
+                    kc = cands.candidate(kernel)
                     pages = kc.rss + _missing_pages_max(r, kernel_row, page_bytes)
                     best = oom_badness_era(pages, kc.oom_score_adj, totalpages, v, cap_sys_admin=kc.cap_sys_admin)
                     score_max = printed_kill_score(best, totalpages, v)
                     reproduces = score <= printed <= score_max
-            run = _Run(v, words, cands, chosen, kc, score, score_max, reproduces)
+            run = _Run(v, words, cands, chosen, kernel, score, score_max, reproduces)
             settled = settled or run.reproduces and run.agree
             yield run
         if settled:  # every run of this era is made: the notes compare them
@@ -836,7 +876,7 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
             exp.era_source += f"; the printed score reproduces only with the rules of {run.version} on"
         same_victim = False  # said only with a CAP_SYS_ADMIN assumption
         if run.caps is not None:
-            same_victim = len({o.chosen.tgid if o.chosen else None for o in runs if o.version == run.version}) == 1
+            same_victim = len({o.chosen_tgid for o in runs if o.version == run.version}) == 1
             exp.cap_sys_admin = run.caps
             others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
             if others and (o := others[0]).chosen is not None:
@@ -1005,7 +1045,7 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
         return next(_runs(r, [version], tp, page_bytes, None, kidx, weighed))  # its first: no CAP_SYS_ADMIN assumed
 
     a, b = run(low), run(high)
-    if a.chosen is None or b.chosen is None:
+    if a.chosen_idx is None or b.chosen_idx is None:
         return a, low
     if scaled_score(version):
         # 2.6.36-3.7 clamps each score to 1..1000 and rounds it down, equal scores going to the first scanned: the
@@ -1017,20 +1057,21 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
                                 f"anywhere from {low} to {high} pages, too many steps to try: not compared")
             return None
         for tp in steps:
-            if (c := run(tp).chosen) is not None and c.tgid != a.chosen.tgid:
+            if (other := run(tp)).chosen_idx is not None and other.chosen_tgid != a.chosen_tgid:
+                c = other.chosen
                 exp.problems.append(
                     f"totalpages unknown ({tp_source}): the model picks {a.chosen.comm} ({a.chosen.pid}) at "
                     f"totalpages {low} and {c.comm} ({c.pid}) at {tp} (scores rounded down and clamped to 1..1000, "
                     "ties to the first scanned): not compared")  # fmt: skip
                 return None
         b = a
-    if a.chosen.tgid == b.chosen.tgid:
+    if a.chosen_tgid == b.chosen_tgid:
         exp.notes.append(
             f"totalpages unknown ({tp_source}): the model's choice is the same for any totalpages {how}; points are "
             f"shown for {low}, no score is computed"
         )
         return a, low
-    cut = _bisect(low, high, lambda tp: run(tp).chosen.tgid == a.chosen.tgid)
+    cut = _bisect(low, high, lambda tp: run(tp).chosen_tgid == a.chosen_tgid)
     exp.problems.append(
         f"totalpages unknown ({tp_source}): adj weighs adj x totalpages/1000, and the model picks {a.chosen.comm} "
         f"({a.chosen.pid}) up to {cut} pages ({fmt_size(cut * page_bytes)}) and {b.chosen.comm} ({b.chosen.pid}) "
