@@ -348,10 +348,12 @@ def memory(r: OomReport, page_bytes: int) -> Memory:
     kb = page_bytes // 1024
     mi = r.meminfo
     # page counts in kB, None where not printed (a memcg OOM prints no Mem-Info: all None)
-    ram, reserved, swapcache, pagecache = (_kb(n, kb) for n in (r.ram_pages, r.reserved_pages, r.swapcache_pages,
-                                                                  r.pagecache_pages))  # fmt: skip
-    free, slab_r, slab_u, shmem, pagetables = (_kb(mi.get(k), kb) for k in (
-        "free", "slab_reclaimable", "slab_unreclaimable", "shmem", "pagetables"))  # fmt: skip
+    ram, reserved, swapcache, pagecache = [_kb(n, kb) for n in (r.ram_pages, r.reserved_pages, r.swapcache_pages,
+                                                                  r.pagecache_pages)]  # fmt: skip
+    free = slab_r = slab_u = shmem = pagetables = None
+    if mi:
+        free, slab_r, slab_u, shmem, pagetables = [_kb(mi.get(k), kb) for k in (
+            "free", "slab_reclaimable", "slab_unreclaimable", "shmem", "pagetables")]  # fmt: skip
     swap_used = None
     if r.total_swap_kb is not None and r.free_swap_kb is not None:
         swap_used = max(r.total_swap_kb - r.free_swap_kb - (swapcache or 0), 0)

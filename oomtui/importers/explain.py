@@ -49,6 +49,7 @@ from .facts import (
     kills_allocating_task,
     kinship,
     memcg_headroom_unknown,
+    pgtables_bytes,
     total_pages,
     why_no_dump,
 )
@@ -278,11 +279,17 @@ class Scored:
 
     def candidate(self, row: int) -> Candidate:
         if (c := self._shown.get(row)) is None:
-            # a dump no longer than the ranking is shown whole: its rows built at once, not one by one as asked
-            rows = range(len(self.tasks)) if not self._shown and len(self.tasks) <= RANKING_SIZE else [row]
-            self._shown.update(zip(rows, self.build(rows)))
+            self._show([row])
             c = self._shown[row]
         return c
+
+    def _show(self, rows: Sequence[int]) -> None:
+        """Builds the Candidates of the rows not handed out yet, at once."""
+        if not self._shown and len(self.tasks) <= RANKING_SIZE:  # a dump no longer than the ranking is shown whole
+            rows = range(len(self.tasks))
+        elif self._shown:
+            rows = [i for i in rows if i not in self._shown]
+        self._shown.update(zip(rows, self.build(rows)))
 
     def process_row(self, tgid: int) -> int | None:
         """The row of the first candidate of a process (by tgid: a thread is its process)."""
@@ -295,15 +302,16 @@ class Scored:
         """The points of a candidate's row."""
         return self.points[row if self._slot is None else self._slot[row]]
 
-    def ranking(self, chosen: Candidate, first: int | None = None) -> list[Candidate]:
-        """by_points over the candidates, building only the rows that can be among the first `first`."""
+    def ranking(self, chosen: int, first: int | None = None) -> list[Candidate]:
+        """by_points over the candidates (`chosen`: the row of the choice), building only the rows that can be among
+        the first `first`, in one go."""
         rows = self.eligible
         if first is not None and len(rows) > first:
-            least = heapq.nlargest(first, self.points)[-1]
+            least = _nth_largest(self.points, first)
             rows = list(itertools.compress(rows, map(le, repeat(least), self.points)))
-        if len(self._shown) < len(self.tasks) and (new := [i for i in rows if i not in self._shown]):
-            self._shown.update(zip(new, self.build(new)))
-        return by_points([self._shown[i] for i in rows], chosen, first)
+        if len(self._shown) < len(self.tasks):
+            self._show(rows)
+        return by_points([self._shown[i] for i in rows], self._shown[chosen], first)
 
 
 class CandidateRows(Sequence):
@@ -588,6 +596,12 @@ def explain_selection(
     return why
 
 
+def _nth_largest(values: Sequence[int], n: int) -> int:
+    """The n-th largest of values (n <= len(values)): sorted() in C for a short column, heapq.nlargest's one pass
+    over a long one (sorting 100 000 takes six times as long; below a few hundred the sort is the faster)."""
+    return (sorted(values, reverse=True) if len(values) < 400 else heapq.nlargest(n, values))[n - 1]
+
+
 def by_points(candidates: list[Candidate], chosen: Candidate, first: int | None = None) -> list[Candidate]:
     """Highest points first; the chosen one first among its equals (the scan kept it), then in scan order, the
     order the kernel weighs equals in (the 0..1000 score of 2.6.36-3.7 ties many at 1). The simulator's decision
@@ -595,7 +609,7 @@ def by_points(candidates: list[Candidate], chosen: Candidate, first: int | None 
     rows that score at least the first's lowest)."""
     if first is not None and len(candidates) > first:
         points = list(map(attrgetter("points"), candidates))
-        least = heapq.nlargest(first, points)[-1]
+        least = _nth_largest(points, first)
         candidates = list(itertools.compress(candidates, [p >= least for p in points]))
     out = sorted(candidates, key=attrgetter("points"), reverse=True)  # stable: candidates are in scan order
     # (a Candidate equals only itself: its scan_order is its row's own; list.index tries `is` first)
@@ -881,13 +895,14 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
             others = [o for o in runs if o.version == run.version and o.caps != run.caps and o.agree != run.agree]
             if others and (o := others[0]).chosen is not None:
                 notes.append(f"if {o.caps}, the model would pick {o.chosen.comm} ({o.chosen.pid})")
-    chosen, scored = run.chosen, run.scored
+    scored = run.scored
     exp.candidates = len(scored.eligible)
     exp.tasks = scored.rows
-    if chosen is None:
+    if run.chosen_idx is None:
         problems.append("no eligible process in the task dump (all oom_score_adj -1000 or init)")
         return exp
-    exp.ranking = ranked = scored.ranking(chosen, RANKING_SIZE)
+    exp.ranking = ranked = scored.ranking(run.chosen_idx, RANKING_SIZE)  # builds the chosen one with the others
+    chosen = run.chosen
     exp.model_victim = Task(chosen.pid, chosen.comm)
     exp.why = explain_selection(scored, ranked, chosen, run.version, tp_shown, page_bytes,
                                 assumed=tp_words is None)  # fmt: skip
@@ -909,10 +924,11 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
 
     if selected is None:
         return exp
-    rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
-    if rank is None and run.kernel is not None:  # below the ranking: rank it
-        ranked = scored.ranking(chosen)
-        rank = next((i for i, c in enumerate(ranked, 1) if c is run.kernel), None)
+    kernel = run.kernel
+    rank = next((i for i, c in enumerate(ranked, 1) if c is kernel), None)
+    if rank is None and kernel is not None:  # below the ranking: rank it
+        ranked = scored.ranking(run.chosen_idx)
+        rank = next((i for i, c in enumerate(ranked, 1) if c is kernel), None)
     if rank is None and r.task_columns_guessed and find_row(r, selected.pid) is None:
         # pasted from inside the dump: the rows before the first shown, the kernel's choice among them, are not here
         problems.append(f"the task dump begins in the middle (no header): the kernel's choice {selected.comm} "
@@ -985,10 +1001,12 @@ def _totalpages_from_score(r: OomReport, version: KernelVersion, page_bytes: int
     if r.selected is None or kernel_row is None or not _eligible(kernel_row):
         return None
     printed = r.selected.score
-    weighed = Weighed(TaskTable([kernel_row]), page_bytes)
+    # the pages oom_badness() counts for it, as Weighed does
+    pages = kernel_row.rss + (kernel_row.swapents or 0) + pgtables_bytes(kernel_row, page_bytes) // page_bytes
 
-    def score(tp: int) -> int:  # its oom_badness(), as select_bad_process weighs its one eligible row
-        return printed_kill_score(badness_column(version, tp, weighed.pages, weighed.adjs)[0], tp, version)
+    def score(tp: int) -> int:  # its oom_badness(), as select_bad_process weighs it (no CAP_SYS_ADMIN assumed)
+        return printed_kill_score(oom_badness_era(pages, kernel_row.oom_score_adj, tp, version, cap_sys_admin=False),
+                                  tp, version)  # fmt: skip
 
     if not score(high) <= printed <= score(low):
         return None

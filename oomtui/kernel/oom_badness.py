@@ -7,6 +7,7 @@ and `oomtui snapshot --check-scores` (live /proc) share one implementation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from itertools import compress
 
 from .page_types import PAGE_SIZE
@@ -110,6 +111,9 @@ def better_candidate(points: int, chosen_points: int, chosen_is_leader: bool, ve
     return True
 
 
+# the era's rules are asked for many times per dump (explain runs the selection under several eras, and each run
+# asks): each worked out once per release
+@lru_cache(maxsize=64)
 def root_bonus(version: KernelVersion) -> str | None:
     """The CAP_SYS_ADMIN bonus oom_badness() gave in this era (kernel-model.md 1.7), in the kernel's words;
     None from 4.17 ("mm, oom: remove 3% bonus for CAP_SYS_ADMIN processes")."""
@@ -122,6 +126,7 @@ def root_bonus(version: KernelVersion) -> str | None:
     return "points -= 30"  # 2.6.36-3.7, on the 0..1000 scale
 
 
+@lru_cache(maxsize=64)
 def scaled_score(version: KernelVersion) -> bool:
     """2.6.36-3.7 oom_badness() returned 0..1000 (points * 1000 / totalpages + adj, clamped); 3.8 "mm, oom:
     normalize oom scores to oom_score_adj scale only for userspace" moved to page units."""
