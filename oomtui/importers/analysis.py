@@ -259,13 +259,15 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     configured = _configured_zones(r)
     idx = configured.index(target)
     usable = [z for z in r.zones if z.name in configured and configured.index(z.name) <= idx and z.min_kb is not None]
-    reserves = bool(gfp & GFP_HIGH) and version is not None and version.at_least(6, 3)
-    reclaimable = GFP_RECLAIMABLE_3_10 if version is not None and not version.at_least(4, 4) else GFP_RECLAIMABLE
-    movable = gfp & (GFP_MOVABLE | reclaimable) == GFP_MOVABLE  # gfp_migratetype() == MIGRATE_MOVABLE
-    if len(r.zones) == 1 and usable and usable[0].free_cma_kb is None and "free_cma" in r.meminfo:
-        # its line cut before free_cma (a console's width): the Mem-Info summary's free_cma is the one zone's own
-        usable = [msgspec.structs.replace(usable[0], free_cma_kb=r.meminfo["free_cma"] * page_kb)]
-    checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves, movable) for z in usable]
+    checks = []
+    if usable:  # the watermark check of each zone the request may use (none printed: a memcg OOM, a cut report)
+        reserves = bool(gfp & GFP_HIGH) and version is not None and version.at_least(6, 3)
+        reclaimable = GFP_RECLAIMABLE_3_10 if version is not None and not version.at_least(4, 4) else GFP_RECLAIMABLE
+        movable = gfp & (GFP_MOVABLE | reclaimable) == GFP_MOVABLE  # gfp_migratetype() == MIGRATE_MOVABLE
+        if len(r.zones) == 1 and usable[0].free_cma_kb is None and "free_cma" in r.meminfo:
+            # its line cut before free_cma (a console's width): the Mem-Info summary's free_cma is the one zone's own
+            usable = [msgspec.structs.replace(usable[0], free_cma_kb=r.meminfo["free_cma"] * page_kb)]
+        checks = [_check_zone(z, order or 0, page_kb, idx, bool(gfp & GFP_HIGH), reserves, movable) for z in usable]
     size_kb = page_kb << order if order is not None and order >= 0 else None
     if manual or not checks:
         # a memcg OOM is a failed charge (try_charge() against the cgroup's page_counter), not a zone allocation:

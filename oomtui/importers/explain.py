@@ -184,7 +184,8 @@ class Weighed:
     def __init__(self, tasks: TaskTable, page_bytes: int, oom_skip: frozenset[int] = frozenset()):
         n = len(tasks)
         self.tasks = tasks
-        pid, adj = tasks.column("pid"), tasks.column("oom_score_adj")
+        column = tasks.column
+        pid, adj = column("pid"), column("oom_score_adj")
         self.eligible: Sequence[int] = range(n)  # rows of the candidates, in scan order; _eligible written out
         if n and (column_has(adj, OOM_SCORE_ADJ_MIN) or column_has(pid, 1) or oom_skip):
             keep = list(map(and_, map(ne, adj, repeat(OOM_SCORE_ADJ_MIN)), map(ne, pid, repeat(1))))  # in C
@@ -211,8 +212,8 @@ class Weighed:
         self.pages = pages  # of each candidate
         # the row of the first candidate with the most pages
         self.biggest = self.eligible[column_index(pages, max(pages))] if pages else None
-        self.columns = [*map(tasks.column, ("pid", "tgid", "comm", "uid", "rss", "swapents")), self.pgtables,
-                        tasks.column("oom_score_adj")]  # Candidate's fields read from the rows, in build's order
+        self.columns = [pid, column("tgid"), column("comm"), column("uid"), column("rss"), column("swapents"),
+                        self.pgtables, adj]  # Candidate's fields read from the rows, in build's order
         self._badness: tuple[KernelVersion, int, Sequence[int]] | None = None  # the latest badness() asked
 
     def badness(self, version: KernelVersion, totalpages: int) -> Sequence[int]:
@@ -337,11 +338,11 @@ def _page_tables(tasks: TaskTable, page_bytes: int) -> tuple[Sequence[int | None
     """Candidate.pgtables_bytes of each row (None: the dump has no page-table column) and the page-table pages
     oom_badness() counts: pgtables_bytes (4.15+), or nr_ptes + nr_pmds + nr_puds pages before."""
     b = tasks.column("pgtables_bytes")
-    counts = [tasks.column(f) for f in ("nr_ptes", "nr_pmds", "nr_puds")]
+    counts = [tasks.column("nr_ptes"), tasks.column("nr_pmds"), tasks.column("nr_puds")]
     if counts == [None, None, None]:
         if b is None:
             return None, repeat(0)
-        return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) else [
+        return b, map(floordiv, b, repeat(page_bytes)) if isinstance(b, array.array) or None not in b else [
             (x or 0) // page_bytes for x in b]
     present = [c for c in counts if c is not None]
     if b is None and counts[0] is not None and not any(None in c for c in present):  # every row has its counts
@@ -389,7 +390,7 @@ def _select(w: Weighed, totalpages: int, version: KernelVersion, global_totalpag
                         list(map(cap_sys_admin.__contains__, w.eligible)))  # fmt: skip
         points = int_column(points)
     scores = None
-    if version.oom_score_scaled_2000 and global_totalpages:
+    if global_totalpages and version.oom_score_scaled_2000:
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)
         g = points if global_totalpages == totalpages else badness_column(version, global_totalpages, w.pages, w.adjs)
         scores = int_column(proc_oom_score_column(g, global_totalpages, version))
@@ -455,7 +456,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     run that reproduces it and agrees."""
     printed = r.selected.score if r.selected else None
     # only the eras with a root bonus (before 4.17) look at who is root
-    bonus = any(root_bonus(v) is not None for v in versions)
+    bonus = any(map(root_bonus, versions))
     root = frozenset(itertools.compress(itertools.count(), map(eq, r.tasks.column("uid"), repeat(0)))) if bonus \
         else frozenset()
     kernel_row = r.tasks[kidx] if kidx is not None else None
@@ -564,7 +565,8 @@ def explain_selection(
     if chosen.oom_score_adj and (biggest is chosen or _base(biggest, page_bytes) == base):
         adj = _adj_pages(chosen, totalpages)
         why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {at_least}{abs(adj)} pages")
-    if (nxt := next((c for c in ranked if c is not chosen), None)) is not None:  # the runner-up
+    nxt = ranked[1] if len(ranked) > 1 and ranked[0] is chosen else next((c for c in ranked if c is not chosen), None)
+    if nxt is not None:  # the runner-up
         if nxt.points == chosen.points:
             if scaled_score(version):
                 why.append(f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): 2.6.36-3.7 "
@@ -589,7 +591,7 @@ def explain_selection(
                 "at least " if chosen.oom_score_adj > nxt.oom_score_adj else "at most ")
             why.append(f"next is {nxt.comm} ({nxt.pid}) with {nxt.points} points, {bound}{d} pages "
                        f"({_mib(d, page_bytes)}) behind")
-    if not version.signed_badness and chosen.points == 1 and len(scored.eligible) > 1:
+    if chosen.points == 1 and not version.signed_badness and len(scored.eligible) > 1:
         why.append("every candidate scores 1: before 5.9 oom_badness() never returned less than 1 for an eligible task")
     if chosen.oom_score is not None:
         why.append(f"its /proc/{chosen.pid}/oom_score was {chosen.oom_score}")
@@ -684,8 +686,9 @@ def _report_notes(r: OomReport, victim: tuple[int, str, str] | None, kin: str | 
         else:  # "unknown"
             notes.append(f"the kernel selected {sel} and killed {kil}, which is not in the task dump: a child or "
                          "another thread of it ('or sacrifice child', before 5.1)")
-    k, row = r.killed, find_row(r, r.killed.pid) if r.killed else None
-    if k and row and k.pgtables_kb and row.pgtables_bytes and k.pgtables_kb == row.pgtables_bytes > 1024:
+    k = r.killed
+    if k and k.pgtables_kb and (row := find_row(r, k.pid)) and row.pgtables_bytes \
+            and k.pgtables_kb == row.pgtables_bytes > 1024:  # fmt: skip
         # 5.4 printed mm_pgtables_bytes() with a "kB" unit; "mm/oom: fix pgtables units mismatch in Killed process
         # message" (5.5, 5.4.9) shifts it by 10
         notes.append(f"the verdict's pgtables:{k.pgtables_kb}kB is the dump's pgtables_bytes: this kernel printed "
@@ -694,9 +697,9 @@ def _report_notes(r: OomReport, victim: tuple[int, str, str] | None, kin: str | 
     if victim and r.trigger_pid is not None and kinship(r, victim[0], r.trigger_pid) in ("same", "thread"):
         notes.append(f"the task that triggered the OOM, {r.trigger_comm} ({r.trigger_pid}), is the victim's process")
     # mem_cgroup_scan_tasks() walks every member, the victim included: its second "Killed process" line is no more
-    first = r.killed.pid if r.killed else None
-    more = [k for k in r.group_kills if k.pid != first]
     if r.group_kills:
+        first = r.killed.pid if r.killed else None
+        more = [k for k in r.group_kills if k.pid != first]
         group = f"memory.oom.group of {r.oom_group_memcg or 'the OOM cgroup'}"
         names = ", ".join(f"{k.comm} ({k.pid})" for k in more)
         notes.append(f"{group}: also killed {len(more)} more: {names}" if more else
@@ -704,12 +707,12 @@ def _report_notes(r: OomReport, victim: tuple[int, str, str] | None, kin: str | 
         if "kubepods" in (r.oom_group_memcg or ""):
             notes.append("memory.oom.group kills every process of the container together, in the cgroup's order, "
                          "not by size: the kubelet sets it on cgroup v2 containers (Kubernetes 1.28 on)")
-    if init := next((k for k in r.group_kills if k.pid == 1), None):
-        # oom_kill_memcg_member() skipped only OOM_SCORE_ADJ_MIN until "mm,oom: Don't kill global init via
-        # memory.oom.group" (February 2019, 5.0-rc; Fixes: 3d8b38eb81ca, 4.19)
-        notes.append(f"memory.oom.group killed global init, {init.comm} (1): the kernel panics when init dies "
-                     "('Attempted to kill init!'); kernels with 'mm,oom: Don't kill global init via memory.oom.group' "
-                     "skip it")
+        if init := next((k for k in r.group_kills if k.pid == 1), None):
+            # oom_kill_memcg_member() skipped only OOM_SCORE_ADJ_MIN until "mm,oom: Don't kill global init via
+            # memory.oom.group" (February 2019, 5.0-rc; Fixes: 3d8b38eb81ca, 4.19)
+            notes.append(f"memory.oom.group killed global init, {init.comm} (1): the kernel panics when init dies "
+                         "('Attempted to kill init!'); kernels with 'mm,oom: Don't kill global init via "
+                         "memory.oom.group' skip it")
     for rp in r.reaper:
         notes.append(f"oom_reaper {'reaped' if rp.reaped else 'could not reap'} {rp.comm} ({rp.pid})")
     if r.task_columns_guessed:
@@ -910,7 +913,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         t = r.tasks[i]
         exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
                        "(MMF_OOM_SKIP), still listed")  # fmt: skip
-    excluded = [t for t in map(r.tasks.__getitem__, sorted(scored.ineligible)) if not _eligible(t)]
+    excluded = [t for t in map(r.tasks.__getitem__, sorted(scored.ineligible)) if not _eligible(t)] \
+        if scored.ineligible else []
     if excluded:
         names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
         exp.why.append(f"{len(excluded)} process(es) with oom_score_adj -1000 or init are never chosen: {names}")
