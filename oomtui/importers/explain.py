@@ -25,13 +25,13 @@ import msgspec
 from ..kernel.oom_badness import (
     OOM_SCORE_ADJ_MIN,
     badness_column,
+    badness_rule,
     better_candidate,
     oom_badness_era,
     printed_kill_score,
     proc_oom_score_column,
     root_bonus,
     scaled_score,
-    with_root_bonus,
 )
 from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
@@ -214,14 +214,25 @@ class Weighed:
         self.biggest = self.eligible[column_index(pages, max(pages))] if pages else None
         self.columns = [pid, column("tgid"), column("comm"), column("uid"), column("rss"), column("swapents"),
                         self.pgtables, adj]  # Candidate's fields read from the rows, in build's order
-        self._badness: tuple[KernelVersion, int, Sequence[int]] | None = None  # the latest badness() asked
+        self._badness: tuple | None = None  # the latest badness() asked: its era, totalpages and points
 
-    def badness(self, version: KernelVersion, totalpages: int) -> Sequence[int]:
-        """oom_badness() of each candidate under one era's rules and totalpages, with no root bonus: the runs of
-        one era, each with its own CAP_SYS_ADMIN assumption, ask for it in a row."""
+    def badness(self, version: KernelVersion, totalpages: int, cap_sys_admin: frozenset[int]) -> Sequence[int]:
+        """badness_column of the candidates under one era's rules and totalpages, the rows `cap_sys_admin` taken to
+        hold CAP_SYS_ADMIN. The runs of one era ask in a row, each with its own assumption of who holds it: the
+        points without the root bonus, and with it of each row asked, are worked out once for them all."""
         if self._badness is None or self._badness[:2] != (version, totalpages):
-            self._badness = version, totalpages, int_column(badness_column(version, totalpages, self.pages, self.adjs))
-        return self._badness[2]
+            self._badness = (version, totalpages, int_column(badness_column(version, totalpages, self.pages,
+                                                                            self.adjs)), {})  # fmt: skip
+        points, bonused = self._badness[2:]  # bonused: a candidate's place -> its points with the root bonus
+        if cap_sys_admin and root_bonus(version) is not None:
+            rule, points = badness_rule(version, totalpages), list(points)
+            for k in cap_sys_admin if self.slot is None else map(self.slot.__getitem__, cap_sys_admin):
+                if k >= 0:  # a candidate
+                    if k not in bonused:
+                        bonused[k] = rule(self.pages[k], self.adjs[k], True)
+                    points[k] = bonused[k]
+            points = int_column(points)
+        return points
 
 
 class Scored:
@@ -383,12 +394,7 @@ def _select(w: Weighed, totalpages: int, version: KernelVersion, global_totalpag
     that is shown."""
     if not w.eligible:
         return Scored(w, [], None, frozenset()), None
-    points = w.badness(version, totalpages)
-    if cap_sys_admin and root_bonus(version) is not None:
-        points = list(points)
-        with_root_bonus(points, version, totalpages, w.pages, w.adjs,
-                        list(map(cap_sys_admin.__contains__, w.eligible)))  # fmt: skip
-        points = int_column(points)
+    points = w.badness(version, totalpages, cap_sys_admin)
     scores = None
     if global_totalpages and version.oom_score_scaled_2000:
         # /proc/PID/oom_score always uses the global totalpages (proc_oom_score, 5.9+: no root bonus)

@@ -183,20 +183,11 @@ def badness_column(version: KernelVersion, totalpages: int, pages: Sequence[int]
         points = [p + a * unit for p, a in zip(pages, adjs)]
     else:  # before 5.9: `return points > 0 ? points : 1`
         points = [v if (v := p + a * unit) > 0 else 1 for p, a in zip(pages, adjs)]
-    if caps:
-        with_root_bonus(points, version, totalpages, pages, adjs, caps)
-    return points
-
-
-def with_root_bonus(points: list[int], version: KernelVersion, totalpages: int, pages: Sequence[int],
-                    adjs: Sequence[int], caps: Sequence[int]) -> None:
-    """badness_column's points of the tasks that hold CAP_SYS_ADMIN (`caps`, true or false per task) given the
-    root bonus of this era through badness_rule, in place: the other points do not change (explain weighs one dump
-    under several assumptions of who holds it)."""
-    if root_bonus(version) is not None:
+    if caps and root_bonus(version) is not None:
         rule = badness_rule(version, totalpages)
         for i in compress(range(len(points)), caps):
             points[i] = rule(pages[i], adjs[i], True)
+    return points
 
 
 def proc_oom_score_column(badness: list[int], totalpages: int, version: KernelVersion) -> list[int]:
