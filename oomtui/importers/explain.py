@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import repeat
-from operator import add, and_, attrgetter, eq, floordiv, itemgetter, le, mul, ne, not_, sub
+from operator import add, attrgetter, eq, floordiv, itemgetter, le, mul
 
 import msgspec
 
@@ -186,28 +186,30 @@ class Weighed:
         self.tasks = tasks
         column = tasks.column
         pid, adj = column("pid"), column("oom_score_adj")
-        self.eligible: Sequence[int] = range(n)  # rows of the candidates, in scan order; _eligible written out
-        if n and (column_has(adj, OOM_SCORE_ADJ_MIN) or column_has(pid, 1) or oom_skip):
-            keep = list(map(and_, map(ne, adj, repeat(OOM_SCORE_ADJ_MIN)), map(ne, pid, repeat(1))))  # in C
-            for i in oom_skip:
-                keep[i] = False
-            self.eligible = list(itertools.compress(range(n), keep))
         self.pgtables, pgt_pages = _page_tables(tasks, page_bytes) if n else (None, ())
         # a machine-integer array as soon as it is made: a list of 100 000 int objects is 3.6 MB
         pages = int_column(list(map(add, _rss_swap(tasks), pgt_pages)))
+        self.eligible: Sequence[int] = range(n)  # rows of the candidates, in scan order
         self.adjs = adj
         self.ineligible: dict[int, str] = {}  # row -> why the kernel never chooses it
         self.slot = None  # per row, its place among the candidates (-1: none); None: every row is one
-        if len(self.eligible) < n:
-            pages, self.adjs = list(itertools.compress(pages, keep)), list(itertools.compress(adj, keep))
-            # a candidate's place: the candidates up to it, less one, made in C (a loop storing into an array one
-            # row at a time took a sixth of Weighed on real reports); -1 on the few others
-            slot = list(map(sub, itertools.accumulate(keep), repeat(1)))
-            for i in itertools.compress(range(n), map(not_, keep)):
-                slot[i] = -1
+        # _eligible written out: the rows it rejects are few, found by scans in C, and the candidates are the runs of
+        # rows between them (a test of every row took half of Weighed on real reports)
+        if n and (column_has(adj, OOM_SCORE_ADJ_MIN) or column_has(pid, 1) or oom_skip):
+            never = sorted({*column_positions(adj, OOM_SCORE_ADJ_MIN), *column_positions(pid, 1), *oom_skip})
+            for i in never:
                 self.ineligible[i] = ("oom_score_adj -1000 (OOM_SCORE_ADJ_MIN)" if adj[i] == OOM_SCORE_ADJ_MIN
-                                      else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP"
-                                      if i in oom_skip else "not scored")  # fmt: skip
+                                      else "global init" if pid[i] == 1 else "an earlier victim with MMF_OOM_SKIP")
+            ends = [-1, *never, n]
+            runs = [range(a + 1, b) for a, b in zip(ends, ends[1:])]  # runs[k] follows never[k - 1]
+            self.eligible = list(itertools.chain.from_iterable(runs))
+            pages = list(itertools.chain.from_iterable(pages[rows.start : rows.stop] for rows in runs))
+            self.adjs = list(itertools.chain.from_iterable(adj[rows.start : rows.stop] for rows in runs))
+            # a candidate's place: its row less the rows never chosen before it; -1 on those
+            slot = list(runs[0])
+            for k, rows in enumerate(runs[1:], 1):
+                slot.append(-1)
+                slot += range(rows.start - k, rows.stop - k)
             self.slot = int_column(slot)
         self.pages = pages  # of each candidate
         # the row of the first candidate with the most pages
