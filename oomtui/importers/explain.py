@@ -573,8 +573,9 @@ def explain_selection(
     if chosen.oom_score_adj and (biggest is chosen or _base(biggest, page_bytes) == base):
         adj = _adj_pages(chosen, totalpages)
         why.append(f"its adj {chosen.oom_score_adj:+d} {'adds' if adj > 0 else 'subtracts'} {at_least}{abs(adj)} pages")
+    # the runner-up: the second of by_points, which puts the chosen one first
     nxt = ranked[1] if len(ranked) > 1 and ranked[0] is chosen else next((c for c in ranked if c is not chosen), None)
-    if nxt is not None:  # the runner-up
+    if nxt is not None:
         if nxt.points == chosen.points:
             if scaled_score(version):
                 why.append(f"tie on {chosen.points} points with {nxt.comm} ({nxt.pid}): 2.6.36-3.7 "
@@ -921,9 +922,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         t = r.tasks[i]
         exp.why.append(f"{t.comm} ({t.pid}) is skipped: an earlier report's victim the OOM reaper has been through "
                        "(MMF_OOM_SKIP), still listed")  # fmt: skip
-    excluded = [t for t in map(r.tasks.__getitem__, sorted(scored.ineligible)) if not _eligible(t)] \
-        if scored.ineligible else []
-    if excluded:
+    if scored.ineligible and (excluded := [t for t in map(r.tasks.__getitem__, sorted(scored.ineligible))
+                                           if not _eligible(t)]):
         names = ", ".join(f"{t.comm} ({t.pid})" for t in excluded[:4]) + (", ..." if len(excluded) > 4 else "")
         exp.why.append(f"{len(excluded)} process(es) with oom_score_adj -1000 or init are never chosen: {names}")
     if constraint == "CONSTRAINT_MEMCG" and r.oom_memcg:
