@@ -218,6 +218,13 @@ class Weighed:
                         self.pgtables, adj]  # Candidate's fields read from the rows, in build's order
         self._badness: tuple | None = None  # the latest badness() asked: its era, totalpages and points
 
+    def process_row(self, tgid: int) -> int | None:
+        """The row of the first candidate of a process (by tgid: a thread is its process)."""
+        for i in column_positions(self.tasks.column("tgid"), tgid):
+            if self.slot is None or self.slot[i] >= 0:
+                return i
+        return None
+
     def badness(self, version: KernelVersion, totalpages: int, cap_sys_admin: frozenset[int]) -> Sequence[int]:
         """badness_column of the candidates under one era's rules and totalpages, the rows `cap_sys_admin` taken to
         hold CAP_SYS_ADMIN. The runs of one era ask in a row, each with its own assumption of who holds it: the
@@ -304,13 +311,6 @@ class Scored:
         elif self._shown:
             rows = [i for i in rows if i not in self._shown]
         self._shown.update(zip(rows, self.build(rows)))
-
-    def process_row(self, tgid: int) -> int | None:
-        """The row of the first candidate of a process (by tgid: a thread is its process)."""
-        for i in column_positions(self.tasks.column("tgid"), tgid):
-            if self._slot is None or self._slot[i] >= 0:
-                return i
-        return None
 
     def points_of(self, row: int) -> int:
         """The points of a candidate's row."""
@@ -468,6 +468,7 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
     root = frozenset(itertools.compress(itertools.count(), map(eq, r.tasks.column("uid"), repeat(0)))) if bonus \
         else frozenset()
     kernel_row = r.tasks[kidx] if kidx is not None else None
+    kernel = weighed.process_row(kernel_row.tgid) if kernel_row is not None else None  # the same in every run
     lacks_columns = bool(r.tasks) and r.tasks.column("swapents") is None  # a dump has a column or not
     for v in versions:
         settled = printed is None
@@ -483,7 +484,6 @@ def _runs(r: OomReport, versions: list[KernelVersion], totalpages: int, page_byt
             options.append((root, "every uid-0 task holds CAP_SYS_ADMIN"))
         for caps, words in options:
             cands, chosen = _select(weighed, totalpages, v, global_tp, caps)
-            kernel = cands.process_row(kernel_row.tgid) if kernel_row is not None else None
             score = score_max = None
             reproduces = printed is None
             if printed is not None and kernel is not None:
