@@ -37,6 +37,7 @@ from ..kernel.version import KernelVersion
 from ..scene.units import fmt_size
 from . import analysis
 from .facts import (
+    chose_a_thread_of,
     era_candidates,
     era_clues,
     era_conflicts,
@@ -404,8 +405,12 @@ def _select(w: Weighed, totalpages: int, version: KernelVersion, global_totalpag
         scores = int_column(proc_oom_score_column(g, global_totalpages, version))
     # (no frozenset().intersection: it would walk every eligible row of a 100 000-row dump to find nothing)
     scored = Scored(w, points, scores, cap_sys_admin.intersection(w.eligible) if cap_sys_admin else cap_sys_admin)
-    # oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
-    # which of the candidates with those points the scan keeps
+    return scored, _chosen_row(w, points, version)
+
+
+def _chosen_row(w: Weighed, points: Sequence[int], version: KernelVersion) -> int:
+    """oom_evaluate_task() in scan order: the choice ends on the highest points, and better_candidate() settles
+    which of the candidates with those points the scan keeps. The row of the choice."""
     pid, tgid = w.tasks.column("pid"), w.tasks.column("tgid")
     top = max(points)
     chosen = None
@@ -413,7 +418,7 @@ def _select(w: Weighed, totalpages: int, version: KernelVersion, global_totalpag
         i = w.eligible[k]
         if chosen is None or better_candidate(top, top, pid[chosen] == tgid[chosen], version):
             chosen = i
-    return scored, chosen
+    return chosen
 
 
 class _Run(msgspec.Struct):
@@ -824,6 +829,8 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
     kernel_victim = Task(victim[0], victim[1]) if victim else None
     selected = Task(r.selected.pid, r.selected.comm) if r.selected else kernel_victim
     kin = kinship(r, selected.pid, kernel_victim.pid) if selected and kernel_victim else None
+    if kin == "child" and chose_a_thread_of(r, selected.pid, kernel_victim.pid, page_bytes):
+        kin = "thread"
     problems = r.problems + _missing(r, victim)
     notes = ([constraint_note] if constraint_note else []) + _report_notes(r, victim, kin)
     conflicts = era_conflicts(r, version, clues)
@@ -1086,9 +1093,11 @@ def _unknown_totalpages(r: OomReport, exp: Explanation, version: KernelVersion, 
             exp.problems.append(f"totalpages unknown ({tp_source}): on the 0..1000 scale the choice may change "
                                 f"anywhere from {low} to {high} pages, too many steps to try: not compared")
             return None
-        for tp in steps:
-            if (other := run(tp)).chosen_idx is not None and other.chosen_tgid != a.chosen_tgid:
-                c = other.chosen
+        tgid = r.tasks.column("tgid")
+        for tp in steps:  # the choice alone at each (a run, its scores and notes, only where it differs)
+            points = badness_column(version, tp, weighed.pages, weighed.adjs)
+            if tgid[_chosen_row(weighed, points, version)] != a.chosen_tgid:
+                c = run(tp).chosen
                 exp.problems.append(
                     f"totalpages unknown ({tp_source}): the model picks {a.chosen.comm} ({a.chosen.pid}) at "
                     f"totalpages {low} and {c.comm} ({c.pid}) at {tp} (scores rounded down and clamped to 1..1000, "

@@ -24,6 +24,8 @@ ARCH_PAGE_KB = {"x86_64": 4, "i686": 4, "aarch64": 4, "arm": 4, "s390x": 4, "ris
                 "mips": 4, "mips64": 4, "ppc64le": 64, "ppc64": 64, "loongarch64": 16, "sparc64": 8,
                 "ia64": 16}  # fmt: skip
 
+_ONE_PAGE_SIZE = frozenset({"x86_64", "i686", "arm", "s390x", "riscv64", "sparc64"})  # built with one page size only
+
 # hugetlb page sizes (the "hugepages_size=" of show_free_areas()'s hstate lines) that only one base page size has:
 # sparc64's 256 MiB hstate with its 8 MiB or 2 GiB one (HPAGE_SHIFT 23, 28, 31) on 8 KiB pages (ia64's 256 MiB
 # comes alone); arm64's 512 MiB PMD on 64 KiB pages
@@ -300,12 +302,14 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
         if abs(ratio / size - 1) < 0.1:
             return size * 1024, f"the dump's rss ({pages} pages) against the memcg's own count ({anon // 1024} kB)"
     # page tables are whole pages (mm_inc_nr_ptes() and the others count PTRS_PER_PTE entries, a page): where every
-    # row's pgtables_bytes is a multiple of 16 or 64 KiB, so is the page (three rows of 4 KiB pages would all be one
-    # by chance once in 4096 reports)
-    if r.tasks and (column := r.tasks.column("pgtables_bytes")) is not None:
+    # row's pgtables_bytes is a multiple of 16 or 64 KiB, so is the page
+    # (rows enough that 4 KiB pages make it one time in 65536: 4 for 64 KiB, 8 for 16 KiB; not on an architecture
+    # built with one page size)
+    if r.tasks and r.arch not in _ONE_PAGE_SIZE and (column := r.tasks.column("pgtables_bytes")) is not None:
         sizes = [b for b in column if b]
-        if len(sizes) >= 3 and (kb := next((kb for kb in (64, 16) if all(b % (kb * 1024) == 0 for b in sizes)), 0)):
-            return kb * 1024, f"every row's pgtables_bytes a multiple of {kb} KiB (page tables are whole pages)"
+        for kb, rows in ((64, 4), (16, 8)):
+            if len(sizes) >= rows and all(b % (kb * 1024) == 0 for b in sizes):
+                return kb * 1024, f"every row's pgtables_bytes a multiple of {kb} KiB (page tables are whole pages)"
     for sizes, kb, arch in _HSTATES:
         if sizes <= r.hugepage_sizes_kb:
             return kb * 1024, f"the hugepage sizes {'/'.join(f'{s} kB' for s in sorted(sizes))} only {arch} has"
@@ -422,8 +426,7 @@ def pgtables_bytes(t: TaskRow, page_bytes: int) -> int:
 
 def kinship(r: OomReport, selected: int, killed: int) -> str:
     """How the killed pid relates to the selected one: "same", "thread" (a thread of the same process: the rows'
-    tgid, or a selected pid in no row of a whole dump), "child" (another process of the dump), "unknown" (the killed
-    pid is not in the dump)."""
+    tgid), "child" (another process of the dump), "unknown" (the killed pid is not in the dump)."""
     if selected == killed:
         return "same"
     a, b = find_index(r, selected), find_index(r, killed)
@@ -432,12 +435,25 @@ def kinship(r: OomReport, selected: int, killed: int) -> str:
     tgid = r.tasks.column("tgid")  # the rows' tgid only: no TaskRow built for a row that is only compared
     if tgid[b] == selected or (a is not None and tgid[a] == tgid[b]):
         return "thread"
-    if a is None and r.task_columns is not None and not r.task_columns_guessed:
-        # dump_tasks() lists every process, the kernel's choice too: one in no row was a thread (before 5.1
-        # select_bad_process() walked threads, do_each_thread, and a memcg's css_task_iter does), and threads of one
-        # process share its mm and its points; the process killed is taken for its own
-        return "thread"
     return "child"
+
+
+def chose_a_thread_of(r: OomReport, selected: int, killed: int, page_bytes: int) -> bool:
+    """Whether the kernel's choice, in no row of a whole dump, was a thread of the process it killed. Before 5.1 the
+    selection walked threads (select_bad_process()'s do_each_thread, a memcg's css_task_iter) and printed the one it
+    chose; dump_tasks() lists processes, and threads of one process share its mm and its points. Said only where the
+    killed row has the most memory and the highest oom_score_adj of the candidates, so that it wins at any totalpages:
+    a child killed in its parent's place whose parent's row was lost (a cut paste, a ratelimited dump) does not."""
+    if r.task_columns is None or r.task_columns_guessed or find_index(r, selected) is not None:
+        return False
+    if (k := find_index(r, killed)) is None:
+        return False
+    # (rows are built as they are read: compared by their place in the table)
+    rows = {i: t for i, t in enumerate(r.tasks) if t.oom_score_adj > -1000}
+    if k not in rows:
+        return False
+    size = {i: t.rss + (t.swapents or 0) + pgtables_bytes(t, page_bytes) // page_bytes for i, t in rows.items()}
+    return size[k] == max(size.values()) and rows[k].oom_score_adj == max(t.oom_score_adj for t in rows.values())
 
 
 def kills_allocating_task(r: OomReport) -> bool:

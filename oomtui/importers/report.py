@@ -497,8 +497,11 @@ _CLOCK_JUMP = 60.0
 # A log of many machines (a central syslog server's, `journalctl -m`) may interleave their lines, one by one when
 # two OOM at once: each line's syslog host says whose it is. The cleaner marks where the host changes (a _Host in
 # the line stream, never a line) and keeps a dmesg clock for each host; iter_reports keeps an open report for each.
-# The two syslog forms _PREFIXES knows: "<time> host [<prio>] kernel: " and "<time> host: ".
-_HOST_FIELD = re.compile(rf"{_ANY_TIME}\s+(?:(\S+)\s+(?:<[^>]*>\s+)?kernel:|{_KERNEL_WORD}([\w.-]+):\s)")
+# The syslog form "<time> host [<prio>] kernel: " (not "<time> word: ", which after dmesg --time-format iso's stamp
+# is as often a kernel line's own first word: "Tainted: ", "docker0: ", "audit: "). A facility.level where the host
+# would be ("Dec  1 10:00:01 kern.info kernel: ", busybox and OpenWrt) is no host.
+_HOST_FIELD = re.compile(rf"{_ANY_TIME}\s+(\S+)\s+(?:<[^>]*>\s+)?kernel:")
+_FACILITY_LEVEL = re.compile(r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\.\w+")
 
 
 class _Host(str):
@@ -516,8 +519,8 @@ class _Host(str):
 
 def _host_span(prefix: str) -> tuple[int, int] | None:
     """Where a line's prefix (what _PREFIX strips) names its syslog host, or None."""
-    if ":" in prefix and (m := _HOST_FIELD.search(prefix)):
-        return m.span(1) if m[1] is not None else m.span(2)
+    if "kernel:" in prefix and (m := _HOST_FIELD.search(prefix)) and not _FACILITY_LEVEL.fullmatch(m[1]):
+        return m.span(1)
     return None
 
 
@@ -531,7 +534,10 @@ class _Clock:
         self.now, self.host, self.others = 0.0, None, {}
 
     def to_host(self, host: str, no: int, out: list) -> None:
-        """The lines from input line `no` on are `host`'s: its clock, and a _Host mark in `out`."""
+        """The lines from input line `no` on are `host`'s: its clock, and a _Host mark in `out` (a facility.level
+        in the host's place names none)."""
+        if _FACILITY_LEVEL.fullmatch(host):
+            return
         self.others[self.host] = self.now
         self.host, self.now = host, self.others.pop(host, 0.0)
         out.append((no, _Host(host)))

@@ -13,7 +13,7 @@ from oomtui.importers.explain import explain_text
 from oomtui.importers.report import iter_reports, parse_reports
 from oomtui.importers.to_scene import import_report, replay_victim
 
-from .test_report import SHARED
+from .test_report import SHARED, fixture
 
 PUBLIC = SHARED / "public"
 
@@ -949,3 +949,31 @@ def test_the_allocating_task_path_advises_on_its_sysctl() -> None:
     (e,) = _explain("3.2-i386-pae-64G-linux-mm-syslog-lowmem-order1-allocating-task.mail")
     assert e.cause.kind == "lowmem" and e.advice[0].startswith("Run a 64-bit kernel")
     assert any("sysctl vm.oom_kill_allocating_task=0" in a for a in e.advice[1:])
+
+
+def test_a_child_whose_parents_row_was_lost_is_no_thread() -> None:
+    """The kernel chose mysqld (6576) and killed rotatelogs, but the paste lost mysqld's row: rotatelogs is no
+    thread of a process it killed in the chosen one's place (it has the least memory, not the most)."""
+    text = fixture("003")
+    text = "\n".join(line for line in text.splitlines() if "[ 6576] 12345" not in line)
+    text = text.replace("Killed process 6576 (mysqld)", "Killed process 6330 (rotatelogs)")
+    (e,) = explain_text(text)
+    assert (e.kernel_selected.pid, e.kernel_victim.pid, e.kernel_victim_is) == (6576, 6330, "child")
+    assert not any("in no row of the dump: a thread" in n for n in e.notes)
+
+
+@pytest.mark.parametrize("arch,pgtables,page", [
+    ("x86_64", [65536] * 8, 4096),  # an architecture of one page size: its default
+    (None, [16384] * 3, 4096),  # three rows of 4 KiB pages all a multiple of 16 KiB: chance, once in 64
+    (None, [65536, 131072, 327680, 65536], 65536),
+    (None, [16384, 32768] * 4, 16384),
+])  # fmt: skip
+def test_page_size_from_whole_page_pgtables_only_where_chance_cannot_explain_it(arch, pgtables, page) -> None:
+    from oomtui.importers.facts import infer_page_size
+    from oomtui.importers.report import OomReport, TaskRow, TaskTable
+
+    rows = [TaskRow(line=i, pid=100 + i, uid=0, tgid=100 + i, total_vm=1000, rss=100, swapents=0, oom_score_adj=0,
+                    comm="w", pgtables_bytes=b) for i, b in enumerate(pgtables)]  # fmt: skip
+    r = OomReport(index=1, first_line=1, last_line=1, arch=arch, tasks=TaskTable(rows),
+                  task_columns=["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"])
+    assert infer_page_size(r)[0] == page
