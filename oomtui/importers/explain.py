@@ -963,6 +963,14 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         problems.append(
             f"the kernel's choice {selected.comm} ({selected.pid}) is not among the eligible rows of the task dump"
         )
+    elif not exp.agree and constraint == "CONSTRAINT_MEMCG" and (k := ranked[rank - 1]).points == chosen.points:
+        # mem_cgroup_scan_tasks() visits a memcg's tasks per css_set, in the order they joined it (3.x's cgroup v1:
+        # the newest first), not in dump_tasks()'s for_each_process order (kernel-model.md, real-kernel observation
+        # 5): which of equal points it met first the dump does not show
+        exp.agree = True
+        notes.append(f"a tie: the kernel's choice {k.comm} ({k.pid}) and the model's {chosen.comm} ({chosen.pid}) "
+                     f"have the same {k.points} points, and a memcg OOM visits its tasks in the order they joined "
+                     "the memcg, not the dump's: either could be the one met first")
     elif not exp.agree:
         k = ranked[rank - 1]
         problems.append(

@@ -977,3 +977,14 @@ def test_page_size_from_whole_page_pgtables_only_where_chance_cannot_explain_it(
     r = OomReport(index=1, first_line=1, last_line=1, arch=arch, tasks=TaskTable(rows),
                   task_columns=["uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"])
     assert infer_page_size(r)[0] == page
+
+
+def test_a_memcg_tie_is_no_disagreement() -> None:
+    """Four equal rows of a memcg, the kernel killing the last: a memcg OOM meets its tasks in the order they joined
+    it, not the dump's, so the model's first-scanned pick and the kernel's are one tie. The next report's CPU line,
+    cut inside its release after RHEL's "Kdump: loaded", still dates it."""
+    first, second = _explain("3.10-el7-ltp-github-issue-memcg-four-equal-rows-tie-then-cut-cpu-line.log")
+    assert (first.kernel_victim.pid, first.compared, first.agree) == (42424, True, True)
+    assert any(n.startswith("a tie: the kernel's choice memcg_test_1 (42424)") for n in first.notes)
+    assert not any("but the model picks" in p for p in first.problems)
+    assert (second.era, second.trigger.comm, second.trigger.pid) == ("3.10", "memcg_test_1", 42423)
