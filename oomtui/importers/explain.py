@@ -1138,10 +1138,16 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
     reaped: dict[str | None, set[tuple[int, str]]] = collections.defaultdict(set)
     killed: dict[str | None, dict[int, int]] = collections.defaultdict(dict)  # victim pid -> the report that killed it
     latest: dict[str | None, OomReport] = {}  # the latest report with Mem-Info totals
+    released: dict[str | None, OomReport] = {}  # the latest report with a kernel release
     it = iter(reports)
     nxt = next(it, None)  # the next report (a lender too)
     while (r := nxt) is not None:
         nxt = next(it, None)
+        own, release_from = r, None  # (r itself, or r with a kernel release it lacked: _with_release)
+        if r.kernel_release is not None:
+            released[r.host] = r
+        else:
+            r, release_from = _with_release(r, released.get(r.host), nxt)
         exp, totals = None, latest.get(r.host)
         if r.ram_pages is None and r.selected is not None and r.selected.score is not None:
             # neither the same kernel line nor the next line makes one machine (a fleet's VMs run one kernel, a
@@ -1153,6 +1159,12 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
                     break
                 exp = None
         exp = explain_report(r, reaped[r.host]) if exp is None else _explain_memory(r, exp)
+        if release_from is not None:
+            if exp.era_conflicts:  # its own formats say otherwise: not that kernel's
+                r = own
+                exp = explain_report(r, reaped[r.host])
+            else:
+                exp.era_source += f" ({release_from})"
         if r.ram_pages is not None:
             latest[r.host] = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
         if r.trigger_pid in killed[r.host] and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
@@ -1167,6 +1179,16 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
         reaped[r.host] |= {(p.pid, p.comm) for p in r.reaper}
         if exp.kernel_victim is not None:
             killed[r.host].setdefault(exp.kernel_victim.pid, r.index)
+
+
+def _with_release(r: OomReport, before: OomReport | None, after: OomReport | None) -> tuple[OomReport, str | None]:
+    """r with the kernel release of a report on the line before or after it (_same_boot: one boot's dmesg), where r
+    prints none (its CPU line cut away), and whose it is; else r as it is."""
+    for a, b, other in ((before, r, before), (r, after, after)):
+        if other is not None and other.kernel_release and (why := _same_boot(a, b)):
+            return (msgspec.structs.replace(r, kernel_release=other.kernel_release, kernel_build=other.kernel_build),
+                    f"report {other.index}'s, of the same boot: {why}")
+    return r, None
 
 
 def _same_boot(a: OomReport, b: OomReport) -> str | None:

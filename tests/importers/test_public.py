@@ -783,14 +783,15 @@ def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
     assert e.kernel_victim is None and e.model_victim is None
 
 
-def test_a_verdict_without_shmem_rss_dates_the_kernel_before_4_5() -> None:
+def test_a_verdict_takes_the_release_of_the_cpu_line_on_the_line_after() -> None:
     """moby issue 15654 (Ubuntu 14.04's 3.19 under Docker, BTRFS): syslog lines without a host name, one headerless
     row (seven numbers: read as 3.6-3.19's nr_ptes/swapents, as no other 7-number format's values can be),
     `Kill process 17377 (java) score 495 or sacrifice child`, `Killed process 19715 (java)` without shmem-rss (added
-    in 4.5), then the next OOM's header with the pre-4.9 raw stack words and a trace cut at `dump_st`."""
+    in 4.5), then, on the next line, the next OOM's header, its CPU line (3.19.0-26-generic: the first report's era
+    too, one boot's dmesg), the pre-4.9 raw stack words and a trace cut at `dump_st`."""
     first, second = _explain("3.19-docker-github-issue-syslog-no-host-row-verdict-then-next-invoked-hex-stack.md")
     assert (first.kernel_selected.pid, first.kernel_victim.pid, first.printed_score) == (17377, 19715, 495)
-    assert first.era_range == "3.6 to 3.19" and "before 4.0 (nr_ptes without nr_pmds)" in first.era_source
+    assert first.era == "3.19" and "(report 2's, of the same boot: report 2 begins on the line after" in first.era_source
     assert first.host is None and second.host is None  # "Aug 19 00:32:04 kernel: ": syslog's tag, no host
     assert (second.trigger.pid, second.era, second.kernel_victim) == (19856, "3.19", None)
 
