@@ -30,6 +30,7 @@ import re
 import stat
 import struct
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 
@@ -982,6 +983,21 @@ def _structured(head: str) -> bool:
     return '{"' in head or head[:1] == "{" or '": ' in head or '" : ' in head or "MESSAGE=" in head
 
 
+def _journal_syslog(record: dict, host: str) -> str:
+    """What `journalctl -o short` prints before a journal record's message ("Dec 02 10:00:00 host kernel: "), and
+    the kernel's own stamp where the record keeps it: its host (`journalctl -m` merges machines) and its dmesg clock
+    are then read as a syslog line's (_HOST_FIELD, _stamp_breaks). The time is UTC."""
+    try:
+        when = time.strftime("%b %d %H:%M:%S ", time.gmtime(int(record["__REALTIME_TIMESTAMP"]) / 1e6))
+    except (KeyError, ValueError, TypeError, OverflowError, OSError):
+        when = "Jan 01 00:00:00 "
+    try:
+        stamp = f"[{int(record['_SOURCE_MONOTONIC_TIMESTAMP']) / 1e6:12.6f}] "
+    except (KeyError, ValueError, TypeError, OverflowError):
+        stamp = ""
+    return f"{when}{host.split()[0] if host.split() else '-'} kernel: {stamp}"
+
+
 def _json_message(msg: object) -> str | None:
     """A JSON message value as text: journald keeps a message that is not UTF-8 as an array of its bytes; a message
     of several lines (no kernel line's) is kept on one."""
@@ -1005,6 +1021,8 @@ def _unjson(lines: list[str]) -> list[str]:
                 continue
             if isinstance(obj, dict):
                 text = next((t for key in _JSON_MESSAGE_KEYS if (t := _json_message(obj.get(key))) is not None), None)
+                if text is not None and type(host := obj.get("_HOSTNAME")) is str:
+                    text = _journal_syslog(obj, host) + text
         elif (c := line.lstrip()[:1]) == '"' and (m := _PRETTY_FIELD.fullmatch(line)):
             text = ""
             if m[1] in _JSON_MESSAGE_KEYS:

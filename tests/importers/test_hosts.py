@@ -96,3 +96,29 @@ def test_a_victim_reaped_on_one_machine_is_no_victim_of_another():
                   for h in ("web-1", "web-2"))
     assert [(e.host, e.agree) for e in one] == [("web-1", True), ("web-1", False)]  # the same machine: skipped
     assert [(e.host, e.agree) for e in other] == [("web-1", True), ("web-2", True)]
+
+
+def test_a_merged_journal_of_json_records_is_read_apart_by_hostname(tmp_path) -> None:
+    """`journalctl -m -o json`: each record's _HOSTNAME and the kernel's own clock (_SOURCE_MONOTONIC_TIMESTAMP) are
+    read as a syslog line's, so two machines' records interleaved read as each machine's alone."""
+    from oomtui.importers.report import read_input
+
+    def records(path, host: str) -> list[str]:
+        out = []
+        for i, line in enumerate(_read(path).splitlines()):
+            m = re.match(r"\[\s*(\d+)\.(\d+)\] ?(.*)", line)
+            mono = {"_SOURCE_MONOTONIC_TIMESTAMP": str(int(m[1]) * 10**6 + int(m[2]))} if m else {}
+            out.append(json.dumps({"__REALTIME_TIMESTAMP": str(1733133600 * 10**6 + i), "_HOSTNAME": host,
+                                   "_TRANSPORT": "kernel", **mono, "MESSAGE": m[3] if m else line}))
+        return out
+
+    a, b = PAIRS[0]
+    f = tmp_path / "merged.json"
+    f.write_text(_interleave(records(a, "web-1"), records(b, "db-2")), encoding="utf-8")
+    both = explain_text(read_input(str(f)))
+    alone = [explain_text(_read(p)) for p in (a, b)]
+    assert sorted(e.host for e in both) == sorted(["web-1"] * len(alone[0]) + ["db-2"] * len(alone[1]))
+    for host, own in zip(("web-1", "db-2"), alone):
+        mine = [e for e in both if e.host == host]
+        assert [(e.kernel_victim, e.model_victim, e.agree, e.era, len(e.tasks)) for e in mine] == [
+            (e.kernel_victim, e.model_victim, e.agree, e.era, len(e.tasks)) for e in own]
