@@ -257,7 +257,8 @@ def allocation(r: OomReport, version: KernelVersion | None, page_bytes: int, con
     manual = order == -1
     target = _zone_target(gfp, r)
     configured = _configured_zones(r)
-    idx = configured.index(target)
+    # (a garbled gfp_mask can name a zone this machine has not: the request then may use them all)
+    idx = configured.index(target) if target in configured else len(configured) - 1
     usable = [z for z in r.zones if z.name in configured and configured.index(z.name) <= idx and z.min_kb is not None]
     checks = []
     if usable:  # the watermark check of each zone the request may use (none printed: a memcg OOM, a cut report)

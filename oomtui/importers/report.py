@@ -2170,7 +2170,7 @@ def _guess_columns(rows: list[tuple[int, int, str, int]]) -> tuple[list[str], bo
     widths, values, gaps = [], [], []
     for _, _, rest, _ in rows[:200]:
         toks = rest.split()
-        n = next((i for i, t in enumerate(toks) if not t.lstrip("-").isdigit() or len(t) > 20), len(toks))
+        n = next((i for i, t in enumerate(toks) if not _integer(t) or len(t) > 20), len(toks))
         widths.append(n)
         values.append([int(t) for t in toks[: min(n, 7)]])
         ends = [m.end() for m in itertools.islice(re.finditer(r"\S+", rest), 6)]
@@ -2192,10 +2192,15 @@ def _guess_columns(rows: list[tuple[int, int, str, int]]) -> tuple[list[str], bo
 _ROW_WIDTHS = frozenset((7, *_HEADERS_BY_WIDTH))  # the numbers before the name, in every dump format known
 
 
+def _integer(token: str) -> bool:
+    """Whether int() reads a task row's token: digits, one '-' before them ("--1000" is garbled)."""
+    return (token[1:] if token[:1] == "-" else token).isdecimal()
+
+
 def _numbers_first(text: str) -> tuple[int, bool]:
     """How many integers a row's text begins with, and whether a name follows them."""
     toks = text.split()
-    n = next((i for i, t in enumerate(toks) if not t.lstrip("-").isdigit()), len(toks))
+    n = next((i for i, t in enumerate(toks) if not _integer(t)), len(toks))
     return n, n < len(toks)
 
 

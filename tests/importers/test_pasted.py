@@ -850,3 +850,14 @@ def test_a_release_on_the_line_after_is_not_taken_against_the_reports_own_format
             "CPU: 0 PID: 1234 Comm: x Not tainted 5.15.0-91-generic #101-Ubuntu\n")  # fmt: skip
     first, second = explain_text(text)
     assert (first.era, second.era) == ("6.8", "5.15") and "report 2's" not in first.era_source
+
+
+def test_garbled_numbers_in_headerless_rows_and_the_gfp_mask_are_said_not_crashed_on() -> None:
+    """A fuzzed paste: a headerless row with "--1000" for a number (not one int() reads), and a header whose
+    gfp_mask names a zone the machine has not: read as far as they go, no internal error."""
+    rows = _read(SHARED / "public" / "3.10-syslog-cortx-github-issue-headerless-nr_ptes-rows.md")
+    (e,) = explain_text(rows.replace("  695451    13470", "  --1000    13470"))
+    assert any("task rows without the dump's header, in a format not known" in p for p in e.problems)
+    highmem = _read(SHARED / "dmesg" / "020-lkml-4.9-i686-highmem-lowmem-oom-firefox-reaper.log")
+    (e,) = explain_text(highmem.replace("gfp_mask=0x27000c0(", "gfp_mask=0x27000c65536("))
+    assert e.kernel_victim.pid == 2935 and e.allocation is not None
