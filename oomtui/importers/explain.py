@@ -963,10 +963,12 @@ def _explain_victim(r: OomReport, reaped: set[tuple[int, str]], lender: tuple[Oo
         problems.append(
             f"the kernel's choice {selected.comm} ({selected.pid}) is not among the eligible rows of the task dump"
         )
-    elif not exp.agree and constraint == "CONSTRAINT_MEMCG" and (k := ranked[rank - 1]).points == chosen.points:
-        # mem_cgroup_scan_tasks() visits a memcg's tasks per css_set, in the order they joined it (3.x's cgroup v1:
-        # the newest first), not in dump_tasks()'s for_each_process order (kernel-model.md, real-kernel observation
-        # 5): which of equal points it met first the dump does not show
+    elif not exp.agree and constraint == "CONSTRAINT_MEMCG" and not run.version.at_least(5, 3) \
+            and (k := ranked[rank - 1]).points == chosen.points:
+        # a memcg OOM's scan visits its tasks per css_set, in the order they joined it (3.x's cgroup v1: the newest
+        # first; kernel-model.md, real-kernel observation 5), and before 5.3 ("mm, oom: refactor dump_tasks for memcg
+        # OOMs", which dumps them by the same scan) dump_tasks() walked for_each_process: which of equal points the
+        # scan met first that dump does not show
         exp.agree = True
         notes.append(f"a tie: the kernel's choice {k.comm} ({k.pid}) and the model's {chosen.comm} ({chosen.pid}) "
                      f"have the same {k.points} points, and a memcg OOM visits its tasks in the order they joined "
@@ -1146,7 +1148,7 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
         own, release_from = r, None  # (r itself, or r with a kernel release it lacked: _with_release)
         if r.kernel_release is not None:
             released[r.host] = r
-        else:
+        elif r.host is not None:
             r, release_from = _with_release(r, released.get(r.host), nxt)
         exp, totals = None, latest.get(r.host)
         if r.ram_pages is None and r.selected is not None and r.selected.score is not None:
@@ -1160,11 +1162,8 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
                 exp = None
         exp = explain_report(r, reaped[r.host]) if exp is None else _explain_memory(r, exp)
         if release_from is not None:
-            if exp.era_conflicts:  # its own formats say otherwise: not that kernel's
-                r = own
-                exp = explain_report(r, reaped[r.host])
-            else:
-                exp.era_source += f" ({release_from})"
+            exp.era_source += f" ({release_from})"
+            exp.platform = analysis.platform(own)  # the machine as its own lines show it
         if r.ram_pages is not None:
             latest[r.host] = msgspec.structs.replace(r, tasks=TaskTable())  # its totals, not its dump
         if r.trigger_pid in killed[r.host] and exp.kernel_victim is not None and exp.kernel_victim.pid != r.trigger_pid:
@@ -1182,12 +1181,19 @@ def explain_reports(reports: Iterable[OomReport]) -> Iterator[Explanation]:
 
 
 def _with_release(r: OomReport, before: OomReport | None, after: OomReport | None) -> tuple[OomReport, str | None]:
-    """r with the kernel release of a report on the line before or after it (_same_boot: one boot's dmesg), where r
-    prints none (its CPU line cut away), and whose it is; else r as it is."""
+    """r with the kernel release of a report of the same syslog host on the line before or after it (_same_boot:
+    one boot's log; a host, for two pastes side by side are not told apart by lines alone), where r prints none (its
+    CPU line cut away), and whose it is; else r as it is. Not where it adds a conflict to r's own era clues that the
+    lender's do not have too."""
+    clues = era_clues(r)
+    own = set(era_conflicts(r, infer_era(r, clues)[0], clues))
     for a, b, other in ((before, r, before), (r, after, after)):
-        if other is not None and other.kernel_release and (why := _same_boot(a, b)):
-            return (msgspec.structs.replace(r, kernel_release=other.kernel_release, kernel_build=other.kernel_build),
-                    f"report {other.index}'s, of the same boot: {why}")
+        if other is not None and other.kernel_release and other.host == r.host and (why := _same_boot(a, b)):
+            lent = msgspec.structs.replace(r, kernel_release=other.kernel_release, kernel_build=other.kernel_build)
+            theirs = era_clues(other)  # (a backport's clue that contradicts the release contradicts it in both)
+            if set(era_conflicts(lent, infer_era(lent, clues)[0], clues)) <= own | set(
+                    era_conflicts(other, infer_era(other, theirs)[0], theirs)):  # fmt: skip
+                return lent, f"report {other.index}'s, of the same boot: {why}"
     return r, None
 
 

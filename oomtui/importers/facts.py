@@ -303,12 +303,12 @@ def infer_page_size(r: OomReport) -> tuple[int, str]:
             return size * 1024, f"the dump's rss ({pages} pages) against the memcg's own count ({anon // 1024} kB)"
     # page tables are whole pages (mm_inc_nr_ptes() and the others count PTRS_PER_PTE entries, a page): where every
     # row's pgtables_bytes is a multiple of 16 or 64 KiB, so is the page
-    # (rows enough that 4 KiB pages make it one time in 65536: 4 for 64 KiB, 8 for 16 KiB; not on an architecture
-    # built with one page size)
+    # (values enough that 4 KiB pages make it one time in 65536: 4 for 64 KiB, 8 for 16 KiB, counted once each, as a
+    # pool of forked workers prints one value many times; not on an architecture built with one page size)
     if r.tasks and r.arch not in _ONE_PAGE_SIZE and (column := r.tasks.column("pgtables_bytes")) is not None:
-        sizes = [b for b in column if b]
-        for kb, rows in ((64, 4), (16, 8)):
-            if len(sizes) >= rows and all(b % (kb * 1024) == 0 for b in sizes):
+        sizes = {b for b in column if b}
+        for kb, values in ((64, 4), (16, 8)):
+            if len(sizes) >= values and all(b % (kb * 1024) == 0 for b in sizes):
                 return kb * 1024, f"every row's pgtables_bytes a multiple of {kb} KiB (page tables are whole pages)"
     for sizes, kb, arch in _HSTATES:
         if sizes <= r.hugepage_sizes_kb:

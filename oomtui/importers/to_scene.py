@@ -680,5 +680,6 @@ def main(args) -> int:
             print(f"oomtui: warning: {n[len('the parser: '):]}", file=sys.stderr)
     if imported.victim_pid is not None and (replay is None or replay[0] != imported.victim_pid):
         got = f"{replay[1]} ({replay[0]})" if replay else "nobody"
-        print(f"oomtui: warning: the replay kills {got}, the kernel killed {victim[7:]}", file=sys.stderr)
+        print(f"oomtui: warning: the replay kills {got}, the kernel killed {imported.victim_comm} "
+              f"({imported.victim_pid})", file=sys.stderr)
     return 0

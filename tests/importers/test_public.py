@@ -783,15 +783,15 @@ def test_an_android_3_0_header_with_oom_adj_beside_oom_score_adj() -> None:
     assert e.kernel_victim is None and e.model_victim is None
 
 
-def test_a_verdict_takes_the_release_of_the_cpu_line_on_the_line_after() -> None:
+def test_a_verdict_without_shmem_rss_dates_the_kernel_before_4_5() -> None:
     """moby issue 15654 (Ubuntu 14.04's 3.19 under Docker, BTRFS): syslog lines without a host name, one headerless
     row (seven numbers: read as 3.6-3.19's nr_ptes/swapents, as no other 7-number format's values can be),
     `Kill process 17377 (java) score 495 or sacrifice child`, `Killed process 19715 (java)` without shmem-rss (added
-    in 4.5), then, on the next line, the next OOM's header, its CPU line (3.19.0-26-generic: the first report's era
-    too, one boot's dmesg), the pre-4.9 raw stack words and a trace cut at `dump_st`."""
+    in 4.5), then the next OOM's header with the pre-4.9 raw stack words and a trace cut at `dump_st`. Its CPU line
+    (3.19) is not lent to the first report: lines with no host name do not tell one machine's log from two pastes."""
     first, second = _explain("3.19-docker-github-issue-syslog-no-host-row-verdict-then-next-invoked-hex-stack.md")
     assert (first.kernel_selected.pid, first.kernel_victim.pid, first.printed_score) == (17377, 19715, 495)
-    assert first.era == "3.19" and "(report 2's, of the same boot: report 2 begins on the line after" in first.era_source
+    assert first.era_range == "3.6 to 3.19" and "before 4.0 (nr_ptes without nr_pmds)" in first.era_source
     assert first.host is None and second.host is None  # "Aug 19 00:32:04 kernel: ": syslog's tag, no host
     assert (second.trigger.pid, second.era, second.kernel_victim) == (19856, "3.19", None)
 
@@ -966,8 +966,9 @@ def test_a_child_whose_parents_row_was_lost_is_no_thread() -> None:
 @pytest.mark.parametrize("arch,pgtables,page", [
     ("x86_64", [65536] * 8, 4096),  # an architecture of one page size: its default
     (None, [16384] * 3, 4096),  # three rows of 4 KiB pages all a multiple of 16 KiB: chance, once in 64
-    (None, [65536, 131072, 327680, 65536], 65536),
-    (None, [16384, 32768] * 4, 16384),
+    (None, [65536, 131072, 327680, 196608], 65536),
+    (None, [16384 * k for k in range(1, 9)], 16384),
+    (None, [147456] * 8, 4096),  # eight forked workers of one size: one value, as likely a multiple by chance
 ])  # fmt: skip
 def test_page_size_from_whole_page_pgtables_only_where_chance_cannot_explain_it(arch, pgtables, page) -> None:
     from oomtui.importers.facts import infer_page_size
@@ -989,3 +990,14 @@ def test_a_memcg_tie_is_no_disagreement() -> None:
     assert any(n.startswith("a tie: the kernel's choice memcg_test_1 (42424)") for n in first.notes)
     assert not any("but the model picks" in p for p in first.problems)
     assert (second.era, second.trigger.comm, second.trigger.pid) == ("3.10", "memcg_test_1", 42423)
+
+
+def test_from_5_3_a_memcg_dump_is_in_scan_order_and_a_tie_is_a_disagreement() -> None:
+    """5.3 on a memcg OOM's dump is printed by the same scan that chose (mem_cgroup_scan_tasks): with a copy of the
+    victim's row after it, 5.15's later-scanned-wins rule picks the copy, and the kernel's pick of the first is a
+    disagreement, not a tie of unknown order."""
+    row = "[Di Aug 12 03:54:03 2025] [3902942]  1000 3902942  3685044  3195335 27021312        0             0 php-fpm"
+    text = fixture("002").replace(row, row + "\n" + row.replace("3902942", "3902999"))
+    (e,) = explain_text(text)
+    assert (e.kernel_victim.pid, e.model_victim.pid, e.agree) == (3902942, 3902999, False)
+    assert not any(n.startswith("a tie: ") for n in e.notes)
