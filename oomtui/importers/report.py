@@ -49,10 +49,9 @@ _DMESG_T = r"\[[^\]]*\d{1,2}:\d\d(?::\d\d)?[^\]]*\]"  # dmesg -T, any locale: "[
 
 # A kernel line's first word and colon, which no host name in front of a message is: "oom_reaper: ", "warn_alloc: "
 # (host names have no '_'), dump_stack()'s "CPU: " ("Pid: " before 3.x), a register dump's "RIP: ", "CR2: ", "x29: "
-# (arm64), "Code: ", "Workqueue: ", a buddy line's "DMA32: ", a memcg counter's "memory: ", arm's "Backtrace: "; nor
-# syslog's own "kernel: " tag after a time with no host ("Aug 19 00:32:04 kernel: ")
+# (arm64), "Code: ", "Workqueue: ", a buddy line's "DMA32: ", a memcg counter's "memory: ", arm's "Backtrace: "
 _KERNEL_WORD = (r"(?![\w.-]*_[\w.-]*:|[A-Z0-9]+:|x\d+:|(?:Backtrace|Code|Workqueue|Normal|HighMem|Movable|Device|Stack|"
-                r"Pid|memory|swap|kmem|kernel):)")
+                r"Pid|memory|swap|kmem):)")
 
 _PREFIXES = [
     r"(?:>\s?)+",  # mail quoting, nested
