@@ -809,7 +809,7 @@ def _old_badness(r: OomReport, exp: Explanation) -> Explanation:
     why = ("badness() of before 2.6.36 weighs CPU and run time (and children, nice, capabilities), which no OOM "
            "report prints")
     if exp.era == "2.6":
-        exp.era_source += "; before 2.6.36 by its formats ('or a child', oomkilladj=/oom_adj=, a 'cpu oom_adj' dump)"
+        exp.era_source += f"; before 2.6.36 by its formats ({', '.join(r.old_formats) or 'of badness()'})"
     if exp.printed_score is not None:
         exp.score_check = ScoreCheck(printed=exp.printed_score, model=None, agree=None,
                                      how=f"the printed score {exp.printed_score} cannot be reproduced: {why}")

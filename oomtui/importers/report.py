@@ -1444,6 +1444,7 @@ class OomReport(msgspec.Struct, kw_only=True):
     no_killable: bool = False  # "Out of memory and no killable processes..."
     panic_on_oom: str | None = None  # "system-wide" or "compulsory": the kernel panicked instead of killing
     old_badness: bool = False  # before 2.6.36 ("or a child", oomkilladj= / oom_adj= alone, a "cpu oom_adj" dump)
+    old_formats: list[str] = []  # which of those formats the report prints
     sysrq: bool = False  # moom_callback in the trace ("Workqueue: events moom_callback"): sysrq-f before order=-1
     memcg_trace: bool = False  # mem_cgroup_out_of_memory (or 3.x-4.x mem_cgroup_oom_synchronize) in the trace
     oom_trace: bool = False  # out_of_memory(), oom_kill_process() (or a caller named for them) in the call trace
@@ -2084,7 +2085,9 @@ def iter_reports(raw: Iterable[str]) -> Iterator[OomReport]:
                 took.selected = Selected(
                     line=no, pid=int(m["pid"]), comm=m["comm"], score=int(m["score"]), message=m["msg"] or ""
                 )
-                took.old_badness = took.old_badness or m["child"] == "a"
+                if m["child"] == "a":
+                    took.old_badness = True
+                    took.old_formats = [*took.old_formats, "'or a child'"]
             else:
                 took.problems.append(f"line {no}: could not read the 'Kill process' line: {s!r}")
                 took.unread_choice = took.unread_choice or no
@@ -2277,7 +2280,9 @@ def _read_invoked(r: OomReport, no: int, s: str, m: re.Match | None) -> OomRepor
         r.header_has_nodemask = bool(m["nm"])
         r.header_order_first = m.re is _INVOKED_ORDER_FIRST
         r.header_oom_adj = m.re is _INVOKED and m["oom_adj"] is not None
-        r.old_badness = r.old_badness or m["adj_name"] != "oom_score_adj"  # oomkilladj= (2.6.24), oom_adj= alone
+        if m["adj_name"] != "oom_score_adj":  # oomkilladj= (2.6.24), oom_adj= alone
+            r.old_badness = True
+            r.old_formats = [*r.old_formats, f"{m['adj_name']}= on the header line"]
     elif cut := _INVOKED_CUT.match(s):
         # cut short: what it still holds, nothing guessed (the adj, and gfp_mask or order where lost, unknown)
         r.trigger_comm = _cut_comm(cut["comm"])
@@ -2438,7 +2443,9 @@ def _read_body_line(lines: _Lines, r: OomReport, no: int, s: str, part: tuple | 
                 else:
                     r.task_columns = cols
                     r.task_header_line = no
-                    r.old_badness = r.old_badness or "oom_adj" in cols and "oom_score_adj" not in cols  # 2.6.25-2.6.35
+                    if "oom_adj" in cols and "oom_score_adj" not in cols:  # 2.6.25-2.6.35
+                        r.old_badness = True
+                        r.old_formats = [*r.old_formats, "a 'cpu oom_adj' dump without oom_score_adj"]
                     r.task_pid_wide = len(m["pad"]) >= 2
     elif c.isdigit():
         if m := _PAGES.match(s):  # the old "%d reserved pages" has what=None

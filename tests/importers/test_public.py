@@ -1001,3 +1001,9 @@ def test_from_5_3_a_memcg_dump_is_in_scan_order_and_a_tie_is_a_disagreement() ->
     (e,) = explain_text(text)
     assert (e.kernel_victim.pid, e.model_victim.pid, e.agree) == (3902942, 3902999, False)
     assert not any(n.startswith("a tie: ") for n in e.notes)
+
+
+def test_a_pre_2_6_36_report_names_the_old_formats_it_prints() -> None:
+    """badness() of before 2.6.36: the era's words name the old formats this report prints, not every one known."""
+    (e,) = _explain("2.6.24-rt-i386-forum-bbcode-font-killed-child-badness78749.md")
+    assert e.era_source.endswith("before 2.6.36 by its formats (oomkilladj= on the header line, 'or a child')")
