@@ -79,7 +79,7 @@ _PREFIX = re.compile("(?:(?:" + "|".join(_PREFIXES) + r")\s*)+")
 # (a comm may hold one, and it is shown escaped).
 _ANSI = re.compile(r"\x1b\[[0-9;:]*m")
 _BBCODE = re.compile(r"\[/?(?:FONT|INDENT|CODE|QUOTE|SIZE|COLOR|B|I|U)(?:=[^\]]*)?\]")
-_BBCODE_MARKS = ("[/", "[FONT", "[INDENT", "**")  # a line with BBCode (or Markdown's bold) has one of these
+_BBCODE_MARKS = ("[/", "[FONT", "[INDENT")  # a line with BBCode has one of these
 WRAP_MARKS = "\u21aa"  # "↪": a mail client's or a pager's mark on a wrapped continuation
 # Garbage at a line's end (an undecodable byte, a stray control character) defeats `$`-anchored patterns.
 _TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
@@ -87,8 +87,8 @@ _TAIL_JUNK = "\ufffd\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11
 
 def strip_prefixes(line: str) -> str:
     """The kernel's text of one log line, without stamps, syslog fields, quoting, colours, wrap marks or
-    indentation. _clean_batch takes only strip() and _PREFIX of it for a batch with none of _DIRTY and
-    _BBCODE_MARKS: a step added here needs its mark there."""
+    indentation. _clean_batch takes only strip(), a glued fence's and Markdown bold's strip and _PREFIX of it for a
+    batch with none of _DIRTY and _BBCODE_MARKS: a step added here needs its mark there, or its step there."""
     s = _unmarked(line)
     return s[_prefix_end(s) :]
 
@@ -704,6 +704,8 @@ def _clean_batch(lines: list[str], first: int, dump: _Dump, clock: _Clock,
     texts = list(map(str.strip, lines))
     if "`" in joined and "```" in joined:  # as strip_prefixes does (a clean batch keeps its clock this way)
         texts = [t.strip("`").strip() if "```" in t else t for t in texts]
+    if "*" in joined and "**" in joined:  # likewise Markdown's bold (not the slow way: a log's "*****" banner)
+        texts = [t.strip("*").strip() if "**" in t and (t[:2] == "**" or t[-2:] == "**") else t for t in texts]
     row, full, fast = dump.on, _PREFIX.match, _ROW_PREFIX.match  # row: the line before was a task row or header
     common, append = _COMMON_PREFIX.match, out.append
     i, n, in_runs = 0, len(texts), 0  # in_runs: the lines of the _Rows entries, less one each
